@@ -1,0 +1,61 @@
+/**
+ * The one registry of error codes. The server answers `{"error": {"code", "message"}}` with the
+ * status given here; per-event ingest rejections use the same codes. Codes are stable: clients
+ * may switch on them, so a code is never renamed, only added.
+ */
+export const ERRORS = {
+  // Request shape
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema.' },
+  INVALID_JSON: { status: 400, message: 'The body is not valid JSON.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported here.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed.' },
+  BATCH_TOO_LARGE: { status: 413, message: 'The batch holds more events than allowed.' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
+  INVALID_TIME: { status: 400, message: 'A time is not an ISO 8601 UTC instant, or lies in the future.' },
+  INVALID_DAY: { status: 400, message: 'A day is not a valid YYYY-MM-DD date.' },
+  INVALID_RANGE: { status: 400, message: 'The range is empty or too long.' },
+  INVALID_CURSOR: { status: 400, message: 'The cursor is not one this server issued.' },
+  INVALID_NAME: { status: 400, message: 'A name may hold letters, digits, ".", "_" and "-" only.' },
+
+  // Authentication and authorisation
+  TOKEN_MISSING: { status: 401, message: 'A bearer token is required.' },
+  TOKEN_INVALID: { status: 401, message: 'The token is not valid.' },
+  TOKEN_EXPIRED: { status: 401, message: 'The token has expired.' },
+  TOKEN_LIFETIME_TOO_LONG: { status: 401, message: 'Tokens may live at most 12 hours (exp - iat).' },
+  FORBIDDEN: { status: 403, message: 'The token does not allow this action.' },
+
+  // Policies
+  POLICY_NOT_FOUND: { status: 404, message: 'No such policy.' },
+  POLICY_RETIRED: { status: 409, message: 'The policy is retired.' },
+  INVALID_DURATION: { status: 400, message: 'Retention must be an ISO 8601 duration such as P2Y, P6M or PT36H.' },
+  UNKNOWN_LEGAL_BASIS: { status: 400, message: 'Unknown legal basis.' },
+  INVALID_PURPOSE: { status: 400, message: 'A purpose is a dotted key such as marketing.email.' },
+
+  // Data map
+  SYSTEM_NOT_FOUND: { status: 404, message: 'No such system.' },
+  DATASET_OWNED_ELSEWHERE: { status: 409, message: 'A dataset of that name belongs to another system.' },
+  DUPLICATE_NAME: { status: 400, message: 'A name appears twice in one list.' },
+  INVALID_CATEGORY: { status: 400, message: 'A data category is a dotted key such as user.contact.email.' },
+  FIELD_NOT_DECLARED: { status: 400, message: 'The field is not declared by any dataset.' },
+
+  // Telemetry and retention
+  SUBJECT_MISSING: { status: 400, message: 'The event names no subject.' },
+  INVALID_EVENT: { status: 400, message: 'The event does not match the event schema.' },
+  SYSTEM_NOT_PERMITTED: { status: 403, message: 'The token may not act for this system.' },
+  SUBJECT_NOT_FOUND: { status: 404, message: 'Lethe holds nothing about this subject.' },
+  NOTHING_TO_ERASE: { status: 409, message: 'The subject has no field held by this system.' },
+
+  INTERNAL: { status: 500, message: 'Internal error; the request id identifies it in the server log.' },
+  UNAVAILABLE: { status: 503, message: 'The server is not ready.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId?: string; details?: unknown };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}

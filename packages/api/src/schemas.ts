@@ -1,0 +1,233 @@
+/**
+ * Request and response schemas of API v1, written once: the server validates with them and
+ * publishes them as OpenAPI, the SDK takes its types from them.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'letters, digits, ".", "_", "-"' });
+/** ISO 8601 instant on the wire, e.g. 2023-01-05T10:00:00Z. */
+export const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g. 2023-01-05T10:00:00Z' });
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
+const strict = { additionalProperties: false } as const;
+
+export const LEGAL_BASES = [
+  'consent',
+  'contract',
+  'legal_obligation',
+  'vital_interests',
+  'public_task',
+  'legitimate_interests',
+] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
+export const NameParams = Type.Object({ name: Name }, strict);
+export const SubjectParams = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }) }, strict);
+
+// Policies ----------------------------------------------------------------------------------
+export const PolicyInput = Type.Object(
+  {
+    purpose: Type.String({ description: 'dotted purpose key, e.g. marketing.email' }),
+    retention: Type.String({ description: 'ISO 8601 duration, e.g. P2Y' }),
+    legalBasis: Type.String({ description: `one of ${LEGAL_BASES.join(', ')}` }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  strict,
+);
+export type PolicyInput = Static<typeof PolicyInput>;
+
+export const Policy = Type.Object({
+  name: Type.String(),
+  purpose: Type.String(),
+  retention: Type.String(),
+  legalBasis: Type.String(),
+  description: Type.Optional(Type.String()),
+  version: Type.Integer(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
+  createdAt: Instant,
+  updatedAt: Instant,
+  retiredAt: Type.Optional(Instant),
+});
+export type Policy = Static<typeof Policy>;
+
+export const PolicyVersion = Type.Object({
+  name: Type.String(),
+  version: Type.Integer(),
+  purpose: Type.String(),
+  retention: Type.String(),
+  legalBasis: Type.String(),
+  description: Type.Optional(Type.String()),
+  status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
+  changedAt: Instant,
+  changedBy: Type.String(),
+});
+export type PolicyVersion = Static<typeof PolicyVersion>;
+
+export const PreviewInput = Type.Object({ retention: Type.String() }, strict);
+export type PreviewInput = Static<typeof PreviewInput>;
+
+export const RetentionPreview = Type.Object({
+  policy: Type.String(),
+  currentRetention: Type.String(),
+  retention: Type.String(),
+  /** Subject-fields that hold at least one use under this policy. */
+  subjectFieldsUsingPolicy: Type.Integer(),
+  /** Subject-fields whose expiry would move. */
+  subjectFieldsChanged: Type.Integer(),
+  subjectFieldsEarlier: Type.Integer(),
+  subjectFieldsLater: Type.Integer(),
+  earliestNewExpiry: Type.Optional(Instant),
+  latestNewExpiry: Type.Optional(Instant),
+});
+export type RetentionPreview = Static<typeof RetentionPreview>;
+
+// Systems -----------------------------------------------------------------------------------
+export const FieldDeclaration = Type.Object(
+  { name: Name, categories: Type.Array(Type.String(), { default: [] }) },
+  strict,
+);
+export const DatasetDeclaration = Type.Object({ name: Name, fields: Type.Array(FieldDeclaration) }, strict);
+export type DatasetDeclaration = Static<typeof DatasetDeclaration>;
+
+export const SystemInput = Type.Object(
+  {
+    team: Type.String({ minLength: 1, maxLength: 128 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    datasets: Type.Optional(Type.Array(DatasetDeclaration)),
+  },
+  strict,
+);
+export type SystemInput = Static<typeof SystemInput>;
+
+export const System = Type.Object({
+  name: Type.String(),
+  team: Type.String(),
+  description: Type.Optional(Type.String()),
+  datasets: Type.Array(DatasetDeclaration),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+export type System = Static<typeof System>;
+
+// Telemetry ---------------------------------------------------------------------------------
+export const UsageEvent = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    subject: Type.String({ maxLength: 256 }),
+    system: Type.String(),
+    policy: Type.String(),
+    fields: Type.Array(Type.String(), { minItems: 1, maxItems: 256 }),
+    at: Instant,
+  },
+  strict,
+);
+export type UsageEvent = Static<typeof UsageEvent>;
+
+export const EventBatch = Type.Object({ events: Type.Array(Type.Unknown()) }, strict);
+
+export const EventRejection = Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() });
+export type EventRejection = Static<typeof EventRejection>;
+
+export const IngestResult = Type.Object({
+  accepted: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejected: Type.Array(EventRejection),
+});
+export type IngestResult = Static<typeof IngestResult>;
+
+// Retention ---------------------------------------------------------------------------------
+export const Use = Type.Object({
+  policy: Type.String(),
+  system: Type.String(),
+  firstUseAt: Instant,
+  lastUseAt: Instant,
+  count: Type.Integer(),
+  /** When this use alone would let the field be kept until. */
+  keepsUntil: Instant,
+});
+export type Use = Static<typeof Use>;
+
+export const SubjectField = Type.Object({
+  field: Type.String(),
+  expiresAt: Instant,
+  policy: Type.String(),
+  system: Type.String(),
+  lastUseAt: Instant,
+  erasedAt: Type.Optional(Instant),
+  reappearedAt: Type.Optional(Instant),
+  uses: Type.Array(Use),
+});
+export type SubjectField = Static<typeof SubjectField>;
+
+export const SubjectRetention = Type.Object({
+  subject: Type.String(),
+  expiresAt: Instant,
+  /** The field that keeps the subject longest, and why. */
+  decidedBy: Type.Object({ field: Type.String(), policy: Type.String(), system: Type.String() }),
+  fields: Type.Array(SubjectField),
+});
+export type SubjectRetention = Static<typeof SubjectRetention>;
+
+export const ExpiryLevel = Type.Union([Type.Literal('field'), Type.Literal('subject')]);
+export type ExpiryLevel = Static<typeof ExpiryLevel>;
+
+export const ExpiryQuery = Type.Object(
+  {
+    day: Type.Optional(Day),
+    from: Type.Optional(Day),
+    to: Type.Optional(Day),
+    system: Type.Optional(Type.String()),
+    dataset: Type.Optional(Type.String()),
+    field: Type.Optional(Type.String()),
+    level: Type.Optional(ExpiryLevel),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    cursor: Type.Optional(Type.String()),
+  },
+  strict,
+);
+export type ExpiryQuery = Static<typeof ExpiryQuery>;
+
+export const ExpiryItem = Type.Object({
+  subject: Type.String(),
+  field: Type.String(),
+  expiresAt: Instant,
+  policy: Type.String(),
+  system: Type.String(),
+});
+export type ExpiryItem = Static<typeof ExpiryItem>;
+
+export const ExpiryPage = Type.Object({ items: Type.Array(ExpiryItem), next: Type.Optional(Type.String()) });
+export type ExpiryPage = Static<typeof ExpiryPage>;
+
+export const ErasureInput = Type.Object(
+  { system: Type.String(), fields: Type.Optional(Type.Array(Type.String(), { minItems: 1 })), at: Type.Optional(Instant) },
+  strict,
+);
+export type ErasureInput = Static<typeof ErasureInput>;
+
+export const ErasureResult = Type.Object({
+  subject: Type.String(),
+  system: Type.String(),
+  fields: Type.Array(Type.String()),
+  erasedAt: Instant,
+});
+export type ErasureResult = Static<typeof ErasureResult>;
+
+export const Reappearance = Type.Object({
+  subject: Type.String(),
+  field: Type.String(),
+  erasedAt: Instant,
+  reappearedAt: Type.Optional(Instant),
+  lastUseAt: Instant,
+  system: Type.String(),
+});
+export type Reappearance = Static<typeof Reappearance>;
+
+export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    requestId: Type.Optional(Type.String()),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});

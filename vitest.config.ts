@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources, not the built dist folders.
+    alias: {
+      '@lethe/api': source('./packages/api/src/index.ts'),
+      '@lethe/client': source('./packages/client/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration suites share PostgreSQL databases; keep files isolated but bounded on 2 cores.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
