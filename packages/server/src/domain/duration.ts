@@ -33,7 +33,8 @@ export function parseDuration(text: string): Duration | undefined {
 /** Adds a duration to an instant (epoch milliseconds, UTC) with calendar arithmetic. */
 export function addDuration(epochMs: number, duration: Duration): number {
   const start = new Date(epochMs);
-  const totalMonths = start.getUTCFullYear() * 12 + start.getUTCMonth() + duration.years * 12 + duration.months;
+  const totalMonths =
+    start.getUTCFullYear() * 12 + start.getUTCMonth() + duration.years * 12 + duration.months;
   const year = Math.floor(totalMonths / 12);
   const month = totalMonths - year * 12;
   const day = Math.min(start.getUTCDate(), daysInMonth(year, month));

@@ -1,0 +1,71 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { Tokens } from '../auth/tokens.js';
+import { parseNdjson } from '../domain/ndjson.js';
+import type { Services } from '../services/services.js';
+import { authenticate } from './authenticate.js';
+import { handleError, sendNotFound } from './errors.js';
+import { operationRoutes } from './routes/operation-routes.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { policyRoutes } from './routes/policy-routes.js';
+import { retentionRoutes } from './routes/retention-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
+import type { TypedApp } from './typed-app.js';
+
+export interface AppOptions {
+  readonly services: Services;
+  readonly tokens: Tokens;
+  readonly logger?: FastifyServerOptions['logger'];
+  /** Largest accepted body of `POST /v1/events`, in bytes. */
+  readonly eventsBodyLimit?: number;
+}
+
+export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
+
+export async function buildApp(options: AppOptions): Promise<TypedApp> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 1024 * 1024,
+    // Request ids travel in every log line and every error body.
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    ajv: {
+      // API.md: unknown properties are rejected, not silently dropped.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(sendNotFound);
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, parseNdjson(body as string));
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Lethe API',
+        version: '1',
+        description: 'Privacy control plane: policies, telemetry, expiries.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  operationRoutes(app, options.services);
+  await app.register(async (v1) => {
+    const api = v1 as unknown as TypedApp;
+    api.addHook('onRequest', authenticate(options.tokens));
+    policyRoutes(api, options.services);
+    systemRoutes(api, options.services);
+    eventRoutes(api, options.services, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
+    retentionRoutes(api, options.services);
+  });
+  return app;
+}

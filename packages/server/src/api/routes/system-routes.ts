@@ -1,0 +1,36 @@
+import { ListOf, NameParams, System, SystemInput } from '@lethe/api';
+import type { Services } from '../../services/services.js';
+import { principalOf } from '../authenticate.js';
+import type { TypedApp } from '../typed-app.js';
+
+export function systemRoutes(app: TypedApp, { systems }: Services) {
+  app.get(
+    '/v1/systems',
+    { schema: { tags: ['data map'], response: { 200: ListOf(System) } } },
+    async (request) => ({
+      items: await systems.list(principalOf(request)),
+    }),
+  );
+
+  app.get(
+    '/v1/systems/:name',
+    { schema: { tags: ['data map'], params: NameParams, response: { 200: System } } },
+    (request) => systems.get(principalOf(request), request.params.name),
+  );
+
+  app.put(
+    '/v1/systems/:name',
+    {
+      schema: {
+        tags: ['data map'],
+        params: NameParams,
+        body: SystemInput,
+        response: { 200: System, 201: System },
+      },
+    },
+    async (request, reply) => {
+      const result = await systems.put(principalOf(request), request.params.name, request.body);
+      return reply.status(result.created ? 201 : 200).send(result.system);
+    },
+  );
+}

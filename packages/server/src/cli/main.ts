@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { LetheApiError } from '@lethe/client';
+import { AppError } from '../domain/app-error.js';
+import { APPLY_USAGE, applyCommand } from './apply-command.js';
+import { UsageError } from './args.js';
+import { EXPIRIES_USAGE, expiriesCommand } from './expiries-command.js';
+import { ManifestError } from './manifest.js';
+import { SERVE_USAGE, serveCommand } from './serve-command.js';
+import { TOKEN_USAGE, tokenCommand } from './token-command.js';
+
+const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<void> }> = {
+  serve: { usage: SERVE_USAGE, run: serveCommand },
+  token: { usage: TOKEN_USAGE, run: tokenCommand },
+  apply: { usage: APPLY_USAGE, run: applyCommand },
+  expiries: { usage: EXPIRIES_USAGE, run: expiriesCommand },
+};
+
+const USAGE = `usage:\n${Object.values(COMMANDS)
+  .map((command) => `  ${command.usage}`)
+  .join('\n')}\n\nClient commands read LETHE_URL (default http://127.0.0.1:7420) and LETHE_TOKEN.\n`;
+
+/** Exit codes: 0 done, 1 failed (server said no, or I/O), 2 called wrongly. */
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`lethe: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await command.run(args);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`lethe ${name}: ${error.message}\nusage: ${command.usage}\n`);
+      return 2;
+    }
+    if (error instanceof ManifestError) {
+      process.stderr.write(`lethe ${name}: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof LetheApiError || error instanceof AppError) {
+      process.stderr.write(`lethe ${name}: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`lethe ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  // `serve` keeps running; every other command ends here.
+  if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
+});

@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
+import { createLethe } from '../server.js';
+import { dataDirOption, UsageError, usageErrors } from './args.js';
+
+export const SERVE_USAGE = 'lethe serve [--port 7420] [--host 127.0.0.1] [--data-dir ./lethe-data] [--demo]';
+
+export async function serveCommand(args: string[]): Promise<void> {
+  const options = usageErrors(
+    () =>
+      parseArgs({
+        args: args,
+        options: {
+          port: { type: 'string' },
+          host: { type: 'string' },
+          'data-dir': { type: 'string' },
+          demo: { type: 'boolean' },
+        },
+        strict: true,
+      }).values,
+  );
+  const port = Number(options.port ?? process.env['PORT'] ?? 7420);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError(`--port must be 0-65535, got ${options.port}`);
+  const host = options.host ?? process.env['LETHE_HOST'] ?? '127.0.0.1';
+  const lethe = await createLethe({
+    dataDir: dataDirOption(options['data-dir']),
+    databaseUrl: process.env['DATABASE_URL'],
+    logger: {
+      level: process.env['LOG_LEVEL'] ?? 'info',
+      // Tokens never reach the log, even if a serializer starts logging headers.
+      redact: ['req.headers.authorization', 'headers.authorization'],
+    },
+  });
+  const log = lethe.app.log;
+  if (options.demo && (await loadDemoCompany(lethe.services))) {
+    log.info(`loaded the demo company; try GET /v1/subjects/${DEMO_SUBJECT}`);
+  }
+  const address = await lethe.app.listen({ port, host });
+  log.info(`Lethe is serving on ${address} (${lethe.services.store.capabilities.description})`);
+  log.info('mint a token with: npx lethe token create --role admin --ttl 1h');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info(`${signal}: closing`);
+    lethe.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

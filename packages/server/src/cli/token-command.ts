@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import { isRole, ROLES } from '../auth/principal.js';
+import { SigningKeys } from '../auth/signing-keys.js';
+import { DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
+import { Tokens } from '../auth/tokens.js';
+import { openStore } from '../store/open-store.js';
+import { dataDirOption, UsageError, usageErrors } from './args.js';
+
+export const TOKEN_USAGE =
+  'lethe token create --role admin|dpo|auditor|service [--system S] [--ttl 1h] [--subject NAME] [--data-dir D]';
+
+/**
+ * Mints a token with the signing keys in the data directory (or DATABASE_URL): whoever can read
+ * those keys is already trusted, like Vault's root-token generation. Prints only the token on
+ * stdout so it can be captured: `export LETHE_TOKEN=$(lethe token create --role admin)`.
+ */
+export async function tokenCommand(args: string[]): Promise<void> {
+  const [action, ...rest] = args;
+  if (action !== 'create') throw new UsageError(`unknown token command "${action ?? ''}"`);
+  const options = usageErrors(
+    () =>
+      parseArgs({
+        args: rest,
+        options: {
+          role: { type: 'string' },
+          system: { type: 'string' },
+          categories: { type: 'string' },
+          ttl: { type: 'string' },
+          subject: { type: 'string' },
+          'data-dir': { type: 'string' },
+        },
+        strict: true,
+      }).values,
+  );
+  if (!isRole(options.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  if (options.role === 'service' && !options.system) throw new UsageError('a service token needs --system');
+  if (options.role !== 'service' && options.system)
+    throw new UsageError('--system is for service tokens only');
+  if (options.categories !== undefined) {
+    throw new UsageError(
+      '--categories is not supported yet: field-level scopes arrive with the access-control work',
+    );
+  }
+  const ttlSeconds = parseTtl(options.ttl ?? '1h');
+  if (ttlSeconds === undefined)
+    throw new UsageError(`--ttl must look like 90s, 15m or 1h (got "${options.ttl}")`);
+  if (ttlSeconds > 12 * 3600)
+    throw new UsageError('--ttl may be at most 12h: Lethe issues short-lived tokens only');
+
+  const store = await openStore({
+    dataDir: dataDirOption(options['data-dir']),
+    databaseUrl: process.env['DATABASE_URL'],
+  });
+  try {
+    const tokens = new Tokens(new SigningKeys(store.repository), DEFAULT_TOKEN_SETTINGS);
+    const minted = await tokens.mint({
+      subject: options.subject ?? `cli:${process.env['USER'] ?? 'local'}`,
+      role: options.role,
+      ttlSeconds,
+      ...(options.system ? { system: options.system } : {}),
+    });
+    process.stdout.write(`${minted.token}\n`);
+    process.stderr.write(`${options.role} token, valid until ${minted.expiresAt.toISOString()}\n`);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,207 @@
+import type { PolicyInput, SystemInput } from '@lethe/api';
+import { LETHE_ITSELF } from '../auth/principal.js';
+import type { Services } from '../services/services.js';
+
+/**
+ * A small demo company, loaded by `lethe serve --demo` into an empty store so that a new user
+ * sees real answers at once. Among it, the DESIGN.md §4 example: subject `u-1001` opened an
+ * account on 2023-01-05 (user-account-access, P2Y) and bought once (order-delivery, P120D),
+ * nothing after, so the subject expires on 2025-01-05.
+ */
+export const DEMO_SUBJECT = 'u-1001';
+
+export const DEMO_POLICIES: Record<string, PolicyInput> = {
+  'user-account-access': {
+    purpose: 'essential.account',
+    retention: 'P2Y',
+    legalBasis: 'contract',
+    description: 'A user signs in or updates their account.',
+  },
+  'order-delivery': {
+    purpose: 'essential.orders',
+    retention: 'P120D',
+    legalBasis: 'contract',
+    description: 'Delivering an order and handling its returns.',
+  },
+  'send-marketing-email': {
+    purpose: 'marketing.email',
+    retention: 'P6M',
+    legalBasis: 'consent',
+    description: 'Quarterly marketing email to subscribers.',
+  },
+  'fraud-prevention': {
+    purpose: 'security.fraud',
+    retention: 'P1Y',
+    legalBasis: 'legitimate_interests',
+    description: 'Scoring sign-ins and payments for fraud.',
+  },
+  'tax-records': {
+    purpose: 'legal.tax',
+    retention: 'P7Y',
+    legalBasis: 'legal_obligation',
+    description: 'Invoices kept for the tax authority.',
+  },
+};
+
+const field = (name: string, ...categories: string[]) => ({ name, categories });
+
+export const DEMO_SYSTEMS: Record<string, SystemInput> = {
+  accounts: {
+    team: 'identity',
+    description: 'Sign-up, sign-in and profile.',
+    datasets: [
+      {
+        name: 'accounts',
+        fields: [
+          field('email', 'user.contact.email'),
+          field('name', 'user.name'),
+          field('phone', 'user.contact.phone'),
+          field('password_hash', 'user.authorization.credentials'),
+        ],
+      },
+    ],
+  },
+  orders: {
+    team: 'commerce',
+    description: 'Checkout, delivery and invoicing.',
+    datasets: [
+      {
+        name: 'orders',
+        fields: [
+          field('shipping_address', 'user.contact.address'),
+          field('items', 'user.behavior.purchase_history'),
+        ],
+      },
+      {
+        name: 'invoices',
+        fields: [field('billing_address', 'user.contact.address'), field('amount', 'user.financial')],
+      },
+    ],
+  },
+  mailer: {
+    team: 'growth',
+    description: 'Marketing campaigns.',
+    datasets: [{ name: 'campaigns', fields: [field('opens', 'user.behavior')] }],
+  },
+  risk: {
+    team: 'trust',
+    description: 'Fraud scoring.',
+    datasets: [
+      {
+        name: 'risk_signals',
+        fields: [field('ip_address', 'user.device.ip_address'), field('device_id', 'user.device')],
+      },
+    ],
+  },
+};
+
+interface DemoEvent {
+  id: string;
+  subject: string;
+  system: string;
+  policy: string;
+  fields: string[];
+  at: string;
+}
+
+/** Deterministic events: the §4 example plus a few hundred subjects active over the last two years. */
+export function demoEvents(now: number, subjects = 300): DemoEvent[] {
+  let sequence = 0;
+  const events: DemoEvent[] = [
+    event(
+      DEMO_SUBJECT,
+      'accounts',
+      'user-account-access',
+      ['accounts.email', 'accounts.name', 'accounts.password_hash'],
+      '2023-01-05T10:00:00.000Z',
+    ),
+    event(
+      DEMO_SUBJECT,
+      'orders',
+      'order-delivery',
+      ['orders.shipping_address', 'orders.items', 'accounts.email'],
+      '2023-03-01T14:00:00.000Z',
+    ),
+  ];
+  const random = mulberry32(1001);
+  const day = 86_400_000;
+  for (let index = 0; index < subjects; index += 1) {
+    const subject = `u-${2000 + index}`;
+    const signup = now - Math.floor(random() * 700 + 30) * day;
+    events.push(
+      event(subject, 'accounts', 'user-account-access', ['accounts.email', 'accounts.name'], iso(signup)),
+    );
+    events.push(
+      event(
+        subject,
+        'risk',
+        'fraud-prevention',
+        ['risk_signals.ip_address', 'risk_signals.device_id'],
+        iso(signup + 60_000),
+      ),
+    );
+    const lastLogin = signup + Math.floor(random() * (now - signup));
+    events.push(event(subject, 'accounts', 'user-account-access', ['accounts.email'], iso(lastLogin)));
+    if (random() < 0.6) {
+      const ordered = now - Math.floor(random() * 150) * day - Math.floor(random() * day);
+      events.push(
+        event(
+          subject,
+          'orders',
+          'order-delivery',
+          ['orders.shipping_address', 'orders.items', 'accounts.email'],
+          iso(ordered),
+        ),
+      );
+      events.push(
+        event(
+          subject,
+          'orders',
+          'tax-records',
+          ['invoices.billing_address', 'invoices.amount'],
+          iso(ordered),
+        ),
+      );
+    }
+    if (random() < 0.4) {
+      const mailed = now - Math.floor(random() * 170) * day;
+      events.push(
+        event(subject, 'mailer', 'send-marketing-email', ['accounts.email', 'campaigns.opens'], iso(mailed)),
+      );
+    }
+  }
+  return events;
+
+  function event(subject: string, system: string, policy: string, fields: string[], at: string): DemoEvent {
+    sequence += 1;
+    return { id: `demo-${sequence}`, subject, system, policy, fields, at };
+  }
+}
+
+/** Loads the demo company into an empty store; returns false (and changes nothing) otherwise. */
+export async function loadDemoCompany(services: Services, now = Date.now()): Promise<boolean> {
+  if ((await services.policies.list(LETHE_ITSELF)).length > 0) return false;
+  for (const [name, input] of Object.entries(DEMO_POLICIES))
+    await services.policies.put(LETHE_ITSELF, name, input);
+  for (const [name, input] of Object.entries(DEMO_SYSTEMS))
+    await services.systems.put(LETHE_ITSELF, name, input);
+  const result = await services.telemetry.ingest(LETHE_ITSELF, demoEvents(now));
+  if (result.rejected.length)
+    throw new Error(`demo events rejected: ${JSON.stringify(result.rejected.slice(0, 3))}`);
+  return true;
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+/** A tiny seeded PRNG so the demo is the same on every machine. */
+function mulberry32(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

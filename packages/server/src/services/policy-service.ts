@@ -1,0 +1,181 @@
+import type { Policy, PolicyInput, PolicyVersion, RetentionPreview } from '@lethe/api';
+import { authorize } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../domain/app-error.js';
+import { addDuration } from '../domain/duration.js';
+import { requireDuration, validatePolicyInput } from '../domain/policy-rules.js';
+import { toIso } from '../domain/time.js';
+import type { PolicyRow, PolicyVersionRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import { CatalogView, type CatalogCache } from './catalog-cache.js';
+import { recomputePolicyExpiries } from './retention-recompute.js';
+
+export interface PolicyWrite {
+  readonly policy: Policy;
+  readonly created: boolean;
+  /** Subject-fields whose expiry moved because the retention changed. */
+  readonly recomputed: number;
+}
+
+export class PolicyService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: CatalogCache,
+  ) {}
+
+  async list(principal: Principal): Promise<Policy[]> {
+    authorize(principal, 'policies:read');
+    return (await this.store.repository.listPolicies()).map(policyRowToPolicy);
+  }
+
+  async get(principal: Principal, name: string): Promise<Policy> {
+    authorize(principal, 'policies:read');
+    return policyRowToPolicy(await this.require(name));
+  }
+
+  async versions(principal: Principal, name: string): Promise<PolicyVersion[]> {
+    authorize(principal, 'policies:read');
+    const rows = await this.store.repository.listPolicyVersions(name);
+    if (rows.length === 0) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
+    return rows.map(policyVersionRowToVersion);
+  }
+
+  /**
+   * Creates or replaces a policy. A change of retention recomputes every affected expiry in the
+   * same transaction. Putting the same content again changes nothing (no new version), so
+   * manifests can be applied repeatedly; putting a retired policy brings it back.
+   */
+  async put(principal: Principal, name: string, input: PolicyInput): Promise<PolicyWrite> {
+    authorize(principal, 'policies:write');
+    const valid = validatePolicyInput(input);
+    const result = await this.store.transaction(
+      async (repository) => {
+        const previous = await repository.getPolicy(name);
+        const now = Date.now();
+        const next: PolicyRow = {
+          name,
+          purpose: valid.purpose,
+          retention: valid.retention,
+          legal_basis: valid.legalBasis,
+          description: valid.description ?? null,
+          version: (previous?.version ?? 0) + 1,
+          status: 'active',
+          created_at: previous?.created_at ?? now,
+          updated_at: now,
+          retired_at: null,
+        };
+        if (previous && samePolicyContent(previous, next)) {
+          return { policy: policyRowToPolicy(previous), created: false, recomputed: 0 };
+        }
+        await repository.savePolicy(next, principal.id);
+        let recomputed = 0;
+        if (previous && previous.retention !== next.retention) {
+          // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
+          // the only connection).
+          const view = new CatalogView(await repository.loadCatalog());
+          const retentionEnd = (policy: string, lastUseAt: number) =>
+            policy === name ? addDuration(lastUseAt, valid.duration) : view.retentionEnd(policy, lastUseAt);
+          recomputed = (await recomputePolicyExpiries(repository, name, retentionEnd, true)).changed;
+        }
+        return { policy: policyRowToPolicy(next), created: !previous, recomputed };
+      },
+      { exclusiveCatalog: true },
+    );
+    await this.catalog.reload();
+    return result;
+  }
+
+  /** Retires a policy: it stays for history and for the expiries it decided; new uses are rejected. */
+  async retire(principal: Principal, name: string): Promise<Policy> {
+    authorize(principal, 'policies:write');
+    const policy = await this.store.transaction(
+      async (repository) => {
+        const previous = await repository.getPolicy(name);
+        if (!previous) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
+        if (previous.status === 'retired') return previous;
+        const now = Date.now();
+        const retired: PolicyRow = {
+          ...previous,
+          version: previous.version + 1,
+          status: 'retired',
+          updated_at: now,
+          retired_at: now,
+        };
+        await repository.savePolicy(retired, principal.id);
+        return retired;
+      },
+      { exclusiveCatalog: true },
+    );
+    await this.catalog.reload();
+    return policyRowToPolicy(policy);
+  }
+
+  /** What a retention change would do, without doing it. */
+  async preview(principal: Principal, name: string, retention: string): Promise<RetentionPreview> {
+    authorize(principal, 'policies:read');
+    const duration = requireDuration(retention);
+    const current = await this.require(name);
+    const view = await this.catalog.current();
+    const retentionEnd = (policy: string, lastUseAt: number) =>
+      policy === name ? addDuration(lastUseAt, duration) : view.retentionEnd(policy, lastUseAt);
+    const summary = await recomputePolicyExpiries(this.store.repository, name, retentionEnd, false);
+    return {
+      policy: name,
+      currentRetention: current.retention,
+      retention,
+      subjectFieldsUsingPolicy: summary.usingPolicy,
+      subjectFieldsChanged: summary.changed,
+      subjectFieldsEarlier: summary.earlier,
+      subjectFieldsLater: summary.later,
+      ...(summary.earliestNewExpiry !== undefined
+        ? { earliestNewExpiry: toIso(summary.earliestNewExpiry) }
+        : {}),
+      ...(summary.latestNewExpiry !== undefined ? { latestNewExpiry: toIso(summary.latestNewExpiry) } : {}),
+    };
+  }
+
+  private async require(name: string): Promise<PolicyRow> {
+    const row = await this.store.repository.getPolicy(name);
+    if (!row) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
+    return row;
+  }
+}
+
+function samePolicyContent(a: PolicyRow, b: PolicyRow): boolean {
+  return (
+    a.purpose === b.purpose &&
+    a.retention === b.retention &&
+    a.legal_basis === b.legal_basis &&
+    a.description === b.description &&
+    a.status === b.status
+  );
+}
+
+export function policyRowToPolicy(row: PolicyRow): Policy {
+  return {
+    name: row.name,
+    purpose: row.purpose,
+    retention: row.retention,
+    legalBasis: row.legal_basis,
+    ...(row.description !== null ? { description: row.description } : {}),
+    version: row.version,
+    status: row.status,
+    createdAt: toIso(row.created_at),
+    updatedAt: toIso(row.updated_at),
+    ...(row.retired_at !== null ? { retiredAt: toIso(row.retired_at) } : {}),
+  };
+}
+
+function policyVersionRowToVersion(row: PolicyVersionRow): PolicyVersion {
+  return {
+    name: row.name,
+    version: row.version,
+    purpose: row.purpose,
+    retention: row.retention,
+    legalBasis: row.legal_basis,
+    ...(row.description !== null ? { description: row.description } : {}),
+    status: row.status,
+    changedAt: toIso(row.changed_at),
+    changedBy: row.changed_by,
+  };
+}

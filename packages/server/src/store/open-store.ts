@@ -1,0 +1,19 @@
+import { join } from 'node:path';
+import { openPostgresStore } from './postgres/postgres-store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+export interface StoreLocation {
+  /** `postgres://…` selects PostgreSQL; otherwise SQLite in `dataDir`. */
+  readonly databaseUrl?: string | undefined;
+  readonly dataDir: string;
+}
+
+export const SQLITE_FILE_NAME = 'lethe.db';
+
+export function openStore(location: StoreLocation): Promise<Store> {
+  const url = location.databaseUrl;
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgresStore({ url });
+  if (url) throw new Error(`DATABASE_URL must start with postgres:// (got ${url.split(':')[0]}:…)`);
+  return openSqliteStore({ file: join(location.dataDir, SQLITE_FILE_NAME) });
+}

@@ -1,0 +1,87 @@
+import { sql, type Kysely } from 'kysely';
+import { aggregateBatch, type AcceptedEvent } from '../../domain/usage-batch.js';
+import type { Database } from '../schema.js';
+import type { IngestBatch, IngestOutcome } from '../store.js';
+
+/**
+ * The ingest hot path on PostgreSQL: one statement per table per batch, rows passed as arrays
+ * and expanded with `unnest`, so a batch of thousands of events costs a handful of round trips.
+ * Expiries only move later on ingest, so the upserts keep the greatest value.
+ */
+export async function ingestPostgresBatch(tx: Kysely<Database>, batch: IngestBatch): Promise<IngestOutcome> {
+  const { fresh, duplicates } = await claimEventIds(tx, batch);
+  const { usages, fields, subjects } = aggregateBatch(fresh);
+
+  if (usages.length) {
+    await sql`
+      insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system)
+      select * from unnest(${usages.map((u) => u.subject)}::text[], ${usages.map((u) => u.field)}::text[],
+        ${usages.map((u) => u.policy)}::text[], ${usages.map((u) => u.firstUseAt)}::bigint[],
+        ${usages.map((u) => u.lastUseAt)}::bigint[], ${usages.map((u) => u.count)}::bigint[],
+        ${usages.map((u) => u.lastSystem)}::text[])
+      on conflict (subject, field, policy) do update set
+        first_use_at = least(usages.first_use_at, excluded.first_use_at),
+        last_system = case when excluded.last_use_at >= usages.last_use_at
+          then excluded.last_system else usages.last_system end,
+        last_use_at = greatest(usages.last_use_at, excluded.last_use_at),
+        use_count = usages.use_count + excluded.use_count`.execute(tx);
+  }
+  if (fields.length) {
+    await sql`
+      insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
+      select * from unnest(${fields.map((f) => f.subject)}::text[], ${fields.map((f) => f.field)}::text[],
+        ${fields.map((f) => f.expiresAt)}::bigint[], ${fields.map((f) => f.policy)}::text[],
+        ${fields.map((f) => f.system)}::text[], ${fields.map((f) => f.lastUseAt)}::bigint[])
+      on conflict (subject, field) do update set
+        policy = case when excluded.expires_at > field_expiries.expires_at
+          then excluded.policy else field_expiries.policy end,
+        system = case when excluded.expires_at > field_expiries.expires_at
+          then excluded.system else field_expiries.system end,
+        expires_at = greatest(field_expiries.expires_at, excluded.expires_at),
+        last_use_at = greatest(field_expiries.last_use_at, excluded.last_use_at),
+        reappeared_at = case
+          when field_expiries.erased_at is not null and excluded.last_use_at > field_expiries.erased_at
+            and field_expiries.reappeared_at is null
+          then excluded.last_use_at else field_expiries.reappeared_at end`.execute(tx);
+  }
+  if (subjects.length) {
+    await sql`
+      insert into subject_expiries (subject, expires_at, field, policy, system)
+      select * from unnest(${subjects.map((s) => s.subject)}::text[], ${subjects.map((s) => s.expiresAt)}::bigint[],
+        ${subjects.map((s) => s.field)}::text[], ${subjects.map((s) => s.policy)}::text[],
+        ${subjects.map((s) => s.system)}::text[])
+      on conflict (subject) do update set
+        field = case when excluded.expires_at > subject_expiries.expires_at
+          then excluded.field else subject_expiries.field end,
+        policy = case when excluded.expires_at > subject_expiries.expires_at
+          then excluded.policy else subject_expiries.policy end,
+        system = case when excluded.expires_at > subject_expiries.expires_at
+          then excluded.system else subject_expiries.system end,
+        expires_at = greatest(subject_expiries.expires_at, excluded.expires_at)`.execute(tx);
+  }
+  return { kind: 'committed', duplicates };
+}
+
+/** Records the batch's event ids; events whose id was already known (or repeated) are duplicates. */
+async function claimEventIds(tx: Kysely<Database>, batch: IngestBatch) {
+  const ids = [
+    ...new Set(batch.events.flatMap((event) => (event.id === undefined ? [] : [event.id]))),
+  ].sort();
+  const claimed = new Set<string>();
+  if (ids.length) {
+    const { rows } = await sql<{ id: string }>`
+      insert into event_ids (id, received_at)
+      select unnest(${ids}::text[]), ${batch.receivedAt}::bigint
+      on conflict (id) do nothing
+      returning id`.execute(tx);
+    for (const row of rows) claimed.add(row.id);
+  }
+  const fresh: AcceptedEvent[] = [];
+  const duplicates: number[] = [];
+  batch.events.forEach((event, index) => {
+    if (event.id === undefined) fresh.push(event);
+    else if (claimed.delete(event.id)) fresh.push(event);
+    else duplicates.push(index);
+  });
+  return { fresh, duplicates };
+}

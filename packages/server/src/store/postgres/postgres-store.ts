@@ -1,0 +1,101 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from '../migrate.js';
+import { Repository } from '../repository.js';
+import type { Database } from '../schema.js';
+import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
+import { ingestPostgresBatch } from './postgres-ingest.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:port/database` */
+  readonly url: string;
+  readonly maxConnections?: number;
+}
+
+const INT8_OID = 20;
+/** Deadlock and serialisation failures are safe to retry: the transaction was rolled back. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 5;
+
+/**
+ * PostgreSQL backend: stateless API nodes share it, so the catalog is revalidated per batch and
+ * policy changes take an exclusive lock that concurrent ingest waits for.
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    // Epoch milliseconds are bigint columns; they fit a JS number exactly.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const capabilities: BackendCapabilities = {
+    description: `postgres ${redactUrl(options.url)}`,
+    withoutRowId: false,
+    shared: true,
+  };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateToLatest(db, capabilities);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+
+  const lockCatalog = (tx: Kysely<Database>, mode: 'share' | 'update') =>
+    sql<{ value: string }>`select value from meta where key = 'catalog_version' for ${sql.raw(mode)}`.execute(
+      tx,
+    );
+
+  return {
+    capabilities,
+    repository: new Repository(db),
+
+    transaction: (work, options) =>
+      withRetry(() =>
+        db.transaction().execute(async (tx) => {
+          if (options?.exclusiveCatalog) await lockCatalog(tx, 'update');
+          return work(new Repository(tx));
+        }),
+      ),
+
+    ingest: (batch: IngestBatch): Promise<IngestOutcome> =>
+      withRetry(() =>
+        db.transaction().execute(async (tx) => {
+          // A shared lock on the catalog row: many batches at once, but never while a policy
+          // change recomputes expiries with a new retention.
+          const { rows } = await lockCatalog(tx, 'share');
+          if (Number(rows[0]?.value) !== batch.catalogVersion) return { kind: 'stale-catalog' } as const;
+          return ingestPostgresBatch(tx, batch);
+        }),
+      ),
+
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+async function withRetry<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= MAX_ATTEMPTS || typeof code !== 'string' || !RETRYABLE.has(code)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparseable url)';
+  }
+}

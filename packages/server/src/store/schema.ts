@@ -1,0 +1,128 @@
+/**
+ * Row types of every table, as Kysely sees them. Times are epoch milliseconds in both backends.
+ * Domain types live in `@lethe/api` and `../domain`; mappers between the two live beside the
+ * queries that need them.
+ */
+export interface Database {
+  meta: MetaRow;
+  policies: PolicyRow;
+  policy_versions: PolicyVersionRow;
+  systems: SystemRow;
+  datasets: DatasetRow;
+  fields: FieldRow;
+  event_ids: EventIdRow;
+  usages: UsageRow;
+  field_expiries: FieldExpiryRow;
+  subject_expiries: SubjectExpiryRow;
+  erasures: ErasureRow;
+  signing_keys: SigningKeyRow;
+}
+
+export interface MetaRow {
+  key: string;
+  value: string;
+}
+
+export interface PolicyRow {
+  name: string;
+  purpose: string;
+  retention: string;
+  legal_basis: string;
+  description: string | null;
+  version: number;
+  status: 'active' | 'retired';
+  created_at: number;
+  updated_at: number;
+  retired_at: number | null;
+}
+
+export interface PolicyVersionRow {
+  name: string;
+  version: number;
+  purpose: string;
+  retention: string;
+  legal_basis: string;
+  description: string | null;
+  status: 'active' | 'retired';
+  changed_at: number;
+  changed_by: string;
+}
+
+export interface SystemRow {
+  name: string;
+  team: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A dataset belongs to exactly one system; its name is unique so that `dataset.field` addresses a field. */
+export interface DatasetRow {
+  name: string;
+  system: string;
+  position: number;
+}
+
+export interface FieldRow {
+  /** `dataset.field` */
+  field: string;
+  dataset: string;
+  name: string;
+  /** JSON array of dotted category keys. */
+  categories: string;
+  position: number;
+}
+
+export interface EventIdRow {
+  id: string;
+  received_at: number;
+}
+
+/** Per (subject, field, policy): how the field was used under that policy. */
+export interface UsageRow {
+  subject: string;
+  field: string;
+  policy: string;
+  first_use_at: number;
+  last_use_at: number;
+  use_count: number;
+  last_system: string;
+}
+
+/** Per (subject, field): the expiry (max over its policies) and what decided it. */
+export interface FieldExpiryRow {
+  subject: string;
+  field: string;
+  expires_at: number;
+  policy: string;
+  system: string;
+  last_use_at: number;
+  erased_at: number | null;
+  reappeared_at: number | null;
+}
+
+/** Per subject: the expiry (max over its fields) and the deciding field. */
+export interface SubjectExpiryRow {
+  subject: string;
+  expires_at: number;
+  field: string;
+  policy: string;
+  system: string;
+}
+
+export interface ErasureRow {
+  subject: string;
+  field: string;
+  system: string;
+  erased_at: number;
+  recorded_at: number;
+  recorded_by: string;
+}
+
+export interface SigningKeyRow {
+  kid: string;
+  algorithm: string;
+  public_jwk: string;
+  private_jwk: string;
+  created_at: number;
+}

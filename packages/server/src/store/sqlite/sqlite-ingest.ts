@@ -1,0 +1,82 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { aggregateBatch, type AcceptedEvent } from '../../domain/usage-batch.js';
+import type { IngestBatch, IngestOutcome } from '../store.js';
+
+/**
+ * The ingest hot path on SQLite: prepared statements, one synchronous transaction per batch,
+ * each (subject, field, policy) written once. Expiries only move later on ingest, so the
+ * upserts keep the maximum instead of re-reading every policy of a field.
+ */
+export class SqliteIngestStatements {
+  private readonly catalogVersion;
+  private readonly insertEventId;
+  private readonly upsertUsage;
+  private readonly upsertFieldExpiry;
+  private readonly upsertSubjectExpiry;
+  private readonly run;
+
+  constructor(connection: BetterSqlite3.Database) {
+    this.catalogVersion = connection.prepare<[], { value: string }>(
+      "select value from meta where key = 'catalog_version'",
+    );
+    this.insertEventId = connection.prepare<[string, number]>(
+      'insert or ignore into event_ids (id, received_at) values (?, ?)',
+    );
+    this.upsertUsage = connection.prepare<[string, string, string, number, number, number, string]>(`
+      insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system)
+      values (?, ?, ?, ?, ?, ?, ?)
+      on conflict (subject, field, policy) do update set
+        first_use_at = min(first_use_at, excluded.first_use_at),
+        last_system = case when excluded.last_use_at >= last_use_at then excluded.last_system else last_system end,
+        last_use_at = max(last_use_at, excluded.last_use_at),
+        use_count = use_count + excluded.use_count`);
+    this.upsertFieldExpiry = connection.prepare<[string, string, number, string, string, number]>(`
+      insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
+      values (?, ?, ?, ?, ?, ?)
+      on conflict (subject, field) do update set
+        policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
+        system = case when excluded.expires_at > expires_at then excluded.system else system end,
+        expires_at = max(expires_at, excluded.expires_at),
+        last_use_at = max(last_use_at, excluded.last_use_at),
+        reappeared_at = case
+          when erased_at is not null and excluded.last_use_at > erased_at and reappeared_at is null
+          then excluded.last_use_at else reappeared_at end`);
+    this.upsertSubjectExpiry = connection.prepare<[string, number, string, string, string]>(`
+      insert into subject_expiries (subject, expires_at, field, policy, system)
+      values (?, ?, ?, ?, ?)
+      on conflict (subject) do update set
+        field = case when excluded.expires_at > expires_at then excluded.field else field end,
+        policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
+        system = case when excluded.expires_at > expires_at then excluded.system else system end,
+        expires_at = max(expires_at, excluded.expires_at)`);
+    this.run = connection.transaction((batch: IngestBatch): IngestOutcome => {
+      const version = Number(this.catalogVersion.get()?.value);
+      if (version !== batch.catalogVersion) return { kind: 'stale-catalog' };
+      const duplicates: number[] = [];
+      const fresh: AcceptedEvent[] = [];
+      batch.events.forEach((event, index) => {
+        if (event.id !== undefined && this.insertEventId.run(event.id, batch.receivedAt).changes === 0) {
+          duplicates.push(index);
+        } else {
+          fresh.push(event);
+        }
+      });
+      const { usages, fields, subjects } = aggregateBatch(fresh);
+      for (const u of usages) {
+        this.upsertUsage.run(u.subject, u.field, u.policy, u.firstUseAt, u.lastUseAt, u.count, u.lastSystem);
+      }
+      for (const f of fields) {
+        this.upsertFieldExpiry.run(f.subject, f.field, f.expiresAt, f.policy, f.system, f.lastUseAt);
+      }
+      for (const s of subjects) {
+        this.upsertSubjectExpiry.run(s.subject, s.expiresAt, s.field, s.policy, s.system);
+      }
+      return { kind: 'committed', duplicates };
+    });
+  }
+
+  ingest(batch: IngestBatch): IngestOutcome {
+    // `immediate` takes the write lock at BEGIN, so the catalog version it reads cannot go stale.
+    return this.run.immediate(batch);
+  }
+}

@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { migrateToLatest } from '../migrate.js';
+import { Repository } from '../repository.js';
+import type { Database } from '../schema.js';
+import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
+import { SqliteIngestStatements } from './sqlite-ingest.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file, or ':memory:' for tests that need no durability. */
+  readonly file: string;
+}
+
+/**
+ * The embedded default: one file, WAL, `synchronous=FULL` so that a committed transaction survives
+ * power loss (better-sqlite3 builds SQLite with WAL defaulting to NORMAL, which does not).
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const connection = new BetterSqlite3(options.file);
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = FULL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma('busy_timeout = 5000');
+  // 256 MiB of page cache keeps the hot B-trees of a few million subject-fields in memory.
+  connection.pragma('cache_size = -262144');
+  connection.pragma('temp_store = MEMORY');
+
+  const capabilities: BackendCapabilities = {
+    description: `sqlite ${options.file}`,
+    withoutRowId: true,
+    shared: false,
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  await migrateToLatest(db, capabilities);
+  const statements = new SqliteIngestStatements(connection);
+
+  return {
+    capabilities,
+    repository: new Repository(db),
+
+    // One connection, serialised by Kysely's mutex: transactions never interleave. Catalog
+    // exclusivity is therefore implied.
+    transaction: (work) => db.transaction().execute((tx) => work(new Repository(tx))),
+
+    async ingest(batch: IngestBatch): Promise<IngestOutcome> {
+      // The hot path bypasses Kysely for prepared statements, but takes the same connection
+      // lock so that it never runs inside another caller's open transaction.
+      return db.connection().execute(async () => statements.ingest(batch));
+    },
+
+    async close() {
+      await db.destroy();
+    },
+  };
+}
