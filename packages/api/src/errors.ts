@@ -27,7 +27,10 @@ export const ERRORS = {
   // Policies
   POLICY_NOT_FOUND: { status: 404, message: 'No such policy.' },
   POLICY_RETIRED: { status: 409, message: 'The policy is retired.' },
-  INVALID_DURATION: { status: 400, message: 'Retention must be an ISO 8601 duration such as P2Y, P6M or PT36H.' },
+  INVALID_DURATION: {
+    status: 400,
+    message: 'Retention must be an ISO 8601 duration such as P2Y, P6M or PT36H.',
+  },
   UNKNOWN_LEGAL_BASIS: { status: 400, message: 'Unknown legal basis.' },
   INVALID_PURPOSE: { status: 400, message: 'A purpose is a dotted key such as marketing.email.' },
 

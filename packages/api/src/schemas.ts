@@ -4,7 +4,10 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
-const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'letters, digits, ".", "_", "-"' });
+const Name = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'letters, digits, ".", "_", "-"',
+});
 /** ISO 8601 instant on the wire, e.g. 2023-01-05T10:00:00Z. */
 export const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g. 2023-01-05T10:00:00Z' });
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
@@ -124,7 +127,11 @@ export type UsageEvent = Static<typeof UsageEvent>;
 
 export const EventBatch = Type.Object({ events: Type.Array(Type.Unknown()) }, strict);
 
-export const EventRejection = Type.Object({ index: Type.Integer(), code: Type.String(), message: Type.String() });
+export const EventRejection = Type.Object({
+  index: Type.Integer(),
+  code: Type.String(),
+  message: Type.String(),
+});
 export type EventRejection = Static<typeof EventRejection>;
 
 export const IngestResult = Type.Object({
@@ -199,7 +206,11 @@ export const ExpiryPage = Type.Object({ items: Type.Array(ExpiryItem), next: Typ
 export type ExpiryPage = Static<typeof ExpiryPage>;
 
 export const ErasureInput = Type.Object(
-  { system: Type.String(), fields: Type.Optional(Type.Array(Type.String(), { minItems: 1 })), at: Type.Optional(Instant) },
+  {
+    system: Type.String(),
+    fields: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    at: Type.Optional(Instant),
+  },
   strict,
 );
 export type ErasureInput = Static<typeof ErasureInput>;

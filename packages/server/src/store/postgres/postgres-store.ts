@@ -31,6 +31,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle pooled connection that the server closes (restart, failover, admin) emits 'error';
+  // without a listener that would crash the process. The pool replaces it on the next checkout.
+  pool.on('error', () => {});
   const capabilities: BackendCapabilities = {
     description: `postgres ${redactUrl(options.url)}`,
     withoutRowId: false,

@@ -1,0 +1,315 @@
+import type {
+  ErasureInput,
+  ErasureResult,
+  ExpiryItem,
+  ExpiryPage,
+  ExpiryQuery,
+  IngestResult,
+  Policy,
+  PolicyInput,
+  PolicyVersion,
+  RetentionPreview,
+  SubjectRetention,
+  System,
+  SystemInput,
+  UsageEvent,
+} from '@lethe/api';
+import { LetheApiError } from './api-error.js';
+import { Deadline } from './deadline.js';
+
+/** Returns a bearer token; called before every request, so it may refresh short-lived tokens. */
+export type TokenProvider = () => string | Promise<string>;
+
+export interface LetheClientOptions {
+  /** Base URL of the server, e.g. `http://localhost:7420`; a path prefix is kept. */
+  url: string;
+  token: string | TokenProvider;
+  /** Defaults to the global fetch; inject one for proxies, tests or instrumentation. */
+  fetch?: typeof fetch;
+  /**
+   * How long the server may stay silent before the request fails with `NETWORK_ERROR`: until
+   * the whole answer for ordinary calls, between chunks for streams. Default 30 000 ms.
+   */
+  timeoutMs?: number;
+}
+
+/** Per-call options. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** The `{"items": [...]}` shape of list answers (the api package has only the schema factory). */
+export interface ListResult<T> {
+  items: T[];
+}
+
+const NDJSON = 'application/x-ndjson';
+
+type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+interface Call {
+  method: Method;
+  path: string;
+  query?: URLSearchParams;
+  body?: unknown;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Typed client for Lethe API v1. Every failed call rejects with a {@link LetheApiError}.
+ *
+ * @example
+ * const lethe = new LetheClient({ url: 'http://localhost:7420', token: process.env.LETHE_TOKEN! });
+ * await lethe.putPolicy('marketing-email', { purpose: 'marketing.email', retention: 'P2Y', legalBasis: 'consent' });
+ * for await (const expiry of lethe.streamExpiries({ day: '2024-03-01', system: 'crm' })) {
+ *   await erase(expiry.subject, expiry.field);
+ *   await lethe.recordErasure(expiry.subject, { system: 'crm', fields: [expiry.field] });
+ * }
+ */
+export class LetheClient {
+  private readonly baseUrl: string;
+  private readonly token: string | TokenProvider;
+  private readonly fetch: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(options: LetheClientOptions) {
+    // Parsing here makes a malformed URL fail at construction, not at the first call.
+    this.baseUrl = new URL(options.url).href.replace(/\/+$/, '');
+    this.token = options.token;
+    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+  }
+
+  // Policies --------------------------------------------------------------------------------
+
+  async putPolicy(name: string, input: PolicyInput, options?: RequestOptions): Promise<Policy> {
+    return this.json({ method: 'PUT', path: `/v1/policies/${segment(name)}`, body: input, ...options });
+  }
+
+  async getPolicy(name: string, options?: RequestOptions): Promise<Policy> {
+    return this.json({ method: 'GET', path: `/v1/policies/${segment(name)}`, ...options });
+  }
+
+  async listPolicies(options?: RequestOptions): Promise<ListResult<Policy>> {
+    return this.json({ method: 'GET', path: '/v1/policies', ...options });
+  }
+
+  /** Every version of a policy, oldest first. */
+  async policyVersions(name: string, options?: RequestOptions): Promise<ListResult<PolicyVersion>> {
+    return this.json({ method: 'GET', path: `/v1/policies/${segment(name)}/versions`, ...options });
+  }
+
+  /** Retires a policy: it is kept for history, new uses of it are rejected. Answers the retired policy. */
+  async retirePolicy(name: string, options?: RequestOptions): Promise<Policy> {
+    return this.json({ method: 'DELETE', path: `/v1/policies/${segment(name)}`, ...options });
+  }
+
+  /** How expiries would move if the policy's retention became `retention` (an ISO 8601 duration). */
+  async previewRetention(
+    name: string,
+    retention: string,
+    options?: RequestOptions,
+  ): Promise<RetentionPreview> {
+    const path = `/v1/policies/${segment(name)}/preview`;
+    return this.json({ method: 'POST', path, body: { retention }, ...options });
+  }
+
+  // Data map --------------------------------------------------------------------------------
+
+  async putSystem(name: string, input: SystemInput, options?: RequestOptions): Promise<System> {
+    return this.json({ method: 'PUT', path: `/v1/systems/${segment(name)}`, body: input, ...options });
+  }
+
+  async getSystem(name: string, options?: RequestOptions): Promise<System> {
+    return this.json({ method: 'GET', path: `/v1/systems/${segment(name)}`, ...options });
+  }
+
+  async listSystems(options?: RequestOptions): Promise<ListResult<System>> {
+    return this.json({ method: 'GET', path: '/v1/systems', ...options });
+  }
+
+  // Telemetry -------------------------------------------------------------------------------
+
+  /**
+   * Sends one batch. Events with an `id` are idempotent, so a batch may be resent after a failure.
+   * For background sending with batching and retries use {@link Publisher}.
+   */
+  async publishEvents(events: UsageEvent[], options?: RequestOptions): Promise<IngestResult> {
+    return this.json({ method: 'POST', path: '/v1/events', body: { events }, ...options });
+  }
+
+  // Retention -------------------------------------------------------------------------------
+
+  async getSubject(subject: string, options?: RequestOptions): Promise<SubjectRetention> {
+    return this.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}`, ...options });
+  }
+
+  /** One page of the expiry feed; pass `next` back as `cursor` for the following page. */
+  async expiries(query: ExpiryQuery, options?: RequestOptions): Promise<ExpiryPage> {
+    return this.json({ method: 'GET', path: '/v1/expiries', query: expiryParams(query), ...options });
+  }
+
+  /**
+   * The expiry feed as a stream: items are yielded as their lines arrive, so memory stays flat
+   * however long the feed is. Leaving the loop early cancels the response.
+   */
+  async *streamExpiries(query: ExpiryQuery, options?: RequestOptions): AsyncGenerator<ExpiryItem, void> {
+    const call: Call = { method: 'GET', path: '/v1/expiries', query: expiryParams(query), accept: NDJSON };
+    const deadline = new Deadline(this.timeoutMs, options?.signal);
+    try {
+      const response = await this.exchange(call, deadline);
+      if (response.body === null) return;
+      for await (const line of ndjsonLines(response.body, deadline)) {
+        yield parseJson(line, response.status) as ExpiryItem;
+      }
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Records that `input.system` deleted the subject's fields (all it held when `fields` is omitted). */
+  async recordErasure(
+    subject: string,
+    input: ErasureInput,
+    options?: RequestOptions,
+  ): Promise<ErasureResult> {
+    const path = `/v1/subjects/${segment(subject)}/erasures`;
+    return this.json({ method: 'POST', path, body: input, ...options });
+  }
+
+  // Transport -------------------------------------------------------------------------------
+
+  /** Sends a call and parses its JSON answer; the timeout covers reading the body too. */
+  private async json<T>(call: Call): Promise<T> {
+    const deadline = new Deadline(this.timeoutMs, call.signal);
+    try {
+      const response = await this.exchange(call, deadline);
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (cause) {
+        throw networkError(deadline, cause);
+      }
+      // Some answers (a retirement, say) may legitimately carry no body.
+      return (text === '' ? undefined : parseJson(text, response.status)) as T;
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Sends a call and returns the 2xx response with its body unread; the deadline stays armed. */
+  private async exchange(call: Call, deadline: Deadline): Promise<Response> {
+    const token = typeof this.token === 'string' ? this.token : await this.token();
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      accept: call.accept ?? 'application/json',
+    };
+    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    const query = call.query?.toString();
+    const url = `${this.baseUrl}${call.path}${query ? `?${query}` : ''}`;
+    deadline.arm();
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: deadline.signal,
+      });
+    } catch (cause) {
+      throw networkError(deadline, cause);
+    }
+    if (!response.ok) throw await LetheApiError.fromResponse(response);
+    return response;
+  }
+}
+
+/**
+ * Encodes one path segment. "." and ".." cannot be sent at all: URL parsers resolve them as dot
+ * segments (percent-encoded too), so the request would reach a different route.
+ */
+function segment(value: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new RangeError(`"${value}" cannot be used as a path segment`);
+  }
+  return encodeURIComponent(value);
+}
+
+function expiryParams(query: ExpiryQuery): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) params.set(key, String(value));
+  }
+  return params;
+}
+
+function parseJson(text: string, status: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new LetheApiError({
+      status,
+      code: 'UNEXPECTED_RESPONSE',
+      message: `The server answered ${status} with a body that is not valid JSON.`,
+      details: text.slice(0, 200),
+      cause,
+    });
+  }
+}
+
+function networkError(deadline: Deadline, cause: unknown): LetheApiError {
+  const reason = deadline.reason;
+  const message =
+    reason === 'timeout'
+      ? 'The request timed out.'
+      : reason === 'aborted'
+        ? 'The request was aborted.'
+        : `The request failed: ${describe(cause)}`;
+  return new LetheApiError({ status: 0, code: 'NETWORK_ERROR', message, cause });
+}
+
+/** undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ...) in `cause`. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const inner = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return `${error.message}${inner}`;
+}
+
+/**
+ * Splits a byte stream into lines as chunks arrive. A chunk may end inside a line or inside a
+ * multi-byte character; the decoder and the `pending` tail carry both over to the next chunk.
+ */
+async function* ndjsonLines(body: ReadableStream<Uint8Array>, deadline: Deadline): AsyncGenerator<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  try {
+    for (;;) {
+      deadline.arm();
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (cause) {
+        throw networkError(deadline, cause);
+      } finally {
+        // The consumer's own work between items must not count against the server.
+        deadline.disarm();
+      }
+      if (chunk.done) break;
+      pending += decoder.decode(chunk.value, { stream: true });
+      let start = 0;
+      for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n', start)) {
+        const line = pending.slice(start, end).trim();
+        start = end + 1;
+        if (line !== '') yield line;
+      }
+      pending = pending.slice(start);
+    }
+    const last = (pending + decoder.decode()).trim();
+    if (last !== '') yield last;
+  } finally {
+    // Runs when the consumer stops early too: cancelling releases the connection.
+    reader.cancel().catch(() => undefined);
+  }
+}

@@ -1,0 +1,42 @@
+export { LetheApiError } from './api-error.js';
+export type { LetheApiErrorInit, LetheErrorCode } from './api-error.js';
+export { LetheClient } from './client.js';
+export type { LetheClientOptions, ListResult, RequestOptions, TokenProvider } from './client.js';
+export { Publisher } from './publisher.js';
+export type {
+  CloseResult,
+  DropReason,
+  PublishableEvent,
+  PublisherOptions,
+  PublisherStats,
+  RejectedEvent,
+  RetryOptions,
+  SendBatch,
+  SendFailure,
+} from './publisher.js';
+export type {
+  DatasetDeclaration,
+  ErasureInput,
+  ErasureResult,
+  ErrorBody,
+  ErrorCode,
+  EventRejection,
+  ExpiryItem,
+  ExpiryLevel,
+  ExpiryPage,
+  ExpiryQuery,
+  IngestResult,
+  LegalBasis,
+  Policy,
+  PolicyInput,
+  PolicyVersion,
+  PreviewInput,
+  Reappearance,
+  RetentionPreview,
+  SubjectField,
+  SubjectRetention,
+  System,
+  SystemInput,
+  UsageEvent,
+  Use,
+} from '@lethe/api';

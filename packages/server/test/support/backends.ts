@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/**
+ * The store backends every conformance test runs against. PostgreSQL is required in CI
+ * (CI=true); elsewhere a missing server skips its half of the suite with a message that says so.
+ */
+export interface Backend {
+  readonly name: 'sqlite' | 'postgres';
+  /** A fresh, empty location for one test: a data dir, and for PostgreSQL a new database. */
+  create(): Promise<{ dataDir: string; databaseUrl?: string; dispose(): Promise<void> }>;
+}
+
+export const POSTGRES_ADMIN_URL =
+  process.env['LETHE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const sqlite: Backend = {
+  name: 'sqlite',
+  async create() {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lethe-test-'));
+    return { dataDir, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  },
+};
+
+const postgres: Backend = {
+  name: 'postgres',
+  async create() {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lethe-test-'));
+    const database = `lethe_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    await adminQuery(`create database ${database}`);
+    const url = new URL(POSTGRES_ADMIN_URL);
+    url.pathname = `/${database}`;
+    return {
+      dataDir,
+      databaseUrl: url.toString(),
+      async dispose() {
+        rmSync(dataDir, { recursive: true, force: true });
+        await adminQuery(`drop database if exists ${database} with (force)`);
+      },
+    };
+  },
+};
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2_000 });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function postgresReachable(): Promise<boolean> {
+  try {
+    await adminQuery('select 1');
+    return true;
+  } catch (error) {
+    if (process.env['CI'] === 'true') {
+      throw new Error(
+        `PostgreSQL is required in CI but not reachable at ${POSTGRES_ADMIN_URL}: ${String(error)}`,
+      );
+    }
+    console.warn(
+      `\n[lethe tests] PostgreSQL not reachable at ${POSTGRES_ADMIN_URL} (${String(error)}): ` +
+        'the PostgreSQL half of the store suites is SKIPPED. Start PostgreSQL or set LETHE_TEST_POSTGRES_URL.\n',
+    );
+    return false;
+  }
+}
+
+/** The backends available here: SQLite always, PostgreSQL when reachable (always in CI). */
+export async function availableBackends(): Promise<Backend[]> {
+  return (await postgresReachable()) ? [sqlite, postgres] : [sqlite];
+}
+
+export const ALL_BACKENDS: readonly Backend[] = [sqlite, postgres];
+export { sqlite as SQLITE_BACKEND };
