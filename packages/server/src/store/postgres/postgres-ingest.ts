@@ -4,12 +4,17 @@ import type { Database } from '../schema.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
 /**
- * The ingest hot path on PostgreSQL: one statement per table per batch, rows passed as arrays
- * and expanded with `unnest`, so a batch of thousands of events costs a handful of round trips.
+ * The ingest hot path on PostgreSQL: one statement per table per group of batches, rows passed as
+ * arrays and expanded with `unnest`, so thousands of events cost a handful of round trips.
  * Expiries only move later on ingest, so the upserts keep the greatest value.
  */
-export async function ingestPostgresBatch(tx: Kysely<Database>, batch: IngestBatch): Promise<IngestOutcome> {
-  const { fresh, duplicates } = await claimEventIds(tx, batch);
+export async function ingestPostgresGroup(
+  tx: Kysely<Database>,
+  batches: readonly IngestBatch[],
+  catalogVersion: number,
+): Promise<IngestOutcome[]> {
+  const current = batches.filter((batch) => batch.catalogVersion === catalogVersion);
+  const { fresh, duplicates } = await claimEventIds(tx, current);
   const { usages, fields, subjects } = aggregateBatch(fresh);
 
   if (usages.length) {
@@ -59,29 +64,34 @@ export async function ingestPostgresBatch(tx: Kysely<Database>, batch: IngestBat
           then excluded.system else subject_expiries.system end,
         expires_at = greatest(subject_expiries.expires_at, excluded.expires_at)`.execute(tx);
   }
-  return { kind: 'committed', duplicates };
+  return batches.map((batch): IngestOutcome => {
+    const own = duplicates.get(batch);
+    return own ? { kind: 'committed', duplicates: own } : { kind: 'stale-catalog' };
+  });
 }
 
-/** Records the batch's event ids; events whose id was already known (or repeated) are duplicates. */
-async function claimEventIds(tx: Kysely<Database>, batch: IngestBatch) {
-  const ids = [
-    ...new Set(batch.events.flatMap((event) => (event.id === undefined ? [] : [event.id]))),
-  ].sort();
+/** Records the batches' event ids; events whose id was already known (or came earlier) are duplicates. */
+async function claimEventIds(tx: Kysely<Database>, batches: readonly IngestBatch[]) {
+  const events = batches.flatMap((batch) => batch.events);
+  const ids = [...new Set(events.flatMap((event) => (event.id === undefined ? [] : [event.id])))].sort();
   const claimed = new Set<string>();
   if (ids.length) {
     const { rows } = await sql<{ id: string }>`
       insert into event_ids (id, received_at)
-      select unnest(${ids}::text[]), ${batch.receivedAt}::bigint
+      select unnest(${ids}::text[]), ${Date.now()}::bigint
       on conflict (id) do nothing
       returning id`.execute(tx);
     for (const row of rows) claimed.add(row.id);
   }
   const fresh: AcceptedEvent[] = [];
-  const duplicates: number[] = [];
-  batch.events.forEach((event, index) => {
-    if (event.id === undefined) fresh.push(event);
-    else if (claimed.delete(event.id)) fresh.push(event);
-    else duplicates.push(index);
-  });
+  const duplicates = new Map<IngestBatch, number[]>();
+  for (const batch of batches) {
+    const own: number[] = [];
+    batch.events.forEach((event, index) => {
+      if (event.id === undefined || claimed.delete(event.id)) fresh.push(event);
+      else own.push(index);
+    });
+    duplicates.set(batch, own);
+  }
   return { fresh, duplicates };
 }

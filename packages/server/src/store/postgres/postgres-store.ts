@@ -1,10 +1,11 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { GroupCommit } from '../group-commit.js';
 import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
-import { ingestPostgresBatch } from './postgres-ingest.js';
+import { ingestPostgresGroup } from './postgres-ingest.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` */
@@ -16,6 +17,7 @@ const INT8_OID = 20;
 /** Deadlock and serialisation failures are safe to retry: the transaction was rolled back. */
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
+const MAX_EVENTS_PER_GROUP = 20_000;
 
 /**
  * PostgreSQL backend: stateless API nodes share it, so the catalog is revalidated per batch and
@@ -52,6 +54,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       tx,
     );
 
+  const groupCommit = new GroupCommit(
+    (batches) =>
+      withRetry(() =>
+        db.transaction().execute(async (tx) => {
+          // A shared lock on the catalog row: other nodes' groups may run at once, but never
+          // while a policy change recomputes expiries with a new retention.
+          const { rows } = await lockCatalog(tx, 'share');
+          return ingestPostgresGroup(tx, batches, Number(rows[0]?.value));
+        }),
+      ),
+    MAX_EVENTS_PER_GROUP,
+  );
+
   return {
     capabilities,
     repository: new Repository(db),
@@ -64,16 +79,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         }),
       ),
 
-    ingest: (batch: IngestBatch): Promise<IngestOutcome> =>
-      withRetry(() =>
-        db.transaction().execute(async (tx) => {
-          // A shared lock on the catalog row: many batches at once, but never while a policy
-          // change recomputes expiries with a new retention.
-          const { rows } = await lockCatalog(tx, 'share');
-          if (Number(rows[0]?.value) !== batch.catalogVersion) return { kind: 'stale-catalog' } as const;
-          return ingestPostgresBatch(tx, batch);
-        }),
-      ),
+    ingest: (batch: IngestBatch): Promise<IngestOutcome> => groupCommit.submit(batch),
 
     async close() {
       await db.destroy();

@@ -3,8 +3,8 @@ import { aggregateBatch, type AcceptedEvent } from '../../domain/usage-batch.js'
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
 /**
- * The ingest hot path on SQLite: prepared statements, one synchronous transaction per batch,
- * each (subject, field, policy) written once. Expiries only move later on ingest, so the
+ * The ingest hot path on SQLite: prepared statements, one synchronous transaction per group of
+ * batches, each (subject, field, policy) written once per group. Expiries only move later on ingest, so the
  * upserts keep the maximum instead of re-reading every policy of a field.
  */
 export class SqliteIngestStatements {
@@ -49,18 +49,22 @@ export class SqliteIngestStatements {
         policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
         system = case when excluded.expires_at > expires_at then excluded.system else system end,
         expires_at = max(expires_at, excluded.expires_at)`);
-    this.run = connection.transaction((batch: IngestBatch): IngestOutcome => {
+    this.run = connection.transaction((batches: readonly IngestBatch[]): IngestOutcome[] => {
       const version = Number(this.catalogVersion.get()?.value);
-      if (version !== batch.catalogVersion) return { kind: 'stale-catalog' };
-      const duplicates: number[] = [];
       const fresh: AcceptedEvent[] = [];
-      batch.events.forEach((event, index) => {
-        if (event.id !== undefined && this.insertEventId.run(event.id, batch.receivedAt).changes === 0) {
-          duplicates.push(index);
-        } else {
-          fresh.push(event);
-        }
+      const outcomes = batches.map((batch): IngestOutcome => {
+        if (version !== batch.catalogVersion) return { kind: 'stale-catalog' };
+        const duplicates: number[] = [];
+        batch.events.forEach((event, index) => {
+          if (event.id !== undefined && this.insertEventId.run(event.id, batch.receivedAt).changes === 0) {
+            duplicates.push(index);
+          } else {
+            fresh.push(event);
+          }
+        });
+        return { kind: 'committed', duplicates };
       });
+      // One aggregation over every batch of the group: a key used by several batches is written once.
       const { usages, fields, subjects } = aggregateBatch(fresh);
       for (const u of usages) {
         this.upsertUsage.run(u.subject, u.field, u.policy, u.firstUseAt, u.lastUseAt, u.count, u.lastSystem);
@@ -71,12 +75,16 @@ export class SqliteIngestStatements {
       for (const s of subjects) {
         this.upsertSubjectExpiry.run(s.subject, s.expiresAt, s.field, s.policy, s.system);
       }
-      return { kind: 'committed', duplicates };
+      return outcomes;
     });
   }
 
-  ingest(batch: IngestBatch): IngestOutcome {
+  /**
+   * Applies several batches in one transaction (group commit: one fsync and one round of page
+   * writes for all of them) and returns each batch's own outcome.
+   */
+  ingestGroup(batches: readonly IngestBatch[]): IngestOutcome[] {
     // `immediate` takes the write lock at BEGIN, so the catalog version it reads cannot go stale.
-    return this.run.immediate(batch);
+    return this.run.immediate(batches);
   }
 }
