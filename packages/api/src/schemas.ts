@@ -85,7 +85,7 @@ export type RetentionPreview = Static<typeof RetentionPreview>;
 
 // Systems -----------------------------------------------------------------------------------
 export const FieldDeclaration = Type.Object(
-  { name: Name, categories: Type.Array(Type.String(), { default: [] }) },
+  { name: Name, categories: Type.Optional(Type.Array(Type.String())) },
   strict,
 );
 export const DatasetDeclaration = Type.Object({ name: Name, fields: Type.Array(FieldDeclaration) }, strict);

@@ -1,6 +1,6 @@
 import { PolicyInput, SystemInput } from '@lethe/api';
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 
 /**
@@ -54,32 +54,36 @@ export interface ParsedManifest {
 
 export function parseManifest(file: string, text: string): ParsedManifest {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  const lineOf = (path: readonly (string | number)[]) => {
-    const node = document.getIn(path, true);
-    const offset = isNode(node) ? node.range?.[0] : undefined;
-    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  const document = parseDocument(text, { lineCounter });
+  /** Line of the node at `path`, or of its nearest ancestor that exists (for a missing key). */
+  const lineOf = (path: readonly (string | number)[]): number | undefined => {
+    for (let depth = path.length; depth >= 0; depth -= 1) {
+      const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true);
+      const offset = isNode(node) ? node.range?.[0] : undefined;
+      if (offset !== undefined) return lineCounter.linePos(offset).line;
+    }
+    return undefined;
   };
   const [syntax] = document.errors;
   if (syntax) {
-    const line = syntax.linePos?.[0].line;
+    const line = lineCounter.linePos(syntax.pos[0]).line;
     throw new ManifestError(file, line, '', syntax.message.split('\n')[0] ?? 'invalid YAML');
   }
   const value: unknown = document.toJS() ?? {};
   if (!manifestSchema.Check(value)) {
-    const first = manifestSchema.Errors(value).First();
+    // An unknown key explains a missing one better than the other way round (a typo: `retentoin`).
+    const errors = [...manifestSchema.Errors(value)];
+    const first =
+      errors.find((error) => error.type === ValueErrorType.ObjectAdditionalProperties) ?? errors[0];
     const segments = (first?.path ?? '')
       .split('/')
       .filter(Boolean)
       .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    const extra =
-      first && first.schema && 'additionalProperties' in first.schema ? ' (unknown property?)' : '';
-    throw new ManifestError(
-      file,
-      lineOf(segments),
-      displayPath(segments),
-      `${first?.message ?? 'invalid'}${extra}`,
-    );
+    const problem =
+      first?.type === ValueErrorType.ObjectAdditionalProperties
+        ? `unknown property "${segments.at(-1)}"`
+        : (first?.message ?? 'invalid');
+    throw new ManifestError(file, lineOf(segments), displayPath(segments), problem);
   }
   return { manifest: value, lineOf };
 }

@@ -1,0 +1,386 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ExpiryItem, Policy, PolicyVersion, System } from '@lethe/api';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import {
+  api,
+  killAllServers,
+  runLethe,
+  startServer,
+  type CliResult,
+  type ServerProcess,
+} from './support/lethe-process.js';
+
+/** The `lethe` CLI as a user runs it: exit codes, messages, and its effect on a real server. */
+
+const scratch = mkdtempSync(join(tmpdir(), 'lethe-cli-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let counter = 0;
+/** A fresh directory under the scratch dir. */
+function directory(name: string): string {
+  counter += 1;
+  const path = join(scratch, `${counter}-${name}`);
+  mkdirSync(path, { recursive: true });
+  return path;
+}
+
+/** Writes a manifest and returns its path. */
+function manifest(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** 1-based line of the first line of `text` that contains `needle`. */
+function lineOf(text: string, needle: string): number {
+  const index = text.split('\n').findIndex((line) => line.includes(needle));
+  if (index === -1) throw new Error(`"${needle}" is not in the manifest`);
+  return index + 1;
+}
+
+// Each CLI start costs a second or two of CPU; on a loaded machine the default 30 s is tight.
+describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
+  // Every token command names a data dir of its own, so that a broken check can never create
+  // ./lethe-data in the checkout.
+  const unusedDataDir = () => directory('unused-data');
+
+  it('prints the usage and exits 2 without a command', async ({ expect }) => {
+    const result = await runLethe([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('usage:');
+    for (const command of ['lethe serve', 'lethe token create', 'lethe apply', 'lethe expiries']) {
+      expect(result.stdout).toContain(command);
+    }
+  });
+
+  it('names an unknown command and exits 2', async ({ expect }) => {
+    const result = await runLethe(['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown command "frobnicate"');
+    expect(result.stderr).toContain('usage:');
+  });
+
+  it('refuses an unknown role, naming the roles there are', async ({ expect }) => {
+    const result = await runLethe(['token', 'create', '--role', 'wizard', '--data-dir', unusedDataDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    for (const role of ['admin', 'dpo', 'auditor', 'service']) expect(result.stderr).toContain(role);
+  });
+
+  it('refuses a token that would live longer than 12h', async ({ expect }) => {
+    const result = await runLethe([
+      'token',
+      'create',
+      '--role',
+      'admin',
+      '--ttl',
+      '13h',
+      '--data-dir',
+      unusedDataDir(),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('at most 12h');
+  });
+
+  it('refuses a service token without --system', async ({ expect }) => {
+    const result = await runLethe(['token', 'create', '--role', 'service', '--data-dir', unusedDataDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('--system');
+  });
+
+  it('asks for LETHE_TOKEN when a client command has none', async ({ expect }) => {
+    // The helper never passes the developer's own LETHE_TOKEN on.
+    const result = await runLethe(['expiries', '--day', '2025-01-05'], { LETHE_URL: 'http://127.0.0.1:9' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Set LETHE_TOKEN');
+    expect(result.stderr).toContain('lethe token create');
+  });
+
+  // Against a running server (lethe serve --demo). It starts with the tests above, not before them.
+  let dataDir: string;
+  let server: ServerProcess;
+  let token: string;
+  let env: { LETHE_URL: string; LETHE_TOKEN: string };
+  let ready: Promise<void>;
+
+  beforeAll(() => {
+    ready = (async () => {
+      dataDir = directory('data');
+      server = await startServer({ dataDir, demo: true });
+      const minted = await runLethe([
+        'token',
+        'create',
+        '--role',
+        'admin',
+        '--ttl',
+        '1h',
+        '--data-dir',
+        dataDir,
+      ]);
+      if (minted.code !== 0) throw new Error(`token create failed: ${minted.stderr}`);
+      token = minted.stdout.trim();
+      env = { LETHE_URL: server.url, LETHE_TOKEN: token };
+    })();
+    ready.catch(() => undefined); // awaited (and reported) by each test that needs the server
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await killAllServers();
+  });
+
+  const get = (path: string) => api(server.url, token, 'GET', path);
+
+  it('mints a token the server accepts, and one from another data dir gets 401 TOKEN_INVALID', async ({
+    expect,
+  }) => {
+    await ready;
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/); // stdout holds the token and nothing else
+    const policies = await get('/v1/policies');
+    expect(policies.status).toBe(200);
+    expect((policies.body as { items: Policy[] }).items.map((p) => p.name)).toContain('user-account-access');
+
+    const other = await runLethe(['token', 'create', '--role', 'admin', '--data-dir', directory('other')]);
+    expect(other.code).toBe(0);
+    const refused = await api(server.url, other.stdout.trim(), 'GET', '/v1/policies');
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({ error: { code: 'TOKEN_INVALID' } });
+  });
+
+  it('apply: a retention the server refuses names the file, the line of the entry and the code', async ({
+    expect,
+  }) => {
+    await ready;
+    const text = [
+      'policies:',
+      '  - name: cli-fine',
+      '    purpose: essential.account',
+      '    retention: P1Y',
+      '    legalBasis: contract',
+      '  - name: cli-bad-retention',
+      '    purpose: essential.account',
+      '    retention: P2X',
+      '    legalBasis: contract',
+      '',
+    ].join('\n');
+    const file = manifest(directory('bad-retention'), 'policies.yaml', text);
+    const result = await runLethe(['apply', '-f', file], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:${lineOf(text, 'name: cli-bad-retention')}: policies[1]`);
+    expect(result.stderr).toContain('INVALID_DURATION');
+    expect(result.stderr).toContain('P2X');
+    expect((await get('/v1/policies/cli-bad-retention')).status).toBe(404);
+  });
+
+  it('apply: an unknown property stops the run at file:line before anything is sent', async ({ expect }) => {
+    await ready;
+    const text = [
+      'policies:',
+      '  - name: cli-never-sent-1',
+      '    purpose: essential.account',
+      '    retention: P1Y',
+      '    legalBasis: contract',
+      'systems:',
+      '  - name: cli-never-sent-system',
+      '    team: growth',
+      '    owner: alice',
+      '',
+    ].join('\n');
+    const file = manifest(directory('unknown-property'), 'manifest.yaml', text);
+    const result = await runLethe(['apply', '-f', file], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:${lineOf(text, 'owner: alice')}: systems[0].owner`);
+    expect(result.stderr).toContain('unknown property');
+    expect(result.stdout).not.toContain('applied');
+    expect((await get('/v1/policies/cli-never-sent-1')).status).toBe(404);
+    expect((await get('/v1/systems/cli-never-sent-system')).status).toBe(404);
+  });
+
+  const brokenYaml = [
+    'policies:',
+    '  - name: cli-broken',
+    '    purpose: essential.account',
+    '   retention: P2Y', // one space short
+    '    legalBasis: contract',
+    '',
+  ].join('\n');
+  const goodYaml = [
+    'policies:',
+    '  - name: cli-never-sent-2',
+    '    purpose: essential.account',
+    '    retention: P1Y',
+    '    legalBasis: contract',
+    '',
+  ].join('\n');
+
+  /** One run serves both tests below: `-f good -f broken`, the broken file second. */
+  let syntaxRun: Promise<{ broken: string; result: CliResult }> | undefined;
+  const applyBrokenYaml = () =>
+    (syntaxRun ??= (async () => {
+      const dir = directory('syntax');
+      const good = manifest(dir, 'a-good.yaml', goodYaml);
+      const broken = manifest(dir, 'b-broken.yaml', brokenYaml);
+      return { broken, result: await runLethe(['apply', '-f', good, '-f', broken], env) };
+    })());
+
+  it('apply: a YAML syntax error in any file stops the run before anything is sent', async ({ expect }) => {
+    await ready;
+    const { broken, result } = await applyBrokenYaml();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(broken);
+    expect(result.stdout).not.toContain('applied');
+    expect((await get('/v1/policies/cli-never-sent-2')).status).toBe(404);
+    expect((await get('/v1/policies/cli-broken')).status).toBe(404);
+  });
+
+  it('apply: a YAML syntax error is reported with its line', async ({ expect }) => {
+    await ready;
+    const { broken, result } = await applyBrokenYaml();
+    expect(result.stderr).toContain(`${broken}:${lineOf(brokenYaml, 'retention: P2Y')}: `);
+  });
+
+  it('apply: a misspelled key is reported with its line and its name', async ({ expect }) => {
+    await ready;
+    const text = [
+      'policies:',
+      '  - name: cli-typo',
+      '    purpose: essential.account',
+      '    retentoin: P2Y',
+      '    legalBasis: contract',
+      '',
+    ].join('\n');
+    const file = manifest(directory('typo'), 'typo.yaml', text);
+    const result = await runLethe(['apply', '-f', file], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:${lineOf(text, 'retentoin')}`);
+    expect(result.stderr).toContain('retentoin');
+  });
+
+  it('apply -f DIR applies its policies and systems, and applying it again changes nothing', async ({
+    expect,
+  }) => {
+    await ready;
+    const dir = directory('manifests');
+    manifest(
+      dir,
+      '01-policies.yaml',
+      [
+        '# Policies as code',
+        'policies:',
+        '  - name: cli-account',
+        '    purpose: essential.account',
+        '    retention: P2Y',
+        '    legalBasis: contract',
+        '    description: Signing in and keeping the account.',
+        '  - name: cli-newsletter',
+        '    purpose: marketing.email',
+        '    retention: P6M',
+        '    legalBasis: consent',
+        '',
+      ].join('\n'),
+    );
+    manifest(
+      dir,
+      '02-systems.yml',
+      [
+        'systems:',
+        '  - name: cli-crm',
+        '    team: growth',
+        '    description: Customer relationship management.',
+        '    datasets:',
+        '      - name: crm_contacts',
+        '        fields:',
+        '          - { name: email, categories: [user.contact.email] }',
+        '          - { name: phone, categories: [user.contact.phone] }',
+        '',
+      ].join('\n'),
+    );
+    // Not a manifest: a directory stands for its .yaml/.yml files only.
+    manifest(dir, 'README.md', 'policies: [this is not yaml that apply should ever read\n');
+
+    const first = await runLethe(['apply', '-f', dir], env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim().split('\n')).toEqual([
+      'applied policy cli-account',
+      'applied policy cli-newsletter',
+      'applied system cli-crm',
+    ]);
+
+    const account = (await get('/v1/policies/cli-account')).body as Policy;
+    expect(account).toMatchObject({
+      name: 'cli-account',
+      purpose: 'essential.account',
+      retention: 'P2Y',
+      legalBasis: 'contract',
+      description: 'Signing in and keeping the account.',
+      version: 1,
+      status: 'active',
+    });
+    expect((await get('/v1/policies/cli-newsletter')).body).toMatchObject({
+      retention: 'P6M',
+      legalBasis: 'consent',
+      version: 1,
+    });
+    const crm = (await get('/v1/systems/cli-crm')).body as System;
+    expect(crm).toMatchObject({
+      team: 'growth',
+      description: 'Customer relationship management.',
+      datasets: [
+        {
+          name: 'crm_contacts',
+          fields: [
+            { name: 'email', categories: ['user.contact.email'] },
+            { name: 'phone', categories: ['user.contact.phone'] },
+          ],
+        },
+      ],
+    });
+
+    const second = await runLethe(['apply', '-f', dir], env);
+    expect(second.code).toBe(0);
+    expect((await get('/v1/policies/cli-account')).body).toEqual(account);
+    const versions = (await get('/v1/policies/cli-account/versions')).body as { items: PolicyVersion[] };
+    expect(versions.items.map((v) => v.version)).toEqual([1]);
+    expect((await get('/v1/systems/cli-crm')).body).toEqual(crm);
+  });
+
+  // The demo's DESIGN.md §4 subject: account opened 2023-01-05 under a P2Y policy.
+  const DEMO_ROWS = ['accounts.email', 'accounts.name', 'accounts.password_hash'].map((field) => ({
+    subject: 'u-1001',
+    field,
+    expiresAt: '2025-01-05T10:00:00.000Z',
+    policy: 'user-account-access',
+    system: 'accounts',
+  }));
+
+  it('expiries --day prints that day as a table', async ({ expect }) => {
+    await ready;
+    const result = await runLethe(['expiries', '--day', '2025-01-05'], env);
+    expect(result.code).toBe(0);
+    const [header, ...lines] = result.stdout.trimEnd().split('\n');
+    expect(header).toBe('expiresAt\tsubject\tfield\tpolicy\tsystem');
+    const rows = lines.map((line) => {
+      const [expiresAt, subject, field, policy, system] = line.split('\t');
+      return { subject, field, expiresAt, policy, system };
+    });
+    for (const row of rows) expect(row.expiresAt).toMatch(/^2025-01-05T/);
+    expect(rows.filter((row) => row.subject === 'u-1001')).toEqual(DEMO_ROWS);
+    expect(result.stderr).toContain(`${rows.length} expir`);
+  });
+
+  it('expiries --format ndjson prints one parseable item per line', async ({ expect }) => {
+    await ready;
+    const result = await runLethe(['expiries', '--day', '2025-01-05', '--format', 'ndjson'], env);
+    expect(result.code).toBe(0);
+    const items = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ExpiryItem);
+    for (const item of items) expect(item.expiresAt).toMatch(/^2025-01-05T/);
+    expect(items.filter((item) => item.subject === 'u-1001')).toEqual(DEMO_ROWS);
+  });
+});

@@ -1,0 +1,19 @@
+import type { Role } from '../../src/auth/principal.js';
+import { SigningKeys } from '../../src/auth/signing-keys.js';
+import { DEFAULT_TOKEN_SETTINGS } from '../../src/auth/token-rules.js';
+import { Tokens } from '../../src/auth/tokens.js';
+import { openStore, type StoreLocation } from '../../src/store/open-store.js';
+
+/**
+ * Mints a token with the signing keys stored at `location`, as `lethe token create` does, but
+ * in-process (a CLI start costs a second or two). Do it before a server starts on a SQLite dir.
+ */
+export async function mintToken(location: StoreLocation, role: Role = 'admin'): Promise<string> {
+  const store = await openStore(location);
+  try {
+    const tokens = new Tokens(new SigningKeys(store.repository), DEFAULT_TOKEN_SETTINGS);
+    return (await tokens.mint({ subject: 'e2e-test', role, ttlSeconds: 600 })).token;
+  } finally {
+    await store.close();
+  }
+}
