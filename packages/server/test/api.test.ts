@@ -283,6 +283,18 @@ describe('telemetry ingest', () => {
     expect(body.rejected[2].message).toContain('orders.colour');
   });
 
+  it('counts accepted and rejected events in /metrics, labelled by route, never by subject', async () => {
+    const text = (await lethe.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toContain('# TYPE lethe_events_accepted_total counter');
+    expect(text).toMatch(/^lethe_events_rejected_total\{code="POLICY_NOT_FOUND"\} 1$/m);
+    expect(text).toMatch(/^lethe_events_rejected_total\{code="INVALID_TIME"\} 3$/m);
+    expect(text).toMatch(
+      /lethe_http_request_duration_seconds_count\{method="POST",route="\/v1\/events",status="200"\} \d+/,
+    );
+    expect(text).toContain('route="/v1/policies/:name",status="201"');
+    expect(text).not.toContain('i-1');
+  });
+
   it('takes NDJSON, rejecting a malformed line alone', async () => {
     const lines = [
       JSON.stringify(usage('n-1', 'order-delivery', ['orders.address'], '2023-01-01T00:00:00Z')),

@@ -6,6 +6,7 @@ import { parseNdjson } from '../domain/ndjson.js';
 import type { Services } from '../services/services.js';
 import { authenticate } from './authenticate.js';
 import { handleError, sendNotFound } from './errors.js';
+import { Metrics } from './metrics.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
@@ -44,6 +45,18 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  const metrics = new Metrics();
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.observe(
+      // The route pattern, not the URL: subject ids must not become label values.
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -58,13 +71,13 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     },
   });
 
-  operationRoutes(app, options.services);
+  operationRoutes(app, options.services, metrics);
   await app.register(async (v1) => {
     const api = v1 as unknown as TypedApp;
     api.addHook('onRequest', authenticate(options.tokens));
     policyRoutes(api, options.services);
     systemRoutes(api, options.services);
-    eventRoutes(api, options.services, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
+    eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     retentionRoutes(api, options.services);
   });
   return app;

@@ -2,9 +2,10 @@ import { EventBatch, IngestResult } from '@lethe/api';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/services.js';
 import { principalOf } from '../authenticate.js';
+import type { Metrics } from '../metrics.js';
 import type { TypedApp } from '../typed-app.js';
 
-export function eventRoutes(app: TypedApp, { telemetry }: Services, bodyLimit: number) {
+export function eventRoutes(app: TypedApp, { telemetry }: Services, metrics: Metrics, bodyLimit: number) {
   app.post(
     '/v1/events',
     {
@@ -23,9 +24,13 @@ export function eventRoutes(app: TypedApp, { telemetry }: Services, bodyLimit: n
         response: { 200: IngestResult },
       },
     },
-    (request) => {
+    async (request) => {
       const body = request.body as unknown[] | { events: unknown[] };
-      return telemetry.ingest(principalOf(request), Array.isArray(body) ? body : body.events);
+      const result = await telemetry.ingest(principalOf(request), Array.isArray(body) ? body : body.events);
+      metrics.eventsAccepted.inc({}, result.accepted);
+      metrics.eventsDuplicate.inc({}, result.duplicates);
+      for (const rejection of result.rejected) metrics.eventsRejected.inc({ code: rejection.code });
+      return result;
     },
   );
 }

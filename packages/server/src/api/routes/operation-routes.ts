@@ -1,8 +1,12 @@
 import type { Services } from '../../services/services.js';
+import type { Metrics } from '../metrics.js';
 import type { TypedApp } from '../typed-app.js';
 
-/** Unauthenticated operational endpoints: liveness, readiness and the OpenAPI document. */
-export function operationRoutes(app: TypedApp, services: Services) {
+/**
+ * Unauthenticated operational endpoints: liveness, readiness, Prometheus metrics (no subject
+ * data in them) and the OpenAPI document.
+ */
+export function operationRoutes(app: TypedApp, services: Services, metrics: Metrics) {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
@@ -15,6 +19,10 @@ export function operationRoutes(app: TypedApp, services: Services) {
         .send({ error: { code: 'UNAVAILABLE', message: 'The store is not reachable.' } });
     }
   });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+  );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
