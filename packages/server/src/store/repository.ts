@@ -230,9 +230,9 @@ export class Repository {
       .orderBy('field')
       .limit(limit);
     if (after) {
-      query = query.where((eb) =>
-        eb(eb.refTuple('subject', 'field'), '>', eb.tuple(after.subject, after.field)),
-      );
+      query = query
+        .where('subject', '>=', after.subject)
+        .where((eb) => eb(eb.refTuple('subject', 'field'), '>', eb.tuple(after.subject, after.field)));
     }
     return query.execute();
   }
@@ -292,7 +292,7 @@ export class Repository {
     let query = this.db
       .selectFrom('field_expiries')
       .select(['subject', 'field', 'expires_at', 'policy', 'system'])
-      .where('expires_at', '>=', range.from)
+      .where('expires_at', '>=', lowerBound(range))
       .where('expires_at', '<', range.to)
       // A field a system confirmed erased, and not used since, is no longer to be deleted.
       .where((eb) => eb.or([eb('erased_at', 'is', null), eb('erased_at', '<', eb.ref('last_use_at'))]))
@@ -319,7 +319,7 @@ export class Repository {
     let query = this.db
       .selectFrom('subject_expiries')
       .select(['subject', 'field', 'expires_at', 'policy', 'system'])
-      .where('expires_at', '>=', range.from)
+      .where('expires_at', '>=', lowerBound(range))
       .where('expires_at', '<', range.to)
       .orderBy('expires_at')
       .orderBy('subject')
@@ -376,13 +376,15 @@ export class Repository {
       .orderBy('field')
       .limit(limit);
     if (after) {
-      query = query.where((eb) =>
-        eb(
-          eb.refTuple('reappeared_at', 'subject', 'field'),
-          '>',
-          eb.tuple(after.reappearedAt, after.subject, after.field),
-        ),
-      );
+      query = query
+        .where('reappeared_at', '>=', after.reappearedAt)
+        .where((eb) =>
+          eb(
+            eb.refTuple('reappeared_at', 'subject', 'field'),
+            '>',
+            eb.tuple(after.reappearedAt, after.subject, after.field),
+          ),
+        );
     }
     return query.execute();
   }
@@ -396,4 +398,14 @@ export class Repository {
   async insertSigningKey(row: SigningKeyRow): Promise<void> {
     await this.db.insertInto('signing_keys').values(row).execute();
   }
+}
+
+/**
+ * Where a feed page starts in the `(expires_at, …)` index. SQLite seeks the index with a single
+ * plain lower bound only: given the range start and a row-value cursor, it scans from the range
+ * start and every page costs more than the one before (measured: 800 ms instead of 12 ms deep
+ * into a 200,000-row range). So the cursor's time is folded into the one bound.
+ */
+function lowerBound(range: ExpiryRange): number {
+  return range.after ? Math.max(range.from, range.after.expiresAt) : range.from;
 }
