@@ -3,6 +3,8 @@ import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 
 import type { Repository } from '../store/repository.js';
 import { SIGNING_ALGORITHM } from './token-rules.js';
 
+const RELOAD_INTERVAL_MS = 1_000;
+
 export interface SigningKey {
   readonly kid: string;
   readonly privateKey: CryptoKey;
@@ -15,6 +17,7 @@ export interface SigningKey {
  */
 export class SigningKeys {
   private readonly publicKeys = new Map<string, CryptoKey>();
+  private reloadedAt = -Infinity;
 
   constructor(private readonly repository: Repository) {}
 
@@ -31,10 +34,14 @@ export class SigningKeys {
     return this.create();
   }
 
-  /** Public key by `kid`; reloads from the store when the kid is unknown (a key minted elsewhere). */
+  /**
+   * Public key by `kid`; reloads from the store when the kid is unknown (a key created by another
+   * process), at most once a second so that tokens with made-up kids cannot flood the store.
+   */
   async verificationKey(kid: string): Promise<CryptoKey | undefined> {
     const cached = this.publicKeys.get(kid);
-    if (cached) return cached;
+    if (cached || Date.now() - this.reloadedAt < RELOAD_INTERVAL_MS) return cached;
+    this.reloadedAt = Date.now();
     for (const row of await this.repository.listSigningKeys()) {
       if (!this.publicKeys.has(row.kid)) {
         const key = (await importJWK(JSON.parse(row.public_jwk) as JWK, row.algorithm)) as CryptoKey;
