@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { POLICIES, SYSTEMS } from './catalog.js';
+import { sendJson } from './http-client.js';
+import { freePort, REPO_ROOT, ServerProcess } from './server-process.js';
+
+/** BENCH_LETHE_CLI points at another build's `cli/main.js`, to measure a change before it lands. */
+const OTHER_BUILD = process.env['BENCH_LETHE_CLI'];
+const CLI = OTHER_BUILD ?? join(REPO_ROOT, 'packages/server/dist/cli/main.js');
+
+/** Which build the figures are for, stated in the report. */
+export const LETHE_BUILD = OTHER_BUILD
+  ? `\`${OTHER_BUILD}\` (BENCH_LETHE_CLI), not this repository's build`
+  : '`packages/server/dist` of this repository';
+
+export interface LetheLocation {
+  readonly dataDir: string;
+  /** `postgres://…` runs Lethe on PostgreSQL; otherwise SQLite in `dataDir`. */
+  readonly databaseUrl?: string;
+}
+
+export interface LetheServer {
+  readonly server: ServerProcess;
+  readonly token: string;
+}
+
+/**
+ * `lethe serve` from the built dist, exactly as an operator starts it (default log level, so
+ * request logging is part of the cost), plus an admin token minted by `lethe token create`.
+ */
+export async function startLethe(location: LetheLocation): Promise<LetheServer> {
+  const env: Record<string, string> = location.databaseUrl ? { DATABASE_URL: location.databaseUrl } : {};
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [CLI, 'token', 'create', '--role', 'admin', '--ttl', '12h', '--data-dir', location.dataDir],
+    { cwd: REPO_ROOT, env: { ...process.env, ...env } },
+  );
+  const token = stdout.trim();
+  const port = await freePort();
+  const server = await ServerProcess.start({
+    name: location.databaseUrl ? 'Lethe (PostgreSQL)' : 'Lethe (SQLite)',
+    args: [CLI, 'serve', '--port', String(port), '--data-dir', location.dataDir],
+    env,
+    port,
+    logFile: join(location.dataDir, 'lethe.log'),
+  });
+  return { server, token };
+}
+
+/** Declares the benchmark company's policies and systems through the API. */
+export async function applyCatalog({ server, token }: LetheServer): Promise<void> {
+  for (const [name, policy] of Object.entries(POLICIES)) {
+    await sendJson('PUT', `${server.url}/v1/policies/${name}`, token, policy);
+  }
+  for (const [name, system] of Object.entries(SYSTEMS)) {
+    await sendJson('PUT', `${server.url}/v1/systems/${name}`, token, system);
+  }
+}
