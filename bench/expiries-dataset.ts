@@ -27,6 +27,11 @@ export interface Dataset {
 }
 
 export const DAY_MS = 86_400_000;
+
+/** `YYYY-MM-DD` of an epoch-ms instant, as the API's `day`, `from` and `to` take it. */
+export function isoDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
 const YEAR_MS = 365.25 * DAY_MS;
 const SUBJECTS_PER_TRANSACTION = 50_000;
 const MAX_FIELDS_PER_SUBJECT = 9;

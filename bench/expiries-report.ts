@@ -53,6 +53,7 @@ export interface ExpiriesResults {
   readonly streamBudgetSeconds: number;
   /** What was measured, when not the repository's own build (BENCH_LETHE_CLI). */
   readonly build: string;
+  readonly warmUpRequests: number;
 }
 
 const TARGET_MS = 50;
@@ -158,7 +159,7 @@ migrations stored (${dataset.letheSeconds.toFixed(0)} s), and writes the naive t
 then \`lethe serve\` starts again on the file. The OS page cache is warm (the files were just written).
 
 Day pages: ${formatInteger(results.requests)} different days with at least one expiry, in random order, one request at a time after
-${10} warm-up requests; ${formatInteger(pages.averageItems)} items per first page on average. Each page is checked: the
+${results.warmUpRequests} warm-up requests; ${formatInteger(pages.averageItems)} items per first page on average. Each page is checked: the
 number of items equals what the generator put on that day (up to 1,000), all expire on that day, in feed order, and
 \`next\` appears exactly when more follow.${naive.comparedWithLethe ? " The naive query's pages are compared with Lethe's: identical." : ''}
 

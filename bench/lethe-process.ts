@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { POLICIES, SYSTEMS } from './catalog.js';
@@ -12,7 +12,18 @@ const CLI = OTHER_BUILD ?? join(REPO_ROOT, 'packages/server/dist/cli/main.js');
 /** Which build the figures are for, stated in the report. */
 export const LETHE_BUILD = OTHER_BUILD
   ? `\`${OTHER_BUILD}\` (BENCH_LETHE_CLI), not this repository's build`
-  : '`packages/server/dist` of this repository';
+  : `\`packages/server/dist\` of this repository at ${sourceRevision()}`;
+
+/** The commit the sources are at, and whether packages/ differs from it. */
+function sourceRevision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--', 'packages') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with local changes in packages/' : ''}`;
+  } catch {
+    return 'an unknown commit';
+  }
+}
 
 export interface LetheLocation {
   readonly dataDir: string;

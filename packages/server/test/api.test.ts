@@ -155,6 +155,32 @@ describe('authentication', () => {
   });
 });
 
+describe('signing keys', () => {
+  it('verifies concurrent first requests while it loads a key it has not seen', async () => {
+    const location = await SQLITE_BACKEND.create();
+    const fresh = await createLethe(location);
+    try {
+      // Minted through another process's view of the store: the server has not seen the key.
+      const other = await createLethe(location);
+      const { token: minted } = await other.tokens.mint({ subject: 'x', role: 'admin', ttlSeconds: 60 });
+      await other.close();
+      const statuses = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          fresh.app.inject({
+            method: 'GET',
+            url: '/v1/policies',
+            headers: { authorization: `Bearer ${minted}` },
+          }),
+        ),
+      );
+      expect(statuses.map((response) => response.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    } finally {
+      await fresh.close();
+      await location.dispose();
+    }
+  });
+});
+
 describe('roles', () => {
   it('limits a service token to its own system', async () => {
     const service = (

@@ -18,6 +18,7 @@ export interface SigningKey {
 export class SigningKeys {
   private readonly publicKeys = new Map<string, CryptoKey>();
   private reloadedAt = -Infinity;
+  private reloading: Promise<void> | undefined;
 
   constructor(private readonly repository: Repository) {}
 
@@ -36,19 +37,29 @@ export class SigningKeys {
 
   /**
    * Public key by `kid`; reloads from the store when the kid is unknown (a key created by another
-   * process), at most once a second so that tokens with made-up kids cannot flood the store.
+   * process). Requests that arrive during a reload wait for it; a new reload starts at most once a
+   * second, so tokens with made-up kids cannot flood the store.
    */
   async verificationKey(kid: string): Promise<CryptoKey | undefined> {
     const cached = this.publicKeys.get(kid);
-    if (cached || Date.now() - this.reloadedAt < RELOAD_INTERVAL_MS) return cached;
-    this.reloadedAt = Date.now();
+    if (cached) return cached;
+    if (!this.reloading && Date.now() - this.reloadedAt >= RELOAD_INTERVAL_MS) {
+      this.reloadedAt = Date.now();
+      this.reloading = this.reload().finally(() => {
+        this.reloading = undefined;
+      });
+    }
+    await this.reloading;
+    return this.publicKeys.get(kid);
+  }
+
+  private async reload(): Promise<void> {
     for (const row of await this.repository.listSigningKeys()) {
       if (!this.publicKeys.has(row.kid)) {
         const key = (await importJWK(JSON.parse(row.public_jwk) as JWK, row.algorithm)) as CryptoKey;
         this.publicKeys.set(row.kid, key);
       }
     }
-    return this.publicKeys.get(kid);
   }
 
   private async create(): Promise<SigningKey> {
