@@ -24,9 +24,10 @@ const MAX_EVENTS_PER_GROUP = 20_000;
  * policy changes take an exclusive lock that concurrent ingest waits for.
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const maxConnections = options.maxConnections ?? 10;
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: options.maxConnections ?? 10,
+    max: maxConnections,
     // Epoch milliseconds are bigint columns; they fit a JS number exactly.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -64,7 +65,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           return ingestPostgresGroup(tx, batches, Number(rows[0]?.value));
         }),
       ),
-    MAX_EVENTS_PER_GROUP,
+    // As many groups at once as leave a connection free for reads.
+    { maxEventsPerGroup: MAX_EVENTS_PER_GROUP, maxConcurrentGroups: Math.max(1, maxConnections - 2) },
   );
 
   return {

@@ -47,7 +47,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   // that it never runs inside another caller's open transaction.
   const groupCommit = new GroupCommit(
     (batches) => db.connection().execute(async () => statements.ingestGroup(batches)),
-    MAX_EVENTS_PER_GROUP,
+    { maxEventsPerGroup: MAX_EVENTS_PER_GROUP, maxConcurrentGroups: 1 },
   );
 
   return {
