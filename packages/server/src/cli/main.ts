@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { LetheApiError } from '@lethe/client';
 import { AppError } from '../domain/app-error.js';
 import { APPLY_USAGE, applyCommand } from './apply-command.js';
