@@ -181,6 +181,19 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     const bySystem = await services.retention.expiries(admin, { day: '2023-05-01', system: 'orders' });
     expect(bySystem.items.every((item) => item.field === 'orders.address')).toBe(true);
     expect(bySystem.items).toHaveLength(10);
+    // mailer declares no dataset: its filter leaves no field, so nothing matches.
+    expect(await services.retention.expiries(admin, { day: '2023-05-01', system: 'mailer' })).toEqual({
+      items: [],
+    });
+    expect(
+      await services.retention.expiries(admin, {
+        day: '2023-05-01',
+        system: 'orders',
+        field: 'accounts.email',
+      }),
+    ).toEqual({
+      items: [],
+    });
     const byDataset = await services.retention.expiries(admin, { day: '2023-05-01', dataset: 'accounts' });
     expect(byDataset.items.every((item) => item.field === 'accounts.email')).toBe(true);
     const subjects = await services.retention.expiries(admin, {

@@ -197,7 +197,9 @@ export class RetentionService {
     return { level, range };
   }
 
-  private fetch(plan: { level: 'field' | 'subject' }, range: ExpiryRange): Promise<ExpiryRow[]> {
+  private async fetch(plan: { level: 'field' | 'subject' }, range: ExpiryRange): Promise<ExpiryRow[]> {
+    // Filters that leave no field (a system without datasets, a field of another system) match nothing.
+    if (range.fields?.length === 0) return [];
     return plan.level === 'subject'
       ? this.store.repository.subjectExpiryPage(range)
       : this.store.repository.fieldExpiryPage(range);

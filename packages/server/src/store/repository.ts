@@ -45,7 +45,7 @@ export interface ReappearancePosition extends SubjectField {
 export interface ExpiryRange {
   readonly from: number;
   readonly to: number;
-  /** Only these fields (`dataset.field`); undefined means every field. */
+  /** Only these fields (`dataset.field`), at least one; undefined means every field. */
   readonly fields?: readonly string[];
   readonly after?: ExpiryPosition;
   readonly limit: number;
@@ -300,7 +300,7 @@ export class Repository {
       .orderBy('subject')
       .orderBy('field')
       .limit(range.limit);
-    if (range.fields) query = query.where('field', 'in', range.fields.length ? [...range.fields] : ['']);
+    if (range.fields) query = query.where('field', 'in', [...range.fields]);
     const after = range.after;
     if (after) {
       query = query.where((eb) =>
@@ -324,7 +324,7 @@ export class Repository {
       .orderBy('expires_at')
       .orderBy('subject')
       .limit(range.limit);
-    if (range.fields) query = query.where('field', 'in', range.fields.length ? [...range.fields] : ['']);
+    if (range.fields) query = query.where('field', 'in', [...range.fields]);
     const after = range.after;
     if (after) {
       query = query.where((eb) =>
