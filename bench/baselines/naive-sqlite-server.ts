@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
+import { serveBatches } from './batch-server.js';
 import { NAIVE_INDEX, NAIVE_INSERT, openNaiveDatabase } from './naive-schema.js';
 
 interface NaiveEvent {
@@ -27,23 +27,7 @@ const insertBatch = connection.transaction((events: NaiveEvent[]) => {
   }
 });
 
-const server = createServer((request, response) => {
-  if (request.method === 'GET') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    return;
-  }
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const { events } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: NaiveEvent[] };
-    insertBatch(events);
-    response
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(JSON.stringify({ accepted: events.length, duplicates: 0, rejected: [] }));
-  });
-});
-server.keepAliveTimeout = 60_000;
-server.listen(Number(port), '127.0.0.1');
+const server = serveBatches<NaiveEvent>(Number(port), insertBatch);
 process.on('SIGTERM', () =>
   server.close(() => {
     connection.close();

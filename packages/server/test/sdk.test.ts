@@ -3,6 +3,7 @@ import { LetheApiError, LetheClient, Publisher } from '@lethe/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
+import { SYSTEMS } from './support/fixtures.js';
 
 /** The SDK against the real server (HTTP on a real port, SQLite in a temp data dir), in-process. */
 
@@ -13,18 +14,7 @@ const ACCOUNT: PolicyInput = {
   description: 'A user signs in or updates their account.',
 };
 const ORDERS: PolicyInput = { purpose: 'essential.orders', retention: 'P120D', legalBasis: 'contract' };
-const ACCOUNTS_SYSTEM: SystemInput = {
-  team: 'identity',
-  datasets: [
-    {
-      name: 'accounts',
-      fields: [
-        { name: 'email', categories: ['user.contact.email'] },
-        { name: 'name', categories: ['user.name'] },
-      ],
-    },
-  ],
-};
+const ACCOUNTS_SYSTEM: SystemInput = SYSTEMS['accounts']!;
 const SHOP_SYSTEM: SystemInput = {
   team: 'commerce',
   description: 'Checkout and delivery.',
