@@ -22,7 +22,17 @@ export const ERRORS = {
   TOKEN_INVALID: { status: 401, message: 'The token is not valid.' },
   TOKEN_EXPIRED: { status: 401, message: 'The token has expired.' },
   TOKEN_LIFETIME_TOO_LONG: { status: 401, message: 'Tokens may live at most 12 hours (exp - iat).' },
+  ISSUER_NOT_TRUSTED: { status: 401, message: 'The token comes from an issuer this server does not trust.' },
   FORBIDDEN: { status: 403, message: 'The token does not allow this action.' },
+  CATEGORY_NOT_PERMITTED: {
+    status: 403,
+    message: 'The token may not see data of this category; ask for a token with wider categories.',
+  },
+  SUBJECT_IDS_NOT_GRANTED: {
+    status: 403,
+    message: 'The token does not grant subject ids; mint one with the subject-ids grant.',
+  },
+  RATE_LIMITED: { status: 429, message: 'Too many requests for this token; retry after the given time.' },
 
   // Policies
   POLICY_NOT_FOUND: { status: 404, message: 'No such policy.' },
@@ -47,6 +57,12 @@ export const ERRORS = {
   SYSTEM_NOT_PERMITTED: { status: 403, message: 'The token may not act for this system.' },
   SUBJECT_NOT_FOUND: { status: 404, message: 'Lethe holds nothing about this subject.' },
   NOTHING_TO_ERASE: { status: 409, message: 'The subject has no field held by this system.' },
+
+  // Audit
+  AUDIT_FAILED: {
+    status: 503,
+    message: 'The audit log could not be written, so the action was not performed.',
+  },
 
   INTERNAL: { status: 500, message: 'Internal error; the request id identifies it in the server log.' },
   UNAVAILABLE: { status: 503, message: 'The server is not ready.' },

@@ -233,6 +233,51 @@ export const Reappearance = Type.Object({
 });
 export type Reappearance = Static<typeof Reappearance>;
 
+// Audit -----------------------------------------------------------------------------------
+export const AuditEntry = Type.Object({
+  seq: Type.Integer(),
+  at: Instant,
+  actor: Type.String({ description: '`role:id`, with `@issuer` for an external issuer' }),
+  action: Type.String({ description: 'e.g. policy.put, subject.read, events.publish' }),
+  target: Type.String({ description: 'e.g. policy:marketing, subject:u-1001 (pseudonymised for auditors)' }),
+  requestId: Type.Optional(Type.String()),
+  hash: Type.String(),
+  prevHash: Type.String(),
+});
+export type AuditEntry = Static<typeof AuditEntry>;
+
+export const AuditQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'entries after this seq' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000 })),
+  },
+  strict,
+);
+export type AuditQuery = Static<typeof AuditQuery>;
+
+export const AuditPage = Type.Object({ items: Type.Array(AuditEntry), next: Type.Optional(Type.Integer()) });
+export type AuditPage = Static<typeof AuditPage>;
+
+/** The chain head at `seq`, signed as a compact JWS by the signing key `kid`; keep a copy outside. */
+export const AuditCheckpoint = Type.Object({
+  seq: Type.Integer(),
+  hash: Type.String(),
+  at: Instant,
+  kid: Type.String(),
+  signature: Type.String({ description: 'compact JWS over {seq, hash, at}' }),
+});
+export type AuditCheckpoint = Static<typeof AuditCheckpoint>;
+
+export const AuditVerification = Type.Object({
+  ok: Type.Boolean(),
+  /** Entries checked. */
+  checked: Type.Integer(),
+  head: Type.Object({ seq: Type.Integer(), hash: Type.String() }),
+  firstBroken: Type.Optional(Type.Object({ seq: Type.Integer(), reason: Type.String() })),
+  checkpointsChecked: Type.Integer(),
+});
+export type AuditVerification = Static<typeof AuditVerification>;
+
 export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
 export const ErrorResponse = Type.Object({
   error: Type.Object({
@@ -242,3 +287,43 @@ export const ErrorResponse = Type.Object({
     details: Type.Optional(Type.Unknown()),
   }),
 });
+
+// Signing keys -----------------------------------------------------------------------------
+
+export const KeyRotationInput = Type.Object(
+  {
+    revokePrevious: Type.Optional(
+      Type.Boolean({
+        description: 'the previous key stops verifying at once (suspected leak); its tokens are refused',
+      }),
+    ),
+  },
+  strict,
+);
+export type KeyRotationInput = Static<typeof KeyRotationInput>;
+
+export const KeyRotation = Type.Object({
+  kid: Type.String({ description: 'the key that signs from now on' }),
+  createdAt: Instant,
+  previous: Type.Optional(
+    Type.Object({
+      kid: Type.String(),
+      verifiesUntil: Instant,
+      revoked: Type.Boolean(),
+    }),
+  ),
+});
+export type KeyRotation = Static<typeof KeyRotation>;
+
+/** A public signing key (RFC 7517); key-type members (`kty`, `crv`, `x`, …) pass through. */
+export const PublicJwk = Type.Object(
+  {
+    kty: Type.String(),
+    kid: Type.String(),
+    alg: Type.String(),
+    use: Type.Literal('sig'),
+  },
+  { additionalProperties: Type.String() },
+);
+export const Jwks = Type.Object({ keys: Type.Array(PublicJwk) });
+export type Jwks = Static<typeof Jwks>;

@@ -14,6 +14,14 @@ export type {
   SendBatch,
   SendFailure,
 } from './publisher.js';
+export { CALL_TOKEN_TYPE, createCallVerifier, LetheCallError } from './verify-call.js';
+export type {
+  CallActor,
+  CallVerifier,
+  CallVerifierOptions,
+  LetheCallErrorCode,
+  VerifiedCall,
+} from './verify-call.js';
 export type {
   DatasetDeclaration,
   ErasureInput,

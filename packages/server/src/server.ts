@@ -1,6 +1,9 @@
 import type { FastifyServerOptions } from 'fastify';
 import { buildApp } from './api/app.js';
+import type { RateLimitSettings } from './api/rate-limit.js';
 import type { TypedApp } from './api/typed-app.js';
+import { ExternalIssuer, type ExternalIssuerConfig } from './auth/external-issuer.js';
+import { LETHE_ITSELF } from './auth/principal.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
 import { Tokens } from './auth/tokens.js';
@@ -10,7 +13,19 @@ import { openStore, type StoreLocation } from './store/open-store.js';
 export interface LetheOptions extends StoreLocation {
   readonly tokenSettings?: TokenSettings;
   readonly logger?: FastifyServerOptions['logger'];
+  /** Requests per principal on `/v1`; `false` turns the limit off (see `AppOptions`). */
+  readonly rateLimit?: RateLimitSettings | false;
+  /** Age at which the signing key is replaced (default 24 h); checked every minute. */
+  readonly keyRotationIntervalMs?: number;
+  /** External OIDC issuers whose tokens are accepted besides Lethe's own. */
+  readonly externalIssuers?: readonly ExternalIssuerConfig[];
+  /** How often the audit log's head is signed as a checkpoint (default hourly). */
+  readonly auditCheckpointIntervalMs?: number;
+  /** Epoch milliseconds, for tokens and key rotation; tests move it. Default `Date.now`. */
+  readonly now?: () => number;
 }
+
+export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
 
 export interface Lethe {
   readonly app: TypedApp;
@@ -23,17 +38,52 @@ export interface Lethe {
 export async function createLethe(options: LetheOptions): Promise<Lethe> {
   const store = await openStore(options);
   try {
-    const services = createServices(store);
-    const tokens = new Tokens(
-      new SigningKeys(store.repository),
-      options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS,
-    );
-    const app = await buildApp({ services, tokens, logger: options.logger });
+    const keys = new SigningKeys(store, {
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.keyRotationIntervalMs ? { rotationIntervalMs: options.keyRotationIntervalMs } : {}),
+    });
+    const services = createServices(store, { keys });
+    const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
+      externalIssuers: (options.externalIssuers ?? []).map(
+        (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
+      ),
+    });
+    const app = await buildApp({
+      services,
+      tokens,
+      logger: options.logger,
+      rateLimit: options.rateLimit,
+    });
+    // Key rotation: at start (the server may have been down for days) and every minute after.
+    const checkRotation = () =>
+      keys.rotateIfDue().then(
+        (rotated) => {
+          if (rotated)
+            app.log.info({ kid: rotated.kid, previous: rotated.previous?.kid }, 'signing key rotated');
+        },
+        (error: unknown) => app.log.error({ err: error }, 'signing key rotation failed'),
+      );
+    await checkRotation();
+    // Audit checkpoints: the chain head signed every hour (none when nothing was appended).
+    const checkpointAudit = () =>
+      services.audit.checkpoint(LETHE_ITSELF).then(
+        (checkpoint) => {
+          if (checkpoint) app.log.info({ seq: checkpoint.seq }, 'audit checkpoint signed');
+        },
+        (error: unknown) => app.log.error({ err: error }, 'audit checkpoint failed'),
+      );
+    const rotationTimer = setInterval(() => void checkRotation(), 60_000).unref();
+    const checkpointTimer = setInterval(
+      () => void checkpointAudit(),
+      options.auditCheckpointIntervalMs ?? DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS,
+    ).unref();
     return {
       app,
       services,
       tokens,
       async close() {
+        clearInterval(rotationTimer);
+        clearInterval(checkpointTimer);
         await app.close();
         await store.close();
       },

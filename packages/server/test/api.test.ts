@@ -1,6 +1,5 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SigningKeys } from '../src/auth/signing-keys.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
@@ -42,7 +41,7 @@ function call(
 }
 
 async function signedWith(claims: Record<string, unknown>, header: Record<string, unknown> = {}) {
-  const key = await new SigningKeys(lethe.services.store.repository).current();
+  const key = await lethe.services.keys.current();
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ role: 'admin', ...claims })
     .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'JWT', ...header })
@@ -104,7 +103,7 @@ describe('authentication', () => {
     );
     await expectCode(
       (await signedWith({ ...base(), iss: 'evil', iat: now, exp: now + 600 })).jwt,
-      'TOKEN_INVALID',
+      'ISSUER_NOT_TRUSTED',
     );
     await expectCode((await signedWith({ ...base(), iat: now })).jwt, 'TOKEN_INVALID'); // no exp
     await expectCode((await signedWith({ ...base(), exp: now + 600 })).jwt, 'TOKEN_INVALID'); // no iat

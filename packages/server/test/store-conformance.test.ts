@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
 import { AppError } from '../src/domain/app-error.js';
+import { auditRecord } from '../src/services/audit-trail.js';
+import { verifyAuditLog } from '../src/services/audit-verification.js';
 import { createServices, type Services } from '../src/services/services.js';
 import { openStore } from '../src/store/open-store.js';
 import { ALL_BACKENDS, availableBackends } from './support/backends.js';
@@ -280,6 +282,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     const outcome = await services.store.ingest({
       catalogVersion: version - 1,
       receivedAt: Date.now(),
+      audit: auditRecord(admin, 'events.publish', 'events:1 system:accounts'),
       events: [
         {
           id: 'x',
@@ -324,5 +327,64 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     const view = await subject('c-3');
     expect(view.fields.map((f) => f.uses[0]?.count)).toEqual([40, 40]);
     expect(view.expiresAt).toBe('2025-01-08T00:00:00.000Z');
+  });
+
+  it('chains audit entries from concurrent actions and ingest groups without a gap', async () => {
+    const before = await verifyAuditLog(services.store.repository);
+    expect(before.ok).toBe(true);
+    await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) =>
+        services.policies.put(admin, `audited-${i}`, {
+          purpose: 'test.audit',
+          retention: 'P1Y',
+          legalBasis: 'contract',
+        }),
+      ),
+      ...Array.from({ length: 6 }, (_, i) =>
+        ingest(usage(`a-${i}`, 'user-account-access', ['accounts.email'], '2023-01-01T00:00:00Z')),
+      ),
+      ...Array.from({ length: 4 }, (_, i) =>
+        services.retention.subject(admin, `a-${i}`).catch(() => undefined),
+      ),
+    ]);
+    const after = await verifyAuditLog(services.store.repository);
+    expect(after).toMatchObject({ ok: true, checked: before.checked + 16 });
+    const entries = await services.store.repository.auditEntries(before.head.seq, 100);
+    expect(entries.map((entry) => entry.seq)).toEqual(
+      Array.from({ length: 16 }, (_, i) => before.head.seq + 1 + i),
+    );
+  });
+
+  it('rolls an action back when its audit entry cannot be written', async () => {
+    // Occupy the next sequence number behind the chain's back: the next append collides.
+    const head = await services.store.repository.auditHead();
+    const blocker = {
+      seq: Number(head.seq) + 1,
+      at: 0,
+      actor: 'x',
+      action: 'x',
+      target: 'x',
+      request_id: null,
+      prev_hash: 'x',
+      hash: 'x',
+    };
+    await services.store.repository.db.insertInto('audit_log').values(blocker).execute();
+    const policy = { purpose: 'test.audit', retention: 'P1Y', legalBasis: 'contract' } as const;
+    await expect(services.policies.put(admin, 'unaudited', policy)).rejects.toMatchObject({
+      code: 'AUDIT_FAILED',
+    });
+    await expect(
+      ingest(usage('unaudited', 'user-account-access', ['accounts.email'], '2023-01-01T00:00:00Z')),
+    ).rejects.toMatchObject({ code: 'AUDIT_FAILED' });
+    // Reads of subject data are audited too, so they fail closed as well.
+    await expect(subject('unaudited')).rejects.toMatchObject({ code: 'AUDIT_FAILED' });
+
+    await services.store.repository.db.deleteFrom('audit_log').where('seq', '=', blocker.seq).execute();
+    await expect(services.policies.get(admin, 'unaudited')).rejects.toMatchObject({
+      code: 'POLICY_NOT_FOUND',
+    });
+    await expect(subject('unaudited')).rejects.toMatchObject({ code: 'SUBJECT_NOT_FOUND' });
+    await services.policies.put(admin, 'unaudited', policy);
+    expect(await verifyAuditLog(services.store.repository)).toMatchObject({ ok: true });
   });
 });

@@ -7,11 +7,16 @@ import type { Services } from '../services/services.js';
 import { authenticate } from './authenticate.js';
 import { handleError, sendNotFound } from './errors.js';
 import { Metrics } from './metrics.js';
+import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import { jwksRoute, keyRoutes } from './routes/key-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
+import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
+import { securityHeaders } from './security-headers.js';
 import type { TypedApp } from './typed-app.js';
 
 export interface AppOptions {
@@ -20,6 +25,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Largest accepted body of `POST /v1/events`, in bytes. */
   readonly eventsBodyLimit?: number;
+  /** Requests per principal on `/v1` (default 50/s, burst 200); `false` turns the limit off. */
+  readonly rateLimit?: RateLimitSettings | false;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -37,6 +44,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const collected = routeCollector();
+  app.addHook('onRoute', collected.onRoute);
+  app.decorate('routeTable', collected.routes);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(sendNotFound);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
@@ -45,6 +55,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onSend', securityHeaders());
   const metrics = new Metrics();
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.observe(
@@ -72,13 +83,20 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   });
 
   operationRoutes(app, options.services, metrics);
+  jwksRoute(app, options.services);
   await app.register(async (v1) => {
     const api = v1 as unknown as TypedApp;
+    api.addHook('onRoute', requireRouteAction);
     api.addHook('onRequest', authenticate(options.tokens));
+    const limit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+    if (limit) api.addHook('onRequest', rateLimit(limit));
+    api.addHook('onRequest', authorizeRoute);
     policyRoutes(api, options.services);
     systemRoutes(api, options.services);
     eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     retentionRoutes(api, options.services);
+    auditRoutes(api, options.services);
+    keyRoutes(api, options.services);
   });
   return app;
 }

@@ -17,7 +17,8 @@ export function authenticate(tokens: Tokens) {
     if (!header) throw new AppError('TOKEN_MISSING');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) throw new AppError('TOKEN_MISSING', 'Use "Authorization: Bearer <token>".');
-    request.principal = await tokens.verify(match[1]);
+    // The request id travels with the principal into the services and their audit entries.
+    request.principal = { ...(await tokens.verify(match[1])), requestId: String(request.id) };
   };
 }
 

@@ -1,9 +1,11 @@
 import { AppError } from '../domain/app-error.js';
-import type { Principal, Role } from './principal.js';
+import { hasGrant, ROLES, type Principal, type Role } from './principal.js';
 
 /**
- * The one table of who may do what (deny by default). `service` tokens are further limited to
- * their own system inside the services (publish, expiry feed, erasures).
+ * The one table of who may do what (deny by default). Every `/v1` route names its action; the
+ * HTTP layer refuses early and every service function checks again with the principal it is
+ * given. Narrower scopes (a service's own system, a token's categories, an auditor's subject-id
+ * grant) are applied inside the services; `SCOPES` says which, for the docs.
  */
 export const PERMISSIONS = {
   'policies:read': ['admin', 'dpo', 'auditor', 'service'],
@@ -11,12 +13,33 @@ export const PERMISSIONS = {
   'systems:read': ['admin', 'dpo', 'auditor', 'service'],
   'systems:write': ['admin', 'dpo'],
   'events:publish': ['admin', 'service'],
-  'subjects:read': ['admin', 'dpo'],
-  'expiries:read': ['admin', 'dpo', 'service'],
+  'subjects:read': ['admin', 'dpo', 'auditor'],
+  'expiries:read': ['admin', 'dpo', 'auditor', 'service'],
   'erasures:write': ['admin', 'dpo', 'service'],
+  'audit:read': ['admin', 'auditor'],
+  'audit:checkpoint': ['admin'],
+  'keys:rotate': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
+
+/** Limits inside an allowed action, by role; rendered into docs/security.md. */
+export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
+  'events:publish': { service: 'own system only' },
+  'subjects:read': {
+    auditor: 'subject view only with the `subject-ids` grant; re-appearances pseudonymised',
+  },
+  'expiries:read': {
+    service: "fields of its own system's datasets",
+    auditor: 'subject ids pseudonymised unless granted',
+  },
+  'erasures:write': { service: 'own system only' },
+  'audit:read': { auditor: 'subject ids pseudonymised unless granted' },
+};
+
+export function isAction(value: unknown): value is Action {
+  return typeof value === 'string' && Object.hasOwn(PERMISSIONS, value);
+}
 
 export function can(principal: Principal, action: Action): boolean {
   return (PERMISSIONS[action] as readonly Role[]).includes(principal.role);
@@ -31,4 +54,24 @@ export function authorize(principal: Principal, action: Action): void {
 /** A `service` principal may act only for its own system; other roles for any. */
 export function mayActForSystem(principal: Principal, system: string): boolean {
   return principal.role !== 'service' || principal.system === system;
+}
+
+/** Whether real subject ids may be shown to the principal; auditors see pseudonyms unless granted. */
+export function maySeeSubjectIds(principal: Principal): boolean {
+  return principal.role !== 'auditor' || hasGrant(principal, 'subject-ids');
+}
+
+/** The permission table as Markdown, for docs/security.md (a test keeps the two equal). */
+export function renderPermissionTable(): string {
+  const header = `| action | ${ROLES.join(' | ')} |`;
+  const rule = `| --- | ${ROLES.map(() => '---').join(' | ')} |`;
+  const rows = (Object.keys(PERMISSIONS) as Action[]).map((action) => {
+    const cells = ROLES.map((role) => {
+      if (!(PERMISSIONS[action] as readonly Role[]).includes(role)) return '';
+      const scope = SCOPES[action]?.[role];
+      return scope ? `✓ ${scope}` : '✓';
+    });
+    return `| ${action} | ${cells.join(' | ')} |`;
+  });
+  return [header, rule, ...rows].join('\n');
 }

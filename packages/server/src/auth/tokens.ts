@@ -1,13 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { AppError } from '../domain/app-error.js';
-import { isRole, type Principal, type Role } from './principal.js';
+import type { ExternalIssuer } from './external-issuer.js';
+import { isGrant, isRole, type Grant, type Principal, type Role } from './principal.js';
 import type { SigningKeys } from './signing-keys.js';
 import {
   ALLOWED_ALGORITHMS,
+  CATEGORY_PATTERN,
+  CLOCK_SKEW_SECONDS,
+  DEFAULT_TOKEN_SETTINGS,
   MAX_TOKEN_LIFETIME_SECONDS,
+  parseCategoriesClaim,
+  parseGrantsClaim,
   SIGNING_ALGORITHM,
   TOKEN_TYPE,
+  toTokenError,
   type TokenSettings,
 } from './token-rules.js';
 
@@ -15,6 +22,9 @@ export interface MintRequest {
   readonly subject: string;
   readonly role: Role;
   readonly system?: string;
+  /** Data categories the token may see (`user.contact`); absent: every category. */
+  readonly categories?: readonly string[];
+  readonly grants?: readonly Grant[];
   readonly ttlSeconds: number;
 }
 
@@ -23,12 +33,37 @@ export interface MintedToken {
   readonly expiresAt: Date;
 }
 
-/** Mints and verifies Lethe's own short-lived JWTs. */
+export interface TokensOptions {
+  /** Epoch milliseconds; default the signing keys' clock. */
+  readonly now?: () => number;
+  /** External OIDC issuers whose tokens are accepted too. */
+  readonly externalIssuers?: readonly ExternalIssuer[];
+}
+
+/**
+ * Mints Lethe's own short-lived JWTs and verifies bearer tokens: Lethe's own (`iss` = the
+ * configured issuer, checked against the stored keys) and those of trusted external issuers,
+ * chosen by the token's (unverified) `iss` and then verified entirely by that issuer's rules.
+ */
 export class Tokens {
+  private readonly now: () => number;
+  private readonly externalIssuers: ReadonlyMap<string, ExternalIssuer>;
+
   constructor(
-    private readonly keys: SigningKeys,
-    private readonly settings: TokenSettings,
-  ) {}
+    readonly keys: SigningKeys,
+    private readonly settings: TokenSettings = DEFAULT_TOKEN_SETTINGS,
+    options: TokensOptions = {},
+  ) {
+    this.now = options.now ?? keys.now;
+    const issuers = new Map<string, ExternalIssuer>();
+    for (const external of options.externalIssuers ?? []) {
+      if (external.issuer === settings.issuer || issuers.has(external.issuer)) {
+        throw new Error(`issuer "${external.issuer}" is configured twice`);
+      }
+      issuers.set(external.issuer, external);
+    }
+    this.externalIssuers = issuers;
+  }
 
   async mint(request: MintRequest): Promise<MintedToken> {
     if (!Number.isInteger(request.ttlSeconds) || request.ttlSeconds <= 0) {
@@ -40,9 +75,23 @@ export class Tokens {
     if (request.role === 'service' && !request.system) {
       throw new AppError('VALIDATION_FAILED', 'A service token must name its system.');
     }
+    const claims: Record<string, unknown> = { role: request.role };
+    if (request.system) claims['system'] = request.system;
+    if (request.categories !== undefined) {
+      const invalid = request.categories.find((category) => !CATEGORY_PATTERN.test(category));
+      if (invalid !== undefined) {
+        throw new AppError('VALIDATION_FAILED', `"${invalid}" is not a category key like user.contact.`);
+      }
+      claims['categories'] = [...new Set(request.categories)];
+    }
+    if (request.grants !== undefined) {
+      const invalid = request.grants.find((grant) => !isGrant(grant));
+      if (invalid !== undefined)
+        throw new AppError('VALIDATION_FAILED', `"${String(invalid)}" is not a grant.`);
+      claims['grants'] = [...new Set(request.grants)];
+    }
     const key = await this.keys.current();
-    const issuedAt = Math.floor(Date.now() / 1000);
-    const claims = request.system ? { role: request.role, system: request.system } : { role: request.role };
+    const issuedAt = Math.floor(this.now() / 1000);
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: TOKEN_TYPE })
       .setIssuer(this.settings.issuer)
@@ -58,12 +107,21 @@ export class Tokens {
   /** Verifies a bearer token and returns its principal; throws a 401 AppError with the reason. */
   async verify(token: string): Promise<Principal> {
     let kid: string | undefined;
+    let issuer: unknown;
     try {
-      const header = decodeProtectedHeader(token);
-      kid = header.kid;
+      kid = decodeProtectedHeader(token).kid;
+      issuer = decodeJwt(token).iss;
     } catch {
       throw new AppError('TOKEN_INVALID', 'The token is not a JWT.');
     }
+    // The unverified `iss` only chooses whose rules and keys verify the token.
+    if (typeof issuer !== 'string') throw new AppError('TOKEN_INVALID', 'The token names no issuer (iss).');
+    if (issuer !== this.settings.issuer) {
+      const external = this.externalIssuers.get(issuer);
+      if (!external) throw new AppError('ISSUER_NOT_TRUSTED');
+      return external.verify(token);
+    }
+
     const key = kid ? await this.keys.verificationKey(kid) : undefined;
     if (!key) throw new AppError('TOKEN_INVALID', 'The token was not signed by a key this server knows.');
     try {
@@ -73,29 +131,35 @@ export class Tokens {
         audience: this.settings.audience,
         typ: TOKEN_TYPE,
         requiredClaims: ['exp', 'iat', 'sub'],
+        currentDate: new Date(this.now()),
       });
       const lifetime = (payload.exp ?? 0) - (payload.iat ?? 0);
       if (lifetime > MAX_TOKEN_LIFETIME_SECONDS) {
         throw new AppError('TOKEN_LIFETIME_TOO_LONG', 'Tokens may live at most 12 hours (exp - iat).');
       }
-      if ((payload.iat ?? 0) > Math.floor(Date.now() / 1000) + 60) {
+      if ((payload.iat ?? 0) > Math.floor(this.now() / 1000) + CLOCK_SKEW_SECONDS) {
         throw new AppError('TOKEN_INVALID', 'The token was issued in the future.');
       }
       if (!isRole(payload.role)) throw new AppError('TOKEN_INVALID', 'The token carries no known role.');
       if (payload.role === 'service' && typeof payload.system !== 'string') {
         throw new AppError('TOKEN_INVALID', 'A service token must name its system.');
       }
+      if (payload.system !== undefined && typeof payload.system !== 'string') {
+        throw new AppError('TOKEN_INVALID', 'The "system" claim must be a string.');
+      }
+      const categories = parseCategoriesClaim(payload['categories']);
+      const grants = parseGrantsClaim(payload['grants']);
       return {
         id: payload.sub as string,
         role: payload.role,
+        issuer: this.settings.issuer,
         ...(typeof payload.system === 'string' ? { system: payload.system } : {}),
+        ...(categories ? { categories } : {}),
+        ...(grants ? { grants } : {}),
         ...(payload.jti ? { tokenId: payload.jti } : {}),
       };
     } catch (error) {
-      if (error instanceof AppError) throw error;
-      if (error instanceof errors.JWTExpired) throw new AppError('TOKEN_EXPIRED');
-      const reason = error instanceof errors.JOSEError ? error.message : 'verification failed';
-      throw new AppError('TOKEN_INVALID', `The token is not valid: ${reason}.`);
+      throw toTokenError(error);
     }
   }
 }

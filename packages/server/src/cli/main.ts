@@ -1,6 +1,7 @@
 import { LetheApiError } from '@lethe/client';
 import { AppError } from '../domain/app-error.js';
 import { APPLY_USAGE, applyCommand } from './apply-command.js';
+import { AUDIT_USAGE, AuditBroken, auditCommand } from './audit-command.js';
 import { UsageError } from './args.js';
 import { EXPIRIES_USAGE, expiriesCommand } from './expiries-command.js';
 import { ManifestError } from './manifest.js';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   token: { usage: TOKEN_USAGE, run: tokenCommand },
   apply: { usage: APPLY_USAGE, run: applyCommand },
   expiries: { usage: EXPIRIES_USAGE, run: expiriesCommand },
+  audit: { usage: AUDIT_USAGE, run: auditCommand },
 };
 
 const USAGE = `usage:\n${Object.values(COMMANDS)
@@ -38,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`lethe ${name}: ${error.message}\nusage: ${command.usage}\n`);
       return 2;
     }
-    if (error instanceof ManifestError) {
+    if (error instanceof ManifestError || error instanceof AuditBroken) {
       process.stderr.write(`lethe ${name}: ${error.message}\n`);
       return 1;
     }

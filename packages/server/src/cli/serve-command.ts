@@ -1,4 +1,8 @@
 import { parseArgs } from 'node:util';
+import { loggerOptions } from '../api/logging.js';
+import { rateLimitFromEnv } from '../api/rate-limit.js';
+import { externalIssuerFromEnv } from '../auth/external-issuer.js';
+import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
 import { createLethe } from '../server.js';
 import { dataDirOption, UsageError, usageErrors } from './args.js';
@@ -23,14 +27,19 @@ export async function serveCommand(args: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`--port must be 0-65535, got ${options.port}`);
   const host = options.host ?? process.env['LETHE_HOST'] ?? '127.0.0.1';
+  // LETHE_RATE_LIMIT (50/s, 3000/min, off) and LETHE_RATE_BURST; a bad value names its variable.
+  const rateLimit = usageErrors(() => rateLimitFromEnv(process.env));
+  // LETHE_KEY_ROTATION (24h) and LETHE_OIDC_* (an external issuer); a bad value names its variable.
+  const keyRotationIntervalMs = usageErrors(() => keyRotationFromEnv(process.env));
+  const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
   const lethe = await createLethe({
     dataDir: dataDirOption(options['data-dir']),
     databaseUrl: process.env['DATABASE_URL'],
-    logger: {
-      level: process.env['LOG_LEVEL'] ?? 'info',
-      // Tokens never reach the log, even if a serializer starts logging headers.
-      redact: ['req.headers.authorization', 'headers.authorization'],
-    },
+    // Tokens never reach the log: headers redacted, token query parameters and JWTs scrubbed.
+    logger: loggerOptions({ level: process.env['LOG_LEVEL'] ?? 'info' }),
+    rateLimit,
+    ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),
+    ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
   });
   const log = lethe.app.log;
   if (options.demo && (await loadDemoCompany(lethe.services))) {

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
-import { isRole, ROLES } from '../auth/principal.js';
+import { GRANTS, isGrant, isRole, ROLES, type Grant } from '../auth/principal.js';
 import { SigningKeys } from '../auth/signing-keys.js';
-import { DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
+import { CATEGORY_PATTERN, DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
 import { Tokens } from '../auth/tokens.js';
 import { openStore } from '../store/open-store.js';
 import { dataDirOption, UsageError, usageErrors } from './args.js';
 
 export const TOKEN_USAGE =
-  'lethe token create --role admin|dpo|auditor|service [--system S] [--ttl 1h] [--subject NAME] [--data-dir D]';
+  'lethe token create --role admin|dpo|auditor|service [--system S] [--categories user.contact,…] ' +
+  '[--grant subject-ids] [--ttl 1h] [--subject NAME] [--data-dir D]';
 
 /**
  * Mints a token with the signing keys in the data directory (or DATABASE_URL): whoever can read
@@ -25,6 +26,7 @@ export async function tokenCommand(args: string[]): Promise<void> {
           role: { type: 'string' },
           system: { type: 'string' },
           categories: { type: 'string' },
+          grant: { type: 'string', multiple: true },
           ttl: { type: 'string' },
           subject: { type: 'string' },
           'data-dir': { type: 'string' },
@@ -36,11 +38,14 @@ export async function tokenCommand(args: string[]): Promise<void> {
   if (options.role === 'service' && !options.system) throw new UsageError('a service token needs --system');
   if (options.role !== 'service' && options.system)
     throw new UsageError('--system is for service tokens only');
-  if (options.categories !== undefined) {
-    throw new UsageError(
-      '--categories is not supported yet: field-level scopes arrive with the access-control work',
-    );
-  }
+  const categories = options.categories === undefined ? undefined : splitList(options.categories);
+  const badCategory = categories?.find((category) => !CATEGORY_PATTERN.test(category));
+  if (badCategory !== undefined)
+    throw new UsageError(`--categories takes category keys like user.contact (got "${badCategory}")`);
+  const grants = options.grant?.flatMap(splitList);
+  const badGrant = grants?.find((grant) => !isGrant(grant));
+  if (badGrant !== undefined)
+    throw new UsageError(`--grant must be one of ${GRANTS.join(', ')} (got "${badGrant}")`);
   const ttlSeconds = parseTtl(options.ttl ?? '1h');
   if (ttlSeconds === undefined)
     throw new UsageError(`--ttl must look like 90s, 15m or 1h (got "${options.ttl}")`);
@@ -52,16 +57,23 @@ export async function tokenCommand(args: string[]): Promise<void> {
     databaseUrl: process.env['DATABASE_URL'],
   });
   try {
-    const tokens = new Tokens(new SigningKeys(store.repository), DEFAULT_TOKEN_SETTINGS);
+    const tokens = new Tokens(new SigningKeys(store), DEFAULT_TOKEN_SETTINGS);
     const minted = await tokens.mint({
       subject: options.subject ?? `cli:${process.env['USER'] ?? 'local'}`,
       role: options.role,
       ttlSeconds,
       ...(options.system ? { system: options.system } : {}),
+      ...(categories ? { categories } : {}),
+      ...(grants ? { grants: grants as Grant[] } : {}),
     });
     process.stdout.write(`${minted.token}\n`);
     process.stderr.write(`${options.role} token, valid until ${minted.expiresAt.toISOString()}\n`);
   } finally {
     await store.close();
   }
+}
+
+/** `a,b, c` → ['a', 'b', 'c']; an empty item is kept so that it is refused, not ignored. */
+function splitList(text: string): string[] {
+  return text.split(',').map((item) => item.trim());
 }

@@ -1,3 +1,5 @@
+import { maySeeCategories } from '../auth/category-scope.js';
+import type { Principal } from '../auth/principal.js';
 import { addDuration, parseDuration, type Duration } from '../domain/duration.js';
 import type { Catalog, Repository } from '../store/repository.js';
 import type { PolicyRow } from '../store/schema.js';
@@ -10,6 +12,7 @@ export class CatalogView {
   /** `dataset.field` → owning system. */
   private readonly fieldOwners = new Map<string, string>();
   private readonly datasetOwners = new Map<string, string>();
+  private readonly fieldCategories = new Map<string, readonly string[]>();
 
   constructor(catalog: Catalog) {
     this.version = catalog.version;
@@ -24,6 +27,7 @@ export class CatalogView {
     for (const field of catalog.fields) {
       const owner = this.datasetOwners.get(field.dataset);
       if (owner) this.fieldOwners.set(field.field, owner);
+      this.fieldCategories.set(field.field, JSON.parse(field.categories) as string[]);
     }
   }
 
@@ -46,6 +50,16 @@ export class CatalogView {
 
   fieldsOfDataset(dataset: string): string[] {
     return [...this.fieldOwners.keys()].filter((field) => field.startsWith(`${dataset}.`));
+  }
+
+  /** The declared fields a principal may see, or undefined when its token names no categories. */
+  visibleFields(principal: Principal): Set<string> | undefined {
+    if (principal.categories === undefined) return undefined;
+    return new Set(
+      [...this.fieldCategories]
+        .filter(([, categories]) => maySeeCategories(principal, categories))
+        .map(([field]) => field),
+    );
   }
 
   /** When a use at `lastUseAt` under `policy` stops keeping its field. */

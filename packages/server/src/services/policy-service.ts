@@ -7,6 +7,7 @@ import { requireDuration, validatePolicyInput } from '../domain/policy-rules.js'
 import { toIso } from '../domain/time.js';
 import type { PolicyRow, PolicyVersionRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
+import { audit } from './audit-trail.js';
 import { CatalogView, type CatalogCache } from './catalog-cache.js';
 import { recomputePolicyExpiries } from './retention-recompute.js';
 
@@ -68,6 +69,7 @@ export class PolicyService {
           return { policy: policyRowToPolicy(previous), created: false, recomputed: 0 };
         }
         await repository.savePolicy(next, principal.id);
+        await audit(repository, principal, 'policy.put', `policy:${name}`);
         let recomputed = 0;
         if (previous && previous.retention !== next.retention) {
           // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
@@ -102,6 +104,7 @@ export class PolicyService {
           retired_at: now,
         };
         await repository.savePolicy(retired, principal.id);
+        await audit(repository, principal, 'policy.retire', `policy:${name}`);
         return retired;
       },
       { exclusiveCatalog: true },

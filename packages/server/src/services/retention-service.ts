@@ -7,14 +7,16 @@ import type {
   Reappearance,
   SubjectRetention,
 } from '@lethe/api';
-import { authorize, mayActForSystem } from '../auth/permissions.js';
+import { authorize, mayActForSystem, maySeeSubjectIds } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
 import { DAY_MS, parseDay, parseInstant, toIso } from '../domain/time.js';
 import type { ExpiryRange, ExpiryRow } from '../store/repository.js';
 import type { Store } from '../store/store.js';
+import { audit, auditRead } from './audit-trail.js';
 import type { CatalogCache } from './catalog-cache.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { CursorCodec } from './cursor.js';
+import type { ServerSecrets } from './server-secrets.js';
 
 const DEFAULT_PAGE = 1_000;
 /** Rows fetched per query while streaming: large enough to amortise, small enough to stay flat. */
@@ -24,20 +26,34 @@ export class RetentionService {
   constructor(
     private readonly store: Store,
     private readonly catalog: CatalogCache,
+    private readonly secrets: ServerSecrets,
   ) {}
 
-  /** "Why do we still hold this?": every field of the subject, its expiry and every use behind it. */
+  /**
+   * "Why do we still hold this?": every field of the subject the principal may see, its expiry
+   * and every use behind it. The read is audited before anything is read.
+   */
   async subject(principal: Principal, subject: string): Promise<SubjectRetention> {
     authorize(principal, 'subjects:read');
+    if (!maySeeSubjectIds(principal)) throw new AppError('SUBJECT_IDS_NOT_GRANTED');
+    await auditRead(this.store, principal, 'subject.read', `subject:${subject}`);
     const repository = this.store.repository;
-    const [subjectRow, fieldRows, usages, view] = await Promise.all([
+    const [storedSubject, allFieldRows, usages, view] = await Promise.all([
       repository.getSubjectExpiry(subject),
       repository.fieldExpiriesOfSubjects([subject]),
       repository.usagesOfSubjects([subject]),
       this.catalog.current(),
     ]);
-    if (!subjectRow)
-      throw new AppError('SUBJECT_NOT_FOUND', `Lethe holds nothing about subject "${subject}".`);
+    const visible = view.visibleFields(principal);
+    const fieldRows = visible ? allFieldRows.filter((row) => visible.has(row.field)) : allFieldRows;
+    // A category-limited token gets the subject's expiry over the fields it may see only.
+    const subjectRow = visible ? latestExpiry(fieldRows) : storedSubject;
+    if (!subjectRow) {
+      throw new AppError(
+        'SUBJECT_NOT_FOUND',
+        `Lethe holds nothing about subject "${subject}"${visible ? ' that this token may see' : ''}.`,
+      );
+    }
     return {
       subject,
       expiresAt: toIso(subjectRow.expires_at),
@@ -69,9 +85,11 @@ export class RetentionService {
     const plan = await this.plan(principal, query);
     const limit = query.limit ?? DEFAULT_PAGE;
     const rows = await this.fetch(plan, { ...plan.range, limit: limit + 1 });
-    const items = rows.slice(0, limit).map(expiryRowToItem);
+    const items = rows.slice(0, limit).map(plan.toItem);
     const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return last ? { items, next: encodeCursor([last.expires_at, last.subject, last.field]) } : { items };
+    return last
+      ? { items, next: plan.cursors.encode([last.expires_at, last.subject, last.field]) }
+      : { items };
   }
 
   /**
@@ -85,7 +103,7 @@ export class RetentionService {
       let range: ExpiryRange = { ...plan.range, limit: STREAM_CHUNK };
       for (;;) {
         const rows = await fetch(range);
-        for (const row of rows) yield expiryRowToItem(row);
+        for (const row of rows) yield plan.toItem(row);
         const last = rows[rows.length - 1];
         if (!last || rows.length < STREAM_CHUNK) return;
         range = { ...range, after: { expiresAt: last.expires_at, subject: last.subject, field: last.field } };
@@ -114,11 +132,16 @@ export class RetentionService {
     if (undeclared !== undefined) {
       throw new AppError('FIELD_NOT_DECLARED', `Field "${undeclared}" is not declared by any dataset.`);
     }
+    const visible = view.visibleFields(principal);
+    const hidden = input.fields?.find((field) => visible && !visible.has(field));
+    if (hidden !== undefined) throw categoryNotPermitted(hidden);
     return this.store.transaction(async (repository) => {
       const held = await repository.fieldExpiriesOfSubjects([subject]);
       if (held.length === 0)
         throw new AppError('SUBJECT_NOT_FOUND', `Lethe holds nothing about subject "${subject}".`);
-      const wanted = new Set(input.fields ?? view.fieldsOfSystem(input.system));
+      const wanted = new Set(
+        (input.fields ?? view.fieldsOfSystem(input.system)).filter((field) => !visible || visible.has(field)),
+      );
       const fields = held.map((row) => row.field).filter((field) => wanted.has(field));
       if (fields.length === 0) {
         throw new AppError(
@@ -136,6 +159,7 @@ export class RetentionService {
           recorded_by: principal.id,
         })),
       );
+      await audit(repository, principal, 'erasure.record', `subject:${subject}`);
       return { subject, system: input.system, fields, erasedAt: toIso(erasedAt) };
     });
   }
@@ -147,15 +171,22 @@ export class RetentionService {
     limit = DEFAULT_PAGE,
   ): Promise<{ items: Reappearance[]; next?: string }> {
     authorize(principal, 'subjects:read');
-    const after = cursor ? decodeCursor(cursor, ['number', 'string', 'string']) : undefined;
+    const cursors = await this.cursors();
+    const after = cursor ? cursors.decode(cursor, ['number', 'string', 'string']) : undefined;
+    const view = await this.catalog.current();
+    const visible = view.visibleFields(principal);
+    if (visible?.size === 0) return { items: [] };
+    const showSubject = await this.subjectShown(principal);
+    await auditRead(this.store, principal, 'reappearances.read', 'reappearances');
     const rows = await this.store.repository.reappearances(
       after
         ? { reappearedAt: after[0] as number, subject: after[1] as string, field: after[2] as string }
         : undefined,
       limit + 1,
+      visible ? [...visible] : undefined,
     );
     const items = rows.slice(0, limit).map((row) => ({
-      subject: row.subject,
+      subject: showSubject(row.subject),
       field: row.field,
       erasedAt: toIso(row.erased_at ?? 0),
       ...(row.reappeared_at !== null ? { reappearedAt: toIso(row.reappeared_at) } : {}),
@@ -164,8 +195,17 @@ export class RetentionService {
     }));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return last
-      ? { items, next: encodeCursor([last.reappeared_at ?? 0, last.subject, last.field]) }
+      ? { items, next: cursors.encode([last.reappeared_at ?? 0, last.subject, last.field]) }
       : { items };
+  }
+
+  private async cursors(): Promise<CursorCodec> {
+    return new CursorCodec(await this.secrets.key('cursors'));
+  }
+
+  /** Real ids, or pseudonyms for a principal that may not see them. */
+  private async subjectShown(principal: Principal): Promise<(subject: string) => string> {
+    return maySeeSubjectIds(principal) ? (subject) => subject : this.secrets.pseudonymizer();
   }
 
   private async plan(principal: Principal, query: ExpiryQuery) {
@@ -177,7 +217,32 @@ export class RetentionService {
     const narrow = (allowed: string[]) => {
       fields = fields ? fields.filter((field) => allowed.includes(field)) : allowed;
     };
-    if (principal.role === 'service') narrow(view.fieldsOfSystem(principal.system ?? ''));
+    if (principal.role === 'service') {
+      const own = view.fieldsOfSystem(principal.system ?? '');
+      // Asking for another system's part of the feed is refused, not answered with an empty page.
+      const foreign =
+        (query.system !== undefined && query.system !== principal.system) ||
+        (query.dataset !== undefined && !view.fieldsOfDataset(query.dataset).every((f) => own.includes(f))) ||
+        (query.field !== undefined && !own.includes(query.field));
+      if (foreign) {
+        throw new AppError(
+          'SYSTEM_NOT_PERMITTED',
+          `This token reads the expiries of "${principal.system}" only.`,
+        );
+      }
+      narrow(own);
+    }
+    const visible = view.visibleFields(principal);
+    if (visible) {
+      if (level === 'subject') {
+        throw new AppError(
+          'CATEGORY_NOT_PERMITTED',
+          'A subject-level expiry combines every field of the subject; a category-limited token reads level=field.',
+        );
+      }
+      if (query.field !== undefined && !visible.has(query.field)) throw categoryNotPermitted(query.field);
+      narrow([...visible]);
+    }
     if (query.system !== undefined) {
       if (!view.hasSystem(query.system))
         throw new AppError('SYSTEM_NOT_FOUND', `No system named "${query.system}".`);
@@ -185,7 +250,8 @@ export class RetentionService {
     }
     if (query.dataset !== undefined) narrow(view.fieldsOfDataset(query.dataset));
     if (query.field !== undefined) narrow([query.field]);
-    const after = query.cursor ? decodeCursor(query.cursor, ['number', 'string', 'string']) : undefined;
+    const cursors = await this.cursors();
+    const after = query.cursor ? cursors.decode(query.cursor, ['number', 'string', 'string']) : undefined;
     const range: Omit<ExpiryRange, 'limit'> = {
       from,
       to,
@@ -194,7 +260,13 @@ export class RetentionService {
         ? { after: { expiresAt: after[0] as number, subject: after[1] as string, field: after[2] as string } }
         : {}),
     };
-    return { level, range };
+    const showSubject = await this.subjectShown(principal);
+    await auditRead(this.store, principal, 'expiries.read', describeFeedQuery(query));
+    const toItem = (row: ExpiryRow): ExpiryItem => ({
+      ...expiryRowToItem(row),
+      subject: showSubject(row.subject),
+    });
+    return { level, range, cursors, toItem };
   }
 
   private async fetch(plan: { level: 'field' | 'subject' }, range: ExpiryRange): Promise<ExpiryRow[]> {
@@ -204,6 +276,26 @@ export class RetentionService {
       ? this.store.repository.subjectExpiryPage(range)
       : this.store.repository.fieldExpiryPage(range);
   }
+}
+
+function categoryNotPermitted(field: string): AppError {
+  return new AppError('CATEGORY_NOT_PERMITTED', `This token may not see field "${field}".`);
+}
+
+/** The field row that keeps the subject longest, as a subject-level expiry. */
+function latestExpiry<Row extends ExpiryRow>(rows: readonly Row[]): Row | undefined {
+  return rows.reduce<Row | undefined>(
+    (latest, row) => (!latest || row.expires_at > latest.expires_at ? row : latest),
+    undefined,
+  );
+}
+
+/** The audit target of a feed read: which slice of the feed, not the page position. */
+function describeFeedQuery(query: ExpiryQuery): string {
+  const parts = Object.entries(query)
+    .filter(([key, value]) => value !== undefined && key !== 'cursor' && key !== 'limit')
+    .map(([key, value]) => `${key}=${String(value)}`);
+  return `expiries:${parts.join('&')}`;
 }
 
 /** `day=D` is that day; `from`/`to` are inclusive days; the result is a half-open ms range. */

@@ -1,7 +1,10 @@
+import { SigningKeys } from '../auth/signing-keys.js';
 import type { Store } from '../store/store.js';
+import { AuditService } from './audit-service.js';
 import { CatalogCache } from './catalog-cache.js';
 import { PolicyService } from './policy-service.js';
 import { RetentionService } from './retention-service.js';
+import { ServerSecrets } from './server-secrets.js';
 import { SystemService } from './system-service.js';
 import { DEFAULT_TELEMETRY_LIMITS, TelemetryService, type TelemetryLimits } from './telemetry-service.js';
 
@@ -11,17 +14,29 @@ export interface Services {
   readonly systems: SystemService;
   readonly telemetry: TelemetryService;
   readonly retention: RetentionService;
+  readonly secrets: ServerSecrets;
+  readonly audit: AuditService;
+  /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
+  readonly keys: SigningKeys;
 }
 
 /** Wires the services over one store. */
-export function createServices(store: Store, limits: TelemetryLimits = DEFAULT_TELEMETRY_LIMITS): Services {
+export function createServices(
+  store: Store,
+  options: { keys?: SigningKeys; limits?: TelemetryLimits } = {},
+): Services {
+  const keys = options.keys ?? new SigningKeys(store);
   // A private store is only changed through this process; a shared one is revalidated each second.
   const catalog = new CatalogCache(store.repository, store.capabilities.shared ? 1_000 : Infinity);
+  const secrets = new ServerSecrets(store.repository);
   return {
     store,
+    secrets,
     policies: new PolicyService(store, catalog),
     systems: new SystemService(store, catalog),
-    telemetry: new TelemetryService(store, catalog, limits),
-    retention: new RetentionService(store, catalog),
+    telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS),
+    retention: new RetentionService(store, catalog, secrets),
+    audit: new AuditService(store, secrets, keys),
+    keys,
   };
 }

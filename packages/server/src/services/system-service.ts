@@ -1,10 +1,12 @@
 import type { DatasetDeclaration, System, SystemInput } from '@lethe/api';
+import { maySeeCategories } from '../auth/category-scope.js';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
 import { toIso } from '../domain/time.js';
 import type { SystemRecord } from '../store/repository.js';
 import type { Store } from '../store/store.js';
+import { audit } from './audit-trail.js';
 import type { CatalogCache } from './catalog-cache.js';
 
 const CATEGORY = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
@@ -19,11 +21,14 @@ export class SystemService {
     authorize(principal, 'systems:read');
     const catalog = await this.store.repository.loadCatalog();
     return catalog.systems.map((system) =>
-      systemRecordToSystem({
-        system,
-        datasets: catalog.datasets.filter((d) => d.system === system.name),
-        fields: catalog.fields,
-      }),
+      visibleTo(
+        principal,
+        systemRecordToSystem({
+          system,
+          datasets: catalog.datasets.filter((d) => d.system === system.name),
+          fields: catalog.fields,
+        }),
+      ),
     );
   }
 
@@ -31,7 +36,7 @@ export class SystemService {
     authorize(principal, 'systems:read');
     const record = await this.store.repository.getSystem(name);
     if (!record) throw new AppError('SYSTEM_NOT_FOUND', `No system named "${name}".`);
-    return systemRecordToSystem(record);
+    return visibleTo(principal, systemRecordToSystem(record));
   }
 
   /**
@@ -82,6 +87,7 @@ export class SystemService {
           return { system: systemRecordToSystem(previous), created: false };
         }
         await repository.saveSystem(record);
+        await audit(repository, principal, 'system.put', `system:${name}`);
         return { system: systemRecordToSystem(record), created: !previous };
       },
       { exclusiveCatalog: true },
@@ -89,6 +95,18 @@ export class SystemService {
     await this.catalog.reload();
     return result;
   }
+}
+
+/** Leaves out the fields whose categories the principal's token does not cover. */
+function visibleTo(principal: Principal, system: System): System {
+  if (principal.categories === undefined) return system;
+  return {
+    ...system,
+    datasets: system.datasets.map((dataset) => ({
+      ...dataset,
+      fields: dataset.fields.filter((field) => maySeeCategories(principal, field.categories ?? [])),
+    })),
+  };
 }
 
 function validateDatasets(datasets: readonly DatasetDeclaration[]): void {

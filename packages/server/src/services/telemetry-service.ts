@@ -7,7 +7,14 @@ import { MalformedLine } from '../domain/ndjson.js';
 import { parseInstant } from '../domain/time.js';
 import type { AcceptedEvent } from '../domain/usage-batch.js';
 import type { Store } from '../store/store.js';
+import { auditRecord } from './audit-trail.js';
 import type { CatalogCache, CatalogView } from './catalog-cache.js';
+
+/** The audit target of a batch: how many events, for which systems. */
+function publishTarget(events: readonly AcceptedEvent[]): string {
+  const systems = [...new Set(events.map((event) => event.system))].sort();
+  return `events:${events.length} system:${systems.join(',')}`;
+}
 
 const eventSchema = TypeCompiler.Compile(UsageEvent);
 
@@ -50,7 +57,12 @@ export class TelemetryService {
       const receivedAt = Date.now();
       const { accepted, rejected } = this.validate(principal, events, view, receivedAt);
       const outcome = accepted.length
-        ? await this.store.ingest({ catalogVersion: view.version, events: accepted, receivedAt })
+        ? await this.store.ingest({
+            catalogVersion: view.version,
+            events: accepted,
+            receivedAt,
+            audit: auditRecord(principal, 'events.publish', publishTarget(accepted)),
+          })
         : ({ kind: 'committed', duplicates: [] } as const);
       if (outcome.kind === 'committed') {
         return {

@@ -1,5 +1,10 @@
 import { sql, type Kysely } from 'kysely';
+import { AppError } from '../domain/app-error.js';
+import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
 import type {
+  AuditCheckpointRow,
+  AuditHeadRow,
+  AuditRow,
   Database,
   DatasetRow,
   ErasureRow,
@@ -75,6 +80,21 @@ export class Repository {
       .where('key', '=', 'catalog_version')
       .executeTakeFirstOrThrow();
     return Number(row.value);
+  }
+
+  /** Stores `value` under `key` unless a value is there already; returns the stored value. */
+  async metaValueOrInsert(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto('meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow();
+    return row.value;
   }
 
   /** Marks policies or systems as changed so that every cache of the catalog reloads. */
@@ -366,7 +386,11 @@ export class Repository {
   }
 
   /** Subject-fields used again after a system confirmed their erasure. */
-  reappearances(after: ReappearancePosition | undefined, limit: number): Promise<FieldExpiryRow[]> {
+  reappearances(
+    after: ReappearancePosition | undefined,
+    limit: number,
+    fields?: readonly string[],
+  ): Promise<FieldExpiryRow[]> {
     let query = this.db
       .selectFrom('field_expiries')
       .selectAll()
@@ -386,18 +410,159 @@ export class Repository {
           ),
         );
     }
+    if (fields) query = query.where('field', 'in', fields);
     return query.execute();
   }
 
   // Signing keys ----------------------------------------------------------------------------
 
+  /** Every key's public half, newest first (destroyed and revoked keys included). */
   listSigningKeys(): Promise<SigningKeyRow[]> {
-    return this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute();
+    return this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('kid', 'desc')
+      .execute();
   }
 
-  async insertSigningKey(row: SigningKeyRow): Promise<void> {
-    await this.db.insertInto('signing_keys').values(row).execute();
+  /** The private half of a key, unless it has been destroyed. */
+  async signingKeySecret(kid: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('signing_key_secrets')
+      .select('private_jwk')
+      .where('kid', '=', kid)
+      .executeTakeFirst();
+    return row?.private_jwk;
   }
+
+  /** Kids whose private half is still stored. */
+  async signingKeySecretKids(): Promise<string[]> {
+    const rows = await this.db.selectFrom('signing_key_secrets').select('kid').execute();
+    return rows.map((row) => row.kid);
+  }
+
+  async insertSigningKey(row: SigningKeyRow, privateJwk: string): Promise<void> {
+    await this.db.insertInto('signing_keys').values(row).execute();
+    await this.db
+      .insertInto('signing_key_secrets')
+      .values({ kid: row.kid, private_jwk: privateJwk })
+      .execute();
+  }
+
+  async retireSigningKey(kid: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('signing_keys')
+      .set({ retired_at: at })
+      .where('kid', '=', kid)
+      .where('retired_at', 'is', null)
+      .execute();
+  }
+
+  async revokeSigningKey(kid: string, at: number): Promise<void> {
+    await this.db
+      .updateTable('signing_keys')
+      .set({ revoked_at: at })
+      .where('kid', '=', kid)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  /** Destroys private halves: deletes the rows, the public halves stay. */
+  async deleteSigningKeySecrets(kids: readonly string[]): Promise<void> {
+    if (kids.length === 0) return;
+    await this.db.deleteFrom('signing_key_secrets').where('kid', 'in', kids).execute();
+  }
+
+  // Audit log ------------------------------------------------------------------------------
+
+  /**
+   * Appends records to the hash chain; call it inside the transaction of the action it records.
+   * Updating the head row first makes concurrent appenders on PostgreSQL wait for each other.
+   */
+  async appendAudit(records: readonly AuditRecord[]): Promise<AuditEntry[]> {
+    if (records.length === 0) return [];
+    try {
+      return await this.chainAudit(records);
+    } catch (error) {
+      // Fail closed: the caller's transaction, and the action in it, is rolled back.
+      throw new AppError('AUDIT_FAILED', undefined, undefined, { cause: error });
+    }
+  }
+
+  private async chainAudit(records: readonly AuditRecord[]): Promise<AuditEntry[]> {
+    const claimed = await this.db
+      .updateTable('audit_head')
+      .set((eb) => ({ seq: eb('seq', '+', records.length) }))
+      .where('id', '=', 1)
+      .returning(['seq', 'hash'])
+      .executeTakeFirstOrThrow();
+    const { entries, head } = chainAuditRecords(
+      { seq: Number(claimed.seq) - records.length, hash: claimed.hash },
+      records,
+    );
+    await this.db.insertInto('audit_log').values(entries.map(auditEntryToRow)).execute();
+    await this.db.updateTable('audit_head').set({ hash: head.hash }).where('id', '=', 1).execute();
+    return entries;
+  }
+
+  async auditEntries(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    const rows = await this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>', afterSeq)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(auditRowToEntry);
+  }
+
+  async auditHead(): Promise<AuditHeadRow> {
+    return this.db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+  }
+
+  async insertAuditCheckpoint(row: AuditCheckpointRow): Promise<void> {
+    await this.db
+      .insertInto('audit_checkpoints')
+      .values(row)
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  /** The public half of a signing key, kept after rotation to verify old checkpoints. */
+  publicSigningKey(kid: string): Promise<SigningKeyRow | undefined> {
+    return this.db.selectFrom('signing_keys').selectAll().where('kid', '=', kid).executeTakeFirst();
+  }
+
+  listAuditCheckpoints(limit: number): Promise<AuditCheckpointRow[]> {
+    return this.db.selectFrom('audit_checkpoints').selectAll().orderBy('seq', 'desc').limit(limit).execute();
+  }
+}
+
+function auditEntryToRow(entry: AuditEntry): AuditRow {
+  return {
+    seq: entry.seq,
+    at: entry.at,
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target,
+    request_id: entry.requestId,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
+  };
+}
+
+function auditRowToEntry(row: AuditRow): AuditEntry {
+  return {
+    seq: Number(row.seq),
+    at: Number(row.at),
+    actor: row.actor,
+    action: row.action,
+    target: row.target,
+    requestId: row.request_id,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
 }
 
 /**

@@ -16,6 +16,10 @@ export interface Database {
   subject_expiries: SubjectExpiryRow;
   erasures: ErasureRow;
   signing_keys: SigningKeyRow;
+  signing_key_secrets: SigningKeySecretRow;
+  audit_log: AuditRow;
+  audit_head: AuditHeadRow;
+  audit_checkpoints: AuditCheckpointRow;
 }
 
 export interface MetaRow {
@@ -119,10 +123,45 @@ export interface ErasureRow {
   recorded_by: string;
 }
 
+/** The public half of a signing key; kept after the private half is destroyed. */
 export interface SigningKeyRow {
   kid: string;
   algorithm: string;
   public_jwk: string;
-  private_jwk: string;
   created_at: number;
+  /** When a newer key took over signing; the key verifies for one token lifetime more. */
+  retired_at: number | null;
+  /** Set when an operator withdrew the key at once (suspected leak): it verifies nothing after. */
+  revoked_at: number | null;
+}
+
+export interface SigningKeySecretRow {
+  kid: string;
+  private_jwk: string;
+}
+
+export interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadRow {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+/** The chain's head at `seq`, signed (compact JWS) with the signing key `kid`. */
+export interface AuditCheckpointRow {
+  seq: number;
+  hash: string;
+  at: number;
+  kid: string;
+  signature: string;
 }

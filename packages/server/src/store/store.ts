@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../domain/audit-chain.js';
 import type { AcceptedEvent } from '../domain/usage-batch.js';
 import type { Repository } from './repository.js';
 
@@ -19,6 +20,8 @@ export interface IngestBatch {
   readonly catalogVersion: number;
   readonly events: readonly AcceptedEvent[];
   readonly receivedAt: number;
+  /** Who published the batch; appended to the audit log in the same transaction as the events. */
+  readonly audit: AuditRecord;
 }
 
 export type IngestOutcome =

@@ -11,12 +11,14 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** Variables the CLI reads; the child gets only those a test passes, never the developer's own. */
-const LETHE_VARIABLES = ['LETHE_TOKEN', 'LETHE_URL', 'LETHE_DATA_DIR', 'LETHE_HOST', 'DATABASE_URL', 'PORT'];
+const LETHE_VARIABLES = ['DATABASE_URL', 'PORT', 'LOG_LEVEL'];
 
 export type Env = Record<string, string | undefined>;
 
 function childEnv(env: Env): NodeJS.ProcessEnv {
   const result: NodeJS.ProcessEnv = { ...process.env };
+  // Settings a developer may have exported (LETHE_OIDC_*, LETHE_RATE_LIMIT, …) must not leak in.
+  for (const name of Object.keys(result)) if (name.startsWith('LETHE_')) delete result[name];
   for (const name of LETHE_VARIABLES) delete result[name];
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) delete result[name];

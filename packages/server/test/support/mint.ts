@@ -11,7 +11,7 @@ import { openStore, type StoreLocation } from '../../src/store/open-store.js';
 export async function mintToken(location: StoreLocation, role: Role = 'admin'): Promise<string> {
   const store = await openStore(location);
   try {
-    const tokens = new Tokens(new SigningKeys(store.repository), DEFAULT_TOKEN_SETTINGS);
+    const tokens = new Tokens(new SigningKeys(store), DEFAULT_TOKEN_SETTINGS);
     return (await tokens.mint({ subject: 'e2e-test', role, ttlSeconds: 600 })).token;
   } finally {
     await store.close();

@@ -9,6 +9,7 @@ export function eventRoutes(app: TypedApp, { telemetry }: Services, metrics: Met
   app.post(
     '/v1/events',
     {
+      config: { action: 'events:publish' },
       bodyLimit,
       schema: {
         tags: ['telemetry'],

@@ -14,7 +14,10 @@ import type { TypedApp } from '../typed-app.js';
 export function policyRoutes(app: TypedApp, { policies }: Services) {
   app.get(
     '/v1/policies',
-    { schema: { tags: ['policies'], response: { 200: ListOf(Policy) } } },
+    {
+      config: { action: 'policies:read' },
+      schema: { tags: ['policies'], response: { 200: ListOf(Policy) } },
+    },
     async (request) => ({
       items: await policies.list(principalOf(request)),
     }),
@@ -22,19 +25,26 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
 
   app.get(
     '/v1/policies/:name',
-    { schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } } },
+    {
+      config: { action: 'policies:read' },
+      schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } },
+    },
     (request) => policies.get(principalOf(request), request.params.name),
   );
 
   app.get(
     '/v1/policies/:name/versions',
-    { schema: { tags: ['policies'], params: NameParams, response: { 200: ListOf(PolicyVersion) } } },
+    {
+      config: { action: 'policies:read' },
+      schema: { tags: ['policies'], params: NameParams, response: { 200: ListOf(PolicyVersion) } },
+    },
     async (request) => ({ items: await policies.versions(principalOf(request), request.params.name) }),
   );
 
   app.put(
     '/v1/policies/:name',
     {
+      config: { action: 'policies:write' },
       schema: {
         tags: ['policies'],
         params: NameParams,
@@ -51,13 +61,17 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
 
   app.delete(
     '/v1/policies/:name',
-    { schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } } },
+    {
+      config: { action: 'policies:write' },
+      schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } },
+    },
     (request) => policies.retire(principalOf(request), request.params.name),
   );
 
   app.post(
     '/v1/policies/:name/preview',
     {
+      config: { action: 'policies:read' },
       schema: {
         tags: ['policies'],
         params: NameParams,

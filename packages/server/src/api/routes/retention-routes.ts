@@ -19,13 +19,17 @@ const NDJSON = 'application/x-ndjson';
 export function retentionRoutes(app: TypedApp, { retention }: Services) {
   app.get(
     '/v1/subjects/:subject',
-    { schema: { tags: ['retention'], params: SubjectParams, response: { 200: SubjectRetention } } },
+    {
+      config: { action: 'subjects:read' },
+      schema: { tags: ['retention'], params: SubjectParams, response: { 200: SubjectRetention } },
+    },
     (request) => retention.subject(principalOf(request), request.params.subject),
   );
 
   app.get(
     '/v1/expiries',
     {
+      config: { action: 'expiries:read' },
       schema: {
         tags: ['retention'],
         description: `The expiry feed. With \`Accept: ${NDJSON}\` the whole range is streamed, one item per line.`,
@@ -45,6 +49,7 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
   app.post(
     '/v1/subjects/:subject/erasures',
     {
+      config: { action: 'erasures:write' },
       schema: {
         tags: ['retention'],
         params: SubjectParams,
@@ -58,6 +63,7 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
   app.get(
     '/v1/reappearances',
     {
+      config: { action: 'subjects:read' },
       schema: {
         tags: ['retention'],
         querystring: Type.Object(

@@ -6,7 +6,7 @@ import type { TypedApp } from '../typed-app.js';
 export function systemRoutes(app: TypedApp, { systems }: Services) {
   app.get(
     '/v1/systems',
-    { schema: { tags: ['data map'], response: { 200: ListOf(System) } } },
+    { config: { action: 'systems:read' }, schema: { tags: ['data map'], response: { 200: ListOf(System) } } },
     async (request) => ({
       items: await systems.list(principalOf(request)),
     }),
@@ -14,13 +14,17 @@ export function systemRoutes(app: TypedApp, { systems }: Services) {
 
   app.get(
     '/v1/systems/:name',
-    { schema: { tags: ['data map'], params: NameParams, response: { 200: System } } },
+    {
+      config: { action: 'systems:read' },
+      schema: { tags: ['data map'], params: NameParams, response: { 200: System } },
+    },
     (request) => systems.get(principalOf(request), request.params.name),
   );
 
   app.put(
     '/v1/systems/:name',
     {
+      config: { action: 'systems:write' },
       schema: {
         tags: ['data map'],
         params: NameParams,

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { aggregateBatch, type AcceptedEvent } from '../../domain/usage-batch.js';
+import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
@@ -64,6 +65,8 @@ export async function ingestPostgresGroup(
           then excluded.system else subject_expiries.system end,
         expires_at = greatest(subject_expiries.expires_at, excluded.expires_at)`.execute(tx);
   }
+  // Last, so that the audit head's row lock is held only until the commit.
+  await new Repository(tx).appendAudit(current.map((batch) => batch.audit));
   return batches.map((batch): IngestOutcome => {
     const own = duplicates.get(batch);
     return own ? { kind: 'committed', duplicates: own } : { kind: 'stale-catalog' };

@@ -1,4 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { AppError } from '../../domain/app-error.js';
+import { chainAuditRecords } from '../../domain/audit-chain.js';
 import { aggregateBatch, type AcceptedEvent } from '../../domain/usage-batch.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
@@ -13,6 +15,9 @@ export class SqliteIngestStatements {
   private readonly upsertUsage;
   private readonly upsertFieldExpiry;
   private readonly upsertSubjectExpiry;
+  private readonly claimAuditSeqs;
+  private readonly insertAuditEntry;
+  private readonly setAuditHead;
   private readonly run;
 
   constructor(connection: BetterSqlite3.Database) {
@@ -49,6 +54,15 @@ export class SqliteIngestStatements {
         policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
         system = case when excluded.expires_at > expires_at then excluded.system else system end,
         expires_at = max(expires_at, excluded.expires_at)`);
+    this.claimAuditSeqs = connection.prepare<[number], { seq: number; hash: string }>(
+      'update audit_head set seq = seq + ? where id = 1 returning seq, hash',
+    );
+    this.insertAuditEntry = connection.prepare<
+      [number, number, string, string, string, string | null, string, string]
+    >(
+      'insert into audit_log (seq, at, actor, action, target, request_id, prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.setAuditHead = connection.prepare<[string]>('update audit_head set hash = ? where id = 1');
     this.run = connection.transaction((batches: readonly IngestBatch[]): IngestOutcome[] => {
       const version = Number(this.catalogVersion.get()?.value);
       const fresh: AcceptedEvent[] = [];
@@ -75,8 +89,29 @@ export class SqliteIngestStatements {
       for (const s of subjects) {
         this.upsertSubjectExpiry.run(s.subject, s.expiresAt, s.field, s.policy, s.system);
       }
+      this.appendAudit(batches.filter((_batch, index) => outcomes[index]?.kind === 'committed'));
       return outcomes;
     });
+  }
+
+  /** The audit entries of the committed batches, chained as `Repository.appendAudit` does. */
+  private appendAudit(committed: readonly IngestBatch[]): void {
+    if (committed.length === 0) return;
+    try {
+      const claimed = this.claimAuditSeqs.get(committed.length);
+      if (!claimed) throw new Error('audit_head row is missing');
+      const { entries, head } = chainAuditRecords(
+        { seq: claimed.seq - committed.length, hash: claimed.hash },
+        committed.map((batch) => batch.audit),
+      );
+      for (const e of entries) {
+        this.insertAuditEntry.run(e.seq, e.at, e.actor, e.action, e.target, e.requestId, e.prevHash, e.hash);
+      }
+      this.setAuditHead.run(head.hash);
+    } catch (error) {
+      // Fail closed: the group's transaction is rolled back with it.
+      throw new AppError('AUDIT_FAILED', undefined, undefined, { cause: error });
+    }
   }
 
   /**

@@ -1,0 +1,14 @@
+import type { Principal } from './principal.js';
+
+/**
+ * Field-level least privilege: a token that names categories sees a field only if one of the
+ * field's categories is one of them or below one (`user.contact` admits `user.contact.email`).
+ * A field without categories is hidden from such a token: deny by default.
+ */
+export function maySeeCategories(principal: Principal, fieldCategories: readonly string[]): boolean {
+  const granted = principal.categories;
+  if (granted === undefined) return true;
+  return fieldCategories.some((category) =>
+    granted.some((allowed) => category === allowed || category.startsWith(`${allowed}.`)),
+  );
+}

@@ -1,0 +1,345 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderPermissionTable } from '../src/auth/permissions.js';
+import type { MintRequest } from '../src/auth/tokens.js';
+import { createLethe, type Lethe } from '../src/server.js';
+import { SQLITE_BACKEND } from './support/backends.js';
+import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
+
+/**
+ * Who may call what. The expectations below are written out by hand, independently of the
+ * permission table in the code, and every registered route must appear here: a new route without
+ * a decision fails this test.
+ */
+type Caller = 'admin' | 'dpo' | 'auditor' | 'auditorWithIds' | 'service';
+const CALLERS: Record<Caller, Omit<MintRequest, 'ttlSeconds'>> = {
+  admin: { subject: 'matrix-admin', role: 'admin' },
+  dpo: { subject: 'matrix-dpo', role: 'dpo' },
+  auditor: { subject: 'matrix-auditor', role: 'auditor' },
+  auditorWithIds: { subject: 'matrix-auditor-ids', role: 'auditor', grants: ['subject-ids'] },
+  service: { subject: 'matrix-service', role: 'service', system: 'accounts' },
+};
+const ALL: Caller[] = ['admin', 'dpo', 'auditor', 'auditorWithIds', 'service'];
+const READERS: Caller[] = ['admin', 'dpo', 'auditor', 'auditorWithIds'];
+const AUDITORS: Caller[] = ['admin', 'auditor', 'auditorWithIds'];
+
+interface Expectation {
+  /** Callers allowed; everyone else gets 403 FORBIDDEN unless `refusals` names another code. */
+  allowed: Caller[] | 'public';
+  refusals?: Partial<Record<Caller, string>>;
+  url?: string;
+  payload?: unknown;
+}
+
+const SUBJECT = 'matrix-subject';
+const EXPECTED: Record<string, Expectation> = {
+  'GET /healthz': { allowed: 'public' },
+  'GET /readyz': { allowed: 'public' },
+  'GET /metrics': { allowed: 'public' },
+  'GET /openapi.json': { allowed: 'public' },
+  'GET /.well-known/jwks.json': { allowed: 'public' },
+  'GET /v1/policies': { allowed: ALL },
+  'GET /v1/policies/:name': { allowed: ALL, url: '/v1/policies/order-delivery' },
+  'GET /v1/policies/:name/versions': { allowed: ALL, url: '/v1/policies/order-delivery/versions' },
+  'PUT /v1/policies/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/policies/matrix-policy',
+    payload: { purpose: 'test.matrix', retention: 'P1D', legalBasis: 'contract' },
+  },
+  'DELETE /v1/policies/:name': { allowed: ['admin', 'dpo'], url: '/v1/policies/matrix-policy' },
+  'POST /v1/policies/:name/preview': {
+    allowed: ALL,
+    url: '/v1/policies/order-delivery/preview',
+    payload: { retention: 'P1Y' },
+  },
+  'GET /v1/systems': { allowed: ALL },
+  'GET /v1/systems/:name': { allowed: ALL, url: '/v1/systems/accounts' },
+  'PUT /v1/systems/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/systems/mailer',
+    payload: SYSTEMS['mailer'],
+  },
+  'POST /v1/events': {
+    allowed: ['admin', 'service'],
+    payload: { events: [usage(SUBJECT, 'user-account-access', ['accounts.email'], '2024-01-01T00:00:00Z')] },
+  },
+  'GET /v1/subjects/:subject': {
+    allowed: ['admin', 'dpo', 'auditorWithIds'],
+    refusals: { auditor: 'SUBJECT_IDS_NOT_GRANTED' },
+    url: `/v1/subjects/${SUBJECT}`,
+  },
+  'GET /v1/expiries': { allowed: ALL, url: '/v1/expiries?from=2020-01-01&to=2030-12-31' },
+  'POST /v1/subjects/:subject/erasures': {
+    allowed: ['admin', 'dpo', 'service'],
+    url: `/v1/subjects/${SUBJECT}/erasures`,
+    payload: { system: 'accounts', at: '2024-06-01T00:00:00Z' },
+  },
+  'GET /v1/reappearances': { allowed: READERS },
+  'GET /v1/audit': { allowed: AUDITORS },
+  'GET /v1/audit/verify': { allowed: AUDITORS },
+  'GET /v1/audit/checkpoints': { allowed: AUDITORS },
+  'POST /v1/audit/checkpoints': { allowed: ['admin'] },
+  'POST /v1/keys/rotate': { allowed: ['admin'], payload: {} },
+};
+
+let lethe: Lethe;
+let dispose: () => Promise<void>;
+const tokens = {} as Record<Caller, string>;
+
+beforeAll(async () => {
+  const location = await SQLITE_BACKEND.create();
+  lethe = await createLethe({ ...location, rateLimit: false });
+  dispose = location.dispose;
+  for (const caller of ALL) {
+    tokens[caller] = (await lethe.tokens.mint({ ...CALLERS[caller], ttlSeconds: 600 })).token;
+  }
+  for (const [name, body] of Object.entries(POLICIES))
+    await send('admin', 'PUT', `/v1/policies/${name}`, body);
+  for (const [name, body] of Object.entries(SYSTEMS)) await send('admin', 'PUT', `/v1/systems/${name}`, body);
+});
+afterAll(async () => {
+  await lethe?.close();
+  await dispose?.();
+});
+
+function send(caller: Caller | undefined, method: string, url: string, payload?: unknown) {
+  return lethe.app.inject({
+    method: method as 'GET',
+    url,
+    headers: caller ? { authorization: `Bearer ${tokens[caller]}` } : {},
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+}
+
+describe('every route × every role', () => {
+  it('has a decision for every registered route, and every /v1 route names a permission', () => {
+    const registered = lethe.app.routeTable.map((route) => `${route.method} ${route.url}`);
+    expect([...registered].sort()).toEqual(Object.keys(EXPECTED).sort());
+    for (const route of lethe.app.routeTable) {
+      if (route.url.startsWith('/v1')) expect(route.action, `${route.method} ${route.url}`).toBeDefined();
+    }
+  });
+
+  for (const [route, expectation] of Object.entries(EXPECTED)) {
+    const [method, pattern] = route.split(' ') as [string, string];
+    const url = expectation.url ?? pattern;
+
+    it(`${route}`, async () => {
+      if (expectation.allowed === 'public') {
+        expect((await send(undefined, method, url)).statusCode).toBe(200);
+        return;
+      }
+      const anonymous = await send(undefined, method, url, expectation.payload);
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.json().error.code).toBe('TOKEN_MISSING');
+      for (const caller of ALL) {
+        const response = await send(caller, method, url, expectation.payload);
+        const label = `${caller} ${route}: ${response.body.slice(0, 200)}`;
+        if (expectation.allowed.includes(caller)) {
+          expect(response.statusCode, label).toBeGreaterThanOrEqual(200);
+          expect(response.statusCode, label).toBeLessThan(300);
+        } else {
+          expect(response.statusCode, label).toBe(403);
+          expect(response.json().error.code, label).toBe(expectation.refusals?.[caller] ?? 'FORBIDDEN');
+        }
+      }
+    });
+  }
+});
+
+describe('the permission table in the docs', () => {
+  it('is the one in the code', () => {
+    const normalise = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith('|'))
+        .map((line) =>
+          line
+            .split('|')
+            .map((cell) => cell.trim().replace(/^-+$/, '---'))
+            .join('|'),
+        );
+    const docs = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8');
+    const table = normalise(renderPermissionTable());
+    const docLines = normalise(docs);
+    const start = docLines.indexOf(table[0] ?? '');
+    expect(start, 'docs/security.md holds the permission table').toBeGreaterThanOrEqual(0);
+    expect(docLines.slice(start, start + table.length)).toEqual(table);
+  });
+});
+
+describe('a service token', () => {
+  it('publishes, reads and confirms erasures for its own system only', async () => {
+    const published = await send('service', 'POST', '/v1/events', {
+      events: [usage('svc-subject', 'order-delivery', ['orders.address'], '2024-02-01T00:00:00Z', 'orders')],
+    });
+    expect(published.statusCode).toBe(200);
+    expect(published.json()).toMatchObject({
+      accepted: 0,
+      rejected: [{ index: 0, code: 'SYSTEM_NOT_PERMITTED' }],
+    });
+    const mine = await send('service', 'POST', '/v1/events', {
+      events: [usage('svc-subject', 'user-account-access', ['accounts.email'], '2024-02-01T00:00:00Z')],
+    });
+    expect(mine.json().accepted).toBe(1);
+    const other = await send('admin', 'POST', '/v1/events', {
+      events: [usage('svc-subject', 'order-delivery', ['orders.address'], '2024-02-01T00:00:00Z', 'orders')],
+    });
+    expect(other.json().accepted).toBe(1);
+
+    for (const query of ['system=orders', 'dataset=orders', 'field=orders.address']) {
+      const response = await send('service', 'GET', `/v1/expiries?from=2020-01-01&to=2030-12-31&${query}`);
+      expect(response.statusCode, query).toBe(403);
+      expect(response.json().error.code).toBe('SYSTEM_NOT_PERMITTED');
+    }
+    const own = await send('service', 'GET', '/v1/expiries?from=2020-01-01&to=2030-12-31');
+    const fields = (own.json().items as { field: string }[]).map((item) => item.field);
+    expect(fields.length).toBeGreaterThan(0);
+    expect(fields.every((field) => field.startsWith('accounts.'))).toBe(true);
+
+    const erasure = await send('service', 'POST', '/v1/subjects/svc-subject/erasures', { system: 'orders' });
+    expect(erasure.statusCode).toBe(403);
+    expect(erasure.json().error.code).toBe('SYSTEM_NOT_PERMITTED');
+  });
+});
+
+describe('a category-limited token', () => {
+  const HIDDEN = ['accounts.name', 'orders.address'];
+  let limited: string;
+
+  beforeAll(async () => {
+    limited = (
+      await lethe.tokens.mint({
+        subject: 'matrix-limited',
+        role: 'admin',
+        categories: ['user.contact.email'],
+        ttlSeconds: 600,
+      })
+    ).token;
+    const at = (day: string) => `${day}T00:00:00Z`;
+    await send('admin', 'POST', '/v1/events', {
+      events: [
+        usage('cat-subject', 'user-account-access', ['accounts.email', 'accounts.name'], at('2024-03-01')),
+        usage('cat-subject', 'order-delivery', ['orders.address'], at('2024-03-02'), 'orders'),
+      ],
+    });
+    // A confirmed erasure then a new use of every field: re-appearances of visible and hidden fields.
+    await send('admin', 'POST', '/v1/subjects/cat-subject/erasures', {
+      system: 'accounts',
+      at: at('2024-03-03'),
+    });
+    await send('admin', 'POST', '/v1/subjects/cat-subject/erasures', {
+      system: 'orders',
+      at: at('2024-03-03'),
+    });
+    await send('admin', 'POST', '/v1/events', {
+      events: [
+        usage('cat-subject', 'user-account-access', ['accounts.email', 'accounts.name'], at('2024-03-04')),
+        usage('cat-subject', 'order-delivery', ['orders.address'], at('2024-03-04'), 'orders'),
+      ],
+    });
+  });
+
+  const asLimited = (method: string, url: string, payload?: unknown, accept?: string) =>
+    lethe.app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${limited}`, ...(accept ? { accept } : {}) },
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+
+  it('sees no other field on any route that returns data', async () => {
+    const reads = lethe.app.routeTable.filter(
+      (route) => route.method === 'GET' && route.url.startsWith('/v1'),
+    );
+    expect(reads.length).toBeGreaterThan(8);
+    for (const route of reads) {
+      const expectation = EXPECTED[`GET ${route.url}`];
+      let url = expectation?.url ?? route.url;
+      if (route.url === '/v1/subjects/:subject') url = '/v1/subjects/cat-subject';
+      const response = await asLimited('GET', url);
+      expect(response.statusCode, `${route.url}: ${response.body.slice(0, 200)}`).toBe(200);
+      for (const hidden of HIDDEN)
+        expect(response.body, `${route.url} shows ${hidden}`).not.toContain(hidden);
+      const datasetFields = (response.body.match(/"fields":\[[^\]]*\]/g) ?? []).join();
+      expect(datasetFields, route.url).not.toMatch(/"name":"(name|address)"/);
+    }
+    const streamed = await asLimited(
+      'GET',
+      '/v1/expiries?from=2020-01-01&to=2030-12-31',
+      undefined,
+      'application/x-ndjson',
+    );
+    expect(streamed.body).toContain('accounts.email');
+    for (const hidden of HIDDEN) expect(streamed.body).not.toContain(hidden);
+  });
+
+  it('gets the subject expiry over the fields it may see', async () => {
+    const full = (await send('admin', 'GET', '/v1/subjects/cat-subject')).json();
+    const limitedView = (await asLimited('GET', '/v1/subjects/cat-subject')).json();
+    expect(limitedView.fields.map((f: { field: string }) => f.field)).toEqual(['accounts.email']);
+    expect(limitedView.decidedBy.field).toBe('accounts.email');
+    expect(limitedView.expiresAt).toBe(
+      full.fields.find((f: { field: string }) => f.field === 'accounts.email').expiresAt,
+    );
+    const reappeared = (await asLimited('GET', '/v1/reappearances')).json();
+    expect(reappeared.items.map((item: { field: string }) => item.field)).toEqual(['accounts.email']);
+  });
+
+  it('is refused what would need another category', async () => {
+    const cases: [string, string, unknown?][] = [
+      ['GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&field=accounts.name'],
+      ['GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&level=subject'],
+      ['POST', '/v1/subjects/cat-subject/erasures', { system: 'accounts', fields: ['accounts.name'] }],
+    ];
+    for (const [method, url, payload] of cases) {
+      const response = await asLimited(method, url, payload);
+      expect(response.statusCode, url).toBe(403);
+      expect(response.json().error.code).toBe('CATEGORY_NOT_PERMITTED');
+    }
+    const erased = await asLimited('POST', '/v1/subjects/cat-subject/erasures', { system: 'accounts' });
+    expect(erased.json().fields).toEqual(['accounts.email']);
+  });
+
+  it('is admitted by a parent category', async () => {
+    const parent = (
+      await lethe.tokens.mint({
+        subject: 'parent',
+        role: 'dpo',
+        categories: ['user.contact'],
+        ttlSeconds: 600,
+      })
+    ).token;
+    const response = await lethe.app.inject({
+      method: 'GET',
+      url: '/v1/subjects/cat-subject',
+      headers: { authorization: `Bearer ${parent}` },
+    });
+    expect(
+      response
+        .json()
+        .fields.map((f: { field: string }) => f.field)
+        .sort(),
+    ).toEqual(['accounts.email', 'orders.address']);
+  });
+});
+
+describe('an auditor without the subject-ids grant', () => {
+  it('sees pseudonyms in the feed, the audit log and cursors, stable across pages', async () => {
+    const page = await send('auditor', 'GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&limit=1');
+    const { items, next } = page.json() as { items: { subject: string }[]; next: string };
+    expect(items[0]?.subject).toMatch(/^~[0-9a-f]{16}$/);
+    expect(Buffer.from(next, 'base64url').toString('latin1')).not.toMatch(/subject/);
+    const again = await send('auditor', 'GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&limit=1');
+    expect(again.json().items[0].subject).toBe(items[0]?.subject);
+    const withIds = await send('auditorWithIds', 'GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&limit=1');
+    expect(withIds.json().items[0].subject).not.toMatch(/^~/);
+
+    const log = (await send('auditor', 'GET', '/v1/audit?limit=1000')).json() as {
+      items: { target: string }[];
+    };
+    const subjectTargets = log.items.filter((entry) => entry.target.startsWith('subject:'));
+    expect(subjectTargets.length).toBeGreaterThan(0);
+    for (const entry of subjectTargets) expect(entry.target).toMatch(/^subject:~[0-9a-f]{16}$/);
+  });
+});
