@@ -151,6 +151,25 @@ describe('lethe audit verify', { timeout: 90_000 }, () => {
     writeFileSync(kept, JSON.stringify(checkpoint));
     await lethe.close();
 
+    const minted = await runLethe([
+      'token',
+      'create',
+      '--role',
+      'dpo',
+      '--subject',
+      'jo',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(minted.code, minted.stderr).toBe(0);
+    const mintEntry = withDatabase(
+      (db) =>
+        db.prepare("select actor, target from audit_log where action = 'token.mint'").get() as
+          { actor: string; target: string } | undefined,
+    );
+    expect(mintEntry?.target).toMatch(/^token:[0-9a-f-]{36} dpo:jo$/);
+    expect(mintEntry?.target).not.toContain(minted.stdout.trim());
+
     const intact = await runLethe(['audit', 'verify', '--data-dir', dataDir]);
     expect(intact.code, intact.stderr).toBe(0);
     expect(intact.stdout).toContain('audit chain intact');

@@ -30,6 +30,8 @@ export interface MintRequest {
 
 export interface MintedToken {
   readonly token: string;
+  /** The token's `jti`: what logs and the audit log name instead of the token. */
+  readonly tokenId: string;
   readonly expiresAt: Date;
 }
 
@@ -92,6 +94,7 @@ export class Tokens {
     }
     const key = await this.keys.current();
     const issuedAt = Math.floor(this.now() / 1000);
+    const tokenId = randomUUID();
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: TOKEN_TYPE })
       .setIssuer(this.settings.issuer)
@@ -99,9 +102,9 @@ export class Tokens {
       .setSubject(request.subject)
       .setIssuedAt(issuedAt)
       .setExpirationTime(issuedAt + request.ttlSeconds)
-      .setJti(randomUUID())
+      .setJti(tokenId)
       .sign(key.privateKey);
-    return { token, expiresAt: new Date((issuedAt + request.ttlSeconds) * 1000) };
+    return { token, tokenId, expiresAt: new Date((issuedAt + request.ttlSeconds) * 1000) };
   }
 
   /** Verifies a bearer token and returns its principal; throws a 401 AppError with the reason. */

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { GRANTS, isGrant, isRole, ROLES, type Grant } from '../auth/principal.js';
+import { GRANTS, isGrant, isRole, ROLES, type Grant, type Principal } from '../auth/principal.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { CATEGORY_PATTERN, DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
 import { Tokens } from '../auth/tokens.js';
+import { audit } from '../services/audit-trail.js';
 import { openStore } from '../store/open-store.js';
 import { dataDirOption, UsageError, usageErrors } from './args.js';
 
@@ -58,14 +59,21 @@ export async function tokenCommand(args: string[]): Promise<void> {
   });
   try {
     const tokens = new Tokens(new SigningKeys(store), DEFAULT_TOKEN_SETTINGS);
+    // Whoever can read the store's keys is trusted like an admin (see the comment above).
+    const operator: Principal = { id: `cli:${process.env['USER'] ?? 'local'}`, role: 'admin' };
     const minted = await tokens.mint({
-      subject: options.subject ?? `cli:${process.env['USER'] ?? 'local'}`,
+      subject: options.subject ?? operator.id,
       role: options.role,
       ttlSeconds,
       ...(options.system ? { system: options.system } : {}),
       ...(categories ? { categories } : {}),
       ...(grants ? { grants: grants as Grant[] } : {}),
     });
+    // Minting is recorded before the token is shown: a token nobody can account for is never printed.
+    const subject = options.subject ?? operator.id;
+    await store.transaction((repository) =>
+      audit(repository, operator, 'token.mint', `token:${minted.tokenId} ${options.role}:${subject}`),
+    );
     process.stdout.write(`${minted.token}\n`);
     process.stderr.write(`${options.role} token, valid until ${minted.expiresAt.toISOString()}\n`);
   } finally {
