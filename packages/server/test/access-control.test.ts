@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderRouteTable } from '../src/api/route-action.js';
 import { renderPermissionTable } from '../src/auth/permissions.js';
 import type { MintRequest } from '../src/auth/tokens.js';
 import { createLethe, type Lethe } from '../src/server.js';
@@ -147,8 +148,8 @@ describe('every route × every role', () => {
   }
 });
 
-describe('the permission table in the docs', () => {
-  it('is the one in the code', () => {
+describe('the tables in docs/security.md', () => {
+  it('are the ones in the code', () => {
     const normalise = (text: string) =>
       text
         .split('\n')
@@ -159,12 +160,13 @@ describe('the permission table in the docs', () => {
             .map((cell) => cell.trim().replace(/^-+$/, '---'))
             .join('|'),
         );
-    const docs = readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8');
-    const table = normalise(renderPermissionTable());
-    const docLines = normalise(docs);
-    const start = docLines.indexOf(table[0] ?? '');
-    expect(start, 'docs/security.md holds the permission table').toBeGreaterThanOrEqual(0);
-    expect(docLines.slice(start, start + table.length)).toEqual(table);
+    const docLines = normalise(readFileSync(new URL('../../../docs/security.md', import.meta.url), 'utf8'));
+    for (const rendered of [renderPermissionTable(), renderRouteTable(lethe.app.routeTable)]) {
+      const table = normalise(rendered);
+      const start = docLines.indexOf(table[0] ?? '');
+      expect(start, `docs/security.md holds the table starting ${table[0]}`).toBeGreaterThanOrEqual(0);
+      expect(docLines.slice(start, start + table.length)).toEqual(table);
+    }
   });
 });
 

@@ -48,3 +48,11 @@ export async function authorizeRoute(request: FastifyRequest): Promise<void> {
   if (!isAction(action)) throw new Error(`route ${request.routeOptions.url} names no permission`);
   authorize(principalOf(request), action);
 }
+
+/** The routes and the permission each needs, as Markdown for docs/security.md (a test keeps them equal). */
+export function renderRouteTable(routes: readonly RouteEntry[]): string {
+  const rows = [...routes]
+    .sort((a, b) => a.url.localeCompare(b.url) || a.method.localeCompare(b.method))
+    .map((route) => `| \`${route.method} ${route.url}\` | ${route.action ?? 'public'} |`);
+  return ['| route | permission |', '| --- | --- |', ...rows].join('\n');
+}
