@@ -5,6 +5,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHash, type AuditEntry } from '../src/domain/audit-chain.js';
 import { createLethe, type Lethe } from '../src/server.js';
+import type { AuditRow } from '../src/store/schema.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
 import { runLethe } from './support/lethe-process.js';
@@ -186,14 +187,7 @@ describe('lethe audit verify', { timeout: 90_000 }, () => {
     // A careful intruder also recomputes every hash after it and drops the stored checkpoints:
     // the chain is consistent again, but no longer matches the checkpoint kept outside.
     withDatabase((db) => {
-      const rows = db.prepare('select * from audit_log order by seq').all() as {
-        seq: number;
-        at: number;
-        actor: string;
-        action: string;
-        target: string;
-        request_id: string | null;
-      }[];
+      const rows = db.prepare('select * from audit_log order by seq').all() as AuditRow[];
       let prevHash = '0'.repeat(64);
       const update = db.prepare('update audit_log set prev_hash = ?, hash = ? where seq = ?');
       for (const row of rows) {
