@@ -345,3 +345,29 @@ describe('an auditor without the subject-ids grant', () => {
     for (const entry of subjectTargets) expect(entry.target).toMatch(/^subject:~[0-9a-f]{16}$/);
   });
 });
+
+describe('the services themselves', () => {
+  it('refuse a principal without the permission, whatever the HTTP layer did', async () => {
+    const as = (role: 'dpo' | 'auditor' | 'service') =>
+      role === 'service' ? { id: 'svc', role, system: 'accounts' } : { id: role, role };
+    const { services } = lethe;
+    const policy = { purpose: 'test.x', retention: 'P1D', legalBasis: 'contract' } as const;
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['policies.put by auditor', () => services.policies.put(as('auditor'), 'x', policy)],
+      ['policies.retire by service', () => services.policies.retire(as('service'), 'order-delivery')],
+      ['systems.put by auditor', () => services.systems.put(as('auditor'), 'x', { team: 't' })],
+      ['telemetry.ingest by dpo', () => services.telemetry.ingest(as('dpo'), [])],
+      ['retention.subject by service', () => services.retention.subject(as('service'), SUBJECT)],
+      [
+        'retention.recordErasure by auditor',
+        () => services.retention.recordErasure(as('auditor'), SUBJECT, { system: 'accounts' }),
+      ],
+      ['audit.list by dpo', () => services.audit.list(as('dpo'))],
+      ['audit.checkpoint by auditor', () => services.audit.checkpoint(as('auditor'))],
+      ['keys.rotate by dpo', () => services.keys.rotate(as('dpo'))],
+    ];
+    for (const [label, attempt] of attempts) {
+      await expect(attempt(), label).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+});
