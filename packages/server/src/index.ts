@@ -1,4 +1,5 @@
 export { buildApp } from './api/app.js';
+export { MasterKey, MasterKeyError } from './auth/master-key.js';
 export { LETHE_ITSELF, type Principal, type Role } from './auth/principal.js';
 export { Tokens } from './auth/tokens.js';
 export { addDuration, parseDuration, type Duration } from './domain/duration.js';

@@ -3,12 +3,14 @@ import { buildApp } from './api/app.js';
 import type { RateLimitSettings } from './api/rate-limit.js';
 import type { TypedApp } from './api/typed-app.js';
 import { ExternalIssuer, type ExternalIssuerConfig } from './auth/external-issuer.js';
+import { openKeyedStore } from './auth/key-material.js';
+import type { MasterKey } from './auth/master-key.js';
 import { LETHE_ITSELF } from './auth/principal.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
 import { Tokens } from './auth/tokens.js';
 import { createServices, type Services } from './services/services.js';
-import { openStore, type StoreLocation } from './store/open-store.js';
+import type { StoreLocation } from './store/open-store.js';
 
 export interface LetheOptions extends StoreLocation {
   readonly tokenSettings?: TokenSettings;
@@ -23,6 +25,12 @@ export interface LetheOptions extends StoreLocation {
   readonly auditCheckpointIntervalMs?: number;
   /** Epoch milliseconds, for tokens and key rotation; tests move it. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The key that wraps the signing keys and the installation secret in the store. Default: as
+   * `lethe serve` finds it, `LETHE_MASTER_KEY`, `LETHE_MASTER_KEY_FILE`, else `master.key` in
+   * `dataDir` (created on first start). A key that does not match the store rejects.
+   */
+  readonly masterKey?: MasterKey;
 }
 
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
@@ -34,15 +42,18 @@ export interface Lethe {
   close(): Promise<void>;
 }
 
-/** Opens the store (running migrations), wires services and the HTTP app; does not listen. */
+/**
+ * Opens the store (running migrations) with its master key, wires services and the HTTP app; does
+ * not listen. Rejects with a `MasterKeyError` when the master key is malformed or does not match.
+ */
 export async function createLethe(options: LetheOptions): Promise<Lethe> {
-  const store = await openStore(options);
+  const { store, masterKey } = await openKeyedStore(options, { masterKey: options.masterKey });
   try {
-    const keys = new SigningKeys(store, {
+    const keys = new SigningKeys(store, masterKey, {
       ...(options.now ? { now: options.now } : {}),
       ...(options.keyRotationIntervalMs ? { rotationIntervalMs: options.keyRotationIntervalMs } : {}),
     });
-    const services = createServices(store, { keys });
+    const services = createServices(store, masterKey, { keys });
     const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
       externalIssuers: (options.externalIssuers ?? []).map(
         (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
@@ -54,6 +65,11 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       logger: options.logger,
       rateLimit: options.rateLimit,
     });
+    // The key's id and where it came from, never the key.
+    app.log.info(
+      { masterKey: masterKey.id },
+      `key material is encrypted under the master key from ${masterKey.source}`,
+    );
     // Key rotation: at start (the server may have been down for days) and every minute after.
     const checkRotation = () =>
       keys.rotateIfDue().then(

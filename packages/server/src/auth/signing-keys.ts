@@ -5,6 +5,7 @@ import { audit } from '../services/audit-trail.js';
 import type { Repository } from '../store/repository.js';
 import type { SigningKeyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
+import { signingKeyLabel, type MasterKey } from './master-key.js';
 import { authorize } from './permissions.js';
 import { LETHE_ITSELF, type Principal } from './principal.js';
 import {
@@ -88,6 +89,9 @@ interface CachedKey {
  * `RETIRED_KEY_GRACE_MS` (12 h + 60 s) and is published in the JWKS until then; afterwards it only
  * stays in `signing_keys` to check old signed audit checkpoints (`publicKey`). A revoked key
  * (suspected leak) verifies nothing from the moment it is revoked.
+ *
+ * Private halves are stored wrapped under the master key (`master-key.ts`), bound to their kid,
+ * and unwrapped only when a key is loaded to sign.
  */
 export class SigningKeys {
   readonly now: () => number;
@@ -99,6 +103,7 @@ export class SigningKeys {
 
   constructor(
     private readonly store: Store,
+    private readonly masterKey: MasterKey,
     options: SigningKeysOptions = {},
   ) {
     this.now = options.now ?? Date.now;
@@ -256,7 +261,11 @@ export class SigningKeys {
     const retiring = (await repository.listSigningKeys()).filter(isActive).map((key) => key.kid);
     for (const kid of retiring) await repository.retireSigningKey(kid, now);
     await repository.deleteSigningKeySecrets(retiring);
-    await repository.insertSigningKey(row, JSON.stringify(await exportJWK(privateKey)));
+    const wrapped = this.masterKey.wrap(
+      JSON.stringify(await exportJWK(privateKey)),
+      signingKeyLabel(row.kid),
+    );
+    await repository.insertSigningKey(row, wrapped);
     return { row, signing: { kid: row.kid, privateKey } };
   }
 
@@ -267,7 +276,8 @@ export class SigningKeys {
     if (this.signing?.kid === row.kid) return this.signing;
     const secret = await repository.signingKeySecret(row.kid);
     if (secret === undefined) return undefined;
-    const privateKey = (await importJWK(JSON.parse(secret) as JWK, row.algorithm)) as CryptoKey;
+    const jwk = JSON.parse(this.masterKey.unwrapText(secret, signingKeyLabel(row.kid))) as JWK;
+    const privateKey = (await importJWK(jwk, row.algorithm)) as CryptoKey;
     this.signing = { kid: row.kid, privateKey };
     return this.signing;
   }

@@ -13,7 +13,8 @@ export const AUDIT_USAGE = 'lethe audit verify [--checkpoint FILE] [--data-dir D
  * needs no running server and no token: an operator's tool, like `token create`. `--checkpoint`
  * adds checkpoints kept outside Lethe (JSON: one checkpoint or a list, as `GET /v1/audit/checkpoints`
  * returns them): a chain rewritten wholesale, with re-signed stored checkpoints, fails against them.
- * Exit code 1 names the first broken link.
+ * Exit code 1 names the first broken link. It needs no master key: checkpoints are checked with
+ * the public halves of the signing keys, which are stored in clear.
  */
 export async function auditCommand(args: string[]): Promise<void> {
   const [action, ...rest] = args;

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
+import { openKeyedStore } from '../auth/key-material.js';
 import { GRANTS, isGrant, isRole, ROLES, type Grant, type Principal } from '../auth/principal.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { CATEGORY_PATTERN, DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
 import { Tokens } from '../auth/tokens.js';
 import { audit } from '../services/audit-trail.js';
-import { openStore } from '../store/open-store.js';
 import { dataDirOption, UsageError, usageErrors } from './args.js';
 
 export const TOKEN_USAGE =
@@ -12,9 +12,10 @@ export const TOKEN_USAGE =
   '[--grant subject-ids] [--ttl 1h] [--subject NAME] [--data-dir D]';
 
 /**
- * Mints a token with the signing keys in the data directory (or DATABASE_URL): whoever can read
- * those keys is already trusted, like Vault's root-token generation. Prints only the token on
- * stdout so it can be captured: `export LETHE_TOKEN=$(lethe token create --role admin)`.
+ * Mints a token with the signing keys in the data directory (or DATABASE_URL), unwrapped with the
+ * master key found as `lethe serve` finds it: whoever holds both is already trusted, like Vault's
+ * root-token generation. Prints only the token on stdout so it can be captured:
+ * `export LETHE_TOKEN=$(lethe token create --role admin)`.
  */
 export async function tokenCommand(args: string[]): Promise<void> {
   const [action, ...rest] = args;
@@ -53,12 +54,12 @@ export async function tokenCommand(args: string[]): Promise<void> {
   if (ttlSeconds > 12 * 3600)
     throw new UsageError('--ttl may be at most 12h: Lethe issues short-lived tokens only');
 
-  const store = await openStore({
+  const { store, masterKey } = await openKeyedStore({
     dataDir: dataDirOption(options['data-dir']),
     databaseUrl: process.env['DATABASE_URL'],
   });
   try {
-    const tokens = new Tokens(new SigningKeys(store), DEFAULT_TOKEN_SETTINGS);
+    const tokens = new Tokens(new SigningKeys(store, masterKey), DEFAULT_TOKEN_SETTINGS);
     // Whoever can read the store's keys is trusted like an admin (see the comment above).
     const operator: Principal = { id: `cli:${process.env['USER'] ?? 'local'}`, role: 'admin' };
     const minted = await tokens.mint({

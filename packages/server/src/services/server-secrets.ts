@@ -1,20 +1,26 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { SERVER_SECRET_LABEL, type MasterKey } from '../auth/master-key.js';
 import type { Repository } from '../store/repository.js';
 
 /**
- * One random secret per installation, kept in the store, from which purpose-bound keys are
- * derived (HKDF): subject pseudonyms for auditors, and sealed cursors. Losing it only changes
- * pseudonyms and invalidates open cursors.
+ * One random secret per installation, kept in the store (meta `server_secret`) wrapped under the
+ * master key, from which purpose-bound keys are derived (HKDF): subject pseudonyms for auditors,
+ * and sealed cursors. Losing it only changes pseudonyms and invalidates open cursors.
  */
 export class ServerSecrets {
   private root: Promise<Buffer> | undefined;
 
-  constructor(private readonly repository: Repository) {}
+  constructor(
+    private readonly repository: Repository,
+    private readonly masterKey: MasterKey,
+  ) {}
 
   async key(purpose: 'pseudonyms' | 'cursors'): Promise<Buffer> {
+    // Normally created and checked when the store is opened (`openKeyedStore`); created here too
+    // so that the class works on any store.
     this.root ??= this.repository
-      .metaValueOrInsert('server_secret', randomBytes(32).toString('base64'))
-      .then((value) => Buffer.from(value, 'base64'))
+      .metaValueOrInsert('server_secret', this.masterKey.wrap(randomBytes(32), SERVER_SECRET_LABEL))
+      .then((value) => this.masterKey.unwrap(value, SERVER_SECRET_LABEL))
       .catch((error: unknown) => {
         this.root = undefined;
         throw error;

@@ -1,3 +1,4 @@
+import type { MasterKey } from '../auth/master-key.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import type { Store } from '../store/store.js';
 import { AuditService } from './audit-service.js';
@@ -20,15 +21,16 @@ export interface Services {
   readonly keys: SigningKeys;
 }
 
-/** Wires the services over one store. */
+/** Wires the services over one store, whose key material is wrapped under `masterKey`. */
 export function createServices(
   store: Store,
+  masterKey: MasterKey,
   options: { keys?: SigningKeys; limits?: TelemetryLimits } = {},
 ): Services {
-  const keys = options.keys ?? new SigningKeys(store);
+  const keys = options.keys ?? new SigningKeys(store, masterKey);
   // A private store is only changed through this process; a shared one is revalidated each second.
   const catalog = new CatalogCache(store.repository, store.capabilities.shared ? 1_000 : Infinity);
-  const secrets = new ServerSecrets(store.repository);
+  const secrets = new ServerSecrets(store.repository, masterKey);
   return {
     store,
     secrets,

@@ -13,6 +13,7 @@ import type {
   PolicyRow,
   PolicyVersionRow,
   SigningKeyRow,
+  SigningKeySecretRow,
   SubjectExpiryRow,
   SystemRow,
   UsageRow,
@@ -95,6 +96,22 @@ export class Repository {
       .where('key', '=', key)
       .executeTakeFirstOrThrow();
     return row.value;
+  }
+
+  async metaValue(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  /** Replaces `key`'s value if it is still `from` (compare-and-set); false when it was not. */
+  async replaceMetaValue(key: string, from: string, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('meta')
+      .set({ value: to })
+      .where('key', '=', key)
+      .where('value', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** Marks policies or systems as changed so that every cache of the catalog reloads. */
@@ -426,7 +443,7 @@ export class Repository {
       .execute();
   }
 
-  /** The private half of a key, unless it has been destroyed. */
+  /** The private half of a key as stored (wrapped under the master key), unless destroyed. */
   async signingKeySecret(kid: string): Promise<string | undefined> {
     const row = await this.db
       .selectFrom('signing_key_secrets')
@@ -434,6 +451,22 @@ export class Repository {
       .where('kid', '=', kid)
       .executeTakeFirst();
     return row?.private_jwk;
+  }
+
+  /** Every stored private half, as stored (wrapped under the master key). */
+  signingKeySecrets(): Promise<SigningKeySecretRow[]> {
+    return this.db.selectFrom('signing_key_secrets').selectAll().orderBy('kid').execute();
+  }
+
+  /** Replaces a stored private half if it is still `from` (compare-and-set); false when it was not. */
+  async replaceSigningKeySecret(kid: string, from: string, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('signing_key_secrets')
+      .set({ private_jwk: to })
+      .where('kid', '=', kid)
+      .where('private_jwk', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
   }
 
   /** Kids whose private half is still stored. */

@@ -137,6 +137,7 @@ export interface SigningKeyRow {
 
 export interface SigningKeySecretRow {
   kid: string;
+  /** The private JWK wrapped under the master key: a `v1.…` envelope (`auth/master-key.ts`). */
   private_jwk: string;
 }
 
