@@ -10,6 +10,7 @@ import type { AuditCheckpointRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { audit, auditRead } from './audit-trail.js';
 import { verifyAuditLog, type CheckpointClaims } from './audit-verification.js';
+import type { CatalogCache } from './catalog-cache.js';
 import type { ServerSecrets } from './server-secrets.js';
 
 const DEFAULT_PAGE = 100;
@@ -21,6 +22,7 @@ export class AuditService {
     private readonly store: Store,
     private readonly secrets: ServerSecrets,
     private readonly keys: SigningKeys,
+    private readonly catalog: CatalogCache,
   ) {}
 
   /** A page of entries after `after`; subject ids in targets are pseudonymised for auditors. */
@@ -30,9 +32,17 @@ export class AuditService {
     await auditRead(this.store, principal, 'audit.read', `audit:after=${after}`);
     const entries = await this.store.repository.auditEntries(after, limit + 1);
     const shown = maySeeSubjectIds(principal) ? undefined : await this.secrets.pseudonymizer();
-    const items = entries.slice(0, limit).map((entry) => auditEntryToApi(entry, shown));
+    const hidden = await this.hiddenFields(principal);
+    const items = entries.slice(0, limit).map((entry) => auditEntryToApi(entry, shown, hidden));
     const last = entries.length > limit ? entries[limit - 1] : undefined;
     return last ? { items, next: last.seq } : { items };
+  }
+
+  /** Declared fields a category-limited principal may not see; their names are masked in targets. */
+  private async hiddenFields(principal: Principal): Promise<string[]> {
+    const view = await this.catalog.current();
+    const visible = view.visibleFields(principal);
+    return visible ? view.declaredFields().filter((field) => !visible.has(field)) : [];
   }
 
   async verify(principal: Principal): Promise<AuditVerification> {
@@ -70,11 +80,20 @@ export class AuditService {
   }
 }
 
-function auditEntryToApi(entry: AuditEntry, pseudonymize?: (subject: string) => string) {
-  const target =
+function auditEntryToApi(
+  entry: AuditEntry,
+  pseudonymize: ((subject: string) => string) | undefined,
+  hiddenFields: readonly string[],
+) {
+  let target =
     pseudonymize && entry.target.startsWith('subject:')
       ? `subject:${pseudonymize(entry.target.slice('subject:'.length))}`
       : entry.target;
+  // A feed read names its filter, which may be a field outside the reader's categories.
+  for (const field of hiddenFields) {
+    const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    target = target.replace(new RegExp(`(?<![\\w.-])${escaped}(?![\\w.-])`, 'g'), '~hidden-field');
+  }
   return {
     seq: entry.seq,
     at: toIso(entry.at),

@@ -43,6 +43,10 @@ export class CatalogView {
     return this.fieldOwners.has(field);
   }
 
+  declaredFields(): string[] {
+    return [...this.fieldOwners.keys()];
+  }
+
   /** Declared fields of one system's datasets. */
   fieldsOfSystem(system: string): string[] {
     return [...this.fieldOwners].filter(([, owner]) => owner === system).map(([field]) => field);

@@ -38,7 +38,7 @@ export function createServices(
     systems: new SystemService(store, catalog),
     telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS),
     retention: new RetentionService(store, catalog, secrets),
-    audit: new AuditService(store, secrets, keys),
+    audit: new AuditService(store, secrets, keys, catalog),
     keys,
   };
 }
