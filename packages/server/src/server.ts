@@ -75,7 +75,14 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       keys.rotateIfDue().then(
         (rotated) => {
           if (rotated)
-            app.log.info({ kid: rotated.kid, previous: rotated.previous?.kid }, 'signing key rotated');
+            app.log.info(
+              {
+                kid: rotated.kid,
+                activatesAt: new Date(rotated.activatesAt).toISOString(),
+                previous: rotated.previous?.kid,
+              },
+              'next signing key published',
+            );
         },
         (error: unknown) => app.log.error({ err: error }, 'signing key rotation failed'),
       );

@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { externalIssuerFromEnv, parseRoleMap } from '../src/auth/external-issuer.js';
 import type { Principal } from '../src/auth/principal.js';
-import { keyRotationFromEnv, RETIRED_KEY_GRACE_MS } from '../src/auth/signing-keys.js';
+import { keyRotationFromEnv, PUBLISH_AHEAD_MS, RETIRED_KEY_GRACE_MS } from '../src/auth/signing-keys.js';
 import { createLethe, type Lethe, type LetheOptions } from '../src/server.js';
 import { ALL_BACKENDS, availableBackends, SQLITE_BACKEND } from './support/backends.js';
 
@@ -79,32 +79,68 @@ async function secretKids(lethe: Lethe): Promise<string[]> {
   return rows.map((row) => row.kid).sort();
 }
 
+async function pendingKids(lethe: Lethe, now: number): Promise<string[]> {
+  const rows = await lethe.services.store.repository.listSigningKeys();
+  return rows
+    .filter((row) => row.retired_at === null && row.revoked_at === null && (row.activates_at ?? 0) > now)
+    .map((row) => row.kid);
+}
+
 describe('signing-key rotation', () => {
-  it('keeps a retired key verifying until its window ends, then refuses its tokens', async () => {
+  it('publishes the next key an hour before it signs, then signs with it from its activation', async () => {
+    expect(PUBLISH_AHEAD_MS).toBe(HOUR);
     const { lethe, clock } = await start();
-    const first = await admin(lethe); // creates the first key at T0
-    const oldKid = kidOf(first);
+    const oldKid = kidOf(await admin(lethe)); // creates the first key at T0
 
-    // Nothing to do before the interval.
-    clock.now = T0 + 23 * HOUR;
+    // Nothing to do before the lead time.
+    clock.now = T0 + 23 * HOUR - 1;
     expect(await lethe.services.keys.rotateIfDue()).toBeUndefined();
-    const longLived = await admin(lethe, 12 * 3600); // signed by the old key, expires at T0 + 35 h
 
-    clock.now = T0 + 24 * HOUR;
-    const rotation = await lethe.services.keys.rotateIfDue();
-    expect(rotation?.previous).toEqual({
-      kid: oldKid,
-      verifiesUntil: T0 + 24 * HOUR + RETIRED_KEY_GRACE_MS,
-      revoked: false,
+    clock.now = T0 + 23 * HOUR;
+    const rotation = (await lethe.services.keys.rotateIfDue())!;
+    expect(rotation).toEqual({
+      kid: expect.any(String),
+      createdAt: T0 + 23 * HOUR,
+      activatesAt: T0 + 24 * HOUR,
+      previous: { kid: oldKid, verifiesUntil: T0 + 24 * HOUR + RETIRED_KEY_GRACE_MS, revoked: false },
     });
+    // Published and verifiable, its private half stored wrapped, but not signing yet.
+    expect(await jwksKids(lethe)).toEqual([oldKid, rotation.kid].sort());
+    expect(await lethe.services.keys.verificationKey(rotation.kid)).toBeDefined();
+    const secrets = await lethe.services.store.repository.signingKeySecrets();
+    expect(secrets.find((row) => row.kid === rotation.kid)?.private_jwk).toMatch(/^v1\./);
+    expect(kidOf(await admin(lethe))).toBe(oldKid);
+    clock.now = T0 + 24 * HOUR - 1;
+    expect(kidOf(await admin(lethe))).toBe(oldKid);
+    expect(await lethe.services.keys.rotateIfDue()).toBeUndefined(); // one pending key is enough
+
+    // From its activation it signs, even before the next check records the old key's retirement.
+    clock.now = T0 + 24 * HOUR;
     const fresh = await admin(lethe);
-    expect(kidOf(fresh)).toBe(rotation!.kid);
-    expect(kidOf(fresh)).not.toBe(oldKid);
+    expect(kidOf(fresh)).toBe(rotation.kid);
+    expect(await status(lethe, fresh)).toBe(200);
+  });
+
+  it('retires the previous key at the activation instant and keeps it verifying for its window', async () => {
+    const { lethe, clock } = await start();
+    const oldKid = kidOf(await admin(lethe));
+    clock.now = T0 + 23 * HOUR;
+    const rotation = (await lethe.services.keys.rotateIfDue())!;
+    const longLived = await admin(lethe, 12 * 3600); // signed by the old key, expires at T0 + 35 h
+    expect(kidOf(longLived)).toBe(oldKid);
+
+    // The check runs a little after the activation; the retirement counts from the activation.
+    clock.now = T0 + 24 * HOUR + 30_000;
+    expect(await lethe.services.keys.rotateIfDue()).toBeUndefined();
+    const rows = await lethe.services.store.repository.listSigningKeys();
+    expect(rows.find((row) => row.kid === oldKid)?.retired_at).toBe(T0 + 24 * HOUR);
+    expect(rows.find((row) => row.kid === rotation.kid)?.retired_at).toBeNull();
+    expect(kidOf(await admin(lethe))).toBe(rotation.kid);
 
     // The old key's token is still good after the rotation...
     clock.now = T0 + 34 * HOUR;
     expect(await status(lethe, longLived)).toBe(200);
-    expect(await jwksKids(lethe)).toEqual([oldKid, rotation!.kid].sort());
+    expect(await jwksKids(lethe)).toEqual([oldKid, rotation.kid].sort());
 
     // ...and the key verifies up to retired_at + 12 h + 60 s, then drops out.
     clock.now = T0 + 24 * HOUR + RETIRED_KEY_GRACE_MS;
@@ -112,7 +148,23 @@ describe('signing-key rotation', () => {
     clock.now += 1;
     expect(await lethe.services.keys.verificationKey(oldKid)).toBeUndefined();
     expect(await status(lethe, longLived)).toBe('TOKEN_INVALID');
-    expect(await jwksKids(lethe)).toEqual([rotation!.kid]);
+    expect(await jwksKids(lethe)).toEqual([rotation.kid]);
+    // The next rotation counts from the activation, not from the creation.
+    clock.now = T0 + 47 * HOUR - 1;
+    expect(await lethe.services.keys.rotateIfDue()).toBeUndefined();
+    clock.now = T0 + 47 * HOUR;
+    expect((await lethe.services.keys.rotateIfDue())?.activatesAt).toBe(T0 + 48 * HOUR);
+  });
+
+  it('gives a late check a full lead before the next key signs', async () => {
+    const { lethe, clock } = await start();
+    const oldKid = kidOf(await admin(lethe));
+    clock.now = T0 + 30 * HOUR; // the server was down when the key was due
+    const rotation = (await lethe.services.keys.rotateIfDue())!;
+    expect(rotation.activatesAt).toBe(T0 + 31 * HOUR);
+    expect(kidOf(await admin(lethe))).toBe(oldKid);
+    clock.now = T0 + 31 * HOUR;
+    expect(kidOf(await admin(lethe))).toBe(rotation.kid);
   });
 
   it('publishes exactly the verifying public keys at /.well-known/jwks.json, without a token', async () => {
@@ -142,27 +194,65 @@ describe('signing-key rotation', () => {
     const { lethe, clock } = await start();
     const oldKid = kidOf(await admin(lethe));
     expect(await secretKids(lethe)).toEqual([oldKid]);
-    clock.now = T0 + 24 * HOUR;
+    clock.now = T0 + 23 * HOUR;
     const rotation = (await lethe.services.keys.rotateIfDue())!;
+    expect(await secretKids(lethe)).toEqual([oldKid, rotation.kid].sort());
+    clock.now = T0 + 24 * HOUR;
+    await lethe.services.keys.rotateIfDue();
     expect(await secretKids(lethe)).toEqual([rotation.kid]);
     const publicRows = await lethe.services.store.repository.listSigningKeys();
     expect(publicRows.map((row) => row.kid).sort()).toEqual([oldKid, rotation.kid].sort());
     expect(publicRows.find((row) => row.kid === oldKid)?.retired_at).toBe(T0 + 24 * HOUR);
   });
 
-  it('rotates once when two checks race', async () => {
+  it('creates one pending key when checks race, and retires the old key once', async () => {
     const { lethe, clock } = await start();
     await admin(lethe);
-    clock.now = T0 + 24 * HOUR;
-    const results = await Promise.all([
-      lethe.services.keys.rotateIfDue(),
-      lethe.services.keys.rotateIfDue(),
-      lethe.services.keys.rotateIfDue(),
-    ]);
+    const race = () =>
+      Promise.all([
+        lethe.services.keys.rotateIfDue(),
+        lethe.services.keys.rotateIfDue(),
+        lethe.services.keys.rotateIfDue(),
+      ]);
+    clock.now = T0 + 23 * HOUR;
+    const results = await race();
     expect(results.filter((result) => result !== undefined)).toHaveLength(1);
+    expect(await lethe.services.store.repository.listSigningKeys()).toHaveLength(2);
+    expect(await pendingKids(lethe, clock.now)).toEqual([results.find(Boolean)!.kid]);
+    clock.now = T0 + 24 * HOUR;
+    expect(await race()).toEqual([undefined, undefined, undefined]);
     const rows = await lethe.services.store.repository.listSigningKeys();
     expect(rows).toHaveLength(2);
     expect(rows.filter((row) => row.retired_at === null)).toHaveLength(1);
+  });
+
+  it('deletes a pending key on a manual rotation, also with revokePrevious', async () => {
+    const { lethe, clock } = await start();
+    const oldKid = kidOf(await admin(lethe));
+    clock.now = T0 + 23 * HOUR;
+    const pending = (await lethe.services.keys.rotateIfDue())!;
+    const token = await admin(lethe);
+    expect(await jwksKids(lethe)).toEqual([oldKid, pending.kid].sort());
+    const response = await lethe.app.inject({
+      method: 'POST',
+      url: '/v1/keys/rotate',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { revokePrevious: true },
+    });
+    expect(response.statusCode).toBe(200);
+    const body = response.json() as { kid: string; previous: { kid: string; revoked: boolean } };
+    expect(body.previous).toMatchObject({ kid: oldKid, revoked: true });
+    // The pending key is gone, both halves; the new key signs at once.
+    const rows = await lethe.services.store.repository.listSigningKeys();
+    expect(rows.map((row) => row.kid).sort()).toEqual([oldKid, body.kid].sort());
+    expect(await secretKids(lethe)).toEqual([body.kid]);
+    expect(await jwksKids(lethe)).toEqual([body.kid]);
+    expect(await lethe.services.keys.verificationKey(pending.kid)).toBeUndefined();
+    expect(kidOf(await admin(lethe))).toBe(body.kid);
+    // The pending key's activation time passes without effect; the new key is due 24 h after now.
+    clock.now = T0 + 24 * HOUR;
+    expect(await lethe.services.keys.rotateIfDue()).toBeUndefined();
+    expect(kidOf(await admin(lethe))).toBe(body.kid);
   });
 
   it('POST /v1/keys/rotate rotates now and is audited in the same transaction', async () => {
@@ -251,7 +341,7 @@ describe('signing-key rotation', () => {
 const postgres = (await availableBackends()).includes(ALL_BACKENDS[1]!);
 
 describe.skipIf(!postgres)('signing keys shared by two processes on PostgreSQL', () => {
-  it('rotates once when both race, and a revocation by one reaches the other within a second', async () => {
+  it('publishes one pending key when both race, and a revocation by one reaches the other within a second', async () => {
     const location = await ALL_BACKENDS[1]!.create();
     const clock = { now: T0 };
     const options = { ...location, now: () => clock.now, rateLimit: false as const };
@@ -260,18 +350,31 @@ describe.skipIf(!postgres)('signing keys shared by two processes on PostgreSQL',
     try {
       const oldToken = await admin(one);
       expect(await status(two, oldToken)).toBe(200);
-      clock.now = T0 + 24 * HOUR;
-      const results = await Promise.all([one.services.keys.rotateIfDue(), two.services.keys.rotateIfDue()]);
+      const race = () => Promise.all([one.services.keys.rotateIfDue(), two.services.keys.rotateIfDue()]);
+      clock.now = T0 + 23 * HOUR;
+      const results = await race();
       expect(results.filter((result) => result !== undefined)).toHaveLength(1);
-      const rows = await one.services.store.repository.listSigningKeys();
-      expect(rows).toHaveLength(2);
+      const next = results.find(Boolean)!.kid;
+      expect(await one.services.store.repository.listSigningKeys()).toHaveLength(2);
+      expect(await pendingKids(one, clock.now)).toEqual([next]);
       const rotations = (await one.services.store.repository.auditEntries(0, 100)).filter(
         (entry) => entry.action === 'keys.rotate',
       );
       expect(rotations).toHaveLength(1);
+      expect(kidOf(await admin(two))).toBe(kidOf(oldToken)); // both still sign with the old key
+      expect(await one.services.keys.verificationKey(next)).toBeDefined();
+
+      clock.now = T0 + 24 * HOUR;
+      expect(await race()).toEqual([undefined, undefined]);
       const current = await admin(one);
-      expect(kidOf(await admin(two))).toBe(kidOf(current));
+      expect(kidOf(current)).toBe(next);
+      expect(kidOf(await admin(two))).toBe(next);
       expect(await status(one, current)).toBe(200); // cached by the first process
+
+      // The next pending key, known to the first process, dies with the revocation by the second.
+      clock.now = T0 + 47 * HOUR;
+      const pending = (await race()).find(Boolean)!.kid;
+      expect(await one.services.keys.verificationKey(pending)).toBeDefined();
 
       const response = await two.app.inject({
         method: 'POST',
@@ -284,6 +387,8 @@ describe.skipIf(!postgres)('signing keys shared by two processes on PostgreSQL',
       // The other process reloads a shared store's keys at most a second later.
       await new Promise((resolve) => setTimeout(resolve, 1_100));
       expect(await status(one, current)).toBe('TOKEN_INVALID');
+      expect(await one.services.keys.verificationKey(pending)).toBeUndefined();
+      expect((await one.services.keys.jwks()).keys.map((key) => key.kid)).not.toContain(pending);
       expect(await status(one, await admin(two))).toBe(200);
     } finally {
       await one.close();

@@ -24,6 +24,13 @@ export const MIN_ROTATION_INTERVAL_MS = 60 * 1000;
  * After that no valid token can carry its kid.
  */
 export const RETIRED_KEY_GRACE_MS = (MAX_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000;
+/**
+ * A scheduled rotation publishes the next key this long before it signs, so that verifiers that
+ * cache the JWKS (the SDK refetches on an unknown kid at most every 30 s, and the JWKS is served
+ * with max-age 60) already hold it when the first token carries its kid. Half the rotation
+ * interval when that is shorter, so that a key is never pending for longer than it signs.
+ */
+export const PUBLISH_AHEAD_MS = 60 * 60 * 1000;
 
 /** Unknown kids trigger a reload from the store at most this often (real time, not the clock). */
 const RELOAD_INTERVAL_MS = 1_000;
@@ -44,6 +51,8 @@ export interface RotationResult {
   readonly kid: string;
   /** Epoch milliseconds. */
   readonly createdAt: number;
+  /** Epoch milliseconds when it starts signing; later than `createdAt` for a scheduled rotation. */
+  readonly activatesAt: number;
   /** The key that signed before; absent when there was none. */
   readonly previous?: {
     readonly kid: string;
@@ -68,8 +77,26 @@ export function verifiesAt(row: SigningKeyRow, now: number): boolean {
   return until === undefined || (row.revoked_at === null && now <= until);
 }
 
-function isActive(row: SigningKeyRow): boolean {
+/** Neither retired nor revoked: the signing key, older ones not yet retired, or a pending key. */
+function isLive(row: SigningKeyRow): boolean {
   return row.retired_at === null && row.revoked_at === null;
+}
+
+function activeFrom(row: SigningKeyRow): number {
+  return row.activates_at ?? row.created_at;
+}
+
+/**
+ * The key that signs at `now`: the newest live key whose activation has come (`rows` newest
+ * first). A pending key never signs; an older live key stops signing when a newer one activates,
+ * before `rotateIfDue` gets to record its retirement.
+ */
+function signingRow(rows: readonly SigningKeyRow[], now: number): SigningKeyRow | undefined {
+  return rows.find((row) => isLive(row) && activeFrom(row) <= now);
+}
+
+function pendingRows(rows: readonly SigningKeyRow[], now: number): SigningKeyRow[] {
+  return rows.filter((row) => isLive(row) && activeFrom(row) > now);
 }
 
 interface CachedKey {
@@ -82,13 +109,16 @@ interface CachedKey {
  * data directory or database mints tokens the server accepts, and several processes on one
  * PostgreSQL share them.
  *
- * Life of a key: the newest unretired key signs. When it is older than the rotation interval
- * (checked every minute by the server, see `rotateIfDue`), a new key is created and the old one
- * retired; at that moment its private half is deleted from `signing_key_secrets` (a retired key
- * never signs again, so nothing needs it). Its public half keeps verifying for
- * `RETIRED_KEY_GRACE_MS` (12 h + 60 s) and is published in the JWKS until then; afterwards it only
- * stays in `signing_keys` to check old signed audit checkpoints (`publicKey`). A revoked key
- * (suspected leak) verifies nothing from the moment it is revoked.
+ * Life of a key: `PUBLISH_AHEAD_MS` before the signing key reaches the rotation interval (counted
+ * from its activation; checked every minute by the server, see `rotateIfDue`), the next key is
+ * created as a pending key: stored, published in the JWKS and accepted for verification (it has
+ * signed nothing, so that is harmless), but not signing until its `activates_at`. From then on it
+ * signs and the old key is retired as of that instant; the next check records that and deletes the
+ * old private half from `signing_key_secrets` (a retired key never signs again, so nothing needs
+ * it). A manual rotation activates its key at once and deletes any pending key. The retired key's
+ * public half keeps verifying for `RETIRED_KEY_GRACE_MS` (12 h + 60 s) and is published in the
+ * JWKS until then; afterwards it only stays in `signing_keys` to check old signed audit checkpoints
+ * (`publicKey`). A revoked key (suspected leak) verifies nothing from the moment it is revoked.
  *
  * Private halves are stored wrapped under the master key (`master-key.ts`), bound to their kid,
  * and unwrapped only when a key is loaded to sign.
@@ -114,9 +144,10 @@ export class SigningKeys {
   }
 
   /**
-   * The key that signs now: the newest unretired one, created on first use. Reads the store on
-   * every call (so a rotation or revocation by another process is seen at once). Not to be called
-   * inside a `store.transaction` (on SQLite the store has one connection): get the key first.
+   * The key that signs now: the newest activated live one (never a pending one), created on first
+   * use. Reads the store on every call (so a rotation or revocation by another process is seen at
+   * once). Not to be called inside a `store.transaction` (on SQLite the store has one connection):
+   * get the key first.
    */
   async current(): Promise<SigningKey> {
     const found = await this.activeKey(this.store.repository);
@@ -168,16 +199,29 @@ export class SigningKeys {
   }
 
   /**
-   * The scheduled check (every minute, and at start): rotates when the signing key is older than
-   * the interval (audited as Lethe itself) and destroys private halves of keys that no longer sign.
+   * The scheduled check (every minute, and at start): publishes the next key as a pending key when
+   * the signing key is due within the lead time (audited as Lethe itself), records the retirement
+   * of keys a newly activated key replaced, and destroys private halves of keys that no longer sign.
    * Cheap when there is nothing to do: it only takes the lock when the store says there is.
    */
   async rotateIfDue(): Promise<RotationResult | undefined> {
+    const ahead = Math.min(PUBLISH_AHEAD_MS, this.rotationIntervalMs / 2);
     const due = (rows: SigningKeyRow[], secrets: Set<string>) => {
-      const signing = rows.find(isActive);
+      const now = this.now();
+      const signing = signingRow(rows, now);
+      // Live keys older than the signing key were superseded when it activated.
+      const superseded = signing
+        ? rows.filter((row) => isLive(row) && row.kid !== signing.kid && activeFrom(row) <= now)
+        : [];
+      const dueAt = signing ? activeFrom(signing) + this.rotationIntervalMs : Infinity;
       return {
-        rotate: signing !== undefined && this.now() - signing.created_at >= this.rotationIntervalMs,
-        destroy: rows.filter((row) => !isActive(row) && secrets.has(row.kid)).map((row) => row.kid),
+        signing,
+        superseded,
+        dueAt,
+        publish: signing !== undefined && pendingRows(rows, now).length === 0 && now >= dueAt - ahead,
+        destroy: rows
+          .filter((row) => (!isLive(row) || superseded.includes(row)) && secrets.has(row.kid))
+          .map((row) => row.kid),
       };
     };
     const read = async (repository: Repository) => {
@@ -188,13 +232,22 @@ export class SigningKeys {
       return due(rows, new Set(kids));
     };
     const outside = await read(this.store.repository);
-    if (!outside.rotate && outside.destroy.length === 0) return undefined;
+    if (!outside.publish && outside.superseded.length === 0 && outside.destroy.length === 0) return undefined;
     const result = await this.store.transaction(
       async (repository) => {
+        // Re-read under the lock: another node may have done it meanwhile.
         const inside = await read(repository);
+        // Retired as of the instant the signing key took over, not when this check noticed.
+        for (const row of inside.superseded) {
+          await repository.retireSigningKey(row.kid, activeFrom(inside.signing!));
+        }
         await repository.deleteSigningKeySecrets(inside.destroy);
-        if (!inside.rotate) return undefined;
-        return this.rotateIn(repository, LETHE_ITSELF, false);
+        if (!inside.publish) return undefined;
+        // Always a full lead, even when the check runs late (once a minute, or after the server
+        // was down): verifiers refusing fresh tokens would be worse than a key signing a little
+        // past its interval.
+        const activatesAt = Math.max(inside.dueAt, this.now() + ahead);
+        return this.rotateIn(repository, LETHE_ITSELF, { revokePrevious: false, activatesAt });
       },
       { exclusiveCatalog: true },
     );
@@ -209,45 +262,54 @@ export class SigningKeys {
   async rotate(principal: Principal, options: { revokePrevious?: boolean } = {}): Promise<RotationResult> {
     authorize(principal, 'keys:rotate');
     const result = await this.store.transaction(
-      (repository) => this.rotateIn(repository, principal, options.revokePrevious ?? false),
+      (repository) =>
+        this.rotateIn(repository, principal, { revokePrevious: options.revokePrevious ?? false }),
       { exclusiveCatalog: true },
     );
     await this.refresh(true);
     return result;
   }
 
-  /** Inside the caller's locked transaction: new key, previous ones retired, all audited. */
+  /**
+   * Inside the caller's locked transaction: new key (pending until `activatesAt` when given,
+   * otherwise signing at once), all audited.
+   */
   private async rotateIn(
     repository: Repository,
     principal: Principal,
-    revokePrevious: boolean,
+    options: { revokePrevious: boolean; activatesAt?: number },
   ): Promise<RotationResult> {
-    const previous = (await repository.listSigningKeys()).find(isActive);
-    const created = await this.createKey(repository);
+    const previous = signingRow(await repository.listSigningKeys(), this.now());
+    const created = await this.createKey(repository, options.activatesAt);
+    const activatesAt = activeFrom(created.row);
     await audit(repository, principal, 'keys.rotate', `key:${created.row.kid}`);
-    if (!previous) return { kid: created.row.kid, createdAt: created.row.created_at };
-    if (revokePrevious) {
+    const result = { kid: created.row.kid, createdAt: created.row.created_at, activatesAt };
+    if (!previous) return result;
+    if (options.revokePrevious) {
       await repository.revokeSigningKey(previous.kid, created.row.created_at);
       await audit(repository, principal, 'keys.revoke', `key:${previous.kid}`);
     }
     return {
-      kid: created.row.kid,
-      createdAt: created.row.created_at,
+      ...result,
       previous: {
         kid: previous.kid,
-        verifiesUntil: revokePrevious
-          ? created.row.created_at
-          : created.row.created_at + RETIRED_KEY_GRACE_MS,
-        revoked: revokePrevious,
+        verifiesUntil: options.revokePrevious ? created.row.created_at : activatesAt + RETIRED_KEY_GRACE_MS,
+        revoked: options.revokePrevious,
       },
     };
   }
 
   /**
-   * Creates the new signing key and retires every other unretired one, destroying their private
-   * halves. Call inside a transaction holding the catalog lock.
+   * Creates a key. Pending when `activatesAt` is given: the others are left alone, and `rotateIfDue`
+   * retires them once it activates. Otherwise it signs at once: every other live key is retired
+   * now (private halves destroyed), and a pending key is deleted outright; it never signed, and
+   * after a suspected leak of the store it must not take over. Call inside a transaction holding
+   * the catalog lock.
    */
-  private async createKey(repository: Repository): Promise<{ row: SigningKeyRow; signing: SigningKey }> {
+  private async createKey(
+    repository: Repository,
+    activatesAt?: number,
+  ): Promise<{ row: SigningKeyRow; signing: SigningKey }> {
     const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALGORITHM, { extractable: true });
     const now = this.now();
     const row: SigningKeyRow = {
@@ -255,12 +317,17 @@ export class SigningKeys {
       algorithm: SIGNING_ALGORITHM,
       public_jwk: JSON.stringify(await exportJWK(publicKey)),
       created_at: now,
+      activates_at: activatesAt ?? null,
       retired_at: null,
       revoked_at: null,
     };
-    const retiring = (await repository.listSigningKeys()).filter(isActive).map((key) => key.kid);
-    for (const kid of retiring) await repository.retireSigningKey(kid, now);
-    await repository.deleteSigningKeySecrets(retiring);
+    if (activatesAt === undefined) {
+      const existing = await repository.listSigningKeys();
+      for (const pending of pendingRows(existing, now)) await repository.deleteSigningKey(pending.kid);
+      const retiring = existing.filter((key) => isLive(key) && activeFrom(key) <= now).map((key) => key.kid);
+      for (const kid of retiring) await repository.retireSigningKey(kid, now);
+      await repository.deleteSigningKeySecrets(retiring);
+    }
     const wrapped = this.masterKey.wrap(
       JSON.stringify(await exportJWK(privateKey)),
       signingKeyLabel(row.kid),
@@ -269,9 +336,9 @@ export class SigningKeys {
     return { row, signing: { kid: row.kid, privateKey } };
   }
 
-  /** The newest unretired key with its private half, or undefined. */
+  /** The key signing now with its private half, or undefined. */
   private async activeKey(repository: Repository): Promise<SigningKey | undefined> {
-    const row = (await repository.listSigningKeys()).find(isActive);
+    const row = signingRow(await repository.listSigningKeys(), this.now());
     if (!row) return undefined;
     if (this.signing?.kid === row.kid) return this.signing;
     const secret = await repository.signingKeySecret(row.kid);
@@ -303,7 +370,11 @@ export class SigningKeys {
   }
 
   private async reload(): Promise<void> {
-    for (const row of await this.store.repository.listSigningKeys()) {
+    const rows = await this.store.repository.listSigningKeys();
+    // A pending key deleted by a manual rotation (on any node) must stop verifying here too.
+    const stored = new Set(rows.map((row) => row.kid));
+    for (const kid of this.cache.keys()) if (!stored.has(kid)) this.cache.delete(kid);
+    for (const row of rows) {
       const cached = this.cache.get(row.kid);
       if (cached) {
         cached.row = row;

@@ -202,6 +202,12 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
           .execute();
       },
     },
+    '0003-key-activation': {
+      async up(db: Kysely<unknown>) {
+        // Null for every existing key: it signs from its creation, as before.
+        await db.schema.alterTable('signing_keys').addColumn('activates_at', 'bigint').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

@@ -501,6 +501,12 @@ export class Repository {
       .execute();
   }
 
+  /** Deletes a key entirely, both halves: only for a pending key, which never signed anything. */
+  async deleteSigningKey(kid: string): Promise<void> {
+    await this.db.deleteFrom('signing_key_secrets').where('kid', '=', kid).execute();
+    await this.db.deleteFrom('signing_keys').where('kid', '=', kid).execute();
+  }
+
   /** Destroys private halves: deletes the rows, the public halves stay. */
   async deleteSigningKeySecrets(kids: readonly string[]): Promise<void> {
     if (kids.length === 0) return;

@@ -129,6 +129,11 @@ export interface SigningKeyRow {
   algorithm: string;
   public_jwk: string;
   created_at: number;
+  /**
+   * When the key starts signing; null: from `created_at`. A scheduled rotation publishes the next
+   * key ahead (see `auth/signing-keys.ts`), so that verifiers have it before it signs.
+   */
+  activates_at: number | null;
   /** When a newer key took over signing; the key verifies for one token lifetime more. */
   retired_at: number | null;
   /** Set when an operator withdrew the key at once (suspected leak): it verifies nothing after. */
