@@ -529,7 +529,7 @@ describe('external OIDC issuer', () => {
           issuer: ISSUER,
           jwksUrl,
           roleClaim: 'groups',
-          roleMap: { 'privacy-admins': 'admin', 'privacy-office': 'dpo' },
+          roleMap: { 'privacy-admins': 'admin', 'privacy-office': 'dpo', 'privacy-audit': 'auditor' },
           jwksCooldownMs: 0,
         },
       ],
@@ -546,6 +546,12 @@ describe('external OIDC issuer', () => {
       categories: ['user.contact'],
       tokenId: 'idp-jti-1',
     });
+    // An external auditor may carry the subject-ids grant; an unknown grant is refused.
+    const granted = await idpToken({ groups: ['privacy-audit'], lethe_grants: ['subject-ids'] });
+    expect((await lethe.tokens.verify(granted)).grants).toEqual(['subject-ids']);
+    expect(await status(lethe, await idpToken({ groups: ['privacy-office'], lethe_grants: ['all'] }))).toBe(
+      'TOKEN_INVALID',
+    );
     // Several mapped groups: the first role in ROLES order.
     const both = await idpToken({ groups: ['privacy-office', 'privacy-admins'] });
     expect((await lethe.tokens.verify(both)).role).toBe('admin');

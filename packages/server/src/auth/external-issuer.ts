@@ -7,12 +7,14 @@ import {
   DEFAULT_TOKEN_SETTINGS,
   MAX_TOKEN_LIFETIME_SECONDS,
   parseCategoriesClaim,
+  parseGrantsClaim,
   toTokenError,
 } from './token-rules.js';
 
 export const DEFAULT_ROLE_CLAIM = 'lethe_role';
 export const DEFAULT_SYSTEM_CLAIM = 'lethe_system';
 export const DEFAULT_CATEGORIES_CLAIM = 'lethe_categories';
+export const DEFAULT_GRANTS_CLAIM = 'lethe_grants';
 /**
  * Token types accepted from an IdP: `JWT`, `at+jwt` (RFC 9068 access tokens), or no `typ` at all;
  * IdPs differ (Keycloak and Entra send `JWT`, Auth0 and Okta may send `at+jwt`, some none). The
@@ -38,6 +40,8 @@ export interface ExternalIssuerConfig {
   readonly systemClaim?: string;
   /** Claim listing the data categories the token may see; default `lethe_categories`. */
   readonly categoriesClaim?: string;
+  /** Claim listing grants such as `subject-ids`; default `lethe_grants`. */
+  readonly grantsClaim?: string;
   /** Minimum time between two JWKS fetches caused by unknown kids; default 30 s. */
   readonly jwksCooldownMs?: number;
   /** How long a fetched JWKS is used before it is fetched again; default 10 min. */
@@ -70,6 +74,7 @@ export class ExternalIssuer {
   private readonly roleMap: ReadonlyMap<string, Role> | undefined;
   private readonly systemClaim: string;
   private readonly categoriesClaim: string;
+  private readonly grantsClaim: string;
   private readonly now: () => number;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
 
@@ -79,6 +84,7 @@ export class ExternalIssuer {
     this.roleClaim = config.roleClaim ?? DEFAULT_ROLE_CLAIM;
     this.systemClaim = config.systemClaim ?? DEFAULT_SYSTEM_CLAIM;
     this.categoriesClaim = config.categoriesClaim ?? DEFAULT_CATEGORIES_CLAIM;
+    this.grantsClaim = config.grantsClaim ?? DEFAULT_GRANTS_CLAIM;
     this.now = config.now ?? Date.now;
     if (config.roleMap) {
       for (const [value, role] of Object.entries(config.roleMap)) {
@@ -130,12 +136,14 @@ export class ExternalIssuer {
       throw new AppError('TOKEN_INVALID', `A service token must name its system ("${this.systemClaim}").`);
     }
     const categories = parseCategoriesClaim(payload[this.categoriesClaim], this.categoriesClaim);
+    const grants = parseGrantsClaim(payload[this.grantsClaim], this.grantsClaim);
     return {
       id: payload.sub as string,
       role,
       issuer: this.issuer,
       ...(system !== undefined ? { system } : {}),
       ...(categories ? { categories } : {}),
+      ...(grants ? { grants } : {}),
       ...(payload.jti ? { tokenId: payload.jti } : {}),
     };
   }
@@ -174,6 +182,7 @@ export function externalIssuerFromEnv(env: NodeJS.ProcessEnv): ExternalIssuerCon
     'LETHE_OIDC_ROLE_MAP',
     'LETHE_OIDC_SYSTEM_CLAIM',
     'LETHE_OIDC_CATEGORIES_CLAIM',
+    'LETHE_OIDC_GRANTS_CLAIM',
   ].filter((name) => env[name] !== undefined && env[name] !== '');
   if (issuer === undefined || issuer === '') {
     if (others.length > 0) throw new Error(`${others.join(', ')} set without LETHE_OIDC_ISSUER`);
@@ -204,6 +213,7 @@ export function externalIssuerFromEnv(env: NodeJS.ProcessEnv): ExternalIssuerCon
   const roleClaim = claim('LETHE_OIDC_ROLE_CLAIM');
   const systemClaim = claim('LETHE_OIDC_SYSTEM_CLAIM');
   const categoriesClaim = claim('LETHE_OIDC_CATEGORIES_CLAIM');
+  const grantsClaim = claim('LETHE_OIDC_GRANTS_CLAIM');
   const roleMap = env['LETHE_OIDC_ROLE_MAP'] ? parseRoleMap(env['LETHE_OIDC_ROLE_MAP']) : undefined;
   return {
     issuer,
@@ -213,6 +223,7 @@ export function externalIssuerFromEnv(env: NodeJS.ProcessEnv): ExternalIssuerCon
     ...(roleMap ? { roleMap } : {}),
     ...(systemClaim ? { systemClaim } : {}),
     ...(categoriesClaim ? { categoriesClaim } : {}),
+    ...(grantsClaim ? { grantsClaim } : {}),
   };
 }
 
