@@ -50,6 +50,10 @@ export const ERRORS = {
   DUPLICATE_NAME: { status: 400, message: 'A name appears twice in one list.' },
   INVALID_CATEGORY: { status: 400, message: 'A data category is a dotted key such as user.contact.email.' },
   FIELD_NOT_DECLARED: { status: 400, message: 'The field is not declared by any dataset.' },
+  TAXONOMY_INVALID: {
+    status: 400,
+    message: 'A taxonomy entry needs a dotted key, an existing parent and a key not yet defined.',
+  },
 
   // Telemetry and retention
   SUBJECT_MISSING: { status: 400, message: 'The event names no subject.' },

@@ -1,3 +1,4 @@
+import { coversKey } from '../domain/taxonomy.js';
 import type { Principal } from './principal.js';
 
 /**
@@ -8,7 +9,5 @@ import type { Principal } from './principal.js';
 export function maySeeCategories(principal: Principal, fieldCategories: readonly string[]): boolean {
   const granted = principal.categories;
   if (granted === undefined) return true;
-  return fieldCategories.some((category) =>
-    granted.some((allowed) => category === allowed || category.startsWith(`${allowed}.`)),
-  );
+  return fieldCategories.some((category) => granted.some((allowed) => coversKey(allowed, category)));
 }
