@@ -187,7 +187,7 @@ describe('signing-key rotation', () => {
     expect(second.previous?.kid).toBe(rotation.kid);
     expect(await jwksKids(lethe)).toEqual([rotation.kid, second.kid].sort());
     // The public halves stay in the store for checking old signed audit checkpoints.
-    expect(await lethe.services.keys.publicKey(kid)).toBeDefined();
+    expect(await lethe.services.store.repository.publicSigningKey(kid)).toBeDefined();
   });
 
   it('destroys the private half of a retired key and keeps its public half', async () => {

@@ -117,8 +117,7 @@ interface CachedKey {
  * old private half from `signing_key_secrets` (a retired key never signs again, so nothing needs
  * it). A manual rotation activates its key at once and deletes any pending key. The retired key's
  * public half keeps verifying for `RETIRED_KEY_GRACE_MS` (12 h + 60 s) and is published in the
- * JWKS until then; afterwards it only stays in `signing_keys` to check old signed audit checkpoints
- * (`publicKey`). A revoked key (suspected leak) verifies nothing from the moment it is revoked.
+ * JWKS until then; afterwards it only stays in `signing_keys` to check old signed audit checkpoints. A revoked key (suspected leak) verifies nothing from the moment it is revoked.
  *
  * Private halves are stored wrapped under the master key (`master-key.ts`), bound to their kid,
  * and unwrapped only when a key is loaded to sign.
@@ -173,16 +172,6 @@ export class SigningKeys {
     if (this.store.capabilities.shared || !this.cache.has(kid)) await this.refresh();
     const cached = this.cache.get(kid);
     return cached && verifiesAt(cached.row, this.now()) ? cached.key : undefined;
-  }
-
-  /**
-   * Any stored public key by `kid`, also retired, revoked or long past its window: for checking
-   * signatures made in the past (audit checkpoints), never for accepting tokens.
-   */
-  async publicKey(kid: string): Promise<{ key: CryptoKey; row: SigningKeyRow } | undefined> {
-    if (!this.cache.has(kid)) await this.refresh();
-    const cached = this.cache.get(kid);
-    return cached ? { key: cached.key, row: cached.row } : undefined;
   }
 
   /** The JWKS: every key whose tokens verify now (RFC 7517). */

@@ -62,8 +62,9 @@ export async function tokenCommand(args: string[]): Promise<void> {
     const tokens = new Tokens(new SigningKeys(store, masterKey), DEFAULT_TOKEN_SETTINGS);
     // Whoever can read the store's keys is trusted like an admin (see the comment above).
     const operator: Principal = { id: `cli:${process.env['USER'] ?? 'local'}`, role: 'admin' };
+    const subject = options.subject ?? operator.id;
     const minted = await tokens.mint({
-      subject: options.subject ?? operator.id,
+      subject,
       role: options.role,
       ttlSeconds,
       ...(options.system ? { system: options.system } : {}),
@@ -71,7 +72,6 @@ export async function tokenCommand(args: string[]): Promise<void> {
       ...(grants ? { grants: grants as Grant[] } : {}),
     });
     // Minting is recorded before the token is shown: a token nobody can account for is never printed.
-    const subject = options.subject ?? operator.id;
     await store.transaction((repository) =>
       audit(repository, operator, 'token.mint', `token:${minted.tokenId} ${options.role}:${subject}`),
     );

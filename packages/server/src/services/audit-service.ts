@@ -39,10 +39,10 @@ export class AuditService {
   }
 
   /** Declared fields a category-limited principal may not see; their names are masked in targets. */
-  private async hiddenFields(principal: Principal): Promise<string[]> {
+  private async hiddenFields(principal: Principal): Promise<ReadonlySet<string>> {
     const view = await this.catalog.current();
     const visible = view.visibleFields(principal);
-    return visible ? view.declaredFields().filter((field) => !visible.has(field)) : [];
+    return new Set(visible ? view.declaredFields().filter((field) => !visible.has(field)) : []);
   }
 
   async verify(principal: Principal): Promise<AuditVerification> {
@@ -80,20 +80,21 @@ export class AuditService {
   }
 }
 
+/** `field=<name>` in a feed read's target (`expiries:from=…&field=…`, see `describeFeedQuery`). */
+const FIELD_FILTER = /([:&]field=)([^&]*)/g;
+
 function auditEntryToApi(
   entry: AuditEntry,
   pseudonymize: ((subject: string) => string) | undefined,
-  hiddenFields: readonly string[],
+  hiddenFields: ReadonlySet<string>,
 ) {
-  let target =
+  const target =
     pseudonymize && entry.target.startsWith('subject:')
       ? `subject:${pseudonymize(entry.target.slice('subject:'.length))}`
-      : entry.target;
-  // A feed read names its filter, which may be a field outside the reader's categories.
-  for (const field of hiddenFields) {
-    const escaped = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    target = target.replace(new RegExp(`(?<![\\w.-])${escaped}(?![\\w.-])`, 'g'), '~hidden-field');
-  }
+      : // A feed read's target names its `field=` filter, which may lie outside the reader's categories.
+        entry.target.replace(FIELD_FILTER, (whole, prefix: string, field: string) =>
+          hiddenFields.has(field) ? `${prefix}~hidden-field` : whole,
+        );
   return {
     seq: entry.seq,
     at: toIso(entry.at),

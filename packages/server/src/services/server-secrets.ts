@@ -9,6 +9,8 @@ import type { Repository } from '../store/repository.js';
  */
 export class ServerSecrets {
   private root: Promise<Buffer> | undefined;
+  /** Derived once per purpose: reads ask for them on every request. */
+  private readonly derived = new Map<string, Buffer>();
 
   constructor(
     private readonly repository: Repository,
@@ -25,7 +27,13 @@ export class ServerSecrets {
         this.root = undefined;
         throw error;
       });
-    return Buffer.from(hkdfSync('sha256', await this.root, Buffer.alloc(0), `lethe ${purpose}`, 32));
+    const root = await this.root;
+    let key = this.derived.get(purpose);
+    if (!key) {
+      key = Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), `lethe ${purpose}`, 32));
+      this.derived.set(purpose, key);
+    }
+    return key;
   }
 
   /**
