@@ -1,5 +1,6 @@
 import { errors } from 'jose';
 import { AppError } from '../domain/app-error.js';
+import { TAXONOMY_KEY_PATTERN } from '../domain/taxonomy.js';
 import { GRANTS, isGrant, type Grant } from './principal.js';
 
 /** Token rules shared by minting and verifying (DESIGN.md §5, RFC 8725). */
@@ -10,7 +11,8 @@ export const TOKEN_TYPE = 'JWT';
 /** Clock difference tolerated between issuers and this server (future `iat`, key windows). */
 export const CLOCK_SKEW_SECONDS = 60;
 /** A data category key, as in the systems' field declarations: `user.contact.email`. */
-export const CATEGORY_PATTERN = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
+/** A data category in a token is a taxonomy key (`user.contact.email`). */
+export const CATEGORY_PATTERN = TAXONOMY_KEY_PATTERN;
 
 export interface TokenSettings {
   readonly issuer: string;

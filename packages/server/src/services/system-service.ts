@@ -3,13 +3,12 @@ import { maySeeCategories } from '../auth/category-scope.js';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
+import { TAXONOMY_KEY_PATTERN } from '../domain/taxonomy.js';
 import { toIso } from '../domain/time.js';
 import type { SystemRecord } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import { audit } from './audit-trail.js';
 import type { CatalogCache } from './catalog-cache.js';
-
-const CATEGORY = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
 export class SystemService {
   constructor(
@@ -117,7 +116,7 @@ function validateDatasets(datasets: readonly DatasetDeclaration[]): void {
     const field = duplicate(d.fields.map((f) => f.name));
     if (field) throw new AppError('DUPLICATE_NAME', `Field "${d.name}.${field}" is declared twice.`);
     for (const f of d.fields) {
-      const bad = (f.categories ?? []).find((category) => !CATEGORY.test(category));
+      const bad = (f.categories ?? []).find((category) => !TAXONOMY_KEY_PATTERN.test(category));
       if (bad !== undefined) {
         throw new AppError(
           'INVALID_CATEGORY',
