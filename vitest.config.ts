@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the TypeScript sources, not the built dist folders.
     alias: {
       '@lethe/api': source('./packages/api/src/index.ts'),
+      '@lethe/client/prometheus': source('./packages/client/src/prometheus.ts'),
       '@lethe/client': source('./packages/client/src/index.ts'),
     },
   },

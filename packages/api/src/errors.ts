@@ -50,10 +50,32 @@ export const ERRORS = {
   DUPLICATE_NAME: { status: 400, message: 'A name appears twice in one list.' },
   INVALID_CATEGORY: { status: 400, message: 'A data category is a dotted key such as user.contact.email.' },
   FIELD_NOT_DECLARED: { status: 400, message: 'The field is not declared by any dataset.' },
+  UNKNOWN_CATEGORY: { status: 400, message: 'The data category is not in the taxonomy.' },
+  SYSTEM_HOLDS_DATA: {
+    status: 409,
+    message: "Telemetry says the system's fields still hold data; it cannot leave the map yet.",
+  },
+  TEAM_NOT_FOUND: { status: 404, message: 'No such team.' },
+  TEAM_OWNS_SYSTEMS: { status: 409, message: 'The team still owns systems.' },
+  FLOW_NOT_FOUND: { status: 404, message: 'No such flow.' },
+  CLIENT_NOT_FOUND: { status: 404, message: 'No such rights client.' },
+  INVALID_ADDRESS: { status: 400, message: 'The address does not fit the protocol.' },
+  ORGANISATION_NOT_SET: { status: 404, message: 'No organisation has been declared yet.' },
+  SOURCE_NOT_FOUND: { status: 404, message: 'No such discovery source.' },
+  INVALID_SOURCE: { status: 400, message: 'The discovery source is incomplete or malformed.' },
+  MANIFEST_INVALID: {
+    status: 400,
+    message: 'The manifest has an entry the server refused; see details.path.',
+  },
   TAXONOMY_INVALID: {
     status: 400,
     message: 'A taxonomy entry needs a dotted key, an existing parent and a key not yet defined.',
   },
+  DISCOVERY_CONFIG_INVALID: {
+    status: 400,
+    message: 'A discovery source is misconfigured: a metric or label name is not a valid Prometheus name.',
+  },
+  DISCOVERY_FAILED: { status: 502, message: 'A discovery source could not be read.' },
 
   // Telemetry and retention
   SUBJECT_MISSING: { status: 400, message: 'The event names no subject.' },

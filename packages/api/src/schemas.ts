@@ -33,6 +33,10 @@ export const PolicyInput = Type.Object(
     retention: Type.String({ description: 'ISO 8601 duration, e.g. P2Y' }),
     legalBasis: Type.String({ description: `one of ${LEGAL_BASES.join(', ')}` }),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** Categories of data subjects for the record of processing, e.g. customers, employees. */
+    dataSubjects: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }))),
+    /** When the privacy team last reviewed this processing. */
+    reviewedOn: Type.Optional(Day),
   },
   strict,
 );
@@ -44,6 +48,8 @@ export const Policy = Type.Object({
   retention: Type.String(),
   legalBasis: Type.String(),
   description: Type.Optional(Type.String()),
+  dataSubjects: Type.Optional(Type.Array(Type.String())),
+  reviewedOn: Type.Optional(Type.String()),
   version: Type.Integer(),
   status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
   createdAt: Instant,
@@ -91,25 +97,253 @@ export const FieldDeclaration = Type.Object(
 export const DatasetDeclaration = Type.Object({ name: Name, fields: Type.Array(FieldDeclaration) }, strict);
 export type DatasetDeclaration = Static<typeof DatasetDeclaration>;
 
+/** ISO 3166-1 alpha-2 country code, upper case (`DE`, `US`). */
+const Country = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, e.g. DE' });
+
+/** What a system says about where it runs and who runs it; feeds the record of processing. */
+const SystemAttributes = {
+  team: Type.String({ minLength: 1, maxLength: 128 }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  /** Run by another company (a processor or recipient), e.g. a payment provider. */
+  thirdParty: Type.Optional(Type.Boolean()),
+  /** Where the data is processed; outside the EEA it is a third-country transfer. */
+  country: Type.Optional(Country),
+  /** The Art. 46 safeguard of a third-country transfer, e.g. "SCC 2021/914". */
+  safeguards: Type.Optional(Type.String({ maxLength: 500 })),
+};
+
 export const SystemInput = Type.Object(
-  {
-    team: Type.String({ minLength: 1, maxLength: 128 }),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
-    datasets: Type.Optional(Type.Array(DatasetDeclaration)),
-  },
+  { ...SystemAttributes, datasets: Type.Optional(Type.Array(DatasetDeclaration)) },
   strict,
 );
 export type SystemInput = Static<typeof SystemInput>;
 
 export const System = Type.Object({
   name: Type.String(),
-  team: Type.String(),
-  description: Type.Optional(Type.String()),
+  ...SystemAttributes,
   datasets: Type.Array(DatasetDeclaration),
   createdAt: Instant,
   updatedAt: Instant,
 });
 export type System = Static<typeof System>;
+
+// Data map ----------------------------------------------------------------------------------
+export const TeamInput = Type.Object(
+  {
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** Who to ask: an email address or a channel. */
+    contact: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  strict,
+);
+export type TeamInput = Static<typeof TeamInput>;
+export const Team = Type.Object({
+  name: Type.String(),
+  description: Type.Optional(Type.String()),
+  contact: Type.Optional(Type.String()),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+export type Team = Static<typeof Team>;
+
+export const FlowParams = Type.Object({ from: Name, to: Name }, strict);
+export const FlowInput = Type.Object(
+  {
+    categories: Type.Array(Type.String(), { minItems: 1, maxItems: 256 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  strict,
+);
+export type FlowInput = Static<typeof FlowInput>;
+/** `from` transmits `categories` to `to`. */
+export const Flow = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  categories: Type.Array(Type.String()),
+  description: Type.Optional(Type.String()),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+export type Flow = Static<typeof Flow>;
+
+export const RIGHTS_CLIENT_PROTOCOLS = ['http', 'grpc', 'ticket'] as const;
+export const RightsClientInput = Type.Object(
+  {
+    system: Name,
+    protocol: Type.Union(RIGHTS_CLIENT_PROTOCOLS.map((p) => Type.Literal(p))),
+    /** `http(s)://…` for http, `host:port` for grpc; none for ticket. */
+    address: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+  },
+  strict,
+);
+export type RightsClientInput = Static<typeof RightsClientInput>;
+export const RightsClient = Type.Object({
+  name: Type.String(),
+  system: Type.String(),
+  protocol: Type.String(),
+  address: Type.Optional(Type.String()),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+export type RightsClient = Static<typeof RightsClient>;
+
+/** A person or body named in the record of processing (Art. 30(1)(a)). */
+export const Contact = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    email: Type.Optional(Type.String({ maxLength: 256 })),
+    phone: Type.Optional(Type.String({ maxLength: 64 })),
+    address: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  strict,
+);
+export type Contact = Static<typeof Contact>;
+export const Organisation = Type.Object(
+  {
+    controller: Contact,
+    jointControllers: Type.Optional(Type.Array(Contact)),
+    /** The Art. 27 representative in the Union, for controllers outside it. */
+    representative: Type.Optional(Contact),
+    dpo: Type.Optional(Contact),
+    /** Art. 32 technical and organisational measures, in words. */
+    securityMeasures: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1000 }))),
+  },
+  strict,
+);
+export type Organisation = Static<typeof Organisation>;
+
+export const TaxonomyEntryInput = Type.Object(
+  {
+    key: Type.String({ minLength: 1, maxLength: 256 }),
+    description: Type.String({ maxLength: 2000 }),
+    /** GDPR Art. 9 special category (data categories only); children inherit it. */
+    special: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+export type TaxonomyEntryInput = Static<typeof TaxonomyEntryInput>;
+/** The user's additions to the default taxonomies. */
+export const TaxonomyExtensions = Type.Object(
+  {
+    categories: Type.Optional(Type.Array(TaxonomyEntryInput)),
+    purposes: Type.Optional(Type.Array(TaxonomyEntryInput)),
+  },
+  strict,
+);
+export type TaxonomyExtensions = Static<typeof TaxonomyExtensions>;
+
+/** Metric and label names of the discovery series, when they differ from the defaults. */
+const DiscoveryNaming = {
+  /** Prepended to the default metric names: `privacy_` reads `privacy_transmit`, … */
+  prefix: Type.Optional(Type.String({ maxLength: 64 })),
+  metrics: Type.Optional(
+    Type.Object(
+      {
+        transmit: Type.Optional(Type.String()),
+        store: Type.Optional(Type.String()),
+        client: Type.Optional(Type.String()),
+      },
+      strict,
+    ),
+  ),
+  labels: Type.Optional(
+    Type.Object(
+      {
+        team: Type.Optional(Type.String()),
+        service: Type.Optional(Type.String()),
+        toService: Type.Optional(Type.String()),
+        dataType: Type.Optional(Type.String()),
+        address: Type.Optional(Type.String()),
+        protocol: Type.Optional(Type.String()),
+      },
+      strict,
+    ),
+  ),
+  /** `data_type` label value → category key, for values that are not taxonomy keys (`ip` → `user.device.ip_address`). */
+  dataTypes: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /** How often to read the source (ISO 8601 duration, default PT1M). */
+  interval: Type.Optional(Type.String()),
+  /** How long an entry may go unseen before it is marked stale (default PT1H). */
+  staleAfter: Type.Optional(Type.String()),
+};
+export const PrometheusSourceInput = Type.Object(
+  { name: Type.Optional(Name), url: Type.String({ minLength: 1, maxLength: 2048 }), ...DiscoveryNaming },
+  strict,
+);
+export type PrometheusSourceInput = Static<typeof PrometheusSourceInput>;
+export const ScrapeSourceInput = Type.Object(
+  {
+    name: Type.Optional(Name),
+    /** Full URLs of `/metrics` endpoints. */
+    targets: Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), { minItems: 1, maxItems: 1000 }),
+    ...DiscoveryNaming,
+  },
+  strict,
+);
+export type ScrapeSourceInput = Static<typeof ScrapeSourceInput>;
+export const DiscoverySource = Type.Object({
+  name: Type.String(),
+  kind: Type.Union([Type.Literal('prometheus'), Type.Literal('scrape')]),
+  url: Type.Optional(Type.String()),
+  targets: Type.Optional(Type.Array(Type.String())),
+  ...DiscoveryNaming,
+  interval: Type.String(),
+  staleAfter: Type.String(),
+  createdAt: Instant,
+  updatedAt: Instant,
+  lastRunAt: Type.Optional(Instant),
+  lastSuccessAt: Type.Optional(Instant),
+  lastError: Type.Optional(Type.String()),
+});
+export type DiscoverySource = Static<typeof DiscoverySource>;
+export const DiscoveryRun = Type.Object({
+  source: Type.String(),
+  at: Instant,
+  /** Series seen in this run, and how many of them were new. */
+  seen: Type.Integer(),
+  added: Type.Integer(),
+  /** Scrape targets that failed (the others still count). */
+  failures: Type.Array(Type.Object({ target: Type.String(), message: Type.String() })),
+});
+export type DiscoveryRun = Static<typeof DiscoveryRun>;
+
+/**
+ * Where an entry of the graph is known from: `declared` (API or manifest) or the name of the
+ * discovery source that saw it. An entry can be both, which is how drift is told apart.
+ */
+const Provenance = {
+  sources: Type.Array(Type.String()),
+  /** Last time a discovery source saw it; absent for declared-only entries. */
+  lastSeenAt: Type.Optional(Instant),
+  /** Discovered only, and not seen for longer than its source's `staleAfter`. */
+  stale: Type.Boolean(),
+};
+export const GraphNode = Type.Object({
+  /** `team:NAME`, `system:NAME`, `category:KEY` or `client:ADDRESS`. */
+  id: Type.String(),
+  kind: Type.Union([Type.Literal('team'), Type.Literal('system'), Type.Literal('category'), Type.Literal('client')]),
+  label: Type.String(),
+  team: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  thirdParty: Type.Optional(Type.Boolean()),
+  country: Type.Optional(Type.String()),
+  protocol: Type.Optional(Type.String()),
+  /** Category nodes: a key outside the taxonomy (e.g. an unmapped Prometheus data_type). */
+  unknownCategory: Type.Optional(Type.Boolean()),
+  ...Provenance,
+});
+export type GraphNode = Static<typeof GraphNode>;
+export const GraphEdge = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  /** owns: team → system; store: system → category; transmit: system → system; client: team → client. */
+  kind: Type.Union([Type.Literal('owns'), Type.Literal('store'), Type.Literal('transmit'), Type.Literal('client')]),
+  categories: Type.Array(Type.String()),
+  ...Provenance,
+});
+export type GraphEdge = Static<typeof GraphEdge>;
+export const DataMapGraph = Type.Object({ nodes: Type.Array(GraphNode), edges: Type.Array(GraphEdge) });
+export type DataMapGraph = Static<typeof DataMapGraph>;
 
 // Telemetry ---------------------------------------------------------------------------------
 export const UsageEvent = Type.Object(

@@ -5,6 +5,10 @@ import type {
   ExpiryPage,
   ExpiryQuery,
   IngestResult,
+  DataMapGraph,
+  DiscoveryRun,
+  Manifest,
+  ManifestResult,
   Policy,
   PolicyInput,
   PolicyVersion,
@@ -129,6 +133,37 @@ export class LetheClient {
     return this.json({ method: 'GET', path: '/v1/systems', ...options });
   }
 
+  /** The data-map graph, filtered by team, system and category (a parent category covers its children). */
+  async graph(
+    query: { team?: string; system?: string; category?: string; includeStale?: boolean } = {},
+    options?: RequestOptions,
+  ): Promise<DataMapGraph> {
+    return this.json({ method: 'GET', path: '/v1/datamap/graph', query: searchParams(query), ...options });
+  }
+
+  /** Reads a discovery source now instead of waiting for its interval. */
+  async discover(source: string, options?: RequestOptions): Promise<DiscoveryRun> {
+    const path = `/v1/datamap/sources/${segment(source)}/discover`;
+    return this.json({ method: 'POST', path, ...options });
+  }
+
+  // Manifests -------------------------------------------------------------------------------
+
+  /** Applies a manifest as one unit; `dryRun` reports the changes without making them. */
+  async applyManifest(
+    manifest: Manifest,
+    flags: { dryRun?: boolean; prune?: boolean } = {},
+    options?: RequestOptions,
+  ): Promise<ManifestResult> {
+    const query = searchParams(flags);
+    return this.json({ method: 'POST', path: '/v1/manifest', query, body: manifest, ...options });
+  }
+
+  /** The declared map and active policies as a manifest that `applyManifest` accepts back unchanged. */
+  async exportManifest(options?: RequestOptions): Promise<Manifest> {
+    return this.json({ method: 'GET', path: '/v1/manifest', ...options });
+  }
+
   // Telemetry -------------------------------------------------------------------------------
 
   /**
@@ -237,6 +272,10 @@ function segment(value: string): string {
 }
 
 function expiryParams(query: ExpiryQuery): URLSearchParams {
+  return searchParams(query);
+}
+
+function searchParams(query: object): URLSearchParams {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined) params.set(key, String(value));

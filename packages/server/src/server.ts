@@ -23,6 +23,8 @@ export interface LetheOptions extends StoreLocation {
   readonly externalIssuers?: readonly ExternalIssuerConfig[];
   /** How often the audit log's head is signed as a checkpoint (default hourly). */
   readonly auditCheckpointIntervalMs?: number;
+  /** How often due discovery sources are looked for (default every 5 s; each has its own interval). */
+  readonly discoveryTickMs?: number;
   /** Epoch milliseconds, for tokens and key rotation; tests move it. Default `Date.now`. */
   readonly now?: () => number;
   /**
@@ -34,6 +36,7 @@ export interface LetheOptions extends StoreLocation {
 }
 
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
+export const DEFAULT_DISCOVERY_TICK_MS = 5_000;
 
 export interface Lethe {
   readonly app: TypedApp;
@@ -95,6 +98,15 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         },
         (error: unknown) => app.log.error({ err: error }, 'audit checkpoint failed'),
       );
+    // Discovery: every source whose interval has passed is read; a failure is kept on the source.
+    const discover = () =>
+      services.discovery
+        .runDue()
+        .catch((error: unknown) => app.log.error({ err: error }, 'data map discovery failed'));
+    const discoveryTimer = setInterval(
+      () => void discover(),
+      options.discoveryTickMs ?? DEFAULT_DISCOVERY_TICK_MS,
+    ).unref();
     const rotationTimer = setInterval(() => void checkRotation(), 60_000).unref();
     const checkpointTimer = setInterval(
       () => void checkpointAudit(),
@@ -105,6 +117,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       services,
       tokens,
       async close() {
+        clearInterval(discoveryTimer);
         clearInterval(rotationTimer);
         clearInterval(checkpointTimer);
         await app.close();

@@ -173,6 +173,8 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     expect(result.stderr).toContain('INVALID_DURATION');
     expect(result.stderr).toContain('P2X');
     expect((await get('/v1/policies/cli-bad-retention')).status).toBe(404);
+    // One manifest is one transaction: the entry before the refused one is not kept either.
+    expect((await get('/v1/policies/cli-fine')).status).toBe(404);
   });
 
   it('apply: an unknown property stops the run at file:line before anything is sent', async ({ expect }) => {
@@ -294,7 +296,7 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
         '      - name: crm_contacts',
         '        fields:',
         '          - { name: email, categories: [user.contact.email] }',
-        '          - { name: phone, categories: [user.contact.phone] }',
+        '          - { name: phone, categories: [user.contact.phone_number] }',
         '',
       ].join('\n'),
     );
@@ -304,11 +306,12 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     const first = await runLethe(['apply', '-f', dir], env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    expect(first.stdout.trim().split('\n')).toEqual([
-      'applied policy cli-account',
-      'applied policy cli-newsletter',
-      'applied system cli-crm',
-    ]);
+    const firstLines = first.stdout.trim().split('\n');
+    expect(firstLines).toHaveLength(4);
+    expect(firstLines[0]).toMatch(/^\+ policies cli-account created {2}\(.*01-policies\.yaml:3\)$/);
+    expect(firstLines[1]).toMatch(/^\+ policies cli-newsletter created {2}\(.*01-policies\.yaml:8\)$/);
+    expect(firstLines[2]).toMatch(/^\+ systems cli-crm created {2}\(.*02-systems\.yml:2\)$/);
+    expect(firstLines[3]).toBe('3 created, 0 changed, 0 unchanged, 0 removed');
 
     const account = (await get('/v1/policies/cli-account')).body as Policy;
     expect(account).toMatchObject({
@@ -334,7 +337,7 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
           name: 'crm_contacts',
           fields: [
             { name: 'email', categories: ['user.contact.email'] },
-            { name: 'phone', categories: ['user.contact.phone'] },
+            { name: 'phone', categories: ['user.contact.phone_number'] },
           ],
         },
       ],
@@ -342,6 +345,7 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
 
     const second = await runLethe(['apply', '-f', dir], env);
     expect(second.code).toBe(0);
+    expect(second.stdout.trim().split('\n').at(-1)).toBe('0 created, 0 changed, 3 unchanged, 0 removed');
     expect((await get('/v1/policies/cli-account')).body).toEqual(account);
     const versions = (await get('/v1/policies/cli-account/versions')).body as { items: PolicyVersion[] };
     expect(versions.items.map((v) => v.version)).toEqual([1]);

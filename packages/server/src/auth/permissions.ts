@@ -12,6 +12,11 @@ export const PERMISSIONS = {
   'policies:write': ['admin', 'dpo'],
   'systems:read': ['admin', 'dpo', 'auditor', 'service'],
   'systems:write': ['admin', 'dpo'],
+  'discovery:write': ['admin'],
+  'discovery:run': ['admin', 'dpo'],
+  'manifest:apply': ['admin', 'dpo'],
+  'manifest:export': ['admin', 'dpo', 'auditor'],
+  'reports:read': ['admin', 'dpo', 'auditor'],
   'events:publish': ['admin', 'service'],
   'subjects:read': ['admin', 'dpo', 'auditor'],
   'expiries:read': ['admin', 'dpo', 'auditor', 'service'],
@@ -25,6 +30,7 @@ export type Action = keyof typeof PERMISSIONS;
 
 /** Limits inside an allowed action, by role; rendered into docs/security.md. */
 export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
+  'manifest:apply': { dpo: 'discovery sources need an admin' },
   'events:publish': { service: 'own system only' },
   'subjects:read': {
     auditor: 'subject view only with the `subject-ids` grant; re-appearances pseudonymised',

@@ -4,6 +4,7 @@ import { APPLY_USAGE, applyCommand } from './apply-command.js';
 import { AUDIT_USAGE, AuditBroken, auditCommand } from './audit-command.js';
 import { UsageError } from './args.js';
 import { EXPIRIES_USAGE, expiriesCommand } from './expiries-command.js';
+import { EXPORT_USAGE, exportCommand } from './export-command.js';
 import { ManifestError } from './manifest.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
 import { TOKEN_USAGE, tokenCommand } from './token-command.js';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   serve: { usage: SERVE_USAGE, run: serveCommand },
   token: { usage: TOKEN_USAGE, run: tokenCommand },
   apply: { usage: APPLY_USAGE, run: applyCommand },
+  export: { usage: EXPORT_USAGE, run: exportCommand },
   expiries: { usage: EXPIRIES_USAGE, run: expiriesCommand },
   audit: { usage: AUDIT_USAGE, run: auditCommand },
 };

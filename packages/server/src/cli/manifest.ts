@@ -1,37 +1,8 @@
-import { PolicyInput, SystemInput } from '@lethe/api';
-import { Type, type Static } from '@sinclair/typebox';
+import { Manifest, MANIFEST_SECTIONS } from '@lethe/api';
 import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 
-/**
- * The manifest: the data map and policies as code. Lists of named entries, so that a diff reads
- * like the change it makes:
- *
- *   policies:
- *     - name: user-account-access
- *       purpose: essential.account
- *       retention: P2Y
- *       legalBasis: contract
- *   systems:
- *     - name: accounts
- *       team: identity
- *       datasets:
- *         - name: accounts
- *           fields:
- *             - { name: email, categories: [user.contact.email] }
- */
-const Named = Type.Object({ name: Type.String({ minLength: 1 }) });
-export const Manifest = Type.Object(
-  {
-    policies: Type.Optional(
-      Type.Array(Type.Composite([Named, PolicyInput], { additionalProperties: false })),
-    ),
-    systems: Type.Optional(Type.Array(Type.Composite([Named, SystemInput], { additionalProperties: false }))),
-  },
-  { additionalProperties: false },
-);
-export type Manifest = Static<typeof Manifest>;
-
+/** The manifest schema is `Manifest` in `@lethe/api` (one definition for the CLI and the server). */
 const manifestSchema = TypeCompiler.Compile(Manifest);
 
 /** A problem in a manifest, located by file, line and path (`policies[2].retention`). */
@@ -90,4 +61,45 @@ export function parseManifest(file: string, text: string): ParsedManifest {
 
 export function displayPath(segments: readonly (string | number)[]): string {
   return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+/** Where an entry of a merged manifest came from: its file and its path in that file. */
+export interface EntryOrigin {
+  readonly file: string;
+  readonly parsed: ParsedManifest;
+  readonly path: (string | number)[];
+}
+
+/**
+ * Several manifest files as one: their lists are concatenated in file order, the single objects
+ * (organisation, taxonomy) may appear in one file only. `originOf('systems[5]')` finds the file and
+ * line of the entry the server refers to.
+ */
+export function mergeManifests(files: readonly { file: string; parsed: ParsedManifest }[]): {
+  manifest: Manifest;
+  originOf(path: string): EntryOrigin | undefined;
+} {
+  const merged: Record<string, unknown> = {};
+  const origins = new Map<string, EntryOrigin>();
+  for (const { file, parsed } of files) {
+    for (const section of MANIFEST_SECTIONS) {
+      const value = parsed.manifest[section];
+      if (value === undefined) continue;
+      if (Array.isArray(value)) {
+        const list = (merged[section] ??= []) as unknown[];
+        value.forEach((item, index) => {
+          origins.set(`${section}[${list.length}]`, { file, parsed, path: [section, index] });
+          list.push(item);
+        });
+      } else {
+        const other = origins.get(section);
+        if (other) {
+          throw new ManifestError(file, parsed.lineOf([section]), section, `already declared in ${other.file}`);
+        }
+        origins.set(section, { file, parsed, path: [section] });
+        merged[section] = value;
+      }
+    }
+  }
+  return { manifest: merged as Manifest, originOf: (path) => origins.get(path) };
 }

@@ -55,7 +55,7 @@ export const DEMO_SYSTEMS: Record<string, SystemInput> = {
         fields: [
           field('email', 'user.contact.email'),
           field('name', 'user.name'),
-          field('phone', 'user.contact.phone'),
+          field('phone', 'user.contact.phone_number'),
           field('password_hash', 'user.authorization.credentials'),
         ],
       },

@@ -45,10 +45,21 @@ export interface SubjectCandidate {
   system: string;
 }
 
+/** Per (system, field, policy): which system used which field under which policy (the data map's view). */
+export interface LinkDelta {
+  system: string;
+  field: string;
+  policy: string;
+  firstUseAt: number;
+  lastUseAt: number;
+  count: number;
+}
+
 export interface AggregatedBatch {
   usages: UsageDelta[];
   fields: FieldCandidate[];
   subjects: SubjectCandidate[];
+  links: LinkDelta[];
 }
 
 const SEPARATOR = '\u0000';
@@ -57,8 +68,25 @@ export function aggregateBatch(events: readonly AcceptedEvent[]): AggregatedBatc
   const usages = new Map<string, UsageDelta>();
   const fields = new Map<string, FieldCandidate>();
   const subjects = new Map<string, SubjectCandidate>();
+  const links = new Map<string, LinkDelta>();
   for (const event of events) {
     for (const field of event.fields) {
+      const linkKey = event.system + SEPARATOR + field + SEPARATOR + event.policy;
+      const link = links.get(linkKey);
+      if (!link) {
+        links.set(linkKey, {
+          system: event.system,
+          field,
+          policy: event.policy,
+          firstUseAt: event.at,
+          lastUseAt: event.at,
+          count: 1,
+        });
+      } else {
+        link.firstUseAt = Math.min(link.firstUseAt, event.at);
+        link.lastUseAt = Math.max(link.lastUseAt, event.at);
+        link.count += 1;
+      }
       const usageKey = event.subject + SEPARATOR + field + SEPARATOR + event.policy;
       const usage = usages.get(usageKey);
       if (!usage) {
@@ -116,6 +144,7 @@ export function aggregateBatch(events: readonly AcceptedEvent[]): AggregatedBatc
     usages: sortedValues(usages),
     fields: sortedValues(fields),
     subjects: sortedValues(subjects),
+    links: sortedValues(links),
   };
 }
 

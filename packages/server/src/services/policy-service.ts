@@ -5,6 +5,7 @@ import { AppError } from '../domain/app-error.js';
 import { addDuration } from '../domain/duration.js';
 import { requireDuration, validatePolicyInput } from '../domain/policy-rules.js';
 import { toIso } from '../domain/time.js';
+import type { Repository } from '../store/repository.js';
 import type { PolicyRow, PolicyVersionRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { audit } from './audit-trail.js';
@@ -14,6 +15,8 @@ import { recomputePolicyExpiries } from './retention-recompute.js';
 export interface PolicyWrite {
   readonly policy: Policy;
   readonly created: boolean;
+  /** False when the stored policy already had this content (nothing was written). */
+  readonly changed: boolean;
   /** Subject-fields whose expiry moved because the retention changed. */
   readonly recomputed: number;
 }
@@ -48,69 +51,81 @@ export class PolicyService {
    */
   async put(principal: Principal, name: string, input: PolicyInput): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
-    const valid = validatePolicyInput(input);
-    const result = await this.store.transaction(
-      async (repository) => {
-        const previous = await repository.getPolicy(name);
-        const now = Date.now();
-        const next: PolicyRow = {
-          name,
-          purpose: valid.purpose,
-          retention: valid.retention,
-          legal_basis: valid.legalBasis,
-          description: valid.description ?? null,
-          version: (previous?.version ?? 0) + 1,
-          status: 'active',
-          created_at: previous?.created_at ?? now,
-          updated_at: now,
-          retired_at: null,
-        };
-        if (previous && samePolicyContent(previous, next)) {
-          return { policy: policyRowToPolicy(previous), created: false, recomputed: 0 };
-        }
-        await repository.savePolicy(next, principal.id);
-        await audit(repository, principal, 'policy.put', `policy:${name}`);
-        let recomputed = 0;
-        if (previous && previous.retention !== next.retention) {
-          // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
-          // the only connection).
-          const view = new CatalogView(await repository.loadCatalog());
-          const retentionEnd = (policy: string, lastUseAt: number) =>
-            policy === name ? addDuration(lastUseAt, valid.duration) : view.retentionEnd(policy, lastUseAt);
-          recomputed = (await recomputePolicyExpiries(repository, name, retentionEnd, true)).changed;
-        }
-        return { policy: policyRowToPolicy(next), created: !previous, recomputed };
-      },
-      { exclusiveCatalog: true },
-    );
+    const result = await this.store.transaction((repository) => this.putIn(repository, principal, name, input), {
+      exclusiveCatalog: true,
+    });
     await this.catalog.reload();
     return result;
+  }
+
+  /** `put` inside a caller's transaction (which must hold the catalog lock); the caller reloads the cache. */
+  async putIn(repository: Repository, principal: Principal, name: string, input: PolicyInput): Promise<PolicyWrite> {
+    authorize(principal, 'policies:write');
+    const valid = validatePolicyInput(input);
+    const previous = await repository.getPolicy(name);
+    const now = Date.now();
+    const next: PolicyRow = {
+      name,
+      purpose: valid.purpose,
+      retention: valid.retention,
+      legal_basis: valid.legalBasis,
+      description: valid.description ?? null,
+      data_subjects: input.dataSubjects?.length ? JSON.stringify(input.dataSubjects) : null,
+      reviewed_on: input.reviewedOn ?? null,
+      version: (previous?.version ?? 0) + 1,
+      status: 'active',
+      created_at: previous?.created_at ?? now,
+      updated_at: now,
+      retired_at: null,
+    };
+    if (previous && samePolicyContent(previous, next)) {
+      return { policy: policyRowToPolicy(previous), created: false, changed: false, recomputed: 0 };
+    }
+    await repository.savePolicy(next, principal.id);
+    await audit(repository, principal, 'policy.put', `policy:${name}`);
+    let recomputed = 0;
+    if (previous && previous.retention !== next.retention) {
+      // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
+      // the only connection).
+      const view = new CatalogView(await repository.loadCatalog());
+      const retentionEnd = (policy: string, lastUseAt: number) =>
+        policy === name ? addDuration(lastUseAt, valid.duration) : view.retentionEnd(policy, lastUseAt);
+      recomputed = (await recomputePolicyExpiries(repository, name, retentionEnd, true)).changed;
+    }
+    return { policy: policyRowToPolicy(next), created: !previous, changed: true, recomputed };
   }
 
   /** Retires a policy: it stays for history and for the expiries it decided; new uses are rejected. */
   async retire(principal: Principal, name: string): Promise<Policy> {
     authorize(principal, 'policies:write');
-    const policy = await this.store.transaction(
-      async (repository) => {
-        const previous = await repository.getPolicy(name);
-        if (!previous) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
-        if (previous.status === 'retired') return previous;
-        const now = Date.now();
-        const retired: PolicyRow = {
-          ...previous,
-          version: previous.version + 1,
-          status: 'retired',
-          updated_at: now,
-          retired_at: now,
-        };
-        await repository.savePolicy(retired, principal.id);
-        await audit(repository, principal, 'policy.retire', `policy:${name}`);
-        return retired;
-      },
-      { exclusiveCatalog: true },
-    );
+    const result = await this.store.transaction((repository) => this.retireIn(repository, principal, name), {
+      exclusiveCatalog: true,
+    });
     await this.catalog.reload();
-    return policyRowToPolicy(policy);
+    return result.policy;
+  }
+
+  /** `retire` inside a caller's transaction; `changed` is false when it was retired already. */
+  async retireIn(
+    repository: Repository,
+    principal: Principal,
+    name: string,
+  ): Promise<{ policy: Policy; changed: boolean }> {
+    authorize(principal, 'policies:write');
+    const previous = await repository.getPolicy(name);
+    if (!previous) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
+    if (previous.status === 'retired') return { policy: policyRowToPolicy(previous), changed: false };
+    const now = Date.now();
+    const retired: PolicyRow = {
+      ...previous,
+      version: previous.version + 1,
+      status: 'retired',
+      updated_at: now,
+      retired_at: now,
+    };
+    await repository.savePolicy(retired, principal.id);
+    await audit(repository, principal, 'policy.retire', `policy:${name}`);
+    return { policy: policyRowToPolicy(retired), changed: true };
   }
 
   /** What a retention change would do, without doing it. */
@@ -150,6 +165,8 @@ function samePolicyContent(a: PolicyRow, b: PolicyRow): boolean {
     a.retention === b.retention &&
     a.legal_basis === b.legal_basis &&
     a.description === b.description &&
+    a.data_subjects === b.data_subjects &&
+    a.reviewed_on === b.reviewed_on &&
     a.status === b.status
   );
 }
@@ -161,6 +178,8 @@ export function policyRowToPolicy(row: PolicyRow): Policy {
     retention: row.retention,
     legalBasis: row.legal_basis,
     ...(row.description !== null ? { description: row.description } : {}),
+    ...(row.data_subjects !== null ? { dataSubjects: JSON.parse(row.data_subjects) as string[] } : {}),
+    ...(row.reviewed_on !== null ? { reviewedOn: row.reviewed_on } : {}),
     version: row.version,
     status: row.status,
     createdAt: toIso(row.created_at),

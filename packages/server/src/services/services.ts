@@ -3,6 +3,9 @@ import { SigningKeys } from '../auth/signing-keys.js';
 import type { Store } from '../store/store.js';
 import { AuditService } from './audit-service.js';
 import { CatalogCache } from './catalog-cache.js';
+import { DataMapService } from './datamap-service.js';
+import { DiscoveryService } from './discovery-service.js';
+import { ManifestService } from './manifest-service.js';
 import { PolicyService } from './policy-service.js';
 import { RetentionService } from './retention-service.js';
 import { ServerSecrets } from './server-secrets.js';
@@ -15,6 +18,9 @@ export interface Services {
   readonly systems: SystemService;
   readonly telemetry: TelemetryService;
   readonly retention: RetentionService;
+  readonly datamap: DataMapService;
+  readonly discovery: DiscoveryService;
+  readonly manifests: ManifestService;
   readonly secrets: ServerSecrets;
   readonly audit: AuditService;
   /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
@@ -25,17 +31,27 @@ export interface Services {
 export function createServices(
   store: Store,
   masterKey: MasterKey,
-  options: { keys?: SigningKeys; limits?: TelemetryLimits } = {},
+  options: { keys?: SigningKeys; limits?: TelemetryLimits; discoveryTimeoutMs?: number } = {},
 ): Services {
   const keys = options.keys ?? new SigningKeys(store, masterKey);
   // A private store is only changed through this process; a shared one is revalidated each second.
   const catalog = new CatalogCache(store.repository, store.capabilities.shared ? 1_000 : Infinity);
   const secrets = new ServerSecrets(store.repository, masterKey);
+  const policies = new PolicyService(store, catalog);
+  const systems = new SystemService(store, catalog);
+  const datamap = new DataMapService(store);
+  const discovery = new DiscoveryService(
+    store,
+    options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
+  );
   return {
     store,
     secrets,
-    policies: new PolicyService(store, catalog),
-    systems: new SystemService(store, catalog),
+    policies,
+    systems,
+    datamap,
+    discovery,
+    manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery }),
     telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS),
     retention: new RetentionService(store, catalog, secrets),
     audit: new AuditService(store, secrets, keys, catalog),

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/app-error.js';
+import { DataMapQueries } from './datamap-queries.js';
 import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
 import type {
   AuditCheckpointRow,
@@ -70,7 +71,12 @@ export interface ExpiryRow {
  * database or a transaction; the store hands out the right one.
  */
 export class Repository {
-  constructor(readonly db: Kysely<Database>) {}
+  /** The data map's tables, in the same transaction. */
+  readonly datamap: DataMapQueries;
+
+  constructor(readonly db: Kysely<Database>) {
+    this.datamap = new DataMapQueries(db);
+  }
 
   // Catalog ---------------------------------------------------------------------------------
 
@@ -165,6 +171,8 @@ export class Repository {
           retention: policy.retention,
           legal_basis: policy.legal_basis,
           description: policy.description,
+          data_subjects: policy.data_subjects,
+          reviewed_on: policy.reviewed_on,
           version: policy.version,
           status: policy.status,
           updated_at: policy.updated_at,
@@ -181,6 +189,8 @@ export class Repository {
         retention: policy.retention,
         legal_basis: policy.legal_basis,
         description: policy.description,
+        data_subjects: policy.data_subjects,
+        reviewed_on: policy.reviewed_on,
         status: policy.status,
         changed_at: policy.updated_at,
         changed_by: changedBy,
@@ -236,6 +246,9 @@ export class Repository {
         oc.column('name').doUpdateSet({
           team: system.team,
           description: system.description,
+          third_party: system.third_party,
+          country: system.country,
+          safeguards: system.safeguards,
           updated_at: system.updated_at,
         }),
       )

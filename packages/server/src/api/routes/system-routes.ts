@@ -37,4 +37,13 @@ export function systemRoutes(app: TypedApp, { systems }: Services) {
       return reply.status(result.created ? 201 : 200).send(result.system);
     },
   );
+
+  app.delete(
+    '/v1/systems/:name',
+    { config: { action: 'systems:write' }, schema: { tags: ['data map'], params: NameParams } },
+    async (request, reply) => {
+      await systems.remove(principalOf(request), request.params.name);
+      return reply.status(204).send();
+    },
+  );
 }

@@ -16,7 +16,7 @@ export async function ingestPostgresGroup(
 ): Promise<IngestOutcome[]> {
   const current = batches.filter((batch) => batch.catalogVersion === catalogVersion);
   const { fresh, duplicates } = await claimEventIds(tx, current);
-  const { usages, fields, subjects } = aggregateBatch(fresh);
+  const { usages, fields, subjects, links } = aggregateBatch(fresh);
 
   if (usages.length) {
     await sql`
@@ -64,6 +64,17 @@ export async function ingestPostgresGroup(
         system = case when excluded.expires_at > subject_expiries.expires_at
           then excluded.system else subject_expiries.system end,
         expires_at = greatest(subject_expiries.expires_at, excluded.expires_at)`.execute(tx);
+  }
+  if (links.length) {
+    await sql`
+      insert into usage_links (system, field, policy, first_use_at, last_use_at, use_count)
+      select * from unnest(${links.map((l) => l.system)}::text[], ${links.map((l) => l.field)}::text[],
+        ${links.map((l) => l.policy)}::text[], ${links.map((l) => l.firstUseAt)}::bigint[],
+        ${links.map((l) => l.lastUseAt)}::bigint[], ${links.map((l) => l.count)}::bigint[])
+      on conflict (system, field, policy) do update set
+        first_use_at = least(usage_links.first_use_at, excluded.first_use_at),
+        last_use_at = greatest(usage_links.last_use_at, excluded.last_use_at),
+        use_count = usage_links.use_count + excluded.use_count`.execute(tx);
   }
   // Last, so that the audit head's row lock is held only until the commit.
   await new Repository(tx).appendAudit(current.map((batch) => batch.audit));

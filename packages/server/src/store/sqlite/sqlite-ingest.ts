@@ -15,6 +15,7 @@ export class SqliteIngestStatements {
   private readonly upsertUsage;
   private readonly upsertFieldExpiry;
   private readonly upsertSubjectExpiry;
+  private readonly upsertLink;
   private readonly claimAuditSeqs;
   private readonly insertAuditEntry;
   private readonly setAuditHead;
@@ -54,6 +55,13 @@ export class SqliteIngestStatements {
         policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
         system = case when excluded.expires_at > expires_at then excluded.system else system end,
         expires_at = max(expires_at, excluded.expires_at)`);
+    this.upsertLink = connection.prepare<[string, string, string, number, number, number]>(`
+      insert into usage_links (system, field, policy, first_use_at, last_use_at, use_count)
+      values (?, ?, ?, ?, ?, ?)
+      on conflict (system, field, policy) do update set
+        first_use_at = min(first_use_at, excluded.first_use_at),
+        last_use_at = max(last_use_at, excluded.last_use_at),
+        use_count = use_count + excluded.use_count`);
     this.claimAuditSeqs = connection.prepare<[number], { seq: number; hash: string }>(
       'update audit_head set seq = seq + ? where id = 1 returning seq, hash',
     );
@@ -79,7 +87,7 @@ export class SqliteIngestStatements {
         return { kind: 'committed', duplicates };
       });
       // One aggregation over every batch of the group: a key used by several batches is written once.
-      const { usages, fields, subjects } = aggregateBatch(fresh);
+      const { usages, fields, subjects, links } = aggregateBatch(fresh);
       for (const u of usages) {
         this.upsertUsage.run(u.subject, u.field, u.policy, u.firstUseAt, u.lastUseAt, u.count, u.lastSystem);
       }
@@ -88,6 +96,9 @@ export class SqliteIngestStatements {
       }
       for (const s of subjects) {
         this.upsertSubjectExpiry.run(s.subject, s.expiresAt, s.field, s.policy, s.system);
+      }
+      for (const l of links) {
+        this.upsertLink.run(l.system, l.field, l.policy, l.firstUseAt, l.lastUseAt, l.count);
       }
       this.appendAudit(batches.filter((_batch, index) => outcomes[index]?.kind === 'committed'));
       return outcomes;

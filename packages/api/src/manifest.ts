@@ -1,0 +1,118 @@
+/**
+ * The manifest: the data map and policies as code, applied as one unit (`POST /v1/manifest`,
+ * `lethe apply`) and exported back (`GET /v1/manifest`, `lethe export`). Lists of named entries,
+ * so that a diff reads like the change it makes:
+ *
+ *   policies:
+ *     - name: user-account-access
+ *       purpose: essential.account
+ *       retention: P2Y
+ *       legalBasis: contract
+ *   systems:
+ *     - name: accounts
+ *       team: identity
+ *       datasets:
+ *         - name: accounts
+ *           fields:
+ *             - { name: email, categories: [user.contact.email] }
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  FlowInput,
+  Organisation,
+  PolicyInput,
+  PrometheusSourceInput,
+  RightsClientInput,
+  ScrapeSourceInput,
+  SystemInput,
+  TaxonomyExtensions,
+  TeamInput,
+} from './schemas.js';
+
+const strict = { additionalProperties: false } as const;
+const Named = Type.Object({ name: Type.String({ minLength: 1 }) });
+const named = <T extends Parameters<typeof Type.Composite>[0][number]>(schema: T) =>
+  Type.Composite([Named, schema], strict);
+
+/** A discovery source in a manifest: `kind: prometheus` with a `url`, or `kind: scrape` with `targets`. */
+export const ManifestSource = Type.Composite(
+  [
+    Named,
+    Type.Object({ kind: Type.Union([Type.Literal('prometheus'), Type.Literal('scrape')]) }),
+    Type.Partial(Type.Omit(PrometheusSourceInput, ['name'])),
+    Type.Partial(Type.Pick(ScrapeSourceInput, ['targets'])),
+  ],
+  strict,
+);
+export type ManifestSource = Static<typeof ManifestSource>;
+
+export const ManifestFlow = Type.Composite(
+  [Type.Object({ from: Type.String({ minLength: 1 }), to: Type.String({ minLength: 1 }) }), FlowInput],
+  strict,
+);
+export type ManifestFlow = Static<typeof ManifestFlow>;
+
+export const Manifest = Type.Object(
+  {
+    organisation: Type.Optional(Organisation),
+    taxonomy: Type.Optional(TaxonomyExtensions),
+    teams: Type.Optional(Type.Array(named(TeamInput))),
+    policies: Type.Optional(Type.Array(named(PolicyInput))),
+    systems: Type.Optional(Type.Array(named(SystemInput))),
+    flows: Type.Optional(Type.Array(ManifestFlow)),
+    clients: Type.Optional(Type.Array(named(RightsClientInput))),
+    sources: Type.Optional(Type.Array(ManifestSource)),
+  },
+  strict,
+);
+export type Manifest = Static<typeof Manifest>;
+
+export const MANIFEST_SECTIONS = [
+  'taxonomy',
+  'organisation',
+  'teams',
+  'policies',
+  'systems',
+  'flows',
+  'clients',
+  'sources',
+] as const;
+export type ManifestSection = (typeof MANIFEST_SECTIONS)[number];
+
+export const ManifestQuery = Type.Object(
+  {
+    /** Report what would change, change nothing. */
+    dryRun: Type.Optional(Type.Boolean()),
+    /** Remove (policies: retire) what the manifest does not list. */
+    prune: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+
+export const ManifestChange = Type.Object({
+  section: Type.String(),
+  /** The entry's name; `from -> to` for flows. */
+  name: Type.String(),
+  action: Type.Union([
+    Type.Literal('created'),
+    Type.Literal('changed'),
+    Type.Literal('unchanged'),
+    Type.Literal('removed'),
+  ]),
+  /** Where the entry is in the manifest (`systems[2]`); absent for removals. */
+  path: Type.Optional(Type.String()),
+});
+export type ManifestChange = Static<typeof ManifestChange>;
+
+export const ManifestResult = Type.Object({
+  dryRun: Type.Boolean(),
+  prune: Type.Boolean(),
+  changes: Type.Array(ManifestChange),
+  summary: Type.Object({
+    created: Type.Integer(),
+    changed: Type.Integer(),
+    unchanged: Type.Integer(),
+    removed: Type.Integer(),
+  }),
+});
+export type ManifestResult = Static<typeof ManifestResult>;
