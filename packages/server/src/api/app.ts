@@ -12,6 +12,7 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { datamapRoutes } from './routes/datamap-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
 import { manifestRoutes } from './routes/manifest-routes.js';
+import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
@@ -99,6 +100,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     datamapRoutes(api, options.services);
     discoveryRoutes(api, options.services);
     manifestRoutes(api, options.services);
+    reportRoutes(api, options.services);
     eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     retentionRoutes(api, options.services);
     auditRoutes(api, options.services);

@@ -6,6 +6,7 @@ import { CatalogCache } from './catalog-cache.js';
 import { DataMapService } from './datamap-service.js';
 import { DiscoveryService } from './discovery-service.js';
 import { ManifestService } from './manifest-service.js';
+import { ReportService } from './report-service.js';
 import { PolicyService } from './policy-service.js';
 import { RetentionService } from './retention-service.js';
 import { ServerSecrets } from './server-secrets.js';
@@ -21,6 +22,7 @@ export interface Services {
   readonly datamap: DataMapService;
   readonly discovery: DiscoveryService;
   readonly manifests: ManifestService;
+  readonly reports: ReportService;
   readonly secrets: ServerSecrets;
   readonly audit: AuditService;
   /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
@@ -51,6 +53,7 @@ export function createServices(
     systems,
     datamap,
     discovery,
+    reports: new ReportService(store),
     manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery }),
     telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS),
     retention: new RetentionService(store, catalog, secrets),
