@@ -11,6 +11,7 @@ import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-li
 import { auditRoutes } from './routes/audit-routes.js';
 import { datamapRoutes } from './routes/datamap-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
+import { graphRoutes } from './routes/graph-routes.js';
 import { manifestRoutes } from './routes/manifest-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
@@ -99,6 +100,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     systemRoutes(api, options.services);
     datamapRoutes(api, options.services);
     discoveryRoutes(api, options.services);
+    graphRoutes(api, options.services);
     manifestRoutes(api, options.services);
     reportRoutes(api, options.services);
     eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);

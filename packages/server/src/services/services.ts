@@ -5,6 +5,7 @@ import { AuditService } from './audit-service.js';
 import { CatalogCache } from './catalog-cache.js';
 import { DataMapService } from './datamap-service.js';
 import { DiscoveryService } from './discovery-service.js';
+import { GraphService } from './graph-service.js';
 import { ManifestService } from './manifest-service.js';
 import { ReportService } from './report-service.js';
 import { PolicyService } from './policy-service.js';
@@ -22,6 +23,7 @@ export interface Services {
   readonly datamap: DataMapService;
   readonly discovery: DiscoveryService;
   readonly manifests: ManifestService;
+  readonly graph: GraphService;
   readonly reports: ReportService;
   readonly secrets: ServerSecrets;
   readonly audit: AuditService;
@@ -54,6 +56,7 @@ export function createServices(
     datamap,
     discovery,
     reports: new ReportService(store),
+    graph: new GraphService(store),
     manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery }),
     telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS),
     retention: new RetentionService(store, catalog, secrets),
