@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRouteTable } from '../src/api/route-action.js';
 import { renderPermissionTable } from '../src/auth/permissions.js';
@@ -30,6 +32,10 @@ interface Expectation {
   refusals?: Partial<Record<Caller, string>>;
   url?: string;
   payload?: unknown;
+  /** Run as admin before each caller's request, e.g. to recreate what a DELETE removes. */
+  prepare?: () => Promise<unknown>;
+  /** The route lists every category: a category-limited token is refused (CATEGORY_NOT_PERMITTED). */
+  unlimitedOnly?: boolean;
 }
 
 const SUBJECT = 'matrix-subject';
@@ -81,11 +87,88 @@ const EXPECTED: Record<string, Expectation> = {
   'GET /v1/audit/checkpoints': { allowed: AUDITORS },
   'POST /v1/audit/checkpoints': { allowed: ['admin'] },
   'POST /v1/keys/rotate': { allowed: ['admin'], payload: {} },
+  'DELETE /v1/systems/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/systems/matrix-gone',
+    prepare: () => send('admin', 'PUT', '/v1/systems/matrix-gone', { team: 'matrix', datasets: [] }),
+  },
+  'GET /v1/teams': { allowed: ALL },
+  'PUT /v1/teams/:name': { allowed: ['admin', 'dpo'], url: '/v1/teams/matrix-team', payload: { contact: 'x' } },
+  'DELETE /v1/teams/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/teams/matrix-gone',
+    prepare: () => send('admin', 'PUT', '/v1/teams/matrix-gone', {}),
+  },
+  'GET /v1/flows': { allowed: ALL },
+  'PUT /v1/flows/:from/:to': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/flows/accounts/mailer',
+    payload: { categories: ['user.contact.email'] },
+  },
+  'DELETE /v1/flows/:from/:to': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/flows/orders/mailer',
+    prepare: () => send('admin', 'PUT', '/v1/flows/orders/mailer', { categories: ['user.contact.address'] }),
+  },
+  'GET /v1/clients': { allowed: ALL },
+  'PUT /v1/clients/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/clients/matrix-client',
+    payload: { system: 'accounts', protocol: 'ticket' },
+  },
+  'DELETE /v1/clients/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/clients/matrix-gone',
+    prepare: () => send('admin', 'PUT', '/v1/clients/matrix-gone', { system: 'orders', protocol: 'ticket' }),
+  },
+  'GET /v1/organisation': { allowed: ALL },
+  'PUT /v1/organisation': { allowed: ['admin', 'dpo'], payload: { controller: { name: 'Matrix Ltd' } } },
+  'GET /v1/taxonomy': { allowed: ALL },
+  'PUT /v1/taxonomy': { allowed: ['admin', 'dpo'], payload: {} },
+  'GET /v1/datamap/sources': { allowed: ALL },
+  'POST /v1/datamap/sources/prometheus': {
+    allowed: ['admin'],
+    payload: { name: 'matrix-prometheus', url: 'http://127.0.0.1:9/', interval: 'PT1H' },
+  },
+  'POST /v1/datamap/sources/scrape': {
+    allowed: ['admin'],
+    payload: { name: 'matrix-scrape-2', targets: ['http://127.0.0.1:9/metrics'], interval: 'PT1H' },
+  },
+  'DELETE /v1/datamap/sources/:name': {
+    allowed: ['admin'],
+    url: '/v1/datamap/sources/matrix-gone',
+    prepare: () =>
+      send('admin', 'POST', '/v1/datamap/sources/prometheus', {
+        name: 'matrix-gone',
+        url: 'http://127.0.0.1:9/',
+        interval: 'PT1H',
+      }),
+  },
+  'POST /v1/datamap/sources/:name/discover': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/datamap/sources/matrix-scrape/discover',
+  },
+  'GET /v1/datamap/graph': { allowed: ALL },
+  'GET /v1/datamap/holders': { allowed: ALL, url: '/v1/datamap/holders?category=user.contact.email' },
+  'GET /v1/datamap/systems/:name/destinations': {
+    allowed: ALL,
+    url: '/v1/datamap/systems/accounts/destinations?category=user.contact.email',
+  },
+  'GET /v1/datamap/drift': { allowed: ALL, unlimitedOnly: true },
+  'GET /v1/reports/ropa': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/manifest': { allowed: READERS, unlimitedOnly: true },
+  'POST /v1/manifest': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/manifest?dryRun=true',
+    payload: { teams: [{ name: 'matrix-manifest' }] },
+  },
 };
 
 let lethe: Lethe;
 let dispose: () => Promise<void>;
 const tokens = {} as Record<Caller, string>;
+/** A `/metrics` target that answers with no series, for the discovery route. */
+let emptyTarget: Server;
 
 beforeAll(async () => {
   const location = await SQLITE_BACKEND.create();
@@ -97,10 +180,20 @@ beforeAll(async () => {
   for (const [name, body] of Object.entries(POLICIES))
     await send('admin', 'PUT', `/v1/policies/${name}`, body);
   for (const [name, body] of Object.entries(SYSTEMS)) await send('admin', 'PUT', `/v1/systems/${name}`, body);
+  await send('admin', 'PUT', '/v1/organisation', { controller: { name: 'Matrix Ltd' } });
+  emptyTarget = createServer((_request, response) => response.end(''));
+  await new Promise<void>((resolve) => emptyTarget.listen(0, '127.0.0.1', resolve));
+  const { port } = emptyTarget.address() as AddressInfo;
+  await send('admin', 'POST', '/v1/datamap/sources/scrape', {
+    name: 'matrix-scrape',
+    targets: [`http://127.0.0.1:${port}/metrics`],
+    interval: 'PT1H',
+  });
 });
 afterAll(async () => {
   await lethe?.close();
   await dispose?.();
+  await new Promise((resolve) => emptyTarget?.close(resolve));
 });
 
 function send(caller: Caller | undefined, method: string, url: string, payload?: unknown) {
@@ -134,6 +227,7 @@ describe('every route × every role', () => {
       expect(anonymous.statusCode).toBe(401);
       expect(anonymous.json().error.code).toBe('TOKEN_MISSING');
       for (const caller of ALL) {
+        await expectation.prepare?.();
         const response = await send(caller, method, url, expectation.payload);
         const label = `${caller} ${route}: ${response.body.slice(0, 200)}`;
         if (expectation.allowed.includes(caller)) {
@@ -262,6 +356,11 @@ describe('a category-limited token', () => {
       let url = expectation?.url ?? route.url;
       if (route.url === '/v1/subjects/:subject') url = '/v1/subjects/cat-subject';
       const response = await asLimited('GET', url);
+      if (expectation?.unlimitedOnly) {
+        expect(response.statusCode, route.url).toBe(403);
+        expect(response.json().error.code).toBe('CATEGORY_NOT_PERMITTED');
+        continue;
+      }
       expect(response.statusCode, `${route.url}: ${response.body.slice(0, 200)}`).toBe(200);
       for (const hidden of HIDDEN)
         expect(response.body, `${route.url} shows ${hidden}`).not.toContain(hidden);

@@ -209,6 +209,9 @@ export class ManifestService {
    */
   async export(principal: Principal): Promise<Manifest> {
     authorize(principal, 'manifest:export');
+    if (principal.categories !== undefined) {
+      throw new AppError('CATEGORY_NOT_PERMITTED', 'An export lists every field; it needs a token without category limits.');
+    }
     const repository = this.store.repository;
     const [organisation, taxonomyRows, teams, policyRows, catalog, flows, clients, sources] = await Promise.all([
       repository.datamap.organisation(),
