@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExpiryItem, Policy, PolicyVersion, System } from '@lethe/api';
@@ -350,6 +350,23 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     const versions = (await get('/v1/policies/cli-account/versions')).body as { items: PolicyVersion[] };
     expect(versions.items.map((v) => v.version)).toEqual([1]);
     expect((await get('/v1/systems/cli-crm')).body).toEqual(crm);
+  });
+
+  it('export writes YAML that apply takes back unchanged (a dry run finds nothing to do)', async ({ expect }) => {
+    await ready;
+    const file = join(directory('export'), 'map.yaml');
+    const exported = await runLethe(['export', '-o', file], env);
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
+    const text = readFileSync(file, 'utf8');
+    for (const section of ['organisation:', 'teams:', 'policies:', 'systems:', 'flows:', 'clients:']) {
+      expect(text).toContain(`\n${section}`);
+    }
+    const dry = await runLethe(['apply', '-f', file, '--dry-run'], env);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    const summary = dry.stdout.trim().split('\n').at(-1);
+    expect(summary).toMatch(/^dry run, nothing applied: 0 created, 0 changed, \d+ unchanged, 0 removed$/);
   });
 
   // The demo's DESIGN.md §4 subject: account opened 2023-01-05 under a P2Y policy.

@@ -1,4 +1,4 @@
-import type { PolicyInput, SystemInput } from '@lethe/api';
+import type { Manifest, PolicyInput, SystemInput } from '@lethe/api';
 import { LETHE_ITSELF } from '../auth/principal.js';
 import type { Services } from '../services/services.js';
 
@@ -93,6 +93,42 @@ export const DEMO_SYSTEMS: Record<string, SystemInput> = {
       },
     ],
   },
+  payments: {
+    team: 'commerce',
+    description: 'Card payments (an external processor).',
+    thirdParty: true,
+    country: 'US',
+    safeguards: 'SCC 2021/914 module 2',
+    datasets: [],
+  },
+  warehouse: { team: 'data', description: 'Analytics warehouse.', country: 'DE', datasets: [] },
+};
+
+/** The rest of the demo's map: who runs what, where data goes, and whom to ask. */
+export const DEMO_MAP: Manifest = {
+  organisation: {
+    controller: { name: 'Demo Shop GmbH', email: 'privacy@demo-shop.example', address: 'Demo-Str. 1, Berlin' },
+    dpo: { name: 'Dana Privacy', email: 'dpo@demo-shop.example' },
+    securityMeasures: ['Encryption at rest and in transit', 'Role-based access, reviewed quarterly'],
+  },
+  teams: [
+    { name: 'commerce', description: 'Checkout and payments.' },
+    { name: 'data', description: 'Warehouse and reporting.' },
+    { name: 'growth', description: 'Marketing.' },
+    { name: 'identity', description: 'Accounts and sign-in.' },
+    { name: 'trust', description: 'Fraud and abuse.' },
+  ],
+  flows: [
+    { from: 'accounts', to: 'mailer', categories: ['user.contact.email', 'user.name'] },
+    { from: 'accounts', to: 'risk', categories: ['user.contact.email'] },
+    { from: 'orders', to: 'payments', categories: ['user.contact.address', 'user.financial'] },
+    { from: 'orders', to: 'warehouse', categories: ['user.behavior.purchase_history'] },
+    { from: 'risk', to: 'warehouse', categories: ['user.device'] },
+  ],
+  clients: [
+    { name: 'accounts-privacy', system: 'accounts', protocol: 'http', address: 'http://accounts.internal/privacy' },
+    { name: 'payments-ticket', system: 'payments', protocol: 'ticket' },
+  ],
 };
 
 interface DemoEvent {
@@ -181,10 +217,15 @@ export function demoEvents(now: number, subjects = 300): DemoEvent[] {
 /** Loads the demo company into an empty store; returns false (and changes nothing) otherwise. */
 export async function loadDemoCompany(services: Services, now = Date.now()): Promise<boolean> {
   if ((await services.policies.list(LETHE_ITSELF)).length > 0) return false;
-  for (const [name, input] of Object.entries(DEMO_POLICIES))
-    await services.policies.put(LETHE_ITSELF, name, input);
-  for (const [name, input] of Object.entries(DEMO_SYSTEMS))
-    await services.systems.put(LETHE_ITSELF, name, input);
+  await services.manifests.apply(LETHE_ITSELF, {
+    ...DEMO_MAP,
+    policies: Object.entries(DEMO_POLICIES).map(([name, input]) => ({
+      name,
+      ...input,
+      dataSubjects: name === 'tax-records' ? ['customers'] : ['customers', 'visitors'],
+    })),
+    systems: Object.entries(DEMO_SYSTEMS).map(([name, input]) => ({ name, ...input })),
+  });
   const result = await services.telemetry.ingest(LETHE_ITSELF, demoEvents(now));
   if (result.rejected.length)
     throw new Error(`demo events rejected: ${JSON.stringify(result.rejected.slice(0, 3))}`);
