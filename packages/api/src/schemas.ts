@@ -321,7 +321,12 @@ const Provenance = {
 export const GraphNode = Type.Object({
   /** `team:NAME`, `system:NAME`, `category:KEY` or `client:ADDRESS`. */
   id: Type.String(),
-  kind: Type.Union([Type.Literal('team'), Type.Literal('system'), Type.Literal('category'), Type.Literal('client')]),
+  kind: Type.Union([
+    Type.Literal('team'),
+    Type.Literal('system'),
+    Type.Literal('category'),
+    Type.Literal('client'),
+  ]),
   label: Type.String(),
   team: Type.Optional(Type.String()),
   description: Type.Optional(Type.String()),
@@ -337,7 +342,12 @@ export const GraphEdge = Type.Object({
   from: Type.String(),
   to: Type.String(),
   /** owns: team → system; store: system → category; transmit: system → system; client: team → client. */
-  kind: Type.Union([Type.Literal('owns'), Type.Literal('store'), Type.Literal('transmit'), Type.Literal('client')]),
+  kind: Type.Union([
+    Type.Literal('owns'),
+    Type.Literal('store'),
+    Type.Literal('transmit'),
+    Type.Literal('client'),
+  ]),
   categories: Type.Array(Type.String()),
   ...Provenance,
 });

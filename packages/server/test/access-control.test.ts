@@ -93,7 +93,11 @@ const EXPECTED: Record<string, Expectation> = {
     prepare: () => send('admin', 'PUT', '/v1/systems/matrix-gone', { team: 'matrix', datasets: [] }),
   },
   'GET /v1/teams': { allowed: ALL },
-  'PUT /v1/teams/:name': { allowed: ['admin', 'dpo'], url: '/v1/teams/matrix-team', payload: { contact: 'x' } },
+  'PUT /v1/teams/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/teams/matrix-team',
+    payload: { contact: 'x' },
+  },
   'DELETE /v1/teams/:name': {
     allowed: ['admin', 'dpo'],
     url: '/v1/teams/matrix-gone',

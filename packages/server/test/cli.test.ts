@@ -352,7 +352,9 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     expect((await get('/v1/systems/cli-crm')).body).toEqual(crm);
   });
 
-  it('export writes YAML that apply takes back unchanged (a dry run finds nothing to do)', async ({ expect }) => {
+  it('export writes YAML that apply takes back unchanged (a dry run finds nothing to do)', async ({
+    expect,
+  }) => {
     await ready;
     const file = join(directory('export'), 'map.yaml');
     const exported = await runLethe(['export', '-o', file], env);

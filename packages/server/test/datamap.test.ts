@@ -21,11 +21,29 @@ beforeAll(async () => {
   const at = '2026-11-01T10:00:00Z';
   const published = await call('POST', '/v1/events', {
     events: [
-      { subject: 'u-1', system: 'accounts', policy: 'user-account-access', fields: ['accounts.email', 'accounts.name'], at },
-      { subject: 'u-1', system: 'orders', policy: 'order-delivery', fields: ['orders.address', 'orders.card'], at },
+      {
+        subject: 'u-1',
+        system: 'accounts',
+        policy: 'user-account-access',
+        fields: ['accounts.email', 'accounts.name'],
+        at,
+      },
+      {
+        subject: 'u-1',
+        system: 'orders',
+        policy: 'order-delivery',
+        fields: ['orders.address', 'orders.card'],
+        at,
+      },
       // The mailer reads the accounts' email: a field it does not declare (drift).
       { subject: 'u-1', system: 'mailer', policy: 'send-marketing-email', fields: ['accounts.email'], at },
-      { subject: 'u-1', system: 'mailer', policy: 'send-marketing-email', fields: ['mailer_lists.email'], at },
+      {
+        subject: 'u-1',
+        system: 'mailer',
+        policy: 'send-marketing-email',
+        fields: ['mailer_lists.email'],
+        at,
+      },
     ],
   });
   expect(published.json()).toMatchObject({ accepted: 4, rejected: [] });
@@ -58,7 +76,12 @@ describe('the graph', () => {
   it('holds teams, systems, categories and clients, every entry marked as declared', async () => {
     const g = await graph();
     expect(ids(g)).toEqual(
-      expect.arrayContaining(['team:identity', 'system:accounts', 'system:stripe', 'category:user.contact.email']),
+      expect.arrayContaining([
+        'team:identity',
+        'system:accounts',
+        'system:stripe',
+        'category:user.contact.email',
+      ]),
     );
     expect(edges(g, 'transmit')).toEqual([
       'system:accounts transmit system:mailer',
@@ -69,8 +92,17 @@ describe('the graph', () => {
     expect(edges(g, 'owns')).toContain('team:commerce owns system:stripe');
     expect(edges(g, 'store')).toContain('system:orders store category:user.financial.credit_card');
     const stripe = g.nodes.find((n) => n.id === 'system:stripe');
-    expect(stripe).toMatchObject({ kind: 'system', thirdParty: true, country: 'US', sources: ['declared'], stale: false });
-    expect(g.nodes.filter((n) => n.kind === 'client').map((n) => n.label)).toEqual(['accounts-http', 'orders-ticket']);
+    expect(stripe).toMatchObject({
+      kind: 'system',
+      thirdParty: true,
+      country: 'US',
+      sources: ['declared'],
+      stale: false,
+    });
+    expect(g.nodes.filter((n) => n.kind === 'client').map((n) => n.label)).toEqual([
+      'accounts-http',
+      'orders-ticket',
+    ]);
   });
 
   it('filters by a parent category, covering its children, and keeps only the matching flow categories', async () => {
@@ -86,7 +118,9 @@ describe('the graph', () => {
 
   it('filters by team and by system, and combines filters', async () => {
     const data = await graph('?team=data');
-    expect(ids(data)).toEqual(expect.arrayContaining(['system:warehouse', 'system:analytics-vendor', 'system:accounts']));
+    expect(ids(data)).toEqual(
+      expect.arrayContaining(['system:warehouse', 'system:analytics-vendor', 'system:accounts']),
+    );
     expect(ids(data)).not.toContain('system:stripe');
 
     const mailer = await graph('?system=mailer');
@@ -108,10 +142,16 @@ describe('the graph', () => {
   });
 
   it('follows writes: a new flow shows at once', async () => {
-    expect((await call('PUT', '/v1/flows/orders/warehouse', { categories: ['user.contact.address'] })).statusCode).toBe(201);
-    expect(edges(await graph('?system=orders'), 'transmit')).toContain('system:orders transmit system:warehouse');
+    expect(
+      (await call('PUT', '/v1/flows/orders/warehouse', { categories: ['user.contact.address'] })).statusCode,
+    ).toBe(201);
+    expect(edges(await graph('?system=orders'), 'transmit')).toContain(
+      'system:orders transmit system:warehouse',
+    );
     expect((await call('DELETE', '/v1/flows/orders/warehouse')).statusCode).toBe(204);
-    expect(edges(await graph('?system=orders'), 'transmit')).not.toContain('system:orders transmit system:warehouse');
+    expect(edges(await graph('?system=orders'), 'transmit')).not.toContain(
+      'system:orders transmit system:warehouse',
+    );
   });
 });
 
@@ -131,7 +171,10 @@ describe('transitive queries', () => {
   });
 
   it('where does accounts send user.contact.email, with the shortest paths', async () => {
-    const response = await call('GET', '/v1/datamap/systems/accounts/destinations?category=user.contact.email');
+    const response = await call(
+      'GET',
+      '/v1/datamap/systems/accounts/destinations?category=user.contact.email',
+    );
     const destinations = response.json<{ items: Destination[] }>().items;
     expect(destinations.map((d) => [d.system, d.depth, d.path.join('>')])).toEqual([
       ['mailer', 1, 'accounts>mailer'],
@@ -167,14 +210,20 @@ describe('record of processing activities', () => {
     const report = response.json<RopaReport>();
     expect(report.controller).toMatchObject({ name: 'Acme GmbH' });
     expect(report.dpo).toMatchObject({ name: 'Dana Privacy' });
-    expect(report.rows.map((r) => r.policy)).toEqual(['order-delivery', 'send-marketing-email', 'user-account-access']);
+    expect(report.rows.map((r) => r.policy)).toEqual([
+      'order-delivery',
+      'send-marketing-email',
+      'user-account-access',
+    ]);
     const orders = report.rows.find((r) => r.policy === 'order-delivery');
     expect(orders).toMatchObject({ legalBasis: 'contract', dataSubjects: ['customers'] });
     expect(orders?.personalDataCategories).toEqual(
       expect.arrayContaining(['user.contact.address', 'user.financial.credit_card']),
     );
     expect(orders?.recipients.map((r) => r.system)).toContain('stripe');
-    expect(orders?.transfers).toEqual([{ system: 'stripe', country: 'US', safeguards: 'SCC 2021/914 module 2' }]);
+    expect(orders?.transfers).toEqual([
+      { system: 'stripe', country: 'US', safeguards: 'SCC 2021/914 module 2' },
+    ]);
     expect(orders?.erasureTimeLimits).toEqual(
       expect.arrayContaining([{ category: 'user.financial.credit_card', retention: 'P120D' }]),
     );
@@ -204,13 +253,20 @@ describe('record of processing activities', () => {
 
   it('needs a token without category limits', async () => {
     const limited = (
-      await lethe.tokens.mint({ subject: 'limited', role: 'dpo', categories: ['user.contact'], ttlSeconds: 600 })
+      await lethe.tokens.mint({
+        subject: 'limited',
+        role: 'dpo',
+        categories: ['user.contact'],
+        ttlSeconds: 600,
+      })
     ).token;
     expect((await call('GET', '/v1/reports/ropa', undefined, limited)).json()).toMatchObject({
       error: { code: 'CATEGORY_NOT_PERMITTED' },
     });
     const g = (await call('GET', '/v1/datamap/graph', undefined, limited)).json<DataMapGraph>();
-    expect(g.nodes.filter((n) => n.kind === 'category').every((n) => n.label.startsWith('user.contact'))).toBe(true);
+    expect(
+      g.nodes.filter((n) => n.kind === 'category').every((n) => n.label.startsWith('user.contact')),
+    ).toBe(true);
     const toStripe = g.edges.find((e) => e.kind === 'transmit' && e.to === 'system:stripe');
     expect(toStripe?.categories).toEqual(['user.contact.address']);
     expect(g.edges.flatMap((e) => e.categories).every((c) => c.startsWith('user.contact'))).toBe(true);

@@ -30,8 +30,11 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
     if (!missing) await dispose();
   });
 
-  const apply = (manifest: Manifest, options: { dryRun?: boolean; prune?: boolean } = {}, as: Principal = admin) =>
-    services.manifests.apply(as, manifest, options);
+  const apply = (
+    manifest: Manifest,
+    options: { dryRun?: boolean; prune?: boolean } = {},
+    as: Principal = admin,
+  ) => services.manifests.apply(as, manifest, options);
   const actions = (result: ManifestResult) =>
     Object.fromEntries(result.changes.map((c) => [`${c.section}/${c.name}`, c.action]));
   const refusal = async (work: Promise<unknown>) => {

@@ -234,10 +234,12 @@ describe.skipIf(skipReason !== undefined)('Lethe discovers the data map from a r
       'user.contact.email',
       'user.name',
     ]);
-    expect(g.nodes.filter((n) => n.kind === 'client').map((n) => n.label).sort()).toEqual([
-      'billing.internal:8443',
-      'https://news.example',
-    ]);
+    expect(
+      g.nodes
+        .filter((n) => n.kind === 'client')
+        .map((n) => n.label)
+        .sort(),
+    ).toEqual(['billing.internal:8443', 'https://news.example']);
 
     // Drift: the declared mailer → newsletter flow was never observed; billing is undeclared.
     const drift = (await call('GET', '/v1/datamap/drift')).json<DataMapDrift>();
@@ -286,7 +288,9 @@ describe.skipIf(skipReason !== undefined)('Lethe discovers the data map from a r
     const response = await call('POST', '/v1/datamap/sources/gone/discover');
     expect(response.statusCode).toBe(502);
     expect(response.json()).toMatchObject({ error: { code: 'DISCOVERY_FAILED' } });
-    const sources = (await call('GET', '/v1/datamap/sources')).json<{ items: { name: string; lastError?: string }[] }>();
+    const sources = (await call('GET', '/v1/datamap/sources')).json<{
+      items: { name: string; lastError?: string }[];
+    }>();
     expect(sources.items.find((s) => s.name === 'gone')?.lastError).toContain('127.0.0.1:9');
   });
 });

@@ -50,7 +50,9 @@ export async function applyCommand(args: string[]): Promise<void> {
     const origin = path === undefined ? undefined : originOf(path);
     if (!(error instanceof LetheApiError) || path === undefined || !origin) throw error;
     // The server prefixes its message with the merged path; the file's own path replaces it.
-    const message = error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message;
+    const message = error.message.startsWith(`${path}: `)
+      ? error.message.slice(path.length + 2)
+      : error.message;
     throw new ManifestError(
       origin.file,
       origin.parsed.lineOf(origin.path),
@@ -61,7 +63,9 @@ export async function applyCommand(args: string[]): Promise<void> {
   for (const change of result.changes) {
     const origin = change.path === undefined ? undefined : originOf(change.path);
     const where = origin ? `  (${origin.file}:${origin.parsed.lineOf(origin.path) ?? '?'})` : '';
-    process.stdout.write(`${SIGNS[change.action]} ${change.section} ${change.name} ${change.action}${where}\n`);
+    process.stdout.write(
+      `${SIGNS[change.action]} ${change.section} ${change.name} ${change.action}${where}\n`,
+    );
   }
   const { created, changed, unchanged, removed } = result.summary;
   process.stdout.write(

@@ -94,7 +94,12 @@ export function mergeManifests(files: readonly { file: string; parsed: ParsedMan
       } else {
         const other = origins.get(section);
         if (other) {
-          throw new ManifestError(file, parsed.lineOf([section]), section, `already declared in ${other.file}`);
+          throw new ManifestError(
+            file,
+            parsed.lineOf([section]),
+            section,
+            `already declared in ${other.file}`,
+          );
         }
         origins.set(section, { file, parsed, path: [section] });
         merged[section] = value;

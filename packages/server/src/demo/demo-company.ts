@@ -107,7 +107,11 @@ export const DEMO_SYSTEMS: Record<string, SystemInput> = {
 /** The rest of the demo's map: who runs what, where data goes, and whom to ask. */
 export const DEMO_MAP: Manifest = {
   organisation: {
-    controller: { name: 'Demo Shop GmbH', email: 'privacy@demo-shop.example', address: 'Demo-Str. 1, Berlin' },
+    controller: {
+      name: 'Demo Shop GmbH',
+      email: 'privacy@demo-shop.example',
+      address: 'Demo-Str. 1, Berlin',
+    },
     dpo: { name: 'Dana Privacy', email: 'dpo@demo-shop.example' },
     securityMeasures: ['Encryption at rest and in transit', 'Role-based access, reviewed quarterly'],
   },
@@ -126,7 +130,12 @@ export const DEMO_MAP: Manifest = {
     { from: 'risk', to: 'warehouse', categories: ['user.device'] },
   ],
   clients: [
-    { name: 'accounts-privacy', system: 'accounts', protocol: 'http', address: 'http://accounts.internal/privacy' },
+    {
+      name: 'accounts-privacy',
+      system: 'accounts',
+      protocol: 'http',
+      address: 'http://accounts.internal/privacy',
+    },
     { name: 'payments-ticket', system: 'payments', protocol: 'ticket' },
   ],
 };

@@ -83,7 +83,10 @@ export class DataMapService {
     authorize(principal, 'systems:write');
     const owned = await repository.datamap.systemsOfTeam(name);
     if (owned.length) {
-      throw new AppError('TEAM_OWNS_SYSTEMS', `Team "${name}" still owns ${owned.map((s) => `"${s}"`).join(', ')}.`);
+      throw new AppError(
+        'TEAM_OWNS_SYSTEMS',
+        `Team "${name}" still owns ${owned.map((s) => `"${s}"`).join(', ')}.`,
+      );
     }
     if (!(await repository.datamap.deleteTeam(name))) {
       throw new AppError('TEAM_NOT_FOUND', `No team named "${name}".`);
@@ -212,7 +215,10 @@ export class DataMapService {
     authorize(principal, 'systems:read');
     const stored = await this.store.repository.datamap.organisation();
     if (stored === undefined) {
-      throw new AppError('ORGANISATION_NOT_SET', 'No organisation yet: PUT /v1/organisation or apply a manifest.');
+      throw new AppError(
+        'ORGANISATION_NOT_SET',
+        'No organisation yet: PUT /v1/organisation or apply a manifest.',
+      );
     }
     return JSON.parse(stored) as Organisation;
   }
@@ -243,7 +249,9 @@ export class DataMapService {
 
   // Taxonomy --------------------------------------------------------------------------------
 
-  async taxonomy(principal: Principal): Promise<{ categories: TaxonomyListing[]; purposes: TaxonomyListing[] }> {
+  async taxonomy(
+    principal: Principal,
+  ): Promise<{ categories: TaxonomyListing[]; purposes: TaxonomyListing[] }> {
     authorize(principal, 'systems:read');
     const { categories, purposes } = await loadTaxonomies(this.store.repository);
     return { categories: categories.entries(), purposes: purposes.entries() };
@@ -268,7 +276,9 @@ export class DataMapService {
     Taxonomy.purposes(rows.filter((r) => r.taxonomy === 'purposes').map(rowEntry));
     const previous = await repository.datamap.listTaxonomyEntries();
     const canonical = (list: readonly TaxonomyEntryRow[]) =>
-      JSON.stringify([...list].sort((a, b) => `${a.taxonomy} ${a.key}`.localeCompare(`${b.taxonomy} ${b.key}`)));
+      JSON.stringify(
+        [...list].sort((a, b) => `${a.taxonomy} ${a.key}`.localeCompare(`${b.taxonomy} ${b.key}`)),
+      );
     if (canonical(previous) === canonical(rows)) return { value: input, created: false, changed: false };
     await repository.datamap.replaceTaxonomyEntries(rows);
     const { categories } = await loadTaxonomies(repository);

@@ -14,7 +14,11 @@ export function taxonomiesOf(rows: readonly TaxonomyEntryRow[]): Taxonomies {
   const entries = (taxonomy: TaxonomyEntryRow['taxonomy']): TaxonomyEntry[] =>
     rows
       .filter((row) => row.taxonomy === taxonomy)
-      .map((row) => ({ key: row.key, description: row.description, ...(row.special ? { special: true } : {}) }));
+      .map((row) => ({
+        key: row.key,
+        description: row.description,
+        ...(row.special ? { special: true } : {}),
+      }));
   return {
     categories: Taxonomy.dataCategories(entries('categories')),
     purposes: Taxonomy.purposes(entries('purposes')),
@@ -29,7 +33,10 @@ export async function loadTaxonomies(repository: Repository): Promise<Taxonomies
  * The stored map as the domain's snapshot, with each observation's stale flag as of `now`, and
  * when the next observation turns stale (a cached snapshot is not valid past that moment).
  */
-export function snapshotOf(rows: DataMapRows, now: number): { snapshot: DataMapSnapshot; validUntil: number } {
+export function snapshotOf(
+  rows: DataMapRows,
+  now: number,
+): { snapshot: DataMapSnapshot; validUntil: number } {
   const staleAfter = new Map(rows.sources.map((source) => [source.name, source.stale_after_ms]));
   const datasetOwner = new Map(rows.datasets.map((dataset) => [dataset.name, dataset.system]));
   const fieldsBySystem = new Map<string, MapField[]>();

@@ -57,7 +57,11 @@ export class DiscoveryService {
     return this.store.transaction((repository) => this.putIn(repository, principal, input));
   }
 
-  async putIn(repository: Repository, principal: Principal, input: SourceInput): Promise<Written<DiscoverySource>> {
+  async putIn(
+    repository: Repository,
+    principal: Principal,
+    input: SourceInput,
+  ): Promise<Written<DiscoverySource>> {
     // Registering a URL that Lethe will fetch is an administrator's decision.
     authorize(principal, 'discovery:write');
     const previous = await repository.datamap.getSource(input.name);
@@ -110,7 +114,8 @@ export class DiscoveryService {
       let failures: { target: string; message: string }[] = [];
       try {
         const names = discoveryNames(namingOf(options));
-        const fetchOptions = this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {};
+        const fetchOptions =
+          this.options.timeoutMs !== undefined ? { timeoutMs: this.options.timeoutMs } : {};
         if (source.kind === 'prometheus') {
           seen = await queryPrometheus(source.url ?? '', names, fetchOptions);
         } else {
@@ -124,7 +129,9 @@ export class DiscoveryService {
         }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        await this.store.transaction((repository) => repository.datamap.recordFailure(source.name, at, message));
+        await this.store.transaction((repository) =>
+          repository.datamap.recordFailure(source.name, at, message),
+        );
         throw error;
       }
       const added = await this.store.transaction(async (repository) => {
@@ -161,7 +168,8 @@ function namingOf(options: SourceOptions): DiscoveryNamesOptions {
 
 function durationMs(text: string, what: string): number {
   const duration = parseDuration(text);
-  if (!duration) throw new AppError('INVALID_SOURCE', `${what} "${text}" is not an ISO 8601 duration such as PT1M.`);
+  if (!duration)
+    throw new AppError('INVALID_SOURCE', `${what} "${text}" is not an ISO 8601 duration such as PT1M.`);
   return addDuration(0, duration);
 }
 
@@ -177,7 +185,11 @@ function requireHttpUrl(text: string): void {
   }
 }
 
-function sourceRow(input: SourceInput, previous: DiscoverySourceRow | undefined, now: number): DiscoverySourceRow {
+function sourceRow(
+  input: SourceInput,
+  previous: DiscoverySourceRow | undefined,
+  now: number,
+): DiscoverySourceRow {
   const { kind, name, ...rest } = input;
   const { url, targets, ...options } = { url: undefined, targets: undefined, ...rest } as SourceOptions & {
     url?: string;
@@ -187,7 +199,8 @@ function sourceRow(input: SourceInput, previous: DiscoverySourceRow | undefined,
   else for (const target of targets ?? []) requireHttpUrl(target);
   discoveryNames(namingOf(options)); // throws DISCOVERY_CONFIG_INVALID on a bad name
   const intervalMs = durationMs(options.interval ?? DEFAULT_DISCOVERY_INTERVAL, 'interval');
-  if (intervalMs < MIN_INTERVAL_MS) throw new AppError('INVALID_SOURCE', 'The interval is at least one second.');
+  if (intervalMs < MIN_INTERVAL_MS)
+    throw new AppError('INVALID_SOURCE', 'The interval is at least one second.');
   const staleAfterMs = durationMs(options.staleAfter ?? DEFAULT_STALE_AFTER, 'staleAfter');
   const { dataTypes = {}, ...naming } = options;
   return {
@@ -208,7 +221,8 @@ function sourceRow(input: SourceInput, previous: DiscoverySourceRow | undefined,
 }
 
 function sameSource(a: DiscoverySourceRow, b: DiscoverySourceRow): boolean {
-  const content = (r: DiscoverySourceRow) => JSON.stringify([r.kind, r.url, r.targets, r.names, r.data_types]);
+  const content = (r: DiscoverySourceRow) =>
+    JSON.stringify([r.kind, r.url, r.targets, r.names, r.data_types]);
   return content(a) === content(b);
 }
 

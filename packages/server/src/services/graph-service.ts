@@ -64,7 +64,10 @@ export class GraphService {
     authorize(principal, 'systems:read');
     if (category !== undefined) this.requireCategoryFilter(principal, category);
     else if (principal.categories !== undefined) {
-      throw new AppError('CATEGORY_NOT_PERMITTED', 'A token limited to categories must name one (?category=).');
+      throw new AppError(
+        'CATEGORY_NOT_PERMITTED',
+        'A token limited to categories must name one (?category=).',
+      );
     }
     const found = (await this.index()).destinations(system, category, { includeStale });
     if (!found) throw new AppError('SYSTEM_NOT_FOUND', `No system named "${system}" in the map.`);
@@ -75,7 +78,10 @@ export class GraphService {
   async drift(principal: Principal): Promise<DataMapDrift> {
     authorize(principal, 'systems:read');
     if (principal.categories !== undefined) {
-      throw new AppError('CATEGORY_NOT_PERMITTED', 'Drift lists every category; it needs a token without limits.');
+      throw new AppError(
+        'CATEGORY_NOT_PERMITTED',
+        'Drift lists every category; it needs a token without limits.',
+      );
     }
     const { datamap } = this.store.repository;
     const [rows, links, taxonomyRows] = await Promise.all([
@@ -107,8 +113,14 @@ export class GraphService {
         ...flow,
         lastSeenAt: toIso(flow.lastSeenAt),
       })),
-      undeclaredStores: drift.undeclaredStores.map((store) => ({ ...store, lastSeenAt: toIso(store.lastSeenAt) })),
-      unknownSystems: drift.unknownSystems.map((system) => ({ ...system, lastSeenAt: toIso(system.lastSeenAt) })),
+      undeclaredStores: drift.undeclaredStores.map((store) => ({
+        ...store,
+        lastSeenAt: toIso(store.lastSeenAt),
+      })),
+      unknownSystems: drift.unknownSystems.map((system) => ({
+        ...system,
+        lastSeenAt: toIso(system.lastSeenAt),
+      })),
     };
   }
 

@@ -108,14 +108,19 @@ export class ManifestService {
       }
     };
     for (const section of ['teams', 'policies', 'systems', 'clients', 'sources'] as const) {
-      requireUniqueNames(section, (manifest[section] ?? []).map((e) => e.name));
+      requireUniqueNames(
+        section,
+        (manifest[section] ?? []).map((e) => e.name),
+      );
     }
     requireUniqueNames('flows', (manifest.flows ?? []).map(flowName));
 
     // Writes, in dependency order: categories before the fields that use them, systems before flows.
     if (manifest.taxonomy !== undefined || prune) {
       const taxonomy = manifest.taxonomy ?? {};
-      await entry('taxonomy', 'taxonomy', 'taxonomy', () => datamap.putTaxonomyIn(repository, principal, taxonomy));
+      await entry('taxonomy', 'taxonomy', 'taxonomy', () =>
+        datamap.putTaxonomyIn(repository, principal, taxonomy),
+      );
     }
     if (manifest.organisation !== undefined) {
       const organisation = manifest.organisation;
@@ -127,7 +132,9 @@ export class ManifestService {
       await entry('teams', name, `teams[${i}]`, () => datamap.putTeamIn(repository, principal, name, team));
     }
     for (const [i, { name, ...policy }] of (manifest.policies ?? []).entries()) {
-      await entry('policies', name, `policies[${i}]`, () => policies.putIn(repository, principal, name, policy));
+      await entry('policies', name, `policies[${i}]`, () =>
+        policies.putIn(repository, principal, name, policy),
+      );
     }
     for (const [i, { name, ...system }] of (manifest.systems ?? []).entries()) {
       await entry('systems', name, `systems[${i}]`, () => systems.putIn(repository, principal, name, system));
@@ -138,7 +145,9 @@ export class ManifestService {
       );
     }
     for (const [i, { name, ...client }] of (manifest.clients ?? []).entries()) {
-      await entry('clients', name, `clients[${i}]`, () => datamap.putClientIn(repository, principal, name, client));
+      await entry('clients', name, `clients[${i}]`, () =>
+        datamap.putClientIn(repository, principal, name, client),
+      );
     }
     for (const [i, source] of (manifest.sources ?? []).entries()) {
       await entry('sources', source.name, `sources[${i}]`, () =>
@@ -185,7 +194,11 @@ export class ManifestService {
     const keepPolicies = listed((manifest.policies ?? []).map((p) => p.name));
     for (const policy of await repository.listPolicies()) {
       if (keepPolicies.has(policy.name)) continue;
-      await removal('policies', policy.name, async () => (await policies.retireIn(repository, principal, policy.name)).changed);
+      await removal(
+        'policies',
+        policy.name,
+        async () => (await policies.retireIn(repository, principal, policy.name)).changed,
+      );
     }
     const keepTeams = listed((manifest.teams ?? []).map((t) => t.name));
     for (const team of await repository.datamap.listTeams()) {
@@ -210,27 +223,37 @@ export class ManifestService {
   async export(principal: Principal): Promise<Manifest> {
     authorize(principal, 'manifest:export');
     if (principal.categories !== undefined) {
-      throw new AppError('CATEGORY_NOT_PERMITTED', 'An export lists every field; it needs a token without category limits.');
+      throw new AppError(
+        'CATEGORY_NOT_PERMITTED',
+        'An export lists every field; it needs a token without category limits.',
+      );
     }
     const repository = this.store.repository;
-    const [organisation, taxonomyRows, teams, policyRows, catalog, flows, clients, sources] = await Promise.all([
-      repository.datamap.organisation(),
-      repository.datamap.listTaxonomyEntries(),
-      repository.datamap.listTeams(),
-      repository.listPolicies(),
-      repository.loadCatalog(),
-      repository.datamap.listFlows(),
-      repository.datamap.listClients(),
-      repository.datamap.listSources(),
-    ]);
+    const [organisation, taxonomyRows, teams, policyRows, catalog, flows, clients, sources] =
+      await Promise.all([
+        repository.datamap.organisation(),
+        repository.datamap.listTaxonomyEntries(),
+        repository.datamap.listTeams(),
+        repository.listPolicies(),
+        repository.loadCatalog(),
+        repository.datamap.listFlows(),
+        repository.datamap.listClients(),
+        repository.datamap.listSources(),
+      ]);
     const taxonomyOf = (taxonomy: 'categories' | 'purposes') =>
       taxonomyRows
         .filter((row) => row.taxonomy === taxonomy)
-        .map((row) => ({ key: row.key, description: row.description, ...(row.special ? { special: true } : {}) }));
+        .map((row) => ({
+          key: row.key,
+          description: row.description,
+          ...(row.special ? { special: true } : {}),
+        }));
     const categories = taxonomyOf('categories');
     const purposes = taxonomyOf('purposes');
     const manifest: Manifest = {
-      ...(organisation !== undefined ? { organisation: JSON.parse(organisation) as Manifest['organisation'] } : {}),
+      ...(organisation !== undefined
+        ? { organisation: JSON.parse(organisation) as Manifest['organisation'] }
+        : {}),
       ...(taxonomyRows.length
         ? {
             taxonomy: {
@@ -247,7 +270,8 @@ export class ManifestService {
       policies: policyRows
         .filter((row) => row.status === 'active')
         .map((row) => {
-          const { name, purpose, retention, legalBasis, description, dataSubjects, reviewedOn } = policyRowToPolicy(row);
+          const { name, purpose, retention, legalBasis, description, dataSubjects, reviewedOn } =
+            policyRowToPolicy(row);
           return {
             name,
             purpose,
@@ -259,7 +283,12 @@ export class ManifestService {
           };
         }),
       systems: catalog.systems.map((system) => {
-        const { createdAt: _created, updatedAt: _updated, datasets, ...rest } = systemRecordToSystem({
+        const {
+          createdAt: _created,
+          updatedAt: _updated,
+          datasets,
+          ...rest
+        } = systemRecordToSystem({
           system,
           datasets: catalog.datasets.filter((d) => d.system === system.name),
           fields: catalog.fields,

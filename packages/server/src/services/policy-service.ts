@@ -51,15 +51,23 @@ export class PolicyService {
    */
   async put(principal: Principal, name: string, input: PolicyInput): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
-    const result = await this.store.transaction((repository) => this.putIn(repository, principal, name, input), {
-      exclusiveCatalog: true,
-    });
+    const result = await this.store.transaction(
+      (repository) => this.putIn(repository, principal, name, input),
+      {
+        exclusiveCatalog: true,
+      },
+    );
     await this.catalog.reload();
     return result;
   }
 
   /** `put` inside a caller's transaction (which must hold the catalog lock); the caller reloads the cache. */
-  async putIn(repository: Repository, principal: Principal, name: string, input: PolicyInput): Promise<PolicyWrite> {
+  async putIn(
+    repository: Repository,
+    principal: Principal,
+    name: string,
+    input: PolicyInput,
+  ): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
     const valid = validatePolicyInput(input);
     const previous = await repository.getPolicy(name);

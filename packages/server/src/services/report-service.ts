@@ -36,7 +36,13 @@ export class ReportService {
     return buildRopa({
       ...(organisation !== undefined ? { organisation: JSON.parse(organisation) as Organisation } : {}),
       policies: policies.map((row) => {
-        const { createdAt: _c, updatedAt: _u, retiredAt: _r, version: _v, ...policy } = policyRowToPolicy(row);
+        const {
+          createdAt: _c,
+          updatedAt: _u,
+          retiredAt: _r,
+          version: _v,
+          ...policy
+        } = policyRowToPolicy(row);
         return { ...policy, updatedAt: row.updated_at };
       }),
       snapshot: snapshotOf(rows, now).snapshot,

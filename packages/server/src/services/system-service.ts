@@ -49,9 +49,12 @@ export class SystemService {
     input: SystemInput,
   ): Promise<{ system: System; created: boolean }> {
     authorize(principal, 'systems:write');
-    const result = await this.store.transaction((repository) => this.putIn(repository, principal, name, input), {
-      exclusiveCatalog: true,
-    });
+    const result = await this.store.transaction(
+      (repository) => this.putIn(repository, principal, name, input),
+      {
+        exclusiveCatalog: true,
+      },
+    );
     await this.catalog.reload();
     return result;
   }

@@ -202,7 +202,11 @@ export class DataMapQueries {
   /** Replaces the user's additions to both taxonomies. */
   async replaceTaxonomyEntries(rows: readonly TaxonomyEntryRow[]): Promise<void> {
     await this.db.deleteFrom('taxonomy_entries').execute();
-    if (rows.length) await this.db.insertInto('taxonomy_entries').values([...rows]).execute();
+    if (rows.length)
+      await this.db
+        .insertInto('taxonomy_entries')
+        .values([...rows])
+        .execute();
     await this.bumpVersion();
   }
 
@@ -218,7 +222,8 @@ export class DataMapQueries {
   /** Stores the organisation (JSON), or removes it with `undefined`. */
   async saveOrganisation(json: string | undefined): Promise<void> {
     await this.db.deleteFrom('meta').where('key', '=', 'organisation').execute();
-    if (json !== undefined) await this.db.insertInto('meta').values({ key: 'organisation', value: json }).execute();
+    if (json !== undefined)
+      await this.db.insertInto('meta').values({ key: 'organisation', value: json }).execute();
   }
 
   // Discovery -------------------------------------------------------------------------------

@@ -68,7 +68,9 @@ export function companyManifest(): Manifest {
       {
         name: 'mailer',
         team: 'growth',
-        datasets: [{ name: 'mailer_lists', fields: [{ name: 'email', categories: ['user.contact.email.marketing'] }] }],
+        datasets: [
+          { name: 'mailer_lists', fields: [{ name: 'email', categories: ['user.contact.email.marketing'] }] },
+        ],
       },
       {
         name: 'orders',
@@ -98,10 +100,20 @@ export function companyManifest(): Manifest {
       { from: 'accounts', to: 'mailer', categories: ['user.contact.email'] },
       { from: 'accounts', to: 'warehouse', categories: ['user.contact'] },
       { from: 'orders', to: 'stripe', categories: ['user.contact.address', 'user.financial.credit_card'] },
-      { from: 'warehouse', to: 'analytics-vendor', categories: ['user.contact.email'], description: 'Weekly export.' },
+      {
+        from: 'warehouse',
+        to: 'analytics-vendor',
+        categories: ['user.contact.email'],
+        description: 'Weekly export.',
+      },
     ],
     clients: [
-      { name: 'accounts-http', system: 'accounts', protocol: 'http', address: 'http://accounts.internal:8080/privacy' },
+      {
+        name: 'accounts-http',
+        system: 'accounts',
+        protocol: 'http',
+        address: 'http://accounts.internal:8080/privacy',
+      },
       { name: 'orders-ticket', system: 'orders', protocol: 'ticket' },
     ],
     sources: [

@@ -41,10 +41,14 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
       return reply.status(result.created ? 201 : 200).send(result.value);
     },
   );
-  app.delete('/v1/teams/:name', { ...write, schema: { tags, params: NameParams } }, async (request, reply) => {
-    await datamap.removeTeam(principalOf(request), request.params.name);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/teams/:name',
+    { ...write, schema: { tags, params: NameParams } },
+    async (request, reply) => {
+      await datamap.removeTeam(principalOf(request), request.params.name);
+      return reply.status(204).send();
+    },
+  );
 
   app.get('/v1/flows', { ...read, schema: { tags, response: { 200: ListOf(Flow) } } }, async (request) => ({
     items: await datamap.listFlows(principalOf(request)),
@@ -58,10 +62,14 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
       return reply.status(result.created ? 201 : 200).send(result.value);
     },
   );
-  app.delete('/v1/flows/:from/:to', { ...write, schema: { tags, params: FlowParams } }, async (request, reply) => {
-    await datamap.removeFlow(principalOf(request), request.params.from, request.params.to);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/flows/:from/:to',
+    { ...write, schema: { tags, params: FlowParams } },
+    async (request, reply) => {
+      await datamap.removeFlow(principalOf(request), request.params.from, request.params.to);
+      return reply.status(204).send();
+    },
+  );
 
   app.get(
     '/v1/clients',
@@ -72,17 +80,26 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
     '/v1/clients/:name',
     {
       ...write,
-      schema: { tags, params: NameParams, body: RightsClientInput, response: { 200: RightsClient, 201: RightsClient } },
+      schema: {
+        tags,
+        params: NameParams,
+        body: RightsClientInput,
+        response: { 200: RightsClient, 201: RightsClient },
+      },
     },
     async (request, reply) => {
       const result = await datamap.putClient(principalOf(request), request.params.name, request.body);
       return reply.status(result.created ? 201 : 200).send(result.value);
     },
   );
-  app.delete('/v1/clients/:name', { ...write, schema: { tags, params: NameParams } }, async (request, reply) => {
-    await datamap.removeClient(principalOf(request), request.params.name);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/clients/:name',
+    { ...write, schema: { tags, params: NameParams } },
+    async (request, reply) => {
+      await datamap.removeClient(principalOf(request), request.params.name);
+      return reply.status(204).send();
+    },
+  );
 
   app.get('/v1/organisation', { ...read, schema: { tags, response: { 200: Organisation } } }, (request) =>
     datamap.organisation(principalOf(request)),
@@ -103,7 +120,10 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
       schema: {
         tags,
         response: {
-          200: Type.Object({ categories: Type.Array(TaxonomyListing), purposes: Type.Array(TaxonomyListing) }),
+          200: Type.Object({
+            categories: Type.Array(TaxonomyListing),
+            purposes: Type.Array(TaxonomyListing),
+          }),
         },
       },
     },

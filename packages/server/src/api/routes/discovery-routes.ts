@@ -1,4 +1,11 @@
-import { DiscoveryRun, DiscoverySource, ListOf, NameParams, PrometheusSourceInput, ScrapeSourceInput } from '@lethe/api';
+import {
+  DiscoveryRun,
+  DiscoverySource,
+  ListOf,
+  NameParams,
+  PrometheusSourceInput,
+  ScrapeSourceInput,
+} from '@lethe/api';
 import type { Services } from '../../services/services.js';
 import { principalOf } from '../authenticate.js';
 import type { TypedApp } from '../typed-app.js';
@@ -25,7 +32,10 @@ export function discoveryRoutes(app: TypedApp, { discovery }: Services) {
   );
   app.post(
     '/v1/datamap/sources/prometheus',
-    { config: { action: 'discovery:write' }, schema: { tags, body: PrometheusSourceInput, response: created } },
+    {
+      config: { action: 'discovery:write' },
+      schema: { tags, body: PrometheusSourceInput, response: created },
+    },
     async (request, reply) => {
       const { name, ...rest } = request.body;
       const result = await discovery.put(principalOf(request), {
@@ -59,7 +69,10 @@ export function discoveryRoutes(app: TypedApp, { discovery }: Services) {
   );
   app.post(
     '/v1/datamap/sources/:name/discover',
-    { config: { action: 'discovery:run' }, schema: { tags, params: NameParams, response: { 200: DiscoveryRun } } },
+    {
+      config: { action: 'discovery:run' },
+      schema: { tags, params: NameParams, response: { 200: DiscoveryRun } },
+    },
     (request) => discovery.run(principalOf(request), request.params.name),
   );
 }

@@ -5,7 +5,9 @@ import { principalOf } from '../authenticate.js';
 import type { TypedApp } from '../typed-app.js';
 
 const strict = { additionalProperties: false } as const;
-const includeStale = Type.Optional(Type.Boolean({ description: 'also entries discovery has not seen lately' }));
+const includeStale = Type.Optional(
+  Type.Boolean({ description: 'also entries discovery has not seen lately' }),
+);
 
 export function graphRoutes(app: TypedApp, { graph }: Services) {
   const tags = ['data map'];

@@ -8,7 +8,12 @@ export function manifestRoutes(app: TypedApp, { manifests }: Services) {
     '/v1/manifest',
     {
       config: { action: 'manifest:apply' },
-      schema: { tags: ['manifest'], querystring: ManifestQuery, body: Manifest, response: { 200: ManifestResult } },
+      schema: {
+        tags: ['manifest'],
+        querystring: ManifestQuery,
+        body: Manifest,
+        response: { 200: ManifestResult },
+      },
     },
     (request) => manifests.apply(principalOf(request), request.body, request.query),
   );

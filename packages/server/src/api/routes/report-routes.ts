@@ -23,7 +23,9 @@ export function reportRoutes(app: TypedApp, { reports }: Services) {
     },
     async (request, reply) => {
       const report = await reports.ropa(principalOf(request));
-      const wantsCsv = request.query.format === 'csv' || (request.query.format === undefined && prefersCsv(request.headers.accept));
+      const wantsCsv =
+        request.query.format === 'csv' ||
+        (request.query.format === undefined && prefersCsv(request.headers.accept));
       if (!wantsCsv) return report;
       return reply
         .type(`${CSV}; charset=utf-8`)
