@@ -5,7 +5,10 @@ import { discoveryNames } from '../src/discovery/discovery-names.js';
 import { queryPrometheus } from '../src/discovery/prometheus-api.js';
 import { scrapeTargets } from '../src/discovery/scrape-targets.js';
 import type { SeriesObservation } from '../src/domain/datamap.js';
+import { openKeyedStore } from '../src/auth/key-material.js';
+import { LETHE_ITSELF } from '../src/auth/principal.js';
 import { createLethe, type Lethe } from '../src/server.js';
+import { createServices } from '../src/services/services.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import { startMetricsService, type MetricsService } from './support/metrics-service.js';
 import { prometheusAvailability, startPrometheus, type RunningPrometheus } from './support/prometheus.js';
@@ -116,6 +119,35 @@ describe('direct mode against SDK-declared services', () => {
 
   afterAll(async () => {
     await Promise.all(services.map((service) => service.stop()));
+  });
+
+  it('the scheduler reads a source when its interval has passed, and not before', async () => {
+    const service = await startMetricsService(NEWSLETTER);
+    services.push(service);
+    const location = await SQLITE_BACKEND.create();
+    const { store, masterKey } = await openKeyedStore(location);
+    try {
+      const lethe = createServices(store, masterKey);
+      await lethe.discovery.put(LETHE_ITSELF, {
+        kind: 'scrape',
+        name: 'scheduled',
+        targets: [service.metricsUrl],
+        interval: 'PT1H',
+      });
+      await lethe.discovery.runDue();
+      const [first] = await lethe.discovery.list(LETHE_ITSELF);
+      expect(first?.lastSuccessAt).toBeDefined();
+      const seen = await store.repository.datamap.loadRows();
+      expect(seen.observations).toHaveLength(expected(NEWSLETTER).length);
+      await lethe.discovery.runDue();
+      const [second] = await lethe.discovery.list(LETHE_ITSELF);
+      expect(second?.lastRunAt).toBe(first?.lastRunAt);
+      const audited = await store.repository.auditEntries(0, 100);
+      expect(audited.filter((entry) => entry.action === 'discovery.run')).toHaveLength(1);
+    } finally {
+      await store.close();
+      await location.dispose();
+    }
   });
 
   it('scrapes both formats, and reports a target that is down without losing the others', async () => {

@@ -1,6 +1,6 @@
 import type { DiscoveryRun, DiscoverySource, PrometheusSourceInput, ScrapeSourceInput } from '@lethe/api';
 import { authorize } from '../auth/permissions.js';
-import type { Principal } from '../auth/principal.js';
+import { LETHE_ITSELF, type Principal } from '../auth/principal.js';
 import { categoryOfDataType } from '../discovery/data-type-category.js';
 import { discoveryNames, type DiscoveryNamesOptions } from '../discovery/discovery-names.js';
 import { queryPrometheus } from '../discovery/prometheus-api.js';
@@ -148,7 +148,10 @@ export class DiscoveryService {
           category: s.kind === 'client' ? '' : categoryOfDataType(s.dataType, categories, mapping),
         }));
         const count = await repository.datamap.recordSeen(source.name, rows, at);
-        if (principal) await audit(repository, principal, 'discovery.run', `source:${source.name}`);
+        // A scheduled run that found nothing new is not a change worth an audit entry every minute.
+        if (principal || count > 0) {
+          await audit(repository, principal ?? LETHE_ITSELF, 'discovery.run', `source:${source.name}`);
+        }
         return count;
       });
       return { source: source.name, at: toIso(at), seen: seen.length, added, failures };
