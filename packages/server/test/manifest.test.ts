@@ -1,10 +1,9 @@
 import type { Manifest, ManifestResult } from '@lethe/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openKeyedStore } from '../src/auth/key-material.js';
 import { LETHE_ITSELF, type Principal } from '../src/auth/principal.js';
 import { AppError } from '../src/domain/app-error.js';
-import { createServices, type Services } from '../src/services/services.js';
-import { ALL_BACKENDS, availableBackends } from './support/backends.js';
+import type { Services } from '../src/services/services.js';
+import { ALL_BACKENDS, availableBackends, openServices } from './support/backends.js';
 import { companyManifest } from './support/company-manifest.js';
 
 const available = await availableBackends();
@@ -18,13 +17,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
 
   beforeEach(async (context) => {
     if (missing) return context.skip('PostgreSQL is not reachable here (see the warning above)');
-    const location = await backend.create();
-    const { store, masterKey } = await openKeyedStore(location);
-    services = createServices(store, masterKey);
-    dispose = async () => {
-      await store.close();
-      await location.dispose();
-    };
+    ({ services, dispose } = await openServices(backend));
   });
   afterEach(async () => {
     if (!missing) await dispose();

@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openKeyedStore } from '../src/auth/key-material.js';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
 import { AppError } from '../src/domain/app-error.js';
 import { auditRecord } from '../src/services/audit-trail.js';
 import { verifyAuditLog } from '../src/services/audit-verification.js';
-import { createServices, type Services } from '../src/services/services.js';
-import { ALL_BACKENDS, availableBackends } from './support/backends.js';
+import type { Services } from '../src/services/services.js';
+import { ALL_BACKENDS, availableBackends, openServices } from './support/backends.js';
 import { loadFixtures, usage } from './support/fixtures.js';
 
 const available = await availableBackends();
@@ -19,13 +18,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
 
   beforeEach(async (context) => {
     if (missing) return context.skip('PostgreSQL is not reachable here (see the warning above)');
-    const location = await backend.create();
-    const { store, masterKey } = await openKeyedStore(location);
-    services = createServices(store, masterKey);
-    dispose = async () => {
-      await store.close();
-      await location.dispose();
-    };
+    ({ services, dispose } = await openServices(backend));
     await loadFixtures(services);
   });
   afterEach(async () => {

@@ -1,3 +1,4 @@
+import { readLimitedText } from './read-limited-text.js';
 import { randomUUID } from 'node:crypto';
 import type { CallTokens } from '../auth/call-tokens.js';
 import type { Principal } from '../auth/principal.js';
@@ -94,7 +95,14 @@ export class CallOut {
         redirect: 'manual',
         signal,
       });
-      const text = await this.readText(response, requestId);
+      const text = await readLimitedText(response, this.maxResponseBytes);
+      if (text === undefined) {
+        throw new CallOutError(
+          'response-too-large',
+          `The answer is larger than ${this.maxResponseBytes} bytes.`,
+          requestId,
+        );
+      }
       return { status: response.status, body: parseBody(text), requestId, tokenId };
     } catch (cause) {
       if (cause instanceof CallOutError) throw cause;
@@ -115,29 +123,6 @@ export class CallOut {
         },
       );
     }
-  }
-
-  /** Reads the body up to the limit, so a misbehaving callee cannot exhaust memory. */
-  private async readText(response: Response, requestId: string): Promise<string> {
-    if (response.body === null) return '';
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > this.maxResponseBytes) {
-        await reader.cancel();
-        throw new CallOutError(
-          'response-too-large',
-          `The answer is larger than ${this.maxResponseBytes} bytes.`,
-          requestId,
-        );
-      }
-      chunks.push(value);
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 }
 

@@ -1,3 +1,4 @@
+import { readLimitedText } from '../connectors/read-limited-text.js';
 /**
  * The one HTTP GET discovery makes, for both the Prometheus API and scrape targets: bounded in
  * time (headers and body alike) and in size, with credentials in the URL sent as Basic auth and
@@ -53,7 +54,10 @@ export async function fetchText(url: URL, options: FetchTextOptions): Promise<Fe
       await response.body?.cancel();
       throw new FetchTextError(`the answer is ${declared} bytes, more than the limit of ${options.maxBytes}`);
     }
-    const text = await readLimited(response, options.maxBytes);
+    const text = await readLimitedText(response, options.maxBytes);
+    if (text === undefined) {
+      throw new FetchTextError(`the answer is larger than the limit of ${options.maxBytes} bytes`);
+    }
     return { status: response.status, contentType: response.headers.get('content-type') ?? undefined, text };
   } catch (cause) {
     if (cause instanceof FetchTextError) throw cause;
@@ -62,25 +66,6 @@ export async function fetchText(url: URL, options: FetchTextOptions): Promise<Fe
     }
     throw new FetchTextError(describe(cause), { cause });
   }
-}
-
-/** Reads the body up to the limit, so a misbehaving source cannot exhaust memory. */
-async function readLimited(response: Response, maxBytes: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new FetchTextError(`the answer is larger than the limit of ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder('utf-8').decode(Buffer.concat(chunks));
 }
 
 /** The transport error's own words (undici puts them in `cause`). */

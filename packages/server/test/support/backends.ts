@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { openKeyedStore } from '../../src/auth/key-material.js';
+import { createServices, type Services } from '../../src/services/services.js';
 
 /**
  * The store backends every conformance test runs against. PostgreSQL is required in CI
@@ -78,3 +80,18 @@ export async function availableBackends(): Promise<Backend[]> {
 
 export const ALL_BACKENDS: readonly Backend[] = [sqlite, postgres];
 export { sqlite as SQLITE_BACKEND };
+
+/** The services over a fresh, empty location of `backend`; `dispose` closes the store and removes it. */
+export async function openServices(
+  backend: Backend,
+): Promise<{ services: Services; dispose(): Promise<void> }> {
+  const location = await backend.create();
+  const { store, masterKey } = await openKeyedStore(location);
+  return {
+    services: createServices(store, masterKey),
+    async dispose() {
+      await store.close();
+      await location.dispose();
+    },
+  };
+}
