@@ -31,7 +31,12 @@ export function graphRoutes(app: TypedApp, { graph }: Services) {
         response: { 200: DataMapGraph },
       },
     },
-    (request) => graph.graph(principalOf(request), request.query),
+    // A wide answer is megabytes: JSON.stringify of the (already shaped) graph is several times
+    // faster than the schema serializer on it; the schema still documents the answer in OpenAPI.
+    async (request, reply) =>
+      reply
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify(await graph.graph(principalOf(request), request.query)) as never),
   );
 
   app.get(
