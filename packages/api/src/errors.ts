@@ -84,6 +84,38 @@ export const ERRORS = {
   SUBJECT_NOT_FOUND: { status: 404, message: 'Lethe holds nothing about this subject.' },
   NOTHING_TO_ERASE: { status: 409, message: 'The subject has no field held by this system.' },
 
+  // Rights requests
+  INVALID_IDENTIFIER: { status: 400, message: 'An identifier is malformed: see details.field.' },
+  IDENTIFIER_MISSING: { status: 400, message: 'A rights request needs at least one identifier.' },
+  INVALID_REQUEST_TYPE: { status: 400, message: 'The request type is not dsar, delete or delete_pii.' },
+  INVALID_STRATEGY: { status: 400, message: 'The strategy is not exact or connected.' },
+  INVALID_JURISDICTION: { status: 400, message: 'The jurisdiction is not gdpr, ccpa, pipeda, lgpd or app.' },
+  DUPLICATE_ID: { status: 400, message: 'A request id appears twice in one import.' },
+  CSV_INVALID: { status: 400, message: 'The CSV file cannot be read; see details.line.' },
+  NO_EXTENSION: {
+    status: 409,
+    message: 'This jurisdiction allows no extension, or it was already extended.',
+  },
+  REQUEST_NOT_FOUND: { status: 404, message: 'No such rights request.' },
+  REQUEST_EXISTS: { status: 409, message: 'A rights request with this id exists already.' },
+  DUPLICATE_REQUEST: {
+    status: 409,
+    message: 'An open request of the same type names the same person; see details.requestId.',
+  },
+  REQUEST_STATE_CONFLICT: { status: 409, message: 'The request is not in a status that allows this step.' },
+  TASK_NOT_FOUND: { status: 404, message: 'The request has no such task.' },
+  TASK_STATE_CONFLICT: { status: 409, message: 'The task is not in a state that allows this step.' },
+  PII_DESTROYED: {
+    status: 410,
+    message: "The request's personal data has been destroyed; only keyed hashes remain.",
+  },
+  NOT_A_DSAR: { status: 409, message: 'Only a DSAR has a package for the person.' },
+  CONNECTOR_NOT_FOUND: { status: 404, message: 'No such SQL connector.' },
+  CONNECTOR_INVALID: {
+    status: 400,
+    message: 'The connector configuration is invalid; see details.problems.',
+  },
+
   // Audit
   AUDIT_FAILED: {
     status: 503,

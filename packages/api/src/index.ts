@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './schemas.js';
 export * from './ropa.js';
 export * from './manifest.js';
+export * from './requests.js';

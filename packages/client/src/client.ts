@@ -17,6 +17,15 @@ import type {
   System,
   SystemInput,
   UsageEvent,
+  Connector,
+  ConnectorInput,
+  ImportResult,
+  ReportRow,
+  RequestInput,
+  RequestList,
+  RequestTask,
+  RightsRequest,
+  TicketDoneInput,
 } from '@lethe/api';
 import { LetheApiError } from './api-error.js';
 import { Deadline } from './deadline.js';
@@ -56,6 +65,8 @@ interface Call {
   path: string;
   query?: URLSearchParams;
   body?: unknown;
+  /** Sent as is with this content type instead of JSON (CSV imports). */
+  text?: { body: string; contentType: string };
   accept?: string;
   signal?: AbortSignal;
 }
@@ -213,6 +224,73 @@ export class LetheClient {
     return this.json({ method: 'POST', path, body: input, ...options });
   }
 
+  // Rights requests ---------------------------------------------------------------------------
+
+  async createRequest(input: RequestInput, options?: RequestOptions): Promise<RightsRequest> {
+    return this.json({ method: 'POST', path: '/v1/requests', body: input, ...options });
+  }
+
+  /** Imports the inbound requests table (CSV text); bad rows come back in `rejected` with their line. */
+  async importRequests(csv: string, options?: RequestOptions): Promise<ImportResult> {
+    const text = { body: csv, contentType: 'text/csv' };
+    return this.json({ method: 'POST', path: '/v1/requests/import', text, ...options });
+  }
+
+  async getRequest(id: string, options?: RequestOptions): Promise<RightsRequest> {
+    return this.json({ method: 'GET', path: `/v1/requests/${segment(id)}`, ...options });
+  }
+
+  async listRequests(
+    query: { status?: string; overdue?: boolean; limit?: number; cursor?: string } = {},
+    options?: RequestOptions,
+  ): Promise<RequestList> {
+    return this.json({ method: 'GET', path: '/v1/requests', query: searchParams(query), ...options });
+  }
+
+  /**
+   * A step people take on a request: `verify-identity` (`{method}`), `approve`, `deny` and
+   * `cancel` and `extend` (`{reason}`), `confirm-receipt`, `delivered`.
+   */
+  async requestStep(
+    id: string,
+    step: string,
+    body: object = {},
+    options?: RequestOptions,
+  ): Promise<RightsRequest> {
+    const path = `/v1/requests/${segment(id)}/${segment(step)}`;
+    return this.json({ method: 'POST', path, body, ...options });
+  }
+
+  async retryTask(id: string, task: number, options?: RequestOptions): Promise<RightsRequest> {
+    const path = `/v1/requests/${segment(id)}/tasks/${task}/retry`;
+    return this.json({ method: 'POST', path, body: {}, ...options });
+  }
+
+  /** Marks a ticket done: the team acted on the request in their system. */
+  async completeTicket(
+    id: string,
+    task: number,
+    input: TicketDoneInput = {},
+    options?: RequestOptions,
+  ): Promise<RightsRequest> {
+    const path = `/v1/requests/${segment(id)}/tasks/${task}/complete`;
+    return this.json({ method: 'POST', path, body: input, ...options });
+  }
+
+  async listTickets(
+    options?: RequestOptions,
+  ): Promise<ListResult<RequestTask & { requestId: string; type: string; dueAt: string }>> {
+    return this.json({ method: 'GET', path: '/v1/tickets', ...options });
+  }
+
+  async requestReport(id: string, options?: RequestOptions): Promise<ListResult<ReportRow>> {
+    return this.json({ method: 'GET', path: `/v1/requests/${segment(id)}/report`, ...options });
+  }
+
+  async putConnector(name: string, input: ConnectorInput, options?: RequestOptions): Promise<Connector> {
+    return this.json({ method: 'PUT', path: `/v1/connectors/${segment(name)}`, body: input, ...options });
+  }
+
   // Transport -------------------------------------------------------------------------------
 
   /** Sends a call and parses its JSON answer; the timeout covers reading the body too. */
@@ -241,6 +319,7 @@ export class LetheClient {
       accept: call.accept ?? 'application/json',
     };
     if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (call.text !== undefined) headers['content-type'] = call.text.contentType;
     const query = call.query?.toString();
     const url = `${this.baseUrl}${call.path}${query ? `?${query}` : ''}`;
     deadline.arm();
@@ -249,7 +328,7 @@ export class LetheClient {
       response = await this.fetch(url, {
         method: call.method,
         headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        body: call.text?.body ?? (call.body === undefined ? undefined : JSON.stringify(call.body)),
         signal: deadline.signal,
       });
     } catch (cause) {

@@ -9,6 +9,7 @@ import { LETHE_ITSELF } from './auth/principal.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
 import { Tokens } from './auth/tokens.js';
+import type { RequestSettings } from './services/request-settings.js';
 import { createServices, type Services } from './services/services.js';
 import type { StoreLocation } from './store/open-store.js';
 
@@ -25,6 +26,14 @@ export interface LetheOptions extends StoreLocation {
   readonly auditCheckpointIntervalMs?: number;
   /** How often due discovery sources are looked for (default every 5 s; each has its own interval). */
   readonly discoveryTickMs?: number;
+  /** How rights requests are handled (deadlines, required steps, retries); see `RequestSettings`. */
+  readonly requestSettings?: RequestSettings;
+  /** How often due rights-request tasks are looked for (default every second). */
+  readonly requestTickMs?: number;
+  /** gRPC rights clients without TLS (default: TLS). */
+  readonly grpcInsecure?: boolean;
+  /** Where connectors' connection strings are read (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
   /** Epoch milliseconds, for tokens and key rotation; tests move it. Default `Date.now`. */
   readonly now?: () => number;
   /**
@@ -37,6 +46,7 @@ export interface LetheOptions extends StoreLocation {
 
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
 export const DEFAULT_DISCOVERY_TICK_MS = 5_000;
+export const DEFAULT_REQUEST_TICK_MS = 1_000;
 
 export interface Lethe {
   readonly app: TypedApp;
@@ -56,7 +66,13 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.now ? { now: options.now } : {}),
       ...(options.keyRotationIntervalMs ? { rotationIntervalMs: options.keyRotationIntervalMs } : {}),
     });
-    const services = createServices(store, masterKey, { keys });
+    const services = createServices(store, masterKey, {
+      keys,
+      ...(options.tokenSettings ? { tokenSettings: options.tokenSettings } : {}),
+      ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
+    });
     const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
       externalIssuers: (options.externalIssuers ?? []).map(
         (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
@@ -107,6 +123,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       () => void discover(),
       options.discoveryTickMs ?? DEFAULT_DISCOVERY_TICK_MS,
     ).unref();
+    // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
+    services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
     const rotationTimer = setInterval(() => void checkRotation(), 60_000).unref();
     const checkpointTimer = setInterval(
       () => void checkpointAudit(),
@@ -120,6 +138,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         clearInterval(discoveryTimer);
         clearInterval(rotationTimer);
         clearInterval(checkpointTimer);
+        await services.runner.stop();
         await app.close();
         await store.close();
       },

@@ -13,6 +13,8 @@ import { datamapRoutes } from './routes/datamap-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
 import { graphRoutes } from './routes/graph-routes.js';
 import { manifestRoutes } from './routes/manifest-routes.js';
+import { connectorRoutes } from './routes/connector-routes.js';
+import { requestRoutes } from './routes/request-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
@@ -57,6 +59,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
     done(null, parseNdjson(body as string));
   });
+  // The inbound requests table (rights request import).
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -103,6 +107,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     graphRoutes(api, options.services);
     manifestRoutes(api, options.services);
     reportRoutes(api, options.services);
+    requestRoutes(api, options.services);
+    connectorRoutes(api, options.services);
     eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     retentionRoutes(api, options.services);
     auditRoutes(api, options.services);

@@ -17,6 +17,13 @@ export const PERMISSIONS = {
   'manifest:apply': ['admin', 'dpo'],
   'manifest:export': ['admin', 'dpo', 'auditor'],
   'reports:read': ['admin', 'dpo', 'auditor'],
+  'requests:create': ['admin', 'dpo'],
+  'requests:read': ['admin', 'dpo', 'auditor'],
+  'requests:manage': ['admin', 'dpo'],
+  'requests:package': ['admin', 'dpo'],
+  'tickets:complete': ['admin', 'dpo', 'service'],
+  'connectors:read': ['admin', 'dpo', 'auditor'],
+  'connectors:write': ['admin'],
   'events:publish': ['admin', 'service'],
   'subjects:read': ['admin', 'dpo', 'auditor'],
   'expiries:read': ['admin', 'dpo', 'auditor', 'service'],
@@ -40,6 +47,8 @@ export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
     auditor: 'subject ids pseudonymised unless granted',
   },
   'erasures:write': { service: 'own system only' },
+  'requests:read': { auditor: 'without identifiers or matching values' },
+  'tickets:complete': { service: "tickets of its own system's tasks only" },
   'audit:read': { auditor: 'subject ids pseudonymised unless granted' },
 };
 

@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { EXPIRIES_USAGE, expiriesCommand } from './expiries-command.js';
 import { EXPORT_USAGE, exportCommand } from './export-command.js';
 import { ManifestError } from './manifest.js';
+import { REQUEST_USAGE, requestCommand, TICKET_USAGE, ticketCommand } from './request-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
 import { TOKEN_USAGE, tokenCommand } from './token-command.js';
 
@@ -16,6 +17,8 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   export: { usage: EXPORT_USAGE, run: exportCommand },
   expiries: { usage: EXPIRIES_USAGE, run: expiriesCommand },
   audit: { usage: AUDIT_USAGE, run: auditCommand },
+  request: { usage: REQUEST_USAGE, run: requestCommand },
+  ticket: { usage: TICKET_USAGE, run: ticketCommand },
 };
 
 const USAGE = `usage:\n${Object.values(COMMANDS)

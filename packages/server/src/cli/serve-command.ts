@@ -5,6 +5,7 @@ import { externalIssuerFromEnv } from '../auth/external-issuer.js';
 import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
 import { createLethe } from '../server.js';
+import { requestSettingsFromEnv } from '../services/request-settings.js';
 import { dataDirOption, UsageError, usageErrors } from './args.js';
 
 export const SERVE_USAGE = 'lethe serve [--port 7420] [--host 127.0.0.1] [--data-dir ./lethe-data] [--demo]';
@@ -32,6 +33,9 @@ export async function serveCommand(args: string[]): Promise<void> {
   // LETHE_KEY_ROTATION (24h) and LETHE_OIDC_* (an external issuer); a bad value names its variable.
   const keyRotationIntervalMs = usageErrors(() => keyRotationFromEnv(process.env));
   const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
+  // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
+  const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
+  const requestTickMs = process.env['LETHE_REQUEST_TICK_MS'];
   const lethe = await createLethe({
     dataDir: dataDirOption(options['data-dir']),
     databaseUrl: process.env['DATABASE_URL'],
@@ -40,6 +44,11 @@ export async function serveCommand(args: string[]): Promise<void> {
     rateLimit,
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
+    requestSettings,
+    ...(requestTickMs !== undefined
+      ? { requestTickMs: usageErrors(() => positiveInteger('LETHE_REQUEST_TICK_MS', requestTickMs)) }
+      : {}),
+    grpcInsecure: process.env['LETHE_GRPC_INSECURE'] === 'true',
   });
   const log = lethe.app.log;
   if (options.demo && (await loadDemoCompany(lethe.services))) {
@@ -64,4 +73,11 @@ export async function serveCommand(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function positiveInteger(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, not "${text}".`);
+  return value;
 }

@@ -1,12 +1,22 @@
+import { CallTokens } from '../auth/call-tokens.js';
 import type { MasterKey } from '../auth/master-key.js';
 import { SigningKeys } from '../auth/signing-keys.js';
+import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from '../auth/token-rules.js';
+import { CallOut } from '../connectors/call-out.js';
+import { createTransport } from '../connectors/rights-clients/rights-client-transports.js';
 import type { Store } from '../store/store.js';
 import { AuditService } from './audit-service.js';
 import { CatalogCache } from './catalog-cache.js';
 import { DataMapService } from './datamap-service.js';
 import { DiscoveryService } from './discovery-service.js';
 import { GraphService } from './graph-service.js';
+import { ConnectorService } from './connector-service.js';
 import { ManifestService } from './manifest-service.js';
+import { RequestReportService } from './request-report-service.js';
+import { RequestRunner } from './request-runner.js';
+import { RequestService } from './request-service.js';
+import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from './request-settings.js';
+import { RequestVault } from './request-vault.js';
 import { ReportService } from './report-service.js';
 import { PolicyService } from './policy-service.js';
 import { RetentionService } from './retention-service.js';
@@ -27,6 +37,11 @@ export interface Services {
   readonly reports: ReportService;
   readonly secrets: ServerSecrets;
   readonly audit: AuditService;
+  readonly requests: RequestService;
+  readonly requestReports: RequestReportService;
+  readonly connectors: ConnectorService;
+  /** Carries out the tasks of running rights requests; `createLethe` starts its timer. */
+  readonly runner: RequestRunner;
   /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
   readonly keys: SigningKeys;
 }
@@ -35,7 +50,17 @@ export interface Services {
 export function createServices(
   store: Store,
   masterKey: MasterKey,
-  options: { keys?: SigningKeys; limits?: TelemetryLimits; discoveryTimeoutMs?: number } = {},
+  options: {
+    keys?: SigningKeys;
+    limits?: TelemetryLimits;
+    discoveryTimeoutMs?: number;
+    requestSettings?: RequestSettings;
+    tokenSettings?: TokenSettings;
+    /** Where connectors' connection strings are looked up (default `process.env`). */
+    env?: NodeJS.ProcessEnv;
+    /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
+    grpcInsecure?: boolean;
+  } = {},
 ): Services {
   const keys = options.keys ?? new SigningKeys(store, masterKey);
   // A private store is only changed through this process; a shared one is revalidated each second.
@@ -48,15 +73,44 @@ export function createServices(
     store,
     options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
   );
+  const graph = new GraphService(store);
+  const requestSettings = options.requestSettings ?? DEFAULT_REQUEST_SETTINGS;
+  const vault = new RequestVault(masterKey);
+  const callTokens = new CallTokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS);
+  const callOut = new CallOut(callTokens);
+  const runner = new RequestRunner(
+    store,
+    vault,
+    secrets,
+    requestSettings,
+    (client) =>
+      createTransport(
+        {
+          name: client.name,
+          protocol: client.protocol,
+          ...(client.address !== null ? { address: client.address } : {}),
+        },
+        {
+          callOut,
+          tokens: callTokens,
+          ...(options.grpcInsecure ? { grpcCredentials: 'insecure' as const } : {}),
+        },
+      ),
+    options.env ?? process.env,
+  );
   return {
     store,
+    requests: new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake()),
+    requestReports: new RequestReportService(store, vault),
+    connectors: new ConnectorService(store),
+    runner,
     secrets,
     policies,
     systems,
     datamap,
     discovery,
     reports: new ReportService(store),
-    graph: new GraphService(store),
+    graph,
     manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery }),
     telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS),
     retention: new RetentionService(store, catalog, secrets),

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/app-error.js';
 import { DataMapQueries } from './datamap-queries.js';
+import { RequestQueries } from './request-queries.js';
 import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
 import type {
   AuditCheckpointRow,
@@ -73,9 +74,12 @@ export interface ExpiryRow {
 export class Repository {
   /** The data map's tables, in the same transaction. */
   readonly datamap: DataMapQueries;
+  /** Rights requests, their tasks and records, the suppression list, SQL connectors. */
+  readonly requests: RequestQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.datamap = new DataMapQueries(db);
+    this.requests = new RequestQueries(db);
   }
 
   // Catalog ---------------------------------------------------------------------------------

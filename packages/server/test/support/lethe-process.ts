@@ -70,6 +70,10 @@ export interface ServeOptions {
   readonly databaseUrl?: string | undefined;
   readonly demo?: boolean;
   readonly timeoutMs?: number;
+  /** Default 0 (any free port); a restart on the same port keeps URLs others were given valid. */
+  readonly port?: number;
+  /** More environment for the server (LETHE_* settings, connectors' connection strings). */
+  readonly env?: Env;
 }
 
 export interface ServerProcess {
@@ -88,11 +92,12 @@ export interface ServerProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Starts `lethe serve --port 0` and resolves when it logs the address it listens on. */
+/** Starts `lethe serve` (on any free port unless told) and resolves when it logs the address it listens on. */
 export function startServer(options: ServeOptions): Promise<ServerProcess> {
-  const args = ['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir];
+  const port = String(options.port ?? 0);
+  const args = ['serve', '--port', port, '--host', '127.0.0.1', '--data-dir', options.dataDir];
   if (options.demo) args.push('--demo');
-  const child = spawnLethe(args, { DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'info' });
+  const child = spawnLethe(args, { ...options.env, DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'info' });
   running.add(child);
   const pid = child.pid;
   let tail: string[] = [];

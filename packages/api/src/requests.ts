@@ -1,0 +1,358 @@
+/**
+ * Schemas of privacy rights requests (DSAR, delete, delete_pii) and of the SQL connectors that
+ * answer them directly from a database.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+const Name = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'letters, digits, ".", "_", "-"',
+});
+
+export const REQUEST_TYPES = ['dsar', 'delete', 'delete_pii'] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+export const REQUEST_STRATEGIES = ['exact', 'connected'] as const;
+export type RequestStrategy = (typeof REQUEST_STRATEGIES)[number];
+export const JURISDICTIONS = ['gdpr', 'ccpa', 'pipeda', 'lgpd', 'app'] as const;
+export type Jurisdiction = (typeof JURISDICTIONS)[number];
+
+const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
+
+/** An address is one identifier: every part must match for a record to match. */
+export const AddressGroup = Type.Object(
+  {
+    address: Text(256),
+    address2: Type.Optional(Text(256)),
+    city: Type.Optional(Text(128)),
+    state: Type.Optional(Text(128)),
+    postal: Type.Optional(Text(32)),
+    country: Type.Optional(Text(64)),
+  },
+  strict,
+);
+export type AddressGroup = Static<typeof AddressGroup>;
+export const ADDRESS_PARTS = ['address', 'address2', 'city', 'state', 'postal', 'country'] as const;
+export type AddressPart = (typeof ADDRESS_PARTS)[number];
+
+/** Who the request is about. Each identifier finds records on its own (any of them matches). */
+export const Identifiers = Type.Object(
+  {
+    /** The subject id used in Lethe's telemetry. */
+    subject: Type.Optional(Text(256)),
+    email: Type.Optional(Text(320)),
+    phone: Type.Optional(Text(64)),
+    address: Type.Optional(AddressGroup),
+    customKey: Type.Optional(Text(256)),
+    customKey2: Type.Optional(Text(256)),
+    customKey3: Type.Optional(Text(256)),
+  },
+  strict,
+);
+export type Identifiers = Static<typeof Identifiers>;
+
+// SQL connectors --------------------------------------------------------------------------------
+export const CONNECTOR_TYPES = ['postgres', 'mysql', 'sqlite'] as const;
+export type ConnectorType = (typeof CONNECTOR_TYPES)[number];
+
+/**
+ * Semantic tags a column may carry. Identifier tags say which request identifier the column is
+ * compared with; `compliance/pii` marks what delete_pii sets to NULL; `source/<key>` links rows of
+ * different tables that share the key's value.
+ */
+export const IDENTIFIER_TAGS = [
+  'subject-id',
+  'email',
+  'phone',
+  'address',
+  'address2',
+  'city',
+  'state',
+  'postal',
+  'country',
+  'custom-key',
+  'custom-key-2',
+  'custom-key-3',
+] as const;
+export type IdentifierTag = (typeof IDENTIFIER_TAGS)[number];
+export const PII_TAG = 'compliance/pii';
+export const SOURCE_KEY_TAG_PATTERN = '^source/[a-z0-9][a-z0-9._-]{0,63}$';
+
+const Identifier = Type.String({
+  pattern: '^[A-Za-z_][A-Za-z0-9_$]{0,62}$',
+  description: 'a plain SQL identifier (letters, digits, _, $)',
+});
+const TableName = Type.String({
+  pattern: '^[A-Za-z_][A-Za-z0-9_$]{0,62}(\\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$',
+  description: 'table or schema.table',
+});
+
+export const ConnectorTable = Type.Object(
+  {
+    name: TableName,
+    /** The column(s) that identify a row; reported as the record's pk. */
+    primaryKey: Type.Array(Identifier, { minItems: 1, maxItems: 8 }),
+    /** Column -> semantic tags. */
+    columns: Type.Record(
+      Identifier,
+      Type.Array(Type.String({ minLength: 1, maxLength: 80 }), { maxItems: 16 }),
+    ),
+    /**
+     * Foreign-key style links followed by the `connected` strategy: a row of this table whose
+     * `column` equals `references` (`table.column`) of a matched row is connected to it.
+     */
+    links: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { column: Identifier, references: Type.String({ minLength: 3, maxLength: 200 }) },
+          strict,
+        ),
+        { maxItems: 32 },
+      ),
+    ),
+  },
+  strict,
+);
+export type ConnectorTable = Static<typeof ConnectorTable>;
+
+export const ConnectorInput = Type.Object(
+  {
+    type: Type.Union(CONNECTOR_TYPES.map((t) => Type.Literal(t))),
+    /** The environment variable that holds the connection string; the string is never stored. */
+    urlEnv: Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$' }),
+    /** The data-map system whose database this is, if any. */
+    system: Type.Optional(Name),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    tables: Type.Array(ConnectorTable, { minItems: 1, maxItems: 500 }),
+  },
+  strict,
+);
+export type ConnectorInput = Static<typeof ConnectorInput>;
+
+export const Connector = Type.Object({
+  name: Type.String(),
+  ...ConnectorInput.properties,
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type Connector = Static<typeof Connector>;
+
+// Requests --------------------------------------------------------------------------------------
+const Instant = Type.String({ description: 'ISO 8601 instant in UTC' });
+const Reason = Type.String({ minLength: 1, maxLength: 2000 });
+
+export const RequestInput = Type.Object(
+  {
+    /** Your own id for the request (e.g. the ticket number); generated when absent. */
+    id: Type.Optional(Name),
+    type: Type.Union(REQUEST_TYPES.map((t) => Type.Literal(t))),
+    strategy: Type.Optional(Type.Union(REQUEST_STRATEGIES.map((s) => Type.Literal(s)))),
+    identifiers: Identifiers,
+    /** Which law sets the deadline; the server's default (gdpr) when absent. */
+    jurisdiction: Type.Optional(Type.Union(JURISDICTIONS.map((j) => Type.Literal(j)))),
+    /** When the person made the request, if before it reached Lethe; the deadline counts from it. */
+    receivedAt: Type.Optional(Instant),
+  },
+  strict,
+);
+export type RequestInput = Static<typeof RequestInput>;
+
+export const RequestIdParams = Type.Object({ id: Name }, strict);
+export const TaskParams = Type.Object({ id: Name, task: Type.Integer({ minimum: 1 }) }, strict);
+
+export const ReasonInput = Type.Object({ reason: Reason }, strict);
+export type ReasonInput = Static<typeof ReasonInput>;
+export const VerifyInput = Type.Object(
+  {
+    /** How the person's identity was checked, e.g. "email link", "id document". */
+    method: Type.String({ minLength: 1, maxLength: 200 }),
+    note: Type.Optional(Reason),
+  },
+  strict,
+);
+export type VerifyInput = Static<typeof VerifyInput>;
+export const TicketDoneInput = Type.Object(
+  {
+    note: Type.Optional(Reason),
+    /** Records the team deleted or cleared (delete, delete_pii). */
+    deleted: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Records the team found (dsar): what the person gets in the package. */
+    records: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            dataset: Type.Optional(Type.String({ maxLength: 200 })),
+            pk: Type.Optional(Type.String({ maxLength: 500 })),
+            fields: Type.Record(Type.String(), Type.Unknown()),
+          },
+          strict,
+        ),
+        { maxItems: 10_000 },
+      ),
+    ),
+  },
+  strict,
+);
+export type TicketDoneInput = Static<typeof TicketDoneInput>;
+
+export const RequestListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.String()),
+    overdue: Type.Optional(Type.Boolean()),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  strict,
+);
+export type RequestListQuery = Static<typeof RequestListQuery>;
+
+export const TaskAttempt = Type.Object({
+  attempt: Type.Integer(),
+  startedAt: Instant,
+  finishedAt: Type.Optional(Instant),
+  outcome: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+});
+export type TaskAttempt = Static<typeof TaskAttempt>;
+
+export const RequestTask = Type.Object({
+  /** 1, 2, 3… within the request: `/v1/requests/{id}/tasks/{task}`. */
+  task: Type.Integer(),
+  /** A rights client's name, a connector's name, or a team's (a ticket where no client exists). */
+  target: Type.String(),
+  targetKind: Type.Union([Type.Literal('client'), Type.Literal('connector'), Type.Literal('team')]),
+  system: Type.Optional(Type.String()),
+  team: Type.Optional(Type.String()),
+  protocol: Type.String(),
+  /** Why the plan includes it: telemetry, the data map, a connector. */
+  reasons: Type.Array(Type.String()),
+  state: Type.String(),
+  attempts: Type.Integer(),
+  nextAttemptAt: Type.Optional(Instant),
+  lastError: Type.Optional(Type.String()),
+  rowsFound: Type.Integer(),
+  rowsChanged: Type.Integer(),
+  startedAt: Type.Optional(Instant),
+  completedAt: Type.Optional(Instant),
+  completedBy: Type.Optional(Type.String()),
+  note: Type.Optional(Type.String()),
+  attemptLog: Type.Array(TaskAttempt),
+});
+export type RequestTask = Static<typeof RequestTask>;
+
+export const RightsRequest = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  strategy: Type.String(),
+  jurisdiction: Type.String(),
+  status: Type.String(),
+  source: Type.String(),
+  /** The identifiers, only while the request holds them and only for admin and dpo. */
+  identifiers: Type.Optional(Identifiers),
+  identifierKinds: Type.Array(Type.String()),
+  /** A masked description, e.g. `j***@example.com`. */
+  masked: Type.String(),
+  receivedAt: Instant,
+  dueAt: Instant,
+  daysLeft: Type.Integer(),
+  overdue: Type.Boolean(),
+  extension: Type.Optional(Type.Object({ at: Instant, by: Type.String(), reason: Type.String() })),
+  receipt: Type.Object({
+    dueAt: Type.Optional(Instant),
+    confirmedAt: Type.Optional(Instant),
+    confirmedBy: Type.Optional(Type.String()),
+  }),
+  verification: Type.Object({
+    required: Type.Boolean(),
+    at: Type.Optional(Instant),
+    by: Type.Optional(Type.String()),
+    method: Type.Optional(Type.String()),
+  }),
+  approval: Type.Object({
+    required: Type.Boolean(),
+    at: Type.Optional(Instant),
+    by: Type.Optional(Type.String()),
+  }),
+  statusReason: Type.Optional(Type.String()),
+  statusChangedBy: Type.Optional(Type.String()),
+  /** A completed erasure of the same person, found by keyed hash: they were deleted before. */
+  previouslyErasedBy: Type.Optional(Type.String()),
+  rowsFound: Type.Integer(),
+  createdBy: Type.String(),
+  createdAt: Instant,
+  updatedAt: Instant,
+  startedAt: Type.Optional(Instant),
+  completedAt: Type.Optional(Instant),
+  pii: Type.Object({
+    held: Type.Boolean(),
+    expiresAt: Type.Optional(Instant),
+    destroyedAt: Type.Optional(Instant),
+  }),
+  deliveredAt: Type.Optional(Instant),
+  tasks: Type.Optional(Type.Array(RequestTask)),
+});
+export type RightsRequest = Static<typeof RightsRequest>;
+
+export const RequestList = Type.Object({
+  items: Type.Array(RightsRequest),
+  next: Type.Optional(Type.String()),
+});
+export type RequestList = Static<typeof RequestList>;
+
+/** The plan: which systems and databases the request reaches, and why. */
+export const PlannedTarget = Type.Object({
+  target: Type.String(),
+  targetKind: Type.Union([Type.Literal('client'), Type.Literal('connector'), Type.Literal('team')]),
+  system: Type.Optional(Type.String()),
+  team: Type.Optional(Type.String()),
+  protocol: Type.String(),
+  reasons: Type.Array(Type.String()),
+});
+export type PlannedTarget = Static<typeof PlannedTarget>;
+export const RequestPlan = Type.Object({ requestId: Type.String(), targets: Type.Array(PlannedTarget) });
+export type RequestPlan = Static<typeof RequestPlan>;
+
+export const ImportResult = Type.Object({
+  created: Type.Array(Type.Object({ line: Type.Integer(), id: Type.String(), status: Type.String() })),
+  rejected: Type.Array(
+    Type.Object({
+      line: Type.Integer(),
+      column: Type.Optional(Type.String()),
+      code: Type.String(),
+      message: Type.String(),
+    }),
+  ),
+});
+export type ImportResult = Static<typeof ImportResult>;
+
+/** A detail row of a request's report: one matched record. */
+export const ReportRow = Type.Object({
+  requestId: Type.String(),
+  task: Type.Integer(),
+  datasource: Type.String(),
+  pk: Type.String(),
+  matchCategory: Type.String(),
+  semantic: Type.String(),
+  /** The matching value, while the request holds its identifiers. */
+  semanticValue: Type.Optional(Type.String()),
+  /** Keyed hash of the matching value; stays after the identifiers are destroyed. */
+  semanticValueHash: Type.String(),
+  piiColumns: Type.Array(Type.String()),
+});
+export type ReportRow = Static<typeof ReportRow>;
+
+export const OverviewRow = Type.Object({
+  requestId: Type.String(),
+  type: Type.String(),
+  strategy: Type.String(),
+  jurisdiction: Type.String(),
+  status: Type.String(),
+  identifierKinds: Type.Array(Type.String()),
+  masked: Type.String(),
+  receivedAt: Instant,
+  dueAt: Instant,
+  completedAt: Type.Optional(Instant),
+  rowsFound: Type.Integer(),
+  overdue: Type.Boolean(),
+});
+export type OverviewRow = Static<typeof OverviewRow>;

@@ -1,0 +1,108 @@
+import { ADDRESS_PARTS, PII_TAG, type ConnectorInput } from '@lethe/api';
+import { isIdentifierTag, isSourceKeyTag, splitReference } from './table-plan.js';
+
+export interface ConfigProblem {
+  /** Where in the config, e.g. `tables[2].links[0].references`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+const COLUMN = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+const ADDRESS_DETAIL_PARTS: ReadonlySet<string> = new Set(ADDRESS_PARTS.filter((part) => part !== 'address'));
+
+/**
+ * Checks a connector config against the rules the schema cannot express, without touching a
+ * database. An empty list means the config is valid.
+ */
+export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const tableIndex = new Map<string, number>();
+  config.tables.forEach((table, index) => {
+    const first = tableIndex.get(table.name);
+    if (first === undefined) tableIndex.set(table.name, index);
+    else
+      problems.push({
+        path: `tables[${index}].name`,
+        message: `table '${table.name}' is also tables[${first}]`,
+      });
+  });
+
+  config.tables.forEach((table, t) => {
+    const at = `tables[${t}]`;
+    const tagColumn = new Map<string, string>();
+    for (const [column, tags] of Object.entries(table.columns)) {
+      const seen = new Set<string>();
+      tags.forEach((tag, k) => {
+        const path = `${at}.columns.${column}[${k}]`;
+        if (seen.has(tag)) {
+          problems.push({ path, message: `tag '${tag}' is given twice` });
+          return;
+        }
+        seen.add(tag);
+        if (tag === PII_TAG) return;
+        if (!isIdentifierTag(tag) && !isSourceKeyTag(tag)) {
+          problems.push({
+            path,
+            message: `unknown tag '${tag}': use an identifier tag (email, phone, address, ...), ${PII_TAG} or source/<key>`,
+          });
+          return;
+        }
+        const other = tagColumn.get(tag);
+        if (other !== undefined) {
+          problems.push({
+            path,
+            message: `tag '${tag}' is also on column '${other}'; a tag names one column`,
+          });
+        } else {
+          tagColumn.set(tag, column);
+        }
+        if (
+          ADDRESS_DETAIL_PARTS.has(tag) &&
+          !Object.values(table.columns).some((list) => list.includes('address'))
+        ) {
+          problems.push({
+            path,
+            message: `'${tag}' is part of an address group, but no column is tagged 'address'`,
+          });
+        }
+      });
+    }
+
+    const keyColumns = new Set<string>();
+    table.primaryKey.forEach((column, k) => {
+      const path = `${at}.primaryKey[${k}]`;
+      if (keyColumns.has(column)) problems.push({ path, message: `column '${column}' is given twice` });
+      keyColumns.add(column);
+      if (table.columns[column]?.includes(PII_TAG)) {
+        problems.push({
+          path,
+          message: `primary key column '${column}' is tagged ${PII_TAG}: delete_pii cannot set a key to NULL`,
+        });
+      }
+    });
+
+    const linkKeys = new Set<string>();
+    (table.links ?? []).forEach((link, l) => {
+      const path = `${at}.links[${l}]`;
+      const target = splitReference(link.references);
+      if (target === undefined || !COLUMN.test(target.column)) {
+        problems.push({ path: `${path}.references`, message: `'${link.references}' is not 'table.column'` });
+        return;
+      }
+      if (!tableIndex.has(target.table)) {
+        problems.push({
+          path: `${path}.references`,
+          message: `table '${target.table}' is not a table of this connector`,
+        });
+        return;
+      }
+      if (target.table === table.name && target.column === link.column) {
+        problems.push({ path: `${path}.column`, message: `column '${link.column}' links to itself` });
+      }
+      const key = `${link.column}->${target.table}.${target.column}`;
+      if (linkKeys.has(key)) problems.push({ path, message: 'this link is declared twice' });
+      linkKeys.add(key);
+    });
+  });
+  return problems;
+}

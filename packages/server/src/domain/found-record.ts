@@ -1,0 +1,26 @@
+/**
+ * What a rights request finds: one record per matched row (SQL connectors) or per record a
+ * rights client returns. These become the detail rows of the request's report.
+ */
+
+/**
+ * `direct`: a column matched an identifier of the request; `connected`: reached from a direct
+ * match through a declared link; `source_key`: shares a `source/<key>` value with a matched row.
+ */
+export type MatchCategory = 'direct' | 'connected' | 'source_key';
+
+export interface FoundRecord {
+  /** Where the record lives: `connector.table` for SQL, `client:dataset` for rights clients. */
+  readonly datasource: string;
+  /** The record's primary key; several columns are joined as `col=value` pairs with `,`. */
+  readonly pk: string;
+  readonly matchCategory: MatchCategory;
+  /** The identifier (`email`, `phone`, `address`, `custom-key`, `subject-id`) or link that matched. */
+  readonly semantic: string;
+  /** The value that matched (the request's normalised identifier, or the linking value). */
+  readonly semanticValue: string;
+  /** Columns tagged `compliance/pii` in this record: the ones delete_pii sets to NULL. */
+  readonly piiColumns: readonly string[];
+  /** The record's values, for a DSAR only (what the person gets to see). */
+  readonly values?: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,91 @@
+/**
+ * The life of a rights request, as a table of allowed moves. Every change of status goes through
+ * `nextStatus`, so a request can only move the way this table says.
+ *
+ * ```
+ * received ─verify─▶ identity_verified ─approve─▶ approved ─start─▶ in_progress ─▶ completed
+ *    │ (steps not required by configuration are passed at once)              └──▶ failed ─retry─▶ in_progress
+ *    └──────── deny (before the work starts) / cancel (any time before the end) ──▶ denied | canceled
+ * ```
+ */
+export const REQUEST_STATUSES = [
+  'received',
+  'identity_verified',
+  'approved',
+  'in_progress',
+  'completed',
+  'failed',
+  'denied',
+  'canceled',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export type RequestMove = 'verify' | 'approve' | 'start' | 'complete' | 'fail' | 'retry' | 'deny' | 'cancel';
+
+const MOVES: Record<RequestMove, { from: readonly RequestStatus[]; to: RequestStatus }> = {
+  verify: { from: ['received'], to: 'identity_verified' },
+  approve: { from: ['identity_verified'], to: 'approved' },
+  start: { from: ['approved'], to: 'in_progress' },
+  complete: { from: ['in_progress'], to: 'completed' },
+  fail: { from: ['in_progress'], to: 'failed' },
+  retry: { from: ['failed', 'in_progress'], to: 'in_progress' },
+  deny: { from: ['received', 'identity_verified', 'approved'], to: 'denied' },
+  cancel: { from: ['received', 'identity_verified', 'approved', 'in_progress', 'failed'], to: 'canceled' },
+};
+
+/** Statuses after which nothing more happens to the request. */
+export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'denied', 'canceled'];
+/** Statuses in which the deadline still runs (a failed request is still owed an answer). */
+export const OPEN_STATUSES: readonly RequestStatus[] = [
+  'received',
+  'identity_verified',
+  'approved',
+  'in_progress',
+  'failed',
+];
+
+export function isRequestStatus(value: unknown): value is RequestStatus {
+  return typeof value === 'string' && (REQUEST_STATUSES as readonly string[]).includes(value);
+}
+
+/** The status after `move`, or undefined when the move is not allowed from `status`. */
+export function nextStatus(status: RequestStatus, move: RequestMove): RequestStatus | undefined {
+  const rule = MOVES[move];
+  return rule.from.includes(status) ? rule.to : undefined;
+}
+
+/** The statuses a move may start from, for error messages. */
+export function movableFrom(move: RequestMove): readonly RequestStatus[] {
+  return MOVES[move].from;
+}
+
+/** What one task of a request is doing. `waiting`: a ticket is open and a person must act. */
+export const TASK_STATES = [
+  'pending',
+  'running',
+  'retrying',
+  'waiting',
+  'done',
+  'failed',
+  'canceled',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const FINISHED_TASK_STATES: readonly TaskState[] = ['done', 'failed', 'canceled'];
+
+/**
+ * Where the request goes once its tasks have moved: completed when every task is done, failed
+ * when all have finished and one failed, unchanged while any is still under way.
+ */
+export function settledStatus(taskStates: readonly TaskState[]): 'completed' | 'failed' | undefined {
+  if (taskStates.some((state) => !FINISHED_TASK_STATES.includes(state))) return undefined;
+  return taskStates.some((state) => state === 'failed') ? 'failed' : 'completed';
+}
+
+/**
+ * Exponential backoff with equal jitter: attempt 1 waits between base/2 and base, each next one twice as
+ * long, never more than `max`. `random` is injectable so tests can pin it.
+ */
+export function retryDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
