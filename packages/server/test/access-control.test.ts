@@ -6,6 +6,7 @@ import { renderRouteTable } from '../src/api/route-action.js';
 import { renderPermissionTable } from '../src/auth/permissions.js';
 import type { MintRequest } from '../src/auth/tokens.js';
 import { createLethe, type Lethe } from '../src/server.js';
+import { DEFAULT_REQUEST_SETTINGS } from '../src/services/request-settings.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
 
@@ -30,8 +31,14 @@ interface Expectation {
   /** Callers allowed; everyone else gets 403 FORBIDDEN unless `refusals` names another code. */
   allowed: Caller[] | 'public';
   refusals?: Partial<Record<Caller, string>>;
-  url?: string;
+  /** A function is called after `prepare`, for a URL naming what it prepared. */
+  url?: string | (() => string);
+  /** A function makes a fresh payload per call (e.g. a request for another person). */
   payload?: unknown;
+  /** Sent as text with this content type instead of JSON. */
+  contentType?: string;
+  /** What an allowed caller gets when the route's own rules refuse the prepared state (default 2xx). */
+  allowedStatus?: number;
   /** Run as admin before each caller's request, e.g. to recreate what a DELETE removes. */
   prepare?: () => Promise<unknown>;
   /** The route lists every category: a category-limited token is refused (CATEGORY_NOT_PERMITTED). */
@@ -39,6 +46,12 @@ interface Expectation {
 }
 
 const SUBJECT = 'matrix-subject';
+const FIXED_REQUEST = 'matrix-fixed';
+const CONNECTOR = {
+  type: 'sqlite',
+  urlEnv: 'MATRIX_CONNECTOR_URL',
+  tables: [{ name: 'people', primaryKey: ['id'], columns: { email: ['email'] } }],
+};
 const EXPECTED: Record<string, Expectation> = {
   'GET /healthz': { allowed: 'public' },
   'GET /readyz': { allowed: 'public' },
@@ -166,7 +179,136 @@ const EXPECTED: Record<string, Expectation> = {
     url: '/v1/manifest?dryRun=true',
     payload: { teams: [{ name: 'matrix-manifest' }] },
   },
+  'POST /v1/requests': {
+    allowed: ['admin', 'dpo'],
+    payload: () => ({ type: 'dsar', identifiers: { email: `matrix-${(serial += 1)}@example.com` } }),
+  },
+  'POST /v1/requests/import': {
+    allowed: ['admin', 'dpo'],
+    contentType: 'text/csv',
+    payload: () => `type,email\ndsar,matrix-csv-${(serial += 1)}@example.com\n`,
+  },
+  'GET /v1/requests': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/requests/:id': { allowed: READERS, url: `/v1/requests/${FIXED_REQUEST}`, unlimitedOnly: true },
+  'GET /v1/requests/:id/plan': {
+    allowed: READERS,
+    url: `/v1/requests/${FIXED_REQUEST}/plan`,
+    unlimitedOnly: true,
+  },
+  'GET /v1/requests/:id/report': {
+    allowed: READERS,
+    url: `/v1/requests/${FIXED_REQUEST}/report`,
+    unlimitedOnly: true,
+  },
+  // Allowed callers pass the permission check and meet the request's own rules: not completed yet.
+  'GET /v1/requests/:id/package': {
+    allowed: ['admin', 'dpo'],
+    url: `/v1/requests/${FIXED_REQUEST}/package`,
+    allowedStatus: 409,
+    unlimitedOnly: true,
+  },
+  'POST /v1/requests/:id/verify-identity': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(),
+    url: () => `/v1/requests/${current}/verify-identity`,
+    payload: { method: 'id document' },
+  },
+  'POST /v1/requests/:id/approve': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(['verify']),
+    url: () => `/v1/requests/${current}/approve`,
+  },
+  'POST /v1/requests/:id/deny': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(),
+    url: () => `/v1/requests/${current}/deny`,
+    payload: { reason: 'identity not proven' },
+  },
+  'POST /v1/requests/:id/cancel': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(),
+    url: () => `/v1/requests/${current}/cancel`,
+    payload: { reason: 'withdrawn by the person' },
+  },
+  'POST /v1/requests/:id/extend': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(),
+    url: () => `/v1/requests/${current}/extend`,
+    payload: { reason: 'complex request' },
+  },
+  'POST /v1/requests/:id/confirm-receipt': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(),
+    url: () => `/v1/requests/${current}/confirm-receipt`,
+  },
+  'POST /v1/requests/:id/delivered': {
+    allowed: ['admin', 'dpo'],
+    url: `/v1/requests/${FIXED_REQUEST}/delivered`,
+    allowedStatus: 409,
+  },
+  'POST /v1/requests/:id/tasks/:task/retry': {
+    allowed: ['admin', 'dpo'],
+    url: `/v1/requests/${FIXED_REQUEST}/tasks/1/retry`,
+    allowedStatus: 409,
+  },
+  'POST /v1/requests/:id/tasks/:task/complete': {
+    allowed: ['admin', 'dpo', 'service'],
+    prepare: () => newRequest(['verify', 'approve']),
+    url: () => `/v1/requests/${current}/tasks/${accountsTicket}/complete`,
+    payload: { note: 'done by hand' },
+  },
+  'GET /v1/tickets': { allowed: ['admin', 'dpo', 'service'] },
+  'GET /v1/reports/overview': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/connectors': { allowed: READERS },
+  'GET /v1/connectors/:name': { allowed: READERS, url: '/v1/connectors/matrix-connector' },
+  'PUT /v1/connectors/:name': {
+    allowed: ['admin'],
+    url: '/v1/connectors/matrix-connector',
+    payload: CONNECTOR,
+  },
+  'DELETE /v1/connectors/:name': {
+    allowed: ['admin'],
+    url: '/v1/connectors/matrix-gone',
+    prepare: () => send('admin', 'PUT', '/v1/connectors/matrix-gone', CONNECTOR),
+  },
 };
+
+const FIXED_REQUEST_ID = FIXED_REQUEST;
+let serial = 0;
+/** The request the last `prepare` made, and the position of its ticket for the accounts system. */
+let current = '';
+let accountsTicket = 0;
+
+/** A new request (verification and approval are required here), taken through `steps`. */
+async function newRequest(steps: ('verify' | 'approve')[] = []): Promise<void> {
+  current = `matrix-request-${(serial += 1)}`;
+  await send('admin', 'POST', '/v1/requests', {
+    id: current,
+    type: 'dsar',
+    identifiers: { email: `${current}@example.com` },
+  });
+  if (steps.includes('verify')) {
+    await send('admin', 'POST', `/v1/requests/${current}/verify-identity`, { method: 'test' });
+  }
+  if (steps.includes('approve')) {
+    await send('admin', 'POST', `/v1/requests/${current}/approve`);
+    // The runner opens the tickets; wait for the one of the service token's system.
+    for (let tries = 0; tries < 200; tries += 1) {
+      const tasks = (await send('admin', 'GET', `/v1/requests/${current}`)).json().tasks as {
+        task: number;
+        system?: string;
+        state: string;
+      }[];
+      const ticket = tasks.find((task) => task.system === 'accounts' && task.state === 'waiting');
+      if (ticket) {
+        accountsTicket = ticket.task;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`request ${current} opened no ticket for accounts`);
+  }
+}
 
 let lethe: Lethe;
 let dispose: () => Promise<void>;
@@ -176,7 +318,13 @@ let emptyTarget: Server;
 
 beforeAll(async () => {
   const location = await SQLITE_BACKEND.create();
-  lethe = await createLethe({ ...location, rateLimit: false });
+  lethe = await createLethe({
+    ...location,
+    rateLimit: false,
+    // Requests wait for people here, so that each route meets the request in the status it needs.
+    requestSettings: { ...DEFAULT_REQUEST_SETTINGS, requireVerification: true, requireApproval: true },
+    requestTickMs: 50,
+  });
   dispose = location.dispose;
   for (const caller of ALL) {
     tokens[caller] = (await lethe.tokens.mint({ ...CALLERS[caller], ttlSeconds: 600 })).token;
@@ -193,6 +341,14 @@ beforeAll(async () => {
     targets: [`http://127.0.0.1:${port}/metrics`],
     interval: 'PT1H',
   });
+  await send('admin', 'PUT', '/v1/connectors/matrix-connector', CONNECTOR);
+  await send('admin', 'POST', '/v1/requests', {
+    id: FIXED_REQUEST_ID,
+    type: 'dsar',
+    identifiers: { email: 'fixed@example.com' },
+  });
+  await send('admin', 'POST', `/v1/requests/${FIXED_REQUEST_ID}/verify-identity`, { method: 'test' });
+  await send('admin', 'POST', `/v1/requests/${FIXED_REQUEST_ID}/approve`);
 });
 afterAll(async () => {
   await lethe?.close();
@@ -200,12 +356,22 @@ afterAll(async () => {
   await new Promise((resolve) => emptyTarget?.close(resolve));
 });
 
-function send(caller: Caller | undefined, method: string, url: string, payload?: unknown) {
+function send(
+  caller: Caller | undefined,
+  method: string,
+  url: string,
+  payload?: unknown,
+  contentType?: string,
+) {
+  const body = typeof payload === 'function' ? (payload as () => unknown)() : payload;
   return lethe.app.inject({
     method: method as 'GET',
     url,
-    headers: caller ? { authorization: `Bearer ${tokens[caller]}` } : {},
-    ...(payload === undefined ? {} : { payload: payload as object }),
+    headers: {
+      ...(caller ? { authorization: `Bearer ${tokens[caller]}` } : {}),
+      ...(contentType ? { 'content-type': contentType } : {}),
+    },
+    ...(body === undefined ? {} : { payload: body as object }),
   });
 }
 
@@ -220,21 +386,24 @@ describe('every route × every role', () => {
 
   for (const [route, expectation] of Object.entries(EXPECTED)) {
     const [method, pattern] = route.split(' ') as [string, string];
-    const url = expectation.url ?? pattern;
+    const urlOf = () =>
+      typeof expectation.url === 'function' ? expectation.url() : (expectation.url ?? pattern);
 
     it(`${route}`, async () => {
       if (expectation.allowed === 'public') {
-        expect((await send(undefined, method, url)).statusCode).toBe(200);
+        expect((await send(undefined, method, urlOf())).statusCode).toBe(200);
         return;
       }
-      const anonymous = await send(undefined, method, url, expectation.payload);
+      const anonymous = await send(undefined, method, urlOf(), expectation.payload, expectation.contentType);
       expect(anonymous.statusCode).toBe(401);
       expect(anonymous.json().error.code).toBe('TOKEN_MISSING');
       for (const caller of ALL) {
         await expectation.prepare?.();
-        const response = await send(caller, method, url, expectation.payload);
+        const response = await send(caller, method, urlOf(), expectation.payload, expectation.contentType);
         const label = `${caller} ${route}: ${response.body.slice(0, 200)}`;
-        if (expectation.allowed.includes(caller)) {
+        if (expectation.allowed.includes(caller) && expectation.allowedStatus !== undefined) {
+          expect(response.statusCode, label).toBe(expectation.allowedStatus);
+        } else if (expectation.allowed.includes(caller)) {
           expect(response.statusCode, label).toBeGreaterThanOrEqual(200);
           expect(response.statusCode, label).toBeLessThan(300);
         } else {
@@ -357,7 +526,7 @@ describe('a category-limited token', () => {
     expect(reads.length).toBeGreaterThan(8);
     for (const route of reads) {
       const expectation = EXPECTED[`GET ${route.url}`];
-      let url = expectation?.url ?? route.url;
+      let url = typeof expectation?.url === 'string' ? expectation.url : route.url;
       if (route.url === '/v1/subjects/:subject') url = '/v1/subjects/cat-subject';
       const response = await asLimited('GET', url);
       if (expectation?.unlimitedOnly) {

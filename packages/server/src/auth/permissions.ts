@@ -66,6 +66,16 @@ export function authorize(principal: Principal, action: Action): void {
   }
 }
 
+/**
+ * For answers that span every data category (a record of processing, an export, a rights
+ * request): a token limited to some categories is refused rather than shown a partial answer.
+ */
+export function requireAllCategories(principal: Principal, what: string): void {
+  if (principal.categories !== undefined) {
+    throw new AppError('CATEGORY_NOT_PERMITTED', `${what}; it needs a token without category limits.`);
+  }
+}
+
 /** A `service` principal may act only for its own system; other roles for any. */
 export function mayActForSystem(principal: Principal, system: string): boolean {
   return principal.role !== 'service' || principal.system === system;

@@ -1,5 +1,5 @@
 import type { Manifest, ManifestChange, ManifestResult, ManifestSection } from '@lethe/api';
-import { authorize } from '../auth/permissions.js';
+import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
 import type { Repository } from '../store/repository.js';
@@ -222,12 +222,7 @@ export class ManifestService {
    */
   async export(principal: Principal): Promise<Manifest> {
     authorize(principal, 'manifest:export');
-    if (principal.categories !== undefined) {
-      throw new AppError(
-        'CATEGORY_NOT_PERMITTED',
-        'An export lists every field; it needs a token without category limits.',
-      );
-    }
+    requireAllCategories(principal, 'An export lists every field');
     const repository = this.store.repository;
     const [organisation, taxonomyRows, teams, policyRows, catalog, flows, clients, sources] =
       await Promise.all([

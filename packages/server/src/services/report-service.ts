@@ -1,7 +1,6 @@
 import type { Organisation, RopaReport } from '@lethe/api';
-import { authorize } from '../auth/permissions.js';
+import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
-import { AppError } from '../domain/app-error.js';
 import { buildRopa } from '../domain/ropa.js';
 import type { Store } from '../store/store.js';
 import { snapshotOf, taxonomiesOf } from './datamap-snapshot.js';
@@ -17,12 +16,7 @@ export class ReportService {
   /** The GDPR Art. 30(1) record of processing activities, one row per policy. */
   async ropa(principal: Principal): Promise<RopaReport> {
     authorize(principal, 'reports:read');
-    if (principal.categories !== undefined) {
-      throw new AppError(
-        'CATEGORY_NOT_PERMITTED',
-        'The record of processing lists every category; it needs a token without category limits.',
-      );
-    }
+    requireAllCategories(principal, 'The record of processing lists every category');
     const { datamap } = this.store.repository;
     const [organisation, policies, rows, links, taxonomyRows] = await Promise.all([
       datamap.organisation(),

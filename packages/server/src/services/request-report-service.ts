@@ -1,5 +1,5 @@
 import type { OverviewRow, ReportRow } from '@lethe/api';
-import { authorize } from '../auth/permissions.js';
+import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
 import type { DsarPackage, DsarSource } from '../domain/dsar-package.js';
@@ -28,6 +28,7 @@ export class RequestReportService {
 
   async report(principal: Principal, id: string): Promise<ReportRow[]> {
     authorize(principal, 'requests:read');
+    requireAllCategories(principal, 'A rights request spans every category');
     const request = await this.require(id);
     await auditRead(this.store, principal, 'request.report', `request:${id}`);
     const mayReadValues = principal.role === 'admin' || principal.role === 'dpo';
@@ -53,6 +54,7 @@ export class RequestReportService {
 
   async overview(principal: Principal): Promise<OverviewRow[]> {
     authorize(principal, 'reports:read');
+    requireAllCategories(principal, 'A rights request spans every category');
     const now = this.now();
     const rows: OverviewRow[] = [];
     let after: { receivedAt: number; id: string } | undefined;
@@ -87,6 +89,7 @@ export class RequestReportService {
   /** What a DSAR found, with the values, while the request still holds its key. */
   async dsarPackage(principal: Principal, id: string): Promise<DsarPackage> {
     authorize(principal, 'requests:package');
+    requireAllCategories(principal, 'A rights request spans every category');
     const request = await this.require(id);
     if (request.type !== 'dsar') throw new AppError('NOT_A_DSAR', `Request "${id}" is a ${request.type}.`);
     if (request.status !== 'completed') {

@@ -10,7 +10,7 @@ import type {
   TicketDoneInput,
   VerifyInput,
 } from '@lethe/api';
-import { authorize, mayActForSystem } from '../auth/permissions.js';
+import { authorize, mayActForSystem, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
 import {
@@ -78,6 +78,7 @@ export class RequestService {
     source: RequestSource = 'api',
   ): Promise<RightsRequest> {
     authorize(principal, 'requests:create');
+    requireAllCategories(principal, 'A rights request spans every category');
     const identifiers = this.normalise(input.identifiers);
     const receivedAt = this.receivedAt(input.receivedAt);
     const id = await this.intake(principal, { ...input, identifiers }, receivedAt, source);
@@ -88,6 +89,7 @@ export class RequestService {
   /** The inbound requests table as CSV: each good row becomes a request, each bad one is reported. */
   async importCsv(principal: Principal, text: string): Promise<ImportResult> {
     authorize(principal, 'requests:create');
+    requireAllCategories(principal, 'A rights request spans every category');
     let parsed;
     try {
       parsed = parseRequestCsv(text, {
@@ -288,6 +290,7 @@ export class RequestService {
 
   async verifyIdentity(principal: Principal, id: string, input: VerifyInput): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     await this.move(principal, id, 'verify', {
       verified_at: this.now(),
       verified_by: actorOf(principal),
@@ -300,6 +303,7 @@ export class RequestService {
 
   async approve(principal: Principal, id: string): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     await this.move(principal, id, 'approve', { approved_at: this.now(), approved_by: actorOf(principal) });
     await this.advance(principal, id);
     return this.get(principal, id);
@@ -307,6 +311,7 @@ export class RequestService {
 
   async deny(principal: Principal, id: string, reason: string): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     await this.move(
       principal,
       id,
@@ -319,6 +324,7 @@ export class RequestService {
 
   async cancel(principal: Principal, id: string, reason: string): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     await this.move(
       principal,
       id,
@@ -370,6 +376,7 @@ export class RequestService {
 
   async extend(principal: Principal, id: string, reason: string): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     await this.store.transaction(async (repository) => {
       const row = await this.require(repository, id);
       this.requireOpen(row, 'extend');
@@ -398,6 +405,7 @@ export class RequestService {
   /** Records that the person was told their request arrived (CCPA: within 10 business days). */
   async confirmReceipt(principal: Principal, id: string): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     await this.store.transaction(async (repository) => {
       const row = await this.require(repository, id);
       if (row.receipt_confirmed_at !== null) {
@@ -417,6 +425,7 @@ export class RequestService {
   /** The DSAR package reached the person: its findings are destroyed now, not at the window's end. */
   async markDelivered(principal: Principal, id: string): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     await this.store.transaction(async (repository) => {
       const row = await this.require(repository, id);
       if (row.type !== 'dsar') throw new AppError('NOT_A_DSAR', `Request "${id}" is a ${row.type}.`);
@@ -434,6 +443,7 @@ export class RequestService {
   /** A failed task gets a fresh retry budget; the request runs again. */
   async retryTask(principal: Principal, id: string, position: number): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
     const now = this.now();
     await this.store.transaction(async (repository) => {
       const row = await this.require(repository, id);
@@ -508,13 +518,22 @@ export class RequestService {
       await audit(repository, principal, 'request.ticket-done', `request:${id} task=${position}`);
       await settleRequest(repository, id, now, this.settings);
     });
-    return this.get(principal, id);
+    return this.view(principal, id);
   }
 
   // Reading -----------------------------------------------------------------------------------
 
   async get(principal: Principal, id: string): Promise<RightsRequest> {
     authorize(principal, 'requests:read');
+    requireAllCategories(principal, 'A rights request spans every category');
+    return this.view(principal, id);
+  }
+
+  /**
+   * The request as `principal` may see it: identifiers only for admin and dpo while held; a
+   * service (after completing its ticket) sees its own system's tasks only.
+   */
+  private async view(principal: Principal, id: string): Promise<RightsRequest> {
     const repository = this.store.repository;
     const row = await this.require(repository, id);
     const [tasks, attempts] = await Promise.all([
@@ -527,7 +546,9 @@ export class RequestService {
       const identifiers = await this.identifiersOf(row).catch(() => undefined);
       if (identifiers) view.identifiers = identifiers;
     }
-    view.tasks = tasks.map((task) => taskRowToView(task, attempts));
+    view.tasks = tasks
+      .filter((task) => task.system === null || mayActForSystem(principal, task.system))
+      .map((task) => taskRowToView(task, attempts));
     return view;
   }
 
@@ -536,6 +557,7 @@ export class RequestService {
     query: { status?: string; overdue?: boolean; limit?: number; cursor?: string },
   ): Promise<RequestList> {
     authorize(principal, 'requests:read');
+    requireAllCategories(principal, 'A rights request spans every category');
     const limit = query.limit ?? 100;
     const now = this.now();
     const statuses = query.status?.split(',').filter((status) => status !== '');
@@ -567,6 +589,7 @@ export class RequestService {
   /** The plan as it stands: the tasks once started, else what starting now would ask. */
   async plan(principal: Principal, id: string): Promise<RequestPlan> {
     authorize(principal, 'requests:read');
+    requireAllCategories(principal, 'A rights request spans every category');
     const row = await this.require(this.store.repository, id);
     const tasks = await this.store.repository.requests.listTasks(id);
     if (
