@@ -356,3 +356,15 @@ export const OverviewRow = Type.Object({
   overdue: Type.Boolean(),
 });
 export type OverviewRow = Static<typeof OverviewRow>;
+
+/** Telemetry about a person a completed erasure removed: their data came back. */
+export const SuppressionHit = Type.Object({
+  /** The erasure request that removed them. */
+  requestId: Type.String(),
+  subject: Type.String(),
+  system: Type.String(),
+  firstSeenAt: Instant,
+  lastSeenAt: Instant,
+  count: Type.Integer(),
+});
+export type SuppressionHit = Static<typeof SuppressionHit>;

@@ -258,6 +258,7 @@ const EXPECTED: Record<string, Expectation> = {
     payload: { note: 'done by hand' },
   },
   'GET /v1/tickets': { allowed: ['admin', 'dpo', 'service'] },
+  'GET /v1/suppressions/hits': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/reports/overview': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/connectors': { allowed: READERS },
   'GET /v1/connectors/:name': { allowed: READERS, url: '/v1/connectors/matrix-connector' },

@@ -461,7 +461,11 @@ describe('delete_pii, connected', () => {
 
 describe('delete, exact', () => {
   it('deletes the matched rows in each database, and flags the person when they come back', async () => {
-    await ok('POST', '/v1/requests', { id: 'del-1', type: 'delete', identifiers: { email: ALICE } });
+    await ok('POST', '/v1/requests', {
+      id: 'del-1',
+      type: 'delete',
+      identifiers: { email: ALICE, subject: 'u-alice' },
+    });
     const pending = await settled('del-1', 'in_progress');
     await waitFor(
       async () => task(await ok('GET', '/v1/requests/del-1'), 'warehouse-desk').state === 'waiting',
@@ -501,6 +505,37 @@ describe('delete, exact', () => {
       identifiers: { email: 'ALICE@example.com' },
     });
     expect(again.previouslyErasedBy).toBe('del-1');
+
+    // Telemetry about her: accepted, and flagged as data that came back from that system.
+    const dpo = token;
+    token = (await lethe.tokens.mint({ subject: 'admin-ada', role: 'admin', ttlSeconds: 600 })).token;
+    try {
+      await ok('PUT', '/v1/policies/newsletter-sending', {
+        purpose: 'marketing.email',
+        retention: 'P6M',
+        legalBasis: 'consent',
+      });
+      const at = new Date().toISOString();
+      const event = (subject: string) => ({
+        subject,
+        system: 'newsletter',
+        policy: 'newsletter-sending',
+        fields: ['newsletter-data.email'],
+        at,
+      });
+      const ingest = await ok<{ accepted: number }>('POST', '/v1/events', {
+        events: [event('u-alice'), event('u-bob'), event('u-alice')],
+      });
+      expect(ingest.accepted).toBe(3);
+      const hits = await ok<{
+        items: { requestId: string; subject: string; system: string; count: number }[];
+      }>('GET', '/v1/suppressions/hits');
+      expect(hits.items).toEqual([
+        expect.objectContaining({ requestId: 'del-1', subject: 'u-alice', system: 'newsletter', count: 2 }),
+      ]);
+    } finally {
+      token = dpo;
+    }
   });
 });
 

@@ -21,6 +21,7 @@ import { ReportService } from './report-service.js';
 import { PolicyService } from './policy-service.js';
 import { RetentionService } from './retention-service.js';
 import { ServerSecrets } from './server-secrets.js';
+import { SuppressionWatch } from './suppression-watch.js';
 import { SystemService } from './system-service.js';
 import { DEFAULT_TELEMETRY_LIMITS, TelemetryService, type TelemetryLimits } from './telemetry-service.js';
 
@@ -40,6 +41,8 @@ export interface Services {
   readonly requests: RequestService;
   readonly requestReports: RequestReportService;
   readonly connectors: ConnectorService;
+  /** Flags telemetry about people a completed erasure removed. */
+  readonly suppressions: SuppressionWatch;
   /** Carries out the tasks of running rights requests; `createLethe` starts its timer. */
   readonly runner: RequestRunner;
   /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
@@ -74,6 +77,7 @@ export function createServices(
     options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
   );
   const graph = new GraphService(store);
+  const suppressions = new SuppressionWatch(store, secrets);
   const requestSettings = options.requestSettings ?? DEFAULT_REQUEST_SETTINGS;
   const vault = new RequestVault(masterKey);
   const callTokens = new CallTokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS);
@@ -112,7 +116,8 @@ export function createServices(
     reports: new ReportService(store),
     graph,
     manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery }),
-    telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS),
+    telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS, suppressions),
+    suppressions,
     retention: new RetentionService(store, catalog, secrets),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,

@@ -9,6 +9,7 @@ import type { AcceptedEvent } from '../domain/usage-batch.js';
 import type { Store } from '../store/store.js';
 import { auditRecord } from './audit-trail.js';
 import type { CatalogCache, CatalogView } from './catalog-cache.js';
+import type { SuppressionWatch } from './suppression-watch.js';
 
 /** The audit target of a batch: how many events, for which systems. */
 function publishTarget(events: readonly AcceptedEvent[]): string {
@@ -42,6 +43,7 @@ export class TelemetryService {
     private readonly store: Store,
     private readonly catalog: CatalogCache,
     private readonly limits: TelemetryLimits = DEFAULT_TELEMETRY_LIMITS,
+    private readonly watch?: SuppressionWatch,
   ) {}
 
   async ingest(principal: Principal, events: readonly unknown[]): Promise<IngestResult> {
@@ -65,6 +67,7 @@ export class TelemetryService {
           })
         : ({ kind: 'committed', duplicates: [] } as const);
       if (outcome.kind === 'committed') {
+        await this.flagErasedPeople(accepted);
         return {
           accepted: accepted.length - outcome.duplicates.length,
           duplicates: outcome.duplicates.length,
@@ -78,6 +81,18 @@ export class TelemetryService {
         );
       }
       view = await this.catalog.reload();
+    }
+  }
+
+  /**
+   * After the commit: telemetry about people an erasure removed is recorded as a suppression hit.
+   * A failure here is logged, not answered: the batch is durable and must be acknowledged.
+   */
+  private async flagErasedPeople(accepted: readonly AcceptedEvent[]): Promise<void> {
+    try {
+      await this.watch?.check(accepted);
+    } catch (error) {
+      console.error('suppression check failed after ingest:', error);
     }
   }
 

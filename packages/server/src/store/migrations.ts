@@ -394,6 +394,15 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
           .addColumn('request_id', 'text', (c) => c.notNull())
           .addColumn('added_at', 'bigint', (c) => c.notNull())
           .execute();
+        await table('suppression_hits')
+          .addColumn('request_id', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('count', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('suppression_hits_pk', ['request_id', 'subject', 'system'])
+          .execute();
         await table('request_tasks')
           .addColumn('id', 'text', (c) => c.primaryKey())
           .addColumn('request_id', 'text', (c) =>

@@ -7,6 +7,7 @@ import type {
   RequestTaskAttemptRow,
   RequestTaskRow,
   RightsRequestRow,
+  SuppressionHitRow,
   SuppressionRow,
 } from './schema.js';
 
@@ -180,9 +181,35 @@ export class RequestQueries {
       .execute();
   }
 
-  async suppressionHashes(): Promise<string[]> {
-    const rows = await this.db.selectFrom('suppressions').select('hash').execute();
-    return rows.map((row) => row.hash);
+  /** Records telemetry that touched suppressed people, counting repeats. */
+  async recordSuppressionHits(rows: readonly SuppressionHitRow[]): Promise<void> {
+    for (const row of rows) {
+      await this.db
+        .insertInto('suppression_hits')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['request_id', 'subject', 'system']).doUpdateSet((eb) => ({
+            last_seen_at: eb.ref('excluded.last_seen_at'),
+            count: eb(eb.ref('suppression_hits.count'), '+', eb.ref('excluded.count')),
+          })),
+        )
+        .execute();
+    }
+  }
+
+  suppressionHits(limit: number): Promise<SuppressionHitRow[]> {
+    return this.db
+      .selectFrom('suppression_hits')
+      .selectAll()
+      .orderBy('last_seen_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The suppression list: hash → the erasure request that put it there. */
+  async suppressionList(): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('suppressions').select(['hash', 'request_id']).execute();
+    return new Map(rows.map((row) => [row.hash, row.request_id]));
   }
 
   // Tasks -------------------------------------------------------------------------------------

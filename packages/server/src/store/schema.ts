@@ -31,6 +31,7 @@ export interface Database {
   request_keys: RequestKeyRow;
   request_identifier_hashes: RequestIdentifierHashRow;
   suppressions: SuppressionRow;
+  suppression_hits: SuppressionHitRow;
   request_tasks: RequestTaskRow;
   request_task_attempts: RequestTaskAttemptRow;
   request_records: RequestRecordRow;
@@ -350,6 +351,16 @@ export interface SuppressionRow {
   semantic: string;
   request_id: string;
   added_at: number;
+}
+
+/** Telemetry about a person an erasure removed: their data came back from `system`. */
+export interface SuppressionHitRow {
+  request_id: string;
+  subject: string;
+  system: string;
+  first_seen_at: number;
+  last_seen_at: number;
+  count: number;
 }
 
 /** One system or database a request must reach. */

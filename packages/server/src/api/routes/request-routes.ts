@@ -11,6 +11,7 @@ import {
   RequestPlan,
   RequestTask,
   RightsRequest,
+  SuppressionHit,
   TaskParams,
   TicketDoneInput,
   VerifyInput,
@@ -28,7 +29,20 @@ const manage = { config: { action: 'requests:manage' } } as const;
 const read = { config: { action: 'requests:read' } } as const;
 
 /** Rights requests: intake, the steps people take, tickets, reports and the DSAR package. */
-export function requestRoutes(app: TypedApp, { requests, requestReports }: Services) {
+export function requestRoutes(app: TypedApp, { requests, requestReports, suppressions }: Services) {
+  app.get(
+    '/v1/suppressions/hits',
+    {
+      ...read,
+      schema: {
+        tags,
+        description:
+          'Telemetry about people a completed erasure removed: their data came back from that system.',
+        response: { 200: ListOf(SuppressionHit) },
+      },
+    },
+    async (request) => ({ items: await suppressions.hits(principalOf(request)) }),
+  );
   app.post(
     '/v1/requests',
     {
