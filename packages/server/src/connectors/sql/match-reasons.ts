@@ -1,9 +1,9 @@
-import { ADDRESS_PARTS, type Identifiers, type RequestStrategy } from '@lethe/api';
+import { ADDRESS_PARTS, type Identifiers } from '@lethe/api';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { MatchCategory } from '../../domain/found-record.js';
 import { LinkingValues } from './linking-values.js';
 import type { SqlDialectAdapter } from './sql-dialect-adapter.js';
-import type { TablePlan } from './table-plan.js';
+import type { LinkFollowing, TablePlan } from './table-plan.js';
 
 /**
  * One way a row of a table can match: a SQL predicate over the row, and what the record then
@@ -98,13 +98,13 @@ export type LinkingValuesOf = (table: string, column: string) => LinkingValues |
 
 /**
  * The reasons that reach `plan`'s rows from values of other matched rows: a `source/<key>` value
- * of another table (any strategy), and with the connected strategy a link in either direction.
+ * of another table (always), and links as `following` says (see `linksFollowed`).
  * Reasons without values are left out.
  */
 export function expansionReasons(
   plan: TablePlan,
   plans: readonly TablePlan[],
-  strategy: RequestStrategy,
+  following: LinkFollowing,
   valuesOf: LinkingValuesOf,
   adapter: SqlDialectAdapter,
 ): MatchReason[] {
@@ -130,10 +130,14 @@ export function expansionReasons(
     });
     add('source_key', key, column, LinkingValues.union(sets));
   }
-  if (strategy === 'connected') {
+  if (following !== 'none') {
+    // A row of this table that points at a matched row (a child of it).
     for (const link of plan.outgoingLinks) {
       add('connected', link.semantic, link.column, valuesOf(link.referencedTable, link.referencedColumn));
     }
+  }
+  if (following === 'both') {
+    // A row of this table that a matched row points at (its parent).
     for (const link of plan.incomingLinks) {
       add('connected', link.semantic, link.referencedColumn, valuesOf(link.table, link.column));
     }

@@ -14,7 +14,7 @@ import { openSqlDatabase } from './open-sql-database.js';
 import { formatPrimaryKey, toJsonSafe, valueText } from './record-values.js';
 import { SqlConnectorError } from './sql-connector-error.js';
 import type { SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
-import { deletionOrder, linkingColumns, planTables, type TablePlan } from './table-plan.js';
+import { deletionOrder, linkingColumns, linksFollowed, planTables, type TablePlan } from './table-plan.js';
 
 export { validateConnectorConfig, type ConfigProblem } from './connector-config.js';
 export { SqlConnectorError } from './sql-connector-error.js';
@@ -129,6 +129,7 @@ export async function runSqlConnector(
 }
 
 type Row = Readonly<Record<string, unknown>>;
+type LinkingRow = { readonly linking_value: unknown };
 
 interface RunContext {
   readonly name: string;
@@ -153,35 +154,34 @@ class RightsRun {
   constructor(readonly context: RunContext) {}
 
   async execute(): Promise<SqlRightsOutcome> {
+    const { plans, run, adapter, connection, progress } = this.context;
     await this.#expand();
     let rowsDeleted = 0;
     let rowsNulled = 0;
-    for (const plan of deletionOrder(this.context.plans)) {
+    for (const plan of deletionOrder(plans)) {
       const reasons = [
-        ...directReasons(plan, this.context.run.identifiers, this.context.adapter),
+        ...directReasons(plan, run.identifiers, adapter),
         ...expansionReasons(
           plan,
-          this.context.plans,
-          this.context.run.strategy,
+          plans,
+          linksFollowed(run.type, run.strategy),
           this.#valuesIn(this.#known),
-          this.context.adapter,
+          adapter,
         ),
       ];
       const predicate = anyOf(reasons);
       if (predicate === undefined) continue;
       await this.#report(plan, reasons, predicate);
-      if (this.context.run.type === 'delete') {
-        this.context.progress.doing = `deleting from ${plan.name}`;
-        const result = await sql`delete from ${sql.table(plan.name)} where ${predicate}`.execute(
-          this.context.connection,
-        );
+      if (run.type === 'delete') {
+        progress.doing = `deleting from ${plan.name}`;
+        const result = await sql`delete from ${sql.table(plan.name)} where ${predicate}`.execute(connection);
         rowsDeleted += Number(result.numAffectedRows ?? 0n);
-      } else if (this.context.run.type === 'delete_pii' && plan.piiColumns.length > 0) {
-        this.context.progress.doing = `clearing pii columns of ${plan.name}`;
+      } else if (run.type === 'delete_pii' && plan.piiColumns.length > 0) {
+        progress.doing = `clearing pii columns of ${plan.name}`;
         const assignments = plan.piiColumns.map((column) => sql`${sql.ref(column)} = null`);
         const result =
           await sql`update ${sql.table(plan.name)} set ${sql.join(assignments)} where ${predicate}`.execute(
-            this.context.connection,
+            connection,
           );
         rowsNulled += Number(result.numAffectedRows ?? 0n);
       }
@@ -195,21 +195,22 @@ class RightsRun {
    * so on; each round only queries with the values that were new in the round before.
    */
   async #expand(): Promise<void> {
+    const { plans, run, adapter } = this.context;
     let fresh = new Map<string, LinkingValues>();
-    for (const plan of this.context.plans) {
-      const predicate = anyOf(directReasons(plan, this.context.run.identifiers, this.context.adapter));
+    for (const plan of plans) {
+      const predicate = anyOf(directReasons(plan, run.identifiers, adapter));
       if (predicate !== undefined) await this.#collect(plan, predicate, fresh);
     }
     for (let round = 1; round <= MAX_EXPANSION_ROUNDS && fresh.size > 0; round++) {
       const previous = fresh;
       fresh = new Map();
-      for (const plan of this.context.plans) {
+      for (const plan of plans) {
         const reasons = expansionReasons(
           plan,
-          this.context.plans,
-          this.context.run.strategy,
+          plans,
+          linksFollowed(run.type, run.strategy),
           this.#valuesIn(previous),
-          this.context.adapter,
+          adapter,
         );
         const predicate = anyOf(reasons);
         if (predicate !== undefined) await this.#collect(plan, predicate, fresh);
@@ -223,12 +224,13 @@ class RightsRun {
     predicate: RawBuilder<unknown>,
     fresh: Map<string, LinkingValues>,
   ): Promise<void> {
-    for (const column of linkingColumns(plan, this.context.run.strategy)) {
+    for (const column of linkingColumns(
+      plan,
+      linksFollowed(this.context.run.type, this.context.run.strategy),
+    )) {
       this.context.progress.doing = `reading ${plan.name}`;
       const ref = sql.ref(column);
-      const { rows } = await sql<{
-        linking_value: unknown;
-      }>`select distinct ${ref} as ${sql.id('linking_value')}
+      const { rows } = await sql<LinkingRow>`select distinct ${ref} as ${sql.id('linking_value')}
         from ${sql.table(plan.name)} where ${predicate} and ${ref} is not null`.execute(
         this.context.connection,
       );

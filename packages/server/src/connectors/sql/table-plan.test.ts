@@ -1,6 +1,6 @@
 import { PII_TAG, type ConnectorInput } from '@lethe/api';
 import { describe, expect, it } from 'vitest';
-import { deletionOrder, linkingColumns, planTables, splitReference } from './table-plan.js';
+import { deletionOrder, linkingColumns, linksFollowed, planTables, splitReference } from './table-plan.js';
 
 const config: ConnectorInput = {
   type: 'sqlite',
@@ -43,10 +43,16 @@ describe('table plans', () => {
     ]);
   });
 
-  it('follows links only with the connected strategy', () => {
-    expect(linkingColumns(plans[0]!, 'exact')).toEqual(['crm']);
-    expect(linkingColumns(plans[0]!, 'connected')).toEqual(['crm', 'id']);
-    expect(linkingColumns(plans[2]!, 'connected')).toEqual(['customer_id', 'id']);
+  it('follows links both ways with the connected strategy, and to children for an exact delete', () => {
+    expect(linksFollowed('dsar', 'exact')).toBe('none');
+    expect(linksFollowed('delete_pii', 'exact')).toBe('none');
+    expect(linksFollowed('delete', 'exact')).toBe('children');
+    expect(linksFollowed('dsar', 'connected')).toBe('both');
+    expect(linkingColumns(plans[0]!, 'none')).toEqual(['crm']);
+    expect(linkingColumns(plans[0]!, 'children')).toEqual(['crm', 'id']);
+    expect(linkingColumns(plans[0]!, 'both')).toEqual(['crm', 'id']);
+    expect(linkingColumns(plans[2]!, 'both').sort()).toEqual(['customer_id', 'id']);
+    expect(linkingColumns(plans[2]!, 'children')).toEqual(['id']);
   });
 
   it('deletes children before parents, otherwise in config order', () => {

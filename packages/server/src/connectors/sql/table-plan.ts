@@ -5,6 +5,7 @@ import {
   type ConnectorInput,
   type IdentifierTag,
   type RequestStrategy,
+  type RequestType,
 } from '@lethe/api';
 
 const SOURCE_KEY = new RegExp(SOURCE_KEY_TAG_PATTERN);
@@ -95,15 +96,26 @@ export function planTables(config: ConnectorInput): TablePlan[] {
 }
 
 /**
- * The columns whose values in matched rows reach other rows: source-key columns always, link
- * columns on both ends with the connected strategy.
+ * Which declared links a run follows: `both` directions for the connected strategy; for a
+ * `delete` with the exact strategy, `children` only — rows that point at a deleted row go with it,
+ * since a foreign key would refuse the delete (or, without one, leave rows that still hold the
+ * person's data pointing at nothing); otherwise `none`.
  */
-export function linkingColumns(plan: TablePlan, strategy: RequestStrategy): string[] {
+export type LinkFollowing = 'both' | 'children' | 'none';
+
+export function linksFollowed(type: RequestType, strategy: RequestStrategy): LinkFollowing {
+  if (strategy === 'connected') return 'both';
+  return type === 'delete' ? 'children' : 'none';
+}
+
+/**
+ * The columns whose values in matched rows reach other rows: source-key columns always; a
+ * parent's referenced column when children are followed; a child's link column when parents are.
+ */
+export function linkingColumns(plan: TablePlan, following: LinkFollowing): string[] {
   const columns = new Set(plan.sourceKeys.values());
-  if (strategy === 'connected') {
-    for (const link of plan.outgoingLinks) columns.add(link.column);
-    for (const link of plan.incomingLinks) columns.add(link.referencedColumn);
-  }
+  if (following !== 'none') for (const link of plan.incomingLinks) columns.add(link.referencedColumn);
+  if (following === 'both') for (const link of plan.outgoingLinks) columns.add(link.column);
   return [...columns];
 }
 
