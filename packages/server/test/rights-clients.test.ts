@@ -191,6 +191,13 @@ describe('rights-client transports', () => {
       expect(fixture.calls.map((seen) => seen.answered)).toEqual([404, 404]);
     });
 
+    it('refuses a 404 without the contract body: a wrong address must not count as done', async () => {
+      const fixture = await httpFixture({ respond: () => ({ status: 404, body: 'Cannot POST /get' }) });
+      const error = await failure(httpClient(fixture.url).delete(call({ email: ALICE }), 'rows'));
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain('answered 404');
+    });
+
     it('fails as retryable on a 503, and succeeds on the next try', async () => {
       const fixture = await httpFixture({ failFirst: 1 });
       const client = httpClient(fixture.url);

@@ -34,8 +34,9 @@ const NOTHING: RightsClientAnswer = { records: [], deleted: 0 };
  * `address: { address, address2?, city?, state?, postal?, country? }`, `customKey`,
  * `customKey2`, `customKey3`; each one finds records on its own.
  *
- * Any 2xx is read as the answer. `404` means "nothing about this person": a success with nothing
- * found or deleted. `408`, `425`, `429`, `5xx`, timeouts and network errors fail the call as
+ * Any 2xx is read as the answer. `404` with `{"error": {"code": "NOT_FOUND"}}` means "nothing about
+ * this person": a success with nothing found or deleted; any other 404 (a wrong address) is a
+ * refusal. `408`, `425`, `429`, `5xx`, timeouts and network errors fail the call as
  * retryable. Every other status is a refusal (not retried) whose message quotes the client's
  * `error.message`, `message` or text; so is a 2xx whose body does not follow the contract.
  * Redirects are not followed.
@@ -101,7 +102,11 @@ export class HttpRightsClient implements RightsClientTransport {
     }
     const { status } = response;
     if (status >= 200 && status < 300) return response;
-    if (status === 404) return undefined;
+    // Only the contract's own 404 means "nothing about this person"; a bare 404 (a wrong path, a
+    // framework's "Cannot POST") must not make a deletion count as done.
+    if (status === 404 && isObject(response.body) && isObject(response.body['error'])) {
+      if (response.body['error']['code'] === 'NOT_FOUND') return undefined;
+    }
     const prefix = `Rights client "${this.name}" answered ${status} to POST ${url.pathname}`;
     if (status >= 300 && status < 400) {
       throw new RightsClientError(`${prefix}; redirects are not followed, configure the final URL.`, false);
