@@ -28,6 +28,7 @@ import {
   TaxonomyExtensions,
   TeamInput,
 } from './schemas.js';
+import { ConnectorInput } from './requests.js';
 
 const strict = { additionalProperties: false } as const;
 const Named = Type.Object({ name: Type.String({ minLength: 1 }) });
@@ -62,6 +63,8 @@ export const Manifest = Type.Object(
     flows: Type.Optional(Type.Array(ManifestFlow)),
     clients: Type.Optional(Type.Array(named(RightsClientInput))),
     sources: Type.Optional(Type.Array(ManifestSource)),
+    /** SQL connectors for rights requests; their connection strings stay in the environment. */
+    connectors: Type.Optional(Type.Array(named(ConnectorInput))),
   },
   strict,
 );
@@ -76,6 +79,7 @@ export const MANIFEST_SECTIONS = [
   'flows',
   'clients',
   'sources',
+  'connectors',
 ] as const;
 export type ManifestSection = (typeof MANIFEST_SECTIONS)[number];
 

@@ -42,7 +42,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
 
   it('creates every entry, and applying the same manifest again changes nothing (no audit entry either)', async () => {
     const first = await apply(companyManifest());
-    expect(first.summary).toEqual({ created: 22, changed: 0, unchanged: 0, removed: 0 });
+    expect(first.summary).toEqual({ created: 23, changed: 0, unchanged: 0, removed: 0 });
     expect(actions(first)).toMatchObject({
       'taxonomy/taxonomy': 'created',
       'organisation/organisation': 'created',
@@ -50,12 +50,13 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
       'flows/orders -> stripe': 'created',
       'clients/orders-ticket': 'created',
       'sources/prometheus-main': 'created',
+      'connectors/accounts-db': 'created',
     });
     expect(first.changes.find((c) => c.name === 'stripe')?.path).toBe('systems[4]');
 
     const before = await auditLength();
     const second = await apply(companyManifest());
-    expect(second.summary).toEqual({ created: 0, changed: 0, unchanged: 22, removed: 0 });
+    expect(second.summary).toEqual({ created: 0, changed: 0, unchanged: 23, removed: 0 });
     expect(await auditLength()).toBe(before);
     const policy = await services.policies.get(admin, 'user-account-access');
     expect(policy).toMatchObject({ version: 1, dataSubjects: ['customers'], reviewedOn: '2026-09-15' });
@@ -71,7 +72,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
 
     const dry = await apply(changed, { dryRun: true });
     expect(dry.dryRun).toBe(true);
-    expect(dry.summary).toEqual({ created: 1, changed: 1, unchanged: 21, removed: 0 });
+    expect(dry.summary).toEqual({ created: 1, changed: 1, unchanged: 22, removed: 0 });
     expect(actions(dry)['policies/user-account-access']).toBe('changed');
     expect(actions(dry)['flows/orders -> warehouse']).toBe('created');
 
@@ -92,6 +93,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
     smaller.policies = smaller.policies!.filter((p) => p.name !== 'send-marketing-email');
     smaller.clients = [];
     delete smaller.sources;
+    delete smaller.connectors;
 
     // Without --prune, leaving entries out removes nothing.
     expect((await apply(smaller)).summary.removed).toBe(0);
@@ -101,6 +103,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
     expect(removed.sort()).toEqual([
       'clients/accounts-http',
       'clients/orders-ticket',
+      'connectors/accounts-db',
       'flows/warehouse -> analytics-vendor',
       'policies/send-marketing-email',
       'sources/prometheus-main',
@@ -191,7 +194,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
     expect(error.message).toContain('user.contact.email.marketing');
   });
 
-  it('a dpo may apply policies and systems but not discovery sources; an auditor may export only', async () => {
+  it('a dpo may apply policies and systems but not discovery sources or connectors; an auditor may export only', async () => {
     const dpo: Principal = { id: 'dpo-1', role: 'dpo', requestId: 'test' };
     const auditor: Principal = { id: 'auditor-1', role: 'auditor', requestId: 'test' };
     const error = await refusal(apply(companyManifest(), {}, dpo));
@@ -199,6 +202,9 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
     expect(error.details).toMatchObject({ path: 'sources[0]' });
     const withoutSources = companyManifest();
     delete withoutSources.sources;
+    const connectorError = await refusal(apply(withoutSources, {}, dpo));
+    expect(connectorError.details).toMatchObject({ path: 'connectors[0]' });
+    delete withoutSources.connectors;
     expect((await apply(withoutSources, {}, dpo)).summary.created).toBe(21);
     expect((await refusal(apply(withoutSources, {}, auditor))).code).toBe('FORBIDDEN');
     expect((await services.manifests.export(auditor)).systems).toHaveLength(6);

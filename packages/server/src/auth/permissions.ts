@@ -37,7 +37,7 @@ export type Action = keyof typeof PERMISSIONS;
 
 /** Limits inside an allowed action, by role; rendered into docs/security.md. */
 export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
-  'manifest:apply': { dpo: 'discovery sources need an admin' },
+  'manifest:apply': { dpo: 'discovery sources and connectors need an admin' },
   'events:publish': { service: 'own system only' },
   'subjects:read': {
     auditor: 'subject view only with the `subject-ids` grant; re-appearances pseudonymised',

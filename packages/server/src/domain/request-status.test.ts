@@ -28,7 +28,16 @@ describe('request status moves', () => {
   });
 
   it('never leaves a final status', () => {
-    const moves: RequestMove[] = ['verify', 'approve', 'start', 'complete', 'fail', 'retry', 'deny', 'cancel'];
+    const moves: RequestMove[] = [
+      'verify',
+      'approve',
+      'start',
+      'complete',
+      'fail',
+      'retry',
+      'deny',
+      'cancel',
+    ];
     for (const status of ['completed', 'denied', 'canceled'] as const) {
       for (const move of moves) expect(nextStatus(status, move), `${move} from ${status}`).toBeUndefined();
     }

@@ -77,13 +77,15 @@ export class ConnectorService {
   }
 
   remove(principal: Principal, name: string): Promise<void> {
-    return this.store.transaction(async (repository) => {
-      authorize(principal, 'connectors:write');
-      if (!(await repository.requests.deleteConnector(name))) {
-        throw new AppError('CONNECTOR_NOT_FOUND', `No connector named "${name}".`);
-      }
-      await audit(repository, principal, 'connector.delete', `connector:${name}`);
-    });
+    return this.store.transaction((repository) => this.removeIn(repository, principal, name));
+  }
+
+  async removeIn(repository: Repository, principal: Principal, name: string): Promise<void> {
+    authorize(principal, 'connectors:write');
+    if (!(await repository.requests.deleteConnector(name))) {
+      throw new AppError('CONNECTOR_NOT_FOUND', `No connector named "${name}".`);
+    }
+    await audit(repository, principal, 'connector.delete', `connector:${name}`);
   }
 }
 

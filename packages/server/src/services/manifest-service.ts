@@ -5,6 +5,7 @@ import { AppError } from '../domain/app-error.js';
 import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import type { CatalogCache } from './catalog-cache.js';
+import { connectorRowToConnector, type ConnectorService } from './connector-service.js';
 import type { DataMapService, Written } from './datamap-service.js';
 import { sourceRowToSource, type DiscoveryService, type SourceInput } from './discovery-service.js';
 import { policyRowToPolicy, type PolicyService } from './policy-service.js';
@@ -15,6 +16,7 @@ interface Services {
   readonly systems: SystemService;
   readonly datamap: DataMapService;
   readonly discovery: DiscoveryService;
+  readonly connectors: ConnectorService;
 }
 
 /** Thrown at the end of a dry run so that the transaction rolls back with everything it did. */
@@ -82,7 +84,7 @@ export class ManifestService {
     manifest: Manifest,
     prune: boolean,
   ): Promise<ManifestChange[]> {
-    const { policies, systems, datamap, discovery } = this.services;
+    const { policies, systems, datamap, discovery, connectors } = this.services;
     const changes: ManifestChange[] = [];
     /** Runs one entry's write, records its outcome, and names the entry when it is refused. */
     const entry = async (
@@ -107,7 +109,7 @@ export class ManifestService {
         throw located(error, section, name, undefined);
       }
     };
-    for (const section of ['teams', 'policies', 'systems', 'clients', 'sources'] as const) {
+    for (const section of ['teams', 'policies', 'systems', 'clients', 'sources', 'connectors'] as const) {
       requireUniqueNames(
         section,
         (manifest[section] ?? []).map((e) => e.name),
@@ -154,10 +156,23 @@ export class ManifestService {
         discovery.putIn(repository, principal, source as SourceInput),
       );
     }
+    for (const [i, { name, ...connector }] of (manifest.connectors ?? []).entries()) {
+      await entry('connectors', name, `connectors[${i}]`, () =>
+        connectors.putIn(repository, principal, name, connector),
+      );
+    }
     if (!prune) return changes;
 
     // Removals, in the reverse order, of everything the manifest does not list.
     const listed = (names: readonly string[]) => new Set(names);
+    const keepConnectors = listed((manifest.connectors ?? []).map((c) => c.name));
+    for (const connector of await repository.requests.listConnectors()) {
+      if (keepConnectors.has(connector.name)) continue;
+      await removal('connectors', connector.name, async () => {
+        await connectors.removeIn(repository, principal, connector.name);
+        return true;
+      });
+    }
     const keepSources = listed((manifest.sources ?? []).map((s) => s.name));
     for (const source of await repository.datamap.listSources()) {
       if (keepSources.has(source.name)) continue;
@@ -224,7 +239,7 @@ export class ManifestService {
     authorize(principal, 'manifest:export');
     requireAllCategories(principal, 'An export lists every field');
     const repository = this.store.repository;
-    const [organisation, taxonomyRows, teams, policyRows, catalog, flows, clients, sources] =
+    const [organisation, taxonomyRows, teams, policyRows, catalog, flows, clients, sources, connectorRows] =
       await Promise.all([
         repository.datamap.organisation(),
         repository.datamap.listTaxonomyEntries(),
@@ -234,6 +249,7 @@ export class ManifestService {
         repository.datamap.listFlows(),
         repository.datamap.listClients(),
         repository.datamap.listSources(),
+        repository.requests.listConnectors(),
       ]);
     const taxonomyOf = (taxonomy: 'categories' | 'purposes') =>
       taxonomyRows
@@ -326,6 +342,10 @@ export class ManifestService {
           ...(written.interval !== undefined ? { interval: written.interval } : {}),
           ...(written.staleAfter !== undefined ? { staleAfter: written.staleAfter } : {}),
         };
+      }),
+      connectors: connectorRows.map((row) => {
+        const { createdAt: _created, updatedAt: _updated, ...connector } = connectorRowToConnector(row);
+        return connector;
       }),
     };
     return manifest;

@@ -77,6 +77,7 @@ export function createServices(
     options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
   );
   const graph = new GraphService(store);
+  const connectors = new ConnectorService(store);
   const suppressions = new SuppressionWatch(store, secrets);
   const requestSettings = options.requestSettings ?? DEFAULT_REQUEST_SETTINGS;
   const vault = new RequestVault(masterKey);
@@ -106,7 +107,7 @@ export function createServices(
     store,
     requests: new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake()),
     requestReports: new RequestReportService(store, vault),
-    connectors: new ConnectorService(store),
+    connectors,
     runner,
     secrets,
     policies,
@@ -115,7 +116,7 @@ export function createServices(
     discovery,
     reports: new ReportService(store),
     graph,
-    manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery }),
+    manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery, connectors }),
     telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS, suppressions),
     suppressions,
     retention: new RetentionService(store, catalog, secrets),

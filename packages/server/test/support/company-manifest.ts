@@ -126,5 +126,26 @@ export function companyManifest(): Manifest {
         dataTypes: { ip: 'user.device.ip_address' },
       },
     ],
+    connectors: [
+      {
+        name: 'accounts-db',
+        type: 'postgres',
+        urlEnv: 'ACCOUNTS_DATABASE_URL',
+        system: 'accounts',
+        tables: [
+          {
+            name: 'users',
+            primaryKey: ['id'],
+            columns: { email: ['email'], full_name: ['compliance/pii'] },
+          },
+          {
+            name: 'sessions',
+            primaryKey: ['id'],
+            columns: { ip: ['compliance/pii'] },
+            links: [{ column: 'user_id', references: 'users.id' }],
+          },
+        ],
+      },
+    ],
   };
 }
