@@ -405,6 +405,35 @@ describe('a DSAR, exact', () => {
   });
 });
 
+describe('a DSAR, connected', () => {
+  it('also reports the rows reached through declared links, which exact leaves out', async () => {
+    await ok('POST', '/v1/requests', {
+      id: 'dsar-2',
+      type: 'dsar',
+      strategy: 'connected',
+      identifiers: { email: ALICE },
+    });
+    await waitFor(
+      async () => task(await ok('GET', '/v1/requests/dsar-2'), 'warehouse-desk').state === 'waiting',
+    );
+    const pending = await ok<RightsRequest>('GET', '/v1/requests/dsar-2');
+    await ok('POST', `/v1/requests/dsar-2/tasks/${task(pending, 'warehouse-desk').task}/complete`, {});
+    expect((await settled('dsar-2')).status).toBe('completed');
+    const connected = rowsOf(await ok<Report>('GET', '/v1/requests/dsar-2/report'));
+    const exact = rowsOf(await ok<Report>('GET', '/v1/requests/dsar-1/report'));
+    const where = (row: string) => row.split(' ')[0];
+    const onlyConnected = connected.filter((row) => !exact.some((other) => where(other) === where(row)));
+    expect(onlyConnected).toEqual(
+      company.crm
+        ? [
+            'crm.orders#10 connected link:orders.customer_id',
+            'crm.orders#11 connected link:orders.customer_id',
+          ]
+        : [],
+    );
+  });
+});
+
 describe('delete_pii, connected', () => {
   it('nulls the tagged columns of every matched row, following links, and nothing else', async () => {
     const created = await ok<RightsRequest>('POST', '/v1/requests', {
