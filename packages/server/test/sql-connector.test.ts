@@ -205,6 +205,18 @@ const EXACT: Expected[] = [
   record('receipts', '1000', 'source_key', 'source/pos-id', 'P-1'),
   record('accounts', 'tenant=t1,account_no=1', 'direct', 'custom-key-2', 'AbC-9'),
 ];
+/**
+ * An exact `delete` also takes the children of deleted rows, transitively (a foreign key would
+ * refuse the delete otherwise): the orders of customers 1, 2 and 7, and the shipment of order 10.
+ * The gift order 12 is already a direct match; its customer 6 (a parent) is not followed.
+ */
+const EXACT_DELETE: Expected[] = [
+  ...EXACT,
+  record('orders', '10', 'connected', 'link:orders.customer_id', '1'),
+  record('orders', '11', 'connected', 'link:orders.customer_id', '2'),
+  record('orders', '15', 'connected', 'link:orders.customer_id', '7'),
+  record('shipments', '100', 'connected', 'link:shipments.order_id', '10'),
+];
 const CONNECTED: Expected[] = [
   ...EXACT,
   record('customers', '6', 'connected', 'link:orders.customer_id', '6'),
@@ -280,10 +292,10 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
       }))
       .sort(byKey);
 
-  describe.each<[RequestStrategy, Expected[]]>([
-    ['exact', EXACT],
-    ['connected', CONNECTED],
-  ])('strategy %s', (strategy, expected) => {
+  describe.each<[RequestStrategy, Expected[], Expected[]]>([
+    ['exact', EXACT, EXACT_DELETE],
+    ['connected', CONNECTED, CONNECTED],
+  ])('strategy %s', (strategy, expected, expectedDeleted) => {
     it('dsar reports each matched row once, with its values, and changes nothing', async () => {
       await createScenario(database);
       const before = await rows('customers');
@@ -332,13 +344,17 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
       await createScenario(database);
       const { outcome, records } = await execute({ type: 'delete', strategy, identifiers });
 
-      expect(summary(records)).toEqual([...expected].sort(byKey));
+      expect(summary(records)).toEqual([...expectedDeleted].sort(byKey));
       expect(records.every((found) => found.values === undefined)).toBe(true);
-      expect(outcome).toEqual({ rowsFound: expected.length, rowsDeleted: expected.length, rowsNulled: 0 });
+      expect(outcome).toEqual({
+        rowsFound: expectedDeleted.length,
+        rowsDeleted: expectedDeleted.length,
+        rowsNulled: 0,
+      });
       const connected = strategy === 'connected';
       expect(await ids('customers')).toEqual(connected ? [4, 5, 8, 9] : [4, 5, 6, 8, 9]);
-      expect(await ids('orders')).toEqual(connected ? [14, 16] : [10, 11, 13, 14, 15, 16]);
-      expect(await ids('shipments')).toEqual(connected ? [102] : [100, 101, 102]);
+      expect(await ids('orders')).toEqual(connected ? [14, 16] : [13, 14, 16]);
+      expect(await ids('shipments')).toEqual(connected ? [102] : [101, 102]);
       expect(await ids('loyalty', 'card_no')).toEqual(['L-9']);
       expect(await ids('receipts')).toEqual([1002]);
       expect((await rows('accounts', 'holder')).map((row) => row['holder'])).toEqual(['Other', 'Someone']);
@@ -408,27 +424,87 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
 
   it('a failing statement rolls the whole database back', async () => {
     await createScenario(database);
-    // A shipment of the gift order: with `exact` the order is deleted but the shipment is not
-    // matched, so the foreign key stops the delete after loyalty, accounts and receipts went.
-    await database.exec(`insert into shipments (id, order_id, carrier) values (103, 12, 'ups')`);
-    const before = await Promise.all(
-      ['customers', 'orders', 'shipments', 'receipts']
-        .map((table) => rows(table))
-        .concat(rows('loyalty', 'card_no')),
+    // A table the config does not know, whose foreign key the engine cannot follow: customers
+    // are deleted last, so the foreign key stops the delete after every other table's rows went.
+    await database.exec(
+      `create table tickets (id integer primary key, customer_id integer not null,
+         foreign key (customer_id) references customers (id))`,
+      `insert into tickets (id, customer_id) values (500, 1), (501, 4)`,
     );
+    const snapshot = () =>
+      Promise.all(
+        ['customers', 'orders', 'shipments', 'receipts', 'tickets']
+          .map((table) => rows(table))
+          .concat(rows('loyalty', 'card_no'), rows('accounts', 'holder')),
+      );
+    const before = await snapshot();
     const failure = await execute({ type: 'delete', strategy: 'exact', identifiers }).catch(
       (error: unknown) => error,
     );
 
     expect(failure).toBeInstanceOf(SqlConnectorError);
     expect((failure as SqlConnectorError).retryable).toBe(false);
-    expect((failure as SqlConnectorError).message).toMatch(/deleting from orders/);
-    const after = await Promise.all(
-      ['customers', 'orders', 'shipments', 'receipts']
-        .map((table) => rows(table))
-        .concat(rows('loyalty', 'card_no')),
+    expect((failure as SqlConnectorError).message).toMatch(/deleting from customers/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('exact delete takes the rows that reference a deleted row; exact dsar and delete_pii do not', async () => {
+    const { text } = database.types;
+    const shop: ConnectorInput = {
+      type: kind.type,
+      urlEnv: 'SHOP_URL',
+      tables: [
+        { name: 'clients', primaryKey: ['id'], columns: { email: ['email', PII_TAG], name: [PII_TAG] } },
+        {
+          name: 'purchases',
+          primaryKey: ['id'],
+          columns: { gift_note: [PII_TAG] },
+          links: [{ column: 'client_id', references: 'clients.id' }],
+        },
+      ],
+    };
+    const createShop = async () => {
+      await database.exec(
+        'drop table if exists purchases',
+        'drop table if exists clients',
+        `create table clients (id integer primary key, email ${text}, name ${text})`,
+        `create table purchases (id integer primary key, client_id integer not null, gift_note ${text},
+           foreign key (client_id) references clients (id))`,
+        `insert into clients (id, email, name) values (1, 'ada@example.com', 'Ada'), (2, 'bob@example.com', 'Bob')`,
+        `insert into purchases (id, client_id, gift_note) values (20, 1, 'for Ada'), (21, 1, null), (22, 2, 'for Bob')`,
+      );
+    };
+    const run = (type: SqlRightsRun['type']) =>
+      execute({ type, strategy: 'exact', identifiers: { email: 'ada@example.com' } }, undefined, shop);
+    const ada = record('clients', '1', 'direct', 'email', 'ada@example.com');
+
+    await createShop();
+    const purchasesBefore = await rows('purchases');
+    const read = await run('dsar');
+    expect(summary(read.records)).toEqual([ada]);
+    expect(read.outcome).toEqual({ rowsFound: 1, rowsDeleted: 0, rowsNulled: 0 });
+
+    const cleared = await run('delete_pii');
+    expect(summary(cleared.records)).toEqual([ada]);
+    expect(cleared.outcome).toEqual({ rowsFound: 1, rowsDeleted: 0, rowsNulled: 1 });
+    expect(await rows('clients')).toEqual([
+      { id: 1, email: null, name: null },
+      { id: 2, email: 'bob@example.com', name: 'Bob' },
+    ]);
+    expect(await rows('purchases')).toEqual(purchasesBefore);
+
+    await createShop();
+    const deleted = await run('delete');
+    expect(summary(deleted.records)).toEqual(
+      [
+        ada,
+        record('purchases', '20', 'connected', 'link:purchases.client_id', '1'),
+        record('purchases', '21', 'connected', 'link:purchases.client_id', '1'),
+      ].sort(byKey),
     );
-    expect(after).toEqual(before);
+    expect(deleted.outcome).toEqual({ rowsFound: 3, rowsDeleted: 3, rowsNulled: 0 });
+    expect(await ids('clients')).toEqual([2]);
+    expect(await ids('purchases')).toEqual([22]);
   });
 
   it('an error thrown by onRecords rolls back and reaches the caller as is', async () => {

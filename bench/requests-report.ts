@@ -1,0 +1,200 @@
+import type { LoadOutcome } from './requests-postgres.js';
+import { table } from './report.js';
+import { formatInteger, formatMs, formatRatio, percentile } from './stats.js';
+
+/** Timed samples of one way of doing the work, in milliseconds. */
+export interface Series {
+  readonly label: string;
+  readonly samples: readonly number[];
+}
+
+export interface PostgresPhase {
+  /** Which indexes the table has in this phase. */
+  readonly indexes: string;
+  /** PostgreSQL's plan for the connector's page read, from EXPLAIN. */
+  readonly readPlan: string;
+  readonly connector: Series;
+  readonly lethe: Series;
+  /** The connector task's attempt inside Lethe (connector run plus storing the records). */
+  readonly letheAttempt: Series;
+  readonly naive: Series;
+  readonly floor: Series;
+  readonly dsar: Series;
+  /** Largest RSS growth of this process over each timed connector delete_pii run, bytes. */
+  readonly rssGrowth: readonly number[];
+}
+
+export interface FanoutKind {
+  readonly type: 'delete' | 'dsar';
+  readonly lethe: Series;
+  readonly naive: Series;
+  readonly meanAttemptMs: readonly number[];
+}
+
+export interface RequestsReportInput {
+  readonly machine: readonly string[];
+  readonly options: Readonly<Record<string, number>>;
+  readonly load: LoadOutcome;
+  readonly lowerIndexSeconds: number;
+  readonly phases: readonly PostgresPhase[];
+  readonly fanout: readonly FanoutKind[];
+  readonly concurrency: number;
+  readonly pollMs: number;
+  readonly tickMs: number;
+}
+
+const median = (samples: readonly number[]) => percentile(samples, 50);
+const p95 = (samples: readonly number[]) => percentile(samples, 95);
+const ms = (value: number) => `${formatMs(value)} ms`;
+
+export function requestsReport(input: RequestsReportInput): string {
+  const { options } = input;
+  const rows = options['rows'] ?? 0;
+  const matches = options['matches'] ?? 0;
+  const clients = options['clients'] ?? 0;
+  const latency = options['latency-ms'] ?? 0;
+  const waves = Math.ceil(clients / input.concurrency);
+  const ideal = waves * latency;
+  const sequential = clients * latency;
+
+  const phaseTable = (phase: PostgresPhase) => {
+    const naive = median(phase.naive.samples);
+    const floor = median(phase.floor.samples);
+    const row = (series: Series, compare: boolean) => {
+      const m = median(series.samples);
+      return [
+        series.label,
+        String(series.samples.length),
+        ms(m),
+        ms(p95(series.samples)),
+        formatInteger(matches / (m / 1000)),
+        compare ? formatRatio(m / naive) : '–',
+        compare ? formatRatio(m / floor) : '–',
+      ];
+    };
+    return table([
+      ['run', 'runs', 'median', 'p95', 'rows/s (median)', 'time ÷ naive', 'time ÷ floor'],
+      row(phase.connector, true),
+      row(phase.letheAttempt, true),
+      row(phase.lethe, true),
+      row(phase.naive, true),
+      row(phase.floor, true),
+      row(phase.dsar, false),
+    ]);
+  };
+
+  const phaseText = input.phases.map((phase) => {
+    const connector = median(phase.connector.samples);
+    const naive = median(phase.naive.samples);
+    const floor = median(phase.floor.samples);
+    const rss = phase.rssGrowth;
+    return [
+      `### ${phase.indexes}`,
+      '',
+      phaseTable(phase),
+      '',
+      `The connector is ${formatRatio(naive / connector)} faster than the naive script and takes ` +
+        `${formatRatio(connector / floor)} the time of the single UPDATE. RSS growth of the benchmark process ` +
+        `during a connector delete_pii run: median ${formatMiB(median(rss))}, largest ${formatMiB(Math.max(...rss))} ` +
+        `(${formatInteger(matches)} records handed over in batches of 500). PostgreSQL's plan for the connector's ` +
+        `page read: \`${phase.readPlan}\`.`,
+    ].join('\n');
+  });
+
+  const fanoutRows = input.fanout.flatMap((kind) => {
+    const lethe = median(kind.lethe.samples);
+    const naive = median(kind.naive.samples);
+    const overhead = lethe - ideal;
+    return [
+      [
+        kind.lethe.label,
+        String(kind.lethe.samples.length),
+        ms(lethe),
+        ms(p95(kind.lethe.samples)),
+        ms(ideal),
+        `${ms(overhead)} (${ms(overhead / waves)} per wave, ${ms(overhead / clients)} per task)`,
+        ms(median(kind.meanAttemptMs)),
+        formatRatio(naive / lethe),
+      ],
+      [
+        kind.naive.label,
+        String(kind.naive.samples.length),
+        ms(naive),
+        ms(p95(kind.naive.samples)),
+        ms(sequential),
+        `${ms(naive - sequential)} (${ms((naive - sequential) / clients)} per call)`,
+        '–',
+        '1×',
+      ],
+    ];
+  });
+
+  return `
+## Privacy rights requests: \`npm run bench:requests\`
+
+${input.machine.map((line) => `- ${line}`).join('\n')}
+
+Parameters: \`--rows ${rows} --matches ${matches} --runs ${options['runs']} --clients ${clients} --latency-ms ${latency} --fanout-runs ${options['fanout-runs']}\`.
+
+### A delete_pii of ${formatInteger(matches)} rows among ${formatInteger(rows)} in PostgreSQL
+
+Table \`events(id bigint primary key, email, phone, name, address, payload)\` (${formatInteger(input.load.tableMiB)} MiB,
+indexes ${formatInteger(input.load.indexMiB)} MiB) in a database of the benchmark's own on 127.0.0.1; every
+${formatInteger(rows / matches)}th id carries the target email, so each match sits on a different page. Loading
+(\`insert … select generate_series\`, primary key, index on \`email\`, VACUUM ANALYZE) took ${input.load.seconds.toFixed(1)} s,
+not part of any figure. The connector config tags \`email\` as \`email\` and \`name\`, \`address\`, \`phone\` as
+\`compliance/pii\`. Each timed run starts from the same state: after every delete the benchmark checks that
+exactly the ${formatInteger(matches)} target rows have NULL PII, writes the values back, then runs VACUUM and
+CHECKPOINT (none of which is timed). Each round runs the three deletes in a rotating order after one untimed warm-up
+round; every timed figure includes opening the connection.
+
+- **connector**: \`runSqlConnector\` with \`{type: 'delete_pii', strategy: 'exact', identifiers: {email}}\`, as Lethe's runner
+  calls it (own connection, one repeatable-read transaction, matches read in keyset pages of 500, one UPDATE); the
+  records go to a sink that counts them.
+- **Lethe, connector task**: the same run inside Lethe (in this process, SQLite data directory), where each batch of
+  500 records is sealed and stored in its own transaction: the task's attempt as Lethe recorded it.
+- **Lethe, end to end**: \`POST /v1/requests\` (delete_pii, the target email) over HTTP until \`GET\` reads
+  \`completed\` (polled every ${input.pollMs} ms; runner tick ${input.tickMs} ms, and a new request wakes it at once).
+- **naive**: \`select id … where email = $1\`, then \`UPDATE … WHERE id = $1\` row by row in one transaction.
+- **floor**: one \`UPDATE events SET name = NULL, address = NULL, phone = NULL WHERE email = $1\`.
+- **dsar**: \`runSqlConnector\` with \`type: 'dsar'\` (a read-only transaction; every column of every row is returned).
+
+The connector matches \`lower(email) = lower($1)\` (emails match case-insensitively), which an index on \`email\`
+cannot serve; the second table adds an index on \`lower(email)\` (built in ${input.lowerIndexSeconds.toFixed(1)} s).
+
+${phaseText.join('\n\n')}
+
+### Fan-out to ${clients} HTTP rights clients
+
+Lethe in this process on a fresh SQLite data directory, listening on 127.0.0.1, with \`DEFAULT_REQUEST_SETTINGS\`
+(concurrency ${input.concurrency}) and a runner tick of ${input.tickMs} ms; ${clients} systems holding
+\`user.contact.email\`, each with one HTTP rights client: the test suite's fixture (\`startHttpRightsClient\`), a real
+node:http server on loopback that verifies each call token against Lethe's JWKS, waits ${latency} ms, then answers by the
+contract. A distinct email per run; every run is checked (${clients} tasks done in one attempt each, every client
+called, ${clients} records found or deleted). The time runs from sending \`POST /v1/requests\` to reading \`completed\`
+(polled every ${input.pollMs} ms). One untimed warm-up request first (the clients fetch the JWKS).
+
+- **ideal**: ⌈${clients} / ${input.concurrency}⌉ × ${latency} ms = ${ideal} ms for Lethe's concurrency; ${clients} × ${latency} ms = ${sequential} ms for the naive loop.
+- **naive loop**: the ${clients} clients called one after another with plain \`fetch\`, the same JSON body, no token, no
+  retries and nothing recorded (a second set of the same fixtures, without token checks).
+- **one call in Lethe**: the mean attempt time Lethe records (minting the call token, HTTP, the client's token check and latency, storing the answer).
+
+${table([
+  [
+    'run',
+    'runs',
+    'median',
+    'p95',
+    'ideal',
+    'beyond ideal (median)',
+    'one call in Lethe (median of means)',
+    'naive ÷ Lethe',
+  ],
+  ...fanoutRows,
+])}
+`;
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
