@@ -406,4 +406,35 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     for (const item of items) expect(item.expiresAt).toMatch(/^2025-01-05T/);
     expect(items.filter((item) => item.subject === 'u-1001')).toEqual(DEMO_ROWS);
   });
+
+  it('request create / ticket list / ticket done / request show drive a rights request', async ({
+    expect,
+  }) => {
+    await ready;
+    const created = await runLethe(
+      ['request', 'create', '--type', 'dsar', '--subject', 'u-1001', '--id', 'cli-dsar-1'],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^cli-dsar-1 {2}dsar\/exact {2}in_progress /);
+    // The runner opens the tickets (systems without a client, ticket clients) within a tick or two.
+    let listed = '';
+    for (let tries = 0; tries < 40 && !listed.includes('cli-dsar-1'); tries += 1) {
+      listed = (await runLethe(['ticket', 'list'], env)).stdout;
+    }
+    const line = listed.split('\n').find((row) => row.startsWith('cli-dsar-1 task'));
+    expect(line).toMatch(/ {2}dsar {2}system=\S+ team=\S+ due /);
+    const task = line?.split(' ')[2] ?? '';
+    const done = await runLethe(['ticket', 'done', 'cli-dsar-1', task, '--note', 'nothing in payments'], env);
+    expect(done.code, done.stderr).toBe(0);
+    const shown = await runLethe(['request', 'show', 'cli-dsar-1'], env);
+    const request = JSON.parse(shown.stdout) as { tasks: { task: number; state: string; note?: string }[] };
+    expect(request.tasks.find((t) => t.task === Number(task))).toMatchObject({
+      state: 'done',
+      note: 'nothing in payments',
+    });
+    const usage = await runLethe(['request', 'create', '--email', 'a@b.co'], env);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--type is required');
+  });
 });
