@@ -45,7 +45,8 @@ const postgres: Backend = {
   },
 };
 
-async function adminQuery(text: string): Promise<void> {
+/** Runs one statement as the PostgreSQL test admin (creating and dropping databases). */
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2_000 });
   await client.connect();
   try {

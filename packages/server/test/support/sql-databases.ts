@@ -5,10 +5,9 @@ import type { ConnectorType } from '@lethe/api';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { openSqlDatabase } from '../../src/connectors/sql/open-sql-database.js';
 import type { UntypedDatabase } from '../../src/connectors/sql/sql-dialect-adapter.js';
-import { POSTGRES_ADMIN_URL } from './backends.js';
+import { adminQuery, POSTGRES_ADMIN_URL } from './backends.js';
 
 /**
  * Throwaway databases of the three kinds a SQL connector talks to, for tests: a fresh database on
@@ -78,11 +77,11 @@ const postgresKind: SqlDatabaseKind = {
   type: 'postgres',
   async create() {
     const name = randomName();
-    await postgresAdmin(`create database ${name}`);
+    await adminQuery(`create database ${name}`);
     const url = new URL(POSTGRES_ADMIN_URL);
     url.pathname = `/${name}`;
     return wrap('postgres', url.toString(), { text: 'text', blob: 'bytea' }, () =>
-      postgresAdmin(`drop database if exists ${name} with (force)`),
+      adminQuery(`drop database if exists ${name} with (force)`),
     );
   },
 };
@@ -100,16 +99,6 @@ const mysqlKind: SqlDatabaseKind = {
     );
   },
 };
-
-async function postgresAdmin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function mysqlAdmin(text: string): Promise<void> {
   const connection = await mysql.createConnection({ uri: MYSQL_ADMIN_URL, connectTimeout: 2_000 });
@@ -140,7 +129,7 @@ async function reachable(kind: string, url: string, probe: () => Promise<void>):
 /** SQLite always; PostgreSQL and MariaDB/MySQL when they answer (always in CI). */
 export async function availableSqlDatabaseKinds(): Promise<SqlDatabaseKind[]> {
   const [postgres, mysqlUp] = await Promise.all([
-    reachable('PostgreSQL', POSTGRES_ADMIN_URL, () => postgresAdmin('select 1')),
+    reachable('PostgreSQL', POSTGRES_ADMIN_URL, () => adminQuery('select 1')),
     reachable('MariaDB/MySQL', MYSQL_ADMIN_URL, () => mysqlAdmin('select 1')),
   ]);
   return [sqliteKind, ...(postgres ? [postgresKind] : []), ...(mysqlUp ? [mysqlKind] : [])];

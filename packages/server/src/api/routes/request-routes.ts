@@ -17,8 +17,8 @@ import {
   VerifyInput,
 } from '@lethe/api';
 import { Type } from '@sinclair/typebox';
-import { toCsv } from '../../domain/csv.js';
 import { renderDsarPackageHtml } from '../../domain/dsar-package.js';
+import { overviewRowsCsv, reportRowsCsv } from '../../domain/request-report-csv.js';
 import type { Services } from '../../services/services.js';
 import { principalOf } from '../authenticate.js';
 import { FormatQuery, sendCsv, wantsCsv } from '../csv-reply.js';
@@ -158,32 +158,7 @@ export function requestRoutes(app: TypedApp, { requests, requestReports, suppres
     async (request, reply) => {
       const rows = await requestReports.report(principalOf(request), request.params.id);
       if (!wantsCsv(request.query.format, request.headers.accept)) return { items: rows };
-      const header = [
-        'request_id',
-        'task',
-        'datasource',
-        'pk',
-        'match_category',
-        'semantic',
-        'semantic_value',
-        'semantic_value_hash',
-        'pii_columns',
-      ];
-      const csv = toCsv(
-        header,
-        rows.map((row) => [
-          row.requestId,
-          row.task,
-          row.datasource,
-          row.pk,
-          row.matchCategory,
-          row.semantic,
-          row.semanticValue ?? '',
-          row.semanticValueHash,
-          row.piiColumns.join(' '),
-        ]),
-      );
-      return sendCsv(reply, `request-${request.params.id}-report.csv`, csv);
+      return sendCsv(reply, `request-${request.params.id}-report.csv`, reportRowsCsv(rows));
     },
   );
   app.get(
@@ -218,36 +193,7 @@ export function requestRoutes(app: TypedApp, { requests, requestReports, suppres
     async (request, reply) => {
       const rows = await requestReports.overview(principalOf(request));
       if (!wantsCsv(request.query.format, request.headers.accept)) return { items: rows };
-      const header = [
-        'request_id',
-        'type',
-        'strategy',
-        'jurisdiction',
-        'status',
-        'identifiers',
-        'received_at',
-        'due_at',
-        'completed_at',
-        'rows_found',
-        'overdue',
-      ];
-      const csv = toCsv(
-        header,
-        rows.map((row) => [
-          row.requestId,
-          row.type,
-          row.strategy,
-          row.jurisdiction,
-          row.status,
-          row.identifierKinds.join(' '),
-          row.receivedAt,
-          row.dueAt,
-          row.completedAt ?? '',
-          row.rowsFound,
-          row.overdue ? 'yes' : 'no',
-        ]),
-      );
-      return sendCsv(reply, 'requests-overview.csv', csv);
+      return sendCsv(reply, 'requests-overview.csv', overviewRowsCsv(rows));
     },
   );
 }
