@@ -212,6 +212,24 @@ describe('the steps people take', () => {
   });
 });
 
+describe('recovery', () => {
+  it('starts a request left approved without tasks (a crash between approval and planning)', async () => {
+    const request = await create({
+      id: 'stuck-1',
+      type: 'dsar',
+      identifiers: { email: 'stuck@example.com' },
+    });
+    // As a crash would leave it: approved, never planned, a while ago.
+    await lethe.services.store.transaction((repository) =>
+      repository.requests.updateRequest(request.id, { status: 'approved', updated_at: 0 }),
+    );
+    await lethe.services.requests.startInterrupted();
+    const started = (await send('GET', '/v1/requests/stuck-1')).json() as RightsRequest;
+    expect(started.status).not.toBe('approved');
+    expect(started.startedAt).toBeDefined();
+  });
+});
+
 describe('CSV import', () => {
   it('creates a request per good row and reports each bad row by line and code', async () => {
     const csv = [

@@ -38,6 +38,8 @@ export class RequestRunner {
   private ticking: Promise<void> | undefined;
   private again = false;
   private readonly inFlight = new Set<string>();
+  /** Starts approved requests whose start was interrupted (set by the requests service). */
+  private startApproved: () => Promise<void> = async () => {};
 
   constructor(
     private readonly store: Store,
@@ -72,6 +74,11 @@ export class RequestRunner {
     await this.ticking;
   }
 
+  /** Wires the requests service's recovery of approved-but-unstarted requests into each tick. */
+  recoverStartsWith(startApproved: () => Promise<void>): void {
+    this.startApproved = startApproved;
+  }
+
   /** Runs a tick now (or right after the one under way). Errors are logged by the caller's logger. */
   wake(): void {
     if (this.ticking) {
@@ -89,8 +96,12 @@ export class RequestRunner {
       });
   }
 
-  /** One pass: destroy expired DSAR findings, then run every due task (up to the concurrency). */
+  /**
+   * One pass: start approved requests left unstarted, destroy expired DSAR findings, then run
+   * every due task (up to the concurrency at a time).
+   */
   async tick(): Promise<void> {
+    await this.startApproved();
     const now = this.now();
     for (const request of await this.store.repository.requests.requestsWithExpiredPii(now)) {
       await this.store.transaction((repository) => repository.requests.destroyPii(request.id, now));

@@ -11,7 +11,7 @@ import type {
   VerifyInput,
 } from '@lethe/api';
 import { authorize, mayActForSystem, requireAllCategories } from '../auth/permissions.js';
-import type { Principal } from '../auth/principal.js';
+import type { Principal, Role } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
 import {
   daysLeft,
@@ -284,6 +284,23 @@ export class RequestService {
       await settleRequest(repository, row.id, now, this.settings);
     });
     this.wake();
+  }
+
+  /**
+   * Starts requests that are approved but have no tasks: the start was interrupted (a crash
+   * between approval and planning, or a planning error). Called by the runner on every tick, so
+   * no request stays approved and idle.
+   */
+  async startInterrupted(): Promise<void> {
+    const approved = await this.store.repository.requests.listRequests({ statuses: ['approved'], limit: 50 });
+    for (const row of approved) {
+      // Give a start under way in this or another process a moment to finish first.
+      if (this.now() - row.updated_at < 5_000) continue;
+      // One request that cannot be planned must not hold up the others' tasks.
+      await this.start({ id: row.actor_id, role: row.actor_role as Role }, row).catch((error: unknown) =>
+        console.error(`rights request ${row.id} could not be started:`, error),
+      );
+    }
   }
 
   // Steps taken by people ---------------------------------------------------------------------

@@ -103,9 +103,11 @@ export function createServices(
       ),
     options.env ?? process.env,
   );
+  const requests = new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake());
+  runner.recoverStartsWith(() => requests.startInterrupted());
   return {
     store,
-    requests: new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake()),
+    requests,
     requestReports: new RequestReportService(store, vault),
     connectors,
     runner,
