@@ -1,36 +1,18 @@
 import type { RightsRequest } from '@lethe/api';
-import {
-  startHttpRightsClient,
-  type HttpRightsClientFixture,
-} from '../packages/server/test/support/rights-client-fixtures.js';
+import { clientName, startClientsProcess, type ClientsProcess } from './requests-clients.js';
 import { api, fileAndWait, type BenchLethe } from './requests-lethe.js';
 
 /**
- * The fan-out half of `bench:requests`: `clients` HTTP rights clients on loopback (the test
- * suite's fixture: a real node:http server that verifies Lethe's call tokens against its JWKS,
- * waits `latencyMs`, then answers by the contract), one system per client in Lethe's data map,
- * and the naive loop that calls the same number of clients one after another.
+ * The fan-out half of `bench:requests`: `clients` HTTP rights clients on loopback in a process of
+ * their own (the test suite's fixture: a real node:http server that verifies Lethe's call tokens
+ * against its JWKS, waits `latencyMs`, then answers by the contract), one system per client in
+ * Lethe's data map, and the naive loop that calls the same number of clients one after another.
  */
 
-export interface FanoutSetup {
-  readonly fixtures: HttpRightsClientFixture[];
-  /** The same clients without token checks, for the naive loop (which sends no token). */
-  readonly plainFixtures: HttpRightsClientFixture[];
-  close(): Promise<void>;
-}
+export type FanoutSetup = ClientsProcess;
 
 export function fanoutEmail(kind: string, run: number): string {
   return `fanout-${kind}-${run}@example.com`;
-}
-
-/** Every client holds one record for each email the runs will use. */
-function recordsFor(emails: readonly string[], client: number) {
-  return new Map(
-    emails.map((email) => [
-      email,
-      [{ dataset: 'profiles', pk: `p-${client}`, fields: { email, plan: 'premium', client: `c${client}` } }],
-    ]),
-  );
 }
 
 export async function setUpFanout(
@@ -39,22 +21,9 @@ export async function setUpFanout(
   latencyMs: number,
   emails: readonly string[],
 ): Promise<FanoutSetup> {
-  const fixtures: HttpRightsClientFixture[] = [];
-  const plainFixtures: HttpRightsClientFixture[] = [];
-  const close = async () => {
-    for (const fixture of [...fixtures, ...plainFixtures]) await fixture.close();
-  };
+  const jwksUrl = `${server.url}/.well-known/jwks.json`;
+  const setup = await startClientsProcess({ count: clients, latencyMs, jwksUrl, emails });
   try {
-    const jwksUrl = `${server.url}/.well-known/jwks.json`;
-    for (let c = 0; c < clients; c++) {
-      const records = recordsFor(emails, c);
-      fixtures.push(
-        await startHttpRightsClient({ jwksUrl, audience: `rights-client:${clientName(c)}`, latencyMs, records }),
-      );
-      plainFixtures.push(
-        await startHttpRightsClient({ audience: `rights-client:${clientName(c)}`, latencyMs, records }),
-      );
-    }
     const email = [{ name: 'email', categories: ['user.contact.email'] }];
     for (let c = 0; c < clients; c++) {
       await api(server, 'PUT', `/v1/systems/system-${c}`, {
@@ -64,18 +33,14 @@ export async function setUpFanout(
       await api(server, 'PUT', `/v1/clients/${clientName(c)}`, {
         system: `system-${c}`,
         protocol: 'http',
-        address: fixtures[c]?.url,
+        address: setup.verified[c],
       });
     }
-    return { fixtures, plainFixtures, close };
+    return setup;
   } catch (error) {
-    await close();
+    await setup.close();
     throw error;
   }
-}
-
-function clientName(c: number): string {
-  return `client-${c}`;
 }
 
 export interface FanoutRun {
@@ -84,7 +49,10 @@ export interface FanoutRun {
   readonly meanAttemptMs: number;
 }
 
-/** One request through Lethe, checked: one task per client, each done once, each client called. */
+/**
+ * One request through Lethe, checked: one task per client, each done in one attempt, each having
+ * found (DSAR) or deleted one record.
+ */
 export async function timeLetheFanout(
   server: BenchLethe,
   setup: FanoutSetup,
@@ -94,16 +62,15 @@ export async function timeLetheFanout(
 ): Promise<FanoutRun> {
   const { ms, request } = await fileAndWait(server, { id, type, identifiers: { email } });
   const tasks = request.tasks ?? [];
-  if (tasks.length !== setup.fixtures.length || tasks.some((task) => task.state !== 'done' || task.attempts !== 1)) {
+  const wrong = tasks.filter(
+    (task) =>
+      task.state !== 'done' ||
+      task.attempts !== 1 ||
+      task.rowsFound !== 1 ||
+      task.rowsChanged !== (type === 'delete' ? 1 : 0),
+  );
+  if (tasks.length !== setup.verified.length || wrong.length > 0) {
     throw new Error(`request ${id}: unexpected tasks ${JSON.stringify(tasks.map(summary))}`);
-  }
-  // Each client holds one record for the email: a DSAR returns it, a deletion counts it.
-  if (request.rowsFound !== setup.fixtures.length) {
-    throw new Error(`request ${id} found ${request.rowsFound} records, expected ${setup.fixtures.length}`);
-  }
-  if (type === 'delete') {
-    const missed = setup.fixtures.filter((fixture) => !fixture.deleted.has(email)).length;
-    if (missed > 0) throw new Error(`request ${id}: ${missed} clients did not delete ${email}`);
   }
   return { ms, meanAttemptMs: meanAttemptMs(request) };
 }
@@ -115,7 +82,9 @@ function summary(task: NonNullable<RightsRequest['tasks']>[number]) {
 function meanAttemptMs(request: RightsRequest): number {
   const durations = (request.tasks ?? []).flatMap((task) =>
     task.attemptLog.flatMap((attempt) =>
-      attempt.finishedAt === undefined ? [] : [Date.parse(attempt.finishedAt) - Date.parse(attempt.startedAt)],
+      attempt.finishedAt === undefined
+        ? []
+        : [Date.parse(attempt.finishedAt) - Date.parse(attempt.startedAt)],
     ),
   );
   return durations.reduce((sum, value) => sum + value, 0) / Math.max(1, durations.length);
@@ -132,7 +101,7 @@ export async function timeNaiveFanout(
   email: string,
 ): Promise<number> {
   const started = performance.now();
-  for (const [index, fixture] of setup.plainFixtures.entries()) {
+  for (const [index, url] of setup.plain.entries()) {
     const operation = type === 'dsar' ? 'get' : 'delete';
     const body = {
       requestId: id,
@@ -140,7 +109,7 @@ export async function timeNaiveFanout(
       identifiers: { email },
       ...(type === 'dsar' ? {} : { mode: 'rows' }),
     };
-    const response = await fetch(`${fixture.url}/privacy/${operation}`, {
+    const response = await fetch(`${url}/privacy/${operation}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -148,7 +117,7 @@ export async function timeNaiveFanout(
     const answer = (await response.json()) as { records?: unknown[]; deleted?: number };
     const good = type === 'dsar' ? answer.records?.length === 1 : answer.deleted === 1;
     if (response.status !== 200 || !good) {
-      throw new Error(`naive ${type} to ${fixture.url}: ${response.status} ${JSON.stringify(answer)}`);
+      throw new Error(`naive ${type} to ${url}: ${response.status} ${JSON.stringify(answer)}`);
     }
   }
   return performance.now() - started;

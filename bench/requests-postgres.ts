@@ -120,6 +120,17 @@ export class RequestsDatabase {
     return (performance.now() - started) / 1000;
   }
 
+  /**
+   * The server's WAL insert position, in bytes. Unlike pg_stat_wal (flushed by each backend up to
+   * a second late) it moves at once; it counts every database on the server.
+   */
+  async walPosition(): Promise<bigint> {
+    const { rows } = await this.admin.query<{ lsn: string }>(
+      `select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text as lsn`,
+    );
+    return BigInt(rows[0]?.lsn ?? '0');
+  }
+
   async countTargetRows(): Promise<number> {
     const { rows } = await this.admin.query<{ n: string }>(
       'select count(*) as n from events where email = $1',

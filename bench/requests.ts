@@ -13,6 +13,7 @@
  * Rewrites the `requests` section of docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { positiveIntegerFlags } from './args.js';
 import { describeMachine } from './machine.js';
 import { describePostgres } from './postgres-database.js';
@@ -24,7 +25,14 @@ import {
   timeNaiveFanout,
   type FanoutSetup,
 } from './requests-fanout.js';
-import { api, fileAndWait, POLL_MS, REQUEST_TICK_MS, startBenchLethe, type BenchLethe } from './requests-lethe.js';
+import {
+  api,
+  fileAndWait,
+  POLL_MS,
+  REQUEST_TICK_MS,
+  startBenchLethe,
+  type BenchLethe,
+} from './requests-lethe.js';
 import {
   CONNECTOR,
   connectorReadPlan,
@@ -52,6 +60,7 @@ const options = positiveIntegerFlags(process.argv.slice(2), {
 
 async function main() {
   const started = performance.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   const machine = describeMachine([
     await describePostgres(),
     `Lethe: \`packages/server/src\` at ${sourceRevision()}, run in the benchmark's process by tsx`,
@@ -61,7 +70,11 @@ async function main() {
   writeReportSection(
     'requests',
     requestsReport({
-      machine: machine.lines,
+      machine: [
+        ...machine.lines,
+        `Load average (1 min) at the start / end of the run: ${loadAtStart.toFixed(2)} / ${(loadavg()[0] ?? 0).toFixed(2)} ` +
+          '(anything above 0 is other work sharing the CPUs)',
+      ],
       options,
       ...postgres,
       fanout,
@@ -125,6 +138,7 @@ async function postgresPhase(
     number[]
   >;
   const rssGrowth: number[] = [];
+  const walBytes: Record<string, number[]> = { connector: [], lethe: [], naive: [], floor: [], dsar: [] };
   const expect = (label: string, actual: number) => {
     if (actual !== matches) throw new Error(`${label} changed or found ${actual} rows, expected ${matches}`);
   };
@@ -177,13 +191,19 @@ async function postgresPhase(
     const order = names.map((_, i) => names[(i + Math.max(0, round)) % names.length] as keyof typeof deletes);
     const line: string[] = [];
     for (const name of order) {
+      const wal = await database.walPosition();
       const took = await deletes[name](timed, round);
+      if (timed) walBytes[name]?.push(Number((await database.walPosition()) - wal));
       await database.verifyClearedAndRestore(matches, name);
       line.push(`${name} ${formatMs(took)} ms`);
     }
+    const wal = await database.walPosition();
     const dsar = await timeConnector(database.url, 'dsar');
     expect('dsar', dsar.rowsFound);
-    if (timed) samples.dsar.push(dsar.ms);
+    if (timed) {
+      samples.dsar.push(dsar.ms);
+      walBytes['dsar']?.push(Number((await database.walPosition()) - wal));
+    }
     line.push(`dsar ${formatMs(dsar.ms)} ms`);
     log(`${timed ? `round ${round + 1}` : 'warm-up'}: ${line.join(', ')}`);
   }
@@ -200,6 +220,7 @@ async function postgresPhase(
     floor: { label: '**floor**: one UPDATE', samples: samples.floor },
     dsar: { label: '**connector** dsar (read of the same rows)', samples: samples.dsar },
     rssGrowth,
+    walBytes,
   };
 }
 
@@ -217,7 +238,12 @@ async function benchFanout(): Promise<FanoutKind[]> {
   try {
     setup = await setUpFanout(server, clients, latency, emails);
     log(`${clients} HTTP rights clients (latency ${latency} ms) and systems registered`);
-    const results = kinds.map((type) => ({ type, lethe: [] as number[], naive: [] as number[], attempt: [] as number[] }));
+    const results = kinds.map((type) => ({
+      type,
+      lethe: [] as number[],
+      naive: [] as number[],
+      attempt: [] as number[],
+    }));
     // Run `runs` is the warm-up (its emails are the last ones), untimed.
     for (const run of [runs, ...Array.from({ length: runs }, (_, i) => i)]) {
       const timed = run !== runs;
