@@ -106,24 +106,37 @@ export class RequestRunner {
     for (const request of await this.store.repository.requests.requestsWithExpiredPii(now)) {
       await this.store.transaction((repository) => repository.requests.destroyPii(request.id, now));
     }
+    // A pool, not waves: as soon as one task ends the next due one starts, so a slow client
+    // holds up only its own slot.
+    const running = new Set<Promise<void>>();
     for (;;) {
-      const due = await this.store.repository.requests.dueTasks(this.now(), this.settings.concurrency * 2);
-      const fresh = due.filter((task) => !this.inFlight.has(task.id)).slice(0, this.settings.concurrency);
-      if (fresh.length === 0) return;
-      await Promise.all(fresh.map((task) => this.runTask(task)));
+      const free = this.settings.concurrency - running.size;
+      const due =
+        free > 0
+          ? await this.store.repository.requests.dueTasks(this.now(), this.settings.concurrency * 2)
+          : [];
+      const fresh = due.filter((task) => !this.inFlight.has(task.id)).slice(0, Math.max(0, free));
+      for (const task of fresh) {
+        const run: Promise<void> = this.runTask(task).finally(() => running.delete(run));
+        running.add(run);
+      }
+      if (running.size === 0) return;
+      if (fresh.length === 0 || running.size >= this.settings.concurrency) await Promise.race(running);
     }
   }
 
   private async runTask(task: RequestTaskRow): Promise<void> {
-    const claimed = await this.claim(task);
-    if (!claimed) return;
+    // Marked before the claim, so the next look for due tasks does not pick it again meanwhile.
     this.inFlight.add(task.id);
-    const attempt = claimed.attempts;
     try {
-      const outcome = await this.execute(claimed);
-      await this.finish(claimed, attempt, outcome);
-    } catch (error) {
-      await this.failAttempt(claimed, attempt, error);
+      const claimed = await this.claim(task);
+      if (!claimed) return;
+      const attempt = claimed.attempts;
+      try {
+        await this.finish(claimed, attempt, await this.execute(claimed));
+      } catch (error) {
+        await this.failAttempt(claimed, attempt, error);
+      }
     } finally {
       this.inFlight.delete(task.id);
     }
