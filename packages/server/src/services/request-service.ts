@@ -583,15 +583,16 @@ export class RequestService {
         throw new AppError('VALIDATION_FAILED', `Unknown status "${status}".`, { field: 'status' });
       }
     }
+    // Overdue means late and still owed an answer: only open statuses can be overdue.
+    const isOpen = (status: string) => OPEN_STATUSES.includes(status as RequestStatus);
+    const filter = query.overdue
+      ? { statuses: (statuses ?? OPEN_STATUSES).filter(isOpen), dueBefore: now }
+      : statuses !== undefined
+        ? { statuses }
+        : {};
+    if (filter.statuses?.length === 0) return { items: [] };
     const rows = await this.store.repository.requests.listRequests({
-      ...(query.overdue
-        ? {
-            statuses: (statuses ?? OPEN_STATUSES).filter((s) => OPEN_STATUSES.includes(s as RequestStatus)),
-            dueBefore: now,
-          }
-        : statuses
-          ? { statuses }
-          : {}),
+      ...filter,
       limit: limit + 1,
       ...(query.cursor !== undefined ? { after: parseListCursor(query.cursor) } : {}),
     });
