@@ -116,6 +116,17 @@ export const ERRORS = {
     message: 'The connector configuration is invalid; see details.problems.',
   },
 
+  // Privacy streams
+  CONTRACT_INVALID: {
+    status: 400,
+    message: 'The data contract is invalid; see details.path and details.reason.',
+  },
+  CONTRACT_NOT_FOUND: { status: 404, message: 'No such data contract or contract version.' },
+  EVENT_REJECTED: {
+    status: 400,
+    message: 'The event does not conform to its data contract; see details.reasons.',
+  },
+
   // Audit
   AUDIT_FAILED: {
     status: 503,

@@ -3,3 +3,4 @@ export * from './schemas.js';
 export * from './ropa.js';
 export * from './manifest.js';
 export * from './requests.js';
+export * from './streams.js';

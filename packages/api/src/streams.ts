@@ -1,0 +1,152 @@
+/**
+ * Privacy streams: data contracts and the events that conform to them.
+ *
+ * A contract says what an event looks like (a JSON Schema), which attribute links events to one
+ * encryption key (`keyLink`, e.g. a session id), which attribute names the data subject (`subject`,
+ * so that one delete request finds all of a subject's keys), which attributes are personal and for
+ * which purposes, and extra validation rules:
+ *
+ *   name: clickstream
+ *   version: 1
+ *   schema:
+ *     type: object
+ *     required: [sessionId, customerId, url]
+ *     properties:
+ *       sessionId: { type: string }
+ *       customerId: { type: string }
+ *       url: { type: string }
+ *       address: { type: object, properties: { city: { type: string } } }
+ *   keyLink: sessionId
+ *   subject: customerId
+ *   personal:
+ *     - { attribute: customerId, purposes: [essential.orders] }
+ *     - { attribute: address.city, purposes: [marketing.profiling] }
+ *   rules:
+ *     - { attribute: url, pattern: "^https://" }
+ *
+ * Attributes are named by dotted paths through nested objects (`address.city`); arrays cannot be
+ * entered, so a personal attribute is a whole array at most. Versions are positive integers, so
+ * "newer" is a plain comparison. Where an object schema does not say `additionalProperties`, it is
+ * taken as `false`: events with attributes the contract does not declare are rejected.
+ *
+ * An event travels in an envelope that names its contract as `name@version` and carries the
+ * subject's consent for this very event (purpose keys):
+ *
+ *   { "id": "e-1", "contract": "clickstream@1", "consent": ["essential", "marketing.profiling"],
+ *     "at": "2024-03-01T10:00:00Z", "data": { "sessionId": "s-9", "customerId": "c-1", ... } }
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Instant } from './schemas.js';
+
+const strict = { additionalProperties: false } as const;
+
+/** A contract name: the same alphabet as other names, so `name@version` splits at the one `@`. */
+export const ContractName = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'letters, digits, ".", "_", "-"',
+});
+
+export const ContractVersion = Type.Integer({ minimum: 1, description: 'positive integer; higher is newer' });
+
+/** A dotted path through nested objects of the event, e.g. `address.city`. */
+export const AttributePath = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'attribute name, or dotted path into nested objects such as address.city',
+});
+
+const PurposeKey = Type.String({ minLength: 1, description: 'dotted purpose key, e.g. marketing.email' });
+
+export const PersonalAttribute = Type.Object(
+  {
+    attribute: AttributePath,
+    purposes: Type.Array(PurposeKey, { minItems: 1, description: 'purposes the attribute may be used for' }),
+  },
+  strict,
+);
+export type PersonalAttribute = Static<typeof PersonalAttribute>;
+
+/** Content rules beyond the schema; string rules need a string value, number rules a number. */
+export const ContractRule = Type.Object(
+  {
+    attribute: AttributePath,
+    pattern: Type.Optional(Type.String({ description: 'ECMAScript regular expression (unicode mode)' })),
+    minLength: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxLength: Type.Optional(Type.Integer({ minimum: 0 })),
+    minimum: Type.Optional(Type.Number()),
+    maximum: Type.Optional(Type.Number()),
+    enum: Type.Optional(Type.Array(Type.Unknown(), { minItems: 1 })),
+  },
+  strict,
+);
+export type ContractRule = Static<typeof ContractRule>;
+
+/** The event's JSON Schema (draft 2020-12 subset); checked in full when the contract is compiled. */
+export type ContractSchema = { type: 'object'; [keyword: string]: unknown };
+export const ContractSchema = Type.Unsafe<ContractSchema>(
+  Type.Object(
+    { type: Type.Literal('object') },
+    { additionalProperties: true, description: 'JSON Schema (2020-12 subset) with type object at the root' },
+  ),
+);
+
+export const DataContractInput = Type.Object(
+  {
+    version: ContractVersion,
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    schema: ContractSchema,
+    keyLink: AttributePath,
+    subject: AttributePath,
+    personal: Type.Array(PersonalAttribute),
+    rules: Type.Optional(Type.Array(ContractRule)),
+  },
+  strict,
+);
+export type DataContractInput = Static<typeof DataContractInput>;
+
+export const DataContract = Type.Composite([
+  Type.Object({ name: ContractName, createdAt: Instant }),
+  DataContractInput,
+]);
+export type DataContract = Static<typeof DataContract>;
+
+/** The envelope of one event; `data` must conform to the contract named by `contract`. */
+export const StreamEvent = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    contract: Type.String({ description: 'name@version, e.g. clickstream@3' }),
+    consent: Type.Array(PurposeKey, { description: "the subject's consent for this event" }),
+    at: Type.Optional(Instant),
+    data: Type.Record(Type.String(), Type.Unknown()),
+  },
+  strict,
+);
+export type StreamEvent = Static<typeof StreamEvent>;
+
+export const STREAM_REJECTION_CODES = [
+  'INVALID_ENVELOPE',
+  'UNKNOWN_CONTRACT',
+  'CONTRACT_VERSION_MISMATCH',
+  'CONSENT_INVALID',
+  'MISSING_ATTRIBUTE',
+  'EXTRA_ATTRIBUTE',
+  'WRONG_TYPE',
+  'RULE_VIOLATION',
+] as const;
+export type StreamRejectionCode = (typeof STREAM_REJECTION_CODES)[number];
+
+/**
+ * Why an event was refused; an event gets every reason that applies. `path` leads from the
+ * envelope: `data.address.city`, `data.items[2]`, `consent[0]`; the envelope itself is `""`.
+ */
+export const StreamEventRejection = Type.Object({
+  code: Type.Union(STREAM_REJECTION_CODES.map((code) => Type.Literal(code))),
+  path: Type.String(),
+  message: Type.String(),
+  /** WRONG_TYPE: the JSON type(s) the schema wants and the one the event has. */
+  expected: Type.Optional(Type.String()),
+  got: Type.Optional(Type.String()),
+  /** RULE_VIOLATION: the rule or schema keyword that failed, e.g. pattern, maximum, enum. */
+  rule: Type.Optional(Type.String()),
+});
+export type StreamEventRejection = Static<typeof StreamEventRejection>;
