@@ -126,6 +126,10 @@ export const ERRORS = {
     status: 400,
     message: 'The event does not conform to its data contract; see details.reasons.',
   },
+  KEY_SHREDDED: {
+    status: 409,
+    message: 'The encryption key for this key-link value and period was shredded; it is never made again.',
+  },
 
   // Audit
   AUDIT_FAILED: {

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/app-error.js';
 import { DataMapQueries } from './datamap-queries.js';
+import { FieldKeyQueries } from './field-key-queries.js';
 import { RequestQueries } from './request-queries.js';
 import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
 import type {
@@ -76,10 +77,13 @@ export class Repository {
   readonly datamap: DataMapQueries;
   /** Rights requests, their tasks and records, the suppression list, SQL connectors. */
   readonly requests: RequestQueries;
+  /** Privacy streams' field keys, wrapped, and the tombstones of shredded ones. */
+  readonly fieldKeys: FieldKeyQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.datamap = new DataMapQueries(db);
     this.requests = new RequestQueries(db);
+    this.fieldKeys = new FieldKeyQueries(db);
   }
 
   // Catalog ---------------------------------------------------------------------------------

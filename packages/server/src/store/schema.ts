@@ -36,6 +36,8 @@ export interface Database {
   request_task_attempts: RequestTaskAttemptRow;
   request_records: RequestRecordRow;
   connectors: ConnectorRow;
+  field_keys: FieldKeyRow;
+  field_key_tombstones: FieldKeyTombstoneRow;
 }
 
 export interface MetaRow {
@@ -433,4 +435,32 @@ export interface ConnectorRow {
   tables: string;
   created_at: number;
   updated_at: number;
+}
+
+/**
+ * A privacy stream's field key: one per (contract, key-link value, rotation period
+ * `[period_start, period_end)`). `wrapped` is the key material wrapped by the master key, never
+ * the raw key. `key_link` and `subject` are personal data; `id` is random.
+ */
+export interface FieldKeyRow {
+  id: string;
+  contract: string;
+  key_link: string;
+  subject: string;
+  period_start: number;
+  period_end: number;
+  wrapped: string;
+  created_at: number;
+}
+
+/** A shredded field key: the period it covered and why it went, with no key material. */
+export interface FieldKeyTombstoneRow {
+  id: string;
+  contract: string;
+  key_link: string;
+  subject: string;
+  period_start: number;
+  period_end: number;
+  shredded_at: number;
+  reason: string;
 }

@@ -1,0 +1,157 @@
+import type { MasterKey } from '../auth/master-key.js';
+import { authorize } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../domain/app-error.js';
+import {
+  createFieldKey,
+  DEFAULT_KEY_ROTATION_MS,
+  keyPeriod,
+  unwrapFieldKey,
+  wrapFieldKey,
+  type FieldKey,
+} from '../domain/field-crypto.js';
+import { DEFAULT_KEY_CACHE_TTL_MS, KeyCache } from '../domain/key-cache.js';
+import type { FieldKeySlot } from '../store/field-key-queries.js';
+import type { FieldKeyRow } from '../store/schema.js';
+import type { Store } from '../store/store.js';
+import { audit } from './audit-trail.js';
+
+export interface FieldKeyServiceOptions {
+  /** Length of a key's rotation period (default one day, periods anchored at the epoch). */
+  readonly rotationMs?: number;
+  /** How long an unwrapped key (or a "shredded" answer) is served from memory (default 5 s). */
+  readonly cacheTtlMs?: number;
+  /** Epoch ms; injectable for tests. */
+  readonly now?: () => number;
+}
+
+/**
+ * The field keys of privacy streams, kept in Lethe's store wrapped by the master key: one key per
+ * (contract, key-link value, rotation period), made on first use and shredded on erasure.
+ *
+ * Shredding deletes the key and leaves a tombstone that holds no key material, so every
+ * ciphertext made under it, wherever it was copied, can no longer be opened; a tombstoned period
+ * never gets a key again (`KEY_SHREDDED`). Readers on other nodes stop serving a shredded key
+ * within the cache TTL; the node that shreds forgets it at once.
+ *
+ * Shredding is authorised as `erasures:write` for now; the key actions get their own permissions
+ * when the privacy-stream API routes land.
+ */
+export class FieldKeyService {
+  readonly #rotationMs: number;
+  readonly #now: () => number;
+  readonly #cache: KeyCache<FieldKey | 'shredded'>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly masterKey: MasterKey,
+    options: FieldKeyServiceOptions = {},
+  ) {
+    this.#rotationMs = options.rotationMs ?? DEFAULT_KEY_ROTATION_MS;
+    this.#now = options.now ?? Date.now;
+    this.#cache = new KeyCache({ ttlMs: options.cacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS, now: this.#now });
+    keyPeriod(0, this.#rotationMs); // refuses a bad rotation period now rather than on first use
+  }
+
+  /**
+   * The key that encrypts an event of `contract` at `eventAt` for the key-link value `keyLink`
+   * (of `subject`): the key of the event's rotation period, made if there is none yet. Concurrent
+   * calls for the same period all get the same key. Throws `KEY_SHREDDED` when that period's key
+   * was shredded: it is never made again, so nothing new is readable under a shredded period.
+   */
+  async keyFor(contract: string, keyLink: string, subject: string, eventAt: number): Promise<FieldKey> {
+    const period = keyPeriod(eventAt, this.#rotationMs);
+    const existing = await this.store.repository.fieldKeys.findActiveKey(contract, keyLink, period.end);
+    if (existing !== undefined) return this.#open(existing);
+    const slot: FieldKeySlot = { contract, keyLink, periodStart: period.start, periodEnd: period.end };
+    return this.store.transaction(async (repository) => {
+      const key = createFieldKey({
+        keyLink,
+        subject,
+        eventAt,
+        now: this.#now(),
+        rotationMs: this.#rotationMs,
+      });
+      // Insert first (a no-op if another caller won the race), then look for a tombstone: a shred
+      // committed at any point before the insert is seen here, and the insert is rolled back.
+      await repository.fieldKeys.insertKey({
+        id: key.id,
+        contract,
+        key_link: keyLink,
+        subject,
+        period_start: period.start,
+        period_end: period.end,
+        wrapped: wrapFieldKey(this.masterKey, key),
+        created_at: key.createdAt,
+      });
+      if (await repository.fieldKeys.isShredded(slot)) {
+        throw new AppError('KEY_SHREDDED', undefined, { contract, periodStart: period.start });
+      }
+      const row = await repository.fieldKeys.findActiveKey(contract, keyLink, period.end);
+      if (row === undefined) {
+        // The unique (contract, key_link, period_start) row has another period end.
+        throw new Error(
+          `a field key of contract ${contract} starts at ${period.start} but was made with another ` +
+            'rotation period; change the rotation period only at a period boundary of the old one',
+        );
+      }
+      return this.#open(row);
+    });
+  }
+
+  /** The key `id`; `'shredded'` when it was shredded; undefined when no such key was ever made. */
+  async keyById(id: string): Promise<FieldKey | 'shredded' | undefined> {
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) return cached;
+    const queries = this.store.repository.fieldKeys;
+    const row = await queries.getKey(id);
+    if (row !== undefined) return this.#open(row);
+    if ((await queries.getTombstone(id)) === undefined) return undefined;
+    this.#cache.set(id, 'shredded');
+    return 'shredded';
+  }
+
+  /** Shreds every key of `subject`; returns how many were shredded. */
+  async shredSubject(principal: Principal, subject: string, reason: string): Promise<number> {
+    authorize(principal, 'erasures:write');
+    const shredded = await this.store.transaction(async (repository) => {
+      const ids = await repository.fieldKeys.keyIdsOfSubject(subject);
+      const done = await repository.fieldKeys.shred(ids, this.#now(), reason);
+      await audit(repository, principal, 'keys.shred', `subject:${subject} keys=${done.length}`);
+      return done;
+    });
+    this.#forget(shredded);
+    return shredded.length;
+  }
+
+  /** Shreds the key `id`; returns 1, or 0 when there is no such key (or it is shredded already). */
+  async shredKey(principal: Principal, id: string, reason: string): Promise<number> {
+    authorize(principal, 'erasures:write');
+    const shredded = await this.store.transaction(async (repository) => {
+      const row = await repository.fieldKeys.getKey(id);
+      if (row === undefined) return [];
+      const done = await repository.fieldKeys.shred([id], this.#now(), reason);
+      await audit(repository, principal, 'keys.shred', `subject:${row.subject} keys=${done.length}`);
+      return done;
+    });
+    this.#forget(shredded);
+    return shredded.length;
+  }
+
+  #open(row: FieldKeyRow): FieldKey {
+    const key: FieldKey = {
+      id: row.id,
+      keyLink: row.key_link,
+      subject: row.subject,
+      material: unwrapFieldKey(this.masterKey, row.id, row.wrapped),
+      createdAt: row.created_at,
+      expiresAt: row.period_end,
+    };
+    this.#cache.set(row.id, key);
+    return key;
+  }
+
+  #forget(ids: readonly string[]): void {
+    for (const id of ids) this.#cache.invalidate(id);
+  }
+}

@@ -1,0 +1,97 @@
+import type { Kysely } from 'kysely';
+import type { Database, FieldKeyRow, FieldKeyTombstoneRow } from './schema.js';
+
+/** The identity of a field key without its material: whose, for which contract and period. */
+export interface FieldKeySlot {
+  readonly contract: string;
+  readonly keyLink: string;
+  readonly periodStart: number;
+  readonly periodEnd: number;
+}
+
+/**
+ * Privacy streams' field keys (wrapped by the master key) and the tombstones of shredded ones.
+ * Reached as `repository.fieldKeys`, inside the repository's transaction.
+ */
+export class FieldKeyQueries {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Inserts `row` unless a key for the same (contract, key link, period start) exists already;
+   * true when this row was inserted. Never fails on that conflict, so concurrent creators of the
+   * same key can all read back the one that won.
+   */
+  async insertKey(row: FieldKeyRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('field_keys')
+      .values(row)
+      .onConflict((oc) => oc.columns(['contract', 'key_link', 'period_start']).doNothing())
+      .executeTakeFirst();
+    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  }
+
+  /** The key of `keyLink` in `contract` for the period ending at `periodEnd`. */
+  findActiveKey(contract: string, keyLink: string, periodEnd: number): Promise<FieldKeyRow | undefined> {
+    return this.db
+      .selectFrom('field_keys')
+      .selectAll()
+      .where('contract', '=', contract)
+      .where('key_link', '=', keyLink)
+      .where('period_end', '=', periodEnd)
+      .executeTakeFirst();
+  }
+
+  getKey(id: string): Promise<FieldKeyRow | undefined> {
+    return this.db.selectFrom('field_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async keyIdsOfSubject(subject: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('field_keys').select('id').where('subject', '=', subject).execute();
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Whether a key was shredded for `keyLink` in `contract` over any part of `[periodStart,
+   * periodEnd)`: overlap rather than equality, so a changed rotation period cannot make a shredded
+   * period's key again.
+   */
+  async isShredded(slot: FieldKeySlot): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('field_key_tombstones')
+      .select('id')
+      .where('contract', '=', slot.contract)
+      .where('key_link', '=', slot.keyLink)
+      .where('period_start', '<', slot.periodEnd)
+      .where('period_end', '>', slot.periodStart)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  getTombstone(id: string): Promise<FieldKeyTombstoneRow | undefined> {
+    return this.db.selectFrom('field_key_tombstones').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * Shreds the keys `ids`: each becomes a tombstone (no key material) and its row is deleted,
+   * overwritten first so that the wrapped bytes do not linger in the page until it is reused.
+   * Run it in the caller's transaction; returns the ids actually shredded (unknown or already
+   * shredded ids are skipped).
+   */
+  async shred(ids: readonly string[], at: number, reason: string): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('field_keys')
+      .select(['id', 'contract', 'key_link', 'subject', 'period_start', 'period_end'])
+      .where('id', 'in', [...ids])
+      .execute();
+    if (rows.length === 0) return [];
+    const shredded = rows.map((row) => row.id);
+    await this.db
+      .insertInto('field_key_tombstones')
+      .values(rows.map((row) => ({ ...row, shredded_at: at, reason })))
+      .execute();
+    await this.db.updateTable('field_keys').set({ wrapped: '' }).where('id', 'in', shredded).execute();
+    await this.db.deleteFrom('field_keys').where('id', 'in', shredded).execute();
+    return shredded;
+  }
+}
