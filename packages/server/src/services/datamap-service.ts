@@ -220,7 +220,7 @@ export class DataMapService {
         'No organisation yet: PUT /v1/organisation or apply a manifest.',
       );
     }
-    return JSON.parse(stored) as Organisation;
+    return stored;
   }
 
   async putOrganisation(principal: Principal, input: Organisation): Promise<Written<Organisation>> {
@@ -240,9 +240,11 @@ export class DataMapService {
   ): Promise<Written<Organisation | undefined>> {
     authorize(principal, 'systems:write');
     const previous = await repository.datamap.organisation();
-    const json = input === undefined ? undefined : JSON.stringify(input);
-    if (previous === json) return { value: input, created: false, changed: false };
-    await repository.datamap.saveOrganisation(json);
+    // Same content, same canonical JSON: the input was validated against the same schema.
+    if (JSON.stringify(previous) === JSON.stringify(input)) {
+      return { value: input, created: false, changed: false };
+    }
+    await repository.datamap.saveOrganisation(input);
     await audit(repository, principal, 'organisation.put', 'organisation');
     return { value: input, created: previous === undefined, changed: true };
   }

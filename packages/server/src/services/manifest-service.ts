@@ -262,9 +262,7 @@ export class ManifestService {
     const categories = taxonomyOf('categories');
     const purposes = taxonomyOf('purposes');
     const manifest: Manifest = {
-      ...(organisation !== undefined
-        ? { organisation: JSON.parse(organisation) as Manifest['organisation'] }
-        : {}),
+      ...(organisation !== undefined ? { organisation } : {}),
       ...(taxonomyRows.length
         ? {
             taxonomy: {

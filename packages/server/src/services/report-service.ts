@@ -1,4 +1,4 @@
-import type { Organisation, RopaReport } from '@lethe/api';
+import type { RopaReport } from '@lethe/api';
 import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { buildRopa } from '../domain/ropa.js';
@@ -28,7 +28,7 @@ export class ReportService {
     const now = this.now();
     const { categories, purposes } = taxonomiesOf(taxonomyRows);
     return buildRopa({
-      ...(organisation !== undefined ? { organisation: JSON.parse(organisation) as Organisation } : {}),
+      ...(organisation !== undefined ? { organisation } : {}),
       policies: policies.map((row) => {
         const {
           createdAt: _c,

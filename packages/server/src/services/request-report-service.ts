@@ -109,10 +109,7 @@ export class RequestReportService {
       list.push({ pk: record.pk, values });
       sources.set(record.datasource, list);
     }
-    const organisation = await this.store.repository.datamap.organisation();
-    const controller = organisation
-      ? (JSON.parse(organisation) as { controller?: { name?: string } }).controller?.name
-      : undefined;
+    const controller = (await this.store.repository.datamap.organisation())?.controller.name;
     return {
       requestId: id,
       receivedAt: toIso(request.received_at),

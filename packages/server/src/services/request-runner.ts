@@ -243,7 +243,7 @@ export class RequestRunner {
     identifiers: Identifiers,
     save: (records: FoundRecord[]) => Promise<void>,
   ): Promise<TaskOutcome> {
-    const client = (await this.store.repository.datamap.listClients()).find((c) => c.name === task.target);
+    const client = await this.store.repository.datamap.getClient(task.target);
     if (!client) throw new RightsClientError(`rights client "${task.target}" was removed`, false);
     const transport = this.transports(client);
     try {

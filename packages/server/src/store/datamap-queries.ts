@@ -1,3 +1,4 @@
+import type { Organisation } from '@lethe/api';
 import { sql, type Kysely } from 'kysely';
 import type {
   Database,
@@ -210,20 +211,25 @@ export class DataMapQueries {
     await this.bumpVersion();
   }
 
-  async organisation(): Promise<string | undefined> {
+  /** The organisation as stored (JSON in meta `organisation`), or undefined when none is declared. */
+  async organisation(): Promise<Organisation | undefined> {
     const row = await this.db
       .selectFrom('meta')
       .select('value')
       .where('key', '=', 'organisation')
       .executeTakeFirst();
-    return row?.value;
+    return row === undefined ? undefined : (JSON.parse(row.value) as Organisation);
   }
 
-  /** Stores the organisation (JSON), or removes it with `undefined`. */
-  async saveOrganisation(json: string | undefined): Promise<void> {
+  /** Stores the organisation, or removes it with `undefined`. */
+  async saveOrganisation(organisation: Organisation | undefined): Promise<void> {
     await this.db.deleteFrom('meta').where('key', '=', 'organisation').execute();
-    if (json !== undefined)
-      await this.db.insertInto('meta').values({ key: 'organisation', value: json }).execute();
+    if (organisation !== undefined) {
+      await this.db
+        .insertInto('meta')
+        .values({ key: 'organisation', value: JSON.stringify(organisation) })
+        .execute();
+    }
   }
 
   // Discovery -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { Identifiers, RequestType } from '@lethe/api';
+import type { Identifiers } from '@lethe/api';
 import type { Principal } from '../../auth/principal.js';
 
 /** One call to a system's rights client, on behalf of a request's task. */
@@ -50,5 +50,3 @@ export interface RightsClientTransport {
   /** Releases connections (gRPC channels). */
   close(): void;
 }
-
-export type RequestKind = RequestType;
