@@ -150,3 +150,22 @@ export const StreamEventRejection = Type.Object({
   rule: Type.Optional(Type.String()),
 });
 export type StreamEventRejection = Static<typeof StreamEventRejection>;
+
+/** One refused event of an ingest batch: its index in the batch, its id when it had one, every reason. */
+export const StreamIngestRejection = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  id: Type.Optional(Type.String()),
+  reasons: Type.Array(StreamEventRejection, { minItems: 1 }),
+});
+export type StreamIngestRejection = Static<typeof StreamIngestRejection>;
+
+/**
+ * The answer to a batch of stream events. Good events are stored (durably) even when others in
+ * the batch are refused; an event whose id is already in the stream counts as a duplicate.
+ */
+export const StreamIngestResult = Type.Object({
+  accepted: Type.Integer({ minimum: 0 }),
+  duplicates: Type.Integer({ minimum: 0 }),
+  rejected: Type.Array(StreamIngestRejection),
+});
+export type StreamIngestResult = Static<typeof StreamIngestResult>;
