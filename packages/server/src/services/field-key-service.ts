@@ -1,3 +1,4 @@
+import type { StreamKey } from '@lethe/api';
 import type { MasterKey } from '../auth/master-key.js';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
@@ -11,10 +12,15 @@ import {
   type FieldKey,
 } from '../domain/field-crypto.js';
 import { DEFAULT_KEY_CACHE_TTL_MS, KeyCache } from '../domain/key-cache.js';
+import { toIso } from '../domain/time.js';
 import type { FieldKeySlot } from '../store/field-key-queries.js';
+import type { Repository } from '../store/repository.js';
 import type { FieldKeyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { audit } from './audit-trail.js';
+
+/** Keys shredded per transaction by the retention sweep. */
+const SHRED_BATCH = 500;
 
 export interface FieldKeyServiceOptions {
   /** Length of a key's rotation period (default one day, periods anchored at the epoch). */
@@ -34,8 +40,8 @@ export interface FieldKeyServiceOptions {
  * never gets a key again (`KEY_SHREDDED`). Readers on other nodes stop serving a shredded key
  * within the cache TTL; the node that shreds forgets it at once.
  *
- * Shredding is authorised as `erasures:write` for now; the key actions get their own permissions
- * when the privacy-stream API routes land.
+ * Listing keys is `stream-keys:read`, shredding `stream-keys:shred`; a completed delete request
+ * shreds its subject's keys as Lethe itself (`shredSubjectIn`, in the request's transaction).
  */
 export class FieldKeyService {
   readonly #rotationMs: number;
@@ -51,6 +57,11 @@ export class FieldKeyService {
     this.#now = options.now ?? Date.now;
     this.#cache = new KeyCache({ ttlMs: options.cacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS, now: this.#now });
     keyPeriod(0, this.#rotationMs); // refuses a bad rotation period now rather than on first use
+  }
+
+  /** Length of a rotation period, in ms: callers group events by period with `keyPeriod`. */
+  get rotationMs(): number {
+    return this.#rotationMs;
   }
 
   /**
@@ -113,20 +124,35 @@ export class FieldKeyService {
 
   /** Shreds every key of `subject`; returns how many were shredded. */
   async shredSubject(principal: Principal, subject: string, reason: string): Promise<number> {
-    authorize(principal, 'erasures:write');
-    const shredded = await this.store.transaction(async (repository) => {
-      const ids = await repository.fieldKeys.keyIdsOfSubject(subject);
-      const done = await repository.fieldKeys.shred(ids, this.#now(), reason);
-      await audit(repository, principal, 'keys.shred', `subject:${subject} keys=${done.length}`);
-      return done;
-    });
-    this.#forget(shredded);
+    authorize(principal, 'stream-keys:shred');
+    const shredded = await this.store.transaction((repository) =>
+      this.shredSubjectIn(repository, principal, subject, reason, `subject:${subject}`),
+    );
     return shredded.length;
+  }
+
+  /**
+   * Shreds every key of `subject` inside the caller's transaction and audits it under `target`;
+   * returns the ids shredded. This node's cache forgets them at once (a read racing the commit
+   * may cache a key again, for the cache TTL at most).
+   */
+  async shredSubjectIn(
+    repository: Repository,
+    principal: Principal,
+    subject: string,
+    reason: string,
+    target: string,
+  ): Promise<string[]> {
+    const ids = await repository.fieldKeys.keyIdsOfSubject(subject);
+    const done = await repository.fieldKeys.shred(ids, this.#now(), reason);
+    await audit(repository, principal, 'keys.shred', `${target} keys=${done.length}`);
+    this.#forget(done);
+    return done;
   }
 
   /** Shreds the key `id`; returns 1, or 0 when there is no such key (or it is shredded already). */
   async shredKey(principal: Principal, id: string, reason: string): Promise<number> {
-    authorize(principal, 'erasures:write');
+    authorize(principal, 'stream-keys:shred');
     const shredded = await this.store.transaction(async (repository) => {
       const row = await repository.fieldKeys.getKey(id);
       if (row === undefined) return [];
@@ -136,6 +162,56 @@ export class FieldKeyService {
     });
     this.#forget(shredded);
     return shredded.length;
+  }
+
+  /**
+   * Shreds the keys of `contract` whose rotation period ended at or before `endedBy` (key
+   * retention), in audited batches; returns how many were shredded.
+   */
+  async shredEndedBy(principal: Principal, contract: string, endedBy: number): Promise<number> {
+    authorize(principal, 'stream-keys:shred');
+    let total = 0;
+    for (;;) {
+      const shredded = await this.store.transaction(async (repository) => {
+        const ids = await repository.fieldKeys.keyIdsEndedBy(contract, endedBy, SHRED_BATCH);
+        const done = await repository.fieldKeys.shred(ids, this.#now(), 'key retention');
+        if (done.length > 0) {
+          await audit(repository, principal, 'keys.shred', `contract:${contract} keys=${done.length}`);
+        }
+        return done;
+      });
+      this.#forget(shredded);
+      total += shredded.length;
+      if (shredded.length < SHRED_BATCH) return total;
+    }
+  }
+
+  /** The keys of `subject`, live and shredded, without any key material. */
+  async keysOfSubject(principal: Principal, subject: string): Promise<StreamKey[]> {
+    authorize(principal, 'stream-keys:read');
+    const queries = this.store.repository.fieldKeys;
+    const [live, shredded] = await Promise.all([
+      queries.keysOfSubject(subject),
+      queries.tombstonesOfSubject(subject),
+    ]);
+    const keys: StreamKey[] = [
+      ...live.map((row) => ({
+        id: row.id,
+        contract: row.contract,
+        periodStart: toIso(row.period_start),
+        periodEnd: toIso(row.period_end),
+        createdAt: toIso(row.created_at),
+      })),
+      ...shredded.map((row) => ({
+        id: row.id,
+        contract: row.contract,
+        periodStart: toIso(row.period_start),
+        periodEnd: toIso(row.period_end),
+        shreddedAt: toIso(row.shredded_at),
+        shredReason: row.reason,
+      })),
+    ];
+    return keys.sort((a, b) => a.periodStart.localeCompare(b.periodStart) || a.id.localeCompare(b.id));
   }
 
   #open(row: FieldKeyRow): FieldKey {

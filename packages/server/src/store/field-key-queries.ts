@@ -50,6 +50,40 @@ export class FieldKeyQueries {
     return rows.map((row) => row.id);
   }
 
+  /** The keys of `subject` without their material, oldest period first. */
+  keysOfSubject(subject: string): Promise<Omit<FieldKeyRow, 'wrapped'>[]> {
+    return this.db
+      .selectFrom('field_keys')
+      .select(['id', 'contract', 'key_link', 'subject', 'period_start', 'period_end', 'created_at'])
+      .where('subject', '=', subject)
+      .orderBy('period_start')
+      .orderBy('id')
+      .execute();
+  }
+
+  tombstonesOfSubject(subject: string): Promise<FieldKeyTombstoneRow[]> {
+    return this.db
+      .selectFrom('field_key_tombstones')
+      .selectAll()
+      .where('subject', '=', subject)
+      .orderBy('period_start')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Up to `limit` ids of `contract`'s keys whose period ended at or before `endedBy`. */
+  async keyIdsEndedBy(contract: string, endedBy: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('field_keys')
+      .select('id')
+      .where('contract', '=', contract)
+      .where('period_end', '<=', endedBy)
+      .orderBy('period_end')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
   /**
    * Whether a key was shredded for `keyLink` in `contract` over any part of `[periodStart,
    * periodEnd)`: overlap rather than equality, so a changed rotation period cannot make a shredded
