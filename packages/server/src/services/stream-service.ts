@@ -163,7 +163,11 @@ export class StreamService implements StreamIngest, StreamReader {
               path: 'contract',
               message: 'contract must name the contract as name@version, e.g. clickstream@3.',
             }
-          : { code: 'INVALID_ENVELOPE', path: '', message: 'The event must be an object {id, contract, consent, data}.' },
+          : {
+              code: 'INVALID_ENVELOPE',
+              path: '',
+              message: 'The event must be an object {id, contract, consent, data}.',
+            },
       ]);
     }
     const named = formatContractRef(ref);
@@ -191,9 +195,12 @@ export class StreamService implements StreamIngest, StreamReader {
     }
     const validation = validateEvent(lookup.contract, envelope);
     if (!validation.ok) return refuse(validation.reasons);
-    const at = validation.event.at === undefined ? receivedAt : (parseInstant(validation.event.at) ?? receivedAt);
+    const at =
+      validation.event.at === undefined ? receivedAt : (parseInstant(validation.event.at) ?? receivedAt);
     if (at > receivedAt + this.limits.maxClockSkewMs) {
-      return refuse([{ code: 'INVALID_ENVELOPE', path: 'at', message: `at (${validation.event.at}) lies in the future.` }]);
+      return refuse([
+        { code: 'INVALID_ENVELOPE', path: 'at', message: `at (${validation.event.at}) lies in the future.` },
+      ]);
     }
     const { personal, keyLink } = lookup.contract;
     return { index, event: validation.event, ref: named, at, personal, keyLink };
@@ -214,7 +221,9 @@ export class StreamService implements StreamIngest, StreamReader {
         keys.set(index, undefined);
         continue;
       }
-      const slot = [event.contract.name, event.keyLinkValue, keyPeriod(at, this.keys.rotationMs).index].join('\0');
+      const slot = [event.contract.name, event.keyLinkValue, keyPeriod(at, this.keys.rotationMs).index].join(
+        '\0',
+      );
       let pending = byPeriod.get(slot);
       if (pending === undefined) {
         pending = this.keys.keyFor(event.contract.name, event.keyLinkValue, event.subjectValue, at);
@@ -261,10 +270,17 @@ export class StreamService implements StreamIngest, StreamReader {
     };
   }
 
+  /** `read` for a caller: the HTTP route (exporters run as Lethe itself and call `read`). */
+  async readAs(principal: Principal, view: StreamView, afterSeq: number, limit: number): Promise<StreamPage> {
+    authorize(principal, 'streams:read');
+    return this.read(view, afterSeq, limit);
+  }
+
   async read(view: StreamView, afterSeq: number, limit: number): Promise<StreamPage> {
     const rows = await this.store.repository.streams.eventsAfter(afterSeq, limit);
     const lastSeq = rows.at(-1)?.seq ?? afterSeq;
-    if (view.purposes === undefined) return { events: rows.map((row) => viewed(row, parsed(row).data)), lastSeq };
+    if (view.purposes === undefined)
+      return { events: rows.map((row) => viewed(row, parsed(row).data)), lastSeq };
 
     const taxonomy = await this.contracts.purposes();
     const streamPurposes = [...new Set(view.purposes)];
@@ -273,7 +289,12 @@ export class StreamService implements StreamIngest, StreamReader {
       throw new AppError('INVALID_PURPOSE', `"${unknown}" is not a purpose key in the purpose taxonomy.`);
     }
     // First pass: which events are in, and the keys they need, fetched before any is opened.
-    const included: { row: StreamEventRow; data: Record<string, unknown>; consent: string[]; personal: PersonalAttributes }[] = [];
+    const included: {
+      row: StreamEventRow;
+      data: Record<string, unknown>;
+      consent: string[];
+      personal: PersonalAttributes;
+    }[] = [];
     const keyIds = new Set<string>();
     for (const row of rows) {
       const { data, consent } = parsed(row);
@@ -305,13 +326,19 @@ export class StreamService implements StreamIngest, StreamReader {
    * attribute allowed for `marketing` may be read by a stream for `marketing.email`, a purpose
    * below it in the taxonomy.
    */
-  async #personalFor(ref: string, streamPurposes: readonly string[], taxonomy: Taxonomy): Promise<PersonalAttributes> {
+  async #personalFor(
+    ref: string,
+    streamPurposes: readonly string[],
+    taxonomy: Taxonomy,
+  ): Promise<PersonalAttributes> {
     const parsedRef = parseContractRef(ref);
     const contract = parsedRef && (await this.contracts.find(parsedRef));
     if (!contract) throw new Error(`the stored event names contract ${ref}, which the store does not hold`);
     const personal = new Map<string, readonly string[]>();
     for (const { attribute, purposes } of contract.personal) {
-      const below = streamPurposes.filter((wanted) => purposes.some((allowed) => taxonomy.covers(allowed, wanted)));
+      const below = streamPurposes.filter((wanted) =>
+        purposes.some((allowed) => taxonomy.covers(allowed, wanted)),
+      );
       personal.set(attribute, [...new Set([...purposes, ...below])]);
     }
     return personal;
@@ -349,7 +376,11 @@ function parsed(row: StreamEventRow): { data: Record<string, unknown>; consent: 
   };
 }
 
-function viewed(row: StreamEventRow, data: Record<string, unknown>, unreadable: readonly string[] = []): ViewedStreamEvent {
+function viewed(
+  row: StreamEventRow,
+  data: Record<string, unknown>,
+  unreadable: readonly string[] = [],
+): ViewedStreamEvent {
   return {
     seq: row.seq,
     id: row.id,
