@@ -37,12 +37,7 @@ export class StreamQueries {
 
   /** Every version of `name`, oldest first. */
   contractVersions(name: string): Promise<ContractRow[]> {
-    return this.db
-      .selectFrom('contracts')
-      .selectAll()
-      .where('name', '=', name)
-      .orderBy('version')
-      .execute();
+    return this.db.selectFrom('contracts').selectAll().where('name', '=', name).orderBy('version').execute();
   }
 
   /** Every version of every contract, by name then version. */
