@@ -14,7 +14,6 @@ import {
   deriveEvent,
   encryptEvent,
   keyIdsOf,
-  keyPeriod,
   type FieldKey,
   type PersonalAttributes,
 } from '../domain/field-crypto.js';
@@ -207,47 +206,45 @@ export class StreamService implements StreamIngest, StreamReader {
   }
 
   /**
-   * The key of each event that holds a personal value, by event index; one `keyFor` per key-link
-   * value and period. An event whose period's key was shredded is refused into `rejected`.
+   * The key of each event that holds a personal value, by event index (undefined: none needed),
+   * asked for in one batch. An event whose period's key was shredded is refused into `rejected`.
    */
   async #keysFor(
     admitted: readonly Admitted[],
     rejected: StreamIngestRejection[],
   ): Promise<Map<number, FieldKey | undefined>> {
     const keys = new Map<number, FieldKey | undefined>();
-    const byPeriod = new Map<string, Promise<FieldKey>>();
-    for (const { index, event, at, keyLink } of admitted) {
-      if (event.personal.size === 0) {
-        keys.set(index, undefined);
-        continue;
+    const needing = admitted.filter(({ index, event }) => {
+      if (event.personal.size === 0) keys.set(index, undefined);
+      return event.personal.size > 0;
+    });
+    const found = await this.keys.keysFor(
+      needing.map(({ event, at }) => ({
+        contract: event.contract.name,
+        keyLink: event.keyLinkValue,
+        subject: event.subjectValue,
+        eventAt: at,
+      })),
+    );
+    needing.forEach(({ index, event, keyLink }, position) => {
+      const key = found[position];
+      if (key !== undefined && key !== 'shredded') {
+        keys.set(index, key);
+        return;
       }
-      const slot = [event.contract.name, event.keyLinkValue, keyPeriod(at, this.keys.rotationMs).index].join(
-        '\0',
-      );
-      let pending = byPeriod.get(slot);
-      if (pending === undefined) {
-        pending = this.keys.keyFor(event.contract.name, event.keyLinkValue, event.subjectValue, at);
-        pending.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-        byPeriod.set(slot, pending);
-      }
-      try {
-        keys.set(index, await pending);
-      } catch (error) {
-        if (!(error instanceof AppError) || error.code !== 'KEY_SHREDDED') throw error;
-        rejected.push({
-          index,
-          id: event.id,
-          reasons: [
-            {
-              code: 'KEY_SHREDDED',
-              path: `data.${keyLink}`,
-              message:
-                'The key for this key-link value and period was shredded; events of that period are not accepted again.',
-            },
-          ],
-        });
-      }
-    }
+      rejected.push({
+        index,
+        id: event.id,
+        reasons: [
+          {
+            code: 'KEY_SHREDDED',
+            path: `data.${keyLink}`,
+            message:
+              'The key for this key-link value and period was shredded; events of that period are not accepted again.',
+          },
+        ],
+      });
+    });
     return keys;
   }
 
