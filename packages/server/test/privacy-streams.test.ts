@@ -534,9 +534,16 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
       expect(derived.events.map((e) => e.data['email'])).toEqual([null, 'c-1@mail.example']);
     });
 
-    it('a completed delete request shreds the keys of its subject', async () => {
+    it('a completed delete request shreds the keys of its subject; a DSAR does not', async () => {
       await putClickstream();
       await publish([click('c-1'), click('c-2')]);
+      // A DSAR for c-2 completes too, and shreds nothing: only erasures do.
+      const dsar = await send('POST', '/v1/requests', {
+        id: 'dsar-c-2',
+        type: 'dsar',
+        identifiers: { subject: 'c-2' },
+      });
+      expect(dsar.statusCode, dsar.body).toBe(201);
       const created = await send('POST', '/v1/requests', {
         id: 'erase-c-1',
         type: 'delete',
@@ -549,6 +556,7 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
         if (status !== 'completed') await new Promise((resolve) => setTimeout(resolve, 20));
       }
       expect(status).toBe('completed');
+      expect((await send('GET', '/v1/requests/dsar-c-2')).json().status).toBe('completed');
       const keys = (await send('GET', '/v1/subjects/c-1/stream-keys', undefined, 'dpo')).json().items;
       expect(keys).toMatchObject([{ shredReason: 'rights request erase-c-1' }]);
       expect(keys[0].shreddedAt).toBeDefined();
