@@ -191,14 +191,30 @@ export class FieldKeyService {
 
   /** The key `id`; `'shredded'` when it was shredded; undefined when no such key was ever made. */
   async keyById(id: string): Promise<FieldKey | 'shredded' | undefined> {
-    const cached = this.#cache.get(id);
-    if (cached !== undefined) return cached;
+    return (await this.keysById([id])).get(id);
+  }
+
+  /**
+   * `keyById` for the keys of a page of events: from the cache where it has them, the others
+   * with one read of the keys and one of the tombstones. Ids that were never keys are absent.
+   */
+  async keysById(ids: Iterable<string>): Promise<Map<string, FieldKey | 'shredded'>> {
+    const found = new Map<string, FieldKey | 'shredded'>();
+    const uncached: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.#cache.get(id);
+      if (cached !== undefined) found.set(id, cached);
+      else uncached.push(id);
+    }
+    if (uncached.length === 0) return found;
     const queries = this.store.repository.fieldKeys;
-    const row = await queries.getKey(id);
-    if (row !== undefined) return this.#open(row);
-    if ((await queries.getTombstone(id)) === undefined) return undefined;
-    this.#cache.set(id, 'shredded');
-    return 'shredded';
+    for (const row of await queries.keysByIds(uncached)) found.set(row.id, this.#open(row));
+    const unknown = uncached.filter((id) => !found.has(id));
+    for (const id of await queries.tombstoneIds(unknown)) {
+      this.#cache.set(id, 'shredded');
+      found.set(id, 'shredded');
+    }
+    return found;
   }
 
   /** Shreds every key of `subject`; returns how many were shredded. */

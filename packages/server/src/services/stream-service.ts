@@ -300,8 +300,7 @@ export class StreamService implements StreamIngest, StreamReader {
       for (const id of keyIdsOf(data, personal)) keyIds.add(id);
       included.push({ row, data, consent, personal });
     }
-    const keys = new Map<string, FieldKey | 'shredded' | undefined>();
-    for (const id of keyIds) keys.set(id, await this.keys.keyById(id));
+    const keys = await this.keys.keysById(keyIds);
 
     const events: ViewedStreamEvent[] = [];
     for (const { row, data, consent, personal } of included) {

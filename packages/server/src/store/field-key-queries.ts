@@ -82,6 +82,30 @@ export class FieldKeyQueries {
       .execute();
   }
 
+  async keysByIds(ids: readonly string[]): Promise<FieldKeyRow[]> {
+    const rows: FieldKeyRow[] = [];
+    for (let start = 0; start < ids.length; start += CHUNK) {
+      const chunk = ids.slice(start, start + CHUNK);
+      rows.push(...(await this.db.selectFrom('field_keys').selectAll().where('id', 'in', chunk).execute()));
+    }
+    return rows;
+  }
+
+  /** Which of `ids` are shredded keys. */
+  async tombstoneIds(ids: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let start = 0; start < ids.length; start += CHUNK) {
+      const chunk = ids.slice(start, start + CHUNK);
+      const rows = await this.db
+        .selectFrom('field_key_tombstones')
+        .select('id')
+        .where('id', 'in', chunk)
+        .execute();
+      found.push(...rows.map((row) => row.id));
+    }
+    return found;
+  }
+
   getKey(id: string): Promise<FieldKeyRow | undefined> {
     return this.db.selectFrom('field_keys').selectAll().where('id', '=', id).executeTakeFirst();
   }
