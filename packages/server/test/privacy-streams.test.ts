@@ -269,6 +269,26 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
       expect(page.events.map((event) => event.id)).toEqual([good.id]);
     });
 
+    it('refuses events of a contract whose purpose was taken out of the taxonomy since', async () => {
+      const taxonomy = { purposes: [{ key: 'marketing.email.digest', description: 'Weekly digest.' }] };
+      expect((await send('PUT', '/v1/taxonomy', taxonomy)).statusCode).toBeLessThan(300);
+      const digest = {
+        ...CLICKSTREAM,
+        personal: [{ attribute: 'email', purposes: ['marketing.email.digest'] }],
+      };
+      expect((await send('PUT', '/v1/contracts/clickstream', digest)).statusCode).toBe(201);
+      expect((await publish([click('c-1', { consent: ['marketing.email.digest'] })])).accepted).toBe(1);
+      expect((await send('PUT', '/v1/taxonomy', {})).statusCode).toBeLessThan(300);
+      const refused = await publish([click('c-1')]);
+      expect(refused.rejected).toMatchObject([
+        {
+          reasons: [
+            { code: 'UNKNOWN_CONTRACT', path: 'contract', message: expect.stringContaining('taxonomy') },
+          ],
+        },
+      ]);
+    });
+
     it('takes NDJSON, refuses a line that is not JSON on its own, and 413s an oversized batch', async () => {
       await putClickstream();
       const first = click('c-1');
