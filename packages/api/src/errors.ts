@@ -122,6 +122,10 @@ export const ERRORS = {
     message: 'The data contract is invalid; see details.path and details.reason.',
   },
   CONTRACT_NOT_FOUND: { status: 404, message: 'No such data contract or contract version.' },
+  CONTRACT_VERSION_EXISTS: {
+    status: 409,
+    message: 'This contract version exists with another content; versions are immutable, publish a new one.',
+  },
   EVENT_REJECTED: {
     status: 400,
     message: 'The event does not conform to its data contract; see details.reasons.',

@@ -29,6 +29,7 @@ import {
   TeamInput,
 } from './schemas.js';
 import { ConnectorInput } from './requests.js';
+import { ContractName, DataContractInput } from './streams.js';
 
 const strict = { additionalProperties: false } as const;
 const Named = Type.Object({ name: Type.String({ minLength: 1 }) });
@@ -53,6 +54,12 @@ export const ManifestFlow = Type.Composite(
 );
 export type ManifestFlow = Static<typeof ManifestFlow>;
 
+export const ManifestContract = Type.Composite(
+  [Type.Object({ name: ContractName }), DataContractInput],
+  strict,
+);
+export type ManifestContract = Static<typeof ManifestContract>;
+
 export const Manifest = Type.Object(
   {
     organisation: Type.Optional(Organisation),
@@ -65,6 +72,8 @@ export const Manifest = Type.Object(
     sources: Type.Optional(Type.Array(ManifestSource)),
     /** SQL connectors for rights requests; their connection strings stay in the environment. */
     connectors: Type.Optional(Type.Array(named(ConnectorInput))),
+    /** Data contracts of privacy streams, one entry per version; versions are immutable. */
+    contracts: Type.Optional(Type.Array(ManifestContract)),
   },
   strict,
 );
@@ -80,6 +89,7 @@ export const MANIFEST_SECTIONS = [
   'clients',
   'sources',
   'connectors',
+  'contracts',
 ] as const;
 export type ManifestSection = (typeof MANIFEST_SECTIONS)[number];
 

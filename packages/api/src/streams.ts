@@ -36,7 +36,7 @@
  *     "at": "2024-03-01T10:00:00Z", "data": { "sessionId": "s-9", "customerId": "c-1", ... } }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Instant } from './schemas.js';
+import { EventBatch, Instant } from './schemas.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -99,6 +99,12 @@ export const DataContractInput = Type.Object(
     subject: AttributePath,
     personal: Type.Array(PersonalAttribute),
     rules: Type.Optional(Type.Array(ContractRule)),
+    keyRetention: Type.Optional(
+      Type.String({
+        description:
+          'ISO 8601 duration, e.g. P90D: keys are shredded this long after their rotation period ends',
+      }),
+    ),
   },
   strict,
 );
@@ -132,6 +138,7 @@ export const STREAM_REJECTION_CODES = [
   'EXTRA_ATTRIBUTE',
   'WRONG_TYPE',
   'RULE_VIOLATION',
+  'KEY_SHREDDED',
 ] as const;
 export type StreamRejectionCode = (typeof STREAM_REJECTION_CODES)[number];
 
@@ -169,3 +176,70 @@ export const StreamIngestResult = Type.Object({
   rejected: Type.Array(StreamIngestRejection),
 });
 export type StreamIngestResult = Static<typeof StreamIngestResult>;
+
+// --- Routes ----------------------------------------------------------------------------------
+
+export const ContractParams = Type.Object({ name: ContractName }, strict);
+export const ContractVersionParams = Type.Object(
+  { name: ContractName, version: Type.Integer({ minimum: 1 }) },
+  strict,
+);
+
+/** `GET /v1/contracts/{name}`: the newest version and every version there is. */
+export const ContractHistory = Type.Object({
+  name: ContractName,
+  latest: DataContract,
+  versions: Type.Array(ContractVersion),
+});
+export type ContractHistory = Static<typeof ContractHistory>;
+
+/** The body of `POST /v1/streams/events` as JSON: a bare array, or `{"events": [...]}`. */
+export const StreamEventBatch = Type.Union([Type.Array(Type.Unknown()), EventBatch]);
+
+export const WITHHELD_MODES = ['keep-encrypted', 'drop'] as const;
+
+export const StreamReadQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'read after this position' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    purposes: Type.Optional(
+      Type.String({
+        description: 'comma-separated purpose keys: the derived stream for them; absent for the base stream',
+      }),
+    ),
+    withheld: Type.Optional(Type.Union(WITHHELD_MODES.map((mode) => Type.Literal(mode)))),
+  },
+  strict,
+);
+
+/** One event as a stream shows it (the base stream: personal values as `lf1.` ciphertexts). */
+export const ViewedStreamEvent = Type.Object({
+  seq: Type.Integer(),
+  id: Type.String(),
+  contract: Type.String(),
+  consent: Type.Array(Type.String()),
+  at: Instant,
+  data: Type.Record(Type.String(), Type.Unknown()),
+  unreadable: Type.Optional(Type.Array(Type.String())),
+});
+
+export const StreamPage = Type.Object({
+  events: Type.Array(ViewedStreamEvent),
+  lastSeq: Type.Integer({ description: 'read on with after=lastSeq' }),
+});
+
+/** A field key as the API shows it: who and which period, never the key material. */
+export const StreamKey = Type.Object({
+  id: Type.String(),
+  contract: Type.String(),
+  periodStart: Instant,
+  periodEnd: Instant,
+  createdAt: Type.Optional(Instant),
+  shreddedAt: Type.Optional(Instant),
+  shredReason: Type.Optional(Type.String()),
+});
+export type StreamKey = Static<typeof StreamKey>;
+
+export const StreamKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
+
+export const ShredResult = Type.Object({ shredded: Type.Integer({ minimum: 0 }) });

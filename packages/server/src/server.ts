@@ -26,6 +26,8 @@ export interface LetheOptions extends StoreLocation {
   readonly auditCheckpointIntervalMs?: number;
   /** How often due discovery sources are looked for (default every 5 s; each has its own interval). */
   readonly discoveryTickMs?: number;
+  /** How often privacy-stream keys past their contract's key retention are shredded (default 10 min). */
+  readonly keyRetentionSweepMs?: number;
   /** How rights requests are handled (deadlines, required steps, retries); see `RequestSettings`. */
   readonly requestSettings?: RequestSettings;
   /** How often due rights-request tasks are looked for (default every second). */
@@ -47,6 +49,7 @@ export interface LetheOptions extends StoreLocation {
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
 export const DEFAULT_DISCOVERY_TICK_MS = 5_000;
 export const DEFAULT_REQUEST_TICK_MS = 1_000;
+export const DEFAULT_KEY_RETENTION_SWEEP_MS = 10 * 60_000;
 
 export interface Lethe {
   readonly app: TypedApp;
@@ -123,6 +126,20 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       () => void discover(),
       options.discoveryTickMs ?? DEFAULT_DISCOVERY_TICK_MS,
     ).unref();
+    // Key retention: field keys whose period ended longer ago than their contract keeps keys.
+    const sweepKeys = () =>
+      services.keyRetention.run().then(
+        (shredded) => {
+          for (const [contract, count] of shredded) {
+            app.log.info({ contract, count }, 'privacy-stream keys shredded after their retention');
+          }
+        },
+        (error: unknown) => app.log.error({ err: error }, 'key retention sweep failed'),
+      );
+    const keyRetentionTimer = setInterval(
+      () => void sweepKeys(),
+      options.keyRetentionSweepMs ?? DEFAULT_KEY_RETENTION_SWEEP_MS,
+    ).unref();
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
     const rotationTimer = setInterval(() => void checkRotation(), 60_000).unref();
@@ -136,6 +153,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       tokens,
       async close() {
         clearInterval(discoveryTimer);
+        clearInterval(keyRetentionTimer);
         clearInterval(rotationTimer);
         clearInterval(checkpointTimer);
         await services.runner.stop();

@@ -52,6 +52,17 @@ const CONNECTOR = {
   urlEnv: 'MATRIX_CONNECTOR_URL',
   tables: [{ name: 'people', primaryKey: ['id'], columns: { email: ['email'] } }],
 };
+const MATRIX_CONTRACT = {
+  version: 1,
+  schema: {
+    type: 'object',
+    required: ['session', 'email'],
+    properties: { session: { type: 'string' }, email: { type: 'string' } },
+  },
+  keyLink: 'session',
+  subject: 'email',
+  personal: [{ attribute: 'email', purposes: ['marketing.email'] }],
+};
 const EXPECTED: Record<string, Expectation> = {
   'GET /healthz': { allowed: 'public' },
   'GET /readyz': { allowed: 'public' },
@@ -272,6 +283,38 @@ const EXPECTED: Record<string, Expectation> = {
     url: '/v1/connectors/matrix-gone',
     prepare: () => send('admin', 'PUT', '/v1/connectors/matrix-gone', CONNECTOR),
   },
+  'GET /v1/contracts': { allowed: ALL },
+  'GET /v1/contracts/:name': { allowed: ALL, url: '/v1/contracts/matrix-contract' },
+  'GET /v1/contracts/:name/versions/:version': {
+    allowed: ALL,
+    url: '/v1/contracts/matrix-contract/versions/1',
+  },
+  'PUT /v1/contracts/:name': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/contracts/matrix-contract',
+    payload: MATRIX_CONTRACT,
+  },
+  'POST /v1/streams/events': {
+    allowed: ['admin', 'service'],
+    payload: () => [
+      {
+        id: `matrix-stream-${(serial += 1)}`,
+        contract: 'matrix-contract@1',
+        consent: ['marketing.email'],
+        data: { session: 's-1', email: `${SUBJECT}@example.com` },
+      },
+    ],
+  },
+  'GET /v1/streams/events': { allowed: ['admin', 'service'], url: '/v1/streams/events?purposes=marketing' },
+  'GET /v1/subjects/:subject/stream-keys': {
+    allowed: ['admin', 'dpo', 'auditor', 'auditorWithIds'],
+    url: `/v1/subjects/${SUBJECT}@example.com/stream-keys`,
+  },
+  'DELETE /v1/subjects/:subject/stream-keys': {
+    allowed: ['admin', 'dpo'],
+    url: '/v1/subjects/matrix-nobody/stream-keys',
+  },
+  'DELETE /v1/stream-keys/:id': { allowed: ['admin', 'dpo'], url: '/v1/stream-keys/matrix-no-such-key' },
 };
 
 const FIXED_REQUEST_ID = FIXED_REQUEST;
@@ -343,6 +386,7 @@ beforeAll(async () => {
     interval: 'PT1H',
   });
   await send('admin', 'PUT', '/v1/connectors/matrix-connector', CONNECTOR);
+  await send('admin', 'PUT', '/v1/contracts/matrix-contract', MATRIX_CONTRACT);
   await send('admin', 'POST', '/v1/requests', {
     id: FIXED_REQUEST_ID,
     type: 'dsar',

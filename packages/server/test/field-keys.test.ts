@@ -85,6 +85,38 @@ describe.each(ALL_BACKENDS)('field keys: $name', (backend) => {
     expect(await keyRows()).toHaveLength(1);
   });
 
+  it('makes the keys of a batch at once: one per key link and period, shredded periods answered', async () => {
+    const shredded = await keys.keyFor('clicks', 'link-gone', 's-9', T0);
+    await keys.shredKey(admin, shredded.id, 'test');
+    const requests = [
+      { contract: 'clicks', keyLink: 'link-1', subject: 's-1', eventAt: T0 },
+      { contract: 'clicks', keyLink: 'link-2', subject: 's-2', eventAt: T0 },
+      { contract: 'clicks', keyLink: 'link-1', subject: 's-1', eventAt: T0 + 60_000 },
+      { contract: 'clicks', keyLink: 'link-1', subject: 's-1', eventAt: T0 + HOUR },
+      { contract: 'clicks', keyLink: 'link-gone', subject: 's-9', eventAt: T0 },
+      { contract: 'orders', keyLink: 'link-1', subject: 's-1', eventAt: T0 },
+    ];
+    // Four nodes ask for overlapping batches at once; all settle on the same keys.
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, node) =>
+        service().keysFor(node % 2 ? [...requests].reverse() : requests),
+      ),
+    );
+    const ids = answers.map((answer, node) =>
+      (node % 2 ? [...answer].reverse() : answer).map((key) => (key === 'shredded' ? key : key.id)),
+    );
+    for (const other of ids.slice(1)) expect(other).toEqual(ids[0]);
+    const [link1, link2, link1Again, link1Later, gone, otherContract] = ids[0]!;
+    expect(link1Again).toBe(link1);
+    expect(gone).toBe('shredded');
+    expect(new Set([link1, link2, link1Later, otherContract]).size).toBe(4);
+    expect((await keyRows()).map((row) => row.id).sort()).toEqual(
+      [link1, link2, link1Later, otherContract].sort(),
+    );
+    // And the single-key form answers the same.
+    expect((await keys.keyFor('clicks', 'link-2', 's-2', T0)).id).toBe(link2);
+  });
+
   it('keeps keys at rest only wrapped by the master key', async () => {
     const key = await keys.keyFor('clicks', 'link-1', 's-1', T0);
     const [row] = await keyRows();

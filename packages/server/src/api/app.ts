@@ -14,6 +14,7 @@ import { discoveryRoutes } from './routes/discovery-routes.js';
 import { graphRoutes } from './routes/graph-routes.js';
 import { manifestRoutes } from './routes/manifest-routes.js';
 import { connectorRoutes } from './routes/connector-routes.js';
+import { contractRoutes } from './routes/contract-routes.js';
 import { requestRoutes } from './routes/request-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
@@ -21,6 +22,8 @@ import { operationRoutes } from './routes/operation-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
+import { streamKeyRoutes } from './routes/stream-key-routes.js';
+import { streamRoutes } from './routes/stream-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
 import { securityHeaders } from './security-headers.js';
@@ -113,6 +116,9 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     retentionRoutes(api, options.services);
     auditRoutes(api, options.services);
     keyRoutes(api, options.services);
+    contractRoutes(api, options.services);
+    streamRoutes(api, options.services, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
+    streamKeyRoutes(api, options.services);
   });
   return app;
 }

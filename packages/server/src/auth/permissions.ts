@@ -31,6 +31,12 @@ export const PERMISSIONS = {
   'audit:read': ['admin', 'auditor'],
   'audit:checkpoint': ['admin'],
   'keys:rotate': ['admin'],
+  'contracts:read': ['admin', 'dpo', 'auditor', 'service'],
+  'contracts:write': ['admin', 'dpo'],
+  'streams:publish': ['admin', 'service'],
+  'streams:read': ['admin', 'service'],
+  'stream-keys:read': ['admin', 'dpo', 'auditor'],
+  'stream-keys:shred': ['admin', 'dpo'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

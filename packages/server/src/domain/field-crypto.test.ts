@@ -61,7 +61,9 @@ describe('encryptField / decryptField', () => {
   it('round-trips any JSON value', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
-        expect(decryptField(key, EMAIL, encryptField(key, EMAIL, value))).toEqual(value);
+        // As JSON text sees it: fast-check's JSON values include -0, which JSON writes as 0.
+        const asJson: unknown = JSON.parse(JSON.stringify(value));
+        expect(decryptField(key, EMAIL, encryptField(key, EMAIL, value))).toEqual(asJson);
       }),
     );
   });

@@ -6,6 +6,7 @@ import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import type { CatalogCache } from './catalog-cache.js';
 import { connectorRowToConnector, type ConnectorService } from './connector-service.js';
+import type { ContractService } from './contract-service.js';
 import type { DataMapService, Written } from './datamap-service.js';
 import { sourceRowToSource, type DiscoveryService, type SourceInput } from './discovery-service.js';
 import { policyRowToPolicy, type PolicyService } from './policy-service.js';
@@ -17,6 +18,7 @@ interface Services {
   readonly datamap: DataMapService;
   readonly discovery: DiscoveryService;
   readonly connectors: ConnectorService;
+  readonly contracts: ContractService;
 }
 
 /** Thrown at the end of a dry run so that the transaction rolls back with everything it did. */
@@ -84,7 +86,7 @@ export class ManifestService {
     manifest: Manifest,
     prune: boolean,
   ): Promise<ManifestChange[]> {
-    const { policies, systems, datamap, discovery, connectors } = this.services;
+    const { policies, systems, datamap, discovery, connectors, contracts } = this.services;
     const changes: ManifestChange[] = [];
     /** Runs one entry's write, records its outcome, and names the entry when it is refused. */
     const entry = async (
@@ -116,6 +118,7 @@ export class ManifestService {
       );
     }
     requireUniqueNames('flows', (manifest.flows ?? []).map(flowName));
+    requireUniqueNames('contracts', (manifest.contracts ?? []).map(contractName));
 
     // Writes, in dependency order: categories before the fields that use them, systems before flows.
     if (manifest.taxonomy !== undefined || prune) {
@@ -159,6 +162,13 @@ export class ManifestService {
     for (const [i, { name, ...connector }] of (manifest.connectors ?? []).entries()) {
       await entry('connectors', name, `connectors[${i}]`, () =>
         connectors.putIn(repository, principal, name, connector),
+      );
+    }
+    // Contracts after the taxonomy, whose purposes they name. Versions are immutable history:
+    // prune never removes one (stored events name it), and changing one is refused.
+    for (const [i, { name, ...contract }] of (manifest.contracts ?? []).entries()) {
+      await entry('contracts', contractName({ name, ...contract }), `contracts[${i}]`, () =>
+        contracts.putIn(repository, principal, name, contract),
       );
     }
     if (!prune) return changes;
@@ -239,18 +249,29 @@ export class ManifestService {
     authorize(principal, 'manifest:export');
     requireAllCategories(principal, 'An export lists every field');
     const repository = this.store.repository;
-    const [organisation, taxonomyRows, teams, policyRows, catalog, flows, clients, sources, connectorRows] =
-      await Promise.all([
-        repository.datamap.organisation(),
-        repository.datamap.listTaxonomyEntries(),
-        repository.datamap.listTeams(),
-        repository.listPolicies(),
-        repository.loadCatalog(),
-        repository.datamap.listFlows(),
-        repository.datamap.listClients(),
-        repository.datamap.listSources(),
-        repository.requests.listConnectors(),
-      ]);
+    const [
+      organisation,
+      taxonomyRows,
+      teams,
+      policyRows,
+      catalog,
+      flows,
+      clients,
+      sources,
+      connectorRows,
+      contracts,
+    ] = await Promise.all([
+      repository.datamap.organisation(),
+      repository.datamap.listTaxonomyEntries(),
+      repository.datamap.listTeams(),
+      repository.listPolicies(),
+      repository.loadCatalog(),
+      repository.datamap.listFlows(),
+      repository.datamap.listClients(),
+      repository.datamap.listSources(),
+      repository.requests.listConnectors(),
+      this.services.contracts.all(),
+    ]);
     const taxonomyOf = (taxonomy: 'categories' | 'purposes') =>
       taxonomyRows
         .filter((row) => row.taxonomy === taxonomy)
@@ -345,9 +366,16 @@ export class ManifestService {
         const { createdAt: _created, updatedAt: _updated, ...connector } = connectorRowToConnector(row);
         return connector;
       }),
+      ...(contracts.length
+        ? { contracts: contracts.map(({ createdAt: _created, ...contract }) => contract) }
+        : {}),
     };
     return manifest;
   }
+}
+
+function contractName(contract: { name: string; version: number }): string {
+  return `${contract.name}@${contract.version}`;
 }
 
 function flowName(flow: { from: string; to: string }): string {

@@ -55,6 +55,13 @@ export async function storeFoundRecords(
 }
 
 /**
+ * Runs inside the transaction that completes an erasure (delete or delete_pii), while the
+ * request's identifiers can still be opened: what else must go with the person (their privacy
+ * stream keys) goes in the same commit.
+ */
+export type ErasureHook = (repository: Repository, request: RightsRequestRow) => Promise<void>;
+
+/**
  * Moves the request on once its tasks have: completed when all are done, failed when all have
  * finished and one failed. At completion the rows found are totalled; an erasure adds the
  * person's identifier hashes to the suppression list and destroys the identifiers at once; a
@@ -65,6 +72,7 @@ export async function settleRequest(
   requestId: string,
   now: number,
   settings: RequestSettings,
+  onErasure?: ErasureHook,
 ): Promise<void> {
   const request = await repository.requests.getRequest(requestId);
   if (!request || request.status !== 'in_progress') return;
@@ -96,6 +104,7 @@ export async function settleRequest(
     'in_progress',
   );
   if (request.type !== 'dsar') {
+    await onErasure?.(repository, request);
     const hashes = await repository.requests.hashesOf(requestId);
     await repository.requests.addSuppressions(
       hashes.map((hash) => ({

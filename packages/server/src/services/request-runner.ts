@@ -6,7 +6,7 @@ import type { FoundRecord } from '../domain/found-record.js';
 import { retryDelay } from '../domain/request-status.js';
 import type { RightsClientRow, RequestTaskRow, RightsRequestRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
-import { settleRequest, storeFoundRecords } from './request-progress.js';
+import { settleRequest, storeFoundRecords, type ErasureHook } from './request-progress.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
 import type { ServerSecrets } from './server-secrets.js';
@@ -40,6 +40,13 @@ export class RequestRunner {
   private readonly inFlight = new Set<string>();
   /** Starts approved requests whose start was interrupted (set by the requests service). */
   private startApproved: () => Promise<void> = async () => {};
+
+  #onErasure: ErasureHook | undefined;
+
+  /** What a completed erasure also removes, in the same transaction (see `ErasureHook`). */
+  whenErased(hook: ErasureHook): void {
+    this.#onErasure = hook;
+  }
 
   constructor(
     private readonly store: Store,
@@ -299,7 +306,7 @@ export class RequestRunner {
         },
         { state: 'running', attempts: attempt },
       );
-      await settleRequest(repository, task.request_id, now, this.settings);
+      await settleRequest(repository, task.request_id, now, this.settings, this.#onErasure);
     });
   }
 
@@ -330,7 +337,7 @@ export class RequestRunner {
         },
         { state: 'running', attempts: attempt },
       );
-      if (!again) await settleRequest(repository, task.request_id, now, this.settings);
+      if (!again) await settleRequest(repository, task.request_id, now, this.settings, this.#onErasure);
     });
   }
 }

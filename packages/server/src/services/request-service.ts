@@ -44,7 +44,7 @@ import type { Store } from '../store/store.js';
 import { actorOf, audit } from './audit-trail.js';
 import type { GraphService } from './graph-service.js';
 import { planRequest } from './request-planner.js';
-import { storeFoundRecords, settleRequest } from './request-progress.js';
+import { settleRequest, storeFoundRecords, type ErasureHook } from './request-progress.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
 import type { ServerSecrets } from './server-secrets.js';
@@ -59,6 +59,13 @@ export type RequestSource = 'api' | 'csv' | 'cli';
  * out. Every step is audited in the transaction that makes it.
  */
 export class RequestService {
+  #onErasure: ErasureHook | undefined;
+
+  /** What a completed erasure also removes, in the same transaction (see `ErasureHook`). */
+  whenErased(hook: ErasureHook): void {
+    this.#onErasure = hook;
+  }
+
   constructor(
     private readonly store: Store,
     private readonly graph: GraphService,
@@ -281,7 +288,7 @@ export class RequestService {
       );
       await audit(repository, principal, 'request.start', `request:${row.id} tasks=${plan.length}`);
       // A request with nothing to ask is complete at once (the plan, empty, is its record).
-      await settleRequest(repository, row.id, now, this.settings);
+      await settleRequest(repository, row.id, now, this.settings, this.#onErasure);
     });
     this.wake();
   }
@@ -533,7 +540,7 @@ export class RequestService {
         { state: 'waiting' },
       );
       await audit(repository, principal, 'request.ticket-done', `request:${id} task=${position}`);
-      await settleRequest(repository, id, now, this.settings);
+      await settleRequest(repository, id, now, this.settings, this.#onErasure);
     });
     return this.view(principal, id);
   }

@@ -11,6 +11,9 @@ import { DataMapService } from './datamap-service.js';
 import { DiscoveryService } from './discovery-service.js';
 import { GraphService } from './graph-service.js';
 import { ConnectorService } from './connector-service.js';
+import { ContractService } from './contract-service.js';
+import { FieldKeyService } from './field-key-service.js';
+import { KeyRetentionSweep } from './key-retention-sweep.js';
 import { ManifestService } from './manifest-service.js';
 import { RequestReportService } from './request-report-service.js';
 import { RequestRunner } from './request-runner.js';
@@ -23,6 +26,8 @@ import { RetentionService } from './retention-service.js';
 import { ServerSecrets } from './server-secrets.js';
 import { SuppressionWatch } from './suppression-watch.js';
 import { SystemService } from './system-service.js';
+import { shredStreamKeysOnErasure } from './stream-key-erasure.js';
+import { DEFAULT_STREAM_LIMITS, StreamService, type StreamLimits } from './stream-service.js';
 import { DEFAULT_TELEMETRY_LIMITS, TelemetryService, type TelemetryLimits } from './telemetry-service.js';
 
 export interface Services {
@@ -47,6 +52,12 @@ export interface Services {
   readonly runner: RequestRunner;
   /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
   readonly keys: SigningKeys;
+  /** Privacy streams: data contracts, the base stream and its derived streams, field keys. */
+  readonly contracts: ContractService;
+  readonly streams: StreamService;
+  readonly fieldKeys: FieldKeyService;
+  /** Shreds field keys past their contract's key retention; `createLethe` runs it on a timer. */
+  readonly keyRetention: KeyRetentionSweep;
 }
 
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
@@ -63,6 +74,7 @@ export function createServices(
     env?: NodeJS.ProcessEnv;
     /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
     grpcInsecure?: boolean;
+    streamLimits?: StreamLimits;
   } = {},
 ): Services {
   const keys = options.keys ?? new SigningKeys(store, masterKey);
@@ -105,6 +117,11 @@ export function createServices(
   );
   const requests = new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake());
   runner.recoverStartsWith(() => requests.startInterrupted());
+  const contracts = new ContractService(store);
+  const fieldKeys = new FieldKeyService(store, masterKey);
+  const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
+  requests.whenErased(streamKeyErasure);
+  runner.whenErased(streamKeyErasure);
   return {
     store,
     requests,
@@ -118,11 +135,22 @@ export function createServices(
     discovery,
     reports: new ReportService(store),
     graph,
-    manifests: new ManifestService(store, catalog, { policies, systems, datamap, discovery, connectors }),
+    manifests: new ManifestService(store, catalog, {
+      policies,
+      systems,
+      datamap,
+      discovery,
+      connectors,
+      contracts,
+    }),
     telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS, suppressions),
     suppressions,
     retention: new RetentionService(store, catalog, secrets),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,
+    contracts,
+    fieldKeys,
+    streams: new StreamService(store, contracts, fieldKeys, options.streamLimits ?? DEFAULT_STREAM_LIMITS),
+    keyRetention: new KeyRetentionSweep(contracts, fieldKeys),
   };
 }

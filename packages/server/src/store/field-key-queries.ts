@@ -1,13 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database, FieldKeyRow, FieldKeyTombstoneRow } from './schema.js';
 
-/** The identity of a field key without its material: whose, for which contract and period. */
-export interface FieldKeySlot {
-  readonly contract: string;
-  readonly keyLink: string;
-  readonly periodStart: number;
-  readonly periodEnd: number;
-}
+/** Values per `in (…)` list and rows per insert: well under both backends' parameter limits. */
+const CHUNK = 500;
 
 /**
  * Privacy streams' field keys (wrapped by the master key) and the tombstones of shredded ones.
@@ -16,29 +11,99 @@ export interface FieldKeySlot {
 export class FieldKeyQueries {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /**
-   * Inserts `row` unless a key for the same (contract, key link, period start) exists already;
-   * true when this row was inserted. Never fails on that conflict, so concurrent creators of the
-   * same key can all read back the one that won.
-   */
-  async insertKey(row: FieldKeyRow): Promise<boolean> {
-    const result = await this.db
-      .insertInto('field_keys')
-      .values(row)
-      .onConflict((oc) => oc.columns(['contract', 'key_link', 'period_start']).doNothing())
-      .executeTakeFirst();
-    return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  /** The keys of `keyLinks` in `contract` for the period ending at `periodEnd`. */
+  async findActiveKeys(
+    contract: string,
+    periodEnd: number,
+    keyLinks: readonly string[],
+  ): Promise<FieldKeyRow[]> {
+    const rows: FieldKeyRow[] = [];
+    for (let start = 0; start < keyLinks.length; start += CHUNK) {
+      rows.push(
+        ...(await this.db
+          .selectFrom('field_keys')
+          .selectAll()
+          .where('contract', '=', contract)
+          .where('period_end', '=', periodEnd)
+          .where('key_link', 'in', keyLinks.slice(start, start + CHUNK))
+          .execute()),
+      );
+    }
+    return rows;
   }
 
-  /** The key of `keyLink` in `contract` for the period ending at `periodEnd`. */
-  findActiveKey(contract: string, keyLink: string, periodEnd: number): Promise<FieldKeyRow | undefined> {
-    return this.db
-      .selectFrom('field_keys')
-      .selectAll()
-      .where('contract', '=', contract)
-      .where('key_link', '=', keyLink)
-      .where('period_end', '=', periodEnd)
-      .executeTakeFirst();
+  /**
+   * Inserts each row unless a key for the same (contract, key link, period start) exists
+   * already. Never fails on that conflict, so concurrent creators of the same key can all read
+   * back the one that won.
+   */
+  async insertKeys(rows: readonly FieldKeyRow[]): Promise<void> {
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      await this.db
+        .insertInto('field_keys')
+        .values(rows.slice(start, start + CHUNK))
+        .onConflict((oc) => oc.columns(['contract', 'key_link', 'period_start']).doNothing())
+        .execute();
+    }
+  }
+
+  /**
+   * Which of `keyLinks` had a key shredded in `contract` over any part of `[periodStart,
+   * periodEnd)`: overlap rather than equality, so a changed rotation period cannot make a
+   * shredded period's key again.
+   */
+  async shreddedKeyLinks(
+    contract: string,
+    keyLinks: readonly string[],
+    periodStart: number,
+    periodEnd: number,
+  ): Promise<Set<string>> {
+    const shredded = new Set<string>();
+    for (let start = 0; start < keyLinks.length; start += CHUNK) {
+      const rows = await this.db
+        .selectFrom('field_key_tombstones')
+        .select('key_link')
+        .where('contract', '=', contract)
+        .where('key_link', 'in', keyLinks.slice(start, start + CHUNK))
+        .where('period_start', '<', periodEnd)
+        .where('period_end', '>', periodStart)
+        .execute();
+      for (const row of rows) shredded.add(row.key_link);
+    }
+    return shredded;
+  }
+
+  /** Deletes keys just inserted for periods found shredded meanwhile (they never encrypted anything). */
+  async deleteUnusedKeys(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .deleteFrom('field_keys')
+      .where('id', 'in', [...ids])
+      .execute();
+  }
+
+  async keysByIds(ids: readonly string[]): Promise<FieldKeyRow[]> {
+    const rows: FieldKeyRow[] = [];
+    for (let start = 0; start < ids.length; start += CHUNK) {
+      const chunk = ids.slice(start, start + CHUNK);
+      rows.push(...(await this.db.selectFrom('field_keys').selectAll().where('id', 'in', chunk).execute()));
+    }
+    return rows;
+  }
+
+  /** Which of `ids` are shredded keys. */
+  async tombstoneIds(ids: readonly string[]): Promise<string[]> {
+    const found: string[] = [];
+    for (let start = 0; start < ids.length; start += CHUNK) {
+      const chunk = ids.slice(start, start + CHUNK);
+      const rows = await this.db
+        .selectFrom('field_key_tombstones')
+        .select('id')
+        .where('id', 'in', chunk)
+        .execute();
+      found.push(...rows.map((row) => row.id));
+    }
+    return found;
   }
 
   getKey(id: string): Promise<FieldKeyRow | undefined> {
@@ -50,21 +115,38 @@ export class FieldKeyQueries {
     return rows.map((row) => row.id);
   }
 
-  /**
-   * Whether a key was shredded for `keyLink` in `contract` over any part of `[periodStart,
-   * periodEnd)`: overlap rather than equality, so a changed rotation period cannot make a shredded
-   * period's key again.
-   */
-  async isShredded(slot: FieldKeySlot): Promise<boolean> {
-    const row = await this.db
+  /** The keys of `subject` without their material, oldest period first. */
+  keysOfSubject(subject: string): Promise<Omit<FieldKeyRow, 'wrapped'>[]> {
+    return this.db
+      .selectFrom('field_keys')
+      .select(['id', 'contract', 'key_link', 'subject', 'period_start', 'period_end', 'created_at'])
+      .where('subject', '=', subject)
+      .orderBy('period_start')
+      .orderBy('id')
+      .execute();
+  }
+
+  tombstonesOfSubject(subject: string): Promise<FieldKeyTombstoneRow[]> {
+    return this.db
       .selectFrom('field_key_tombstones')
+      .selectAll()
+      .where('subject', '=', subject)
+      .orderBy('period_start')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Up to `limit` ids of `contract`'s keys whose period ended at or before `endedBy`. */
+  async keyIdsEndedBy(contract: string, endedBy: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('field_keys')
       .select('id')
-      .where('contract', '=', slot.contract)
-      .where('key_link', '=', slot.keyLink)
-      .where('period_start', '<', slot.periodEnd)
-      .where('period_end', '>', slot.periodStart)
-      .executeTakeFirst();
-    return row !== undefined;
+      .where('contract', '=', contract)
+      .where('period_end', '<=', endedBy)
+      .orderBy('period_end')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
   }
 
   getTombstone(id: string): Promise<FieldKeyTombstoneRow | undefined> {

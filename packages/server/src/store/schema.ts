@@ -38,6 +38,9 @@ export interface Database {
   connectors: ConnectorRow;
   field_keys: FieldKeyRow;
   field_key_tombstones: FieldKeyTombstoneRow;
+  contracts: ContractRow;
+  stream_events: StreamEventRow;
+  stream_head: StreamHeadRow;
 }
 
 export interface MetaRow {
@@ -463,4 +466,34 @@ export interface FieldKeyTombstoneRow {
   period_end: number;
   shredded_at: number;
   reason: string;
+}
+
+/** One version of a data contract; `body` is the DataContractInput as JSON. Never updated. */
+export interface ContractRow {
+  name: string;
+  version: number;
+  body: string;
+  created_at: number;
+}
+
+/**
+ * An event of the base stream: `data` (JSON) has every personal value as a field ciphertext;
+ * `key_id` is the key they were made with (null when the event held no personal value).
+ */
+export interface StreamEventRow {
+  seq: number;
+  id: string;
+  contract: string;
+  key_id: string | null;
+  at: number;
+  received_at: number;
+  /** JSON array of purpose keys. */
+  consent: string;
+  data: string;
+}
+
+/** The last position of the base stream; its row lock orders appends (one row, id 1). */
+export interface StreamHeadRow {
+  id: number;
+  seq: number;
 }
