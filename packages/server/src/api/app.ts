@@ -14,6 +14,7 @@ import { discoveryRoutes } from './routes/discovery-routes.js';
 import { graphRoutes } from './routes/graph-routes.js';
 import { manifestRoutes } from './routes/manifest-routes.js';
 import { connectorRoutes } from './routes/connector-routes.js';
+import { consentRoutes } from './routes/consent-routes.js';
 import { requestRoutes } from './routes/request-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
@@ -111,6 +112,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     connectorRoutes(api, options.services);
     eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     retentionRoutes(api, options.services);
+    consentRoutes(api, options.services);
     auditRoutes(api, options.services);
     keyRoutes(api, options.services);
   });

@@ -19,6 +19,7 @@ import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from './request-settin
 import { RequestVault } from './request-vault.js';
 import { ReportService } from './report-service.js';
 import { PolicyService } from './policy-service.js';
+import { ConsentService } from './consent-service.js';
 import { RetentionService } from './retention-service.js';
 import { ServerSecrets } from './server-secrets.js';
 import { SuppressionWatch } from './suppression-watch.js';
@@ -31,6 +32,8 @@ export interface Services {
   readonly systems: SystemService;
   readonly telemetry: TelemetryService;
   readonly retention: RetentionService;
+  /** Consent per subject and purpose, and the uses made without it. */
+  readonly consent: ConsentService;
   readonly datamap: DataMapService;
   readonly discovery: DiscoveryService;
   readonly manifests: ManifestService;
@@ -105,8 +108,10 @@ export function createServices(
   );
   const requests = new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake());
   runner.recoverStartsWith(() => requests.startInterrupted());
+  const consent = new ConsentService(store, secrets);
   return {
     store,
+    consent,
     requests,
     requestReports: new RequestReportService(store, vault),
     connectors,
