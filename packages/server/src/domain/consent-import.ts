@@ -117,12 +117,16 @@ export function parseConsentCsv(text: string, maxRows = DEFAULT_MAX_IMPORT_LINES
       columns = record.fields.map((name) => {
         const column = name.trim().toLowerCase().replaceAll('-', '_');
         if (!(CSV_COLUMNS as readonly string[]).includes(column)) {
-          throw new CsvFormatError(`unknown column "${name}"; columns are ${CSV_COLUMNS.join(', ')}`, record.line);
+          throw new CsvFormatError(
+            `unknown column "${name}"; columns are ${CSV_COLUMNS.join(', ')}`,
+            record.line,
+          );
         }
         return column as CsvColumn;
       });
       for (const required of ['subject', 'purpose', 'granted'] as const) {
-        if (!columns.includes(required)) throw new CsvFormatError(`the header lacks "${required}"`, record.line);
+        if (!columns.includes(required))
+          throw new CsvFormatError(`the header lacks "${required}"`, record.line);
       }
       continue;
     }

@@ -77,7 +77,10 @@ export class ConsentService {
       repository.consent.eventsOfSubjects([subject]),
     ]);
     // Nothing recorded is an answer too: no consent for any purpose.
-    return { subject, purposes: purposeStates(states), history: inConsentOrder(events.map(toChange)).map((change) => toRecord(change.row)),
+    return {
+      subject,
+      purposes: purposeStates(states),
+      history: inConsentOrder(events.map(toChange)).map((change) => toRecord(change.row)),
     };
   }
 
@@ -85,7 +88,11 @@ export class ConsentService {
    * Records an import file in one transaction: every good line, the recompute of every subject
    * it touches, one audit entry. Bad lines are answered with their line number and code.
    */
-  async import(principal: Principal, format: ConsentImportFormat, text: string): Promise<ConsentImportResult> {
+  async import(
+    principal: Principal,
+    format: ConsentImportFormat,
+    text: string,
+  ): Promise<ConsentImportResult> {
     authorize(principal, 'consent:write');
     let parsed;
     try {
@@ -204,7 +211,9 @@ export class ConsentService {
     const history = await repository.consent.eventsOfSubjects(subjects);
     for (const key of keys) {
       const changes = inConsentOrder(
-        history.filter((event) => event.subject === key.subject && event.purpose === key.purpose).map(toChange),
+        history
+          .filter((event) => event.subject === key.subject && event.purpose === key.purpose)
+          .map(toChange),
       );
       const window = consentWindow(changes);
       const latest = changes[changes.length - 1];
@@ -224,7 +233,12 @@ export class ConsentService {
 }
 
 /** Checks purposes against the taxonomy and the time against the clock; throws a 4xx AppError. */
-function checkStatement(subject: string, input: ConsentInput, purposes: Taxonomy, now: number): ConsentStatement {
+function checkStatement(
+  subject: string,
+  input: ConsentInput,
+  purposes: Taxonomy,
+  now: number,
+): ConsentStatement {
   const keys = Object.keys(input.purposes);
   if (keys.length === 0) throw new AppError('CONSENT_EMPTY', 'Name at least one purpose in "purposes".');
   const unknown = keys.find((key) => !purposes.has(key));
@@ -234,7 +248,8 @@ function checkStatement(subject: string, input: ConsentInput, purposes: Taxonomy
     });
   }
   const at = input.at === undefined ? now : parseInstant(input.at);
-  if (at === undefined) throw new AppError('INVALID_TIME', `"${input.at}" is not an ISO 8601 instant with a zone.`);
+  if (at === undefined)
+    throw new AppError('INVALID_TIME', `"${input.at}" is not an ISO 8601 instant with a zone.`);
   if (at > now + MAX_CLOCK_SKEW_MS) throw new AppError('INVALID_TIME', `"${input.at}" lies in the future.`);
   return { subject, input, at };
 }

@@ -21,7 +21,10 @@ export class ConsentQueries {
 
   async insertEvents(rows: readonly ConsentEventRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.insertInto('consent_events').values([...rows]).execute();
+    await this.db
+      .insertInto('consent_events')
+      .values([...rows])
+      .execute();
   }
 
   /** The whole history of the subjects, oldest first by the time consent was given or withdrawn. */

@@ -116,7 +116,10 @@ export class SqliteIngestStatements {
         return { kind: 'committed', duplicates };
       });
       // One aggregation over every batch of the group: a key used by several batches is written once.
-      const { usages, violations, fields, subjects, links } = aggregateBatch(fresh, this.lookupConsent(fresh));
+      const { usages, violations, fields, subjects, links } = aggregateBatch(
+        fresh,
+        this.lookupConsent(fresh),
+      );
       for (const u of usages) {
         this.upsertUsage.run(
           u.subject,
@@ -151,7 +154,11 @@ export class SqliteIngestStatements {
     const windows = new Map<string, ConsentWindow>();
     for (const { subject, purpose } of consentKeys(events)) {
       const row = this.consentState.get(subject, purpose);
-      if (row) windows.set(consentKey(subject, purpose), { grantedAt: row.granted_at, withdrawnAt: row.withdrawn_at });
+      if (row)
+        windows.set(consentKey(subject, purpose), {
+          grantedAt: row.granted_at,
+          withdrawnAt: row.withdrawn_at,
+        });
     }
     return (subject, purpose) => windows.get(consentKey(subject, purpose)) ?? NO_CONSENT;
   }
