@@ -104,7 +104,7 @@ describe('aggregateBatch', () => {
 });
 
 describe('the consent-aware rule (docs/consent.md)', () => {
-  const P6M = (policy: string, t: number) => addDuration(t, parseDuration('P6M')!);
+  const P6M = (_policy: string, t: number) => addDuration(t, parseDuration('P6M')!);
   const t = (iso: string) => at(`${iso}T00:00:00Z`);
   const mail = (lastUseAt: number, lastConsentedUseAt: number | null) => ({
     policy: 'send-marketing-email',
