@@ -310,6 +310,27 @@ describe.each(ALL_BACKENDS)('consent: $name', (backend) => {
     expect(badHeader.json().error.code).toBe('CSV_INVALID');
   });
 
+  it.skipIf(missing)('imports a file larger than one SQL statement can hold', async () => {
+    // 2,500 lines × 2 purposes: 5,000 events, more parameters than SQLite takes in one insert.
+    const lines = Array.from({ length: 2_500 }, (_, index) =>
+      JSON.stringify({
+        subject: `bulk-${index}`,
+        purposes: { 'marketing.email': true, analytics: index % 2 === 0 },
+        at: '2024-01-01T00:00:00Z',
+      }),
+    );
+    const response = await call('POST', '/v1/consent/import', lines.join('\n'), {
+      contentType: 'application/x-ndjson',
+    });
+    expect(response.statusCode, response.body.slice(0, 300)).toBe(200);
+    expect(response.json()).toMatchObject({ recorded: 5_000, subjects: 2_500, rejected: [] });
+    const last = (await call('GET', '/v1/subjects/bulk-2499/consent')).json();
+    expect(last.purposes).toMatchObject({
+      'marketing.email': { granted: true },
+      analytics: { granted: false },
+    });
+  });
+
   it.skipIf(missing)('pseudonymises violations for an auditor without the subject-ids grant', async () => {
     await publish(mail('p-1', '2024-05-01'));
     const plain = (await call('GET', '/v1/consent/violations', undefined, { as: 'auditor' })).json();

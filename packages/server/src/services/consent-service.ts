@@ -208,13 +208,15 @@ export class ConsentService {
     await repository.consent.lockStates(keys, now);
     await repository.consent.insertEvents(rows);
     const subjects = [...new Set(keys.map((key) => key.subject))];
-    const history = await repository.consent.eventsOfSubjects(subjects);
+    const history = new Map<string, ReturnType<typeof toChange>[]>();
+    for (const event of await repository.consent.eventsOfSubjects(subjects)) {
+      const key = `${event.subject}\u0000${event.purpose}`;
+      const changes = history.get(key);
+      if (changes) changes.push(toChange(event));
+      else history.set(key, [toChange(event)]);
+    }
     for (const key of keys) {
-      const changes = inConsentOrder(
-        history
-          .filter((event) => event.subject === key.subject && event.purpose === key.purpose)
-          .map(toChange),
-      );
+      const changes = inConsentOrder(history.get(`${key.subject}\u0000${key.purpose}`) ?? []);
       const window = consentWindow(changes);
       const latest = changes[changes.length - 1];
       await repository.consent.saveState({

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ConsentEventRow, ConsentStateRow, ConsentViolationRow, Database } from './schema.js';
 
+const ROWS_PER_STATEMENT = 500;
+
 export interface ViolationFilter {
   readonly subject?: string;
   readonly policy?: string;
@@ -20,25 +22,31 @@ export class ConsentQueries {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insertEvents(rows: readonly ConsentEventRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db
-      .insertInto('consent_events')
-      .values([...rows])
-      .execute();
+    // A statement holds at most ~32k parameters on SQLite: 17 columns × 500 rows stays well below.
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      await this.db
+        .insertInto('consent_events')
+        .values(rows.slice(start, start + ROWS_PER_STATEMENT))
+        .execute();
+    }
   }
 
-  /** The whole history of the subjects, oldest first by the time consent was given or withdrawn. */
-  eventsOfSubjects(subjects: readonly string[]): Promise<ConsentEventRow[]> {
-    if (subjects.length === 0) return Promise.resolve([]);
-    return this.db
-      .selectFrom('consent_events')
-      .selectAll()
-      .where('subject', 'in', [...subjects])
-      .orderBy('subject')
-      .orderBy('at')
-      .orderBy('recorded_at')
-      .orderBy('seq')
-      .execute();
+  /** The whole history of the subjects, ordered by subject, then as it counts (docs/consent.md). */
+  async eventsOfSubjects(subjects: readonly string[]): Promise<ConsentEventRow[]> {
+    const events: ConsentEventRow[] = [];
+    for (let start = 0; start < subjects.length; start += ROWS_PER_STATEMENT) {
+      const rows = await this.db
+        .selectFrom('consent_events')
+        .selectAll()
+        .where('subject', 'in', subjects.slice(start, start + ROWS_PER_STATEMENT))
+        .orderBy('subject')
+        .orderBy('at')
+        .orderBy('recorded_at')
+        .orderBy('seq')
+        .execute();
+      events.push(...rows);
+    }
+    return events;
   }
 
   statesOfSubjects(subjects: readonly string[]): Promise<ConsentStateRow[]> {
