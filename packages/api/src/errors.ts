@@ -84,6 +84,11 @@ export const ERRORS = {
   SUBJECT_NOT_FOUND: { status: 404, message: 'Lethe holds nothing about this subject.' },
   NOTHING_TO_ERASE: { status: 409, message: 'The subject has no field held by this system.' },
 
+  // Consent
+  CONSENT_PURPOSE_UNKNOWN: { status: 400, message: 'The purpose is not in the purpose taxonomy.' },
+  CONSENT_EMPTY: { status: 400, message: 'A consent record names no purpose.' },
+  INVALID_CONSENT: { status: 400, message: 'A consent record does not match its schema.' },
+
   // Rights requests
   INVALID_IDENTIFIER: { status: 400, message: 'An identifier is malformed: see details.field.' },
   IDENTIFIER_MISSING: { status: 400, message: 'A rights request needs at least one identifier.' },

@@ -3,6 +3,7 @@
  * publishes them as OpenAPI, the SDK takes its types from them.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ConsentPurposeState } from './consent.js';
 
 const Name = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
@@ -466,8 +467,12 @@ export const Use = Type.Object({
   firstUseAt: Instant,
   lastUseAt: Instant,
   count: Type.Integer(),
-  /** When this use alone would let the field be kept until. */
+  /** When this use alone would let the field be kept until (cut by consent, docs/consent.md). */
   keepsUntil: Instant,
+  /** For a consent-based policy: the purpose whose consent it needs. */
+  consentPurpose: Type.Optional(Type.String()),
+  /** For a consent-based policy: the latest use made while consent stood. */
+  lastConsentedUseAt: Type.Optional(Instant),
 });
 export type Use = Static<typeof Use>;
 
@@ -489,6 +494,8 @@ export const SubjectRetention = Type.Object({
   /** The field that keeps the subject longest, and why. */
   decidedBy: Type.Object({ field: Type.String(), policy: Type.String(), system: Type.String() }),
   fields: Type.Array(SubjectField),
+  /** The subject's consent per purpose (docs/consent.md); empty when none was recorded. */
+  consent: Type.Record(Type.String(), ConsentPurposeState),
 });
 export type SubjectRetention = Static<typeof SubjectRetention>;
 

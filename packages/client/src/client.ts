@@ -1,4 +1,10 @@
 import type {
+  ConsentImportResult,
+  ConsentInput,
+  ConsentViolationPage,
+  ConsentViolationQuery,
+  ConsentWriteResult,
+  SubjectConsent,
   ErasureInput,
   ErasureResult,
   ExpiryItem,
@@ -222,6 +228,53 @@ export class LetheClient {
   ): Promise<ErasureResult> {
     const path = `/v1/subjects/${segment(subject)}/erasures`;
     return this.json({ method: 'POST', path, body: input, ...options });
+  }
+
+  // Consent ---------------------------------------------------------------------------------
+
+  /** Records grants (true) and withdrawals (false) per purpose; the subject's expiries are recomputed. */
+  async putConsent(
+    subject: string,
+    input: ConsentInput,
+    options?: RequestOptions,
+  ): Promise<ConsentWriteResult> {
+    return this.json({
+      method: 'PUT',
+      path: `/v1/subjects/${segment(subject)}/consent`,
+      body: input,
+      ...options,
+    });
+  }
+
+  async getConsent(subject: string, options?: RequestOptions): Promise<SubjectConsent> {
+    return this.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}/consent`, ...options });
+  }
+
+  /** Bulk consent as NDJSON or CSV text; bad lines come back in `rejected` with their line. */
+  async importConsent(
+    text: string,
+    format: 'ndjson' | 'csv',
+    options?: RequestOptions,
+  ): Promise<ConsentImportResult> {
+    const contentType = format === 'csv' ? 'text/csv' : NDJSON;
+    return this.json({
+      method: 'POST',
+      path: '/v1/consent/import',
+      text: { body: text, contentType },
+      ...options,
+    });
+  }
+
+  async consentViolations(
+    query: ConsentViolationQuery = {},
+    options?: RequestOptions,
+  ): Promise<ConsentViolationPage> {
+    return this.json({
+      method: 'GET',
+      path: '/v1/consent/violations',
+      query: searchParams(query),
+      ...options,
+    });
   }
 
   // Rights requests ---------------------------------------------------------------------------

@@ -106,6 +106,22 @@ const EXPECTED: Record<string, Expectation> = {
     payload: { system: 'accounts', at: '2024-06-01T00:00:00Z' },
   },
   'GET /v1/reappearances': { allowed: READERS },
+  'PUT /v1/subjects/:subject/consent': {
+    allowed: ['admin', 'dpo', 'service'],
+    url: `/v1/subjects/${SUBJECT}/consent`,
+    payload: { purposes: { 'marketing.email': true }, source: 'matrix' },
+  },
+  'GET /v1/subjects/:subject/consent': {
+    allowed: ['admin', 'dpo', 'auditorWithIds'],
+    refusals: { auditor: 'SUBJECT_IDS_NOT_GRANTED' },
+    url: `/v1/subjects/${SUBJECT}/consent`,
+  },
+  'POST /v1/consent/import': {
+    allowed: ['admin', 'dpo', 'service'],
+    payload: `{"subject":"${SUBJECT}","purposes":{"marketing.email":false}}\n`,
+    contentType: 'application/x-ndjson',
+  },
+  'GET /v1/consent/violations': { allowed: READERS },
   'GET /v1/audit': { allowed: AUDITORS },
   'GET /v1/audit/verify': { allowed: AUDITORS },
   'GET /v1/audit/checkpoints': { allowed: AUDITORS },

@@ -407,6 +407,27 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     expect(items.filter((item) => item.subject === 'u-1001')).toEqual(DEMO_ROWS);
   });
 
+  it('consent import sends a file, reports bad lines and moves expiries', async ({ expect }) => {
+    await ready;
+    const file = join(directory('consent'), 'consent.ndjson');
+    writeFileSync(
+      file,
+      [
+        '{"subject":"cli-consent-1","purposes":{"marketing.email":true},"at":"2024-01-01T00:00:00Z","method":"import"}',
+        '{"subject":"cli-consent-1","purposes":{"no.such.purpose":true}}',
+      ].join('\n'),
+    );
+    const result = await runLethe(['consent', 'import', file], env);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stdout).toContain('line 2: rejected CONSENT_PURPOSE_UNKNOWN');
+    expect(result.stdout).toContain('recorded 1 consent events for 1 subjects');
+    const consent = (await get('/v1/subjects/cli-consent-1/consent')).body as {
+      purposes: Record<string, { granted: boolean }>;
+    };
+    expect(consent.purposes['marketing.email']?.granted).toBe(true);
+    expect((await runLethe(['consent', 'export'], env)).code).toBe(2);
+  });
+
   it('request create / ticket list / ticket done / request show drive a rights request', async ({
     expect,
   }) => {

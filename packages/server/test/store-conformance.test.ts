@@ -50,7 +50,12 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     ]);
   });
 
-  it('keeps fields alive while a later use under a shorter policy ends later', async () => {
+  it('keeps fields alive while a later use under a shorter policy ends later (consent standing)', async () => {
+    // send-marketing-email is consent-based: it extends retention only while consent stands.
+    await services.consent.put(admin, 'u-2', {
+      purposes: { 'marketing.email': true },
+      at: '2023-01-05T10:00:00Z',
+    });
     await ingest(
       usage('u-2', 'user-account-access', ['accounts.email'], '2023-01-05T10:00:00Z'),
       usage('u-2', 'send-marketing-email', ['accounts.email'], '2024-10-01T09:00:00Z'),

@@ -15,6 +15,7 @@ import { graphRoutes } from './routes/graph-routes.js';
 import { manifestRoutes } from './routes/manifest-routes.js';
 import { connectorRoutes } from './routes/connector-routes.js';
 import { contractRoutes } from './routes/contract-routes.js';
+import { consentRoutes } from './routes/consent-routes.js';
 import { requestRoutes } from './routes/request-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
@@ -114,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     connectorRoutes(api, options.services);
     eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     retentionRoutes(api, options.services);
+    consentRoutes(api, options.services);
     auditRoutes(api, options.services);
     keyRoutes(api, options.services);
     contractRoutes(api, options.services);

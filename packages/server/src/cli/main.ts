@@ -2,6 +2,7 @@ import { LetheApiError } from '@lethe/client';
 import { AppError } from '../domain/app-error.js';
 import { APPLY_USAGE, applyCommand } from './apply-command.js';
 import { AUDIT_USAGE, AuditBroken, auditCommand } from './audit-command.js';
+import { CONSENT_USAGE, consentCommand } from './consent-command.js';
 import { UsageError } from './args.js';
 import { EXPIRIES_USAGE, expiriesCommand } from './expiries-command.js';
 import { EXPORT_USAGE, exportCommand } from './export-command.js';
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   audit: { usage: AUDIT_USAGE, run: auditCommand },
   request: { usage: REQUEST_USAGE, run: requestCommand },
   ticket: { usage: TICKET_USAGE, run: ticketCommand },
+  consent: { usage: CONSENT_USAGE, run: consentCommand },
 };
 
 const USAGE = `usage:\n${Object.values(COMMANDS)
@@ -39,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     await command.run(args);
-    return 0;
+    // A command that finished but reports a partial failure (an import with rejected lines) has
+    // set process.exitCode; the `.then` below would otherwise overwrite it with 0.
+    return Number(process.exitCode ?? 0);
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`lethe ${name}: ${error.message}\nusage: ${command.usage}\n`);

@@ -6,7 +6,10 @@ import type { Services } from '../services/services.js';
  * A small demo company, loaded by `lethe serve --demo` into an empty store so that a new user
  * sees real answers at once. Among it, the DESIGN.md §4 example: subject `u-1001` opened an
  * account on 2023-01-05 (user-account-access, P2Y) and bought once (order-delivery, P120D),
- * nothing after, so the subject expires on 2025-01-05.
+ * nothing after, so the subject expires on 2025-01-05. The same subject subscribed to the
+ * quarterly newsletter at sign-up (send-marketing-email, consent-based, P6M): while consent stood
+ * each mail kept `campaigns.opens` alive for six months; the unsubscribe on 2024-05-20 cut that
+ * at the withdrawal, and the mail sent after it is a consent violation that keeps nothing.
  */
 export const DEMO_SUBJECT = 'u-1001';
 
@@ -149,10 +152,62 @@ interface DemoEvent {
   at: string;
 }
 
-/** Deterministic events: the §4 example plus a few hundred subjects active over the last two years. */
-export function demoEvents(now: number, subjects = 300): DemoEvent[] {
+/** A consent import line (docs/consent.md). */
+interface DemoConsent {
+  subject: string;
+  purposes: Record<string, boolean>;
+  at: string;
+  notice: string;
+  noticeVersion: string;
+  method: string;
+  channel: string;
+  source: string;
+}
+
+const NEWSLETTER = 'marketing.email';
+const QUARTERLY_MAILS = ['2023-04-03', '2023-07-03', '2023-10-02', '2024-01-08', '2024-04-02'];
+
+/** The §4 subject's newsletter: consent at sign-up, quarterly mails, an unsubscribe, one mail too many. */
+function demoSubjectConsent(): DemoConsent[] {
+  const proof = { notice: 'https://metronome.example/privacy', noticeVersion: 'v1', source: 'signup-page' };
+  return [
+    {
+      subject: DEMO_SUBJECT,
+      purposes: { [NEWSLETTER]: true },
+      at: '2023-01-05T10:00:00.000Z',
+      method: 'checkbox',
+      channel: 'web',
+      ...proof,
+    },
+    {
+      subject: DEMO_SUBJECT,
+      purposes: { [NEWSLETTER]: false },
+      at: '2024-05-20T08:30:00.000Z',
+      method: 'unsubscribe-link',
+      channel: 'email',
+      ...proof,
+      source: 'mailer',
+    },
+  ];
+}
+
+/**
+ * Deterministic activity: the §4 example plus a few hundred subjects active over the last two
+ * years, with the consent their newsletter mails need (a few of them unsubscribed before a mail).
+ */
+export function demoActivity(now: number, subjects = 300): { events: DemoEvent[]; consent: DemoConsent[] } {
   let sequence = 0;
+  const consent = demoSubjectConsent();
   const events: DemoEvent[] = [
+    ...[...QUARTERLY_MAILS, '2024-06-03'].map((day) =>
+      event(
+        DEMO_SUBJECT,
+        'mailer',
+        'send-marketing-email',
+        ['accounts.email', 'campaigns.opens'],
+        `${day}T09:00:00.000Z`,
+      ),
+    ),
     event(
       DEMO_SUBJECT,
       'accounts',
@@ -169,6 +224,8 @@ export function demoEvents(now: number, subjects = 300): DemoEvent[] {
     ),
   ];
   const random = mulberry32(1001);
+  // A separate stream for consent, so the events stay those of earlier versions of the demo.
+  const consentRandom = mulberry32(7);
   const day = 86_400_000;
   for (let index = 0; index < subjects; index += 1) {
     const subject = `u-${2000 + index}`;
@@ -213,9 +270,31 @@ export function demoEvents(now: number, subjects = 300): DemoEvent[] {
       events.push(
         event(subject, 'mailer', 'send-marketing-email', ['accounts.email', 'campaigns.opens'], iso(mailed)),
       );
+      const subscribed = Math.min(signup, mailed);
+      const proof = { notice: 'https://metronome.example/privacy', noticeVersion: 'v1', channel: 'web' };
+      consent.push({
+        subject,
+        purposes: { [NEWSLETTER]: true },
+        at: iso(subscribed),
+        method: 'checkbox',
+        source: 'signup-page',
+        ...proof,
+      });
+      // One in five unsubscribed before the mail went out: a consent violation on the dashboard.
+      if (consentRandom() < 0.2 && mailed - day > subscribed) {
+        consent.push({
+          subject,
+          purposes: { [NEWSLETTER]: false },
+          at: iso(mailed - day),
+          method: 'unsubscribe-link',
+          source: 'mailer',
+          ...proof,
+          channel: 'email',
+        });
+      }
     }
   }
-  return events;
+  return { events, consent };
 
   function event(subject: string, system: string, policy: string, fields: string[], at: string): DemoEvent {
     sequence += 1;
@@ -235,7 +314,16 @@ export async function loadDemoCompany(services: Services, now = Date.now()): Pro
     })),
     systems: Object.entries(DEMO_SYSTEMS).map(([name, input]) => ({ name, ...input })),
   });
-  const result = await services.telemetry.ingest(LETHE_ITSELF, demoEvents(now));
+  const { events, consent } = demoActivity(now);
+  // Consent first, as a front end would have recorded it before the mails went out.
+  const imported = await services.consent.import(
+    LETHE_ITSELF,
+    'ndjson',
+    consent.map((line) => JSON.stringify(line)).join('\n'),
+  );
+  if (imported.rejected.length)
+    throw new Error(`demo consent rejected: ${JSON.stringify(imported.rejected.slice(0, 3))}`);
+  const result = await services.telemetry.ingest(LETHE_ITSELF, events);
   if (result.rejected.length)
     throw new Error(`demo events rejected: ${JSON.stringify(result.rejected.slice(0, 3))}`);
   return true;

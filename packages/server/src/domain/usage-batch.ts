@@ -1,9 +1,13 @@
+import { isConsentedUse, NO_CONSENT, type ConsentWindow } from './consent.js';
+import { useKeepsUntil } from './expiry.js';
+
 /**
  * Aggregation of one ingest batch, before it touches the store: many events about the same
  * (subject, field, policy) become one row change, so the store writes each key once per batch.
  * Pure and deterministic; the output is sorted by key so that concurrent batches lock rows in
  * the same order (no deadlocks on PostgreSQL).
  */
+
 export interface AcceptedEvent {
   readonly id: string | undefined;
   readonly subject: string;
@@ -12,9 +16,17 @@ export interface AcceptedEvent {
   readonly fields: readonly string[];
   /** Epoch ms of the use. */
   readonly at: number;
-  /** Epoch ms: `at + retention(policy)`, computed with the catalog the batch was validated against. */
+  /**
+   * Epoch ms: `at + retention(policy)`, computed with the catalog the batch was validated against.
+   * Under a consent-based policy the store cuts it with the subject's consent (`useKeepsUntil`).
+   */
   readonly keepsUntil: number;
+  /** The purpose whose consent the policy needs, when its legal basis is consent. */
+  readonly consentPurpose?: string;
 }
+
+/** The consent window of (subject, purpose), as the store read it inside the ingest transaction. */
+export type ConsentLookup = (subject: string, purpose: string) => ConsentWindow;
 
 export interface UsageDelta {
   subject: string;
@@ -25,6 +37,8 @@ export interface UsageDelta {
   count: number;
   /** System of the latest use in this batch. */
   lastSystem: string;
+  /** Latest use in this batch made while consent stood; null when none (or not consent-based). */
+  lastConsentedUseAt: number | null;
 }
 
 /** A candidate expiry for (subject, field): the store keeps the later of it and what it holds. */
@@ -55,8 +69,20 @@ export interface LinkDelta {
   count: number;
 }
 
+/** Per (subject, policy, system): uses under a consent-based policy without consent. */
+export interface ConsentViolationDelta {
+  subject: string;
+  policy: string;
+  system: string;
+  purpose: string;
+  firstAt: number;
+  lastAt: number;
+  count: number;
+}
+
 export interface AggregatedBatch {
   usages: UsageDelta[];
+  violations: ConsentViolationDelta[];
   fields: FieldCandidate[];
   subjects: SubjectCandidate[];
   links: LinkDelta[];
@@ -64,12 +90,64 @@ export interface AggregatedBatch {
 
 const SEPARATOR = '\u0000';
 
-export function aggregateBatch(events: readonly AcceptedEvent[]): AggregatedBatch {
+/**
+ * The keys the store must look consent up for: distinct (subject, purpose) pairs of the events
+ * under consent-based policies, sorted (a stable lock order on PostgreSQL).
+ */
+export function consentKeys(events: readonly AcceptedEvent[]): { subject: string; purpose: string }[] {
+  const keys = new Map<string, { subject: string; purpose: string }>();
+  for (const event of events) {
+    if (event.consentPurpose === undefined) continue;
+    keys.set(event.subject + SEPARATOR + event.consentPurpose, {
+      subject: event.subject,
+      purpose: event.consentPurpose,
+    });
+  }
+  return sortedValues(keys);
+}
+
+export function consentKey(subject: string, purpose: string): string {
+  return subject + SEPARATOR + purpose;
+}
+
+/**
+ * Folds the events into row changes. `consentOf` is needed when some event carries a
+ * `consentPurpose`: such an event is consented or a violation by the window it returns.
+ */
+export function aggregateBatch(
+  events: readonly AcceptedEvent[],
+  consentOf: ConsentLookup = () => NO_CONSENT,
+): AggregatedBatch {
   const usages = new Map<string, UsageDelta>();
+  const violations = new Map<string, ConsentViolationDelta>();
   const fields = new Map<string, FieldCandidate>();
   const subjects = new Map<string, SubjectCandidate>();
   const links = new Map<string, LinkDelta>();
   for (const event of events) {
+    const purpose = event.consentPurpose;
+    const window = purpose === undefined ? undefined : consentOf(event.subject, purpose);
+    const consented = window === undefined || isConsentedUse(window, event.at);
+    const keepsUntil = useKeepsUntil(event.at, event.keepsUntil, window);
+    if (purpose !== undefined && !consented) {
+      const violationKey = event.subject + SEPARATOR + event.policy + SEPARATOR + event.system;
+      const violation = violations.get(violationKey);
+      if (!violation) {
+        violations.set(violationKey, {
+          subject: event.subject,
+          policy: event.policy,
+          system: event.system,
+          purpose,
+          firstAt: event.at,
+          lastAt: event.at,
+          count: 1,
+        });
+      } else {
+        violation.firstAt = Math.min(violation.firstAt, event.at);
+        violation.lastAt = Math.max(violation.lastAt, event.at);
+        violation.count += 1;
+      }
+    }
+    const consentedUseAt = purpose !== undefined && consented ? event.at : null;
     for (const field of event.fields) {
       const linkKey = event.system + SEPARATOR + field + SEPARATOR + event.policy;
       const link = links.get(linkKey);
@@ -98,9 +176,13 @@ export function aggregateBatch(events: readonly AcceptedEvent[]): AggregatedBatc
           lastUseAt: event.at,
           count: 1,
           lastSystem: event.system,
+          lastConsentedUseAt: consentedUseAt,
         });
       } else {
         usage.count += 1;
+        if (consentedUseAt !== null) {
+          usage.lastConsentedUseAt = Math.max(usage.lastConsentedUseAt ?? -Infinity, consentedUseAt);
+        }
         usage.firstUseAt = Math.min(usage.firstUseAt, event.at);
         if (event.at >= usage.lastUseAt) {
           usage.lastUseAt = event.at;
@@ -114,25 +196,25 @@ export function aggregateBatch(events: readonly AcceptedEvent[]): AggregatedBatc
         fields.set(fieldKey, {
           subject: event.subject,
           field,
-          expiresAt: event.keepsUntil,
+          expiresAt: keepsUntil,
           policy: event.policy,
           system: event.system,
           lastUseAt: event.at,
         });
       } else {
         candidate.lastUseAt = Math.max(candidate.lastUseAt, event.at);
-        if (event.keepsUntil > candidate.expiresAt) {
-          candidate.expiresAt = event.keepsUntil;
+        if (keepsUntil > candidate.expiresAt) {
+          candidate.expiresAt = keepsUntil;
           candidate.policy = event.policy;
           candidate.system = event.system;
         }
       }
 
       const subject = subjects.get(event.subject);
-      if (!subject || event.keepsUntil > subject.expiresAt) {
+      if (!subject || keepsUntil > subject.expiresAt) {
         subjects.set(event.subject, {
           subject: event.subject,
-          expiresAt: event.keepsUntil,
+          expiresAt: keepsUntil,
           field,
           policy: event.policy,
           system: event.system,
@@ -142,6 +224,7 @@ export function aggregateBatch(events: readonly AcceptedEvent[]): AggregatedBatc
   }
   return {
     usages: sortedValues(usages),
+    violations: sortedValues(violations),
     fields: sortedValues(fields),
     subjects: sortedValues(subjects),
     links: sortedValues(links),

@@ -66,7 +66,13 @@ export class CatalogView {
     );
   }
 
-  /** When a use at `lastUseAt` under `policy` stops keeping its field. */
+  /** The purpose whose consent a consent-based policy needs; undefined for other legal bases. */
+  consentPurpose = (policy: string): string | undefined => {
+    const row = this.policies.get(policy)?.row;
+    return row?.legal_basis === 'consent' ? row.purpose : undefined;
+  };
+
+  /** When a use at `lastUseAt` under `policy` stops keeping its field, consent aside. */
   retentionEnd = (policy: string, lastUseAt: number): number => {
     const entry = this.policies.get(policy);
     if (!entry) throw new Error(`usage refers to unknown policy ${policy}`);

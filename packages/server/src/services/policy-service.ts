@@ -92,13 +92,17 @@ export class PolicyService {
     await repository.savePolicy(next, principal.id);
     await audit(repository, principal, 'policy.put', `policy:${name}`);
     let recomputed = 0;
-    if (previous && previous.retention !== next.retention) {
+    // Retention and, through consent, legal basis and purpose decide expiries (docs/consent.md).
+    if (
+      previous &&
+      (previous.retention !== next.retention ||
+        previous.legal_basis !== next.legal_basis ||
+        previous.purpose !== next.purpose)
+    ) {
       // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
-      // the only connection).
+      // the only connection); it already holds the saved policy.
       const view = new CatalogView(await repository.loadCatalog());
-      const retentionEnd = (policy: string, lastUseAt: number) =>
-        policy === name ? addDuration(lastUseAt, valid.duration) : view.retentionEnd(policy, lastUseAt);
-      recomputed = (await recomputePolicyExpiries(repository, name, retentionEnd, true)).changed;
+      recomputed = (await recomputePolicyExpiries(repository, name, view, true)).changed;
     }
     return { policy: policyRowToPolicy(next), created: !previous, changed: true, recomputed };
   }
@@ -144,7 +148,12 @@ export class PolicyService {
     const view = await this.catalog.current();
     const retentionEnd = (policy: string, lastUseAt: number) =>
       policy === name ? addDuration(lastUseAt, duration) : view.retentionEnd(policy, lastUseAt);
-    const summary = await recomputePolicyExpiries(this.store.repository, name, retentionEnd, false);
+    const summary = await recomputePolicyExpiries(
+      this.store.repository,
+      name,
+      { retentionEnd, consentPurpose: view.consentPurpose },
+      false,
+    );
     return {
       policy: name,
       currentRetention: current.retention,

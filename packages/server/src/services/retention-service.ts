@@ -10,11 +10,14 @@ import type {
 import { authorize, mayActForSystem, maySeeSubjectIds } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
+import { NO_CONSENT } from '../domain/consent.js';
+import { usageKeepsUntil } from '../domain/expiry.js';
 import { DAY_MS, parseDay, parseInstant, toIso } from '../domain/time.js';
 import type { ExpiryRange, ExpiryRow } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import { audit, auditRead } from './audit-trail.js';
 import type { CatalogCache } from './catalog-cache.js';
+import { purposeStates } from './consent-service.js';
 import { CursorCodec } from './cursor.js';
 import type { ServerSecrets } from './server-secrets.js';
 
@@ -38,12 +41,19 @@ export class RetentionService {
     if (!maySeeSubjectIds(principal)) throw new AppError('SUBJECT_IDS_NOT_GRANTED');
     await auditRead(this.store, principal, 'subject.read', `subject:${subject}`);
     const repository = this.store.repository;
-    const [storedSubject, allFieldRows, usages, view] = await Promise.all([
+    const [storedSubject, allFieldRows, usages, view, consentStates] = await Promise.all([
       repository.getSubjectExpiry(subject),
       repository.fieldExpiriesOfSubjects([subject]),
       repository.usagesOfSubjects([subject]),
       this.catalog.current(),
+      repository.consent.statesOfSubjects([subject]),
     ]);
+    const consentWindowOf = (policy: string) => {
+      const purpose = view.consentPurpose(policy);
+      if (purpose === undefined) return undefined;
+      const state = consentStates.find((row) => row.purpose === purpose);
+      return state ? { grantedAt: state.granted_at, withdrawnAt: state.withdrawn_at } : NO_CONSENT;
+    };
     const visible = view.visibleFields(principal);
     const fieldRows = visible ? allFieldRows.filter((row) => visible.has(row.field)) : allFieldRows;
     // A category-limited token gets the subject's expiry over the fields it may see only.
@@ -74,9 +84,29 @@ export class RetentionService {
             firstUseAt: toIso(usage.first_use_at),
             lastUseAt: toIso(usage.last_use_at),
             count: usage.use_count,
-            keepsUntil: toIso(view.retentionEnd(usage.policy, usage.last_use_at)),
+            keepsUntil: toIso(
+              usageKeepsUntil(
+                {
+                  policy: usage.policy,
+                  lastUseAt: usage.last_use_at,
+                  lastSystem: usage.last_system,
+                  lastConsentedUseAt: usage.last_consented_use_at,
+                },
+                view.retentionEnd,
+                consentWindowOf(usage.policy),
+              ),
+            ),
+            ...(view.consentPurpose(usage.policy) !== undefined
+              ? {
+                  consentPurpose: view.consentPurpose(usage.policy),
+                  ...(usage.last_consented_use_at !== null
+                    ? { lastConsentedUseAt: toIso(usage.last_consented_use_at) }
+                    : {}),
+                }
+              : {}),
           })),
       })),
+      consent: purposeStates(consentStates),
     };
   }
 

@@ -22,6 +22,7 @@ import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from './request-settin
 import { RequestVault } from './request-vault.js';
 import { ReportService } from './report-service.js';
 import { PolicyService } from './policy-service.js';
+import { ConsentService } from './consent-service.js';
 import { RetentionService } from './retention-service.js';
 import { ServerSecrets } from './server-secrets.js';
 import { SuppressionWatch } from './suppression-watch.js';
@@ -36,6 +37,8 @@ export interface Services {
   readonly systems: SystemService;
   readonly telemetry: TelemetryService;
   readonly retention: RetentionService;
+  /** Consent per subject and purpose, and the uses made without it. */
+  readonly consent: ConsentService;
   readonly datamap: DataMapService;
   readonly discovery: DiscoveryService;
   readonly manifests: ManifestService;
@@ -122,8 +125,10 @@ export function createServices(
   const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
   requests.whenErased(streamKeyErasure);
   runner.whenErased(streamKeyErasure);
+  const consent = new ConsentService(store, secrets);
   return {
     store,
+    consent,
     requests,
     requestReports: new RequestReportService(store, vault),
     connectors,

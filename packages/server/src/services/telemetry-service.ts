@@ -153,6 +153,9 @@ export class TelemetryService {
     if (undeclared !== undefined) {
       return { code: 'FIELD_NOT_DECLARED', message: `Field "${undeclared}" is not declared by any dataset.` };
     }
+    const consentPurpose = view.consentPurpose(raw.policy);
+    // Accepted with or without consent: the store checks consent inside its transaction and
+    // records a use without it as a violation that extends nothing.
     return {
       id: raw.id,
       subject: raw.subject,
@@ -161,6 +164,7 @@ export class TelemetryService {
       fields: raw.fields.length > 1 ? [...new Set(raw.fields)] : raw.fields,
       at,
       keepsUntil: view.retentionEnd(raw.policy, at),
+      ...(consentPurpose !== undefined ? { consentPurpose } : {}),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/app-error.js';
+import { ConsentQueries } from './consent-queries.js';
 import { DataMapQueries } from './datamap-queries.js';
 import { FieldKeyQueries } from './field-key-queries.js';
 import { RequestQueries } from './request-queries.js';
@@ -82,8 +83,11 @@ export class Repository {
   readonly fieldKeys: FieldKeyQueries;
   /** Privacy streams: data contract versions and the base stream. */
   readonly streams: StreamQueries;
+  /** Consent history, its derived state, and uses without consent. */
+  readonly consent: ConsentQueries;
 
   constructor(readonly db: Kysely<Database>) {
+    this.consent = new ConsentQueries(db);
     this.datamap = new DataMapQueries(db);
     this.requests = new RequestQueries(db);
     this.fieldKeys = new FieldKeyQueries(db);
@@ -330,6 +334,19 @@ export class Repository {
       .set({ expires_at: row.expires_at, policy: row.policy, system: row.system })
       .where('subject', '=', row.subject)
       .where('field', '=', row.field)
+      .execute();
+  }
+
+  /** A use recorded as a violation turned out consented (consent recorded late, covering it). */
+  async updateLastConsentedUse(
+    row: Pick<UsageRow, 'subject' | 'field' | 'policy' | 'last_consented_use_at'>,
+  ): Promise<void> {
+    await this.db
+      .updateTable('usages')
+      .set({ last_consented_use_at: row.last_consented_use_at })
+      .where('subject', '=', row.subject)
+      .where('field', '=', row.field)
+      .where('policy', '=', row.policy)
       .execute();
   }
 

@@ -41,6 +41,9 @@ export interface Database {
   contracts: ContractRow;
   stream_events: StreamEventRow;
   stream_head: StreamHeadRow;
+  consent_events: ConsentEventRow;
+  consent_states: ConsentStateRow;
+  consent_violations: ConsentViolationRow;
 }
 
 export interface MetaRow {
@@ -122,6 +125,8 @@ export interface UsageRow {
   last_use_at: number;
   use_count: number;
   last_system: string;
+  /** Latest use made while consent for the policy's purpose stood (consent-based policies only). */
+  last_consented_use_at: number | null;
 }
 
 /** Per (subject, field): the expiry (max over its policies) and what decided it. */
@@ -496,4 +501,53 @@ export interface StreamEventRow {
 export interface StreamHeadRow {
   id: number;
   seq: number;
+}
+
+/** One grant or withdrawal of consent, with what proves it (GDPR Art. 7(1)); never updated. */
+export interface ConsentEventRow {
+  id: string;
+  subject: string;
+  purpose: string;
+  /** 1 for a grant, 0 for a withdrawal. */
+  granted: number;
+  /** When the subject gave or withdrew consent. */
+  at: number;
+  recorded_at: number;
+  /** Position within one recording request, to order events of the same millisecond. */
+  seq: number;
+  /** The principal that recorded it (token subject) and its role. */
+  recorded_by: string;
+  recorder_role: string;
+  /** Who or where the consent came from (a front end, a CMP, an import file). */
+  source: string | null;
+  /** Id or URL of the notice shown to the subject, and its version. */
+  notice: string | null;
+  notice_version: string | null;
+  /** How it was given: web-form, checkbox, api, import, tcf… */
+  method: string | null;
+  channel: string | null;
+  url: string | null;
+  /** The IAB TCF string it was decoded from, kept as proof. */
+  tc_string: string | null;
+}
+
+/** Per (subject, purpose): the latest grant interval, derived from the history. */
+export interface ConsentStateRow {
+  subject: string;
+  purpose: string;
+  granted_at: number | null;
+  withdrawn_at: number | null;
+  changed_at: number;
+  last_event_id: string;
+}
+
+/** Per (subject, policy, system): uses under a consent-based policy made without consent. */
+export interface ConsentViolationRow {
+  subject: string;
+  policy: string;
+  system: string;
+  purpose: string;
+  first_at: number;
+  last_at: number;
+  use_count: number;
 }

@@ -1,5 +1,12 @@
 import { sql, type Kysely } from 'kysely';
-import { aggregateBatch, type AcceptedEvent } from '../../domain/usage-batch.js';
+import { NO_CONSENT, type ConsentWindow } from '../../domain/consent.js';
+import {
+  aggregateBatch,
+  consentKey,
+  consentKeys,
+  type AcceptedEvent,
+  type ConsentLookup,
+} from '../../domain/usage-batch.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
@@ -16,21 +23,36 @@ export async function ingestPostgresGroup(
 ): Promise<IngestOutcome[]> {
   const current = batches.filter((batch) => batch.catalogVersion === catalogVersion);
   const { fresh, duplicates } = await claimEventIds(tx, current);
-  const { usages, fields, subjects, links } = aggregateBatch(fresh);
+  const consent = await lookupConsent(tx, fresh);
+  const { usages, violations, fields, subjects, links } = aggregateBatch(fresh, consent);
 
   if (usages.length) {
     await sql`
-      insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system)
+      insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system,
+        last_consented_use_at)
       select * from unnest(${usages.map((u) => u.subject)}::text[], ${usages.map((u) => u.field)}::text[],
         ${usages.map((u) => u.policy)}::text[], ${usages.map((u) => u.firstUseAt)}::bigint[],
         ${usages.map((u) => u.lastUseAt)}::bigint[], ${usages.map((u) => u.count)}::bigint[],
-        ${usages.map((u) => u.lastSystem)}::text[])
+        ${usages.map((u) => u.lastSystem)}::text[], ${usages.map((u) => u.lastConsentedUseAt)}::bigint[])
       on conflict (subject, field, policy) do update set
         first_use_at = least(usages.first_use_at, excluded.first_use_at),
+        last_consented_use_at = greatest(usages.last_consented_use_at, excluded.last_consented_use_at),
         last_system = case when excluded.last_use_at >= usages.last_use_at
           then excluded.last_system else usages.last_system end,
         last_use_at = greatest(usages.last_use_at, excluded.last_use_at),
         use_count = usages.use_count + excluded.use_count`.execute(tx);
+  }
+  if (violations.length) {
+    await sql`
+      insert into consent_violations (subject, policy, system, purpose, first_at, last_at, use_count)
+      select * from unnest(${violations.map((v) => v.subject)}::text[], ${violations.map((v) => v.policy)}::text[],
+        ${violations.map((v) => v.system)}::text[], ${violations.map((v) => v.purpose)}::text[],
+        ${violations.map((v) => v.firstAt)}::bigint[], ${violations.map((v) => v.lastAt)}::bigint[],
+        ${violations.map((v) => v.count)}::bigint[])
+      on conflict (subject, policy, system) do update set
+        first_at = least(consent_violations.first_at, excluded.first_at),
+        last_at = greatest(consent_violations.last_at, excluded.last_at),
+        use_count = consent_violations.use_count + excluded.use_count`.execute(tx);
   }
   if (fields.length) {
     await sql`
@@ -82,6 +104,37 @@ export async function ingestPostgresGroup(
     const own = duplicates.get(batch);
     return own ? { kind: 'committed', duplicates: own } : { kind: 'stale-catalog' };
   });
+}
+
+/**
+ * The consent windows the events need, in one statement. `for share` makes a concurrent
+ * withdrawal (which updates the row, then recomputes in its transaction) either wait for this
+ * group's commit or be seen by it: the two never interleave. A (subject, purpose) without a row
+ * has no consent; a first grant racing with this group can only make its uses count as violations.
+ */
+async function lookupConsent(tx: Kysely<Database>, events: readonly AcceptedEvent[]): Promise<ConsentLookup> {
+  const keys = consentKeys(events);
+  const windows = new Map<string, ConsentWindow>();
+  if (keys.length) {
+    const { rows } = await sql<{
+      subject: string;
+      purpose: string;
+      granted_at: number | null;
+      withdrawn_at: number | null;
+    }>`
+      select subject, purpose, granted_at, withdrawn_at from consent_states
+      where (subject, purpose) in (
+        select * from unnest(${keys.map((k) => k.subject)}::text[], ${keys.map((k) => k.purpose)}::text[]))
+      order by subject, purpose
+      for share`.execute(tx);
+    for (const row of rows) {
+      windows.set(consentKey(row.subject, row.purpose), {
+        grantedAt: row.granted_at,
+        withdrawnAt: row.withdrawn_at,
+      });
+    }
+  }
+  return (subject, purpose) => windows.get(consentKey(subject, purpose)) ?? NO_CONSENT;
 }
 
 /** Records the batches' event ids; events whose id was already known (or came earlier) are duplicates. */

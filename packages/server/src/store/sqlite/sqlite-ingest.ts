@@ -1,7 +1,14 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../domain/app-error.js';
 import { chainAuditRecords } from '../../domain/audit-chain.js';
-import { aggregateBatch, type AcceptedEvent } from '../../domain/usage-batch.js';
+import { NO_CONSENT, type ConsentWindow } from '../../domain/consent.js';
+import {
+  aggregateBatch,
+  consentKey,
+  consentKeys,
+  type AcceptedEvent,
+  type ConsentLookup,
+} from '../../domain/usage-batch.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
 /**
@@ -16,6 +23,8 @@ export class SqliteIngestStatements {
   private readonly upsertFieldExpiry;
   private readonly upsertSubjectExpiry;
   private readonly upsertLink;
+  private readonly consentState;
+  private readonly upsertViolation;
   private readonly claimAuditSeqs;
   private readonly insertAuditEntry;
   private readonly setAuditHead;
@@ -28,11 +37,18 @@ export class SqliteIngestStatements {
     this.insertEventId = connection.prepare<[string, number]>(
       'insert or ignore into event_ids (id, received_at) values (?, ?)',
     );
-    this.upsertUsage = connection.prepare<[string, string, string, number, number, number, string]>(`
-      insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system)
-      values (?, ?, ?, ?, ?, ?, ?)
+    this.upsertUsage = connection.prepare<
+      [string, string, string, number, number, number, string, number | null]
+    >(`
+      insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system,
+        last_consented_use_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?)
       on conflict (subject, field, policy) do update set
         first_use_at = min(first_use_at, excluded.first_use_at),
+        last_consented_use_at = case
+          when last_consented_use_at is null then excluded.last_consented_use_at
+          when excluded.last_consented_use_at is null then last_consented_use_at
+          else max(last_consented_use_at, excluded.last_consented_use_at) end,
         last_system = case when excluded.last_use_at >= last_use_at then excluded.last_system else last_system end,
         last_use_at = max(last_use_at, excluded.last_use_at),
         use_count = use_count + excluded.use_count`);
@@ -62,6 +78,19 @@ export class SqliteIngestStatements {
         first_use_at = min(first_use_at, excluded.first_use_at),
         last_use_at = max(last_use_at, excluded.last_use_at),
         use_count = use_count + excluded.use_count`);
+    // Inside the `immediate` transaction: a withdrawal cannot commit between this read and the
+    // writes that depend on it.
+    this.consentState = connection.prepare<
+      [string, string],
+      { granted_at: number | null; withdrawn_at: number | null }
+    >('select granted_at, withdrawn_at from consent_states where subject = ? and purpose = ?');
+    this.upsertViolation = connection.prepare<[string, string, string, string, number, number, number]>(`
+      insert into consent_violations (subject, policy, system, purpose, first_at, last_at, use_count)
+      values (?, ?, ?, ?, ?, ?, ?)
+      on conflict (subject, policy, system) do update set
+        first_at = min(first_at, excluded.first_at),
+        last_at = max(last_at, excluded.last_at),
+        use_count = use_count + excluded.use_count`);
     this.claimAuditSeqs = connection.prepare<[number], { seq: number; hash: string }>(
       'update audit_head set seq = seq + ? where id = 1 returning seq, hash',
     );
@@ -87,9 +116,24 @@ export class SqliteIngestStatements {
         return { kind: 'committed', duplicates };
       });
       // One aggregation over every batch of the group: a key used by several batches is written once.
-      const { usages, fields, subjects, links } = aggregateBatch(fresh);
+      const { usages, violations, fields, subjects, links } = aggregateBatch(
+        fresh,
+        this.lookupConsent(fresh),
+      );
       for (const u of usages) {
-        this.upsertUsage.run(u.subject, u.field, u.policy, u.firstUseAt, u.lastUseAt, u.count, u.lastSystem);
+        this.upsertUsage.run(
+          u.subject,
+          u.field,
+          u.policy,
+          u.firstUseAt,
+          u.lastUseAt,
+          u.count,
+          u.lastSystem,
+          u.lastConsentedUseAt,
+        );
+      }
+      for (const v of violations) {
+        this.upsertViolation.run(v.subject, v.policy, v.system, v.purpose, v.firstAt, v.lastAt, v.count);
       }
       for (const f of fields) {
         this.upsertFieldExpiry.run(f.subject, f.field, f.expiresAt, f.policy, f.system, f.lastUseAt);
@@ -103,6 +147,20 @@ export class SqliteIngestStatements {
       this.appendAudit(batches.filter((_batch, index) => outcomes[index]?.kind === 'committed'));
       return outcomes;
     });
+  }
+
+  /** One lookup per (subject, purpose) of the events under consent-based policies; none otherwise. */
+  private lookupConsent(events: readonly AcceptedEvent[]): ConsentLookup {
+    const windows = new Map<string, ConsentWindow>();
+    for (const { subject, purpose } of consentKeys(events)) {
+      const row = this.consentState.get(subject, purpose);
+      if (row)
+        windows.set(consentKey(subject, purpose), {
+          grantedAt: row.granted_at,
+          withdrawnAt: row.withdrawn_at,
+        });
+    }
+    return (subject, purpose) => windows.get(consentKey(subject, purpose)) ?? NO_CONSENT;
   }
 
   /** The audit entries of the committed batches, chained as `Repository.appendAudit` does. */
