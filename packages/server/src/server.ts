@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
+import { connect, type NatsConnection } from 'nats';
 import { buildApp } from './api/app.js';
+import { Metrics } from './api/metrics.js';
 import type { RateLimitSettings } from './api/rate-limit.js';
 import type { TypedApp } from './api/typed-app.js';
 import { ExternalIssuer, type ExternalIssuerConfig } from './auth/external-issuer.js';
@@ -11,7 +14,11 @@ import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.j
 import { Tokens } from './auth/tokens.js';
 import type { RequestSettings } from './services/request-settings.js';
 import { createServices, type Services } from './services/services.js';
+import type { StreamHead } from './services/stream-export-service.js';
 import type { StoreLocation } from './store/open-store.js';
+import { JetStreamIngest } from './streams/jetstream-ingest.js';
+import { ensureNatsTopology, natsSettingsFromEnv } from './streams/nats-settings.js';
+import type { StreamIngest, StreamReader } from './streams/stream-log.js';
 
 export interface LetheOptions extends StoreLocation {
   readonly tokenSettings?: TokenSettings;
@@ -42,6 +49,16 @@ export interface LetheOptions extends StoreLocation {
    * `dataDir` (created on first start). A key that does not match the store rejects.
    */
   readonly masterKey?: MasterKey;
+  /**
+   * The privacy stream's seams. With `NATS_URL` (read from `env`), `streamIngest` is fed by the
+   * JetStream ingest consumer; `streamReader` is what exports read (without it they are kept
+   * but do not run); `streamHead` gives their lag.
+   */
+  readonly streamIngest?: StreamIngest;
+  readonly streamReader?: StreamReader;
+  readonly streamHead?: StreamHead;
+  /** Where file exports are written (default `LETHE_EXPORT_DIR`, else `<dataDir>/exports`). */
+  readonly exportDir?: string;
 }
 
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
@@ -61,7 +78,15 @@ export interface Lethe {
  */
 export async function createLethe(options: LetheOptions): Promise<Lethe> {
   const { store, masterKey } = await openKeyedStore(options, { masterKey: options.masterKey });
+  const env = options.env ?? process.env;
+  let nats: NatsConnection | undefined;
   try {
+    // NATS_URL turns the JetStream ingest and NATS exports on; the streams are made here.
+    const natsSettings = natsSettingsFromEnv(env);
+    if (natsSettings) {
+      nats = await connect({ servers: natsSettings.url, name: 'lethe', maxReconnectAttempts: -1 });
+      await ensureNatsTopology(await nats.jetstreamManager(), natsSettings);
+    }
     const keys = new SigningKeys(store, masterKey, {
       ...(options.now ? { now: options.now } : {}),
       ...(options.keyRotationIntervalMs ? { rotationIntervalMs: options.keyRotationIntervalMs } : {}),
@@ -72,17 +97,23 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
+      ...(options.streamReader ? { streamReader: options.streamReader } : {}),
+      ...(options.streamHead ? { streamHead: options.streamHead } : {}),
+      ...(nats ? { nats } : {}),
+      exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
     });
     const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
       externalIssuers: (options.externalIssuers ?? []).map(
         (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
       ),
     });
+    const metrics = new Metrics();
     const app = await buildApp({
       services,
       tokens,
       logger: options.logger,
       rateLimit: options.rateLimit,
+      metrics,
     });
     // The key's id and where it came from, never the key.
     app.log.info(
@@ -125,6 +156,16 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     ).unref();
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
+    // Privacy streams: the JetStream ingest consumer, and the exports this node holds.
+    const natsIngest =
+      nats && natsSettings && options.streamIngest
+        ? new JetStreamIngest(nats, natsSettings, options.streamIngest, {
+            metrics,
+            log: (message, error) => app.log.error({ err: error }, message),
+          })
+        : undefined;
+    await natsIngest?.start();
+    services.exportRunner?.start();
     const rotationTimer = setInterval(() => void checkRotation(), 60_000).unref();
     const checkpointTimer = setInterval(
       () => void checkpointAudit(),
@@ -139,11 +180,15 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         clearInterval(rotationTimer);
         clearInterval(checkpointTimer);
         await services.runner.stop();
+        await natsIngest?.stop();
+        await services.exportRunner?.stop();
         await app.close();
+        await nats?.drain();
         await store.close();
       },
     };
   } catch (error) {
+    await nats?.close();
     await store.close();
     throw error;
   }

@@ -52,6 +52,7 @@ const CONNECTOR = {
   urlEnv: 'MATRIX_CONNECTOR_URL',
   tables: [{ name: 'people', primaryKey: ['id'], columns: { email: ['email'] } }],
 };
+const STREAM_EXPORT = { target: 'file', purposes: ['marketing'], file: { maxAgeSeconds: 60 } };
 const EXPECTED: Record<string, Expectation> = {
   'GET /healthz': { allowed: 'public' },
   'GET /readyz': { allowed: 'public' },
@@ -272,6 +273,18 @@ const EXPECTED: Record<string, Expectation> = {
     url: '/v1/connectors/matrix-gone',
     prepare: () => send('admin', 'PUT', '/v1/connectors/matrix-gone', CONNECTOR),
   },
+  'GET /v1/stream-exports': { allowed: READERS },
+  'GET /v1/stream-exports/:name': { allowed: READERS, url: '/v1/stream-exports/matrix-export' },
+  'PUT /v1/stream-exports/:name': {
+    allowed: ['admin'],
+    url: '/v1/stream-exports/matrix-export',
+    payload: STREAM_EXPORT,
+  },
+  'DELETE /v1/stream-exports/:name': {
+    allowed: ['admin'],
+    url: '/v1/stream-exports/matrix-gone',
+    prepare: () => send('admin', 'PUT', '/v1/stream-exports/matrix-gone', STREAM_EXPORT),
+  },
 };
 
 const FIXED_REQUEST_ID = FIXED_REQUEST;
@@ -343,6 +356,7 @@ beforeAll(async () => {
     interval: 'PT1H',
   });
   await send('admin', 'PUT', '/v1/connectors/matrix-connector', CONNECTOR);
+  await send('admin', 'PUT', '/v1/stream-exports/matrix-export', STREAM_EXPORT);
   await send('admin', 'POST', '/v1/requests', {
     id: FIXED_REQUEST_ID,
     type: 'dsar',

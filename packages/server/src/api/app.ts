@@ -21,6 +21,7 @@ import { operationRoutes } from './routes/operation-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
+import { streamExportRoutes } from './routes/stream-export-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
 import { securityHeaders } from './security-headers.js';
@@ -34,6 +35,8 @@ export interface AppOptions {
   readonly eventsBodyLimit?: number;
   /** Requests per principal on `/v1` (default 50/s, burst 200); `false` turns the limit off. */
   readonly rateLimit?: RateLimitSettings | false;
+  /** The counters `/metrics` shows; given when parts outside the app (NATS ingest) count too. */
+  readonly metrics?: Metrics;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -65,7 +68,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     reply.header('x-request-id', request.id);
   });
   app.addHook('onSend', securityHeaders());
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.observe(
       // The route pattern, not the URL: subject ids must not become label values.
@@ -113,6 +116,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     retentionRoutes(api, options.services);
     auditRoutes(api, options.services);
     keyRoutes(api, options.services);
+    streamExportRoutes(api, options.services);
   });
   return app;
 }

@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   'audit:read': ['admin', 'auditor'],
   'audit:checkpoint': ['admin'],
   'keys:rotate': ['admin'],
+  'stream-exports:read': ['admin', 'dpo', 'auditor'],
+  'stream-exports:write': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

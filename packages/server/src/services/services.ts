@@ -2,9 +2,11 @@ import { CallTokens } from '../auth/call-tokens.js';
 import type { MasterKey } from '../auth/master-key.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from '../auth/token-rules.js';
+import type { NatsConnection } from 'nats';
 import { CallOut } from '../connectors/call-out.js';
 import { createTransport } from '../connectors/rights-clients/rights-client-transports.js';
 import type { Store } from '../store/store.js';
+import type { StreamReader } from '../streams/stream-log.js';
 import { AuditService } from './audit-service.js';
 import { CatalogCache } from './catalog-cache.js';
 import { DataMapService } from './datamap-service.js';
@@ -23,6 +25,8 @@ import { RetentionService } from './retention-service.js';
 import { ServerSecrets } from './server-secrets.js';
 import { SuppressionWatch } from './suppression-watch.js';
 import { SystemService } from './system-service.js';
+import { StreamExportRunner } from './stream-export-runner.js';
+import { StreamExportService, type StreamHead } from './stream-export-service.js';
 import { DEFAULT_TELEMETRY_LIMITS, TelemetryService, type TelemetryLimits } from './telemetry-service.js';
 
 export interface Services {
@@ -47,6 +51,10 @@ export interface Services {
   readonly runner: RequestRunner;
   /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
   readonly keys: SigningKeys;
+  /** Exports of privacy streams to files and NATS (configuration and status). */
+  readonly streamExports: StreamExportService;
+  /** Runs the exports; only with a stream to read (`streamReader`). `createLethe` starts it. */
+  readonly exportRunner?: StreamExportRunner;
 }
 
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
@@ -63,6 +71,14 @@ export function createServices(
     env?: NodeJS.ProcessEnv;
     /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
     grpcInsecure?: boolean;
+    /** The privacy stream exports read; without it exports are configured but do not run. */
+    streamReader?: StreamReader;
+    /** The base stream's last position, for export lag. */
+    streamHead?: StreamHead;
+    /** The NATS connection when `NATS_URL` is set: NATS exports need it. */
+    nats?: NatsConnection;
+    /** Where file exports are written (`<exportDir>/<name>/`). */
+    exportDir?: string;
   } = {},
 ): Services {
   const keys = options.keys ?? new SigningKeys(store, masterKey);
@@ -105,6 +121,20 @@ export function createServices(
   );
   const requests = new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake());
   runner.recoverStartsWith(() => requests.startInterrupted());
+  const exportRunner =
+    options.streamReader && options.exportDir
+      ? new StreamExportRunner(store, {
+          reader: options.streamReader,
+          exportDir: options.exportDir,
+          ...(options.nats ? { nats: options.nats } : {}),
+          log: (message, error) => console.error(`${message}:`, error),
+        })
+      : undefined;
+  const streamExports = new StreamExportService(store, {
+    natsEnabled: options.nats !== undefined,
+    ...(options.streamHead ? { head: options.streamHead } : {}),
+    ...(exportRunner ? { onChange: () => exportRunner.wake() } : {}),
+  });
   return {
     store,
     requests,
@@ -124,5 +154,7 @@ export function createServices(
     retention: new RetentionService(store, catalog, secrets),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,
+    streamExports,
+    ...(exportRunner ? { exportRunner } : {}),
   };
 }

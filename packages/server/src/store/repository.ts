@@ -3,6 +3,7 @@ import { AppError } from '../domain/app-error.js';
 import { DataMapQueries } from './datamap-queries.js';
 import { FieldKeyQueries } from './field-key-queries.js';
 import { RequestQueries } from './request-queries.js';
+import { StreamExportQueries } from './stream-export-queries.js';
 import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
 import type {
   AuditCheckpointRow,
@@ -79,11 +80,14 @@ export class Repository {
   readonly requests: RequestQueries;
   /** Privacy streams' field keys, wrapped, and the tombstones of shredded ones. */
   readonly fieldKeys: FieldKeyQueries;
+  /** Exports of privacy streams, their positions and leases. */
+  readonly streamExports: StreamExportQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.datamap = new DataMapQueries(db);
     this.requests = new RequestQueries(db);
     this.fieldKeys = new FieldKeyQueries(db);
+    this.streamExports = new StreamExportQueries(db);
   }
 
   // Catalog ---------------------------------------------------------------------------------
