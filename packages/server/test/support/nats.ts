@@ -36,8 +36,15 @@ export async function natsAvailability(): Promise<string | undefined> {
  * engineers' runs on the same server) never see each other's messages.
  */
 export function uniqueNatsSettings(overrides: NodeJS.ProcessEnv = {}): NatsSettings {
+  const settings = natsSettingsFromEnv(uniqueNatsEnv(overrides));
+  if (!settings) throw new Error('unreachable: NATS_URL is set');
+  return settings;
+}
+
+/** The environment that `uniqueNatsSettings` reads, for a whole server (`createLethe({ env })`). */
+export function uniqueNatsEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const run = `t${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const settings = natsSettingsFromEnv({
+  return {
     NATS_URL: TEST_NATS_URL,
     LETHE_NATS_STREAM: `LETHE_EVENTS_${run}`,
     LETHE_NATS_SUBJECTS: `lethe.${run}.events.>`,
@@ -47,9 +54,7 @@ export function uniqueNatsSettings(overrides: NodeJS.ProcessEnv = {}): NatsSetti
     LETHE_NATS_EXPORT_STREAM: `LETHE_EXPORTS_${run}`,
     LETHE_NATS_EXPORT_SUBJECTS: `lethe.${run}.exports.>`,
     ...overrides,
-  });
-  if (!settings) throw new Error('unreachable: NATS_URL is set');
-  return settings;
+  };
 }
 
 export function connectTestNats(): Promise<NatsConnection> {
