@@ -55,11 +55,11 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     }
   }
 
-  async function startIngest(ingest: StreamIngest, metrics?: Metrics) {
+  async function startIngest(ingest: StreamIngest, metrics?: Metrics, batchDelayMs = 20) {
     const nc = await connectTestNats();
     connections.push(nc);
     const consumer = new JetStreamIngest(nc, settings, ingest, {
-      batchDelayMs: 20,
+      batchDelayMs,
       retryDelayMs: 200,
       ...(metrics ? { metrics } : {}),
     });
@@ -96,7 +96,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     );
 
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }), {
-      timeout: 10_000,
+      timeout: 20_000,
     });
     expect(log.events.map((event) => event.id)).toEqual(['ev-1', 'ev-2', 'ev-3']);
     expect(log.calls.every((call) => call.principal === NATS_INGEST_PRINCIPAL)).toBe(true);
@@ -122,7 +122,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     await startIngest(log, metrics);
     await publish(envelope(1), envelope(2), envelope(3));
 
-    await vi.waitFor(() => expect(log.events).toHaveLength(3), { timeout: 10_000 });
+    await vi.waitFor(() => expect(log.events).toHaveLength(3), { timeout: 20_000 });
     // The first call threw: nothing was acked, so the same events came back as a second call.
     expect(log.calls.length).toBeGreaterThanOrEqual(2);
     expect(metrics.render()).toContain('lethe_stream_nats_ingest_failures_total 1');
@@ -142,10 +142,12 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
         return new Promise<StreamIngestResult>(() => undefined);
       },
     };
-    const first = await startIngest(crashing);
+    // All ten wait in the stream before the consumer starts, and its batch window is long enough
+    // to take them as one batch: the hung batch would hold back any later one.
     await publish(...Array.from({ length: 10 }, (_, n) => envelope(n + 1)));
-    await vi.waitFor(() => expect(crashed).toBe(true), { timeout: 10_000 });
-    await vi.waitFor(() => expect(log.events).toHaveLength(10), { timeout: 10_000 });
+    const first = await startIngest(crashing, undefined, 500);
+    await vi.waitFor(() => expect(log.events).toHaveLength(10), { timeout: 20_000 });
+    expect(crashed).toBe(true);
     running.splice(running.indexOf(first.consumer), 1);
     await first.nc.close(); // gone without acking or nak'ing
 
@@ -153,7 +155,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     await startIngest(log, metrics);
     // After the ack wait (2 s) JetStream delivers the same messages to the new consumer.
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }), {
-      timeout: 15_000,
+      timeout: 20_000,
       interval: 200,
     });
     expect(log.events.map((event) => event.id)).toEqual(Array.from({ length: 10 }, (_, n) => `ev-${n + 1}`));
@@ -175,7 +177,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     await publish(...Array.from({ length: 300 }, (_, n) => envelope(n + 1)));
 
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }), {
-      timeout: 15_000,
+      timeout: 20_000,
     });
     expect(new Set(log.events.map((event) => event.id)).size).toBe(300);
     expect(log.events).toHaveLength(300);

@@ -73,12 +73,20 @@ export class JetStreamIngest {
     });
   }
 
-  /** Stops pulling, lets the batch being stored finish (and ack), hands back the rest at once. */
+  /**
+   * Stops pulling, lets the batch being stored finish (and ack), hands back the rest at once. A
+   * batch that does not finish within the ack wait is left: JetStream delivers it again anyway.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.messages?.close();
-    await this.flushing;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flushing,
+      new Promise((resolve) => (timer = setTimeout(resolve, this.settings.ackWaitMs))),
+    ]);
+    clearTimeout(timer);
     for (const message of this.pending.splice(0)) message.nak();
   }
 
