@@ -146,6 +146,25 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       expect(existsSync(join(exportDir, 'bad'))).toBe(false);
     });
 
+    it('grants an export to one node at a time, and fences progress by the lease', async () => {
+      const service = new StreamExportService(lethe.services.store, { natsEnabled: false });
+      await lethe.services.exportRunner?.stop();
+      await service.put(LETHE_ITSELF, 'fenced', { target: 'file' });
+      const queries = lethe.services.store.repository.streamExports;
+      const claim = (node: string, now: number) =>
+        lethe.services.store.transaction((repository) =>
+          repository.streamExports.claim('fenced', node, now, now + 1_000),
+        );
+      expect(await claim('a', 10_000)).toBe(true);
+      expect(await claim('b', 10_500)).toBe(false); // a's lease holds until 11,000
+      expect(await claim('a', 10_900)).toBe(true); // renewed until 11,900
+      expect(await queries.recordProgress('fenced', 'b', { position: 99 }, 11_000)).toBe(false);
+      expect(await queries.recordProgress('fenced', 'a', { position: 5 }, 11_000)).toBe(true);
+      expect(await claim('b', 12_000)).toBe(true); // a stopped renewing
+      expect(await queries.recordProgress('fenced', 'a', { position: 99 }, 12_000)).toBe(false);
+      expect((await queries.get('fenced'))?.position).toBe(5);
+    });
+
     it.runIf(backend.name === 'postgres')(
       'runs each export on one node at a time; another takes it over when the holder stops',
       async () => {
