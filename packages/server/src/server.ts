@@ -183,7 +183,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         await natsIngest?.stop();
         await services.exportRunner?.stop();
         await app.close();
-        await nats?.drain();
+        // Drain flushes what is in flight; a connection that is already gone just closes.
+        await nats?.drain().catch(() => nats?.close());
         await store.close();
       },
     };

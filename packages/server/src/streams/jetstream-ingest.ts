@@ -1,4 +1,4 @@
-import type { StreamEventRejection } from '@lethe/api';
+import type { StreamEventRejection, StreamIngestResult } from '@lethe/api';
 import { type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { Metrics } from '../api/metrics.js';
 import type { Principal } from '../auth/principal.js';
@@ -21,6 +21,8 @@ export interface JetStreamIngestOptions {
   readonly metrics?: Metrics;
   readonly log?: (message: string, error?: unknown) => void;
 }
+
+const UTF8 = new TextDecoder();
 
 /** A dead letter: the refused event as it was sent, and every reason it was refused. */
 export interface DeadLetter {
@@ -116,14 +118,17 @@ export class JetStreamIngest {
   }
 
   private async store(batch: JsMsg[]): Promise<void> {
+    // Parallel arrays: the envelopes handed to ingest, and the message and text of each.
     const envelopes: unknown[] = [];
     const sources: JsMsg[] = [];
+    const texts: string[] = [];
     const refused = new Map<JsMsg, DeadLetter>();
     for (const message of batch) {
-      const text = new TextDecoder().decode(message.data);
+      const text = UTF8.decode(message.data);
       try {
         envelopes.push(JSON.parse(text));
         sources.push(message);
+        texts.push(text);
       } catch (error) {
         const reason = `the message is not JSON: ${(error as Error).message}`;
         refused.set(
@@ -133,7 +138,7 @@ export class JetStreamIngest {
       }
     }
     if (envelopes.length > 0) {
-      let result;
+      let result: StreamIngestResult;
       try {
         result = await this.ingest.ingest(NATS_INGEST_PRINCIPAL, envelopes);
       } catch (error) {
@@ -151,13 +156,7 @@ export class JetStreamIngest {
         const contract = typeof envelope?.contract === 'string' ? envelope.contract : undefined;
         refused.set(
           message,
-          deadLetter(
-            message,
-            new TextDecoder().decode(message.data),
-            contract,
-            rejection.reasons,
-            rejection.id,
-          ),
+          deadLetter(message, texts[rejection.index]!, contract, rejection.reasons, rejection.id),
         );
       }
       this.options.metrics?.natsStreamAccepted.inc({}, result.accepted);
