@@ -121,6 +121,34 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       ]);
     });
 
+    it('shows the last error while an export cannot read, and clears it once it moves again', async () => {
+      await log.append(10);
+      log.failReads(3);
+      expect(
+        (await call('PUT', '/v1/stream-exports/flaky', { target: 'file', file: { maxAgeSeconds: 1 } }))
+          .statusCode,
+      ).toBe(201);
+      const failing = await vi.waitFor(
+        async () => {
+          const status = (await call('GET', '/v1/stream-exports/flaky')).json().status;
+          expect(status.lastError).toBe('the store is down (fixture)');
+          return status;
+        },
+        { timeout: 10_000, interval: 20 },
+      );
+      expect(Date.parse(failing.lastErrorAt)).toBeGreaterThan(Date.now() - 60_000);
+      const recovered = await vi.waitFor(
+        async () => {
+          const status = (await call('GET', '/v1/stream-exports/flaky')).json().status;
+          expect(status).toMatchObject({ position: 10, filesWritten: 1 });
+          expect(status.lastError).toBeUndefined();
+          return status;
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+      expect(recovered.lastErrorAt).toBeUndefined();
+    });
+
     it('refuses bad configurations with a clear code and stores nothing', async () => {
       const refusals: [object, number, string][] = [
         [{ target: 'nats', nats: { subject: 'lethe.exports.live' } }, 409, 'NATS_NOT_CONFIGURED'],

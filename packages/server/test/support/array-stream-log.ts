@@ -21,11 +21,17 @@ export class ArrayStreamLog implements StreamIngest, StreamReader {
   /** Every `ingest` call's principal and envelope count, to see what the transport sent. */
   readonly calls: { principal: Principal; count: number }[] = [];
   private failures = 0;
+  private readFailures = 0;
   private readonly waiters = new Set<() => void>();
 
   /** The next `count` ingest calls throw, as a store that is down would. */
   failNext(count: number): void {
     this.failures = count;
+  }
+
+  /** The next `count` reads throw, as a store that is down would. */
+  failReads(count: number): void {
+    this.readFailures = count;
   }
 
   async ingest(principal: Principal, envelopes: readonly unknown[]): Promise<StreamIngestResult> {
@@ -97,6 +103,10 @@ export class ArrayStreamLog implements StreamIngest, StreamReader {
   }
 
   async read(view: StreamView, afterSeq: number, limit: number): Promise<StreamPage> {
+    if (this.readFailures > 0) {
+      this.readFailures -= 1;
+      throw new Error('the store is down (fixture)');
+    }
     const slice = this.events.filter((event) => event.seq > afterSeq).slice(0, limit);
     const visible = slice.filter((event) =>
       (view.purposes ?? []).every((purpose) => event.consent.includes(purpose)),
