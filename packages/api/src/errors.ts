@@ -139,6 +139,15 @@ export const ERRORS = {
     status: 409,
     message: 'The encryption key for this key-link value and period was shredded; it is never made again.',
   },
+  STREAM_EXPORT_NOT_FOUND: { status: 404, message: 'No such stream export.' },
+  STREAM_EXPORT_INVALID: {
+    status: 400,
+    message: 'The stream export configuration is invalid; see details.path.',
+  },
+  NATS_NOT_CONFIGURED: {
+    status: 409,
+    message: 'NATS is not configured on this server (NATS_URL); a NATS export cannot run.',
+  },
 
   // Audit
   AUDIT_FAILED: {

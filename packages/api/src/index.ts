@@ -5,3 +5,4 @@ export * from './manifest.js';
 export * from './requests.js';
 export * from './streams.js';
 export * from './consent.js';
+export * from './stream-exports.js';

@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
+import { connect, type NatsConnection } from 'nats';
 import { buildApp } from './api/app.js';
+import { Metrics } from './api/metrics.js';
 import type { RateLimitSettings } from './api/rate-limit.js';
 import type { TypedApp } from './api/typed-app.js';
 import { ExternalIssuer, type ExternalIssuerConfig } from './auth/external-issuer.js';
@@ -12,6 +15,8 @@ import { Tokens } from './auth/tokens.js';
 import type { RequestSettings } from './services/request-settings.js';
 import { createServices, type Services } from './services/services.js';
 import type { StoreLocation } from './store/open-store.js';
+import { JetStreamIngest } from './streams/jetstream-ingest.js';
+import { ensureNatsTopology, natsSettingsFromEnv } from './streams/nats-settings.js';
 
 export interface LetheOptions extends StoreLocation {
   readonly tokenSettings?: TokenSettings;
@@ -44,6 +49,8 @@ export interface LetheOptions extends StoreLocation {
    * `dataDir` (created on first start). A key that does not match the store rejects.
    */
   readonly masterKey?: MasterKey;
+  /** Where file exports are written (default `LETHE_EXPORT_DIR`, else `<dataDir>/exports`). */
+  readonly exportDir?: string;
 }
 
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
@@ -64,7 +71,15 @@ export interface Lethe {
  */
 export async function createLethe(options: LetheOptions): Promise<Lethe> {
   const { store, masterKey } = await openKeyedStore(options, { masterKey: options.masterKey });
+  const env = options.env ?? process.env;
+  let nats: NatsConnection | undefined;
   try {
+    // NATS_URL turns the JetStream ingest and NATS exports on; the streams are made here.
+    const natsSettings = natsSettingsFromEnv(env);
+    if (natsSettings) {
+      nats = await connect({ servers: natsSettings.url, name: 'lethe', maxReconnectAttempts: -1 });
+      await ensureNatsTopology(await nats.jetstreamManager(), natsSettings);
+    }
     const keys = new SigningKeys(store, masterKey, {
       ...(options.now ? { now: options.now } : {}),
       ...(options.keyRotationIntervalMs ? { rotationIntervalMs: options.keyRotationIntervalMs } : {}),
@@ -75,17 +90,21 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
+      ...(nats ? { nats } : {}),
+      exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
     });
     const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
       externalIssuers: (options.externalIssuers ?? []).map(
         (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
       ),
     });
+    const metrics = new Metrics();
     const app = await buildApp({
       services,
       tokens,
       logger: options.logger,
       rateLimit: options.rateLimit,
+      metrics,
     });
     // The key's id and where it came from, never the key.
     app.log.info(
@@ -142,6 +161,16 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     ).unref();
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
+    // Privacy streams: the JetStream ingest consumer, and the exports this node holds.
+    const natsIngest =
+      nats && natsSettings
+        ? new JetStreamIngest(nats, natsSettings, services.streams, {
+            metrics,
+            log: (message, error) => app.log.error({ err: error }, message),
+          })
+        : undefined;
+    await natsIngest?.start();
+    services.exportRunner?.start();
     const rotationTimer = setInterval(() => void checkRotation(), 60_000).unref();
     const checkpointTimer = setInterval(
       () => void checkpointAudit(),
@@ -157,11 +186,16 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         clearInterval(rotationTimer);
         clearInterval(checkpointTimer);
         await services.runner.stop();
+        await natsIngest?.stop();
+        await services.exportRunner?.stop();
         await app.close();
+        // Drain flushes what is in flight; a connection that is already gone just closes.
+        await nats?.drain().catch(() => nats?.close());
         await store.close();
       },
     };
   } catch (error) {
+    await nats?.close();
     await store.close();
     throw error;
   }

@@ -63,6 +63,7 @@ const MATRIX_CONTRACT = {
   subject: 'email',
   personal: [{ attribute: 'email', purposes: ['marketing.email'] }],
 };
+const STREAM_EXPORT = { target: 'file', purposes: ['marketing'], file: { maxAgeSeconds: 60 } };
 const EXPECTED: Record<string, Expectation> = {
   'GET /healthz': { allowed: 'public' },
   'GET /readyz': { allowed: 'public' },
@@ -331,6 +332,18 @@ const EXPECTED: Record<string, Expectation> = {
     url: '/v1/subjects/matrix-nobody/stream-keys',
   },
   'DELETE /v1/stream-keys/:id': { allowed: ['admin', 'dpo'], url: '/v1/stream-keys/matrix-no-such-key' },
+  'GET /v1/stream-exports': { allowed: READERS },
+  'GET /v1/stream-exports/:name': { allowed: READERS, url: '/v1/stream-exports/matrix-export' },
+  'PUT /v1/stream-exports/:name': {
+    allowed: ['admin'],
+    url: '/v1/stream-exports/matrix-export',
+    payload: STREAM_EXPORT,
+  },
+  'DELETE /v1/stream-exports/:name': {
+    allowed: ['admin'],
+    url: '/v1/stream-exports/matrix-gone',
+    prepare: () => send('admin', 'PUT', '/v1/stream-exports/matrix-gone', STREAM_EXPORT),
+  },
 };
 
 const FIXED_REQUEST_ID = FIXED_REQUEST;
@@ -403,6 +416,7 @@ beforeAll(async () => {
   });
   await send('admin', 'PUT', '/v1/connectors/matrix-connector', CONNECTOR);
   await send('admin', 'PUT', '/v1/contracts/matrix-contract', MATRIX_CONTRACT);
+  await send('admin', 'PUT', '/v1/stream-exports/matrix-export', STREAM_EXPORT);
   await send('admin', 'POST', '/v1/requests', {
     id: FIXED_REQUEST_ID,
     type: 'dsar',

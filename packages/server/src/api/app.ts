@@ -25,6 +25,7 @@ import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
 import { streamKeyRoutes } from './routes/stream-key-routes.js';
 import { streamRoutes } from './routes/stream-routes.js';
+import { streamExportRoutes } from './routes/stream-export-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
 import { securityHeaders } from './security-headers.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   readonly eventsBodyLimit?: number;
   /** Requests per principal on `/v1` (default 50/s, burst 200); `false` turns the limit off. */
   readonly rateLimit?: RateLimitSettings | false;
+  /** The counters `/metrics` shows; given when parts outside the app (NATS ingest) count too. */
+  readonly metrics?: Metrics;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -69,7 +72,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     reply.header('x-request-id', request.id);
   });
   app.addHook('onSend', securityHeaders());
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.observe(
       // The route pattern, not the URL: subject ids must not become label values.
@@ -121,6 +124,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     contractRoutes(api, options.services);
     streamRoutes(api, options.services, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     streamKeyRoutes(api, options.services);
+    streamExportRoutes(api, options.services);
   });
   return app;
 }

@@ -79,6 +79,22 @@ export class Metrics {
     'Usage events already stored (retries).',
   );
   readonly eventsRejected = new Counter('lethe_events_rejected_total', 'Usage events rejected, by code.');
+  readonly natsStreamAccepted = new Counter(
+    'lethe_stream_nats_accepted_total',
+    'Privacy-stream events from NATS JetStream stored.',
+  );
+  readonly natsStreamDuplicate = new Counter(
+    'lethe_stream_nats_duplicate_total',
+    'Privacy-stream events from NATS JetStream already stored (redeliveries).',
+  );
+  readonly natsStreamRejected = new Counter(
+    'lethe_stream_nats_rejected_total',
+    'Privacy-stream events from NATS JetStream refused and dead-lettered, by first reason code.',
+  );
+  readonly natsStreamIngestFailures = new Counter(
+    'lethe_stream_nats_ingest_failures_total',
+    'Batches from NATS JetStream that could not be stored and were handed back for redelivery.',
+  );
 
   render(): string {
     return [
@@ -86,6 +102,10 @@ export class Metrics {
       ...this.eventsAccepted.render(),
       ...this.eventsDuplicate.render(),
       ...this.eventsRejected.render(),
+      ...this.natsStreamAccepted.render(),
+      ...this.natsStreamDuplicate.render(),
+      ...this.natsStreamRejected.render(),
+      ...this.natsStreamIngestFailures.render(),
       '',
     ].join('\n');
   }

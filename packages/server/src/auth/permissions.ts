@@ -39,6 +39,8 @@ export const PERMISSIONS = {
   'streams:read': ['admin', 'service'],
   'stream-keys:read': ['admin', 'dpo', 'auditor'],
   'stream-keys:shred': ['admin', 'dpo'],
+  'stream-exports:read': ['admin', 'dpo', 'auditor'],
+  'stream-exports:write': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

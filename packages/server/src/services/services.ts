@@ -2,6 +2,7 @@ import { CallTokens } from '../auth/call-tokens.js';
 import type { MasterKey } from '../auth/master-key.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from '../auth/token-rules.js';
+import type { NatsConnection } from 'nats';
 import { CallOut } from '../connectors/call-out.js';
 import { createTransport } from '../connectors/rights-clients/rights-client-transports.js';
 import type { Store } from '../store/store.js';
@@ -29,6 +30,8 @@ import { SuppressionWatch } from './suppression-watch.js';
 import { SystemService } from './system-service.js';
 import { shredStreamKeysOnErasure } from './stream-key-erasure.js';
 import { DEFAULT_STREAM_LIMITS, StreamService, type StreamLimits } from './stream-service.js';
+import { StreamExportRunner } from './stream-export-runner.js';
+import { StreamExportService } from './stream-export-service.js';
 import { DEFAULT_TELEMETRY_LIMITS, TelemetryService, type TelemetryLimits } from './telemetry-service.js';
 
 export interface Services {
@@ -61,6 +64,10 @@ export interface Services {
   readonly fieldKeys: FieldKeyService;
   /** Shreds field keys past their contract's key retention; `createLethe` runs it on a timer. */
   readonly keyRetention: KeyRetentionSweep;
+  /** Exports of privacy streams to files and NATS (configuration and status). */
+  readonly streamExports: StreamExportService;
+  /** Runs the exports this node holds; only with an export directory. `createLethe` starts it. */
+  readonly exportRunner?: StreamExportRunner;
 }
 
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
@@ -78,6 +85,10 @@ export function createServices(
     /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
     grpcInsecure?: boolean;
     streamLimits?: StreamLimits;
+    /** The NATS connection when `NATS_URL` is set: NATS exports need it. */
+    nats?: NatsConnection;
+    /** Where file exports are written (`<exportDir>/<name>/`). */
+    exportDir?: string;
   } = {},
 ): Services {
   const keys = options.keys ?? new SigningKeys(store, masterKey);
@@ -126,6 +137,25 @@ export function createServices(
   requests.whenErased(streamKeyErasure);
   runner.whenErased(streamKeyErasure);
   const consent = new ConsentService(store, secrets);
+  const streams = new StreamService(
+    store,
+    contracts,
+    fieldKeys,
+    options.streamLimits ?? DEFAULT_STREAM_LIMITS,
+  );
+  const exportRunner = options.exportDir
+    ? new StreamExportRunner(store, {
+        reader: streams,
+        exportDir: options.exportDir,
+        ...(options.nats ? { nats: options.nats } : {}),
+        log: (message, error) => console.error(`${message}:`, error),
+      })
+    : undefined;
+  const streamExports = new StreamExportService(store, {
+    natsEnabled: options.nats !== undefined,
+    head: () => store.repository.streams.lastSeq(),
+    ...(exportRunner ? { onChange: () => exportRunner.wake() } : {}),
+  });
   return {
     store,
     consent,
@@ -155,7 +185,9 @@ export function createServices(
     keys,
     contracts,
     fieldKeys,
-    streams: new StreamService(store, contracts, fieldKeys, options.streamLimits ?? DEFAULT_STREAM_LIMITS),
+    streams,
     keyRetention: new KeyRetentionSweep(contracts, fieldKeys),
+    streamExports,
+    ...(exportRunner ? { exportRunner } : {}),
   };
 }

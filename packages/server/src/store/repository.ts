@@ -5,6 +5,7 @@ import { DataMapQueries } from './datamap-queries.js';
 import { FieldKeyQueries } from './field-key-queries.js';
 import { RequestQueries } from './request-queries.js';
 import { StreamQueries } from './stream-queries.js';
+import { StreamExportQueries } from './stream-export-queries.js';
 import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
 import type {
   AuditCheckpointRow,
@@ -85,6 +86,8 @@ export class Repository {
   readonly streams: StreamQueries;
   /** Consent history, its derived state, and uses without consent. */
   readonly consent: ConsentQueries;
+  /** Exports of privacy streams, their positions and leases. */
+  readonly streamExports: StreamExportQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.consent = new ConsentQueries(db);
@@ -92,6 +95,7 @@ export class Repository {
     this.requests = new RequestQueries(db);
     this.fieldKeys = new FieldKeyQueries(db);
     this.streams = new StreamQueries(db);
+    this.streamExports = new StreamExportQueries(db);
   }
 
   // Catalog ---------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ export interface Database {
   consent_events: ConsentEventRow;
   consent_states: ConsentStateRow;
   consent_violations: ConsentViolationRow;
+  stream_exports: StreamExportRow;
 }
 
 export interface MetaRow {
@@ -550,4 +551,30 @@ export interface ConsentViolationRow {
   first_at: number;
   last_at: number;
   use_count: number;
+}
+
+/**
+ * An export of a privacy stream (a view of it) to files or a NATS subject. `config_version` grows
+ * with every change of the configuration, so runners know to restart; `position` is the base
+ * stream position delivered up to (for file exports a copy of the manifest's, which rules);
+ * `lease_owner`/`lease_until` say which node runs it.
+ */
+export interface StreamExportRow {
+  name: string;
+  target: string;
+  /** JSON array of purposes; null for the base stream. */
+  purposes: string | null;
+  withheld: string;
+  file_max_bytes: number | null;
+  file_max_age_seconds: number | null;
+  nats_subject: string | null;
+  config_version: number;
+  position: number;
+  files_written: number;
+  last_error: string | null;
+  last_error_at: number | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -1,0 +1,133 @@
+import {
+  AckPolicy,
+  nanos,
+  RetentionPolicy,
+  type JetStreamManager,
+  type NatsError,
+  type StreamConfig,
+} from 'nats';
+
+/**
+ * Where privacy streams meet NATS JetStream. `NATS_URL` turns the transport on; every name has a
+ * default so that one variable is enough:
+ *
+ *   NATS_URL=nats://127.0.0.1:4222
+ *   LETHE_NATS_STREAM=LETHE_EVENTS            events published by services…
+ *   LETHE_NATS_SUBJECTS=lethe.events.>        …on these subjects (comma-separated)
+ *   LETHE_NATS_CONSUMER=lethe-stream-ingest   the durable consumer every node shares
+ *   LETHE_NATS_REJECTED_STREAM=LETHE_REJECTED dead letters: refused events with their reasons…
+ *   LETHE_NATS_REJECTED_PREFIX=lethe.rejected …on `<prefix>.<contract>`
+ *   LETHE_NATS_EXPORT_STREAM=LETHE_EXPORTS    real-time exports…
+ *   LETHE_NATS_EXPORT_SUBJECTS=lethe.exports.> …publish under these subjects
+ *   LETHE_NATS_DUPLICATE_WINDOW_SECONDS=600   how long JetStream remembers a Nats-Msg-Id
+ *   LETHE_NATS_ACK_WAIT_SECONDS=30            redelivery of an ingest message left unacked
+ */
+export interface NatsSettings {
+  readonly url: string;
+  readonly stream: string;
+  readonly subjects: readonly string[];
+  readonly consumer: string;
+  readonly rejectedStream: string;
+  readonly rejectedPrefix: string;
+  readonly exportStream: string;
+  readonly exportSubjects: readonly string[];
+  readonly duplicateWindowMs: number;
+  /** How long JetStream waits for an ack before it delivers an ingest message again. */
+  readonly ackWaitMs: number;
+}
+
+const DEFAULT_DUPLICATE_WINDOW_SECONDS = 600;
+const DEFAULT_ACK_WAIT_SECONDS = 30;
+/** Dead letters hold the refused event as sent (personal data in clear): kept a week, then gone. */
+const REJECTED_MAX_AGE_MS = 7 * 24 * 3_600_000;
+
+/** The settings from the environment; undefined when `NATS_URL` is not set (NATS is off). */
+export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsSettings | undefined {
+  const url = env['NATS_URL'];
+  if (url === undefined || url === '') return undefined;
+  const list = (value: string | undefined, fallback: string) =>
+    (value ?? fallback)
+      .split(',')
+      .map((subject) => subject.trim())
+      .filter((subject) => subject !== '');
+  const seconds = (name: string, fallback: number) => {
+    const value = Number(env[name] ?? fallback);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`${name} must be a positive number of seconds`);
+    return value * 1000;
+  };
+  return {
+    url,
+    stream: env['LETHE_NATS_STREAM'] ?? 'LETHE_EVENTS',
+    subjects: list(env['LETHE_NATS_SUBJECTS'], 'lethe.events.>'),
+    consumer: env['LETHE_NATS_CONSUMER'] ?? 'lethe-stream-ingest',
+    rejectedStream: env['LETHE_NATS_REJECTED_STREAM'] ?? 'LETHE_REJECTED',
+    rejectedPrefix: env['LETHE_NATS_REJECTED_PREFIX'] ?? 'lethe.rejected',
+    exportStream: env['LETHE_NATS_EXPORT_STREAM'] ?? 'LETHE_EXPORTS',
+    exportSubjects: list(env['LETHE_NATS_EXPORT_SUBJECTS'], 'lethe.exports.>'),
+    duplicateWindowMs: seconds('LETHE_NATS_DUPLICATE_WINDOW_SECONDS', DEFAULT_DUPLICATE_WINDOW_SECONDS),
+    ackWaitMs: seconds('LETHE_NATS_ACK_WAIT_SECONDS', DEFAULT_ACK_WAIT_SECONDS),
+  };
+}
+
+/** Unacked messages the ingest consumer may hold across all nodes: bounds each node's memory. */
+export const INGEST_MAX_ACK_PENDING = 5_000;
+
+/**
+ * Creates or updates the streams and the durable ingest consumer. Idempotent, and safe when
+ * several nodes start at once: an identical `add` is a no-op in JetStream, and a stream or
+ * consumer whose settings differ is updated to these.
+ */
+export async function ensureNatsTopology(jsm: JetStreamManager, settings: NatsSettings): Promise<void> {
+  const duplicateWindow = nanos(settings.duplicateWindowMs);
+  // A work queue: an acked event leaves NATS, so the clear-text copy does not outlive its ingest
+  // (Lethe keeps the encrypted one).
+  await ensureStream(jsm, {
+    name: settings.stream,
+    subjects: [...settings.subjects],
+    retention: RetentionPolicy.Workqueue,
+    duplicate_window: duplicateWindow,
+  });
+  await ensureStream(jsm, {
+    name: settings.rejectedStream,
+    subjects: [`${settings.rejectedPrefix}.>`],
+    duplicate_window: duplicateWindow,
+    max_age: nanos(REJECTED_MAX_AGE_MS),
+  });
+  await ensureStream(jsm, {
+    name: settings.exportStream,
+    subjects: [...settings.exportSubjects],
+    duplicate_window: duplicateWindow,
+  });
+  const consumer = {
+    durable_name: settings.consumer,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(settings.ackWaitMs),
+    max_ack_pending: INGEST_MAX_ACK_PENDING,
+  };
+  try {
+    await jsm.consumers.info(settings.stream, settings.consumer);
+    await jsm.consumers.update(settings.stream, settings.consumer, {
+      ack_wait: consumer.ack_wait,
+      max_ack_pending: consumer.max_ack_pending,
+    });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await jsm.consumers.add(settings.stream, consumer);
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    // "stream name already in use with a different configuration": bring it to ours.
+    if ((error as NatsError).api_error?.err_code !== 10058) throw error;
+    const { name, ...update } = config;
+    await jsm.streams.update(name, update);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NatsError).api_error?.code === 404;
+}
