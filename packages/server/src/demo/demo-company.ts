@@ -1,4 +1,4 @@
-import type { Manifest, PolicyInput, SystemInput } from '@lethe/api';
+import type { Manifest, ManifestContract, PolicyInput, SystemInput } from '@lethe/api';
 import { LETHE_ITSELF } from '../auth/principal.js';
 import type { Services } from '../services/services.js';
 
@@ -313,6 +313,7 @@ export async function loadDemoCompany(services: Services, now = Date.now()): Pro
       dataSubjects: name === 'tax-records' ? ['customers'] : ['customers', 'visitors'],
     })),
     systems: Object.entries(DEMO_SYSTEMS).map(([name, input]) => ({ name, ...input })),
+    contracts: [DEMO_CONTRACT],
   });
   const { events, consent } = demoActivity(now);
   // Consent first, as a front end would have recorded it before the mails went out.
@@ -326,7 +327,61 @@ export async function loadDemoCompany(services: Services, now = Date.now()): Pro
   const result = await services.telemetry.ingest(LETHE_ITSELF, events);
   if (result.rejected.length)
     throw new Error(`demo events rejected: ${JSON.stringify(result.rejected.slice(0, 3))}`);
+  const streamed = await services.streams.ingest(LETHE_ITSELF, demoPageViews(now));
+  if (streamed.rejected.length)
+    throw new Error(`demo stream events rejected: ${JSON.stringify(streamed.rejected.slice(0, 3))}`);
   return true;
+}
+
+/**
+ * The shop's page views as a privacy stream (docs/privacy-streams.md): the customer id and e-mail
+ * are personal and encrypted per session; the e-mail may be read by a `marketing.email` stream,
+ * the city by an `analytics` one.
+ */
+const DEMO_CONTRACT: ManifestContract = {
+  name: 'page-views',
+  version: 1,
+  description: 'Page views of the web shop, one event per page.',
+  schema: {
+    type: 'object',
+    required: ['sessionId', 'customerId', 'url'],
+    properties: {
+      sessionId: { type: 'string' },
+      customerId: { type: 'string' },
+      email: { type: 'string' },
+      city: { type: 'string' },
+      url: { type: 'string' },
+    },
+  },
+  keyLink: 'sessionId',
+  subject: 'customerId',
+  personal: [
+    { attribute: 'customerId', purposes: ['essential.orders'] },
+    { attribute: 'email', purposes: ['marketing.email'] },
+    { attribute: 'city', purposes: ['analytics'] },
+  ],
+  rules: [{ attribute: 'url', pattern: '^https://' }],
+};
+
+/** Twenty page views of the last hour by five customers, with the consent each gave. */
+function demoPageViews(now: number) {
+  const pages = ['/', '/shoes', '/cart', '/checkout'];
+  return Array.from({ length: 20 }, (_, n) => {
+    const customer = 1001 + (n % 5);
+    return {
+      id: `demo-view-${n + 1}`,
+      contract: 'page-views@1',
+      consent: customer % 2 === 1 ? ['essential', 'marketing.email', 'analytics'] : ['essential'],
+      at: iso(now - 3_600_000 + n * 60_000),
+      data: {
+        sessionId: `session-${customer}`,
+        customerId: `u-${customer}`,
+        email: `customer-${customer}@example.com`,
+        city: customer % 2 === 1 ? 'Lyon' : 'Porto',
+        url: `https://shop.example${pages[n % pages.length]}`,
+      },
+    };
+  });
 }
 
 function iso(epochMs: number): string {
