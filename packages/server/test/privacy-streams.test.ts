@@ -411,6 +411,18 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
       expect([unknown.statusCode, unknown.json().error.code]).toEqual([400, 'INVALID_PURPOSE']);
       const forbidden = await send('GET', '/v1/streams/events', undefined, 'dpo');
       expect([forbidden.statusCode, forbidden.json().error.code]).toEqual([403, 'FORBIDDEN']);
+
+      // Reads that hand out personal data in clear are audited; the base stream (ciphertext) is not.
+      const reads = (await lethe.services.store.repository.auditEntries(0, 1_000))
+        .filter((entry) => entry.action === 'streams.read')
+        .map((entry) => entry.target);
+      expect(reads).toContain('purposes:marketing.email after:0');
+      expect(reads).toContain('purposes:analytics,essential.orders after:0');
+      await read('');
+      const after = (await lethe.services.store.repository.auditEntries(0, 1_000)).filter(
+        (entry) => entry.action === 'streams.read',
+      );
+      expect(after).toHaveLength(reads.length);
     });
 
     it('answers NDJSON with the position to read on after', async () => {

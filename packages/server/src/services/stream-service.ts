@@ -30,7 +30,7 @@ import type {
   StreamView,
   ViewedStreamEvent,
 } from '../streams/stream-log.js';
-import { audit } from './audit-trail.js';
+import { audit, auditRead } from './audit-trail.js';
 import type { ContractLookup, ContractService } from './contract-service.js';
 import type { FieldKeyService } from './field-key-service.js';
 
@@ -267,9 +267,17 @@ export class StreamService implements StreamIngest, StreamReader {
     };
   }
 
-  /** `read` for a caller: the HTTP route (exporters run as Lethe itself and call `read`). */
+  /**
+   * `read` for a caller: the HTTP route (exporters run as Lethe itself and call `read`). A derived
+   * stream hands out personal data in clear, so its read is audited first (fail closed, as every
+   * read of subject data); the base stream holds only ciphertext.
+   */
   async readAs(principal: Principal, view: StreamView, afterSeq: number, limit: number): Promise<StreamPage> {
     authorize(principal, 'streams:read');
+    if (view.purposes !== undefined) {
+      const purposes = [...new Set(view.purposes)].sort().join(',');
+      await auditRead(this.store, principal, 'streams.read', `purposes:${purposes} after:${afterSeq}`);
+    }
     return this.read(view, afterSeq, limit);
   }
 
