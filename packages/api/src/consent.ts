@@ -5,6 +5,7 @@
  * overwritten. The current state per purpose is derived from that history.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { LineRejection } from './line-rejection.js';
 
 // The same as schemas.ts's Instant, declared here because schemas.ts imports this module (the
 // subject view carries consent) and a cycle between the two would leave one undefined.
@@ -85,14 +86,7 @@ export const ConsentImportResult = Type.Object({
   recorded: Type.Integer(),
   subjects: Type.Integer(),
   recomputed: Type.Integer(),
-  rejected: Type.Array(
-    Type.Object({
-      line: Type.Integer(),
-      column: Type.Optional(Type.String()),
-      code: Type.String(),
-      message: Type.String(),
-    }),
-  ),
+  rejected: Type.Array(LineRejection),
 });
 export type ConsentImportResult = Static<typeof ConsentImportResult>;
 

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './schemas.js';
+export * from './line-rejection.js';
 export * from './ropa.js';
 export * from './manifest.js';
 export * from './requests.js';

@@ -3,6 +3,7 @@
  * answer them directly from a database.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
 const Name = Type.String({
@@ -314,14 +315,7 @@ export type RequestPlan = Static<typeof RequestPlan>;
 
 export const ImportResult = Type.Object({
   created: Type.Array(Type.Object({ line: Type.Integer(), id: Type.String(), status: Type.String() })),
-  rejected: Type.Array(
-    Type.Object({
-      line: Type.Integer(),
-      column: Type.Optional(Type.String()),
-      code: Type.String(),
-      message: Type.String(),
-    }),
-  ),
+  rejected: Type.Array(LineRejection),
 });
 export type ImportResult = Static<typeof ImportResult>;
 
