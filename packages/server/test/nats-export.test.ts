@@ -1,15 +1,21 @@
 import type { NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LETHE_ITSELF } from '../src/auth/principal.js';
+import { isFieldCiphertext } from '../src/domain/field-crypto.js';
+import type { Services } from '../src/services/services.js';
+import { StreamExportService } from '../src/services/stream-export-service.js';
 import { ExportLoop } from '../src/streams/export-loop.js';
 import { ensureNatsTopology, type NatsSettings } from '../src/streams/nats-settings.js';
 import { NatsExportSink, type ExportPositionStore } from '../src/streams/nats-export-sink.js';
 import type { ViewedStreamEvent } from '../src/streams/stream-log.js';
-import { ArrayStreamLog } from './support/array-stream-log.js';
+import { openServices, SQLITE_BACKEND } from './support/backends.js';
+import { ClickPublisher, publishClicksContract, storedIds } from './support/click-stream.js';
 import { connectTestNats, deleteNatsTopology, natsAvailability, uniqueNatsSettings } from './support/nats.js';
 
 /**
- * Real-time export to a real NATS JetStream subject, reading through the stream seam
- * (`ArrayStreamLog` fixture): complete, in order, deduplicated after a restart, and fast.
+ * Real-time export to a real NATS JetStream subject, reading the real base stream (a SQLite store,
+ * clicks validated and encrypted) and keeping its position in the export's row in the store:
+ * complete, in order, deduplicated after a restart, and fast.
  */
 
 const skipReason = await natsAvailability();
@@ -18,6 +24,9 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
   let settings: NatsSettings;
   let nc: NatsConnection;
   let subject: string;
+  let services: Services;
+  let clicks: ClickPublisher;
+  let disposeServices: () => Promise<void>;
   const loops: ExportLoop[] = [];
 
   beforeEach(async () => {
@@ -25,29 +34,52 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
     nc = await connectTestNats();
     await ensureNatsTopology(await nc.jetstreamManager(), settings);
     subject = settings.exportSubjects[0]!.replace('>', 'live');
+    const opened = await openServices(SQLITE_BACKEND);
+    services = opened.services;
+    disposeServices = opened.dispose;
+    await publishClicksContract(services);
+    clicks = new ClickPublisher(services.streams);
   });
 
   afterEach(async () => {
     for (const loop of loops.splice(0)) await loop.stop();
+    await disposeServices();
     await nc.close();
     await deleteNatsTopology(settings);
   });
 
-  /** A position kept in memory, as the export's row in the store keeps it. */
-  function positions() {
-    const state = { position: 0 };
-    const store: ExportPositionStore = {
-      load: async () => state.position,
+  const NODE = 'test-node';
+
+  /**
+   * The export's position in its row in the store, as the runner keeps it: the export is
+   * configured and this node holds its lease; every save is fenced by that lease.
+   */
+  async function rowPositions(name = 'live'): Promise<ExportPositionStore> {
+    const { store } = services;
+    await new StreamExportService(store, { natsEnabled: true }).put(LETHE_ITSELF, name, {
+      target: 'nats',
+      nats: { subject },
+    });
+    const now = Date.now();
+    expect(await store.transaction((r) => r.streamExports.claim(name, NODE, now, now + 600_000))).toBe(true);
+    return {
+      load: async () => (await store.repository.streamExports.get(name))?.position ?? 0,
       save: async (position) => {
-        state.position = position;
+        const held = await store.transaction((r) =>
+          r.streamExports.recordProgress(name, NODE, { position }, Date.now()),
+        );
+        if (!held) throw new Error('the test node lost the export');
       },
     };
-    return { state, store };
   }
 
-  function startExport(log: ArrayStreamLog, store: ExportPositionStore, name = 'live') {
+  async function positionOf(name = 'live'): Promise<number | undefined> {
+    return (await services.store.repository.streamExports.get(name))?.position;
+  }
+
+  function startExport(store: ExportPositionStore, name = 'live') {
     const errors: unknown[] = [];
-    const loop = new ExportLoop(log, {}, new NatsExportSink(nc, name, subject, store), {
+    const loop = new ExportLoop(services.streams, {}, new NatsExportSink(nc, name, subject, store), {
       pageSize: 50,
       idleWaitMs: 200,
       onError: (error) => {
@@ -75,24 +107,24 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
   }
 
   it('publishes every event once, in order, with Nats-Msg-Id <export>:<event id>', async () => {
-    const log = new ArrayStreamLog();
-    await log.append(120);
-    const { state, store } = positions();
-    startExport(log, store);
-    await vi.waitFor(() => expect(state.position).toBe(120), { timeout: 10_000 });
+    await clicks.append(120);
+    startExport(await rowPositions());
+    await vi.waitFor(async () => expect(await positionOf()).toBe(120), { timeout: 10_000 });
     const { events, msgIds } = await exported();
-    expect(events.map((event) => event.id)).toEqual(log.events.map((event) => event.id));
+    expect(events.map((event) => event.id)).toEqual(await storedIds(services.streams));
     expect(events[0]).toMatchObject({ seq: 1, id: 'e-1', contract: 'clicks@1', consent: ['essential'] });
     expect(msgIds[0]).toBe('live:e-1');
+    // The base stream goes out as stored: the e-mail address is a field ciphertext.
+    expect(isFieldCiphertext(events[0]!.data['email'])).toBe(true);
   });
 
   it('is complete and deduplicated after a restart between the publish acks and the position', async () => {
-    const log = new ArrayStreamLog();
-    await log.append(100);
-    const { state, store } = positions();
-    // Dies after the second page was published and acked, before its position was stored.
+    await clicks.append(100);
+    const store = await rowPositions();
+    // A crash point around the real row: the process dies after the second page was published
+    // and acked, before its position was stored.
     let saves = 0;
-    const dying: ExportPositionStore = {
+    const diesOnSecondSave: ExportPositionStore = {
       load: store.load,
       save: async (position) => {
         saves += 1;
@@ -100,24 +132,23 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
         await store.save(position);
       },
     };
-    const first = startExport(log, dying);
+    const first = startExport(diesOnSecondSave);
     await vi.waitFor(() => expect(first.errors).toHaveLength(1), { timeout: 10_000 });
     await first.loop.stop();
-    expect(state.position).toBe(50);
+    expect(await positionOf()).toBe(50);
     expect((await exported()).events).toHaveLength(100); // the second page did go out
 
-    await log.append(20);
-    startExport(log, store);
-    await vi.waitFor(() => expect(state.position).toBe(120), { timeout: 10_000 });
+    await clicks.append(20);
+    startExport(store);
+    await vi.waitFor(async () => expect(await positionOf()).toBe(120), { timeout: 10_000 });
     const { events } = await exported();
     // The second page was published again after the restart; JetStream dropped it as duplicates.
-    expect(events.map((event) => event.id)).toEqual(log.events.map((event) => event.id));
+    expect(events.map((event) => event.id)).toEqual(await storedIds(services.streams));
+    expect(events).toHaveLength(120);
   });
 
   it('delivers a new event to the subject well within a second', async () => {
-    const log = new ArrayStreamLog();
-    const { store } = positions();
-    startExport(log, store);
+    startExport(await rowPositions());
     const arrivals = new Map<string, number>();
     const subscription = nc.subscribe(subject, {
       callback: (_error, message) => arrivals.set(message.json<ViewedStreamEvent>().id, performance.now()),
@@ -125,7 +156,7 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
     const latencies: number[] = [];
     for (let n = 0; n < 20; n += 1) {
       const started = performance.now();
-      await log.append(1, `lat${n}`);
+      await clicks.append(1, `lat${n}`);
       const id = `lat${n}-${n + 1}`;
       await vi.waitFor(() => expect(arrivals.has(id)).toBe(true), { timeout: 5_000, interval: 2 });
       latencies.push(arrivals.get(id)! - started);

@@ -2,32 +2,60 @@ import type { StreamIngestResult } from '@lethe/api';
 import type { NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Metrics } from '../src/api/metrics.js';
+import { openKeyedStore } from '../src/auth/key-material.js';
+import type { MasterKey } from '../src/auth/master-key.js';
 import type { Principal } from '../src/auth/principal.js';
+import { actorOf } from '../src/services/audit-trail.js';
+import { createServices } from '../src/services/services.js';
+import type { StreamService } from '../src/services/stream-service.js';
+import type { Store } from '../src/store/store.js';
 import { JetStreamIngest, NATS_INGEST_PRINCIPAL, type DeadLetter } from '../src/streams/jetstream-ingest.js';
 import { ensureNatsTopology, type NatsSettings } from '../src/streams/nats-settings.js';
 import type { StreamIngest } from '../src/streams/stream-log.js';
-import { ArrayStreamLog } from './support/array-stream-log.js';
+import { SQLITE_BACKEND } from './support/backends.js';
+import { click, publishClicksContract, storedIds } from './support/click-stream.js';
 import { connectTestNats, deleteNatsTopology, natsAvailability, uniqueNatsSettings } from './support/nats.js';
 
 /**
- * The JetStream ingest consumer against a real NATS JetStream server, writing into the array
- * fixture that stands in for the stream core (`ArrayStreamLog`).
+ * The JetStream ingest consumer against a real NATS JetStream server, writing into the real
+ * stream core (a SQLite store; events validated against their contract and encrypted).
  */
 
 const skipReason = await natsAvailability();
 
 function envelope(n: number) {
-  return {
-    id: `ev-${n}`,
-    contract: 'clicks@1',
-    consent: ['essential'],
-    data: { url: `https://x.test/${n}` },
-  };
+  return click(`ev-${n}`, n);
+}
+
+/**
+ * The real stream core, except that its first `failures` ingest calls throw (without storing
+ * anything), as when the store is down; counts every call.
+ */
+class FailingFirstIngests implements StreamIngest {
+  calls = 0;
+
+  constructor(
+    private readonly streams: StreamIngest,
+    private failures: number,
+  ) {}
+
+  async ingest(principal: Principal, envelopes: readonly unknown[]): Promise<StreamIngestResult> {
+    this.calls += 1;
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('the store is down (injected before the real ingest)');
+    }
+    return this.streams.ingest(principal, envelopes);
+  }
 }
 
 describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
   let settings: NatsSettings;
   let publisher: NatsConnection;
+  let location: Awaited<ReturnType<typeof SQLITE_BACKEND.create>>;
+  let store: Store;
+  let masterKey: MasterKey;
+  let streams: StreamService;
   const running: JetStreamIngest[] = [];
   const connections: NatsConnection[] = [];
 
@@ -36,6 +64,11 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     settings = uniqueNatsSettings({ LETHE_NATS_ACK_WAIT_SECONDS: '2' });
     publisher = await connectTestNats();
     await ensureNatsTopology(await publisher.jetstreamManager(), settings);
+    location = await SQLITE_BACKEND.create();
+    ({ store, masterKey } = await openKeyedStore(location));
+    const services = createServices(store, masterKey);
+    await publishClicksContract(services);
+    streams = services.streams;
   });
 
   afterEach(async () => {
@@ -43,7 +76,15 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     for (const nc of connections.splice(0)) await nc.close();
     await publisher.close();
     await deleteNatsTopology(settings);
+    await store.close();
+    await location.dispose();
   });
+
+  /** Who appended to the stream, by the audit log's `streams.publish` entries. */
+  async function publishers(): Promise<string[]> {
+    const entries = await store.repository.auditEntries(0, 10_000);
+    return entries.filter((entry) => entry.action === 'streams.publish').map((entry) => entry.actor);
+  }
 
   async function publish(...payloads: (object | string)[]) {
     const js = publisher.jetstream();
@@ -84,47 +125,59 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
   }
 
   it('stores good events, acks every message after ingest, dead-letters refused ones with their reasons', async () => {
-    const log = new ArrayStreamLog();
     const metrics = new Metrics();
-    await startIngest(log, metrics);
+    await startIngest(streams, metrics);
+    const noEmail = click('ev-y', 9);
+    delete (noEmail.data as { email?: string }).email;
     await publish(
       envelope(1),
       '{"id": "broken',
       envelope(2),
       { id: 'ev-x', contract: 'no-version', data: {} },
+      noEmail,
       envelope(3),
     );
 
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }), {
       timeout: 20_000,
     });
-    expect(log.events.map((event) => event.id)).toEqual(['ev-1', 'ev-2', 'ev-3']);
-    expect(log.calls.every((call) => call.principal === NATS_INGEST_PRINCIPAL)).toBe(true);
+    expect(await storedIds(streams)).toEqual(['ev-1', 'ev-2', 'ev-3']);
+    const actors = await publishers();
+    expect(actors.length).toBeGreaterThan(0);
+    expect(new Set(actors)).toEqual(new Set([actorOf(NATS_INGEST_PRINCIPAL)]));
 
     const letters = await deadLetters();
-    expect(letters).toHaveLength(2);
+    expect(letters).toHaveLength(3);
     const unreadable = letters.find((letter) => letter.payload === '{"id": "broken');
     expect(unreadable?.reasons[0]).toMatchObject({ code: 'INVALID_ENVELOPE', path: '' });
     expect(unreadable?.reasons[0]?.message).toMatch(/not JSON/);
     const refused = letters.find((letter) => letter.id === 'ev-x');
     expect(refused).toMatchObject({ contract: 'no-version', reasons: [{ code: 'INVALID_ENVELOPE' }] });
     expect(JSON.parse(refused!.payload)).toEqual({ id: 'ev-x', contract: 'no-version', data: {} });
+    // Refused by its contract: the core's reason, pointing at the missing attribute.
+    const invalid = letters.find((letter) => letter.id === 'ev-y');
+    expect(invalid).toMatchObject({
+      contract: 'clicks@1',
+      reasons: [{ code: 'MISSING_ATTRIBUTE', path: 'data.email' }],
+    });
 
     const text = metrics.render();
     expect(text).toContain('lethe_stream_nats_accepted_total 3');
     expect(text).toContain('lethe_stream_nats_rejected_total{code="INVALID_ENVELOPE"} 2');
+    expect(text).toContain('lethe_stream_nats_rejected_total{code="MISSING_ATTRIBUTE"} 1');
   });
 
   it('hands a batch the store could not take back to JetStream (nak), and stores it when it comes again', async () => {
-    const log = new ArrayStreamLog();
     const metrics = new Metrics();
-    log.failNext(1);
-    await startIngest(log, metrics);
+    const failing = new FailingFirstIngests(streams, 1);
+    await startIngest(failing, metrics);
     await publish(envelope(1), envelope(2), envelope(3));
 
-    await vi.waitFor(() => expect(log.events).toHaveLength(3), { timeout: 20_000 });
+    await vi.waitFor(async () => expect(await storedIds(streams)).toEqual(['ev-1', 'ev-2', 'ev-3']), {
+      timeout: 20_000,
+    });
     // The first call threw: nothing was acked, so the same events came back as a second call.
-    expect(log.calls.length).toBeGreaterThanOrEqual(2);
+    expect(failing.calls).toBeGreaterThanOrEqual(2);
     expect(metrics.render()).toContain('lethe_stream_nats_ingest_failures_total 1');
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }));
     expect((await consumerState()).redelivered).toBe(0); // all acked by now
@@ -132,12 +185,11 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
   });
 
   it('redelivers what a crashed consumer stored but never acked; the restarted one sees duplicates, not new events', async () => {
-    const log = new ArrayStreamLog();
-    // The "crash": the batch is stored, then the process stops before it can ack.
+    // The "crash": the real core stores the batch, then the process stops before it can ack.
     let crashed = false;
-    const crashing: StreamIngest = {
+    const storesThenHangs: StreamIngest = {
       async ingest(principal: Principal, envelopes: readonly unknown[]): Promise<StreamIngestResult> {
-        await log.ingest(principal, envelopes);
+        await streams.ingest(principal, envelopes);
         crashed = true;
         return new Promise<StreamIngestResult>(() => undefined);
       },
@@ -145,43 +197,43 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     // All ten wait in the stream before the consumer starts, and its batch window is long enough
     // to take them as one batch: the hung batch would hold back any later one.
     await publish(...Array.from({ length: 10 }, (_, n) => envelope(n + 1)));
-    const first = await startIngest(crashing, undefined, 500);
-    await vi.waitFor(() => expect(log.events).toHaveLength(10), { timeout: 20_000 });
+    const first = await startIngest(storesThenHangs, undefined, 500);
+    await vi.waitFor(async () => expect(await storedIds(streams)).toHaveLength(10), { timeout: 20_000 });
     expect(crashed).toBe(true);
     running.splice(running.indexOf(first.consumer), 1);
     await first.nc.close(); // gone without acking or nak'ing
 
     const metrics = new Metrics();
-    await startIngest(log, metrics);
+    await startIngest(streams, metrics);
     // After the ack wait (2 s) JetStream delivers the same messages to the new consumer.
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }), {
       timeout: 20_000,
       interval: 200,
     });
-    expect(log.events.map((event) => event.id)).toEqual(Array.from({ length: 10 }, (_, n) => `ev-${n + 1}`));
+    expect(await storedIds(streams)).toEqual(Array.from({ length: 10 }, (_, n) => `ev-${n + 1}`));
     expect(metrics.render()).toContain('lethe_stream_nats_duplicate_total 10');
     expect(metrics.render()).toContain('lethe_stream_nats_accepted_total 0');
   });
 
   it('shares one durable consumer between nodes: every event stored once', async () => {
-    const log = new ArrayStreamLog();
-    const perNode: [number, number] = [0, 0];
-    const node = (index: 0 | 1): StreamIngest => ({
-      async ingest(principal, envelopes) {
-        perNode[index] += envelopes.length;
-        return log.ingest(principal, envelopes);
-      },
-    });
-    await startIngest(node(0));
-    await startIngest(node(1));
+    // Two nodes: each its own stream core (contracts, keys, ingest) over the store.
+    const nodes = [new Metrics(), new Metrics()];
+    await startIngest(streams, nodes[0]);
+    await startIngest(createServices(store, masterKey).streams, nodes[1]);
     await publish(...Array.from({ length: 300 }, (_, n) => envelope(n + 1)));
 
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }), {
       timeout: 20_000,
     });
-    expect(new Set(log.events.map((event) => event.id)).size).toBe(300);
-    expect(log.events).toHaveLength(300);
-    expect(perNode[0] + perNode[1]).toBe(300);
+    const stored = await storedIds(streams);
+    expect(stored).toHaveLength(300);
+    expect(new Set(stored).size).toBe(300);
+    // Each message went to one node only: together they accepted 300, and neither saw a duplicate.
+    const counted = (metrics: Metrics, name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics.render())?.[1] ?? 0);
+    const accepted = nodes.map((metrics) => counted(metrics, 'lethe_stream_nats_accepted_total'));
+    expect(accepted[0]! + accepted[1]!).toBe(300);
+    expect(nodes.map((metrics) => counted(metrics, 'lethe_stream_nats_duplicate_total'))).toEqual([0, 0]);
   });
 
   it('creates its streams and consumer idempotently: a second node starting changes nothing', async () => {

@@ -1,20 +1,24 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openKeyedStore } from '../src/auth/key-material.js';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
 import { createLethe, type Lethe } from '../src/server.js';
+import { isFieldCiphertext } from '../src/domain/field-crypto.js';
+import { createServices } from '../src/services/services.js';
 import { StreamExportRunner } from '../src/services/stream-export-runner.js';
 import { StreamExportService } from '../src/services/stream-export-service.js';
 import type { Store } from '../src/store/store.js';
-import { readManifest } from '../src/streams/export-manifest.js';
-import { ArrayStreamLog } from './support/array-stream-log.js';
+import { readManifest, type ExportPart } from '../src/streams/export-manifest.js';
+import type { ViewedStreamEvent } from '../src/streams/stream-log.js';
 import { availableBackends, type Backend } from './support/backends.js';
+import { ClickPublisher, publishClicksContract } from './support/click-stream.js';
 
 /**
  * Stream exports through the API on every store backend: configuration, validation, audit,
  * status, the runner picking changes up, and — on PostgreSQL, shared by nodes — one node at a
- * time per export. The stream itself is the `ArrayStreamLog` fixture behind the seam.
+ * time per export. The stream is the real core: clicks are validated against a published
+ * contract, their e-mail address encrypted, and appended to the base stream in the store.
  */
 
 const backends = await availableBackends();
@@ -24,21 +28,16 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
   (_name, backend: Backend) => {
     let location: Awaited<ReturnType<Backend['create']>>;
     let lethe: Lethe;
-    let log: ArrayStreamLog;
+    let clicks: ClickPublisher;
     let token: string;
     let exportDir: string;
 
     beforeEach(async () => {
       location = await backend.create();
-      log = new ArrayStreamLog();
       exportDir = join(location.dataDir, 'exports');
-      lethe = await createLethe({
-        ...location,
-        env: {},
-        streamReader: log,
-        streamHead: () => log.headSeq(),
-        exportDir,
-      });
+      lethe = await createLethe({ ...location, env: {}, exportDir });
+      await publishClicksContract(lethe.services);
+      clicks = new ClickPublisher(lethe.services.streams);
       token = (await lethe.tokens.mint({ subject: 'exports-admin', role: 'admin', ttlSeconds: 600 })).token;
     });
 
@@ -56,6 +55,14 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       });
     }
 
+    /** The lines of one listed part of an export. */
+    function partLines(name: string, part: ExportPart): ViewedStreamEvent[] {
+      return readFileSync(join(exportDir, name, part.name), 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as ViewedStreamEvent);
+    }
+
     it('configures a file export, runs it, reports its status, picks up changes and stops on delete', async () => {
       const body = { target: 'file', file: { maxAgeSeconds: 1 } };
       const created = await call('PUT', '/v1/stream-exports/orders', body);
@@ -69,7 +76,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       });
       expect((await call('PUT', '/v1/stream-exports/orders', body)).statusCode).toBe(200);
 
-      await log.append(30);
+      await clicks.append(30);
       const status = await vi.waitFor(
         async () => {
           const response = (await call('GET', '/v1/stream-exports/orders')).json();
@@ -91,14 +98,20 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
         file: { maxAgeSeconds: 1 },
       });
       expect(changed.statusCode).toBe(200);
-      await log.append(5, 'm', ['essential', 'marketing']);
-      await log.append(5, 'x', ['essential']);
+      await clicks.append(5, 'm', ['essential', 'marketing']);
+      await clicks.append(5, 'x', ['essential']);
       await vi.waitFor(
         async () => expect((await readManifest(join(exportDir, 'orders'), 'orders')).position).toBe(40),
         { timeout: 10_000, interval: 100 },
       );
-      const second = (await readManifest(join(exportDir, 'orders'), 'orders')).parts[1];
+      const [first, second] = (await readManifest(join(exportDir, 'orders'), 'orders')).parts;
       expect(second).toMatchObject({ firstSeq: 31, lastSeq: 35, count: 5 });
+      // The base stream's part holds the address encrypted; the derived stream for marketing
+      // holds only the events consented to marketing, with the address readable.
+      expect(partLines('orders', first!).every((event) => isFieldCiphertext(event.data['email']))).toBe(true);
+      const derived = partLines('orders', second!);
+      expect(derived.map((event) => event.id)).toEqual(['m-31', 'm-32', 'm-33', 'm-34', 'm-35']);
+      expect(derived[0]?.data['email']).toBe('person-31@mail.example');
 
       const list = (await call('GET', '/v1/stream-exports')).json();
       expect(list.items.map((item: { name: string }) => item.name)).toEqual(['orders']);
@@ -121,9 +134,12 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       ]);
     });
 
-    it('shows the last error while an export cannot read, and clears it once it moves again', async () => {
-      await log.append(10);
-      log.failReads(3);
+    it('shows the last error while an export cannot write, and clears it once it moves again', async () => {
+      await clicks.append(10);
+      // A regular file where the export's directory must be made: every start of the export fails.
+      mkdirSync(exportDir, { recursive: true });
+      const blocker = join(exportDir, 'flaky');
+      writeFileSync(blocker, 'not a directory');
       expect(
         (await call('PUT', '/v1/stream-exports/flaky', { target: 'file', file: { maxAgeSeconds: 1 } }))
           .statusCode,
@@ -131,12 +147,15 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       const failing = await vi.waitFor(
         async () => {
           const status = (await call('GET', '/v1/stream-exports/flaky')).json().status;
-          expect(status.lastError).toBe('the store is down (fixture)');
+          expect(status.lastError).toMatch(/EEXIST/);
           return status;
         },
         { timeout: 10_000, interval: 20 },
       );
+      expect(failing.lastError).toContain(blocker);
+      expect(failing.position).toBe(0);
       expect(Date.parse(failing.lastErrorAt)).toBeGreaterThan(Date.now() - 60_000);
+      rmSync(blocker);
       const recovered = await vi.waitFor(
         async () => {
           const status = (await call('GET', '/v1/stream-exports/flaky')).json().status;
@@ -199,12 +218,13 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
         const stores: Store[] = [];
         const runners: StreamExportRunner[] = [];
         try {
+          // Two nodes: each its own store connection and its own stream core over the database.
           for (const node of ['node-a', 'node-b']) {
-            const { store } = await openKeyedStore(location);
+            const { store, masterKey } = await openKeyedStore(location);
             stores.push(store);
             runners.push(
               new StreamExportRunner(store, {
-                reader: log,
+                reader: createServices(store, masterKey).streams,
                 exportDir: join(location.dataDir, 'shared-exports'),
                 nodeId: node,
                 leaseMs: 1_500,
@@ -216,7 +236,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
           await lethe.services.exportRunner?.stop();
           const service = new StreamExportService(stores[0]!, { natsEnabled: false });
           await service.put(LETHE_ITSELF, 'shared', { target: 'file', file: { maxAgeSeconds: 1 } });
-          await log.append(50);
+          await clicks.append(50);
           for (const runner of runners) runner.start(200);
 
           const holder = await vi.waitFor(
@@ -235,7 +255,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
           await holder.stop();
           const other = runners.find((runner) => runner !== holder)!;
           await vi.waitFor(() => expect(other.runningExports).toEqual(['shared']), { timeout: 5_000 });
-          await log.append(25);
+          await clicks.append(25);
           const dir = join(location.dataDir, 'shared-exports', 'shared');
           await vi.waitFor(async () => expect((await readManifest(dir, 'shared')).position).toBe(75), {
             timeout: 10_000,

@@ -10,6 +10,13 @@ export interface ExportPositionStore {
 }
 
 /**
+ * How long one publish waits for JetStream's ack. The client's default (5 s) was seen to expire
+ * for pages of 500 under load on a small machine; a page that times out is published again
+ * anyway (the message ids make the repeats no-ops), so waiting longer only avoids needless work.
+ */
+const PUBLISH_ACK_TIMEOUT_MS = 30_000;
+
+/**
  * A real-time export to a NATS JetStream subject: every viewed event is published as JSON with
  * `Nats-Msg-Id: <export>:<event id>`, all of a page at once, and the position is stored only
  * after JetStream acknowledged every one. A restart re-publishes at most the page it was on, and
@@ -31,7 +38,10 @@ export class NatsExportSink implements ExportSink {
     const js = this.nc.jetstream();
     await Promise.all(
       page.events.map((event) =>
-        js.publish(this.subject, JSON.stringify(event), { msgID: `${this.exportName}:${event.id}` }),
+        js.publish(this.subject, JSON.stringify(event), {
+          msgID: `${this.exportName}:${event.id}`,
+          timeout: PUBLISH_ACK_TIMEOUT_MS,
+        }),
       ),
     );
     await this.positions.save(page.lastSeq);
