@@ -389,6 +389,24 @@ describe.each(ALL_BACKENDS)('consent: $name', (backend) => {
     }
   });
 
+  it.skipIf(missing)(
+    'a withdrawal dated before a use counted as consented turns it into a use without consent',
+    async () => {
+      await consent('late-1', { purposes: { 'marketing.email': true }, at: '2024-01-01T00:00:00Z' });
+      await publish(mail('late-1', '2024-09-10')); // consented when it came in
+      await consent('late-1', { purposes: { 'marketing.email': false }, at: '2024-06-01T00:00:00Z' });
+      // The withdrawal was dated before that use: it is a use without consent, kept until itself.
+      let stored = await view('late-1');
+      expect(stored.fields[0].uses[0].lastConsentedUseAt).toBeUndefined();
+      expect(stored.fields[0].expiresAt).toBe(day('2024-09-10'));
+      // An older use without consent arriving later neither extends it nor makes it disagree.
+      await publish(mail('late-1', '2024-08-10'));
+      stored = await view('late-1');
+      expect(stored.fields[0].expiresAt).toBe(day('2024-09-10'));
+      expect(stored.fields[0].expiresAt).toBe(stored.fields[0].uses[0].keepsUntil);
+    },
+  );
+
   it.skipIf(missing)('applies consent when a policy change recomputes, and in its preview', async () => {
     // w-1 ends 2025-02-15 by a consented use on 2024-08-15; h-1 style withdrawn subjects stay cut.
     await consent('r-1', { purposes: { 'marketing.email': true }, at: '2024-01-01T00:00:00Z' });

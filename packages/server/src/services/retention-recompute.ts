@@ -96,6 +96,12 @@ async function recomputeChunk(
       if (window && becameConsented(usage, window)) {
         usage.last_consented_use_at = usage.last_use_at;
         await repository.updateLastConsentedUse(usage);
+      } else if (window && countedAfterWithdrawal(usage, window)) {
+        // Every use from the withdrawal on is a use without consent, and the latest use is one
+        // of them: it alone decides (it is later than the withdrawal), so no earlier consented
+        // use needs to be known.
+        usage.last_consented_use_at = null;
+        await repository.updateLastConsentedUse(usage);
       }
     }
   }
@@ -154,6 +160,18 @@ function becameConsented(usage: UsageRow, window: ConsentWindow): boolean {
   return (
     isConsentedUse(window, usage.last_use_at) &&
     (usage.last_consented_use_at === null || usage.last_consented_use_at < usage.last_use_at)
+  );
+}
+
+/**
+ * A use counted as consented when it was ingested lies at or after a withdrawal recorded since
+ * (a withdrawal dated in the past): it was not consented after all.
+ */
+function countedAfterWithdrawal(usage: UsageRow, window: ConsentWindow): boolean {
+  return (
+    window.withdrawnAt !== null &&
+    usage.last_consented_use_at !== null &&
+    usage.last_consented_use_at >= window.withdrawnAt
   );
 }
 
