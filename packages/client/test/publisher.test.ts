@@ -357,7 +357,7 @@ describe('Publisher', () => {
     expect(publisher.stats()).toMatchObject({ sent: 3, duplicates: 1, rejected: 1 });
   });
 
-  it('keeps publish() synchronous and cheap: 100k calls do no I/O and then all get sent', async () => {
+  it('keeps publish() synchronous: 100k calls do no I/O and then all get sent', async () => {
     let sendCalls = 0;
     server = await startServer(accept);
     const client = new LetheClient({ url: server.url, token: 't' });
@@ -370,15 +370,14 @@ describe('Publisher', () => {
     });
     publishers.push(publisher);
 
-    const start = performance.now();
+    // Synchronous: the loop finishes before any send could start (no await in it), and no send
+    // happened. How fast it is belongs in a benchmark, not here: timings flake on a busy machine.
     let kept = 0;
     for (let n = 0; n < 100_000; n += 1) if (publisher.publish(usage(n))) kept += 1;
-    const elapsed = performance.now() - start;
 
     expect(kept).toBe(100_000);
     expect(sendCalls).toBe(0);
     expect(publisher.stats().buffered).toBe(100_000);
-    expect(elapsed).toBeLessThan(1500); // typically well under 200 ms
 
     await publisher.flush();
     expect(sendCalls).toBe(200);
