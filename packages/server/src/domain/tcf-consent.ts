@@ -52,7 +52,6 @@ export const TCF_PURPOSE_MAP: readonly TcfPurposeMapping[] = [
 export const MIN_TCF_POLICY_VERSION = 4;
 const TCF_ENCODING_VERSION = 2;
 const CORE_SEGMENT = 0;
-const PUBLISHER_SEGMENT = 3;
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** What a TC string says, as Lethe records it. */
@@ -61,8 +60,6 @@ export interface TcfConsent {
   readonly purposes: Readonly<Record<string, boolean>>;
   /** The string's lastUpdated, ms since the epoch: when the subject made this choice. */
   readonly at: number;
-  /** Where the consent bits were read: the publisher's own segment, or the core purpose bits. */
-  readonly signal: 'publisher' | 'core';
   readonly proof: { readonly method: 'tcf'; readonly source: string; readonly noticeVersion: string };
 }
 
@@ -70,16 +67,15 @@ export interface TcfConsent {
  * Decodes a TC string and maps its consents to Lethe purposes. Throws `TCF_STRING_INVALID` for
  * what is not a TC string and `TCF_VERSION_UNSUPPORTED` for TCF v1 or a policy before v2.2.
  *
- * The publisher TC segment, when the CMP wrote one, holds the subject's consent to the
- * publisher's own purposes — the organisation Lethe serves — and is read instead of the core
- * purpose bits, which speak for the vendors as a whole.
+ * The consent bits read are the core segment's purpose consents, which every CMP sets. The
+ * publisher TC segment is not read: the reference encoder writes one into every service-specific
+ * string, all zeros unless the CMP manages publisher purposes, so its presence says nothing.
  *
  * @example
  * decodeTcfConsent('CQ...AAAA').purposes; // { 'marketing.advertising': true, analytics: false, … }
  */
 export function decodeTcfConsent(tcString: string): TcfConsent {
-  const segmentTypes = tcString.split('.').map(segmentType);
-  if (segmentTypes[0] !== CORE_SEGMENT) {
+  if (segmentType(tcString.split('.')[0] ?? '') !== CORE_SEGMENT) {
     throw invalid('it does not begin with a TCF core segment');
   }
   // The core segment's first six bits are its encoding version; TCF v1 strings are version 1.
@@ -108,17 +104,14 @@ export function decodeTcfConsent(tcString: string): TcfConsent {
   }
   const at = model.lastUpdated?.getTime();
   if (at === undefined || !Number.isFinite(at)) throw invalid('its lastUpdated is not a time');
-  const signal = segmentTypes.includes(PUBLISHER_SEGMENT) ? 'publisher' : 'core';
-  const consents = signal === 'publisher' ? model.publisherConsents : model.purposeConsents;
   const purposes: Record<string, boolean> = {};
   for (const { tcfPurpose, purpose } of TCF_PURPOSE_MAP) {
     if (purpose === undefined) continue;
-    purposes[purpose] = (purposes[purpose] ?? true) && consents.has(tcfPurpose);
+    purposes[purpose] = (purposes[purpose] ?? true) && model.purposeConsents.has(tcfPurpose);
   }
   return {
     purposes,
     at,
-    signal,
     proof: {
       method: 'tcf',
       source: `cmp:${model.cmpId} v${model.cmpVersion}`,
@@ -129,7 +122,7 @@ export function decodeTcfConsent(tcString: string): TcfConsent {
 
 /** The segment type in a segment's first three bits; -1 when it starts with no base64url character. */
 function segmentType(segment: string): number {
-  const sextet = BASE64URL.indexOf(segment.charAt(0));
+  const sextet = segment === '' ? -1 : BASE64URL.indexOf(segment.charAt(0));
   return sextet === -1 ? -1 : sextet >> 3;
 }
 
