@@ -80,7 +80,10 @@ describe('decodeTcfConsent', () => {
     ).toBe('TCF_VERSION_UNSUPPORTED');
     const good = tcString({ purposeConsents: [2], lastUpdated });
     for (const bad of ['hello', 'CPc', 'C!!!', '', good.slice(0, 20), 'IAAA', `.${good}`]) {
-      expect(codeOf(() => decodeTcfConsent(bad)), bad).toBe('TCF_STRING_INVALID');
+      expect(
+        codeOf(() => decodeTcfConsent(bad)),
+        bad,
+      ).toBe('TCF_STRING_INVALID');
     }
   });
 });

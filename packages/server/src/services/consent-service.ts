@@ -288,7 +288,12 @@ function checkStatement(
     }
     for (const [purpose, granted] of Object.entries(tcf.purposes)) {
       if (Object.hasOwn(explicit, purpose)) continue;
-      decisions.push({ purpose, granted, at: tcf.at, proof: { ...where, ...tcf.proof, tcString: input.tcString } });
+      decisions.push({
+        purpose,
+        granted,
+        at: tcf.at,
+        proof: { ...where, ...tcf.proof, tcString: input.tcString },
+      });
     }
   }
   const proof = { ...where, noticeVersion: input.noticeVersion, source: input.source, method: input.method };

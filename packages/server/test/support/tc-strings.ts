@@ -26,7 +26,10 @@ export function tcString(options: TcStringOptions): string {
   model.lastUpdated = new Date(options.lastUpdated);
   if (options.purposeConsents.length) model.purposeConsents.set([...options.purposeConsents]);
   if (options.publisherConsents?.length) model.publisherConsents.set([...options.publisherConsents]);
-  return TCString.encode(model, options.publisherConsents ? { segments: [Segment.CORE, Segment.PUBLISHER_TC] } : {});
+  return TCString.encode(
+    model,
+    options.publisherConsents ? { segments: [Segment.CORE, Segment.PUBLISHER_TC] } : {},
+  );
 }
 
 function vendorList(vendorListVersion: number, tcfPolicyVersion: number): GVL {
