@@ -24,12 +24,26 @@ const proofProperties = {
   url: Type.Optional(Text('the page where it was given')),
 };
 
+/** An IAB TCF v2.2 TC string, the proof a CMP gives of the subject's choices (docs/consent.md). */
+const TcString = Type.String({
+  minLength: 1,
+  maxLength: 10_000,
+  description: 'IAB TCF v2.2 TC string as a CMP stores it (base64url segments joined by ".")',
+});
+
 export const ConsentInput = Type.Object(
   {
-    /** Purpose key → true (granted) or false (withdrawn); keys must be in the purpose taxonomy. */
-    purposes: Type.Record(Type.String(), Type.Boolean(), {
-      description: 'purpose key (e.g. marketing.email) → granted (true) or withdrawn (false)',
-    }),
+    /**
+     * Purpose key → true (granted) or false (withdrawn); keys must be in the purpose taxonomy.
+     * With `tcString`, a key named here wins over the one the string maps to.
+     */
+    purposes: Type.Optional(
+      Type.Record(Type.String(), Type.Boolean(), {
+        description: 'purpose key (e.g. marketing.email) → granted (true) or withdrawn (false)',
+      }),
+    ),
+    /** Mapped to purpose keys through the TCF table of docs/consent.md, dated by its lastUpdated. */
+    tcString: Type.Optional(TcString),
     ...proofProperties,
     /** When the subject gave or withdrew it; now when absent; never in the future. */
     at: Type.Optional(Instant),
@@ -49,6 +63,8 @@ export const ConsentRecord = Type.Object({
   /** The principal that recorded it: token subject and role. */
   recordedBy: Type.Object({ id: Type.String(), role: Type.String() }),
   ...proofProperties,
+  /** The TC string this grant or withdrawal was read from (method `tcf`). */
+  tcString: Type.Optional(TcString),
 });
 export type ConsentRecord = Static<typeof ConsentRecord>;
 

@@ -88,6 +88,11 @@ export const ERRORS = {
   CONSENT_PURPOSE_UNKNOWN: { status: 400, message: 'The purpose is not in the purpose taxonomy.' },
   CONSENT_EMPTY: { status: 400, message: 'A consent record names no purpose.' },
   INVALID_CONSENT: { status: 400, message: 'A consent record does not match its schema.' },
+  TCF_STRING_INVALID: { status: 400, message: 'The TC string cannot be decoded as an IAB TCF v2 string.' },
+  TCF_VERSION_UNSUPPORTED: {
+    status: 400,
+    message: 'The TC string is not TCF v2 under policy version 4 (TCF v2.2) or later.',
+  },
 
   // Rights requests
   INVALID_IDENTIFIER: { status: 400, message: 'An identifier is malformed: see details.field.' },

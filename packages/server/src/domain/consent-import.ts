@@ -5,6 +5,9 @@
  *   subject,purpose,granted,at,notice,notice_version,source,method,channel,url
  *   u-1,marketing.email,true,2024-01-05T10:00:00Z,https://example.com/privacy,v3,web,checkbox,web,https://example.com/signup
  *
+ * A CSV row may instead carry a TC string in `tc_string` (purpose and granted then empty), or
+ * both, as a PUT body may.
+ *
  * A bad line is reported with its (physical, 1-based) line number and code; the others are read.
  * Purposes and times are checked by the service, against the taxonomy and the clock.
  */
@@ -85,6 +88,7 @@ const CSV_COLUMNS = [
   'method',
   'channel',
   'url',
+  'tc_string',
 ] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 const PROOF_COLUMNS = {
@@ -94,6 +98,7 @@ const PROOF_COLUMNS = {
   method: 'method',
   channel: 'channel',
   url: 'url',
+  tc_string: 'tcString',
 } as const satisfies Partial<Record<CsvColumn, keyof ConsentInput>>;
 const GRANTED = new Map([
   ['true', true],
@@ -124,9 +129,11 @@ export function parseConsentCsv(text: string, maxRows = DEFAULT_MAX_IMPORT_LINES
         }
         return column as CsvColumn;
       });
-      for (const required of ['subject', 'purpose', 'granted'] as const) {
-        if (!columns.includes(required))
-          throw new CsvFormatError(`the header lacks "${required}"`, record.line);
+      // Without a TC string column, every row states one purpose.
+      const required = columns.includes('tc_string') ? ['subject'] : ['subject', 'purpose', 'granted'];
+      for (const column of required) {
+        if (!columns.includes(column as CsvColumn))
+          throw new CsvFormatError(`the header lacks "${column}"`, record.line);
       }
       continue;
     }
@@ -145,12 +152,27 @@ export function parseConsentCsv(text: string, maxRows = DEFAULT_MAX_IMPORT_LINES
       errors.push({ line, column: 'subject', code: 'SUBJECT_MISSING', message: 'The row names no subject.' });
       continue;
     }
-    if (purpose === undefined) {
-      errors.push({ line, column: 'purpose', code: 'CONSENT_EMPTY', message: 'The row names no purpose.' });
+    const tcString = cells.get('tc_string');
+    if (purpose === undefined && tcString === undefined) {
+      errors.push({
+        line,
+        column: 'purpose',
+        code: 'CONSENT_EMPTY',
+        message: 'The row names no purpose and carries no TC string.',
+      });
+      continue;
+    }
+    if (purpose === undefined && grantedText !== undefined) {
+      errors.push({
+        line,
+        column: 'purpose',
+        code: 'INVALID_CONSENT',
+        message: `granted "${grantedText}" names no purpose it applies to.`,
+      });
       continue;
     }
     const granted = grantedText === undefined ? undefined : GRANTED.get(grantedText.toLowerCase());
-    if (granted === undefined) {
+    if (purpose !== undefined && granted === undefined) {
       errors.push({
         line,
         column: 'granted',
@@ -159,7 +181,7 @@ export function parseConsentCsv(text: string, maxRows = DEFAULT_MAX_IMPORT_LINES
       });
       continue;
     }
-    const input: Record<string, unknown> = { purposes: { [purpose]: granted } };
+    const input: Record<string, unknown> = purpose !== undefined ? { purposes: { [purpose]: granted } } : {};
     const at = cells.get('at');
     if (at !== undefined) input['at'] = at;
     for (const [column, key] of Object.entries(PROOF_COLUMNS)) {

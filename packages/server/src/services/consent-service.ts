@@ -19,6 +19,7 @@ import {
   parseConsentNdjson,
   type ConsentImportError,
 } from '../domain/consent-import.js';
+import { decodeTcfConsent } from '../domain/tcf-consent.js';
 import { parseInstant, toIso } from '../domain/time.js';
 import type { Taxonomy } from '../domain/taxonomy.js';
 import type { Repository } from '../store/repository.js';
@@ -35,11 +36,29 @@ import type { ServerSecrets } from './server-secrets.js';
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const DEFAULT_PAGE = 1_000;
 
+/** What proves one grant or withdrawal; the columns of `consent_events` beside the decision. */
+interface ConsentProof {
+  readonly notice?: string | undefined;
+  readonly noticeVersion?: string | undefined;
+  readonly source?: string | undefined;
+  readonly method?: string | undefined;
+  readonly channel?: string | undefined;
+  readonly url?: string | undefined;
+  readonly tcString?: string | undefined;
+}
+
+/** One grant or withdrawal of one purpose, checked and dated, with its proof. */
+interface ConsentDecision {
+  readonly purpose: string;
+  readonly granted: boolean;
+  readonly at: number;
+  readonly proof: ConsentProof;
+}
+
 /** A validated consent statement about one subject, ready to record. */
 interface ConsentStatement {
   readonly subject: string;
-  readonly input: ConsentInput;
-  readonly at: number;
+  readonly decisions: readonly ConsentDecision[];
 }
 
 export type ConsentImportFormat = 'ndjson' | 'csv';
@@ -197,8 +216,8 @@ export class ConsentService {
     const now = Date.now();
     const rows: ConsentEventRow[] = [];
     for (const statement of statements) {
-      for (const [purpose, granted] of Object.entries(statement.input.purposes)) {
-        rows.push(eventRow(statement, purpose, granted, principal, now, rows.length));
+      for (const decision of statement.decisions) {
+        rows.push(eventRow(statement.subject, decision, principal, now, rows.length));
       }
     }
     const keys = [...new Map(rows.map((row) => [`${row.subject}\u0000${row.purpose}`, row])).values()]
@@ -234,15 +253,22 @@ export class ConsentService {
   }
 }
 
-/** Checks purposes against the taxonomy and the time against the clock; throws a 4xx AppError. */
+/**
+ * Checks purposes against the taxonomy, decodes the TC string and checks times against the
+ * clock; throws a 4xx AppError. The string's purposes come first, dated by its lastUpdated and
+ * proven by the string itself; a key also named in `purposes` is left to that explicit choice.
+ */
 function checkStatement(
   subject: string,
   input: ConsentInput,
   purposes: Taxonomy,
   now: number,
 ): ConsentStatement {
-  const keys = Object.keys(input.purposes);
-  if (keys.length === 0) throw new AppError('CONSENT_EMPTY', 'Name at least one purpose in "purposes".');
+  const explicit = input.purposes ?? {};
+  const keys = Object.keys(explicit);
+  if (keys.length === 0 && input.tcString === undefined) {
+    throw new AppError('CONSENT_EMPTY', 'Name at least one purpose in "purposes", or give a "tcString".');
+  }
   const unknown = keys.find((key) => !purposes.has(key));
   if (unknown !== undefined) {
     throw new AppError('CONSENT_PURPOSE_UNKNOWN', `"${unknown}" is not in the purpose taxonomy.`, {
@@ -253,35 +279,53 @@ function checkStatement(
   if (at === undefined)
     throw new AppError('INVALID_TIME', `"${input.at}" is not an ISO 8601 instant with a zone.`);
   if (at > now + MAX_CLOCK_SKEW_MS) throw new AppError('INVALID_TIME', `"${input.at}" lies in the future.`);
-  return { subject, input, at };
+  const where = { notice: input.notice, channel: input.channel, url: input.url };
+  const decisions: ConsentDecision[] = [];
+  if (input.tcString !== undefined) {
+    const tcf = decodeTcfConsent(input.tcString);
+    if (tcf.at > now + MAX_CLOCK_SKEW_MS) {
+      throw new AppError('INVALID_TIME', `The TC string's lastUpdated ${toIso(tcf.at)} lies in the future.`);
+    }
+    for (const [purpose, granted] of Object.entries(tcf.purposes)) {
+      if (Object.hasOwn(explicit, purpose)) continue;
+      decisions.push({
+        purpose,
+        granted,
+        at: tcf.at,
+        proof: { ...where, ...tcf.proof, tcString: input.tcString },
+      });
+    }
+  }
+  const proof = { ...where, noticeVersion: input.noticeVersion, source: input.source, method: input.method };
+  for (const [purpose, granted] of Object.entries(explicit)) decisions.push({ purpose, granted, at, proof });
+  return { subject, decisions };
 }
 
 function eventRow(
-  statement: ConsentStatement,
-  purpose: string,
-  granted: boolean,
+  subject: string,
+  decision: ConsentDecision,
   principal: Principal,
   now: number,
   seq: number,
 ): ConsentEventRow {
-  const input = statement.input;
+  const proof = decision.proof;
   return {
     id: randomUUID(),
-    subject: statement.subject,
-    purpose,
-    granted: granted ? 1 : 0,
-    at: statement.at,
+    subject,
+    purpose: decision.purpose,
+    granted: decision.granted ? 1 : 0,
+    at: decision.at,
     recorded_at: now,
     seq,
     recorded_by: principal.id,
     recorder_role: principal.role,
-    source: input.source ?? null,
-    notice: input.notice ?? null,
-    notice_version: input.noticeVersion ?? null,
-    method: input.method ?? null,
-    channel: input.channel ?? null,
-    url: input.url ?? null,
-    tc_string: null,
+    source: proof.source ?? null,
+    notice: proof.notice ?? null,
+    notice_version: proof.noticeVersion ?? null,
+    method: proof.method ?? null,
+    channel: proof.channel ?? null,
+    url: proof.url ?? null,
+    tc_string: proof.tcString ?? null,
   };
 }
 
@@ -297,6 +341,7 @@ function toRecord(row: ConsentEventRow): ConsentRecord {
     method: row.method,
     channel: row.channel,
     url: row.url,
+    tcString: row.tc_string,
   };
   return {
     id: row.id,

@@ -23,8 +23,9 @@ export function consentRoutes(app: TypedApp, { consent }: Services) {
       schema: {
         tags,
         description:
-          'Records grants (true) and withdrawals (false) per purpose, with what proves them; the history is ' +
-          "never overwritten. The subject's expiries are recomputed in the same transaction.",
+          'Records grants (true) and withdrawals (false) per purpose, with what proves them, or the choices ' +
+          'of an IAB TCF v2.2 TC string (tcString); the history is never overwritten. ' +
+          "The subject's expiries are recomputed in the same transaction.",
         params: SubjectParams,
         body: ConsentInput,
         response: { 200: ConsentWriteResult },
@@ -64,7 +65,7 @@ export function consentRoutes(app: TypedApp, { consent }: Services) {
           tags,
           description:
             `Bulk consent: ${NDJSON} (one PUT body plus "subject" per line) or text/csv ` +
-            '(subject, purpose, granted, at, notice, notice_version, source, method, channel, url). ' +
+            '(subject, purpose, granted, at, notice, notice_version, source, method, channel, url, tc_string). ' +
             'Bad lines are reported by line number; the good ones are recorded in one transaction.',
           body: Type.String(),
           response: { 200: ConsentImportResult },
