@@ -223,10 +223,13 @@ export const ViewedStreamEvent = Type.Object({
   unreadable: Type.Optional(Type.Array(Type.String())),
 });
 
+export type ViewedStreamEvent = Static<typeof ViewedStreamEvent>;
+
 export const StreamPage = Type.Object({
   events: Type.Array(ViewedStreamEvent),
   lastSeq: Type.Integer({ description: 'read on with after=lastSeq' }),
 });
+export type StreamPage = Static<typeof StreamPage>;
 
 /** A field key as the API shows it: who and which period, never the key material. */
 export const StreamKey = Type.Object({
@@ -243,3 +246,4 @@ export type StreamKey = Static<typeof StreamKey>;
 export const StreamKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
 
 export const ShredResult = Type.Object({ shredded: Type.Integer({ minimum: 0 }) });
+export type ShredResult = Static<typeof ShredResult>;

@@ -1,4 +1,12 @@
 import type {
+  ContractHistory,
+  DataContract,
+  DataContractInput,
+  ShredResult,
+  StreamEvent,
+  StreamIngestResult,
+  StreamKey,
+  StreamPage,
   ConsentImportResult,
   ConsentInput,
   ConsentViolationPage,
@@ -275,6 +283,50 @@ export class LetheClient {
       query: searchParams(query),
       ...options,
     });
+  }
+
+  // Privacy streams -------------------------------------------------------------------------
+
+  /** Publishes a version of a data contract; versions are immutable (same content again is a no-op). */
+  async putContract(name: string, input: DataContractInput, options?: RequestOptions): Promise<DataContract> {
+    return this.json({ method: 'PUT', path: `/v1/contracts/${segment(name)}`, body: input, ...options });
+  }
+
+  /** The newest version of a contract and the list of its versions. */
+  async getContract(name: string, options?: RequestOptions): Promise<ContractHistory> {
+    return this.json({ method: 'GET', path: `/v1/contracts/${segment(name)}`, ...options });
+  }
+
+  /**
+   * Sends stream events (envelopes naming their contract and carrying the subject's consent).
+   * Refused events come back with every reason; ids already in the stream count as duplicates,
+   * so a batch may be resent after a failure.
+   */
+  async publishStreamEvents(events: StreamEvent[], options?: RequestOptions): Promise<StreamIngestResult> {
+    return this.json({ method: 'POST', path: '/v1/streams/events', body: { events }, ...options });
+  }
+
+  /**
+   * A page of the base stream (personal values encrypted), or of the derived stream for
+   * `purposes`; read on with `after: page.lastSeq`.
+   */
+  async readStream(
+    query: { after?: number; limit?: number; purposes?: string[]; withheld?: 'keep-encrypted' | 'drop' } = {},
+    options?: RequestOptions,
+  ): Promise<StreamPage> {
+    const { purposes, ...rest } = query;
+    const params = searchParams({ ...rest, ...(purposes ? { purposes: purposes.join(',') } : {}) });
+    return this.json({ method: 'GET', path: '/v1/streams/events', query: params, ...options });
+  }
+
+  /** The subject's stream keys (ids and periods, never key material), live and shredded. */
+  async streamKeys(subject: string, options?: RequestOptions): Promise<ListResult<StreamKey>> {
+    return this.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}/stream-keys`, ...options });
+  }
+
+  /** Crypto-shreds every stream key of the subject: their attributes are unreadable everywhere. */
+  async shredStreamKeys(subject: string, options?: RequestOptions): Promise<ShredResult> {
+    return this.json({ method: 'DELETE', path: `/v1/subjects/${segment(subject)}/stream-keys`, ...options });
   }
 
   // Rights requests ---------------------------------------------------------------------------

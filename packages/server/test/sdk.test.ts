@@ -193,6 +193,53 @@ describe('SDK against the real server', () => {
     expect(late).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'POLICY_RETIRED' }] });
   });
 
+  it('publishes a contract and stream events, reads the base and a derived stream, and shreds a subject', async () => {
+    const contract = await client.putContract('signups', {
+      version: 1,
+      schema: {
+        type: 'object',
+        required: ['session', 'customer', 'email'],
+        properties: { session: { type: 'string' }, customer: { type: 'string' }, email: { type: 'string' } },
+      },
+      keyLink: 'session',
+      subject: 'customer',
+      personal: [{ attribute: 'email', purposes: ['marketing.email'] }],
+    });
+    expect(contract).toMatchObject({ name: 'signups', version: 1 });
+    expect((await client.getContract('signups')).latest.version).toBe(1);
+
+    const signup = (id: string, customer: string, consent: string[]) => ({
+      id,
+      contract: 'signups@1',
+      consent,
+      data: { session: `s-${customer}`, customer, email: `${customer}@mail.example` },
+    });
+    const published = await client.publishStreamEvents([
+      signup('s1', 'ann', ['marketing.email']),
+      signup('s2', 'bob', []),
+      { ...signup('s3', 'cy', []), data: { session: 's-cy' } },
+    ]);
+    expect(published.accepted).toBe(2);
+    expect(published.rejected.map((r) => [r.index, r.reasons.map((reason) => reason.code)])).toEqual([
+      [2, ['MISSING_ATTRIBUTE', 'MISSING_ATTRIBUTE']],
+    ]);
+    expect((await client.publishStreamEvents([signup('s1', 'ann', ['marketing.email'])])).duplicates).toBe(1);
+
+    const base = await client.readStream();
+    expect(base.events.map((event) => event.id)).toEqual(['s1', 's2']);
+    expect(base.events[0]?.data['email']).toMatch(/^lf1\./);
+    const marketing = await client.readStream({ purposes: ['marketing.email'], withheld: 'drop' });
+    expect(marketing.events.map((event) => [event.id, event.data['email']])).toEqual([
+      ['s1', 'ann@mail.example'],
+    ]);
+    expect(marketing.lastSeq).toBe(2);
+
+    expect((await client.streamKeys('ann')).items).toHaveLength(1);
+    expect(await client.shredStreamKeys('ann')).toEqual({ shredded: 1 });
+    const after = await client.readStream({ purposes: ['marketing.email'] });
+    expect(after.events[0]).toMatchObject({ id: 's1', data: { email: null }, unreadable: ['email'] });
+  });
+
   it("throws LetheApiError carrying the server's status and code", async () => {
     const missing = await apiError(client.getPolicy('no-such-policy'));
     expect(missing).toMatchObject({ status: 404, code: 'POLICY_NOT_FOUND' });
