@@ -33,6 +33,8 @@ export interface LetheOptions extends StoreLocation {
   readonly discoveryTickMs?: number;
   /** How often privacy-stream keys past their contract's key retention are shredded (default 10 min). */
   readonly keyRetentionSweepMs?: number;
+  /** Rotation period of privacy-stream keys (default 24 h; `LETHE_STREAM_KEY_ROTATION`). */
+  readonly streamKeyRotationMs?: number;
   /** How rights requests are handled (deadlines, required steps, retries); see `RequestSettings`. */
   readonly requestSettings?: RequestSettings;
   /** How often due rights-request tasks are looked for (default every second). */
@@ -89,6 +91,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.tokenSettings ? { tokenSettings: options.tokenSettings } : {}),
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
       ...(options.env ? { env: options.env } : {}),
+      ...(options.streamKeyRotationMs ? { streamKeyRotationMs: options.streamKeyRotationMs } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
@@ -128,6 +131,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         (error: unknown) => app.log.error({ err: error }, 'signing key rotation failed'),
       );
     await checkRotation();
+    await services.fieldKeys.adoptRotation();
     // Audit checkpoints: the chain head signed every hour (none when nothing was appended).
     const checkpointAudit = () =>
       services.audit.checkpoint(LETHE_ITSELF).then(

@@ -77,6 +77,19 @@ describe.each(ALL_BACKENDS)('field keys: $name', (backend) => {
     expect((await service().keyFor('clicks', 'link-1', 's-1', T0)).id).toBe(first.id);
   });
 
+  it('keeps the rotation period the store was keyed with: another one is refused while keys exist', async () => {
+    const daily = new FieldKeyService(store, masterKey, { now: () => clock });
+    await keys.adoptRotation(); // hourly, recorded on first use
+    await keys.adoptRotation(); // the same again: nothing to do
+    expect(await store.repository.metaValue('stream_key_rotation_ms')).toBe(String(HOUR));
+    // No key yet: another period may still be chosen, and is recorded.
+    await daily.adoptRotation();
+    await keys.adoptRotation();
+    await keys.keyFor('clicks', 'session-1', 'c-1', T0);
+    await expect(daily.adoptRotation()).rejects.toThrow(/rotate every 60 min.*asks for 1440 min/);
+    expect(await store.repository.metaValue('stream_key_rotation_ms')).toBe(String(HOUR));
+  });
+
   it('makes one key when 8 callers ask for the same period at once', async () => {
     const nodes = Array.from({ length: 8 }, () => service());
     const got = await Promise.all(nodes.map((node) => node.keyFor('clicks', 'link-1', 's-1', T0)));

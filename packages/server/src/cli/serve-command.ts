@@ -1,3 +1,4 @@
+import { streamKeyRotationFromEnv } from '../services/field-key-service.js';
 import { parseArgs } from 'node:util';
 import { loggerOptions } from '../api/logging.js';
 import { rateLimitFromEnv } from '../api/rate-limit.js';
@@ -32,6 +33,8 @@ export async function serveCommand(args: string[]): Promise<void> {
   const rateLimit = usageErrors(() => rateLimitFromEnv(process.env));
   // LETHE_KEY_ROTATION (24h) and LETHE_OIDC_* (an external issuer); a bad value names its variable.
   const keyRotationIntervalMs = usageErrors(() => keyRotationFromEnv(process.env));
+  // LETHE_STREAM_KEY_ROTATION (24h): the period of privacy-stream field keys.
+  const streamKeyRotationMs = usageErrors(() => streamKeyRotationFromEnv(process.env));
   const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
   // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
   const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
@@ -43,6 +46,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     logger: loggerOptions({ level: process.env['LOG_LEVEL'] ?? 'info' }),
     rateLimit,
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),
+    ...(streamKeyRotationMs ? { streamKeyRotationMs } : {}),
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
     requestSettings,
     ...(requestTickMs !== undefined

@@ -2,6 +2,7 @@ import type { StreamKey } from '@lethe/api';
 import type { MasterKey } from '../auth/master-key.js';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
+import { parseDuration } from '../auth/token-rules.js';
 import { AppError } from '../domain/app-error.js';
 import {
   createFieldKey,
@@ -36,6 +37,23 @@ interface PeriodRequests {
 
 /** Keys shredded per transaction by the retention sweep. */
 const SHRED_BATCH = 500;
+
+/** The meta key under which the store remembers the rotation period its keys were made with. */
+const ROTATION_META_KEY = 'stream_key_rotation_ms';
+const MIN_ROTATION_MS = 60_000;
+
+/** `LETHE_STREAM_KEY_ROTATION` (`24h`, `7d`, `1h`) in milliseconds; undefined when unset. */
+export function streamKeyRotationFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env['LETHE_STREAM_KEY_ROTATION'];
+  if (text === undefined || text === '') return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < MIN_ROTATION_MS) {
+    throw new Error(
+      `LETHE_STREAM_KEY_ROTATION must be a duration of at least 1m like 24h or 7d, got "${text}"`,
+    );
+  }
+  return ms;
+}
 
 export interface FieldKeyServiceOptions {
   /** Length of a key's rotation period (default one day, periods anchored at the epoch). */
@@ -72,6 +90,30 @@ export class FieldKeyService {
     this.#now = options.now ?? Date.now;
     this.#cache = new KeyCache({ ttlMs: options.cacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS, now: this.#now });
     keyPeriod(0, this.#rotationMs); // refuses a bad rotation period now rather than on first use
+  }
+
+  /**
+   * Makes sure the store's keys and this server agree on the rotation period: recorded on first
+   * start, and changed later only while no key exists. Periods are anchored at the epoch, so keys
+   * of another length would collide with the new periods; rather than refuse events one by one,
+   * the server refuses to start and says why.
+   */
+  async adoptRotation(): Promise<void> {
+    const wanted = String(this.#rotationMs);
+    const stored = await this.store.transaction((repository) =>
+      repository.metaValueOrInsert(ROTATION_META_KEY, wanted),
+    );
+    if (stored === wanted) return;
+    if (await this.store.repository.fieldKeys.hasKeys()) {
+      throw new Error(
+        `the stream keys in the store rotate every ${Number(stored) / 60_000} min, but ` +
+          `LETHE_STREAM_KEY_ROTATION asks for ${this.#rotationMs / 60_000} min; the rotation period ` +
+          'can only change while no stream key exists (unset LETHE_STREAM_KEY_ROTATION or set it back)',
+      );
+    }
+    await this.store.transaction((repository) =>
+      repository.replaceMetaValue(ROTATION_META_KEY, stored, wanted),
+    );
   }
 
   /**

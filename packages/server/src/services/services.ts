@@ -85,6 +85,8 @@ export function createServices(
     /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
     grpcInsecure?: boolean;
     streamLimits?: StreamLimits;
+    /** Length of a privacy-stream key's rotation period (default 24 h). */
+    streamKeyRotationMs?: number;
     /** The NATS connection when `NATS_URL` is set: NATS exports need it. */
     nats?: NatsConnection;
     /** Where file exports are written (`<exportDir>/<name>/`). */
@@ -132,7 +134,11 @@ export function createServices(
   const requests = new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake());
   runner.recoverStartsWith(() => requests.startInterrupted());
   const contracts = new ContractService(store);
-  const fieldKeys = new FieldKeyService(store, masterKey);
+  const fieldKeys = new FieldKeyService(
+    store,
+    masterKey,
+    options.streamKeyRotationMs ? { rotationMs: options.streamKeyRotationMs } : {},
+  );
   const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
   requests.whenErased(streamKeyErasure);
   runner.whenErased(streamKeyErasure);

@@ -106,6 +106,12 @@ export class FieldKeyQueries {
     return found;
   }
 
+  /** Whether any live key exists (its period length is fixed by the rotation it was made with). */
+  async hasKeys(): Promise<boolean> {
+    const row = await this.db.selectFrom('field_keys').select('id').limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
   getKey(id: string): Promise<FieldKeyRow | undefined> {
     return this.db.selectFrom('field_keys').selectAll().where('id', '=', id).executeTakeFirst();
   }
