@@ -5,7 +5,8 @@ import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../domain/ndjson.js';
 import type { Services } from '../services/services.js';
 import { authenticate } from './authenticate.js';
-import { handleError, sendNotFound } from './errors.js';
+import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
+import { handleError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -34,6 +35,8 @@ export interface AppOptions {
   readonly eventsBodyLimit?: number;
   /** Requests per principal on `/v1` (default 50/s, burst 200); `false` turns the limit off. */
   readonly rateLimit?: RateLimitSettings | false;
+  /** The built dashboard served at `/` (default `packages/dashboard/dist`, found as a package). */
+  readonly dashboardDir?: string;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -55,7 +58,6 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addHook('onRoute', collected.onRoute);
   app.decorate('routeTable', collected.routes);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(sendNotFound);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
     done(null, parseNdjson(body as string));
   });
@@ -91,6 +93,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     },
   });
 
+  // Unknown paths are the API's JSON 404, except a browser's page navigation: the dashboard's shell.
+  app.setNotFoundHandler(await dashboardRoutes(app, options.dashboardDir ?? builtDashboardDir()));
   operationRoutes(app, options.services, metrics);
   jwksRoute(app, options.services);
   await app.register(async (v1) => {
