@@ -4,3 +4,4 @@ export * from './ropa.js';
 export * from './manifest.js';
 export * from './requests.js';
 export * from './streams.js';
+export * from './overview.js';

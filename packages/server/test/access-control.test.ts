@@ -107,6 +107,7 @@ const EXPECTED: Record<string, Expectation> = {
     payload: { system: 'accounts', at: '2024-06-01T00:00:00Z' },
   },
   'GET /v1/reappearances': { allowed: READERS },
+  'GET /v1/overview': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/audit': { allowed: AUDITORS },
   'GET /v1/audit/verify': { allowed: AUDITORS },
   'GET /v1/audit/checkpoints': { allowed: AUDITORS },

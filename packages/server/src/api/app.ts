@@ -19,6 +19,7 @@ import { requestRoutes } from './routes/request-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
+import { overviewRoutes } from './routes/overview-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
@@ -117,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     retentionRoutes(api, options.services);
     auditRoutes(api, options.services);
     keyRoutes(api, options.services);
+    overviewRoutes(api, options.services);
   });
   return app;
 }

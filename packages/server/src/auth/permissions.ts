@@ -31,6 +31,7 @@ export const PERMISSIONS = {
   'audit:read': ['admin', 'auditor'],
   'audit:checkpoint': ['admin'],
   'keys:rotate': ['admin'],
+  'overview:read': ['admin', 'dpo', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

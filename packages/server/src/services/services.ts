@@ -10,6 +10,7 @@ import { CatalogCache } from './catalog-cache.js';
 import { DataMapService } from './datamap-service.js';
 import { DiscoveryService } from './discovery-service.js';
 import { GraphService } from './graph-service.js';
+import { OverviewService } from './overview-service.js';
 import { ConnectorService } from './connector-service.js';
 import { ManifestService } from './manifest-service.js';
 import { RequestReportService } from './request-report-service.js';
@@ -41,6 +42,8 @@ export interface Services {
   readonly requests: RequestService;
   readonly requestReports: RequestReportService;
   readonly connectors: ConnectorService;
+  /** The dashboard's overview counts. */
+  readonly overview: OverviewService;
   /** Flags telemetry about people a completed erasure removed. */
   readonly suppressions: SuppressionWatch;
   /** Carries out the tasks of running rights requests; `createLethe` starts its timer. */
@@ -110,6 +113,7 @@ export function createServices(
     requests,
     requestReports: new RequestReportService(store, vault),
     connectors,
+    overview: new OverviewService(store),
     runner,
     secrets,
     policies,

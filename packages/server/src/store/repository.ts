@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { AppError } from '../domain/app-error.js';
 import { DataMapQueries } from './datamap-queries.js';
 import { FieldKeyQueries } from './field-key-queries.js';
+import { OverviewQueries } from './overview-queries.js';
 import { RequestQueries } from './request-queries.js';
 import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
 import type {
@@ -79,11 +80,14 @@ export class Repository {
   readonly requests: RequestQueries;
   /** Privacy streams' field keys, wrapped, and the tombstones of shredded ones. */
   readonly fieldKeys: FieldKeyQueries;
+  /** Aggregate counts for the dashboard's overview. */
+  readonly overview: OverviewQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.datamap = new DataMapQueries(db);
     this.requests = new RequestQueries(db);
     this.fieldKeys = new FieldKeyQueries(db);
+    this.overview = new OverviewQueries(db);
   }
 
   // Catalog ---------------------------------------------------------------------------------
