@@ -19,6 +19,8 @@ export type OverviewCounts = Static<typeof OverviewCounts>;
 
 export const ExpiryDay = Type.Object({
   day: Type.String({ description: 'YYYY-MM-DD (UTC)' }),
+  /** Subject fields (one person's one field) that expire that day; erased ones left out unless used again since. */
+  fields: Type.Integer(),
   /** People whose data (every field of them) expires that day. */
   subjects: Type.Integer(),
 });

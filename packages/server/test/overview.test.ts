@@ -38,7 +38,7 @@ describe.each(ALL_BACKENDS)('overview: $name', (backend) => {
     const fiveDaysAgo = ago(5);
     const result = await services.telemetry.ingest(admin, [
       // Two people expire on the same day (25 days from now), one five days later.
-      usage('u-a', 'trial', ['accounts.email'], fiveDaysAgo),
+      usage('u-a', 'trial', ['accounts.email', 'accounts.name'], fiveDaysAgo),
       usage('u-b', 'trial', ['accounts.name'], fiveDaysAgo),
       usage('u-c', 'trial', ['accounts.email'], ago(0.5)),
       // Already expired (ten days ago) and far in the future (two years): outside the 90 days.
@@ -48,11 +48,11 @@ describe.each(ALL_BACKENDS)('overview: $name', (backend) => {
     expect(result.rejected).toEqual([]);
     // One late request (its one-month deadline long past) and one just in.
     await services.requests.create(admin, {
-      type: 'access',
+      type: 'dsar',
       identifiers: { email: 'late@example.com' },
       receivedAt: ago(60),
     });
-    await services.requests.create(admin, { type: 'access', identifiers: { email: 'new@example.com' } });
+    await services.requests.create(admin, { type: 'dsar', identifiers: { email: 'new@example.com' } });
 
     const overview = await services.overview.overview(admin);
     expect(overview.counts).toEqual({
@@ -66,18 +66,24 @@ describe.each(ALL_BACKENDS)('overview: $name', (backend) => {
     expect(overview.expiriesPerDay).toHaveLength(90);
     expect(overview.expiriesPerDay[0]?.day).toBe(dayOf(Date.now()));
     expect(overview.expiriesPerDay[89]?.day).toBe(dayOf(Date.now() + 89 * DAY_MS));
-    const nonZero = overview.expiriesPerDay.filter((day) => day.subjects > 0);
+    const nonZero = overview.expiriesPerDay.filter((day) => day.fields > 0 || day.subjects > 0);
     expect(nonZero).toEqual([
-      { day: dayOf(Date.parse(fiveDaysAgo) + 30 * DAY_MS), subjects: 2 },
-      { day: dayOf(Date.parse(ago(0.5)) + 30 * DAY_MS), subjects: 1 },
+      { day: dayOf(Date.parse(fiveDaysAgo) + 30 * DAY_MS), fields: 3, subjects: 2 },
+      { day: dayOf(Date.parse(ago(0.5)) + 30 * DAY_MS), fields: 1, subjects: 1 },
     ]);
   });
 
   it('counts a field used again after its erasure as a re-appearance', async () => {
     await services.telemetry.ingest(admin, [usage('u-r', 'trial', ['accounts.email'], ago(3))]);
+    await services.telemetry.ingest(admin, [usage('u-r', 'trial', ['accounts.name'], ago(3))]);
     await services.retention.recordErasure(admin, 'u-r', { system: 'accounts', at: ago(2) });
+    // An erased field no longer expires, until it is used again.
+    const erased = (await services.overview.overview(admin)).expiriesPerDay;
+    expect(erased.reduce((sum, day) => sum + day.fields, 0)).toBe(0);
     await services.telemetry.ingest(admin, [usage('u-r', 'trial', ['accounts.email'], ago(1))]);
-    expect((await services.overview.overview(admin)).counts.reappearances).toBe(1);
+    const overview = await services.overview.overview(admin);
+    expect(overview.counts.reappearances).toBe(1);
+    expect(overview.expiriesPerDay.reduce((sum, day) => sum + day.fields, 0)).toBe(1);
   });
 
   it('is refused to a service and to a category-limited token', async () => {

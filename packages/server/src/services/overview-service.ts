@@ -23,14 +23,17 @@ export class OverviewService {
     const now = this.now();
     const today = Math.floor(now / DAY_MS);
     const queries = this.store.repository.overview;
-    const [subjects, fields, systems, requests, reappearances, perDay] = await Promise.all([
-      queries.count('subject_expiries'),
-      queries.count('fields'),
-      queries.count('systems'),
-      queries.requestCounts(OPEN_STATUSES, now),
-      queries.reappearanceCount(),
-      queries.subjectExpiriesPerDay(today * DAY_MS, (today + OVERVIEW_EXPIRY_DAYS) * DAY_MS),
-    ]);
+    const [from, to] = [today * DAY_MS, (today + OVERVIEW_EXPIRY_DAYS) * DAY_MS];
+    const [subjects, fields, systems, requests, reappearances, fieldsPerDay, subjectsPerDay] =
+      await Promise.all([
+        queries.count('subject_expiries'),
+        queries.count('fields'),
+        queries.count('systems'),
+        queries.requestCounts(OPEN_STATUSES, now),
+        queries.reappearanceCount(),
+        queries.expiriesPerDay('field_expiries', from, to),
+        queries.expiriesPerDay('subject_expiries', from, to),
+      ]);
     return {
       counts: {
         subjects,
@@ -42,7 +45,8 @@ export class OverviewService {
       },
       expiriesPerDay: Array.from({ length: OVERVIEW_EXPIRY_DAYS }, (_, offset) => ({
         day: new Date((today + offset) * DAY_MS).toISOString().slice(0, 10),
-        subjects: perDay.get(today + offset) ?? 0,
+        fields: fieldsPerDay.get(today + offset) ?? 0,
+        subjects: subjectsPerDay.get(today + offset) ?? 0,
       })),
       generatedAt: new Date(now).toISOString(),
     };

@@ -42,17 +42,29 @@ export class OverviewQueries {
     return Number(row.count);
   }
 
-  /** Subjects whose expiry falls in [from, to), per UTC day (epoch day number); days without any left out. */
-  async subjectExpiriesPerDay(from: number, to: number): Promise<Map<number, number>> {
+  /**
+   * Expiries in [from, to) per UTC day (epoch day number), days without any left out: of subject
+   * fields not erased, or used again since (`field_expiries`), or of whole subjects (`subject_expiries`).
+   */
+  async expiriesPerDay(
+    table: 'field_expiries' | 'subject_expiries',
+    from: number,
+    to: number,
+  ): Promise<Map<number, number>> {
     // Integer division in both backends (bigint in PostgreSQL, integer in SQLite): the UTC day.
     const day = sql<number | string>`expires_at / ${sql.lit(DAY_MS)}`;
-    const rows = await this.db
-      .selectFrom('subject_expiries')
+    let query = this.db
+      .selectFrom(table)
       .where('expires_at', '>=', from)
       .where('expires_at', '<', to)
       .select([day.as('day'), (eb) => eb.fn.countAll<number | string>().as('count')])
-      .groupBy(day)
-      .execute();
+      .groupBy(day);
+    // A field used again after its erasure is held again: it counts until it expires.
+    if (table === 'field_expiries')
+      query = query.where((eb) =>
+        eb.or([eb(sql.ref('erased_at'), 'is', null), eb(sql.ref('reappeared_at'), 'is not', null)]),
+      );
+    const rows = await query.execute();
     return new Map(rows.map((row) => [Number(row.day), Number(row.count)]));
   }
 }

@@ -1,0 +1,62 @@
+import { ErrorBoundary } from './components/error-boundary.js';
+import { OverviewPage } from './pages/overview-page.js';
+import { NotFoundPage } from './pages/not-found-page.js';
+import { Link, useLocation } from './router.js';
+import { useSession } from './session-context.js';
+
+interface PageEntry {
+  readonly path: string;
+  readonly label: string;
+}
+
+/** The pages in the navigation, in the order a privacy team uses them. */
+const PAGES: readonly PageEntry[] = [{ path: '/', label: 'Overview' }];
+
+function pageFor(path: string) {
+  if (path === '/' || path === '/sign-in') return <OverviewPage />;
+  return <NotFoundPage path={path} />;
+}
+
+function isCurrent(entry: PageEntry, path: string): boolean {
+  return entry.path === '/' ? path === '/' : path === entry.path || path.startsWith(`${entry.path}/`);
+}
+
+export function Layout({ onSignOut }: { onSignOut: () => void }) {
+  const session = useSession();
+  const { path } = useLocation();
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <span className="brand">Lethe</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((entry) => (
+              <li key={entry.path}>
+                <Link to={entry.path} current={isCurrent(entry, path)}>
+                  {entry.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>
+            {session.subject} <span className="role">{session.role}</span>
+            {session.categories ? (
+              <span className="muted"> · categories {session.categories.join(', ')}</span>
+            ) : null}
+          </span>
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main">
+        <ErrorBoundary resetKey={path}>{pageFor(path)}</ErrorBoundary>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,195 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Overview } from '@lethe/api';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  api,
+  killAllServers,
+  runLethe,
+  startServer,
+  type ServerProcess,
+} from '../../server/test/support/lethe-process.js';
+import { inPage, launchChromium, screenshot, watchForErrors } from './support/browser.js';
+
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core) against a real
+ * `lethe serve --demo`, signed in with tokens from the real `lethe token create`.
+ */
+
+const dataDir = mkdtempSync(join(tmpdir(), 'lethe-dashboard-e2e-'));
+let server: ServerProcess;
+let browser: Browser;
+
+/** A token (or with `--link`, a sign-in link) minted by the CLI against the server's data dir. */
+async function mint(role: string, ...more: string[]): Promise<string> {
+  const args = ['token', 'create', '--role', role, '--data-dir', dataDir, ...more];
+  if (role === 'service') args.push('--system', 'checkout');
+  const result = await runLethe(args);
+  if (result.code !== 0) throw new Error(`lethe ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+beforeAll(async () => {
+  server = await startServer({ dataDir, demo: true });
+  browser = await launchChromium();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await killAllServers();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+let context: BrowserContext;
+let page: Page;
+let errors: string[];
+
+beforeEach(async () => {
+  // A laptop-sized window; the tablet test sets its own.
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  errors = watchForErrors(page);
+});
+afterEach(async () => {
+  await context.close();
+});
+
+/** Opens the dashboard and signs in by pasting `token`, as a user would. */
+async function signInWithPastedToken(token: string): Promise<void> {
+  await page.goto(`${server.url}/`);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+}
+
+describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
+  it('signs in with a pasted token and shows the overview with the server’s own counts', async () => {
+    const token = await mint('dpo', '--subject', 'dana');
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Sign in to Lethe' }).waitFor();
+    await screenshot(page, '01-sign-in');
+    await signInWithPastedToken(token);
+    await expect(page.getByText('dana')).toBeDefined();
+    const expected = (await api(server.url, token, 'GET', '/v1/overview')).body as Overview;
+    expect(expected.counts.subjects).toBeGreaterThan(100);
+    for (const [key, value] of Object.entries(expected.counts)) {
+      const shown = await page.locator(`[data-count="${key}"]`).textContent();
+      expect(shown?.replace(/\D/g, ''), key).toBe(String(value));
+    }
+    // 90 bars, one per day, and the busiest day in the caption.
+    expect(await page.locator('.chart rect.bar').count()).toBe(90);
+    const busiest = Math.max(...expected.expiriesPerDay.map((day) => day.fields));
+    expect(busiest, 'the demo has fields expiring within 90 days').toBeGreaterThan(0);
+    const caption = (await page.locator('.chart figcaption').textContent())?.replace(/\s+/g, ' ');
+    expect(caption).toContain(`Busiest day: ${busiest}`);
+    await screenshot(page, '02-overview');
+    // A reload keeps the session (this tab's sessionStorage) and the page.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('signs in with the link `lethe token create --link` prints, and drops the token from the URL and history', async () => {
+    const link = await mint('dpo', '--link', '--url', server.url, '--subject', 'linda');
+    expect(link).toMatch(new RegExp(`^${server.url}/sign-in#token=`));
+    await page.goto(link);
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    expect(page.url()).toBe(`${server.url}/`);
+    expect(await inPage(page, 'window.location.hash')).toBe('');
+    await page.getByText('linda').waitFor();
+    // Going back does not return to the link: its history entry was replaced.
+    await page.goBack();
+    expect(page.url()).not.toContain('token');
+    // The fragment never reaches the server: the token is nowhere in its log.
+    const token = decodeURIComponent(link.split('#token=')[1] ?? '');
+    expect(token.length).toBeGreaterThan(100);
+    expect(server.output()).not.toContain(token.split('.')[2]);
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses a pasted text that is not a token, and a token the server does not accept, saying why', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Token').fill('hello');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('three parts').waitFor();
+    // Well-formed claims, but not signed by this server.
+    const forged = [
+      Buffer.from('{"alg":"EdDSA","typ":"JWT"}').toString('base64url'),
+      Buffer.from(JSON.stringify({ role: 'admin', sub: 'mallory', exp: 4_102_444_800 })).toString(
+        'base64url',
+      ),
+      'c2lnbmF0dXJl',
+    ].join('.');
+    await page.getByLabel('Token').fill(forged);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText(/token/i).waitFor();
+    expect(await page.getByRole('heading', { name: 'Sign in to Lethe' }).isVisible()).toBe(true);
+    await screenshot(page, '03-sign-in-refused');
+    expect(errors).toEqual([]);
+  });
+
+  it('returns to the sign-in page with the reason when the session’s token stops working (401)', async () => {
+    await signInWithPastedToken(await mint('dpo'));
+    // Swap the stored token for one the server refuses, then load a page: the answer is a 401.
+    const forged = [
+      Buffer.from('{"alg":"EdDSA","typ":"JWT","kid":"gone"}').toString('base64url'),
+      Buffer.from(JSON.stringify({ role: 'dpo', sub: 'dana', exp: 4_102_444_800 })).toString('base64url'),
+      'c2lnbmF0dXJl',
+    ].join('.');
+    await inPage(page, `sessionStorage.setItem('lethe.token', ${JSON.stringify(forged)})`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Lethe' }).waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/sign in again/i);
+    expect(errors).toEqual([]);
+  });
+
+  it('tells a role that may not see a page so (403), with a way out, never a blank page', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Token').fill(await mint('service'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    const alert = page.getByRole('alert').first();
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('You may not see this');
+    expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
+    await screenshot(page, '04-forbidden');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Lethe' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('fits a tablet screen and can be used with the keyboard alone', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await page.goto(`${server.url}/`);
+    await page.getByLabel('Token').waitFor();
+    await page.keyboard.press('Tab');
+    expect(await inPage(page, 'document.activeElement?.id')).toBe('token');
+    await page.keyboard.insertText(await mint('dpo'));
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // The heading of the new page has focus; nothing spills out sideways.
+    expect(await inPage(page, 'document.activeElement?.tagName')).toBe('H1');
+    const overflow = await inPage<number>(page, 'document.documentElement.scrollWidth - window.innerWidth');
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, '05-overview-tablet');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('lethe token create --link', { timeout: 60_000 }, () => {
+  it('refuses an address that is not http(s), and --url without --link (exit 2)', async () => {
+    for (const args of [
+      ['--link', '--url', 'ftp://example.com'],
+      ['--link', '--url', 'not a url'],
+      ['--url', server.url],
+    ]) {
+      const result = await runLethe(['token', 'create', '--role', 'dpo', '--data-dir', dataDir, ...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stdout, args.join(' ')).toBe('');
+      expect(result.stderr, args.join(' ')).toContain('--url');
+    }
+  });
+});
