@@ -1,6 +1,7 @@
 import { ErrorBoundary } from './components/error-boundary.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
+import { SubjectPage } from './pages/subject-page.js';
 import { Link, useLocation } from './router.js';
 import { useSession } from './session-context.js';
 
@@ -10,10 +11,21 @@ interface PageEntry {
 }
 
 /** The pages in the navigation, in the order a privacy team uses them. */
-const PAGES: readonly PageEntry[] = [{ path: '/', label: 'Overview' }];
+const PAGES: readonly PageEntry[] = [
+  { path: '/', label: 'Overview' },
+  { path: '/subjects', label: 'Subjects' },
+];
+
+/** `/subjects/u-1001` → 'u-1001' (decoded); the one path parameter a route takes. */
+function parameter(path: string, prefix: string): string | undefined {
+  const rest = path.slice(prefix.length + 1);
+  return rest ? decodeURIComponent(rest) : undefined;
+}
 
 function pageFor(path: string) {
   if (path === '/' || path === '/sign-in') return <OverviewPage />;
+  if (path === '/subjects' || path.startsWith('/subjects/'))
+    return <SubjectPage subject={parameter(path, '/subjects')} />;
   return <NotFoundPage path={path} />;
 }
 

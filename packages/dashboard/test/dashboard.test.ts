@@ -179,6 +179,45 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
   });
 });
 
+describe('subject lookup', { timeout: 60_000 }, () => {
+  it('answers "why do we hold this?" for the demo subject: the DESIGN.md §4 expiry and what decides it', async () => {
+    await signInWithPastedToken(await mint('dpo'));
+    await page.getByRole('link', { name: 'Subjects' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Subject lookup' }).waitFor();
+    await page.getByLabel('Subject id').fill('u-1001');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Why do we hold u-1001?' }).waitFor();
+    const expiry = page.getByTestId('subject-expiry');
+    expect(await expiry.textContent()).toContain('Expired 2025-01-05');
+    expect(await expiry.textContent()).toMatch(
+      /Decided by accounts\.\w+ under policy user-account-access in system accounts/,
+    );
+    // Every field, with the order's shipping address expiring on its own (P120D) date.
+    const address = page.getByRole('row').filter({ hasText: 'orders.shipping_address' });
+    expect(await address.textContent()).toContain('2023-06-29');
+    expect(await address.textContent()).toContain('order-delivery');
+    expect(page.url()).toBe(`${server.url}/subjects/u-1001`);
+    await screenshot(page, '06-subject');
+    // The address is a page of its own: a reload (the server's page fallback) shows it again.
+    await page.reload();
+    await page.getByTestId('subject-expiry').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('says so when the subject is unknown, and when an auditor lacks the subject-ids grant', async () => {
+    await signInWithPastedToken(await mint('dpo'));
+    await page.goto(`${server.url}/subjects/nobody-here`);
+    expect(await page.getByRole('alert').textContent()).toContain('Not found');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInWithPastedToken(await mint('auditor'));
+    await page.goto(`${server.url}/subjects/u-1001`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('You may not see this');
+    expect(errors.filter((error) => !error.includes('404'))).toEqual([]);
+  });
+});
+
 describe('lethe token create --link', { timeout: 60_000 }, () => {
   it('refuses an address that is not http(s), and --url without --link (exit 2)', async () => {
     for (const args of [
