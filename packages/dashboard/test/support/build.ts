@@ -28,5 +28,8 @@ export default function build(): void {
   execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
     cwd: DASHBOARD_ROOT,
     stdio: 'inherit',
+    // Vitest sets NODE_ENV=test, which would give React's development build and runtime checks:
+    // test what ships.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
 }
