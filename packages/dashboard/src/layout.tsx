@@ -1,6 +1,8 @@
 import { ErrorBoundary } from './components/error-boundary.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
+import { PoliciesPage } from './pages/policies-page.js';
+import { NEW_POLICY_PATH, PolicyPage } from './pages/policy-page.js';
 import { SubjectPage } from './pages/subject-page.js';
 import { Link, useLocation } from './router.js';
 import { useSession } from './session-context.js';
@@ -14,6 +16,7 @@ interface PageEntry {
 const PAGES: readonly PageEntry[] = [
   { path: '/', label: 'Overview' },
   { path: '/subjects', label: 'Subjects' },
+  { path: '/policies', label: 'Policies' },
 ];
 
 /** `/subjects/u-1001` → 'u-1001' (decoded); the one path parameter a route takes. */
@@ -26,6 +29,10 @@ function pageFor(path: string) {
   if (path === '/' || path === '/sign-in') return <OverviewPage />;
   if (path === '/subjects' || path.startsWith('/subjects/'))
     return <SubjectPage subject={parameter(path, '/subjects')} />;
+  if (path === '/policies') return <PoliciesPage />;
+  // "+" is not allowed in policy names, so this address never shadows a policy's own.
+  if (path === NEW_POLICY_PATH) return <PolicyPage name={undefined} />;
+  if (path.startsWith('/policies/')) return <PolicyPage name={parameter(path, '/policies')} />;
   return <NotFoundPage path={path} />;
 }
 

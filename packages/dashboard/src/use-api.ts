@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { callApi, type ApiError } from './api.js';
 import { useSession } from './session-context.js';
 
@@ -15,10 +15,13 @@ export function useApi<T>(path: string | undefined): Loaded<T> & { reload: () =>
   const { token } = useSession();
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
   const [generation, setGeneration] = useState(0);
+  const shownPath = useRef(path);
   useEffect(() => {
     if (path === undefined) return;
     let current = true;
-    setLoaded({ state: 'loading' });
+    // A reload of the same address keeps showing what is there until the new answer arrives.
+    if (path !== shownPath.current) setLoaded({ state: 'loading' });
+    shownPath.current = path;
     callApi<T>(token, 'GET', path).then(
       (data) => current && setLoaded({ state: 'ready', data }),
       (error: ApiError) => current && setLoaded({ state: 'failed', error }),
