@@ -3,6 +3,9 @@ import { OverviewPage } from './pages/overview-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { PoliciesPage } from './pages/policies-page.js';
 import { NEW_POLICY_PATH, PolicyPage } from './pages/policy-page.js';
+import { NEW_REQUEST_PATH, NewRequestPage } from './pages/new-request-page.js';
+import { RequestPage } from './pages/request-page.js';
+import { RequestsPage } from './pages/requests-page.js';
 import { SubjectPage } from './pages/subject-page.js';
 import { Link, useLocation } from './router.js';
 import { useSession } from './session-context.js';
@@ -17,6 +20,7 @@ const PAGES: readonly PageEntry[] = [
   { path: '/', label: 'Overview' },
   { path: '/subjects', label: 'Subjects' },
   { path: '/policies', label: 'Policies' },
+  { path: '/requests', label: 'Requests' },
 ];
 
 /** `/subjects/u-1001` → 'u-1001' (decoded); the one path parameter a route takes. */
@@ -33,6 +37,9 @@ function pageFor(path: string) {
   // "+" is not allowed in policy names, so this address never shadows a policy's own.
   if (path === NEW_POLICY_PATH) return <PolicyPage name={undefined} />;
   if (path.startsWith('/policies/')) return <PolicyPage name={parameter(path, '/policies')} />;
+  if (path === '/requests') return <RequestsPage />;
+  if (path === NEW_REQUEST_PATH) return <NewRequestPage />;
+  if (path.startsWith('/requests/')) return <RequestPage id={parameter(path, '/requests') ?? ''} />;
   return <NotFoundPage path={path} />;
 }
 

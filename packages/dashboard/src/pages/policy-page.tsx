@@ -1,27 +1,14 @@
-import type { LegalBasis, Policy, PolicyInput, PolicyVersion, RetentionPreview } from '@lethe/api';
+import type { Policy, PolicyInput, PolicyVersion, RetentionPreview } from '@lethe/api';
 import { useState, type FormEvent } from 'react';
 import { ApiError, callApi } from '../api.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
+import { LEGAL_BASES } from '../options.js';
 import { Link, navigate } from '../router.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
-
-/** The legal bases of GDPR Art. 6(1); the type check below keeps the list equal to the API's. */
-const LEGAL_BASIS_OPTIONS = [
-  'consent',
-  'contract',
-  'legal_obligation',
-  'vital_interests',
-  'public_task',
-  'legitimate_interests',
-] as const satisfies readonly LegalBasis[];
-const everyLegalBasisOffered: [Exclude<LegalBasis, (typeof LEGAL_BASIS_OPTIONS)[number]>] extends [never]
-  ? true
-  : false = true;
-void everyLegalBasisOffered;
 
 export const NEW_POLICY_PATH = '/policies/+new';
 
@@ -176,7 +163,7 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
         value={legalBasis}
         onChange={(event) => setLegalBasis(event.target.value)}
       >
-        {LEGAL_BASIS_OPTIONS.map((basis) => (
+        {LEGAL_BASES.map((basis) => (
           <option key={basis} value={basis}>
             {basis.replace(/_/g, ' ')}
           </option>
