@@ -1,4 +1,6 @@
+import { lazy, Suspense } from 'react';
 import { ErrorBoundary } from './components/error-boundary.js';
+import { Loading } from './components/status.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { PoliciesPage } from './pages/policies-page.js';
@@ -21,7 +23,11 @@ const PAGES: readonly PageEntry[] = [
   { path: '/subjects', label: 'Subjects' },
   { path: '/policies', label: 'Policies' },
   { path: '/requests', label: 'Requests' },
+  { path: '/datamap', label: 'Data map' },
 ];
+
+// The graph library is large: its page is loaded when first opened, not with the overview.
+const DataMapPage = lazy(() => import('./pages/datamap-page.js'));
 
 /** `/subjects/u-1001` → 'u-1001' (decoded); the one path parameter a route takes. */
 function parameter(path: string, prefix: string): string | undefined {
@@ -40,6 +46,12 @@ function pageFor(path: string) {
   if (path === '/requests') return <RequestsPage />;
   if (path === NEW_REQUEST_PATH) return <NewRequestPage />;
   if (path.startsWith('/requests/')) return <RequestPage id={parameter(path, '/requests') ?? ''} />;
+  if (path === '/datamap')
+    return (
+      <Suspense fallback={<Loading what="the data map" />}>
+        <DataMapPage />
+      </Suspense>
+    );
   return <NotFoundPage path={path} />;
 }
 
