@@ -10,7 +10,11 @@ export async function saveApiFile(
   fileName: string,
   accept?: string,
 ): Promise<void> {
-  const blob = await downloadFromApi(token, path, accept);
+  saveBlob(await downloadFromApi(token, path, accept), fileName);
+}
+
+/** Hands a blob made in the page to the browser as a file download. */
+export function saveBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
   try {
     const link = document.createElement('a');

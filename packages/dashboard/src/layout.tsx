@@ -5,6 +5,7 @@ import { OverviewPage } from './pages/overview-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { PoliciesPage } from './pages/policies-page.js';
 import { NEW_POLICY_PATH, PolicyPage } from './pages/policy-page.js';
+import { CalendarPage } from './pages/calendar-page.js';
 import { NEW_REQUEST_PATH, NewRequestPage } from './pages/new-request-page.js';
 import { RequestPage } from './pages/request-page.js';
 import { RequestsPage } from './pages/requests-page.js';
@@ -24,6 +25,7 @@ const PAGES: readonly PageEntry[] = [
   { path: '/policies', label: 'Policies' },
   { path: '/requests', label: 'Requests' },
   { path: '/datamap', label: 'Data map' },
+  { path: '/calendar', label: 'Expiry calendar' },
 ];
 
 // The graph library is large: its page is loaded when first opened, not with the overview.
@@ -52,6 +54,7 @@ function pageFor(path: string) {
         <DataMapPage />
       </Suspense>
     );
+  if (path === '/calendar') return <CalendarPage />;
   return <NotFoundPage path={path} />;
 }
 
