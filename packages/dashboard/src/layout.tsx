@@ -5,6 +5,7 @@ import { OverviewPage } from './pages/overview-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { PoliciesPage } from './pages/policies-page.js';
 import { NEW_POLICY_PATH, PolicyPage } from './pages/policy-page.js';
+import { AuditPage } from './pages/audit-page.js';
 import { CalendarPage } from './pages/calendar-page.js';
 import { NEW_REQUEST_PATH, NewRequestPage } from './pages/new-request-page.js';
 import { RequestPage } from './pages/request-page.js';
@@ -26,6 +27,7 @@ const PAGES: readonly PageEntry[] = [
   { path: '/requests', label: 'Requests' },
   { path: '/datamap', label: 'Data map' },
   { path: '/calendar', label: 'Expiry calendar' },
+  { path: '/audit', label: 'Audit' },
 ];
 
 // The graph library is large: its page is loaded when first opened, not with the overview.
@@ -55,6 +57,7 @@ function pageFor(path: string) {
       </Suspense>
     );
   if (path === '/calendar') return <CalendarPage />;
+  if (path === '/audit') return <AuditPage />;
   return <NotFoundPage path={path} />;
 }
 
