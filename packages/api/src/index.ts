@@ -5,3 +5,4 @@ export * from './manifest.js';
 export * from './requests.js';
 export * from './streams.js';
 export * from './overview.js';
+export * from './session.js';

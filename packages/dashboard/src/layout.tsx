@@ -1,3 +1,4 @@
+import type { SessionView } from '@lethe/api';
 import { lazy, Suspense } from 'react';
 import { ErrorBoundary } from './components/error-boundary.js';
 import { Loading } from './components/status.js';
@@ -13,21 +14,24 @@ import { RequestsPage } from './pages/requests-page.js';
 import { SubjectPage } from './pages/subject-page.js';
 import { Link, useLocation } from './router.js';
 import { useSession } from './session-context.js';
+import { useApi } from './use-api.js';
 
 interface PageEntry {
   readonly path: string;
   readonly label: string;
+  /** The permission the page's main read needs; the navigation offers only pages a token can use. */
+  readonly action: string;
 }
 
 /** The pages in the navigation, in the order a privacy team uses them. */
 const PAGES: readonly PageEntry[] = [
-  { path: '/', label: 'Overview' },
-  { path: '/subjects', label: 'Subjects' },
-  { path: '/policies', label: 'Policies' },
-  { path: '/requests', label: 'Requests' },
-  { path: '/datamap', label: 'Data map' },
-  { path: '/calendar', label: 'Expiry calendar' },
-  { path: '/audit', label: 'Audit' },
+  { path: '/', label: 'Overview', action: 'overview:read' },
+  { path: '/subjects', label: 'Subjects', action: 'subjects:read' },
+  { path: '/policies', label: 'Policies', action: 'policies:read' },
+  { path: '/requests', label: 'Requests', action: 'requests:read' },
+  { path: '/datamap', label: 'Data map', action: 'systems:read' },
+  { path: '/calendar', label: 'Expiry calendar', action: 'expiries:read' },
+  { path: '/audit', label: 'Audit', action: 'audit:read' },
 ];
 
 // The graph library is large: its page is loaded when first opened, not with the overview.
@@ -68,6 +72,9 @@ function isCurrent(entry: PageEntry, path: string): boolean {
 export function Layout({ onSignOut }: { onSignOut: () => void }) {
   const session = useSession();
   const { path } = useLocation();
+  // What the server says this token may do; until it answers, the navigation waits.
+  const me = useApi<SessionView>('/v1/session');
+  const pages = me.state === 'ready' ? PAGES.filter((entry) => me.data.actions.includes(entry.action)) : [];
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -77,7 +84,7 @@ export function Layout({ onSignOut }: { onSignOut: () => void }) {
         <span className="brand">Lethe</span>
         <nav aria-label="Pages">
           <ul>
-            {PAGES.map((entry) => (
+            {pages.map((entry) => (
               <li key={entry.path}>
                 <Link to={entry.path} current={isCurrent(entry, path)}>
                   {entry.label}

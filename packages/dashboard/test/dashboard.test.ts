@@ -157,6 +157,14 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     expect(await alert.textContent()).toContain('You may not see this');
     expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
     await screenshot(page, '04-forbidden');
+    // The navigation offers only what the role may use (GET /v1/session), not the whole dashboard.
+    const navigation = page.getByRole('navigation', { name: 'Pages' });
+    await navigation.getByRole('link', { name: 'Data map' }).waitFor();
+    expect(await navigation.getByRole('link').allTextContents()).toEqual([
+      'Policies',
+      'Data map',
+      'Expiry calendar',
+    ]);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to Lethe' }).waitFor();
     expect(errors).toEqual([]);
@@ -578,6 +586,9 @@ describe('audit', { timeout: 60_000 }, () => {
 
   it('tells a dpo that the audit log is for admins and auditors', async () => {
     await signInWithPastedToken(await mint('dpo'));
+    const navigation = page.getByRole('navigation', { name: 'Pages' });
+    await navigation.getByRole('link', { name: 'Requests' }).waitFor();
+    expect(await navigation.getByRole('link', { name: 'Audit' }).count()).toBe(0);
     await page.goto(`${server.url}/audit`);
     expect(await page.getByRole('alert').textContent()).toContain('You may not see this');
     expect(errors).toEqual([]);

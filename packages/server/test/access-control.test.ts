@@ -108,6 +108,7 @@ const EXPECTED: Record<string, Expectation> = {
   },
   'GET /v1/reappearances': { allowed: READERS },
   'GET /v1/overview': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/session': { allowed: ALL },
   'GET /v1/audit': { allowed: AUDITORS },
   'GET /v1/audit/verify': { allowed: AUDITORS },
   'GET /v1/audit/checkpoints': { allowed: AUDITORS },

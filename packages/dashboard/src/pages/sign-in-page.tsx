@@ -24,8 +24,8 @@ export function SignInPage({
     if (!isSession(session)) return setError(session.problem);
     setChecking(true);
     try {
-      // Every role may read the policies: a cheap call that proves the server accepts the token.
-      await callApi(session.token, 'GET', '/v1/policies');
+      // Proves the server accepts the token before the dashboard opens.
+      await callApi(session.token, 'GET', '/v1/session');
       onSignIn(session);
     } catch (failure) {
       setError(failure instanceof ApiError ? failure.message : String(failure));

@@ -20,6 +20,7 @@ import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
@@ -119,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     auditRoutes(api, options.services);
     keyRoutes(api, options.services);
     overviewRoutes(api, options.services);
+    sessionRoutes(api);
   });
   return app;
 }

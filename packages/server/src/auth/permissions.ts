@@ -32,6 +32,7 @@ export const PERMISSIONS = {
   'audit:checkpoint': ['admin'],
   'keys:rotate': ['admin'],
   'overview:read': ['admin', 'dpo', 'auditor'],
+  'session:read': ['admin', 'dpo', 'auditor', 'service'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
