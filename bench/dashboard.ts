@@ -104,7 +104,9 @@ async function main(): Promise<void> {
 - CPU: ${processors.length} × ${processors[0]?.model.trim() ?? 'unknown'}; Memory: ${Math.round(totalmem() / 2 ** 30)} GiB; OS: Linux ${release()}
 - Node ${process.version}; ${chromiumVersion} (headless, --no-sandbox --disable-gpu)
 
-Bundle (\`packages/dashboard/dist\`, as served; the server sends it uncompressed):
+Bundle (\`packages/dashboard/dist\`, as served; the server sends it uncompressed). The
+\`datamap-page\` chunk (Cytoscape.js) is fetched only when the data map is opened; the overview
+loads the shell, \`index-[hash].js\` and \`index-[hash].css\`:
 
 ${table([
   ['file', 'bytes', 'gzip'],
