@@ -1,5 +1,5 @@
 import type { SessionView } from '@lethe/api';
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { ErrorBoundary } from './components/error-boundary.js';
 import { Loading } from './components/status.js';
 import { OverviewPage } from './pages/overview-page.js';
@@ -12,7 +12,7 @@ import { NEW_REQUEST_PATH, NewRequestPage } from './pages/new-request-page.js';
 import { RequestPage } from './pages/request-page.js';
 import { RequestsPage } from './pages/requests-page.js';
 import { SubjectPage } from './pages/subject-page.js';
-import { Link, useLocation } from './router.js';
+import { Link, navigate, useLocation } from './router.js';
 import { useSession } from './session-context.js';
 import { useApi } from './use-api.js';
 
@@ -75,6 +75,12 @@ export function Layout({ onSignOut }: { onSignOut: () => void }) {
   // What the server says this token may do; until it answers, the navigation waits.
   const me = useApi<SessionView>('/v1/session');
   const pages = me.state === 'ready' ? PAGES.filter((entry) => me.data.actions.includes(entry.action)) : [];
+  // A role without the overview (a service) starts on the first page it can use instead.
+  const landing =
+    path === '/' && me.state === 'ready' && !pages.some((entry) => entry.path === '/') ? pages[0] : undefined;
+  useEffect(() => {
+    if (landing) navigate(landing.path, { replace: true });
+  }, [landing]);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">

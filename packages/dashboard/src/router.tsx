@@ -6,8 +6,10 @@ import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
  */
 const listeners = new Set<() => void>();
 
-export function navigate(to: string): void {
-  window.history.pushState(null, '', to);
+/** Goes to `to`; `replace` overwrites the current history entry (a redirect Back should skip). */
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  if (options.replace) window.history.replaceState(null, '', to);
+  else window.history.pushState(null, '', to);
   for (const listener of listeners) listener();
 }
 

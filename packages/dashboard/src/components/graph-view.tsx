@@ -24,6 +24,12 @@ function markCytoscapeStylesheetPresent(): void {
   document.head.append(marker);
 }
 
+/** `user.contact.email` → `contact.email`: the taxonomy's root says nothing in a map of user data. */
+function shortCategory(key: string): string {
+  const parts = key.split('.');
+  return parts.length > 2 ? parts.slice(-2).join('.') : key;
+}
+
 export const edgeId = (edge: GraphEdge) => `${edge.kind}:${edge.from}->${edge.to}`;
 
 const STYLE: cytoscape.StylesheetJson = [
@@ -47,6 +53,7 @@ const STYLE: cytoscape.StylesheetJson = [
     selector: 'node[kind = "category"]',
     style: { shape: 'diamond', 'background-color': '#1e7a3c', width: 16, height: 16 },
   },
+  { selector: 'node.label-above', style: { 'text-valign': 'top', 'text-margin-y': -4 } },
   { selector: 'node[kind = "client"]', style: { shape: 'triangle', 'background-color': '#8a5a00' } },
   {
     selector: 'edge',
@@ -102,11 +109,17 @@ export function GraphView(props: {
   useEffect(() => {
     if (!container.current) return;
     markCytoscapeStylesheetPresent();
-    const nodeElements: ElementDefinition[] = props.graph.nodes.map((node: GraphNode) => ({
-      group: 'nodes',
-      data: { id: node.id, label: node.label, kind: node.kind },
-      classes: provenanceOf(node, false),
-    }));
+    let categories = 0;
+    const nodeElements: ElementDefinition[] = props.graph.nodes.map((node: GraphNode) => {
+      const isCategory = node.kind === 'category';
+      // Category keys are long and sit side by side: the last segment, every other one raised.
+      const staggered = isCategory && categories++ % 2 === 1;
+      return {
+        group: 'nodes',
+        data: { id: node.id, label: isCategory ? shortCategory(node.label) : node.label, kind: node.kind },
+        classes: [provenanceOf(node, false), staggered ? 'label-above' : ''].join(' ').trim(),
+      };
+    });
     const edgeElements: ElementDefinition[] = props.graph.edges.map((edge) => ({
       group: 'edges',
       data: { id: edgeId(edge), source: edge.from, target: edge.to, kind: edge.kind },
