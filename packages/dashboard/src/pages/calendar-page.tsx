@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { callApi, downloadFromApi } from '../api.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
+import { ndjsonToCsv } from '../csv.js';
 import { saveBlob } from '../download.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
@@ -237,20 +238,4 @@ function Feed({ query }: { query: Query }) {
       }}
     </Show>
   );
-}
-
-const CSV_COLUMNS = ['expiresAt', 'subject', 'field', 'policy', 'system'] as const;
-
-/** The feed's NDJSON lines as CSV (RFC 4180 quoting), one header row. */
-export function ndjsonToCsv(text: string): string {
-  const quote = (value: unknown) => {
-    const cell = value === undefined || value === null ? '' : String(value);
-    return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
-  };
-  const rows = text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .map((item) => CSV_COLUMNS.map((column) => quote(item[column])).join(','));
-  return [CSV_COLUMNS.join(','), ...rows].join('\r\n') + '\r\n';
 }
