@@ -103,8 +103,11 @@ export function GraphView(props: {
 }) {
   const container = useRef<HTMLDivElement>(null);
   const core = useRef<Core>(undefined);
+  // Cytoscape's handlers are bound once per graph; they call the latest callback through this ref.
   const onSelect = useRef(props.onSelect);
-  onSelect.current = props.onSelect;
+  useEffect(() => {
+    onSelect.current = props.onSelect;
+  });
 
   useEffect(() => {
     if (!container.current) return;
