@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DASHBOARD_CONTENT_SECURITY_POLICY,
@@ -52,6 +53,30 @@ describe('the dashboard', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/javascript/);
     expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('sends the precompressed file to a browser that accepts it, and the plain one otherwise', async () => {
+    const page = (await get('/', HTML)).body;
+    const script = /src="\/assets\/([^"]+\.js)"/.exec(page)?.[1];
+    const original = readFileSync(join(DASHBOARD_DIST, 'assets', script!));
+    for (const [encoding, decode] of [
+      ['br', brotliDecompressSync],
+      ['gzip', gunzipSync],
+    ] as const) {
+      const response = await lethe.app.inject({
+        method: 'GET',
+        url: `/assets/${script}`,
+        headers: { 'accept-encoding': encoding },
+      });
+      expect(response.statusCode, encoding).toBe(200);
+      expect(response.headers['content-encoding'], encoding).toBe(encoding);
+      expect(response.headers['vary'], encoding).toMatch(/accept-encoding/i);
+      expect(response.rawPayload.length, encoding).toBeLessThan(original.length / 2);
+      expect(decode(response.rawPayload).equals(original), encoding).toBe(true);
+    }
+    const plain = await lethe.app.inject({ method: 'GET', url: `/assets/${script}` });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.rawPayload.equals(original)).toBe(true);
   });
 
   it('answers a page navigation to a client route with the same page, so a reload keeps the route', async () => {

@@ -10,6 +10,12 @@ import { sendNotFound } from './errors.js';
 /** `send` would write its own `cache-control` over the one set here. */
 const OUR_CACHE_CONTROL = { cacheControl: false } as const;
 
+/**
+ * The same address answers brotli, gzip or plain bytes by `Accept-Encoding`; a shared cache must
+ * key on it (@fastify/static does not say so itself).
+ */
+const VARY = 'accept-encoding';
+
 /** Where `npm run build` puts the dashboard (`packages/dashboard/dist`); undefined when not installed. */
 export function builtDashboardDir(): string | undefined {
   try {
@@ -31,15 +37,23 @@ export async function dashboardRoutes(
   root: string | undefined,
 ): Promise<(request: FastifyRequest, reply: FastifyReply) => FastifyReply> {
   const built = root !== undefined && existsSync(join(root, 'index.html'));
-  // `serve: false`: only `reply.sendFile` (content types, ETags, no path traversal), no routes of its own.
-  await app.register(fastifyStatic, { root: built ? root : process.cwd(), serve: false });
+  // `serve: false`: only `reply.sendFile` (content types, ETags, no path traversal), no routes of its
+  // own. `preCompressed`: the build writes `.br`/`.gz` beside each file; a browser that accepts one gets it.
+  await app.register(fastifyStatic, {
+    root: built ? root : process.cwd(),
+    serve: false,
+    preCompressed: true,
+  });
   const requireBuilt = (): string => {
     if (!built) throw new AppError('UNAVAILABLE', 'The dashboard is not built; run `npm run build`.');
     return root!;
   };
   // The shell is tiny and names the current asset hashes: always revalidate it.
   const sendIndex = (reply: FastifyReply) =>
-    reply.header('cache-control', 'no-cache').sendFile('index.html', requireBuilt(), OUR_CACHE_CONTROL);
+    reply
+      .header('cache-control', 'no-cache')
+      .header('vary', VARY)
+      .sendFile('index.html', requireBuilt(), OUR_CACHE_CONTROL);
 
   app.get('/', { schema: { hide: true } }, (_request, reply) => sendIndex(reply));
   app.get<{ Params: { '*': string } }>('/assets/*', { schema: { hide: true } }, (request, reply) => {
@@ -47,6 +61,7 @@ export async function dashboardRoutes(
     // File names carry a content hash: a name never changes meaning, so browsers may keep it.
     return reply
       .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('vary', VARY)
       .sendFile(request.params['*'], assets, OUR_CACHE_CONTROL);
   });
 
