@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -12,4 +13,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
+  // The dashboard's React code: the rules of hooks, dependencies of effects.
+  { files: ['packages/dashboard/src/**/*.{ts,tsx}'], ...reactHooks.configs.flat.recommended },
 );

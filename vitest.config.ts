@@ -14,7 +14,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-    globalSetup: ['packages/server/test/support/build.ts'],
+    globalSetup: ['packages/server/test/support/build.ts', 'packages/dashboard/test/support/build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration suites share PostgreSQL databases; keep files isolated but bounded on 2 cores.

@@ -7,3 +7,5 @@ export * from './requests.js';
 export * from './streams.js';
 export * from './consent.js';
 export * from './stream-exports.js';
+export * from './overview.js';
+export * from './session.js';

@@ -39,6 +39,8 @@ export interface LetheOptions extends StoreLocation {
   readonly requestSettings?: RequestSettings;
   /** How often due rights-request tasks are looked for (default every second). */
   readonly requestTickMs?: number;
+  /** The built dashboard served at `/` (default: `packages/dashboard/dist`). */
+  readonly dashboardDir?: string;
   /** gRPC rights clients without TLS (default: TLS). */
   readonly grpcInsecure?: boolean;
   /** Where connectors' connection strings are read (default `process.env`). */
@@ -108,6 +110,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       logger: options.logger,
       rateLimit: options.rateLimit,
       metrics,
+      ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
     });
     // The key's id and where it came from, never the key.
     app.log.info(

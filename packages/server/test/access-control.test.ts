@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import type { MintRequest } from '../src/auth/tokens.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { DEFAULT_REQUEST_SETTINGS } from '../src/services/request-settings.js';
 import { SQLITE_BACKEND } from './support/backends.js';
+import { DASHBOARD_DIST } from '../../dashboard/test/support/build.js';
 import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
 
 /**
@@ -64,12 +66,22 @@ const MATRIX_CONTRACT = {
   personal: [{ attribute: 'email', purposes: ['marketing.email'] }],
 };
 const STREAM_EXPORT = { target: 'file', purposes: ['marketing'], file: { maxAgeSeconds: 60 } };
+/** A script of the built dashboard (the vitest global setup builds it). */
+function dashboardScript(): string {
+  const script = readdirSync(join(DASHBOARD_DIST, 'assets')).find((name) => name.endsWith('.js'));
+  if (!script) throw new Error(`no built dashboard script in ${DASHBOARD_DIST}`);
+  return script;
+}
+
 const EXPECTED: Record<string, Expectation> = {
   'GET /healthz': { allowed: 'public' },
   'GET /readyz': { allowed: 'public' },
   'GET /metrics': { allowed: 'public' },
   'GET /openapi.json': { allowed: 'public' },
   'GET /.well-known/jwks.json': { allowed: 'public' },
+  // The dashboard's page and its assets; the data it shows comes from /v1 with the user's token.
+  'GET /': { allowed: 'public' },
+  'GET /assets/*': { allowed: 'public', url: () => `/assets/${dashboardScript()}` },
   'GET /v1/policies': { allowed: ALL },
   'GET /v1/policies/:name': { allowed: ALL, url: '/v1/policies/order-delivery' },
   'GET /v1/policies/:name/versions': { allowed: ALL, url: '/v1/policies/order-delivery/versions' },
@@ -123,6 +135,8 @@ const EXPECTED: Record<string, Expectation> = {
     contentType: 'application/x-ndjson',
   },
   'GET /v1/consent/violations': { allowed: READERS },
+  'GET /v1/overview': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/session': { allowed: ALL },
   'GET /v1/audit': { allowed: AUDITORS },
   'GET /v1/audit/verify': { allowed: AUDITORS },
   'GET /v1/audit/checkpoints': { allowed: AUDITORS },

@@ -3,6 +3,7 @@ import { loggerOptions, redactUrl, scrubSecrets } from '../src/api/logging.js';
 import { RateLimiter, rateLimitFromEnv } from '../src/api/rate-limit.js';
 import {
   API_CONTENT_SECURITY_POLICY,
+  DASHBOARD_CONTENT_SECURITY_POLICY,
   PATH_HEADER_RULES,
   securityHeadersFor,
 } from '../src/api/security-headers.js';
@@ -220,17 +221,26 @@ describe('security headers', () => {
   it('are on a 404 outside /v1 and on /healthz', async () => {
     const missing = await get(lethe, '/no-such-thing');
     expect(missing.statusCode).toBe(404);
-    expect(missing.headers).toMatchObject(common);
+    // Paths outside the API's own belong to the dashboard and carry its (also strict) policy.
+    expect(missing.headers).toMatchObject({
+      ...common,
+      'content-security-policy': DASHBOARD_CONTENT_SECURITY_POLICY,
+    });
     const health = await get(lethe, '/healthz');
     expect(health.statusCode).toBe(200);
     expect(health.headers).toMatchObject(common);
     expect(health.headers['x-request-id']).toBeDefined();
   });
 
-  it('choose the policy by the longest path prefix, so a dashboard can bring its own', () => {
-    const dashboard = { prefix: '/', headers: { 'content-security-policy': "default-src 'self'" } };
-    const rules = [...PATH_HEADER_RULES, dashboard];
-    expect(securityHeadersFor('/', rules)['content-security-policy']).toBe("default-src 'self'");
+  it('choose the policy by the longest path prefix: the dashboard owns /, the API its own paths', () => {
+    const rules = PATH_HEADER_RULES;
+    expect(securityHeadersFor('/', rules)['content-security-policy']).toBe(DASHBOARD_CONTENT_SECURITY_POLICY);
+    expect(securityHeadersFor('/policies/x', rules)['content-security-policy']).toBe(
+      DASHBOARD_CONTENT_SECURITY_POLICY,
+    );
+    expect(securityHeadersFor('/healthz', rules)['content-security-policy']).toBe(
+      API_CONTENT_SECURITY_POLICY,
+    );
     expect(securityHeadersFor('/v1/policies?x=1', rules)).toMatchObject({
       'content-security-policy': API_CONTENT_SECURITY_POLICY,
       'cache-control': 'no-store',

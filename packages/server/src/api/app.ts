@@ -5,7 +5,8 @@ import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../domain/ndjson.js';
 import type { Services } from '../services/services.js';
 import { authenticate } from './authenticate.js';
-import { handleError, sendNotFound } from './errors.js';
+import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
+import { handleError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -20,6 +21,8 @@ import { requestRoutes } from './routes/request-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { jwksRoute, keyRoutes } from './routes/key-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
+import { overviewRoutes } from './routes/overview-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
@@ -41,6 +44,8 @@ export interface AppOptions {
   readonly rateLimit?: RateLimitSettings | false;
   /** The counters `/metrics` shows; given when parts outside the app (NATS ingest) count too. */
   readonly metrics?: Metrics;
+  /** The built dashboard served at `/` (default `packages/dashboard/dist`, found as a package). */
+  readonly dashboardDir?: string;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -62,7 +67,6 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addHook('onRoute', collected.onRoute);
   app.decorate('routeTable', collected.routes);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(sendNotFound);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
     done(null, parseNdjson(body as string));
   });
@@ -98,6 +102,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     },
   });
 
+  // Unknown paths are the API's JSON 404, except a browser's page navigation: the dashboard's shell.
+  app.setNotFoundHandler(await dashboardRoutes(app, options.dashboardDir ?? builtDashboardDir()));
   operationRoutes(app, options.services, metrics);
   jwksRoute(app, options.services);
   await app.register(async (v1) => {
@@ -125,6 +131,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     streamRoutes(api, options.services, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
     streamKeyRoutes(api, options.services);
     streamExportRoutes(api, options.services);
+    overviewRoutes(api, options.services);
+    sessionRoutes(api);
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { API_PATH_PREFIXES, coversPath, pathOf } from './api-paths.js';
 
 /** Header name (lower case) to value. */
 export type HeaderSet = Readonly<Record<string, string>>;
@@ -17,17 +18,40 @@ export const BASE_SECURITY_HEADERS: HeaderSet = {
 export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
 
 /**
+ * The dashboard loads its own scripts, styles and images and talks to its own origin only: no
+ * inline script or style, no eval, no other origin, no framing, no plugins.
+ */
+export const DASHBOARD_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
  * Headers added for paths under a prefix, on top of the base set. The longest matching prefix
- * wins; `''` matches every path. A dashboard (served at `/`, with its own scripts and styles)
- * adds a rule with its own `content-security-policy` here and keeps `/v1` in front of it.
+ * wins; `/` matches every path. The dashboard owns `/` (its client routes can be any path), so
+ * each of the API's own paths keeps the API's policy with a rule of its own.
  */
 export interface PathHeaderRule {
   readonly prefix: string;
   readonly headers: HeaderSet;
 }
 
+const API_HEADERS: HeaderSet = { 'content-security-policy': API_CONTENT_SECURITY_POLICY };
+
 export const PATH_HEADER_RULES: readonly PathHeaderRule[] = [
-  { prefix: '', headers: { 'content-security-policy': API_CONTENT_SECURITY_POLICY } },
+  { prefix: '/', headers: { 'content-security-policy': DASHBOARD_CONTENT_SECURITY_POLICY } },
+  ...API_PATH_PREFIXES.filter((prefix) => prefix !== '/v1').map((prefix) => ({
+    prefix,
+    headers: API_HEADERS,
+  })),
   {
     prefix: '/v1',
     // Subject data must not sit in browser or proxy caches.
@@ -35,23 +59,16 @@ export const PATH_HEADER_RULES: readonly PathHeaderRule[] = [
   },
 ];
 
-/** `prefix` covers `path` on a segment boundary: `/v1` covers `/v1` and `/v1/x`, not `/v10`. */
-function covers(prefix: string, path: string): boolean {
-  if (prefix === '' || prefix === '/') return true;
-  const bare = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
-  return path === bare || path.startsWith(`${bare}/`);
-}
-
 /** The security headers for an answer to `url` (a request URL; the query is ignored). */
 export function securityHeadersFor(
   url: string,
   rules: readonly PathHeaderRule[] = PATH_HEADER_RULES,
 ): HeaderSet {
   // `//v1/x` is not routed but must not escape the `/v1` rule either.
-  const path = (url.split('?')[0] ?? '').replace(/\/{2,}/g, '/');
+  const path = pathOf(url);
   let best: PathHeaderRule | undefined;
   for (const rule of rules) {
-    if (covers(rule.prefix, path) && (!best || rule.prefix.length > best.prefix.length)) best = rule;
+    if (coversPath(rule.prefix, path) && (!best || rule.prefix.length > best.prefix.length)) best = rule;
   }
   return { ...BASE_SECURITY_HEADERS, ...best?.headers };
 }

@@ -41,6 +41,8 @@ export const PERMISSIONS = {
   'stream-keys:shred': ['admin', 'dpo'],
   'stream-exports:read': ['admin', 'dpo', 'auditor'],
   'stream-exports:write': ['admin'],
+  'overview:read': ['admin', 'dpo', 'auditor'],
+  'session:read': ['admin', 'dpo', 'auditor', 'service'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -9,13 +9,14 @@ import { dataDirOption, UsageError, usageErrors } from './args.js';
 
 export const TOKEN_USAGE =
   'lethe token create --role admin|dpo|auditor|service [--system S] [--categories user.contact,…] ' +
-  '[--grant subject-ids] [--ttl 1h] [--subject NAME] [--data-dir D]';
+  '[--grant subject-ids] [--ttl 1h] [--subject NAME] [--link [--url URL]] [--data-dir D]';
 
 /**
  * Mints a token with the signing keys in the data directory (or DATABASE_URL), unwrapped with the
  * master key found as `lethe serve` finds it: whoever holds both is already trusted, like Vault's
  * root-token generation. Prints only the token on stdout so it can be captured:
- * `export LETHE_TOKEN=$(lethe token create --role admin)`.
+ * `export LETHE_TOKEN=$(lethe token create --role admin)`. With `--link` it prints a sign-in link
+ * to the dashboard instead, the token in the URL fragment (see `signInLink`).
  */
 export async function tokenCommand(args: string[]): Promise<void> {
   const [action, ...rest] = args;
@@ -31,6 +32,8 @@ export async function tokenCommand(args: string[]): Promise<void> {
           grant: { type: 'string', multiple: true },
           ttl: { type: 'string' },
           subject: { type: 'string' },
+          link: { type: 'boolean' },
+          url: { type: 'string' },
           'data-dir': { type: 'string' },
         },
         strict: true,
@@ -48,6 +51,10 @@ export async function tokenCommand(args: string[]): Promise<void> {
   const badGrant = grants?.find((grant) => !isGrant(grant));
   if (badGrant !== undefined)
     throw new UsageError(`--grant must be one of ${GRANTS.join(', ')} (got "${badGrant}")`);
+  if (options.url !== undefined && !options.link) throw new UsageError('--url is for --link only');
+  const dashboardUrl = options.link
+    ? dashboardBase(options.url ?? process.env['LETHE_URL'] ?? 'http://127.0.0.1:7420')
+    : undefined;
   const ttlSeconds = parseTtl(options.ttl ?? '1h');
   if (ttlSeconds === undefined)
     throw new UsageError(`--ttl must look like 90s, 15m or 1h (got "${options.ttl}")`);
@@ -75,11 +82,36 @@ export async function tokenCommand(args: string[]): Promise<void> {
     await store.transaction((repository) =>
       audit(repository, operator, 'token.mint', `token:${minted.tokenId} ${options.role}:${subject}`),
     );
-    process.stdout.write(`${minted.token}\n`);
-    process.stderr.write(`${options.role} token, valid until ${minted.expiresAt.toISOString()}\n`);
+    process.stdout.write(`${dashboardUrl ? signInLink(dashboardUrl, minted.token) : minted.token}\n`);
+    process.stderr.write(
+      `${options.role} ${dashboardUrl ? 'sign-in link' : 'token'}, valid until ${minted.expiresAt.toISOString()}\n`,
+    );
   } finally {
     await store.close();
   }
+}
+
+/** The server's address as the base of a link: http(s) only, without a trailing slash. */
+function dashboardBase(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--url must be the server's address, like http://127.0.0.1:7420 (got "${text}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--url must be an http or https address (got "${text}")`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * The dashboard's sign-in link. The token rides in the fragment (`#token=…`), which browsers never
+ * send: it stays out of the server's and any proxy's logs. The dashboard takes it out of the
+ * address bar and the history entry as soon as it opens. The link is as good as the token until
+ * the token expires: share it like the token, and keep `--ttl` short.
+ */
+export function signInLink(base: string, token: string): string {
+  return `${base}/sign-in#token=${encodeURIComponent(token)}`;
 }
 
 /** `a,b, c` → ['a', 'b', 'c']; an empty item is kept so that it is refused, not ignored. */

@@ -11,6 +11,7 @@ import { CatalogCache } from './catalog-cache.js';
 import { DataMapService } from './datamap-service.js';
 import { DiscoveryService } from './discovery-service.js';
 import { GraphService } from './graph-service.js';
+import { OverviewService } from './overview-service.js';
 import { ConnectorService } from './connector-service.js';
 import { ContractService } from './contract-service.js';
 import { FieldKeyService } from './field-key-service.js';
@@ -52,6 +53,8 @@ export interface Services {
   readonly requests: RequestService;
   readonly requestReports: RequestReportService;
   readonly connectors: ConnectorService;
+  /** The dashboard's overview counts. */
+  readonly overview: OverviewService;
   /** Flags telemetry about people a completed erasure removed. */
   readonly suppressions: SuppressionWatch;
   /** Carries out the tasks of running rights requests; `createLethe` starts its timer. */
@@ -168,6 +171,7 @@ export function createServices(
     requests,
     requestReports: new RequestReportService(store, vault),
     connectors,
+    overview: new OverviewService(store),
     runner,
     secrets,
     policies,

@@ -3,6 +3,7 @@ import { AppError } from '../domain/app-error.js';
 import { ConsentQueries } from './consent-queries.js';
 import { DataMapQueries } from './datamap-queries.js';
 import { FieldKeyQueries } from './field-key-queries.js';
+import { OverviewQueries } from './overview-queries.js';
 import { RequestQueries } from './request-queries.js';
 import { StreamQueries } from './stream-queries.js';
 import { StreamExportQueries } from './stream-export-queries.js';
@@ -88,6 +89,8 @@ export class Repository {
   readonly consent: ConsentQueries;
   /** Exports of privacy streams, their positions and leases. */
   readonly streamExports: StreamExportQueries;
+  /** Aggregate counts for the dashboard's overview. */
+  readonly overview: OverviewQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.consent = new ConsentQueries(db);
@@ -96,6 +99,7 @@ export class Repository {
     this.fieldKeys = new FieldKeyQueries(db);
     this.streams = new StreamQueries(db);
     this.streamExports = new StreamExportQueries(db);
+    this.overview = new OverviewQueries(db);
   }
 
   // Catalog ---------------------------------------------------------------------------------

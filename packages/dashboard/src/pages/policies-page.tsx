@@ -1,0 +1,59 @@
+import type { Policy } from '@lethe/api';
+import { Page } from '../components/page.js';
+import { Show } from '../components/status.js';
+import { dayOf } from '../format.js';
+import { Link, navigate } from '../router.js';
+import { useApi } from '../use-api.js';
+import { NEW_POLICY_PATH } from './policy-page.js';
+
+/** Every policy, active and retired: what each allows, for how long, on what legal basis. */
+export function PoliciesPage() {
+  const policies = useApi<{ items: Policy[] }>('/v1/policies');
+  return (
+    <Page
+      title="Policies"
+      actions={
+        <button type="button" onClick={() => navigate(NEW_POLICY_PATH)}>
+          New policy
+        </button>
+      }
+    >
+      <Show loaded={policies} what="the policies">
+        {({ items }) => (
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Policy</th>
+                  <th scope="col">Purpose</th>
+                  <th scope="col">Retention</th>
+                  <th scope="col">Legal basis</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Changed</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((policy) => (
+                  <tr key={policy.name} className={policy.status === 'retired' ? 'retired' : ''}>
+                    <td>
+                      <Link to={`/policies/${encodeURIComponent(policy.name)}`}>{policy.name}</Link>
+                    </td>
+                    <td>{policy.purpose}</td>
+                    <td>
+                      <code>{policy.retention}</code>
+                    </td>
+                    <td>{policy.legalBasis.replace(/_/g, ' ')}</td>
+                    <td>{policy.status}</td>
+                    <td className="number">{policy.version}</td>
+                    <td>{dayOf(policy.updatedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Show>
+    </Page>
+  );
+}

@@ -1,0 +1,311 @@
+import type { Policy, PolicyInput, PolicyVersion, RetentionPreview } from '@lethe/api';
+import { useState, type FormEvent } from 'react';
+import { ApiError, callApi } from '../api.js';
+import { Page } from '../components/page.js';
+import { ErrorNotice, Show } from '../components/status.js';
+import { dayOf } from '../format.js';
+import { LEGAL_BASES } from '../options.js';
+import { Link, navigate } from '../router.js';
+import { useSession } from '../session-context.js';
+import { useAction } from '../use-action.js';
+import { useApi } from '../use-api.js';
+
+export const NEW_POLICY_PATH = '/policies/+new';
+
+const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}';
+
+/** One policy: its summary, the form to change it (with the preview of a retention change), retiring it, its history. */
+export function PolicyPage({ name }: { name: string | undefined }) {
+  const loaded = useApi<Policy>(name ? `/v1/policies/${encodeURIComponent(name)}` : undefined);
+  const [saved, setSaved] = useState<string>();
+  const afterSave = (what: string) => {
+    setSaved(what);
+    loaded.reload();
+  };
+  if (name === undefined) {
+    return (
+      <Page title="New policy">
+        <PolicyForm />
+      </Page>
+    );
+  }
+  return (
+    <Page title={`Policy ${name}`}>
+      <p>
+        <Link to="/policies">All policies</Link>
+      </p>
+      <Show loaded={loaded} what={`policy ${name}`}>
+        {(policy) => (
+          <>
+            <p data-testid="policy-status">
+              Version {policy.version}, {policy.status}
+              {policy.retiredAt ? ` since ${dayOf(policy.retiredAt)}` : ''}; changed {dayOf(policy.updatedAt)}
+              .
+            </p>
+            {saved ? (
+              <p className="notice notice-ok" role="status">
+                {saved}
+              </p>
+            ) : null}
+            {policy.status === 'active' ? (
+              <>
+                <h2>Change</h2>
+                <PolicyForm key={policy.version} policy={policy} onSaved={() => afterSave('Saved.')} />
+                <RetireControl policy={policy} onRetired={() => afterSave('Retired.')} />
+              </>
+            ) : (
+              <p className="notice">Retired: events under it are refused. Saving it again re-activates it.</p>
+            )}
+            {/* Keyed by version: a save or retire reads the history again. */}
+            <Versions key={policy.version} name={policy.name} />
+          </>
+        )}
+      </Show>
+    </Page>
+  );
+}
+
+function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void }) {
+  const { token } = useSession();
+  const [name, setName] = useState(policy?.name ?? '');
+  const [purpose, setPurpose] = useState(policy?.purpose ?? '');
+  const [retention, setRetention] = useState(policy?.retention ?? '');
+  const [legalBasis, setLegalBasis] = useState<string>(policy?.legalBasis ?? 'contract');
+  const [description, setDescription] = useState(policy?.description ?? '');
+  const [preview, setPreview] = useState<RetentionPreview>();
+  const save = useAction();
+  const previewing = useAction();
+
+  const retentionChanged = policy !== undefined && retention.trim() !== policy.retention;
+  const previewed = preview !== undefined && preview.retention === retention.trim();
+  const path = `/v1/policies/${encodeURIComponent(policy?.name ?? name.trim())}`;
+
+  const runPreview = () =>
+    previewing.run(async () => {
+      setPreview(
+        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, { retention: retention.trim() }),
+      );
+    });
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void save.run(async () => {
+      if (!policy) {
+        // PUT replaces: a new policy must not silently overwrite one of the same name.
+        const existing = await callApi<Policy>(token, 'GET', path).catch((error: ApiError) => {
+          if (error.status === 404) return undefined;
+          throw error;
+        });
+        if (existing)
+          throw new ApiError(409, 'DUPLICATE_NAME', `A policy named "${name.trim()}" exists already.`);
+      }
+      const input: PolicyInput = {
+        purpose: purpose.trim(),
+        retention: retention.trim(),
+        legalBasis,
+        ...(description.trim() ? { description: description.trim() } : {}),
+      };
+      await callApi<Policy>(token, 'PUT', path, input);
+      if (!policy) return navigate(`/policies/${encodeURIComponent(name.trim())}`);
+      onSaved?.();
+    });
+  };
+
+  return (
+    <form
+      onSubmit={submit}
+      className="stacked-form"
+      aria-label={policy ? `Change policy ${policy.name}` : 'New policy'}
+    >
+      {policy ? null : (
+        <>
+          <label htmlFor="policy-name">Name</label>
+          <input
+            id="policy-name"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            required
+            pattern={NAME_PATTERN}
+            title='Letters, digits, ".", "_" and "-", starting with a letter or digit'
+            aria-describedby="policy-name-help"
+          />
+          <p id="policy-name-help" className="muted">
+            What systems name in their telemetry, e.g. <code>order-delivery</code>. It cannot change later.
+          </p>
+        </>
+      )}
+      <label htmlFor="policy-purpose">Purpose</label>
+      <input
+        id="policy-purpose"
+        value={purpose}
+        onChange={(event) => setPurpose(event.target.value)}
+        required
+        aria-describedby="policy-purpose-help"
+      />
+      <p id="policy-purpose-help" className="muted">
+        A dotted purpose key from the taxonomy, e.g. <code>essential.orders</code> or{' '}
+        <code>marketing.email</code>.
+      </p>
+      <label htmlFor="policy-retention">Retention</label>
+      <input
+        id="policy-retention"
+        value={retention}
+        onChange={(event) => setRetention(event.target.value)}
+        required
+        aria-describedby="policy-retention-help"
+      />
+      <p id="policy-retention-help" className="muted">
+        An ISO 8601 duration from the last use: <code>P120D</code>, <code>P6M</code>, <code>P2Y</code>.
+      </p>
+      <label htmlFor="policy-legal-basis">Legal basis</label>
+      <select
+        id="policy-legal-basis"
+        value={legalBasis}
+        onChange={(event) => setLegalBasis(event.target.value)}
+      >
+        {LEGAL_BASES.map((basis) => (
+          <option key={basis} value={basis}>
+            {basis.replace(/_/g, ' ')}
+          </option>
+        ))}
+      </select>
+      <label htmlFor="policy-description">Description</label>
+      <textarea
+        id="policy-description"
+        rows={2}
+        maxLength={2000}
+        value={description}
+        onChange={(event) => setDescription(event.target.value)}
+      />
+      {retentionChanged ? (
+        <div className="notice" aria-live="polite">
+          <p>
+            Changing the retention from <code>{policy.retention}</code> to <code>{retention.trim()}</code>{' '}
+            moves expiries. Preview the change before saving.
+          </p>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => void runPreview()}
+            disabled={previewing.pending}
+          >
+            {previewing.pending ? 'Previewing…' : 'Preview the change'}
+          </button>
+          {previewing.error ? <ErrorNotice error={previewing.error} /> : null}
+          {previewed ? <PreviewResult preview={preview} /> : null}
+        </div>
+      ) : null}
+      {save.error ? <ErrorNotice error={save.error} /> : null}
+      <div className="form-actions">
+        <button type="submit" disabled={save.pending || (retentionChanged && !previewed)}>
+          {save.pending ? 'Saving…' : policy ? 'Save' : 'Create policy'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function PreviewResult({ preview }: { preview: RetentionPreview }) {
+  return (
+    <dl className="facts" data-testid="retention-preview">
+      <dt>Subject fields using this policy</dt>
+      <dd>{preview.subjectFieldsUsingPolicy.toLocaleString()}</dd>
+      <dt>Whose expiry moves</dt>
+      <dd>{preview.subjectFieldsChanged.toLocaleString()}</dd>
+      <dt>Earlier</dt>
+      <dd>{preview.subjectFieldsEarlier.toLocaleString()}</dd>
+      <dt>Later</dt>
+      <dd>{preview.subjectFieldsLater.toLocaleString()}</dd>
+      {preview.earliestNewExpiry ? (
+        <>
+          <dt>New expiries from</dt>
+          <dd>
+            {dayOf(preview.earliestNewExpiry)} to{' '}
+            {dayOf(preview.latestNewExpiry ?? preview.earliestNewExpiry)}
+          </dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}
+
+function RetireControl({ policy, onRetired }: { policy: Policy; onRetired: () => void }) {
+  const { token } = useSession();
+  const [confirming, setConfirming] = useState(false);
+  const retire = useAction();
+  const confirm = () =>
+    void retire
+      .run(async () => {
+        await callApi(token, 'DELETE', `/v1/policies/${encodeURIComponent(policy.name)}`);
+      })
+      .then((done) => done && onRetired());
+  return (
+    <section aria-labelledby="retire-heading">
+      <h2 id="retire-heading">Retire</h2>
+      {confirming ? (
+        <div className="notice notice-error" role="alertdialog" aria-labelledby="retire-question">
+          <p id="retire-question">
+            Retire <strong>{policy.name}</strong>? Systems can no longer send events under it; what it already
+            keeps still expires as computed.
+          </p>
+          <div className="form-actions">
+            <button type="button" className="danger" onClick={confirm} disabled={retire.pending}>
+              Retire {policy.name}
+            </button>
+            <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+          {retire.error ? <ErrorNotice error={retire.error} /> : null}
+        </div>
+      ) : (
+        <button type="button" className="secondary" onClick={() => setConfirming(true)}>
+          Retire this policy…
+        </button>
+      )}
+    </section>
+  );
+}
+
+function Versions({ name }: { name: string }) {
+  const versions = useApi<{ items: PolicyVersion[] }>(`/v1/policies/${encodeURIComponent(name)}/versions`);
+  return (
+    <>
+      <h2>History</h2>
+      <Show loaded={versions} what="the history">
+        {({ items }) => (
+          <div className="table-scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Version</th>
+                  <th scope="col">Retention</th>
+                  <th scope="col">Purpose</th>
+                  <th scope="col">Legal basis</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Changed</th>
+                  <th scope="col">By</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...items].reverse().map((entry) => (
+                  <tr key={entry.version}>
+                    <td className="number">{entry.version}</td>
+                    <td>
+                      <code>{entry.retention}</code>
+                    </td>
+                    <td>{entry.purpose}</td>
+                    <td>{entry.legalBasis.replace(/_/g, ' ')}</td>
+                    <td>{entry.status}</td>
+                    <td>{dayOf(entry.changedAt)}</td>
+                    <td>{entry.changedBy}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Show>
+    </>
+  );
+}

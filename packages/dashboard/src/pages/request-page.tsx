@@ -1,0 +1,253 @@
+import type { RequestTask, RightsRequest, TicketDoneInput } from '@lethe/api';
+import { useEffect, useState, type FormEvent } from 'react';
+import { callApi } from '../api.js';
+import { Page } from '../components/page.js';
+import { ErrorNotice, Show } from '../components/status.js';
+import { saveApiFile } from '../download.js';
+import { dayOf } from '../format.js';
+import { spaced } from '../options.js';
+import { Link } from '../router.js';
+import { useSession } from '../session-context.js';
+import { useAction } from '../use-action.js';
+import { useApi } from '../use-api.js';
+import { DaysLeft } from './requests-page.js';
+
+const FINAL = ['completed', 'denied', 'canceled'];
+const REFRESH_MS = 2_000;
+
+/** One request: where it stands, each task with its attempts, tickets to mark done, the files. */
+export function RequestPage({ id }: { id: string }) {
+  const loaded = useApi<RightsRequest>(`/v1/requests/${encodeURIComponent(id)}`);
+  const running = loaded.state === 'ready' && !FINAL.includes(loaded.data.status);
+  const { reload } = loaded;
+  // While the work runs the tasks change on their own: read again every two seconds.
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [running, reload]);
+  return (
+    <Page title={`Request ${id}`}>
+      <p>
+        <Link to="/requests">All requests</Link>
+      </p>
+      <Show loaded={loaded} what={`request ${id}`}>
+        {(request) => (
+          <>
+            <RequestSummary request={request} />
+            <Downloads request={request} />
+            <h2>Tasks</h2>
+            {request.tasks?.length ? (
+              <ol className="tasks">
+                {request.tasks.map((task) => (
+                  <TaskItem key={task.task} request={request} task={task} onChanged={reload} />
+                ))}
+              </ol>
+            ) : (
+              <p className="muted">No tasks yet: they are planned when the work starts.</p>
+            )}
+          </>
+        )}
+      </Show>
+    </Page>
+  );
+}
+
+function RequestSummary({ request }: { request: RightsRequest }) {
+  return (
+    <dl className="facts" data-testid="request-summary">
+      <dt>Type</dt>
+      <dd>
+        {spaced(request.type)} ({request.strategy}, {request.jurisdiction.toUpperCase()})
+      </dd>
+      <dt>Person</dt>
+      <dd>{request.masked}</dd>
+      <dt>Status</dt>
+      <dd data-testid="request-status">{spaced(request.status)}</dd>
+      <dt>Received</dt>
+      <dd>{dayOf(request.receivedAt)}</dd>
+      <dt>Due</dt>
+      <dd>
+        {dayOf(request.dueAt)} · days left: <DaysLeft request={request} />
+      </dd>
+      <dt>Records found</dt>
+      <dd>{request.rowsFound.toLocaleString()}</dd>
+      {request.previouslyErasedBy ? (
+        <>
+          <dt>Erased before by</dt>
+          <dd>{request.previouslyErasedBy}</dd>
+        </>
+      ) : null}
+    </dl>
+  );
+}
+
+function Downloads({ request }: { request: RightsRequest }) {
+  const { token } = useSession();
+  const download = useAction();
+  const base = `/v1/requests/${encodeURIComponent(request.id)}`;
+  return (
+    <div className="form-actions">
+      <button
+        type="button"
+        className="secondary"
+        disabled={download.pending}
+        onClick={() =>
+          void download.run(() =>
+            saveApiFile(token, `${base}/report?format=csv`, `${request.id}-report.csv`, 'text/csv'),
+          )
+        }
+      >
+        Download report (CSV)
+      </button>
+      {request.type === 'dsar' && request.status === 'completed' ? (
+        <button
+          type="button"
+          className="secondary"
+          disabled={download.pending}
+          onClick={() =>
+            void download.run(() =>
+              saveApiFile(token, `${base}/package?format=html`, `${request.id}-package.html`, 'text/html'),
+            )
+          }
+        >
+          Download the person’s package (HTML)
+        </button>
+      ) : request.type === 'dsar' ? (
+        <p className="muted">The person’s package can be downloaded once the request is completed.</p>
+      ) : null}
+      {download.error ? <ErrorNotice error={download.error} /> : null}
+    </div>
+  );
+}
+
+function TaskItem({
+  request,
+  task,
+  onChanged,
+}: {
+  request: RightsRequest;
+  task: RequestTask;
+  onChanged: () => void;
+}) {
+  const isOpenTicket = task.protocol === 'ticket' && task.state === 'waiting';
+  return (
+    <li className="task" data-testid={`task-${task.task}`}>
+      <p>
+        <strong>
+          {task.task}. {task.target}
+        </strong>{' '}
+        <span className="muted">
+          ({task.targetKind}, {task.protocol}
+          {task.system ? `, system ${task.system}` : ''}
+          {task.team ? `, team ${task.team}` : ''})
+        </span>{' '}
+        — <span className={`state state-${task.state}`}>{task.state}</span>
+        {task.rowsFound || task.rowsChanged ? ` · ${task.rowsFound} found, ${task.rowsChanged} changed` : ''}
+      </p>
+      {task.reasons.length ? <p className="muted">Why: {task.reasons.join('; ')}</p> : null}
+      {task.lastError ? <p className="error-text">Last error: {task.lastError}</p> : null}
+      {task.completedBy ? (
+        <p className="muted">
+          Done by {task.completedBy}
+          {task.completedAt ? ` on ${dayOf(task.completedAt)}` : ''}
+          {task.note ? `: ${task.note}` : ''}
+        </p>
+      ) : null}
+      {task.attemptLog.length ? (
+        <details>
+          <summary>
+            {task.attempts} attempt{task.attempts === 1 ? '' : 's'}
+            {task.nextAttemptAt ? `, next ${task.nextAttemptAt.replace('T', ' ').slice(0, 19)}` : ''}
+          </summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Attempt</th>
+                <th scope="col">Started</th>
+                <th scope="col">Finished</th>
+                <th scope="col">Outcome</th>
+              </tr>
+            </thead>
+            <tbody>
+              {task.attemptLog.map((attempt) => (
+                <tr key={attempt.attempt}>
+                  <td className="number">{attempt.attempt}</td>
+                  <td>{attempt.startedAt.replace('T', ' ').slice(0, 19)}</td>
+                  <td>{attempt.finishedAt?.replace('T', ' ').slice(0, 19) ?? '—'}</td>
+                  <td>{attempt.error ?? attempt.outcome ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      ) : null}
+      {isOpenTicket ? <TicketDone request={request} task={task} onDone={onChanged} /> : null}
+    </li>
+  );
+}
+
+/** A ticket task: the team did the work by hand, and a person says so here. */
+function TicketDone({
+  request,
+  task,
+  onDone,
+}: {
+  request: RightsRequest;
+  task: RequestTask;
+  onDone: () => void;
+}) {
+  const { token } = useSession();
+  const [note, setNote] = useState('');
+  const [deleted, setDeleted] = useState('');
+  const done = useAction();
+  const erases = request.type !== 'dsar';
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const input: TicketDoneInput = {
+      ...(note.trim() ? { note: note.trim() } : {}),
+      ...(erases && deleted.trim() ? { deleted: Number(deleted) } : {}),
+    };
+    void done
+      .run(async () => {
+        await callApi(
+          token,
+          'POST',
+          `/v1/requests/${encodeURIComponent(request.id)}/tasks/${task.task}/complete`,
+          input,
+        );
+      })
+      .then((ok) => ok && onDone());
+  };
+  const prefix = `ticket-${task.task}`;
+  return (
+    <form className="ticket-form" onSubmit={submit} aria-label={`Mark ticket ${task.task} done`}>
+      <label htmlFor={`${prefix}-note`}>Note</label>
+      <input
+        id={`${prefix}-note`}
+        value={note}
+        onChange={(event) => setNote(event.target.value)}
+        maxLength={2000}
+      />
+      {erases ? (
+        <>
+          <label htmlFor={`${prefix}-deleted`}>Records deleted</label>
+          <input
+            id={`${prefix}-deleted`}
+            type="number"
+            min={0}
+            step={1}
+            value={deleted}
+            onChange={(event) => setDeleted(event.target.value)}
+          />
+        </>
+      ) : null}
+      {done.error ? <ErrorNotice error={done.error} /> : null}
+      <div className="form-actions">
+        <button type="submit" disabled={done.pending}>
+          Mark ticket done
+        </button>
+      </div>
+    </form>
+  );
+}

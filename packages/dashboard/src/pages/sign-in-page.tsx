@@ -1,0 +1,68 @@
+import { useState, type FormEvent } from 'react';
+import { ApiError, callApi } from '../api.js';
+import { isSession, sessionFromToken, type Session } from '../session.js';
+
+/**
+ * Sign in by pasting a token from `lethe token create`, or by opening the link that
+ * `lethe token create --link` prints (handled before this page shows). The token is checked
+ * with the server before the dashboard opens.
+ */
+export function SignInPage({
+  onSignIn,
+  problem,
+}: {
+  onSignIn: (session: Session) => void;
+  problem?: string;
+}) {
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<string | undefined>(problem);
+  const [checking, setChecking] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const session = sessionFromToken(token);
+    if (!isSession(session)) return setError(session.problem);
+    setChecking(true);
+    try {
+      // Proves the server accepts the token before the dashboard opens.
+      await callApi(session.token, 'GET', '/v1/session');
+      onSignIn(session);
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure.message : String(failure));
+    } finally {
+      setChecking(false);
+    }
+  };
+
+  return (
+    <main className="sign-in" id="main">
+      <h1>Sign in to Lethe</h1>
+      {error ? (
+        <div className="notice notice-error" role="alert">
+          <p>{error}</p>
+        </div>
+      ) : null}
+      <form onSubmit={submit}>
+        <label htmlFor="token">Token</label>
+        <textarea
+          id="token"
+          name="token"
+          rows={5}
+          value={token}
+          onChange={(event) => setToken(event.target.value)}
+          required
+          spellCheck={false}
+          autoComplete="off"
+          aria-describedby="token-help"
+        />
+        <p id="token-help" className="muted">
+          Paste a token from <code>lethe token create --role dpo</code>, or open the link that{' '}
+          <code>lethe token create --role dpo --link</code> prints.
+        </p>
+        <button type="submit" disabled={checking}>
+          {checking ? 'Checking…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}

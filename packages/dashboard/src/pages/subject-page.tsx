@@ -1,0 +1,118 @@
+import type { SubjectField, SubjectRetention } from '@lethe/api';
+import { useState, type FormEvent } from 'react';
+import { Page } from '../components/page.js';
+import { Show } from '../components/status.js';
+import { dayOf, isPast, relativeDays } from '../format.js';
+import { navigate } from '../router.js';
+import { useApi } from '../use-api.js';
+
+/** "Why do we hold this?": every field of one person, its expiry, and the use that decides it. */
+export function SubjectPage({ subject }: { subject: string | undefined }) {
+  const [typed, setTyped] = useState(subject ?? '');
+  const loaded = useApi<SubjectRetention>(
+    subject ? `/v1/subjects/${encodeURIComponent(subject)}` : undefined,
+  );
+  const lookUp = (event: FormEvent) => {
+    event.preventDefault();
+    const id = typed.trim();
+    if (id) navigate(`/subjects/${encodeURIComponent(id)}`);
+  };
+  return (
+    <Page title={subject ? `Why do we hold ${subject}?` : 'Subject lookup'}>
+      <form className="inline-form" onSubmit={lookUp} role="search">
+        <label htmlFor="subject-id">Subject id</label>
+        <input
+          id="subject-id"
+          value={typed}
+          onChange={(event) => setTyped(event.target.value)}
+          placeholder="u-1001"
+          required
+          maxLength={256}
+        />
+        <button type="submit">Look up</button>
+      </form>
+      {subject ? (
+        <Show loaded={loaded} what={`what we hold about ${subject}`}>
+          {(retention) => <SubjectRetentionView retention={retention} />}
+        </Show>
+      ) : (
+        <p className="muted">Type the id your systems use for a person, as in the telemetry they send.</p>
+      )}
+    </Page>
+  );
+}
+
+function SubjectRetentionView({ retention }: { retention: SubjectRetention }) {
+  const expired = isPast(retention.expiresAt);
+  const uses = retention.fields
+    .flatMap((field) => field.uses.map((use) => ({ ...use, field: field.field })))
+    .sort((a, b) => b.lastUseAt.localeCompare(a.lastUseAt));
+  return (
+    <>
+      <div className={`notice ${expired ? 'notice-error' : 'notice-ok'}`} data-testid="subject-expiry">
+        <p>
+          <strong>
+            {expired ? 'Expired' : 'Held until'} {dayOf(retention.expiresAt)}
+          </strong>{' '}
+          ({relativeDays(retention.expiresAt)}).{' '}
+          {expired ? 'Every field is past its retention: the data should be gone.' : null}
+        </p>
+        <p>
+          Decided by <code>{retention.decidedBy.field}</code> under policy{' '}
+          <strong>{retention.decidedBy.policy}</strong> in system{' '}
+          <strong>{retention.decidedBy.system}</strong>: the field kept longest.
+        </p>
+      </div>
+      <h2>Fields</h2>
+      <div className="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Field</th>
+              <th scope="col">System</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Deciding policy</th>
+              <th scope="col">Last use</th>
+              <th scope="col">Erasure</th>
+            </tr>
+          </thead>
+          <tbody>
+            {retention.fields.map((field) => (
+              <FieldRow key={field.field} field={field} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Timeline of uses</h2>
+      <ol className="timeline">
+        {uses.map((use) => (
+          <li key={`${use.field}/${use.policy}/${use.system}`}>
+            <strong>{dayOf(use.lastUseAt)}</strong> <code>{use.field}</code> used by {use.system} for{' '}
+            {use.policy} ({use.count} time{use.count === 1 ? '' : 's'} since {dayOf(use.firstUseAt)}); this
+            use alone keeps it until {dayOf(use.keepsUntil)}.
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
+
+function FieldRow({ field }: { field: SubjectField }) {
+  return (
+    <tr>
+      <td>
+        <code>{field.field}</code>
+      </td>
+      <td>{field.system}</td>
+      <td>
+        {dayOf(field.expiresAt)} <span className="muted">({relativeDays(field.expiresAt)})</span>
+      </td>
+      <td>{field.policy}</td>
+      <td>{dayOf(field.lastUseAt)}</td>
+      <td>
+        {field.erasedAt ? `erased ${dayOf(field.erasedAt)}` : '—'}
+        {field.reappearedAt ? <strong> · used again {dayOf(field.reappearedAt)}</strong> : null}
+      </td>
+    </tr>
+  );
+}
