@@ -14,6 +14,8 @@ export const OverviewCounts = Type.Object({
   overdueRequests: Type.Integer(),
   /** Subject fields used again after a confirmed erasure. */
   reappearances: Type.Integer(),
+  /** Uses without the consent their policy needs, counted per (subject, policy, system) (docs/consent.md). */
+  consentViolations: Type.Integer(),
 });
 export type OverviewCounts = Static<typeof OverviewCounts>;
 

@@ -62,6 +62,7 @@ describe.each(ALL_BACKENDS)('overview: $name', (backend) => {
       openRequests: 2,
       overdueRequests: 1,
       reappearances: 0,
+      consentViolations: 0,
     });
     expect(overview.expiriesPerDay).toHaveLength(90);
     expect(overview.expiriesPerDay[0]?.day).toBe(dayOf(Date.now()));
@@ -84,6 +85,22 @@ describe.each(ALL_BACKENDS)('overview: $name', (backend) => {
     const overview = await services.overview.overview(admin);
     expect(overview.counts.reappearances).toBe(1);
     expect(overview.expiriesPerDay.reduce((sum, day) => sum + day.fields, 0)).toBe(1);
+  });
+
+  it('counts uses without consent once per subject, policy and system', async () => {
+    await services.consent.put(admin, 'u-g', { purposes: { 'marketing.email': true }, at: ago(10) });
+    await services.telemetry.ingest(admin, [
+      // Consented: not a violation.
+      usage('u-g', 'send-marketing-email', ['accounts.email'], ago(5)),
+      // Never consented: two mails are one violation (one counter), a third subject's mail another.
+      usage('u-n', 'send-marketing-email', ['accounts.email'], ago(4)),
+      usage('u-n', 'send-marketing-email', ['accounts.email'], ago(3)),
+      usage('u-m', 'send-marketing-email', ['accounts.email'], ago(3)),
+    ]);
+    const overview = await services.overview.overview(admin);
+    expect(overview.counts.consentViolations).toBe(2);
+    const listed = await services.consent.violations(admin, {});
+    expect(listed.items.map((item) => item.subject).sort()).toEqual(['u-m', 'u-n']);
   });
 
   it('is refused to a service and to a category-limited token', async () => {

@@ -7,7 +7,7 @@ const DAY_MS = 86_400_000;
 export class OverviewQueries {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async count(table: 'subject_expiries' | 'fields' | 'systems'): Promise<number> {
+  async count(table: 'subject_expiries' | 'fields' | 'systems' | 'consent_violations'): Promise<number> {
     const row = await this.db
       .selectFrom(table)
       .select((eb) => eb.fn.countAll<number | string>().as('count'))
