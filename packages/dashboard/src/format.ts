@@ -16,3 +16,8 @@ export function relativeDays(instant: string, now = Date.now()): string {
 export function isPast(instant: string, now = Date.now()): boolean {
   return Date.parse(instant) <= now;
 }
+
+/** `2024-05-20 08:30 UTC` from an ISO instant: when the minute matters (consent, audit). */
+export function minuteOf(instant: string): string {
+  return `${instant.slice(0, 10)} ${instant.slice(11, 16)} UTC`;
+}

@@ -2,6 +2,8 @@ import type { SubjectField, SubjectRetention } from '@lethe/api';
 import { useState, type FormEvent } from 'react';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
+import { SubjectConsentSection } from '../components/subject-consent.js';
+import { usedWithoutConsent } from '../consent.js';
 import { dayOf, isPast, relativeDays } from '../format.js';
 import { navigate } from '../router.js';
 import { useApi } from '../use-api.js';
@@ -33,7 +35,12 @@ export function SubjectPage({ subject }: { subject: string | undefined }) {
       </form>
       {subject ? (
         <Show loaded={loaded} what={`what we hold about ${subject}`}>
-          {(retention) => <SubjectRetentionView retention={retention} />}
+          {(retention) => (
+            <>
+              <SubjectRetentionView retention={retention} />
+              <SubjectConsentSection subject={subject} />
+            </>
+          )}
         </Show>
       ) : (
         <p className="muted">Type the id your systems use for a person, as in the telemetry they send.</p>
@@ -84,14 +91,31 @@ function SubjectRetentionView({ retention }: { retention: SubjectRetention }) {
         </table>
       </div>
       <h2>Timeline of uses</h2>
-      <ol className="timeline">
-        {uses.map((use) => (
-          <li key={`${use.field}/${use.policy}/${use.system}`}>
-            <strong>{dayOf(use.lastUseAt)}</strong> <code>{use.field}</code> used by {use.system} for{' '}
-            {use.policy} ({use.count} time{use.count === 1 ? '' : 's'} since {dayOf(use.firstUseAt)}); this
-            use alone keeps it until {dayOf(use.keepsUntil)}.
-          </li>
-        ))}
+      <ol className="timeline" data-testid="timeline">
+        {uses.map((use) => {
+          const withoutConsent = usedWithoutConsent(use);
+          return (
+            <li
+              key={`${use.field}/${use.policy}/${use.system}`}
+              className={withoutConsent ? 'without-consent' : ''}
+            >
+              <strong>{dayOf(use.lastUseAt)}</strong> <code>{use.field}</code> used by {use.system} for{' '}
+              {use.policy} ({use.count} time{use.count === 1 ? '' : 's'} since {dayOf(use.firstUseAt)}); this
+              use alone keeps it until {dayOf(use.keepsUntil)}.
+              {withoutConsent ? (
+                <>
+                  {' '}
+                  <span className="badge badge-alert">without consent</span> No consent to{' '}
+                  <code>{use.consentPurpose}</code> stood at this use
+                  {use.lastConsentedUseAt
+                    ? ` (the latest consented one: ${dayOf(use.lastConsentedUseAt)})`
+                    : ' (none of its uses was consented)'}
+                  : it keeps nothing beyond the use itself.
+                </>
+              ) : null}
+            </li>
+          );
+        })}
       </ol>
     </>
   );

@@ -24,17 +24,25 @@ export class OverviewService {
     const today = Math.floor(now / DAY_MS);
     const queries = this.store.repository.overview;
     const [from, to] = [today * DAY_MS, (today + OVERVIEW_EXPIRY_DAYS) * DAY_MS];
-    const [subjects, fields, systems, requests, reappearances, consentViolations, fieldsPerDay, subjectsPerDay] =
-      await Promise.all([
-        queries.count('subject_expiries'),
-        queries.count('fields'),
-        queries.count('systems'),
-        queries.requestCounts(OPEN_STATUSES, now),
-        queries.reappearanceCount(),
-        queries.count('consent_violations'),
-        queries.expiriesPerDay('field_expiries', from, to),
-        queries.expiriesPerDay('subject_expiries', from, to),
-      ]);
+    const [
+      subjects,
+      fields,
+      systems,
+      requests,
+      reappearances,
+      consentViolations,
+      fieldsPerDay,
+      subjectsPerDay,
+    ] = await Promise.all([
+      queries.count('subject_expiries'),
+      queries.count('fields'),
+      queries.count('systems'),
+      queries.requestCounts(OPEN_STATUSES, now),
+      queries.reappearanceCount(),
+      queries.count('consent_violations'),
+      queries.expiriesPerDay('field_expiries', from, to),
+      queries.expiriesPerDay('subject_expiries', from, to),
+    ]);
     return {
       counts: {
         subjects,

@@ -1,0 +1,79 @@
+import type { ConsentViolationPage, SessionView } from '@lethe/api';
+import { dayOf } from '../format.js';
+import { Link } from '../router.js';
+import { useApi } from '../use-api.js';
+import { Show } from './status.js';
+
+export const LATEST_VIOLATIONS = 10;
+
+/**
+ * The latest uses made without the consent their policy needs (`GET /v1/consent/violations`,
+ * newest first). An auditor without the subject-ids grant gets pseudonyms from the server; those
+ * are shown as they come, not as links, since no subject page answers to them.
+ */
+export function ConsentViolationsPanel() {
+  const violations = useApi<ConsentViolationPage>(`/v1/consent/violations?limit=${LATEST_VIOLATIONS}`);
+  const me = useApi<SessionView>('/v1/session');
+  return (
+    <section aria-labelledby="violations-heading">
+      <h2 id="violations-heading">Consent violations</h2>
+      <p className="muted">
+        Uses under a consent-based policy while the person had not consented (or had withdrawn): the data is
+        due for deletion now.
+      </p>
+      <Show loaded={me} what="consent violations">
+        {(session) => (
+          <Show loaded={violations} what="consent violations">
+            {(data) => <ViolationsTable page={data} idsShown={maySeeSubjectIds(session)} />}
+          </Show>
+        )}
+      </Show>
+    </section>
+  );
+}
+
+/** The same rule as the server's (`maySeeSubjectIds`); here it only decides whether to draw links. */
+function maySeeSubjectIds(session: SessionView): boolean {
+  return session.role !== 'auditor' || (session.grants ?? []).includes('subject-ids');
+}
+
+function ViolationsTable({ page, idsShown }: { page: ConsentViolationPage; idsShown: boolean }) {
+  if (page.items.length === 0) return <p>None. Every use that needs consent had it.</p>;
+  return (
+    <div className="table-scroll">
+      <table data-testid="violations">
+        <caption className="muted">
+          The latest {page.items.length}
+          {page.next ? ' (more in the API)' : ''}
+          {idsShown ? '' : ', pseudonymised'}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Subject</th>
+            <th scope="col">Policy</th>
+            <th scope="col">System</th>
+            <th scope="col">Latest use</th>
+            <th scope="col">Uses</th>
+          </tr>
+        </thead>
+        <tbody>
+          {page.items.map((item) => (
+            <tr key={`${item.subject}/${item.policy}/${item.system}`}>
+              <td>
+                {idsShown ? (
+                  <Link to={`/subjects/${encodeURIComponent(item.subject)}`}>{item.subject}</Link>
+                ) : (
+                  <code>{item.subject}</code>
+                )}
+              </td>
+              <td>{item.policy}</td>
+              <td>{item.system}</td>
+              <td>{dayOf(item.lastAt)}</td>
+              <td className="number">{item.count}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
