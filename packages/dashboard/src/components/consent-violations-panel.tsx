@@ -68,7 +68,7 @@ function ViolationsTable({ page, idsShown }: { page: ConsentViolationPage; idsSh
               </td>
               <td>{item.policy}</td>
               <td>{item.system}</td>
-              <td>{dayOf(item.lastAt)}</td>
+              <td className="day">{dayOf(item.lastAt)}</td>
               <td className="number">{item.count}</td>
             </tr>
           ))}

@@ -54,8 +54,8 @@ export function SubjectConsentSection({ subject }: { subject: string }) {
                       <td>{item.policy}</td>
                       <td>{item.system}</td>
                       <td>{item.purpose}</td>
-                      <td>{dayOf(item.firstAt)}</td>
-                      <td>{dayOf(item.lastAt)}</td>
+                      <td className="day">{dayOf(item.firstAt)}</td>
+                      <td className="day">{dayOf(item.lastAt)}</td>
                       <td className="number">{item.count}</td>
                     </tr>
                   ))}
