@@ -3,7 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConsentViolationPage, Overview, SubjectConsent, SubjectRetention } from '@lethe/api';
+import type {
+  ConsentViolationPage,
+  ContractHistory,
+  DataContract,
+  Overview,
+  SubjectConsent,
+  SubjectRetention,
+} from '@lethe/api';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -160,6 +167,7 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
       'Policies',
       'Data map',
       'Expiry calendar',
+      'Contracts',
     ]);
     // A page it may not use, opened by its address: the refusal, with the way out still there.
     await page.goto(`${server.url}/subjects/u-1001`);
@@ -825,6 +833,36 @@ describe('consent', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: `Why do we hold ${subject}?` }).waitFor();
     expect(await inPage(page, 'document.activeElement?.tagName')).toBe('H1');
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('data contracts', { timeout: 60_000 }, () => {
+  it('lists every contract as the API does: version, versions, subject and personal attributes with their purposes', async () => {
+    const token = await mint('auditor');
+    const contracts = (await api(server.url, token, 'GET', '/v1/contracts')).body as {
+      items: DataContract[];
+    };
+    expect(contracts.items.length, 'the demo publishes a contract').toBeGreaterThan(0);
+    await signInWithPastedToken(token);
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Contracts' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Data contracts' }).waitFor();
+    const cards = page.getByTestId('contract');
+    await expect.poll(() => cards.count()).toBe(contracts.items.length);
+    for (const contract of contracts.items) {
+      const card = cards.filter({ has: page.getByRole('heading', { level: 2, name: contract.name }) });
+      const history = (await api(server.url, token, 'GET', `/v1/contracts/${contract.name}`))
+        .body as ContractHistory;
+      await expect
+        .poll(() => card.getByTestId('contract-versions').textContent())
+        .toBe(history.versions.join(', '));
+      expect(await card.locator('dl').textContent()).toContain(`Version${contract.version}, published`);
+      const rows = await card.locator('tbody tr').all();
+      expect(await Promise.all(rows.map((row) => row.locator('td').allTextContents()))).toEqual(
+        contract.personal.map((personal) => [personal.attribute, personal.purposes.join(', ')]),
+      );
+    }
+    await screenshot(page, '25-contracts');
     expect(errors).toEqual([]);
   });
 });
