@@ -110,6 +110,31 @@ for (const backend of await availableBackends()) {
       expect(answers[2]).toEqual(answers[0]);
     });
 
+    it('refuses to store a link whose token could not be minted, or that would live too long', async () => {
+      const { store } = lethe.services;
+      const attempts: [MintRequest, number | undefined, string][] = [
+        [{ ...DPO, categories: ['Not A Category'] }, undefined, 'VALIDATION_FAILED'],
+        [{ ...DPO, ttlSeconds: 13 * 3600 }, undefined, 'TOKEN_LIFETIME_TOO_LONG'],
+        [{ subject: 's', role: 'service', ttlSeconds: 60 }, undefined, 'VALIDATION_FAILED'],
+        [DPO, 2 * 3600, 'VALIDATION_FAILED'],
+      ];
+      const before = await store.repository.db.selectFrom('sign_in_codes').select('id').execute();
+      for (const [token, lifetimeSeconds, code] of attempts) {
+        await expect(
+          createSignInCode(store, CREATOR, token, lifetimeSeconds ? { lifetimeSeconds } : {}),
+        ).rejects.toMatchObject({ code });
+      }
+      const after = await store.repository.db.selectFrom('sign_in_codes').select('id').execute();
+      expect(after).toEqual(before);
+    });
+
+    it('is in the OpenAPI document as a route without a token', async () => {
+      const openapi = (await lethe.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+      const operation = openapi.paths['/v1/session/exchange'].post;
+      expect(operation.security).toEqual([]);
+      expect(operation.requestBody.content['application/json'].schema.required).toEqual(['code']);
+    });
+
     it('refuses a body that is no code with 400, not 500', async () => {
       for (const payload of [{}, { code: 'short' }, { code: 'a'.repeat(30) + '!' }, { code: 42 }]) {
         const response = await lethe.app.inject({ method: 'POST', url: '/v1/session/exchange', payload });

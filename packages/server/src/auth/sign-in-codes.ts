@@ -4,8 +4,7 @@ import { actorOf, audit } from '../services/audit-trail.js';
 import type { SignInCodeRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { isGrant, isRole, type Principal } from './principal.js';
-import { MAX_TOKEN_LIFETIME_SECONDS } from './token-rules.js';
-import type { MintedToken, MintRequest, Tokens } from './tokens.js';
+import { checkMintRequest, type MintedToken, type MintRequest, type Tokens } from './tokens.js';
 
 /**
  * One-time sign-in links (`lethe token create --link`): instead of a token, the link carries a
@@ -60,15 +59,7 @@ export async function createSignInCode(
   ) {
     throw new AppError('VALIDATION_FAILED', 'A sign-in link lives between 1 second and 1 hour.');
   }
-  if (!Number.isInteger(token.ttlSeconds) || token.ttlSeconds <= 0) {
-    throw new AppError('TOKEN_INVALID', 'The token lifetime must be a positive number of seconds.');
-  }
-  if (token.ttlSeconds > MAX_TOKEN_LIFETIME_SECONDS) {
-    throw new AppError('TOKEN_LIFETIME_TOO_LONG', 'Tokens may live at most 12 hours.');
-  }
-  if (token.role === 'service' && !token.system) {
-    throw new AppError('VALIDATION_FAILED', 'A service token must name its system.');
-  }
+  checkMintRequest(token);
   const now = (options.now ?? Date.now)();
   const code = randomBytes(CODE_BYTES).toString('base64url');
   const row: SignInCodeRow = {

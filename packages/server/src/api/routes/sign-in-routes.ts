@@ -21,10 +21,9 @@ export function signInRoutes(app: TypedApp, exchange: Exchange) {
         response: { 200: SignInExchangeResult },
       },
     },
-    async (request, reply): Promise<SignInExchangeResult> => {
+    // The answer is a credential: like every `/v1` answer it is `Cache-Control: no-store`.
+    async (request): Promise<SignInExchangeResult> => {
       const minted = await exchange.exchange(request.body.code, String(request.id));
-      // The answer is a credential: no cache may keep it.
-      reply.header('cache-control', 'no-store');
       return { token: minted.token, expiresAt: minted.expiresAt.toISOString() };
     },
   );
