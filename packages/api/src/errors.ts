@@ -33,6 +33,10 @@ export const ERRORS = {
     message: 'The token does not grant subject ids; mint one with the subject-ids grant.',
   },
   RATE_LIMITED: { status: 429, message: 'Too many requests for this token; retry after the given time.' },
+  SIGN_IN_CODE_INVALID: {
+    status: 401,
+    message: 'The sign-in link is unknown, already used or expired; ask for a new one.',
+  },
 
   // Policies
   POLICY_NOT_FOUND: { status: 404, message: 'No such policy.' },

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { Instant } from './schemas.js';
 
 /**
  * Who the caller is, as the server sees the bearer token, and what it may do: the dashboard
@@ -16,3 +17,20 @@ export const SessionView = Type.Object({
   actions: Type.Array(Type.String()),
 });
 export type SessionView = Static<typeof SessionView>;
+
+/**
+ * `POST /v1/session/exchange`: the code of a one-time sign-in link (`lethe token create --link`),
+ * traded once for a token.
+ */
+export const SignInExchange = Type.Object({
+  /** The link's `#code=…`: 22 or more base64url characters. */
+  code: Type.String({ minLength: 22, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' }),
+});
+export type SignInExchange = Static<typeof SignInExchange>;
+
+export const SignInExchangeResult = Type.Object({
+  token: Type.String(),
+  /** The token's expiry, counted from the exchange. */
+  expiresAt: Instant,
+});
+export type SignInExchangeResult = Static<typeof SignInExchangeResult>;

@@ -39,8 +39,17 @@ export async function downloadFromApi(token: string, path: string, accept?: stri
   return response.blob();
 }
 
+/**
+ * Calls a public route without a token (the sign-in link's exchange). Its 401 is that call's
+ * answer, not the end of a session.
+ */
+export async function callPublicApi<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  const response = await sendToApi(undefined, method, path, body);
+  return (await response.json()) as T;
+}
+
 async function sendToApi(
-  token: string,
+  token: string | undefined,
   method: Method,
   path: string,
   body?: unknown,
@@ -51,7 +60,7 @@ async function sendToApi(
     response = await fetch(path, {
       method,
       headers: {
-        authorization: `Bearer ${token}`,
+        ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
         accept,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
@@ -62,7 +71,7 @@ async function sendToApi(
   }
   if (response.ok) return response;
   const error = await errorOf(response);
-  if (error.needsSignIn) onUnauthorized(error);
+  if (error.needsSignIn && token !== undefined) onUnauthorized(error);
   throw error;
 }
 

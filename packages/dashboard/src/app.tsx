@@ -1,34 +1,81 @@
 import { useEffect, useState } from 'react';
-import { whenUnauthorized } from './api.js';
+import { ApiError, whenUnauthorized } from './api.js';
 import { Layout } from './layout.js';
 import { SignInPage } from './pages/sign-in-page.js';
 import { navigate } from './router.js';
 import {
+  exchangeSignInCode,
   forgetSession,
   isSession,
-  sessionFromToken,
   storedSession,
   storeSession,
-  takeTokenFromLink,
+  takeSignInLink,
   type Session,
 } from './session.js';
 import { SessionContext } from './session-context.js';
 
-/** A sign-in link's token, else the tab's stored session; a link that cannot sign in says why. */
-function initialState(): { session?: Session; problem?: string } {
-  const linked = takeTokenFromLink();
-  if (linked !== undefined) {
-    const session = sessionFromToken(linked);
-    if (!isSession(session)) return { problem: `The sign-in link did not work: ${session.problem}` };
-    storeSession(session);
-    return { session };
-  }
-  const stored = storedSession();
-  return stored ? { session: stored } : {};
+interface SignInState {
+  readonly session?: Session;
+  readonly problem?: string;
+  /** A sign-in link's code is being traded for a token. */
+  readonly exchanging?: boolean;
 }
 
-export function App() {
-  const [state, setState] = useState(initialState);
+/** The outcome of the sign-in link the app was opened with. */
+export type LinkSignIn = Promise<SignInState>;
+
+/**
+ * Reads the sign-in link in the address bar (taking it out at once) and starts trading its code
+ * for a token. Called once, by `main.tsx`, before React renders: a code works once, and React's
+ * StrictMode runs effects twice.
+ */
+export function signInWithLink(): LinkSignIn | undefined {
+  const link = takeSignInLink();
+  if (!link) return undefined;
+  if ('token' in link) {
+    return Promise.resolve({
+      problem:
+        'Sign-in links that carry a token are no longer accepted. Ask for a one-time link ' +
+        '(lethe token create --link), or paste a token below.',
+    });
+  }
+  return exchangeSignInCode(link.code).then(
+    (session): SignInState => {
+      if (!isSession(session)) return { problem: `The sign-in link did not work: ${session.problem}` };
+      storeSession(session);
+      return { session };
+    },
+    (error: unknown): SignInState => ({ problem: linkProblem(error) }),
+  );
+}
+
+function linkProblem(error: unknown): string {
+  if (error instanceof ApiError && error.code === 'SIGN_IN_CODE_INVALID') {
+    return (
+      'This sign-in link was used already or has expired: a link signs in once, within minutes of ' +
+      'being made. Ask for a new one (lethe token create --link), or paste a token below.'
+    );
+  }
+  return `The sign-in link did not work: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** The tab's stored session, or the sign-in page (waiting for the link's exchange, if any). */
+export function App({ linkSignIn }: { linkSignIn?: LinkSignIn | undefined }) {
+  const [state, setState] = useState<SignInState>(() => {
+    if (linkSignIn) return { exchanging: true };
+    const stored = storedSession();
+    return stored ? { session: stored } : {};
+  });
+
+  useEffect(() => {
+    let current = true;
+    void linkSignIn?.then((outcome) => {
+      if (current) setState(outcome);
+    });
+    return () => {
+      current = false;
+    };
+  }, [linkSignIn]);
 
   // A 401 anywhere (expired, revoked, signed by a retired key) ends the session with the reason.
   useEffect(
@@ -50,7 +97,17 @@ export function App() {
     navigate('/');
   };
 
-  if (!state.session) return <SignInPage onSignIn={signIn} problem={state.problem} />;
+  if (!state.session) {
+    // Keyed by the problem: the page starts afresh (showing it) when a link's exchange ends.
+    return (
+      <SignInPage
+        key={state.exchanging ? 'exchanging' : (state.problem ?? '')}
+        onSignIn={signIn}
+        problem={state.problem}
+        exchanging={state.exchanging ?? false}
+      />
+    );
+  }
   return (
     <SessionContext.Provider value={state.session}>
       <Layout onSignOut={signOut} />

@@ -1,12 +1,14 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './app.js';
+import { App, signInWithLink } from './app.js';
 import './styles.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
+// Once, outside React: the link's code works once.
+const linkSignIn = signInWithLink();
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <App linkSignIn={linkSignIn} />
   </StrictMode>,
 );

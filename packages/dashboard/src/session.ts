@@ -1,3 +1,6 @@
+import type { SignInExchangeResult } from '@lethe/api';
+import { callPublicApi } from './api.js';
+
 /**
  * Who is signed in: the bearer token and what its (unverified) claims say about it. The claims
  * only shape the page (the role shown, when the session ends); the server verifies the token on
@@ -65,19 +68,34 @@ export function forgetSession(): void {
   sessionStorage.removeItem(STORAGE_KEY);
 }
 
+/** What the address bar held when the app opened: a one-time link's code, or an old token link. */
+export type SignInLink = { readonly code: string } | { readonly token: string };
+
 /**
- * The token of a sign-in link (`/sign-in#token=…`), taken out of the address bar at once. A
- * fragment never reaches the server or a proxy log, and `replaceState` overwrites the history
- * entry, so the token does not stay in the browser's history either.
+ * The sign-in link in the address bar (`/sign-in#code=…`), taken out of it at once. A fragment
+ * never reaches the server or a proxy log, and `replaceState` overwrites the history entry, so the
+ * code does not stay in the browser's history either (it would be worthless there once used, but
+ * an unused one should not linger). `#token=…`, which earlier versions printed, is taken out the
+ * same way so that the token does not stay in the history, but it no longer signs in.
  */
-export function takeTokenFromLink(): string | undefined {
+export function takeSignInLink(): SignInLink | undefined {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const code = fragment.get('code');
   const token = fragment.get('token');
-  if (token === null) return undefined;
+  if (code === null && token === null) return undefined;
   window.history.replaceState(
     null,
     '',
     window.location.pathname === '/sign-in' ? '/' : window.location.pathname,
   );
-  return token;
+  return code !== null ? { code } : { token: token ?? '' };
+}
+
+/**
+ * Trades a one-time link's code for its token (`POST /v1/session/exchange`) and reads the
+ * token's claims; a refused code (used, expired, unknown) is an ApiError with the server's code.
+ */
+export async function exchangeSignInCode(code: string): Promise<Session | { problem: string }> {
+  const { token } = await callPublicApi<SignInExchangeResult>('POST', '/v1/session/exchange', { code });
+  return sessionFromToken(token);
 }

@@ -32,7 +32,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'lethe-dashboard-e2e-'));
 let server: ServerProcess;
 let browser: Browser;
 
-/** A token (or with `--link`, a sign-in link) minted by the CLI against the server's data dir. */
+/** A token (or with `--link`, a one-time sign-in link) made by the CLI against the server's data dir. */
 async function mint(role: string, ...more: string[]): Promise<string> {
   const args = ['token', 'create', '--role', role, '--data-dir', dataDir, ...more];
   if (role === 'service') args.push('--system', 'checkout');
@@ -101,9 +101,10 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     expect(errors).toEqual([]);
   });
 
-  it('signs in with the link `lethe token create --link` prints, and drops the token from the URL and history', async () => {
+  it('signs in once with the one-time link `lethe token create --link` prints, keeping the code out of the URL, history and log', async () => {
     const link = await mint('dpo', '--link', '--url', server.url, '--subject', 'linda');
-    expect(link).toMatch(new RegExp(`^${server.url}/sign-in#token=`));
+    expect(link).toMatch(new RegExp(`^${server.url}/sign-in#code=[A-Za-z0-9_-]{43}$`));
+    const code = link.split('#code=')[1] ?? '';
     await page.goto(link);
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     expect(page.url()).toBe(`${server.url}/`);
@@ -111,11 +112,28 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await page.getByText('linda').waitFor();
     // Going back does not return to the link: its history entry was replaced.
     await page.goBack();
-    expect(page.url()).not.toContain('token');
-    // The fragment never reaches the server: the token is nowhere in its log.
-    const token = decodeURIComponent(link.split('#token=')[1] ?? '');
-    expect(token.length).toBeGreaterThan(100);
-    expect(server.output()).not.toContain(token.split('.')[2]);
+    expect(page.url()).not.toContain('code');
+    // The fragment never reaches the server: the code is nowhere in its log.
+    expect(server.output()).not.toContain(code);
+
+    // The same link again, in another tab: used up. The page says so and offers the paste form.
+    const again = await context.newPage();
+    const againErrors = watchForErrors(again);
+    await again.goto(link);
+    await again.getByRole('alert').getByText('used already or has expired').waitFor();
+    expect(again.url()).toBe(`${server.url}/`);
+    expect(await again.getByLabel('Token').isVisible()).toBe(true);
+    await screenshot(again, '02b-sign-in-link-used');
+    expect(againErrors).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('no longer signs in with a link that carries a token, and takes the token out of the URL', async () => {
+    const token = await mint('dpo');
+    await page.goto(`${server.url}/sign-in#token=${token}`);
+    await page.getByRole('alert').getByText('no longer accepted').waitFor();
+    expect(page.url()).toBe(`${server.url}/`);
+    expect(await page.getByLabel('Token').isVisible()).toBe(true);
     expect(errors).toEqual([]);
   });
 

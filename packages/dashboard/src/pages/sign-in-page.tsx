@@ -3,16 +3,19 @@ import { ApiError, callApi } from '../api.js';
 import { isSession, sessionFromToken, type Session } from '../session.js';
 
 /**
- * Sign in by pasting a token from `lethe token create`, or by opening the link that
- * `lethe token create --link` prints (handled before this page shows). The token is checked
- * with the server before the dashboard opens.
+ * Sign in by pasting a token from `lethe token create`, or by opening the one-time link that
+ * `lethe token create --link` prints (its code is traded for a token before this page shows, or
+ * while it says so). A pasted token is checked with the server before the dashboard opens.
  */
 export function SignInPage({
   onSignIn,
   problem,
+  exchanging = false,
 }: {
   onSignIn: (session: Session) => void;
-  problem?: string;
+  problem?: string | undefined;
+  /** A sign-in link is being traded for a token. */
+  exchanging?: boolean;
 }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>(problem);
@@ -33,6 +36,15 @@ export function SignInPage({
       setChecking(false);
     }
   };
+
+  if (exchanging) {
+    return (
+      <main className="sign-in" id="main">
+        <h1>Sign in to Lethe</h1>
+        <p role="status">Signing in with the link…</p>
+      </main>
+    );
+  }
 
   return (
     <main className="sign-in" id="main">
@@ -56,7 +68,7 @@ export function SignInPage({
           aria-describedby="token-help"
         />
         <p id="token-help" className="muted">
-          Paste a token from <code>lethe token create --role dpo</code>, or open the link that{' '}
+          Paste a token from <code>lethe token create --role dpo</code>, or open the one-time link that{' '}
           <code>lethe token create --role dpo --link</code> prints.
         </p>
         <button type="submit" disabled={checking}>

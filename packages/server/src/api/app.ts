@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
+import { SignInExchange } from '../auth/sign-in-codes.js';
 import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../domain/ndjson.js';
 import type { Services } from '../services/services.js';
@@ -8,7 +9,7 @@ import { authenticate } from './authenticate.js';
 import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
 import { handleError } from './errors.js';
 import { Metrics } from './metrics.js';
-import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
+import { DEFAULT_RATE_LIMIT, rateLimit, rateLimitByAddress, type RateLimitSettings } from './rate-limit.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { datamapRoutes } from './routes/datamap-routes.js';
 import { discoveryRoutes } from './routes/discovery-routes.js';
@@ -23,6 +24,7 @@ import { jwksRoute, keyRoutes } from './routes/key-routes.js';
 import { operationRoutes } from './routes/operation-routes.js';
 import { overviewRoutes } from './routes/overview-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
+import { signInRoutes } from './routes/sign-in-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
 import { policyRoutes } from './routes/policy-routes.js';
 import { retentionRoutes } from './routes/retention-routes.js';
@@ -106,11 +108,20 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.setNotFoundHandler(await dashboardRoutes(app, options.dashboardDir ?? builtDashboardDir()));
   operationRoutes(app, options.services, metrics);
   jwksRoute(app, options.services);
+  const limit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  // The one `/v1` route without a token (its code is the credential), limited per client address.
+  await app.register(async (v1Public) => {
+    const api = v1Public as unknown as TypedApp;
+    if (limit) api.addHook('onRequest', rateLimitByAddress(limit));
+    signInRoutes(
+      api,
+      new SignInExchange(options.services.store, options.tokens, { now: options.tokens.keys.now }),
+    );
+  });
   await app.register(async (v1) => {
     const api = v1 as unknown as TypedApp;
     api.addHook('onRoute', requireRouteAction);
     api.addHook('onRequest', authenticate(options.tokens));
-    const limit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
     if (limit) api.addHook('onRequest', rateLimit(limit));
     api.addHook('onRequest', authorizeRoute);
     policyRoutes(api, options.services);

@@ -118,14 +118,31 @@ export function rateLimitKey(principal: Principal): string {
  * 429 `RATE_LIMITED` with `Retry-After`, and tells every answer its limit and what is left.
  */
 export function rateLimit(settings: RateLimitSettings) {
-  const limiter = new RateLimiter(settings);
+  return limitBy(new RateLimiter(settings), (request) => rateLimitKey(principalOf(request)));
+}
+
+/**
+ * The same limit for the public routes that take no token (the sign-in link's exchange), keyed by
+ * the client's address: each address has its own bucket, apart from the principals'. The address
+ * is the TCP peer's (Fastify's `request.ip`; Lethe does not trust `X-Forwarded-For`), so behind a
+ * reverse proxy every client shares the proxy's bucket.
+ */
+export function rateLimitByAddress(settings: RateLimitSettings) {
+  return limitBy(
+    new RateLimiter(settings),
+    (request) => JSON.stringify(['address', request.ip]),
+    'Too many requests from this address; retry after the given time.',
+  );
+}
+
+function limitBy(limiter: RateLimiter, keyOf: (request: FastifyRequest) => string, message?: string) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const decision = limiter.take(rateLimitKey(principalOf(request)));
+    const decision = limiter.take(keyOf(request));
     reply.header('RateLimit-Limit', String(limiter.limit));
     reply.header('RateLimit-Remaining', String(decision.remaining));
     if (!decision.allowed) {
       reply.header('Retry-After', String(decision.retryAfterSeconds));
-      throw new AppError('RATE_LIMITED', undefined, { retryAfterSeconds: decision.retryAfterSeconds });
+      throw new AppError('RATE_LIMITED', message, { retryAfterSeconds: decision.retryAfterSeconds });
     }
   };
 }

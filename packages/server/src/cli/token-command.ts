@@ -1,22 +1,24 @@
 import { parseArgs } from 'node:util';
 import { openKeyedStore } from '../auth/key-material.js';
 import { GRANTS, isGrant, isRole, ROLES, type Grant, type Principal } from '../auth/principal.js';
+import { createSignInCode, MAX_SIGN_IN_LINK_SECONDS } from '../auth/sign-in-codes.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { CATEGORY_PATTERN, DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
-import { Tokens } from '../auth/tokens.js';
+import { Tokens, type MintRequest } from '../auth/tokens.js';
 import { audit } from '../services/audit-trail.js';
 import { dataDirOption, UsageError, usageErrors } from './args.js';
 
 export const TOKEN_USAGE =
   'lethe token create --role admin|dpo|auditor|service [--system S] [--categories user.contact,…] ' +
-  '[--grant subject-ids] [--ttl 1h] [--subject NAME] [--link [--url URL]] [--data-dir D]';
+  '[--grant subject-ids] [--ttl 1h] [--subject NAME] [--link [--url URL] [--link-ttl 10m]] [--data-dir D]';
 
 /**
  * Mints a token with the signing keys in the data directory (or DATABASE_URL), unwrapped with the
  * master key found as `lethe serve` finds it: whoever holds both is already trusted, like Vault's
  * root-token generation. Prints only the token on stdout so it can be captured:
- * `export LETHE_TOKEN=$(lethe token create --role admin)`. With `--link` it prints a sign-in link
- * to the dashboard instead, the token in the URL fragment (see `signInLink`).
+ * `export LETHE_TOKEN=$(lethe token create --role admin)`. With `--link` it mints nothing: it
+ * stores a one-time sign-in code for such a token and prints the dashboard's sign-in link with the
+ * code (see `signInLink`); the token is minted when the link is used.
  */
 export async function tokenCommand(args: string[]): Promise<void> {
   const [action, ...rest] = args;
@@ -34,6 +36,7 @@ export async function tokenCommand(args: string[]): Promise<void> {
           subject: { type: 'string' },
           link: { type: 'boolean' },
           url: { type: 'string' },
+          'link-ttl': { type: 'string' },
           'data-dir': { type: 'string' },
         },
         strict: true,
@@ -52,6 +55,8 @@ export async function tokenCommand(args: string[]): Promise<void> {
   if (badGrant !== undefined)
     throw new UsageError(`--grant must be one of ${GRANTS.join(', ')} (got "${badGrant}")`);
   if (options.url !== undefined && !options.link) throw new UsageError('--url is for --link only');
+  if (options['link-ttl'] !== undefined && !options.link)
+    throw new UsageError('--link-ttl is for --link only');
   const dashboardUrl = options.link
     ? dashboardBase(options.url ?? process.env['LETHE_URL'] ?? 'http://127.0.0.1:7420')
     : undefined;
@@ -60,32 +65,44 @@ export async function tokenCommand(args: string[]): Promise<void> {
     throw new UsageError(`--ttl must look like 90s, 15m or 1h (got "${options.ttl}")`);
   if (ttlSeconds > 12 * 3600)
     throw new UsageError('--ttl may be at most 12h: Lethe issues short-lived tokens only');
+  const linkSeconds = parseTtl(options['link-ttl'] ?? '10m');
+  if (linkSeconds === undefined || linkSeconds === 0 || linkSeconds > MAX_SIGN_IN_LINK_SECONDS)
+    throw new UsageError(`--link-ttl must lie between 1s and 1h, like 10m (got "${options['link-ttl']}")`);
 
   const { store, masterKey } = await openKeyedStore({
     dataDir: dataDirOption(options['data-dir']),
     databaseUrl: process.env['DATABASE_URL'],
   });
   try {
-    const tokens = new Tokens(new SigningKeys(store, masterKey), DEFAULT_TOKEN_SETTINGS);
     // Whoever can read the store's keys is trusted like an admin (see the comment above).
     const operator: Principal = { id: `cli:${process.env['USER'] ?? 'local'}`, role: 'admin' };
     const subject = options.subject ?? operator.id;
-    const minted = await tokens.mint({
+    const request: MintRequest = {
       subject,
       role: options.role,
       ttlSeconds,
       ...(options.system ? { system: options.system } : {}),
       ...(categories ? { categories } : {}),
       ...(grants ? { grants: grants as Grant[] } : {}),
-    });
+    };
+    if (dashboardUrl) {
+      // Audited as `sign-in.create` by the link's id; the code is printed once and kept nowhere.
+      const link = await createSignInCode(store, operator, request, { lifetimeSeconds: linkSeconds });
+      process.stdout.write(`${signInLink(dashboardUrl, link.code)}\n`);
+      process.stderr.write(
+        `${options.role} sign-in link, usable once until ${link.expiresAt.toISOString()}; ` +
+          `the token it gives lives ${options.ttl ?? '1h'} from then\n`,
+      );
+      return;
+    }
+    const tokens = new Tokens(new SigningKeys(store, masterKey), DEFAULT_TOKEN_SETTINGS);
+    const minted = await tokens.mint(request);
     // Minting is recorded before the token is shown: a token nobody can account for is never printed.
     await store.transaction((repository) =>
       audit(repository, operator, 'token.mint', `token:${minted.tokenId} ${options.role}:${subject}`),
     );
-    process.stdout.write(`${dashboardUrl ? signInLink(dashboardUrl, minted.token) : minted.token}\n`);
-    process.stderr.write(
-      `${options.role} ${dashboardUrl ? 'sign-in link' : 'token'}, valid until ${minted.expiresAt.toISOString()}\n`,
-    );
+    process.stdout.write(`${minted.token}\n`);
+    process.stderr.write(`${options.role} token, valid until ${minted.expiresAt.toISOString()}\n`);
   } finally {
     await store.close();
   }
@@ -105,13 +122,13 @@ function dashboardBase(text: string): string {
 }
 
 /**
- * The dashboard's sign-in link. The token rides in the fragment (`#token=…`), which browsers never
- * send: it stays out of the server's and any proxy's logs. The dashboard takes it out of the
- * address bar and the history entry as soon as it opens. The link is as good as the token until
- * the token expires: share it like the token, and keep `--ttl` short.
+ * The dashboard's one-time sign-in link. The code rides in the fragment (`#code=…`), which browsers
+ * never send: it stays out of the server's and any proxy's logs and `Referer` headers. The
+ * dashboard takes it out of the address bar and the history entry as soon as it opens, and trades
+ * it for the token once (`POST /v1/session/exchange`).
  */
-export function signInLink(base: string, token: string): string {
-  return `${base}/sign-in#token=${encodeURIComponent(token)}`;
+export function signInLink(base: string, code: string): string {
+  return `${base}/sign-in#code=${code}`;
 }
 
 /** `a,b, c` → ['a', 'b', 'c']; an empty item is kept so that it is refused, not ignored. */

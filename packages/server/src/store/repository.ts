@@ -4,6 +4,7 @@ import { ConsentQueries } from './consent-queries.js';
 import { DataMapQueries } from './datamap-queries.js';
 import { FieldKeyQueries } from './field-key-queries.js';
 import { OverviewQueries } from './overview-queries.js';
+import { SignInCodeQueries } from './sign-in-code-queries.js';
 import { RequestQueries } from './request-queries.js';
 import { StreamQueries } from './stream-queries.js';
 import { StreamExportQueries } from './stream-export-queries.js';
@@ -91,6 +92,8 @@ export class Repository {
   readonly streamExports: StreamExportQueries;
   /** Aggregate counts for the dashboard's overview. */
   readonly overview: OverviewQueries;
+  /** One-time sign-in links' codes, by hash. */
+  readonly signInCodes: SignInCodeQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.consent = new ConsentQueries(db);
@@ -100,6 +103,7 @@ export class Repository {
     this.streams = new StreamQueries(db);
     this.streamExports = new StreamExportQueries(db);
     this.overview = new OverviewQueries(db);
+    this.signInCodes = new SignInCodeQueries(db);
   }
 
   // Catalog ---------------------------------------------------------------------------------

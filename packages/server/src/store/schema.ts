@@ -45,6 +45,7 @@ export interface Database {
   consent_states: ConsentStateRow;
   consent_violations: ConsentViolationRow;
   stream_exports: StreamExportRow;
+  sign_in_codes: SignInCodeRow;
 }
 
 export interface MetaRow {
@@ -577,4 +578,28 @@ export interface StreamExportRow {
   lease_until: number | null;
   created_at: number;
   updated_at: number;
+}
+
+/**
+ * A one-time sign-in link's code (`lethe token create --link`), kept only as its SHA-256, with the
+ * token it is traded for. The row is deleted when the code is used, so a used code is nowhere.
+ */
+export interface SignInCodeRow {
+  /** base64url SHA-256 of the code. */
+  code_hash: string;
+  /** Names the link in the audit log (the code itself is never written anywhere). */
+  id: string;
+  subject: string;
+  role: string;
+  system: string | null;
+  /** JSON array of category keys; null: every category. */
+  categories: string | null;
+  /** JSON array of grants; null: none. */
+  grants: string | null;
+  /** The token's lifetime, counted from the exchange. */
+  ttl_seconds: number;
+  /** The audit log's name of who made the link (`admin:cli:alice`). */
+  created_by: string;
+  created_at: number;
+  expires_at: number;
 }
