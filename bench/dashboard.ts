@@ -129,7 +129,7 @@ ${table([
 First load of the overview on loopback: a fresh browser context each run (no cache), signed in,
 against \`lethe serve --demo\` (SQLite, ${formatInteger(overview.counts.subjects)} subjects); from navigation start to the
 counts on screen (the shell, its script and style, then \`GET /v1/session\`, \`GET /v1/overview\`
-and \`GET /v1/reappearances\`). ${runs} runs after one warm-up.
+\`GET /v1/reappearances\` and \`GET /v1/consent/violations\`). ${runs} runs after one warm-up.
 
 ${table([
   ['median', 'p95', 'worst', 'bytes transferred per load', 'budget'],
