@@ -8,6 +8,7 @@ import type { TypedApp } from './api/typed-app.js';
 import { ExternalIssuer, type ExternalIssuerConfig } from './auth/external-issuer.js';
 import { openKeyedStore } from './auth/key-material.js';
 import type { MasterKey } from './auth/master-key.js';
+import type { Duration } from './domain/duration.js';
 import { LETHE_ITSELF } from './auth/principal.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
@@ -35,6 +36,8 @@ export interface LetheOptions extends StoreLocation {
   readonly keyRetentionSweepMs?: number;
   /** Rotation period of privacy-stream keys (default 24 h; `LETHE_STREAM_KEY_ROTATION`). */
   readonly streamKeyRotationMs?: number;
+  /** How long base-stream events are kept (`LETHE_STREAM_RETENTION`; default for ever). */
+  readonly streamRetention?: Duration;
   /** How rights requests are handled (deadlines, required steps, retries); see `RequestSettings`. */
   readonly requestSettings?: RequestSettings;
   /** How often due rights-request tasks are looked for (default every second). */
@@ -94,6 +97,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.streamKeyRotationMs ? { streamKeyRotationMs: options.streamKeyRotationMs } : {}),
+      ...(options.streamRetention ? { streamRetention: options.streamRetention } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
@@ -152,16 +156,25 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       () => void discover(),
       options.discoveryTickMs ?? DEFAULT_DISCOVERY_TICK_MS,
     ).unref();
-    // Key retention: field keys whose period ended longer ago than their contract keeps keys.
+    // Key retention: field keys whose period ended longer ago than their contract keeps keys;
+    // stream retention: base-stream events older than LETHE_STREAM_RETENTION, once exported.
     const sweepKeys = () =>
-      services.keyRetention.run().then(
-        (shredded) => {
-          for (const [contract, count] of shredded) {
-            app.log.info({ contract, count }, 'privacy-stream keys shredded after their retention');
-          }
-        },
-        (error: unknown) => app.log.error({ err: error }, 'key retention sweep failed'),
-      );
+      Promise.all([
+        services.keyRetention.run().then(
+          (shredded) => {
+            for (const [contract, count] of shredded) {
+              app.log.info({ contract, count }, 'privacy-stream keys shredded after their retention');
+            }
+          },
+          (error: unknown) => app.log.error({ err: error }, 'key retention sweep failed'),
+        ),
+        services.streamRetention.run().then(
+          (deleted) => {
+            if (deleted > 0) app.log.info({ deleted }, 'privacy-stream events past their retention deleted');
+          },
+          (error: unknown) => app.log.error({ err: error }, 'stream retention sweep failed'),
+        ),
+      ]);
     const keyRetentionTimer = setInterval(
       () => void sweepKeys(),
       options.keyRetentionSweepMs ?? DEFAULT_KEY_RETENTION_SWEEP_MS,

@@ -10,7 +10,9 @@ import {
   keyIdOf,
   unwrapFieldKey,
 } from '../src/domain/field-crypto.js';
+import { parseDuration } from '../src/domain/duration.js';
 import { createLethe, type Lethe } from '../src/server.js';
+import { StreamRetentionSweep } from '../src/services/stream-retention-sweep.js';
 import type { StreamPage } from '../src/streams/stream-log.js';
 import { ALL_BACKENDS, availableBackends } from './support/backends.js';
 
@@ -600,6 +602,30 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
         .where('action', '=', 'keys.shred')
         .execute();
       expect(audit.map((row) => row.target)).toEqual(['request:erase-c-1 keys=1']);
+    });
+
+    it('the stream retention deletes events past it, but none an export has not delivered', async () => {
+      await putClickstream();
+      await publish([click('c-1', { at: YESTERDAY }), click('c-2', { at: YESTERDAY }), click('c-3')]);
+      const now = Date.parse(TODAY) + 3_600_000;
+      // An export that has delivered only the first event holds the second back.
+      await lethe.services.exportRunner?.stop();
+      await lethe.services.streamExports.put(LETHE_ITSELF, 'slow', { target: 'file' });
+      await db().updateTable('stream_exports').set({ position: 1 }).where('name', '=', 'slow').execute();
+      const sweep = new StreamRetentionSweep(lethe.services.store, parseDuration('PT12H'));
+      expect(await sweep.run(now)).toBe(1);
+      expect((await read()).events.map((event) => event.seq)).toEqual([2, 3]);
+      // Once it has delivered everything, the rest of what is past retention goes; today's stays.
+      await db().updateTable('stream_exports').set({ position: 3 }).where('name', '=', 'slow').execute();
+      expect(await sweep.run(now)).toBe(1);
+      expect(await sweep.run(now)).toBe(0);
+      expect((await read()).events.map((event) => event.seq)).toEqual([3]);
+      const pruned = (await lethe.services.store.repository.auditEntries(0, 1_000)).filter(
+        (entry) => entry.action === 'streams.prune',
+      );
+      expect(pruned.map((entry) => entry.target.split(' ')[0])).toEqual(['events:1', 'events:1']);
+      // Without a retention nothing is ever deleted.
+      expect(await new StreamRetentionSweep(lethe.services.store, undefined).run(now + 365 * DAY)).toBe(0);
     });
 
     it('the retention sweep shreds keys whose period ended longer ago than the contract keeps keys', async () => {

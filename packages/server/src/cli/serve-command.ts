@@ -1,4 +1,5 @@
 import { streamKeyRotationFromEnv } from '../services/field-key-service.js';
+import { streamRetentionFromEnv } from '../services/stream-retention-sweep.js';
 import { parseArgs } from 'node:util';
 import { loggerOptions } from '../api/logging.js';
 import { rateLimitFromEnv } from '../api/rate-limit.js';
@@ -35,6 +36,8 @@ export async function serveCommand(args: string[]): Promise<void> {
   const keyRotationIntervalMs = usageErrors(() => keyRotationFromEnv(process.env));
   // LETHE_STREAM_KEY_ROTATION (24h): the period of privacy-stream field keys.
   const streamKeyRotationMs = usageErrors(() => streamKeyRotationFromEnv(process.env));
+  // LETHE_STREAM_RETENTION (P30D): how long base-stream events are kept once exported.
+  const streamRetention = usageErrors(() => streamRetentionFromEnv(process.env));
   const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
   // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
   const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
@@ -47,6 +50,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     rateLimit,
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),
     ...(streamKeyRotationMs ? { streamKeyRotationMs } : {}),
+    ...(streamRetention ? { streamRetention } : {}),
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
     requestSettings,
     ...(requestTickMs !== undefined

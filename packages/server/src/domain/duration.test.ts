@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDuration, parseDuration } from './duration.js';
+import { addDuration, parseDuration, subtractDuration } from './duration.js';
 
 const at = (iso: string) => Date.parse(iso);
 const plus = (iso: string, duration: string) => {
@@ -47,5 +47,20 @@ describe('addDuration', () => {
   it('adds the time part as elapsed time after the date part', () => {
     expect(plus('2023-01-31T20:00:00Z', 'P1MT36H')).toBe('2023-03-02T08:00:00.000Z');
     expect(plus('2023-01-01T00:00:00Z', 'PT90M30S')).toBe('2023-01-01T01:30:30.000Z');
+  });
+});
+
+describe('subtractDuration', () => {
+  const at = (iso: string) => Date.parse(iso);
+  it('runs the calendar arithmetic backwards, clamping to the end of the month', () => {
+    expect(subtractDuration(at('2024-03-31T10:00:00Z'), parseDuration('P1M')!)).toBe(
+      at('2024-02-29T10:00:00Z'),
+    );
+    expect(subtractDuration(at('2025-01-05T00:00:00Z'), parseDuration('P2Y')!)).toBe(
+      at('2023-01-05T00:00:00Z'),
+    );
+    expect(subtractDuration(at('2024-01-01T06:00:00Z'), parseDuration('PT12H')!)).toBe(
+      at('2023-12-31T18:00:00Z'),
+    );
   });
 });

@@ -30,6 +30,19 @@ export function parseDuration(text: string): Duration | undefined {
   return { years, months, weeks, days, hours, minutes, seconds };
 }
 
+/** The instant `duration` before `epochMs`, with the same calendar arithmetic run backwards. */
+export function subtractDuration(epochMs: number, duration: Duration): number {
+  return addDuration(epochMs, {
+    years: -duration.years,
+    months: -duration.months,
+    weeks: -duration.weeks,
+    days: -duration.days,
+    hours: -duration.hours,
+    minutes: -duration.minutes,
+    seconds: -duration.seconds,
+  });
+}
+
 /** Adds a duration to an instant (epoch milliseconds, UTC) with calendar arithmetic. */
 export function addDuration(epochMs: number, duration: Duration): number {
   const start = new Date(epochMs);

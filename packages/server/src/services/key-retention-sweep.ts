@@ -1,5 +1,5 @@
 import { LETHE_ITSELF } from '../auth/principal.js';
-import { addDuration, type Duration } from '../domain/duration.js';
+import { subtractDuration } from '../domain/duration.js';
 import type { ContractService } from './contract-service.js';
 import type { FieldKeyService } from './field-key-service.js';
 
@@ -19,26 +19,9 @@ export class KeyRetentionSweep {
   async run(now = Date.now()): Promise<Map<string, number>> {
     const shredded = new Map<string, number>();
     for (const [contract, retention] of await this.contracts.keyRetentions()) {
-      const count = await this.keys.shredEndedBy(
-        LETHE_ITSELF,
-        contract,
-        addDuration(now, negated(retention)),
-      );
+      const count = await this.keys.shredEndedBy(LETHE_ITSELF, contract, subtractDuration(now, retention));
       if (count > 0) shredded.set(contract, count);
     }
     return shredded;
   }
-}
-
-/** The duration backwards: `addDuration(now, negated(d))` is `now - d` with calendar arithmetic. */
-function negated(duration: Duration): Duration {
-  return {
-    years: -duration.years,
-    months: -duration.months,
-    weeks: -duration.weeks,
-    days: -duration.days,
-    hours: -duration.hours,
-    minutes: -duration.minutes,
-    seconds: -duration.seconds,
-  };
 }

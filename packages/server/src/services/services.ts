@@ -15,6 +15,8 @@ import { OverviewService } from './overview-service.js';
 import { ConnectorService } from './connector-service.js';
 import { ContractService } from './contract-service.js';
 import { FieldKeyService } from './field-key-service.js';
+import type { Duration } from '../domain/duration.js';
+import { StreamRetentionSweep } from './stream-retention-sweep.js';
 import { KeyRetentionSweep } from './key-retention-sweep.js';
 import { ManifestService } from './manifest-service.js';
 import { RequestReportService } from './request-report-service.js';
@@ -67,6 +69,8 @@ export interface Services {
   readonly fieldKeys: FieldKeyService;
   /** Shreds field keys past their contract's key retention; `createLethe` runs it on a timer. */
   readonly keyRetention: KeyRetentionSweep;
+  /** Deletes base-stream events past the stream retention; `createLethe` runs it on a timer. */
+  readonly streamRetention: StreamRetentionSweep;
   /** Exports of privacy streams to files and NATS (configuration and status). */
   readonly streamExports: StreamExportService;
   /** Runs the exports this node holds; only with an export directory. `createLethe` starts it. */
@@ -90,6 +94,8 @@ export function createServices(
     streamLimits?: StreamLimits;
     /** Length of a privacy-stream key's rotation period (default 24 h). */
     streamKeyRotationMs?: number;
+    /** How long base-stream events are kept (default: for ever). */
+    streamRetention?: Duration;
     /** The NATS connection when `NATS_URL` is set: NATS exports need it. */
     nats?: NatsConnection;
     /** Where file exports are written (`<exportDir>/<name>/`). */
@@ -197,6 +203,7 @@ export function createServices(
     fieldKeys,
     streams,
     keyRetention: new KeyRetentionSweep(contracts, fieldKeys),
+    streamRetention: new StreamRetentionSweep(store, options.streamRetention),
     streamExports,
     ...(exportRunner ? { exportRunner } : {}),
   };

@@ -671,6 +671,12 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
           .execute();
       },
     },
+    '0011-stream-retention': {
+      async up(db: Kysely<unknown>) {
+        // The stream retention sweep deletes by event time.
+        await db.schema.createIndex('stream_events_at').on('stream_events').column('at').execute();
+      },
+    },
   };
   return { getMigrations: async () => migrations };
 }

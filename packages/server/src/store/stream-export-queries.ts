@@ -20,6 +20,15 @@ export class StreamExportQueries {
     return this.db.selectFrom('stream_exports').selectAll().orderBy('name').execute();
   }
 
+  /** The position of the export furthest behind; undefined when there is no export. */
+  async lowestPosition(): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom('stream_exports')
+      .select((eb) => eb.fn.min('position').as('lowest'))
+      .executeTakeFirst();
+    return row?.lowest === null || row?.lowest === undefined ? undefined : Number(row.lowest);
+  }
+
   get(name: string): Promise<StreamExportRow | undefined> {
     return this.db.selectFrom('stream_exports').selectAll().where('name', '=', name).executeTakeFirst();
   }

@@ -117,6 +117,17 @@ export class StreamQueries {
       .execute();
   }
 
+  /**
+   * Deletes events whose time is before `before`, none past position `upToSeq` when given;
+   * returns how many went.
+   */
+  async deleteBefore(before: number, upToSeq: number | undefined): Promise<number> {
+    let query = this.db.deleteFrom('stream_events').where('at', '<', before);
+    if (upToSeq !== undefined) query = query.where('seq', '<=', upToSeq);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** The last position given out (0 for an empty stream). */
   async lastSeq(): Promise<number> {
     const row = await this.db
