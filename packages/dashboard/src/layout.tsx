@@ -14,7 +14,7 @@ import { RequestPage } from './pages/request-page.js';
 import { RequestsPage } from './pages/requests-page.js';
 import { SubjectPage } from './pages/subject-page.js';
 import { Link, navigate, useLocation } from './router.js';
-import { useSession } from './session-context.js';
+import { SessionViewContext, useSession } from './session-context.js';
 import { useApi } from './use-api.js';
 
 interface PageEntry {
@@ -75,7 +75,8 @@ function isCurrent(entry: PageEntry, path: string): boolean {
 export function Layout({ onSignOut }: { onSignOut: () => void }) {
   const session = useSession();
   const { path } = useLocation();
-  // What the server says this token may do; until it answers, the navigation waits.
+  // What the server says this token may do; until it answers, the navigation waits. Read here
+  // once per page load and shared with the pages (e.g. whether subject ids may be linked).
   const me = useApi<SessionView>('/v1/session');
   const pages = me.state === 'ready' ? PAGES.filter((entry) => me.data.actions.includes(entry.action)) : [];
   // A role without the overview (a service) starts on the first page it can use instead.
@@ -115,7 +116,9 @@ export function Layout({ onSignOut }: { onSignOut: () => void }) {
         </div>
       </header>
       <main id="main">
-        <ErrorBoundary resetKey={path}>{pageFor(path)}</ErrorBoundary>
+        <SessionViewContext.Provider value={me}>
+          <ErrorBoundary resetKey={path}>{pageFor(path)}</ErrorBoundary>
+        </SessionViewContext.Provider>
       </main>
     </div>
   );

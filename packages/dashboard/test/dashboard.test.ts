@@ -228,6 +228,28 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     }
     expect(errors).toEqual([]);
   });
+
+  it('asks the server who the token is once per page load, for the navigation and every panel alike', async () => {
+    await signInWithPastedToken(await mint('dpo'));
+    const asked: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/v1/session') asked.push(request.url());
+    });
+    await page.reload();
+    // The navigation and the violations panel both need the answer: both are drawn from one read.
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Policies' }).waitFor();
+    await page.getByTestId('violations').locator('tbody tr').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(asked).toHaveLength(1);
+    // Moving between pages inside the app asks nothing more.
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByTestId('violations').locator('tbody tr').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(asked).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
 });
 
 describe('subject lookup', { timeout: 60_000 }, () => {
@@ -265,6 +287,43 @@ describe('subject lookup', { timeout: 60_000 }, () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('You may not see this');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the consent of a subject Lethe has no uses of, saying so, instead of "Not found"', async () => {
+    const token = await mint('dpo');
+    const subject = 'consent-only-1';
+    const recorded = await api(server.url, token, 'PUT', `/v1/subjects/${subject}/consent`, {
+      purposes: { 'marketing.email': true },
+      source: 'signup-form',
+    });
+    expect(recorded.status).toBe(200);
+    // The API's two answers: no subject view (no telemetry), but a recorded grant.
+    expect((await api(server.url, token, 'GET', `/v1/subjects/${subject}`)).status).toBe(404);
+    const consent = (await api(server.url, token, 'GET', `/v1/subjects/${subject}/consent`))
+      .body as SubjectConsent;
+    expect(consent.history).toHaveLength(1);
+
+    await signInWithPastedToken(token);
+    await page.goto(`${server.url}/subjects/${subject}`);
+    await page.getByTestId('consent-states').waitFor();
+    expect(await page.getByTestId('consent-states').textContent()).toContain(
+      `marketing.email granted since ${consent.history[0]!.at.slice(0, 10)}`,
+    );
+    expect(await page.getByTestId('consent-history').locator('tbody tr').count()).toBe(1);
+    expect(await page.getByTestId('no-uses').textContent()).toContain(
+      `Lethe has no recorded uses of ${subject}`,
+    );
+    expect(await page.getByText('Not found').count()).toBe(0);
+    await screenshot(page, '07-subject-consent-only');
+    // Neither uses nor consent: the plain answer.
+    await page.getByLabel('Subject id').fill('nobody-at-all');
+    await page.keyboard.press('Enter');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Not found');
+    expect(await page.getByTestId('consent-states').count()).toBe(0);
+    expect(await page.getByTestId('no-uses').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });
@@ -834,6 +893,58 @@ describe('consent', { timeout: 60_000 }, () => {
     expect(await panel.getByRole('link').allTextContents()).toEqual(
       withIds.items.map((item) => item.subject),
     );
+    expect(errors).toEqual([]);
+  });
+
+  it('shows an auditor without the subject-ids grant re-appearances under the API’s pseudonyms, not links; with the grant, ids', async () => {
+    // A field used again after its confirmed erasure: published, erased, published again.
+    const admin = await mint('admin');
+    const subject = `back-again-${process.pid}`;
+    const use = (id: string, at: string) => ({
+      events: [
+        {
+          id: `${subject}-${id}`,
+          subject,
+          system: 'orders',
+          policy: 'order-delivery',
+          fields: ['orders.shipping_address'],
+          at,
+        },
+      ],
+    });
+    expect(
+      (await api(server.url, admin, 'POST', '/v1/events', use('1', '2024-01-01T00:00:00Z'))).status,
+    ).toBe(200);
+    const erased = await api(server.url, admin, 'POST', `/v1/subjects/${subject}/erasures`, {
+      system: 'orders',
+      at: '2024-02-01T00:00:00Z',
+    });
+    expect(erased.status).toBe(200);
+    expect(
+      (await api(server.url, admin, 'POST', '/v1/events', use('2', '2024-03-01T00:00:00Z'))).status,
+    ).toBe(200);
+
+    const auditor = await mint('auditor');
+    const pseudonymised = (await api(server.url, auditor, 'GET', '/v1/reappearances?limit=10')).body as {
+      items: { subject: string }[];
+    };
+    expect(pseudonymised.items.length).toBeGreaterThan(0);
+    expect(pseudonymised.items.map((item) => item.subject)).not.toContain(subject);
+    await signInWithPastedToken(auditor);
+    const panel = page.getByRole('region', { name: 'Re-appearances' });
+    await panel.locator('tbody tr').first().waitFor();
+    expect(await panel.locator('tbody td:first-child').allTextContents()).toEqual(
+      pseudonymised.items.map((item) => item.subject),
+    );
+    expect(await panel.getByRole('link').count()).toBe(0);
+    expect(await panel.locator('caption').textContent()).toContain('pseudonymised');
+    await screenshot(page, '25-overview-reappearances-auditor');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await signInWithPastedToken(await mint('auditor', '--grant', 'subject-ids'));
+    await panel.getByRole('link').first().waitFor();
+    expect(await panel.getByRole('link').allTextContents()).toContain(subject);
+    expect(await panel.locator('caption').textContent()).not.toContain('pseudonymised');
     expect(errors).toEqual([]);
   });
 

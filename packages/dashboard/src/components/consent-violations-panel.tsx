@@ -1,8 +1,10 @@
-import type { ConsentViolationPage, SessionView } from '@lethe/api';
+import type { ConsentViolationPage } from '@lethe/api';
 import { dayOf } from '../format.js';
-import { Link } from '../router.js';
+import { useSessionView } from '../session-context.js';
+import { maySeeSubjectIds } from '../subject-ids.js';
 import { useApi } from '../use-api.js';
 import { Show } from './status.js';
+import { SubjectId } from './subject-id.js';
 
 export const LATEST_VIOLATIONS = 10;
 
@@ -13,7 +15,7 @@ export const LATEST_VIOLATIONS = 10;
  */
 export function ConsentViolationsPanel() {
   const violations = useApi<ConsentViolationPage>(`/v1/consent/violations?limit=${LATEST_VIOLATIONS}`);
-  const me = useApi<SessionView>('/v1/session');
+  const me = useSessionView();
   return (
     <section aria-labelledby="violations-heading">
       <h2 id="violations-heading">Consent violations</h2>
@@ -30,11 +32,6 @@ export function ConsentViolationsPanel() {
       </Show>
     </section>
   );
-}
-
-/** The same rule as the server's (`maySeeSubjectIds`); here it only decides whether to draw links. */
-function maySeeSubjectIds(session: SessionView): boolean {
-  return session.role !== 'auditor' || (session.grants ?? []).includes('subject-ids');
 }
 
 function ViolationsTable({ page, idsShown }: { page: ConsentViolationPage; idsShown: boolean }) {
@@ -60,11 +57,7 @@ function ViolationsTable({ page, idsShown }: { page: ConsentViolationPage; idsSh
           {page.items.map((item) => (
             <tr key={`${item.subject}/${item.policy}/${item.system}`}>
               <td>
-                {idsShown ? (
-                  <Link to={`/subjects/${encodeURIComponent(item.subject)}`}>{item.subject}</Link>
-                ) : (
-                  <code>{item.subject}</code>
-                )}
+                <SubjectId subject={item.subject} linked={idsShown} />
               </td>
               <td>{item.policy}</td>
               <td>{item.system}</td>

@@ -1,18 +1,22 @@
 import type { ConsentRecord, ConsentViolationPage, SubjectConsent } from '@lethe/api';
 import { shortenTcString } from '../consent.js';
 import { dayOf, minuteOf } from '../format.js';
-import { useApi } from '../use-api.js';
+import { useApi, type Loaded } from '../use-api.js';
 import { Show } from './status.js';
 
 /**
  * A subject's consent (docs/consent.md): the state per purpose, every grant and withdrawal with
- * what proves it (GDPR Art. 7(1)), newest first, and the uses recorded as made without it. Its
- * own reads, so a refusal of consent (e.g. an auditor without subject ids) leaves the rest of the
- * subject page standing.
+ * what proves it (GDPR Art. 7(1)), newest first, and the uses recorded as made without it. The
+ * consent (`GET /v1/subjects/{id}/consent`) is read by the subject page, which also decides from
+ * it what to show for a subject without uses; a refusal of it or of the violations leaves the
+ * rest of the page standing.
  */
-export function SubjectConsentSection({ subject }: { subject: string }) {
+export function SubjectConsentSection(props: {
+  subject: string;
+  consent: Loaded<SubjectConsent> & { reload: () => void };
+}) {
+  const { subject, consent } = props;
   const id = encodeURIComponent(subject);
-  const consent = useApi<SubjectConsent>(`/v1/subjects/${id}/consent`);
   const violations = useApi<ConsentViolationPage>(`/v1/consent/violations?subject=${id}&limit=100`);
   return (
     <section aria-labelledby="consent-heading">

@@ -1,19 +1,21 @@
-import type { SubjectField, SubjectRetention } from '@lethe/api';
+import type { SubjectConsent, SubjectField, SubjectRetention } from '@lethe/api';
 import { useState, type FormEvent } from 'react';
 import { Page } from '../components/page.js';
-import { Show } from '../components/status.js';
+import { ErrorNotice, Loading, Show } from '../components/status.js';
 import { SubjectConsentSection } from '../components/subject-consent.js';
 import { usedWithoutConsent } from '../consent.js';
 import { dayOf, isPast, relativeDays } from '../format.js';
 import { navigate } from '../router.js';
-import { useApi } from '../use-api.js';
+import { useApi, type Loaded } from '../use-api.js';
 
 /** "Why do we hold this?": every field of one person, its expiry, and the use that decides it. */
 export function SubjectPage({ subject }: { subject: string | undefined }) {
   const [typed, setTyped] = useState(subject ?? '');
-  const loaded = useApi<SubjectRetention>(
-    subject ? `/v1/subjects/${encodeURIComponent(subject)}` : undefined,
-  );
+  const path = subject ? `/v1/subjects/${encodeURIComponent(subject)}` : undefined;
+  const retention = useApi<SubjectRetention>(path);
+  // Read beside the subject view, not after it: consent can be recorded for a person no system
+  // has reported a use of yet, and the page shows it then too.
+  const consent = useApi<SubjectConsent>(path && `${path}/consent`);
   const lookUp = (event: FormEvent) => {
     event.preventDefault();
     const id = typed.trim();
@@ -34,18 +36,52 @@ export function SubjectPage({ subject }: { subject: string | undefined }) {
         <button type="submit">Look up</button>
       </form>
       {subject ? (
-        <Show loaded={loaded} what={`what we hold about ${subject}`}>
-          {(retention) => (
-            <>
-              <SubjectRetentionView retention={retention} />
-              <SubjectConsentSection subject={subject} />
-            </>
-          )}
-        </Show>
+        <SubjectAnswer subject={subject} retention={retention} consent={consent} />
       ) : (
         <p className="muted">Type the id your systems use for a person, as in the telemetry they send.</p>
       )}
     </Page>
+  );
+}
+
+/**
+ * The subject view with the subject's consent. A subject Lethe has no uses of (`404` from the
+ * subject view) may still have consent recorded: then the consent is shown, under a note that
+ * there is nothing else; "not found" only when there is neither.
+ */
+function SubjectAnswer(props: {
+  subject: string;
+  retention: Loaded<SubjectRetention> & { reload: () => void };
+  consent: Loaded<SubjectConsent> & { reload: () => void };
+}) {
+  const { subject, retention, consent } = props;
+  const what = `what we hold about ${subject}`;
+  if (retention.state === 'failed' && retention.error.status === 404) {
+    if (consent.state === 'loading') return <Loading what={what} />;
+    if (consent.state === 'failed' || consent.data.history.length === 0)
+      return <ErrorNotice error={retention.error} />;
+    return (
+      <>
+        <div className="notice" data-testid="no-uses">
+          <p>
+            <strong>Lethe has no recorded uses of {subject}.</strong> No system has reported using this
+            person's data, so there is no field and no expiry to show; what Lethe holds is the consent
+            recorded for them, below.
+          </p>
+        </div>
+        <SubjectConsentSection subject={subject} consent={consent} />
+      </>
+    );
+  }
+  return (
+    <Show loaded={retention} what={what}>
+      {(data) => (
+        <>
+          <SubjectRetentionView retention={data} />
+          <SubjectConsentSection subject={subject} consent={consent} />
+        </>
+      )}
+    </Show>
   );
 }
 
