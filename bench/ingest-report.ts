@@ -121,6 +121,6 @@ function targetSentence(run: IngestRun, target: number, events: number, machine:
   return `${claim} **missed** by ${formatInteger(100 * (1 - run.eventsPerSecond / target))}% (${formatInteger(run.eventsPerSecond)} events/s): ${observed}. See the analysis below.`;
 }
 
-function formatKiB(bytes: number): string {
+export function formatKiB(bytes: number): string {
   return `${bytes < 10 * 1024 ? (bytes / 1024).toFixed(1) : formatInteger(bytes / 1024)} KiB`;
 }

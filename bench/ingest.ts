@@ -4,12 +4,20 @@
  * Sends the same pre-serialised batches to four servers in turn — a parse-only ceiling, a naive
  * SQLite design, Lethe on SQLite, Lethe on PostgreSQL — checks that each stored what it was
  * sent, and rewrites the ingest section of docs/benchmarks.md.
+ *
+ * `npm run bench:ingest -- --consent [--events N …]` instead measures the consent check of the
+ * hot path (docs/consent.md): Lethe on SQLite and on PostgreSQL, each with no consent-based
+ * policy, with every policy consent-based and every subject consented, and with nobody
+ * consented; 200,000 events about 20,000 subjects unless told otherwise (a few minutes), and
+ * rewrites its own block of the ingest section.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { positiveIntegerFlags } from './args.js';
+import { consentComparison } from './ingest-consent.js';
+import { consentReport } from './ingest-consent-report.js';
 import { measureIngest, type IngestMeasurement } from './ingest-measure.js';
 import { ingestReport, type IngestRun } from './ingest-report.js';
 import { applyCatalog, LETHE_BUILD, startLethe, type LetheServer } from './lethe-process.js';
@@ -33,22 +41,49 @@ import {
 } from './verify-ingest.js';
 import { generateWorkload, type Workload } from './workload.js';
 
-const options = positiveIntegerFlags(process.argv.slice(2), {
-  events: 1_000_000,
-  subjects: 100_000,
-  batch: 1_000,
-  concurrency: 4,
-});
+const CONSENT_FLAG = '--consent';
+const consentOnly = process.argv.includes(CONSENT_FLAG);
+// The consent comparison runs six loads, so it defaults to a fifth of the events, keeping 10
+// events per subject like the full run.
+const options = positiveIntegerFlags(
+  process.argv.slice(2).filter((argument) => argument !== CONSENT_FLAG),
+  {
+    events: consentOnly ? 200_000 : 1_000_000,
+    subjects: consentOnly ? 20_000 : 100_000,
+    batch: 1_000,
+    concurrency: 4,
+  },
+);
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 async function main() {
+  const loadAtStart = loadavg()[0] ?? 0;
+  const now = Date.now();
   const generating = performance.now();
-  const workload = generateWorkload({ ...options, now: Date.now() });
+  const workload = generateWorkload({ ...options, now });
   const bodyBytes = workload.bodies.reduce((sum, body) => sum + body.length, 0);
   log(
     `generated ${workload.bodies.length} batches (${formatInteger(bodyBytes / 2 ** 20)} MiB) in ${secondsSince(generating).toFixed(1)} s`,
   );
   const machine = describeMachine([await describePostgres()]);
+  if (consentOnly) {
+    const comparison = { ...options, now, log };
+    const runs = [
+      ...(await consentComparison('sqlite', workload, comparison)),
+      ...(await consentComparison('postgres', workload, comparison)),
+    ];
+    writeReportSection(
+      'ingest-consent',
+      consentReport(
+        machine,
+        { ...options, fieldUses: workload.expected.fieldUses, loadAtStart, loadAtEnd: loadavg()[0] ?? 0 },
+        runs,
+        LETHE_BUILD,
+      ),
+    );
+    log('wrote the consent block of docs/benchmarks.md');
+    return;
+  }
 
   const runs = [
     await ceilingRun(workload),

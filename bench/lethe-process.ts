@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { PolicyInput } from '@lethe/api';
 import { POLICIES, SYSTEMS } from './catalog.js';
 import { sendJson } from './http-client.js';
 import { freePort, REPO_ROOT, ServerProcess } from './server-process.js';
@@ -59,9 +60,12 @@ export async function startLethe(location: LetheLocation): Promise<LetheServer> 
   return { server, token };
 }
 
-/** Declares the benchmark company's policies and systems through the API. */
-export async function applyCatalog({ server, token }: LetheServer): Promise<void> {
-  for (const [name, policy] of Object.entries(POLICIES)) {
+/** Declares the benchmark company's policies (or variants of them) and systems through the API. */
+export async function applyCatalog(
+  { server, token }: LetheServer,
+  policies: Readonly<Record<string, PolicyInput>> = POLICIES,
+): Promise<void> {
+  for (const [name, policy] of Object.entries(policies)) {
     await sendJson('PUT', `${server.url}/v1/policies/${name}`, token, policy);
   }
   for (const [name, system] of Object.entries(SYSTEMS)) {

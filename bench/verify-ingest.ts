@@ -1,6 +1,6 @@
 import type { IngestResult, SubjectRetention } from '@lethe/api';
 import { sendJson } from './http-client.js';
-import type { Expected } from './workload.js';
+import type { Expected, ExpectedField } from './workload.js';
 
 /** Row counts that follow from the workload, whatever the order the batches arrived in. */
 export interface StoredCounts {
@@ -16,6 +16,10 @@ export const STORED_COUNTS_SQL = `select
   (select coalesce(sum(use_count), 0) from usages) as field_uses,
   (select count(*) from field_expiries) as subject_fields,
   (select count(*) from subject_expiries) as subjects`;
+
+/** Consent violations recorded: rows per (subject, policy, system) and the uses they count. */
+export const VIOLATION_COUNTS_SQL = `select count(*) as violation_rows, coalesce(sum(use_count), 0) as violation_uses
+  from consent_violations`;
 
 export function storedCounts(row: Record<string, unknown> | undefined): StoredCounts {
   return {
@@ -56,9 +60,15 @@ export function checkCounts(actual: StoredCounts, expected: Expected): void {
 
 /**
  * Asks Lethe about the sample subjects and compares every field's expiry and per-policy use
- * count with what the generator computed on its own.
+ * count with what the generator computed on its own. `expiryOf` picks the expected expiry: by
+ * retention unless every use lacked consent.
  */
-export async function checkSampleSubjects(url: string, token: string, expected: Expected): Promise<number> {
+export async function checkSampleSubjects(
+  url: string,
+  token: string,
+  expected: Expected,
+  expiryOf: (field: ExpectedField) => number = (field) => field.expiresAt,
+): Promise<number> {
   for (const [subject, fields] of expected.samples) {
     const held = await sendJson<SubjectRetention>('GET', `${url}/v1/subjects/${subject}`, token);
     if (held.fields.length !== fields.size) {
@@ -67,9 +77,9 @@ export async function checkSampleSubjects(url: string, token: string, expected: 
     for (const field of held.fields) {
       const wanted = fields.get(field.field);
       if (!wanted) throw new Error(`${subject}: unexpected field ${field.field}`);
-      if (Date.parse(field.expiresAt) !== wanted.expiresAt) {
+      if (Date.parse(field.expiresAt) !== expiryOf(wanted)) {
         throw new Error(
-          `${subject} ${field.field}: expires ${field.expiresAt}, expected ${new Date(wanted.expiresAt).toISOString()}`,
+          `${subject} ${field.field}: expires ${field.expiresAt}, expected ${new Date(expiryOf(wanted)).toISOString()}`,
         );
       }
       for (const use of field.uses) {

@@ -23,6 +23,8 @@ export interface Expected {
 
 export interface ExpectedField {
   expiresAt: number;
+  /** The latest use: what keeps the field when every use lacks consent ("delete now"). */
+  lastUseAt: number;
   /** Uses per policy. */
   counts: Map<string, number>;
 }
@@ -111,8 +113,9 @@ function recordSample(
   let byField = samples.get(subject);
   if (!byField) samples.set(subject, (byField = new Map()));
   for (const field of fields) {
-    const expected = byField.get(field) ?? { expiresAt: 0, counts: new Map<string, number>() };
+    const expected = byField.get(field) ?? { expiresAt: 0, lastUseAt: 0, counts: new Map<string, number>() };
     expected.expiresAt = Math.max(expected.expiresAt, keepsUntil);
+    expected.lastUseAt = Math.max(expected.lastUseAt, at);
     expected.counts.set(policy, (expected.counts.get(policy) ?? 0) + 1);
     byField.set(field, expected);
   }
