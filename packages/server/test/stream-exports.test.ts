@@ -176,6 +176,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
         [{ target: 'nats', nats: { subject: 'two words' } }, 400, 'STREAM_EXPORT_INVALID'],
         [{ target: 'file', nats: { subject: 'a.b' } }, 400, 'STREAM_EXPORT_INVALID'],
         [{ target: 'file', purposes: ['a', 'a'] }, 400, 'STREAM_EXPORT_INVALID'],
+        [{ target: 'file', purposes: ['telepathy'] }, 400, 'STREAM_EXPORT_INVALID'],
         [{ target: 'ftp' }, 400, 'VALIDATION_FAILED'],
         [{ target: 'file', file: { maxBytes: 10 } }, 400, 'VALIDATION_FAILED'],
         [{ target: 'file', path: '/etc' }, 400, 'VALIDATION_FAILED'],

@@ -101,6 +101,9 @@ describe.skipIf(skipReason !== undefined)('NATS in, file and NATS out, across a 
       payload: CLICKS,
     });
     expect(contract.statusCode).toBe(201);
+    // A subject no JetStream stream captures would never be stored: refused at once.
+    const uncaptured = await put('nowhere', { target: 'nats', nats: { subject: 'not.captured.anywhere' } });
+    expect([uncaptured.statusCode, uncaptured.json().error.code]).toEqual([400, 'STREAM_EXPORT_INVALID']);
     const exportSubject = settings.exportSubjects[0]!.replace('>', 'live');
     expect(
       (await put('files', { target: 'file', file: { maxAgeSeconds: 1, maxBytes: 4096 } })).statusCode,

@@ -17,6 +17,10 @@ export interface StreamExportServiceOptions {
   readonly head?: StreamHead;
   /** Called after a change, so the runner picks it up now rather than at its next tick. */
   readonly onChange?: () => void;
+  /** Whether `key` is in the purpose taxonomy: a derived export for an unknown purpose is refused. */
+  readonly isPurpose?: (key: string) => Promise<boolean>;
+  /** Whether a JetStream stream captures `subject`: publishing elsewhere would never be stored. */
+  readonly isCaptured?: (subject: string) => Promise<boolean>;
 }
 
 /** A literal NATS subject: dot-separated tokens without wildcards or whitespace. */
@@ -50,6 +54,7 @@ export class StreamExportService {
   async put(principal: Principal, name: string, input: StreamExportInput): Promise<Written<StreamExport>> {
     authorize(principal, 'stream-exports:write');
     this.validate(input);
+    await this.checkAgainstTheWorld(input);
     const now = Date.now();
     const config = {
       target: input.target,
@@ -118,6 +123,26 @@ export class StreamExportService {
     }
     if (input.purposes && new Set(input.purposes).size !== input.purposes.length) {
       invalid('/purposes', 'a purpose is listed twice');
+    }
+  }
+
+  /** What the input names must exist: its purposes in the taxonomy, its NATS subject in a stream. */
+  private async checkAgainstTheWorld(input: StreamExportInput): Promise<void> {
+    const { isPurpose, isCaptured } = this.options;
+    for (const purpose of input.purposes ?? []) {
+      if (isPurpose && !(await isPurpose(purpose))) {
+        throw new AppError('STREAM_EXPORT_INVALID', `/purposes: "${purpose}" is not a purpose key`, {
+          path: '/purposes',
+        });
+      }
+    }
+    const subject = input.nats?.subject;
+    if (subject !== undefined && isCaptured && !(await isCaptured(subject))) {
+      throw new AppError(
+        'STREAM_EXPORT_INVALID',
+        `/nats/subject: no JetStream stream captures "${subject}"; add it to a stream (e.g. LETHE_EXPORTS on lethe.exports.>)`,
+        { path: '/nats/subject' },
+      );
     }
   }
 
