@@ -170,6 +170,7 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
 // Only outside CI and only without NATS (in CI `natsAvailability` throws): say why nothing ran.
 if (skipReason !== undefined) {
   describe('NATS exports', () => {
+    // Skipped because NATS JetStream is not reachable and this is not CI (in CI natsAvailability throws); the test's name is that reason.
     it.skip(skipReason, () => undefined);
   });
 }

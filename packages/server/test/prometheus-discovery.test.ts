@@ -331,6 +331,7 @@ describe.skipIf(skipReason !== undefined)('Lethe discovers the data map from a r
 // one skipped entry whose name is the reason, so the report says why the suites above did not run.
 if (skipReason !== undefined) {
   describe('Prometheus discovery against a real Prometheus', () => {
+    // Skipped because no Prometheus binary and this is not CI (in CI prometheusAvailability throws); the test's name is that reason.
     it.skip(skipReason, () => undefined);
   });
 }
