@@ -13,6 +13,7 @@ import { authorize, maySeeSubjectIds } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../domain/app-error.js';
 import { consentWindow, inConsentOrder } from '../domain/consent.js';
+import { groupBy } from '../domain/group-by.js';
 import {
   CsvFormatError,
   parseConsentCsv,
@@ -227,13 +228,10 @@ export class ConsentService {
     await repository.consent.lockStates(keys, now);
     await repository.consent.insertEvents(rows);
     const subjects = [...new Set(keys.map((key) => key.subject))];
-    const history = new Map<string, ReturnType<typeof toChange>[]>();
-    for (const event of await repository.consent.eventsOfSubjects(subjects)) {
-      const key = `${event.subject}\u0000${event.purpose}`;
-      const changes = history.get(key);
-      if (changes) changes.push(toChange(event));
-      else history.set(key, [toChange(event)]);
-    }
+    const history = groupBy(
+      (await repository.consent.eventsOfSubjects(subjects)).map(toChange),
+      (change) => `${change.row.subject}\u0000${change.row.purpose}`,
+    );
     for (const key of keys) {
       const changes = inConsentOrder(history.get(`${key.subject}\u0000${key.purpose}`) ?? []);
       const window = consentWindow(changes);

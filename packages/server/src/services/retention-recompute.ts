@@ -1,5 +1,6 @@
 import { isConsentedUse, NO_CONSENT, type ConsentWindow } from '../domain/consent.js';
 import { fieldExpiry, subjectExpiry, type RetentionEnd } from '../domain/expiry.js';
+import { groupBy } from '../domain/group-by.js';
 import type { Repository, SubjectField } from '../store/repository.js';
 import type { UsageRow } from '../store/schema.js';
 
@@ -184,16 +185,4 @@ function emptySummary(): RecomputeSummary {
     earliestNewExpiry: undefined,
     latestNewExpiry: undefined,
   };
-}
-
-// Map.groupBy arrives in Node 21; Lethe supports Node 20.
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }

@@ -3,7 +3,7 @@ import type { MasterKey } from '../auth/master-key.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from '../auth/token-rules.js';
 import type { NatsConnection } from 'nats';
-import { AppError } from '../domain/app-error.js';
+import { isSubjectCaptured } from '../streams/nats-settings.js';
 import { CallOut } from '../connectors/call-out.js';
 import { createTransport } from '../connectors/rights-clients/rights-client-transports.js';
 import type { Store } from '../store/store.js';
@@ -172,7 +172,7 @@ export function createServices(
     head: () => store.repository.streams.lastSeq(),
     ...(exportRunner ? { onChange: () => exportRunner.wake() } : {}),
     isPurpose: async (key) => (await contracts.purposes()).has(key),
-    ...(options.nats ? { isCaptured: capturedBy(options.nats) } : {}),
+    ...(options.nats ? { isCaptured: (subject: string) => isSubjectCaptured(options.nats!, subject) } : {}),
   });
   return {
     store,
@@ -209,28 +209,5 @@ export function createServices(
     streamRetention: new StreamRetentionSweep(store, options.streamRetention),
     streamExports,
     ...(exportRunner ? { exportRunner } : {}),
-  };
-}
-
-/**
- * Whether a JetStream stream of `nats` captures a subject (the lookup by subject answers "no
- * stream matches subject" when none does); any other failure means NATS could not be asked.
- */
-function capturedBy(nats: NatsConnection): (subject: string) => Promise<boolean> {
-  return async (subject) => {
-    try {
-      await (await nats.jetstreamManager()).streams.find(subject);
-      return true;
-    } catch (error) {
-      if (error instanceof Error && error.message === 'no stream matches subject') return false;
-      throw new AppError(
-        'UNAVAILABLE',
-        'NATS could not say which stream captures the subject; retry.',
-        undefined,
-        {
-          cause: error,
-        },
-      );
-    }
   };
 }

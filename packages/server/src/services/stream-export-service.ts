@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import { audit } from './audit-trail.js';
 import type { Written } from './datamap-service.js';
 
-/** The last position of the base stream, for an export's lag; absent until the stream core says. */
+/** The last position of the base stream, for an export's lag. */
 export type StreamHead = () => Promise<number>;
 
 export interface StreamExportServiceOptions {

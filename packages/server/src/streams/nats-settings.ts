@@ -3,9 +3,11 @@ import {
   nanos,
   RetentionPolicy,
   type JetStreamManager,
+  type NatsConnection,
   type NatsError,
   type StreamConfig,
 } from 'nats';
+import { AppError } from '../domain/app-error.js';
 
 /**
  * Where privacy streams meet NATS JetStream. `NATS_URL` turns the transport on; every name has a
@@ -130,4 +132,25 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
 
 function isNotFound(error: unknown): boolean {
   return (error as NatsError).api_error?.code === 404;
+}
+
+/**
+ * Whether a JetStream stream captures `subject` (the lookup by subject answers "no stream matches
+ * subject" when none does); any other failure means NATS could not be asked.
+ */
+export async function isSubjectCaptured(nats: NatsConnection, subject: string): Promise<boolean> {
+  try {
+    await (await nats.jetstreamManager()).streams.find(subject);
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.message === 'no stream matches subject') return false;
+    throw new AppError(
+      'UNAVAILABLE',
+      'NATS could not say which stream captures the subject; retry.',
+      undefined,
+      {
+        cause: error,
+      },
+    );
+  }
 }
