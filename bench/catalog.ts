@@ -1,5 +1,5 @@
 import type { PolicyInput, SystemInput } from '@lethe/api';
-import { parseDuration, type Duration } from '../packages/server/src/domain/duration.js';
+import { parseDuration, type Duration } from '../packages/server/src/lib/duration.js';
 
 /**
  * The company both benchmarks model: 5 policies whose retentions mix days, months and years (so

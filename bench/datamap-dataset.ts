@@ -6,8 +6,8 @@ import type {
   MapTeam,
   Observation,
   ObservationKind,
-} from '../packages/server/src/domain/datamap.js';
-import { DEFAULT_DATA_CATEGORIES } from '../packages/server/src/domain/taxonomy.js';
+} from '../packages/server/src/datamap/datamap.js';
+import { DEFAULT_DATA_CATEGORIES } from '../packages/server/src/lib/taxonomy.js';
 import { randomIndex, seededRandom } from './random.js';
 
 export interface DataMapOptions {

@@ -1,5 +1,5 @@
 import { openKeyedStore } from '../packages/server/src/auth/key-material.js';
-import type { DataMapSnapshot, Observation } from '../packages/server/src/domain/datamap.js';
+import type { DataMapSnapshot, Observation } from '../packages/server/src/datamap/datamap.js';
 import type { Repository } from '../packages/server/src/store/repository.js';
 import type { Database } from '../packages/server/src/store/schema.js';
 import { secondsSince } from './stats.js';

@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { addDuration } from '../packages/server/src/domain/duration.js';
+import { addDuration } from '../packages/server/src/lib/duration.js';
 import { NAIVE_INDEX, NAIVE_INSERT, openNaiveDatabase } from './baselines/naive-schema.js';
 import { FIELD_NAMES, POLICY_NAMES, RETENTIONS, SYSTEM_NAMES } from './catalog.js';
 import { distinctIndexes, randomIndex, seededRandom } from './random.js';

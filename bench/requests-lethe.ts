@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RightsRequest } from '@lethe/api';
-import { DEFAULT_REQUEST_SETTINGS } from '../packages/server/src/services/request-settings.js';
+import { DEFAULT_REQUEST_SETTINGS } from '../packages/server/src/requests/request-settings.js';
 import { createLethe, type Lethe } from '../packages/server/src/server.js';
 
 /**

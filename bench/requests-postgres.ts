@@ -1,6 +1,9 @@
 import type { ConnectorInput } from '@lethe/api';
 import pg from 'pg';
-import { runSqlConnector, type SqlRightsRun } from '../packages/server/src/connectors/sql/sql-connector.js';
+import {
+  runSqlConnector,
+  type SqlRightsRun,
+} from '../packages/server/src/requests/sql-connectors/sql-connector.js';
 import { POSTGRES_ADMIN_URL, withClient } from './postgres-database.js';
 
 /**

@@ -47,7 +47,7 @@ import {
 import { requestsReport, type FanoutKind, type PostgresPhase } from './requests-report.js';
 import { REPO_ROOT } from './server-process.js';
 import { formatInteger, formatMs, percentile, secondsSince } from './stats.js';
-import { DEFAULT_REQUEST_SETTINGS } from '../packages/server/src/services/request-settings.js';
+import { DEFAULT_REQUEST_SETTINGS } from '../packages/server/src/requests/request-settings.js';
 
 const options = positiveIntegerFlags(process.argv.slice(2), {
   rows: 1_000_000,

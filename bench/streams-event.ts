@@ -1,4 +1,4 @@
-import type { ContractFields, EventData } from '../packages/server/src/domain/field-crypto.js';
+import type { ContractFields, EventData } from '../packages/server/src/streams/field-crypto.js';
 
 /** The benchmark's event: 10 attributes, 4 of them personal (one key per session). */
 export const BENCH_CONTRACT: ContractFields = {

@@ -29,7 +29,7 @@ import { table, writeReportSection } from './report.js';
 import { formatInteger, formatMs, formatRatio, percentile, secondsSince } from './stats.js';
 import { BENCH_CONTRACT, benchEvent } from './streams-event.js';
 import { LETHE_ITSELF, type Principal } from '../packages/server/src/auth/principal.js';
-import { createFieldKey, encryptEvent } from '../packages/server/src/domain/field-crypto.js';
+import { createFieldKey, encryptEvent } from '../packages/server/src/streams/field-crypto.js';
 import { createLethe, type Lethe } from '../packages/server/src/server.js';
 import {
   ensureNatsTopology,

@@ -1,4 +1,4 @@
-import { addDuration } from '../packages/server/src/domain/duration.js';
+import { addDuration } from '../packages/server/src/lib/duration.js';
 import { FIELD_NAMES, POLICY_NAMES, RETENTIONS, SYSTEM_NAMES } from './catalog.js';
 import { distinctIndexes, randomIndex, seededRandom } from './random.js';
 

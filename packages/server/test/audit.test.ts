@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditHash, type AuditEntry } from '../src/domain/audit-chain.js';
+import { auditHash, type AuditEntry } from '../src/audit/audit-chain.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import type { AuditRow } from '../src/store/schema.js';
 import { SQLITE_BACKEND } from './support/backends.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DASHBOARD_CONTENT_SECURITY_POLICY,
   API_CONTENT_SECURITY_POLICY,
-} from '../src/api/security-headers.js';
+} from '../src/http/security-headers.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { DASHBOARD_DIST } from '../../dashboard/test/support/build.js';
 import { SQLITE_BACKEND } from './support/backends.js';

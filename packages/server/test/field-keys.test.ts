@@ -3,7 +3,7 @@ import { openKeyedStore } from '../src/auth/key-material.js';
 import { MasterKey } from '../src/auth/master-key.js';
 import type { Principal } from '../src/auth/principal.js';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
-import { AppError } from '../src/domain/app-error.js';
+import { AppError } from '../src/lib/app-error.js';
 import {
   decryptField,
   encryptField,
@@ -11,8 +11,8 @@ import {
   keyIdOf,
   unwrapFieldKey,
   type FieldKey,
-} from '../src/domain/field-crypto.js';
-import { FieldKeyService } from '../src/services/field-key-service.js';
+} from '../src/streams/field-crypto.js';
+import { FieldKeyService } from '../src/streams/field-key-service.js';
 import type { Store } from '../src/store/store.js';
 import { ALL_BACKENDS, availableBackends } from './support/backends.js';
 

@@ -3,14 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readManifest, type ExportManifest } from '../src/streams/export-manifest.js';
-import { ExportLoop } from '../src/streams/export-loop.js';
+import { readManifest, type ExportManifest } from '../src/streams/exports/export-manifest.js';
+import { ExportLoop } from '../src/streams/exports/export-loop.js';
 import {
   FileExportSink,
   type FileExportCrashPoint,
   type FileExportSettings,
-} from '../src/streams/file-export-sink.js';
-import type { StreamService } from '../src/services/stream-service.js';
+} from '../src/streams/exports/file-export-sink.js';
+import type { StreamService } from '../src/streams/stream-service.js';
 import type { StreamView, ViewedStreamEvent } from '../src/streams/stream-log.js';
 import { openServices, SQLITE_BACKEND } from './support/backends.js';
 import { ClickPublisher, publishClicksContract } from './support/click-stream.js';

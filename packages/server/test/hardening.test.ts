@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loggerOptions, redactUrl, scrubSecrets } from '../src/api/logging.js';
-import { RateLimiter, rateLimitFromEnv } from '../src/api/rate-limit.js';
+import { loggerOptions, redactUrl, scrubSecrets } from '../src/http/logging.js';
+import { RateLimiter, rateLimitFromEnv } from '../src/http/rate-limit.js';
 import {
   API_CONTENT_SECURITY_POLICY,
   DASHBOARD_CONTENT_SECURITY_POLICY,
   PATH_HEADER_RULES,
   securityHeadersFor,
-} from '../src/api/security-headers.js';
+} from '../src/http/security-headers.js';
 import { UsageError } from '../src/cli/args.js';
 import { serveCommand } from '../src/cli/serve-command.js';
 import { createLethe, type Lethe, type LetheOptions } from '../src/server.js';

@@ -1,8 +1,8 @@
 import type { Manifest, ManifestResult } from '@lethe/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LETHE_ITSELF, type Principal } from '../src/auth/principal.js';
-import { AppError } from '../src/domain/app-error.js';
-import type { Services } from '../src/services/services.js';
+import { AppError } from '../src/lib/app-error.js';
+import type { Services } from '../src/services.js';
 import { ALL_BACKENDS, availableBackends, openServices } from './support/backends.js';
 import { companyManifest } from './support/company-manifest.js';
 

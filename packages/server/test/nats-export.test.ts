@@ -1,12 +1,12 @@
 import type { NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
-import { isFieldCiphertext } from '../src/domain/field-crypto.js';
-import type { Services } from '../src/services/services.js';
-import { StreamExportService } from '../src/services/stream-export-service.js';
-import { ExportLoop } from '../src/streams/export-loop.js';
+import { isFieldCiphertext } from '../src/streams/field-crypto.js';
+import type { Services } from '../src/services.js';
+import { StreamExportService } from '../src/streams/exports/stream-export-service.js';
+import { ExportLoop } from '../src/streams/exports/export-loop.js';
 import { ensureNatsTopology, type NatsSettings } from '../src/streams/nats-settings.js';
-import { NatsExportSink, type ExportPositionStore } from '../src/streams/nats-export-sink.js';
+import { NatsExportSink, type ExportPositionStore } from '../src/streams/exports/nats-export-sink.js';
 import type { ViewedStreamEvent } from '../src/streams/stream-log.js';
 import { openServices, SQLITE_BACKEND } from './support/backends.js';
 import { ClickPublisher, publishClicksContract, storedIds } from './support/click-stream.js';

@@ -1,13 +1,13 @@
 import type { StreamIngestResult } from '@lethe/api';
 import type { NatsConnection } from 'nats';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Metrics } from '../src/api/metrics.js';
+import { Metrics } from '../src/http/metrics.js';
 import { openKeyedStore } from '../src/auth/key-material.js';
 import type { MasterKey } from '../src/auth/master-key.js';
 import type { Principal } from '../src/auth/principal.js';
-import { actorOf } from '../src/services/audit-trail.js';
-import { createServices } from '../src/services/services.js';
-import type { StreamService } from '../src/services/stream-service.js';
+import { actorOf } from '../src/audit/audit-trail.js';
+import { createServices } from '../src/services.js';
+import type { StreamService } from '../src/streams/stream-service.js';
 import type { Store } from '../src/store/store.js';
 import { JetStreamIngest, NATS_INGEST_PRINCIPAL, type DeadLetter } from '../src/streams/jetstream-ingest.js';
 import { ensureNatsTopology, type NatsSettings } from '../src/streams/nats-settings.js';

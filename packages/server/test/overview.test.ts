@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LETHE_ITSELF, type Principal } from '../src/auth/principal.js';
-import type { Services } from '../src/services/services.js';
+import type { Services } from '../src/services.js';
 import { ALL_BACKENDS, availableBackends, openServices } from './support/backends.js';
 import { loadFixtures, usage } from './support/fixtures.js';
 

@@ -9,10 +9,10 @@ import {
   isFieldCiphertext,
   keyIdOf,
   unwrapFieldKey,
-} from '../src/domain/field-crypto.js';
-import { parseDuration } from '../src/domain/duration.js';
+} from '../src/streams/field-crypto.js';
+import { parseDuration } from '../src/lib/duration.js';
 import { createLethe, type Lethe } from '../src/server.js';
-import { StreamRetentionSweep } from '../src/services/stream-retention-sweep.js';
+import { StreamRetentionSweep } from '../src/streams/stream-retention-sweep.js';
 import type { StreamPage } from '../src/streams/stream-log.js';
 import { ALL_BACKENDS, availableBackends } from './support/backends.js';
 

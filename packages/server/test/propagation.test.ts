@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CallTokens } from '../src/auth/call-tokens.js';
 import { LETHE_ITSELF, type Principal } from '../src/auth/principal.js';
 import { DEFAULT_TOKEN_SETTINGS } from '../src/auth/token-rules.js';
-import { CallOut, CallOutError } from '../src/connectors/call-out.js';
+import { CallOut, CallOutError } from '../src/requests/rights-clients/call-out.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 

@@ -1,6 +1,6 @@
 import type { RightsRequest } from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_REQUEST_SETTINGS } from '../src/services/request-settings.js';
+import { DEFAULT_REQUEST_SETTINGS } from '../src/requests/request-settings.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 

@@ -6,19 +6,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CallTokens } from '../src/auth/call-tokens.js';
 import type { Principal } from '../src/auth/principal.js';
 import { DEFAULT_TOKEN_SETTINGS } from '../src/auth/token-rules.js';
-import { CallOut } from '../src/connectors/call-out.js';
-import {
-  GrpcRightsClient,
-  PDCLIENT_PROTO_PATH,
-} from '../src/connectors/rights-clients/grpc-rights-client.js';
-import { HttpRightsClient } from '../src/connectors/rights-clients/http-rights-client.js';
-import { createTransport } from '../src/connectors/rights-clients/rights-client-transports.js';
+import { CallOut } from '../src/requests/rights-clients/call-out.js';
+import { GrpcRightsClient, PDCLIENT_PROTO_PATH } from '../src/requests/rights-clients/grpc-rights-client.js';
+import { HttpRightsClient } from '../src/requests/rights-clients/http-rights-client.js';
+import { createTransport } from '../src/requests/rights-clients/rights-client-transports.js';
 import {
   RightsClientError,
   type ClientRecord,
   type RightsClientCall,
   type RightsClientTransport,
-} from '../src/connectors/rights-clients/rights-client.js';
+} from '../src/requests/rights-clients/rights-client.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import {

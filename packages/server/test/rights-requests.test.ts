@@ -2,7 +2,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { ConnectorInput, RightsRequest } from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MintRequest } from '../src/auth/tokens.js';
-import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from '../src/services/request-settings.js';
+import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from '../src/requests/request-settings.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import { api, startServer } from './support/lethe-process.js';

@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKeyedStore } from '../src/auth/key-material.js';
 import type { Principal } from '../src/auth/principal.js';
-import { createSignInCode, hashSignInCode } from '../src/auth/sign-in-codes.js';
+import { createSignInCode, hashSignInCode } from '../src/session/sign-in-codes.js';
 import type { MintRequest } from '../src/auth/tokens.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { availableBackends, SQLITE_BACKEND } from './support/backends.js';

@@ -1,14 +1,14 @@
 import { PII_TAG, type ConnectorInput, type Identifiers, type RequestStrategy } from '@lethe/api';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toJsonSafe } from '../src/connectors/sql/record-values.js';
+import { toJsonSafe } from '../src/requests/sql-connectors/record-values.js';
 import {
   runSqlConnector,
   SqlConnectorError,
   type SqlRightsOutcome,
   type SqlRightsRun,
-} from '../src/connectors/sql/sql-connector.js';
-import type { FoundRecord } from '../src/domain/found-record.js';
+} from '../src/requests/sql-connectors/sql-connector.js';
+import type { FoundRecord } from '../src/requests/found-record.js';
 import {
   ALL_SQL_DATABASE_KINDS,
   availableSqlDatabaseKinds,

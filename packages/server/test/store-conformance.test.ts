@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
-import { AppError } from '../src/domain/app-error.js';
-import { auditRecord } from '../src/services/audit-trail.js';
-import { verifyAuditLog } from '../src/services/audit-verification.js';
-import type { Services } from '../src/services/services.js';
+import { AppError } from '../src/lib/app-error.js';
+import { auditRecord } from '../src/audit/audit-trail.js';
+import { verifyAuditLog } from '../src/audit/audit-verification.js';
+import type { Services } from '../src/services.js';
 import { ALL_BACKENDS, availableBackends, openServices } from './support/backends.js';
 import { loadFixtures, usage } from './support/fixtures.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
-import { readManifest } from '../src/streams/export-manifest.js';
+import { readManifest } from '../src/streams/exports/export-manifest.js';
 import { natsSettingsFromEnv, type NatsSettings } from '../src/streams/nats-settings.js';
 import type { ViewedStreamEvent } from '../src/streams/stream-log.js';
 import { SQLITE_BACKEND } from './support/backends.js';

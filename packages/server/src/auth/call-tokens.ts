@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../lib/app-error.js';
 import type { Principal } from './principal.js';
 import type { SigningKeys } from './signing-keys.js';
 import { SIGNING_ALGORITHM, type TokenSettings } from './token-rules.js';

@@ -1,4 +1,4 @@
-import { coversKey } from '../domain/taxonomy.js';
+import { coversKey } from '../lib/taxonomy.js';
 import type { Principal } from './principal.js';
 
 /**

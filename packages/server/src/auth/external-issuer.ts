@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../lib/app-error.js';
 import { isRole, ROLES, type Principal, type Role } from './principal.js';
 import {
   ALLOWED_ALGORITHMS,

@@ -1,4 +1,4 @@
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../lib/app-error.js';
 import { hasGrant, ROLES, type Principal, type Role } from './principal.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { audit } from '../services/audit-trail.js';
+import { audit } from '../audit/audit-trail.js';
 import type { Repository } from '../store/repository.js';
 import type { SigningKeyRow } from '../store/schema.js';
 import type { Store } from '../store/store.js';

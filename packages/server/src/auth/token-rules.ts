@@ -1,6 +1,6 @@
 import { errors } from 'jose';
-import { AppError } from '../domain/app-error.js';
-import { TAXONOMY_KEY_PATTERN } from '../domain/taxonomy.js';
+import { AppError } from '../lib/app-error.js';
+import { TAXONOMY_KEY_PATTERN } from '../lib/taxonomy.js';
 import { GRANTS, isGrant, type Grant } from './principal.js';
 
 /** Token rules shared by minting and verifying (DESIGN.md §5, RFC 8725). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../lib/app-error.js';
 import type { ExternalIssuer } from './external-issuer.js';
 import { isGrant, isRole, type Grant, type Principal, type Role } from './principal.js';
 import type { SigningKeys } from './signing-keys.js';

@@ -1,15 +1,15 @@
 import { LetheApiError } from '@lethe/client';
-import { AppError } from '../domain/app-error.js';
-import { APPLY_USAGE, applyCommand } from './apply-command.js';
-import { AUDIT_USAGE, AuditBroken, auditCommand } from './audit-command.js';
-import { CONSENT_USAGE, consentCommand } from './consent-command.js';
+import { AppError } from '../lib/app-error.js';
+import { APPLY_USAGE, applyCommand } from '../manifests/apply-command.js';
+import { AUDIT_USAGE, AuditBroken, auditCommand } from '../audit/audit-command.js';
+import { CONSENT_USAGE, consentCommand } from '../consent/consent-command.js';
 import { UsageError } from './args.js';
-import { EXPIRIES_USAGE, expiriesCommand } from './expiries-command.js';
-import { EXPORT_USAGE, exportCommand } from './export-command.js';
-import { ManifestError } from './manifest.js';
-import { REQUEST_USAGE, requestCommand, TICKET_USAGE, ticketCommand } from './request-command.js';
+import { EXPIRIES_USAGE, expiriesCommand } from '../retention/expiries-command.js';
+import { EXPORT_USAGE, exportCommand } from '../streams/exports/export-command.js';
+import { ManifestError } from '../manifests/manifest-file.js';
+import { REQUEST_USAGE, requestCommand, TICKET_USAGE, ticketCommand } from '../requests/request-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
-import { TOKEN_USAGE, tokenCommand } from './token-command.js';
+import { TOKEN_USAGE, tokenCommand } from '../session/token-command.js';
 
 const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<void> }> = {
   serve: { usage: SERVE_USAGE, run: serveCommand },

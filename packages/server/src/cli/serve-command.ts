@@ -1,13 +1,13 @@
-import { streamKeyRotationFromEnv } from '../services/field-key-service.js';
-import { streamRetentionFromEnv } from '../services/stream-retention-sweep.js';
+import { streamKeyRotationFromEnv } from '../streams/field-key-service.js';
+import { streamRetentionFromEnv } from '../streams/stream-retention-sweep.js';
 import { parseArgs } from 'node:util';
-import { loggerOptions } from '../api/logging.js';
-import { rateLimitFromEnv } from '../api/rate-limit.js';
+import { loggerOptions } from '../http/logging.js';
+import { rateLimitFromEnv } from '../http/rate-limit.js';
 import { externalIssuerFromEnv } from '../auth/external-issuer.js';
 import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
 import { createLethe } from '../server.js';
-import { requestSettingsFromEnv } from '../services/request-settings.js';
+import { requestSettingsFromEnv } from '../requests/request-settings.js';
 import { dataDirOption, UsageError, usageErrors } from './args.js';
 
 export const SERVE_USAGE = 'lethe serve [--port 7420] [--host 127.0.0.1] [--data-dir ./lethe-data] [--demo]';

@@ -1,6 +1,6 @@
 import type { Manifest, ManifestContract, PolicyInput, SystemInput } from '@lethe/api';
 import { LETHE_ITSELF } from '../auth/principal.js';
-import type { Services } from '../services/services.js';
+import type { Services } from '../services.js';
 
 /**
  * A small demo company, loaded by `lethe serve --demo` into an empty store so that a new user

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { AUDIT_GENESIS_HASH } from '../domain/audit-chain.js';
+import { AUDIT_GENESIS_HASH } from '../audit/audit-chain.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -649,7 +649,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0010-sign-in-codes': {
       async up(db: Kysely<unknown>) {
         // One-time sign-in links: the code's hash and the token it is traded for (see
-        // auth/sign-in-codes.ts). A row is deleted when used; expired ones when a new one is made.
+        // session/sign-in-codes.ts). A row is deleted when used; expired ones when a new one is made.
         await db.schema
           .createTable('sign_in_codes')
           .addColumn('code_hash', 'text', (c) => c.primaryKey())

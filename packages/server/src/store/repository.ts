@@ -1,14 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import { AppError } from '../domain/app-error.js';
-import { ConsentQueries } from './consent-queries.js';
-import { DataMapQueries } from './datamap-queries.js';
-import { FieldKeyQueries } from './field-key-queries.js';
-import { OverviewQueries } from './overview-queries.js';
-import { SignInCodeQueries } from './sign-in-code-queries.js';
-import { RequestQueries } from './request-queries.js';
-import { StreamQueries } from './stream-queries.js';
-import { StreamExportQueries } from './stream-export-queries.js';
-import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../domain/audit-chain.js';
+import { AppError } from '../lib/app-error.js';
+import { ConsentQueries } from '../consent/consent-queries.js';
+import { DataMapQueries } from '../datamap/datamap-queries.js';
+import { FieldKeyQueries } from '../streams/field-key-queries.js';
+import { OverviewQueries } from '../overview/overview-queries.js';
+import { SignInCodeQueries } from '../session/sign-in-code-queries.js';
+import { RequestQueries } from '../requests/request-queries.js';
+import { StreamQueries } from '../streams/stream-queries.js';
+import { StreamExportQueries } from '../streams/exports/stream-export-queries.js';
+import { chainAuditRecords, type AuditEntry, type AuditRecord } from '../audit/audit-chain.js';
 import type {
   AuditCheckpointRow,
   AuditHeadRow,

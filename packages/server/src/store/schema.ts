@@ -268,7 +268,7 @@ export interface DiscoverySourceRow {
   last_error: string | null;
 }
 
-/** One series a discovery source saw; see `domain/datamap.ts` for what each column holds per kind. */
+/** One series a discovery source saw; see `datamap/datamap.ts` for what each column holds per kind. */
 export interface ObservationRow {
   source: string;
   kind: 'transmit' | 'store' | 'client';

@@ -1,5 +1,5 @@
-import type { AuditRecord } from '../domain/audit-chain.js';
-import type { AcceptedEvent } from '../domain/usage-batch.js';
+import type { AuditRecord } from '../audit/audit-chain.js';
+import type { AcceptedEvent } from '../retention/usage-batch.js';
 import type { Repository } from './repository.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { StreamEventRejection, StreamIngestResult } from '@lethe/api';
 import { type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
-import type { Metrics } from '../api/metrics.js';
+import type { Metrics } from '../http/metrics.js';
 import type { Principal } from '../auth/principal.js';
 import type { NatsSettings } from './nats-settings.js';
 import type { StreamIngest } from './stream-log.js';

@@ -7,7 +7,7 @@ import {
   type NatsError,
   type StreamConfig,
 } from 'nats';
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../lib/app-error.js';
 
 /**
  * Where privacy streams meet NATS JetStream. `NATS_URL` turns the transport on; every name has a

@@ -6,7 +6,7 @@
  */
 import type { StreamIngestResult } from '@lethe/api';
 import type { Principal } from '../auth/principal.js';
-import type { WithheldMode } from '../domain/field-crypto.js';
+import type { WithheldMode } from './field-crypto.js';
 
 /** An event of the base stream as stored: every personal value is a field ciphertext. */
 export interface StoredStreamEvent {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openKeyedStore } from '../../src/auth/key-material.js';
-import { createServices, type Services } from '../../src/services/services.js';
+import { createServices, type Services } from '../../src/services.js';
 
 /**
  * The store backends every conformance test runs against. PostgreSQL is required in CI

@@ -1,6 +1,6 @@
 import type { DataContractInput, StreamIngestResult } from '@lethe/api';
 import { LETHE_ITSELF, type Principal } from '../../src/auth/principal.js';
-import type { Services } from '../../src/services/services.js';
+import type { Services } from '../../src/services.js';
 import type { StreamIngest, StreamReader } from '../../src/streams/stream-log.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { PolicyInput, SystemInput, UsageEvent } from '@lethe/api';
 import { LETHE_ITSELF } from '../../src/auth/principal.js';
-import type { Services } from '../../src/services/services.js';
+import type { Services } from '../../src/services.js';
 
 export const POLICIES: Record<string, PolicyInput> = {
   'user-account-access': { purpose: 'essential.account', retention: 'P2Y', legalBasis: 'contract' },

@@ -24,8 +24,8 @@ import {
   type PdGetResponse,
   type PdIdentifiers,
   type PdRecord,
-} from '../../src/connectors/rights-clients/grpc-rights-client.js';
-import type { ClientRecord } from '../../src/connectors/rights-clients/rights-client.js';
+} from '../../src/requests/rights-clients/grpc-rights-client.js';
+import type { ClientRecord } from '../../src/requests/rights-clients/rights-client.js';
 
 /**
  * Fake-but-real rights clients for end-to-end tests: an HTTP server and a gRPC server on

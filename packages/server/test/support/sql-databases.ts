@@ -5,8 +5,8 @@ import type { ConnectorType } from '@lethe/api';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import mysql from 'mysql2/promise';
-import { openSqlDatabase } from '../../src/connectors/sql/open-sql-database.js';
-import type { UntypedDatabase } from '../../src/connectors/sql/sql-dialect-adapter.js';
+import { openSqlDatabase } from '../../src/requests/sql-connectors/open-sql-database.js';
+import type { UntypedDatabase } from '../../src/requests/sql-connectors/sql-dialect-adapter.js';
 import { adminQuery, POSTGRES_ADMIN_URL } from './backends.js';
 
 /**

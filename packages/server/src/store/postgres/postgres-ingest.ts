@@ -1,12 +1,12 @@
 import { sql, type Kysely } from 'kysely';
-import { NO_CONSENT, type ConsentWindow } from '../../domain/consent.js';
+import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
 import {
   aggregateBatch,
   consentKey,
   consentKeys,
   type AcceptedEvent,
   type ConsentLookup,
-} from '../../domain/usage-batch.js';
+} from '../../retention/usage-batch.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';

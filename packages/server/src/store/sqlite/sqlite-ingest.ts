@@ -1,14 +1,14 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { AppError } from '../../domain/app-error.js';
-import { chainAuditRecords } from '../../domain/audit-chain.js';
-import { NO_CONSENT, type ConsentWindow } from '../../domain/consent.js';
+import { AppError } from '../../lib/app-error.js';
+import { chainAuditRecords } from '../../audit/audit-chain.js';
+import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
 import {
   aggregateBatch,
   consentKey,
   consentKeys,
   type AcceptedEvent,
   type ConsentLookup,
-} from '../../domain/usage-batch.js';
+} from '../../retention/usage-batch.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
 /**

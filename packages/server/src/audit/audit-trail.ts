@@ -1,0 +1,41 @@
+import type { Principal } from '../auth/principal.js';
+import type { AuditRecord } from './audit-chain.js';
+import type { Repository } from '../store/repository.js';
+import type { Store } from '../store/store.js';
+
+/** How the audit log names a principal: `role:id`, with `@issuer` for external issuers. */
+export function actorOf(principal: Principal): string {
+  const external = principal.issuer && principal.issuer !== 'lethe' ? `@${principal.issuer}` : '';
+  return `${principal.role}:${principal.id}${external}`;
+}
+
+export function auditRecord(principal: Principal, action: string, target: string): AuditRecord {
+  return {
+    at: Date.now(),
+    actor: actorOf(principal),
+    action,
+    target,
+    requestId: principal.requestId ?? null,
+  };
+}
+
+/**
+ * Appends to the audit log inside the caller's transaction. Fail closed: if the entry cannot be
+ * written, `AUDIT_FAILED` aborts the transaction and the action with it.
+ */
+export async function audit(
+  repository: Repository,
+  principal: Principal,
+  action: string,
+  target: string,
+): Promise<void> {
+  await repository.appendAudit([auditRecord(principal, action, target)]);
+}
+
+/**
+ * Records a read of subject-level data before the data is served: if the read cannot be
+ * recorded, it does not happen.
+ */
+export async function auditRead(store: Store, principal: Principal, action: string, target: string) {
+  await store.transaction((repository) => audit(repository, principal, action, target));
+}

@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { ManifestChange } from '@lethe/api';
+import { LetheApiError, LetheClient } from '@lethe/client';
+import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
+import { displayPath, ManifestError, mergeManifests, parseManifest } from './manifest-file.js';
+
+export const APPLY_USAGE = 'lethe apply -f FILE.yaml|DIR [-f …] [--dry-run] [--prune]';
+
+const SIGNS: Record<ManifestChange['action'], string> = {
+  created: '+',
+  changed: '~',
+  unchanged: '=',
+  removed: '-',
+};
+
+/**
+ * Applies manifests as one unit through `POST /v1/manifest`. Every file is parsed and checked
+ * before anything is sent, so a typo stops the run before it changes anything; an entry the
+ * server refuses is named by file, path and line, and nothing of the run is kept.
+ */
+export async function applyCommand(args: string[]): Promise<void> {
+  const options = usageErrors(
+    () =>
+      parseArgs({
+        args,
+        options: {
+          file: { type: 'string', short: 'f', multiple: true },
+          'dry-run': { type: 'boolean' },
+          prune: { type: 'boolean' },
+        },
+        strict: true,
+      }).values,
+  );
+  if (!options.file?.length) throw new UsageError('give at least one manifest with -f');
+  const files = (await Promise.all(options.file.map(expandManifestPath))).flat();
+  if (files.length === 0) throw new UsageError('no .yaml or .yml files found');
+  const parsed = await Promise.all(
+    files.map(async (file) => ({ file, parsed: parseManifest(file, await readFile(file, 'utf8')) })),
+  );
+  const { manifest, originOf } = mergeManifests(parsed);
+  const dryRun = options['dry-run'] ?? false;
+  const client = new LetheClient(clientSettings());
+  let result;
+  try {
+    result = await client.applyManifest(manifest, { dryRun, prune: options.prune ?? false });
+  } catch (error) {
+    const path = pathOf(error);
+    const origin = path === undefined ? undefined : originOf(path);
+    if (!(error instanceof LetheApiError) || path === undefined || !origin) throw error;
+    // The server prefixes its message with the merged path; the file's own path replaces it.
+    const message = error.message.startsWith(`${path}: `)
+      ? error.message.slice(path.length + 2)
+      : error.message;
+    throw new ManifestError(
+      origin.file,
+      origin.parsed.lineOf(origin.path),
+      displayPath(origin.path),
+      `${error.code}: ${message}`,
+    );
+  }
+  for (const change of result.changes) {
+    const origin = change.path === undefined ? undefined : originOf(change.path);
+    const where = origin ? `  (${origin.file}:${origin.parsed.lineOf(origin.path) ?? '?'})` : '';
+    process.stdout.write(
+      `${SIGNS[change.action]} ${change.section} ${change.name} ${change.action}${where}\n`,
+    );
+  }
+  const { created, changed, unchanged, removed } = result.summary;
+  process.stdout.write(
+    `${dryRun ? 'dry run, nothing applied: ' : ''}${created} created, ${changed} changed, ${unchanged} unchanged, ${removed} removed\n`,
+  );
+}
+
+function pathOf(error: unknown): string | undefined {
+  if (!(error instanceof LetheApiError)) return undefined;
+  const details = error.details as { path?: unknown } | undefined;
+  return typeof details?.path === 'string' ? details.path : undefined;
+}
+
+/** A directory stands for the `.yaml`/`.yml` files in it, in name order. */
+async function expandManifestPath(path: string): Promise<string[]> {
+  const info = await stat(path).catch(() => {
+    throw new UsageError(`no such file or directory: ${path}`);
+  });
+  if (!info.isDirectory()) return [path];
+  const names = (await readdir(path)).filter((name) => ['.yaml', '.yml'].includes(extname(name))).sort();
+  return names.map((name) => join(path, name));
+}

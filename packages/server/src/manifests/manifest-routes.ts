@@ -1,0 +1,25 @@
+import { Manifest, ManifestQuery, ManifestResult } from '@lethe/api';
+import type { Services } from '../services.js';
+import { principalOf } from '../http/authenticate.js';
+import type { TypedApp } from '../http/typed-app.js';
+
+export function manifestRoutes(app: TypedApp, { manifests }: Services) {
+  app.post(
+    '/v1/manifest',
+    {
+      config: { action: 'manifest:apply' },
+      schema: {
+        tags: ['manifest'],
+        querystring: ManifestQuery,
+        body: Manifest,
+        response: { 200: ManifestResult },
+      },
+    },
+    (request) => manifests.apply(principalOf(request), request.body, request.query),
+  );
+  app.get(
+    '/v1/manifest',
+    { config: { action: 'manifest:export' }, schema: { tags: ['manifest'], response: { 200: Manifest } } },
+    (request) => manifests.export(principalOf(request)),
+  );
+}

@@ -1,0 +1,408 @@
+import type { Manifest, ManifestChange, ManifestResult, ManifestSection } from '@lethe/api';
+import { authorize, requireAllCategories } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../lib/app-error.js';
+import type { Repository } from '../store/repository.js';
+import type { Store } from '../store/store.js';
+import type { CatalogCache } from '../retention/catalog-cache.js';
+import { connectorRowToConnector, type ConnectorService } from '../requests/connector-service.js';
+import type { ContractService } from '../streams/contract-service.js';
+import type { DataMapService, Written } from '../datamap/datamap-service.js';
+import {
+  sourceRowToSource,
+  type DiscoveryService,
+  type SourceInput,
+} from '../datamap/discovery/discovery-service.js';
+import { policyRowToPolicy, type PolicyService } from '../retention/policy-service.js';
+import { systemRecordToSystem, type SystemService } from '../retention/system-service.js';
+
+interface Services {
+  readonly policies: PolicyService;
+  readonly systems: SystemService;
+  readonly datamap: DataMapService;
+  readonly discovery: DiscoveryService;
+  readonly connectors: ConnectorService;
+  readonly contracts: ContractService;
+}
+
+/** Thrown at the end of a dry run so that the transaction rolls back with everything it did. */
+class DryRunRollback extends Error {
+  constructor(readonly changes: ManifestChange[]) {
+    super('dry run');
+  }
+}
+
+/**
+ * Applies a manifest as one transaction: every entry is written through the same service code as
+ * the API (same validation, audit entries and idempotence), and a refused entry rolls back the
+ * whole manifest and is named by its path. A dry run does the same work and rolls it back, so the
+ * diff it reports is exactly what applying would do. `prune` removes what the manifest no longer
+ * lists (policies are retired, not deleted: they are history).
+ */
+export class ManifestService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: CatalogCache,
+    private readonly services: Services,
+  ) {}
+
+  async apply(
+    principal: Principal,
+    manifest: Manifest,
+    options: { dryRun?: boolean; prune?: boolean } = {},
+  ): Promise<ManifestResult> {
+    authorize(principal, 'manifest:apply');
+    const dryRun = options.dryRun ?? false;
+    const prune = options.prune ?? false;
+    let changes: ManifestChange[];
+    try {
+      changes = await this.store.transaction(
+        async (repository) => {
+          const made = await this.applyIn(repository, principal, manifest, prune);
+          if (dryRun) throw new DryRunRollback(made);
+          return made;
+        },
+        { exclusiveCatalog: true },
+      );
+    } catch (error) {
+      if (!(error instanceof DryRunRollback)) throw error;
+      changes = error.changes;
+    } finally {
+      await this.catalog.reload();
+    }
+    const count = (action: ManifestChange['action']) => changes.filter((c) => c.action === action).length;
+    return {
+      dryRun,
+      prune,
+      changes,
+      summary: {
+        created: count('created'),
+        changed: count('changed'),
+        unchanged: count('unchanged'),
+        removed: count('removed'),
+      },
+    };
+  }
+
+  private async applyIn(
+    repository: Repository,
+    principal: Principal,
+    manifest: Manifest,
+    prune: boolean,
+  ): Promise<ManifestChange[]> {
+    const { policies, systems, datamap, discovery, connectors, contracts } = this.services;
+    const changes: ManifestChange[] = [];
+    /** Runs one entry's write, records its outcome, and names the entry when it is refused. */
+    const entry = async (
+      section: ManifestSection,
+      name: string,
+      path: string,
+      write: () => Promise<Pick<Written<unknown>, 'created' | 'changed'>>,
+    ) => {
+      let written;
+      try {
+        written = await write();
+      } catch (error) {
+        throw located(error, section, name, path);
+      }
+      const action = written.created ? 'created' : written.changed ? 'changed' : 'unchanged';
+      changes.push({ section, name, action, path });
+    };
+    const removal = async (section: ManifestSection, name: string, remove: () => Promise<boolean>) => {
+      try {
+        if (await remove()) changes.push({ section, name, action: 'removed' });
+      } catch (error) {
+        throw located(error, section, name, undefined);
+      }
+    };
+    for (const section of ['teams', 'policies', 'systems', 'clients', 'sources', 'connectors'] as const) {
+      requireUniqueNames(
+        section,
+        (manifest[section] ?? []).map((e) => e.name),
+      );
+    }
+    requireUniqueNames('flows', (manifest.flows ?? []).map(flowName));
+    requireUniqueNames('contracts', (manifest.contracts ?? []).map(contractName));
+
+    // Writes, in dependency order: categories before the fields that use them, systems before flows.
+    if (manifest.taxonomy !== undefined || prune) {
+      const taxonomy = manifest.taxonomy ?? {};
+      await entry('taxonomy', 'taxonomy', 'taxonomy', () =>
+        datamap.putTaxonomyIn(repository, principal, taxonomy),
+      );
+    }
+    if (manifest.organisation !== undefined) {
+      const organisation = manifest.organisation;
+      await entry('organisation', 'organisation', 'organisation', () =>
+        datamap.putOrganisationIn(repository, principal, organisation),
+      );
+    }
+    for (const [i, { name, ...team }] of (manifest.teams ?? []).entries()) {
+      await entry('teams', name, `teams[${i}]`, () => datamap.putTeamIn(repository, principal, name, team));
+    }
+    for (const [i, { name, ...policy }] of (manifest.policies ?? []).entries()) {
+      await entry('policies', name, `policies[${i}]`, () =>
+        policies.putIn(repository, principal, name, policy),
+      );
+    }
+    for (const [i, { name, ...system }] of (manifest.systems ?? []).entries()) {
+      await entry('systems', name, `systems[${i}]`, () => systems.putIn(repository, principal, name, system));
+    }
+    for (const [i, { from, to, ...flow }] of (manifest.flows ?? []).entries()) {
+      await entry('flows', `${from} -> ${to}`, `flows[${i}]`, () =>
+        datamap.putFlowIn(repository, principal, from, to, flow),
+      );
+    }
+    for (const [i, { name, ...client }] of (manifest.clients ?? []).entries()) {
+      await entry('clients', name, `clients[${i}]`, () =>
+        datamap.putClientIn(repository, principal, name, client),
+      );
+    }
+    for (const [i, source] of (manifest.sources ?? []).entries()) {
+      await entry('sources', source.name, `sources[${i}]`, () =>
+        discovery.putIn(repository, principal, source as SourceInput),
+      );
+    }
+    for (const [i, { name, ...connector }] of (manifest.connectors ?? []).entries()) {
+      await entry('connectors', name, `connectors[${i}]`, () =>
+        connectors.putIn(repository, principal, name, connector),
+      );
+    }
+    // Contracts after the taxonomy, whose purposes they name. Versions are immutable history:
+    // prune never removes one (stored events name it), and changing one is refused.
+    for (const [i, { name, ...contract }] of (manifest.contracts ?? []).entries()) {
+      await entry('contracts', contractName({ name, ...contract }), `contracts[${i}]`, () =>
+        contracts.putIn(repository, principal, name, contract),
+      );
+    }
+    if (!prune) return changes;
+
+    // Removals, in the reverse order, of everything the manifest does not list.
+    const listed = (names: readonly string[]) => new Set(names);
+    const keepConnectors = listed((manifest.connectors ?? []).map((c) => c.name));
+    for (const connector of await repository.requests.listConnectors()) {
+      if (keepConnectors.has(connector.name)) continue;
+      await removal('connectors', connector.name, async () => {
+        await connectors.removeIn(repository, principal, connector.name);
+        return true;
+      });
+    }
+    const keepSources = listed((manifest.sources ?? []).map((s) => s.name));
+    for (const source of await repository.datamap.listSources()) {
+      if (keepSources.has(source.name)) continue;
+      await removal('sources', source.name, async () => {
+        await discovery.removeIn(repository, principal, source.name);
+        return true;
+      });
+    }
+    const keepClients = listed((manifest.clients ?? []).map((c) => c.name));
+    for (const client of await repository.datamap.listClients()) {
+      if (keepClients.has(client.name)) continue;
+      await removal('clients', client.name, async () => {
+        await datamap.removeClientIn(repository, principal, client.name);
+        return true;
+      });
+    }
+    const keepFlows = listed((manifest.flows ?? []).map(flowName));
+    for (const flow of await repository.datamap.listFlows()) {
+      const name = flowName({ from: flow.from_system, to: flow.to_system });
+      if (keepFlows.has(name)) continue;
+      await removal('flows', name, async () => {
+        await datamap.removeFlowIn(repository, principal, flow.from_system, flow.to_system);
+        return true;
+      });
+    }
+    const keepSystems = listed((manifest.systems ?? []).map((s) => s.name));
+    for (const system of (await repository.loadCatalog()).systems) {
+      if (keepSystems.has(system.name)) continue;
+      await removal('systems', system.name, async () => {
+        await systems.removeIn(repository, principal, system.name);
+        return true;
+      });
+    }
+    const keepPolicies = listed((manifest.policies ?? []).map((p) => p.name));
+    for (const policy of await repository.listPolicies()) {
+      if (keepPolicies.has(policy.name)) continue;
+      await removal(
+        'policies',
+        policy.name,
+        async () => (await policies.retireIn(repository, principal, policy.name)).changed,
+      );
+    }
+    const keepTeams = listed((manifest.teams ?? []).map((t) => t.name));
+    for (const team of await repository.datamap.listTeams()) {
+      if (keepTeams.has(team.name)) continue;
+      await removal('teams', team.name, async () => {
+        await datamap.removeTeamIn(repository, principal, team.name);
+        return true;
+      });
+    }
+    if (manifest.organisation === undefined) {
+      await removal('organisation', 'organisation', async () => {
+        return (await datamap.putOrganisationIn(repository, principal, undefined)).changed;
+      });
+    }
+    return changes;
+  }
+
+  /**
+   * The declared map and the active policies as a manifest, in canonical order with defaults left
+   * out, so that applying it back changes nothing and exporting again gives the same text.
+   */
+  async export(principal: Principal): Promise<Manifest> {
+    authorize(principal, 'manifest:export');
+    requireAllCategories(principal, 'An export lists every field');
+    const repository = this.store.repository;
+    const [
+      organisation,
+      taxonomyRows,
+      teams,
+      policyRows,
+      catalog,
+      flows,
+      clients,
+      sources,
+      connectorRows,
+      contracts,
+    ] = await Promise.all([
+      repository.datamap.organisation(),
+      repository.datamap.listTaxonomyEntries(),
+      repository.datamap.listTeams(),
+      repository.listPolicies(),
+      repository.loadCatalog(),
+      repository.datamap.listFlows(),
+      repository.datamap.listClients(),
+      repository.datamap.listSources(),
+      repository.requests.listConnectors(),
+      this.services.contracts.all(),
+    ]);
+    const taxonomyOf = (taxonomy: 'categories' | 'purposes') =>
+      taxonomyRows
+        .filter((row) => row.taxonomy === taxonomy)
+        .map((row) => ({
+          key: row.key,
+          description: row.description,
+          ...(row.special ? { special: true } : {}),
+        }));
+    const categories = taxonomyOf('categories');
+    const purposes = taxonomyOf('purposes');
+    const manifest: Manifest = {
+      ...(organisation !== undefined ? { organisation } : {}),
+      ...(taxonomyRows.length
+        ? {
+            taxonomy: {
+              ...(categories.length ? { categories } : {}),
+              ...(purposes.length ? { purposes } : {}),
+            },
+          }
+        : {}),
+      teams: teams.map((team) => ({
+        name: team.name,
+        ...(team.description !== null ? { description: team.description } : {}),
+        ...(team.contact !== null ? { contact: team.contact } : {}),
+      })),
+      policies: policyRows
+        .filter((row) => row.status === 'active')
+        .map((row) => {
+          const { name, purpose, retention, legalBasis, description, dataSubjects, reviewedOn } =
+            policyRowToPolicy(row);
+          return {
+            name,
+            purpose,
+            retention,
+            legalBasis,
+            ...(description !== undefined ? { description } : {}),
+            ...(dataSubjects !== undefined ? { dataSubjects } : {}),
+            ...(reviewedOn !== undefined ? { reviewedOn } : {}),
+          };
+        }),
+      systems: catalog.systems.map((system) => {
+        const {
+          createdAt: _created,
+          updatedAt: _updated,
+          datasets,
+          ...rest
+        } = systemRecordToSystem({
+          system,
+          datasets: catalog.datasets.filter((d) => d.system === system.name),
+          fields: catalog.fields,
+        });
+        return {
+          ...rest,
+          datasets: datasets.map((dataset) => ({
+            name: dataset.name,
+            fields: dataset.fields.map((field) => ({
+              name: field.name,
+              ...(field.categories?.length ? { categories: field.categories } : {}),
+            })),
+          })),
+        };
+      }),
+      flows: flows.map((flow) => ({
+        from: flow.from_system,
+        to: flow.to_system,
+        categories: JSON.parse(flow.categories) as string[],
+        ...(flow.description !== null ? { description: flow.description } : {}),
+      })),
+      clients: clients.map((client) => ({
+        name: client.name,
+        system: client.system,
+        protocol: client.protocol as 'http' | 'grpc' | 'ticket',
+        ...(client.address !== null ? { address: client.address } : {}),
+      })),
+      sources: sources.map((row) => {
+        const { name, kind, url, targets, prefix, metrics, labels, dataTypes } = sourceRowToSource(row);
+        const written = JSON.parse(row.names) as { interval?: string; staleAfter?: string };
+        return {
+          name,
+          kind,
+          ...(url !== undefined ? { url } : {}),
+          ...(targets !== undefined ? { targets } : {}),
+          ...(prefix !== undefined ? { prefix } : {}),
+          ...(metrics !== undefined ? { metrics } : {}),
+          ...(labels !== undefined ? { labels } : {}),
+          ...(dataTypes !== undefined ? { dataTypes } : {}),
+          ...(written.interval !== undefined ? { interval: written.interval } : {}),
+          ...(written.staleAfter !== undefined ? { staleAfter: written.staleAfter } : {}),
+        };
+      }),
+      connectors: connectorRows.map((row) => {
+        const { createdAt: _created, updatedAt: _updated, ...connector } = connectorRowToConnector(row);
+        return connector;
+      }),
+      ...(contracts.length
+        ? { contracts: contracts.map(({ createdAt: _created, ...contract }) => contract) }
+        : {}),
+    };
+    return manifest;
+  }
+}
+
+function contractName(contract: { name: string; version: number }): string {
+  return `${contract.name}@${contract.version}`;
+}
+
+function flowName(flow: { from: string; to: string }): string {
+  return `${flow.from} -> ${flow.to}`;
+}
+
+function requireUniqueNames(section: ManifestSection, names: readonly string[]): void {
+  const index = names.findIndex((name, i) => names.indexOf(name) !== i);
+  if (index !== -1) {
+    throw new AppError('DUPLICATE_NAME', `"${names[index]}" appears twice in ${section}.`, {
+      path: `${section}[${index}]`,
+    });
+  }
+}
+
+/** The refusal of one entry, with the entry's place in the manifest added to its details. */
+function located(error: unknown, section: string, name: string, path: string | undefined): unknown {
+  if (!(error instanceof AppError)) return error;
+  const where = path ?? `${section} ${name} (removal)`;
+  return new AppError(error.code, `${where}: ${error.message}`, {
+    ...(typeof error.details === 'object' && error.details !== null ? error.details : {}),
+    section,
+    name,
+    ...(path !== undefined ? { path } : {}),
+  });
+}

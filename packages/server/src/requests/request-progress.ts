@@ -1,0 +1,120 @@
+import { createHmac } from 'node:crypto';
+import type { FoundRecord } from './found-record.js';
+import { settledStatus, type TaskState } from './request-status.js';
+import type { Repository } from '../store/repository.js';
+import type { RequestTaskRow, RightsRequestRow } from '../store/schema.js';
+import { LETHE_ITSELF } from '../auth/principal.js';
+import { audit } from '../audit/audit-trail.js';
+import type { RequestSettings } from './request-settings.js';
+import type { Sealer } from './request-vault.js';
+
+/** What a sealed record holds: the matching value and, for a DSAR, the record's values. */
+export interface SealedRecord {
+  readonly semanticValue: string;
+  readonly values?: Readonly<Record<string, unknown>>;
+}
+
+/** Keyed hash of a matching value, kept in the report once the value itself is destroyed. */
+export function reportValueHash(key: Buffer, semantic: string, value: string): string {
+  return createHmac('sha256', key).update(`report-value\0${semantic}\0${value}`).digest('hex');
+}
+
+/**
+ * Writes found records as report rows: the matching value (and a DSAR's values) sealed under the
+ * request key, its keyed hash in clear. `seqStart` continues the numbering within the task.
+ */
+export async function storeFoundRecords(
+  repository: Repository,
+  sealer: Sealer,
+  hashKey: Buffer,
+  request: RightsRequestRow,
+  task: RequestTaskRow,
+  seqStart: number,
+  records: readonly FoundRecord[],
+): Promise<void> {
+  await repository.requests.insertRecords(
+    records.map((record, index) => {
+      const sealed: SealedRecord = {
+        semanticValue: record.semanticValue,
+        ...(request.type === 'dsar' && record.values !== undefined ? { values: record.values } : {}),
+      };
+      return {
+        request_id: request.id,
+        task_id: task.id,
+        seq: seqStart + index,
+        datasource: record.datasource,
+        pk: record.pk,
+        match_category: record.matchCategory,
+        semantic: record.semantic,
+        semantic_value_hash: reportValueHash(hashKey, record.semantic, record.semanticValue),
+        sealed: sealer.seal(sealed, `record:${task.position}:${seqStart + index}`),
+        pii_columns: JSON.stringify(record.piiColumns),
+      };
+    }),
+  );
+}
+
+/**
+ * Runs inside the transaction that completes an erasure (delete or delete_pii), while the
+ * request's identifiers can still be opened: what else must go with the person (their privacy
+ * stream keys) goes in the same commit.
+ */
+export type ErasureHook = (repository: Repository, request: RightsRequestRow) => Promise<void>;
+
+/**
+ * Moves the request on once its tasks have: completed when all are done, failed when all have
+ * finished and one failed. At completion the rows found are totalled; an erasure adds the
+ * person's identifier hashes to the suppression list and destroys the identifiers at once; a
+ * DSAR keeps its findings readable for the delivery window.
+ */
+export async function settleRequest(
+  repository: Repository,
+  requestId: string,
+  now: number,
+  settings: RequestSettings,
+  onErasure?: ErasureHook,
+): Promise<void> {
+  const request = await repository.requests.getRequest(requestId);
+  if (!request || request.status !== 'in_progress') return;
+  const tasks = await repository.requests.listTasks(requestId);
+  const settled = settledStatus(tasks.map((task) => task.state as TaskState));
+  if (settled === undefined) return;
+  if (settled === 'failed') {
+    const failed = tasks.filter((task) => task.state === 'failed');
+    const reason = failed.map((task) => `${task.target}: ${task.last_error ?? 'failed'}`).join('; ');
+    await repository.requests.updateRequest(
+      requestId,
+      { status: 'failed', status_reason: reason.slice(0, 2000), updated_at: now },
+      'in_progress',
+    );
+    await audit(repository, LETHE_ITSELF, 'request.fail', `request:${requestId}`);
+    return;
+  }
+  const rowsFound = tasks.reduce((sum, task) => sum + Number(task.rows_found), 0);
+  await repository.requests.updateRequest(
+    requestId,
+    {
+      status: 'completed',
+      completed_at: now,
+      rows_found: rowsFound,
+      status_reason: null,
+      updated_at: now,
+      ...(request.type === 'dsar' ? { pii_expires_at: now + settings.dsarDeliveryWindowMs } : {}),
+    },
+    'in_progress',
+  );
+  if (request.type !== 'dsar') {
+    await onErasure?.(repository, request);
+    const hashes = await repository.requests.hashesOf(requestId);
+    await repository.requests.addSuppressions(
+      hashes.map((hash) => ({
+        hash: hash.hash,
+        semantic: hash.semantic,
+        request_id: requestId,
+        added_at: now,
+      })),
+    );
+    await repository.requests.destroyPii(requestId, now);
+  }
+  await audit(repository, LETHE_ITSELF, 'request.complete', `request:${requestId} rows=${rowsFound}`);
+}

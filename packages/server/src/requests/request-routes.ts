@@ -1,0 +1,199 @@
+import {
+  ImportResult,
+  ListOf,
+  OverviewRow,
+  ReasonInput,
+  ReportRow,
+  RequestIdParams,
+  RequestInput,
+  RequestList,
+  RequestListQuery,
+  RequestPlan,
+  RequestTask,
+  RightsRequest,
+  SuppressionHit,
+  TaskParams,
+  TicketDoneInput,
+  VerifyInput,
+} from '@lethe/api';
+import { Type } from '@sinclair/typebox';
+import { renderDsarPackageHtml } from './dsar-package.js';
+import { overviewRowsCsv, reportRowsCsv } from './request-report-csv.js';
+import type { Services } from '../services.js';
+import { principalOf } from '../http/authenticate.js';
+import { FormatQuery, sendCsv, wantsCsv } from '../http/csv-reply.js';
+import type { TypedApp } from '../http/typed-app.js';
+
+const tags = ['rights requests'];
+const manage = { config: { action: 'requests:manage' } } as const;
+const read = { config: { action: 'requests:read' } } as const;
+
+/** Rights requests: intake, the steps people take, tickets, reports and the DSAR package. */
+export function requestRoutes(app: TypedApp, { requests, requestReports, suppressions }: Services) {
+  app.get(
+    '/v1/suppressions/hits',
+    {
+      ...read,
+      schema: {
+        tags,
+        description:
+          'Telemetry about people a completed erasure removed: their data came back from that system.',
+        response: { 200: ListOf(SuppressionHit) },
+      },
+    },
+    async (request) => ({ items: await suppressions.hits(principalOf(request)) }),
+  );
+  app.post(
+    '/v1/requests',
+    {
+      config: { action: 'requests:create' },
+      schema: { tags, body: RequestInput, response: { 201: RightsRequest } },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await requests.create(principalOf(request), request.body)),
+  );
+  app.post(
+    '/v1/requests/import',
+    {
+      config: { action: 'requests:create' },
+      schema: {
+        tags,
+        description:
+          'The inbound requests table as CSV (text/csv): one request per row; bad rows are reported by line.',
+        body: Type.String(),
+        response: { 200: ImportResult },
+      },
+    },
+    async (request) => requests.importCsv(principalOf(request), request.body),
+  );
+  app.get(
+    '/v1/requests',
+    { ...read, schema: { tags, querystring: RequestListQuery, response: { 200: RequestList } } },
+    async (request) => requests.list(principalOf(request), request.query),
+  );
+  app.get(
+    '/v1/requests/:id',
+    { ...read, schema: { tags, params: RequestIdParams, response: { 200: RightsRequest } } },
+    async (request) => requests.get(principalOf(request), request.params.id),
+  );
+  app.get(
+    '/v1/requests/:id/plan',
+    { ...read, schema: { tags, params: RequestIdParams, response: { 200: RequestPlan } } },
+    async (request) => requests.plan(principalOf(request), request.params.id),
+  );
+
+  const step = { tags, params: RequestIdParams, response: { 200: RightsRequest } };
+  app.post(
+    '/v1/requests/:id/verify-identity',
+    { ...manage, schema: { ...step, body: VerifyInput } },
+    async (request) => requests.verifyIdentity(principalOf(request), request.params.id, request.body),
+  );
+  app.post('/v1/requests/:id/approve', { ...manage, schema: step }, async (request) =>
+    requests.approve(principalOf(request), request.params.id),
+  );
+  app.post('/v1/requests/:id/deny', { ...manage, schema: { ...step, body: ReasonInput } }, async (request) =>
+    requests.deny(principalOf(request), request.params.id, request.body.reason),
+  );
+  app.post(
+    '/v1/requests/:id/cancel',
+    { ...manage, schema: { ...step, body: ReasonInput } },
+    async (request) => requests.cancel(principalOf(request), request.params.id, request.body.reason),
+  );
+  app.post(
+    '/v1/requests/:id/extend',
+    { ...manage, schema: { ...step, body: ReasonInput } },
+    async (request) => requests.extend(principalOf(request), request.params.id, request.body.reason),
+  );
+  app.post('/v1/requests/:id/confirm-receipt', { ...manage, schema: step }, async (request) =>
+    requests.confirmReceipt(principalOf(request), request.params.id),
+  );
+  app.post('/v1/requests/:id/delivered', { ...manage, schema: step }, async (request) =>
+    requests.markDelivered(principalOf(request), request.params.id),
+  );
+  app.post(
+    '/v1/requests/:id/tasks/:task/retry',
+    { ...manage, schema: { tags, params: TaskParams, response: { 200: RightsRequest } } },
+    async (request) => requests.retryTask(principalOf(request), request.params.id, request.params.task),
+  );
+  app.post(
+    '/v1/requests/:id/tasks/:task/complete',
+    {
+      config: { action: 'tickets:complete' },
+      schema: { tags, params: TaskParams, body: TicketDoneInput, response: { 200: RightsRequest } },
+    },
+    async (request) =>
+      requests.completeTicket(principalOf(request), request.params.id, request.params.task, request.body),
+  );
+  app.get(
+    '/v1/tickets',
+    {
+      config: { action: 'tickets:complete' },
+      schema: {
+        tags,
+        description: 'Open tickets: tasks waiting for a person. A service token sees its own system’s.',
+        response: {
+          200: ListOf(
+            Type.Intersect([
+              RequestTask,
+              Type.Object({ requestId: Type.String(), type: Type.String(), dueAt: Type.String() }),
+            ]),
+          ),
+        },
+      },
+    },
+    async (request) => ({ items: await requests.tickets(principalOf(request)) }),
+  );
+
+  app.get(
+    '/v1/requests/:id/report',
+    {
+      ...read,
+      schema: {
+        tags,
+        params: RequestIdParams,
+        querystring: FormatQuery,
+        response: { 200: ListOf(ReportRow) },
+      },
+    },
+    async (request, reply) => {
+      const rows = await requestReports.report(principalOf(request), request.params.id);
+      if (!wantsCsv(request.query.format, request.headers.accept)) return { items: rows };
+      return sendCsv(reply, `request-${request.params.id}-report.csv`, reportRowsCsv(rows));
+    },
+  );
+  app.get(
+    '/v1/requests/:id/package',
+    {
+      config: { action: 'requests:package' },
+      schema: {
+        tags,
+        description: 'The DSAR package for the person: JSON, or a readable page with ?format=html.',
+        params: RequestIdParams,
+        querystring: Type.Object(
+          { format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('html')])) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const dsar = await requestReports.dsarPackage(principalOf(request), request.params.id);
+      if (request.query.format !== 'html') return dsar;
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+        .send(renderDsarPackageHtml(dsar));
+    },
+  );
+  app.get(
+    '/v1/reports/overview',
+    {
+      config: { action: 'reports:read' },
+      schema: { tags: ['reports'], querystring: FormatQuery, response: { 200: ListOf(OverviewRow) } },
+    },
+    async (request, reply) => {
+      const rows = await requestReports.overview(principalOf(request));
+      if (!wantsCsv(request.query.format, request.headers.accept)) return { items: rows };
+      return sendCsv(reply, 'requests-overview.csv', overviewRowsCsv(rows));
+    },
+  );
+}

@@ -1,0 +1,338 @@
+import type { ConnectorInput, Identifiers, RequestStrategy, RequestType } from '@lethe/api';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { FoundRecord } from '../found-record.js';
+import { validateConnectorConfig } from './connector-config.js';
+import { LinkingValues } from './linking-values.js';
+import {
+  anyOf,
+  directReasons,
+  expansionReasons,
+  type LinkingValuesOf,
+  type MatchReason,
+} from './match-reasons.js';
+import { openSqlDatabase } from './open-sql-database.js';
+import { formatPrimaryKey, toJsonSafe, valueText } from './record-values.js';
+import { SqlConnectorError } from './sql-connector-error.js';
+import type { SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
+import { deletionOrder, linkingColumns, linksFollowed, planTables, type TablePlan } from './table-plan.js';
+
+export { validateConnectorConfig, type ConfigProblem } from './connector-config.js';
+export { SqlConnectorError } from './sql-connector-error.js';
+
+export interface SqlRightsRun {
+  readonly type: RequestType;
+  readonly strategy: RequestStrategy;
+  /** Already normalised by the caller: email lower-cased and trimmed, phone E.164, address parts trimmed. */
+  readonly identifiers: Identifiers;
+}
+
+export interface SqlRightsOutcome {
+  /** Distinct rows matched (all categories). */
+  readonly rowsFound: number;
+  /** delete: rows deleted. */
+  readonly rowsDeleted: number;
+  /** delete_pii: rows whose pii columns were set to NULL. */
+  readonly rowsNulled: number;
+}
+
+export interface SqlConnectorOptions {
+  /** Most records per onRecords call, and rows per read. Default 500. */
+  readonly batchSize?: number;
+  /** Bound on each statement (PostgreSQL, MySQL/MariaDB) or on the wait for a lock (SQLite). Default 60 s. */
+  readonly statementTimeoutMs?: number;
+}
+
+/**
+ * Source keys and links are followed this many rounds past the direct matches. Rows reached in
+ * the last round are matched, but their own linking values are not followed any further.
+ */
+export const MAX_EXPANSION_ROUNDS = 10;
+const DEFAULT_BATCH_SIZE = 500;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+/** Result columns the connector adds; a DSAR's values leave them out. */
+const ALIAS_PREFIX = '__lethe_';
+
+/**
+ * Runs one rights request against one database, in ONE transaction (read-only for a DSAR, a
+ * repeatable-read snapshot everywhere): finds the rows the identifiers match directly, follows
+ * source keys (and links, for `connected`) to a fixpoint, reports every matched row once with its
+ * strongest category, then deletes the rows (`delete`) or sets their pii columns to NULL
+ * (`delete_pii`), children before parents. Anything failing rolls the whole run back.
+ *
+ * Memory: one page of rows (`batchSize`) and the linking values of matched rows (the distinct
+ * values of their source-key and link columns), never the matched rows themselves; rows are read
+ * by keyset pages on the primary key, which must be unique and non-null. Records are handed to
+ * `onRecords` in batches of at most `batchSize` while the transaction is open; an error thrown by
+ * `onRecords` rolls back and is rethrown as is. Every other failure is a SqlConnectorError.
+ *
+ * A DSAR record's values are ALL the row's columns (the person's data is what a DSAR returns, not
+ * only the tagged columns), JSON-safe: bytes as base64, unsafe integers as decimal strings,
+ * timestamps with a zone as ISO 8601, dates and zone-less timestamps as stored.
+ *
+ * @example
+ * const outcome = await runSqlConnector('crm', config, process.env[config.urlEnv]!,
+ *   { type: 'dsar', strategy: 'exact', identifiers: { email: 'ada@example.com' } },
+ *   async (records) => report.add(records));
+ */
+export async function runSqlConnector(
+  name: string,
+  config: ConnectorInput,
+  url: string,
+  run: SqlRightsRun,
+  onRecords: (records: FoundRecord[]) => Promise<void>,
+  options: SqlConnectorOptions = {},
+): Promise<SqlRightsOutcome> {
+  const problems = validateConnectorConfig(config);
+  if (problems.length > 0) {
+    const list = problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
+    throw new SqlConnectorError(`connector ${name} has an invalid config: ${list}`, false);
+  }
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError('batchSize must be a positive integer');
+  }
+  const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  const readOnly = run.type === 'dsar';
+
+  const database = await openSqlDatabase(config.type, url, { readOnly, busyTimeoutMs: statementTimeoutMs });
+  const progress = { doing: 'connecting', callerError: undefined as unknown };
+  try {
+    return await database.db.connection().execute(async (connection) => {
+      progress.doing = 'starting the transaction';
+      await database.adapter.begin(connection, readOnly);
+      try {
+        await database.adapter.limitStatementTime(connection, statementTimeoutMs);
+        const outcome = await new RightsRun({
+          name,
+          plans: planTables(config),
+          run,
+          adapter: database.adapter,
+          connection,
+          batchSize,
+          progress,
+          onRecords,
+        }).execute();
+        progress.doing = 'committing';
+        await sql`commit`.execute(connection);
+        return outcome;
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => {});
+        throw error;
+      }
+    });
+  } catch (error) {
+    if (error === progress.callerError) throw error;
+    throw database.toError(error, progress.doing);
+  } finally {
+    await database.close();
+  }
+}
+
+type Row = Readonly<Record<string, unknown>>;
+type LinkingRow = { readonly linking_value: unknown };
+
+interface RunContext {
+  readonly name: string;
+  readonly plans: readonly TablePlan[];
+  readonly run: SqlRightsRun;
+  readonly adapter: SqlDialectAdapter;
+  /** The single connection the transaction is open on. */
+  readonly connection: Kysely<UntypedDatabase>;
+  readonly batchSize: number;
+  /** What the run is doing, for error messages; and the caller's own error, to rethrow as is. */
+  readonly progress: { doing: string; callerError: unknown };
+  readonly onRecords: (records: FoundRecord[]) => Promise<void>;
+}
+
+/** The state of one run inside its transaction. */
+class RightsRun {
+  /** Linking values of all matched rows so far, by `table\0column`. */
+  readonly #known = new Map<string, LinkingValues>();
+  readonly #pending: FoundRecord[] = [];
+  #rowsFound = 0;
+
+  constructor(readonly context: RunContext) {}
+
+  async execute(): Promise<SqlRightsOutcome> {
+    const { plans, run, adapter, connection, progress } = this.context;
+    await this.#expand();
+    let rowsDeleted = 0;
+    let rowsNulled = 0;
+    for (const plan of deletionOrder(plans)) {
+      const reasons = [
+        ...directReasons(plan, run.identifiers, adapter),
+        ...expansionReasons(
+          plan,
+          plans,
+          linksFollowed(run.type, run.strategy),
+          this.#valuesIn(this.#known),
+          adapter,
+        ),
+      ];
+      const predicate = anyOf(reasons);
+      if (predicate === undefined) continue;
+      await this.#report(plan, reasons, predicate);
+      if (run.type === 'delete') {
+        progress.doing = `deleting from ${plan.name}`;
+        const result = await sql`delete from ${sql.table(plan.name)} where ${predicate}`.execute(connection);
+        rowsDeleted += Number(result.numAffectedRows ?? 0n);
+      } else if (run.type === 'delete_pii' && plan.piiColumns.length > 0) {
+        progress.doing = `clearing pii columns of ${plan.name}`;
+        const assignments = plan.piiColumns.map((column) => sql`${sql.ref(column)} = null`);
+        const result =
+          await sql`update ${sql.table(plan.name)} set ${sql.join(assignments)} where ${predicate}`.execute(
+            connection,
+          );
+        rowsNulled += Number(result.numAffectedRows ?? 0n);
+      }
+    }
+    await this.#flush(1);
+    return { rowsFound: this.#rowsFound, rowsDeleted, rowsNulled };
+  }
+
+  /**
+   * Collects the linking values of the direct matches, then of the rows those values reach, and
+   * so on; each round only queries with the values that were new in the round before.
+   */
+  async #expand(): Promise<void> {
+    const { plans, run, adapter } = this.context;
+    let fresh = new Map<string, LinkingValues>();
+    for (const plan of plans) {
+      const predicate = anyOf(directReasons(plan, run.identifiers, adapter));
+      if (predicate !== undefined) await this.#collect(plan, predicate, fresh);
+    }
+    for (let round = 1; round <= MAX_EXPANSION_ROUNDS && fresh.size > 0; round++) {
+      const previous = fresh;
+      fresh = new Map();
+      for (const plan of plans) {
+        const reasons = expansionReasons(
+          plan,
+          plans,
+          linksFollowed(run.type, run.strategy),
+          this.#valuesIn(previous),
+          adapter,
+        );
+        const predicate = anyOf(reasons);
+        if (predicate !== undefined) await this.#collect(plan, predicate, fresh);
+      }
+    }
+  }
+
+  /** Adds the linking values of `plan`'s rows matching `predicate` to the known ones; new ones also to `fresh`. */
+  async #collect(
+    plan: TablePlan,
+    predicate: RawBuilder<unknown>,
+    fresh: Map<string, LinkingValues>,
+  ): Promise<void> {
+    for (const column of linkingColumns(
+      plan,
+      linksFollowed(this.context.run.type, this.context.run.strategy),
+    )) {
+      this.context.progress.doing = `reading ${plan.name}`;
+      const ref = sql.ref(column);
+      const { rows } = await sql<LinkingRow>`select distinct ${ref} as ${sql.id('linking_value')}
+        from ${sql.table(plan.name)} where ${predicate} and ${ref} is not null`.execute(
+        this.context.connection,
+      );
+      const key = valuesKey(plan.name, column);
+      const known = getOrCreate(this.#known, key);
+      for (const { linking_value: value } of rows) {
+        if (known.add(value)) getOrCreate(fresh, key).add(value);
+      }
+    }
+  }
+
+  #valuesIn(map: ReadonlyMap<string, LinkingValues>): LinkingValuesOf {
+    return (table, column) => map.get(valuesKey(table, column));
+  }
+
+  /** Reads `plan`'s matched rows page by page (keyset on the primary key) and reports them. */
+  async #report(
+    plan: TablePlan,
+    reasons: readonly MatchReason[],
+    predicate: RawBuilder<unknown>,
+  ): Promise<void> {
+    this.context.progress.doing = `reading ${plan.name}`;
+    const keyRefs = plan.primaryKey.map((column) => sql.ref(column));
+    const keyAlias = plan.primaryKey.map((_, index) => `${ALIAS_PREFIX}k${index}`);
+    const valueColumns = [...new Set(reasons.flatMap((reason) => reason.column ?? []))];
+    const valueAlias = new Map(valueColumns.map((column, index) => [column, `${ALIAS_PREFIX}v${index}`]));
+    const selections: RawBuilder<unknown>[] = [
+      ...(this.context.run.type === 'dsar' ? [sql`*`] : []),
+      ...keyRefs.map((ref, index) => sql`${ref} as ${sql.id(keyAlias[index] as string)}`),
+      ...valueColumns.map((column) => sql`${sql.ref(column)} as ${sql.id(valueAlias.get(column) as string)}`),
+      ...reasons.map(
+        (reason, index) =>
+          sql`case when ${reason.predicate} then 1 else 0 end as ${sql.id(`${ALIAS_PREFIX}r${index}`)}`,
+      ),
+    ];
+    const piiColumns = plan.piiColumns;
+    const datasource = `${this.context.name}.${plan.name}`;
+    let after: unknown[] | undefined;
+    for (;;) {
+      const page = after === undefined ? sql`` : sql` and (${sql.join(keyRefs)}) > (${sql.join(after)})`;
+      const { rows } = await sql<Row>`select ${sql.join(selections)} from ${sql.table(plan.name)}
+        where ${predicate}${page} order by ${sql.join(keyRefs)} limit ${this.context.batchSize}`.execute(
+        this.context.connection,
+      );
+      for (const row of rows) {
+        const index = reasons.findIndex((_, i) => Number(row[`${ALIAS_PREFIX}r${i}`]) === 1);
+        const reason = reasons[index === -1 ? 0 : index] as MatchReason;
+        const key = Object.fromEntries(
+          plan.primaryKey.map((column, i) => [column, row[keyAlias[i] as string]]),
+        );
+        this.#pending.push({
+          datasource,
+          pk: formatPrimaryKey(plan.primaryKey, key),
+          matchCategory: reason.category,
+          semantic: reason.semantic,
+          semanticValue:
+            reason.column === undefined
+              ? (reason.value ?? '')
+              : valueText(row[valueAlias.get(reason.column) as string]),
+          piiColumns,
+          ...(this.context.run.type === 'dsar' ? { values: dsarValues(row) } : {}),
+        });
+      }
+      this.#rowsFound += rows.length;
+      await this.#flush(this.context.batchSize);
+      const last = rows.at(-1);
+      if (rows.length < this.context.batchSize || last === undefined) break;
+      after = keyAlias.map((alias) => last[alias]);
+    }
+  }
+
+  /** Hands pending records over in batches of `batchSize` while at least `atLeast` are pending. */
+  async #flush(atLeast: number): Promise<void> {
+    while (this.#pending.length >= atLeast && this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.context.batchSize);
+      try {
+        await this.context.onRecords(batch);
+      } catch (error) {
+        this.context.progress.callerError = error;
+        throw error;
+      }
+    }
+  }
+}
+
+function dsarValues(row: Row): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(row)
+      .filter(([column]) => !column.startsWith(ALIAS_PREFIX))
+      .map(([column, value]) => [column, toJsonSafe(value)]),
+  );
+}
+
+function valuesKey(table: string, column: string): string {
+  return `${table}\u0000${column}`;
+}
+
+function getOrCreate(map: Map<string, LinkingValues>, key: string): LinkingValues {
+  let values = map.get(key);
+  if (values === undefined) {
+    values = new LinkingValues();
+    map.set(key, values);
+  }
+  return values;
+}

@@ -1,0 +1,84 @@
+import {
+  ListOf,
+  NameParams,
+  Policy,
+  PolicyInput,
+  PolicyVersion,
+  PreviewInput,
+  RetentionPreview,
+} from '@lethe/api';
+import type { Services } from '../services.js';
+import { principalOf } from '../http/authenticate.js';
+import type { TypedApp } from '../http/typed-app.js';
+
+export function policyRoutes(app: TypedApp, { policies }: Services) {
+  app.get(
+    '/v1/policies',
+    {
+      config: { action: 'policies:read' },
+      schema: { tags: ['policies'], response: { 200: ListOf(Policy) } },
+    },
+    async (request) => ({
+      items: await policies.list(principalOf(request)),
+    }),
+  );
+
+  app.get(
+    '/v1/policies/:name',
+    {
+      config: { action: 'policies:read' },
+      schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } },
+    },
+    (request) => policies.get(principalOf(request), request.params.name),
+  );
+
+  app.get(
+    '/v1/policies/:name/versions',
+    {
+      config: { action: 'policies:read' },
+      schema: { tags: ['policies'], params: NameParams, response: { 200: ListOf(PolicyVersion) } },
+    },
+    async (request) => ({ items: await policies.versions(principalOf(request), request.params.name) }),
+  );
+
+  app.put(
+    '/v1/policies/:name',
+    {
+      config: { action: 'policies:write' },
+      schema: {
+        tags: ['policies'],
+        params: NameParams,
+        body: PolicyInput,
+        response: { 200: Policy, 201: Policy },
+      },
+    },
+    async (request, reply) => {
+      const result = await policies.put(principalOf(request), request.params.name, request.body);
+      reply.header('x-lethe-recomputed', String(result.recomputed));
+      return reply.status(result.created ? 201 : 200).send(result.policy);
+    },
+  );
+
+  app.delete(
+    '/v1/policies/:name',
+    {
+      config: { action: 'policies:write' },
+      schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } },
+    },
+    (request) => policies.retire(principalOf(request), request.params.name),
+  );
+
+  app.post(
+    '/v1/policies/:name/preview',
+    {
+      config: { action: 'policies:read' },
+      schema: {
+        tags: ['policies'],
+        params: NameParams,
+        body: PreviewInput,
+        response: { 200: RetentionPreview },
+      },
+    },
+    (request) => policies.preview(principalOf(request), request.params.name, request.body.retention),
+  );
+}

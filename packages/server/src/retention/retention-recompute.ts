@@ -1,0 +1,188 @@
+import { isConsentedUse, NO_CONSENT, type ConsentWindow } from '../consent/consent.js';
+import { fieldExpiry, subjectExpiry, type RetentionEnd } from './expiry.js';
+import { groupBy } from '../lib/group-by.js';
+import type { Repository, SubjectField } from '../store/repository.js';
+import type { UsageRow } from '../store/schema.js';
+
+export interface RecomputeSummary {
+  /** Subject-fields with at least one use under the policy (or of the subject). */
+  usingPolicy: number;
+  changed: number;
+  earlier: number;
+  later: number;
+  earliestNewExpiry: number | undefined;
+  latestNewExpiry: number | undefined;
+}
+
+/** What the expiry rule needs to know about policies (a catalog view, possibly with a change applied). */
+export interface ExpiryRules {
+  readonly retentionEnd: RetentionEnd;
+  /** The consent purpose of a consent-based policy; undefined for other legal bases. */
+  readonly consentPurpose: (policy: string) => string | undefined;
+}
+
+const CHUNK = 500;
+
+/**
+ * Recomputes the expiry of every subject-field that uses `policy`, with `rules` giving the
+ * (possibly new) retention and legal basis of every policy and the subjects' consent as stored.
+ * With `write`, stores the new field and subject expiries; without, only counts what would move
+ * (the preview). Walks the usages in key order, a chunk at a time, so memory stays bounded however
+ * many subjects there are.
+ */
+export async function recomputePolicyExpiries(
+  repository: Repository,
+  policy: string,
+  rules: ExpiryRules,
+  write: boolean,
+): Promise<RecomputeSummary> {
+  const summary = emptySummary();
+  let after: SubjectField | undefined;
+  for (;;) {
+    const pairs = await repository.pairsUsingPolicy(policy, after, CHUNK);
+    if (pairs.length === 0) break;
+    after = pairs[pairs.length - 1];
+    await recomputeChunk(repository, pairs, rules, { write, countConsentedUses: false }, summary);
+  }
+  return summary;
+}
+
+/**
+ * After a change of consent: recomputes every field of the subjects, in the caller's transaction.
+ * A latest use that the new state shows was made while consent stood (consent recorded after the
+ * use, dated before it) now counts as consented.
+ */
+export async function recomputeSubjectExpiries(
+  repository: Repository,
+  subjects: readonly string[],
+  rules: ExpiryRules,
+): Promise<RecomputeSummary> {
+  const summary = emptySummary();
+  for (let start = 0; start < subjects.length; start += CHUNK) {
+    const chunk = subjects.slice(start, start + CHUNK);
+    const rows = await repository.fieldExpiriesOfSubjects(chunk);
+    await recomputeChunk(repository, rows, rules, { write: true, countConsentedUses: true }, summary);
+  }
+  return summary;
+}
+
+async function recomputeChunk(
+  repository: Repository,
+  pairs: readonly SubjectField[],
+  rules: ExpiryRules,
+  options: { write: boolean; countConsentedUses: boolean },
+  summary: RecomputeSummary,
+): Promise<void> {
+  const write = options.write;
+  summary.usingPolicy += pairs.length;
+  const subjects = [...new Set(pairs.map((pair) => pair.subject))];
+  const [usages, fieldRows, states] = await Promise.all([
+    repository.usagesOfSubjects(subjects),
+    repository.fieldExpiriesOfSubjects(subjects),
+    repository.consent.statesOfSubjects(subjects),
+  ]);
+  const windows = new Map(
+    states.map((state) => [
+      `${state.subject}\u0000${state.purpose}`,
+      { grantedAt: state.granted_at, withdrawnAt: state.withdrawn_at } satisfies ConsentWindow,
+    ]),
+  );
+  const windowOf = (subject: string, policy: string): ConsentWindow | undefined => {
+    const purpose = rules.consentPurpose(policy);
+    return purpose === undefined ? undefined : (windows.get(`${subject}\u0000${purpose}`) ?? NO_CONSENT);
+  };
+  if (options.countConsentedUses) {
+    for (const usage of usages) {
+      const window = windowOf(usage.subject, usage.policy);
+      if (window && becameConsented(usage, window)) {
+        usage.last_consented_use_at = usage.last_use_at;
+        await repository.updateLastConsentedUse(usage);
+      } else if (window && countedAfterWithdrawal(usage, window)) {
+        // Every use from the withdrawal on is a use without consent, and the latest use is one
+        // of them: it alone decides (it is later than the withdrawal), so no earlier consented
+        // use needs to be known.
+        usage.last_consented_use_at = null;
+        await repository.updateLastConsentedUse(usage);
+      }
+    }
+  }
+  const usesByPair = groupBy(usages, (usage) => `${usage.subject}\u0000${usage.field}`);
+  const rowsByPair = new Map(fieldRows.map((row) => [`${row.subject}\u0000${row.field}`, row]));
+  const touchedSubjects = new Set<string>();
+
+  for (const pair of pairs) {
+    const key = `${pair.subject}\u0000${pair.field}`;
+    const row = rowsByPair.get(key);
+    const uses = (usesByPair.get(key) ?? []).map((u) => ({
+      policy: u.policy,
+      lastUseAt: u.last_use_at,
+      lastSystem: u.last_system,
+      lastConsentedUseAt: u.last_consented_use_at,
+    }));
+    const next = fieldExpiry(uses, rules.retentionEnd, (policy) => windowOf(pair.subject, policy));
+    if (!row || !next) continue;
+    if (next.expiresAt !== row.expires_at) {
+      summary.changed += 1;
+      if (next.expiresAt < row.expires_at) summary.earlier += 1;
+      else summary.later += 1;
+      summary.earliestNewExpiry = Math.min(summary.earliestNewExpiry ?? Infinity, next.expiresAt);
+      summary.latestNewExpiry = Math.max(summary.latestNewExpiry ?? -Infinity, next.expiresAt);
+    }
+    if (
+      write &&
+      (next.expiresAt !== row.expires_at || next.policy !== row.policy || next.system !== row.system)
+    ) {
+      Object.assign(row, { expires_at: next.expiresAt, policy: next.policy, system: next.system });
+      await repository.updateFieldExpiry(row);
+      touchedSubjects.add(pair.subject);
+    }
+  }
+
+  if (write) {
+    const rowsBySubject = groupBy(fieldRows, (row) => row.subject);
+    for (const subject of touchedSubjects) {
+      const rows = (rowsBySubject.get(subject) ?? []).map((row) => ({ ...row, expiresAt: row.expires_at }));
+      const decider = subjectExpiry(rows);
+      if (decider) {
+        await repository.updateSubjectExpiry({
+          subject,
+          expires_at: decider.expires_at,
+          field: decider.field,
+          policy: decider.policy,
+          system: decider.system,
+        });
+      }
+    }
+  }
+}
+
+/** The usage's latest use lies in the (new) consent window but was not counted as consented. */
+function becameConsented(usage: UsageRow, window: ConsentWindow): boolean {
+  return (
+    isConsentedUse(window, usage.last_use_at) &&
+    (usage.last_consented_use_at === null || usage.last_consented_use_at < usage.last_use_at)
+  );
+}
+
+/**
+ * A use counted as consented when it was ingested lies at or after a withdrawal recorded since
+ * (a withdrawal dated in the past): it was not consented after all.
+ */
+function countedAfterWithdrawal(usage: UsageRow, window: ConsentWindow): boolean {
+  return (
+    window.withdrawnAt !== null &&
+    usage.last_consented_use_at !== null &&
+    usage.last_consented_use_at >= window.withdrawnAt
+  );
+}
+
+function emptySummary(): RecomputeSummary {
+  return {
+    usingPolicy: 0,
+    changed: 0,
+    earlier: 0,
+    later: 0,
+    earliestNewExpiry: undefined,
+    latestNewExpiry: undefined,
+  };
+}

@@ -1,0 +1,357 @@
+import type {
+  ErasureInput,
+  ErasureResult,
+  ExpiryItem,
+  ExpiryPage,
+  ExpiryQuery,
+  Reappearance,
+  SubjectRetention,
+} from '@lethe/api';
+import { authorize, mayActForSystem, maySeeSubjectIds } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../lib/app-error.js';
+import { NO_CONSENT } from '../consent/consent.js';
+import { usageKeepsUntil } from './expiry.js';
+import { DAY_MS, parseDay, parseInstant, toIso } from '../lib/time.js';
+import type { ExpiryRange, ExpiryRow } from '../store/repository.js';
+import type { Store } from '../store/store.js';
+import { audit, auditRead } from '../audit/audit-trail.js';
+import type { CatalogCache } from './catalog-cache.js';
+import { purposeStates } from '../consent/consent-service.js';
+import { CursorCodec } from '../lib/cursor.js';
+import type { ServerSecrets } from '../auth/server-secrets.js';
+
+const DEFAULT_PAGE = 1_000;
+/** Rows fetched per query while streaming: large enough to amortise, small enough to stay flat. */
+const STREAM_CHUNK = 2_000;
+
+export class RetentionService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: CatalogCache,
+    private readonly secrets: ServerSecrets,
+  ) {}
+
+  /**
+   * "Why do we still hold this?": every field of the subject the principal may see, its expiry
+   * and every use behind it. The read is audited before anything is read.
+   */
+  async subject(principal: Principal, subject: string): Promise<SubjectRetention> {
+    authorize(principal, 'subjects:read');
+    if (!maySeeSubjectIds(principal)) throw new AppError('SUBJECT_IDS_NOT_GRANTED');
+    await auditRead(this.store, principal, 'subject.read', `subject:${subject}`);
+    const repository = this.store.repository;
+    const [storedSubject, allFieldRows, usages, view, consentStates] = await Promise.all([
+      repository.getSubjectExpiry(subject),
+      repository.fieldExpiriesOfSubjects([subject]),
+      repository.usagesOfSubjects([subject]),
+      this.catalog.current(),
+      repository.consent.statesOfSubjects([subject]),
+    ]);
+    const consentWindowOf = (policy: string) => {
+      const purpose = view.consentPurpose(policy);
+      if (purpose === undefined) return undefined;
+      const state = consentStates.find((row) => row.purpose === purpose);
+      return state ? { grantedAt: state.granted_at, withdrawnAt: state.withdrawn_at } : NO_CONSENT;
+    };
+    const visible = view.visibleFields(principal);
+    const fieldRows = visible ? allFieldRows.filter((row) => visible.has(row.field)) : allFieldRows;
+    // A category-limited token gets the subject's expiry over the fields it may see only.
+    const subjectRow = visible ? latestExpiry(fieldRows) : storedSubject;
+    if (!subjectRow) {
+      throw new AppError(
+        'SUBJECT_NOT_FOUND',
+        `Lethe holds nothing about subject "${subject}"${visible ? ' that this token may see' : ''}.`,
+      );
+    }
+    return {
+      subject,
+      expiresAt: toIso(subjectRow.expires_at),
+      decidedBy: { field: subjectRow.field, policy: subjectRow.policy, system: subjectRow.system },
+      fields: fieldRows.map((row) => ({
+        field: row.field,
+        expiresAt: toIso(row.expires_at),
+        policy: row.policy,
+        system: row.system,
+        lastUseAt: toIso(row.last_use_at),
+        ...(row.erased_at !== null ? { erasedAt: toIso(row.erased_at) } : {}),
+        ...(row.reappeared_at !== null ? { reappearedAt: toIso(row.reappeared_at) } : {}),
+        uses: usages
+          .filter((usage) => usage.field === row.field)
+          .map((usage) => ({
+            policy: usage.policy,
+            system: usage.last_system,
+            firstUseAt: toIso(usage.first_use_at),
+            lastUseAt: toIso(usage.last_use_at),
+            count: usage.use_count,
+            keepsUntil: toIso(
+              usageKeepsUntil(
+                {
+                  policy: usage.policy,
+                  lastUseAt: usage.last_use_at,
+                  lastSystem: usage.last_system,
+                  lastConsentedUseAt: usage.last_consented_use_at,
+                },
+                view.retentionEnd,
+                consentWindowOf(usage.policy),
+              ),
+            ),
+            ...(view.consentPurpose(usage.policy) !== undefined
+              ? {
+                  consentPurpose: view.consentPurpose(usage.policy),
+                  ...(usage.last_consented_use_at !== null
+                    ? { lastConsentedUseAt: toIso(usage.last_consented_use_at) }
+                    : {}),
+                }
+              : {}),
+          })),
+      })),
+      consent: purposeStates(consentStates),
+    };
+  }
+
+  /** One page of the expiry feed. */
+  async expiries(principal: Principal, query: ExpiryQuery): Promise<ExpiryPage> {
+    const plan = await this.plan(principal, query);
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const rows = await this.fetch(plan, { ...plan.range, limit: limit + 1 });
+    const items = rows.slice(0, limit).map(plan.toItem);
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return last
+      ? { items, next: plan.cursors.encode([last.expires_at, last.subject, last.field]) }
+      : { items };
+  }
+
+  /**
+   * The whole feed for the query, fetched a chunk at a time so memory stays flat however long it
+   * is. The query is checked before this resolves, so errors are answered before streaming starts.
+   */
+  async streamExpiries(principal: Principal, query: ExpiryQuery): Promise<AsyncIterable<ExpiryItem>> {
+    const plan = await this.plan(principal, query);
+    const fetch = (range: ExpiryRange) => this.fetch(plan, range);
+    return (async function* () {
+      let range: ExpiryRange = { ...plan.range, limit: STREAM_CHUNK };
+      for (;;) {
+        const rows = await fetch(range);
+        for (const row of rows) yield plan.toItem(row);
+        const last = rows[rows.length - 1];
+        if (!last || rows.length < STREAM_CHUNK) return;
+        range = { ...range, after: { expiresAt: last.expires_at, subject: last.subject, field: last.field } };
+      }
+    })();
+  }
+
+  /** A system confirms it deleted fields of a subject; later uses of them are flagged as re-appearances. */
+  async recordErasure(principal: Principal, subject: string, input: ErasureInput): Promise<ErasureResult> {
+    authorize(principal, 'erasures:write');
+    if (!mayActForSystem(principal, input.system)) {
+      throw new AppError(
+        'SYSTEM_NOT_PERMITTED',
+        `This token may not confirm erasures for "${input.system}".`,
+      );
+    }
+    const view = await this.catalog.current();
+    if (!view.hasSystem(input.system))
+      throw new AppError('SYSTEM_NOT_FOUND', `No system named "${input.system}".`);
+    const now = Date.now();
+    const erasedAt = input.at === undefined ? now : parseInstant(input.at);
+    if (erasedAt === undefined || erasedAt > now + 60_000) {
+      throw new AppError('INVALID_TIME', `"${input.at}" is not a past ISO 8601 instant with a zone.`);
+    }
+    const undeclared = input.fields?.find((field) => !view.isDeclaredField(field));
+    if (undeclared !== undefined) {
+      throw new AppError('FIELD_NOT_DECLARED', `Field "${undeclared}" is not declared by any dataset.`);
+    }
+    const visible = view.visibleFields(principal);
+    const hidden = input.fields?.find((field) => visible && !visible.has(field));
+    if (hidden !== undefined) throw categoryNotPermitted(hidden);
+    return this.store.transaction(async (repository) => {
+      const held = await repository.fieldExpiriesOfSubjects([subject]);
+      if (held.length === 0)
+        throw new AppError('SUBJECT_NOT_FOUND', `Lethe holds nothing about subject "${subject}".`);
+      const wanted = new Set(
+        (input.fields ?? view.fieldsOfSystem(input.system)).filter((field) => !visible || visible.has(field)),
+      );
+      const fields = held.map((row) => row.field).filter((field) => wanted.has(field));
+      if (fields.length === 0) {
+        throw new AppError(
+          'NOTHING_TO_ERASE',
+          `Subject "${subject}" has none of those fields of "${input.system}".`,
+        );
+      }
+      await repository.recordErasures(
+        fields.map((field) => ({
+          subject,
+          field,
+          system: input.system,
+          erased_at: erasedAt,
+          recorded_at: now,
+          recorded_by: principal.id,
+        })),
+      );
+      await audit(repository, principal, 'erasure.record', `subject:${subject}`);
+      return { subject, system: input.system, fields, erasedAt: toIso(erasedAt) };
+    });
+  }
+
+  /** Subject-fields used again after a confirmed erasure: the data came back from somewhere. */
+  async reappearances(
+    principal: Principal,
+    cursor: string | undefined,
+    limit = DEFAULT_PAGE,
+  ): Promise<{ items: Reappearance[]; next?: string }> {
+    authorize(principal, 'subjects:read');
+    const cursors = await this.cursors();
+    const after = cursor ? cursors.decode(cursor, ['number', 'string', 'string']) : undefined;
+    const view = await this.catalog.current();
+    const visible = view.visibleFields(principal);
+    if (visible?.size === 0) return { items: [] };
+    const showSubject = await this.subjectShown(principal);
+    await auditRead(this.store, principal, 'reappearances.read', 'reappearances');
+    const rows = await this.store.repository.reappearances(
+      after
+        ? { reappearedAt: after[0] as number, subject: after[1] as string, field: after[2] as string }
+        : undefined,
+      limit + 1,
+      visible ? [...visible] : undefined,
+    );
+    const items = rows.slice(0, limit).map((row) => ({
+      subject: showSubject(row.subject),
+      field: row.field,
+      erasedAt: toIso(row.erased_at ?? 0),
+      ...(row.reappeared_at !== null ? { reappearedAt: toIso(row.reappeared_at) } : {}),
+      lastUseAt: toIso(row.last_use_at),
+      system: row.system,
+    }));
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return last
+      ? { items, next: cursors.encode([last.reappeared_at ?? 0, last.subject, last.field]) }
+      : { items };
+  }
+
+  private async cursors(): Promise<CursorCodec> {
+    return new CursorCodec(await this.secrets.key('cursors'));
+  }
+
+  /** Real ids, or pseudonyms for a principal that may not see them. */
+  private async subjectShown(principal: Principal): Promise<(subject: string) => string> {
+    return maySeeSubjectIds(principal) ? (subject) => subject : this.secrets.pseudonymizer();
+  }
+
+  private async plan(principal: Principal, query: ExpiryQuery) {
+    authorize(principal, 'expiries:read');
+    const level = query.level ?? 'field';
+    const { from, to } = dayRange(query);
+    const view = await this.catalog.current();
+    let fields: string[] | undefined;
+    const narrow = (allowed: string[]) => {
+      fields = fields ? fields.filter((field) => allowed.includes(field)) : allowed;
+    };
+    if (principal.role === 'service') {
+      const own = view.fieldsOfSystem(principal.system ?? '');
+      // Asking for another system's part of the feed is refused, not answered with an empty page.
+      const foreign =
+        (query.system !== undefined && query.system !== principal.system) ||
+        (query.dataset !== undefined && !view.fieldsOfDataset(query.dataset).every((f) => own.includes(f))) ||
+        (query.field !== undefined && !own.includes(query.field));
+      if (foreign) {
+        throw new AppError(
+          'SYSTEM_NOT_PERMITTED',
+          `This token reads the expiries of "${principal.system}" only.`,
+        );
+      }
+      narrow(own);
+    }
+    const visible = view.visibleFields(principal);
+    if (visible) {
+      if (level === 'subject') {
+        throw new AppError(
+          'CATEGORY_NOT_PERMITTED',
+          'A subject-level expiry combines every field of the subject; a category-limited token reads level=field.',
+        );
+      }
+      if (query.field !== undefined && !visible.has(query.field)) throw categoryNotPermitted(query.field);
+      narrow([...visible]);
+    }
+    if (query.system !== undefined) {
+      if (!view.hasSystem(query.system))
+        throw new AppError('SYSTEM_NOT_FOUND', `No system named "${query.system}".`);
+      narrow(view.fieldsOfSystem(query.system));
+    }
+    if (query.dataset !== undefined) narrow(view.fieldsOfDataset(query.dataset));
+    if (query.field !== undefined) narrow([query.field]);
+    const cursors = await this.cursors();
+    const after = query.cursor ? cursors.decode(query.cursor, ['number', 'string', 'string']) : undefined;
+    const range: Omit<ExpiryRange, 'limit'> = {
+      from,
+      to,
+      ...(fields ? { fields } : {}),
+      ...(after
+        ? { after: { expiresAt: after[0] as number, subject: after[1] as string, field: after[2] as string } }
+        : {}),
+    };
+    const showSubject = await this.subjectShown(principal);
+    await auditRead(this.store, principal, 'expiries.read', describeFeedQuery(query));
+    const toItem = (row: ExpiryRow): ExpiryItem => ({
+      ...expiryRowToItem(row),
+      subject: showSubject(row.subject),
+    });
+    return { level, range, cursors, toItem };
+  }
+
+  private async fetch(plan: { level: 'field' | 'subject' }, range: ExpiryRange): Promise<ExpiryRow[]> {
+    // Filters that leave no field (a system without datasets, a field of another system) match nothing.
+    if (range.fields?.length === 0) return [];
+    return plan.level === 'subject'
+      ? this.store.repository.subjectExpiryPage(range)
+      : this.store.repository.fieldExpiryPage(range);
+  }
+}
+
+function categoryNotPermitted(field: string): AppError {
+  return new AppError('CATEGORY_NOT_PERMITTED', `This token may not see field "${field}".`);
+}
+
+/** The field row that keeps the subject longest, as a subject-level expiry. */
+function latestExpiry<Row extends ExpiryRow>(rows: readonly Row[]): Row | undefined {
+  return rows.reduce<Row | undefined>(
+    (latest, row) => (!latest || row.expires_at > latest.expires_at ? row : latest),
+    undefined,
+  );
+}
+
+/** The audit target of a feed read: which slice of the feed, not the page position. */
+function describeFeedQuery(query: ExpiryQuery): string {
+  const parts = Object.entries(query)
+    .filter(([key, value]) => value !== undefined && key !== 'cursor' && key !== 'limit')
+    .map(([key, value]) => `${key}=${String(value)}`);
+  return `expiries:${parts.join('&')}`;
+}
+
+/** `day=D` is that day; `from`/`to` are inclusive days; the result is a half-open ms range. */
+function dayRange(query: ExpiryQuery): { from: number; to: number } {
+  if (query.day !== undefined && (query.from !== undefined || query.to !== undefined)) {
+    throw new AppError('INVALID_RANGE', 'Give either day or from/to, not both.');
+  }
+  const first = query.day ?? query.from;
+  const last = query.day ?? query.to ?? query.from;
+  if (first === undefined || last === undefined)
+    throw new AppError('INVALID_RANGE', 'Give day, or from (and to).');
+  const from = parseDay(first);
+  const lastDay = parseDay(last);
+  if (from === undefined) throw new AppError('INVALID_DAY', `"${first}" is not a valid YYYY-MM-DD day.`);
+  if (lastDay === undefined) throw new AppError('INVALID_DAY', `"${last}" is not a valid YYYY-MM-DD day.`);
+  if (lastDay < from) throw new AppError('INVALID_RANGE', `to (${last}) is before from (${first}).`);
+  return { from, to: lastDay + DAY_MS };
+}
+
+/** At subject level, `field`, `policy` and `system` name the field that keeps the subject longest. */
+function expiryRowToItem(row: ExpiryRow): ExpiryItem {
+  return {
+    subject: row.subject,
+    field: row.field,
+    expiresAt: toIso(row.expires_at),
+    policy: row.policy,
+    system: row.system,
+  };
+}

@@ -1,0 +1,170 @@
+import { UsageEvent, type EventRejection, type IngestResult } from '@lethe/api';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { authorize, mayActForSystem } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../lib/app-error.js';
+import { MalformedLine } from '../lib/ndjson.js';
+import { parseInstant } from '../lib/time.js';
+import type { AcceptedEvent } from './usage-batch.js';
+import type { Store } from '../store/store.js';
+import { auditRecord } from '../audit/audit-trail.js';
+import type { CatalogCache, CatalogView } from './catalog-cache.js';
+import type { SuppressionWatch } from './suppression-watch.js';
+
+/** The audit target of a batch: how many events, for which systems. */
+function publishTarget(events: readonly AcceptedEvent[]): string {
+  const systems = [...new Set(events.map((event) => event.system))].sort();
+  return `events:${events.length} system:${systems.join(',')}`;
+}
+
+const eventSchema = TypeCompiler.Compile(UsageEvent);
+
+export interface TelemetryLimits {
+  /** Events per request; more is a 413 BATCH_TOO_LARGE. */
+  readonly maxBatchEvents: number;
+  /** How far in the future an event's `at` may lie (clock skew), in ms. */
+  readonly maxClockSkewMs: number;
+}
+
+export const DEFAULT_TELEMETRY_LIMITS: TelemetryLimits = {
+  maxBatchEvents: 10_000,
+  maxClockSkewMs: 5 * 60_000,
+};
+
+/** Validation rounds before giving up on a catalog that keeps changing under the batch. */
+const MAX_CATALOG_ROUNDS = 5;
+
+/**
+ * Usage telemetry: validates each event on its own (a bad event is rejected with its index and
+ * code, the rest go in), then writes the batch in one durable transaction.
+ */
+export class TelemetryService {
+  constructor(
+    private readonly store: Store,
+    private readonly catalog: CatalogCache,
+    private readonly limits: TelemetryLimits = DEFAULT_TELEMETRY_LIMITS,
+    private readonly watch?: SuppressionWatch,
+  ) {}
+
+  async ingest(principal: Principal, events: readonly unknown[]): Promise<IngestResult> {
+    authorize(principal, 'events:publish');
+    if (events.length > this.limits.maxBatchEvents) {
+      throw new AppError(
+        'BATCH_TOO_LARGE',
+        `A batch may hold at most ${this.limits.maxBatchEvents} events; this one holds ${events.length}.`,
+      );
+    }
+    let view = await this.catalog.current();
+    for (let round = 1; ; round += 1) {
+      const receivedAt = Date.now();
+      const { accepted, rejected } = this.validate(principal, events, view, receivedAt);
+      const outcome = accepted.length
+        ? await this.store.ingest({
+            catalogVersion: view.version,
+            events: accepted,
+            receivedAt,
+            audit: auditRecord(principal, 'events.publish', publishTarget(accepted)),
+          })
+        : ({ kind: 'committed', duplicates: [] } as const);
+      if (outcome.kind === 'committed') {
+        await this.flagErasedPeople(accepted);
+        return {
+          accepted: accepted.length - outcome.duplicates.length,
+          duplicates: outcome.duplicates.length,
+          rejected,
+        };
+      }
+      if (round >= MAX_CATALOG_ROUNDS) {
+        throw new AppError(
+          'UNAVAILABLE',
+          'Policies or systems kept changing during ingest; retry the batch.',
+        );
+      }
+      view = await this.catalog.reload();
+    }
+  }
+
+  /**
+   * After the commit: telemetry about people an erasure removed is recorded as a suppression hit.
+   * A failure here is logged, not answered: the batch is durable and must be acknowledged.
+   */
+  private async flagErasedPeople(accepted: readonly AcceptedEvent[]): Promise<void> {
+    try {
+      await this.watch?.check(accepted);
+    } catch (error) {
+      console.error('suppression check failed after ingest:', error);
+    }
+  }
+
+  private validate(principal: Principal, events: readonly unknown[], view: CatalogView, now: number) {
+    const accepted: AcceptedEvent[] = [];
+    const rejected: EventRejection[] = [];
+    events.forEach((raw, index) => {
+      const result = this.check(principal, raw, view, now);
+      if ('code' in result) rejected.push({ index, ...result });
+      else accepted.push(result);
+    });
+    return { accepted, rejected };
+  }
+
+  private check(
+    principal: Principal,
+    raw: unknown,
+    view: CatalogView,
+    now: number,
+  ): AcceptedEvent | { code: string; message: string } {
+    if (raw instanceof MalformedLine)
+      return { code: 'INVALID_JSON', message: `Line is not JSON: ${raw.message}` };
+    const subject = (raw as { subject?: unknown } | null)?.subject;
+    if (typeof raw === 'object' && raw !== null && (subject === undefined || subject === '')) {
+      return { code: 'SUBJECT_MISSING', message: 'The event names no subject.' };
+    }
+    if (!eventSchema.Check(raw)) {
+      const first = eventSchema.Errors(raw).First();
+      const where = first?.path ? `${first.path}: ` : '';
+      return {
+        code: 'INVALID_EVENT',
+        message: `${where}${first?.message ?? 'does not match the event schema'}`,
+      };
+    }
+    const at = parseInstant(raw.at);
+    if (at === undefined)
+      return { code: 'INVALID_TIME', message: `"${raw.at}" is not an ISO 8601 instant with a zone.` };
+    if (at > now + this.limits.maxClockSkewMs) {
+      return { code: 'INVALID_TIME', message: `"${raw.at}" lies in the future.` };
+    }
+    if (!view.hasSystem(raw.system))
+      return { code: 'SYSTEM_NOT_FOUND', message: `No system named "${raw.system}".` };
+    if (!mayActForSystem(principal, raw.system)) {
+      return {
+        code: 'SYSTEM_NOT_PERMITTED',
+        message: `This token may not publish for system "${raw.system}".`,
+      };
+    }
+    const policy = view.policy(raw.policy);
+    if (!policy) return { code: 'POLICY_NOT_FOUND', message: `No policy named "${raw.policy}".` };
+    if (policy.status === 'retired') {
+      return {
+        code: 'POLICY_RETIRED',
+        message: `Policy "${raw.policy}" is retired; new uses are not accepted.`,
+      };
+    }
+    const undeclared = raw.fields.find((field) => !view.isDeclaredField(field));
+    if (undeclared !== undefined) {
+      return { code: 'FIELD_NOT_DECLARED', message: `Field "${undeclared}" is not declared by any dataset.` };
+    }
+    const consentPurpose = view.consentPurpose(raw.policy);
+    // Accepted with or without consent: the store checks consent inside its transaction and
+    // records a use without it as a violation that extends nothing.
+    return {
+      id: raw.id,
+      subject: raw.subject,
+      system: raw.system,
+      policy: raw.policy,
+      fields: raw.fields.length > 1 ? [...new Set(raw.fields)] : raw.fields,
+      at,
+      keepsUntil: view.retentionEnd(raw.policy, at),
+      ...(consentPurpose !== undefined ? { consentPurpose } : {}),
+    };
+  }
+}

@@ -1,0 +1,217 @@
+import { CallTokens } from './auth/call-tokens.js';
+import type { MasterKey } from './auth/master-key.js';
+import { SigningKeys } from './auth/signing-keys.js';
+import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
+import type { NatsConnection } from 'nats';
+import { isSubjectCaptured } from './streams/nats-settings.js';
+import { CallOut } from './requests/rights-clients/call-out.js';
+import { createTransport } from './requests/rights-clients/rights-client-transports.js';
+import type { Store } from './store/store.js';
+import { AuditService } from './audit/audit-service.js';
+import { CatalogCache } from './retention/catalog-cache.js';
+import { DataMapService } from './datamap/datamap-service.js';
+import { DiscoveryService } from './datamap/discovery/discovery-service.js';
+import { GraphService } from './datamap/graph-service.js';
+import { OverviewService } from './overview/overview-service.js';
+import { ConnectorService } from './requests/connector-service.js';
+import { ContractService } from './streams/contract-service.js';
+import { FieldKeyService } from './streams/field-key-service.js';
+import type { Duration } from './lib/duration.js';
+import { StreamRetentionSweep } from './streams/stream-retention-sweep.js';
+import { KeyRetentionSweep } from './streams/key-retention-sweep.js';
+import { ManifestService } from './manifests/manifest-service.js';
+import { RequestReportService } from './requests/request-report-service.js';
+import { RequestRunner } from './requests/request-runner.js';
+import { RequestService } from './requests/request-service.js';
+import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from './requests/request-settings.js';
+import { RequestVault } from './requests/request-vault.js';
+import { ReportService } from './datamap/report-service.js';
+import { PolicyService } from './retention/policy-service.js';
+import { ConsentService } from './consent/consent-service.js';
+import { RetentionService } from './retention/retention-service.js';
+import { ServerSecrets } from './auth/server-secrets.js';
+import { SuppressionWatch } from './retention/suppression-watch.js';
+import { SystemService } from './retention/system-service.js';
+import { shredStreamKeysOnErasure } from './streams/stream-key-erasure.js';
+import { DEFAULT_STREAM_LIMITS, StreamService, type StreamLimits } from './streams/stream-service.js';
+import { StreamExportRunner } from './streams/exports/stream-export-runner.js';
+import { StreamExportService } from './streams/exports/stream-export-service.js';
+import {
+  DEFAULT_TELEMETRY_LIMITS,
+  TelemetryService,
+  type TelemetryLimits,
+} from './retention/telemetry-service.js';
+
+export interface Services {
+  readonly store: Store;
+  readonly policies: PolicyService;
+  readonly systems: SystemService;
+  readonly telemetry: TelemetryService;
+  readonly retention: RetentionService;
+  /** Consent per subject and purpose, and the uses made without it. */
+  readonly consent: ConsentService;
+  readonly datamap: DataMapService;
+  readonly discovery: DiscoveryService;
+  readonly manifests: ManifestService;
+  readonly graph: GraphService;
+  readonly reports: ReportService;
+  readonly secrets: ServerSecrets;
+  readonly audit: AuditService;
+  readonly requests: RequestService;
+  readonly requestReports: RequestReportService;
+  readonly connectors: ConnectorService;
+  /** The dashboard's overview counts. */
+  readonly overview: OverviewService;
+  /** Flags telemetry about people a completed erasure removed. */
+  readonly suppressions: SuppressionWatch;
+  /** Carries out the tasks of running rights requests; `createLethe` starts its timer. */
+  readonly runner: RequestRunner;
+  /** The server's own signing keys (tokens, audit checkpoints, outgoing-call tokens). */
+  readonly keys: SigningKeys;
+  /** Privacy streams: data contracts, the base stream and its derived streams, field keys. */
+  readonly contracts: ContractService;
+  readonly streams: StreamService;
+  readonly fieldKeys: FieldKeyService;
+  /** Shreds field keys past their contract's key retention; `createLethe` runs it on a timer. */
+  readonly keyRetention: KeyRetentionSweep;
+  /** Deletes base-stream events past the stream retention; `createLethe` runs it on a timer. */
+  readonly streamRetention: StreamRetentionSweep;
+  /** Exports of privacy streams to files and NATS (configuration and status). */
+  readonly streamExports: StreamExportService;
+  /** Runs the exports this node holds; only with an export directory. `createLethe` starts it. */
+  readonly exportRunner?: StreamExportRunner;
+}
+
+/** Wires the services over one store, whose key material is wrapped under `masterKey`. */
+export function createServices(
+  store: Store,
+  masterKey: MasterKey,
+  options: {
+    keys?: SigningKeys;
+    limits?: TelemetryLimits;
+    discoveryTimeoutMs?: number;
+    requestSettings?: RequestSettings;
+    tokenSettings?: TokenSettings;
+    /** Where connectors' connection strings are looked up (default `process.env`). */
+    env?: NodeJS.ProcessEnv;
+    /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
+    grpcInsecure?: boolean;
+    streamLimits?: StreamLimits;
+    /** Length of a privacy-stream key's rotation period (default 24 h). */
+    streamKeyRotationMs?: number;
+    /** How long base-stream events are kept (default: for ever). */
+    streamRetention?: Duration;
+    /** The NATS connection when `NATS_URL` is set: NATS exports need it. */
+    nats?: NatsConnection;
+    /** Where file exports are written (`<exportDir>/<name>/`). */
+    exportDir?: string;
+  } = {},
+): Services {
+  const keys = options.keys ?? new SigningKeys(store, masterKey);
+  // A private store is only changed through this process; a shared one is revalidated each second.
+  const catalog = new CatalogCache(store.repository, store.capabilities.shared ? 1_000 : Infinity);
+  const secrets = new ServerSecrets(store.repository, masterKey);
+  const policies = new PolicyService(store, catalog);
+  const systems = new SystemService(store, catalog);
+  const datamap = new DataMapService(store);
+  const discovery = new DiscoveryService(
+    store,
+    options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
+  );
+  const graph = new GraphService(store);
+  const connectors = new ConnectorService(store);
+  const suppressions = new SuppressionWatch(store, secrets);
+  const requestSettings = options.requestSettings ?? DEFAULT_REQUEST_SETTINGS;
+  const vault = new RequestVault(masterKey);
+  const callTokens = new CallTokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS);
+  const callOut = new CallOut(callTokens);
+  const runner = new RequestRunner(
+    store,
+    vault,
+    secrets,
+    requestSettings,
+    (client) =>
+      createTransport(
+        {
+          name: client.name,
+          protocol: client.protocol,
+          ...(client.address !== null ? { address: client.address } : {}),
+        },
+        {
+          callOut,
+          tokens: callTokens,
+          ...(options.grpcInsecure ? { grpcCredentials: 'insecure' as const } : {}),
+        },
+      ),
+    options.env ?? process.env,
+  );
+  const requests = new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake());
+  runner.recoverStartsWith(() => requests.startInterrupted());
+  const contracts = new ContractService(store);
+  const fieldKeys = new FieldKeyService(
+    store,
+    masterKey,
+    options.streamKeyRotationMs ? { rotationMs: options.streamKeyRotationMs } : {},
+  );
+  const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
+  requests.whenErased(streamKeyErasure);
+  runner.whenErased(streamKeyErasure);
+  const consent = new ConsentService(store, secrets);
+  const streams = new StreamService(
+    store,
+    contracts,
+    fieldKeys,
+    options.streamLimits ?? DEFAULT_STREAM_LIMITS,
+  );
+  const exportRunner = options.exportDir
+    ? new StreamExportRunner(store, {
+        reader: streams,
+        exportDir: options.exportDir,
+        ...(options.nats ? { nats: options.nats } : {}),
+        log: (message, error) => console.error(`${message}:`, error),
+      })
+    : undefined;
+  const streamExports = new StreamExportService(store, {
+    natsEnabled: options.nats !== undefined,
+    head: () => store.repository.streams.lastSeq(),
+    ...(exportRunner ? { onChange: () => exportRunner.wake() } : {}),
+    isPurpose: async (key) => (await contracts.purposes()).has(key),
+    ...(options.nats ? { isCaptured: (subject: string) => isSubjectCaptured(options.nats!, subject) } : {}),
+  });
+  return {
+    store,
+    consent,
+    requests,
+    requestReports: new RequestReportService(store, vault),
+    connectors,
+    overview: new OverviewService(store),
+    runner,
+    secrets,
+    policies,
+    systems,
+    datamap,
+    discovery,
+    reports: new ReportService(store),
+    graph,
+    manifests: new ManifestService(store, catalog, {
+      policies,
+      systems,
+      datamap,
+      discovery,
+      connectors,
+      contracts,
+    }),
+    telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS, suppressions),
+    suppressions,
+    retention: new RetentionService(store, catalog, secrets),
+    audit: new AuditService(store, secrets, keys, catalog),
+    keys,
+    contracts,
+    fieldKeys,
+    streams,
+    keyRetention: new KeyRetentionSweep(contracts, fieldKeys),
+    streamRetention: new StreamRetentionSweep(store, options.streamRetention),
+    streamExports,
+    ...(exportRunner ? { exportRunner } : {}),
+  };
+}

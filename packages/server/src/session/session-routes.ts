@@ -1,0 +1,30 @@
+import { SessionView } from '@lethe/api';
+import { can, PERMISSIONS, type Action } from '../auth/permissions.js';
+import { principalOf } from '../http/authenticate.js';
+import type { TypedApp } from '../http/typed-app.js';
+
+export function sessionRoutes(app: TypedApp) {
+  app.get(
+    '/v1/session',
+    {
+      config: { action: 'session:read' },
+      schema: {
+        tags: ['auth'],
+        description: 'The caller as the server sees its token, and the permissions its role holds.',
+        response: { 200: SessionView },
+      },
+    },
+    (request): SessionView => {
+      const principal = principalOf(request);
+      return {
+        subject: principal.id,
+        role: principal.role,
+        ...(principal.issuer ? { issuer: principal.issuer } : {}),
+        ...(principal.system ? { system: principal.system } : {}),
+        ...(principal.categories ? { categories: [...principal.categories] } : {}),
+        ...(principal.grants ? { grants: [...principal.grants] } : {}),
+        actions: (Object.keys(PERMISSIONS) as Action[]).filter((action) => can(principal, action)),
+      };
+    },
+  );
+}
