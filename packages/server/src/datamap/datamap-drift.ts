@@ -1,5 +1,6 @@
 import type { DataMapSnapshot, Observation, UsageLink } from './datamap.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
+import { byCodeUnit } from './by-code-unit.js';
 
 /**
  * Drift: where what was declared and what telemetry and discovery report disagree.
@@ -83,10 +84,6 @@ export interface UnknownSystem {
   readonly lastSeenAt: number;
 }
 
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 function sorted(values: Iterable<string>): string[] {
   return [...values].sort(byCodeUnit);
 }
@@ -117,12 +114,74 @@ function seenIn<K>(map: Map<K, Seen>, key: K): Seen {
 
 const pairKey = (from: string, to: string): string => `${from}\u0000${to}`;
 
+/** The declared side of the map, indexed for the comparisons. */
+interface Declarations {
+  readonly systems: ReadonlySet<string>;
+  /** `dataset.field` → the system whose datasets declare it (the first one, should two). */
+  readonly fieldOwner: ReadonlyMap<string, string>;
+  /** System → every category its fields declare. */
+  readonly fieldCategories: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Declared flows merged per (from, to) pair, keyed by `pairKey`. */
+  readonly flows: ReadonlyMap<string, DeclaredFlow>;
+}
+
+interface DeclaredFlow {
+  readonly from: string;
+  readonly to: string;
+  readonly categories: Set<string>;
+}
+
+/** The non-client observations merged per thing they are about. */
+interface Observed {
+  /** Fresh transmit observations per (from, to). */
+  readonly transmits: Map<string, Seen>;
+  /** Stale transmit observations per (from, to): they only tell when a declared flow was last seen. */
+  readonly staleTransmits: Map<string, Seen>;
+  /** Fresh store observations per (system, category). */
+  readonly stores: Map<string, Seen>;
+  /** Undeclared systems seen as `service` or `to_service`. */
+  readonly unknown: Map<string, Seen>;
+}
+
 export function findDrift(
   snapshot: DataMapSnapshot,
   usageLinks: readonly UsageLink[],
   categories: Taxonomy,
 ): Drift {
-  const declaredSystems = new Set(snapshot.systems.map((system) => system.name));
+  const declared = indexDeclarations(snapshot);
+  const observed = collectObservations(snapshot, declared.systems);
+  const observing = snapshot.observations.length > 0;
+  const unobservedFlows = observing ? findUnobservedFlows(declared.flows, observed) : [];
+  const { undeclaredFlows, undeclaredCategories } = compareTransmits(
+    observed.transmits,
+    declared.flows,
+    categories,
+  );
+  const undeclaredStores = findUndeclaredStores(observed.stores, declared, categories);
+  const unknownSystems = [...observed.unknown].map(([name, seen]): UnknownSystem => ({
+    name,
+    teams: sorted(seen.teams),
+    sources: sorted(seen.sources),
+    lastSeenAt: seen.lastSeenAt,
+  }));
+
+  const byPair = (a: { from: string; to: string }, b: { from: string; to: string }): number =>
+    byCodeUnit(a.from, b.from) || byCodeUnit(a.to, b.to);
+  return {
+    observing,
+    undeclaredUses: findUndeclaredUses(usageLinks, declared.fieldOwner),
+    unobservedFlows: unobservedFlows.sort(byPair),
+    undeclaredFlows: undeclaredFlows.sort(byPair),
+    undeclaredCategories: undeclaredCategories.sort(byPair),
+    undeclaredStores: undeclaredStores.sort(
+      (a, b) => byCodeUnit(a.system, b.system) || byCodeUnit(a.category, b.category),
+    ),
+    unknownSystems: unknownSystems.sort((a, b) => byCodeUnit(a.name, b.name)),
+  };
+}
+
+function indexDeclarations(snapshot: DataMapSnapshot): Declarations {
+  const systems = new Set(snapshot.systems.map((system) => system.name));
   const fieldOwner = new Map<string, string>();
   const fieldCategories = new Map<string, Set<string>>();
   for (const system of snapshot.systems) {
@@ -133,19 +192,27 @@ export function findDrift(
     }
     fieldCategories.set(system.name, keys);
   }
-  const declaredFlows = new Map<string, { from: string; to: string; categories: Set<string> }>();
+  const flows = new Map<string, DeclaredFlow>();
   for (const flow of snapshot.flows) {
     const key = pairKey(flow.from, flow.to);
-    const entry = declaredFlows.get(key) ?? { from: flow.from, to: flow.to, categories: new Set<string>() };
+    const entry = flows.get(key) ?? { from: flow.from, to: flow.to, categories: new Set<string>() };
     for (const category of flow.categories) entry.categories.add(category);
-    declaredFlows.set(key, entry);
+    flows.set(key, entry);
   }
-  const covered = (declared: Iterable<string>, key: string): boolean => {
-    for (const filter of declared) if (categories.covers(filter, key)) return true;
-    return false;
-  };
+  return { systems, fieldOwner, fieldCategories, flows };
+}
 
-  // Telemetry.
+/** Some declared category covers `key`. */
+function covered(categories: Taxonomy, declared: Iterable<string>, key: string): boolean {
+  for (const filter of declared) if (categories.covers(filter, key)) return true;
+  return false;
+}
+
+/** Telemetry: fields used by a system other than the one declaring them. */
+function findUndeclaredUses(
+  usageLinks: readonly UsageLink[],
+  fieldOwner: ReadonlyMap<string, string>,
+): UndeclaredUse[] {
   const uses = new Map<
     string,
     { system: string; field: string; policies: Set<string>; lastUseAt: number; count: number }
@@ -162,7 +229,7 @@ export function findDrift(
     use.lastUseAt = Math.max(use.lastUseAt, link.lastUseAt);
     use.count += link.count;
   }
-  const undeclaredUses = [...uses.values()]
+  return [...uses.values()]
     .sort((a, b) => byCodeUnit(a.system, b.system) || byCodeUnit(a.field, b.field))
     .map((use): UndeclaredUse => {
       const owner = fieldOwner.get(use.field);
@@ -175,12 +242,17 @@ export function findDrift(
         count: use.count,
       };
     });
+}
 
-  // Discovery.
-  const transmits = new Map<string, Seen>();
-  const staleTransmits = new Map<string, Seen>();
-  const stores = new Map<string, Seen>();
-  const unknown = new Map<string, Seen>();
+/** Discovery: the observations merged per transmit pair, store and unknown system. */
+function collectObservations(snapshot: DataMapSnapshot, declaredSystems: ReadonlySet<string>): Observed {
+  const observed: Observed = {
+    transmits: new Map(),
+    staleTransmits: new Map(),
+    stores: new Map(),
+    unknown: new Map(),
+  };
+  const { transmits, staleTransmits, stores, unknown } = observed;
   for (const observation of snapshot.observations) {
     const { kind, system, target } = observation;
     if (kind === 'client' || system === '' || (kind === 'transmit' && target === '')) continue;
@@ -205,23 +277,35 @@ export function findDrift(
       seenIn(stores, pairKey(system, observation.category)).add(observation);
     }
   }
+  return observed;
+}
 
-  const observing = snapshot.observations.length > 0;
+/** Declared flows with no fresh transmit observation, with what stale ones said of them. */
+function findUnobservedFlows(
+  declaredFlows: ReadonlyMap<string, DeclaredFlow>,
+  observed: Observed,
+): UnobservedFlow[] {
   const unobservedFlows: UnobservedFlow[] = [];
-  if (observing) {
-    for (const [key, flow] of declaredFlows) {
-      if (transmits.has(key)) continue;
-      const stale = staleTransmits.get(key);
-      unobservedFlows.push({
-        from: flow.from,
-        to: flow.to,
-        categories: sorted(flow.categories),
-        sources: stale ? sorted(stale.sources) : [],
-        ...(stale ? { lastSeenAt: stale.lastSeenAt } : {}),
-      });
-    }
+  for (const [key, flow] of declaredFlows) {
+    if (observed.transmits.has(key)) continue;
+    const stale = observed.staleTransmits.get(key);
+    unobservedFlows.push({
+      from: flow.from,
+      to: flow.to,
+      categories: sorted(flow.categories),
+      sources: stale ? sorted(stale.sources) : [],
+      ...(stale ? { lastSeenAt: stale.lastSeenAt } : {}),
+    });
   }
+  return unobservedFlows;
+}
 
+/** Observed transmit pairs without a declared flow, or carrying categories the declared flow does not cover. */
+function compareTransmits(
+  transmits: ReadonlyMap<string, Seen>,
+  declaredFlows: ReadonlyMap<string, DeclaredFlow>,
+  categories: Taxonomy,
+): { undeclaredFlows: ObservedFlow[]; undeclaredCategories: UndeclaredFlowCategories[] } {
   const undeclaredFlows: ObservedFlow[] = [];
   const undeclaredCategories: UndeclaredFlowCategories[] = [];
   for (const [key, seen] of transmits) {
@@ -232,7 +316,9 @@ export function findDrift(
       undeclaredFlows.push({ ...flow, categories: sorted(seen.categories) });
       continue;
     }
-    const extra = [...seen.categories].filter((category) => !covered(declared.categories, category));
+    const extra = [...seen.categories].filter(
+      (category) => !covered(categories, declared.categories, category),
+    );
     if (extra.length > 0) {
       undeclaredCategories.push({
         ...flow,
@@ -241,12 +327,20 @@ export function findDrift(
       });
     }
   }
+  return { undeclaredFlows, undeclaredCategories };
+}
 
+/** Observed stores on an undeclared system, or of a category none of the system's fields covers. */
+function findUndeclaredStores(
+  stores: ReadonlyMap<string, Seen>,
+  declared: Declarations,
+  categories: Taxonomy,
+): UndeclaredStore[] {
   const undeclaredStores: UndeclaredStore[] = [];
   for (const [key, seen] of stores) {
     const [system, category] = key.split('\u0000') as [string, string];
-    const systemDeclared = declaredSystems.has(system);
-    if (systemDeclared && covered(fieldCategories.get(system) ?? [], category)) continue;
+    const systemDeclared = declared.systems.has(system);
+    if (systemDeclared && covered(categories, declared.fieldCategories.get(system) ?? [], category)) continue;
     undeclaredStores.push({
       system,
       category,
@@ -256,25 +350,5 @@ export function findDrift(
       lastSeenAt: seen.lastSeenAt,
     });
   }
-
-  const unknownSystems = [...unknown].map(([name, seen]): UnknownSystem => ({
-    name,
-    teams: sorted(seen.teams),
-    sources: sorted(seen.sources),
-    lastSeenAt: seen.lastSeenAt,
-  }));
-
-  const byPair = (a: { from: string; to: string }, b: { from: string; to: string }): number =>
-    byCodeUnit(a.from, b.from) || byCodeUnit(a.to, b.to);
-  return {
-    observing,
-    undeclaredUses,
-    unobservedFlows: unobservedFlows.sort(byPair),
-    undeclaredFlows: undeclaredFlows.sort(byPair),
-    undeclaredCategories: undeclaredCategories.sort(byPair),
-    undeclaredStores: undeclaredStores.sort(
-      (a, b) => byCodeUnit(a.system, b.system) || byCodeUnit(a.category, b.category),
-    ),
-    unknownSystems: unknownSystems.sort((a, b) => byCodeUnit(a.name, b.name)),
-  };
+  return undeclaredStores;
 }

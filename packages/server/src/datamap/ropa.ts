@@ -11,6 +11,7 @@ import { toCsv } from '../lib/csv.js';
 import type { DataMapSnapshot, MapSystem, UsageLink } from './datamap.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
+import { byCodeUnit } from './by-code-unit.js';
 
 /**
  * The GDPR Art. 30(1) record of processing activities, derived rather than typed in: one row per
@@ -82,10 +83,6 @@ export const ROPA_COLUMNS = {
   erasure: 'erasure time limits (f)',
   security: 'security measures (g)',
 } as const;
-
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function sorted(values: Iterable<string>): string[] {
   return [...new Set(values)].sort(byCodeUnit);
@@ -183,6 +180,9 @@ interface RecipientDraft {
   readonly categories: Set<string>;
 }
 
+/** Records a gap in one column of the row being built. */
+type Gap = (column: string, problem: string) => void;
+
 function buildRow(
   policy: RopaPolicy,
   links: readonly UsageLink[],
@@ -190,7 +190,7 @@ function buildRow(
   gaps: RopaGap[],
 ): RopaRow {
   const { categories: taxonomy } = context.input;
-  const gap = (column: string, problem: string): void => {
+  const gap: Gap = (column, problem) => {
     gaps.push({ policy: policy.name, column, problem });
   };
 
@@ -207,7 +207,47 @@ function buildRow(
   const dataSubjects = [...(policy.dataSubjects ?? [])];
   if (dataSubjects.length === 0) gap(ROPA_COLUMNS.dataSubjects, 'no categories of data subjects declared');
 
-  // Art. 30(1)(c): personal data, per processing system
+  const usedBySystem = usedCategoriesBySystem(links, context, gap);
+  const personalDataCategories = sorted([...usedBySystem.values()].flatMap((used) => [...used]));
+  const specialCategories = personalDataCategories.filter((key) => taxonomy.isSpecialCategory(key));
+
+  const processingSystems = sorted(usedBySystem.keys());
+  const recipients = findRecipients(usedBySystem, processingSystems, context, gap);
+  const { recipientList, recipientCategories } = recipientsOnRecord(recipients, gap);
+
+  // Art. 30(1)(e)
+  const transfers = findTransfers(sorted([...processingSystems, ...recipients.keys()]), context, gap);
+
+  return {
+    policy: policy.name,
+    status: policy.status,
+    purpose: policy.purpose,
+    ...(purposeDescription ? { purposeDescription } : {}),
+    ...(policy.description ? { description: policy.description } : {}),
+    legalBasis: policy.legalBasis,
+    retention: policy.retention,
+    dataSubjects,
+    personalDataCategories,
+    specialCategories,
+    processingSystems,
+    recipients: recipientList,
+    recipientCategories,
+    transfers,
+    // Art. 30(1)(f)
+    erasureTimeLimits: personalDataCategories.map((category) => ({ category, retention: policy.retention })),
+    // Art. 30(1)(g)
+    securityMeasures: [...context.securityMeasures],
+    ...(policy.reviewedOn ? { reviewedOn: policy.reviewedOn } : {}),
+    lastChangedAt: toIso(policy.updatedAt),
+  };
+}
+
+/** Art. 30(1)(c): personal data, per processing system (every system of a link, even with none). */
+function usedCategoriesBySystem(
+  links: readonly UsageLink[],
+  context: Context,
+  gap: Gap,
+): Map<string, Set<string>> {
   const usedBySystem = new Map<string, Set<string>>();
   const undeclaredFields = new Set<string>();
   const uncategorisedFields = new Set<string>();
@@ -219,7 +259,6 @@ function buildRow(
     else if (declared.categories.length === 0) uncategorisedFields.add(link.field);
     else for (const category of declared.categories) used.add(category);
   }
-  const personalDataCategories = sorted([...usedBySystem.values()].flatMap((used) => [...used]));
   if (links.length === 0) gap(ROPA_COLUMNS.personalData, 'no usage recorded; categories unknown');
   if (undeclaredFields.size > 0) {
     gap(
@@ -233,10 +272,17 @@ function buildRow(
       `fields used without data categories: ${sorted(uncategorisedFields).join(', ')}`,
     );
   }
-  const specialCategories = personalDataCategories.filter((key) => taxonomy.isSpecialCategory(key));
+  return usedBySystem;
+}
 
-  // Art. 30(1)(d): processors, then direct recipients of flows
-  const processingSystems = sorted(usedBySystem.keys());
+/** Art. 30(1)(d): processors, then direct recipients of flows; by name, in the order found. */
+function findRecipients(
+  usedBySystem: ReadonlyMap<string, ReadonlySet<string>>,
+  processingSystems: readonly string[],
+  context: Context,
+  gap: Gap,
+): Map<string, RecipientDraft> {
+  const { categories: taxonomy } = context.input;
   const recipients = new Map<string, RecipientDraft>();
   const addRecipient = (name: string, received: Iterable<string>): void => {
     let draft = recipients.get(name);
@@ -279,6 +325,14 @@ function buildRow(
     }
     if (received.size > 0) addRecipient(flow.to, received);
   }
+  return recipients;
+}
+
+/** The recipients as the row lists them, and as categories of recipients; gaps for undeclared ones. */
+function recipientsOnRecord(
+  recipients: ReadonlyMap<string, RecipientDraft>,
+  gap: Gap,
+): { recipientList: RopaRecipient[]; recipientCategories: string[] } {
   const recipientList: RopaRecipient[] = [...recipients.values()]
     .sort((a, b) => byCodeUnit(a.system, b.system))
     .map((draft) => ({
@@ -305,10 +359,12 @@ function buildRow(
           : `internal: team ${draft.team}`,
     ),
   );
+  return { recipientList, recipientCategories };
+}
 
-  // Art. 30(1)(e)
+/** Art. 30(1)(e): the involved systems (sorted) that process data outside the EEA. */
+function findTransfers(involved: readonly string[], context: Context, gap: Gap): RopaTransfer[] {
   const transfers: RopaTransfer[] = [];
-  const involved = sorted([...processingSystems, ...recipients.keys()]);
   for (const name of involved) {
     const system = context.systems.get(name);
     if (!system) continue;
@@ -331,29 +387,7 @@ function buildRow(
       );
     }
   }
-
-  return {
-    policy: policy.name,
-    status: policy.status,
-    purpose: policy.purpose,
-    ...(purposeDescription ? { purposeDescription } : {}),
-    ...(policy.description ? { description: policy.description } : {}),
-    legalBasis: policy.legalBasis,
-    retention: policy.retention,
-    dataSubjects,
-    personalDataCategories,
-    specialCategories,
-    processingSystems,
-    recipients: recipientList,
-    recipientCategories,
-    transfers,
-    // Art. 30(1)(f)
-    erasureTimeLimits: personalDataCategories.map((category) => ({ category, retention: policy.retention })),
-    // Art. 30(1)(g)
-    securityMeasures: [...context.securityMeasures],
-    ...(policy.reviewedOn ? { reviewedOn: policy.reviewedOn } : {}),
-    lastChangedAt: toIso(policy.updatedAt),
-  };
+  return transfers;
 }
 
 // CSV ---------------------------------------------------------------------------------------
