@@ -1,11 +1,11 @@
 import type { SeriesObservation } from '../datamap.js';
 import {
   EXPOSITION_ACCEPT_HEADER,
-  ExpositionError,
   expositionFormatOf,
   parseExposition,
   type ExpositionLimits,
 } from './exposition.js';
+import { ExpositionError } from './exposition-error.js';
 import type { DiscoveryNames } from './discovery-names.js';
 import {
   DEFAULT_DISCOVERY_MAX_BYTES,
