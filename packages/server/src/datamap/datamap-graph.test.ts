@@ -1,41 +1,12 @@
 import type { DataMapGraph } from '@lethe/api';
 import { describe, expect, it } from 'vitest';
 import { generateDataMap } from '../../../../bench/datamap-dataset.js';
-import type { DataMapSnapshot, MapFlow, MapSystem, Observation } from './datamap.js';
+import type { DataMapSnapshot, MapFlow } from './datamap.js';
 import { DataMapIndex } from './datamap-graph.js';
 import { Taxonomy, coversKey } from '../lib/taxonomy.js';
+import { T0, observation, snapshot, system } from '../../test/support/datamap-snapshots.js';
 
 const categories = Taxonomy.dataCategories();
-const T0 = Date.UTC(2025, 0, 1);
-
-function system(name: string, team: string, fieldCategories: string[][] = []): MapSystem {
-  return {
-    name,
-    team,
-    thirdParty: false,
-    fields: fieldCategories.map((keys, index) => ({ field: `${name}_db.f${index}`, categories: keys })),
-  };
-}
-
-function observation(partial: Partial<Observation> & Pick<Observation, 'kind'>): Observation {
-  return {
-    source: 'prom',
-    team: '',
-    system: '',
-    target: '',
-    dataType: partial.category ?? '',
-    protocol: '',
-    category: '',
-    firstSeenAt: T0 - 1000,
-    lastSeenAt: T0,
-    stale: false,
-    ...partial,
-  };
-}
-
-function snapshot(partial: Partial<DataMapSnapshot>): DataMapSnapshot {
-  return { teams: [], systems: [], flows: [], clients: [], observations: [], ...partial };
-}
 
 const ids = (graph: DataMapGraph): string[] => graph.nodes.map((node) => node.id);
 const edgeIds = (graph: DataMapGraph): string[] =>
@@ -397,135 +368,6 @@ describe('DataMapIndex.graph', () => {
     );
     expect(index.graph({ system: 'gone' })).toEqual({ nodes: [], edges: [] });
     expect(index.graph({ system: 'gone', includeStale: true }).nodes.length).toBeGreaterThan(0);
-  });
-});
-
-/** a stores X; a → b → c → a (cycle), b → d, c → e; f → g (f neither stores nor receives). */
-function chain(): DataMapSnapshot {
-  const x = 'user.contact.email';
-  return snapshot({
-    systems: [
-      system('a', 't', [[x]]),
-      ...['b', 'c', 'd', 'e', 'f', 'g', 'h'].map((name) => system(name, 't')),
-    ],
-    flows: [
-      { from: 'a', to: 'b', categories: [x] },
-      { from: 'b', to: 'c', categories: [x] },
-      { from: 'c', to: 'a', categories: [x] },
-      { from: 'b', to: 'd', categories: ['user.contact.phone_number'] },
-      { from: 'c', to: 'e', categories: [x, 'user.name'] },
-      { from: 'a', to: 'e', categories: ['user.name'] },
-      { from: 'f', to: 'g', categories: [x] },
-      { from: 'e', to: 'h', categories: ['user.name'] },
-    ],
-  });
-}
-
-describe('DataMapIndex.holders', () => {
-  it('finds storing systems and, transitively over covered flows, the systems that receive', () => {
-    const holders = DataMapIndex.build(chain(), categories).holders('user.contact');
-    expect(holders).toEqual([
-      { system: 'a', team: 't', how: 'stores', categories: ['user.contact.email'], via: ['a'] },
-      {
-        system: 'b',
-        team: 't',
-        how: 'receives',
-        categories: ['user.contact.email', 'user.contact.phone_number'],
-        via: ['a', 'b'],
-      },
-      { system: 'c', team: 't', how: 'receives', categories: ['user.contact.email'], via: ['a', 'b', 'c'] },
-      {
-        system: 'd',
-        team: 't',
-        how: 'receives',
-        categories: ['user.contact.phone_number'],
-        via: ['a', 'b', 'd'],
-      },
-      {
-        system: 'e',
-        team: 't',
-        how: 'receives',
-        categories: ['user.contact.email'],
-        via: ['a', 'b', 'c', 'e'],
-      },
-      { system: 'f', team: 't', how: 'sends', categories: ['user.contact.email'], via: ['f'] },
-      { system: 'g', team: 't', how: 'receives', categories: ['user.contact.email'], via: ['f', 'g'] },
-    ]);
-  });
-
-  it('takes the shortest path and starts an unreached cycle at its first member', () => {
-    const holders = DataMapIndex.build(
-      snapshot({
-        systems: [system('s', 't', [['user.name']])],
-        flows: [
-          { from: 's', to: 'p', categories: ['user.name'] },
-          { from: 'p', to: 'q', categories: ['user.name'] },
-          { from: 'q', to: 'r', categories: ['user.name'] },
-          { from: 's', to: 'r', categories: ['user.name'] },
-          { from: 'y', to: 'z', categories: ['user.name'] },
-          { from: 'z', to: 'y', categories: ['user.name'] },
-        ],
-      }),
-      categories,
-    ).holders('user.name');
-    expect(holders.map((holder) => [holder.system, holder.how, holder.via.join('>')])).toEqual([
-      ['p', 'receives', 's>p'],
-      ['q', 'receives', 's>p>q'],
-      ['r', 'receives', 's>r'],
-      ['s', 'stores', 's'],
-      ['y', 'receives', 'y'],
-      ['z', 'receives', 'y>z'],
-    ]);
-  });
-
-  it('includes unknown categories and stale flows only when asked', () => {
-    const index = DataMapIndex.build(
-      snapshot({
-        observations: [
-          observation({ kind: 'store', system: 'tracker', category: 'clickstream' }),
-          observation({
-            kind: 'transmit',
-            system: 'tracker',
-            target: 'ads',
-            category: 'clickstream',
-            stale: true,
-          }),
-        ],
-      }),
-      categories,
-    );
-    expect(index.holders('clickstream').map((holder) => holder.system)).toEqual(['tracker']);
-    expect(index.holders('clickstream', { includeStale: true }).map((holder) => holder.system)).toEqual([
-      'ads',
-      'tracker',
-    ]);
-  });
-});
-
-describe('DataMapIndex.destinations', () => {
-  it('follows covered flows transitively with shortest paths, safe on cycles', () => {
-    const index = DataMapIndex.build(chain(), categories);
-    expect(index.destinations('a', 'user.contact')).toEqual([
-      { system: 'b', team: 't', path: ['a', 'b'], depth: 1, categories: ['user.contact.email'] },
-      { system: 'c', team: 't', path: ['a', 'b', 'c'], depth: 2, categories: ['user.contact.email'] },
-      { system: 'd', team: 't', path: ['a', 'b', 'd'], depth: 2, categories: ['user.contact.phone_number'] },
-      { system: 'e', team: 't', path: ['a', 'b', 'c', 'e'], depth: 3, categories: ['user.contact.email'] },
-    ]);
-    expect(
-      index.destinations('a')?.map((destination) => [destination.system, destination.path.join('>')]),
-    ).toEqual([
-      ['b', 'a>b'],
-      ['e', 'a>e'],
-      ['c', 'a>b>c'],
-      ['d', 'a>b>d'],
-      ['h', 'a>e>h'],
-    ]);
-    expect(index.destinations('a', 'user.name')?.map((destination) => destination.system)).toEqual([
-      'e',
-      'h',
-    ]);
-    expect(index.destinations('h')).toEqual([]);
-    expect(index.destinations('nowhere')).toBeUndefined();
   });
 });
 
