@@ -1,5 +1,15 @@
+/**
+ * Request and response schemas of API v1, written once: the server validates with them and
+ * publishes them as OpenAPI, the SDK takes its types from them. One file per feature.
+ */
 export * from './errors.js';
-export * from './schemas.js';
+export * from './common.js';
+export * from './retention.js';
+export * from './datamap.js';
+export * from './discovery.js';
+export * from './datamap-graph.js';
+export * from './audit.js';
+export * from './keys.js';
 export * from './line-rejection.js';
 export * from './ropa.js';
 export * from './manifest.js';

@@ -17,17 +17,9 @@
  *             - { name: email, categories: [user.contact.email] }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import {
-  FlowInput,
-  Organisation,
-  PolicyInput,
-  PrometheusSourceInput,
-  RightsClientInput,
-  ScrapeSourceInput,
-  SystemInput,
-  TaxonomyExtensions,
-  TeamInput,
-} from './schemas.js';
+import { FlowInput, Organisation, RightsClientInput, TaxonomyExtensions, TeamInput } from './datamap.js';
+import { PrometheusSourceInput, ScrapeSourceInput } from './discovery.js';
+import { PolicyInput, SystemInput } from './retention.js';
 import { ConnectorInput } from './requests.js';
 import { ContractName, DataContractInput } from './streams.js';
 

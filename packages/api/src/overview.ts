@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Instant } from './schemas.js';
+import { Instant } from './common.js';
 
 /** What the dashboard's overview shows at a glance; counts only, no subject ids. */
 export const OverviewCounts = Type.Object({

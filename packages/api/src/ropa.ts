@@ -5,7 +5,8 @@
  * in `gaps` rather than guessed.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Contact, Instant } from './schemas.js';
+import { Instant } from './common.js';
+import { Contact } from './datamap.js';
 
 /** A system that receives personal data processed under a policy (Art. 30(1)(d)). */
 export const RopaRecipient = Type.Object({

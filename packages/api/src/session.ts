@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Instant } from './schemas.js';
+import { Instant } from './common.js';
 
 /**
  * Who the caller is, as the server sees the bearer token, and what it may do: the dashboard

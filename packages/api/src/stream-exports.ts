@@ -13,7 +13,7 @@
  * The API never takes a path: file exports go to `<export dir>/<name>/` on the server.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Instant } from './schemas.js';
+import { Instant } from './common.js';
 
 const strict = { additionalProperties: false } as const;
 

@@ -36,7 +36,8 @@
  *     "at": "2024-03-01T10:00:00Z", "data": { "sessionId": "s-9", "customerId": "c-1", ... } }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { EventBatch, Instant } from './schemas.js';
+import { Instant } from './common.js';
+import { EventBatch } from './retention.js';
 
 const strict = { additionalProperties: false } as const;
 

@@ -1,7 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { SignInExchange } from '../session/sign-in-codes.js';
 import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../lib/ndjson.js';
 import type { Services } from '../services.js';
@@ -9,29 +8,18 @@ import { authenticate } from './authenticate.js';
 import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
 import { handleError } from './errors.js';
 import { Metrics } from './metrics.js';
-import { DEFAULT_RATE_LIMIT, rateLimit, rateLimitByAddress, type RateLimitSettings } from './rate-limit.js';
-import { auditRoutes } from '../audit/audit-routes.js';
-import { datamapRoutes } from '../datamap/datamap-routes.js';
-import { discoveryRoutes } from '../datamap/discovery/discovery-routes.js';
-import { graphRoutes } from '../datamap/graph-routes.js';
-import { manifestRoutes } from '../manifests/manifest-routes.js';
-import { connectorRoutes } from '../requests/connector-routes.js';
-import { contractRoutes } from '../streams/contract-routes.js';
-import { consentRoutes } from '../consent/consent-routes.js';
-import { requestRoutes } from '../requests/request-routes.js';
-import { reportRoutes } from '../datamap/report-routes.js';
-import { jwksRoute, keyRoutes } from '../session/key-routes.js';
+import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
+import { auditPlugin } from '../audit/audit-plugin.js';
+import { consentPlugin } from '../consent/consent-plugin.js';
+import { datamapPlugin } from '../datamap/datamap-plugin.js';
+import { manifestsPlugin } from '../manifests/manifests-plugin.js';
+import { overviewPlugin } from '../overview/overview-plugin.js';
+import { requestsPlugin } from '../requests/requests-plugin.js';
+import { retentionPlugin } from '../retention/retention-plugin.js';
+import { sessionPlugin } from '../session/session-plugin.js';
+import { sessionPublicPlugin } from '../session/session-public-plugin.js';
+import { streamsPlugin } from '../streams/streams-plugin.js';
 import { operationRoutes } from './operation-routes.js';
-import { overviewRoutes } from '../overview/overview-routes.js';
-import { sessionRoutes } from '../session/session-routes.js';
-import { signInRoutes } from '../session/sign-in-routes.js';
-import { eventRoutes } from '../retention/event-routes.js';
-import { policyRoutes } from '../retention/policy-routes.js';
-import { retentionRoutes } from '../retention/retention-routes.js';
-import { streamKeyRoutes } from '../streams/stream-key-routes.js';
-import { streamRoutes } from '../streams/stream-routes.js';
-import { streamExportRoutes } from '../streams/exports/stream-export-routes.js';
-import { systemRoutes } from '../retention/system-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
 import { securityHeaders } from './security-headers.js';
 import type { TypedApp } from './typed-app.js';
@@ -107,43 +95,28 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   // Unknown paths are the API's JSON 404, except a browser's page navigation: the dashboard's shell.
   app.setNotFoundHandler(await dashboardRoutes(app, options.dashboardDir ?? builtDashboardDir()));
   operationRoutes(app, options.services, metrics);
-  jwksRoute(app, options.services);
+  const { services, tokens } = options;
   const limit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
-  // The one `/v1` route without a token (its code is the credential), limited per client address.
-  await app.register(async (v1Public) => {
-    const api = v1Public as unknown as TypedApp;
-    if (limit) api.addHook('onRequest', rateLimitByAddress(limit));
-    signInRoutes(
-      api,
-      new SignInExchange(options.services.store, options.tokens, { now: options.tokens.keys.now }),
-    );
-  });
+  // The JWKS and the sign-in exchange take no token: outside the authenticated `/v1` scope.
+  await app.register(sessionPublicPlugin, { services, tokens, rateLimit: limit });
   await app.register(async (v1) => {
     const api = v1 as unknown as TypedApp;
     api.addHook('onRoute', requireRouteAction);
-    api.addHook('onRequest', authenticate(options.tokens));
+    api.addHook('onRequest', authenticate(tokens));
     if (limit) api.addHook('onRequest', rateLimit(limit));
     api.addHook('onRequest', authorizeRoute);
-    policyRoutes(api, options.services);
-    systemRoutes(api, options.services);
-    datamapRoutes(api, options.services);
-    discoveryRoutes(api, options.services);
-    graphRoutes(api, options.services);
-    manifestRoutes(api, options.services);
-    reportRoutes(api, options.services);
-    requestRoutes(api, options.services);
-    connectorRoutes(api, options.services);
-    eventRoutes(api, options.services, metrics, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
-    retentionRoutes(api, options.services);
-    consentRoutes(api, options.services);
-    auditRoutes(api, options.services);
-    keyRoutes(api, options.services);
-    contractRoutes(api, options.services);
-    streamRoutes(api, options.services, options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT);
-    streamKeyRoutes(api, options.services);
-    streamExportRoutes(api, options.services);
-    overviewRoutes(api, options.services);
-    sessionRoutes(api);
+    // Each feature in a child scope: it runs behind the hooks above. The order is the order of the
+    // paths in the OpenAPI document.
+    const eventsBodyLimit = options.eventsBodyLimit ?? DEFAULT_EVENTS_BODY_LIMIT;
+    await api.register(retentionPlugin, { services, metrics, eventsBodyLimit });
+    await api.register(datamapPlugin, { services });
+    await api.register(manifestsPlugin, { services });
+    await api.register(requestsPlugin, { services });
+    await api.register(consentPlugin, { services });
+    await api.register(auditPlugin, { services });
+    await api.register(sessionPlugin, { services });
+    await api.register(streamsPlugin, { services, eventsBodyLimit });
+    await api.register(overviewPlugin, { services });
   });
   return app;
 }

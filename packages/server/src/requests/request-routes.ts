@@ -29,7 +29,15 @@ const manage = { config: { action: 'requests:manage' } } as const;
 const read = { config: { action: 'requests:read' } } as const;
 
 /** Rights requests: intake, the steps people take, tickets, reports and the DSAR package. */
-export function requestRoutes(app: TypedApp, { requests, requestReports, suppressions }: Services) {
+export function requestRoutes(app: TypedApp, services: Services) {
+  // In this order: it is the order of the paths in the OpenAPI document.
+  requestIntakeRoutes(app, services);
+  requestStepRoutes(app, services);
+  requestReportRoutes(app, services);
+}
+
+/** Requests coming in and read back, and the data of erased people coming back (suppression hits). */
+function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services) {
   app.get(
     '/v1/suppressions/hits',
     {
@@ -81,7 +89,10 @@ export function requestRoutes(app: TypedApp, { requests, requestReports, suppres
     { ...read, schema: { tags, params: RequestIdParams, response: { 200: RequestPlan } } },
     async (request) => requests.plan(principalOf(request), request.params.id),
   );
+}
 
+/** The steps people take on a request, and the tickets: tasks waiting for a person. */
+function requestStepRoutes(app: TypedApp, { requests }: Services) {
   const step = { tags, params: RequestIdParams, response: { 200: RightsRequest } };
   app.post(
     '/v1/requests/:id/verify-identity',
@@ -143,7 +154,10 @@ export function requestRoutes(app: TypedApp, { requests, requestReports, suppres
     },
     async (request) => ({ items: await requests.tickets(principalOf(request)) }),
   );
+}
 
+/** What a request did (report, DSAR package) and the overview of every request, as JSON or CSV. */
+function requestReportRoutes(app: TypedApp, { requestReports }: Services) {
   app.get(
     '/v1/requests/:id/report',
     {

@@ -1,0 +1,26 @@
+/** The schemas every feature's schemas build on: names, instants, days, path parameters, lists, errors. */
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** The name of a resource, as its path names it (`/v1/systems/:name`). */
+export const Name = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
+  description: 'letters, digits, ".", "_", "-"',
+});
+/** ISO 8601 instant on the wire, e.g. 2023-01-05T10:00:00Z. */
+export const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g. 2023-01-05T10:00:00Z' });
+/** A calendar day, YYYY-MM-DD (UTC). */
+export const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
+const strict = { additionalProperties: false } as const;
+
+export const NameParams = Type.Object({ name: Name }, strict);
+export const SubjectParams = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }) }, strict);
+
+export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    requestId: Type.Optional(Type.String()),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});

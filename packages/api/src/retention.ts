@@ -1,0 +1,245 @@
+/** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
+import { Type, type Static } from '@sinclair/typebox';
+import { Day, Instant, Name } from './common.js';
+import { ConsentPurposeState } from './consent.js';
+
+const strict = { additionalProperties: false } as const;
+
+export const LEGAL_BASES = [
+  'consent',
+  'contract',
+  'legal_obligation',
+  'vital_interests',
+  'public_task',
+  'legitimate_interests',
+] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
+// Policies ----------------------------------------------------------------------------------
+export const PolicyInput = Type.Object(
+  {
+    purpose: Type.String({ description: 'dotted purpose key, e.g. marketing.email' }),
+    retention: Type.String({ description: 'ISO 8601 duration, e.g. P2Y' }),
+    legalBasis: Type.String({ description: `one of ${LEGAL_BASES.join(', ')}` }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    /** Categories of data subjects for the record of processing, e.g. customers, employees. */
+    dataSubjects: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }))),
+    /** When the privacy team last reviewed this processing. */
+    reviewedOn: Type.Optional(Day),
+  },
+  strict,
+);
+export type PolicyInput = Static<typeof PolicyInput>;
+
+export const Policy = Type.Object({
+  name: Type.String(),
+  purpose: Type.String(),
+  retention: Type.String(),
+  legalBasis: Type.String(),
+  description: Type.Optional(Type.String()),
+  dataSubjects: Type.Optional(Type.Array(Type.String())),
+  reviewedOn: Type.Optional(Type.String()),
+  version: Type.Integer(),
+  status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
+  createdAt: Instant,
+  updatedAt: Instant,
+  retiredAt: Type.Optional(Instant),
+});
+export type Policy = Static<typeof Policy>;
+
+export const PolicyVersion = Type.Object({
+  name: Type.String(),
+  version: Type.Integer(),
+  purpose: Type.String(),
+  retention: Type.String(),
+  legalBasis: Type.String(),
+  description: Type.Optional(Type.String()),
+  status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
+  changedAt: Instant,
+  changedBy: Type.String(),
+});
+export type PolicyVersion = Static<typeof PolicyVersion>;
+
+export const PreviewInput = Type.Object({ retention: Type.String() }, strict);
+export type PreviewInput = Static<typeof PreviewInput>;
+
+export const RetentionPreview = Type.Object({
+  policy: Type.String(),
+  currentRetention: Type.String(),
+  retention: Type.String(),
+  /** Subject-fields that hold at least one use under this policy. */
+  subjectFieldsUsingPolicy: Type.Integer(),
+  /** Subject-fields whose expiry would move. */
+  subjectFieldsChanged: Type.Integer(),
+  subjectFieldsEarlier: Type.Integer(),
+  subjectFieldsLater: Type.Integer(),
+  earliestNewExpiry: Type.Optional(Instant),
+  latestNewExpiry: Type.Optional(Instant),
+});
+export type RetentionPreview = Static<typeof RetentionPreview>;
+
+// Systems -----------------------------------------------------------------------------------
+export const FieldDeclaration = Type.Object(
+  { name: Name, categories: Type.Optional(Type.Array(Type.String())) },
+  strict,
+);
+export const DatasetDeclaration = Type.Object({ name: Name, fields: Type.Array(FieldDeclaration) }, strict);
+export type DatasetDeclaration = Static<typeof DatasetDeclaration>;
+
+/** ISO 3166-1 alpha-2 country code, upper case (`DE`, `US`). */
+const Country = Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2, e.g. DE' });
+
+/** What a system says about where it runs and who runs it; feeds the record of processing. */
+const SystemAttributes = {
+  team: Type.String({ minLength: 1, maxLength: 128 }),
+  description: Type.Optional(Type.String({ maxLength: 2000 })),
+  /** Run by another company (a processor or recipient), e.g. a payment provider. */
+  thirdParty: Type.Optional(Type.Boolean()),
+  /** Where the data is processed; outside the EEA it is a third-country transfer. */
+  country: Type.Optional(Country),
+  /** The Art. 46 safeguard of a third-country transfer, e.g. "SCC 2021/914". */
+  safeguards: Type.Optional(Type.String({ maxLength: 500 })),
+};
+
+export const SystemInput = Type.Object(
+  { ...SystemAttributes, datasets: Type.Optional(Type.Array(DatasetDeclaration)) },
+  strict,
+);
+export type SystemInput = Static<typeof SystemInput>;
+
+export const System = Type.Object({
+  name: Type.String(),
+  ...SystemAttributes,
+  datasets: Type.Array(DatasetDeclaration),
+  createdAt: Instant,
+  updatedAt: Instant,
+});
+export type System = Static<typeof System>;
+
+// Telemetry ---------------------------------------------------------------------------------
+export const UsageEvent = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    subject: Type.String({ maxLength: 256 }),
+    system: Type.String(),
+    policy: Type.String(),
+    fields: Type.Array(Type.String(), { minItems: 1, maxItems: 256 }),
+    at: Instant,
+  },
+  strict,
+);
+export type UsageEvent = Static<typeof UsageEvent>;
+
+export const EventBatch = Type.Object({ events: Type.Array(Type.Unknown()) }, strict);
+
+export const EventRejection = Type.Object({
+  index: Type.Integer(),
+  code: Type.String(),
+  message: Type.String(),
+});
+export type EventRejection = Static<typeof EventRejection>;
+
+export const IngestResult = Type.Object({
+  accepted: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejected: Type.Array(EventRejection),
+});
+export type IngestResult = Static<typeof IngestResult>;
+
+// Retention ---------------------------------------------------------------------------------
+export const Use = Type.Object({
+  policy: Type.String(),
+  system: Type.String(),
+  firstUseAt: Instant,
+  lastUseAt: Instant,
+  count: Type.Integer(),
+  /** When this use alone would let the field be kept until (cut by consent, docs/consent.md). */
+  keepsUntil: Instant,
+  /** For a consent-based policy: the purpose whose consent it needs. */
+  consentPurpose: Type.Optional(Type.String()),
+  /** For a consent-based policy: the latest use made while consent stood. */
+  lastConsentedUseAt: Type.Optional(Instant),
+});
+export type Use = Static<typeof Use>;
+
+export const SubjectField = Type.Object({
+  field: Type.String(),
+  expiresAt: Instant,
+  policy: Type.String(),
+  system: Type.String(),
+  lastUseAt: Instant,
+  erasedAt: Type.Optional(Instant),
+  reappearedAt: Type.Optional(Instant),
+  uses: Type.Array(Use),
+});
+export type SubjectField = Static<typeof SubjectField>;
+
+export const SubjectRetention = Type.Object({
+  subject: Type.String(),
+  expiresAt: Instant,
+  /** The field that keeps the subject longest, and why. */
+  decidedBy: Type.Object({ field: Type.String(), policy: Type.String(), system: Type.String() }),
+  fields: Type.Array(SubjectField),
+  /** The subject's consent per purpose (docs/consent.md); empty when none was recorded. */
+  consent: Type.Record(Type.String(), ConsentPurposeState),
+});
+export type SubjectRetention = Static<typeof SubjectRetention>;
+
+export const ExpiryLevel = Type.Union([Type.Literal('field'), Type.Literal('subject')]);
+export type ExpiryLevel = Static<typeof ExpiryLevel>;
+
+export const ExpiryQuery = Type.Object(
+  {
+    day: Type.Optional(Day),
+    from: Type.Optional(Day),
+    to: Type.Optional(Day),
+    system: Type.Optional(Type.String()),
+    dataset: Type.Optional(Type.String()),
+    field: Type.Optional(Type.String()),
+    level: Type.Optional(ExpiryLevel),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    cursor: Type.Optional(Type.String()),
+  },
+  strict,
+);
+export type ExpiryQuery = Static<typeof ExpiryQuery>;
+
+export const ExpiryItem = Type.Object({
+  subject: Type.String(),
+  field: Type.String(),
+  expiresAt: Instant,
+  policy: Type.String(),
+  system: Type.String(),
+});
+export type ExpiryItem = Static<typeof ExpiryItem>;
+
+export const ExpiryPage = Type.Object({ items: Type.Array(ExpiryItem), next: Type.Optional(Type.String()) });
+export type ExpiryPage = Static<typeof ExpiryPage>;
+
+export const ErasureInput = Type.Object(
+  {
+    system: Type.String(),
+    fields: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    at: Type.Optional(Instant),
+  },
+  strict,
+);
+export type ErasureInput = Static<typeof ErasureInput>;
+
+export const ErasureResult = Type.Object({
+  subject: Type.String(),
+  system: Type.String(),
+  fields: Type.Array(Type.String()),
+  erasedAt: Instant,
+});
+export type ErasureResult = Static<typeof ErasureResult>;
+
+export const Reappearance = Type.Object({
+  subject: Type.String(),
+  field: Type.String(),
+  erasedAt: Instant,
+  reappearedAt: Type.Optional(Instant),
+  lastUseAt: Instant,
+  system: Type.String(),
+});
+export type Reappearance = Static<typeof Reappearance>;

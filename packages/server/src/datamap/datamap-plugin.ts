@@ -1,0 +1,13 @@
+import type { FeaturePlugin } from '../http/feature-plugin.js';
+import { datamapRoutes } from './datamap-routes.js';
+import { discoveryRoutes } from './discovery/discovery-routes.js';
+import { graphRoutes } from './graph-routes.js';
+import { reportRoutes } from './report-routes.js';
+
+/** The data map: teams, flows, rights clients, the organisation, taxonomy, discovery, graph, drift and the RoPA. */
+export const datamapPlugin: FeaturePlugin = async (app, { services }) => {
+  datamapRoutes(app, services);
+  discoveryRoutes(app, services);
+  graphRoutes(app, services);
+  reportRoutes(app, services);
+};

@@ -1,0 +1,24 @@
+import type { FeatureOptions, FeaturePlugin } from '../http/feature-plugin.js';
+import type { Metrics } from '../http/metrics.js';
+import { eventRoutes } from './event-routes.js';
+import { policyRoutes } from './policy-routes.js';
+import { retentionRoutes } from './retention-routes.js';
+import { systemRoutes } from './system-routes.js';
+
+export interface RetentionPluginOptions extends FeatureOptions {
+  /** Counts the usage events accepted, duplicated and rejected. */
+  readonly metrics: Metrics;
+  /** Largest accepted body of `POST /v1/events`, in bytes. */
+  readonly eventsBodyLimit: number;
+}
+
+/** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
+export const retentionPlugin: FeaturePlugin<RetentionPluginOptions> = async (
+  app,
+  { services, metrics, eventsBodyLimit },
+) => {
+  policyRoutes(app, services);
+  systemRoutes(app, services);
+  eventRoutes(app, services, metrics, eventsBodyLimit);
+  retentionRoutes(app, services);
+};
