@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { AUDIT_GENESIS_HASH } from '../../audit/audit-chain.js';
 
+/** Private key halves in their own table, key retirement and revocation, the hash-chained audit log. */
 export const zeroTrustMigration: Migration = {
   async up(db: Kysely<unknown>) {
     // Private keys move to their own table so that destroying one is deleting a row, not

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import type { BackendCapabilities } from '../store.js';
 import { withoutRowIdClause } from './without-row-id.js';
 
+/** The data map: system and policy details, teams, flows, rights clients, taxonomy, discovery. */
 export function dataMapMigration(capabilities: BackendCapabilities): Migration {
   return {
     async up(db: Kysely<unknown>) {

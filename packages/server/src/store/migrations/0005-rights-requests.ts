@@ -2,7 +2,7 @@ import type { Kysely, Migration, RawBuilder } from 'kysely';
 import type { BackendCapabilities } from '../store.js';
 import { withoutRowIdClause } from './without-row-id.js';
 
-/** Rights requests with their keys and identifier hashes, the suppression list, tasks, records, SQL connectors. */
+/** Rights requests with their keys and identifier hashes, suppressions, tasks, records, connectors. */
 export function rightsRequestsMigration(capabilities: BackendCapabilities): Migration {
   return {
     async up(db: Kysely<unknown>) {

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 
+/** Privacy streams' field keys and the tombstones of shredded ones. */
 export const fieldKeysMigration: Migration = {
   async up(db: Kysely<unknown>) {
     // One key per (contract, key-link value, rotation period): the unique constraint is what

@@ -2,6 +2,7 @@ import type { Kysely, Migration } from 'kysely';
 import type { BackendCapabilities } from '../store.js';
 import { withoutRowIdClause } from './without-row-id.js';
 
+/** Consent: its history, the state derived from it, uses without it. */
 export function consentMigration(capabilities: BackendCapabilities): Migration {
   return {
     async up(db: Kysely<unknown>) {

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 
+/** Data contract versions and the base stream. */
 export const privacyStreamsMigration: Migration = {
   async up(db: Kysely<unknown>) {
     // Contract versions are immutable: a row is written once and never updated.

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 
+/** Exports of privacy streams. */
 export const streamExportsMigration: Migration = {
   async up(db: Kysely<unknown>) {
     // Exports of privacy streams to files or NATS: their configuration, where they are, and

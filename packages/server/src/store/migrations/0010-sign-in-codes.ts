@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
 
+/** One-time sign-in links. */
 export const signInCodesMigration: Migration = {
   async up(db: Kysely<unknown>) {
     // One-time sign-in links: the code's hash and the token it is traded for (see
