@@ -134,7 +134,7 @@ export async function loadDataMap(
         })),
       );
       await repository.datamap.bumpVersion();
-      await repository.bumpCatalogVersion();
+      await repository.retention.bumpCatalogVersion();
     });
   } finally {
     await store.close();

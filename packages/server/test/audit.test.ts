@@ -5,7 +5,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditHash, type AuditEntry } from '../src/audit/audit-chain.js';
 import { createLethe, type Lethe } from '../src/server.js';
-import type { AuditRow } from '../src/store/schema.js';
+import type { AuditRow } from '../src/audit/audit-tables.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
 import { runLethe } from './support/lethe-process.js';

@@ -81,13 +81,13 @@ describe.each(ALL_BACKENDS)('field keys: $name', (backend) => {
     const daily = new FieldKeyService(store, masterKey, { now: () => clock });
     await keys.adoptRotation(); // hourly, recorded on first use
     await keys.adoptRotation(); // the same again: nothing to do
-    expect(await store.repository.metaValue('stream_key_rotation_ms')).toBe(String(HOUR));
+    expect(await store.repository.meta.value('stream_key_rotation_ms')).toBe(String(HOUR));
     // No key yet: another period may still be chosen, and is recorded.
     await daily.adoptRotation();
     await keys.adoptRotation();
     await keys.keyFor('clicks', 'session-1', 'c-1', T0);
     await expect(daily.adoptRotation()).rejects.toThrow(/rotate every 60 min.*asks for 1440 min/);
-    expect(await store.repository.metaValue('stream_key_rotation_ms')).toBe(String(HOUR));
+    expect(await store.repository.meta.value('stream_key_rotation_ms')).toBe(String(HOUR));
   });
 
   it('makes one key when 8 callers ask for the same period at once', async () => {
@@ -204,7 +204,7 @@ describe.each(ALL_BACKENDS)('field keys: $name', (backend) => {
     expect((await keyRows()).map((row) => row.id).sort()).toEqual([othersKey.id, fresh.id].sort());
 
     // The shred is in the audit log.
-    const entries = await store.repository.auditEntries(0, 1_000);
+    const entries = await store.repository.audit.entries(0, 1_000);
     expect(entries.filter((entry) => entry.action === 'keys.shred')).toMatchObject([
       { actor: 'admin:lethe', target: 'subject:s-1 keys=2' },
     ]);
@@ -223,7 +223,7 @@ describe.each(ALL_BACKENDS)('field keys: $name', (backend) => {
     expect(await keys.keyById(key.id)).toBe('shredded');
     expect(await keys.keyById(kept.id)).toMatchObject({ id: kept.id });
     expect(await refusal(keys.keyFor('clicks', 'link-1', 's-1', T0))).toEqual(['KEY_SHREDDED', 409]);
-    const entries = await store.repository.auditEntries(0, 1_000);
+    const entries = await store.repository.audit.entries(0, 1_000);
     expect(entries.filter((entry) => entry.action === 'keys.shred').map((entry) => entry.target)).toEqual([
       'subject:s-1 keys=1',
     ]);

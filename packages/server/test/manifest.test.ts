@@ -38,7 +38,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
     expect(error).toBeInstanceOf(AppError);
     return error as AppError & { details: Record<string, unknown> };
   };
-  const auditLength = async () => (await services.store.repository.auditHead()).seq;
+  const auditLength = async () => (await services.store.repository.audit.head()).seq;
 
   it('creates every entry, and applying the same manifest again changes nothing (no audit entry either)', async () => {
     const first = await apply(companyManifest());

@@ -85,7 +85,7 @@ async function storedSecrets(location: Location) {
     const db = store.repository.db;
     return {
       signing: await db.selectFrom('signing_key_secrets').selectAll().orderBy('kid').execute(),
-      serverSecret: (await store.repository.metaValue('server_secret'))!,
+      serverSecret: (await store.repository.meta.value('server_secret'))!,
     };
   } finally {
     await store.close();
@@ -135,7 +135,7 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
       expect(row!.kid).toBe(kidOf(token));
       expect(row!.private_jwk).toMatch(/^v1\./);
       expect(row!.private_jwk).not.toContain('"d"');
-      const stored = (await lethe.services.store.repository.metaValue('server_secret'))!;
+      const stored = (await lethe.services.store.repository.meta.value('server_secret'))!;
       expect(stored).toMatch(/^v1\./);
 
       // The envelopes open with the data directory's master.key to the real key material.
@@ -250,7 +250,7 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
     const kid = randomUUID();
     const privateJwk = JSON.stringify(await exportJWK(privateKey));
     const clearSecret = randomBytes(32).toString('base64');
-    await store.repository.insertSigningKey(
+    await store.repository.signingKeys.insert(
       {
         kid,
         algorithm: 'EdDSA',
@@ -262,7 +262,7 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
       },
       privateJwk,
     );
-    await store.repository.metaValueOrInsert('server_secret', clearSecret);
+    await store.repository.meta.valueOrInsert('server_secret', clearSecret);
     await store.close();
     const oldToken = await new SignJWT({ role: 'admin' })
       .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
@@ -307,8 +307,8 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
       kid = kidOf((await lethe.tokens.mint({ subject: 'test', role: 'admin', ttlSeconds: 600 })).token);
       // While running: the signing key's row now holds the (valid) envelope of the server secret.
       const db = lethe.services.store.repository.db;
-      const serverSecret = (await lethe.services.store.repository.metaValue('server_secret'))!;
-      const privateHalf = (await lethe.services.store.repository.signingKeySecret(kid))!;
+      const serverSecret = (await lethe.services.store.repository.meta.value('server_secret'))!;
+      const privateHalf = (await lethe.services.store.repository.signingKeys.secret(kid))!;
       await db
         .updateTable('signing_key_secrets')
         .set({ private_jwk: serverSecret })
@@ -333,8 +333,8 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
     const where = await location(context);
     await (await createLethe(where)).close();
     const store = await openStore(where);
-    const stored = (await store.repository.metaValue('server_secret'))!;
-    await store.repository.replaceMetaValue('server_secret', stored, tamper(stored));
+    const stored = (await store.repository.meta.value('server_secret'))!;
+    await store.repository.meta.replaceValue('server_secret', stored, tamper(stored));
     await store.close();
     await expect(createLethe(where)).rejects.toThrow(
       'the stored server-secret does not decrypt under the master key: it was changed, or moved from another row',

@@ -82,7 +82,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
 
   /** Who appended to the stream, by the audit log's `streams.publish` entries. */
   async function publishers(): Promise<string[]> {
-    const entries = await store.repository.auditEntries(0, 10_000);
+    const entries = await store.repository.audit.entries(0, 10_000);
     return entries.filter((entry) => entry.action === 'streams.publish').map((entry) => entry.actor);
   }
 

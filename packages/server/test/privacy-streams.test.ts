@@ -415,13 +415,13 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
       expect([forbidden.statusCode, forbidden.json().error.code]).toEqual([403, 'FORBIDDEN']);
 
       // Reads that hand out personal data in clear are audited; the base stream (ciphertext) is not.
-      const reads = (await lethe.services.store.repository.auditEntries(0, 1_000))
+      const reads = (await lethe.services.store.repository.audit.entries(0, 1_000))
         .filter((entry) => entry.action === 'streams.read')
         .map((entry) => entry.target);
       expect(reads).toContain('purposes:marketing.email after:0');
       expect(reads).toContain('purposes:analytics,essential.orders after:0');
       await read('');
-      const after = (await lethe.services.store.repository.auditEntries(0, 1_000)).filter(
+      const after = (await lethe.services.store.repository.audit.entries(0, 1_000)).filter(
         (entry) => entry.action === 'streams.read',
       );
       expect(after).toHaveLength(reads.length);
@@ -620,7 +620,7 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
       expect(await sweep.run(now)).toBe(1);
       expect(await sweep.run(now)).toBe(0);
       expect((await read()).events.map((event) => event.seq)).toEqual([3]);
-      const pruned = (await lethe.services.store.repository.auditEntries(0, 1_000)).filter(
+      const pruned = (await lethe.services.store.repository.audit.entries(0, 1_000)).filter(
         (entry) => entry.action === 'streams.prune',
       );
       expect(pruned.map((entry) => entry.target.split(' ')[0])).toEqual(['events:1', 'events:1']);

@@ -142,7 +142,7 @@ describe('direct mode against SDK-declared services', () => {
       await lethe.discovery.runDue();
       const [second] = await lethe.discovery.list(LETHE_ITSELF);
       expect(second?.lastRunAt).toBe(first?.lastRunAt);
-      const audited = await store.repository.auditEntries(0, 100);
+      const audited = await store.repository.audit.entries(0, 100);
       expect(audited.filter((entry) => entry.action === 'discovery.run')).toHaveLength(1);
     } finally {
       await store.close();

@@ -36,7 +36,7 @@ function exchange(lethe: Lethe, code: unknown, remoteAddress = '127.0.0.1') {
 
 /** Every audit entry, oldest first. */
 async function auditLog(lethe: Lethe) {
-  return lethe.services.store.repository.auditEntries(0, 10_000);
+  return lethe.services.store.repository.audit.entries(0, 10_000);
 }
 
 for (const backend of await availableBackends()) {
@@ -270,7 +270,7 @@ describe('lethe token create --link', { timeout: 60_000 }, () => {
       expect(row).toMatchObject({ code_hash: hashSignInCode(code), role: 'auditor', subject: 'ines' });
       expect(row.ttl_seconds).toBe(7200);
       expect(row.expires_at - row.created_at).toBe(5 * 60_000);
-      const entries = await store.repository.auditEntries(0, 100);
+      const entries = await store.repository.audit.entries(0, 100);
       expect(entries.map((entry) => entry.action)).toContain('sign-in.create');
       expect(entries.map((entry) => entry.action)).not.toContain('token.mint');
       expect(JSON.stringify(entries)).not.toContain(code);

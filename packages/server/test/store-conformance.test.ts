@@ -276,7 +276,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
   });
 
   it('refuses a batch validated against a catalog that changed before commit', async () => {
-    const version = await services.store.repository.catalogVersion();
+    const version = await services.store.repository.retention.catalogVersion();
     const outcome = await services.store.ingest({
       catalogVersion: version - 1,
       receivedAt: Date.now(),
@@ -347,7 +347,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     ]);
     const after = await verifyAuditLog(services.store.repository);
     expect(after).toMatchObject({ ok: true, checked: before.checked + 16 });
-    const entries = await services.store.repository.auditEntries(before.head.seq, 100);
+    const entries = await services.store.repository.audit.entries(before.head.seq, 100);
     expect(entries.map((entry) => entry.seq)).toEqual(
       Array.from({ length: 16 }, (_, i) => before.head.seq + 1 + i),
     );
@@ -355,7 +355,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
 
   it('rolls an action back when its audit entry cannot be written', async () => {
     // Occupy the next sequence number behind the chain's back: the next append collides.
-    const head = await services.store.repository.auditHead();
+    const head = await services.store.repository.audit.head();
     const blocker = {
       seq: Number(head.seq) + 1,
       at: 0,

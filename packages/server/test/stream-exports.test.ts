@@ -124,7 +124,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       // The files stay: removing an export does not remove what it wrote.
       expect(existsSync(join(exportDir, 'orders', 'manifest.json'))).toBe(true);
 
-      const actions = (await lethe.services.store.repository.auditEntries(0, 1_000))
+      const actions = (await lethe.services.store.repository.audit.entries(0, 1_000))
         .filter((entry) => entry.action.startsWith('stream-export.'))
         .map((entry) => `${entry.action} ${entry.target}`);
       expect(actions).toEqual([

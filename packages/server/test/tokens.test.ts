@@ -80,7 +80,7 @@ async function secretKids(lethe: Lethe): Promise<string[]> {
 }
 
 async function pendingKids(lethe: Lethe, now: number): Promise<string[]> {
-  const rows = await lethe.services.store.repository.listSigningKeys();
+  const rows = await lethe.services.store.repository.signingKeys.list();
   return rows
     .filter((row) => row.retired_at === null && row.revoked_at === null && (row.activates_at ?? 0) > now)
     .map((row) => row.kid);
@@ -107,7 +107,7 @@ describe('signing-key rotation', () => {
     // Published and verifiable, its private half stored wrapped, but not signing yet.
     expect(await jwksKids(lethe)).toEqual([oldKid, rotation.kid].sort());
     expect(await lethe.services.keys.verificationKey(rotation.kid)).toBeDefined();
-    const secrets = await lethe.services.store.repository.signingKeySecrets();
+    const secrets = await lethe.services.store.repository.signingKeys.secrets();
     expect(secrets.find((row) => row.kid === rotation.kid)?.private_jwk).toMatch(/^v1\./);
     expect(kidOf(await admin(lethe))).toBe(oldKid);
     clock.now = T0 + 24 * HOUR - 1;
@@ -132,7 +132,7 @@ describe('signing-key rotation', () => {
     // The check runs a little after the activation; the retirement counts from the activation.
     clock.now = T0 + 24 * HOUR + 30_000;
     expect(await lethe.services.keys.rotateIfDue()).toBeUndefined();
-    const rows = await lethe.services.store.repository.listSigningKeys();
+    const rows = await lethe.services.store.repository.signingKeys.list();
     expect(rows.find((row) => row.kid === oldKid)?.retired_at).toBe(T0 + 24 * HOUR);
     expect(rows.find((row) => row.kid === rotation.kid)?.retired_at).toBeNull();
     expect(kidOf(await admin(lethe))).toBe(rotation.kid);
@@ -187,7 +187,7 @@ describe('signing-key rotation', () => {
     expect(second.previous?.kid).toBe(rotation.kid);
     expect(await jwksKids(lethe)).toEqual([rotation.kid, second.kid].sort());
     // The public halves stay in the store for checking old signed audit checkpoints.
-    expect(await lethe.services.store.repository.publicSigningKey(kid)).toBeDefined();
+    expect(await lethe.services.store.repository.signingKeys.publicKey(kid)).toBeDefined();
   });
 
   it('destroys the private half of a retired key and keeps its public half', async () => {
@@ -200,7 +200,7 @@ describe('signing-key rotation', () => {
     clock.now = T0 + 24 * HOUR;
     await lethe.services.keys.rotateIfDue();
     expect(await secretKids(lethe)).toEqual([rotation.kid]);
-    const publicRows = await lethe.services.store.repository.listSigningKeys();
+    const publicRows = await lethe.services.store.repository.signingKeys.list();
     expect(publicRows.map((row) => row.kid).sort()).toEqual([oldKid, rotation.kid].sort());
     expect(publicRows.find((row) => row.kid === oldKid)?.retired_at).toBe(T0 + 24 * HOUR);
   });
@@ -217,11 +217,11 @@ describe('signing-key rotation', () => {
     clock.now = T0 + 23 * HOUR;
     const results = await race();
     expect(results.filter((result) => result !== undefined)).toHaveLength(1);
-    expect(await lethe.services.store.repository.listSigningKeys()).toHaveLength(2);
+    expect(await lethe.services.store.repository.signingKeys.list()).toHaveLength(2);
     expect(await pendingKids(lethe, clock.now)).toEqual([results.find(Boolean)!.kid]);
     clock.now = T0 + 24 * HOUR;
     expect(await race()).toEqual([undefined, undefined, undefined]);
-    const rows = await lethe.services.store.repository.listSigningKeys();
+    const rows = await lethe.services.store.repository.signingKeys.list();
     expect(rows).toHaveLength(2);
     expect(rows.filter((row) => row.retired_at === null)).toHaveLength(1);
   });
@@ -243,7 +243,7 @@ describe('signing-key rotation', () => {
     const body = response.json() as { kid: string; previous: { kid: string; revoked: boolean } };
     expect(body.previous).toMatchObject({ kid: oldKid, revoked: true });
     // The pending key is gone, both halves; the new key signs at once.
-    const rows = await lethe.services.store.repository.listSigningKeys();
+    const rows = await lethe.services.store.repository.signingKeys.list();
     expect(rows.map((row) => row.kid).sort()).toEqual([oldKid, body.kid].sort());
     expect(await secretKids(lethe)).toEqual([body.kid]);
     expect(await jwksKids(lethe)).toEqual([body.kid]);
@@ -278,7 +278,7 @@ describe('signing-key rotation', () => {
     expect(await status(lethe, token)).toBe(200); // the old key still verifies
     expect(kidOf(await admin(lethe))).toBe(body.kid);
 
-    const entries = await lethe.services.store.repository.auditEntries(0, 100);
+    const entries = await lethe.services.store.repository.audit.entries(0, 100);
     expect(entries).toContainEqual(
       expect.objectContaining({
         action: 'keys.rotate',
@@ -304,7 +304,7 @@ describe('signing-key rotation', () => {
     expect(await status(lethe, token)).toBe('TOKEN_INVALID');
     expect(await jwksKids(lethe)).toEqual([body.kid]);
     expect(await secretKids(lethe)).toEqual([body.kid]);
-    const entries = await lethe.services.store.repository.auditEntries(0, 100);
+    const entries = await lethe.services.store.repository.audit.entries(0, 100);
     expect(entries.map((entry) => `${entry.action} ${entry.target}`)).toEqual(
       expect.arrayContaining([`keys.rotate key:${body.kid}`, `keys.revoke key:${oldKid}`]),
     );
@@ -323,7 +323,7 @@ describe('signing-key rotation', () => {
     expect(response.statusCode).toBe(403);
     const principal: Principal = { id: 'd', role: 'dpo' };
     await expect(lethe.services.keys.rotate(principal)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    expect(await lethe.services.store.repository.listSigningKeys()).toHaveLength(1);
+    expect(await lethe.services.store.repository.signingKeys.list()).toHaveLength(1);
   });
 
   it('refuses unknown body properties on rotate', async () => {
@@ -355,9 +355,9 @@ describe.skipIf(!postgres)('signing keys shared by two processes on PostgreSQL',
       const results = await race();
       expect(results.filter((result) => result !== undefined)).toHaveLength(1);
       const next = results.find(Boolean)!.kid;
-      expect(await one.services.store.repository.listSigningKeys()).toHaveLength(2);
+      expect(await one.services.store.repository.signingKeys.list()).toHaveLength(2);
       expect(await pendingKids(one, clock.now)).toEqual([next]);
-      const rotations = (await one.services.store.repository.auditEntries(0, 100)).filter(
+      const rotations = (await one.services.store.repository.audit.entries(0, 100)).filter(
         (entry) => entry.action === 'keys.rotate',
       );
       expect(rotations).toHaveLength(1);

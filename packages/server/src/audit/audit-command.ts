@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { AuditCheckpoint } from '@lethe/api';
 import { verifyAuditLog } from './audit-verification.js';
-import type { AuditCheckpointRow } from '../store/schema.js';
+import type { AuditCheckpointRow } from './audit-tables.js';
 import { openStore } from '../store/open-store.js';
 import { dataDirOption, UsageError, usageErrors } from '../cli/args.js';
 

@@ -6,7 +6,7 @@ import type { SigningKeys } from '../auth/signing-keys.js';
 import { SIGNING_ALGORITHM } from '../auth/token-rules.js';
 import type { AuditEntry } from './audit-chain.js';
 import { toIso } from '../lib/time.js';
-import type { AuditCheckpointRow } from '../store/schema.js';
+import type { AuditCheckpointRow } from './audit-tables.js';
 import type { Store } from '../store/store.js';
 import { audit, auditRead } from './audit-trail.js';
 import { verifyAuditLog, type CheckpointClaims } from './audit-verification.js';
@@ -30,7 +30,7 @@ export class AuditService {
     authorize(principal, 'audit:read');
     // The log names subjects, so reading it is itself a read of subject-level data.
     await auditRead(this.store, principal, 'audit.read', `audit:after=${after}`);
-    const entries = await this.store.repository.auditEntries(after, limit + 1);
+    const entries = await this.store.repository.audit.entries(after, limit + 1);
     const shown = maySeeSubjectIds(principal) ? undefined : await this.secrets.pseudonymizer();
     const hidden = await this.hiddenFields(principal);
     const items = entries.slice(0, limit).map((entry) => auditEntryToApi(entry, shown, hidden));
@@ -52,7 +52,7 @@ export class AuditService {
 
   async checkpoints(principal: Principal, limit = DEFAULT_PAGE): Promise<AuditCheckpoint[]> {
     authorize(principal, 'audit:read');
-    return (await this.store.repository.listAuditCheckpoints(limit)).map(checkpointRowToApi);
+    return (await this.store.repository.audit.listCheckpoints(limit)).map(checkpointRowToApi);
   }
 
   /**
@@ -64,8 +64,8 @@ export class AuditService {
     authorize(principal, 'audit:checkpoint');
     const key = await this.keys.current();
     return this.store.transaction(async (repository) => {
-      const head = await repository.auditHead();
-      const [latest] = await repository.listAuditCheckpoints(1);
+      const head = await repository.audit.head();
+      const [latest] = await repository.audit.listCheckpoints(1);
       // The entry after a checkpoint is that checkpoint's own record: nothing new to sign.
       if (Number(head.seq) === 0 || (latest && Number(head.seq) <= Number(latest.seq) + 1)) return undefined;
       const claims: CheckpointClaims = { seq: Number(head.seq), hash: head.hash, at: Date.now() };
@@ -73,7 +73,7 @@ export class AuditService {
         .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: CHECKPOINT_TYPE })
         .sign(key.privateKey);
       const row: AuditCheckpointRow = { ...claims, kid: key.kid, signature };
-      await repository.insertAuditCheckpoint(row);
+      await repository.audit.insertCheckpoint(row);
       await audit(repository, principal, 'audit.checkpoint', `audit:${claims.seq}`);
       return checkpointRowToApi(row);
     });

@@ -29,7 +29,7 @@ export async function audit(
   action: string,
   target: string,
 ): Promise<void> {
-  await repository.appendAudit([auditRecord(principal, action, target)]);
+  await repository.audit.append([auditRecord(principal, action, target)]);
 }
 
 /**

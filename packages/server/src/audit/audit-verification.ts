@@ -2,7 +2,7 @@ import type { AuditVerification } from '@lethe/api';
 import { compactVerify, importJWK, type JWK } from 'jose';
 import { AUDIT_GENESIS_HASH, checkAuditChain, type AuditHead, type BrokenLink } from './audit-chain.js';
 import type { Repository } from '../store/repository.js';
-import type { AuditCheckpointRow } from '../store/schema.js';
+import type { AuditCheckpointRow } from './audit-tables.js';
 
 const CHUNK = 5_000;
 
@@ -23,8 +23,8 @@ export async function verifyAuditLog(
   repository: Repository,
   external: readonly AuditCheckpointRow[] = [],
 ): Promise<AuditVerification> {
-  const storedHead = await repository.auditHead();
-  const checkpoints = [...(await repository.listAuditCheckpoints(Number.MAX_SAFE_INTEGER)), ...external];
+  const storedHead = await repository.audit.head();
+  const checkpoints = [...(await repository.audit.listCheckpoints(Number.MAX_SAFE_INTEGER)), ...external];
   const wanted = new Set(checkpoints.map((checkpoint) => Number(checkpoint.seq)));
   const hashAt = new Map<number, string>();
 
@@ -39,7 +39,7 @@ export async function verifyAuditLog(
   });
 
   while (head.seq < Number(storedHead.seq)) {
-    const entries = (await repository.auditEntries(head.seq, CHUNK)).filter(
+    const entries = (await repository.audit.entries(head.seq, CHUNK)).filter(
       (entry) => entry.seq <= Number(storedHead.seq),
     );
     if (entries.length === 0) {
@@ -70,7 +70,7 @@ async function checkpointProblem(
   hashAt: ReadonlyMap<number, string>,
 ): Promise<string | undefined> {
   const seq = Number(checkpoint.seq);
-  const key = await repository.publicSigningKey(checkpoint.kid);
+  const key = await repository.signingKeys.publicKey(checkpoint.kid);
   if (!key) return `checkpoint ${seq} is signed by an unknown key ${checkpoint.kid}`;
   let claims: CheckpointClaims;
   try {

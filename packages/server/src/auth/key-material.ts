@@ -136,8 +136,8 @@ interface StoredSecret {
 
 async function readKeyMaterial(repository: Repository): Promise<StoredSecret[]> {
   const [serverSecret, signingSecrets] = await Promise.all([
-    repository.metaValue('server_secret'),
-    repository.signingKeySecrets(),
+    repository.meta.value('server_secret'),
+    repository.signingKeys.secrets(),
   ]);
   const stored: StoredSecret[] = signingSecrets.map((row) => ({
     label: signingKeyLabel(row.kid),
@@ -150,7 +150,7 @@ async function readKeyMaterial(repository: Repository): Promise<StoredSecret[]> 
       }
       throw unknownFormat(this.label);
     },
-    replace: (repository, wrapped) => repository.replaceSigningKeySecret(row.kid, row.private_jwk, wrapped),
+    replace: (repository, wrapped) => repository.signingKeys.replaceSecret(row.kid, row.private_jwk, wrapped),
   }));
   if (serverSecret !== undefined) {
     stored.push({
@@ -162,7 +162,7 @@ async function readKeyMaterial(repository: Repository): Promise<StoredSecret[]> 
           throw unknownFormat(this.label);
         return bytes;
       },
-      replace: (repository, wrapped) => repository.replaceMetaValue('server_secret', serverSecret, wrapped),
+      replace: (repository, wrapped) => repository.meta.replaceValue('server_secret', serverSecret, wrapped),
     });
   }
   return stored;
@@ -213,7 +213,7 @@ async function sealKeyMaterial(store: Store, found: MasterKeyLocation, dataDir: 
       for (const { secret, text } of plain)
         await secret.replace(repository, masterKey.wrap(text, secret.label));
       if (!hasServerSecret) {
-        await repository.metaValueOrInsert(
+        await repository.meta.valueOrInsert(
           'server_secret',
           masterKey.wrap(randomBytes(MASTER_KEY_BYTES), SERVER_SECRET_LABEL),
         );

@@ -21,8 +21,8 @@ export class ServerSecrets {
   async key(purpose: 'pseudonyms' | 'cursors' | 'identifiers'): Promise<Buffer> {
     // Normally created and checked when the store is opened (`openKeyedStore`); created here too
     // so that the class works on any store.
-    this.root ??= this.repository
-      .metaValueOrInsert('server_secret', this.masterKey.wrap(randomBytes(32), SERVER_SECRET_LABEL))
+    this.root ??= this.repository.meta
+      .valueOrInsert('server_secret', this.masterKey.wrap(randomBytes(32), SERVER_SECRET_LABEL))
       .then((value) => this.masterKey.unwrap(value, SERVER_SECRET_LABEL))
       .catch((error: unknown) => {
         this.root = undefined;

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { audit } from '../audit/audit-trail.js';
 import type { Repository } from '../store/repository.js';
-import type { SigningKeyRow } from '../store/schema.js';
+import type { SigningKeyRow } from './auth-tables.js';
 import type { Store } from '../store/store.js';
 import { signingKeyLabel, type MasterKey } from './master-key.js';
 import { authorize } from './permissions.js';
@@ -215,8 +215,8 @@ export class SigningKeys {
     };
     const read = async (repository: Repository) => {
       const [rows, kids] = await Promise.all([
-        repository.listSigningKeys(),
-        repository.signingKeySecretKids(),
+        repository.signingKeys.list(),
+        repository.signingKeys.secretKids(),
       ]);
       return due(rows, new Set(kids));
     };
@@ -228,9 +228,9 @@ export class SigningKeys {
         const inside = await read(repository);
         // Retired as of the instant the signing key took over, not when this check noticed.
         for (const row of inside.superseded) {
-          await repository.retireSigningKey(row.kid, activeFrom(inside.signing!));
+          await repository.signingKeys.retire(row.kid, activeFrom(inside.signing!));
         }
-        await repository.deleteSigningKeySecrets(inside.destroy);
+        await repository.signingKeys.deleteSecrets(inside.destroy);
         if (!inside.publish) return undefined;
         // Always a full lead, even when the check runs late (once a minute, or after the server
         // was down): verifiers refusing fresh tokens would be worse than a key signing a little
@@ -268,14 +268,14 @@ export class SigningKeys {
     principal: Principal,
     options: { revokePrevious: boolean; activatesAt?: number },
   ): Promise<RotationResult> {
-    const previous = signingRow(await repository.listSigningKeys(), this.now());
+    const previous = signingRow(await repository.signingKeys.list(), this.now());
     const created = await this.createKey(repository, options.activatesAt);
     const activatesAt = activeFrom(created.row);
     await audit(repository, principal, 'keys.rotate', `key:${created.row.kid}`);
     const result = { kid: created.row.kid, createdAt: created.row.created_at, activatesAt };
     if (!previous) return result;
     if (options.revokePrevious) {
-      await repository.revokeSigningKey(previous.kid, created.row.created_at);
+      await repository.signingKeys.revoke(previous.kid, created.row.created_at);
       await audit(repository, principal, 'keys.revoke', `key:${previous.kid}`);
     }
     return {
@@ -311,26 +311,26 @@ export class SigningKeys {
       revoked_at: null,
     };
     if (activatesAt === undefined) {
-      const existing = await repository.listSigningKeys();
-      for (const pending of pendingRows(existing, now)) await repository.deleteSigningKey(pending.kid);
+      const existing = await repository.signingKeys.list();
+      for (const pending of pendingRows(existing, now)) await repository.signingKeys.delete(pending.kid);
       const retiring = existing.filter((key) => isLive(key) && activeFrom(key) <= now).map((key) => key.kid);
-      for (const kid of retiring) await repository.retireSigningKey(kid, now);
-      await repository.deleteSigningKeySecrets(retiring);
+      for (const kid of retiring) await repository.signingKeys.retire(kid, now);
+      await repository.signingKeys.deleteSecrets(retiring);
     }
     const wrapped = this.masterKey.wrap(
       JSON.stringify(await exportJWK(privateKey)),
       signingKeyLabel(row.kid),
     );
-    await repository.insertSigningKey(row, wrapped);
+    await repository.signingKeys.insert(row, wrapped);
     return { row, signing: { kid: row.kid, privateKey } };
   }
 
   /** The key signing now with its private half, or undefined. */
   private async activeKey(repository: Repository): Promise<SigningKey | undefined> {
-    const row = signingRow(await repository.listSigningKeys(), this.now());
+    const row = signingRow(await repository.signingKeys.list(), this.now());
     if (!row) return undefined;
     if (this.signing?.kid === row.kid) return this.signing;
-    const secret = await repository.signingKeySecret(row.kid);
+    const secret = await repository.signingKeys.secret(row.kid);
     if (secret === undefined) return undefined;
     const jwk = JSON.parse(this.masterKey.unwrapText(secret, signingKeyLabel(row.kid))) as JWK;
     const privateKey = (await importJWK(jwk, row.algorithm)) as CryptoKey;
@@ -359,7 +359,7 @@ export class SigningKeys {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.store.repository.listSigningKeys();
+    const rows = await this.store.repository.signingKeys.list();
     // A pending key deleted by a manual rotation (on any node) must stop verifying here too.
     const stored = new Set(rows.map((row) => row.kid));
     for (const kid of this.cache.keys()) if (!stored.has(kid)) this.cache.delete(kid);

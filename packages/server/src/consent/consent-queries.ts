@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { ConsentEventRow, ConsentStateRow, ConsentViolationRow, Database } from '../store/schema.js';
+import type { ConsentEventRow, ConsentStateRow, ConsentViolationRow } from './consent-tables.js';
+import type { Database } from '../store/schema.js';
 
 const ROWS_PER_STATEMENT = 500;
 

@@ -24,7 +24,7 @@ import { decodeTcfConsent } from './tcf-consent.js';
 import { parseInstant, toIso } from '../lib/time.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
 import type { Repository } from '../store/repository.js';
-import type { ConsentEventRow, ConsentStateRow } from '../store/schema.js';
+import type { ConsentEventRow, ConsentStateRow } from './consent-tables.js';
 import type { Store } from '../store/store.js';
 import { audit, auditRead } from '../audit/audit-trail.js';
 import { CatalogView } from '../retention/catalog-cache.js';
@@ -245,7 +245,7 @@ export class ConsentService {
         last_event_id: latest?.row.id ?? '',
       });
     }
-    const view = new CatalogView(await repository.loadCatalog());
+    const view = new CatalogView(await repository.retention.loadCatalog());
     const summary = await recomputeSubjectExpiries(repository, subjects, view);
     return { recorded: rows.map(toRecord), recomputed: summary.changed };
   }

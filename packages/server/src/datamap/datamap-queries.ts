@@ -1,18 +1,16 @@
 import type { Organisation } from '@lethe/api';
 import { sql, type Kysely } from 'kysely';
 import type {
-  Database,
-  DatasetRow,
   DiscoverySourceRow,
-  FieldRow,
   FlowRow,
   ObservationRow,
   RightsClientRow,
-  SystemRow,
   TaxonomyEntryRow,
   TeamRow,
   UsageLinkRow,
-} from '../store/schema.js';
+} from './datamap-tables.js';
+import type { DatasetRow, FieldRow, SystemRow } from '../retention/retention-tables.js';
+import type { Database } from '../store/schema.js';
 
 /** Every table the data map is built from, read together (the graph cache loads this once per version). */
 export interface DataMapRows {
@@ -174,7 +172,7 @@ export class DataMapQueries {
     return result.numDeletedRows > 0n;
   }
 
-  // Systems (removal; writes live in Repository.saveSystem) --------------------------------
+  // Systems (removal; writes live in RetentionQueries.saveSystem) --------------------------
 
   /** Removes a system with its datasets, fields, flows and rights clients. */
   async deleteSystem(name: string): Promise<boolean> {

@@ -14,7 +14,7 @@ import { AppError } from '../lib/app-error.js';
 import { Taxonomy, type TaxonomyListing } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
-import type { FlowRow, RightsClientRow, TaxonomyEntryRow, TeamRow } from '../store/schema.js';
+import type { FlowRow, RightsClientRow, TaxonomyEntryRow, TeamRow } from './datamap-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 import { loadTaxonomies } from './datamap-snapshot.js';
@@ -116,7 +116,7 @@ export class DataMapService {
     authorize(principal, 'systems:write');
     if (from === to) throw new AppError('VALIDATION_FAILED', 'A flow joins two different systems.');
     for (const end of [from, to]) {
-      if (!(await repository.getSystem(end))) {
+      if (!(await repository.retention.getSystem(end))) {
         throw new AppError('SYSTEM_NOT_FOUND', `No system named "${end}"; declare it before its flows.`);
       }
     }
@@ -171,7 +171,7 @@ export class DataMapService {
   ): Promise<Written<RightsClient>> {
     authorize(principal, 'systems:write');
     validateClientAddress(input);
-    if (!(await repository.getSystem(input.system))) {
+    if (!(await repository.retention.getSystem(input.system))) {
       throw new AppError('SYSTEM_NOT_FOUND', `No system named "${input.system}".`);
     }
     const previous = await repository.datamap.getClient(name);
@@ -284,7 +284,7 @@ export class DataMapService {
     if (canonical(previous) === canonical(rows)) return { value: input, created: false, changed: false };
     await repository.datamap.replaceTaxonomyEntries(rows);
     const { categories } = await loadTaxonomies(repository);
-    const catalog = await repository.loadCatalog();
+    const catalog = await repository.retention.loadCatalog();
     for (const field of catalog.fields) {
       requireCategories(categories, JSON.parse(field.categories) as string[], `"${field.field}"`);
     }

@@ -2,7 +2,7 @@ import type { DataMapSnapshot, MapField, Observation } from './datamap.js';
 import { Taxonomy, type TaxonomyEntry } from '../lib/taxonomy.js';
 import type { DataMapRows } from './datamap-queries.js';
 import type { Repository } from '../store/repository.js';
-import type { TaxonomyEntryRow } from '../store/schema.js';
+import type { TaxonomyEntryRow } from './datamap-tables.js';
 
 export interface Taxonomies {
   readonly categories: Taxonomy;

@@ -20,7 +20,7 @@ export class ReportService {
     const { datamap } = this.store.repository;
     const [organisation, policies, rows, links, taxonomyRows] = await Promise.all([
       datamap.organisation(),
-      this.store.repository.listPolicies(),
+      this.store.repository.retention.listPolicies(),
       datamap.loadRows(),
       datamap.listUsageLinks(),
       datamap.listTaxonomyEntries(),

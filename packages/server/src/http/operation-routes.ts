@@ -11,7 +11,7 @@ export function operationRoutes(app: TypedApp, services: Services, metrics: Metr
 
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
-      await services.store.repository.catalogVersion();
+      await services.store.repository.retention.catalogVersion();
       return { status: 'ready' };
     } catch {
       return reply

@@ -213,7 +213,7 @@ export class ManifestService {
       });
     }
     const keepSystems = listed((manifest.systems ?? []).map((s) => s.name));
-    for (const system of (await repository.loadCatalog()).systems) {
+    for (const system of (await repository.retention.loadCatalog()).systems) {
       if (keepSystems.has(system.name)) continue;
       await removal('systems', system.name, async () => {
         await systems.removeIn(repository, principal, system.name);
@@ -221,7 +221,7 @@ export class ManifestService {
       });
     }
     const keepPolicies = listed((manifest.policies ?? []).map((p) => p.name));
-    for (const policy of await repository.listPolicies()) {
+    for (const policy of await repository.retention.listPolicies()) {
       if (keepPolicies.has(policy.name)) continue;
       await removal(
         'policies',
@@ -268,8 +268,8 @@ export class ManifestService {
       repository.datamap.organisation(),
       repository.datamap.listTaxonomyEntries(),
       repository.datamap.listTeams(),
-      repository.listPolicies(),
-      repository.loadCatalog(),
+      repository.retention.listPolicies(),
+      repository.retention.loadCatalog(),
       repository.datamap.listFlows(),
       repository.datamap.listClients(),
       repository.datamap.listSources(),

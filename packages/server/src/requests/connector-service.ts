@@ -5,7 +5,7 @@ import { validateConnectorConfig } from './sql-connectors/sql-connector.js';
 import { AppError } from '../lib/app-error.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
-import type { ConnectorRow } from '../store/schema.js';
+import type { ConnectorRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 import type { Written } from '../datamap/datamap-service.js';
@@ -46,7 +46,7 @@ export class ConnectorService {
       const first = problems[0];
       throw new AppError('CONNECTOR_INVALID', `${first?.path}: ${first?.message}`, { problems });
     }
-    if (input.system !== undefined && !(await repository.getSystem(input.system))) {
+    if (input.system !== undefined && !(await repository.retention.getSystem(input.system))) {
       throw new AppError('SYSTEM_NOT_FOUND', `No system named "${input.system}".`);
     }
     const previous = await repository.requests.getConnector(name);

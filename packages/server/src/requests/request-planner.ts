@@ -40,7 +40,7 @@ export async function planRequest(
   }
 
   if (identifiers.subject !== undefined) {
-    const usages = await repository.usagesOfSubjects([identifiers.subject]);
+    const usages = await repository.retention.usagesOfSubjects([identifiers.subject]);
     const datasetOwner = new Map(rows.datasets.map((dataset) => [dataset.name, dataset.system]));
     const fieldCategories = new Map(
       rows.fields.map((field) => [field.field, JSON.parse(field.categories) as string[]]),

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { FoundRecord } from './found-record.js';
 import { settledStatus, type TaskState } from './request-status.js';
 import type { Repository } from '../store/repository.js';
-import type { RequestTaskRow, RightsRequestRow } from '../store/schema.js';
+import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import { LETHE_ITSELF } from '../auth/principal.js';
 import { audit } from '../audit/audit-trail.js';
 import type { RequestSettings } from './request-settings.js';

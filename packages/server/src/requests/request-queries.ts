@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type {
   ConnectorRow,
-  Database,
   RequestIdentifierHashRow,
   RequestRecordRow,
   RequestTaskAttemptRow,
@@ -9,7 +8,8 @@ import type {
   RightsRequestRow,
   SuppressionHitRow,
   SuppressionRow,
-} from '../store/schema.js';
+} from './request-tables.js';
+import type { Database } from '../store/schema.js';
 
 export interface RequestListFilter {
   readonly statuses?: readonly string[];

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import type { DsarPackage, DsarSource } from './dsar-package.js';
 import { toIso } from '../lib/time.js';
-import type { RequestRecordRow, RightsRequestRow } from '../store/schema.js';
+import type { RequestRecordRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
 import { auditRead } from '../audit/audit-trail.js';
 import type { SealedRecord } from './request-progress.js';

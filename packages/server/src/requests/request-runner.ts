@@ -4,7 +4,8 @@ import { RightsClientError, type RightsClientTransport } from './rights-clients/
 import { runSqlConnector, SqlConnectorError } from './sql-connectors/sql-connector.js';
 import type { FoundRecord } from './found-record.js';
 import { retryDelay } from './request-status.js';
-import type { RightsClientRow, RequestTaskRow, RightsRequestRow } from '../store/schema.js';
+import type { RightsClientRow } from '../datamap/datamap-tables.js';
+import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
 import { settleRequest, storeFoundRecords, type ErasureHook } from './request-progress.js';
 import type { RequestSettings } from './request-settings.js';

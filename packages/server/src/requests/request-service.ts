@@ -39,7 +39,7 @@ import {
 } from './request-status.js';
 import { parseInstant, toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
-import type { RequestTaskAttemptRow, RequestTaskRow, RightsRequestRow } from '../store/schema.js';
+import type { RequestTaskAttemptRow, RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
 import { actorOf, audit } from '../audit/audit-trail.js';
 import type { GraphService } from '../datamap/graph-service.js';

@@ -1,8 +1,9 @@
 import { maySeeCategories } from '../auth/category-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { addDuration, parseDuration, type Duration } from '../lib/duration.js';
-import type { Catalog, Repository } from '../store/repository.js';
-import type { PolicyRow } from '../store/schema.js';
+import type { Catalog } from './retention-queries.js';
+import type { Repository } from '../store/repository.js';
+import type { PolicyRow } from './retention-tables.js';
 
 /** The catalog (policies, systems, declared fields) in lookup form, as one version of it. */
 export class CatalogView {
@@ -97,7 +98,7 @@ export class CatalogCache {
 
   async current(): Promise<CatalogView> {
     if (this.view && Date.now() - this.checkedAt < this.revalidateAfterMs) return this.view;
-    if (this.view && (await this.repository.catalogVersion()) === this.view.version) {
+    if (this.view && (await this.repository.retention.catalogVersion()) === this.view.version) {
       this.checkedAt = Date.now();
       return this.view;
     }
@@ -106,7 +107,7 @@ export class CatalogCache {
 
   /** Forces a reload, e.g. after this node changed the catalog or ingest saw a newer version. */
   reload(): Promise<CatalogView> {
-    this.loading ??= this.repository
+    this.loading ??= this.repository.retention
       .loadCatalog()
       .then((catalog) => {
         this.view = new CatalogView(catalog);

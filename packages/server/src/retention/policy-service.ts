@@ -6,7 +6,7 @@ import { addDuration } from '../lib/duration.js';
 import { requireDuration, validatePolicyInput } from './policy-rules.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
-import type { PolicyRow, PolicyVersionRow } from '../store/schema.js';
+import type { PolicyRow, PolicyVersionRow } from './retention-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 import { CatalogView, type CatalogCache } from './catalog-cache.js';
@@ -29,7 +29,7 @@ export class PolicyService {
 
   async list(principal: Principal): Promise<Policy[]> {
     authorize(principal, 'policies:read');
-    return (await this.store.repository.listPolicies()).map(policyRowToPolicy);
+    return (await this.store.repository.retention.listPolicies()).map(policyRowToPolicy);
   }
 
   async get(principal: Principal, name: string): Promise<Policy> {
@@ -39,7 +39,7 @@ export class PolicyService {
 
   async versions(principal: Principal, name: string): Promise<PolicyVersion[]> {
     authorize(principal, 'policies:read');
-    const rows = await this.store.repository.listPolicyVersions(name);
+    const rows = await this.store.repository.retention.listPolicyVersions(name);
     if (rows.length === 0) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
     return rows.map(policyVersionRowToVersion);
   }
@@ -70,7 +70,7 @@ export class PolicyService {
   ): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
     const valid = validatePolicyInput(input);
-    const previous = await repository.getPolicy(name);
+    const previous = await repository.retention.getPolicy(name);
     const now = Date.now();
     const next: PolicyRow = {
       name,
@@ -89,7 +89,7 @@ export class PolicyService {
     if (previous && samePolicyContent(previous, next)) {
       return { policy: policyRowToPolicy(previous), created: false, changed: false, recomputed: 0 };
     }
-    await repository.savePolicy(next, principal.id);
+    await repository.retention.savePolicy(next, principal.id);
     await audit(repository, principal, 'policy.put', `policy:${name}`);
     let recomputed = 0;
     // Retention and, through consent, legal basis and purpose decide expiries (docs/consent.md).
@@ -101,7 +101,7 @@ export class PolicyService {
     ) {
       // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
       // the only connection); it already holds the saved policy.
-      const view = new CatalogView(await repository.loadCatalog());
+      const view = new CatalogView(await repository.retention.loadCatalog());
       recomputed = (await recomputePolicyExpiries(repository, name, view, true)).changed;
     }
     return { policy: policyRowToPolicy(next), created: !previous, changed: true, recomputed };
@@ -124,7 +124,7 @@ export class PolicyService {
     name: string,
   ): Promise<{ policy: Policy; changed: boolean }> {
     authorize(principal, 'policies:write');
-    const previous = await repository.getPolicy(name);
+    const previous = await repository.retention.getPolicy(name);
     if (!previous) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
     if (previous.status === 'retired') return { policy: policyRowToPolicy(previous), changed: false };
     const now = Date.now();
@@ -135,7 +135,7 @@ export class PolicyService {
       updated_at: now,
       retired_at: now,
     };
-    await repository.savePolicy(retired, principal.id);
+    await repository.retention.savePolicy(retired, principal.id);
     await audit(repository, principal, 'policy.retire', `policy:${name}`);
     return { policy: policyRowToPolicy(retired), changed: true };
   }
@@ -170,7 +170,7 @@ export class PolicyService {
   }
 
   private async require(name: string): Promise<PolicyRow> {
-    const row = await this.store.repository.getPolicy(name);
+    const row = await this.store.repository.retention.getPolicy(name);
     if (!row) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
     return row;
   }

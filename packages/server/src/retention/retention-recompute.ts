@@ -1,8 +1,9 @@
 import { isConsentedUse, NO_CONSENT, type ConsentWindow } from '../consent/consent.js';
 import { fieldExpiry, subjectExpiry, type RetentionEnd } from './expiry.js';
 import { groupBy } from '../lib/group-by.js';
-import type { Repository, SubjectField } from '../store/repository.js';
-import type { UsageRow } from '../store/schema.js';
+import type { SubjectField } from './retention-queries.js';
+import type { Repository } from '../store/repository.js';
+import type { UsageRow } from './retention-tables.js';
 
 export interface RecomputeSummary {
   /** Subject-fields with at least one use under the policy (or of the subject). */
@@ -39,7 +40,7 @@ export async function recomputePolicyExpiries(
   const summary = emptySummary();
   let after: SubjectField | undefined;
   for (;;) {
-    const pairs = await repository.pairsUsingPolicy(policy, after, CHUNK);
+    const pairs = await repository.retention.pairsUsingPolicy(policy, after, CHUNK);
     if (pairs.length === 0) break;
     after = pairs[pairs.length - 1];
     await recomputeChunk(repository, pairs, rules, { write, countConsentedUses: false }, summary);
@@ -60,7 +61,7 @@ export async function recomputeSubjectExpiries(
   const summary = emptySummary();
   for (let start = 0; start < subjects.length; start += CHUNK) {
     const chunk = subjects.slice(start, start + CHUNK);
-    const rows = await repository.fieldExpiriesOfSubjects(chunk);
+    const rows = await repository.retention.fieldExpiriesOfSubjects(chunk);
     await recomputeChunk(repository, rows, rules, { write: true, countConsentedUses: true }, summary);
   }
   return summary;
@@ -77,8 +78,8 @@ async function recomputeChunk(
   summary.usingPolicy += pairs.length;
   const subjects = [...new Set(pairs.map((pair) => pair.subject))];
   const [usages, fieldRows, states] = await Promise.all([
-    repository.usagesOfSubjects(subjects),
-    repository.fieldExpiriesOfSubjects(subjects),
+    repository.retention.usagesOfSubjects(subjects),
+    repository.retention.fieldExpiriesOfSubjects(subjects),
     repository.consent.statesOfSubjects(subjects),
   ]);
   const windows = new Map(
@@ -96,13 +97,13 @@ async function recomputeChunk(
       const window = windowOf(usage.subject, usage.policy);
       if (window && becameConsented(usage, window)) {
         usage.last_consented_use_at = usage.last_use_at;
-        await repository.updateLastConsentedUse(usage);
+        await repository.retention.updateLastConsentedUse(usage);
       } else if (window && countedAfterWithdrawal(usage, window)) {
         // Every use from the withdrawal on is a use without consent, and the latest use is one
         // of them: it alone decides (it is later than the withdrawal), so no earlier consented
         // use needs to be known.
         usage.last_consented_use_at = null;
-        await repository.updateLastConsentedUse(usage);
+        await repository.retention.updateLastConsentedUse(usage);
       }
     }
   }
@@ -133,7 +134,7 @@ async function recomputeChunk(
       (next.expiresAt !== row.expires_at || next.policy !== row.policy || next.system !== row.system)
     ) {
       Object.assign(row, { expires_at: next.expiresAt, policy: next.policy, system: next.system });
-      await repository.updateFieldExpiry(row);
+      await repository.retention.updateFieldExpiry(row);
       touchedSubjects.add(pair.subject);
     }
   }
@@ -144,7 +145,7 @@ async function recomputeChunk(
       const rows = (rowsBySubject.get(subject) ?? []).map((row) => ({ ...row, expiresAt: row.expires_at }));
       const decider = subjectExpiry(rows);
       if (decider) {
-        await repository.updateSubjectExpiry({
+        await repository.retention.updateSubjectExpiry({
           subject,
           expires_at: decider.expires_at,
           field: decider.field,

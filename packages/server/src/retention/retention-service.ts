@@ -13,7 +13,7 @@ import { AppError } from '../lib/app-error.js';
 import { NO_CONSENT } from '../consent/consent.js';
 import { usageKeepsUntil } from './expiry.js';
 import { DAY_MS, parseDay, parseInstant, toIso } from '../lib/time.js';
-import type { ExpiryRange, ExpiryRow } from '../store/repository.js';
+import type { ExpiryRange, ExpiryRow } from './retention-queries.js';
 import type { Store } from '../store/store.js';
 import { audit, auditRead } from '../audit/audit-trail.js';
 import type { CatalogCache } from './catalog-cache.js';
@@ -42,9 +42,9 @@ export class RetentionService {
     await auditRead(this.store, principal, 'subject.read', `subject:${subject}`);
     const repository = this.store.repository;
     const [storedSubject, allFieldRows, usages, view, consentStates] = await Promise.all([
-      repository.getSubjectExpiry(subject),
-      repository.fieldExpiriesOfSubjects([subject]),
-      repository.usagesOfSubjects([subject]),
+      repository.retention.getSubjectExpiry(subject),
+      repository.retention.fieldExpiriesOfSubjects([subject]),
+      repository.retention.usagesOfSubjects([subject]),
       this.catalog.current(),
       repository.consent.statesOfSubjects([subject]),
     ]);
@@ -166,7 +166,7 @@ export class RetentionService {
     const hidden = input.fields?.find((field) => visible && !visible.has(field));
     if (hidden !== undefined) throw categoryNotPermitted(hidden);
     return this.store.transaction(async (repository) => {
-      const held = await repository.fieldExpiriesOfSubjects([subject]);
+      const held = await repository.retention.fieldExpiriesOfSubjects([subject]);
       if (held.length === 0)
         throw new AppError('SUBJECT_NOT_FOUND', `Lethe holds nothing about subject "${subject}".`);
       const wanted = new Set(
@@ -179,7 +179,7 @@ export class RetentionService {
           `Subject "${subject}" has none of those fields of "${input.system}".`,
         );
       }
-      await repository.recordErasures(
+      await repository.retention.recordErasures(
         fields.map((field) => ({
           subject,
           field,
@@ -208,7 +208,7 @@ export class RetentionService {
     if (visible?.size === 0) return { items: [] };
     const showSubject = await this.subjectShown(principal);
     await auditRead(this.store, principal, 'reappearances.read', 'reappearances');
-    const rows = await this.store.repository.reappearances(
+    const rows = await this.store.repository.retention.reappearances(
       after
         ? { reappearedAt: after[0] as number, subject: after[1] as string, field: after[2] as string }
         : undefined,
@@ -303,8 +303,8 @@ export class RetentionService {
     // Filters that leave no field (a system without datasets, a field of another system) match nothing.
     if (range.fields?.length === 0) return [];
     return plan.level === 'subject'
-      ? this.store.repository.subjectExpiryPage(range)
-      : this.store.repository.fieldExpiryPage(range);
+      ? this.store.repository.retention.subjectExpiryPage(range)
+      : this.store.repository.retention.fieldExpiryPage(range);
   }
 }
 

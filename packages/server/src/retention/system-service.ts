@@ -5,7 +5,8 @@ import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { TAXONOMY_KEY_PATTERN, type Taxonomy } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
-import type { Repository, SystemRecord } from '../store/repository.js';
+import type { SystemRecord } from './retention-queries.js';
+import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 import { CatalogView, type CatalogCache } from './catalog-cache.js';
@@ -19,7 +20,7 @@ export class SystemService {
 
   async list(principal: Principal): Promise<System[]> {
     authorize(principal, 'systems:read');
-    const catalog = await this.store.repository.loadCatalog();
+    const catalog = await this.store.repository.retention.loadCatalog();
     return catalog.systems.map((system) =>
       visibleTo(
         principal,
@@ -34,7 +35,7 @@ export class SystemService {
 
   async get(principal: Principal, name: string): Promise<System> {
     authorize(principal, 'systems:read');
-    const record = await this.store.repository.getSystem(name);
+    const record = await this.store.repository.retention.getSystem(name);
     if (!record) throw new AppError('SYSTEM_NOT_FOUND', `No system named "${name}".`);
     return visibleTo(principal, systemRecordToSystem(record));
   }
@@ -69,8 +70,8 @@ export class SystemService {
     authorize(principal, 'systems:write');
     const datasets = input.datasets ?? [];
     validateDatasets(datasets, (await loadTaxonomies(repository)).categories);
-    const previous = await repository.getSystem(name);
-    const taken = (await repository.datasetOwners(datasets.map((d) => d.name))).filter(
+    const previous = await repository.retention.getSystem(name);
+    const taken = (await repository.retention.datasetOwners(datasets.map((d) => d.name))).filter(
       (d) => d.system !== name,
     );
     if (taken.length) {
@@ -105,7 +106,7 @@ export class SystemService {
     if (previous && sameSystemContent(previous, record)) {
       return { system: systemRecordToSystem(previous), created: false, changed: false };
     }
-    await repository.saveSystem(record);
+    await repository.retention.saveSystem(record);
     await repository.datamap.bumpVersion();
     await audit(repository, principal, 'system.put', `system:${name}`);
     return { system: systemRecordToSystem(record), created: !previous, changed: true };
@@ -126,9 +127,9 @@ export class SystemService {
 
   async removeIn(repository: Repository, principal: Principal, name: string): Promise<void> {
     authorize(principal, 'systems:write');
-    const record = await repository.getSystem(name);
+    const record = await repository.retention.getSystem(name);
     if (!record) throw new AppError('SYSTEM_NOT_FOUND', `No system named "${name}".`);
-    const view = new CatalogView(await repository.loadCatalog());
+    const view = new CatalogView(await repository.retention.loadCatalog());
     const now = Date.now();
     const holding = (await repository.datamap.usageLinksOfFields(record.fields.map((f) => f.field)))
       .map((link) => ({ link, until: view.retentionEnd(link.policy, link.last_use_at) }))
@@ -142,7 +143,7 @@ export class SystemService {
       );
     }
     await repository.datamap.deleteSystem(name);
-    await repository.bumpCatalogVersion();
+    await repository.retention.bumpCatalogVersion();
     await audit(repository, principal, 'system.delete', `system:${name}`);
   }
 }

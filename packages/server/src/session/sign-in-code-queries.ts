@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, SignInCodeRow } from '../store/schema.js';
+import type { SignInCodeRow } from './session-tables.js';
+import type { Database } from '../store/schema.js';
 
 /** One-time sign-in codes, by the hash of the code (the code itself is never stored). */
 export class SignInCodeQueries {

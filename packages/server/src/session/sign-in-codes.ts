@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '../lib/app-error.js';
 import { actorOf, audit } from '../audit/audit-trail.js';
-import type { SignInCodeRow } from '../store/schema.js';
+import type { SignInCodeRow } from './session-tables.js';
 import type { Store } from '../store/store.js';
 import { isGrant, isRole, type Principal } from '../auth/principal.js';
 import { checkMintRequest, type MintedToken, type MintRequest, type Tokens } from '../auth/tokens.js';
@@ -118,7 +118,7 @@ export class SignInExchange {
     const used = await this.store.transaction(async (repository) => {
       const row = await repository.signInCodes.consume(codeHash, this.now());
       if (!row) return false;
-      await repository.appendAudit([
+      await repository.audit.append([
         {
           at: this.now(),
           actor: row.created_by,

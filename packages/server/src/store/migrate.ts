@@ -1,5 +1,5 @@
 import { Migrator, type Kysely } from 'kysely';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider } from './migration-provider.js';
 import type { Database } from './schema.js';
 import type { BackendCapabilities } from './store.js';
 

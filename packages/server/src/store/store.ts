@@ -32,8 +32,8 @@ export type IngestOutcome =
 
 /**
  * The store: one interface, one folder per backend (`sqlite/`, `postgres/`), one conformance
- * suite (`test/store.conformance.test.ts`). Everything but the ingest hot path is shared SQL
- * written with Kysely in `Repository`.
+ * suite (`test/store-conformance.test.ts`). Everything but the ingest hot path is shared SQL
+ * written with Kysely in the features' query classes, which `Repository` gathers.
  */
 export interface Store {
   readonly capabilities: BackendCapabilities;

@@ -14,7 +14,7 @@ import { parseDuration, type Duration } from '../lib/duration.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
-import type { ContractRow } from '../store/schema.js';
+import type { ContractRow } from './stream-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 import type { Written } from '../datamap/datamap-service.js';

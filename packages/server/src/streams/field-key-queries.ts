@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, FieldKeyRow, FieldKeyTombstoneRow } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import type { FieldKeyRow, FieldKeyTombstoneRow } from './stream-tables.js';
 
 /** Values per `in (…)` list and rows per insert: well under both backends' parameter limits. */
 const CHUNK = 500;

@@ -16,7 +16,7 @@ import {
 import { DEFAULT_KEY_CACHE_TTL_MS, KeyCache } from './key-cache.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
-import type { FieldKeyRow } from '../store/schema.js';
+import type { FieldKeyRow } from './stream-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 
@@ -101,7 +101,7 @@ export class FieldKeyService {
   async adoptRotation(): Promise<void> {
     const wanted = String(this.#rotationMs);
     const stored = await this.store.transaction((repository) =>
-      repository.metaValueOrInsert(ROTATION_META_KEY, wanted),
+      repository.meta.valueOrInsert(ROTATION_META_KEY, wanted),
     );
     if (stored === wanted) return;
     if (await this.store.repository.fieldKeys.hasKeys()) {
@@ -112,7 +112,7 @@ export class FieldKeyService {
       );
     }
     await this.store.transaction((repository) =>
-      repository.replaceMetaValue(ROTATION_META_KEY, stored, wanted),
+      repository.meta.replaceValue(ROTATION_META_KEY, stored, wanted),
     );
   }
 

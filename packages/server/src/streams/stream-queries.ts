@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { ContractRow, Database, StreamEventRow } from '../store/schema.js';
+import type { Database } from '../store/schema.js';
+import type { ContractRow, StreamEventRow } from './stream-tables.js';
 
 /** An event to append: everything but its position, which the append assigns. */
 export type NewStreamEvent = Omit<StreamEventRow, 'seq'>;

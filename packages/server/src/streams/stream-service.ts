@@ -21,7 +21,7 @@ import { MalformedLine } from '../lib/ndjson.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
 import { parseInstant, toIso } from '../lib/time.js';
 import type { NewStreamEvent } from './stream-queries.js';
-import type { StreamEventRow } from '../store/schema.js';
+import type { StreamEventRow } from './stream-tables.js';
 import type { Store } from '../store/store.js';
 import type { StreamIngest, StreamPage, StreamReader, StreamView, ViewedStreamEvent } from './stream-log.js';
 import { audit, auditRead } from '../audit/audit-trail.js';

@@ -11,7 +11,7 @@ import { addDuration, parseDuration } from '../../lib/duration.js';
 import { toIso } from '../../lib/time.js';
 import type { SeenSeries } from '../datamap-queries.js';
 import type { Repository } from '../../store/repository.js';
-import type { DiscoverySourceRow } from '../../store/schema.js';
+import type { DiscoverySourceRow } from '../datamap-tables.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../../audit/audit-trail.js';
 import { loadTaxonomies } from '../datamap-snapshot.js';

@@ -7,7 +7,7 @@ import {
   type AcceptedEvent,
   type ConsentLookup,
 } from '../../retention/usage-batch.js';
-import { Repository } from '../repository.js';
+import { AuditQueries } from '../../audit/audit-queries.js';
 import type { Database } from '../schema.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
@@ -99,7 +99,7 @@ export async function ingestPostgresGroup(
         use_count = usage_links.use_count + excluded.use_count`.execute(tx);
   }
   // Last, so that the audit head's row lock is held only until the commit.
-  await new Repository(tx).appendAudit(current.map((batch) => batch.audit));
+  await new AuditQueries(tx).append(current.map((batch) => batch.audit));
   return batches.map((batch): IngestOutcome => {
     const own = duplicates.get(batch);
     return own ? { kind: 'committed', duplicates: own } : { kind: 'stale-catalog' };

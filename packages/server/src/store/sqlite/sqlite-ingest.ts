@@ -163,7 +163,7 @@ export class SqliteIngestStatements {
     return (subject, purpose) => windows.get(consentKey(subject, purpose)) ?? NO_CONSENT;
   }
 
-  /** The audit entries of the committed batches, chained as `Repository.appendAudit` does. */
+  /** The audit entries of the committed batches, chained as `AuditQueries.append` does. */
   private appendAudit(committed: readonly IngestBatch[]): void {
     if (committed.length === 0) return;
     try {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database, StreamExportRow } from '../../store/schema.js';
+import type { Database } from '../../store/schema.js';
+import type { StreamExportRow } from './stream-export-tables.js';
 
 /** What an export's runner reports back: where it is and what went wrong last. */
 export interface StreamExportProgress {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import type { WithheldMode } from '../field-crypto.js';
-import type { StreamExportRow } from '../../store/schema.js';
+import type { StreamExportRow } from './stream-export-tables.js';
 import type { StreamExportProgress } from './stream-export-queries.js';
 import type { Store } from '../../store/store.js';
 import { ExportLoop } from './export-loop.js';

@@ -3,7 +3,7 @@ import { authorize } from '../../auth/permissions.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../lib/app-error.js';
 import { toIso } from '../../lib/time.js';
-import type { StreamExportRow } from '../../store/schema.js';
+import type { StreamExportRow } from './stream-export-tables.js';
 import type { Store } from '../../store/store.js';
 import { audit } from '../../audit/audit-trail.js';
 import type { Written } from '../../datamap/datamap-service.js';

@@ -1,0 +1,36 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { retentionCoreMigration } from './migrations/0001-retention-core.js';
+import { zeroTrustMigration } from './migrations/0002-zero-trust.js';
+import { keyActivationMigration } from './migrations/0003-key-activation.js';
+import { dataMapMigration } from './migrations/0004-data-map.js';
+import { rightsRequestsMigration } from './migrations/0005-rights-requests.js';
+import { fieldKeysMigration } from './migrations/0006-field-keys.js';
+import { consentMigration } from './migrations/0007-consent.js';
+import { privacyStreamsMigration } from './migrations/0008-privacy-streams.js';
+import { streamExportsMigration } from './migrations/0009-stream-exports.js';
+import { signInCodesMigration } from './migrations/0010-sign-in-codes.js';
+import { streamRetentionMigration } from './migrations/0011-stream-retention.js';
+import type { BackendCapabilities } from './store.js';
+
+/**
+ * Versioned migrations, run at start, one file each in `migrations/`. Written once with Kysely's
+ * schema builder for both backends; backend differences are capability flags, never a check of
+ * the backend's name. Kysely records applied migrations by these names: append new migrations;
+ * never rename or edit one that has shipped.
+ */
+export function migrationProvider(capabilities: BackendCapabilities): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-retention-core': retentionCoreMigration(capabilities),
+    '0002-zero-trust': zeroTrustMigration,
+    '0003-key-activation': keyActivationMigration,
+    '0004-data-map': dataMapMigration(capabilities),
+    '0005-rights-requests': rightsRequestsMigration(capabilities),
+    '0006-field-keys': fieldKeysMigration,
+    '0007-consent': consentMigration(capabilities),
+    '0008-privacy-streams': privacyStreamsMigration,
+    '0009-stream-exports': streamExportsMigration,
+    '0010-sign-in-codes': signInCodesMigration,
+    '0011-stream-retention': streamRetentionMigration,
+  };
+  return { getMigrations: async () => migrations };
+}
