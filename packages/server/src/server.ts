@@ -1,19 +1,20 @@
 import { join } from 'node:path';
-import type { FastifyServerOptions } from 'fastify';
 import { connect, type NatsConnection } from 'nats';
 import { buildApp } from './http/app.js';
+import { createLogger, type LoggerSetting } from './http/logging.js';
 import { Metrics } from './http/metrics.js';
 import type { RateLimitSettings } from './http/rate-limit.js';
 import type { TypedApp } from './http/typed-app.js';
 import { ExternalIssuer, type ExternalIssuerConfig } from './auth/external-issuer.js';
 import { openKeyedStore } from './auth/key-material.js';
 import type { MasterKey } from './auth/master-key.js';
+import { BackgroundJobs } from './lib/background-jobs.js';
 import type { Duration } from './lib/duration.js';
-import { LETHE_ITSELF } from './auth/principal.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
 import { Tokens } from './auth/tokens.js';
 import type { RequestSettings } from './requests/request-settings.js';
+import { keyRotationJob, upkeepJobs } from './server-jobs.js';
 import { createServices, type Services } from './services.js';
 import type { StoreLocation } from './store/open-store.js';
 import { JetStreamIngest } from './streams/jetstream-ingest.js';
@@ -21,7 +22,11 @@ import { ensureNatsTopology, natsSettingsFromEnv } from './streams/nats-settings
 
 export interface LetheOptions extends StoreLocation {
   readonly tokenSettings?: TokenSettings;
-  readonly logger?: FastifyServerOptions['logger'];
+  /**
+   * Logging: off (default), on, pino/Fastify logger options, or a logger. Made once and shared by
+   * the HTTP app and the services.
+   */
+  readonly logger?: LoggerSetting;
   /** Requests per principal on `/v1`; `false` turns the limit off (see `AppOptions`). */
   readonly rateLimit?: RateLimitSettings | false;
   /** Age at which the signing key is replaced (default 24 h); checked every minute. */
@@ -60,10 +65,7 @@ export interface LetheOptions extends StoreLocation {
   readonly exportDir?: string;
 }
 
-export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
-export const DEFAULT_DISCOVERY_TICK_MS = 5_000;
 export const DEFAULT_REQUEST_TICK_MS = 1_000;
-export const DEFAULT_KEY_RETENTION_SWEEP_MS = 10 * 60_000;
 
 export interface Lethe {
   readonly app: TypedApp;
@@ -79,6 +81,10 @@ export interface Lethe {
 export async function createLethe(options: LetheOptions): Promise<Lethe> {
   const { store, masterKey } = await openKeyedStore(options, { masterKey: options.masterKey });
   const env = options.env ?? process.env;
+  // One logger for the HTTP app and the services, made as Fastify would make it from the option.
+  const logger = createLogger(options.logger);
+  const metrics = new Metrics();
+  const jobs = new BackgroundJobs(logger, metrics);
   let nats: NatsConnection | undefined;
   try {
     // NATS_URL turns the JetStream ingest and NATS exports on; the streams are made here.
@@ -93,6 +99,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     });
     const services = createServices(store, masterKey, {
       keys,
+      logger,
       ...(options.tokenSettings ? { tokenSettings: options.tokenSettings } : {}),
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
       ...(options.env ? { env: options.env } : {}),
@@ -107,78 +114,22 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
       ),
     });
-    const metrics = new Metrics();
     const app = await buildApp({
       services,
       tokens,
-      logger: options.logger,
+      logger,
       rateLimit: options.rateLimit,
       metrics,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
     });
     // The key's id and where it came from, never the key.
-    app.log.info(
+    logger.info(
       { masterKey: masterKey.id },
       `key material is encrypted under the master key from ${masterKey.source}`,
     );
-    // Key rotation: at start (the server may have been down for days) and every minute after.
-    const checkRotation = () =>
-      keys.rotateIfDue().then(
-        (rotated) => {
-          if (rotated)
-            app.log.info(
-              {
-                kid: rotated.kid,
-                activatesAt: new Date(rotated.activatesAt).toISOString(),
-                previous: rotated.previous?.kid,
-              },
-              'next signing key published',
-            );
-        },
-        (error: unknown) => app.log.error({ err: error }, 'signing key rotation failed'),
-      );
-    await checkRotation();
+    await jobs.start(keyRotationJob(keys, logger));
     await services.fieldKeys.adoptRotation();
-    // Audit checkpoints: the chain head signed every hour (none when nothing was appended).
-    const checkpointAudit = () =>
-      services.audit.checkpoint(LETHE_ITSELF).then(
-        (checkpoint) => {
-          if (checkpoint) app.log.info({ seq: checkpoint.seq }, 'audit checkpoint signed');
-        },
-        (error: unknown) => app.log.error({ err: error }, 'audit checkpoint failed'),
-      );
-    // Discovery: every source whose interval has passed is read; a failure is kept on the source.
-    const discover = () =>
-      services.discovery
-        .runDue()
-        .catch((error: unknown) => app.log.error({ err: error }, 'data map discovery failed'));
-    const discoveryTimer = setInterval(
-      () => void discover(),
-      options.discoveryTickMs ?? DEFAULT_DISCOVERY_TICK_MS,
-    ).unref();
-    // Key retention: field keys whose period ended longer ago than their contract keeps keys;
-    // stream retention: base-stream events older than LETHE_STREAM_RETENTION, once exported.
-    const sweepKeys = () =>
-      Promise.all([
-        services.keyRetention.run().then(
-          (shredded) => {
-            for (const [contract, count] of shredded) {
-              app.log.info({ contract, count }, 'privacy-stream keys shredded after their retention');
-            }
-          },
-          (error: unknown) => app.log.error({ err: error }, 'key retention sweep failed'),
-        ),
-        services.streamRetention.run().then(
-          (deleted) => {
-            if (deleted > 0) app.log.info({ deleted }, 'privacy-stream events past their retention deleted');
-          },
-          (error: unknown) => app.log.error({ err: error }, 'stream retention sweep failed'),
-        ),
-      ]);
-    const keyRetentionTimer = setInterval(
-      () => void sweepKeys(),
-      options.keyRetentionSweepMs ?? DEFAULT_KEY_RETENTION_SWEEP_MS,
-    ).unref();
+    for (const job of upkeepJobs(services, logger, options)) await jobs.start(job);
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
     // Privacy streams: the JetStream ingest consumer, and the exports this node holds.
@@ -186,25 +137,17 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       nats && natsSettings
         ? new JetStreamIngest(nats, natsSettings, services.streams, {
             metrics,
-            log: (message, error) => app.log.error({ err: error }, message),
+            log: (message, error) => logger.error({ err: error }, message),
           })
         : undefined;
     await natsIngest?.start();
     services.exportRunner?.start();
-    const rotationTimer = setInterval(() => void checkRotation(), 60_000).unref();
-    const checkpointTimer = setInterval(
-      () => void checkpointAudit(),
-      options.auditCheckpointIntervalMs ?? DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS,
-    ).unref();
     return {
       app,
       services,
       tokens,
       async close() {
-        clearInterval(discoveryTimer);
-        clearInterval(keyRetentionTimer);
-        clearInterval(rotationTimer);
-        clearInterval(checkpointTimer);
+        await jobs.stop();
         await services.runner.stop();
         await natsIngest?.stop();
         await services.exportRunner?.stop();
@@ -215,6 +158,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       },
     };
   } catch (error) {
+    await jobs.stop();
     await nats?.close();
     await store.close();
     throw error;

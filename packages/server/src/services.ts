@@ -17,6 +17,7 @@ import { ConnectorService } from './requests/connector-service.js';
 import { ContractService } from './streams/contract-service.js';
 import { FieldKeyService } from './streams/field-key-service.js';
 import type { Duration } from './lib/duration.js';
+import { SILENT_LOGGER, type Logger } from './lib/logger.js';
 import { StreamRetentionSweep } from './streams/stream-retention-sweep.js';
 import { KeyRetentionSweep } from './streams/key-retention-sweep.js';
 import { ManifestService } from './manifests/manifest-service.js';
@@ -82,31 +83,32 @@ export interface Services {
   readonly exportRunner?: StreamExportRunner;
 }
 
+export interface ServiceOptions {
+  readonly keys?: SigningKeys;
+  readonly limits?: TelemetryLimits;
+  readonly discoveryTimeoutMs?: number;
+  readonly requestSettings?: RequestSettings;
+  readonly tokenSettings?: TokenSettings;
+  /** Where connectors' connection strings are looked up (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
+  readonly grpcInsecure?: boolean;
+  readonly streamLimits?: StreamLimits;
+  /** Length of a privacy-stream key's rotation period (default 24 h). */
+  readonly streamKeyRotationMs?: number;
+  /** How long base-stream events are kept (default: for ever). */
+  readonly streamRetention?: Duration;
+  /** The NATS connection when `NATS_URL` is set: NATS exports need it. */
+  readonly nats?: NatsConnection;
+  /** Where file exports are written (`<exportDir>/<name>/`). */
+  readonly exportDir?: string;
+  /** Where services log what they cannot answer with (default: nowhere); `createLethe` passes its own. */
+  readonly logger?: Logger;
+}
+
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
-export function createServices(
-  store: Store,
-  masterKey: MasterKey,
-  options: {
-    keys?: SigningKeys;
-    limits?: TelemetryLimits;
-    discoveryTimeoutMs?: number;
-    requestSettings?: RequestSettings;
-    tokenSettings?: TokenSettings;
-    /** Where connectors' connection strings are looked up (default `process.env`). */
-    env?: NodeJS.ProcessEnv;
-    /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
-    grpcInsecure?: boolean;
-    streamLimits?: StreamLimits;
-    /** Length of a privacy-stream key's rotation period (default 24 h). */
-    streamKeyRotationMs?: number;
-    /** How long base-stream events are kept (default: for ever). */
-    streamRetention?: Duration;
-    /** The NATS connection when `NATS_URL` is set: NATS exports need it. */
-    nats?: NatsConnection;
-    /** Where file exports are written (`<exportDir>/<name>/`). */
-    exportDir?: string;
-  } = {},
-): Services {
+export function createServices(store: Store, masterKey: MasterKey, options: ServiceOptions = {}): Services {
+  const log = options.logger ?? SILENT_LOGGER;
   const keys = options.keys ?? new SigningKeys(store, masterKey);
   // A private store is only changed through this process; a shared one is revalidated each second.
   const catalog = new CatalogCache(store.repository, store.capabilities.shared ? 1_000 : Infinity);
@@ -121,6 +123,73 @@ export function createServices(
   const graph = new GraphService(store);
   const connectors = new ConnectorService(store);
   const suppressions = new SuppressionWatch(store, secrets);
+  const { vault, runner, requests } = requestServices(
+    store,
+    masterKey,
+    { keys, graph, secrets, log },
+    options,
+  );
+  const { contracts, fieldKeys, streams, exportRunner, streamExports } = streamServices(
+    store,
+    masterKey,
+    log,
+    options,
+  );
+  const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
+  requests.whenErased(streamKeyErasure);
+  runner.whenErased(streamKeyErasure);
+  return {
+    store,
+    consent: new ConsentService(store, secrets),
+    requests,
+    requestReports: new RequestReportService(store, vault),
+    connectors,
+    overview: new OverviewService(store),
+    runner,
+    secrets,
+    policies,
+    systems,
+    datamap,
+    discovery,
+    reports: new ReportService(store),
+    graph,
+    manifests: new ManifestService(store, catalog, {
+      policies,
+      systems,
+      datamap,
+      discovery,
+      connectors,
+      contracts,
+    }),
+    telemetry: new TelemetryService(
+      store,
+      catalog,
+      options.limits ?? DEFAULT_TELEMETRY_LIMITS,
+      suppressions,
+      log,
+    ),
+    suppressions,
+    retention: new RetentionService(store, catalog, secrets),
+    audit: new AuditService(store, secrets, keys, catalog),
+    keys,
+    contracts,
+    fieldKeys,
+    streams,
+    keyRetention: new KeyRetentionSweep(contracts, fieldKeys),
+    streamRetention: new StreamRetentionSweep(store, options.streamRetention),
+    streamExports,
+    ...(exportRunner ? { exportRunner } : {}),
+  };
+}
+
+/** Rights requests: the service people and systems drive, and the runner that carries out tasks. */
+function requestServices(
+  store: Store,
+  masterKey: MasterKey,
+  shared: { keys: SigningKeys; graph: GraphService; secrets: ServerSecrets; log: Logger },
+  options: ServiceOptions,
+) {
+  const { keys, graph, secrets, log } = shared;
   const requestSettings = options.requestSettings ?? DEFAULT_REQUEST_SETTINGS;
   const vault = new RequestVault(masterKey);
   const callTokens = new CallTokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS);
@@ -143,20 +212,24 @@ export function createServices(
           ...(options.grpcInsecure ? { grpcCredentials: 'insecure' as const } : {}),
         },
       ),
+    log,
     options.env ?? process.env,
   );
-  const requests = new RequestService(store, graph, vault, secrets, requestSettings, () => runner.wake());
+  const requests = new RequestService(store, graph, vault, secrets, requestSettings, log, () =>
+    runner.wake(),
+  );
   runner.recoverStartsWith(() => requests.startInterrupted());
+  return { vault, runner, requests };
+}
+
+/** Privacy streams: contracts, field keys, the stream itself, and its exports. */
+function streamServices(store: Store, masterKey: MasterKey, log: Logger, options: ServiceOptions) {
   const contracts = new ContractService(store);
   const fieldKeys = new FieldKeyService(
     store,
     masterKey,
     options.streamKeyRotationMs ? { rotationMs: options.streamKeyRotationMs } : {},
   );
-  const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
-  requests.whenErased(streamKeyErasure);
-  runner.whenErased(streamKeyErasure);
-  const consent = new ConsentService(store, secrets);
   const streams = new StreamService(
     store,
     contracts,
@@ -168,7 +241,7 @@ export function createServices(
         reader: streams,
         exportDir: options.exportDir,
         ...(options.nats ? { nats: options.nats } : {}),
-        log: (message, error) => console.error(`${message}:`, error),
+        log: (message, error) => log.error({ err: error }, message),
       })
     : undefined;
   const streamExports = new StreamExportService(store, {
@@ -178,40 +251,5 @@ export function createServices(
     isPurpose: async (key) => (await contracts.purposes()).has(key),
     ...(options.nats ? { isCaptured: (subject: string) => isSubjectCaptured(options.nats!, subject) } : {}),
   });
-  return {
-    store,
-    consent,
-    requests,
-    requestReports: new RequestReportService(store, vault),
-    connectors,
-    overview: new OverviewService(store),
-    runner,
-    secrets,
-    policies,
-    systems,
-    datamap,
-    discovery,
-    reports: new ReportService(store),
-    graph,
-    manifests: new ManifestService(store, catalog, {
-      policies,
-      systems,
-      datamap,
-      discovery,
-      connectors,
-      contracts,
-    }),
-    telemetry: new TelemetryService(store, catalog, options.limits ?? DEFAULT_TELEMETRY_LIMITS, suppressions),
-    suppressions,
-    retention: new RetentionService(store, catalog, secrets),
-    audit: new AuditService(store, secrets, keys, catalog),
-    keys,
-    contracts,
-    fieldKeys,
-    streams,
-    keyRetention: new KeyRetentionSweep(contracts, fieldKeys),
-    streamRetention: new StreamRetentionSweep(store, options.streamRetention),
-    streamExports,
-    ...(exportRunner ? { exportRunner } : {}),
-  };
+  return { contracts, fieldKeys, streams, exportRunner, streamExports };
 }

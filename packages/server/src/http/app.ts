@@ -1,12 +1,13 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify from 'fastify';
 import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../lib/ndjson.js';
 import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
 import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
 import { handleError } from './errors.js';
+import { isLoggerInstance, type LoggerSetting } from './logging.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
 import { auditPlugin } from '../audit/audit-plugin.js';
@@ -27,7 +28,8 @@ import type { TypedApp } from './typed-app.js';
 export interface AppOptions {
   readonly services: Services;
   readonly tokens: Tokens;
-  readonly logger?: FastifyServerOptions['logger'];
+  /** Logger options (Fastify makes the logger) or the logger itself (`createLethe` passes its own). */
+  readonly logger?: LoggerSetting;
   /** Largest accepted body of `POST /v1/events`, in bytes. */
   readonly eventsBodyLimit?: number;
   /** Requests per principal on `/v1` (default 50/s, burst 200); `false` turns the limit off. */
@@ -42,7 +44,9 @@ export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
 
 export async function buildApp(options: AppOptions): Promise<TypedApp> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(isLoggerInstance(options.logger)
+      ? { loggerInstance: options.logger }
+      : { logger: options.logger ?? false }),
     bodyLimit: 1024 * 1024,
     // Request ids travel in every log line and every error body.
     genReqId: () => crypto.randomUUID(),

@@ -1,7 +1,11 @@
-import type { FastifyLoggerOptions, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyLoggerOptions, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { pino, type LoggerOptions as PinoOptions } from 'pino';
 
 /** Fastify's logger options object (pino's options plus Fastify's). */
 export type LoggerOptions = Exclude<NonNullable<FastifyServerOptions['logger']>, boolean>;
+
+/** What `LetheOptions.logger` takes: off, on, pino/Fastify logger options, or a logger. */
+export type LoggerSetting = FastifyServerOptions['logger'] | FastifyBaseLogger;
 
 /**
  * Query parameters that carry credentials when a client puts a token in the URL by mistake.
@@ -71,4 +75,28 @@ export function loggerOptions(settings: LogSettings = {}): LoggerOptions {
     },
     hooks: { streamWrite: scrubSecrets },
   };
+}
+
+/** Whether the setting is a logger already rather than options for one. */
+export function isLoggerInstance(setting: LoggerSetting | undefined): setting is FastifyBaseLogger {
+  return typeof setting === 'object' && typeof (setting as Partial<FastifyBaseLogger>).child === 'function';
+}
+
+/**
+ * The server's one logger, made from its setting the way Fastify reads its `logger` option: off
+ * (`false`, absent) is silent, `true` or options make a pino logger (level `info` unless given,
+ * `stream` or `file` as destination), a logger is used as it is. Fastify adds its request and reply
+ * serializers to its own child of it.
+ */
+export function createLogger(setting: LoggerSetting | undefined): FastifyBaseLogger {
+  if (!setting) return pino({ level: 'silent' });
+  if (isLoggerInstance(setting)) return setting;
+  const { stream, file, genReqId: _genReqId, ...options } = setting === true ? {} : setting;
+  // `||` as Fastify does: an empty level (LOG_LEVEL=) means the default.
+  const pinoOptions = { ...options, level: options.level || 'info' } as PinoOptions;
+  return stream
+    ? pino(pinoOptions, stream)
+    : file
+      ? pino(pinoOptions, pino.destination(file))
+      : pino(pinoOptions);
 }

@@ -1,6 +1,6 @@
 /**
  * A small Prometheus registry for `/metrics` (text exposition format 0.0.4): counters with
- * labels and one latency histogram. Enough for dashboards and alerts on ingest and errors,
+ * labels and latency histograms. Enough for dashboards and alerts on ingest and errors,
  * without a dependency.
  */
 type Labels = Record<string, string>;
@@ -95,6 +95,11 @@ export class Metrics {
     'lethe_stream_nats_ingest_failures_total',
     'Batches from NATS JetStream that could not be stored and were handed back for redelivery.',
   );
+  readonly jobRuns = new Counter(
+    'lethe_job_runs_total',
+    'Background job runs, by job and outcome (ok, error, skipped while the previous run was going).',
+  );
+  readonly jobDuration = new Histogram('lethe_job_duration_seconds', 'Background job runs, by job.');
 
   render(): string {
     return [
@@ -106,6 +111,8 @@ export class Metrics {
       ...this.natsStreamDuplicate.render(),
       ...this.natsStreamRejected.render(),
       ...this.natsStreamIngestFailures.render(),
+      ...this.jobRuns.render(),
+      ...this.jobDuration.render(),
       '',
     ].join('\n');
   }

@@ -11,6 +11,7 @@ import { settleRequest, storeFoundRecords, type ErasureHook } from './request-pr
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
+import type { Logger } from '../lib/logger.js';
 
 /** Makes the transport for one rights client (HTTP or gRPC). */
 export type TransportFactory = (client: RightsClientRow) => RightsClientTransport;
@@ -55,6 +56,7 @@ export class RequestRunner {
     private readonly secrets: ServerSecrets,
     private readonly settings: RequestSettings,
     private readonly transports: TransportFactory,
+    private readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
     private readonly now: () => number = Date.now,
   ) {}
@@ -72,7 +74,7 @@ export class RequestRunner {
       : this.store.transaction((repository) => repository.requests.expireLeases());
     void orphans.then(
       () => this.wake(),
-      (error: unknown) => console.error('rights request runner:', error),
+      (error: unknown) => this.log.error({ err: error }, 'rights request runner'),
     );
   }
 
@@ -87,14 +89,14 @@ export class RequestRunner {
     this.startApproved = startApproved;
   }
 
-  /** Runs a tick now (or right after the one under way). Errors are logged by the caller's logger. */
+  /** Runs a tick now (or right after the one under way). Errors are logged, never thrown. */
   wake(): void {
     if (this.ticking) {
       this.again = true;
       return;
     }
     this.ticking = this.tick()
-      .catch((error: unknown) => console.error('rights request runner:', error))
+      .catch((error: unknown) => this.log.error({ err: error }, 'rights request runner'))
       .finally(() => {
         this.ticking = undefined;
         if (this.again) {
@@ -315,7 +317,7 @@ export class RequestRunner {
     const known = error instanceof RightsClientError || error instanceof SqlConnectorError;
     const retryable = known && error.retryable;
     const message = (error instanceof Error ? error.message : String(error)).slice(0, 1000);
-    if (!known) console.error(`rights request task ${task.id} failed unexpectedly:`, error);
+    if (!known) this.log.error({ err: error }, `rights request task ${task.id} failed unexpectedly`);
     const budgetLeft = attempt - task.retry_base < this.settings.maxAttempts;
     const now = this.now();
     await this.store.transaction(async (repository) => {

@@ -13,6 +13,7 @@ import type {
 import { authorize, mayActForSystem, requireAllCategories } from '../auth/permissions.js';
 import type { Principal, Role } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
+import type { Logger } from '../lib/logger.js';
 import {
   daysLeft,
   DeadlineError,
@@ -72,6 +73,7 @@ export class RequestService {
     private readonly vault: RequestVault,
     private readonly secrets: ServerSecrets,
     private readonly settings: RequestSettings,
+    private readonly log: Logger,
     /** Called when tasks become due, so the runner starts at once instead of at its next tick. */
     private readonly wake: () => void = () => {},
     private readonly now: () => number = Date.now,
@@ -305,7 +307,7 @@ export class RequestService {
       if (this.now() - row.updated_at < 5_000) continue;
       // One request that cannot be planned must not hold up the others' tasks.
       await this.start({ id: row.actor_id, role: row.actor_role as Role }, row).catch((error: unknown) =>
-        console.error(`rights request ${row.id} could not be started:`, error),
+        this.log.error({ err: error }, `rights request ${row.id} could not be started`),
       );
     }
   }

@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { authorize, mayActForSystem } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
+import { SILENT_LOGGER, type Logger } from '../lib/logger.js';
 import { MalformedLine } from '../lib/ndjson.js';
 import { parseInstant } from '../lib/time.js';
 import type { AcceptedEvent } from './usage-batch.js';
@@ -44,6 +45,7 @@ export class TelemetryService {
     private readonly catalog: CatalogCache,
     private readonly limits: TelemetryLimits = DEFAULT_TELEMETRY_LIMITS,
     private readonly watch?: SuppressionWatch,
+    private readonly log: Logger = SILENT_LOGGER,
   ) {}
 
   async ingest(principal: Principal, events: readonly unknown[]): Promise<IngestResult> {
@@ -92,7 +94,7 @@ export class TelemetryService {
     try {
       await this.watch?.check(accepted);
     } catch (error) {
-      console.error('suppression check failed after ingest:', error);
+      this.log.error({ err: error }, 'suppression check failed after ingest');
     }
   }
 
