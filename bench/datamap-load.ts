@@ -14,6 +14,12 @@ export interface LoadedDataMap {
   readonly rows: Readonly<Record<string, number>>;
 }
 
+type Insert = <Table extends keyof Database>(
+  table: Table,
+  values: readonly Database[Table][],
+) => Promise<void>;
+type Stamps = { readonly created_at: number; readonly updated_at: number };
+
 /**
  * Writes `snapshot` into the store of `dataDir` (created and migrated on the way) in one
  * transaction of multi-row inserts, then bumps the data map's version, as the manifest import
@@ -39,100 +45,8 @@ export async function loadDataMap(
         }
       };
       const stamps = { created_at: now, updated_at: now };
-      await insert(
-        'teams',
-        snapshot.teams.map((team) => ({
-          name: team.name,
-          description: team.description ?? null,
-          contact: team.contact ?? null,
-          ...stamps,
-        })),
-      );
-      await insert(
-        'systems',
-        snapshot.systems.map((system) => ({
-          name: system.name,
-          team: system.team,
-          description: system.description ?? null,
-          third_party: system.thirdParty ? 1 : 0,
-          country: system.country ?? null,
-          safeguards: null,
-          ...stamps,
-        })),
-      );
-      const datasets = new Map<string, string>();
-      for (const system of snapshot.systems) {
-        for (const field of system.fields) datasets.set(datasetOf(field.field), system.name);
-      }
-      await insert(
-        'datasets',
-        [...datasets].map(([name, system]) => ({ name, system, position: 0 })),
-      );
-      await insert(
-        'fields',
-        snapshot.systems.flatMap((system) =>
-          system.fields.map((field, position) => ({
-            field: field.field,
-            dataset: datasetOf(field.field),
-            name: field.field.slice(field.field.lastIndexOf('.') + 1),
-            categories: JSON.stringify(field.categories),
-            position,
-          })),
-        ),
-      );
-      await insert(
-        'flows',
-        snapshot.flows.map((flow) => ({
-          from_system: flow.from,
-          to_system: flow.to,
-          categories: JSON.stringify(flow.categories),
-          description: flow.description ?? null,
-          ...stamps,
-        })),
-      );
-      await insert(
-        'rights_clients',
-        snapshot.clients.map((client) => ({
-          name: client.name,
-          system: client.system,
-          protocol: client.protocol,
-          address: client.address ?? null,
-          ...stamps,
-        })),
-      );
-      // Last run "now": the scheduler leaves the sources alone for their first interval.
-      await insert(
-        'discovery_sources',
-        [...new Set(snapshot.observations.map((observation) => observation.source))].sort().map((name) => ({
-          name,
-          kind: 'prometheus' as const,
-          url: 'http://prometheus.invalid:9090',
-          targets: null,
-          names: '{}',
-          data_types: '{}',
-          interval_ms: 60_000,
-          stale_after_ms: 24 * HOUR_MS,
-          ...stamps,
-          last_run_at: now,
-          last_success_at: now,
-          last_error: null,
-        })),
-      );
-      await insert(
-        'observations',
-        distinctObservations(snapshot.observations).map((observation) => ({
-          source: observation.source,
-          kind: observation.kind,
-          team: observation.team,
-          system: observation.system,
-          target: observation.target,
-          data_type: observation.dataType,
-          protocol: observation.protocol,
-          category: observation.category,
-          first_seen_at: observation.firstSeenAt,
-          last_seen_at: observation.lastSeenAt,
-        })),
-      );
+      await insertDeclared(insert, snapshot, stamps);
+      await insertDiscovered(insert, snapshot, now, stamps);
       await repository.datamap.bumpVersion();
       await repository.retention.bumpCatalogVersion();
     });
@@ -140,6 +54,113 @@ export async function loadDataMap(
     await store.close();
   }
   return { seconds: secondsSince(started), rows };
+}
+
+/** The declared map: teams, systems with their datasets and fields, flows, rights clients. */
+async function insertDeclared(insert: Insert, snapshot: DataMapSnapshot, stamps: Stamps): Promise<void> {
+  await insert(
+    'teams',
+    snapshot.teams.map((team) => ({
+      name: team.name,
+      description: team.description ?? null,
+      contact: team.contact ?? null,
+      ...stamps,
+    })),
+  );
+  await insert(
+    'systems',
+    snapshot.systems.map((system) => ({
+      name: system.name,
+      team: system.team,
+      description: system.description ?? null,
+      third_party: system.thirdParty ? 1 : 0,
+      country: system.country ?? null,
+      safeguards: null,
+      ...stamps,
+    })),
+  );
+  const datasets = new Map<string, string>();
+  for (const system of snapshot.systems) {
+    for (const field of system.fields) datasets.set(datasetOf(field.field), system.name);
+  }
+  await insert(
+    'datasets',
+    [...datasets].map(([name, system]) => ({ name, system, position: 0 })),
+  );
+  await insert(
+    'fields',
+    snapshot.systems.flatMap((system) =>
+      system.fields.map((field, position) => ({
+        field: field.field,
+        dataset: datasetOf(field.field),
+        name: field.field.slice(field.field.lastIndexOf('.') + 1),
+        categories: JSON.stringify(field.categories),
+        position,
+      })),
+    ),
+  );
+  await insert(
+    'flows',
+    snapshot.flows.map((flow) => ({
+      from_system: flow.from,
+      to_system: flow.to,
+      categories: JSON.stringify(flow.categories),
+      description: flow.description ?? null,
+      ...stamps,
+    })),
+  );
+  await insert(
+    'rights_clients',
+    snapshot.clients.map((client) => ({
+      name: client.name,
+      system: client.system,
+      protocol: client.protocol,
+      address: client.address ?? null,
+      ...stamps,
+    })),
+  );
+}
+
+/** What discovery found: its sources and their observations. */
+async function insertDiscovered(
+  insert: Insert,
+  snapshot: DataMapSnapshot,
+  now: number,
+  stamps: Stamps,
+): Promise<void> {
+  // Last run "now": the scheduler leaves the sources alone for their first interval.
+  await insert(
+    'discovery_sources',
+    [...new Set(snapshot.observations.map((observation) => observation.source))].sort().map((name) => ({
+      name,
+      kind: 'prometheus' as const,
+      url: 'http://prometheus.invalid:9090',
+      targets: null,
+      names: '{}',
+      data_types: '{}',
+      interval_ms: 60_000,
+      stale_after_ms: 24 * HOUR_MS,
+      ...stamps,
+      last_run_at: now,
+      last_success_at: now,
+      last_error: null,
+    })),
+  );
+  await insert(
+    'observations',
+    distinctObservations(snapshot.observations).map((observation) => ({
+      source: observation.source,
+      kind: observation.kind,
+      team: observation.team,
+      system: observation.system,
+      target: observation.target,
+      data_type: observation.dataType,
+      protocol: observation.protocol,
+      category: observation.category,
+      first_seen_at: observation.firstSeenAt,
+      last_seen_at: observation.lastSeenAt,
+    })),
+  );
 }
 
 async function insertChunk<Table extends keyof Database>(

@@ -55,92 +55,6 @@ export function requestsReport(input: RequestsReportInput): string {
   const matches = options['matches'] ?? 0;
   const clients = options['clients'] ?? 0;
   const latency = options['latency-ms'] ?? 0;
-  const waves = Math.ceil(clients / input.concurrency);
-  const ideal = waves * latency;
-  const sequential = clients * latency;
-
-  const phaseTable = (phase: PostgresPhase) => {
-    const naive = median(phase.naive.samples);
-    const floor = median(phase.floor.samples);
-    const row = (series: Series, compare: boolean, wal: string | undefined) => {
-      const m = median(series.samples);
-      const walSamples = wal === undefined ? undefined : phase.walBytes[wal];
-      return [
-        series.label,
-        String(series.samples.length),
-        ms(m),
-        ms(p95(series.samples)),
-        formatInteger(matches / (m / 1000)),
-        compare ? formatRatio(m / naive) : '–',
-        compare ? formatRatio(m / floor) : '–',
-        walSamples === undefined ? '–' : formatMiB(median(walSamples)),
-      ];
-    };
-    return table([
-      [
-        'run',
-        'runs',
-        'median',
-        'p95',
-        'rows/s (median)',
-        'time ÷ naive',
-        'time ÷ floor',
-        'WAL per run (median)',
-      ],
-      row(phase.connector, true, 'connector'),
-      row(phase.letheAttempt, true, undefined),
-      row(phase.lethe, true, 'lethe'),
-      row(phase.naive, true, 'naive'),
-      row(phase.floor, true, 'floor'),
-      row(phase.dsar, false, 'dsar'),
-    ]);
-  };
-
-  const phaseText = input.phases.map((phase) => {
-    const connector = median(phase.connector.samples);
-    const naive = median(phase.naive.samples);
-    const floor = median(phase.floor.samples);
-    const rss = phase.rssGrowth;
-    return [
-      `### ${phase.indexes}`,
-      '',
-      phaseTable(phase),
-      '',
-      `The connector ${versus(naive / connector)} the naive script and takes ` +
-        `${formatRatio(connector / floor)} the time of the single UPDATE. RSS growth of the benchmark process ` +
-        `during a connector delete_pii run: median ${formatMiB(median(rss))}, largest ${formatMiB(Math.max(...rss))} ` +
-        `(${formatInteger(matches)} records handed over in batches of 500). PostgreSQL's plan for the connector's ` +
-        `page read: \`${phase.readPlan.replace(/\s*\(cost=[^)]*\)/g, '')}\`.`,
-    ].join('\n');
-  });
-
-  const fanoutRows = input.fanout.flatMap((kind) => {
-    const lethe = median(kind.lethe.samples);
-    const naive = median(kind.naive.samples);
-    const overhead = lethe - ideal;
-    return [
-      [
-        kind.lethe.label,
-        String(kind.lethe.samples.length),
-        ms(lethe),
-        ms(p95(kind.lethe.samples)),
-        ms(ideal),
-        `${ms(overhead)} (${ms(overhead / waves)} per wave, ${ms(overhead / clients)} per task)`,
-        ms(median(kind.meanAttemptMs)),
-        formatRatio(naive / lethe),
-      ],
-      [
-        kind.naive.label,
-        String(kind.naive.samples.length),
-        ms(naive),
-        ms(p95(kind.naive.samples)),
-        ms(sequential),
-        `${ms(naive - sequential)} (${ms((naive - sequential) / clients)} per call)`,
-        '–',
-        '1×',
-      ],
-    ];
-  });
 
   return `
 ## Privacy rights requests: \`npm run bench:requests\`
@@ -177,9 +91,104 @@ round; every timed figure includes opening the connection.
 The connector matches \`lower(email) = lower($1)\` (emails match case-insensitively), which an index on \`email\`
 cannot serve; the second table adds an index on \`lower(email)\` (built in ${input.lowerIndexSeconds.toFixed(1)} s).
 
-${phaseText.join('\n\n')}
+${input.phases.map((phase) => phaseSection(phase, matches)).join('\n\n')}
 
-### Fan-out to ${clients} HTTP rights clients
+${fanoutSection(input)}
+`;
+}
+
+/** One PostgreSQL phase: its table and what the connector's figures mean. */
+function phaseSection(phase: PostgresPhase, matches: number): string {
+  const connector = median(phase.connector.samples);
+  const naive = median(phase.naive.samples);
+  const floor = median(phase.floor.samples);
+  const rss = phase.rssGrowth;
+  return [
+    `### ${phase.indexes}`,
+    '',
+    phaseTable(phase, matches),
+    '',
+    `The connector ${versus(naive / connector)} the naive script and takes ` +
+      `${formatRatio(connector / floor)} the time of the single UPDATE. RSS growth of the benchmark process ` +
+      `during a connector delete_pii run: median ${formatMiB(median(rss))}, largest ${formatMiB(Math.max(...rss))} ` +
+      `(${formatInteger(matches)} records handed over in batches of 500). PostgreSQL's plan for the connector's ` +
+      `page read: \`${phase.readPlan.replace(/\s*\(cost=[^)]*\)/g, '')}\`.`,
+  ].join('\n');
+}
+
+function phaseTable(phase: PostgresPhase, matches: number): string {
+  const naive = median(phase.naive.samples);
+  const floor = median(phase.floor.samples);
+  const row = (series: Series, compare: boolean, wal: string | undefined) => {
+    const m = median(series.samples);
+    const walSamples = wal === undefined ? undefined : phase.walBytes[wal];
+    return [
+      series.label,
+      String(series.samples.length),
+      ms(m),
+      ms(p95(series.samples)),
+      formatInteger(matches / (m / 1000)),
+      compare ? formatRatio(m / naive) : '–',
+      compare ? formatRatio(m / floor) : '–',
+      walSamples === undefined ? '–' : formatMiB(median(walSamples)),
+    ];
+  };
+  return table([
+    [
+      'run',
+      'runs',
+      'median',
+      'p95',
+      'rows/s (median)',
+      'time ÷ naive',
+      'time ÷ floor',
+      'WAL per run (median)',
+    ],
+    row(phase.connector, true, 'connector'),
+    row(phase.letheAttempt, true, undefined),
+    row(phase.lethe, true, 'lethe'),
+    row(phase.naive, true, 'naive'),
+    row(phase.floor, true, 'floor'),
+    row(phase.dsar, false, 'dsar'),
+  ]);
+}
+
+/** The fan-out to HTTP rights clients: Lethe's concurrent tasks against a naive loop. */
+function fanoutSection(input: RequestsReportInput): string {
+  const clients = input.options['clients'] ?? 0;
+  const latency = input.options['latency-ms'] ?? 0;
+  const waves = Math.ceil(clients / input.concurrency);
+  const ideal = waves * latency;
+  const sequential = clients * latency;
+  const fanoutRows = input.fanout.flatMap((kind) => {
+    const lethe = median(kind.lethe.samples);
+    const naive = median(kind.naive.samples);
+    const overhead = lethe - ideal;
+    return [
+      [
+        kind.lethe.label,
+        String(kind.lethe.samples.length),
+        ms(lethe),
+        ms(p95(kind.lethe.samples)),
+        ms(ideal),
+        `${ms(overhead)} (${ms(overhead / waves)} per wave, ${ms(overhead / clients)} per task)`,
+        ms(median(kind.meanAttemptMs)),
+        formatRatio(naive / lethe),
+      ],
+      [
+        kind.naive.label,
+        String(kind.naive.samples.length),
+        ms(naive),
+        ms(p95(kind.naive.samples)),
+        ms(sequential),
+        `${ms(naive - sequential)} (${ms((naive - sequential) / clients)} per call)`,
+        '–',
+        '1×',
+      ],
+    ];
+  });
+
+  return `### Fan-out to ${clients} HTTP rights clients
 
 Lethe in this process on a fresh SQLite data directory, listening on 127.0.0.1, with \`DEFAULT_REQUEST_SETTINGS\`
 (concurrency ${input.concurrency}) and a runner tick of ${input.tickMs} ms; ${clients} systems holding
@@ -208,8 +217,7 @@ ${table([
     'naive ÷ Lethe',
   ],
   ...fanoutRows,
-])}
-`;
+])}`;
 }
 
 /** `speedUp` = the other's time ÷ this one's. */

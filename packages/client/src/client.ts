@@ -41,8 +41,7 @@ import type {
   RightsRequest,
   TicketDoneInput,
 } from '@lethe/api';
-import { LetheApiError } from './api-error.js';
-import { Deadline } from './deadline.js';
+import { HttpTransport, NDJSON, searchParams, segment } from './http-transport.js';
 
 /** Returns a bearer token; called before every request, so it may refresh short-lived tokens. */
 export type TokenProvider = () => string | Promise<string>;
@@ -70,21 +69,6 @@ export interface ListResult<T> {
   items: T[];
 }
 
-const NDJSON = 'application/x-ndjson';
-
-type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
-
-interface Call {
-  method: Method;
-  path: string;
-  query?: URLSearchParams;
-  body?: unknown;
-  /** Sent as is with this content type instead of JSON (CSV imports). */
-  text?: { body: string; contentType: string };
-  accept?: string;
-  signal?: AbortSignal;
-}
-
 /**
  * Typed client for Lethe API v1. Every failed call rejects with a {@link LetheApiError}.
  *
@@ -97,41 +81,39 @@ interface Call {
  * }
  */
 export class LetheClient {
-  private readonly baseUrl: string;
-  private readonly token: string | TokenProvider;
-  private readonly fetch: typeof fetch;
-  private readonly timeoutMs: number;
+  private readonly transport: HttpTransport;
 
   constructor(options: LetheClientOptions) {
-    // Parsing here makes a malformed URL fail at construction, not at the first call.
-    this.baseUrl = new URL(options.url).href.replace(/\/+$/, '');
-    this.token = options.token;
-    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.transport = new HttpTransport(options);
   }
 
   // Policies --------------------------------------------------------------------------------
 
   async putPolicy(name: string, input: PolicyInput, options?: RequestOptions): Promise<Policy> {
-    return this.json({ method: 'PUT', path: `/v1/policies/${segment(name)}`, body: input, ...options });
+    return this.transport.json({
+      method: 'PUT',
+      path: `/v1/policies/${segment(name)}`,
+      body: input,
+      ...options,
+    });
   }
 
   async getPolicy(name: string, options?: RequestOptions): Promise<Policy> {
-    return this.json({ method: 'GET', path: `/v1/policies/${segment(name)}`, ...options });
+    return this.transport.json({ method: 'GET', path: `/v1/policies/${segment(name)}`, ...options });
   }
 
   async listPolicies(options?: RequestOptions): Promise<ListResult<Policy>> {
-    return this.json({ method: 'GET', path: '/v1/policies', ...options });
+    return this.transport.json({ method: 'GET', path: '/v1/policies', ...options });
   }
 
   /** Every version of a policy, oldest first. */
   async policyVersions(name: string, options?: RequestOptions): Promise<ListResult<PolicyVersion>> {
-    return this.json({ method: 'GET', path: `/v1/policies/${segment(name)}/versions`, ...options });
+    return this.transport.json({ method: 'GET', path: `/v1/policies/${segment(name)}/versions`, ...options });
   }
 
   /** Retires a policy: it is kept for history, new uses of it are rejected. Answers the retired policy. */
   async retirePolicy(name: string, options?: RequestOptions): Promise<Policy> {
-    return this.json({ method: 'DELETE', path: `/v1/policies/${segment(name)}`, ...options });
+    return this.transport.json({ method: 'DELETE', path: `/v1/policies/${segment(name)}`, ...options });
   }
 
   /** How expiries would move if the policy's retention became `retention` (an ISO 8601 duration). */
@@ -141,21 +123,26 @@ export class LetheClient {
     options?: RequestOptions,
   ): Promise<RetentionPreview> {
     const path = `/v1/policies/${segment(name)}/preview`;
-    return this.json({ method: 'POST', path, body: { retention }, ...options });
+    return this.transport.json({ method: 'POST', path, body: { retention }, ...options });
   }
 
   // Data map --------------------------------------------------------------------------------
 
   async putSystem(name: string, input: SystemInput, options?: RequestOptions): Promise<System> {
-    return this.json({ method: 'PUT', path: `/v1/systems/${segment(name)}`, body: input, ...options });
+    return this.transport.json({
+      method: 'PUT',
+      path: `/v1/systems/${segment(name)}`,
+      body: input,
+      ...options,
+    });
   }
 
   async getSystem(name: string, options?: RequestOptions): Promise<System> {
-    return this.json({ method: 'GET', path: `/v1/systems/${segment(name)}`, ...options });
+    return this.transport.json({ method: 'GET', path: `/v1/systems/${segment(name)}`, ...options });
   }
 
   async listSystems(options?: RequestOptions): Promise<ListResult<System>> {
-    return this.json({ method: 'GET', path: '/v1/systems', ...options });
+    return this.transport.json({ method: 'GET', path: '/v1/systems', ...options });
   }
 
   /** The data-map graph, filtered by team, system and category (a parent category covers its children). */
@@ -163,13 +150,18 @@ export class LetheClient {
     query: { team?: string; system?: string; category?: string; includeStale?: boolean } = {},
     options?: RequestOptions,
   ): Promise<DataMapGraph> {
-    return this.json({ method: 'GET', path: '/v1/datamap/graph', query: searchParams(query), ...options });
+    return this.transport.json({
+      method: 'GET',
+      path: '/v1/datamap/graph',
+      query: searchParams(query),
+      ...options,
+    });
   }
 
   /** Reads a discovery source now instead of waiting for its interval. */
   async discover(source: string, options?: RequestOptions): Promise<DiscoveryRun> {
     const path = `/v1/datamap/sources/${segment(source)}/discover`;
-    return this.json({ method: 'POST', path, ...options });
+    return this.transport.json({ method: 'POST', path, ...options });
   }
 
   // Manifests -------------------------------------------------------------------------------
@@ -181,12 +173,12 @@ export class LetheClient {
     options?: RequestOptions,
   ): Promise<ManifestResult> {
     const query = searchParams(flags);
-    return this.json({ method: 'POST', path: '/v1/manifest', query, body: manifest, ...options });
+    return this.transport.json({ method: 'POST', path: '/v1/manifest', query, body: manifest, ...options });
   }
 
   /** The declared map and active policies as a manifest that `applyManifest` accepts back unchanged. */
   async exportManifest(options?: RequestOptions): Promise<Manifest> {
-    return this.json({ method: 'GET', path: '/v1/manifest', ...options });
+    return this.transport.json({ method: 'GET', path: '/v1/manifest', ...options });
   }
 
   // Telemetry -------------------------------------------------------------------------------
@@ -196,18 +188,23 @@ export class LetheClient {
    * For background sending with batching and retries use {@link Publisher}.
    */
   async publishEvents(events: UsageEvent[], options?: RequestOptions): Promise<IngestResult> {
-    return this.json({ method: 'POST', path: '/v1/events', body: { events }, ...options });
+    return this.transport.json({ method: 'POST', path: '/v1/events', body: { events }, ...options });
   }
 
   // Retention -------------------------------------------------------------------------------
 
   async getSubject(subject: string, options?: RequestOptions): Promise<SubjectRetention> {
-    return this.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}`, ...options });
+    return this.transport.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}`, ...options });
   }
 
   /** One page of the expiry feed; pass `next` back as `cursor` for the following page. */
   async expiries(query: ExpiryQuery, options?: RequestOptions): Promise<ExpiryPage> {
-    return this.json({ method: 'GET', path: '/v1/expiries', query: expiryParams(query), ...options });
+    return this.transport.json({
+      method: 'GET',
+      path: '/v1/expiries',
+      query: expiryParams(query),
+      ...options,
+    });
   }
 
   /**
@@ -215,17 +212,8 @@ export class LetheClient {
    * however long the feed is. Leaving the loop early cancels the response.
    */
   async *streamExpiries(query: ExpiryQuery, options?: RequestOptions): AsyncGenerator<ExpiryItem, void> {
-    const call: Call = { method: 'GET', path: '/v1/expiries', query: expiryParams(query), accept: NDJSON };
-    const deadline = new Deadline(this.timeoutMs, options?.signal);
-    try {
-      const response = await this.exchange(call, deadline);
-      if (response.body === null) return;
-      for await (const line of ndjsonLines(response.body, deadline)) {
-        yield parseJson(line, response.status) as ExpiryItem;
-      }
-    } finally {
-      deadline.dispose();
-    }
+    const call = { method: 'GET', path: '/v1/expiries', query: expiryParams(query), accept: NDJSON } as const;
+    yield* this.transport.ndjson<ExpiryItem>({ ...call, ...options });
   }
 
   /** Records that `input.system` deleted the subject's fields (all it held when `fields` is omitted). */
@@ -235,7 +223,7 @@ export class LetheClient {
     options?: RequestOptions,
   ): Promise<ErasureResult> {
     const path = `/v1/subjects/${segment(subject)}/erasures`;
-    return this.json({ method: 'POST', path, body: input, ...options });
+    return this.transport.json({ method: 'POST', path, body: input, ...options });
   }
 
   // Consent ---------------------------------------------------------------------------------
@@ -246,7 +234,7 @@ export class LetheClient {
     input: ConsentInput,
     options?: RequestOptions,
   ): Promise<ConsentWriteResult> {
-    return this.json({
+    return this.transport.json({
       method: 'PUT',
       path: `/v1/subjects/${segment(subject)}/consent`,
       body: input,
@@ -255,7 +243,11 @@ export class LetheClient {
   }
 
   async getConsent(subject: string, options?: RequestOptions): Promise<SubjectConsent> {
-    return this.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}/consent`, ...options });
+    return this.transport.json({
+      method: 'GET',
+      path: `/v1/subjects/${segment(subject)}/consent`,
+      ...options,
+    });
   }
 
   /** Bulk consent as NDJSON or CSV text; bad lines come back in `rejected` with their line. */
@@ -265,7 +257,7 @@ export class LetheClient {
     options?: RequestOptions,
   ): Promise<ConsentImportResult> {
     const contentType = format === 'csv' ? 'text/csv' : NDJSON;
-    return this.json({
+    return this.transport.json({
       method: 'POST',
       path: '/v1/consent/import',
       text: { body: text, contentType },
@@ -277,7 +269,7 @@ export class LetheClient {
     query: ConsentViolationQuery = {},
     options?: RequestOptions,
   ): Promise<ConsentViolationPage> {
-    return this.json({
+    return this.transport.json({
       method: 'GET',
       path: '/v1/consent/violations',
       query: searchParams(query),
@@ -289,12 +281,17 @@ export class LetheClient {
 
   /** Publishes a version of a data contract; versions are immutable (same content again is a no-op). */
   async putContract(name: string, input: DataContractInput, options?: RequestOptions): Promise<DataContract> {
-    return this.json({ method: 'PUT', path: `/v1/contracts/${segment(name)}`, body: input, ...options });
+    return this.transport.json({
+      method: 'PUT',
+      path: `/v1/contracts/${segment(name)}`,
+      body: input,
+      ...options,
+    });
   }
 
   /** The newest version of a contract and the list of its versions. */
   async getContract(name: string, options?: RequestOptions): Promise<ContractHistory> {
-    return this.json({ method: 'GET', path: `/v1/contracts/${segment(name)}`, ...options });
+    return this.transport.json({ method: 'GET', path: `/v1/contracts/${segment(name)}`, ...options });
   }
 
   /**
@@ -303,7 +300,7 @@ export class LetheClient {
    * so a batch may be resent after a failure.
    */
   async publishStreamEvents(events: StreamEvent[], options?: RequestOptions): Promise<StreamIngestResult> {
-    return this.json({ method: 'POST', path: '/v1/streams/events', body: { events }, ...options });
+    return this.transport.json({ method: 'POST', path: '/v1/streams/events', body: { events }, ...options });
   }
 
   /**
@@ -316,40 +313,53 @@ export class LetheClient {
   ): Promise<StreamPage> {
     const { purposes, ...rest } = query;
     const params = searchParams({ ...rest, ...(purposes ? { purposes: purposes.join(',') } : {}) });
-    return this.json({ method: 'GET', path: '/v1/streams/events', query: params, ...options });
+    return this.transport.json({ method: 'GET', path: '/v1/streams/events', query: params, ...options });
   }
 
   /** The subject's stream keys (ids and periods, never key material), live and shredded. */
   async streamKeys(subject: string, options?: RequestOptions): Promise<ListResult<StreamKey>> {
-    return this.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}/stream-keys`, ...options });
+    return this.transport.json({
+      method: 'GET',
+      path: `/v1/subjects/${segment(subject)}/stream-keys`,
+      ...options,
+    });
   }
 
   /** Crypto-shreds every stream key of the subject: their attributes are unreadable everywhere. */
   async shredStreamKeys(subject: string, options?: RequestOptions): Promise<ShredResult> {
-    return this.json({ method: 'DELETE', path: `/v1/subjects/${segment(subject)}/stream-keys`, ...options });
+    return this.transport.json({
+      method: 'DELETE',
+      path: `/v1/subjects/${segment(subject)}/stream-keys`,
+      ...options,
+    });
   }
 
   // Rights requests ---------------------------------------------------------------------------
 
   async createRequest(input: RequestInput, options?: RequestOptions): Promise<RightsRequest> {
-    return this.json({ method: 'POST', path: '/v1/requests', body: input, ...options });
+    return this.transport.json({ method: 'POST', path: '/v1/requests', body: input, ...options });
   }
 
   /** Imports the inbound requests table (CSV text); bad rows come back in `rejected` with their line. */
   async importRequests(csv: string, options?: RequestOptions): Promise<ImportResult> {
     const text = { body: csv, contentType: 'text/csv' };
-    return this.json({ method: 'POST', path: '/v1/requests/import', text, ...options });
+    return this.transport.json({ method: 'POST', path: '/v1/requests/import', text, ...options });
   }
 
   async getRequest(id: string, options?: RequestOptions): Promise<RightsRequest> {
-    return this.json({ method: 'GET', path: `/v1/requests/${segment(id)}`, ...options });
+    return this.transport.json({ method: 'GET', path: `/v1/requests/${segment(id)}`, ...options });
   }
 
   async listRequests(
     query: { status?: string; overdue?: boolean; limit?: number; cursor?: string } = {},
     options?: RequestOptions,
   ): Promise<RequestList> {
-    return this.json({ method: 'GET', path: '/v1/requests', query: searchParams(query), ...options });
+    return this.transport.json({
+      method: 'GET',
+      path: '/v1/requests',
+      query: searchParams(query),
+      ...options,
+    });
   }
 
   /**
@@ -363,12 +373,12 @@ export class LetheClient {
     options?: RequestOptions,
   ): Promise<RightsRequest> {
     const path = `/v1/requests/${segment(id)}/${segment(step)}`;
-    return this.json({ method: 'POST', path, body, ...options });
+    return this.transport.json({ method: 'POST', path, body, ...options });
   }
 
   async retryTask(id: string, task: number, options?: RequestOptions): Promise<RightsRequest> {
     const path = `/v1/requests/${segment(id)}/tasks/${task}/retry`;
-    return this.json({ method: 'POST', path, body: {}, ...options });
+    return this.transport.json({ method: 'POST', path, body: {}, ...options });
   }
 
   /** Marks a ticket done: the team acted on the request in their system. */
@@ -379,160 +389,29 @@ export class LetheClient {
     options?: RequestOptions,
   ): Promise<RightsRequest> {
     const path = `/v1/requests/${segment(id)}/tasks/${task}/complete`;
-    return this.json({ method: 'POST', path, body: input, ...options });
+    return this.transport.json({ method: 'POST', path, body: input, ...options });
   }
 
   async listTickets(
     options?: RequestOptions,
   ): Promise<ListResult<RequestTask & { requestId: string; type: string; dueAt: string }>> {
-    return this.json({ method: 'GET', path: '/v1/tickets', ...options });
+    return this.transport.json({ method: 'GET', path: '/v1/tickets', ...options });
   }
 
   async requestReport(id: string, options?: RequestOptions): Promise<ListResult<ReportRow>> {
-    return this.json({ method: 'GET', path: `/v1/requests/${segment(id)}/report`, ...options });
+    return this.transport.json({ method: 'GET', path: `/v1/requests/${segment(id)}/report`, ...options });
   }
 
   async putConnector(name: string, input: ConnectorInput, options?: RequestOptions): Promise<Connector> {
-    return this.json({ method: 'PUT', path: `/v1/connectors/${segment(name)}`, body: input, ...options });
-  }
-
-  // Transport -------------------------------------------------------------------------------
-
-  /** Sends a call and parses its JSON answer; the timeout covers reading the body too. */
-  private async json<T>(call: Call): Promise<T> {
-    const deadline = new Deadline(this.timeoutMs, call.signal);
-    try {
-      const response = await this.exchange(call, deadline);
-      let text: string;
-      try {
-        text = await response.text();
-      } catch (cause) {
-        throw networkError(deadline, cause);
-      }
-      // Some answers (a retirement, say) may legitimately carry no body.
-      return (text === '' ? undefined : parseJson(text, response.status)) as T;
-    } finally {
-      deadline.dispose();
-    }
-  }
-
-  /** Sends a call and returns the 2xx response with its body unread; the deadline stays armed. */
-  private async exchange(call: Call, deadline: Deadline): Promise<Response> {
-    const token = typeof this.token === 'string' ? this.token : await this.token();
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${token}`,
-      accept: call.accept ?? 'application/json',
-    };
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
-    if (call.text !== undefined) headers['content-type'] = call.text.contentType;
-    const query = call.query?.toString();
-    const url = `${this.baseUrl}${call.path}${query ? `?${query}` : ''}`;
-    deadline.arm();
-    let response: Response;
-    try {
-      response = await this.fetch(url, {
-        method: call.method,
-        headers,
-        body: call.text?.body ?? (call.body === undefined ? undefined : JSON.stringify(call.body)),
-        signal: deadline.signal,
-      });
-    } catch (cause) {
-      throw networkError(deadline, cause);
-    }
-    if (!response.ok) throw await LetheApiError.fromResponse(response);
-    return response;
-  }
-}
-
-/**
- * Encodes one path segment. "." and ".." cannot be sent at all: URL parsers resolve them as dot
- * segments (percent-encoded too), so the request would reach a different route.
- */
-function segment(value: string): string {
-  if (value === '' || value === '.' || value === '..') {
-    throw new RangeError(`"${value}" cannot be used as a path segment`);
-  }
-  return encodeURIComponent(value);
-}
-
-function expiryParams(query: ExpiryQuery): URLSearchParams {
-  return searchParams(query);
-}
-
-function searchParams(query: object): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined) params.set(key, String(value));
-  }
-  return params;
-}
-
-function parseJson(text: string, status: number): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    throw new LetheApiError({
-      status,
-      code: 'UNEXPECTED_RESPONSE',
-      message: `The server answered ${status} with a body that is not valid JSON.`,
-      details: text.slice(0, 200),
-      cause,
+    return this.transport.json({
+      method: 'PUT',
+      path: `/v1/connectors/${segment(name)}`,
+      body: input,
+      ...options,
     });
   }
 }
 
-function networkError(deadline: Deadline, cause: unknown): LetheApiError {
-  const reason = deadline.reason;
-  const message =
-    reason === 'timeout'
-      ? 'The request timed out.'
-      : reason === 'aborted'
-        ? 'The request was aborted.'
-        : `The request failed: ${describe(cause)}`;
-  return new LetheApiError({ status: 0, code: 'NETWORK_ERROR', message, cause });
-}
-
-/** undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ...) in `cause`. */
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const inner = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${inner}`;
-}
-
-/**
- * Splits a byte stream into lines as chunks arrive. A chunk may end inside a line or inside a
- * multi-byte character; the decoder and the `pending` tail carry both over to the next chunk.
- */
-async function* ndjsonLines(body: ReadableStream<Uint8Array>, deadline: Deadline): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let pending = '';
-  try {
-    for (;;) {
-      deadline.arm();
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await reader.read();
-      } catch (cause) {
-        throw networkError(deadline, cause);
-      } finally {
-        // The consumer's own work between items must not count against the server.
-        deadline.disarm();
-      }
-      if (chunk.done) break;
-      pending += decoder.decode(chunk.value, { stream: true });
-      let start = 0;
-      for (let end = pending.indexOf('\n'); end !== -1; end = pending.indexOf('\n', start)) {
-        const line = pending.slice(start, end).trim();
-        start = end + 1;
-        if (line !== '') yield line;
-      }
-      pending = pending.slice(start);
-    }
-    const last = (pending + decoder.decode()).trim();
-    if (last !== '') yield last;
-  } finally {
-    // Runs when the consumer stops early too: cancelling releases the connection.
-    reader.cancel().catch(() => undefined);
-  }
+function expiryParams(query: ExpiryQuery): URLSearchParams {
+  return searchParams(query);
 }

@@ -72,20 +72,12 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
   const [retention, setRetention] = useState(policy?.retention ?? '');
   const [legalBasis, setLegalBasis] = useState<string>(policy?.legalBasis ?? 'contract');
   const [description, setDescription] = useState(policy?.description ?? '');
-  const [preview, setPreview] = useState<RetentionPreview>();
   const save = useAction();
-  const previewing = useAction();
 
   const retentionChanged = policy !== undefined && retention.trim() !== policy.retention;
-  const previewed = preview !== undefined && preview.retention === retention.trim();
   const path = `/v1/policies/${encodeURIComponent(policy?.name ?? name.trim())}`;
-
-  const runPreview = () =>
-    previewing.run(async () => {
-      setPreview(
-        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, { retention: retention.trim() }),
-      );
-    });
+  const retentionPreview = useRetentionPreview(path, retention);
+  const previewed = retentionPreview.preview !== undefined;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -178,22 +170,7 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
         onChange={(event) => setDescription(event.target.value)}
       />
       {retentionChanged ? (
-        <div className="notice" aria-live="polite">
-          <p>
-            Changing the retention from <code>{policy.retention}</code> to <code>{retention.trim()}</code>{' '}
-            moves expiries. Preview the change before saving.
-          </p>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => void runPreview()}
-            disabled={previewing.pending}
-          >
-            {previewing.pending ? 'Previewing…' : 'Preview the change'}
-          </button>
-          {previewing.error ? <ErrorNotice error={previewing.error} /> : null}
-          {previewed ? <PreviewResult preview={preview} /> : null}
-        </div>
+        <RetentionChange from={policy.retention} to={retention.trim()} retentionPreview={retentionPreview} />
       ) : null}
       {save.error ? <ErrorNotice error={save.error} /> : null}
       <div className="form-actions">
@@ -202,6 +179,46 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
         </button>
       </div>
     </form>
+  );
+}
+
+/** The preview of a retention change: asked for on demand, shown while the retention is the one previewed. */
+function useRetentionPreview(path: string, retention: string) {
+  const { token } = useSession();
+  const [preview, setPreview] = useState<RetentionPreview>();
+  const previewing = useAction();
+  const previewed = preview !== undefined && preview.retention === retention.trim();
+  const run = () =>
+    previewing.run(async () => {
+      setPreview(
+        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, { retention: retention.trim() }),
+      );
+    });
+  return { preview: previewed ? preview : undefined, previewing, run };
+}
+
+function RetentionChange({
+  from,
+  to,
+  retentionPreview,
+}: {
+  from: string;
+  to: string;
+  retentionPreview: ReturnType<typeof useRetentionPreview>;
+}) {
+  const { preview, previewing, run } = retentionPreview;
+  return (
+    <div className="notice" aria-live="polite">
+      <p>
+        Changing the retention from <code>{from}</code> to <code>{to}</code> moves expiries. Preview the
+        change before saving.
+      </p>
+      <button type="button" className="secondary" onClick={() => void run()} disabled={previewing.pending}>
+        {previewing.pending ? 'Previewing…' : 'Preview the change'}
+      </button>
+      {previewing.error ? <ErrorNotice error={previewing.error} /> : null}
+      {preview ? <PreviewResult preview={preview} /> : null}
+    </div>
   );
 }
 

@@ -2,6 +2,9 @@ import type { Manifest, ManifestChange, ManifestResult, ManifestSection } from '
 import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
+import type { DiscoverySourceRow, TaxonomyEntryRow } from '../datamap/datamap-tables.js';
+import type { Catalog } from '../retention/retention-queries.js';
+import type { PolicyRow } from '../retention/retention-tables.js';
 import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import type { CatalogCache } from '../retention/catalog-cache.js';
@@ -90,40 +93,23 @@ export class ManifestService {
     manifest: Manifest,
     prune: boolean,
   ): Promise<ManifestChange[]> {
-    const { policies, systems, datamap, discovery, connectors, contracts } = this.services;
-    const changes: ManifestChange[] = [];
-    /** Runs one entry's write, records its outcome, and names the entry when it is refused. */
-    const entry = async (
-      section: ManifestSection,
-      name: string,
-      path: string,
-      write: () => Promise<Pick<Written<unknown>, 'created' | 'changed'>>,
-    ) => {
-      let written;
-      try {
-        written = await write();
-      } catch (error) {
-        throw located(error, section, name, path);
-      }
-      const action = written.created ? 'created' : written.changed ? 'changed' : 'unchanged';
-      changes.push({ section, name, action, path });
-    };
-    const removal = async (section: ManifestSection, name: string, remove: () => Promise<boolean>) => {
-      try {
-        if (await remove()) changes.push({ section, name, action: 'removed' });
-      } catch (error) {
-        throw located(error, section, name, undefined);
-      }
-    };
-    for (const section of ['teams', 'policies', 'systems', 'clients', 'sources', 'connectors'] as const) {
-      requireUniqueNames(
-        section,
-        (manifest[section] ?? []).map((e) => e.name),
-      );
-    }
-    requireUniqueNames('flows', (manifest.flows ?? []).map(flowName));
-    requireUniqueNames('contracts', (manifest.contracts ?? []).map(contractName));
+    requireUniqueEntries(manifest);
+    const log = new ChangeLog();
+    await this.writeEntries(repository, principal, manifest, prune, log);
+    if (prune) await this.removeUnlisted(repository, principal, manifest, log);
+    return log.changes;
+  }
 
+  /** Writes every entry the manifest lists, in dependency order. */
+  private async writeEntries(
+    repository: Repository,
+    principal: Principal,
+    manifest: Manifest,
+    prune: boolean,
+    log: ChangeLog,
+  ): Promise<void> {
+    const { policies, systems, datamap, discovery, connectors, contracts } = this.services;
+    const entry = log.entry.bind(log);
     // Writes, in dependency order: categories before the fields that use them, systems before flows.
     if (manifest.taxonomy !== undefined || prune) {
       const taxonomy = manifest.taxonomy ?? {};
@@ -175,8 +161,17 @@ export class ManifestService {
         contracts.putIn(repository, principal, name, contract),
       );
     }
-    if (!prune) return changes;
+  }
 
+  /** Removes everything the manifest does not list (`prune`). */
+  private async removeUnlisted(
+    repository: Repository,
+    principal: Principal,
+    manifest: Manifest,
+    log: ChangeLog,
+  ): Promise<void> {
+    const { policies, systems, datamap, discovery, connectors } = this.services;
+    const removal = log.removal.bind(log);
     // Removals, in the reverse order, of everything the manifest does not list.
     const listed = (names: readonly string[]) => new Set(names);
     const keepConnectors = listed((manifest.connectors ?? []).map((c) => c.name));
@@ -242,7 +237,6 @@ export class ManifestService {
         return (await datamap.putOrganisationIn(repository, principal, undefined)).changed;
       });
     }
-    return changes;
   }
 
   /**
@@ -276,68 +270,16 @@ export class ManifestService {
       repository.requests.listConnectors(),
       this.services.contracts.all(),
     ]);
-    const taxonomyOf = (taxonomy: 'categories' | 'purposes') =>
-      taxonomyRows
-        .filter((row) => row.taxonomy === taxonomy)
-        .map((row) => ({
-          key: row.key,
-          description: row.description,
-          ...(row.special ? { special: true } : {}),
-        }));
-    const categories = taxonomyOf('categories');
-    const purposes = taxonomyOf('purposes');
     const manifest: Manifest = {
       ...(organisation !== undefined ? { organisation } : {}),
-      ...(taxonomyRows.length
-        ? {
-            taxonomy: {
-              ...(categories.length ? { categories } : {}),
-              ...(purposes.length ? { purposes } : {}),
-            },
-          }
-        : {}),
+      ...(taxonomyRows.length ? { taxonomy: exportedTaxonomy(taxonomyRows) } : {}),
       teams: teams.map((team) => ({
         name: team.name,
         ...(team.description !== null ? { description: team.description } : {}),
         ...(team.contact !== null ? { contact: team.contact } : {}),
       })),
-      policies: policyRows
-        .filter((row) => row.status === 'active')
-        .map((row) => {
-          const { name, purpose, retention, legalBasis, description, dataSubjects, reviewedOn } =
-            policyRowToPolicy(row);
-          return {
-            name,
-            purpose,
-            retention,
-            legalBasis,
-            ...(description !== undefined ? { description } : {}),
-            ...(dataSubjects !== undefined ? { dataSubjects } : {}),
-            ...(reviewedOn !== undefined ? { reviewedOn } : {}),
-          };
-        }),
-      systems: catalog.systems.map((system) => {
-        const {
-          createdAt: _created,
-          updatedAt: _updated,
-          datasets,
-          ...rest
-        } = systemRecordToSystem({
-          system,
-          datasets: catalog.datasets.filter((d) => d.system === system.name),
-          fields: catalog.fields,
-        });
-        return {
-          ...rest,
-          datasets: datasets.map((dataset) => ({
-            name: dataset.name,
-            fields: dataset.fields.map((field) => ({
-              name: field.name,
-              ...(field.categories?.length ? { categories: field.categories } : {}),
-            })),
-          })),
-        };
-      }),
+      policies: policyRows.filter((row) => row.status === 'active').map(exportedPolicy),
+      systems: catalog.systems.map((system) => exportedSystem(system, catalog)),
       flows: flows.map((flow) => ({
         from: flow.from_system,
         to: flow.to_system,
@@ -350,22 +292,7 @@ export class ManifestService {
         protocol: client.protocol as 'http' | 'grpc' | 'ticket',
         ...(client.address !== null ? { address: client.address } : {}),
       })),
-      sources: sources.map((row) => {
-        const { name, kind, url, targets, prefix, metrics, labels, dataTypes } = sourceRowToSource(row);
-        const written = JSON.parse(row.names) as { interval?: string; staleAfter?: string };
-        return {
-          name,
-          kind,
-          ...(url !== undefined ? { url } : {}),
-          ...(targets !== undefined ? { targets } : {}),
-          ...(prefix !== undefined ? { prefix } : {}),
-          ...(metrics !== undefined ? { metrics } : {}),
-          ...(labels !== undefined ? { labels } : {}),
-          ...(dataTypes !== undefined ? { dataTypes } : {}),
-          ...(written.interval !== undefined ? { interval: written.interval } : {}),
-          ...(written.staleAfter !== undefined ? { staleAfter: written.staleAfter } : {}),
-        };
-      }),
+      sources: sources.map(exportedSource),
       connectors: connectorRows.map((row) => {
         const { createdAt: _created, updatedAt: _updated, ...connector } = connectorRowToConnector(row);
         return connector;
@@ -376,6 +303,122 @@ export class ManifestService {
     };
     return manifest;
   }
+}
+
+/** The outcome of each entry as it is applied; a refused entry is named by its place in the manifest. */
+class ChangeLog {
+  readonly changes: ManifestChange[] = [];
+
+  /** Runs one entry's write, records its outcome, and names the entry when it is refused. */
+  async entry(
+    section: ManifestSection,
+    name: string,
+    path: string,
+    write: () => Promise<Pick<Written<unknown>, 'created' | 'changed'>>,
+  ): Promise<void> {
+    let written;
+    try {
+      written = await write();
+    } catch (error) {
+      throw located(error, section, name, path);
+    }
+    const action = written.created ? 'created' : written.changed ? 'changed' : 'unchanged';
+    this.changes.push({ section, name, action, path });
+  }
+
+  async removal(section: ManifestSection, name: string, remove: () => Promise<boolean>): Promise<void> {
+    try {
+      if (await remove()) this.changes.push({ section, name, action: 'removed' });
+    } catch (error) {
+      throw located(error, section, name, undefined);
+    }
+  }
+}
+
+function requireUniqueEntries(manifest: Manifest): void {
+  for (const section of ['teams', 'policies', 'systems', 'clients', 'sources', 'connectors'] as const) {
+    requireUniqueNames(
+      section,
+      (manifest[section] ?? []).map((e) => e.name),
+    );
+  }
+  requireUniqueNames('flows', (manifest.flows ?? []).map(flowName));
+  requireUniqueNames('contracts', (manifest.contracts ?? []).map(contractName));
+}
+
+type ManifestEntry<Section extends keyof Manifest> =
+  NonNullable<Manifest[Section]> extends readonly (infer E)[] ? E : never;
+
+/** The taxonomy extensions as the manifest lists them: categories and purposes, each left out when empty. */
+function exportedTaxonomy(taxonomyRows: readonly TaxonomyEntryRow[]): NonNullable<Manifest['taxonomy']> {
+  const taxonomyOf = (taxonomy: 'categories' | 'purposes') =>
+    taxonomyRows
+      .filter((row) => row.taxonomy === taxonomy)
+      .map((row) => ({
+        key: row.key,
+        description: row.description,
+        ...(row.special ? { special: true } : {}),
+      }));
+  const categories = taxonomyOf('categories');
+  const purposes = taxonomyOf('purposes');
+  return {
+    ...(categories.length ? { categories } : {}),
+    ...(purposes.length ? { purposes } : {}),
+  };
+}
+
+function exportedPolicy(row: PolicyRow): ManifestEntry<'policies'> {
+  const { name, purpose, retention, legalBasis, description, dataSubjects, reviewedOn } =
+    policyRowToPolicy(row);
+  return {
+    name,
+    purpose,
+    retention,
+    legalBasis,
+    ...(description !== undefined ? { description } : {}),
+    ...(dataSubjects !== undefined ? { dataSubjects } : {}),
+    ...(reviewedOn !== undefined ? { reviewedOn } : {}),
+  };
+}
+
+function exportedSystem(system: Catalog['systems'][number], catalog: Catalog): ManifestEntry<'systems'> {
+  const {
+    createdAt: _created,
+    updatedAt: _updated,
+    datasets,
+    ...rest
+  } = systemRecordToSystem({
+    system,
+    datasets: catalog.datasets.filter((d) => d.system === system.name),
+    fields: catalog.fields,
+  });
+  return {
+    ...rest,
+    datasets: datasets.map((dataset) => ({
+      name: dataset.name,
+      fields: dataset.fields.map((field) => ({
+        name: field.name,
+        ...(field.categories?.length ? { categories: field.categories } : {}),
+      })),
+    })),
+  };
+}
+
+function exportedSource(row: DiscoverySourceRow): ManifestEntry<'sources'> {
+  const { name, kind, url, targets, prefix, metrics, labels, dataTypes } = sourceRowToSource(row);
+  const written = JSON.parse(row.names) as { interval?: string; staleAfter?: string };
+  return {
+    name,
+    kind,
+    ...(url !== undefined ? { url } : {}),
+    ...(targets !== undefined ? { targets } : {}),
+    ...(prefix !== undefined ? { prefix } : {}),
+    ...(metrics !== undefined ? { metrics } : {}),
+    ...(labels !== undefined ? { labels } : {}),
+    ...(dataTypes !== undefined ? { dataTypes } : {}),
+    ...(written.interval !== undefined ? { interval: written.interval } : {}),
+    ...(written.staleAfter !== undefined ? { staleAfter: written.staleAfter } : {}),
+  };
 }
 
 function contractName(contract: { name: string; version: number }): string {

@@ -8,7 +8,7 @@ import type { RequestRecordRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
 import { auditRead } from '../audit/audit-trail.js';
 import type { SealedRecord } from './request-progress.js';
-import { requestRowToView } from './request-service.js';
+import { requestRowToView } from './request-view.js';
 import type { RequestVault, Sealer } from './request-vault.js';
 
 const PAGE = 2_000;

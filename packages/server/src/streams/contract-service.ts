@@ -3,13 +3,10 @@ import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { canonicalJson } from '../lib/canonical-json.js';
-import {
-  compileContract,
-  ContractError,
-  formatContractRef,
-  type CompiledContract,
-  type ContractRef,
-} from './data-contract.js';
+import { compileContract } from './data-contract/compile-contract.js';
+import type { CompiledContract } from './data-contract/compiled-contract.js';
+import { ContractError } from './data-contract/contract-error.js';
+import { formatContractRef, type ContractRef } from './data-contract/contract-ref.js';
 import { parseDuration, type Duration } from '../lib/duration.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';

@@ -2,14 +2,9 @@ import type { StreamEventRejection, StreamIngestRejection, StreamIngestResult } 
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
-import {
-  contractRefOf,
-  formatContractRef,
-  parseContractRef,
-  purposesCovered,
-  validateEvent,
-  type ValidEvent,
-} from './data-contract.js';
+import { contractRefOf, formatContractRef, parseContractRef } from './data-contract/contract-ref.js';
+import { purposesCovered } from './data-contract/purposes-covered.js';
+import { validateEvent, type ValidEvent } from './data-contract/validate-event.js';
 import {
   deriveEvent,
   encryptEvent,

@@ -1,0 +1,148 @@
+import type { RequestList, RequestPlan, RequestTask, RightsRequest } from '@lethe/api';
+import { authorize, mayActForSystem, requireAllCategories } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../lib/app-error.js';
+import { toIso } from '../lib/time.js';
+import type { Store } from '../store/store.js';
+import type { GraphService } from '../datamap/graph-service.js';
+import { identifiersOf, requireRequest } from './request-lookup.js';
+import { planRequest } from './request-planner.js';
+import { FINAL_STATUSES, isRequestStatus, OPEN_STATUSES, type RequestStatus } from './request-status.js';
+import type { RequestVault } from './request-vault.js';
+import { requestRowToView, taskRowToView } from './request-view.js';
+
+/** Reading rights requests: one with its tasks, pages of them, the plan, the open tickets. */
+export class RequestReader {
+  constructor(
+    private readonly store: Store,
+    private readonly graph: GraphService,
+    private readonly vault: RequestVault,
+    private readonly now: () => number,
+  ) {}
+
+  async get(principal: Principal, id: string): Promise<RightsRequest> {
+    authorize(principal, 'requests:read');
+    requireAllCategories(principal, 'A rights request spans every category');
+    return this.view(principal, id);
+  }
+
+  /**
+   * The request as `principal` may see it: identifiers only for admin and dpo while held; a
+   * service (after completing its ticket) sees its own system's tasks only.
+   */
+  async view(principal: Principal, id: string): Promise<RightsRequest> {
+    const repository = this.store.repository;
+    const row = await requireRequest(repository, id);
+    const [tasks, attempts] = await Promise.all([
+      repository.requests.listTasks(id),
+      repository.requests.attemptsOf(id),
+    ]);
+    const view = requestRowToView(row, this.now());
+    const showIdentifiers = principal.role === 'admin' || principal.role === 'dpo';
+    if (showIdentifiers && row.identifiers_sealed !== null) {
+      const identifiers = await identifiersOf(this.vault, this.store.repository, row).catch(() => undefined);
+      if (identifiers) view.identifiers = identifiers;
+    }
+    view.tasks = tasks
+      .filter((task) => task.system === null || mayActForSystem(principal, task.system))
+      .map((task) => taskRowToView(task, attempts));
+    return view;
+  }
+
+  async list(
+    principal: Principal,
+    query: { status?: string; overdue?: boolean; limit?: number; cursor?: string },
+  ): Promise<RequestList> {
+    authorize(principal, 'requests:read');
+    requireAllCategories(principal, 'A rights request spans every category');
+    const limit = query.limit ?? 100;
+    const now = this.now();
+    const statuses = query.status?.split(',').filter((status) => status !== '');
+    for (const status of statuses ?? []) {
+      if (!isRequestStatus(status)) {
+        throw new AppError('VALIDATION_FAILED', `Unknown status "${status}".`, { field: 'status' });
+      }
+    }
+    // Overdue means late and still owed an answer: only open statuses can be overdue.
+    const isOpen = (status: string) => OPEN_STATUSES.includes(status as RequestStatus);
+    const filter = query.overdue
+      ? { statuses: (statuses ?? OPEN_STATUSES).filter(isOpen), dueBefore: now }
+      : statuses !== undefined
+        ? { statuses }
+        : {};
+    if (filter.statuses?.length === 0) return { items: [] };
+    const rows = await this.store.repository.requests.listRequests({
+      ...filter,
+      limit: limit + 1,
+      ...(query.cursor !== undefined ? { after: parseListCursor(query.cursor) } : {}),
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => requestRowToView(row, now)),
+      ...(rows.length > limit && last ? { next: `${last.received_at}.${last.id}` } : {}),
+    };
+  }
+
+  /** The plan as it stands: the tasks once started, else what starting now would ask. */
+  async plan(principal: Principal, id: string): Promise<RequestPlan> {
+    authorize(principal, 'requests:read');
+    requireAllCategories(principal, 'A rights request spans every category');
+    const row = await requireRequest(this.store.repository, id);
+    const tasks = await this.store.repository.requests.listTasks(id);
+    if (
+      tasks.length > 0 ||
+      row.status === 'in_progress' ||
+      FINAL_STATUSES.includes(row.status as RequestStatus)
+    ) {
+      return {
+        requestId: id,
+        targets: tasks.map((task) => {
+          const view = taskRowToView(task, []);
+          return {
+            target: view.target,
+            targetKind: view.targetKind,
+            protocol: view.protocol,
+            reasons: view.reasons,
+            ...(view.system !== undefined ? { system: view.system } : {}),
+            ...(view.team !== undefined ? { team: view.team } : {}),
+          };
+        }),
+      };
+    }
+    const identifiers = await identifiersOf(this.vault, this.store.repository, row);
+    return { requestId: id, targets: await planRequest(this.store.repository, this.graph, identifiers) };
+  }
+
+  /** Open tickets: for a service token, those of its own system. */
+  async tickets(
+    principal: Principal,
+  ): Promise<(RequestTask & { requestId: string; type: string; dueAt: string })[]> {
+    authorize(principal, 'tickets:complete');
+    const repository = this.store.repository;
+    const tasks = await repository.requests.waitingTasks(
+      principal.role === 'service' ? principal.system : undefined,
+    );
+    const result = [];
+    for (const task of tasks) {
+      const row = await repository.requests.getRequest(task.request_id);
+      if (!row) continue;
+      result.push({
+        ...taskRowToView(task, []),
+        requestId: row.id,
+        type: row.type,
+        dueAt: toIso(row.due_at),
+      });
+    }
+    return result;
+  }
+}
+
+function parseListCursor(cursor: string): { receivedAt: number; id: string } {
+  const dot = cursor.indexOf('.');
+  const receivedAt = Number(cursor.slice(0, dot));
+  if (dot <= 0 || !Number.isSafeInteger(receivedAt)) {
+    throw new AppError('INVALID_CURSOR', 'The cursor is not one this server issued.');
+  }
+  return { receivedAt, id: cursor.slice(dot + 1) };
+}
