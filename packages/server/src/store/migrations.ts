@@ -149,7 +149,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
           .execute();
         await db
           .insertInto('meta' as never)
-          .values({ key: 'catalog_version', value: '0' } as never)
+          .values({ key: 'catalog_version', value: '0' })
           .execute();
       },
     },
@@ -190,7 +190,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
           .execute();
         await db
           .insertInto('audit_head' as never)
-          .values({ id: 1, seq: 0, hash: AUDIT_GENESIS_HASH } as never)
+          .values({ id: 1, seq: 0, hash: AUDIT_GENESIS_HASH })
           .execute();
         await db.schema
           .createTable('audit_checkpoints')
@@ -316,7 +316,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
           from usages group by last_system, field, policy`.execute(db);
         await db
           .insertInto('meta' as never)
-          .values({ key: 'datamap_version', value: '0' } as never)
+          .values({ key: 'datamap_version', value: '0' })
           .execute();
       },
     },
@@ -617,7 +617,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
           .execute();
         await db
           .insertInto('stream_head' as never)
-          .values({ id: 1, seq: 0 } as never)
+          .values({ id: 1, seq: 0 })
           .execute();
       },
     },
