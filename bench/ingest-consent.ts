@@ -154,7 +154,10 @@ async function queryStore(
   sql: string,
 ): Promise<Record<string, unknown>> {
   if (databaseUrl) {
-    return withClient(databaseUrl, async (client) => (await client.query(sql)).rows[0] ?? {});
+    return withClient(
+      databaseUrl,
+      async (client) => (await client.query<Record<string, unknown>>(sql)).rows[0] ?? {},
+    );
   }
   const connection = new BetterSqlite3(join(dataDir, 'lethe.db'), { readonly: true });
   try {

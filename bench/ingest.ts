@@ -192,7 +192,7 @@ async function lethePostgresRun(workload: Workload): Promise<IngestRun> {
       await lethe.server.stop();
     }
     const counts = await withClient(databaseUrl, async (client) =>
-      storedCounts((await client.query(STORED_COUNTS_SQL)).rows[0]),
+      storedCounts((await client.query<Record<string, unknown>>(STORED_COUNTS_SQL)).rows[0]),
     );
     checkCounts(counts, workload.expected);
     return { ...run, verified: `${run.verified}, ${countsText(counts)}` };

@@ -111,7 +111,7 @@ function recordSample(
   if (!retention) throw new Error(`no retention for ${policy}`);
   const keepsUntil = addDuration(at, retention);
   let byField = samples.get(subject);
-  if (!byField) samples.set(subject, (byField = new Map()));
+  if (!byField) samples.set(subject, (byField = new Map<string, ExpectedField>()));
   for (const field of fields) {
     const expected = byField.get(field) ?? { expiresAt: 0, lastUseAt: 0, counts: new Map<string, number>() };
     expected.expiresAt = Math.max(expected.expiresAt, keepsUntil);

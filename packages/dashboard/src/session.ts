@@ -28,7 +28,9 @@ export function sessionFromToken(token: string, now = Date.now()): Session | { p
   let claims: Record<string, unknown>;
   try {
     const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))));
+    claims = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))),
+    ) as Record<string, unknown>;
   } catch {
     return { problem: 'This is not a token: its claims cannot be read.' };
   }

@@ -81,7 +81,7 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in to Lethe' }).waitFor();
     await screenshot(page, '01-sign-in');
     await signInWithPastedToken(token);
-    await expect(page.getByText('dana')).toBeDefined();
+    expect(page.getByText('dana')).toBeDefined();
     const expected = (await api(server.url, token, 'GET', '/v1/overview')).body as Overview;
     expect(expected.counts.subjects).toBeGreaterThan(100);
     for (const [key, value] of Object.entries(expected.counts)) {

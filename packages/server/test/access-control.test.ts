@@ -717,7 +717,7 @@ describe('a category-limited token', () => {
 describe('an auditor without the subject-ids grant', () => {
   it('sees pseudonyms in the feed, the audit log and cursors, stable across pages', async () => {
     const page = await send('auditor', 'GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&limit=1');
-    const { items, next } = page.json() as { items: { subject: string }[]; next: string };
+    const { items, next } = page.json<{ items: { subject: string }[]; next: string }>();
     expect(items[0]?.subject).toMatch(/^~[0-9a-f]{16}$/);
     expect(Buffer.from(next, 'base64url').toString('latin1')).not.toMatch(/subject/);
     const again = await send('auditor', 'GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&limit=1');
@@ -725,9 +725,9 @@ describe('an auditor without the subject-ids grant', () => {
     const withIds = await send('auditorWithIds', 'GET', '/v1/expiries?from=2020-01-01&to=2030-12-31&limit=1');
     expect(withIds.json().items[0].subject).not.toMatch(/^~/);
 
-    const log = (await send('auditor', 'GET', '/v1/audit?limit=1000')).json() as {
+    const log = (await send('auditor', 'GET', '/v1/audit?limit=1000')).json<{
       items: { target: string }[];
-    };
+    }>();
     const subjectTargets = log.items.filter((entry) => entry.target.startsWith('subject:'));
     expect(subjectTargets.length).toBeGreaterThan(0);
     for (const entry of subjectTargets) expect(entry.target).toMatch(/^subject:~[0-9a-f]{16}$/);

@@ -1,7 +1,6 @@
 import type { DataContractInput, StreamIngestResult } from '@lethe/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MasterKey } from '../src/auth/master-key.js';
-import type { Role } from '../src/auth/principal.js';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
 import {
   decryptField,
@@ -89,7 +88,7 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
       tokens[role] = (
         await lethe.tokens.mint({
           subject: `streams-${role}`,
-          role: role as Role,
+          role,
           ttlSeconds: 600,
           ...(role === 'service' ? { system: 'shop' } : {}),
         })
@@ -302,7 +301,7 @@ describe.each(ALL_BACKENDS)('privacy streams: $name', (backend) => {
         payload: `${JSON.stringify(first)}\n{"id": oops\n${JSON.stringify(second)}\n`,
       });
       expect(response.statusCode, response.body).toBe(200);
-      const result = response.json() as StreamIngestResult;
+      const result = response.json<StreamIngestResult>();
       expect(result.accepted).toBe(2);
       expect(result.rejected).toMatchObject([
         { index: 1, reasons: [{ code: 'INVALID_ENVELOPE', path: '' }] },

@@ -57,7 +57,7 @@ function send(
 async function create(body: object): Promise<RightsRequest> {
   const response = await send('POST', '/v1/requests', body);
   expect(response.statusCode, response.body).toBe(201);
-  return response.json() as RightsRequest;
+  return response.json<RightsRequest>();
 }
 
 describe('intake', () => {
@@ -80,7 +80,7 @@ describe('intake', () => {
     expect(request.masked).not.toContain('jane.doe');
     const seen = (
       await send('GET', '/v1/requests/in-1', undefined, { token: auditor })
-    ).json() as RightsRequest;
+    ).json<RightsRequest>();
     expect(seen.identifiers).toBeUndefined();
     expect(seen.masked).toBe(request.masked);
   });
@@ -227,7 +227,7 @@ describe('recovery', () => {
       repository.requests.updateRequest(request.id, { status: 'approved', updated_at: 0 }),
     );
     await lethe.services.requests.startInterrupted();
-    const started = (await send('GET', '/v1/requests/stuck-1')).json() as RightsRequest;
+    const started = (await send('GET', '/v1/requests/stuck-1')).json<RightsRequest>();
     expect(started.status).not.toBe('approved');
     expect(started.startedAt).toBeDefined();
   });
@@ -246,10 +246,10 @@ describe('CSV import', () => {
     ].join('\n');
     const response = await send('POST', '/v1/requests/import', csv, { type: 'text/csv' });
     expect(response.statusCode, response.body).toBe(200);
-    const result = response.json() as {
+    const result = response.json<{
       created: { line: number; id: string }[];
       rejected: { line: number; code: string }[];
-    };
+    }>();
     expect(result.created.map((row) => [row.line, row.id])).toEqual([
       [2, 'csv-1'],
       [3, 'csv-2'],
@@ -260,9 +260,9 @@ describe('CSV import', () => {
       [5, 'INVALID_IDENTIFIER'],
       [6, 'IDENTIFIER_MISSING'],
     ]);
-    const two = (await send('GET', '/v1/requests/csv-2')).json() as RightsRequest;
+    const two = (await send('GET', '/v1/requests/csv-2')).json<RightsRequest>();
     expect(two).toMatchObject({ type: 'delete', strategy: 'connected', source: 'csv' });
-    const six = (await send('GET', '/v1/requests/csv-6')).json() as RightsRequest;
+    const six = (await send('GET', '/v1/requests/csv-6')).json<RightsRequest>();
     expect(six.identifiers).toMatchObject({ email: 'six@example.com', customKey: 'K,6' });
   });
 

@@ -71,7 +71,7 @@ async function call(method: string, url: string, payload?: unknown) {
 async function ok<T>(method: string, url: string, payload?: unknown): Promise<T> {
   const response = await call(method, url, payload);
   expect(response.statusCode, response.body).toBeLessThan(300);
-  return response.json() as T;
+  return response.json<T>();
 }
 
 /** Waits until the request leaves in_progress (or reaches `status`). */
@@ -303,7 +303,10 @@ describe('a DSAR, exact', () => {
       jurisdiction: 'gdpr',
     });
     expect(created.statusCode, created.body).toBe(201);
-    const targets = (created.json() as RightsRequest).tasks?.map((t) => `${t.target}:${t.protocol}`).sort();
+    const targets = created
+      .json<RightsRequest>()
+      .tasks?.map((t) => `${t.target}:${t.protocol}`)
+      .sort();
     expect(targets).toEqual(
       [
         'analytics:http',

@@ -64,7 +64,7 @@ for (const backend of await availableBackends()) {
       const first = await exchange(lethe, link.code);
       expect(first.statusCode, first.body).toBe(200);
       expect(first.headers['cache-control']).toBe('no-store');
-      const { token, expiresAt } = first.json() as { token: string; expiresAt: string };
+      const { token, expiresAt } = first.json<{ token: string; expiresAt: string }>();
       const claims = decodeJwt(token);
       expect(Date.parse(expiresAt)).toBe((claims.exp ?? 0) * 1000);
       expect((claims.exp ?? 0) * 1000).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 900_000);

@@ -62,7 +62,7 @@ describe.skipIf(skipReason !== undefined)('NATS in, file and NATS out, across a 
       url: '/v1/streams/events?limit=1000',
       headers: { authorization: `Bearer ${token}` },
     });
-    return (response.json() as { events: ViewedStreamEvent[] }).events.map((event) => event.id);
+    return response.json<{ events: ViewedStreamEvent[] }>().events.map((event) => event.id);
   }
 
   async function publish(from: number, to: number) {

@@ -57,7 +57,7 @@ async function admin(lethe: Lethe, ttlSeconds = 600): Promise<string> {
 
 async function status(lethe: Lethe, token: string): Promise<number | string> {
   const response = await get(lethe, '/v1/policies', token);
-  return response.statusCode === 200 ? 200 : (response.json() as { error: { code: string } }).error.code;
+  return response.statusCode === 200 ? 200 : response.json<{ error: { code: string } }>().error.code;
 }
 
 function kidOf(token: string): string {
@@ -68,7 +68,10 @@ function kidOf(token: string): string {
 async function jwksKids(lethe: Lethe): Promise<string[]> {
   const response = await get(lethe, '/.well-known/jwks.json');
   expect(response.statusCode).toBe(200);
-  return (response.json() as { keys: { kid: string }[] }).keys.map((key) => key.kid).sort();
+  return response
+    .json<{ keys: { kid: string }[] }>()
+    .keys.map((key) => key.kid)
+    .sort();
 }
 
 async function secretKids(lethe: Lethe): Promise<string[]> {
@@ -172,7 +175,7 @@ describe('signing-key rotation', () => {
     expect(await jwksKids(lethe)).toEqual([]);
     const kid = kidOf(await admin(lethe));
     const response = await get(lethe, '/.well-known/jwks.json');
-    const { keys } = response.json() as { keys: JWK[] };
+    const { keys } = response.json<{ keys: JWK[] }>();
     expect(keys).toEqual([
       { kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid, alg: 'EdDSA', use: 'sig' },
     ]);
@@ -240,7 +243,7 @@ describe('signing-key rotation', () => {
       payload: { revokePrevious: true },
     });
     expect(response.statusCode).toBe(200);
-    const body = response.json() as { kid: string; previous: { kid: string; revoked: boolean } };
+    const body = response.json<{ kid: string; previous: { kid: string; revoked: boolean } }>();
     expect(body.previous).toMatchObject({ kid: oldKid, revoked: true });
     // The pending key is gone, both halves; the new key signs at once.
     const rows = await lethe.services.store.repository.signingKeys.list();
@@ -265,7 +268,7 @@ describe('signing-key rotation', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(response.statusCode).toBe(200);
-    const body = response.json() as { kid: string; createdAt: string; previous: unknown };
+    const body = response.json<{ kid: string; createdAt: string; previous: unknown }>();
     expect(body).toEqual({
       kid: expect.any(String),
       createdAt: new Date(T0).toISOString(),
@@ -299,7 +302,7 @@ describe('signing-key rotation', () => {
       payload: { revokePrevious: true },
     });
     expect(response.statusCode).toBe(200);
-    const body = response.json() as { kid: string; previous: { revoked: boolean; verifiesUntil: string } };
+    const body = response.json<{ kid: string; previous: { revoked: boolean; verifiesUntil: string } }>();
     expect(body.previous).toEqual({ kid: oldKid, verifiesUntil: new Date(T0).toISOString(), revoked: true });
     expect(await status(lethe, token)).toBe('TOKEN_INVALID');
     expect(await jwksKids(lethe)).toEqual([body.kid]);

@@ -136,7 +136,9 @@ export function GraphView(props: {
       selectionType: 'single',
       wheelSensitivity: 0.3,
     });
-    instance.on('select', 'node, edge', (event) => onSelect.current(event.target.id()));
+    instance.on('select', 'node, edge', (event) =>
+      onSelect.current((event.target as cytoscape.SingularElementReturnValue).id()),
+    );
     instance.on('tap', (event) => {
       if (event.target === instance) onSelect.current(undefined);
     });

@@ -54,7 +54,7 @@ export function SignInPage({
           <p>{error}</p>
         </div>
       ) : null}
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <label htmlFor="token">Token</label>
         <textarea
           id="token"

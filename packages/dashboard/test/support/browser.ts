@@ -57,5 +57,5 @@ export function watchForErrors(page: Page): string[] {
  * type-checked against Node's globals, not the DOM's.
  */
 export function inPage<T = unknown>(page: Page, expression: string): Promise<T> {
-  return page.evaluate(expression) as Promise<T>;
+  return page.evaluate<T>(expression);
 }

@@ -62,7 +62,7 @@ async function readCheckpoints(file: string): Promise<AuditCheckpointRow[]> {
   const list = Array.isArray(parsed)
     ? parsed
     : typeof parsed === 'object' && parsed !== null && 'items' in parsed
-      ? (parsed as { items: unknown }).items
+      ? parsed.items
       : [parsed];
   if (!Array.isArray(list)) throw new UsageError(`--checkpoint ${file}: not a checkpoint or a list of them`);
   return list.map((item: unknown, index) => {

@@ -96,7 +96,7 @@ export class CallTokens {
   private actorClaim(actor: Principal): ActorClaim {
     const external = actor.issuer !== undefined && actor.issuer !== this.settings.issuer;
     return external
-      ? { sub: actor.id, role: actor.role, iss: actor.issuer as string }
+      ? { sub: actor.id, role: actor.role, iss: actor.issuer }
       : { sub: actor.id, role: actor.role };
   }
 }

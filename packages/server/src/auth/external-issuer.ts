@@ -154,7 +154,7 @@ export class ExternalIssuer {
       throw new AppError('TOKEN_INVALID', `The token carries no "${this.roleClaim}" claim Lethe can read.`);
     }
     const roles = new Set<Role>();
-    for (const value of values as string[]) {
+    for (const value of values) {
       const role = this.roleMap ? this.roleMap.get(value) : isRole(value) ? value : undefined;
       if (role) roles.add(role);
     }

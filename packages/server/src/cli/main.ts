@@ -62,7 +62,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => {
-  // `serve` keeps running; every other command ends here.
-  if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
-});
+const code = await main(process.argv.slice(2));
+// `serve` keeps running; every other command ends here.
+if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;

@@ -188,7 +188,7 @@ export function parseConsentCsv(text: string, maxRows = DEFAULT_MAX_IMPORT_LINES
       const value = cells.get(column as CsvColumn);
       if (value !== undefined) input[key] = value;
     }
-    records.push({ line, subject, input: input as ConsentInput });
+    records.push({ line, subject, input });
   }
   return { records, errors };
 }

@@ -20,5 +20,5 @@ export function sendCsv(reply: FastifyReply, filename: string, text: string): Fa
   return reply
     .type(`${CSV}; charset=utf-8`)
     .header('content-disposition', `attachment; filename="${filename}"`)
-    .send(text as never);
+    .send(text);
 }

@@ -46,7 +46,7 @@ export async function dashboardRoutes(
   });
   const requireBuilt = (): string => {
     if (!built) throw new AppError('UNAVAILABLE', 'The dashboard is not built; run `npm run build`.');
-    return root!;
+    return root;
   };
   // The shell is tiny and names the current asset hashes: always revalidate it.
   const sendIndex = (reply: FastifyReply) =>

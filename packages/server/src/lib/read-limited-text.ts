@@ -5,7 +5,7 @@
  */
 export async function readLimitedText(response: Response, maxBytes: number): Promise<string | undefined> {
   if (response.body === null) return '';
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -77,7 +77,7 @@ export interface EntryOrigin {
  */
 export function mergeManifests(files: readonly { file: string; parsed: ParsedManifest }[]): {
   manifest: Manifest;
-  originOf(path: string): EntryOrigin | undefined;
+  readonly originOf: (path: string) => EntryOrigin | undefined;
 } {
   const merged: Record<string, unknown> = {};
   const origins = new Map<string, EntryOrigin>();
@@ -106,5 +106,5 @@ export function mergeManifests(files: readonly { file: string; parsed: ParsedMan
       }
     }
   }
-  return { manifest: merged as Manifest, originOf: (path) => origins.get(path) };
+  return { manifest: merged, originOf: (path) => origins.get(path) };
 }

@@ -144,7 +144,7 @@ export async function ticketCommand(args: string[]): Promise<void> {
 }
 
 function identifiersFrom(values: Record<string, string | boolean | undefined>): Identifiers {
-  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const text = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
   const pick = <K extends string>(entries: [K, string | undefined][]) =>
     Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as Partial<Record<K, string>>;
   const address = pick([
@@ -165,7 +165,7 @@ function identifiersFrom(values: Record<string, string | boolean | undefined>): 
       ['customKey3', text('custom-key-3')],
     ]),
     ...(Object.keys(address).length > 0 ? { address: address as Identifiers['address'] } : {}),
-  } as Identifiers;
+  };
 }
 
 function describe(request: RightsRequest): string {

@@ -1,7 +1,7 @@
 import { maySeeCategories } from '../auth/category-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { addDuration, parseDuration, type Duration } from '../lib/duration.js';
-import type { Catalog } from './retention-queries.js';
+import type { Catalog } from './retention-tables.js';
 import type { Repository } from '../store/repository.js';
 import type { PolicyRow } from './retention-tables.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ExpiryLevel, ExpiryQuery } from '@lethe/api';
+import type { ExpiryQuery } from '@lethe/api';
 import { LetheClient } from '@lethe/client';
 import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
 
@@ -38,7 +38,7 @@ export async function expiriesCommand(args: string[]): Promise<void> {
     ...(options.system !== undefined ? { system: options.system } : {}),
     ...(options.dataset !== undefined ? { dataset: options.dataset } : {}),
     ...(options.field !== undefined ? { field: options.field } : {}),
-    ...(options.level !== undefined ? { level: options.level as ExpiryLevel } : {}),
+    ...(options.level !== undefined ? { level: options.level } : {}),
   };
   const client = new LetheClient(clientSettings());
   let count = 0;

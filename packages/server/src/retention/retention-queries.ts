@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type {
+  Catalog,
   DatasetRow,
   ErasureRow,
   FieldExpiryRow,
@@ -11,14 +12,6 @@ import type {
   UsageRow,
 } from './retention-tables.js';
 import type { Database } from '../store/schema.js';
-
-export interface Catalog {
-  readonly version: number;
-  readonly policies: PolicyRow[];
-  readonly systems: SystemRow[];
-  readonly datasets: DatasetRow[];
-  readonly fields: FieldRow[];
-}
 
 export interface SystemRecord {
   readonly system: SystemRow;

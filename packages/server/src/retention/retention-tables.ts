@@ -123,3 +123,12 @@ export interface ErasureRow {
   recorded_at: number;
   recorded_by: string;
 }
+
+/** The catalog: every policy, system, dataset and field, read together at one catalog version. */
+export interface Catalog {
+  readonly version: number;
+  readonly policies: PolicyRow[];
+  readonly systems: SystemRow[];
+  readonly datasets: DatasetRow[];
+  readonly fields: FieldRow[];
+}

@@ -180,6 +180,8 @@ export class StreamService implements StreamIngest, StreamReader {
             message: `${named} no longer holds under the current purpose taxonomy: ${lookup.error.message}`,
           },
         ]);
+      case 'compiled':
+        break;
     }
     const validation = validateEvent(lookup.contract, envelope);
     if (!validation.ok) return refuse(validation.reasons);
@@ -239,7 +241,7 @@ export class StreamService implements StreamIngest, StreamReader {
 
   #encrypt(admitted: Admitted, key: FieldKey | undefined, receivedAt: number): NewStreamEvent {
     const { event, ref, at, personal } = admitted;
-    const encrypted = encryptEvent(event.data as Record<string, unknown>, { contract: ref, personal }, () => {
+    const encrypted = encryptEvent(event.data, { contract: ref, personal }, () => {
       // Only events with a personal value present get here without a key; encryptEvent asks
       // for one exactly then.
       if (key === undefined) throw new Error(`no key was fetched for event ${event.id} of ${ref}`);

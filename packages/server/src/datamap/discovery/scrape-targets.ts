@@ -60,7 +60,7 @@ export async function scrapeTargets(
   options: ScrapeTargetsOptions = {},
 ): Promise<ScrapeResult> {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_SCRAPE_CONCURRENCY));
-  const outcomes: (SeriesObservation[] | ScrapeFailure)[] = new Array(targets.length);
+  const outcomes = new Array<SeriesObservation[] | ScrapeFailure>(targets.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < targets.length) {

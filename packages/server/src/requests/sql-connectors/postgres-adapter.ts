@@ -36,7 +36,7 @@ export const postgresAdapter: SqlDialectAdapter = {
           if (oid === INT8_OID)
             return (text: string) => (Number.isSafeInteger(Number(text)) ? Number(text) : text);
           if (oid === DATE_OID || oid === TIMESTAMP_OID) return (text: string) => text;
-          return pg.types.getTypeParser(oid, format);
+          return pg.types.getTypeParser(oid, format) as (text: string) => unknown;
         }) as typeof pg.types.getTypeParser,
       },
     });

@@ -32,6 +32,6 @@ export const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
 /** The `code` property of a driver error, as text. */
 export function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const { code } = error as { code: unknown };
+  const { code } = error;
   return typeof code === 'string' || typeof code === 'number' ? String(code) : undefined;
 }

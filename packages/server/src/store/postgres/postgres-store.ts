@@ -31,7 +31,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     // Epoch milliseconds are bigint columns; they fit a JS number exactly.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        oid === INT8_OID
+          ? Number
+          : (pg.types.getTypeParser(oid, format) as (
+              text: string,
+            ) => unknown)) as typeof pg.types.getTypeParser,
     },
   });
   // An idle pooled connection that the server closes (restart, failover, admin) emits 'error';
