@@ -8,13 +8,15 @@ const SRC = 'packages/server/src';
 
 /**
  * The features of the server, each a folder of `src/`, with the files other folders may import
- * ("exports"): its services, its plugin, and the few shared files other features need. Any other
+ * ("exports"): its services, its plugin, its table types (one Database schema; a query may join
+ * another feature's tables), and the few shared files other features need. Any other
  * import from outside the feature fails; to share a file, add it here, on purpose.
  */
 const FEATURES = {
-  audit: ['audit-service.ts', 'audit-plugin.ts', 'audit-trail.ts', 'audit-chain.ts'],
-  consent: ['consent-service.ts', 'consent-plugin.ts', 'consent.ts'],
+  audit: ['audit-tables.ts', 'audit-service.ts', 'audit-plugin.ts', 'audit-trail.ts', 'audit-chain.ts'],
+  consent: ['consent-tables.ts', 'consent-service.ts', 'consent-plugin.ts', 'consent.ts'],
   datamap: [
+    'datamap-tables.ts',
     'datamap-service.ts',
     'graph-service.ts',
     'report-service.ts',
@@ -25,6 +27,7 @@ const FEATURES = {
   manifests: ['manifest-service.ts', 'manifests-plugin.ts'],
   overview: ['overview-service.ts', 'overview-plugin.ts'],
   requests: [
+    'request-tables.ts',
     'request-service.ts',
     'request-report-service.ts',
     'connector-service.ts',
@@ -35,6 +38,7 @@ const FEATURES = {
     'identifiers.ts',
   ],
   retention: [
+    'retention-tables.ts',
     'policy-service.ts',
     'retention-service.ts',
     'system-service.ts',
@@ -43,8 +47,10 @@ const FEATURES = {
     'catalog-cache.ts',
     'retention-recompute.ts',
   ],
-  session: ['session-plugin.ts'],
+  session: ['session-tables.ts', 'session-plugin.ts'],
   streams: [
+    'stream-tables.ts',
+    'exports/stream-export-tables.ts',
     'stream-service.ts',
     'contract-service.ts',
     'field-key-service.ts',
@@ -65,9 +71,12 @@ const PURE_RULE_FILES = [
   'consent/tcf-consent.ts',
   'datamap/datamap.ts',
   'datamap/datamap-drift.ts',
-  'datamap/datamap-graph.ts',
+  'datamap/graph/*.ts',
   'datamap/ropa.ts',
-  'datamap/discovery/exposition.ts',
+  'datamap/discovery/discovery-names.ts',
+  'datamap/discovery/exposition*.ts',
+  'datamap/discovery/line-cursor.ts',
+  'datamap/discovery/sample-line.ts',
   'datamap/discovery/series-observation.ts',
   'requests/deadlines.ts',
   'requests/dsar-package.ts',
@@ -79,7 +88,7 @@ const PURE_RULE_FILES = [
   'retention/expiry.ts',
   'retention/policy-rules.ts',
   'retention/usage-batch.ts',
-  'streams/data-contract.ts',
+  'streams/data-contract/*.ts',
   'streams/field-crypto.ts',
   'streams/key-cache.ts',
 ].map((file) => `${SRC}/${file}`);
@@ -100,29 +109,6 @@ const IO_MODULES = [
   'nats',
   '@grpc/grpc-js',
   'fastify',
-];
-
-/**
- * TEMPORARY: being split in issue 14. Files over `max-lines` (500) or holding a function over
- * `max-lines-per-function` (120) today; delete an entry once its file is split.
- */
-const TOO_LONG_TODAY = [
-  'packages/api/src/schemas.ts',
-  'packages/client/src/client.ts',
-  'packages/dashboard/src/pages/policy-page.tsx',
-  'packages/server/src/datamap/datamap-drift.ts',
-  'packages/server/src/datamap/datamap-graph.ts',
-  'packages/server/src/datamap/discovery/exposition.ts',
-  'packages/server/src/datamap/ropa.ts',
-  'packages/server/src/manifests/manifest-service.ts',
-  'packages/server/src/requests/request-routes.ts',
-  'packages/server/src/requests/request-service.ts',
-  'packages/server/src/server.ts',
-  'packages/server/src/services.ts',
-  'packages/server/src/store/migrations.ts',
-  'packages/server/src/store/repository.ts',
-  'packages/server/src/store/schema.ts',
-  'packages/server/src/streams/data-contract.ts',
 ];
 
 export default tseslint.config(
@@ -256,7 +242,7 @@ export default tseslint.config(
   },
   {
     files: ['packages/*/src/**/*.{ts,tsx}'],
-    ignores: ['**/*.test.{ts,tsx}', ...TOO_LONG_TODAY],
+    ignores: ['**/*.test.{ts,tsx}'],
     rules: {
       'max-lines': ['error', { max: 500, skipBlankLines: false, skipComments: false }],
       'max-lines-per-function': ['error', { max: 120 }],

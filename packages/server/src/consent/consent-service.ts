@@ -32,6 +32,7 @@ import { CursorCodec } from '../lib/cursor.js';
 import { loadTaxonomies } from '../datamap/datamap-snapshot.js';
 import { recomputeSubjectExpiries } from '../retention/retention-recompute.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
+import { byCodeUnit } from '../lib/by-code-unit.js';
 
 /** How far in the future `at` may lie (clock skew), as for telemetry. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -223,7 +224,7 @@ export class ConsentService {
     }
     const keys = [...new Map(rows.map((row) => [`${row.subject}\u0000${row.purpose}`, row])).values()]
       .map((row) => ({ subject: row.subject, purpose: row.purpose }))
-      .sort((a, b) => compare(a.subject, b.subject) || compare(a.purpose, b.purpose));
+      .sort((a, b) => byCodeUnit(a.subject, b.subject) || byCodeUnit(a.purpose, b.purpose));
     // Lock first: the history read below then includes every concurrent writer's events.
     await repository.consent.lockStates(keys, now);
     await repository.consent.insertEvents(rows);
@@ -368,8 +369,4 @@ export function purposeStates(rows: readonly ConsentStateRow[]): Record<string, 
     };
   }
   return states;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 import type { DataMapSnapshot, Observation, UsageLink } from './datamap.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
-import { byCodeUnit } from './by-code-unit.js';
+import { byCodeUnit } from '../lib/by-code-unit.js';
 
 /**
  * Drift: where what was declared and what telemetry and discovery report disagree.

@@ -4,7 +4,7 @@ import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { findDrift } from './datamap-drift.js';
-import { DataMapIndex, type GraphFilter } from './datamap-graph.js';
+import { DataMapIndex, type GraphFilter } from './graph/datamap-graph.js';
 import { TAXONOMY_KEY_PATTERN } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
 import type { Store } from '../store/store.js';

@@ -11,7 +11,7 @@ import { toCsv } from '../lib/csv.js';
 import type { DataMapSnapshot, MapSystem, UsageLink } from './datamap.js';
 import type { Taxonomy } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
-import { byCodeUnit } from './by-code-unit.js';
+import { byCodeUnit } from '../lib/by-code-unit.js';
 
 /**
  * The GDPR Art. 30(1) record of processing activities, derived rather than typed in: one row per

@@ -1,4 +1,5 @@
 import { AppError } from './app-error.js';
+import { byCodeUnit } from './by-code-unit.js';
 
 /**
  * Taxonomies of dotted keys: the data categories fields carry and the purposes policies serve.
@@ -158,12 +159,6 @@ function depth(key: string): number {
   return key.split('.').length;
 }
 
-// Keys hold only [a-z0-9_.] and '.' sorts before all of them, so code-unit order puts every
-// parent right before its subtree: the sorted list reads as the tree.
-function byKey(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * A taxonomy: the defaults plus the user's extensions. Immutable; `extend` returns a new one.
  *
@@ -244,7 +239,9 @@ export class Taxonomy {
       found.push(next);
       pending.push(...(this.#children.get(next) ?? []));
     }
-    return found.sort(byKey);
+    // Keys hold only [a-z0-9_.] and '.' sorts before all of them, so code-unit order puts every
+    // parent right before its subtree: the sorted list reads as the tree.
+    return found.sort(byCodeUnit);
   }
 
   /** The keys plus all their descendants, without repeats, sorted: what a filter on them matches. */
@@ -254,7 +251,7 @@ export class Taxonomy {
       expanded.add(key);
       for (const descendant of this.descendants(key)) expanded.add(descendant);
     }
-    return [...expanded].sort(byKey);
+    return [...expanded].sort(byCodeUnit);
   }
 
   /** `true` when `key` equals `filter` or lies below it. */
@@ -279,7 +276,7 @@ export class Taxonomy {
         special: this.isSpecialCategory(entry.key),
         origin,
       }))
-      .sort((a, b) => byKey(a.key, b.key));
+      .sort((a, b) => byCodeUnit(a.key, b.key));
   }
 }
 

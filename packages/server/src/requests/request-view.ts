@@ -59,7 +59,7 @@ export function requestRowToView(row: RightsRequestRow, now: number): RightsRequ
       destroyedAt: optionalIso(row.pii_destroyed_at),
     }),
     deliveredAt: optionalIso(row.delivered_at),
-  }) as RightsRequest;
+  });
 }
 
 export function taskRowToView(task: RequestTaskRow, attempts: readonly RequestTaskAttemptRow[]): RequestTask {
@@ -94,5 +94,5 @@ export function taskRowToView(task: RequestTaskRow, attempts: readonly RequestTa
           error: attempt.error ?? undefined,
         }),
       ),
-  }) as RequestTask;
+  });
 }

@@ -19,6 +19,7 @@ import type { Repository } from '../store/repository.js';
 import type { FieldKeyRow } from './stream-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
+import { byCodeUnit } from '../lib/by-code-unit.js';
 
 /** One event's key request: its contract, key-link value, subject and time. */
 export interface KeyRequest {
@@ -188,7 +189,7 @@ export class FieldKeyService {
     const { contract, period } = entry;
     const now = this.#now();
     const made = [...entry.subjects]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) // one insert order: no deadlock between batches
+      .sort(([a], [b]) => byCodeUnit(a, b)) // one insert order: no deadlock between batches
       .map(([keyLink, subject]) =>
         createFieldKey({ keyLink, subject, eventAt: period.start, now, rotationMs: this.#rotationMs }),
       );

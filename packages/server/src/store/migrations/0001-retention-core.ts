@@ -11,7 +11,7 @@ export function retentionCoreMigration(capabilities: BackendCapabilities): Migra
       await createSigningKeyTable(db);
       await db
         .insertInto('meta' as never)
-        .values({ key: 'catalog_version', value: '0' } as never)
+        .values({ key: 'catalog_version', value: '0' })
         .execute();
     },
   };

@@ -39,7 +39,7 @@ export const zeroTrustMigration: Migration = {
       .execute();
     await db
       .insertInto('audit_head' as never)
-      .values({ id: 1, seq: 0, hash: AUDIT_GENESIS_HASH } as never)
+      .values({ id: 1, seq: 0, hash: AUDIT_GENESIS_HASH })
       .execute();
     await db.schema
       .createTable('audit_checkpoints')

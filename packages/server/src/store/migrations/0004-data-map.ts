@@ -112,7 +112,7 @@ export function dataMapMigration(capabilities: BackendCapabilities): Migration {
         from usages group by last_system, field, policy`.execute(db);
       await db
         .insertInto('meta' as never)
-        .values({ key: 'datamap_version', value: '0' } as never)
+        .values({ key: 'datamap_version', value: '0' })
         .execute();
     },
   };

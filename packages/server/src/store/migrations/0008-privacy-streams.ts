@@ -33,7 +33,7 @@ export const privacyStreamsMigration: Migration = {
       .execute();
     await db
       .insertInto('stream_head' as never)
-      .values({ id: 1, seq: 0 } as never)
+      .values({ id: 1, seq: 0 })
       .execute();
   },
 };

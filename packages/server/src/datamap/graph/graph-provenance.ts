@@ -1,4 +1,4 @@
-import type { Observation } from './datamap.js';
+import type { Observation } from '../datamap.js';
 
 /** The source name of a declaration, next to the names of the sources that observed something. */
 export const DECLARED = 'declared';

@@ -1,4 +1,4 @@
-import type { DataMapSnapshot, Observation } from './datamap.js';
+import type { DataMapSnapshot, Observation } from '../datamap.js';
 import {
   EMPTY_WIRE,
   NO_CATEGORY,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataMapIndex } from './datamap-graph.js';
-import { Taxonomy } from '../lib/taxonomy.js';
-import { chain, observation, snapshot, system } from '../../test/support/datamap-snapshots.js';
+import { Taxonomy } from '../../lib/taxonomy.js';
+import { chain, observation, snapshot, system } from '../../../test/support/datamap-snapshots.js';
 
 const categories = Taxonomy.dataCategories();
 

@@ -1,5 +1,5 @@
 import type { DataMapGraph, GraphEdge } from '@lethe/api';
-import type { DataMapSnapshot } from './datamap.js';
+import type { DataMapSnapshot } from '../datamap.js';
 import { GraphBuilder } from './graph-builder.js';
 import { findDestinations, type Destination } from './graph-destinations.js';
 import type { EdgeEntry, NodeEntry } from './graph-entries.js';
@@ -7,7 +7,7 @@ import { filteredGraph, type GraphTables } from './graph-filter.js';
 import { indexEdges, orderEdges, orderNodes } from './graph-freeze.js';
 import { findHolders, type Holder } from './graph-holders.js';
 import { Wiring } from './graph-wiring.js';
-import type { Taxonomy } from '../lib/taxonomy.js';
+import type { Taxonomy } from '../../lib/taxonomy.js';
 
 /**
  * The data map as a graph: declared entries and discovery observations merged into one set of

@@ -1,9 +1,9 @@
 import type { GraphNode } from '@lethe/api';
-import { byCodeUnit } from './by-code-unit.js';
+import { byCodeUnit } from '../../lib/by-code-unit.js';
 import { NO_CATEGORY, type EdgeEntry, type EdgeKind, type NodeEntry } from './graph-entries.js';
 import type { Provenance } from './graph-provenance.js';
 import type { Wiring } from './graph-wiring.js';
-import type { Taxonomy } from '../lib/taxonomy.js';
+import type { Taxonomy } from '../../lib/taxonomy.js';
 
 /**
  * Freezing a built graph: nodes and edges get their order and wire objects, edges their adjacency

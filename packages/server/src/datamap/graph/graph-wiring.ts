@@ -1,8 +1,8 @@
 import type { GraphEdge } from '@lethe/api';
-import { byCodeUnit } from './by-code-unit.js';
+import { byCodeUnit } from '../../lib/by-code-unit.js';
 import { NO_CATEGORY, type EdgeEntry } from './graph-entries.js';
 import { DECLARED, Provenance } from './graph-provenance.js';
-import { toIso } from '../lib/time.js';
+import { toIso } from '../../lib/time.js';
 
 const DECLARED_ONLY = [DECLARED];
 

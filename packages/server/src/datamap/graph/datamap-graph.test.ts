@@ -1,10 +1,10 @@
 import type { DataMapGraph } from '@lethe/api';
 import { describe, expect, it } from 'vitest';
-import { generateDataMap } from '../../../../bench/datamap-dataset.js';
-import type { DataMapSnapshot, MapFlow } from './datamap.js';
+import { generateDataMap } from '../../../../../bench/datamap-dataset.js';
+import type { DataMapSnapshot, MapFlow } from '../datamap.js';
 import { DataMapIndex } from './datamap-graph.js';
-import { Taxonomy, coversKey } from '../lib/taxonomy.js';
-import { T0, observation, snapshot, system } from '../../test/support/datamap-snapshots.js';
+import { Taxonomy, coversKey } from '../../lib/taxonomy.js';
+import { T0, observation, snapshot, system } from '../../../test/support/datamap-snapshots.js';
 
 const categories = Taxonomy.dataCategories();
 

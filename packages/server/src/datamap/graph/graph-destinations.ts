@@ -1,4 +1,4 @@
-import { byCodeUnit } from './by-code-unit.js';
+import { byCodeUnit } from '../../lib/by-code-unit.js';
 import { NO_CATEGORY, type NodeEntry } from './graph-entries.js';
 import { carried, pathTo, reachFrom } from './graph-reach.js';
 
