@@ -1,39 +1,33 @@
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import type { ConnectorInput, RightsRequest } from '@lethe/api';
+import type { RightsRequest } from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MintRequest } from '../src/auth/tokens.js';
-import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from '../src/requests/request-settings.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
-import { api, startServer } from './support/lethe-process.js';
-import { mintToken } from './support/mint.js';
 import {
   startGrpcRightsClient,
   startHttpRightsClient,
   type RightsClientFixture,
 } from './support/rights-client-fixtures.js';
-import { availableSqlDatabaseKinds, type TestSqlDatabase } from './support/sql-databases.js';
+import {
+  ADMIN,
+  ALICE,
+  buildDatabases,
+  CONNECTORS,
+  rowsOf,
+  SETTINGS,
+  task,
+  type Company,
+  type Report,
+} from './support/rights-request-company.js';
+import type { TestSqlDatabase } from './support/sql-databases.js';
+import { waitFor } from './support/wait-for.js';
 
 /**
  * A small company end to end (DESIGN.md §6): PostgreSQL, MariaDB and SQLite databases with tagged
  * tables and links; HTTP rights clients (one slow, one failing twice first), a gRPC client and a
- * ticket client; dsar, delete and delete_pii with both strategies, down to the exact rows.
+ * ticket client; dsar, delete and delete_pii with both strategies, down to the exact rows. The
+ * requests build on each other (the delete finds the erasure by the delete_pii before it): they run
+ * in this order, on one company.
  */
-
-const ALICE = 'alice@example.com';
-const SETTINGS: RequestSettings = {
-  ...DEFAULT_REQUEST_SETTINGS,
-  retryBaseMs: 50,
-  retryMaxMs: 200,
-  callTimeoutMs: 5_000,
-};
-const ADMIN: Omit<MintRequest, 'ttlSeconds'> = { subject: 'dpo-dana', role: 'dpo' };
-
-interface Company {
-  readonly crm?: TestSqlDatabase; // PostgreSQL
-  readonly shop?: TestSqlDatabase; // MariaDB
-  readonly support: TestSqlDatabase; // SQLite
-}
 
 let dataDir: string;
 let disposeLocation: () => Promise<void>;
@@ -85,113 +79,6 @@ async function settled(id: string, status?: string, timeoutMs = 20_000): Promise
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function buildDatabases(): Promise<Company> {
-  const kinds = await availableSqlDatabaseKinds();
-  const byType = Object.fromEntries(kinds.map((kind) => [kind.type, kind]));
-  const sqliteKind = byType['sqlite'];
-  if (!sqliteKind) throw new Error('SQLite is always available');
-  const support = await sqliteKind.create();
-  await support.exec(
-    'create table tickets (id integer primary key, requester_email text, body text, customer_ref text)',
-    'create table ticket_notes (id integer primary key, customer_ref text, note text)',
-    `insert into tickets values (1, 'Alice@Example.com', 'my parcel is late', 'C-1'),
-      (2, 'bob@example.com', 'refund please', 'C-2')`,
-    `insert into ticket_notes values (1, 'C-1', 'follow-up for the late parcel'), (2, 'C-2', 'refund sent')`,
-  );
-  const company: { crm?: TestSqlDatabase; shop?: TestSqlDatabase; support: TestSqlDatabase } = { support };
-  if (byType['postgres']) {
-    const crm = await byType['postgres'].create();
-    await crm.exec(
-      'create table customers (id integer primary key, email text, phone text, name text, city text, crm_ref text)',
-      'create table orders (id integer primary key, customer_id integer references customers(id), shipping_address text, total integer)',
-      'create table legacy_contacts (id integer primary key, crm_ref text, nickname text)',
-      `insert into customers values (1, 'alice@example.com', '+442079460958', 'Alice', 'London', 'R-1'),
-        (2, 'bob@example.com', '+12025550143', 'Bob', 'Boston', 'R-2')`,
-      `insert into orders values (10, 1, '1 Main St', 30), (11, 1, '1 Main St', 12), (12, 2, '9 Elm St', 7)`,
-      `insert into legacy_contacts values (100, 'R-1', 'ally'), (101, 'R-2', 'bobby')`,
-    );
-    company.crm = crm;
-  }
-  if (byType['mysql']) {
-    const shop = await byType['mysql'].create();
-    await shop.exec(
-      'create table members (member_id integer primary key, email varchar(255), loyalty_code varchar(255), display_name varchar(255))',
-      `insert into members values (1, 'ALICE@example.com', 'LOY-7', 'alice_w'), (2, 'carol@example.com', 'loy-7', 'carol')`,
-    );
-    company.shop = shop;
-  }
-  return company;
-}
-
-const CONNECTORS: Record<keyof Company, ConnectorInput> = {
-  crm: {
-    type: 'postgres',
-    urlEnv: 'CRM_DATABASE_URL',
-    system: 'crm',
-    tables: [
-      {
-        name: 'customers',
-        primaryKey: ['id'],
-        columns: {
-          email: ['email'],
-          phone: ['phone'],
-          name: ['compliance/pii'],
-          city: ['compliance/pii'],
-          crm_ref: ['source/crm-ref'],
-        },
-      },
-      {
-        name: 'orders',
-        primaryKey: ['id'],
-        columns: { shipping_address: ['compliance/pii'] },
-        links: [{ column: 'customer_id', references: 'customers.id' }],
-      },
-      {
-        name: 'legacy_contacts',
-        primaryKey: ['id'],
-        columns: { crm_ref: ['source/crm-ref'], nickname: ['compliance/pii'] },
-      },
-    ],
-  },
-  shop: {
-    type: 'mysql',
-    urlEnv: 'SHOP_DATABASE_URL',
-    system: 'shop',
-    tables: [
-      {
-        name: 'members',
-        primaryKey: ['member_id'],
-        columns: { email: ['email'], loyalty_code: ['custom-key'], display_name: ['compliance/pii'] },
-      },
-    ],
-  },
-  support: {
-    type: 'sqlite',
-    urlEnv: 'SUPPORT_DATABASE_URL',
-    system: 'support',
-    tables: [
-      {
-        name: 'tickets',
-        primaryKey: ['id'],
-        columns: { requester_email: ['email'], body: ['compliance/pii'], customer_ref: ['source/customer'] },
-      },
-      {
-        name: 'ticket_notes',
-        primaryKey: ['id'],
-        columns: { customer_ref: ['source/customer'], note: ['compliance/pii'] },
-      },
-    ],
-  },
-};
 
 beforeAll(async () => {
   const location = await SQLITE_BACKEND.create();
@@ -270,27 +157,6 @@ afterAll(async () => {
   for (const database of Object.values(company ?? {})) await database?.dispose();
   await disposeLocation?.();
 });
-
-function task(request: RightsRequest, target: string) {
-  const found = request.tasks?.find((t) => t.target === target);
-  if (!found)
-    throw new Error(`no task for ${target}: ${JSON.stringify(request.tasks?.map((t) => t.target))}`);
-  return found;
-}
-
-interface Report {
-  items: {
-    datasource: string;
-    pk: string;
-    matchCategory: string;
-    semantic: string;
-    semanticValue?: string;
-    piiColumns: string[];
-    task: number;
-  }[];
-}
-const rowsOf = (report: Report) =>
-  report.items.map((row) => `${row.datasource}#${row.pk} ${row.matchCategory} ${row.semantic}`).sort();
 
 describe('a DSAR, exact', () => {
   let request: RightsRequest;
@@ -601,64 +467,3 @@ describe('failure past the retry budget', () => {
     expect(task(done, 'support').attemptLog.map((a) => a.outcome)).toEqual(['failed', 'ok']);
   });
 });
-
-describe('a server killed in the middle of a request', () => {
-  it('takes the interrupted task up again after the restart and finishes the request', async () => {
-    const location = await SQLITE_BACKEND.create();
-    const port = await freePort();
-    const token = await mintToken({ dataDir: location.dataDir });
-    const env = { LETHE_REQUEST_TICK_MS: '100' };
-    let server = await startServer({ dataDir: location.dataDir, port, env });
-    const slow = await startHttpRightsClient({
-      jwksUrl: `${server.url}/.well-known/jwks.json`,
-      audience: 'rights-client:archive',
-      latencyMs: 2_000,
-      records: new Map([['frank@example.com', [{ dataset: 'letters', pk: 'L-1', fields: { to: 'Frank' } }]]]),
-    });
-    try {
-      const send = (method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown) =>
-        api(server.url, token, method, path, body);
-      expect(
-        (
-          await send('PUT', '/v1/systems/archive', {
-            team: 'records',
-            datasets: [{ name: 'letters', fields: [{ name: 'email', categories: ['user.contact.email'] }] }],
-          })
-        ).status,
-      ).toBe(201);
-      expect(
-        (await send('PUT', '/v1/clients/archive', { system: 'archive', protocol: 'http', address: slow.url }))
-          .status,
-      ).toBe(201);
-      const created = await send('POST', '/v1/requests', {
-        id: 'crash-1',
-        type: 'dsar',
-        identifiers: { email: 'frank@example.com' },
-      });
-      expect(created.status).toBe(201);
-      // The call is under way at the client when the server dies.
-      await waitFor(async () => slow.calls.length > 0);
-      await server.kill();
-      server = await startServer({ dataDir: location.dataDir, port, env });
-      let request: RightsRequest | undefined;
-      await waitFor(async () => {
-        request = (await send('GET', '/v1/requests/crash-1')).body as RightsRequest;
-        return request.status === 'completed';
-      }, 15_000);
-      expect(request?.tasks?.[0]?.attemptLog.map((a) => a.outcome)).toEqual(['interrupted', 'ok']);
-      expect(request?.rowsFound).toBe(1);
-    } finally {
-      await server.stop();
-      await slow.close();
-      await location.dispose();
-    }
-  }, 60_000);
-});
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
