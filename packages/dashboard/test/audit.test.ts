@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { api } from '../../server/test/support/lethe-process.js';
+import { screenshot } from './support/browser.js';
+import {
+  errors,
+  mint,
+  openDemoDashboard,
+  page,
+  server,
+  signInWithPastedToken,
+} from './support/demo-dashboard.js';
+
+/** The audit log page: browsing the log and verifying the chain; and who may. */
+
+openDemoDashboard();
+
+describe('audit', { timeout: 60_000 }, () => {
+  it('browses the log and verifies the chain, as an auditor', async () => {
+    const token = await mint('auditor');
+    await signInWithPastedToken(token);
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    const rows = page.getByTestId('audit-entries').locator('tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.first().locator('td').first().textContent()).toBe('1');
+    const first = (await api(server.url, token, 'GET', '/v1/audit?limit=100')).body as {
+      items: { seq: number; action: string }[];
+      next?: number;
+    };
+    // The log only grows (reading it is itself recorded): what the page shows is a prefix of it.
+    const shown = await rows.locator('td:nth-child(4)').allTextContents();
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown).toEqual(first.items.slice(0, shown.length).map((entry) => entry.action));
+    if (first.next !== undefined) {
+      await page.getByRole('button', { name: 'Newer' }).click();
+      await expect.poll(() => rows.first().locator('td').first().textContent()).toBe(String(first.next + 1));
+    }
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    const verdict = page.getByTestId('verification');
+    await verdict.waitFor();
+    const expected = (await api(server.url, token, 'GET', '/v1/audit/verify')).body as {
+      ok: boolean;
+      checked: number;
+    };
+    expect(expected.ok).toBe(true);
+    expect(await verdict.textContent()).toContain('Intact.');
+    await screenshot(page, '19-audit');
+    expect(errors).toEqual([]);
+  });
+
+  it('tells a dpo that the audit log is for admins and auditors', async () => {
+    await signInWithPastedToken(await mint('dpo'));
+    const navigation = page.getByRole('navigation', { name: 'Pages' });
+    await navigation.getByRole('link', { name: 'Requests' }).waitFor();
+    expect(await navigation.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    await page.goto(`${server.url}/audit`);
+    expect(await page.getByRole('alert').textContent()).toContain('You may not see this');
+    expect(errors).toEqual([]);
+  });
+});

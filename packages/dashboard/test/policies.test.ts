@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { api } from '../../server/test/support/lethe-process.js';
+import { screenshot } from './support/browser.js';
+import {
+  errors,
+  mint,
+  openDemoDashboard,
+  page,
+  server,
+  signInWithPastedToken,
+} from './support/demo-dashboard.js';
+
+/** The policies page: creating, previewing a retention change, retiring; and who may. */
+
+openDemoDashboard();
+
+describe('policies', { timeout: 60_000 }, () => {
+  it('creates a policy with validation, previews a retention change before saving it, and retires it', async () => {
+    await signInWithPastedToken(await mint('dpo'));
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+    await page.getByRole('link', { name: 'order-delivery' }).waitFor();
+    await screenshot(page, '07-policies');
+
+    await page.getByRole('button', { name: 'New policy' }).click();
+    await page.getByRole('heading', { level: 1, name: 'New policy' }).waitFor();
+    await page.getByLabel('Name').fill('support-tickets');
+    await page.getByLabel('Purpose').fill('essential.account');
+    await page.getByLabel('Retention').fill('two years');
+    await page.getByLabel('Legal basis').selectOption('legitimate_interests');
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    // The server's validation, shown beside the form; nothing was created.
+    const refusal = page.getByRole('alert');
+    expect(await refusal.textContent()).toContain('INVALID_DURATION');
+    await screenshot(page, '08-policy-invalid');
+    await page.getByLabel('Retention').fill('P18M');
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Policy support-tickets' }).waitFor();
+    expect(await page.getByTestId('policy-status').textContent()).toContain('Version 1, active');
+    const token = await mint('dpo');
+    const created = (await api(server.url, token, 'GET', '/v1/policies/support-tickets')).body;
+    expect(created).toMatchObject({ retention: 'P18M', legalBasis: 'legitimate_interests', version: 1 });
+
+    // A retention change must be previewed before it can be saved.
+    await page.getByLabel('Retention').fill('P12M');
+    const save = page.getByRole('button', { name: 'Save', exact: true });
+    expect(await save.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Preview the change' }).click();
+    await page.getByTestId('retention-preview').waitFor();
+    await save.click();
+    await page.getByRole('status').getByText('Saved.').waitFor();
+    await page.getByTestId('policy-status').getByText('Version 2, active').waitFor();
+    const changed = (await api(server.url, token, 'GET', '/v1/policies/support-tickets')).body;
+    expect(changed).toMatchObject({ retention: 'P12M', version: 2 });
+    expect(await page.getByRole('row').filter({ hasText: 'P18M' }).count()).toBe(1);
+
+    await page.getByRole('button', { name: 'Retire this policy…' }).click();
+    await page.getByRole('button', { name: 'Retire support-tickets' }).click();
+    await page
+      .getByTestId('policy-status')
+      .getByText(/retired since/)
+      .waitFor();
+    const retired = (await api(server.url, token, 'GET', '/v1/policies/support-tickets')).body;
+    expect(retired).toMatchObject({ status: 'retired' });
+    await screenshot(page, '09-policy-retired');
+    expect(errors).toEqual([]);
+  });
+
+  it('previews what a shorter retention of a policy in use would move, as the API computes it', async () => {
+    const token = await mint('dpo');
+    await signInWithPastedToken(token);
+    await page.goto(`${server.url}/policies/order-delivery`);
+    await page.getByLabel('Retention').fill('P90D');
+    await page.getByRole('button', { name: 'Preview the change' }).click();
+    const shown = page.getByTestId('retention-preview');
+    await shown.waitFor();
+    const expected = (
+      await api(server.url, token, 'POST', '/v1/policies/order-delivery/preview', { retention: 'P90D' })
+    ).body as { subjectFieldsChanged: number; subjectFieldsEarlier: number };
+    expect(expected.subjectFieldsChanged).toBeGreaterThan(0);
+    const text = (await shown.textContent()) ?? '';
+    expect(text).toContain(`Whose expiry moves${expected.subjectFieldsChanged.toLocaleString('en-US')}`);
+    expect(text).toContain(`Earlier${expected.subjectFieldsEarlier.toLocaleString('en-US')}`);
+    await screenshot(page, '10-policy-preview');
+    // Not saved: the demo policy is unchanged.
+    expect((await api(server.url, token, 'GET', '/v1/policies/order-delivery')).body).toMatchObject({
+      retention: 'P120D',
+    });
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses a name that exists already, and tells an auditor it may not create policies', async () => {
+    await signInWithPastedToken(await mint('dpo'));
+    await page.goto(`${server.url}/policies/+new`);
+    await page.getByLabel('Name').fill('order-delivery');
+    await page.getByLabel('Purpose').fill('essential.orders');
+    await page.getByLabel('Retention').fill('P1D');
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    expect(await page.getByRole('alert').textContent()).toContain('exists already');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInWithPastedToken(await mint('auditor'));
+    await page.goto(`${server.url}/policies/+new`);
+    await page.getByLabel('Name').fill('auditor-policy');
+    await page.getByLabel('Purpose').fill('essential.orders');
+    await page.getByLabel('Retention').fill('P1D');
+    await page.getByRole('button', { name: 'Create policy' }).click();
+    expect(await page.getByRole('alert').textContent()).toContain('You may not see this');
+    expect(errors).toEqual([]);
+  });
+});

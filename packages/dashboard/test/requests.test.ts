@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { api } from '../../server/test/support/lethe-process.js';
+import { screenshot } from './support/browser.js';
+import {
+  errors,
+  mint,
+  openDemoDashboard,
+  page,
+  server,
+  signInWithPastedToken,
+} from './support/demo-dashboard.js';
+
+/** The rights requests pages: filing a request, its tasks and tickets, the report and the DSAR package. */
+
+openDemoDashboard();
+
+describe('rights requests', { timeout: 90_000 }, () => {
+  /** A demo subject who ordered, so that a request reaches the payments team's ticket. */
+  async function subjectWhoOrdered(token: string): Promise<string> {
+    for (let index = 2000; index < 2100; index += 1) {
+      const { status, body } = await api(server.url, token, 'GET', `/v1/subjects/u-${index}`);
+      const fields = status === 200 ? (body as { fields: { system: string }[] }).fields : [];
+      if (fields.some((field) => field.system === 'orders')) return `u-${index}`;
+    }
+    throw new Error('no demo subject with orders');
+  }
+
+  it('files a request, shows its tasks with their attempts, marks the payments ticket done and downloads the report', async () => {
+    const token = await mint('dpo');
+    const subject = await subjectWhoOrdered(token);
+    await signInWithPastedToken(token);
+    await page.getByRole('link', { name: 'Requests' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Requests' }).waitFor();
+    await page.getByRole('button', { name: 'New request' }).click();
+    await page.getByLabel('The person asks for').selectOption('delete');
+    // Nothing to find the person by: refused before anything is sent.
+    await page.getByRole('button', { name: 'File delete request' }).click();
+    expect(await page.getByRole('alert').textContent()).toContain('at least one identifier');
+    await page.getByLabel('Subject id (as in the telemetry)').fill(subject);
+    await page.getByRole('button', { name: 'File delete request' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Request / }).waitFor();
+    const id = decodeURIComponent(page.url().split('/requests/')[1] ?? '');
+    expect(id).not.toBe('');
+    const summary = await page.getByTestId('request-summary').textContent();
+    expect(summary).toMatch(/days left: \d+/);
+
+    // The work starts at once: the ticket for the payments team waits for a person.
+    const ticket = page.locator('li.task').filter({ hasText: 'payments-ticket' });
+    await ticket.getByText('waiting').waitFor({ timeout: 30_000 });
+    // The accounts team's HTTP client cannot be reached: its attempts are listed.
+    const client = page.locator('li.task').filter({ hasText: 'accounts-privacy' });
+    await client.getByText(/attempt/).waitFor({ timeout: 30_000 });
+    await client.locator('summary').click();
+    expect(await client.locator('tbody tr').count()).toBeGreaterThan(0);
+    await screenshot(page, '11-request');
+
+    await ticket.getByLabel('Note').fill('Deleted in the payments back office');
+    await ticket.getByLabel('Records deleted').fill('2');
+    await ticket.getByRole('button', { name: 'Mark ticket done' }).click();
+    await ticket.getByText('done', { exact: true }).waitFor();
+    expect(await ticket.textContent()).toContain('Deleted in the payments back office');
+    const stored = (await api(server.url, token, 'GET', `/v1/requests/${id}`)).body as {
+      tasks: { target: string; state: string; rowsChanged: number }[];
+    };
+    expect(stored.tasks.find((task) => task.target === 'payments-ticket')).toMatchObject({
+      state: 'done',
+      rowsChanged: 2,
+    });
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download report (CSV)' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`${id}-report.csv`);
+    const path = await download.path();
+    expect(readFileSync(path, 'utf8').split('\n')[0]).toContain('request_id');
+    await screenshot(page, '12-request-ticket-done');
+
+    // The list shows it with its days left.
+    await page.getByRole('link', { name: 'All requests' }).click();
+    const row = page.getByRole('row').filter({ hasText: id });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/\d+$/);
+    await screenshot(page, '13-requests');
+    expect(errors).toEqual([]);
+  });
+
+  it('offers a DSAR’s package once the request is completed, and downloads it', async () => {
+    const token = await mint('dpo');
+    await signInWithPastedToken(token);
+    // Still running (the accounts team's client is unreachable): no package yet, and it says so.
+    await page.goto(`${server.url}/requests/+new`);
+    await page.getByLabel('Subject id (as in the telemetry)').fill('u-1001');
+    await page.getByRole('button', { name: 'File dsar request' }).click();
+    await page.getByText('can be downloaded once the request is completed').waitFor();
+    // Without the unreachable client, the accounts team gets a ticket like the payments team:
+    // once people mark every ticket done, the request is completed. (The last test to need it.)
+    const admin = await mint('admin');
+    expect((await api(server.url, admin, 'DELETE', '/v1/clients/accounts-privacy')).status).toBeLessThan(300);
+    await page.goto(`${server.url}/requests/+new`);
+    await page.getByLabel('Subject id (as in the telemetry)').fill('u-2050');
+    await page.getByRole('button', { name: 'File dsar request' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Request / }).waitFor();
+    const tickets = page.locator('form.ticket-form');
+    await tickets.first().waitFor({ timeout: 30_000 });
+    for (let open = await tickets.count(); open > 0; open -= 1) {
+      await tickets.first().getByRole('button', { name: 'Mark ticket done' }).click();
+      await expect.poll(() => tickets.count()).toBe(open - 1);
+    }
+    await page.getByTestId('request-status').getByText('completed').waitFor({ timeout: 30_000 });
+    await screenshot(page, '14-request-dsar-completed');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: /Download the person’s package/ }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/-package\.html$/);
+    expect(readFileSync(await download.path(), 'utf8')).toMatch(/<html/i);
+    expect(errors).toEqual([]);
+  });
+});
