@@ -248,4 +248,9 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 120 }],
     },
   },
+  // Tests too stay readable files; a `describe` is a list of cases, so only the file is bounded.
+  {
+    files: ['**/*.test.{ts,tsx}', 'packages/*/test/**/*.ts', 'bench/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 500, skipBlankLines: false, skipComments: false }] },
+  },
 );
