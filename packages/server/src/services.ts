@@ -32,6 +32,7 @@ import { ConsentService } from './consent/consent-service.js';
 import { RetentionService } from './retention/retention-service.js';
 import { ServerSecrets } from './auth/server-secrets.js';
 import { SuppressionWatch } from './retention/suppression-watch.js';
+import { forgetSubjectOnErasure } from './retention/subject-erasure.js';
 import { SystemService } from './retention/system-service.js';
 import { shredStreamKeysOnErasure } from './streams/stream-key-erasure.js';
 import { DEFAULT_STREAM_LIMITS, StreamService, type StreamLimits } from './streams/stream-service.js';
@@ -136,8 +137,12 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     options,
   );
   const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
-  requests.whenErased(streamKeyErasure);
-  runner.whenErased(streamKeyErasure);
+  // Lethe's own usage and expiry rows of the subject go first, then the stream keys.
+  const forgetSubject = forgetSubjectOnErasure(vault);
+  for (const hook of [forgetSubject, streamKeyErasure]) {
+    requests.whenErased(hook);
+    runner.whenErased(hook);
+  }
   return {
     store,
     consent: new ConsentService(store, secrets),

@@ -97,6 +97,15 @@ export class ConsentQueries {
       .execute();
   }
 
+  /** Deletes the subject's consent violations (uses without consent); returns how many went. */
+  async deleteViolationsOf(subject: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('consent_violations')
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   violations(filter: ViolationFilter): Promise<ConsentViolationRow[]> {
     let query = this.db
       .selectFrom('consent_violations')

@@ -354,6 +354,24 @@ function toRecord(row: ConsentEventRow): ConsentRecord {
   };
 }
 
+/**
+ * The subject's whole consent history with its proof, in the order it counts, read in
+ * `repository` (a caller's transaction may pass its own). No permission check, no audit: the
+ * caller does both (a DSAR's answer includes it, GDPR Art. 15(1) and 7(1)).
+ */
+export async function consentHistoryIn(repository: Repository, subject: string): Promise<ConsentRecord[]> {
+  const events = await repository.consent.eventsOfSubjects([subject]);
+  return inConsentOrder(events.map(toChange)).map((change) => toRecord(change.row));
+}
+
+/**
+ * Forgets the uses the subject's data was put to without consent (a completed delete). The
+ * consent history itself stays: it is the proof Art. 7(1) asks the controller to keep.
+ */
+export function forgetConsentViolationsIn(repository: Repository, subject: string): Promise<number> {
+  return repository.consent.deleteViolationsOf(subject);
+}
+
 /** The API form of a subject's consent states, per purpose. */
 export function purposeStates(rows: readonly ConsentStateRow[]): Record<string, ConsentPurposeState> {
   const states: Record<string, ConsentPurposeState> = {};

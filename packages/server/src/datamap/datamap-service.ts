@@ -11,7 +11,7 @@ import type {
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
-import { Taxonomy, type TaxonomyListing } from '../lib/taxonomy.js';
+import { coversKey, Taxonomy, type TaxonomyListing } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
 import type { FlowRow, RightsClientRow, TaxonomyEntryRow, TeamRow } from './datamap-tables.js';
@@ -298,6 +298,43 @@ export class DataMapService {
     await audit(repository, principal, 'taxonomy.put', 'taxonomy');
     return { value: input, created: previous.length === 0, changed: true };
   }
+}
+
+/** A declared flow out of a system, with the categories of it that concern someone's data. */
+export interface CarryingFlow {
+  readonly from: string;
+  readonly to: string;
+  /** The flow's categories that cover, or lie below, a category of the data held in `from`. */
+  readonly categories: readonly string[];
+  readonly description?: string;
+}
+
+/**
+ * The declared flows out of the systems in `held` (system → the categories of someone's data it
+ * holds) that carry some of that data: a flow of `user.contact` carries `user.contact.email`, and
+ * a flow of `user.contact.email` carries part of `user.contact`. Read in `repository` (a caller's
+ * transaction may pass its own); no permission check: the caller does it.
+ */
+export async function flowsCarryingIn(
+  repository: Repository,
+  held: ReadonlyMap<string, readonly string[]>,
+): Promise<CarryingFlow[]> {
+  const carrying: CarryingFlow[] = [];
+  for (const row of await repository.datamap.listFlows()) {
+    const categories = held.get(row.from_system);
+    if (!categories) continue;
+    const carried = (JSON.parse(row.categories) as string[]).filter((flowCategory) =>
+      categories.some((category) => coversKey(flowCategory, category) || coversKey(category, flowCategory)),
+    );
+    if (carried.length === 0) continue;
+    carrying.push({
+      from: row.from_system,
+      to: row.to_system,
+      categories: carried,
+      ...(row.description !== null ? { description: row.description } : {}),
+    });
+  }
+  return carrying;
 }
 
 function entryRow(

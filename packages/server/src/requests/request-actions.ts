@@ -9,7 +9,7 @@ import { actorOf, audit } from '../audit/audit-trail.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
 import { DeadlineError, extendedDueAt } from './deadlines.js';
 import { requireOpen, requireRequest, requireTask } from './request-lookup.js';
-import { settleRequest, storeFoundRecords, type ErasureHook } from './request-progress.js';
+import { settleRequest, storeFoundRecords, type Completion } from './request-progress.js';
 import type { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
@@ -29,8 +29,8 @@ export class RequestActions {
     /** Called when tasks become due, so the runner starts at once instead of at its next tick. */
     private readonly wake: () => void,
     private readonly now: () => number,
-    /** What a completed erasure also removes (see `RequestService.whenErased`). */
-    private readonly onErasure: () => ErasureHook | undefined,
+    /** The vault and what a completed erasure also removes (see `RequestService.whenErased`). */
+    private readonly completion: Completion,
   ) {}
 
   async extend(principal: Principal, id: string, reason: string): Promise<RightsRequest> {
@@ -175,7 +175,7 @@ export class RequestActions {
         { state: 'waiting' },
       );
       await audit(repository, principal, 'request.ticket-done', `request:${id} task=${position}`);
-      await settleRequest(repository, id, now, this.settings, this.onErasure());
+      await settleRequest(repository, id, now, this.settings, this.completion);
     });
     return this.reader.view(principal, id);
   }

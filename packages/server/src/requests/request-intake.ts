@@ -178,6 +178,7 @@ export class RequestIntake {
         started_at: null,
         completed_at: null,
         pii_expires_at: null,
+        knowledge_sealed: null,
         delivered_at: null,
         pii_destroyed_at: null,
       };

@@ -8,7 +8,7 @@ import { actorOf, audit } from '../audit/audit-trail.js';
 import type { GraphService } from '../datamap/graph-service.js';
 import { identifiersOf, requireRequest, taskId } from './request-lookup.js';
 import { planRequest } from './request-planner.js';
-import { settleRequest, type ErasureHook } from './request-progress.js';
+import { settleRequest, type Completion } from './request-progress.js';
 import type { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
 import { isRequestStatus, movableFrom, nextStatus, type RequestMove } from './request-status.js';
@@ -29,8 +29,8 @@ export class RequestLifecycle {
     /** Called when tasks become due, so the runner starts at once instead of at its next tick. */
     private readonly wake: () => void,
     private readonly now: () => number,
-    /** What a completed erasure also removes (see `RequestService.whenErased`). */
-    private readonly onErasure: () => ErasureHook | undefined,
+    /** The vault and what a completed erasure also removes (see `RequestService.whenErased`). */
+    private readonly completion: Completion,
   ) {}
 
   /**
@@ -91,7 +91,7 @@ export class RequestLifecycle {
       );
       await audit(repository, principal, 'request.start', `request:${row.id} tasks=${plan.length}`);
       // A request with nothing to ask is complete at once (the plan, empty, is its record).
-      await settleRequest(repository, row.id, now, this.settings, this.onErasure());
+      await settleRequest(repository, row.id, now, this.settings, this.completion);
     });
     this.wake();
   }

@@ -6,7 +6,8 @@ import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import { LETHE_ITSELF } from '../auth/principal.js';
 import { audit } from '../audit/audit-trail.js';
 import type { RequestSettings } from './request-settings.js';
-import type { Sealer } from './request-vault.js';
+import type { RequestVault, Sealer } from './request-vault.js';
+import { sealLetheKnowledge } from './lethe-knowledge.js';
 
 /** What a sealed record holds: the matching value and, for a DSAR, the record's values. */
 export interface SealedRecord {
@@ -62,17 +63,28 @@ export async function storeFoundRecords(
 export type ErasureHook = (repository: Repository, request: RightsRequestRow) => Promise<void>;
 
 /**
+ * What settling a request needs besides the repository: the vault (a completed DSAR seals what
+ * Lethe itself knows about the subject into its answer) and what a completed erasure also removes.
+ */
+export interface Completion {
+  readonly vault: RequestVault;
+  /** Run in order, in the completing transaction; `whenErased` adds to it. */
+  readonly erasureHooks: readonly ErasureHook[];
+}
+
+/**
  * Moves the request on once its tasks have: completed when all are done, failed when all have
  * finished and one failed. At completion the rows found are totalled; an erasure adds the
  * person's identifier hashes to the suppression list and destroys the identifiers at once; a
- * DSAR keeps its findings readable for the delivery window.
+ * DSAR adds what Lethe itself knows about the subject and keeps its findings readable for the
+ * delivery window.
  */
 export async function settleRequest(
   repository: Repository,
   requestId: string,
   now: number,
   settings: RequestSettings,
-  onErasure?: ErasureHook,
+  completion: Completion,
 ): Promise<void> {
   const request = await repository.requests.getRequest(requestId);
   if (!request || request.status !== 'in_progress') return;
@@ -103,8 +115,9 @@ export async function settleRequest(
     },
     'in_progress',
   );
-  if (request.type !== 'dsar') {
-    await onErasure?.(repository, request);
+  if (request.type === 'dsar') await sealLetheKnowledge(repository, completion.vault, request, now);
+  else {
+    for (const hook of completion.erasureHooks) await hook(repository, request);
     const hashes = await repository.requests.hashesOf(requestId);
     await repository.requests.addSuppressions(
       hashes.map((hash) => ({

@@ -120,7 +120,13 @@ export class RequestQueries {
       .execute();
     await this.db
       .updateTable('rights_requests')
-      .set({ identifiers_sealed: null, pii_destroyed_at: at, pii_expires_at: null, updated_at: at })
+      .set({
+        identifiers_sealed: null,
+        knowledge_sealed: null,
+        pii_destroyed_at: at,
+        pii_expires_at: null,
+        updated_at: at,
+      })
       .where('id', '=', requestId)
       .execute();
   }

@@ -2,7 +2,8 @@ import type { OverviewRow, ReportRow } from '@lethe/api';
 import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
-import type { DsarPackage, DsarSource } from './dsar-package.js';
+import { nothingHeld, type DsarPackage, type DsarSource } from './dsar-package.js';
+import { openLetheKnowledge } from './lethe-knowledge.js';
 import { toIso } from '../lib/time.js';
 import type { RequestRecordRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
@@ -110,13 +111,17 @@ export class RequestReportService {
       sources.set(record.datasource, list);
     }
     const controller = (await this.store.repository.datamap.organisation())?.controller.name;
+    const lethe = openLetheKnowledge(sealer, request);
+    const found = [...sources].map(([datasource, records]) => ({ datasource, records }));
     return {
       requestId: id,
       receivedAt: toIso(request.received_at),
       ...(request.completed_at !== null ? { completedAt: toIso(request.completed_at) } : {}),
       generatedAt: toIso(this.now()),
       ...(controller !== undefined ? { controller } : {}),
-      sources: [...sources].map(([datasource, records]) => ({ datasource, records })),
+      sources: found,
+      lethe,
+      nothingHeld: nothingHeld(found, lethe),
     };
   }
 

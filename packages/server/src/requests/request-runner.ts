@@ -7,7 +7,7 @@ import { retryDelay } from './request-status.js';
 import type { RightsClientRow } from '../datamap/datamap-tables.js';
 import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
-import { settleRequest, storeFoundRecords, type ErasureHook } from './request-progress.js';
+import { settleRequest, storeFoundRecords, type Completion, type ErasureHook } from './request-progress.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
@@ -43,11 +43,15 @@ export class RequestRunner {
   /** Starts approved requests whose start was interrupted (set by the requests service). */
   private startApproved: () => Promise<void> = async () => {};
 
-  #onErasure: ErasureHook | undefined;
+  readonly #erasureHooks: ErasureHook[] = [];
 
-  /** What a completed erasure also removes, in the same transaction (see `ErasureHook`). */
+  /** What a completed erasure also removes, in the same transaction (see `ErasureHook`); hooks add up. */
   whenErased(hook: ErasureHook): void {
-    this.#onErasure = hook;
+    this.#erasureHooks.push(hook);
+  }
+
+  get #completion(): Completion {
+    return { vault: this.vault, erasureHooks: this.#erasureHooks };
   }
 
   constructor(
@@ -309,7 +313,7 @@ export class RequestRunner {
         },
         { state: 'running', attempts: attempt },
       );
-      await settleRequest(repository, task.request_id, now, this.settings, this.#onErasure);
+      await settleRequest(repository, task.request_id, now, this.settings, this.#completion);
     });
   }
 
@@ -340,7 +344,7 @@ export class RequestRunner {
         },
         { state: 'running', attempts: attempt },
       );
-      if (!again) await settleRequest(repository, task.request_id, now, this.settings, this.#onErasure);
+      if (!again) await settleRequest(repository, task.request_id, now, this.settings, this.#completion);
     });
   }
 }

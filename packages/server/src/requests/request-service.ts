@@ -16,7 +16,7 @@ import type { GraphService } from '../datamap/graph-service.js';
 import { RequestActions } from './request-actions.js';
 import { RequestIntake, type RequestSource } from './request-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
-import type { ErasureHook } from './request-progress.js';
+import type { Completion, ErasureHook } from './request-progress.js';
 import { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
@@ -33,15 +33,15 @@ import type { ServerSecrets } from '../auth/server-secrets.js';
  * this class is the one the routes, the CLI and the runner use.
  */
 export class RequestService {
-  #onErasure: ErasureHook | undefined;
+  readonly #erasureHooks: ErasureHook[] = [];
   readonly #reader: RequestReader;
   readonly #intake: RequestIntake;
   readonly #lifecycle: RequestLifecycle;
   readonly #actions: RequestActions;
 
-  /** What a completed erasure also removes, in the same transaction (see `ErasureHook`). */
+  /** What a completed erasure also removes, in the same transaction (see `ErasureHook`); hooks add up. */
   whenErased(hook: ErasureHook): void {
-    this.#onErasure = hook;
+    this.#erasureHooks.push(hook);
   }
 
   constructor(
@@ -55,11 +55,20 @@ export class RequestService {
     wake: () => void = () => {},
     private readonly now: () => number = Date.now,
   ) {
-    const onErasure = () => this.#onErasure;
+    const completion: Completion = { vault, erasureHooks: this.#erasureHooks };
     this.#reader = new RequestReader(store, graph, vault, now);
-    this.#lifecycle = new RequestLifecycle(store, graph, vault, settings, this.#reader, wake, now, onErasure);
+    this.#lifecycle = new RequestLifecycle(
+      store,
+      graph,
+      vault,
+      settings,
+      this.#reader,
+      wake,
+      now,
+      completion,
+    );
     this.#intake = new RequestIntake(store, vault, secrets, settings, this.#lifecycle, this.#reader, now);
-    this.#actions = new RequestActions(store, vault, secrets, settings, this.#reader, wake, now, onErasure);
+    this.#actions = new RequestActions(store, vault, secrets, settings, this.#reader, wake, now, completion);
   }
 
   // Intake ----------------------------------------------------------------------------------------

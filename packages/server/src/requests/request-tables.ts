@@ -65,6 +65,8 @@ export interface RightsRequestRow {
   pii_expires_at: number | null;
   delivered_at: number | null;
   pii_destroyed_at: number | null;
+  /** A DSAR's snapshot of what Lethe itself knew about the subject, sealed; null once destroyed. */
+  knowledge_sealed: string | null;
 }
 
 /** The request's own data key, wrapped under the master key; the row is deleted to destroy it. */

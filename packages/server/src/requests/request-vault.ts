@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { MasterKey } from '../auth/master-key.js';
 import { AppError } from '../lib/app-error.js';
+import type { Identifiers } from '@lethe/api';
 import type { Repository } from '../store/repository.js';
+import type { RightsRequestRow } from './request-tables.js';
 
 /** What a request key wraps, bound into its envelope. */
 function requestKeyLabel(requestId: string): string {
@@ -22,6 +24,16 @@ export class RequestVault {
     const bytes = randomBytes(32);
     await repository.requests.saveKey(requestId, this.masterKey.wrap(bytes, requestKeyLabel(requestId)));
     return new Sealer(requestId, bytes);
+  }
+
+  /**
+   * The request's identifiers while it still holds them (for what runs in the transaction that
+   * completes it); undefined once they are destroyed.
+   */
+  async identifiers(repository: Repository, request: RightsRequestRow): Promise<Identifiers | undefined> {
+    if (request.identifiers_sealed === null) return undefined;
+    const sealer = await this.open(repository, request.id);
+    return sealer?.open<Identifiers>(request.identifiers_sealed, 'identifiers');
   }
 
   /** The request's sealer, or undefined once its key is destroyed. */

@@ -13,6 +13,14 @@ import type {
 } from './retention-tables.js';
 import type { Database } from '../store/schema.js';
 
+/** How many rows of each per-subject retention table a purge deleted. */
+export interface SubjectRowCounts {
+  usages: number;
+  fieldExpiries: number;
+  subjectExpiries: number;
+  erasures: number;
+}
+
 export interface SystemRecord {
   readonly system: SystemRow;
   readonly datasets: DatasetRow[];
@@ -375,6 +383,24 @@ export class RetentionQueries {
       .where('subject', '=', subject)
       .orderBy('erased_at')
       .execute();
+  }
+
+  /**
+   * Deletes every per-subject row retention keeps about `subject` (uses, expiries, confirmed
+   * erasures) and says how many went from each table. Deleting what is already gone deletes
+   * nothing, so a second run is harmless.
+   */
+  async deleteSubject(subject: string): Promise<SubjectRowCounts> {
+    const counts = { usages: 0, fieldExpiries: 0, subjectExpiries: 0, erasures: 0 };
+    const deleted = async (table: 'usages' | 'field_expiries' | 'subject_expiries' | 'erasures') =>
+      Number(
+        (await this.db.deleteFrom(table).where('subject', '=', subject).executeTakeFirst()).numDeletedRows,
+      );
+    counts.usages = await deleted('usages');
+    counts.fieldExpiries = await deleted('field_expiries');
+    counts.subjectExpiries = await deleted('subject_expiries');
+    counts.erasures = await deleted('erasures');
+    return counts;
   }
 
   /** Subject-fields used again after a system confirmed their erasure. */

@@ -5,6 +5,7 @@ import type {
   ExpiryPage,
   ExpiryQuery,
   Reappearance,
+  SubjectField,
   SubjectRetention,
 } from '@lethe/api';
 import { authorize, mayActForSystem, maySeeSubjectIds } from '../auth/permissions.js';
@@ -13,11 +14,14 @@ import { AppError } from '../lib/app-error.js';
 import { NO_CONSENT } from '../consent/consent.js';
 import { usageKeepsUntil } from './expiry.js';
 import { DAY_MS, parseDay, parseInstant, toIso } from '../lib/time.js';
-import type { ExpiryRange, ExpiryRow } from './retention-queries.js';
+import type { ExpiryRange, ExpiryRow, SubjectRowCounts } from './retention-queries.js';
+import type { ErasureRow, FieldExpiryRow, SubjectExpiryRow } from './retention-tables.js';
+import type { ConsentStateRow } from '../consent/consent-tables.js';
+import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import { audit, auditRead } from '../audit/audit-trail.js';
-import type { CatalogCache } from './catalog-cache.js';
-import { purposeStates } from '../consent/consent-service.js';
+import type { CatalogCache, CatalogView } from './catalog-cache.js';
+import { forgetConsentViolationsIn, purposeStates } from '../consent/consent-service.js';
 import { CursorCodec } from '../lib/cursor.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
 
@@ -40,24 +44,12 @@ export class RetentionService {
     authorize(principal, 'subjects:read');
     if (!maySeeSubjectIds(principal)) throw new AppError('SUBJECT_IDS_NOT_GRANTED');
     await auditRead(this.store, principal, 'subject.read', `subject:${subject}`);
-    const repository = this.store.repository;
-    const [storedSubject, allFieldRows, usages, view, consentStates] = await Promise.all([
-      repository.retention.getSubjectExpiry(subject),
-      repository.retention.fieldExpiriesOfSubjects([subject]),
-      repository.retention.usagesOfSubjects([subject]),
-      this.catalog.current(),
-      repository.consent.statesOfSubjects([subject]),
-    ]);
-    const consentWindowOf = (policy: string) => {
-      const purpose = view.consentPurpose(policy);
-      if (purpose === undefined) return undefined;
-      const state = consentStates.find((row) => row.purpose === purpose);
-      return state ? { grantedAt: state.granted_at, withdrawnAt: state.withdrawn_at } : NO_CONSENT;
-    };
+    const view = await this.catalog.current();
+    const held = await readSubjectIn(this.store.repository, view, subject);
     const visible = view.visibleFields(principal);
-    const fieldRows = visible ? allFieldRows.filter((row) => visible.has(row.field)) : allFieldRows;
+    const fieldRows = visible ? held.fieldRows.filter((row) => visible.has(row.field)) : held.fieldRows;
     // A category-limited token gets the subject's expiry over the fields it may see only.
-    const subjectRow = visible ? latestExpiry(fieldRows) : storedSubject;
+    const subjectRow = visible ? latestExpiry(fieldRows) : held.expiry;
     if (!subjectRow) {
       throw new AppError(
         'SUBJECT_NOT_FOUND',
@@ -68,45 +60,8 @@ export class RetentionService {
       subject,
       expiresAt: toIso(subjectRow.expires_at),
       decidedBy: { field: subjectRow.field, policy: subjectRow.policy, system: subjectRow.system },
-      fields: fieldRows.map((row) => ({
-        field: row.field,
-        expiresAt: toIso(row.expires_at),
-        policy: row.policy,
-        system: row.system,
-        lastUseAt: toIso(row.last_use_at),
-        ...(row.erased_at !== null ? { erasedAt: toIso(row.erased_at) } : {}),
-        ...(row.reappeared_at !== null ? { reappearedAt: toIso(row.reappeared_at) } : {}),
-        uses: usages
-          .filter((usage) => usage.field === row.field)
-          .map((usage) => ({
-            policy: usage.policy,
-            system: usage.last_system,
-            firstUseAt: toIso(usage.first_use_at),
-            lastUseAt: toIso(usage.last_use_at),
-            count: usage.use_count,
-            keepsUntil: toIso(
-              usageKeepsUntil(
-                {
-                  policy: usage.policy,
-                  lastUseAt: usage.last_use_at,
-                  lastSystem: usage.last_system,
-                  lastConsentedUseAt: usage.last_consented_use_at,
-                },
-                view.retentionEnd,
-                consentWindowOf(usage.policy),
-              ),
-            ),
-            ...(view.consentPurpose(usage.policy) !== undefined
-              ? {
-                  consentPurpose: view.consentPurpose(usage.policy),
-                  ...(usage.last_consented_use_at !== null
-                    ? { lastConsentedUseAt: toIso(usage.last_consented_use_at) }
-                    : {}),
-                }
-              : {}),
-          })),
-      })),
-      consent: purposeStates(consentStates),
+      fields: held.fields.filter((field) => !visible || visible.has(field.field)),
+      consent: purposeStates(held.consent),
     };
   }
 
@@ -306,6 +261,110 @@ export class RetentionService {
       ? this.store.repository.retention.subjectExpiryPage(range)
       : this.store.repository.retention.fieldExpiryPage(range);
   }
+}
+
+/** What retention holds about one subject, as the subject view shows it (every field). */
+export interface SubjectHeld {
+  /** The subject's expiry and the field that decides it; undefined when nothing is held. */
+  readonly expiry: SubjectExpiryRow | undefined;
+  readonly fieldRows: readonly FieldExpiryRow[];
+  /** One per field row, in the same order: expiry, erasure and every use behind it. */
+  readonly fields: readonly SubjectField[];
+  readonly consent: readonly ConsentStateRow[];
+  /** Erasures systems confirmed for this subject, oldest first. */
+  readonly erasures: readonly ErasureRow[];
+}
+
+/**
+ * Reads the subject's fields, uses, expiries, erasures and consent states in `repository` (the
+ * store's, or a caller's transaction: a DSAR takes its snapshot in the one that completes it).
+ * No permission check and no audit: the caller does both.
+ */
+export async function readSubjectIn(
+  repository: Repository,
+  view: CatalogView,
+  subject: string,
+): Promise<SubjectHeld> {
+  const [expiry, fieldRows, usages, consent, erasures] = await Promise.all([
+    repository.retention.getSubjectExpiry(subject),
+    repository.retention.fieldExpiriesOfSubjects([subject]),
+    repository.retention.usagesOfSubjects([subject]),
+    repository.consent.statesOfSubjects([subject]),
+    repository.retention.erasuresOf(subject),
+  ]);
+  const consentWindowOf = (policy: string) => {
+    const purpose = view.consentPurpose(policy);
+    if (purpose === undefined) return undefined;
+    const state = consent.find((row) => row.purpose === purpose);
+    return state ? { grantedAt: state.granted_at, withdrawnAt: state.withdrawn_at } : NO_CONSENT;
+  };
+  const fields = fieldRows.map((row) => ({
+    field: row.field,
+    expiresAt: toIso(row.expires_at),
+    policy: row.policy,
+    system: row.system,
+    lastUseAt: toIso(row.last_use_at),
+    ...(row.erased_at !== null ? { erasedAt: toIso(row.erased_at) } : {}),
+    ...(row.reappeared_at !== null ? { reappearedAt: toIso(row.reappeared_at) } : {}),
+    uses: usages
+      .filter((usage) => usage.field === row.field)
+      .map((usage) => {
+        const consentPurpose = view.consentPurpose(usage.policy);
+        return {
+          policy: usage.policy,
+          system: usage.last_system,
+          firstUseAt: toIso(usage.first_use_at),
+          lastUseAt: toIso(usage.last_use_at),
+          count: Number(usage.use_count),
+          keepsUntil: toIso(
+            usageKeepsUntil(
+              {
+                policy: usage.policy,
+                lastUseAt: usage.last_use_at,
+                lastSystem: usage.last_system,
+                lastConsentedUseAt: usage.last_consented_use_at,
+              },
+              view.retentionEnd,
+              consentWindowOf(usage.policy),
+            ),
+          ),
+          ...(consentPurpose !== undefined
+            ? {
+                consentPurpose,
+                ...(usage.last_consented_use_at !== null
+                  ? { lastConsentedUseAt: toIso(usage.last_consented_use_at) }
+                  : {}),
+              }
+            : {}),
+        };
+      }),
+  }));
+  return { expiry, fieldRows, fields, consent, erasures };
+}
+
+/**
+ * Forgets what Lethe's retention keeps about a subject a completed delete removed: its uses,
+ * field and subject expiries, confirmed erasures and its consent violations, in the caller's
+ * transaction, with one audit entry that names the request and the counts, not the subject.
+ * The consent history stays (Art. 7(1) proof) and so does the audit trail. Idempotent: a second
+ * run deletes nothing and says so.
+ */
+export async function forgetSubjectIn(
+  repository: Repository,
+  principal: Principal,
+  subject: string,
+  reason: string,
+): Promise<SubjectRowCounts & { consentViolations: number }> {
+  const counts = await repository.retention.deleteSubject(subject);
+  const consentViolations = await forgetConsentViolationsIn(repository, subject);
+  await audit(
+    repository,
+    principal,
+    'subject.forget',
+    `${reason} usages=${counts.usages} field_expiries=${counts.fieldExpiries} ` +
+      `subject_expiries=${counts.subjectExpiries} erasures=${counts.erasures} consent_violations=${consentViolations}`,
+  );
+  return { ...counts, consentViolations };
 }
 
 function categoryNotPermitted(field: string): AppError {

@@ -10,6 +10,7 @@ import { privacyStreamsMigration } from './migrations/0008-privacy-streams.js';
 import { streamExportsMigration } from './migrations/0009-stream-exports.js';
 import { signInCodesMigration } from './migrations/0010-sign-in-codes.js';
 import { streamRetentionMigration } from './migrations/0011-stream-retention.js';
+import { dsarKnowledgeMigration } from './migrations/0012-dsar-knowledge.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -31,6 +32,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0009-stream-exports': streamExportsMigration,
     '0010-sign-in-codes': signInCodesMigration,
     '0011-stream-retention': streamRetentionMigration,
+    '0012-dsar-knowledge': dsarKnowledgeMigration,
   };
   return { getMigrations: async () => migrations };
 }
