@@ -30,21 +30,46 @@ describe('validateConnectorConfig', () => {
     expect(validateConnectorConfig(valid)).toEqual([]);
   });
 
-  it('names unknown and doubled tags', () => {
+  it('names unknown and doubled tags; an identity may be on several columns, an address part or source key not', () => {
     const problems = validateConnectorConfig(
       withTable({
         name: 'leads',
         primaryKey: ['id'],
-        columns: { mail: ['e-mail'], a: ['email'], b: ['email'], c: [PII_TAG, PII_TAG], d: ['source/Bad'] },
+        columns: {
+          mail: ['e-mail'],
+          a: ['email'],
+          b: ['email'],
+          c: [PII_TAG, PII_TAG],
+          d: ['source/Bad'],
+          e: ['address'],
+          f: ['address'],
+          g: ['source/crm'],
+          h: ['source/crm'],
+        },
       }),
     );
     expect(problems.map((problem) => problem.path)).toEqual([
       'tables[2].columns.mail[0]',
-      'tables[2].columns.b[0]',
       'tables[2].columns.c[1]',
       'tables[2].columns.d[0]',
+      'tables[2].columns.f[0]',
+      'tables[2].columns.h[0]',
     ]);
-    expect(problems[1]?.message).toMatch(/also on column 'a'/);
+    expect(problems[3]?.message).toMatch(/also on column 'e'/);
+  });
+
+  it('accepts directed links and table owners', () => {
+    expect(
+      validateConnectorConfig(
+        withTable({
+          name: 'profiles',
+          primaryKey: ['id'],
+          owner: 'subject',
+          columns: {},
+          links: [{ column: 'customer_id', references: 'customers.id', direction: 'from' }],
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('wants an address column for the other parts of an address group', () => {

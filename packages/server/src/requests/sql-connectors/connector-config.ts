@@ -1,5 +1,5 @@
 import { ADDRESS_PARTS, PII_TAG, type ConnectorInput } from '@lethe/api';
-import { isIdentifierTag, isSourceKeyTag, splitReference } from './table-plan.js';
+import { ADDRESS_GROUP_TAGS, isIdentifierTag, isSourceKeyTag, splitReference } from './table-plan.js';
 
 export interface ConfigProblem {
   /** Where in the config, e.g. `tables[2].links[0].references`. */
@@ -47,7 +47,9 @@ export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[]
           });
           return;
         }
-        const other = tagColumn.get(tag);
+        // Any number of columns may carry an identity (email, alt_email); an address group's
+        // parts and a source key name one column each.
+        const other = isIdentifierTag(tag) && !ADDRESS_GROUP_TAGS.has(tag) ? undefined : tagColumn.get(tag);
         if (other !== undefined) {
           problems.push({
             path,

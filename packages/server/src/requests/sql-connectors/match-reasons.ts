@@ -1,9 +1,9 @@
-import { ADDRESS_PARTS, type Identifiers } from '@lethe/api';
+import { ADDRESS_PARTS, type IdentifierTag, type Identifiers } from '@lethe/api';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { MatchCategory } from '../found-record.js';
 import { LinkingValues } from './linking-values.js';
 import type { SqlDialectAdapter } from './sql-dialect-adapter.js';
-import type { LinkFollowing, TablePlan } from './table-plan.js';
+import { stepState, type RowState, type TablePlan } from './table-plan.js';
 
 /**
  * One way a row of a table can match: a SQL predicate over the row, and what the record then
@@ -21,8 +21,9 @@ export interface MatchReason {
 }
 
 /**
- * The request's identifiers that `plan` can match, each its own reason, in a fixed order:
- * subject-id, email, phone, address, custom-key, custom-key-2, custom-key-3.
+ * The request's identifiers that `plan` can match, each its own reason (one per column carrying
+ * the tag), in a fixed order: subject-id, email, phone, address, custom-key, custom-key-2,
+ * custom-key-3.
  */
 export function directReasons(
   plan: TablePlan,
@@ -30,38 +31,83 @@ export function directReasons(
   adapter: SqlDialectAdapter,
 ): MatchReason[] {
   const reasons: MatchReason[] = [];
-  const add = (semantic: string, value: string, predicate: RawBuilder<SqlBool> | undefined) => {
-    if (predicate !== undefined) reasons.push({ category: 'direct', semantic, value, predicate });
-  };
-  const column = (tag: Parameters<TablePlan['identifierColumns']['get']>[0]) => {
-    const name = plan.identifierColumns.get(tag);
-    return name === undefined ? undefined : sql.ref(name);
-  };
-  const exact = (
-    tag: 'subject-id' | 'custom-key' | 'custom-key-2' | 'custom-key-3',
+  const each = (
+    tag: IdentifierTag,
     value: string | undefined,
+    predicate: (ref: RawBuilder<unknown>) => RawBuilder<SqlBool>,
   ) => {
-    const ref = column(tag);
-    if (value !== undefined && ref !== undefined) add(tag, value, adapter.caseSensitiveEquals(ref, value));
+    if (value === undefined) return;
+    for (const name of plan.identifierColumns.get(tag) ?? []) {
+      reasons.push({ category: 'direct', semantic: tag, value, predicate: predicate(sql.ref(name)) });
+    }
   };
+  const exact = (tag: IdentifierTag, value: string | undefined) =>
+    each(tag, value, (ref) => adapter.caseSensitiveEquals(ref, value as string));
 
   exact('subject-id', identifiers.subject);
-  const email = column('email');
-  if (identifiers.email !== undefined && email !== undefined) {
-    add('email', identifiers.email, sql<boolean>`lower(${email}) = lower(${identifiers.email})`);
-  }
-  const phone = column('phone');
-  if (identifiers.phone !== undefined && phone !== undefined) {
-    add('phone', identifiers.phone, sql<boolean>`${phone} = ${identifiers.phone}`);
-  }
+  each('email', identifiers.email, (ref) => sql<boolean>`lower(${ref}) = lower(${identifiers.email})`);
+  each('phone', identifiers.phone, (ref) => sql<boolean>`${ref} = ${identifiers.phone}`);
   if (identifiers.address !== undefined) {
     const { address } = identifiers;
     const value = ADDRESS_PARTS.flatMap((part) => address[part] ?? []).join(', ');
-    add('address', value, addressPredicate(plan, address));
+    const predicate = addressPredicate(plan, address);
+    if (predicate !== undefined) reasons.push({ category: 'direct', semantic: 'address', value, predicate });
   }
   exact('custom-key', identifiers.customKey);
   exact('custom-key-2', identifiers.customKey2);
   exact('custom-key-3', identifiers.customKey3);
+  return reasons;
+}
+
+/**
+ * The identity tags whose values, found in the person's own rows, the `connected` strategy
+ * searches for as further identifiers. Not the address group: a place is shared by a household.
+ */
+export const PROPAGATED_TAGS = [
+  'subject-id',
+  'email',
+  'phone',
+  'custom-key',
+  'custom-key-2',
+  'custom-key-3',
+] as const;
+export type PropagatedTag = (typeof PROPAGATED_TAGS)[number];
+
+/** An identifier value as found in a row, normalised as the request's own are (emails lower case). */
+export function identityValue(tag: PropagatedTag, value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = (value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : String(value)).trim();
+  if (text === '') return undefined;
+  return tag === 'email' ? text.toLowerCase() : text;
+}
+
+/**
+ * Rows of `plan` matched by identifiers found in the person's own rows (`connected`): one reason
+ * per tagged column, category `connected`, semantic the tag, value the row's own.
+ */
+export function identityReasons(
+  plan: TablePlan,
+  found: (tag: PropagatedTag) => LinkingValues | undefined,
+  adapter: SqlDialectAdapter,
+): MatchReason[] {
+  const reasons: MatchReason[] = [];
+  for (const tag of PROPAGATED_TAGS) {
+    const values = found(tag)?.values() as string[] | undefined;
+    if (values === undefined || values.length === 0) continue;
+    for (const name of plan.identifierColumns.get(tag) ?? []) {
+      const ref = sql.ref(name);
+      const predicate =
+        tag === 'email'
+          ? adapter.inValues(sql`lower(${ref})`, values)
+          : tag === 'phone'
+            ? adapter.inValues(ref, values)
+            : sql<boolean>`(${sql.join(
+                values.map((value) => adapter.caseSensitiveEquals(ref, value)),
+                sql` or `,
+              )})`;
+      reasons.push({ category: 'connected', semantic: tag, column: name, predicate });
+    }
+  }
   return reasons;
 }
 
@@ -77,7 +123,7 @@ function addressPredicate(
   if (!plan.identifierColumns.has('address')) return undefined;
   const conditions: RawBuilder<SqlBool>[] = [];
   for (const part of ADDRESS_PARTS) {
-    const name = plan.identifierColumns.get(part);
+    const name = plan.identifierColumns.get(part)?.[0];
     const value = address[part];
     if (name === undefined) {
       if (value !== undefined) return undefined;
@@ -93,30 +139,37 @@ function addressPredicate(
   return sql<boolean>`(${sql.join(conditions, sql` and `)})`;
 }
 
-/** Linking values found so far, by table and column. */
-export type LinkingValuesOf = (table: string, column: string) => LinkingValues | undefined;
+/** Linking values found so far, by table, column and the state of the rows they came from. */
+export type LinkingValuesOf = (table: string, column: string, state: RowState) => LinkingValues | undefined;
+
+/** The reasons that reach a table's rows, by the state the rows are reached in. */
+export interface ReachReasons {
+  readonly own: MatchReason[];
+  readonly shared: MatchReason[];
+}
 
 /**
- * The reasons that reach `plan`'s rows from values of other matched rows: a `source/<key>` value
- * of another table (always), and links as `following` says (see `linksFollowed`).
+ * The reasons that reach `plan`'s rows from values of other reached rows, sorted by the state
+ * they reach the rows in (`stepState`): a `source/<key>` value of another table's own row; a
+ * link walked DOWN from an own parent; a link walked UP from an own or shared child.
  * Reasons without values are left out.
  */
-export function expansionReasons(
+export function reachReasons(
   plan: TablePlan,
   plans: readonly TablePlan[],
-  following: LinkFollowing,
   valuesOf: LinkingValuesOf,
   adapter: SqlDialectAdapter,
-): MatchReason[] {
-  const reasons: MatchReason[] = [];
+): ReachReasons {
+  const reached: ReachReasons = { own: [], shared: [] };
   const add = (
+    state: RowState | undefined,
     category: MatchCategory,
     semantic: string,
     column: string,
     values: LinkingValues | undefined,
   ) => {
-    if (values === undefined || values.size === 0) return;
-    reasons.push({
+    if (state === undefined || values === undefined || values.size === 0) return;
+    reached[state].push({
       category,
       semantic,
       column,
@@ -126,23 +179,25 @@ export function expansionReasons(
   for (const [key, column] of plan.sourceKeys) {
     const sets = plans.flatMap((other) => {
       const otherColumn = other.name === plan.name ? undefined : other.sourceKeys.get(key);
-      return (otherColumn === undefined ? undefined : valuesOf(other.name, otherColumn)) ?? [];
+      return (otherColumn === undefined ? undefined : valuesOf(other.name, otherColumn, 'own')) ?? [];
     });
-    add('source_key', key, column, LinkingValues.union(sets));
+    add(stepState('own', 'source_key', plan.owner), 'source_key', key, column, LinkingValues.union(sets));
   }
-  if (following !== 'none') {
-    // A row of this table that points at a matched row (a child of it).
-    for (const link of plan.outgoingLinks) {
-      add('connected', link.semantic, link.column, valuesOf(link.referencedTable, link.referencedColumn));
+  // Rows of this table that point at an own row (its children).
+  for (const link of plan.outgoingLinks) {
+    if (!link.down) continue;
+    const values = valuesOf(link.parent, link.parentColumn, 'own');
+    add(stepState('own', 'down', plan.owner), 'connected', link.semantic, link.childColumn, values);
+  }
+  // Rows of this table that a reached row points at (its parents).
+  for (const link of plan.incomingLinks) {
+    if (!link.up) continue;
+    for (const from of ['own', 'shared'] as const) {
+      const values = valuesOf(link.child, link.childColumn, from);
+      add(stepState(from, 'up', plan.owner), 'connected', link.semantic, link.parentColumn, values);
     }
   }
-  if (following === 'both') {
-    // A row of this table that a matched row points at (its parent).
-    for (const link of plan.incomingLinks) {
-      add('connected', link.semantic, link.referencedColumn, valuesOf(link.table, link.column));
-    }
-  }
-  return reasons;
+  return reached;
 }
 
 /** `a or b or ...`; undefined for no reasons. */
