@@ -184,7 +184,10 @@ async function createScenario(database: TestSqlDatabase): Promise<void> {
     .execute();
 }
 
-type Expected = Pick<FoundRecord, 'datasource' | 'pk' | 'matchCategory' | 'semantic' | 'semanticValue'>;
+type Expected = Pick<
+  FoundRecord,
+  'datasource' | 'pk' | 'matchCategory' | 'semantic' | 'semanticValue' | 'kept'
+>;
 const record = (
   table: string,
   pk: string,
@@ -192,8 +195,18 @@ const record = (
   semantic: string,
   semanticValue: string,
 ): Expected => ({ datasource: `crm.${table}`, pk, matchCategory, semantic, semanticValue });
+const shared = (expected: Expected): Expected => ({ ...expected, kept: 'shared' });
 
-const EXACT: Expected[] = [
+/**
+ * Every request type and both strategies reach the same rows: the direct matches, what shares a
+ * source key with them, and the links walked under the safe rule. Down from the matched customers
+ * 1, 2 and 7 to their orders and on to order 10's shipment (own rows). Up from the gift order 12
+ * (a direct match) to the customer who placed it, Frank (6): a shared row, read but never changed,
+ * and never walked down from, so Frank's order 13 and its shipment are not reached. The connected
+ * strategy adds the identifiers found in own rows (Bob's e-mail, Alice's other phone), which here
+ * find no further rows.
+ */
+const REACHED: Expected[] = [
   record('customers', '1', 'direct', 'email', 'alice@example.com'),
   record('customers', '2', 'direct', 'phone', '+14155550101'),
   record('customers', '3', 'direct', 'address', ADDRESS),
@@ -204,29 +217,13 @@ const EXACT: Expected[] = [
   record('loyalty', 'L-2', 'source_key', 'source/crm-id', 'crm-2'),
   record('receipts', '1000', 'source_key', 'source/pos-id', 'P-1'),
   record('accounts', 'tenant=t1,account_no=1', 'direct', 'custom-key-2', 'AbC-9'),
-];
-/**
- * An exact `delete` also takes the children of deleted rows, transitively (a foreign key would
- * refuse the delete otherwise): the orders of customers 1, 2 and 7, and the shipment of order 10.
- * The gift order 12 is already a direct match; its customer 6 (a parent) is not followed.
- */
-const EXACT_DELETE: Expected[] = [
-  ...EXACT,
   record('orders', '10', 'connected', 'link:orders.customer_id', '1'),
   record('orders', '11', 'connected', 'link:orders.customer_id', '2'),
   record('orders', '15', 'connected', 'link:orders.customer_id', '7'),
   record('shipments', '100', 'connected', 'link:shipments.order_id', '10'),
+  shared(record('customers', '6', 'connected', 'link:orders.customer_id', '6')),
 ];
-const CONNECTED: Expected[] = [
-  ...EXACT,
-  record('customers', '6', 'connected', 'link:orders.customer_id', '6'),
-  record('orders', '10', 'connected', 'link:orders.customer_id', '1'),
-  record('orders', '11', 'connected', 'link:orders.customer_id', '2'),
-  record('orders', '13', 'connected', 'link:orders.customer_id', '6'),
-  record('orders', '15', 'connected', 'link:orders.customer_id', '7'),
-  record('shipments', '100', 'connected', 'link:shipments.order_id', '10'),
-  record('shipments', '101', 'connected', 'link:shipments.order_id', '13'),
-];
+const ERASED = REACHED.filter((found) => found.kept === undefined);
 const PII_COLUMNS: Record<string, string[]> = {
   customers: ['name', 'email', 'phone', 'street', 'street2'],
   loyalty: ['member_name', 'card_image'],
@@ -283,19 +280,20 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
 
   const summary = (records: readonly FoundRecord[]) =>
     records
-      .map(({ datasource, pk, matchCategory, semantic, semanticValue }) => ({
+      .map(({ datasource, pk, matchCategory, semantic, semanticValue, kept }) => ({
         datasource,
         pk,
         matchCategory,
         semantic,
         semanticValue,
+        ...(kept === undefined ? {} : { kept }),
       }))
       .sort(byKey);
 
-  describe.each<[RequestStrategy, Expected[], Expected[]]>([
-    ['exact', EXACT, EXACT_DELETE],
-    ['connected', CONNECTED, CONNECTED],
-  ])('strategy %s', (strategy, expected, expectedDeleted) => {
+  describe.each<[RequestStrategy, Expected[]]>([
+    ['exact', REACHED],
+    ['connected', REACHED],
+  ])('strategy %s', (strategy, expected) => {
     it('dsar reports each matched row once, with its values, and changes nothing', async () => {
       await createScenario(database);
       const before = await rows('customers');
@@ -340,21 +338,22 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
       expect(await rows('customers')).toEqual(before);
     });
 
-    it('delete removes exactly the matched rows, children before parents', async () => {
+    it('delete removes exactly the own rows, children before parents, and keeps the shared ones', async () => {
       await createScenario(database);
+      const frank = (await rows('customers')).find((row) => row['id'] === 6);
       const { outcome, records } = await execute({ type: 'delete', strategy, identifiers });
 
-      expect(summary(records)).toEqual([...expectedDeleted].sort(byKey));
+      expect(summary(records)).toEqual([...expected].sort(byKey));
       expect(records.every((found) => found.values === undefined)).toBe(true);
       expect(outcome).toEqual({
-        rowsFound: expectedDeleted.length,
-        rowsDeleted: expectedDeleted.length,
+        rowsFound: expected.length,
+        rowsDeleted: ERASED.length,
         rowsNulled: 0,
       });
-      const connected = strategy === 'connected';
-      expect(await ids('customers')).toEqual(connected ? [4, 5, 8, 9] : [4, 5, 6, 8, 9]);
-      expect(await ids('orders')).toEqual(connected ? [14, 16] : [13, 14, 16]);
-      expect(await ids('shipments')).toEqual(connected ? [102] : [101, 102]);
+      expect(await ids('customers')).toEqual([4, 5, 6, 8, 9]);
+      expect((await rows('customers')).find((row) => row['id'] === 6)).toEqual(frank);
+      expect(await ids('orders')).toEqual([13, 14, 16]);
+      expect(await ids('shipments')).toEqual([101, 102]);
       expect(await ids('loyalty', 'card_no')).toEqual(['L-9']);
       expect(await ids('receipts')).toEqual([1002]);
       expect((await rows('accounts', 'holder')).map((row) => row['holder'])).toEqual(['Other', 'Someone']);
@@ -365,8 +364,8 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
       const { outcome, records } = await execute({ type: 'delete_pii', strategy, identifiers });
 
       expect(summary(records)).toEqual([...expected].sort(byKey));
-      // Receipts and shipments have no pii column: reported, not changed.
-      const nulled = expected.filter((found) => !/receipts|shipments/.test(found.datasource)).length;
+      // Receipts and shipments have no pii column, Frank's row is shared: reported, not changed.
+      const nulled = ERASED.filter((found) => !/receipts|shipments/.test(found.datasource)).length;
       expect(outcome).toEqual({ rowsFound: expected.length, rowsDeleted: 0, rowsNulled: nulled });
 
       const customers = await rows('customers');
@@ -386,9 +385,9 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
         ext_ref: null,
         notes: 'note 3',
       });
-      const clearedCustomers = expected
-        .filter((found) => found.datasource === 'crm.customers')
-        .map((found) => Number(found.pk));
+      const clearedCustomers = ERASED.filter((found) => found.datasource === 'crm.customers').map((found) =>
+        Number(found.pk),
+      );
       for (const row of customers) {
         expect(row['name'] === null, `customer ${String(row['id'])}`).toBe(
           clearedCustomers.includes(Number(row['id'])),
@@ -444,11 +443,13 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
 
     expect(failure).toBeInstanceOf(SqlConnectorError);
     expect((failure as SqlConnectorError).retryable).toBe(false);
-    expect((failure as SqlConnectorError).message).toMatch(/deleting from customers/);
+    expect((failure as SqlConnectorError).message).toMatch(
+      /deleting from customers was refused by a foreign key/,
+    );
     expect(await snapshot()).toEqual(before);
   });
 
-  it('exact delete takes the rows that reference a deleted row; exact dsar and delete_pii do not', async () => {
+  it('dsar, delete_pii and delete of the same request reach the same rows', async () => {
     const { text } = database.types;
     const shop: ConnectorInput = {
       type: kind.type,
@@ -471,37 +472,38 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
         `create table purchases (id integer primary key, client_id integer not null, gift_note ${text},
            foreign key (client_id) references clients (id))`,
         `insert into clients (id, email, name) values (1, 'ada@example.com', 'Ada'), (2, 'bob@example.com', 'Bob')`,
-        `insert into purchases (id, client_id, gift_note) values (20, 1, 'for Ada'), (21, 1, null), (22, 2, 'for Bob')`,
+        `insert into purchases (id, client_id, gift_note) values (20, 1, 'for Ada'), (21, 1, 'hi'), (22, 2, 'for Bob')`,
       );
     };
     const run = (type: SqlRightsRun['type']) =>
       execute({ type, strategy: 'exact', identifiers: { email: 'ada@example.com' } }, undefined, shop);
-    const ada = record('clients', '1', 'direct', 'email', 'ada@example.com');
+    const reached = [
+      record('clients', '1', 'direct', 'email', 'ada@example.com'),
+      record('purchases', '20', 'connected', 'link:purchases.client_id', '1'),
+      record('purchases', '21', 'connected', 'link:purchases.client_id', '1'),
+    ].sort(byKey);
 
     await createShop();
-    const purchasesBefore = await rows('purchases');
     const read = await run('dsar');
-    expect(summary(read.records)).toEqual([ada]);
-    expect(read.outcome).toEqual({ rowsFound: 1, rowsDeleted: 0, rowsNulled: 0 });
+    expect(summary(read.records)).toEqual(reached);
+    expect(read.outcome).toEqual({ rowsFound: 3, rowsDeleted: 0, rowsNulled: 0 });
 
     const cleared = await run('delete_pii');
-    expect(summary(cleared.records)).toEqual([ada]);
-    expect(cleared.outcome).toEqual({ rowsFound: 1, rowsDeleted: 0, rowsNulled: 1 });
+    expect(summary(cleared.records)).toEqual(reached);
+    expect(cleared.outcome).toEqual({ rowsFound: 3, rowsDeleted: 0, rowsNulled: 3 });
     expect(await rows('clients')).toEqual([
       { id: 1, email: null, name: null },
       { id: 2, email: 'bob@example.com', name: 'Bob' },
     ]);
-    expect(await rows('purchases')).toEqual(purchasesBefore);
+    expect(await rows('purchases')).toEqual([
+      { id: 20, client_id: 1, gift_note: null },
+      { id: 21, client_id: 1, gift_note: null },
+      { id: 22, client_id: 2, gift_note: 'for Bob' },
+    ]);
 
     await createShop();
     const deleted = await run('delete');
-    expect(summary(deleted.records)).toEqual(
-      [
-        ada,
-        record('purchases', '20', 'connected', 'link:purchases.client_id', '1'),
-        record('purchases', '21', 'connected', 'link:purchases.client_id', '1'),
-      ].sort(byKey),
-    );
+    expect(summary(deleted.records)).toEqual(reached);
     expect(deleted.outcome).toEqual({ rowsFound: 3, rowsDeleted: 3, rowsNulled: 0 });
     expect(await ids('clients')).toEqual([2]);
     expect(await ids('purchases')).toEqual([22]);
