@@ -176,23 +176,23 @@ export function reachReasons(
       predicate: adapter.inValues(sql.ref(column), values.values()),
     });
   };
-  for (const [key, column] of plan.sourceKeys) {
-    const sets = plans.flatMap((other) => {
-      const otherColumn = other.name === plan.name ? undefined : other.sourceKeys.get(key);
-      return (otherColumn === undefined ? undefined : valuesOf(other.name, otherColumn, 'own')) ?? [];
-    });
-    add(stepState('own', 'source_key', plan.owner), 'source_key', key, column, LinkingValues.union(sets));
-  }
-  // Rows of this table that point at an own row (its children).
-  for (const link of plan.outgoingLinks) {
-    if (!link.down) continue;
-    const values = valuesOf(link.parent, link.parentColumn, 'own');
-    add(stepState('own', 'down', plan.owner), 'connected', link.semantic, link.childColumn, values);
-  }
-  // Rows of this table that a reached row points at (its parents).
-  for (const link of plan.incomingLinks) {
-    if (!link.up) continue;
-    for (const from of ['own', 'shared'] as const) {
+  for (const from of ['own', 'shared'] as const) {
+    for (const [key, column] of plan.sourceKeys) {
+      const sets = plans.flatMap((other) => {
+        const otherColumn = other.name === plan.name ? undefined : other.sourceKeys.get(key);
+        return (otherColumn === undefined ? undefined : valuesOf(other.name, otherColumn, from)) ?? [];
+      });
+      add(stepState(from, 'source_key', plan.owner), 'source_key', key, column, LinkingValues.union(sets));
+    }
+    // Rows of this table that point at a reached row (its children).
+    for (const link of plan.outgoingLinks) {
+      if (!link.down) continue;
+      const values = valuesOf(link.parent, link.parentColumn, from);
+      add(stepState(from, 'down', plan.owner), 'connected', link.semantic, link.childColumn, values);
+    }
+    // Rows of this table that a reached row points at (its parents).
+    for (const link of plan.incomingLinks) {
+      if (!link.up) continue;
       const values = valuesOf(link.child, link.childColumn, from);
       add(stepState(from, 'up', plan.owner), 'connected', link.semantic, link.parentColumn, values);
     }

@@ -167,12 +167,12 @@ export function stepState(from: RowState, step: Step, owner: TableOwner | undefi
  * the referencing columns of links that may be walked up; for shared rows only the latter.
  */
 export function linkingColumns(plan: TablePlan, state: RowState): string[] {
+  // A step not taken from this state needs no values; the target's owner never forbids a step.
+  const takes = (step: Step) => stepState(state, step, undefined) !== undefined;
   const columns = new Set<string>();
-  if (state === 'own') {
-    for (const column of plan.sourceKeys.values()) columns.add(column);
-    for (const link of plan.incomingLinks) if (link.down) columns.add(link.parentColumn);
-  }
-  for (const link of plan.outgoingLinks) if (link.up) columns.add(link.childColumn);
+  if (takes('source_key')) for (const column of plan.sourceKeys.values()) columns.add(column);
+  if (takes('down')) for (const link of plan.incomingLinks) if (link.down) columns.add(link.parentColumn);
+  if (takes('up')) for (const link of plan.outgoingLinks) if (link.up) columns.add(link.childColumn);
   return [...columns];
 }
 
