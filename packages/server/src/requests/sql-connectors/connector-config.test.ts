@@ -1,6 +1,6 @@
 import { PII_TAG, type ConnectorInput } from '@lethe/api';
 import { describe, expect, it } from 'vitest';
-import { validateConnectorConfig } from './connector-config.js';
+import { connectorConfigNotes, validateConnectorConfig } from './connector-config.js';
 
 const valid: ConnectorInput = {
   type: 'postgres',
@@ -120,5 +120,16 @@ describe('validateConnectorConfig', () => {
       { path: 'tables[2].links[2].column', message: "column 'id' links to itself" },
       { path: 'tables[2].links[4]', message: 'this link is declared twice' },
     ]);
+  });
+
+  it('explains what links without a direction now mean, and says nothing for directed ones', () => {
+    const [note, ...more] = connectorConfigNotes(valid);
+    expect(more).toEqual([]);
+    expect(note).toMatch(
+      /^1 link\(s\) without a direction \(tables\[1\]\.links\[0\]\) are walked under the safe rule/,
+    );
+    const directed = structuredClone(valid);
+    directed.tables[1]!.links = [{ column: 'customer_id', references: 'customers.id', direction: 'from' }];
+    expect(connectorConfigNotes(directed)).toEqual([]);
   });
 });

@@ -108,3 +108,24 @@ export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[]
   });
   return problems;
 }
+
+/**
+ * What a config means now that it may not have meant before the reference graph (issue 15):
+ * links without a `direction` are walked under the safe rule by both strategies. Shown by
+ * `lethe apply` so that nobody learns it from an erasure.
+ */
+export function connectorConfigNotes(config: ConnectorInput): string[] {
+  const legacy = config.tables.flatMap((table, t) =>
+    (table.links ?? []).flatMap((link, l) =>
+      link.direction === undefined ? [`tables[${t}].links[${l}]`] : [],
+    ),
+  );
+  if (legacy.length === 0) return [];
+  return [
+    `${legacy.length} link(s) without a direction (${legacy.slice(0, 5).join(', ')}${legacy.length > 5 ? ', ...' : ''}) ` +
+      'are walked under the safe rule: both strategies now follow links (exact too, for every request type), ' +
+      'and rows reached by walking up (an address, an employee) are shown but no longer erased unless their ' +
+      "table says owner: subject; give each link a direction ('to' or 'from') to say exactly " +
+      '(docs/rights-requests.md, "The reference graph")',
+  ];
+}

@@ -27,7 +27,7 @@ import {
   type TablePlan,
 } from './table-plan.js';
 
-export { validateConnectorConfig, type ConfigProblem } from './connector-config.js';
+export { connectorConfigNotes, validateConnectorConfig, type ConfigProblem } from './connector-config.js';
 export { SqlConnectorError } from './sql-connector-error.js';
 
 export interface SqlRightsRun {
