@@ -14,7 +14,8 @@ import type { TestSqlDatabase } from './sql-databases.js';
  * - products 1 and 2 are in Ada's and Bob's orders; order 13 is Cy's gift to Ada (its
  *   `ship_email` is Ada's), so it is an identity match whose customer is someone else;
  * - payment cards hold a holder name but no e-mail; logins live in a non-default schema (crm on
- *   PostgreSQL, a second database on MariaDB); visits reference customers by a text column.
+ *   PostgreSQL, a second database on MariaDB); visits reference customers by a text column, and
+ *   visit 7 (a guest checkout with Ada's e-mail) holds a reference that is no customer id at all.
  *
  * SQLite cannot hold the logins table in another schema for the connector: an ATTACHed database
  * exists only on the connection that attached it, and the connector opens its own. There the
@@ -52,7 +53,7 @@ export const PII_COLUMNS: Readonly<Record<LogicalTable, readonly string[]>> = {
   order_items: [],
   payment_cards: ['holder', 'token'],
   logins: ['username'],
-  visits: ['ip'],
+  visits: ['email', 'ip'],
 };
 
 export interface SharedParentsSchema {
@@ -145,13 +146,22 @@ const LOGINS = [
   { id: 3, customer_id: 4, username: 'ada_old', last_login: '2019-01-01 00:00:00' },
   { id: 4, customer_id: 3, username: 'cy', last_login: '2024-05-03 12:00:00' },
 ];
+const visit = (id: number, customerRef: string, page: string, ip: string, email: string | null = null) => ({
+  id,
+  customer_ref: customerRef,
+  email,
+  page,
+  ip,
+});
 const VISITS = [
-  { id: 1, customer_ref: '1', page: '/home', ip: '10.0.0.1' },
-  { id: 2, customer_ref: '2', page: '/cart', ip: '10.0.0.2' },
-  { id: 3, customer_ref: '1', page: '/checkout', ip: '10.0.0.1' },
-  { id: 4, customer_ref: '4', page: '/home', ip: '10.0.0.4' },
-  { id: 5, customer_ref: '3', page: '/help', ip: '10.0.0.3' },
-  { id: 6, customer_ref: '5', page: '/work', ip: '10.0.0.5' },
+  visit(1, '1', '/home', '10.0.0.1'),
+  visit(2, '2', '/cart', '10.0.0.2'),
+  visit(3, '1', '/checkout', '10.0.0.1'),
+  visit(4, '4', '/home', '10.0.0.4'),
+  visit(5, '3', '/help', '10.0.0.3'),
+  visit(6, '5', '/work', '10.0.0.5'),
+  // A guest checkout: the reference holds no customer id at all, the e-mail is Ada's.
+  visit(7, 'guest-7', '/guest-checkout', '10.0.0.7', 'ada@example.com'),
 ];
 const DATA: Readonly<Record<LogicalTable, readonly Row[]>> = {
   addresses: ADDRESSES,
@@ -219,7 +229,7 @@ function ddl(database: TestSqlDatabase, where: Placement): string[] {
     `create table ${where.logins} (id integer primary key, customer_id integer not null, username ${text},
        last_login ${text}, ${fk('customer_id', where.customersFromLogins)})`,
     // No foreign key: a text column cannot reference an integer one. The link is only in the config.
-    `create table visits (id integer primary key, customer_ref ${text}, page ${text}, ip ${text})`,
+    `create table visits (id integer primary key, customer_ref ${text}, email ${text}, page ${text}, ip ${text})`,
   ];
 }
 
@@ -309,7 +319,9 @@ function connectorConfig(
         link('customer_id', 'customers', 'from'),
       ]),
       table('logins', { username: [PII_TAG] }, [link('customer_id', 'customers', 'from')]),
-      table('visits', { ip: [PII_TAG] }, [link('customer_ref', 'customers', 'from')]),
+      table('visits', { email: ['email', PII_TAG], ip: [PII_TAG] }, [
+        link('customer_ref', 'customers', 'from'),
+      ]),
     ],
   };
 }
