@@ -213,7 +213,7 @@ describe.each(ALL_SQL_DATABASE_KINDS)('shared parents on $type', (kind) => {
       .sort();
 
   describe.each(SCENARIOS)('$who, $config links, $strategy', (scenario) => {
-    it.each(TYPES)('%s reaches the expected rows and changes only the own ones', async (type, context) => {
+    it.for(TYPES)('%s reaches the expected rows and changes only the own ones', async (type, context) => {
       if (missing) return context.skip(`${kind.type} is not reachable here`);
       await schema.reset();
       const before = await schema.dump();
