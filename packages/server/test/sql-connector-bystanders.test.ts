@@ -55,8 +55,8 @@ const ADA_LEGACY_EXACT: Expectation = {
 };
 /**
  * `connected` adds customer 5, whose e-mail is customer 1's alt_email (identity propagation from
- * an own row), and what hangs below it. Eve's e-mail (a shared employee row) and Cy's
- * alt_email (a shared customer row) seed nothing.
+ * an own row), and what hangs below it, and Ada's newsletter sign-up (her subject id). Eve's
+ * e-mail (a shared employee row), Cy's alt_email and subject id (a shared customer row) seed nothing.
  */
 const ADA_LEGACY_CONNECTED: Expectation = {
   own: {
@@ -67,6 +67,7 @@ const ADA_LEGACY_CONNECTED: Expectation = {
     payment_cards: [1, 3],
     logins: [1, 3],
     visits: [1, 3, 4, 6, 7],
+    newsletter: [1],
   },
   shared: {
     addresses: [1, 2, 3],
@@ -105,6 +106,11 @@ const BOB_DIRECTED: Expectation = {
   own: { ...BOB_LEGACY.own, profiles: [2] },
   shared: { addresses: [1], employees: [1], products: [1] },
 };
+/** `connected` adds Bob's newsletter sign-up, found by the subject id of his customer row. */
+const withNewsletter = (expected: Expectation, id: number): Expectation => ({
+  ...expected,
+  own: { ...expected.own, newsletter: [id] },
+});
 
 type ConfigKind = 'legacy' | 'directed';
 interface Scenario {
@@ -128,9 +134,21 @@ const SCENARIOS: Scenario[] = [
     expected: ADA_DIRECTED_CONNECTED,
   },
   { config: 'legacy', strategy: 'exact', who: 'Bob', identifiers: BOB, expected: BOB_LEGACY },
-  { config: 'legacy', strategy: 'connected', who: 'Bob', identifiers: BOB, expected: BOB_LEGACY },
+  {
+    config: 'legacy',
+    strategy: 'connected',
+    who: 'Bob',
+    identifiers: BOB,
+    expected: withNewsletter(BOB_LEGACY, 2),
+  },
   { config: 'directed', strategy: 'exact', who: 'Bob', identifiers: BOB, expected: BOB_DIRECTED },
-  { config: 'directed', strategy: 'connected', who: 'Bob', identifiers: BOB, expected: BOB_DIRECTED },
+  {
+    config: 'directed',
+    strategy: 'connected',
+    who: 'Bob',
+    identifiers: BOB,
+    expected: withNewsletter(BOB_DIRECTED, 2),
+  },
 ];
 
 /** Whether the engine reported a row as shared (read, never changed). */

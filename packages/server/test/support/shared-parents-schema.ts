@@ -15,7 +15,9 @@ import type { TestSqlDatabase } from './sql-databases.js';
  *   `ship_email` is Ada's), so it is an identity match whose customer is someone else;
  * - payment cards hold a holder name but no e-mail; logins live in a non-default schema (crm on
  *   PostgreSQL, a second database on MariaDB); visits reference customers by a text column, and
- *   visit 7 (a guest checkout with Ada's e-mail) holds a reference that is no customer id at all.
+ *   visit 7 (a guest checkout with Ada's e-mail) holds a reference that is no customer id at all;
+ * - Mo reports to Eve (a self-reference): from Eve, shared, no walk goes down to Mo;
+ * - newsletter sign-ups carry only a subject id, found in customers: `connected` reaches them.
  *
  * SQLite cannot hold the logins table in another schema for the connector: an ATTACHed database
  * exists only on the connection that attached it, and the connector opens its own. There the
@@ -38,6 +40,7 @@ export const LOGICAL_TABLES = [
   'payment_cards',
   'logins',
   'visits',
+  'newsletter',
 ] as const;
 export type LogicalTable = (typeof LOGICAL_TABLES)[number];
 
@@ -54,6 +57,7 @@ export const PII_COLUMNS: Readonly<Record<LogicalTable, readonly string[]>> = {
   payment_cards: ['holder', 'token'],
   logins: ['username'],
   visits: ['email', 'ip'],
+  newsletter: ['greeting'],
 };
 
 export interface SharedParentsSchema {
@@ -88,18 +92,37 @@ const customer = (
   name: string,
   addressId: number,
   profileId: number | null,
+  subjectId: string | null,
   notes: string,
-) => ({ id, email, alt_email: altEmail, name, address_id: addressId, profile_id: profileId, notes });
+) => ({
+  id,
+  email,
+  alt_email: altEmail,
+  name,
+  address_id: addressId,
+  profile_id: profileId,
+  subject_id: subjectId,
+  notes,
+});
 const CUSTOMERS = [
-  customer(1, 'ada@example.com', 'ada.l@work.example', 'Ada Lovelace', 1, 1, 'vip'),
-  customer(2, 'bob@example.com', null, 'Bob Byte', 1, 2, 'lives with Ada'),
-  customer(3, 'cy@example.com', 'eve@shop.example', 'Cy Clone', 2, 3, 'alt e-mail is an employee one'),
-  customer(4, 'a.lovelace@old.example', 'ada@example.com', 'A. Lovelace', 3, 4, 'old account'),
-  customer(5, 'ada.l@work.example', null, 'Ada L.', 3, null, 'work account'),
+  customer(1, 'ada@example.com', 'ada.l@work.example', 'Ada Lovelace', 1, 1, 'S-ADA', 'vip'),
+  customer(2, 'bob@example.com', null, 'Bob Byte', 1, 2, 'S-BOB', 'lives with Ada'),
+  customer(
+    3,
+    'cy@example.com',
+    'eve@shop.example',
+    'Cy Clone',
+    2,
+    3,
+    'S-CY',
+    'alt e-mail is an employee one',
+  ),
+  customer(4, 'a.lovelace@old.example', 'ada@example.com', 'A. Lovelace', 3, 4, null, 'old account'),
+  customer(5, 'ada.l@work.example', null, 'Ada L.', 3, null, null, 'work account'),
 ];
 const EMPLOYEES = [
-  { id: 1, email: 'eve@shop.example', name: 'Eve Agent', team: 'support' },
-  { id: 2, email: 'mo@shop.example', name: 'Mo Agent', team: 'sales' },
+  { id: 1, email: 'eve@shop.example', name: 'Eve Agent', team: 'support', manager_id: null },
+  { id: 2, email: 'mo@shop.example', name: 'Mo Agent', team: 'sales', manager_id: 1 },
 ];
 const SERVICE_REQUESTS = [
   { id: 1, customer_id: 1, employee_id: 1, summary: 'Kettle leaks', status: 'open' },
@@ -163,6 +186,11 @@ const VISITS = [
   // A guest checkout: the reference holds no customer id at all, the e-mail is Ada's.
   visit(7, 'guest-7', '/guest-checkout', '10.0.0.7', 'ada@example.com'),
 ];
+const NEWSLETTER = [
+  { id: 1, subject_id: 'S-ADA', greeting: 'Dear Ada', topic: 'news' },
+  { id: 2, subject_id: 'S-BOB', greeting: 'Hi Bob', topic: 'deals' },
+  { id: 3, subject_id: 'S-CY', greeting: 'Hey Cy', topic: 'news' },
+];
 const DATA: Readonly<Record<LogicalTable, readonly Row[]>> = {
   addresses: ADDRESSES,
   profiles: PROFILES,
@@ -175,6 +203,7 @@ const DATA: Readonly<Record<LogicalTable, readonly Row[]>> = {
   payment_cards: PAYMENT_CARDS,
   logins: LOGINS,
   visits: VISITS,
+  newsletter: NEWSLETTER,
 };
 
 /** Where the logins table lives, and how its foreign key names customers, per database. */
@@ -214,9 +243,10 @@ function ddl(database: TestSqlDatabase, where: Placement): string[] {
     `create table addresses (id integer primary key, street ${text}, city ${text})`,
     `create table profiles (id integer primary key, bio ${text}, theme ${text})`,
     `create table customers (id integer primary key, email ${text}, alt_email ${text}, name ${text},
-       address_id integer, profile_id integer, notes ${text},
+       address_id integer, profile_id integer, subject_id ${text}, notes ${text},
        ${fk('address_id', 'addresses')}, ${fk('profile_id', 'profiles')})`,
-    `create table employees (id integer primary key, email ${text}, name ${text}, team ${text})`,
+    `create table employees (id integer primary key, email ${text}, name ${text}, team ${text},
+       manager_id integer, ${fk('manager_id', 'employees')})`,
     `create table service_requests (id integer primary key, customer_id integer not null, employee_id integer,
        summary ${text}, status ${text}, ${fk('customer_id', 'customers')}, ${fk('employee_id', 'employees')})`,
     `create table products (id integer primary key, title ${text}, price_cents integer)`,
@@ -230,6 +260,7 @@ function ddl(database: TestSqlDatabase, where: Placement): string[] {
        last_login ${text}, ${fk('customer_id', where.customersFromLogins)})`,
     // No foreign key: a text column cannot reference an integer one. The link is only in the config.
     `create table visits (id integer primary key, customer_ref ${text}, email ${text}, page ${text}, ip ${text})`,
+    `create table newsletter (id integer primary key, subject_id ${text}, greeting ${text}, topic ${text})`,
   ];
 }
 
@@ -301,11 +332,22 @@ function connectorConfig(
     tables: [
       table('addresses', { street: [PII_TAG] }, [], owner('shared')),
       table('profiles', { bio: [PII_TAG] }, [], owner('subject')),
-      table('customers', { email: ['email', PII_TAG], alt_email: ['email', PII_TAG], name: [PII_TAG] }, [
-        link('address_id', 'addresses', 'to'),
-        link('profile_id', 'profiles', 'to'),
-      ]),
-      table('employees', { email: ['email', PII_TAG], name: [PII_TAG] }, [], owner('shared')),
+      table(
+        'customers',
+        {
+          email: ['email', PII_TAG],
+          alt_email: ['email', PII_TAG],
+          name: [PII_TAG],
+          subject_id: ['subject-id'],
+        },
+        [link('address_id', 'addresses', 'to'), link('profile_id', 'profiles', 'to')],
+      ),
+      table(
+        'employees',
+        { email: ['email', PII_TAG], name: [PII_TAG] },
+        [link('manager_id', 'employees', 'to')],
+        owner('shared'),
+      ),
       table('service_requests', { summary: [PII_TAG] }, [
         link('customer_id', 'customers', 'from'),
         link('employee_id', 'employees', 'to'),
@@ -322,6 +364,7 @@ function connectorConfig(
       table('visits', { email: ['email', PII_TAG], ip: [PII_TAG] }, [
         link('customer_ref', 'customers', 'from'),
       ]),
+      table('newsletter', { subject_id: ['subject-id'], greeting: [PII_TAG] }),
     ],
   };
 }
