@@ -1,8 +1,10 @@
 import { ADDRESS_PARTS, type IdentifierTag, type Identifiers } from '@lethe/api';
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { MatchCategory } from '../found-record.js';
+import type { ColumnType, ColumnTypeOf } from './column-types.js';
 import { LinkingValues } from './linking-values.js';
 import type { SqlDialectAdapter } from './sql-dialect-adapter.js';
+import { comparison, REQUEST_TEXT, toColumnValues } from './typed-values.js';
 import { stepState, type RowState, type TablePlan } from './table-plan.js';
 
 /**
@@ -29,6 +31,7 @@ export function directReasons(
   plan: TablePlan,
   identifiers: Identifiers,
   adapter: SqlDialectAdapter,
+  typeOf: ColumnTypeOf,
 ): MatchReason[] {
   const reasons: MatchReason[] = [];
   const each = (
@@ -38,7 +41,9 @@ export function directReasons(
   ) => {
     if (value === undefined) return;
     for (const name of plan.identifierColumns.get(tag) ?? []) {
-      reasons.push({ category: 'direct', semantic: tag, value, predicate: predicate(sql.ref(name)) });
+      const ref = sql.ref(name);
+      const typed = typedIdentity(ref, [value], typeOf(plan.name, name), adapter, () => predicate(ref));
+      if (typed !== undefined) reasons.push({ category: 'direct', semantic: tag, value, predicate: typed });
     }
   };
   const exact = (tag: IdentifierTag, value: string | undefined) =>
@@ -50,7 +55,7 @@ export function directReasons(
   if (identifiers.address !== undefined) {
     const { address } = identifiers;
     const value = ADDRESS_PARTS.flatMap((part) => address[part] ?? []).join(', ');
-    const predicate = addressPredicate(plan, address);
+    const predicate = addressPredicate(plan, address, adapter, typeOf);
     if (predicate !== undefined) reasons.push({ category: 'direct', semantic: 'address', value, predicate });
   }
   exact('custom-key', identifiers.customKey);
@@ -89,6 +94,7 @@ export function identityReasons(
   plan: TablePlan,
   found: (tag: PropagatedTag) => LinkingValues | undefined,
   adapter: SqlDialectAdapter,
+  typeOf: ColumnTypeOf,
 ): MatchReason[] {
   const reasons: MatchReason[] = [];
   for (const tag of PROPAGATED_TAGS) {
@@ -96,19 +102,39 @@ export function identityReasons(
     if (values === undefined || values.length === 0) continue;
     for (const name of plan.identifierColumns.get(tag) ?? []) {
       const ref = sql.ref(name);
-      const predicate =
+      const predicate = typedIdentity(ref, values, typeOf(plan.name, name), adapter, () =>
         tag === 'email'
-          ? adapter.inValues(sql`lower(${ref})`, values)
+          ? adapter.inValues(sql`lower(${ref})`, values, 'text')
           : tag === 'phone'
-            ? adapter.inValues(ref, values)
+            ? adapter.inValues(ref, values, 'text')
             : sql<boolean>`(${sql.join(
                 values.map((value) => adapter.caseSensitiveEquals(ref, value)),
                 sql` or `,
-              )})`;
-      reasons.push({ category: 'connected', semantic: tag, column: name, predicate });
+              )})`,
+      );
+      if (predicate !== undefined)
+        reasons.push({ category: 'connected', semantic: tag, column: name, predicate });
     }
   }
   return reasons;
+}
+
+/**
+ * Identifier values (text) searched in a column: a text column (or a SQLite one without affinity)
+ * as `textPredicate` says; a column of another type with the values converted to it (a custom key
+ * in an integer column), values that do not convert reaching nothing (typed-values.ts).
+ */
+function typedIdentity(
+  ref: RawBuilder<unknown>,
+  values: readonly string[],
+  type: ColumnType,
+  adapter: SqlDialectAdapter,
+  textPredicate: () => RawBuilder<SqlBool>,
+): RawBuilder<SqlBool> | undefined {
+  if (type.kind === 'text' || type.kind === 'any') return textPredicate();
+  const converted = toColumnValues(values, REQUEST_TEXT, type);
+  if (converted.length === 0) return undefined;
+  return adapter.inValues(ref, converted, comparison(REQUEST_TEXT, type));
 }
 
 /**
@@ -119,6 +145,8 @@ export function identityReasons(
 function addressPredicate(
   plan: TablePlan,
   address: NonNullable<Identifiers['address']>,
+  adapter: SqlDialectAdapter,
+  typeOf: ColumnTypeOf,
 ): RawBuilder<SqlBool> | undefined {
   if (!plan.identifierColumns.has('address')) return undefined;
   const conditions: RawBuilder<SqlBool>[] = [];
@@ -129,7 +157,9 @@ function addressPredicate(
       if (value !== undefined) return undefined;
       continue;
     }
-    const ref = sql.ref(name);
+    // A part in a column of another type (a postal code as an integer) compares as its text.
+    const kind = typeOf(plan.name, name).kind;
+    const ref = kind === 'text' || kind === 'any' ? sql.ref(name) : adapter.textOf(sql.ref(name));
     conditions.push(
       value === undefined
         ? sql<boolean>`(${ref} is null or trim(${ref}) = '')`
@@ -159,6 +189,7 @@ export function reachReasons(
   plans: readonly TablePlan[],
   valuesOf: LinkingValuesOf,
   adapter: SqlDialectAdapter,
+  typeOf: ColumnTypeOf,
 ): ReachReasons {
   const reached: ReachReasons = { own: [], shared: [] };
   const add = (
@@ -166,38 +197,71 @@ export function reachReasons(
     category: MatchCategory,
     semantic: string,
     column: string,
-    values: LinkingValues | undefined,
+    sources: readonly LinkingSource[],
   ) => {
-    if (state === undefined || values === undefined || values.size === 0) return;
-    reached[state].push({
-      category,
-      semantic,
-      column,
-      predicate: adapter.inValues(sql.ref(column), values.values()),
-    });
+    if (state === undefined) return;
+    const predicate = typedIn(adapter, column, typeOf(plan.name, column), sources, typeOf);
+    if (predicate !== undefined) reached[state].push({ category, semantic, column, predicate });
   };
   for (const from of ['own', 'shared'] as const) {
     for (const [key, column] of plan.sourceKeys) {
-      const sets = plans.flatMap((other) => {
+      const sources = plans.flatMap((other) => {
         const otherColumn = other.name === plan.name ? undefined : other.sourceKeys.get(key);
-        return (otherColumn === undefined ? undefined : valuesOf(other.name, otherColumn, from)) ?? [];
+        const values = otherColumn === undefined ? undefined : valuesOf(other.name, otherColumn, from);
+        return values === undefined ? [] : [{ table: other.name, column: otherColumn as string, values }];
       });
-      add(stepState(from, 'source_key', plan.owner), 'source_key', key, column, LinkingValues.union(sets));
+      add(stepState(from, 'source_key', plan.owner), 'source_key', key, column, sources);
     }
     // Rows of this table that point at a reached row (its children).
     for (const link of plan.outgoingLinks) {
       if (!link.down) continue;
       const values = valuesOf(link.parent, link.parentColumn, from);
-      add(stepState(from, 'down', plan.owner), 'connected', link.semantic, link.childColumn, values);
+      add(stepState(from, 'down', plan.owner), 'connected', link.semantic, link.childColumn, [
+        ...(values === undefined ? [] : [{ table: link.parent, column: link.parentColumn, values }]),
+      ]);
     }
     // Rows of this table that a reached row points at (its parents).
     for (const link of plan.incomingLinks) {
       if (!link.up) continue;
       const values = valuesOf(link.child, link.childColumn, from);
-      add(stepState(from, 'up', plan.owner), 'connected', link.semantic, link.parentColumn, values);
+      add(stepState(from, 'up', plan.owner), 'connected', link.semantic, link.parentColumn, [
+        ...(values === undefined ? [] : [{ table: link.child, column: link.childColumn, values }]),
+      ]);
     }
   }
   return reached;
+}
+
+/** Linking values and the column they were read from. */
+interface LinkingSource {
+  readonly table: string;
+  readonly column: string;
+  readonly values: LinkingValues;
+}
+
+/**
+ * `column in (values)`, the values of each source converted from its column's type to the target
+ * column's (typed-values.ts): undefined when none converts. Sources compared alike share one list.
+ */
+function typedIn(
+  adapter: SqlDialectAdapter,
+  column: string,
+  target: ColumnType,
+  sources: readonly LinkingSource[],
+  typeOf: ColumnTypeOf,
+): RawBuilder<SqlBool> | undefined {
+  const byComparison = new Map<ReturnType<typeof comparison>, LinkingValues>();
+  for (const source of sources) {
+    const type = typeOf(source.table, source.column);
+    const set = byComparison.get(comparison(type, target)) ?? new LinkingValues();
+    for (const value of toColumnValues(source.values.values(), type, target)) set.add(value);
+    byComparison.set(comparison(type, target), set);
+  }
+  const predicates = [...byComparison]
+    .filter(([, values]) => values.size > 0)
+    .map(([as, values]) => adapter.inValues(sql.ref(column), values.values(), as));
+  if (predicates.length === 0) return undefined;
+  return predicates.length === 1 ? predicates[0] : sql<boolean>`(${sql.join(predicates, sql` or `)})`;
 }
 
 /** `a or b or ...`; undefined for no reasons. */

@@ -1,6 +1,8 @@
 import type { ConnectorInput, Identifiers, RequestStrategy, RequestType } from '@lethe/api';
 import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { FoundRecord } from '../found-record.js';
+import { checkedColumnTypes } from './catalog-check.js';
+import type { ColumnTypeOf } from './column-types.js';
 import { validateConnectorConfig } from './connector-config.js';
 import { LinkingValues } from './linking-values.js';
 import {
@@ -125,9 +127,12 @@ export async function runSqlConnector(
       await database.adapter.begin(connection, readOnly);
       try {
         await database.adapter.limitStatementTime(connection, statementTimeoutMs);
+        progress.doing = 'reading the catalog';
+        const typeOf = await checkedColumnTypes(name, config, database.adapter, connection);
         const outcome = await new RightsRun({
           name,
           plans: planTables(config),
+          typeOf,
           run,
           adapter: database.adapter,
           connection,
@@ -157,6 +162,8 @@ type LinkingRow = { readonly linking_value: unknown };
 interface RunContext {
   readonly name: string;
   readonly plans: readonly TablePlan[];
+  /** The catalog's type of each configured column: linking values are compared in the target's. */
+  readonly typeOf: ColumnTypeOf;
   readonly run: SqlRightsRun;
   readonly adapter: SqlDialectAdapter;
   /** The single connection the transaction is open on. */
@@ -251,12 +258,12 @@ class RightsRun {
     found: (tag: PropagatedTag) => LinkingValues | undefined,
     withRequest: boolean,
   ): Reached {
-    const { plans, run, adapter } = this.context;
+    const { plans, run, adapter, typeOf } = this.context;
     const seeds = [
-      ...(withRequest ? directReasons(plan, run.identifiers, adapter) : []),
-      ...(run.strategy === 'connected' ? identityReasons(plan, found, adapter) : []),
+      ...(withRequest ? directReasons(plan, run.identifiers, adapter, typeOf) : []),
+      ...(run.strategy === 'connected' ? identityReasons(plan, found, adapter, typeOf) : []),
     ];
-    const reach = reachReasons(plan, plans, valuesOf, adapter);
+    const reach = reachReasons(plan, plans, valuesOf, adapter, typeOf);
     const own = seedState(plan.owner) === 'own' ? [...seeds, ...reach.own] : reach.own;
     const shared = seedState(plan.owner) === 'shared' ? [...seeds, ...reach.shared] : reach.shared;
     const ownPredicate = anyOf(own);
