@@ -49,7 +49,7 @@ const ADA_LEGACY_EXACT: Expectation = {
     service_requests: [1],
     payment_cards: [1],
     logins: [1, 3],
-    visits: [1, 3, 4, 7],
+    visits: [1, 3, 4, 7, 14],
   },
   shared: { addresses: [1, 2, 3], profiles: [1, 3, 4], employees: [1], products: [1, 2], customers: [3] },
 };
@@ -66,7 +66,7 @@ const ADA_LEGACY_CONNECTED: Expectation = {
     service_requests: [1, 4],
     payment_cards: [1, 3],
     logins: [1, 3],
-    visits: [1, 3, 4, 6, 7],
+    visits: [1, 3, 4, 6, 7, 14],
     newsletter: [1],
   },
   shared: {

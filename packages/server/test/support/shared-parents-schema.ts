@@ -14,8 +14,11 @@ import type { TestSqlDatabase } from './sql-databases.js';
  * - products 1 and 2 are in Ada's and Bob's orders; order 13 is Cy's gift to Ada (its
  *   `ship_email` is Ada's), so it is an identity match whose customer is someone else;
  * - payment cards hold a holder name but no e-mail; logins live in a non-default schema (crm on
- *   PostgreSQL, a second database on MariaDB); visits reference customers by a text column, and
- *   visit 7 (a guest checkout with Ada's e-mail) holds a reference that is no customer id at all;
+ *   PostgreSQL, a second database on MariaDB); visits reference customers by a text column (a link across column types):
+ *   visit 7 (a guest checkout with Ada's e-mail) holds a reference that is no customer id at all,
+ *   visit 14 (Ada's too) `'05'`, and visits 8-13 references that are customer 2 only as numbers
+ *   (`'02'`, `' 2'`, `'2.0'`, `'+2'`, `'2 '`) or out of an integer's range: compared in the
+ *   referenced column's type, none reaches a customer, and no customer reaches them;
  * - Mo reports to Eve (a self-reference): from Eve, shared, no walk goes down to Mo;
  * - newsletter sign-ups carry only a subject id, found in customers: `connected` reaches them.
  *
@@ -185,6 +188,17 @@ const VISITS = [
   visit(6, '5', '/work', '10.0.0.5'),
   // A guest checkout: the reference holds no customer id at all, the e-mail is Ada's.
   visit(7, 'guest-7', '/guest-checkout', '10.0.0.7', 'ada@example.com'),
+  // Nobody's visits whose references only a numeric comparison makes customer 2's (MariaDB compared
+  // text with integers as numbers), or that no integer column can hold (PostgreSQL failed on them).
+  visit(8, '02', '/zero-padded', '10.0.0.8'),
+  visit(9, ' 2', '/leading-space', '10.0.0.9'),
+  visit(10, '2.0', '/decimal', '10.0.0.10'),
+  visit(11, '+2', '/plus', '10.0.0.11'),
+  visit(12, '2 ', '/trailing-space', '10.0.0.12'),
+  visit(13, '99999999999', '/out-of-range', '10.0.0.13'),
+  // Ada's (her e-mail) with a reference that is customer 5 only as a number: walking up from it
+  // reaches no customer.
+  visit(14, '05', '/typo', '10.0.0.14', 'ada@example.com'),
 ];
 const NEWSLETTER = [
   { id: 1, subject_id: 'S-ADA', greeting: 'Dear Ada', topic: 'news' },

@@ -10,7 +10,11 @@
  * - `integer`, `decimal` (exact or binary floating point), `text`, `uuid`, `binary`: compared as such;
  * - `other` (dates, booleans, enums, JSON...): compared natively with values of the same declared
  *   type, else as text;
- * - `any`: SQLite without affinity (BLOB or no declared type): values go as they are.
+ * - `any`: SQLite without affinity (BLOB or no declared type): values go as they are, and compare
+ *   as the database compares them (an identifier in a text column: its collation decides).
+ *
+ * Text compares byte for byte on every database (MySQL/MariaDB's default collations would ignore
+ * case and trailing spaces).
  */
 export type ColumnKind = 'integer' | 'decimal' | 'text' | 'uuid' | 'binary' | 'other' | 'any';
 

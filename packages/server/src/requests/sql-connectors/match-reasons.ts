@@ -104,9 +104,9 @@ export function identityReasons(
       const ref = sql.ref(name);
       const predicate = typedIdentity(ref, values, typeOf(plan.name, name), adapter, () =>
         tag === 'email'
-          ? adapter.inValues(sql`lower(${ref})`, values, 'text')
+          ? adapter.inValues(sql`lower(${ref})`, values, 'any')
           : tag === 'phone'
-            ? adapter.inValues(ref, values, 'text')
+            ? adapter.inValues(ref, values, 'any')
             : sql<boolean>`(${sql.join(
                 values.map((value) => adapter.caseSensitiveEquals(ref, value)),
                 sql` or `,

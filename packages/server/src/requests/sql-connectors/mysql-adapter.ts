@@ -90,8 +90,15 @@ export const mysqlAdapter: SqlDialectAdapter = {
       });
       return sql<boolean>`${column} in (${sql.join(literals)})`;
     }
-    const target = comparison === 'as-text' ? sql`cast(${column} as char)` : column;
-    return sql<boolean>`${target} in (${sql.join(values)})`;
+    if (comparison === 'text' || comparison === 'as-text') {
+      // Text linking values compare byte for byte, as on PostgreSQL and SQLite: the default
+      // collations would also make 'ab' equal 'AB' and 'ab ' (trailing spaces are padding). The
+      // plain comparison can use an index; the binary one decides.
+      const target = comparison === 'as-text' ? sql`cast(${column} as char)` : column;
+      const list = sql.join(values);
+      return sql<boolean>`(${target} in (${list}) and cast(${target} as binary) in (${list}))`;
+    }
+    return sql<boolean>`${column} in (${sql.join(values)})`;
   },
 
   textOf: (column) => sql<string>`cast(${column} as char)`,
