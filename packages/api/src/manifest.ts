@@ -107,6 +107,8 @@ export const ManifestChange = Type.Object({
   ]),
   /** Where the entry is in the manifest (`systems[2]`); absent for removals. */
   path: Type.Optional(Type.String()),
+  /** What the entry now means that it may not have meant before (a connector's legacy links). */
+  notes: Type.Optional(Type.Array(Type.String())),
 });
 export type ManifestChange = Static<typeof ManifestChange>;
 

@@ -78,6 +78,12 @@ export const IDENTIFIER_TAGS = [
 export type IdentifierTag = (typeof IDENTIFIER_TAGS)[number];
 export const PII_TAG = 'compliance/pii';
 export const SOURCE_KEY_TAG_PATTERN = '^source/[a-z0-9][a-z0-9._-]{0,63}$';
+/** fideslang's reference directions: `to` from the declaring column to the referenced one, `from` back. */
+export const LINK_DIRECTIONS = ['to', 'from'] as const;
+export type LinkDirection = (typeof LINK_DIRECTIONS)[number];
+/** Who a table's rows belong to, when the way a row was reached is not enough to say. */
+export const TABLE_OWNERS = ['subject', 'shared'] as const;
+export type TableOwner = (typeof TABLE_OWNERS)[number];
 
 const Identifier = Type.String({
   pattern: '^[A-Za-z_][A-Za-z0-9_$]{0,62}$',
@@ -99,18 +105,31 @@ export const ConnectorTable = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 80 }), { maxItems: 16 }),
     ),
     /**
-     * Foreign-key style links followed by the `connected` strategy: a row of this table whose
-     * `column` equals `references` (`table.column`) of a matched row is connected to it.
+     * References between rows (docs/rights-requests.md, "The reference graph"): this table's
+     * `column` holds values of `references` (`table.column`). `direction` (fideslang's) says which
+     * way a walk may take it: `to` only from this table to the referenced one, `from` only back;
+     * without it the link is walked both ways under the safe rule (never down from a shared row).
      */
     links: Type.Optional(
       Type.Array(
         Type.Object(
-          { column: Identifier, references: Type.String({ minLength: 3, maxLength: 200 }) },
+          {
+            column: Identifier,
+            references: Type.String({ minLength: 3, maxLength: 200 }),
+            direction: Type.Optional(Type.Union(LINK_DIRECTIONS.map((d) => Type.Literal(d)))),
+          },
           strict,
         ),
         { maxItems: 32 },
       ),
     ),
+    /**
+     * Whose rows these are. `shared`: every row is shared by several people (products, branches):
+     * read where reached, never erased, never walked down from. `subject`: a row reached by
+     * walking up into this table still belongs to the one person (a profile the customer row
+     * points at). Default: by how the row was reached.
+     */
+    owner: Type.Optional(Type.Union(TABLE_OWNERS.map((o) => Type.Literal(o)))),
   },
   strict,
 );

@@ -53,6 +53,11 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
       'connectors/accounts-db': 'created',
     });
     expect(first.changes.find((c) => c.name === 'stripe')?.path).toBe('systems[4]');
+    // The connector's link has no direction: what it means since the reference graph is said.
+    expect(first.changes.find((c) => c.name === 'accounts-db')?.notes).toEqual([
+      expect.stringMatching(/^1 link\(s\) without a direction \(tables\[1\]\.links\[0\]\)/),
+    ]);
+    expect(first.changes.find((c) => c.name === 'stripe')?.notes).toBeUndefined();
 
     const before = await auditLength();
     const second = await apply(companyManifest());

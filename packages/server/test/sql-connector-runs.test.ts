@@ -12,12 +12,11 @@ import type { FoundRecord } from '../src/requests/found-record.js';
 import {
   byKey,
   config,
-  CONNECTED,
   createScenario,
-  EXACT,
-  EXACT_DELETE,
+  ERASED,
   identifiers,
   PII_COLUMNS,
+  REACHED,
   record,
   type Expected,
 } from './support/sql-connector-scenario.js';
@@ -79,19 +78,20 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
 
   const summary = (records: readonly FoundRecord[]) =>
     records
-      .map(({ datasource, pk, matchCategory, semantic, semanticValue }) => ({
+      .map(({ datasource, pk, matchCategory, semantic, semanticValue, kept }) => ({
         datasource,
         pk,
         matchCategory,
         semantic,
         semanticValue,
+        ...(kept === undefined ? {} : { kept }),
       }))
       .sort(byKey);
 
-  describe.each<[RequestStrategy, Expected[], Expected[]]>([
-    ['exact', EXACT, EXACT_DELETE],
-    ['connected', CONNECTED, CONNECTED],
-  ])('strategy %s', (strategy, expected, expectedDeleted) => {
+  describe.each<[RequestStrategy, Expected[]]>([
+    ['exact', REACHED],
+    ['connected', REACHED],
+  ])('strategy %s', (strategy, expected) => {
     it('dsar reports each matched row once, with its values, and changes nothing', async () => {
       await createScenario(database);
       const before = await rows('customers');
@@ -136,21 +136,22 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
       expect(await rows('customers')).toEqual(before);
     });
 
-    it('delete removes exactly the matched rows, children before parents', async () => {
+    it('delete removes exactly the own rows, children before parents, and keeps the shared ones', async () => {
       await createScenario(database);
+      const frank = (await rows('customers')).find((row) => row['id'] === 6);
       const { outcome, records } = await execute({ type: 'delete', strategy, identifiers });
 
-      expect(summary(records)).toEqual([...expectedDeleted].sort(byKey));
+      expect(summary(records)).toEqual([...expected].sort(byKey));
       expect(records.every((found) => found.values === undefined)).toBe(true);
       expect(outcome).toEqual({
-        rowsFound: expectedDeleted.length,
-        rowsDeleted: expectedDeleted.length,
+        rowsFound: expected.length,
+        rowsDeleted: ERASED.length,
         rowsNulled: 0,
       });
-      const connected = strategy === 'connected';
-      expect(await ids('customers')).toEqual(connected ? [4, 5, 8, 9] : [4, 5, 6, 8, 9]);
-      expect(await ids('orders')).toEqual(connected ? [14, 16] : [13, 14, 16]);
-      expect(await ids('shipments')).toEqual(connected ? [102] : [101, 102]);
+      expect(await ids('customers')).toEqual([4, 5, 6, 8, 9]);
+      expect((await rows('customers')).find((row) => row['id'] === 6)).toEqual(frank);
+      expect(await ids('orders')).toEqual([13, 14, 16]);
+      expect(await ids('shipments')).toEqual([101, 102]);
       expect(await ids('loyalty', 'card_no')).toEqual(['L-9']);
       expect(await ids('receipts')).toEqual([1002]);
       expect((await rows('accounts', 'holder')).map((row) => row['holder'])).toEqual(['Other', 'Someone']);
@@ -161,8 +162,8 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
       const { outcome, records } = await execute({ type: 'delete_pii', strategy, identifiers });
 
       expect(summary(records)).toEqual([...expected].sort(byKey));
-      // Receipts and shipments have no pii column: reported, not changed.
-      const nulled = expected.filter((found) => !/receipts|shipments/.test(found.datasource)).length;
+      // Receipts and shipments have no pii column, Frank's row is shared: reported, not changed.
+      const nulled = ERASED.filter((found) => !/receipts|shipments/.test(found.datasource)).length;
       expect(outcome).toEqual({ rowsFound: expected.length, rowsDeleted: 0, rowsNulled: nulled });
 
       const customers = await rows('customers');
@@ -182,9 +183,9 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
         ext_ref: null,
         notes: 'note 3',
       });
-      const clearedCustomers = expected
-        .filter((found) => found.datasource === 'crm.customers')
-        .map((found) => Number(found.pk));
+      const clearedCustomers = ERASED.filter((found) => found.datasource === 'crm.customers').map((found) =>
+        Number(found.pk),
+      );
       for (const row of customers) {
         expect(row['name'] === null, `customer ${String(row['id'])}`).toBe(
           clearedCustomers.includes(Number(row['id'])),
@@ -240,11 +241,13 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
 
     expect(failure).toBeInstanceOf(SqlConnectorError);
     expect((failure as SqlConnectorError).retryable).toBe(false);
-    expect((failure as SqlConnectorError).message).toMatch(/deleting from customers/);
+    expect((failure as SqlConnectorError).message).toMatch(
+      /deleting from customers was refused by a foreign key/,
+    );
     expect(await snapshot()).toEqual(before);
   });
 
-  it('exact delete takes the rows that reference a deleted row; exact dsar and delete_pii do not', async () => {
+  it('dsar, delete_pii and delete of the same request reach the same rows', async () => {
     const { text } = database.types;
     const shop: ConnectorInput = {
       type: kind.type,
@@ -267,37 +270,38 @@ describe.each(ALL_SQL_DATABASE_KINDS)('SQL connector on $type', (kind) => {
         `create table purchases (id integer primary key, client_id integer not null, gift_note ${text},
            foreign key (client_id) references clients (id))`,
         `insert into clients (id, email, name) values (1, 'ada@example.com', 'Ada'), (2, 'bob@example.com', 'Bob')`,
-        `insert into purchases (id, client_id, gift_note) values (20, 1, 'for Ada'), (21, 1, null), (22, 2, 'for Bob')`,
+        `insert into purchases (id, client_id, gift_note) values (20, 1, 'for Ada'), (21, 1, 'hi'), (22, 2, 'for Bob')`,
       );
     };
     const run = (type: SqlRightsRun['type']) =>
       execute({ type, strategy: 'exact', identifiers: { email: 'ada@example.com' } }, undefined, shop);
-    const ada = record('clients', '1', 'direct', 'email', 'ada@example.com');
+    const reached = [
+      record('clients', '1', 'direct', 'email', 'ada@example.com'),
+      record('purchases', '20', 'connected', 'link:purchases.client_id', '1'),
+      record('purchases', '21', 'connected', 'link:purchases.client_id', '1'),
+    ].sort(byKey);
 
     await createShop();
-    const purchasesBefore = await rows('purchases');
     const read = await run('dsar');
-    expect(summary(read.records)).toEqual([ada]);
-    expect(read.outcome).toEqual({ rowsFound: 1, rowsDeleted: 0, rowsNulled: 0 });
+    expect(summary(read.records)).toEqual(reached);
+    expect(read.outcome).toEqual({ rowsFound: 3, rowsDeleted: 0, rowsNulled: 0 });
 
     const cleared = await run('delete_pii');
-    expect(summary(cleared.records)).toEqual([ada]);
-    expect(cleared.outcome).toEqual({ rowsFound: 1, rowsDeleted: 0, rowsNulled: 1 });
+    expect(summary(cleared.records)).toEqual(reached);
+    expect(cleared.outcome).toEqual({ rowsFound: 3, rowsDeleted: 0, rowsNulled: 3 });
     expect(await rows('clients')).toEqual([
       { id: 1, email: null, name: null },
       { id: 2, email: 'bob@example.com', name: 'Bob' },
     ]);
-    expect(await rows('purchases')).toEqual(purchasesBefore);
+    expect(await rows('purchases')).toEqual([
+      { id: 20, client_id: 1, gift_note: null },
+      { id: 21, client_id: 1, gift_note: null },
+      { id: 22, client_id: 2, gift_note: 'for Bob' },
+    ]);
 
     await createShop();
     const deleted = await run('delete');
-    expect(summary(deleted.records)).toEqual(
-      [
-        ada,
-        record('purchases', '20', 'connected', 'link:purchases.client_id', '1'),
-        record('purchases', '21', 'connected', 'link:purchases.client_id', '1'),
-      ].sort(byKey),
-    );
+    expect(summary(deleted.records)).toEqual(reached);
     expect(deleted.outcome).toEqual({ rowsFound: 3, rowsDeleted: 3, rowsNulled: 0 });
     expect(await ids('clients')).toEqual([2]);
     expect(await ids('purchases')).toEqual([22]);

@@ -66,6 +66,7 @@ export async function applyCommand(args: string[]): Promise<void> {
     process.stdout.write(
       `${SIGNS[change.action]} ${change.section} ${change.name} ${change.action}${where}\n`,
     );
+    for (const note of change.notes ?? []) process.stdout.write(`    note: ${note}\n`);
   }
   const { created, changed, unchanged, removed } = result.summary;
   process.stdout.write(

@@ -7,7 +7,11 @@ import type { Catalog, PolicyRow } from '../retention/retention-tables.js';
 import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import type { CatalogCache } from '../retention/catalog-cache.js';
-import { connectorRowToConnector, type ConnectorService } from '../requests/connector-service.js';
+import {
+  connectorConfigNotes,
+  connectorRowToConnector,
+  type ConnectorService,
+} from '../requests/connector-service.js';
 import type { ContractService } from '../streams/contract-service.js';
 import type { DataMapService, Written } from '../datamap/datamap-service.js';
 import {
@@ -149,8 +153,12 @@ export class ManifestService {
       );
     }
     for (const [i, { name, ...connector }] of (manifest.connectors ?? []).entries()) {
-      await entry('connectors', name, `connectors[${i}]`, () =>
-        connectors.putIn(repository, principal, name, connector),
+      await entry(
+        'connectors',
+        name,
+        `connectors[${i}]`,
+        () => connectors.putIn(repository, principal, name, connector),
+        connectorConfigNotes(connector),
       );
     }
     // Contracts after the taxonomy, whose purposes they name. Versions are immutable history:
@@ -314,6 +322,7 @@ class ChangeLog {
     name: string,
     path: string,
     write: () => Promise<Pick<Written<unknown>, 'created' | 'changed'>>,
+    notes: readonly string[] = [],
   ): Promise<void> {
     let written;
     try {
@@ -322,7 +331,7 @@ class ChangeLog {
       throw located(error, section, name, path);
     }
     const action = written.created ? 'created' : written.changed ? 'changed' : 'unchanged';
-    this.changes.push({ section, name, action, path });
+    this.changes.push({ section, name, action, path, ...(notes.length > 0 ? { notes: [...notes] } : {}) });
   }
 
   async removal(section: ManifestSection, name: string, remove: () => Promise<boolean>): Promise<void> {

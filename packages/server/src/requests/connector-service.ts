@@ -2,6 +2,9 @@ import type { Connector, ConnectorInput } from '@lethe/api';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { validateConnectorConfig } from './sql-connectors/sql-connector.js';
+
+/** What a connector config means that it may not have meant before (shown by `lethe apply`). */
+export { connectorConfigNotes } from './sql-connectors/sql-connector.js';
 import { AppError } from '../lib/app-error.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';

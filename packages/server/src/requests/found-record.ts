@@ -21,6 +21,12 @@ export interface FoundRecord {
   readonly semanticValue: string;
   /** Columns tagged `compliance/pii` in this record: the ones delete_pii sets to NULL. */
   readonly piiColumns: readonly string[];
+  /**
+   * `shared`: the row was reached (it is shown, and counted) but is not the person's alone, so
+   * no erasure changes it: a row the person's rows point at (an address, an employee), or a row
+   * of a table configured `owner: shared`. Absent for the person's own rows.
+   */
+  readonly kept?: 'shared';
   /** The record's values, for a DSAR only (what the person gets to see). */
   readonly values?: Readonly<Record<string, unknown>>;
 }

@@ -176,7 +176,7 @@ export async function createScenario(database: TestSqlDatabase): Promise<void> {
 
 export type Expected = Pick<
   FoundRecord,
-  'datasource' | 'pk' | 'matchCategory' | 'semantic' | 'semanticValue'
+  'datasource' | 'pk' | 'matchCategory' | 'semantic' | 'semanticValue' | 'kept'
 >;
 export const record = (
   table: string,
@@ -185,8 +185,18 @@ export const record = (
   semantic: string,
   semanticValue: string,
 ): Expected => ({ datasource: `crm.${table}`, pk, matchCategory, semantic, semanticValue });
+export const shared = (expected: Expected): Expected => ({ ...expected, kept: 'shared' });
 
-export const EXACT: Expected[] = [
+/**
+ * Every request type and both strategies reach the same rows: the direct matches, what shares a
+ * source key with them, and the links walked under the safe rule. Down from the matched customers
+ * 1, 2 and 7 to their orders and on to order 10's shipment (own rows). Up from the gift order 12
+ * (a direct match) to the customer who placed it, Frank (6): a shared row, read but never changed,
+ * and never walked down from, so Frank's order 13 and its shipment are not reached. The connected
+ * strategy adds the identifiers found in own rows (Bob's e-mail, Alice's other phone), which here
+ * find no further rows.
+ */
+export const REACHED: Expected[] = [
   record('customers', '1', 'direct', 'email', 'alice@example.com'),
   record('customers', '2', 'direct', 'phone', '+14155550101'),
   record('customers', '3', 'direct', 'address', ADDRESS),
@@ -197,29 +207,13 @@ export const EXACT: Expected[] = [
   record('loyalty', 'L-2', 'source_key', 'source/crm-id', 'crm-2'),
   record('receipts', '1000', 'source_key', 'source/pos-id', 'P-1'),
   record('accounts', 'tenant=t1,account_no=1', 'direct', 'custom-key-2', 'AbC-9'),
-];
-/**
- * An exact `delete` also takes the children of deleted rows, transitively (a foreign key would
- * refuse the delete otherwise): the orders of customers 1, 2 and 7, and the shipment of order 10.
- * The gift order 12 is already a direct match; its customer 6 (a parent) is not followed.
- */
-export const EXACT_DELETE: Expected[] = [
-  ...EXACT,
   record('orders', '10', 'connected', 'link:orders.customer_id', '1'),
   record('orders', '11', 'connected', 'link:orders.customer_id', '2'),
   record('orders', '15', 'connected', 'link:orders.customer_id', '7'),
   record('shipments', '100', 'connected', 'link:shipments.order_id', '10'),
+  shared(record('customers', '6', 'connected', 'link:orders.customer_id', '6')),
 ];
-export const CONNECTED: Expected[] = [
-  ...EXACT,
-  record('customers', '6', 'connected', 'link:orders.customer_id', '6'),
-  record('orders', '10', 'connected', 'link:orders.customer_id', '1'),
-  record('orders', '11', 'connected', 'link:orders.customer_id', '2'),
-  record('orders', '13', 'connected', 'link:orders.customer_id', '6'),
-  record('orders', '15', 'connected', 'link:orders.customer_id', '7'),
-  record('shipments', '100', 'connected', 'link:shipments.order_id', '10'),
-  record('shipments', '101', 'connected', 'link:shipments.order_id', '13'),
-];
+export const ERASED = REACHED.filter((found) => found.kept === undefined);
 export const PII_COLUMNS: Record<string, string[]> = {
   customers: ['name', 'email', 'phone', 'street', 'street2'],
   loyalty: ['member_name', 'card_image'],

@@ -1,6 +1,6 @@
 import { PII_TAG, type ConnectorInput } from '@lethe/api';
 import { describe, expect, it } from 'vitest';
-import { validateConnectorConfig } from './connector-config.js';
+import { connectorConfigNotes, validateConnectorConfig } from './connector-config.js';
 
 const valid: ConnectorInput = {
   type: 'postgres',
@@ -30,21 +30,46 @@ describe('validateConnectorConfig', () => {
     expect(validateConnectorConfig(valid)).toEqual([]);
   });
 
-  it('names unknown and doubled tags', () => {
+  it('names unknown and doubled tags; an identity may be on several columns, an address part or source key not', () => {
     const problems = validateConnectorConfig(
       withTable({
         name: 'leads',
         primaryKey: ['id'],
-        columns: { mail: ['e-mail'], a: ['email'], b: ['email'], c: [PII_TAG, PII_TAG], d: ['source/Bad'] },
+        columns: {
+          mail: ['e-mail'],
+          a: ['email'],
+          b: ['email'],
+          c: [PII_TAG, PII_TAG],
+          d: ['source/Bad'],
+          e: ['address'],
+          f: ['address'],
+          g: ['source/crm'],
+          h: ['source/crm'],
+        },
       }),
     );
     expect(problems.map((problem) => problem.path)).toEqual([
       'tables[2].columns.mail[0]',
-      'tables[2].columns.b[0]',
       'tables[2].columns.c[1]',
       'tables[2].columns.d[0]',
+      'tables[2].columns.f[0]',
+      'tables[2].columns.h[0]',
     ]);
-    expect(problems[1]?.message).toMatch(/also on column 'a'/);
+    expect(problems[3]?.message).toMatch(/also on column 'e'/);
+  });
+
+  it('accepts directed links and table owners', () => {
+    expect(
+      validateConnectorConfig(
+        withTable({
+          name: 'profiles',
+          primaryKey: ['id'],
+          owner: 'subject',
+          columns: {},
+          links: [{ column: 'customer_id', references: 'customers.id', direction: 'from' }],
+        }),
+      ),
+    ).toEqual([]);
   });
 
   it('wants an address column for the other parts of an address group', () => {
@@ -95,5 +120,16 @@ describe('validateConnectorConfig', () => {
       { path: 'tables[2].links[2].column', message: "column 'id' links to itself" },
       { path: 'tables[2].links[4]', message: 'this link is declared twice' },
     ]);
+  });
+
+  it('explains what links without a direction now mean, and says nothing for directed ones', () => {
+    const [note, ...more] = connectorConfigNotes(valid);
+    expect(more).toEqual([]);
+    expect(note).toMatch(
+      /^1 link\(s\) without a direction \(tables\[1\]\.links\[0\]\) are walked under the safe rule/,
+    );
+    const directed = structuredClone(valid);
+    directed.tables[1]!.links = [{ column: 'customer_id', references: 'customers.id', direction: 'from' }];
+    expect(connectorConfigNotes(directed)).toEqual([]);
   });
 });

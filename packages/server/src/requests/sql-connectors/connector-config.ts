@@ -1,5 +1,5 @@
 import { ADDRESS_PARTS, PII_TAG, type ConnectorInput } from '@lethe/api';
-import { isIdentifierTag, isSourceKeyTag, splitReference } from './table-plan.js';
+import { ADDRESS_GROUP_TAGS, isIdentifierTag, isSourceKeyTag, splitReference } from './table-plan.js';
 
 export interface ConfigProblem {
   /** Where in the config, e.g. `tables[2].links[0].references`. */
@@ -47,7 +47,9 @@ export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[]
           });
           return;
         }
-        const other = tagColumn.get(tag);
+        // Any number of columns may carry an identity (email, alt_email); an address group's
+        // parts and a source key name one column each.
+        const other = isIdentifierTag(tag) && !ADDRESS_GROUP_TAGS.has(tag) ? undefined : tagColumn.get(tag);
         if (other !== undefined) {
           problems.push({
             path,
@@ -105,4 +107,25 @@ export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[]
     });
   });
   return problems;
+}
+
+/**
+ * What a config means now that it may not have meant before the reference graph (issue 15):
+ * links without a `direction` are walked under the safe rule by both strategies. Shown by
+ * `lethe apply` so that nobody learns it from an erasure.
+ */
+export function connectorConfigNotes(config: ConnectorInput): string[] {
+  const legacy = config.tables.flatMap((table, t) =>
+    (table.links ?? []).flatMap((link, l) =>
+      link.direction === undefined ? [`tables[${t}].links[${l}]`] : [],
+    ),
+  );
+  if (legacy.length === 0) return [];
+  return [
+    `${legacy.length} link(s) without a direction (${legacy.slice(0, 5).join(', ')}${legacy.length > 5 ? ', ...' : ''}) ` +
+      'are walked under the safe rule: both strategies now follow links (exact too, for every request type), ' +
+      'and rows reached by walking up (an address, an employee) are shown but no longer erased unless their ' +
+      "table says owner: subject; give each link a direction ('to' or 'from') to say exactly " +
+      '(docs/rights-requests.md, "The reference graph")',
+  ];
 }

@@ -1,6 +1,7 @@
 import { Kysely, MysqlDialect, sql } from 'kysely';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
-import { errorCode, RETRYABLE_NETWORK_CODES } from './sql-connector-error.js';
+import { errorCode, RETRYABLE_NETWORK_CODES, SqlConnectorError } from './sql-connector-error.js';
+import { CatalogColumns, mysqlColumnType, splitTableName } from './column-types.js';
 
 /**
  * Errors worth a retry: deadlock, lock wait timeout, statement timeouts (MySQL 3024, MariaDB
@@ -21,6 +22,18 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
 const RETRYABLE_ERRNOS: ReadonlySet<number> = new Set([
   1213, 1205, 3024, 1969, 1040, 1317, 1927, 1053, 2006, 2013,
 ]);
+
+/** A numeric value written as an SQL literal. */
+const NUMERIC_LITERAL = /^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$/i;
+
+interface CatalogRow {
+  readonly table_schema: string;
+  readonly table_name: string;
+  readonly column_name: string;
+  readonly data_type: string;
+  readonly column_type: string;
+  readonly is_current: unknown;
+}
 
 /** MySQL and MariaDB (mysql2). Parameters are interpolated by the client, so a value list has no placeholder limit. */
 export const mysqlAdapter: SqlDialectAdapter = {
@@ -65,7 +78,54 @@ export const mysqlAdapter: SqlDialectAdapter = {
   caseSensitiveEquals: (column, value) =>
     sql<boolean>`(${column} = ${value} and ${column} = ${value} collate utf8mb4_bin)`,
 
-  inValues: (column, values) => sql<boolean>`${column} in (${sql.join(values)})`,
+  inValues(column, values, comparison) {
+    if (comparison === 'integer' || comparison === 'decimal') {
+      // Numbers as literals: a quoted numeral would be compared as a double, and a big key could
+      // then equal its neighbour. The values are numerals already (typed-values.ts); checked again.
+      const literals = values.map((value) => {
+        const text = typeof value === 'bigint' || typeof value === 'number' ? String(value) : value;
+        if (typeof text !== 'string' || !NUMERIC_LITERAL.test(text))
+          throw new SqlConnectorError(`not a numeric linking value: ${String(text)}`, false);
+        return sql.raw(text);
+      });
+      return sql<boolean>`${column} in (${sql.join(literals)})`;
+    }
+    if (comparison === 'text' || comparison === 'as-text') {
+      // Text linking values compare byte for byte, as on PostgreSQL and SQLite: the default
+      // collations would also make 'ab' equal 'AB' and 'ab ' (trailing spaces are padding). The
+      // plain comparison can use an index; the binary one decides.
+      const target = comparison === 'as-text' ? sql`cast(${column} as char)` : column;
+      const list = sql.join(values);
+      return sql<boolean>`(${target} in (${list}) and cast(${target} as binary) in (${list}))`;
+    }
+    return sql<boolean>`${column} in (${sql.join(values)})`;
+  },
+
+  textOf: (column) => sql<string>`cast(${column} as char)`,
+
+  async readColumns(db, tables) {
+    const names = tables.map(splitTableName);
+    const schemas = names.flatMap((name) => name.schema ?? []);
+    const { rows } = await sql<CatalogRow>`select table_schema as table_schema, table_name as table_name,
+        column_name as column_name, data_type as data_type, column_type as column_type,
+        (table_schema = database()) as is_current
+      from information_schema.columns
+      where table_name in (${sql.join(names.map((name) => name.table))})
+        and (table_schema = database()${schemas.length > 0 ? sql` or table_schema in (${sql.join(schemas)})` : sql``})
+      order by ordinal_position`.execute(db);
+    // Names compare as the catalog's own collation does: without regard to case.
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    const catalog = new CatalogColumns(true);
+    tables.forEach((name, index) => {
+      const { schema, table } = names[index] as ReturnType<typeof splitTableName>;
+      for (const row of rows) {
+        const inSchema = schema === undefined ? Number(row.is_current) === 1 : same(row.table_schema, schema);
+        if (inSchema && same(row.table_name, table))
+          catalog.add(name, row.column_name, mysqlColumnType(row.data_type, row.column_type));
+      }
+    });
+    return catalog;
+  },
 
   isRetryable(error) {
     const code = errorCode(error);

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { errorCode, RETRYABLE_NETWORK_CODES } from './sql-connector-error.js';
+import { CatalogColumns, postgresColumnType, splitTableName } from './column-types.js';
 
 const INT8_OID = 20;
 const DATE_OID = 1082;
@@ -59,8 +60,42 @@ export const postgresAdapter: SqlDialectAdapter = {
 
   caseSensitiveEquals: (column, value) => sql<boolean>`${column} = ${value}`,
 
-  // One array parameter whatever the number of values; PostgreSQL types it after the column.
-  inValues: (column, values) => sql<boolean>`${column} = any(${values.map(arrayElement)})`,
+  // One array parameter whatever the number of values; PostgreSQL types it after the column, and
+  // the values are already of that type (typed-values.ts), so none fails to parse.
+  inValues: (column, values, comparison) =>
+    comparison === 'as-text'
+      ? sql<boolean>`${column}::text = any(${values.map(arrayElement)}::text[])`
+      : sql<boolean>`${column} = any(${values.map(arrayElement)})`,
+
+  textOf: (column) => sql<string>`${column}::text`,
+
+  async readColumns(db, tables) {
+    const names = tables.map(splitTableName);
+    // A bare name resolves through the search path: the first schema on it holding the table.
+    const { rows } =
+      await sql<CatalogRow>`select c.table_schema::text, c.table_name::text, c.column_name::text, c.data_type::text,
+        c.udt_name::text, array_position(current_schemas(false)::text[], c.table_schema::text) as search_position
+      from information_schema.columns c
+      where c.table_name::text = any(${names.map((name) => name.table)}::text[])
+        and (c.table_schema::text = any(current_schemas(false)::text[])
+          or c.table_schema::text = any(${names.flatMap((name) => name.schema ?? [])}::text[]))
+      order by c.ordinal_position`.execute(db);
+    const catalog = new CatalogColumns(false);
+    tables.forEach((name, index) => {
+      const { schema, table } = names[index] as ReturnType<typeof splitTableName>;
+      const candidates = rows.filter((row) => row.table_name === table);
+      const chosen =
+        schema ??
+        candidates
+          .filter((row) => row.search_position !== null)
+          .sort((a, b) => Number(a.search_position) - Number(b.search_position))[0]?.table_schema;
+      for (const row of candidates) {
+        if (row.table_schema === chosen)
+          catalog.add(name, row.column_name, postgresColumnType(row.data_type, row.udt_name));
+      }
+    });
+    return catalog;
+  },
 
   isRetryable(error) {
     const code = errorCode(error);
@@ -71,6 +106,15 @@ export const postgresAdapter: SqlDialectAdapter = {
     return /timeout|terminated|Connection ended|ECONNRESET/i.test(message);
   },
 };
+
+interface CatalogRow {
+  readonly table_schema: string;
+  readonly table_name: string;
+  readonly column_name: string;
+  readonly data_type: string;
+  readonly udt_name: string;
+  readonly search_position: number | null;
+}
 
 /** pg writes array elements with `toString()`: give it the text PostgreSQL expects. */
 function arrayElement(value: unknown): unknown {

@@ -1,22 +1,35 @@
 import type { ConnectorInput, Identifiers, RequestStrategy, RequestType } from '@lethe/api';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { FoundRecord } from '../found-record.js';
+import { checkedColumnTypes } from './catalog-check.js';
+import type { ColumnTypeOf } from './column-types.js';
 import { validateConnectorConfig } from './connector-config.js';
 import { LinkingValues } from './linking-values.js';
 import {
   anyOf,
   directReasons,
-  expansionReasons,
+  identityReasons,
+  identityValue,
+  PROPAGATED_TAGS,
+  reachReasons,
   type LinkingValuesOf,
   type MatchReason,
+  type PropagatedTag,
 } from './match-reasons.js';
 import { openSqlDatabase } from './open-sql-database.js';
 import { formatPrimaryKey, toJsonSafe, valueText } from './record-values.js';
-import { SqlConnectorError } from './sql-connector-error.js';
+import { errorCode, SqlConnectorError } from './sql-connector-error.js';
 import type { SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
-import { deletionOrder, linkingColumns, linksFollowed, planTables, type TablePlan } from './table-plan.js';
+import {
+  deletionOrder,
+  linkingColumns,
+  planTables,
+  seedState,
+  type RowState,
+  type TablePlan,
+} from './table-plan.js';
 
-export { validateConnectorConfig, type ConfigProblem } from './connector-config.js';
+export { connectorConfigNotes, validateConnectorConfig, type ConfigProblem } from './connector-config.js';
 export { SqlConnectorError } from './sql-connector-error.js';
 
 export interface SqlRightsRun {
@@ -47,6 +60,18 @@ export interface SqlConnectorOptions {
  * the last round are matched, but their own linking values are not followed any further.
  */
 export const MAX_EXPANSION_ROUNDS = 10;
+/**
+ * `connected`: at most this many identifiers found in the person's own rows. More means a column
+ * tagged as an identity holds other people's values; the run stops rather than erase them.
+ */
+export const MAX_FOUND_IDENTIFIERS = 1_000;
+/** A foreign key refused a delete: PostgreSQL, MySQL/MariaDB, SQLite. */
+const FOREIGN_KEY_CODES: ReadonlySet<string> = new Set([
+  '23503',
+  'ER_ROW_IS_REFERENCED_2',
+  'ER_ROW_IS_REFERENCED',
+  'SQLITE_CONSTRAINT_FOREIGNKEY',
+]);
 const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 /** Result columns the connector adds; a DSAR's values leave them out. */
@@ -102,9 +127,12 @@ export async function runSqlConnector(
       await database.adapter.begin(connection, readOnly);
       try {
         await database.adapter.limitStatementTime(connection, statementTimeoutMs);
+        progress.doing = 'reading the catalog';
+        const typeOf = await checkedColumnTypes(name, config, database.adapter, connection);
         const outcome = await new RightsRun({
           name,
           plans: planTables(config),
+          typeOf,
           run,
           adapter: database.adapter,
           connection,
@@ -134,6 +162,8 @@ type LinkingRow = { readonly linking_value: unknown };
 interface RunContext {
   readonly name: string;
   readonly plans: readonly TablePlan[];
+  /** The catalog's type of each configured column: linking values are compared in the target's. */
+  readonly typeOf: ColumnTypeOf;
   readonly run: SqlRightsRun;
   readonly adapter: SqlDialectAdapter;
   /** The single connection the transaction is open on. */
@@ -144,37 +174,64 @@ interface RunContext {
   readonly onRecords: (records: FoundRecord[]) => Promise<void>;
 }
 
+/** The reasons a table's rows are reached, and the predicates that select own and shared rows. */
+interface Reached {
+  readonly own: readonly MatchReason[];
+  readonly shared: readonly MatchReason[];
+  readonly ownPredicate: RawBuilder<SqlBool> | undefined;
+  /** Shared and not own: a row both own and shared counts as own. */
+  readonly sharedPredicate: RawBuilder<SqlBool> | undefined;
+}
+
 /** The state of one run inside its transaction. */
 class RightsRun {
-  /** Linking values of all matched rows so far, by `table\0column`. */
+  /** Linking values of all reached rows so far, by `table\0column\0state`. */
   readonly #known = new Map<string, LinkingValues>();
+  /** `connected`: the identifiers known so far (the request's, and those found in own rows), by tag. */
+  readonly #identities = new Map<string, LinkingValues>();
+  /** Only those found in own rows: the request's own are searched as direct matches. */
+  readonly #discovered = new Map<string, LinkingValues>();
   readonly #pending: FoundRecord[] = [];
   #rowsFound = 0;
+  #identityCount = 0;
 
-  constructor(readonly context: RunContext) {}
+  constructor(readonly context: RunContext) {
+    const { identifiers } = context.run;
+    const given: [PropagatedTag, string | undefined][] = [
+      ['subject-id', identifiers.subject],
+      ['email', identifiers.email],
+      ['phone', identifiers.phone],
+      ['custom-key', identifiers.customKey],
+      ['custom-key-2', identifiers.customKey2],
+      ['custom-key-3', identifiers.customKey3],
+    ];
+    for (const [tag, value] of given) {
+      const normalised = identityValue(tag, value);
+      if (normalised !== undefined) getOrCreate(this.#identities, tag).add(normalised);
+    }
+  }
 
   async execute(): Promise<SqlRightsOutcome> {
-    const { plans, run, adapter, connection, progress } = this.context;
+    const { plans, run, connection, progress } = this.context;
     await this.#expand();
     let rowsDeleted = 0;
     let rowsNulled = 0;
     for (const plan of deletionOrder(plans)) {
-      const reasons = [
-        ...directReasons(plan, run.identifiers, adapter),
-        ...expansionReasons(
-          plan,
-          plans,
-          linksFollowed(run.type, run.strategy),
-          this.#valuesIn(this.#known),
-          adapter,
-        ),
-      ];
-      const predicate = anyOf(reasons);
+      const reached = this.#reached(plan, this.#valuesIn(this.#known), (tag) => this.#found(tag), true);
+      if (reached.ownPredicate !== undefined)
+        await this.#report(plan, reached.own, reached.ownPredicate, false);
+      if (reached.sharedPredicate !== undefined) {
+        await this.#report(plan, reached.shared, reached.sharedPredicate, true);
+      }
+      const predicate = reached.ownPredicate;
       if (predicate === undefined) continue;
-      await this.#report(plan, reasons, predicate);
       if (run.type === 'delete') {
         progress.doing = `deleting from ${plan.name}`;
-        const result = await sql`delete from ${sql.table(plan.name)} where ${predicate}`.execute(connection);
+        const result = await sql`delete from ${sql.table(plan.name)} where ${predicate}`
+          .execute(connection)
+          .catch((error: unknown) => {
+            throw this.#refusedDelete(plan, error);
+          });
         rowsDeleted += Number(result.numAffectedRows ?? 0n);
       } else if (run.type === 'delete_pii' && plan.piiColumns.length > 0) {
         progress.doing = `clearing pii columns of ${plan.name}`;
@@ -191,29 +248,65 @@ class RightsRun {
   }
 
   /**
-   * Collects the linking values of the direct matches, then of the rows those values reach, and
-   * so on; each round only queries with the values that were new in the round before.
+   * The reasons `plan`'s rows are reached: identifiers (the request's, and for `connected` those
+   * found in own rows) seed own rows (shared in an `owner: shared` table); linking values reach
+   * rows as the safe rule says (`reachReasons`).
+   */
+  #reached(
+    plan: TablePlan,
+    valuesOf: LinkingValuesOf,
+    found: (tag: PropagatedTag) => LinkingValues | undefined,
+    withRequest: boolean,
+  ): Reached {
+    const { plans, run, adapter, typeOf } = this.context;
+    const seeds = [
+      ...(withRequest ? directReasons(plan, run.identifiers, adapter, typeOf) : []),
+      ...(run.strategy === 'connected' ? identityReasons(plan, found, adapter, typeOf) : []),
+    ];
+    const reach = reachReasons(plan, plans, valuesOf, adapter, typeOf);
+    const own = seedState(plan.owner) === 'own' ? [...seeds, ...reach.own] : reach.own;
+    const shared = seedState(plan.owner) === 'shared' ? [...seeds, ...reach.shared] : reach.shared;
+    const ownPredicate = anyOf(own);
+    const anyShared = anyOf(shared);
+    const sharedPredicate =
+      anyShared === undefined || ownPredicate === undefined
+        ? anyShared
+        : // `case`, not `not (...)`: an own predicate that is NULL for a row must not hide it.
+          sql<boolean>`${anyShared} and (case when ${ownPredicate} then 1 else 0 end) = 0`;
+    return { own, shared, ownPredicate, sharedPredicate };
+  }
+
+  /**
+   * Collects the linking values of the seeded rows, then of the rows those values reach, and so
+   * on; each round only queries with the values (and found identifiers) that were new in the
+   * round before.
    */
   async #expand(): Promise<void> {
-    const { plans, run, adapter } = this.context;
+    const { plans } = this.context;
     let fresh = new Map<string, LinkingValues>();
-    for (const plan of plans) {
-      const predicate = anyOf(directReasons(plan, run.identifiers, adapter));
-      if (predicate !== undefined) await this.#collect(plan, predicate, fresh);
-    }
-    for (let round = 1; round <= MAX_EXPANSION_ROUNDS && fresh.size > 0; round++) {
+    let freshIdentities = new Map<string, LinkingValues>();
+    const none: LinkingValuesOf = () => undefined;
+    for (let round = 0; round <= MAX_EXPANSION_ROUNDS; round++) {
+      if (round > 0 && fresh.size === 0 && freshIdentities.size === 0) break;
       const previous = fresh;
+      const previousIdentities = freshIdentities;
       fresh = new Map();
+      freshIdentities = new Map();
       for (const plan of plans) {
-        const reasons = expansionReasons(
+        // Round 0 seeds with the request's identifiers; later rounds only query with what is new.
+        const reached = this.#reached(
           plan,
-          plans,
-          linksFollowed(run.type, run.strategy),
-          this.#valuesIn(previous),
-          adapter,
+          round === 0 ? none : this.#valuesIn(previous),
+          (tag) => previousIdentities.get(tag),
+          round === 0,
         );
-        const predicate = anyOf(reasons);
-        if (predicate !== undefined) await this.#collect(plan, predicate, fresh);
+        if (reached.ownPredicate !== undefined) {
+          await this.#collect(plan, reached.ownPredicate, 'own', fresh);
+          await this.#collectIdentities(plan, reached.ownPredicate, freshIdentities);
+        }
+        if (reached.sharedPredicate !== undefined) {
+          await this.#collect(plan, reached.sharedPredicate, 'shared', fresh);
+        }
       }
     }
   }
@@ -222,28 +315,74 @@ class RightsRun {
   async #collect(
     plan: TablePlan,
     predicate: RawBuilder<unknown>,
+    state: RowState,
     fresh: Map<string, LinkingValues>,
   ): Promise<void> {
-    for (const column of linkingColumns(
-      plan,
-      linksFollowed(this.context.run.type, this.context.run.strategy),
-    )) {
-      this.context.progress.doing = `reading ${plan.name}`;
-      const ref = sql.ref(column);
-      const { rows } = await sql<LinkingRow>`select distinct ${ref} as ${sql.id('linking_value')}
-        from ${sql.table(plan.name)} where ${predicate} and ${ref} is not null`.execute(
-        this.context.connection,
-      );
-      const key = valuesKey(plan.name, column);
-      const known = getOrCreate(this.#known, key);
-      for (const { linking_value: value } of rows) {
-        if (known.add(value)) getOrCreate(fresh, key).add(value);
+    for (const column of linkingColumns(plan, state)) {
+      const key = valuesKey(plan.name, column, state);
+      for (const value of await this.#distinct(plan, column, predicate)) {
+        if (getOrCreate(this.#known, key).add(value)) getOrCreate(fresh, key).add(value);
       }
     }
   }
 
+  /** `connected`: the identifiers in `plan`'s own rows matching `predicate` join the search. */
+  async #collectIdentities(
+    plan: TablePlan,
+    predicate: RawBuilder<unknown>,
+    fresh: Map<string, LinkingValues>,
+  ): Promise<void> {
+    if (this.context.run.strategy !== 'connected') return;
+    for (const tag of PROPAGATED_TAGS) {
+      for (const column of plan.identifierColumns.get(tag) ?? []) {
+        for (const raw of await this.#distinct(plan, column, predicate)) {
+          const value = identityValue(tag, raw);
+          if (value === undefined || !getOrCreate(this.#identities, tag).add(value)) continue;
+          getOrCreate(this.#discovered, tag).add(value);
+          getOrCreate(fresh, tag).add(value);
+          if (++this.#identityCount > MAX_FOUND_IDENTIFIERS) {
+            throw new SqlConnectorError(
+              `connector ${this.context.name}: the person's own rows hold more than ${MAX_FOUND_IDENTIFIERS} ` +
+                `identifiers (last: ${tag} in ${plan.name}.${column}); a column tagged as an identity is ` +
+                `probably not the person's own, or a table reached should be owner: shared`,
+              false,
+            );
+          }
+        }
+      }
+    }
+  }
+
+  async #distinct(plan: TablePlan, column: string, predicate: RawBuilder<unknown>): Promise<unknown[]> {
+    this.context.progress.doing = `reading ${plan.name}`;
+    const ref = sql.ref(column);
+    const { rows } = await sql<LinkingRow>`select distinct ${ref} as ${sql.id('linking_value')}
+      from ${sql.table(plan.name)} where ${predicate} and ${ref} is not null`.execute(
+      this.context.connection,
+    );
+    return rows.map((row) => row.linking_value);
+  }
+
   #valuesIn(map: ReadonlyMap<string, LinkingValues>): LinkingValuesOf {
-    return (table, column) => map.get(valuesKey(table, column));
+    return (table, column, state) => map.get(valuesKey(table, column, state));
+  }
+
+  #found(tag: PropagatedTag): LinkingValues | undefined {
+    return this.#discovered.get(tag);
+  }
+
+  /** A delete a foreign key refused: say which table, and why that is expected to fail closed. */
+  #refusedDelete(plan: TablePlan, error: unknown): unknown {
+    const code = errorCode(error);
+    if (code === undefined || !FOREIGN_KEY_CODES.has(code)) return error;
+    const detail = error instanceof Error ? error.message : String(error);
+    return new SqlConnectorError(
+      `connector ${this.context.name}: deleting from ${plan.name} was refused by a foreign key (${detail}): ` +
+        `a row this request does not erase (of a table the connector does not list, or a shared row) ` +
+        `still references one of the rows; nothing was changed`,
+      false,
+      code,
+    );
   }
 
   /** Reads `plan`'s matched rows page by page (keyset on the primary key) and reports them. */
@@ -251,6 +390,7 @@ class RightsRun {
     plan: TablePlan,
     reasons: readonly MatchReason[],
     predicate: RawBuilder<unknown>,
+    shared: boolean,
   ): Promise<void> {
     this.context.progress.doing = `reading ${plan.name}`;
     const keyRefs = plan.primaryKey.map((column) => sql.ref(column));
@@ -291,6 +431,7 @@ class RightsRun {
               ? (reason.value ?? '')
               : valueText(row[valueAlias.get(reason.column) as string]),
           piiColumns,
+          ...(shared ? { kept: 'shared' as const } : {}),
           ...(this.context.run.type === 'dsar' ? { values: dsarValues(row) } : {}),
         });
       }
@@ -324,8 +465,8 @@ function dsarValues(row: Row): Record<string, unknown> {
   );
 }
 
-function valuesKey(table: string, column: string): string {
-  return `${table}\u0000${column}`;
+function valuesKey(table: string, column: string, state: RowState): string {
+  return `${table}\u0000${column}\u0000${state}`;
 }
 
 function getOrCreate(map: Map<string, LinkingValues>, key: string): LinkingValues {

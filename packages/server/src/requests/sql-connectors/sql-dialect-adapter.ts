@@ -1,5 +1,6 @@
 import type { ConnectorType } from '@lethe/api';
 import type { Kysely, RawBuilder, SqlBool } from 'kysely';
+import type { CatalogColumns, Comparison } from './column-types.js';
 
 /** The connector reads and writes tables it only knows by name: queries are raw `sql` templates. */
 export type UntypedDatabase = Record<string, Record<string, unknown>>;
@@ -14,7 +15,7 @@ export interface ConnectionSettings {
 
 /**
  * What differs between the databases, and nothing else: how to connect, how a transaction starts,
- * how to bound a statement's time, case-sensitive equality, membership in a (large) set of values,
+ * the catalog's column types, how to bound a statement's time, case-sensitive equality, membership in a (large) set of values,
  * and which errors are worth a retry. The engine never asks which database it talks to.
  */
 export interface SqlDialectAdapter {
@@ -27,8 +28,24 @@ export interface SqlDialectAdapter {
   limitStatementTime(db: Kysely<UntypedDatabase>, ms: number): Promise<void>;
   /** `column = value`, byte for byte, whatever the column's collation. */
   caseSensitiveEquals(column: RawBuilder<unknown>, value: string): RawBuilder<SqlBool>;
-  /** `column IN values` for a non-empty list of driver-returned values, however long. */
-  inValues(column: RawBuilder<unknown>, values: readonly unknown[]): RawBuilder<SqlBool>;
+  /**
+   * `column IN values` for a non-empty list of values, however long, already converted to the
+   * column's type (typed-values.ts) and compared as `comparison` says: in that type, or (`as-text`)
+   * the column's text with text values.
+   */
+  inValues(
+    column: RawBuilder<unknown>,
+    values: readonly unknown[],
+    comparison: Comparison,
+  ): RawBuilder<SqlBool>;
+  /** The column's value as text (for a comparison with text of a column of another type). */
+  textOf(column: RawBuilder<unknown>): RawBuilder<string>;
+  /**
+   * The declared types of the columns of `tables` (the config's names, `schema.table` or bare, as
+   * the connector's statements resolve them), read from the catalog in one go at the start of a
+   * run. A table the catalog does not show (missing, or not visible to the user) is absent.
+   */
+  readColumns(db: Kysely<UntypedDatabase>, tables: readonly string[]): Promise<CatalogColumns>;
   /** Whether a driver error may go away when the run is tried again. */
   isRetryable(error: unknown): boolean;
 }

@@ -2,6 +2,7 @@ import { Kysely, sql, SqliteDialect } from 'kysely';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { sqlitePath } from './connection-url.js';
 import { errorCode, SqlConnectorError } from './sql-connector-error.js';
+import { CatalogColumns, splitTableName, sqliteColumnType } from './column-types.js';
 
 /** Locked or busy database: another connection holds a lock. */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
@@ -41,7 +42,8 @@ export const sqliteAdapter: SqlDialectAdapter = {
 
   caseSensitiveEquals: (column, value) => sql<boolean>`${column} = ${value} collate binary`,
 
-  inValues(column, values) {
+  inValues(column, values, comparison) {
+    if (comparison === 'as-text') column = sql`cast(${column} as text)`;
     const json = jsonArray(values);
     if (json !== undefined) return sql<boolean>`${column} in (select value from json_each(${json}))`;
     if (values.length > MAX_LISTED_VALUES) {
@@ -53,11 +55,35 @@ export const sqliteAdapter: SqlDialectAdapter = {
     return sql<boolean>`${column} in (${sql.join(values)})`;
   },
 
+  textOf: (column) => sql<string>`cast(${column} as text)`,
+
+  async readColumns(db, tables) {
+    const catalog = new CatalogColumns(true);
+    for (const name of tables) {
+      const { schema, table } = splitTableName(name);
+      // Without a schema, SQLite looks the table up in main, then temp, then attached databases.
+      const { rows } = await (
+        schema === undefined
+          ? sql<PragmaColumn>`select name, type from pragma_table_xinfo(${table})`
+          : sql<PragmaColumn>`select name, type from pragma_table_xinfo(${table}, ${schema})`
+      )
+        .execute(db)
+        .catch(() => ({ rows: [] as PragmaColumn[] })); // an unknown schema: the table is missing
+      for (const row of rows) catalog.add(name, row.name, sqliteColumnType(row.type));
+    }
+    return catalog;
+  },
+
   isRetryable(error) {
     const code = errorCode(error);
     return code !== undefined && [...RETRYABLE_CODES].some((retryable) => code.startsWith(retryable));
   },
 };
+
+interface PragmaColumn {
+  readonly name: string;
+  readonly type: string;
+}
 
 /**
  * The values as one JSON array parameter, or undefined if one of them cannot be JSON (bytes).

@@ -1,15 +1,17 @@
 import {
+  ADDRESS_PARTS,
   IDENTIFIER_TAGS,
   PII_TAG,
   SOURCE_KEY_TAG_PATTERN,
   type ConnectorInput,
   type IdentifierTag,
-  type RequestStrategy,
-  type RequestType,
+  type TableOwner,
 } from '@lethe/api';
 
 const SOURCE_KEY = new RegExp(SOURCE_KEY_TAG_PATTERN);
 const IDENTIFIER_TAG_SET: ReadonlySet<string> = new Set(IDENTIFIER_TAGS);
+/** The tags of an address group: one identifier made of several columns, one column each. */
+export const ADDRESS_GROUP_TAGS: ReadonlySet<string> = new Set(ADDRESS_PARTS);
 
 export function isIdentifierTag(tag: string): tag is IdentifierTag {
   return IDENTIFIER_TAG_SET.has(tag);
@@ -19,13 +21,19 @@ export function isSourceKeyTag(tag: string): boolean {
   return SOURCE_KEY.test(tag);
 }
 
-/** A declared link `table.column -> referencedTable.referencedColumn`. */
+/**
+ * A declared link between two columns, seen as a reference from a `child` row to the `parent` row
+ * it points at. A step from child to parent is UP (into a row many others may point at); from
+ * parent to child it is DOWN. `up`/`down` say which steps the link allows.
+ */
 export interface LinkPlan {
-  readonly table: string;
-  readonly column: string;
-  readonly referencedTable: string;
-  readonly referencedColumn: string;
-  /** `link:<table>.<column>`: the semantic of records reached through it. */
+  readonly child: string;
+  readonly childColumn: string;
+  readonly parent: string;
+  readonly parentColumn: string;
+  readonly up: boolean;
+  readonly down: boolean;
+  /** `link:<declaring table>.<column>`: the semantic of records reached through it. */
   readonly semantic: string;
 }
 
@@ -34,13 +42,14 @@ export interface TablePlan {
   readonly name: string;
   readonly primaryKey: readonly string[];
   readonly piiColumns: readonly string[];
-  /** Identifier tag -> the column carrying it. */
-  readonly identifierColumns: ReadonlyMap<IdentifierTag, string>;
+  readonly owner: TableOwner | undefined;
+  /** Identifier tag -> the columns carrying it (address-group tags: one column). */
+  readonly identifierColumns: ReadonlyMap<IdentifierTag, readonly string[]>;
   /** `source/<key>` -> the column carrying it. */
   readonly sourceKeys: ReadonlyMap<string, string>;
-  /** Links declared on this table. */
+  /** Links on which this table is the child: it points at the parent. */
   readonly outgoingLinks: readonly LinkPlan[];
-  /** Links of any table (this one included) that reference this table. */
+  /** Links on which this table is the parent: other rows (maybe of this table) point at it. */
   readonly incomingLinks: readonly LinkPlan[];
 }
 
@@ -51,25 +60,51 @@ export function splitReference(reference: string): { table: string; column: stri
   return { table: reference.slice(0, dot), column: reference.slice(dot + 1) };
 }
 
+type ConfigLink = NonNullable<ConnectorInput['tables'][number]['links']>[number];
+
+/**
+ * Which end of a declared link is the child. A link without a direction keeps its old meaning:
+ * the declaring table points at the referenced one. A directed link (fideslang may declare a
+ * reference on either end) points at the end whose column is that table's whole primary key;
+ * when neither or both are, at the referenced end. The direction then allows the one step:
+ * `to` from the declaring column to the referenced one, `from` back.
+ */
+export function linkPlan(
+  table: string,
+  link: ConfigLink,
+  target: { table: string; column: string },
+  primaryKeyOf: (table: string) => readonly string[] | undefined,
+): LinkPlan {
+  const isKey = (name: string, column: string) => {
+    const key = primaryKeyOf(name);
+    return key?.length === 1 && key[0] === column;
+  };
+  const reversed =
+    link.direction !== undefined && !isKey(target.table, target.column) && isKey(table, link.column);
+  const ends = reversed
+    ? { child: target.table, childColumn: target.column, parent: table, parentColumn: link.column }
+    : { child: table, childColumn: link.column, parent: target.table, parentColumn: target.column };
+  // `to` walks declaring -> referenced: UP unless the link is reversed.
+  const towardsParent = link.direction === undefined ? undefined : (link.direction === 'to') !== reversed;
+  return {
+    ...ends,
+    up: towardsParent !== false,
+    down: towardsParent !== true,
+    semantic: `link:${table}.${link.column}`,
+  };
+}
+
 /** The plans of a config that `validateConnectorConfig` accepted (first column wins on a doubled tag). */
 export function planTables(config: ConnectorInput): TablePlan[] {
+  const keys = new Map(config.tables.map((table) => [table.name, table.primaryKey]));
   const links: LinkPlan[] = config.tables.flatMap((table) =>
     (table.links ?? []).flatMap((link) => {
       const target = splitReference(link.references);
-      if (target === undefined) return [];
-      return [
-        {
-          table: table.name,
-          column: link.column,
-          referencedTable: target.table,
-          referencedColumn: target.column,
-          semantic: `link:${table.name}.${link.column}`,
-        },
-      ];
+      return target === undefined ? [] : [linkPlan(table.name, link, target, (name) => keys.get(name))];
     }),
   );
   return config.tables.map((table) => {
-    const identifierColumns = new Map<IdentifierTag, string>();
+    const identifierColumns = new Map<IdentifierTag, string[]>();
     const sourceKeys = new Map<string, string>();
     const piiColumns: string[] = [];
     for (const [column, tags] of Object.entries(table.columns)) {
@@ -77,7 +112,9 @@ export function planTables(config: ConnectorInput): TablePlan[] {
         if (tag === PII_TAG) {
           if (!piiColumns.includes(column)) piiColumns.push(column);
         } else if (isIdentifierTag(tag)) {
-          if (!identifierColumns.has(tag)) identifierColumns.set(tag, column);
+          const columns = identifierColumns.get(tag) ?? [];
+          if (columns.length === 0 || !ADDRESS_GROUP_TAGS.has(tag)) columns.push(column);
+          identifierColumns.set(tag, columns);
         } else if (isSourceKeyTag(tag)) {
           if (!sourceKeys.has(tag)) sourceKeys.set(tag, column);
         }
@@ -87,48 +124,68 @@ export function planTables(config: ConnectorInput): TablePlan[] {
       name: table.name,
       primaryKey: table.primaryKey,
       piiColumns,
+      owner: table.owner,
       identifierColumns,
       sourceKeys,
-      outgoingLinks: links.filter((link) => link.table === table.name),
-      incomingLinks: links.filter((link) => link.referencedTable === table.name),
+      outgoingLinks: links.filter((link) => link.child === table.name),
+      incomingLinks: links.filter((link) => link.parent === table.name),
     };
   });
 }
 
 /**
- * Which declared links a run follows: `both` directions for the connected strategy; for a
- * `delete` with the exact strategy, `children` only — rows that point at a deleted row go with it,
- * since a foreign key would refuse the delete (or, without one, leave rows that still hold the
- * person's data pointing at nothing); otherwise `none`.
+ * Whose a reached row is. OWN rows are the person's: erased, and walked on in every direction.
+ * SHARED rows are read (a DSAR shows them) but never changed, and never walked down from: that
+ * is what keeps a walk from an address back down to the neighbours who share it.
  */
-export type LinkFollowing = 'both' | 'children' | 'none';
+export type RowState = 'own' | 'shared';
 
-export function linksFollowed(type: RequestType, strategy: RequestStrategy): LinkFollowing {
-  if (strategy === 'connected') return 'both';
-  return type === 'delete' ? 'children' : 'none';
+/** How a row was reached from another: a link UP or DOWN, or a shared `source/<key>` value. */
+export type Step = 'up' | 'down' | 'source_key';
+
+/** The state of a row matched by the request's identifiers (or identifiers found in own rows). */
+export function seedState(owner: TableOwner | undefined): RowState {
+  return owner === 'shared' ? 'shared' : 'own';
 }
 
 /**
- * The columns whose values in matched rows reach other rows: source-key columns always; a
- * parent's referenced column when children are followed; a child's link column when parents are.
+ * The safe rule: the state of a row of a table owned as `owner` reached by `step` from a row in
+ * state `from`; undefined when the step is not taken. From an own row, DOWN and source keys reach
+ * own rows and UP reaches shared ones (own in an `owner: subject` table); from a shared row only
+ * UP is taken, to shared rows. An `owner: shared` table's rows are always shared.
  */
-export function linkingColumns(plan: TablePlan, following: LinkFollowing): string[] {
-  const columns = new Set(plan.sourceKeys.values());
-  if (following !== 'none') for (const link of plan.incomingLinks) columns.add(link.referencedColumn);
-  if (following === 'both') for (const link of plan.outgoingLinks) columns.add(link.column);
+export function stepState(from: RowState, step: Step, owner: TableOwner | undefined): RowState | undefined {
+  if (from === 'shared') return step === 'up' ? 'shared' : undefined;
+  if (owner === 'shared') return 'shared';
+  if (step === 'up') return owner === 'subject' ? 'own' : 'shared';
+  return 'own';
+}
+
+/**
+ * The columns whose values in `plan`'s rows of state `state` reach other rows: for own rows the
+ * source-key columns, the referenced columns of links that may be walked down to children, and
+ * the referencing columns of links that may be walked up; for shared rows only the latter.
+ */
+export function linkingColumns(plan: TablePlan, state: RowState): string[] {
+  // A step not taken from this state needs no values; the target's owner never forbids a step.
+  const takes = (step: Step) => stepState(state, step, undefined) !== undefined;
+  const columns = new Set<string>();
+  if (takes('source_key')) for (const column of plan.sourceKeys.values()) columns.add(column);
+  if (takes('down')) for (const link of plan.incomingLinks) if (link.down) columns.add(link.parentColumn);
+  if (takes('up')) for (const link of plan.outgoingLinks) if (link.up) columns.add(link.childColumn);
   return [...columns];
 }
 
 /**
- * The order to delete in: a table that links to another comes before it (children before
- * parents, so foreign keys hold at every statement); otherwise the config's order. Tables on a
- * cycle of links keep the config's order among themselves.
+ * The order to delete in: a child table comes before its parents (so foreign keys hold at every
+ * statement); otherwise the config's order. Tables on a cycle of links keep the config's order
+ * among themselves.
  */
 export function deletionOrder(plans: readonly TablePlan[]): TablePlan[] {
   const ordered: TablePlan[] = [];
   const placed = new Set<string>();
   const childrenOf = (plan: TablePlan) =>
-    plan.incomingLinks.map((link) => link.table).filter((child) => child !== plan.name);
+    plan.incomingLinks.map((link) => link.child).filter((child) => child !== plan.name);
   while (ordered.length < plans.length) {
     const remaining = plans.filter((plan) => !placed.has(plan.name));
     const next =
