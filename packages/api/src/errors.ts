@@ -129,6 +129,10 @@ export const ERRORS = {
     status: 400,
     message: 'The connector configuration is invalid; see details.problems.',
   },
+  CONNECTOR_SCHEMA_MISMATCH: {
+    status: 400,
+    message: "The connector configuration does not fit its database's catalog; see details.problems.",
+  },
 
   // Privacy streams
   CONTRACT_INVALID: {

@@ -122,7 +122,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
   );
   const graph = new GraphService(store);
-  const connectors = new ConnectorService(store);
+  const connectors = new ConnectorService(store, options.env ?? process.env);
   const suppressions = new SuppressionWatch(store, secrets);
   const { vault, runner, requests } = requestServices(
     store,

@@ -57,7 +57,7 @@ function ddl(database: TestSqlDatabase): string[] {
     'drop table if exists ledger',
     'drop table if exists sessions',
     'drop table if exists accounts',
-    `create table accounts (id integer primary key, public_id ${uuid}, number smallint, email ${text},
+    `create table accounts (id integer primary key, public_id ${uuid} unique, number smallint unique, email ${text},
        name ${text})`,
     `create table sessions (id integer primary key, account_public_id ${text}, email ${text}, note ${text})`,
     `create table ledger (id integer primary key, account_number ${text}, email ${text}, note ${text})`,

@@ -10,6 +10,7 @@ import type { CatalogCache } from '../retention/catalog-cache.js';
 import {
   connectorConfigNotes,
   connectorRowToConnector,
+  refuseMismatch,
   type ConnectorService,
 } from '../requests/connector-service.js';
 import type { ContractService } from '../streams/contract-service.js';
@@ -60,11 +61,12 @@ export class ManifestService {
     authorize(principal, 'manifest:apply');
     const dryRun = options.dryRun ?? false;
     const prune = options.prune ?? false;
+    const schemaNotes = await this.checkConnectorSchemas(manifest);
     let changes: ManifestChange[];
     try {
       changes = await this.store.transaction(
         async (repository) => {
-          const made = await this.applyIn(repository, principal, manifest, prune);
+          const made = await this.applyIn(repository, principal, manifest, prune, schemaNotes);
           if (dryRun) throw new DryRunRollback(made);
           return made;
         },
@@ -90,15 +92,35 @@ export class ManifestService {
     };
   }
 
+  /**
+   * Each connector against its database's live catalog, before the transaction opens (a slow
+   * database never holds Lethe's lock): a mismatch refuses the manifest, named by its path; a
+   * check that could not be made becomes a note on the entry.
+   */
+  private async checkConnectorSchemas(manifest: Manifest): Promise<Map<string, string>> {
+    const notes = new Map<string, string>();
+    for (const [i, { name, ...connector }] of (manifest.connectors ?? []).entries()) {
+      const check = await this.services.connectors.checkSchema(connector);
+      try {
+        refuseMismatch(name, check);
+      } catch (error) {
+        throw located(error, 'connectors', name, `connectors[${i}]`);
+      }
+      if (check.note !== undefined) notes.set(name, check.note);
+    }
+    return notes;
+  }
+
   private async applyIn(
     repository: Repository,
     principal: Principal,
     manifest: Manifest,
     prune: boolean,
+    schemaNotes: ReadonlyMap<string, string>,
   ): Promise<ManifestChange[]> {
     requireUniqueEntries(manifest);
     const log = new ChangeLog();
-    await this.writeEntries(repository, principal, manifest, prune, log);
+    await this.writeEntries(repository, principal, manifest, prune, log, schemaNotes);
     if (prune) await this.removeUnlisted(repository, principal, manifest, log);
     return log.changes;
   }
@@ -110,6 +132,7 @@ export class ManifestService {
     manifest: Manifest,
     prune: boolean,
     log: ChangeLog,
+    schemaNotes: ReadonlyMap<string, string>,
   ): Promise<void> {
     const { policies, systems, datamap, discovery, connectors, contracts } = this.services;
     const entry = log.entry.bind(log);
@@ -158,7 +181,10 @@ export class ManifestService {
         name,
         `connectors[${i}]`,
         () => connectors.putIn(repository, principal, name, connector),
-        connectorConfigNotes(connector),
+        [
+          ...connectorConfigNotes(connector),
+          ...(schemaNotes.has(name) ? [schemaNotes.get(name) as string] : []),
+        ],
       );
     }
     // Contracts after the taxonomy, whose purposes they name. Versions are immutable history:

@@ -1,7 +1,11 @@
 import type { Connector, ConnectorInput } from '@lethe/api';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
-import { validateConnectorConfig } from './sql-connectors/sql-connector.js';
+import {
+  checkConnectorSchema,
+  validateConnectorConfig,
+  type ConfigProblem,
+} from './sql-connectors/sql-connector.js';
 
 /** What a connector config means that it may not have meant before (shown by `lethe apply`). */
 export { connectorConfigNotes } from './sql-connectors/sql-connector.js';
@@ -19,7 +23,11 @@ import type { Written } from '../datamap/datamap-service.js';
  * database dump of Lethe does not carry credentials to every database of the company.
  */
 export class ConnectorService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** Where connection strings are looked up, as the runner does. */
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   async list(principal: Principal): Promise<Connector[]> {
     authorize(principal, 'connectors:read');
@@ -33,8 +41,48 @@ export class ConnectorService {
     return connectorRowToConnector(row);
   }
 
-  put(principal: Principal, name: string, input: ConnectorInput): Promise<Written<Connector>> {
+  /**
+   * Checks the config and, where the server holds its connection string, refuses a config the
+   * live catalog does not fit (`CONNECTOR_SCHEMA_MISMATCH`); then saves. The catalog is read
+   * before the store's transaction opens: a slow database never holds Lethe's own lock.
+   */
+  async put(principal: Principal, name: string, input: ConnectorInput): Promise<Written<Connector>> {
+    authorize(principal, 'connectors:write');
+    invalidConfig(input);
+    refuseMismatch(name, await this.checkSchema(input));
     return this.store.transaction((repository) => this.putIn(repository, principal, name, input));
+  }
+
+  /**
+   * The config against its database's live catalog (existence of tables and columns, unique and
+   * non-null keys, unique columns links walk up to). `checked: false` with a note when it could
+   * not be made: the environment variable is not set here, or the database did not answer; every
+   * run checks again at its start, before any row is read.
+   */
+  async checkSchema(input: ConnectorInput): Promise<SchemaCheck> {
+    if (validateConnectorConfig(input).length > 0) return { checked: false, problems: [] };
+    const url = this.env[input.urlEnv];
+    if (url === undefined || url === '') {
+      return {
+        checked: false,
+        problems: [],
+        note:
+          `not checked against the database: ${input.urlEnv} is not set on this server; ` +
+          `every run checks its tables, columns and keys at its start`,
+      };
+    }
+    try {
+      return { checked: true, problems: await checkConnectorSchema(input, url) };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return {
+        checked: false,
+        problems: [],
+        note:
+          `not checked against the database (${reason.slice(0, 300)}); ` +
+          `every run checks its tables, columns and keys at its start`,
+      };
+    }
   }
 
   async putIn(
@@ -44,11 +92,7 @@ export class ConnectorService {
     input: ConnectorInput,
   ): Promise<Written<Connector>> {
     authorize(principal, 'connectors:write');
-    const problems = validateConnectorConfig(input);
-    if (problems.length > 0) {
-      const first = problems[0];
-      throw new AppError('CONNECTOR_INVALID', `${first?.path}: ${first?.message}`, { problems });
-    }
+    invalidConfig(input);
     if (input.system !== undefined && !(await repository.retention.getSystem(input.system))) {
       throw new AppError('SYSTEM_NOT_FOUND', `No system named "${input.system}".`);
     }
@@ -90,6 +134,31 @@ export class ConnectorService {
     }
     await audit(repository, principal, 'connector.delete', `connector:${name}`);
   }
+}
+
+/** The outcome of `ConnectorService.checkSchema`. */
+export interface SchemaCheck {
+  readonly checked: boolean;
+  readonly problems: readonly ConfigProblem[];
+  /** Why it was not checked. */
+  readonly note?: string;
+}
+
+function invalidConfig(input: ConnectorInput): void {
+  const problems = validateConnectorConfig(input);
+  if (problems.length > 0) {
+    const first = problems[0];
+    throw new AppError('CONNECTOR_INVALID', `${first?.path}: ${first?.message}`, { problems });
+  }
+}
+
+/** Refuses a config its database's catalog does not fit, listing every problem with its path. */
+export function refuseMismatch(name: string, check: SchemaCheck): void {
+  if (check.problems.length === 0) return;
+  const list = check.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
+  throw new AppError('CONNECTOR_SCHEMA_MISMATCH', `connector ${name}: ${list}`, {
+    problems: check.problems,
+  });
 }
 
 export function connectorRowToConnector(row: ConnectorRow): Connector {

@@ -75,7 +75,7 @@ export async function createScenario(database: TestSqlDatabase): Promise<void> {
     `create table customers (id integer primary key, name ${text}, email ${text}, phone ${text}, street ${text},
        street2 ${text}, city ${text}, state ${text}, zip ${text}, country ${text}, crm_id ${text}, ext_ref ${text},
        notes ${text})`,
-    `create table loyalty (card_no ${text} primary key, crm_id ${text}, pos_id ${text}, member_name ${text},
+    `create table loyalty (card_no ${text} not null primary key, crm_id ${text}, pos_id ${text}, member_name ${text},
        points integer, card_image ${blob})`,
     `create table orders (id integer primary key, customer_id integer, shipping_email ${text}, amount integer)`,
     `create table accounts (tenant ${text} not null, account_no integer not null, account_key ${text}, holder ${text},

@@ -1,4 +1,5 @@
 import { Kysely, MysqlDialect, sql } from 'kysely';
+import { readMysqlKeys } from './mysql-keys.js';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { errorCode, RETRYABLE_NETWORK_CODES, SqlConnectorError } from './sql-connector-error.js';
 import { CatalogColumns, mysqlColumnType, splitTableName } from './column-types.js';
@@ -126,6 +127,8 @@ export const mysqlAdapter: SqlDialectAdapter = {
     });
     return catalog;
   },
+
+  readKeys: readMysqlKeys,
 
   isRetryable(error) {
     const code = errorCode(error);

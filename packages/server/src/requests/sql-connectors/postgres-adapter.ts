@@ -1,4 +1,5 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { readPostgresKeys } from './postgres-keys.js';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { errorCode, RETRYABLE_NETWORK_CODES } from './sql-connector-error.js';
 import { CatalogColumns, postgresColumnType, splitTableName } from './column-types.js';
@@ -96,6 +97,8 @@ export const postgresAdapter: SqlDialectAdapter = {
     });
     return catalog;
   },
+
+  readKeys: readPostgresKeys,
 
   isRetryable(error) {
     const code = errorCode(error);

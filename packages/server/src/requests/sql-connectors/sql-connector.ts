@@ -31,6 +31,7 @@ import {
 
 export { connectorConfigNotes, validateConnectorConfig, type ConfigProblem } from './connector-config.js';
 export { SqlConnectorError } from './sql-connector-error.js';
+export { checkConnectorSchema } from './schema-check.js';
 
 export interface SqlRightsRun {
   readonly type: RequestType;

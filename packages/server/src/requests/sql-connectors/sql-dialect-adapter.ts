@@ -1,5 +1,6 @@
 import type { ConnectorType } from '@lethe/api';
 import type { Kysely, RawBuilder, SqlBool } from 'kysely';
+import type { CatalogKeys } from './catalog-keys.js';
 import type { CatalogColumns, Comparison } from './column-types.js';
 
 /** The connector reads and writes tables it only knows by name: queries are raw `sql` templates. */
@@ -46,6 +47,12 @@ export interface SqlDialectAdapter {
    * run. A table the catalog does not show (missing, or not visible to the user) is absent.
    */
   readColumns(db: Kysely<UntypedDatabase>, tables: readonly string[]): Promise<CatalogColumns>;
+  /**
+   * The unique keys (PRIMARY KEY, UNIQUE, unique indexes: whole, non-partial, on columns) and the
+   * NOT NULL columns of `tables`, resolved as `readColumns` resolves them; checked when a connector
+   * is saved and at the start of every run (catalog-check.ts).
+   */
+  readKeys(db: Kysely<UntypedDatabase>, tables: readonly string[]): Promise<CatalogKeys>;
   /** Whether a driver error may go away when the run is tried again. */
   isRetryable(error: unknown): boolean;
 }

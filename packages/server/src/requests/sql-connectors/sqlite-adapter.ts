@@ -1,4 +1,5 @@
 import { Kysely, sql, SqliteDialect } from 'kysely';
+import { readSqliteKeys } from './sqlite-keys.js';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { sqlitePath } from './connection-url.js';
 import { errorCode, SqlConnectorError } from './sql-connector-error.js';
@@ -73,6 +74,8 @@ export const sqliteAdapter: SqlDialectAdapter = {
     }
     return catalog;
   },
+
+  readKeys: readSqliteKeys,
 
   isRetryable(error) {
     const code = errorCode(error);
