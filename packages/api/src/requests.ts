@@ -351,6 +351,12 @@ export const ReportRow = Type.Object({
   /** Keyed hash of the matching value; stays after the identifiers are destroyed. */
   semanticValueHash: Type.String(),
   piiColumns: Type.Array(Type.String()),
+  /**
+   * Why the row was reached but not erased: `shared` (the person's rows point at it, or its table
+   * is `owner: shared`: it is shown, never erased). Absent for the person's own rows; more reasons
+   * may come.
+   */
+  kept: Type.Optional(Type.String()),
 });
 export type ReportRow = Static<typeof ReportRow>;
 

@@ -106,7 +106,12 @@ export function letheKnowsAnything(knowledge: LetheKnowledge): boolean {
 
 export interface DsarSource {
   readonly datasource: string;
-  readonly records: readonly { readonly pk: string; readonly values: Readonly<Record<string, unknown>> }[];
+  readonly records: readonly {
+    readonly pk: string;
+    readonly values: Readonly<Record<string, unknown>>;
+    /** `shared`: a row linked to the person that other people share (an address); not erased. */
+    readonly kept?: string;
+  }[];
 }
 
 const ESCAPES: Record<string, string> = {
@@ -137,13 +142,20 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body.join('\n')}\n</tbody></table>`;
 }
 
+/** How the package marks a row the person is linked to but does not own. */
+export const SHARED_NOTE = 'linked to you, shared with others';
+
 function sourceSection(source: DsarSource): string {
   const columns = [...new Set(source.records.flatMap((record) => Object.keys(record.values)))];
-  const rows = source.records.map((record) => columns.map((column) => display(record.values[column])));
+  const anyKept = source.records.some((record) => record.kept !== undefined);
+  const rows = source.records.map((record) => [
+    ...(anyKept ? [record.kept === 'shared' ? SHARED_NOTE : (record.kept ?? '')] : []),
+    ...columns.map((column) => display(record.values[column])),
+  ]);
   const count = `${source.records.length} record${source.records.length === 1 ? '' : 's'}`;
   return `<section>
 <h2>${escapeHtml(source.datasource)} <small>(${count})</small></h2>
-${table(columns, rows)}
+${table(anyKept ? ['', ...columns] : columns, rows)}
 </section>`;
 }
 

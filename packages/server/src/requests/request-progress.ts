@@ -50,6 +50,7 @@ export async function storeFoundRecords(
         semantic_value_hash: reportValueHash(hashKey, record.semantic, record.semanticValue),
         sealed: sealer.seal(sealed, `record:${task.position}:${seqStart + index}`),
         pii_columns: JSON.stringify(record.piiColumns),
+        kept: record.kept ?? null,
       };
     }),
   );

@@ -17,6 +17,7 @@ export function reportRowsCsv(rows: readonly ReportRow[]): string {
       'semantic_value',
       'semantic_value_hash',
       'pii_columns',
+      'kept',
     ],
     rows.map((row) => [
       row.requestId,
@@ -28,6 +29,7 @@ export function reportRowsCsv(rows: readonly ReportRow[]): string {
       row.semanticValue,
       row.semanticValueHash,
       row.piiColumns.join(' '),
+      row.kept,
     ]),
   );
 }

@@ -48,6 +48,7 @@ export class RequestReportService {
         ...(value !== undefined && value !== '' ? { semanticValue: value } : {}),
         semanticValueHash: record.semantic_value_hash,
         piiColumns: JSON.parse(record.pii_columns) as string[],
+        ...(record.kept !== null ? { kept: record.kept } : {}),
       });
     }
     return rows;
@@ -107,7 +108,7 @@ export class RequestReportService {
     for await (const record of this.records(id)) {
       const values = openRecord(sealer, record, positions).values ?? {};
       const list = sources.get(record.datasource) ?? [];
-      list.push({ pk: record.pk, values });
+      list.push({ pk: record.pk, values, ...(record.kept !== null ? { kept: record.kept } : {}) });
       sources.set(record.datasource, list);
     }
     const controller = (await this.store.repository.datamap.organisation())?.controller.name;

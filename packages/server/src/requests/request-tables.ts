@@ -157,6 +157,8 @@ export interface RequestRecordRow {
   sealed: string | null;
   /** JSON array of the record's compliance/pii columns. */
   pii_columns: string;
+  /** Why the row was reached but not erased (`shared`); null for the person's own rows. */
+  kept: string | null;
 }
 
 /** A SQL database searched directly; the connection string stays in the named environment variable. */
