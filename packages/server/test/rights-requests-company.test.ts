@@ -250,7 +250,7 @@ describe('a DSAR, exact', () => {
     const csv = await call('GET', '/v1/requests/dsar-1/report?format=csv');
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     expect(csv.body.split('\r\n')[0]).toBe(
-      'request_id,task,datasource,pk,match_category,semantic,semantic_value,semantic_value_hash,pii_columns',
+      'request_id,task,datasource,pk,match_category,semantic,semantic_value,semantic_value_hash,pii_columns,kept',
     );
   });
 
