@@ -76,8 +76,13 @@ export type ResolvedMask =
   | { readonly kind: 'random'; readonly length: number };
 
 const TEXT_KINDS: ReadonlySet<string> = new Set(['text', 'any']);
-const NUMBER_KINDS: ReadonlySet<string> = new Set(['integer', 'decimal']);
 const NUMERAL = /^-?[0-9]+(\.[0-9]+)?$/;
+/** SQLite gives a column declared DATE, DATETIME or BOOLEAN numeric affinity: it is no number to rewrite. */
+const NOT_A_NUMBER_DECLARED = /DATE|TIME|BOOL/i;
+
+function isNumber(type: ColumnType): boolean {
+  return type.kind === 'integer' || (type.kind === 'decimal' && !NOT_A_NUMBER_DECLARED.test(type.declared));
+}
 
 /**
  * The rewrite of `column` (its mask, or the default: NULL if nullable, else `'erased'` for text
@@ -96,7 +101,7 @@ export function resolveMask(
     case undefined:
       if (nullable) return { kind: 'set', value: null };
       if (isText) return { kind: 'set', value: ERASED_TEXT.slice(0, cut(ERASED_TEXT.length)) };
-      if (NUMBER_KINDS.has(type.kind)) return { kind: 'set', value: 0 };
+      if (isNumber(type)) return { kind: 'set', value: 0 };
       return { problem: `${where} is NOT NULL and not text or a number: give it a mask` };
     case 'null':
       if (!nullable) return { problem: `${where} cannot be masked with null` };
@@ -105,13 +110,13 @@ export function resolveMask(
       if (isText && maxLength !== undefined && [...mask.value].length > maxLength) {
         return { problem: `${where}: the fixed value is longer than ${maxLength} characters` };
       }
-      if (NUMBER_KINDS.has(type.kind) && !NUMERAL.test(mask.value)) {
+      if (isNumber(type) && !NUMERAL.test(mask.value)) {
         return { problem: `${where}: the fixed value '${mask.value}' is not a number` };
       }
       if (type.kind === 'integer' && mask.value.includes('.')) {
         return { problem: `${where}: the fixed value '${mask.value}' is not an integer` };
       }
-      return { kind: 'set', value: NUMBER_KINDS.has(type.kind) ? Number(mask.value) : mask.value };
+      return { kind: 'set', value: isNumber(type) ? Number(mask.value) : mask.value };
     case 'hmac':
     case 'random':
       if (!isText) return { problem: `${where}: a ${mask.strategy} mask needs a text column` };
