@@ -1,4 +1,4 @@
-import { PII_TAG, type ColumnSpec, type ConnectorTable, type EraseMode, type Mask } from '@lethe/api';
+import { PII_TAG, type ConnectorTable, type EraseMode, type Mask } from '@lethe/api';
 import type { ColumnType } from './column-types.js';
 
 /**
@@ -24,8 +24,7 @@ export const RANDOM_LENGTH = 32;
 
 export function columnRules(spec: ConnectorTable['columns'][string]): ColumnRules {
   if (Array.isArray(spec)) return { tags: spec, categories: [], mask: undefined };
-  const object = spec as ColumnSpec;
-  return { tags: object.tags ?? [], categories: object.categories ?? [], mask: object.mask };
+  return { tags: spec.tags ?? [], categories: spec.categories ?? [], mask: spec.mask };
 }
 
 /** Personal: tagged `compliance/pii`, or of a `user.*` data category. delete_pii and `erase: fields` rewrite it. */
