@@ -85,6 +85,7 @@ const PURE_RULE_FILES = [
   'requests/request-csv.ts',
   'requests/request-report-csv.ts',
   'requests/request-status.ts',
+  'requests/sql-connectors/column-masks.ts',
   'requests/sql-connectors/column-types.ts',
   'requests/sql-connectors/typed-values.ts',
   'retention/expiry.ts',

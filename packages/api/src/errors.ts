@@ -104,6 +104,10 @@ export const ERRORS = {
   INVALID_REQUEST_TYPE: { status: 400, message: 'The request type is not dsar, delete or delete_pii.' },
   INVALID_STRATEGY: { status: 400, message: 'The strategy is not exact or connected.' },
   INVALID_JURISDICTION: { status: 400, message: 'The jurisdiction is not gdpr, ccpa, pipeda, lgpd or app.' },
+  INVALID_ERASURE_CATEGORY: {
+    status: 400,
+    message: 'Request categories are known data categories, on a delete_pii request only: see details.field.',
+  },
   DUPLICATE_ID: { status: 400, message: 'A request id appears twice in one import.' },
   CSV_INVALID: { status: 400, message: 'The CSV file cannot be read; see details.line.' },
   NO_EXTENSION: {

@@ -84,6 +84,15 @@ export type LinkDirection = (typeof LINK_DIRECTIONS)[number];
 /** Who a table's rows belong to, when the way a row was reached is not enough to say. */
 export const TABLE_OWNERS = ['subject', 'shared'] as const;
 export type TableOwner = (typeof TABLE_OWNERS)[number];
+/**
+ * What an erasure does to a table's own rows: `row` deletes them (delete) or masks their personal
+ * columns (delete_pii); `fields` masks the personal columns and keeps the row for both (invoices
+ * kept for accounting); `never` leaves them as they are (reported as kept).
+ */
+export const ERASE_MODES = ['row', 'fields', 'never'] as const;
+export type EraseMode = (typeof ERASE_MODES)[number];
+export const MASK_STRATEGIES = ['null', 'fixed', 'hmac', 'random'] as const;
+export type MaskStrategy = (typeof MASK_STRATEGIES)[number];
 
 const Identifier = Type.String({
   pattern: '^[A-Za-z_][A-Za-z0-9_$]{0,62}$',
@@ -94,16 +103,39 @@ const TableName = Type.String({
   description: 'table or schema.table',
 });
 
+const Tags = Type.Array(Type.String({ minLength: 1, maxLength: 80 }), { maxItems: 16 });
+
+/**
+ * How an erasure rewrites a personal column: NULL, a fixed text, the hex HMAC-SHA256 of the value
+ * under a key of this installation and connector (equal values stay equal), or random text.
+ * Without one: NULL where the column allows it, else `'erased'` (text) or 0 (numbers).
+ */
+export const Mask = Type.Union([
+  Type.Object({ strategy: Type.Literal('null') }, strict),
+  Type.Object({ strategy: Type.Literal('fixed'), value: Type.String({ maxLength: 1000 }) }, strict),
+  Type.Object({ strategy: Type.Literal('hmac') }, strict),
+  Type.Object({ strategy: Type.Literal('random') }, strict),
+]);
+export type Mask = Static<typeof Mask>;
+
+/** A column's tags, data categories (taxonomy keys) and mask. */
+export const ColumnSpec = Type.Object(
+  {
+    tags: Type.Optional(Tags),
+    categories: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 16 })),
+    mask: Type.Optional(Mask),
+  },
+  strict,
+);
+export type ColumnSpec = Static<typeof ColumnSpec>;
+
 export const ConnectorTable = Type.Object(
   {
     name: TableName,
     /** The column(s) that identify a row; reported as the record's pk. */
     primaryKey: Type.Array(Identifier, { minItems: 1, maxItems: 8 }),
-    /** Column -> semantic tags. */
-    columns: Type.Record(
-      Identifier,
-      Type.Array(Type.String({ minLength: 1, maxLength: 80 }), { maxItems: 16 }),
-    ),
+    /** Column -> semantic tags, or its tags, data categories and mask. */
+    columns: Type.Record(Identifier, Type.Union([Tags, ColumnSpec])),
     /**
      * References between rows (docs/rights-requests.md, "The reference graph"): this table's
      * `column` holds values of `references` (`table.column`). `direction` (fideslang's) says which
@@ -130,6 +162,8 @@ export const ConnectorTable = Type.Object(
      * points at). Default: by how the row was reached.
      */
     owner: Type.Optional(Type.Union(TABLE_OWNERS.map((o) => Type.Literal(o)))),
+    /** What an erasure does to the table's own rows (`ERASE_MODES`); default `row`. */
+    erase: Type.Optional(Type.Union(ERASE_MODES.map((e) => Type.Literal(e)))),
   },
   strict,
 );
@@ -172,6 +206,13 @@ export const RequestInput = Type.Object(
     jurisdiction: Type.Optional(Type.Union(JURISDICTIONS.map((j) => Type.Literal(j)))),
     /** When the person made the request, if before it reached Lethe; the deadline counts from it. */
     receivedAt: Type.Optional(Instant),
+    /**
+     * delete_pii only: erase only the personal columns of these data categories (and those below
+     * them: `user.contact` covers `user.contact.email`). Absent: every personal column.
+     */
+    categories: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 64 }),
+    ),
   },
   strict,
 );
@@ -295,6 +336,8 @@ export const RightsRequest = Type.Object({
   }),
   statusReason: Type.Optional(Type.String()),
   statusChangedBy: Type.Optional(Type.String()),
+  /** delete_pii: the data categories it erases (absent: every personal column). */
+  categories: Type.Optional(Type.Array(Type.String())),
   /** A completed erasure of the same person, found by keyed hash: they were deleted before. */
   previouslyErasedBy: Type.Optional(Type.String()),
   rowsFound: Type.Integer(),

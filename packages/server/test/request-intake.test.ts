@@ -104,6 +104,33 @@ describe('intake', () => {
     expect(badType.json().error.code).toBe('VALIDATION_FAILED');
   });
 
+  it('keeps the data categories of a delete_pii, and refuses unknown ones or categories on another type', async () => {
+    const request = await create({
+      id: 'in-categories',
+      type: 'delete_pii',
+      identifiers: { email: 'cat@example.com' },
+      categories: ['user.contact'],
+    });
+    expect(request.categories).toEqual(['user.contact']);
+    const unknown = await send('POST', '/v1/requests', {
+      type: 'delete_pii',
+      identifiers: { email: 'cat2@example.com' },
+      categories: ['user.contact', 'user.contacts'],
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toMatchObject({
+      code: 'INVALID_ERASURE_CATEGORY',
+      details: { field: 'categories[1]' },
+    });
+    const onDelete = await send('POST', '/v1/requests', {
+      type: 'delete',
+      identifiers: { email: 'cat3@example.com' },
+      categories: ['user.contact'],
+    });
+    expect(onDelete.statusCode).toBe(400);
+    expect(onDelete.json().error.code).toBe('INVALID_ERASURE_CATEGORY');
+  });
+
   it('refuses a second open request of the same type for the same person, and a reused id', async () => {
     await create({ id: 'dup-1', type: 'dsar', identifiers: { email: 'sam@example.com' } });
     const again = await send('POST', '/v1/requests', {

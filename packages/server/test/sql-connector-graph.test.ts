@@ -97,7 +97,7 @@ const seen = (
   matchCategory: FoundRecord['matchCategory'],
   semantic: string,
   semanticValue: string,
-  kept?: 'shared',
+  kept?: 'shared' | 'never',
 ): Seen => ({
   datasource: `shop.${table}`,
   pk,

@@ -19,14 +19,15 @@ export interface FoundRecord {
   readonly semantic: string;
   /** The value that matched (the request's normalised identifier, or the linking value). */
   readonly semanticValue: string;
-  /** Columns tagged `compliance/pii` in this record: the ones delete_pii sets to NULL. */
+  /** Personal columns of this record (`compliance/pii` or a `user.*` category): the ones delete_pii masks. */
   readonly piiColumns: readonly string[];
   /**
    * `shared`: the row was reached (it is shown, and counted) but is not the person's alone, so
    * no erasure changes it: a row the person's rows point at (an address, an employee), or a row
-   * of a table configured `owner: shared`. Absent for the person's own rows.
+   * of a table configured `owner: shared`. `never`: the person's own row, kept because its table
+   * says `erase: never`. Absent for the person's own rows an erasure changes.
    */
-  readonly kept?: 'shared';
+  readonly kept?: 'shared' | 'never';
   /** The record's values, for a DSAR only (what the person gets to see). */
   readonly values?: Readonly<Record<string, unknown>>;
 }

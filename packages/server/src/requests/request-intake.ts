@@ -3,6 +3,7 @@ import type { Identifiers, ImportResult, RequestInput, RightsRequest } from '@le
 import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
+import { Taxonomy } from '../lib/taxonomy.js';
 import { parseInstant, toIso } from '../lib/time.js';
 import type { RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
@@ -120,6 +121,7 @@ export class RequestIntake {
     receivedAt: number,
     source: RequestSource,
   ): Promise<string> {
+    checkCategories(input);
     const hashKey = await this.secrets.key('identifiers');
     const hashes = identifierHashes(input.identifiers, hashKey);
     const id = input.id ?? newRequestId(receivedAt);
@@ -179,6 +181,7 @@ export class RequestIntake {
         completed_at: null,
         pii_expires_at: null,
         knowledge_sealed: null,
+        categories: input.categories === undefined ? null : JSON.stringify(input.categories),
         delivered_at: null,
         pii_destroyed_at: null,
       };
@@ -192,6 +195,31 @@ export class RequestIntake {
     });
     return id;
   }
+}
+
+/**
+ * A request's data categories: delete_pii only (a delete erases the whole person, a DSAR shows
+ * everything), each a data category of the taxonomy (the defaults).
+ */
+function checkCategories(input: Omit<RequestInput, 'receivedAt'>): void {
+  if (input.categories === undefined) return;
+  if (input.type !== 'delete_pii') {
+    throw new AppError(
+      'INVALID_ERASURE_CATEGORY',
+      `Only a delete_pii request takes categories, not ${input.type}.`,
+      {
+        field: 'categories',
+      },
+    );
+  }
+  const taxonomy = Taxonomy.dataCategories();
+  input.categories.forEach((key, index) => {
+    if (!taxonomy.has(key)) {
+      throw new AppError('INVALID_ERASURE_CATEGORY', `"${key}" is not a data category of the taxonomy.`, {
+        field: `categories[${index}]`,
+      });
+    }
+  });
 }
 
 /** `req-20261123-<8 random hex>`: sortable by day, unguessable. */

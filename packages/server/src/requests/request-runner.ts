@@ -244,9 +244,10 @@ export class RequestRunner {
         type: request.type as 'dsar',
         strategy: request.strategy as 'exact',
         identifiers,
+        ...(request.categories === null ? {} : { categories: JSON.parse(request.categories) as string[] }),
       },
       save,
-      { statementTimeoutMs: this.settings.callTimeoutMs },
+      { statementTimeoutMs: this.settings.callTimeoutMs, maskKey: await this.secrets.key('masking') },
     );
     return { rowsFound: outcome.rowsFound, rowsChanged: outcome.rowsDeleted + outcome.rowsNulled };
   }
@@ -267,6 +268,7 @@ export class RequestRunner {
         identifiers,
         actor: actorOfRequest(request),
         timeoutMs: this.settings.callTimeoutMs,
+        ...(request.categories === null ? {} : { categories: JSON.parse(request.categories) as string[] }),
       };
       if (request.type === 'dsar') {
         const answer = await transport.get(call);

@@ -67,6 +67,8 @@ export interface RightsRequestRow {
   pii_destroyed_at: number | null;
   /** A DSAR's snapshot of what Lethe itself knew about the subject, sealed; null once destroyed. */
   knowledge_sealed: string | null;
+  /** delete_pii: JSON array of the data categories to erase (taxonomy keys); null: every personal column. */
+  categories: string | null;
 }
 
 /** The request's own data key, wrapped under the master key; the row is deleted to destroy it. */

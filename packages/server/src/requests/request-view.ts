@@ -46,6 +46,7 @@ export function requestRowToView(row: RightsRequestRow, now: number): RightsRequ
     }),
     statusReason: row.status_reason ?? undefined,
     statusChangedBy: row.status_changed_by ?? undefined,
+    ...(row.categories === null ? {} : { categories: JSON.parse(row.categories) as string[] }),
     previouslyErasedBy: row.previously_erased_by ?? undefined,
     rowsFound: Number(row.rows_found),
     createdBy: `${row.actor_role}:${row.actor_id}`,

@@ -11,6 +11,7 @@ import { streamExportsMigration } from './migrations/0009-stream-exports.js';
 import { signInCodesMigration } from './migrations/0010-sign-in-codes.js';
 import { streamRetentionMigration } from './migrations/0011-stream-retention.js';
 import { dsarKnowledgeMigration } from './migrations/0012-dsar-knowledge.js';
+import { erasureCategoriesMigration } from './migrations/0013-erasure-categories.js';
 import { safetyRailsMigration } from './migrations/0014-safety-rails.js';
 import type { BackendCapabilities } from './store.js';
 
@@ -34,6 +35,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0010-sign-in-codes': signInCodesMigration,
     '0011-stream-retention': streamRetentionMigration,
     '0012-dsar-knowledge': dsarKnowledgeMigration,
+    '0013-erasure-categories': erasureCategoriesMigration,
     '0014-safety-rails': safetyRailsMigration,
   };
   return { getMigrations: async () => migrations };

@@ -65,6 +65,7 @@ export interface PdDeleteRequest {
   task_id: string;
   identifiers: PdIdentifiers | null;
   mode: PdDeleteMode;
+  categories: string[];
 }
 export interface PdDeleteResponse {
   /** An int64: received as a decimal string (`longs: String`), sent as a number or a string. */
@@ -176,6 +177,7 @@ export class GrpcRightsClient implements RightsClientTransport {
       task_id: call.taskId,
       identifiers: identifiersToWire(call.identifiers),
       mode: mode === 'rows' ? 'MODE_ROWS' : 'MODE_PII',
+      categories: mode === 'pii' ? [...(call.categories ?? [])] : [],
     });
     if (response === undefined) return NOTHING;
     return { records: [], deleted: this.deletedCount(response.deleted) };

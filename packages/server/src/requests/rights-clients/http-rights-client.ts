@@ -28,7 +28,8 @@ const NOTHING: RightsClientAnswer = { records: [], deleted: 0 };
  *   `200 { records: [{ dataset?, pk?, fields: { ... } }] }`.
  * - `POST {address}/delete` with `{ requestId, taskId, identifiers, mode: 'rows' | 'pii' }`
  *   answers `200 { deleted: <count> }`; `rows` deletes the person's records, `pii` clears their
- *   personal fields. It must be idempotent on `(requestId, taskId)`: Lethe retries.
+ *   personal fields (only those of `categories`, data category keys, when the request names
+ *   them; the field is absent otherwise). It must be idempotent on `(requestId, taskId)`: Lethe retries.
  *
  * `identifiers` is Lethe's `Identifiers` object: any of `subject`, `email`, `phone`,
  * `address: { address, address2?, city?, state?, postal?, country? }`, `customKey`,
@@ -65,7 +66,10 @@ export class HttpRightsClient implements RightsClientTransport {
   }
 
   async delete(call: RightsClientCall, mode: 'rows' | 'pii'): Promise<RightsClientAnswer> {
-    const response = await this.post('delete', call, { mode });
+    const response = await this.post('delete', call, {
+      mode,
+      ...(mode === 'pii' && call.categories !== undefined ? { categories: call.categories } : {}),
+    });
     if (response === undefined) return NOTHING;
     return { records: [], deleted: this.deletedCount(response.body) };
   }

@@ -10,6 +10,8 @@ export interface RightsClientCall {
   /** Who the request is carried out for; travels in the call token's `act` claim. */
   readonly actor: Principal;
   readonly timeoutMs: number;
+  /** A `pii` delete limited to these data categories (the request's); absent: every personal field. */
+  readonly categories?: readonly string[];
 }
 
 /** A record a client returns for a DSAR. */

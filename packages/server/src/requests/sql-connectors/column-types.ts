@@ -27,6 +27,22 @@ export interface ColumnType {
   readonly max?: bigint;
   /** `decimal`: binary floating point (real, double), whose range is bounded. */
   readonly float?: boolean;
+  /** Whether the column accepts NULL (absent: unknown, taken as yes). Set by the adapters' `readColumns`. */
+  readonly nullable?: boolean;
+  /** The most characters the column holds; absent when unbounded or unknown (SQLite). */
+  readonly maxLength?: number;
+}
+
+/** The catalog's nullability and length, added to a column's type. */
+export function withFacts(type: ColumnType, nullable: boolean, maxLength: unknown): ColumnType {
+  const length = Number(maxLength);
+  return {
+    ...type,
+    nullable,
+    ...(maxLength !== null && maxLength !== undefined && Number.isSafeInteger(length) && length > 0
+      ? { maxLength: length }
+      : {}),
+  };
 }
 
 /** How a predicate compares: in a column kind, or (a value of another type vs an `other` column) as text. */

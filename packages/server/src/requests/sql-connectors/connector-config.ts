@@ -1,4 +1,6 @@
 import { ADDRESS_PARTS, PII_TAG, type ConnectorInput } from '@lethe/api';
+import { Taxonomy } from '../../lib/taxonomy.js';
+import { columnRules, isPersonal } from './column-masks.js';
 import { ADDRESS_GROUP_TAGS, isIdentifierTag, isSourceKeyTag, splitReference } from './table-plan.js';
 
 export interface ConfigProblem {
@@ -12,9 +14,13 @@ const ADDRESS_DETAIL_PARTS: ReadonlySet<string> = new Set(ADDRESS_PARTS.filter((
 
 /**
  * Checks a connector config against the rules the schema cannot express, without touching a
- * database. An empty list means the config is valid.
+ * database. An empty list means the config is valid. Column categories must be keys of
+ * `categories` (the default data categories unless given).
  */
-export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[] {
+export function validateConnectorConfig(
+  config: ConnectorInput,
+  categories: Taxonomy = Taxonomy.dataCategories(),
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const tableIndex = new Map<string, number>();
   config.tables.forEach((table, index) => {
@@ -30,10 +36,20 @@ export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[]
   config.tables.forEach((table, t) => {
     const at = `tables[${t}]`;
     const tagColumn = new Map<string, string>();
-    for (const [column, tags] of Object.entries(table.columns)) {
+    for (const [column, spec] of Object.entries(table.columns)) {
+      const { tags, categories: keys } = columnRules(spec);
+      const tagsAt = Array.isArray(spec) ? `${at}.columns.${column}` : `${at}.columns.${column}.tags`;
+      keys.forEach((key, k) => {
+        if (!categories.has(key)) {
+          problems.push({
+            path: `${at}.columns.${column}.categories[${k}]`,
+            message: `unknown data category '${key}' (see the taxonomy's data categories)`,
+          });
+        }
+      });
       const seen = new Set<string>();
       tags.forEach((tag, k) => {
-        const path = `${at}.columns.${column}[${k}]`;
+        const path = `${tagsAt}[${k}]`;
         if (seen.has(tag)) {
           problems.push({ path, message: `tag '${tag}' is given twice` });
           return;
@@ -60,7 +76,7 @@ export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[]
         }
         if (
           ADDRESS_DETAIL_PARTS.has(tag) &&
-          !Object.values(table.columns).some((list) => list.includes('address'))
+          !Object.values(table.columns).some((other) => columnRules(other).tags.includes('address'))
         ) {
           problems.push({
             path,
@@ -75,10 +91,11 @@ export function validateConnectorConfig(config: ConnectorInput): ConfigProblem[]
       const path = `${at}.primaryKey[${k}]`;
       if (keyColumns.has(column)) problems.push({ path, message: `column '${column}' is given twice` });
       keyColumns.add(column);
-      if (table.columns[column]?.includes(PII_TAG)) {
+      const spec = table.columns[column];
+      if (spec !== undefined && isPersonal(columnRules(spec))) {
         problems.push({
           path,
-          message: `primary key column '${column}' is tagged ${PII_TAG}: delete_pii cannot set a key to NULL`,
+          message: `primary key column '${column}' is personal (${PII_TAG} or a user.* category): an erasure cannot rewrite a key`,
         });
       }
     });

@@ -2,7 +2,7 @@ import { Kysely, MysqlDialect, sql } from 'kysely';
 import { readMysqlKeys } from './mysql-keys.js';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { errorCode, RETRYABLE_NETWORK_CODES, SqlConnectorError } from './sql-connector-error.js';
-import { CatalogColumns, mysqlColumnType, splitTableName } from './column-types.js';
+import { CatalogColumns, mysqlColumnType, splitTableName, withFacts } from './column-types.js';
 
 /**
  * Errors worth a retry: deadlock, lock wait timeout, statement timeouts (MySQL 3024, MariaDB
@@ -33,6 +33,8 @@ interface CatalogRow {
   readonly column_name: string;
   readonly data_type: string;
   readonly column_type: string;
+  readonly is_nullable: string;
+  readonly character_maximum_length: unknown;
   readonly is_current: unknown;
 }
 
@@ -109,6 +111,7 @@ export const mysqlAdapter: SqlDialectAdapter = {
     const schemas = names.flatMap((name) => name.schema ?? []);
     const { rows } = await sql<CatalogRow>`select table_schema as table_schema, table_name as table_name,
         column_name as column_name, data_type as data_type, column_type as column_type,
+        is_nullable as is_nullable, character_maximum_length as character_maximum_length,
         (table_schema = database()) as is_current
       from information_schema.columns
       where table_name in (${sql.join(names.map((name) => name.table))})
@@ -122,7 +125,15 @@ export const mysqlAdapter: SqlDialectAdapter = {
       for (const row of rows) {
         const inSchema = schema === undefined ? Number(row.is_current) === 1 : same(row.table_schema, schema);
         if (inSchema && same(row.table_name, table))
-          catalog.add(name, row.column_name, mysqlColumnType(row.data_type, row.column_type));
+          catalog.add(
+            name,
+            row.column_name,
+            withFacts(
+              mysqlColumnType(row.data_type, row.column_type),
+              row.is_nullable === 'YES',
+              row.character_maximum_length,
+            ),
+          );
       }
     });
     return catalog;

@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { readPostgresKeys } from './postgres-keys.js';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { errorCode, RETRYABLE_NETWORK_CODES } from './sql-connector-error.js';
-import { CatalogColumns, postgresColumnType, splitTableName } from './column-types.js';
+import { CatalogColumns, postgresColumnType, splitTableName, withFacts } from './column-types.js';
 
 const INT8_OID = 20;
 const DATE_OID = 1082;
@@ -75,7 +75,7 @@ export const postgresAdapter: SqlDialectAdapter = {
     // A bare name resolves through the search path: the first schema on it holding the table.
     const { rows } =
       await sql<CatalogRow>`select c.table_schema::text, c.table_name::text, c.column_name::text, c.data_type::text,
-        c.udt_name::text, array_position(current_schemas(false)::text[], c.table_schema::text) as search_position
+        c.udt_name::text, c.is_nullable::text, c.character_maximum_length, array_position(current_schemas(false)::text[], c.table_schema::text) as search_position
       from information_schema.columns c
       where c.table_name::text = any(${names.map((name) => name.table)}::text[])
         and (c.table_schema::text = any(current_schemas(false)::text[])
@@ -92,7 +92,15 @@ export const postgresAdapter: SqlDialectAdapter = {
           .sort((a, b) => Number(a.search_position) - Number(b.search_position))[0]?.table_schema;
       for (const row of candidates) {
         if (row.table_schema === chosen)
-          catalog.add(name, row.column_name, postgresColumnType(row.data_type, row.udt_name));
+          catalog.add(
+            name,
+            row.column_name,
+            withFacts(
+              postgresColumnType(row.data_type, row.udt_name),
+              row.is_nullable === 'YES',
+              row.character_maximum_length,
+            ),
+          );
       }
     });
     return catalog;
@@ -116,6 +124,8 @@ interface CatalogRow {
   readonly column_name: string;
   readonly data_type: string;
   readonly udt_name: string;
+  readonly is_nullable: string;
+  readonly character_maximum_length: number | null;
   readonly search_position: number | null;
 }
 

@@ -19,6 +19,7 @@ import {
 import { openSqlDatabase } from './open-sql-database.js';
 import { formatPrimaryKey, toJsonSafe, valueText } from './record-values.js';
 import { errorCode, SqlConnectorError } from './sql-connector-error.js';
+import { connectorHmacKey, erasurePlans, maskRows, type TableErasurePlan } from './table-erasure.js';
 import type { SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import {
   deletionOrder,
@@ -38,6 +39,8 @@ export interface SqlRightsRun {
   readonly strategy: RequestStrategy;
   /** Already normalised by the caller: email lower-cased and trimmed, phone E.164, address parts trimmed. */
   readonly identifiers: Identifiers;
+  /** delete_pii: only personal columns of these data categories (or below them); absent: all. */
+  readonly categories?: readonly string[] | undefined;
 }
 
 export interface SqlRightsOutcome {
@@ -45,7 +48,7 @@ export interface SqlRightsOutcome {
   readonly rowsFound: number;
   /** delete: rows deleted. */
   readonly rowsDeleted: number;
-  /** delete_pii: rows whose pii columns were set to NULL. */
+  /** Rows whose personal columns were masked (delete_pii; delete in `erase: fields` tables). */
   readonly rowsNulled: number;
 }
 
@@ -54,6 +57,8 @@ export interface SqlConnectorOptions {
   readonly batchSize?: number;
   /** Bound on each statement (PostgreSQL, MySQL/MariaDB) or on the wait for a lock (SQLite). Default 60 s. */
   readonly statementTimeoutMs?: number;
+  /** The installation's masking key (a per-connector key is derived from it); needed by hmac masks. */
+  readonly maskKey?: Uint8Array;
 }
 
 /**
@@ -130,10 +135,14 @@ export async function runSqlConnector(
         await database.adapter.limitStatementTime(connection, statementTimeoutMs);
         progress.doing = 'reading the catalog';
         const typeOf = await checkedColumnTypes(name, config, database.adapter, connection);
+        const plans = planTables(config);
+        const hmacKey = options.maskKey === undefined ? undefined : connectorHmacKey(options.maskKey, name);
         const outcome = await new RightsRun({
           name,
-          plans: planTables(config),
+          plans,
           typeOf,
+          erasure: erasurePlans(name, plans, run, typeOf, hmacKey),
+          hmacKey,
           run,
           adapter: database.adapter,
           connection,
@@ -165,6 +174,9 @@ interface RunContext {
   readonly plans: readonly TablePlan[];
   /** The catalog's type of each configured column: linking values are compared in the target's. */
   readonly typeOf: ColumnTypeOf;
+  /** What the run does to each table's own rows, resolved against the catalog. */
+  readonly erasure: ReadonlyMap<string, TableErasurePlan>;
+  readonly hmacKey: Buffer | undefined;
   readonly run: SqlRightsRun;
   readonly adapter: SqlDialectAdapter;
   /** The single connection the transaction is open on. */
@@ -213,20 +225,22 @@ class RightsRun {
   }
 
   async execute(): Promise<SqlRightsOutcome> {
-    const { plans, run, connection, progress } = this.context;
+    const { plans, connection, progress, erasure, hmacKey, batchSize } = this.context;
     await this.#expand();
     let rowsDeleted = 0;
     let rowsNulled = 0;
     for (const plan of deletionOrder(plans)) {
       const reached = this.#reached(plan, this.#valuesIn(this.#known), (tag) => this.#found(tag), true);
-      if (reached.ownPredicate !== undefined)
-        await this.#report(plan, reached.own, reached.ownPredicate, false);
+      const { action, masks } = erasure.get(plan.name) ?? { action: 'none', masks: [] };
+      if (reached.ownPredicate !== undefined) {
+        await this.#report(plan, reached.own, reached.ownPredicate, action === 'keep' ? 'never' : undefined);
+      }
       if (reached.sharedPredicate !== undefined) {
-        await this.#report(plan, reached.shared, reached.sharedPredicate, true);
+        await this.#report(plan, reached.shared, reached.sharedPredicate, 'shared');
       }
       const predicate = reached.ownPredicate;
       if (predicate === undefined) continue;
-      if (run.type === 'delete') {
+      if (action === 'delete') {
         progress.doing = `deleting from ${plan.name}`;
         const result = await sql`delete from ${sql.table(plan.name)} where ${predicate}`
           .execute(connection)
@@ -234,14 +248,9 @@ class RightsRun {
             throw this.#refusedDelete(plan, error);
           });
         rowsDeleted += Number(result.numAffectedRows ?? 0n);
-      } else if (run.type === 'delete_pii' && plan.piiColumns.length > 0) {
-        progress.doing = `clearing pii columns of ${plan.name}`;
-        const assignments = plan.piiColumns.map((column) => sql`${sql.ref(column)} = null`);
-        const result =
-          await sql`update ${sql.table(plan.name)} set ${sql.join(assignments)} where ${predicate}`.execute(
-            connection,
-          );
-        rowsNulled += Number(result.numAffectedRows ?? 0n);
+      } else if (action === 'mask' && masks.length > 0) {
+        progress.doing = `masking personal columns of ${plan.name}`;
+        rowsNulled += await maskRows(connection, plan, masks, predicate, hmacKey, batchSize);
       }
     }
     await this.#flush(1);
@@ -379,8 +388,9 @@ class RightsRun {
     const detail = error instanceof Error ? error.message : String(error);
     return new SqlConnectorError(
       `connector ${this.context.name}: deleting from ${plan.name} was refused by a foreign key (${detail}): ` +
-        `a row this request does not erase (of a table the connector does not list, or a shared row) ` +
-        `still references one of the rows; nothing was changed`,
+        `a row this request does not erase (of a table the connector does not list, a shared row, or a ` +
+        `row kept by its table's erase: never or erase: fields) still references one of the rows; ` +
+        `nothing was changed`,
       false,
       code,
     );
@@ -391,7 +401,7 @@ class RightsRun {
     plan: TablePlan,
     reasons: readonly MatchReason[],
     predicate: RawBuilder<unknown>,
-    shared: boolean,
+    kept: FoundRecord['kept'],
   ): Promise<void> {
     this.context.progress.doing = `reading ${plan.name}`;
     const keyRefs = plan.primaryKey.map((column) => sql.ref(column));
@@ -432,7 +442,7 @@ class RightsRun {
               ? (reason.value ?? '')
               : valueText(row[valueAlias.get(reason.column) as string]),
           piiColumns,
-          ...(shared ? { kept: 'shared' as const } : {}),
+          ...(kept !== undefined ? { kept } : {}),
           ...(this.context.run.type === 'dsar' ? { values: dsarValues(row) } : {}),
         });
       }

@@ -3,7 +3,7 @@ import { readSqliteKeys } from './sqlite-keys.js';
 import type { ConnectionSettings, SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import { sqlitePath } from './connection-url.js';
 import { errorCode, SqlConnectorError } from './sql-connector-error.js';
-import { CatalogColumns, splitTableName, sqliteColumnType } from './column-types.js';
+import { CatalogColumns, splitTableName, sqliteColumnType, withFacts } from './column-types.js';
 
 /** Locked or busy database: another connection holds a lock. */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED']);
@@ -65,12 +65,18 @@ export const sqliteAdapter: SqlDialectAdapter = {
       // Without a schema, SQLite looks the table up in main, then temp, then attached databases.
       const { rows } = await (
         schema === undefined
-          ? sql<PragmaColumn>`select name, type from pragma_table_xinfo(${table})`
-          : sql<PragmaColumn>`select name, type from pragma_table_xinfo(${table}, ${schema})`
+          ? sql<PragmaColumn>`select name, type, "notnull" as not_null from pragma_table_xinfo(${table})`
+          : sql<PragmaColumn>`select name, type, "notnull" as not_null from pragma_table_xinfo(${table}, ${schema})`
       )
         .execute(db)
         .catch(() => ({ rows: [] as PragmaColumn[] })); // an unknown schema: the table is missing
-      for (const row of rows) catalog.add(name, row.name, sqliteColumnType(row.type));
+      // SQLite declares no length (a VARCHAR(20) holds any text): none is assumed.
+      for (const row of rows)
+        catalog.add(
+          name,
+          row.name,
+          withFacts(sqliteColumnType(row.type), Number(row.not_null) === 0, undefined),
+        );
     }
     return catalog;
   },
@@ -86,6 +92,7 @@ export const sqliteAdapter: SqlDialectAdapter = {
 interface PragmaColumn {
   readonly name: string;
   readonly type: string;
+  readonly not_null: number | bigint;
 }
 
 /**

@@ -1,9 +1,10 @@
+import { columnRules, isPersonal, type ColumnRules } from './column-masks.js';
 import {
   ADDRESS_PARTS,
   IDENTIFIER_TAGS,
-  PII_TAG,
   SOURCE_KEY_TAG_PATTERN,
   type ConnectorInput,
+  type EraseMode,
   type IdentifierTag,
   type TableOwner,
 } from '@lethe/api';
@@ -41,8 +42,12 @@ export interface LinkPlan {
 export interface TablePlan {
   readonly name: string;
   readonly primaryKey: readonly string[];
+  /** Personal columns: tagged `compliance/pii` or of a `user.*` category (a record lists them). */
   readonly piiColumns: readonly string[];
+  /** Every configured column's tags, categories and mask, by column name. */
+  readonly columns: ReadonlyMap<string, ColumnRules>;
   readonly owner: TableOwner | undefined;
+  readonly erase: EraseMode | undefined;
   /** Identifier tag -> the columns carrying it (address-group tags: one column). */
   readonly identifierColumns: ReadonlyMap<IdentifierTag, readonly string[]>;
   /** `source/<key>` -> the column carrying it. */
@@ -107,11 +112,13 @@ export function planTables(config: ConnectorInput): TablePlan[] {
     const identifierColumns = new Map<IdentifierTag, string[]>();
     const sourceKeys = new Map<string, string>();
     const piiColumns: string[] = [];
-    for (const [column, tags] of Object.entries(table.columns)) {
-      for (const tag of tags) {
-        if (tag === PII_TAG) {
-          if (!piiColumns.includes(column)) piiColumns.push(column);
-        } else if (isIdentifierTag(tag)) {
+    const columns = new Map<string, ColumnRules>();
+    for (const [column, spec] of Object.entries(table.columns)) {
+      const rules = columnRules(spec);
+      columns.set(column, rules);
+      if (isPersonal(rules)) piiColumns.push(column);
+      for (const tag of rules.tags) {
+        if (isIdentifierTag(tag)) {
           const columns = identifierColumns.get(tag) ?? [];
           if (columns.length === 0 || !ADDRESS_GROUP_TAGS.has(tag)) columns.push(column);
           identifierColumns.set(tag, columns);
@@ -124,7 +131,9 @@ export function planTables(config: ConnectorInput): TablePlan[] {
       name: table.name,
       primaryKey: table.primaryKey,
       piiColumns,
+      columns,
       owner: table.owner,
+      erase: table.erase,
       identifierColumns,
       sourceKeys,
       outgoingLinks: links.filter((link) => link.child === table.name),
