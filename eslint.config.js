@@ -87,6 +87,7 @@ const PURE_RULE_FILES = [
   'requests/request-status.ts',
   'requests/sql-connectors/column-masks.ts',
   'requests/sql-connectors/column-types.ts',
+  'requests/sql-connectors/fides-*.ts',
   'requests/sql-connectors/typed-values.ts',
   'retention/expiry.ts',
   'retention/policy-rules.ts',
