@@ -402,6 +402,16 @@ export class LetheClient {
     return this.transport.json({ method: 'GET', path: `/v1/requests/${segment(id)}/report`, ...options });
   }
 
+  /** The data categories and purposes the server knows (defaults and extensions). */
+  async getTaxonomy(
+    options?: RequestOptions,
+  ): Promise<{
+    categories: { key: string; parent?: string }[];
+    purposes: { key: string; parent?: string }[];
+  }> {
+    return this.transport.json({ method: 'GET', path: '/v1/taxonomy', ...options });
+  }
+
   async putConnector(name: string, input: ConnectorInput, options?: RequestOptions): Promise<Connector> {
     return this.transport.json({
       method: 'PUT',

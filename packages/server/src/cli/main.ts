@@ -3,6 +3,7 @@ import { AppError } from '../lib/app-error.js';
 import { APPLY_USAGE, applyCommand } from '../manifests/apply-command.js';
 import { AUDIT_USAGE, AuditBroken, auditCommand } from '../audit/audit-command.js';
 import { CONSENT_USAGE, consentCommand } from '../consent/consent-command.js';
+import { CONNECTORS_USAGE, connectorsCommand } from '../requests/connectors-command.js';
 import { UsageError } from './args.js';
 import { EXPIRIES_USAGE, expiriesCommand } from '../retention/expiries-command.js';
 import { EXPORT_USAGE, exportCommand } from '../streams/exports/export-command.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   request: { usage: REQUEST_USAGE, run: requestCommand },
   ticket: { usage: TICKET_USAGE, run: ticketCommand },
   consent: { usage: CONSENT_USAGE, run: consentCommand },
+  connectors: { usage: CONNECTORS_USAGE, run: connectorsCommand },
 };
 
 const USAGE = `usage:\n${Object.values(COMMANDS)
