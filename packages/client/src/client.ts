@@ -403,9 +403,7 @@ export class LetheClient {
   }
 
   /** The data categories and purposes the server knows (defaults and extensions). */
-  async getTaxonomy(
-    options?: RequestOptions,
-  ): Promise<{
+  async getTaxonomy(options?: RequestOptions): Promise<{
     categories: { key: string; parent?: string }[];
     purposes: { key: string; parent?: string }[];
   }> {
