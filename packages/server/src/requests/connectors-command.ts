@@ -45,9 +45,7 @@ export async function connectorsCommand(args: string[]): Promise<void> {
   const identities = identityOptions(values.identity ?? []);
   const dryRun = values['dry-run'] ?? false;
   const client = dryRun ? undefined : new LetheClient(clientSettings());
-  const categories = client
-    ? new Set((await client.getTaxonomy()).categories.map((c) => c.key))
-    : Taxonomy.dataCategories();
+  const categories = client ? await serverCategories(client) : Taxonomy.dataCategories();
   const text = await readFile(file, 'utf8').catch((error: Error) => {
     throw new UsageError(`cannot read ${file}: ${error.message}`);
   });
@@ -64,12 +62,7 @@ export async function connectorsCommand(args: string[]): Promise<void> {
       ),
     tables: result.tables,
   };
-  const problems =
-    result.problems.length > 0
-      ? result.problems
-      : validateConnectorConfig(config, Taxonomy.of([])).filter(
-          (p) => !p.message.startsWith('unknown data category'),
-        );
+  const problems = result.problems.length > 0 ? result.problems : validateConnectorConfig(config, categories);
   if (problems.length > 0) {
     throw new Error(
       `${file}: ${problems.length} problem(s); nothing was imported:\n${problems
@@ -83,6 +76,15 @@ export async function connectorsCommand(args: string[]): Promise<void> {
   }
   const saved = await client.putConnector(values.name, config);
   process.stdout.write(`connector ${saved.name} saved: ${saved.tables.length} tables from ${file}\n`);
+}
+
+/** The server's data categories: the defaults and the installation's extensions. */
+async function serverCategories(client: LetheClient): Promise<Taxonomy> {
+  const defaults = Taxonomy.dataCategories();
+  const extensions = (await client.getTaxonomy()).categories
+    .filter((category) => !defaults.has(category.key))
+    .map((category) => ({ key: category.key, description: '' }));
+  return defaults.extend(extensions);
 }
 
 /** `--identity user_id=subject-id`: a fideslang identity name and the Lethe tag it stands for. */
