@@ -172,7 +172,9 @@ export class RequestActions {
         { state: 'waiting_approval', attempts: task.attempts },
       );
       if (!approved) throw new AppError('TASK_STATE_CONFLICT', `Task ${position} changed meanwhile.`);
-      const counts = Object.entries(rows).map(([table, count]) => `${table}:${count}`);
+      const counts = Object.keys(rows)
+        .sort()
+        .map((table) => `${table}:${rows[table]}`);
       await audit(
         repository,
         principal,
