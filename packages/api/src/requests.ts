@@ -276,6 +276,20 @@ export const TaskAttempt = Type.Object({
 });
 export type TaskAttempt = Static<typeof TaskAttempt>;
 
+/** Rows per table an erasure changes, and the line above which it waits for a DPO. */
+export const ErasurePlan = Type.Object({
+  /** Table name → rows the erasure deletes or masks. */
+  rows: Type.Record(Type.String(), Type.Integer()),
+  /** More rows than this in one table wait for approval (the server's `LETHE_ERASURE_APPROVAL_ROWS`). */
+  threshold: Type.Integer(),
+  /** Tables over the threshold and over what was approved: why the task waits. */
+  held: Type.Array(Type.String()),
+  approved: Type.Optional(
+    Type.Object({ rows: Type.Record(Type.String(), Type.Integer()), by: Type.String(), at: Instant }),
+  ),
+});
+export type ErasurePlan = Static<typeof ErasurePlan>;
+
 export const RequestTask = Type.Object({
   /** 1, 2, 3… within the request: `/v1/requests/{id}/tasks/{task}`. */
   task: Type.Integer(),
@@ -297,6 +311,12 @@ export const RequestTask = Type.Object({
   completedAt: Type.Optional(Instant),
   completedBy: Type.Optional(Type.String()),
   note: Type.Optional(Type.String()),
+  /**
+   * A connector erasure's plan: rows per table it changes, counted in the run's transaction
+   * before anything changes. A task `waiting_approval` shows the plan a DPO is asked to approve
+   * (`POST /v1/requests/{id}/tasks/{task}/approve`); `approved` says who approved which counts.
+   */
+  erasurePlan: Type.Optional(ErasurePlan),
   attemptLog: Type.Array(TaskAttempt),
 });
 export type RequestTask = Static<typeof RequestTask>;

@@ -381,6 +381,12 @@ export class LetheClient {
     return this.transport.json({ method: 'POST', path, body: {}, ...options });
   }
 
+  /** Approves the erasure plan a task waits with (`waiting_approval`); the task runs again. */
+  async approveErasure(id: string, task: number, options?: RequestOptions): Promise<RightsRequest> {
+    const path = `/v1/requests/${segment(id)}/tasks/${task}/approve`;
+    return this.transport.json({ method: 'POST', path, body: {}, ...options });
+  }
+
   /** Marks a ticket done: the team acted on the request in their system. */
   async completeTicket(
     id: string,

@@ -183,7 +183,56 @@ function TaskItem({
         </details>
       ) : null}
       {isOpenTicket ? <TicketDone request={request} task={task} onDone={onChanged} /> : null}
+      {task.erasurePlan ? <ErasurePlanView request={request} task={task} onApproved={onChanged} /> : null}
     </li>
+  );
+}
+
+/** A connector erasure's rows per table; over the threshold it waits here for a DPO's approval. */
+function ErasurePlanView({
+  request,
+  task,
+  onApproved,
+}: {
+  request: RightsRequest;
+  task: RequestTask;
+  onApproved: () => void;
+}) {
+  const { token } = useSession();
+  const approve = useAction();
+  const plan = task.erasurePlan;
+  if (!plan) return null;
+  const waits = task.state === 'waiting_approval';
+  const url = `/v1/requests/${encodeURIComponent(request.id)}/tasks/${task.task}/approve`;
+  return (
+    <div className="erasure-plan">
+      <p className={waits ? 'error-text' : 'muted'}>
+        {waits
+          ? `Waits for approval: more than ${plan.threshold} rows in ${plan.held.join(', ')}.`
+          : 'Rows erased per table:'}
+        {plan.approved ? ` Approved by ${plan.approved.by} on ${dayOf(plan.approved.at)}.` : ''}
+      </p>
+      <ul>
+        {Object.entries(plan.rows).map(([table, rows]) => (
+          <li key={table}>
+            {table}: {rows} row{rows === 1 ? '' : 's'}
+            {plan.held.includes(table) ? ' (over the threshold)' : ''}
+          </li>
+        ))}
+      </ul>
+      {waits ? (
+        <button
+          type="button"
+          disabled={approve.pending}
+          onClick={() =>
+            void approve.run(() => callApi(token, 'POST', url, {})).then((ok) => ok && onApproved())
+          }
+        >
+          Approve this erasure
+        </button>
+      ) : null}
+      {approve.error ? <ErrorNotice error={approve.error} /> : null}
+    </div>
   );
 }
 

@@ -13,6 +13,7 @@ import { settleRequest, storeFoundRecords, type Completion } from './request-pro
 import type { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
+import type { StoredErasurePlan } from './erasure-plan.js';
 
 /**
  * What people do to a running request besides moving its status: extend the deadline, confirm
@@ -130,6 +131,56 @@ export class RequestActions {
         updated_at: now,
       });
       await audit(repository, principal, 'request.retry-task', `request:${id} task=${position}`);
+    });
+    this.wake();
+    return this.reader.get(principal, id);
+  }
+
+  /**
+   * A DPO approves the erasure plan a task waits with: its counts become the most the task may
+   * change per table, and it runs again (with a fresh retry budget). The run counts again: a
+   * table grown beyond what was approved waits again.
+   */
+  async approveErasure(principal: Principal, id: string, position: number): Promise<RightsRequest> {
+    authorize(principal, 'requests:manage');
+    requireAllCategories(principal, 'A rights request spans every category');
+    const now = this.now();
+    await this.store.transaction(async (repository) => {
+      const row = await requireRequest(repository, id);
+      const task = await requireTask(repository, id, position);
+      if (task.state !== 'waiting_approval' || task.erasure_plan === null) {
+        throw new AppError(
+          'TASK_STATE_CONFLICT',
+          `Task ${position} is ${task.state}, not waiting for approval.`,
+        );
+      }
+      if (row.status !== 'in_progress') {
+        throw new AppError('REQUEST_STATE_CONFLICT', `Request "${id}" is ${row.status}.`);
+      }
+      const { rows } = JSON.parse(task.erasure_plan) as StoredErasurePlan;
+      const approved = await repository.requests.updateTask(
+        task.id,
+        {
+          state: 'pending',
+          approved_plan: JSON.stringify(rows),
+          plan_approved_by: actorOf(principal),
+          plan_approved_at: now,
+          retry_base: task.attempts,
+          next_attempt_at: now,
+          updated_at: now,
+        },
+        { state: 'waiting_approval', attempts: task.attempts },
+      );
+      if (!approved) throw new AppError('TASK_STATE_CONFLICT', `Task ${position} changed meanwhile.`);
+      const counts = Object.keys(rows)
+        .sort()
+        .map((table) => `${table}:${rows[table]}`);
+      await audit(
+        repository,
+        principal,
+        'request.approve-erasure',
+        `request:${id} task=${position} rows=${counts.join(',')}`,
+      );
     });
     this.wake();
     return this.reader.get(principal, id);

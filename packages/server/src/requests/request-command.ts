@@ -9,7 +9,8 @@ export const REQUEST_USAGE =
   '[--subject ID] [--custom-key K] [--address A --city C --postal P --country CC] [--jurisdiction J] [--id ID]\n' +
   '         lethe request list [--status S] [--overdue] | show ID | import FILE.csv\n' +
   '         lethe request verify ID --method M | approve ID | deny ID --reason R | cancel ID --reason R\n' +
-  '         lethe request extend ID --reason R | confirm-receipt ID | delivered ID | retry ID TASK';
+  '         lethe request extend ID --reason R | confirm-receipt ID | delivered ID | retry ID TASK\n' +
+  '         lethe request approve-erasure ID TASK';
 export const TICKET_USAGE = 'lethe ticket list | lethe ticket done ID TASK [--note N] [--deleted N]';
 
 const STEPS: Record<string, string> = {
@@ -89,6 +90,8 @@ export async function requestCommand(args: string[]): Promise<void> {
     }
     case 'retry':
       return print(describe(await client.retryTask(id(), taskNumber(positionals[1]))));
+    case 'approve-erasure':
+      return print(describe(await client.approveErasure(id(), taskNumber(positionals[1]))));
     default: {
       const step = action !== undefined ? STEPS[action] : undefined;
       if (step === undefined) throw new UsageError(`unknown request action "${action ?? ''}"`);

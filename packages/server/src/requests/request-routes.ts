@@ -127,6 +127,19 @@ function requestStepRoutes(app: TypedApp, { requests }: Services) {
     async (request) => requests.retryTask(principalOf(request), request.params.id, request.params.task),
   );
   app.post(
+    '/v1/requests/:id/tasks/:task/approve',
+    {
+      ...manage,
+      schema: {
+        tags,
+        description: 'Approve the erasure plan a task waits with (`waiting_approval`): its rows per table.',
+        params: TaskParams,
+        response: { 200: RightsRequest },
+      },
+    },
+    async (request) => requests.approveErasure(principalOf(request), request.params.id, request.params.task),
+  );
+  app.post(
     '/v1/requests/:id/tasks/:task/complete',
     {
       config: { action: 'tickets:complete' },

@@ -1,7 +1,8 @@
 import type { ConnectorInput, Identifiers } from '@lethe/api';
 import type { Principal, Role } from '../auth/principal.js';
 import { RightsClientError, type RightsClientTransport } from './rights-clients/rights-client.js';
-import { runSqlConnector, SqlConnectorError } from './sql-connectors/sql-connector.js';
+import { ErasureApprovalNeeded, runSqlConnector, SqlConnectorError } from './sql-connectors/sql-connector.js';
+import type { StoredErasurePlan } from './erasure-plan.js';
 import type { FoundRecord } from './found-record.js';
 import { retryDelay } from './request-status.js';
 import type { RightsClientRow } from '../datamap/datamap-tables.js';
@@ -22,6 +23,8 @@ interface TaskOutcome {
   readonly rowsChanged: number;
   /** A ticket was opened: the task waits for a person. */
   readonly waiting?: boolean;
+  /** A connector erasure's plan (rows per table); with `held` tables the task waits for a DPO. */
+  readonly plan?: StoredErasurePlan;
 }
 
 /** Extra time on a task's lease beyond its call timeout before another run may take it over. */
@@ -236,20 +239,38 @@ export class RequestRunner {
     if (url === undefined || url === '') {
       throw new SqlConnectorError(`environment variable ${row.url_env} is not set on this server`, false);
     }
-    const outcome = await runSqlConnector(
-      row.name,
-      config,
-      url,
-      {
-        type: request.type as 'dsar',
-        strategy: request.strategy as 'exact',
-        identifiers,
-        ...(request.categories === null ? {} : { categories: JSON.parse(request.categories) as string[] }),
-      },
-      save,
-      { statementTimeoutMs: this.settings.callTimeoutMs, maskKey: await this.secrets.key('masking') },
-    );
-    return { rowsFound: outcome.rowsFound, rowsChanged: outcome.rowsDeleted + outcome.rowsNulled };
+    const threshold = this.settings.erasureApprovalRows;
+    const approved =
+      task.approved_plan === null ? undefined : (JSON.parse(task.approved_plan) as Record<string, number>);
+    let outcome;
+    try {
+      outcome = await runSqlConnector(
+        row.name,
+        config,
+        url,
+        {
+          type: request.type as 'dsar',
+          strategy: request.strategy as 'exact',
+          identifiers,
+          ...(request.categories === null ? {} : { categories: JSON.parse(request.categories) as string[] }),
+        },
+        save,
+        {
+          statementTimeoutMs: this.settings.callTimeoutMs,
+          maskKey: await this.secrets.key('masking'),
+          approval: { threshold, approved },
+        },
+      );
+    } catch (error) {
+      // Rolled back before anything was reported or changed: the plan waits for a DPO.
+      if (!(error instanceof ErasureApprovalNeeded)) throw error;
+      return { rowsFound: 0, rowsChanged: 0, plan: { rows: error.counts, threshold, held: [...error.held] } };
+    }
+    return {
+      rowsFound: outcome.rowsFound,
+      rowsChanged: outcome.rowsDeleted + outcome.rowsNulled,
+      ...(outcome.erasureCounts ? { plan: { rows: outcome.erasureCounts, threshold, held: [] } } : {}),
+    };
   }
 
   private async callClient(
@@ -295,22 +316,24 @@ export class RequestRunner {
 
   private async finish(task: RequestTaskRow, attempt: number, outcome: TaskOutcome): Promise<void> {
     const now = this.now();
+    const held = (outcome.plan?.held.length ?? 0) > 0;
     await this.store.transaction(async (repository) => {
       await repository.requests.finishAttempt(task.id, attempt, {
         finished_at: now,
-        outcome: outcome.waiting ? 'ticket-opened' : 'ok',
+        outcome: held ? 'approval-needed' : outcome.waiting ? 'ticket-opened' : 'ok',
         error: null,
       });
       await repository.requests.updateTask(
         task.id,
         {
-          state: outcome.waiting ? 'waiting' : 'done',
+          state: held ? 'waiting_approval' : outcome.waiting ? 'waiting' : 'done',
+          ...(outcome.plan ? { erasure_plan: JSON.stringify(outcome.plan) } : {}),
           lease_until: null,
           next_attempt_at: null,
           last_error: null,
           rows_found: outcome.rowsFound,
           rows_changed: outcome.rowsChanged,
-          ...(outcome.waiting ? {} : { completed_at: now }),
+          ...(outcome.waiting || held ? {} : { completed_at: now }),
           updated_at: now,
         },
         { state: 'running', attempts: attempt },

@@ -140,6 +140,11 @@ export class RequestService {
     return this.#actions.retryTask(principal, id, position);
   }
 
+  /** A DPO approves the erasure plan a task waits with (rows per table over the threshold). */
+  approveErasure(principal: Principal, id: string, position: number): Promise<RightsRequest> {
+    return this.#actions.approveErasure(principal, id, position);
+  }
+
   /** A person marks a ticket done: the owning team acted on the request in their system. */
   completeTicket(
     principal: Principal,

@@ -22,6 +22,11 @@ export interface RequestSettings {
   readonly concurrency: number;
   /** How long a completed DSAR's findings stay readable for delivery to the person. */
   readonly dsarDeliveryWindowMs: number;
+  /**
+   * A connector erasure that would change more rows than this in one table waits for a DPO's
+   * approval of its plan (rows per table); 0 turns the rail off. DSARs are never held.
+   */
+  readonly erasureApprovalRows: number;
 }
 
 export const DEFAULT_REQUEST_SETTINGS: RequestSettings = {
@@ -35,11 +40,13 @@ export const DEFAULT_REQUEST_SETTINGS: RequestSettings = {
   callTimeoutMs: 30_000,
   concurrency: 8,
   dsarDeliveryWindowMs: 30 * 86_400_000,
+  erasureApprovalRows: 1_000,
 };
 
 /**
  * Settings from the environment: `LETHE_REQUEST_VERIFICATION=required|none`,
- * `LETHE_REQUEST_APPROVAL=required|none`, `LETHE_PHONE_REGION=GB`, `LETHE_REQUEST_JURISDICTION=ccpa`.
+ * `LETHE_REQUEST_APPROVAL=required|none`, `LETHE_PHONE_REGION=GB`, `LETHE_REQUEST_JURISDICTION=ccpa`,
+ * `LETHE_ERASURE_APPROVAL_ROWS=1000` (a whole number of rows per table, or `off`).
  * A value that is set but not understood stops the start with a message naming it.
  */
 export function requestSettingsFromEnv(env: NodeJS.ProcessEnv): RequestSettings {
@@ -58,8 +65,20 @@ export function requestSettingsFromEnv(env: NodeJS.ProcessEnv): RequestSettings 
   if (region !== undefined && !/^[A-Z]{2}$/.test(region)) {
     throw new Error(`LETHE_PHONE_REGION must be an ISO 3166-1 alpha-2 code such as GB, not "${region}".`);
   }
+  const approvalRows = env['LETHE_ERASURE_APPROVAL_ROWS'];
+  let erasureApprovalRows = DEFAULT_REQUEST_SETTINGS.erasureApprovalRows;
+  if (approvalRows === 'off') erasureApprovalRows = 0;
+  else if (approvalRows !== undefined && approvalRows !== '') {
+    if (!/^\d{1,9}$/.test(approvalRows)) {
+      throw new Error(
+        `LETHE_ERASURE_APPROVAL_ROWS must be a whole number of rows per table or "off", not "${approvalRows}".`,
+      );
+    }
+    erasureApprovalRows = Number(approvalRows);
+  }
   return {
     ...DEFAULT_REQUEST_SETTINGS,
+    erasureApprovalRows,
     requireVerification: step('LETHE_REQUEST_VERIFICATION'),
     requireApproval: step('LETHE_REQUEST_APPROVAL'),
     ...(jurisdiction !== undefined ? { defaultJurisdiction: jurisdiction as Jurisdiction } : {}),

@@ -59,12 +59,16 @@ export function movableFrom(move: RequestMove): readonly RequestStatus[] {
   return MOVES[move].from;
 }
 
-/** What one task of a request is doing. `waiting`: a ticket is open and a person must act. */
+/**
+ * What one task of a request is doing. `waiting`: a ticket is open and a person must act.
+ * `waiting_approval`: an erasure's plan is over the row threshold and waits for a DPO.
+ */
 export const TASK_STATES = [
   'pending',
   'running',
   'retrying',
   'waiting',
+  'waiting_approval',
   'done',
   'failed',
   'canceled',

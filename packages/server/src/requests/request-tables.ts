@@ -130,6 +130,15 @@ export interface RequestTaskRow {
   completed_at: number | null;
   completed_by: string | null;
   note: string | null;
+  /**
+   * An erasure's plan, JSON `ErasurePlan`: rows per table the connector's last run would change
+   * (or changed), and the threshold it was held against. Null for DSARs and other targets.
+   */
+  erasure_plan: string | null;
+  /** JSON rows per table a DPO approved; a run may change up to these, never more. */
+  approved_plan: string | null;
+  plan_approved_by: string | null;
+  plan_approved_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -3,6 +3,7 @@ import { toIso } from '../lib/time.js';
 import type { RequestTaskAttemptRow, RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import { daysLeft, isOverdue } from './deadlines.js';
 import { OPEN_STATUSES, type RequestStatus } from './request-status.js';
+import { erasurePlanView } from './erasure-plan.js';
 
 const optionalIso = (value: number | null) => (value === null ? undefined : toIso(value));
 function defined<T extends object>(value: T): T {
@@ -84,6 +85,7 @@ export function taskRowToView(task: RequestTaskRow, attempts: readonly RequestTa
     completedAt: optionalIso(task.completed_at),
     completedBy: task.completed_by ?? undefined,
     note: task.note ?? undefined,
+    erasurePlan: erasurePlanView(task),
     attemptLog: attempts
       .filter((attempt) => attempt.task_id === task.id)
       .map((attempt) =>

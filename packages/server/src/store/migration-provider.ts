@@ -13,6 +13,7 @@ import { streamRetentionMigration } from './migrations/0011-stream-retention.js'
 import { dsarKnowledgeMigration } from './migrations/0012-dsar-knowledge.js';
 import { erasureCategoriesMigration } from './migrations/0013-erasure-categories.js';
 import { safetyRailsMigration } from './migrations/0014-safety-rails.js';
+import { erasureApprovalMigration } from './migrations/0015-erasure-approval.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -37,6 +38,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0012-dsar-knowledge': dsarKnowledgeMigration,
     '0013-erasure-categories': erasureCategoriesMigration,
     '0014-safety-rails': safetyRailsMigration,
+    '0015-erasure-approval': erasureApprovalMigration,
   };
   return { getMigrations: async () => migrations };
 }

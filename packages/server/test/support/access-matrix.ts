@@ -311,6 +311,11 @@ export const EXPECTED: Record<string, Expectation> = {
     url: `/v1/requests/${FIXED_REQUEST}/tasks/1/retry`,
     allowedStatus: 409,
   },
+  'POST /v1/requests/:id/tasks/:task/approve': {
+    allowed: ['admin', 'dpo'],
+    url: `/v1/requests/${FIXED_REQUEST}/tasks/1/approve`,
+    allowedStatus: 409,
+  },
   'POST /v1/requests/:id/tasks/:task/complete': {
     allowed: ['admin', 'dpo', 'service'],
     prepare: () => newRequest(['verify', 'approve']),

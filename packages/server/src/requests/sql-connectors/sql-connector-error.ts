@@ -35,3 +35,26 @@ export function errorCode(error: unknown): string | undefined {
   const { code } = error;
   return typeof code === 'string' || typeof code === 'number' ? String(code) : undefined;
 }
+
+/** A foreign key refused a delete: PostgreSQL, MySQL/MariaDB, SQLite. */
+const FOREIGN_KEY_CODES: ReadonlySet<string> = new Set([
+  '23503',
+  'ER_ROW_IS_REFERENCED_2',
+  'ER_ROW_IS_REFERENCED',
+  'SQLITE_CONSTRAINT_FOREIGNKEY',
+]);
+
+/** A delete a foreign key refused: say which table, and why that is expected to fail closed. */
+export function refusedDelete(connector: string, table: string, error: unknown): unknown {
+  const code = errorCode(error);
+  if (code === undefined || !FOREIGN_KEY_CODES.has(code)) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new SqlConnectorError(
+    `connector ${connector}: deleting from ${table} was refused by a foreign key (${detail}): ` +
+      `a row this request does not erase (of a table the connector does not list, a shared row, or a ` +
+      `row kept by its table's erase: never or erase: fields) still references one of the rows; ` +
+      `nothing was changed`,
+    false,
+    code,
+  );
+}

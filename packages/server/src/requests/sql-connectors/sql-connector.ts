@@ -18,7 +18,8 @@ import {
 } from './match-reasons.js';
 import { openSqlDatabase } from './open-sql-database.js';
 import { formatPrimaryKey, toJsonSafe, valueText } from './record-values.js';
-import { errorCode, SqlConnectorError } from './sql-connector-error.js';
+import { refusedDelete, SqlConnectorError } from './sql-connector-error.js';
+import { gateErasure, type ErasureApproval, type ErasureCounts } from './erasure-approval.js';
 import { connectorHmacKey, erasurePlans, maskRows, type TableErasurePlan } from './table-erasure.js';
 import type { SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import {
@@ -33,6 +34,7 @@ import {
 export { connectorConfigNotes, validateConnectorConfig, type ConfigProblem } from './connector-config.js';
 export { SqlConnectorError } from './sql-connector-error.js';
 export { checkConnectorSchema } from './schema-check.js';
+export { ErasureApprovalNeeded, type ErasureApproval, type ErasureCounts } from './erasure-approval.js';
 
 export interface SqlRightsRun {
   readonly type: RequestType;
@@ -50,6 +52,8 @@ export interface SqlRightsOutcome {
   readonly rowsDeleted: number;
   /** Rows whose personal columns were masked (delete_pii; delete in `erase: fields` tables). */
   readonly rowsNulled: number;
+  /** An erasure run with `approval`: rows per table it changed, counted before changing them. */
+  readonly erasureCounts?: ErasureCounts;
 }
 
 export interface SqlConnectorOptions {
@@ -59,6 +63,11 @@ export interface SqlConnectorOptions {
   readonly statementTimeoutMs?: number;
   /** The installation's masking key (a per-connector key is derived from it); needed by hmac masks. */
   readonly maskKey?: Uint8Array;
+  /**
+   * An erasure counts the rows it would change per table before reporting or changing any, and
+   * throws `ErasureApprovalNeeded` (rolled back) where one is over the threshold and the approval.
+   */
+  readonly approval?: ErasureApproval;
 }
 
 /**
@@ -71,13 +80,6 @@ export const MAX_EXPANSION_ROUNDS = 10;
  * tagged as an identity holds other people's values; the run stops rather than erase them.
  */
 export const MAX_FOUND_IDENTIFIERS = 1_000;
-/** A foreign key refused a delete: PostgreSQL, MySQL/MariaDB, SQLite. */
-const FOREIGN_KEY_CODES: ReadonlySet<string> = new Set([
-  '23503',
-  'ER_ROW_IS_REFERENCED_2',
-  'ER_ROW_IS_REFERENCED',
-  'SQLITE_CONSTRAINT_FOREIGNKEY',
-]);
 const DEFAULT_BATCH_SIZE = 500;
 const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 /** Result columns the connector adds; a DSAR's values leave them out. */
@@ -144,6 +146,7 @@ export async function runSqlConnector(
           erasure: erasurePlans(name, plans, run, typeOf, hmacKey),
           hmacKey,
           run,
+          approval: options.approval,
           adapter: database.adapter,
           connection,
           batchSize,
@@ -178,6 +181,7 @@ interface RunContext {
   readonly erasure: ReadonlyMap<string, TableErasurePlan>;
   readonly hmacKey: Buffer | undefined;
   readonly run: SqlRightsRun;
+  readonly approval: ErasureApproval | undefined;
   readonly adapter: SqlDialectAdapter;
   /** The single connection the transaction is open on. */
   readonly connection: Kysely<UntypedDatabase>;
@@ -227,11 +231,19 @@ class RightsRun {
   async execute(): Promise<SqlRightsOutcome> {
     const { plans, connection, progress, erasure, hmacKey, batchSize } = this.context;
     await this.#expand();
+    const tables = deletionOrder(plans).map((plan) => ({
+      plan,
+      reached: this.#reached(plan, this.#valuesIn(this.#known), (tag) => this.#found(tag), true),
+      erasure: erasure.get(plan.name) ?? { action: 'none', masks: [] },
+    }));
+    const { run, approval, name } = this.context;
+    progress.doing = 'counting the rows to erase';
+    const targets = tables.map((table) => ({ ...table, predicate: table.reached.ownPredicate }));
+    const erasureCounts = await gateErasure(connection, name, run.type, approval, targets);
     let rowsDeleted = 0;
     let rowsNulled = 0;
-    for (const plan of deletionOrder(plans)) {
-      const reached = this.#reached(plan, this.#valuesIn(this.#known), (tag) => this.#found(tag), true);
-      const { action, masks } = erasure.get(plan.name) ?? { action: 'none', masks: [] };
+    for (const { plan, reached, erasure: tableErasure } of tables) {
+      const { action, masks } = tableErasure;
       if (reached.ownPredicate !== undefined) {
         await this.#report(plan, reached.own, reached.ownPredicate, action === 'keep' ? 'never' : undefined);
       }
@@ -245,7 +257,7 @@ class RightsRun {
         const result = await sql`delete from ${sql.table(plan.name)} where ${predicate}`
           .execute(connection)
           .catch((error: unknown) => {
-            throw this.#refusedDelete(plan, error);
+            throw refusedDelete(this.context.name, plan.name, error);
           });
         rowsDeleted += Number(result.numAffectedRows ?? 0n);
       } else if (action === 'mask' && masks.length > 0) {
@@ -254,7 +266,12 @@ class RightsRun {
       }
     }
     await this.#flush(1);
-    return { rowsFound: this.#rowsFound, rowsDeleted, rowsNulled };
+    return {
+      rowsFound: this.#rowsFound,
+      rowsDeleted,
+      rowsNulled,
+      ...(erasureCounts ? { erasureCounts } : {}),
+    };
   }
 
   /**
@@ -379,21 +396,6 @@ class RightsRun {
 
   #found(tag: PropagatedTag): LinkingValues | undefined {
     return this.#discovered.get(tag);
-  }
-
-  /** A delete a foreign key refused: say which table, and why that is expected to fail closed. */
-  #refusedDelete(plan: TablePlan, error: unknown): unknown {
-    const code = errorCode(error);
-    if (code === undefined || !FOREIGN_KEY_CODES.has(code)) return error;
-    const detail = error instanceof Error ? error.message : String(error);
-    return new SqlConnectorError(
-      `connector ${this.context.name}: deleting from ${plan.name} was refused by a foreign key (${detail}): ` +
-        `a row this request does not erase (of a table the connector does not list, a shared row, or a ` +
-        `row kept by its table's erase: never or erase: fields) still references one of the rows; ` +
-        `nothing was changed`,
-      false,
-      code,
-    );
   }
 
   /** Reads `plan`'s matched rows page by page (keyset on the primary key) and reports them. */
