@@ -309,11 +309,21 @@ export async function timeFloor(url: string): Promise<{ ms: number; rowsChanged:
   return { ms: performance.now() - started, rowsChanged: changed };
 }
 
-/** The plan PostgreSQL chooses for the connector's row reads, for the reading of the figures. */
+/**
+ * The plan PostgreSQL chooses for the connector's read of the matched events: its cursor, planned
+ * for all rows (cursor_tuple_fraction 1, as the connector sets it), for the reading of the figures.
+ */
 export async function connectorReadPlan(client: pg.Client): Promise<string> {
-  const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-    `explain select id from events where lower(email) = lower($1) and (id) > (0) order by id limit 500`,
-    [TARGET_EMAIL],
-  );
-  return rows.map((row) => row['QUERY PLAN'].trim()).join(' / ');
+  await client.query('begin');
+  try {
+    await client.query(`select set_config('cursor_tuple_fraction', '1', true)`);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+      `explain declare plan_only no scroll cursor for
+       select id from events where lower(email) = lower($1) order by id`,
+      [TARGET_EMAIL],
+    );
+    return rows.map((row) => row['QUERY PLAN'].trim()).join(' / ');
+  } finally {
+    await client.query('rollback');
+  }
 }

@@ -13,6 +13,7 @@ const options = positiveIntegerFlags(process.argv.slice(2), { rows: 1_000_000, m
 /** Statements timed while `tracing`: pg's Client.query wrapped, so the connector's own are seen. */
 let tracing = false;
 const traced: { sql: string; ms: number; rows: number }[] = [];
+// eslint-disable-next-line @typescript-eslint/unbound-method -- called with the client as `this` below
 const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   const result = query.apply(this, args);
