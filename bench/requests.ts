@@ -220,7 +220,7 @@ async function postgresPhase(
     },
     lethe: { label: '**Lethe, end to end** (POST → completed)', samples: samples.lethe },
     naive: { label: '**naive**: row-by-row UPDATE', samples: samples.naive },
-    floor: { label: '**floor**: one UPDATE', samples: samples.floor },
+    floor: { label: '**floor**: one statement', samples: samples.floor },
     dsar: { label: '**connector** dsar (read of the same rows)', samples: samples.dsar },
     rssGrowth,
     walBytes,
