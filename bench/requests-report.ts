@@ -1,4 +1,4 @@
-import type { LoadOutcome } from './requests-postgres.js';
+import { NOTE_STRIDE, type LoadOutcome } from './requests-postgres.js';
 import { table } from './report.js';
 import { formatInteger, formatMs, formatRatio, percentile } from './stats.js';
 
@@ -65,26 +65,33 @@ Parameters: \`--rows ${rows} --matches ${matches} --runs ${options['runs']} --cl
 
 ### A delete_pii of ${formatInteger(matches)} rows among ${formatInteger(rows)} in PostgreSQL
 
-Table \`events(id bigint primary key, email, phone, name, address, payload)\` (${formatInteger(input.load.tableMiB)} MiB,
+Table \`events(id bigint primary key, email, phone, name, address, payload)\` and its children
+\`event_notes(id bigint primary key, event_id bigint references events, note)\`, one note for every ${NOTE_STRIDE}th event
+(${formatInteger(rows / NOTE_STRIDE)} notes, index on \`event_id\`) (together ${formatInteger(input.load.tableMiB)} MiB,
 indexes ${formatInteger(input.load.indexMiB)} MiB) in a database of the benchmark's own on 127.0.0.1; every
-${formatInteger(rows / matches)}th id carries the target email, so each match sits on a different page. Loading
-(\`insert … select generate_series\`, primary key, index on \`email\`, VACUUM ANALYZE) took ${input.load.seconds.toFixed(1)} s,
+${formatInteger(rows / matches)}th event carries the target email, so each match sits on a different page, and each has one
+note. Loading (\`insert … select generate_series\`, keys, index on \`email\`, VACUUM ANALYZE) took ${input.load.seconds.toFixed(1)} s,
 not part of any figure. The connector config tags \`email\` as \`email\` and \`name\`, \`address\`, \`phone\` as
-\`compliance/pii\`. Each timed run starts from the same state: after every delete the benchmark checks that
-exactly the ${formatInteger(matches)} target rows have NULL PII, writes the values back, then runs VACUUM and
-CHECKPOINT (none of which is timed). Each round runs the three deletes in a rotating order after one untimed warm-up
+\`compliance/pii\`, and lists \`event_notes\` (\`note\`: \`compliance/pii\`) with the link \`event_id → events.id\`,
+so the connector walks down from each matched event to its note: ${formatInteger(2 * matches)} rows reached and cleared.
+Each timed run starts from the same state: after every delete the benchmark checks that
+exactly the ${formatInteger(matches)} target events and their ${formatInteger(matches)} notes have NULL PII (and no other row),
+writes the values back, then runs VACUUM and CHECKPOINT (none of which is timed). Each round runs the three deletes in a rotating order after one untimed warm-up
 round; every timed figure includes opening the connection.
 
 - **connector**: \`runSqlConnector\` with \`{type: 'delete_pii', strategy: 'exact', identifiers: {email}}\`, as Lethe's runner
-  calls it (own connection, one repeatable-read transaction, matches read in keyset pages of 500, one UPDATE); the
+  calls it (own connection, one repeatable-read transaction, the catalog read, the linking values collected
+  (\`select distinct\`), each table's matches read through one cursor in pages of 500, one UPDATE per table); the
   records go to a sink that counts them.
 - **Lethe, connector task**: the same run inside Lethe (in this process, SQLite data directory), where each batch of
   500 records is sealed and stored in its own transaction: the task's attempt as Lethe recorded it.
 - **Lethe, end to end**: from sending \`POST /v1/requests\` (delete_pii, the target email) over HTTP to the
   \`completedAt\` Lethe records (same clock; the benchmark polls every ${input.pollMs} ms only to notice the end).
   Runner tick ${input.tickMs} ms; a new request wakes the runner at once.
-- **naive**: \`select id … where email = $1\`, then \`UPDATE … WHERE id = $1\` row by row in one transaction.
-- **floor**: one \`UPDATE events SET name = NULL, address = NULL, phone = NULL WHERE email = $1\`.
+- **naive**: \`select id … where email = $1\`, then, row by row in one transaction, \`UPDATE events … WHERE id = $1\`
+  and \`UPDATE event_notes SET note = NULL WHERE event_id = $1\`.
+- **floor**: one statement, \`WITH cleared AS (UPDATE events SET name = NULL, address = NULL, phone = NULL WHERE email = $1
+  RETURNING id) UPDATE event_notes SET note = NULL WHERE event_id IN (SELECT id FROM cleared)\`.
 - **dsar**: \`runSqlConnector\` with \`type: 'dsar'\` (a read-only transaction; every column of every row is returned).
 - **WAL per run**: how far the server's WAL insert position moved during the run (every database on the server counts).
 
@@ -109,10 +116,10 @@ function phaseSection(phase: PostgresPhase, matches: number): string {
     phaseTable(phase, matches),
     '',
     `The connector ${versus(naive / connector)} the naive script and takes ` +
-      `${formatRatio(connector / floor)} the time of the single UPDATE. RSS growth of the benchmark process ` +
+      `${formatRatio(connector / floor)} the time of the single statement. RSS growth of the benchmark process ` +
       `during a connector delete_pii run: median ${formatMiB(median(rss))}, largest ${formatMiB(Math.max(...rss))} ` +
-      `(${formatInteger(matches)} records handed over in batches of 500). PostgreSQL's plan for the connector's ` +
-      `page read: \`${phase.readPlan.replace(/\s*\(cost=[^)]*\)/g, '')}\`.`,
+      `(${formatInteger(2 * matches)} records handed over in batches of 500). PostgreSQL's plan for the connector's ` +
+      `read of the matched events: \`${phase.readPlan.replace(/\s*\(cost=[^)]*\)/g, '')}\`.`,
   ].join('\n');
 }
 

@@ -5,6 +5,8 @@ import { errorCode, RETRYABLE_NETWORK_CODES } from './sql-connector-error.js';
 import { CatalogColumns, postgresColumnType, splitTableName, withFacts } from './column-types.js';
 
 const INT8_OID = 20;
+/** Cursors are named `__lethe_rows_<n>`: a read abandoned by an error never clashes with the next. */
+let cursors = 0;
 const DATE_OID = 1082;
 const TIMESTAMP_OID = 1114;
 
@@ -57,6 +59,23 @@ export const postgresAdapter: SqlDialectAdapter = {
 
   async limitStatementTime(db, ms) {
     await sql`select set_config('statement_timeout', ${String(Math.ceil(ms))}, true)`.execute(db);
+  },
+
+  async *cursorPages(db, query, pageSize) {
+    // Planned for all its rows, not the first 10% (cursor_tuple_fraction's default), which favours
+    // walking the primary key's order over a bitmap scan of the matches and a sort; the run reads
+    // every row of the cursor. Local to the transaction, like the cursor.
+    const cursor = sql.id(`__lethe_rows_${(cursors = (cursors + 1) % Number.MAX_SAFE_INTEGER)}`);
+    await sql`select set_config('cursor_tuple_fraction', '1', true)`.execute(db);
+    await sql`declare ${cursor} no scroll cursor for ${query}`.execute(db);
+    for (;;) {
+      const { rows } = await sql<Readonly<Record<string, unknown>>>`fetch forward ${sql.raw(
+        String(Math.trunc(pageSize)),
+      )} from ${cursor}`.execute(db);
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageSize) break;
+    }
+    await sql`close ${cursor}`.execute(db);
   },
 
   caseSensitiveEquals: (column, value) => sql<boolean>`${column} = ${value}`,

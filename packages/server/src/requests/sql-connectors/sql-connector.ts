@@ -17,6 +17,7 @@ import {
   type PropagatedTag,
 } from './match-reasons.js';
 import { openSqlDatabase } from './open-sql-database.js';
+import { pagedRows, type Row } from './paged-rows.js';
 import { formatPrimaryKey, toJsonSafe, valueText } from './record-values.js';
 import { refusedDelete, SqlConnectorError } from './sql-connector-error.js';
 import { gateErasure, type ErasureApproval, type ErasureCounts } from './erasure-approval.js';
@@ -169,7 +170,6 @@ export async function runSqlConnector(
   }
 }
 
-type Row = Readonly<Record<string, unknown>>;
 type LinkingRow = { readonly linking_value: unknown };
 
 interface RunContext {
@@ -262,7 +262,15 @@ class RightsRun {
         rowsDeleted += Number(result.numAffectedRows ?? 0n);
       } else if (action === 'mask' && masks.length > 0) {
         progress.doing = `masking personal columns of ${plan.name}`;
-        rowsNulled += await maskRows(connection, plan, masks, predicate, hmacKey, batchSize);
+        rowsNulled += await maskRows(
+          connection,
+          this.context.adapter,
+          plan,
+          masks,
+          predicate,
+          hmacKey,
+          batchSize,
+        );
       }
     }
     await this.#flush(1);
@@ -421,13 +429,9 @@ class RightsRun {
     ];
     const piiColumns = plan.piiColumns;
     const datasource = `${this.context.name}.${plan.name}`;
-    let after: unknown[] | undefined;
-    for (;;) {
-      const page = after === undefined ? sql`` : sql` and (${sql.join(keyRefs)}) > (${sql.join(after)})`;
-      const { rows } = await sql<Row>`select ${sql.join(selections)} from ${sql.table(plan.name)}
-        where ${predicate}${page} order by ${sql.join(keyRefs)} limit ${this.context.batchSize}`.execute(
-        this.context.connection,
-      );
+    const { connection, adapter, batchSize } = this.context;
+    const select = { table: plan.name, selections, predicate, primaryKey: plan.primaryKey, keyAlias };
+    for await (const rows of pagedRows(connection, adapter, select, batchSize)) {
       for (const row of rows) {
         const index = reasons.findIndex((_, i) => Number(row[`${ALIAS_PREFIX}r${i}`]) === 1);
         const reason = reasons[index === -1 ? 0 : index] as MatchReason;
@@ -449,10 +453,7 @@ class RightsRun {
         });
       }
       this.#rowsFound += rows.length;
-      await this.#flush(this.context.batchSize);
-      const last = rows.at(-1);
-      if (rows.length < this.context.batchSize || last === undefined) break;
-      after = keyAlias.map((alias) => last[alias]);
+      await this.#flush(batchSize);
     }
   }
 

@@ -53,6 +53,16 @@ export interface SqlDialectAdapter {
    * is saved and at the start of every run (catalog-check.ts).
    */
   readKeys(db: Kysely<UntypedDatabase>, tables: readonly string[]): Promise<CatalogKeys>;
+  /**
+   * Where the database has cursors inside a transaction: the rows of `query` in pages of at most
+   * `pageSize`, through one cursor (one statement, one scan, planned for all its rows), closed at
+   * the end. Absent: the engine reads keyset pages (paged-rows.ts).
+   */
+  cursorPages?(
+    db: Kysely<UntypedDatabase>,
+    query: RawBuilder<Readonly<Record<string, unknown>>>,
+    pageSize: number,
+  ): AsyncGenerator<Readonly<Record<string, unknown>>[]>;
   /** Whether a driver error may go away when the run is tried again. */
   isRetryable(error: unknown): boolean;
 }

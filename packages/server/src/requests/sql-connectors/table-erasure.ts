@@ -11,7 +11,8 @@ import {
 import type { ColumnTypeOf } from './column-types.js';
 import { valueText } from './record-values.js';
 import { SqlConnectorError } from './sql-connector-error.js';
-import type { UntypedDatabase } from './sql-dialect-adapter.js';
+import { pagedRows } from './paged-rows.js';
+import type { SqlDialectAdapter, UntypedDatabase } from './sql-dialect-adapter.js';
 import type { TablePlan } from './table-plan.js';
 
 /** One table's erasure in this run: delete its own rows, rewrite columns of them, or keep them. */
@@ -80,7 +81,6 @@ export function connectorHmacKey(installationKey: Uint8Array, name: string): Buf
   return createHmac('sha256', installationKey).update(`lethe sql connector mask\u0000${name}`).digest();
 }
 
-type Row = Readonly<Record<string, unknown>>;
 const KEY_PREFIX = '__lethe_k';
 
 /**
@@ -93,6 +93,7 @@ const KEY_PREFIX = '__lethe_k';
  */
 export async function maskRows(
   connection: Kysely<UntypedDatabase>,
+  adapter: SqlDialectAdapter,
   plan: TablePlan,
   masks: TableErasurePlan['masks'],
   predicate: RawBuilder<unknown>,
@@ -116,11 +117,8 @@ export async function maskRows(
     ...perRow.map(({ column }) => sql.ref(column)),
   ];
   let changed = 0;
-  let after: unknown[] | undefined;
-  for (;;) {
-    const page = after === undefined ? sql`` : sql` and (${sql.join(keyRefs)}) > (${sql.join(after)})`;
-    const { rows } = await sql<Row>`select ${sql.join(selections)} from ${table}
-      where ${predicate}${page} order by ${sql.join(keyRefs)} limit ${batchSize}`.execute(connection);
+  const select = { table: plan.name, selections, predicate, primaryKey: plan.primaryKey, keyAlias };
+  for await (const rows of pagedRows(connection, adapter, select, batchSize)) {
     for (const row of rows) {
       const assignments = [
         ...fixed,
@@ -137,9 +135,6 @@ export async function maskRows(
       );
       changed += Number(result.numAffectedRows ?? 0n);
     }
-    const last = rows.at(-1);
-    if (rows.length < batchSize || last === undefined) break;
-    after = keyAlias.map((alias) => last[alias]);
   }
   return changed;
 }
