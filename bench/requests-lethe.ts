@@ -29,7 +29,9 @@ export async function startBenchLethe(env: NodeJS.ProcessEnv = {}): Promise<Benc
   try {
     const lethe = await createLethe({
       dataDir,
-      requestSettings: DEFAULT_REQUEST_SETTINGS,
+      // The bench measures the erasure itself, so the approval rail for large erasures
+      // (10,000 rows here, over the default 1,000) is off: a real deployment would wait for a DPO.
+      requestSettings: { ...DEFAULT_REQUEST_SETTINGS, erasureApprovalRows: 0 },
       requestTickMs: REQUEST_TICK_MS,
       rateLimit: false,
       env,
