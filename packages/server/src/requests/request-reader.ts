@@ -10,6 +10,7 @@ import { planRequest } from './request-planner.js';
 import { FINAL_STATUSES, isRequestStatus, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 import { requestRowToView, taskRowToView } from './request-view.js';
+import { visibleReasons } from './ticket-reasons.js';
 
 /** Reading rights requests: one with its tasks, pages of them, the plan, the open tickets. */
 export class RequestReader {
@@ -123,12 +124,24 @@ export class RequestReader {
     const tasks = await repository.requests.waitingTasks(
       principal.role === 'service' ? principal.system : undefined,
     );
+    // A category-limited token reads the reasons without the fields and categories it may not see.
+    const fieldCategories =
+      principal.categories === undefined
+        ? new Map<string, string[]>()
+        : new Map(
+            (await repository.datamap.loadRows()).fields.map((field) => [
+              field.field,
+              JSON.parse(field.categories) as string[],
+            ]),
+          );
     const result = [];
     for (const task of tasks) {
       const row = await repository.requests.getRequest(task.request_id);
       if (!row) continue;
+      const view = taskRowToView(task, []);
       result.push({
-        ...taskRowToView(task, []),
+        ...view,
+        reasons: visibleReasons(principal, view.reasons, fieldCategories),
         requestId: row.id,
         type: row.type,
         dueAt: toIso(row.due_at),

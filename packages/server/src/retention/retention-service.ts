@@ -117,6 +117,17 @@ export class RetentionService {
     if (undeclared !== undefined) {
       throw new AppError('FIELD_NOT_DECLARED', `Field "${undeclared}" is not declared by any dataset.`);
     }
+    if (principal.role === 'service') {
+      // A service confirms the erasures of what its own system owns, never another system's fields.
+      const own = view.fieldsOfSystem(input.system);
+      const foreign = input.fields?.find((field) => !own.includes(field));
+      if (foreign !== undefined) {
+        throw new AppError(
+          'SYSTEM_NOT_PERMITTED',
+          `Field "${foreign}" is not owned by "${input.system}"; this token confirms erasures of its own fields only.`,
+        );
+      }
+    }
     const visible = view.visibleFields(principal);
     const hidden = input.fields?.find((field) => visible && !visible.has(field));
     if (hidden !== undefined) throw categoryNotPermitted(hidden);

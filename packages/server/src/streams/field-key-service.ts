@@ -1,6 +1,6 @@
 import type { StreamKey } from '@lethe/api';
 import type { MasterKey } from '../auth/master-key.js';
-import { authorize } from '../auth/permissions.js';
+import { authorize, maySeeSubjectIds } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { parseDuration } from '../auth/token-rules.js';
 import { AppError } from '../lib/app-error.js';
@@ -327,6 +327,8 @@ export class FieldKeyService {
   /** The keys of `subject`, live and shredded, without any key material. */
   async keysOfSubject(principal: Principal, subject: string): Promise<StreamKey[]> {
     authorize(principal, 'stream-keys:read');
+    // Even an empty list tells whether Lethe holds the subject: the same question the subject view refuses.
+    if (!maySeeSubjectIds(principal)) throw new AppError('SUBJECT_IDS_NOT_GRANTED');
     const queries = this.store.repository.fieldKeys;
     const [live, shredded] = await Promise.all([
       queries.keysOfSubject(subject),

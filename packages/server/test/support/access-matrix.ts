@@ -361,7 +361,8 @@ export const EXPECTED: Record<string, Expectation> = {
   },
   'GET /v1/streams/events': { allowed: ['admin', 'service'], url: '/v1/streams/events?purposes=marketing' },
   'GET /v1/subjects/:subject/stream-keys': {
-    allowed: ['admin', 'dpo', 'auditor', 'auditorWithIds'],
+    allowed: ['admin', 'dpo', 'auditorWithIds'],
+    refusals: { auditor: 'SUBJECT_IDS_NOT_GRANTED' },
     url: `/v1/subjects/${SUBJECT}@example.com/stream-keys`,
   },
   'DELETE /v1/subjects/:subject/stream-keys': {

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MintRequest } from '../src/auth/tokens.js';
+import { LETHE_ITSELF } from '../src/auth/principal.js';
+import { DEMO_SUBJECT, loadDemoCompany } from '../src/demo/demo-company.js';
+import { createLethe, type Lethe } from '../src/server.js';
+import { SQLITE_BACKEND } from './support/backends.js';
+
+/**
+ * Access-control leaks found by the black-box run of issue 16 (findings 1–3), on the demo
+ * company: a service token erasing another system's field, a category-limited token reading
+ * hidden field names and categories in ticket reasons, a grant-less auditor probing whether
+ * Lethe holds a subject through its stream keys.
+ */
+
+let lethe: Lethe;
+let dispose: () => Promise<void>;
+const tokens: Record<string, string> = {};
+const CALLERS: Record<string, Omit<MintRequest, 'ttlSeconds'>> = {
+  admin: { subject: 'leaks-admin', role: 'admin' },
+  service: { subject: 'leaks-service', role: 'service', system: 'accounts' },
+  contact: { subject: 'leaks-contact', role: 'admin', categories: ['user.contact'] },
+  auditor: { subject: 'leaks-auditor', role: 'auditor' },
+  auditorWithIds: { subject: 'leaks-auditor-ids', role: 'auditor', grants: ['subject-ids'] },
+};
+
+async function send(caller: string, method: 'GET' | 'POST', url: string, payload?: unknown) {
+  return lethe.app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${tokens[caller]}` },
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
+}
+
+beforeAll(async () => {
+  const location = await SQLITE_BACKEND.create();
+  dispose = location.dispose;
+  lethe = await createLethe({ ...location, rateLimit: false, requestTickMs: 50 });
+  expect(await loadDemoCompany(lethe.services)).toBe(true);
+  for (const [caller, request] of Object.entries(CALLERS)) {
+    tokens[caller] = (await lethe.tokens.mint({ ...request, ttlSeconds: 600 })).token;
+  }
+});
+afterAll(async () => {
+  await lethe?.close();
+  await dispose?.();
+});
+
+describe('finding 1: a service token erases only the fields its own system owns', () => {
+  it('refuses a field owned by another system, naming its own system', async () => {
+    const foreign = await send('service', 'POST', `/v1/subjects/${DEMO_SUBJECT}/erasures`, {
+      system: 'accounts',
+      fields: ['orders.items'],
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().error.code).toBe('SYSTEM_NOT_PERMITTED');
+    const view = await send('admin', 'GET', `/v1/subjects/${DEMO_SUBJECT}`);
+    expect(JSON.stringify(view.json())).not.toMatch(/"orders\.items"[^}]*erasedAt/);
+
+    const own = await send('service', 'POST', `/v1/subjects/${DEMO_SUBJECT}/erasures`, {
+      system: 'accounts',
+      fields: ['accounts.email'],
+    });
+    expect(own.statusCode).toBe(200);
+    expect(own.json().fields).toEqual(['accounts.email']);
+  });
+});
+
+describe('finding 2: ticket reasons show a category-limited token only what it may see', () => {
+  it('drops hidden fields and categories from reasons, in lists too', async () => {
+    // The demo's accounts team has an HTTP client nobody runs here: it gets a ticket instead.
+    await lethe.services.datamap.removeClient(LETHE_ITSELF, 'accounts-privacy');
+    const created = await send('admin', 'POST', '/v1/requests', {
+      type: 'dsar',
+      identifiers: { subject: DEMO_SUBJECT, email: 'u-1001@example.com' },
+    });
+    expect(created.statusCode).toBe(201);
+    let full: { reasons: string[] }[] = [];
+    for (let tries = 0; tries < 200 && full.length === 0; tries += 1) {
+      full = (await send('admin', 'GET', '/v1/tickets')).json().items ?? [];
+      if (full.length === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const allReasons = full.flatMap((ticket) => ticket.reasons).join('\n');
+    // The admin sees the hidden names: the test's premise.
+    expect(allReasons).toMatch(/campaigns\.opens|user\.behavior/);
+
+    const limited = await send('contact', 'GET', '/v1/tickets');
+    expect(limited.statusCode).toBe(200);
+    const items = limited.json().items as { reasons: string[] }[];
+    expect(items.length).toBe(full.length);
+    const text = JSON.stringify(items);
+    for (const hidden of [
+      'campaigns.opens',
+      'orders.items',
+      'user.behavior',
+      'user.financial',
+      'user.name',
+    ]) {
+      expect(text).not.toContain(hidden);
+    }
+    // What it may see stays: the contact fields and categories.
+    expect(text).toMatch(/accounts\.email|user\.contact/);
+  });
+});
+
+describe('finding 3: a grant-less auditor cannot ask whether Lethe holds a subject', () => {
+  it('refuses stream keys of any subject with SUBJECT_IDS_NOT_GRANTED', async () => {
+    for (const subject of [DEMO_SUBJECT, 'u-9999']) {
+      const refused = await send('auditor', 'GET', `/v1/subjects/${subject}/stream-keys`);
+      expect(refused.statusCode, subject).toBe(403);
+      expect(refused.json().error.code, subject).toBe('SUBJECT_IDS_NOT_GRANTED');
+    }
+    const granted = await send('auditorWithIds', 'GET', `/v1/subjects/u-9999/stream-keys`);
+    expect(granted.statusCode).toBe(200);
+  });
+});
