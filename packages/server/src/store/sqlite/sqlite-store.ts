@@ -1,13 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
 import { GroupCommit } from '../group-commit.js';
 import { SqliteIngestStatements } from './sqlite-ingest.js';
+import { ImmediateSqliteDialect, openSqliteConnection } from './sqlite-connection.js';
 
 /** Bounds one group commit so that a burst cannot hold the writer (and the event loop) for long. */
 const MAX_EVENTS_PER_GROUP = 20_000;
@@ -18,29 +18,19 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The embedded default: one file, WAL, `synchronous=FULL` so that a committed transaction survives
- * power loss (better-sqlite3 builds SQLite with WAL defaulting to NORMAL, which does not).
+ * The embedded default: one file, opened by the connection setup that every process (server and
+ * CLI) shares; transactions take the write lock at BEGIN (see `ImmediateSqliteDialect`).
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
-  const connection = new BetterSqlite3(options.file);
-  connection.pragma('journal_mode = WAL');
-  connection.pragma('synchronous = FULL');
-  // Checkpoint every 64 MiB of WAL instead of 4 MiB: ingest rewrites the same hot pages in many
-  // transactions, and a rarer checkpoint copies each of them to the database file once.
-  connection.pragma('wal_autocheckpoint = 16384');
-  connection.pragma('foreign_keys = ON');
-  connection.pragma('busy_timeout = 5000');
-  // 256 MiB of page cache keeps the hot B-trees of a few million subject-fields in memory.
-  connection.pragma('cache_size = -262144');
-  connection.pragma('temp_store = MEMORY');
+  const connection = openSqliteConnection(options.file);
 
   const capabilities: BackendCapabilities = {
     description: `sqlite ${options.file}`,
     withoutRowId: true,
     shared: false,
   };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
   await migrateToLatest(db, capabilities);
   const statements = new SqliteIngestStatements(connection);
   // The hot path bypasses Kysely for prepared statements, but takes the same connection lock so
