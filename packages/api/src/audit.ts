@@ -1,6 +1,6 @@
 /** The audit trail, its signed checkpoints and its verification. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Instant } from './common.js';
+import { Instant, QueryInteger } from './common.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -18,8 +18,8 @@ export type AuditEntry = Static<typeof AuditEntry>;
 
 export const AuditQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, description: 'entries after this seq' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000 })),
+    after: Type.Optional(QueryInteger({ minimum: 0, description: 'entries after this seq' })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 1_000 })),
   },
   strict,
 );

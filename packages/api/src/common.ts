@@ -12,6 +12,18 @@ export const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g.
 export const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
 const strict = { additionalProperties: false } as const;
 
+/**
+ * A whole number in a query string (`limit`, `after`): every numeric query parameter uses this.
+ * Ajv coerces "Infinity" and "1e309" to Infinity and then skips `minimum`/`maximum`, which it only
+ * checks on finite numbers; the inner `type` runs on the coerced number and refuses it.
+ */
+export const QueryInteger = (options: {
+  minimum: number;
+  maximum?: number;
+  default?: number;
+  description?: string;
+}) => Type.Integer({ ...options, allOf: [{ type: 'integer' }] });
+
 export const NameParams = Type.Object({ name: Name }, strict);
 export const SubjectParams = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }) }, strict);
 

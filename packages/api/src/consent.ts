@@ -5,6 +5,7 @@
  * overwritten. The current state per purpose is derived from that history.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { QueryInteger } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 // The same as schemas.ts's Instant, declared here because schemas.ts imports this module (the
@@ -124,7 +125,7 @@ export const ConsentViolationQuery = Type.Object(
     policy: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     /** Only violations whose latest use is at or after this instant. */
     after: Type.Optional(Instant),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 10_000 })),
     cursor: Type.Optional(Type.String()),
   },
   strict,

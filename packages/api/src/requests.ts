@@ -3,6 +3,7 @@
  * answer them directly from a database.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { QueryInteger } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
@@ -260,7 +261,7 @@ export const RequestListQuery = Type.Object(
   {
     status: Type.Optional(Type.String()),
     overdue: Type.Optional(Type.Boolean()),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
   },
   strict,

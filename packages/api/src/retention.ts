@@ -1,6 +1,6 @@
 /** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Day, Instant, Name } from './common.js';
+import { Day, Instant, Name, QueryInteger } from './common.js';
 import { ConsentPurposeState } from './consent.js';
 
 const strict = { additionalProperties: false } as const;
@@ -197,7 +197,7 @@ export const ExpiryQuery = Type.Object(
     dataset: Type.Optional(Type.String()),
     field: Type.Optional(Type.String()),
     level: Type.Optional(ExpiryLevel),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 10_000 })),
     cursor: Type.Optional(Type.String()),
   },
   strict,

@@ -36,7 +36,7 @@
  *     "at": "2024-03-01T10:00:00Z", "data": { "sessionId": "s-9", "customerId": "c-1", ... } }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Instant } from './common.js';
+import { Instant, QueryInteger } from './common.js';
 import { EventBatch } from './retention.js';
 
 const strict = { additionalProperties: false } as const;
@@ -201,8 +201,8 @@ export const WITHHELD_MODES = ['keep-encrypted', 'drop'] as const;
 
 export const StreamReadQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'read after this position' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+    after: Type.Optional(QueryInteger({ minimum: 0, default: 0, description: 'read after this position' })),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 1000, default: 100 })),
     purposes: Type.Optional(
       Type.String({
         description: 'comma-separated purpose keys: the derived stream for them; absent for the base stream',

@@ -5,6 +5,7 @@ import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../lib/ndjson.js';
 import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
+import { contentTypePolicy } from './content-types.js';
 import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
 import { handleError } from './errors.js';
 import { isLoggerInstance, type LoggerSetting } from './logging.js';
@@ -59,6 +60,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
 
   const collected = routeCollector();
   app.addHook('onRoute', collected.onRoute);
+  app.addHook('onRoute', contentTypePolicy);
   app.decorate('routeTable', collected.routes);
   app.setErrorHandler(handleError);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {

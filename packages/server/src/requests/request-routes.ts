@@ -63,7 +63,7 @@ function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services
   app.post(
     '/v1/requests/import',
     {
-      config: { action: 'requests:create' },
+      config: { action: 'requests:create', contentTypes: ['text/csv'] },
       schema: {
         tags,
         description:

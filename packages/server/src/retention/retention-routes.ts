@@ -4,6 +4,7 @@ import {
   ErasureResult,
   ExpiryPage,
   ExpiryQuery,
+  QueryInteger,
   Reappearance,
   SubjectParams,
   SubjectRetention,
@@ -69,7 +70,7 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
         querystring: Type.Object(
           {
             cursor: Type.Optional(Type.String()),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+            limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 10_000 })),
           },
           { additionalProperties: false },
         ),
