@@ -11,8 +11,9 @@ declare module 'fastify' {
 /**
  * One content-type policy for every route that takes a body: the types its body schema names
  * (`schema.body.content`, or JSON for a plain body schema) are the only ones it parses. Anything
- * else is 415 before the handler runs, and a missing body is 400 (`config.contentTypes` names the types where the schema cannot): without this a `text/plain` body
- * reached handlers that expect an object and failed as a 500.
+ * else is 415 before the handler runs, and a missing body is 400 (`config.contentTypes` names the
+ * types where the schema cannot): without this a `text/plain` body reached handlers that expect an
+ * object and failed as a 500.
  */
 export function contentTypePolicy(route: RouteOptions): void {
   const accepted = route.config?.contentTypes ?? acceptedTypes(route.schema?.body);
@@ -28,8 +29,9 @@ export function contentTypePolicy(route: RouteOptions): void {
       throw new AppError('VALIDATION_FAILED', `A body is required (${accepted.join(' or ')}).`);
     }
   };
+  // After the route's own hooks: one may give a bare request its default body (`POST /v1/keys/rotate`).
   const existing = route.preValidation;
-  route.preValidation = existing === undefined ? [check] : [check, ...[existing].flat()];
+  route.preValidation = existing === undefined ? [check] : [...[existing].flat(), check];
 }
 
 function acceptedTypes(body: unknown): readonly string[] | undefined {
