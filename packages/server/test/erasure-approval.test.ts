@@ -1,4 +1,4 @@
-import { PII_TAG, type ConnectorInput, type ReportRow, type RightsRequest } from '@lethe/api';
+import { type ReportRow, type RightsRequest } from '@lethe/api';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REQUEST_SETTINGS, requestSettingsFromEnv } from '../src/requests/request-settings.js';
@@ -10,6 +10,7 @@ import {
   availableSqlDatabaseKinds,
   type TestSqlDatabase,
 } from './support/sql-databases.js';
+import { createShop as createShopTables, shopConnector } from './support/shared-address-shop.js';
 
 /**
  * The approval rail (docs/rights-requests.md, "Safety rails"): an erasure that would change more
@@ -20,39 +21,9 @@ const available = await availableSqlDatabaseKinds();
 const THRESHOLD = 2;
 const TABLES = ['addresses', 'customers', 'orders'] as const;
 
-const config = (type: ConnectorInput['type']): ConnectorInput => ({
-  type,
-  urlEnv: 'SHOP_URL',
-  tables: [
-    { name: 'addresses', primaryKey: ['id'], columns: { street: [PII_TAG] } },
-    {
-      name: 'customers',
-      primaryKey: ['id'],
-      columns: { email: ['email', PII_TAG], name: [PII_TAG] },
-      links: [{ column: 'address_id', references: 'addresses.id' }],
-    },
-    {
-      name: 'orders',
-      primaryKey: ['id'],
-      columns: { note: [PII_TAG] },
-      links: [{ column: 'customer_id', references: 'customers.id', direction: 'from' }],
-    },
-  ],
-});
-
-async function createShop(database: TestSqlDatabase): Promise<void> {
-  const { text } = database.types;
-  await database.exec(
-    `create table addresses (id integer primary key, street ${text})`,
-    `create table customers (id integer primary key, email ${text}, name ${text},
-       address_id integer references addresses (id))`,
-    `create table orders (id integer primary key, customer_id integer not null references customers (id), note ${text})`,
-    `insert into addresses (id, street) values (1, '1 Shared Street')`,
-    `insert into customers (id, email, name, address_id) values (1, 'ada@example.com', 'Ada', 1),
-       (2, 'bob@example.com', 'Bob', 1)`,
-    `insert into orders (id, customer_id, note) values (1, 1, 'a1'), (2, 1, 'a2'), (3, 1, 'a3'), (4, 2, 'b1')`,
-  );
-}
+const ORDERS = "(1, 1, 'a1'), (2, 1, 'a2'), (3, 1, 'a3'), (4, 2, 'b1')";
+const config = shopConnector;
+const createShop = (database: TestSqlDatabase) => createShopTables(database, ORDERS);
 
 type Dump = Record<string, unknown[]>;
 

@@ -1,4 +1,4 @@
-import { PII_TAG, type ConnectorInput, type ReportRow, type RightsRequest } from '@lethe/api';
+import { type ReportRow, type RightsRequest } from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_NOTE } from '../src/requests/dsar-package.js';
 import { DEFAULT_REQUEST_SETTINGS } from '../src/requests/request-settings.js';
@@ -9,6 +9,7 @@ import {
   availableSqlDatabaseKinds,
   type TestSqlDatabase,
 } from './support/sql-databases.js';
+import { createShop as createShopTables, shopConnector } from './support/shared-address-shop.js';
 
 /**
  * Safety rails of a request (docs/rights-requests.md, "Safety rails"), through the API and the
@@ -17,39 +18,9 @@ import {
  */
 const available = await availableSqlDatabaseKinds();
 
-const config = (type: ConnectorInput['type']): ConnectorInput => ({
-  type,
-  urlEnv: 'SHOP_URL',
-  tables: [
-    { name: 'addresses', primaryKey: ['id'], columns: { street: [PII_TAG] } },
-    {
-      name: 'customers',
-      primaryKey: ['id'],
-      columns: { email: ['email', PII_TAG], name: [PII_TAG] },
-      links: [{ column: 'address_id', references: 'addresses.id' }],
-    },
-    {
-      name: 'orders',
-      primaryKey: ['id'],
-      columns: { note: [PII_TAG] },
-      links: [{ column: 'customer_id', references: 'customers.id', direction: 'from' }],
-    },
-  ],
-});
-
-async function createShop(database: TestSqlDatabase): Promise<void> {
-  const { text } = database.types;
-  await database.exec(
-    `create table addresses (id integer primary key, street ${text})`,
-    `create table customers (id integer primary key, email ${text}, name ${text},
-       address_id integer references addresses (id))`,
-    `create table orders (id integer primary key, customer_id integer not null references customers (id), note ${text})`,
-    `insert into addresses (id, street) values (1, '1 Shared Street')`,
-    `insert into customers (id, email, name, address_id) values (1, 'ada@example.com', 'Ada', 1),
-       (2, 'bob@example.com', 'Bob', 1)`,
-    `insert into orders (id, customer_id, note) values (1, 1, 'a1'), (2, 1, 'a2'), (3, 2, 'b1')`,
-  );
-}
+const ORDERS = "(1, 1, 'a1'), (2, 1, 'a2'), (3, 2, 'b1')";
+const config = shopConnector;
+const createShop = (database: TestSqlDatabase) => createShopTables(database, ORDERS);
 
 describe.each(ALL_SQL_DATABASE_KINDS)('request safety rails on $type', (kind) => {
   const missing = !available.includes(kind);
