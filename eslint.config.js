@@ -85,6 +85,8 @@ const PURE_RULE_FILES = [
   'requests/request-csv.ts',
   'requests/request-report-csv.ts',
   'requests/request-status.ts',
+  'requests/task-reasons.ts',
+  'requests/limited-request-view.ts',
   'requests/sql-connectors/column-masks.ts',
   'requests/sql-connectors/column-types.ts',
   'requests/sql-connectors/fides-*.ts',

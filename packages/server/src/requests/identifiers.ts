@@ -47,6 +47,22 @@ const IDENTIFIER_KEYS = Object.keys(SEMANTIC_OF) as IdentifierKey[];
 type ExactKey = 'subject' | 'customKey' | 'customKey2' | 'customKey3';
 const EXACT_KEYS: readonly ExactKey[] = ['subject', 'customKey', 'customKey2', 'customKey3'];
 
+/**
+ * The data category each kind of identifier is: the planner finds the systems holding it in the
+ * data map, and a category-limited token reads only the identifiers of categories it sees.
+ * Custom keys have no category: only telemetry and connectors find them, and such a token never
+ * reads them (deny by default).
+ */
+export const IDENTIFIER_CATEGORIES: Readonly<Record<IdentifierKey, string | undefined>> = {
+  subject: 'user.unique_id',
+  email: 'user.contact.email',
+  phone: 'user.contact.phone_number',
+  address: 'user.contact.address',
+  customKey: undefined,
+  customKey2: undefined,
+  customKey3: undefined,
+};
+
 export type IdentifierErrorCode = Extract<ErrorCode, 'INVALID_IDENTIFIER' | 'IDENTIFIER_MISSING'>;
 
 /**
