@@ -184,3 +184,37 @@ describe('finding 3: a grant-less auditor cannot ask whether Lethe holds a subje
     expect(granted.statusCode).toBe(200);
   });
 });
+
+describe('connectors map every category: a category-limited token may not use them', () => {
+  it('refuses listing, reading, saving and deleting with CATEGORY_NOT_PERMITTED', async () => {
+    // No database behind LEAKS_UNUSED_DB: the catalog check is skipped, the config is saved.
+    const config = {
+      type: 'sqlite',
+      urlEnv: 'LEAKS_UNUSED_DB',
+      tables: [{ name: 'users', primaryKey: ['id'], columns: { id: ['source/subject'], mail: ['email'] } }],
+    };
+    const put = await lethe.app.inject({
+      method: 'PUT',
+      url: '/v1/connectors/leaks-db',
+      headers: { authorization: `Bearer ${tokens['admin']}` },
+      payload: config,
+    });
+    expect(put.statusCode, put.body).toBeLessThan(300);
+    for (const [method, url] of [
+      ['GET', '/v1/connectors'],
+      ['GET', '/v1/connectors/leaks-db'],
+      ['PUT', '/v1/connectors/leaks-db'],
+      ['DELETE', '/v1/connectors/leaks-db'],
+    ] as const) {
+      const refused = await lethe.app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${tokens['contact']}` },
+        ...(method === 'PUT' ? { payload: config } : {}),
+      });
+      expect(refused.statusCode, `${method} ${url}`).toBe(403);
+      expect(refused.json().error.code).toBe('CATEGORY_NOT_PERMITTED');
+      expect(refused.body).not.toContain('users');
+    }
+  });
+});

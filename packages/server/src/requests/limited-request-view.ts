@@ -25,10 +25,13 @@ export function limitedRequestView(principal: Principal, view: RightsRequest): R
   };
 }
 
-/** A task without its free text, for a category-limited token. */
+/**
+ * A task without its free text, for a category-limited token, and without a connector's erasure
+ * plan: its table names come from the connector's config, which such a token may not read.
+ */
 export function limitedTaskView<T extends RequestTask>(principal: Principal, task: T): T {
   if (principal.categories === undefined) return task;
-  const { note: _note, lastError: _lastError, attemptLog, ...rest } = task;
+  const { note: _note, lastError: _lastError, erasurePlan: _erasurePlan, attemptLog, ...rest } = task;
   return { ...rest, attemptLog: attemptLog.map(({ error: _error, ...attempt }) => attempt) } as T;
 }
 
