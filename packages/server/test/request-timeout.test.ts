@@ -73,9 +73,10 @@ describe('the request deadline', () => {
     };
     expect(body.error.code).toBe('REQUEST_TIMEOUT');
     expect(body.error.requestId).toBe((responses[0] as RawResponse).headers['x-request-id']);
-    // The deadline, plus at most one check of the open connections.
+    // The deadline, plus one check of the open connections (and slack for a busy machine); with no
+    // deadline the connection stayed open for minutes.
     expect(elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
-    expect(elapsedMs).toBeLessThan(DEADLINE_MS * 2 + 500);
+    expect(elapsedMs).toBeLessThan(DEADLINE_MS * 2 + 2_000);
     // Nothing of the half-sent body was acted on.
     const policy = await lethe.app.inject({
       url: '/v1/policies/stalled',
@@ -87,7 +88,7 @@ describe('the request deadline', () => {
   it('answers 408 to headers that never finish', async () => {
     const { responses, elapsedMs } = await stall('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     expect(responses.map((response) => response.status)).toEqual([408]);
-    expect(elapsedMs).toBeLessThan(DEADLINE_MS * 2 + 500);
+    expect(elapsedMs).toBeLessThan(DEADLINE_MS * 2 + 2_000);
   });
 
   it('does not cut a complete request whose answer takes longer than the deadline', async () => {
