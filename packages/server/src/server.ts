@@ -49,6 +49,8 @@ export interface LetheOptions extends StoreLocation {
   readonly requestTickMs?: number;
   /** The built dashboard served at `/` (default: `packages/dashboard/dist`). */
   readonly dashboardDir?: string;
+  /** How long a client may take to send a whole request (default 60 s; `LETHE_REQUEST_TIMEOUT`). */
+  readonly requestTimeoutMs?: number;
   /** gRPC rights clients without TLS (default: TLS). */
   readonly grpcInsecure?: boolean;
   /** Where connectors' connection strings are read (default `process.env`). */
@@ -121,6 +123,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       rateLimit: options.rateLimit,
       metrics,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
     // The key's id and where it came from, never the key.
     logger.info(
