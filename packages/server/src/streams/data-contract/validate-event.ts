@@ -57,9 +57,7 @@ export function validateEvent(contract: CompiledContract, event: unknown): Event
   const { id, consent, at, data } = event;
   const idBroken = idProblem(id, MAX_ID_LENGTH);
   if (idBroken !== undefined) {
-    reasons.push(
-      reject('INVALID_ENVELOPE', 'id', `The event id ${idBroken}; ids are text without control characters.`),
-    );
+    reasons.push(reject('INVALID_ENVELOPE', 'id', `The event id ${idBroken}.`));
   }
   reasons.push(...contractRejections(contract, event.contract));
   reasons.push(...consentRejections(contract.purposes, consent));
