@@ -13,6 +13,34 @@ export const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description:
 const strict = { additionalProperties: false } as const;
 
 /**
+ * The one rule for ids that enter Lethe from outside (subject ids, event ids, key-link values,
+ * rights-request identifiers): well-formed text without control characters. A lone surrogate
+ * (`"\ud800"` in JSON) has no UTF-8 form: SQLite would store invalid UTF-8 that no lookup finds
+ * again, the PostgreSQL driver silently turns it into U+FFFD (two ids become one); PostgreSQL
+ * refuses NUL outright. Control characters (C0, DEL, C1) are never part of an id someone means.
+ *
+ * Written for both regex modes: Ajv compiles schema patterns with the `u` flag (a surrogate pair is
+ * one code point outside the refused ranges), TypeBox's compiler without it (a pair is the second
+ * alternative); a lone surrogate fails either way. `lib/id-rule.ts` checks ids with the same pattern.
+ */
+export const ID_PATTERN =
+  '^(?:[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])+$';
+export const ID_DESCRIPTION = 'text without control characters or lone surrogates';
+
+/**
+ * Free text kept as given (a consent record's proof): any characters but NUL, which PostgreSQL
+ * refuses in text, and lone surrogates; the same two-mode form as `ID_PATTERN`.
+ */
+export const TEXT_PATTERN = '^(?:[^\\u0000\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])*$';
+
+/** An id of 1 to `maxLength` characters under the id rule (`ID_PATTERN`). */
+export const Id = (maxLength: number, description = ID_DESCRIPTION) =>
+  Type.String({ minLength: 1, maxLength, pattern: ID_PATTERN, description });
+
+/** A data subject's id, as telemetry, consent, erasures, stream keys and rights requests name it. */
+export const SubjectId = Id(256, `the subject's id: ${ID_DESCRIPTION}`);
+
+/**
  * A whole number in a query string (`limit`, `after`): every numeric query parameter uses this.
  * Ajv coerces "Infinity" and "1e309" to Infinity and then skips `minimum`/`maximum`, which it only
  * checks on finite numbers; the inner `type` runs on the coerced number and refuses it.
@@ -25,7 +53,7 @@ export const QueryInteger = (options: {
 }) => Type.Integer({ ...options, allOf: [{ type: 'integer' }] });
 
 export const NameParams = Type.Object({ name: Name }, strict);
-export const SubjectParams = Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }) }, strict);
+export const SubjectParams = Type.Object({ subject: SubjectId }, strict);
 
 export const ListOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item) });
 export const ErrorResponse = Type.Object({

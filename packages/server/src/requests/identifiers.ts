@@ -17,6 +17,7 @@ import {
 // passes would match no record and leave a useless suppression hash; the 65 kB it costs is nothing
 // on a server. Stale metadata could reject a newly opened range; updating the package fixes that.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { idProblem } from '../lib/id-rule.js';
 
 export type { CountryCode };
 
@@ -94,7 +95,8 @@ export interface NormaliseOptions {
  * - phone: E.164 (`+442079460018`), national numbers read in `defaultCountry`;
  * - address: each part trimmed, NFC, inner whitespace collapsed, empty parts dropped; a two-letter
  *   country upper-cased; `address` itself is required;
- * - subject and custom keys: kept exactly as given (they are opaque keys), but not blank.
+ * - subject and custom keys: kept exactly as given (they are opaque keys), but not blank;
+ * - each value kept is an id (lib/id-rule.ts): no control character, no lone surrogate.
  *
  * @example normaliseIdentifiers({ email: ' Ann@Example.COM ' }, {}) // { email: 'ann@example.com' }
  */
@@ -124,7 +126,7 @@ export function normaliseEmail(value: string): string {
       'is not an email address such as ann@example.com',
     );
   }
-  return withinLimit('email', email, IdentifiersSchema.properties.email.maxLength);
+  return asId('email', email, IdentifiersSchema.properties.email.maxLength);
 }
 
 /** E.164 form of a phone number; one without a country code needs `defaultCountry`. */
@@ -145,7 +147,7 @@ export function normaliseAddress(group: AddressGroup): AddressGroup {
     let text = raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
     if (text === '') continue;
     if (part === 'country' && /^[a-z]{2}$/iu.test(text)) text = text.toUpperCase();
-    parts[part] = withinLimit(`address.${part}`, text, AddressGroupSchema.properties[part].maxLength);
+    parts[part] = asId(`address.${part}`, text, AddressGroupSchema.properties[part].maxLength);
   }
   const { address, ...rest } = parts;
   if (address === undefined) {
@@ -156,14 +158,17 @@ export function normaliseAddress(group: AddressGroup): AddressGroup {
 
 function exactKey(key: ExactKey, value: string): string {
   if (value.trim() === '') throw new IdentifierError('INVALID_IDENTIFIER', key, 'must not be blank');
-  return withinLimit(key, value, IdentifiersSchema.properties[key].maxLength);
+  return asId(key, value, IdentifiersSchema.properties[key].maxLength);
 }
 
-// The limits come from the API schema, so a CSV import accepts exactly what the API accepts.
-function withinLimit(field: string, value: string, maxLength: number | undefined): string {
+// The limits come from the API schema, so a CSV import accepts exactly what the API accepts; and
+// what is kept is an id (lib/id-rule.ts): no control character, no lone surrogate.
+function asId(field: string, value: string, maxLength: number | undefined): string {
   if (maxLength !== undefined && value.length > maxLength) {
     throw new IdentifierError('INVALID_IDENTIFIER', field, `is longer than ${maxLength} characters`);
   }
+  const problem = idProblem(value, Infinity);
+  if (problem !== undefined) throw new IdentifierError('INVALID_IDENTIFIER', field, problem);
   return value;
 }
 

@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { authorize, mayActForSystem } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
+import { schemaProblem } from '../lib/id-rule.js';
 import { SILENT_LOGGER, type Logger } from '../lib/logger.js';
 import { MalformedLine } from '../lib/ndjson.js';
 import { parseInstant } from '../lib/time.js';
@@ -122,12 +123,8 @@ export class TelemetryService {
       return { code: 'SUBJECT_MISSING', message: 'The event names no subject.' };
     }
     if (!eventSchema.Check(raw)) {
-      const first = eventSchema.Errors(raw).First();
-      const where = first?.path ? `${first.path}: ` : '';
-      return {
-        code: 'INVALID_EVENT',
-        message: `${where}${first?.message ?? 'does not match the event schema'}`,
-      };
+      const message = schemaProblem(eventSchema.Errors(raw).First(), 'does not match the event schema');
+      return { code: 'INVALID_EVENT', message };
     }
     const at = parseInstant(raw.at);
     if (at === undefined)
