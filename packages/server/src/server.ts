@@ -41,6 +41,10 @@ export interface LetheOptions extends StoreLocation {
   readonly keyRetentionSweepMs?: number;
   /** Rotation period of privacy-stream keys (default 24 h; `LETHE_STREAM_KEY_ROTATION`). */
   readonly streamKeyRotationMs?: number;
+  /** How long event ids are remembered for dedupe (`LETHE_EVENT_ID_WINDOW`; default P7D). */
+  readonly eventIdWindow?: Duration;
+  /** How often event ids past the window are forgotten (default hourly). */
+  readonly eventIdSweepMs?: number;
   /** How long base-stream events are kept (`LETHE_STREAM_RETENTION`; default for ever). */
   readonly streamRetention?: Duration;
   /** How rights requests are handled (deadlines, required steps, retries); see `RequestSettings`. */
@@ -105,6 +109,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.env ? { env: options.env } : {}),
       ...(options.streamKeyRotationMs ? { streamKeyRotationMs: options.streamKeyRotationMs } : {}),
       ...(options.streamRetention ? { streamRetention: options.streamRetention } : {}),
+      ...(options.eventIdWindow ? { eventIdWindow: options.eventIdWindow } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
@@ -130,6 +135,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     await jobs.start(keyRotationJob(keys, logger));
     await services.fieldKeys.adoptRotation();
     for (const job of upkeepJobs(services, logger, options)) await jobs.start(job);
+    // The usage journal's fold: what a previous life left is folded first, in the background.
+    await services.journal.start(metrics);
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
     // Privacy streams: the JetStream ingest consumer, and the exports this node holds.
@@ -148,6 +155,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       tokens,
       async close() {
         await jobs.stop();
+        await services.journal.stop();
         await services.runner.stop();
         await natsIngest?.stop();
         await services.exportRunner?.stop();

@@ -112,6 +112,7 @@ export class RequestReader {
       };
     }
     const identifiers = await identifiersOf(this.vault, this.store.repository, row);
+    await this.store.freshAggregates();
     return { requestId: id, targets: await planRequest(this.store.repository, this.graph, identifiers) };
   }
 
