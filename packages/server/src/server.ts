@@ -14,6 +14,7 @@ import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
 import { Tokens } from './auth/tokens.js';
 import type { RequestSettings } from './requests/request-settings.js';
+import type { JournalSettings } from './retention/journal/journal-fold.js';
 import { keyRotationJob, upkeepJobs } from './server-jobs.js';
 import { createServices, type Services } from './services.js';
 import type { StoreLocation } from './store/open-store.js';
@@ -41,6 +42,8 @@ export interface LetheOptions extends StoreLocation {
   readonly keyRetentionSweepMs?: number;
   /** Rotation period of privacy-stream keys (default 24 h; `LETHE_STREAM_KEY_ROTATION`). */
   readonly streamKeyRotationMs?: number;
+  /** The usage journal's fold and backlog limit (default `DEFAULT_JOURNAL_SETTINGS`). */
+  readonly journal?: JournalSettings;
   /** How long event ids are remembered for dedupe (`LETHE_EVENT_ID_WINDOW`; default P7D). */
   readonly eventIdWindow?: Duration;
   /** How often event ids past the window are forgotten (default hourly). */
@@ -110,6 +113,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.streamKeyRotationMs ? { streamKeyRotationMs: options.streamKeyRotationMs } : {}),
       ...(options.streamRetention ? { streamRetention: options.streamRetention } : {}),
       ...(options.eventIdWindow ? { eventIdWindow: options.eventIdWindow } : {}),
+      ...(options.journal ? { journal: options.journal } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
