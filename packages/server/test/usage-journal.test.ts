@@ -38,6 +38,8 @@ function expected(events: readonly UsageEvent[], subject: string) {
     return {
       field,
       expiresAt: expiry?.expiresAt ?? 0,
+      policy: expiry?.policy ?? '',
+      system: expiry?.system ?? '',
       count: list.reduce((sum, use) => sum + use.count, 0),
     };
   });
@@ -125,13 +127,13 @@ describe.each(ALL_BACKENDS)('usage journal: $name', (backend: Backend) => {
           const batch = events(run);
           return fc
             .array(
-              fc.oneof(
-                batch.map((b) => ({ kind: 'ingest', batch: b }) as Step),
-                fc.integer({ min: 1, max: 20 }).map((max) => ({ kind: 'fold', max }) as Step),
-                fc.integer({ min: 0, max: 2 }).map((subject) => ({ kind: 'read', subject }) as Step),
+              fc.oneof<fc.Arbitrary<Step>[]>(
+                batch.map((b) => ({ kind: 'ingest', batch: b })),
+                fc.integer({ min: 1, max: 20 }).map((max) => ({ kind: 'fold', max })),
+                fc.integer({ min: 0, max: 2 }).map((subject) => ({ kind: 'read', subject })),
                 fc
                   .tuple(batch, fc.integer({ min: 0, max: 2 }))
-                  .map(([b, subject]) => ({ kind: 'race', batch: b, subject }) as Step),
+                  .map(([b, subject]) => ({ kind: 'race', batch: b, subject })),
               ),
               { minLength: 1, maxLength: 12 },
             )
