@@ -238,7 +238,9 @@ async function awaitFold(lethe: LetheServer, events: number, loadSeconds: number
   }
   const drainSeconds = secondsSince(started);
   const rate = events / (loadSeconds + drainSeconds);
-  log(`  fold caught up ${drainSeconds.toFixed(1)} s after the last ack: ${formatInteger(rate)} events/s sustained`);
+  log(
+    `  fold caught up ${drainSeconds.toFixed(1)} s after the last ack: ${formatInteger(rate)} events/s sustained`,
+  );
   return (
     `the background fold caught up ${drainSeconds.toFixed(1)} s after the last acknowledgement ` +
     `(${formatInteger(rate)} events/s folded over the run, lag at the end of the load ${maxLag.toFixed(1)} s)`
