@@ -10,6 +10,15 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported here.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed.' },
   BATCH_TOO_LARGE: { status: 413, message: 'The batch holds more events than allowed.' },
+  INGEST_BACKLOG: {
+    status: 503,
+    message: 'Accepted telemetry waits to be folded beyond the backlog limit; retry after the given time.',
+  },
+  EVENT_OUTSIDE_DEDUPE_WINDOW: {
+    status: 409,
+    message:
+      'The event carries an id but is older than the event-id dedupe window, so a retry cannot be recognised.',
+  },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
   INVALID_URL: { status: 400, message: 'The URL holds a malformed percent-escape.' },
   PATH_PARAM_TOO_LONG: { status: 414, message: 'A path parameter is longer than the server accepts.' },

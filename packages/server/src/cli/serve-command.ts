@@ -1,5 +1,6 @@
 import { streamKeyRotationFromEnv } from '../streams/field-key-service.js';
 import { streamRetentionFromEnv } from '../streams/stream-retention-sweep.js';
+import { eventIdWindowFromEnv } from '../retention/journal/event-id-window.js';
 import { parseArgs } from 'node:util';
 import { loggerOptions } from '../http/logging.js';
 import { rateLimitFromEnv } from '../http/rate-limit.js';
@@ -41,6 +42,8 @@ export async function serveCommand(args: string[]): Promise<void> {
   const streamKeyRotationMs = usageErrors(() => streamKeyRotationFromEnv(process.env));
   // LETHE_STREAM_RETENTION (P30D): how long base-stream events are kept once exported.
   const streamRetention = usageErrors(() => streamRetentionFromEnv(process.env));
+  // LETHE_EVENT_ID_WINDOW (P7D): how long event ids are remembered to recognise retries.
+  const eventIdWindow = usageErrors(() => eventIdWindowFromEnv(process.env));
   const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
   // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
   const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
@@ -55,6 +58,7 @@ export async function serveCommand(args: string[]): Promise<void> {
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),
     ...(streamKeyRotationMs ? { streamKeyRotationMs } : {}),
     ...(streamRetention ? { streamRetention } : {}),
+    eventIdWindow,
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
     requestSettings,
     ...(requestTickMs !== undefined

@@ -12,6 +12,9 @@ export function handleError(
   const { code, message, details } = classify(error);
   const status = ERRORS[code].status;
   if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (error instanceof AppError && error.retryAfterSeconds !== undefined) {
+    reply.header('Retry-After', String(error.retryAfterSeconds));
+  }
   const body: ErrorBody = {
     error: { code, message, requestId: String(request.id), ...(details !== undefined ? { details } : {}) },
   };

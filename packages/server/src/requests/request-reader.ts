@@ -116,6 +116,7 @@ export class RequestReader {
       };
     }
     const identifiers = await identifiersOf(this.vault, this.store.repository, row);
+    await this.store.freshAggregates();
     const targets = await planRequest(this.store.repository, this.graph, identifiers);
     return {
       requestId: id,
