@@ -1,11 +1,21 @@
 /** The schemas every feature's schemas build on: names, instants, days, path parameters, lists, errors. */
 import { Type, type TSchema } from '@sinclair/typebox';
 
-/** The name of a resource, as its path names it (`/v1/systems/:name`). */
+/**
+ * The name of a resource, as its path names it (`/v1/systems/:name`): the one rule for every name
+ * that a path addresses, whether it comes in a path, a body or a manifest (`lethe apply`), so that
+ * whatever is stored can be addressed again.
+ */
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 export const Name = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
-  description: 'letters, digits, ".", "_", "-"',
+  pattern: NAME_PATTERN,
+  description: 'letters, digits, ".", "_", "-", starting with a letter or digit; at most 128 characters',
 });
+const NAME = new RegExp(NAME_PATTERN);
+/** The rule of `Name` for a name met outside a schema (the `name@version` of a stream event). */
+export function isName(text: string): boolean {
+  return NAME.test(text);
+}
 /** ISO 8601 instant on the wire, e.g. 2023-01-05T10:00:00Z. */
 export const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g. 2023-01-05T10:00:00Z' });
 /** A calendar day, YYYY-MM-DD (UTC). */
