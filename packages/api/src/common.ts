@@ -20,6 +20,11 @@ export function isName(text: string): boolean {
 export const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g. 2023-01-05T10:00:00Z' });
 /** A calendar day, YYYY-MM-DD (UTC). */
 export const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
+/**
+ * The largest request body the server takes (`413 PAYLOAD_TOO_LARGE`), except telemetry and stream
+ * events; `lethe apply` checks a manifest file against it before reading the file whole.
+ */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 const strict = { additionalProperties: false } as const;
 
 /**

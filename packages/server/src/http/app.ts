@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
+import { BODY_LIMIT_BYTES } from '@lethe/api';
 import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../lib/ndjson.js';
 import type { Services } from '../services.js';
@@ -48,7 +49,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     ...(isLoggerInstance(options.logger)
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? false }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Request ids travel in every log line and every error body.
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
