@@ -8,7 +8,7 @@ export async function readLimitedText(
   source: Response | AsyncIterable<Uint8Array>,
   maxBytes: number,
 ): Promise<string | undefined> {
-  const body = source instanceof Response ? source.body : source;
+  const body: AsyncIterable<Uint8Array> | null = source instanceof Response ? source.body : source;
   if (body === null) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
