@@ -1,15 +1,30 @@
 /** The schemas every feature's schemas build on: names, instants, days, path parameters, lists, errors. */
 import { Type, type TSchema } from '@sinclair/typebox';
 
-/** The name of a resource, as its path names it (`/v1/systems/:name`). */
+/**
+ * The name of a resource, as its path names it (`/v1/systems/:name`): the one rule for every name
+ * that a path addresses, whether it comes in a path, a body or a manifest (`lethe apply`), so that
+ * whatever is stored can be addressed again.
+ */
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 export const Name = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
-  description: 'letters, digits, ".", "_", "-"',
+  pattern: NAME_PATTERN,
+  description: 'letters, digits, ".", "_", "-", starting with a letter or digit; at most 128 characters',
 });
+const NAME = new RegExp(NAME_PATTERN);
+/** The rule of `Name` for a name met outside a schema (the `name@version` of a stream event). */
+export function isName(text: string): boolean {
+  return NAME.test(text);
+}
 /** ISO 8601 instant on the wire, e.g. 2023-01-05T10:00:00Z. */
 export const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g. 2023-01-05T10:00:00Z' });
 /** A calendar day, YYYY-MM-DD (UTC). */
 export const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (UTC)' });
+/**
+ * The largest request body the server takes (`413 PAYLOAD_TOO_LARGE`), except telemetry and stream
+ * events; `lethe apply` checks a manifest file against it before reading the file whole.
+ */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 const strict = { additionalProperties: false } as const;
 
 /**

@@ -3,14 +3,10 @@
  * answer them directly from a database.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, QueryInteger, SubjectId } from './common.js';
+import { Id, Name, QueryInteger, SubjectId } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
-const Name = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
-  description: 'letters, digits, ".", "_", "-"',
-});
 
 export const REQUEST_TYPES = ['dsar', 'delete', 'delete_pii'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];

@@ -36,16 +36,13 @@
  *     "at": "2024-03-01T10:00:00Z", "data": { "sessionId": "s-9", "customerId": "c-1", ... } }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Instant, QueryInteger } from './common.js';
+import { Id, Instant, Name, QueryInteger } from './common.js';
 import { EventBatch } from './retention.js';
 
 const strict = { additionalProperties: false } as const;
 
-/** A contract name: the same alphabet as other names, so `name@version` splits at the one `@`. */
-export const ContractName = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
-  description: 'letters, digits, ".", "_", "-"',
-});
+/** A contract name is a name like any other (no `@`, so `name@version` splits at the one `@`). */
+export const ContractName = Name;
 
 export const ContractVersion = Type.Integer({ minimum: 1, description: 'positive integer; higher is newer' });
 

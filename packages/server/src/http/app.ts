@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
+import { BODY_LIMIT_BYTES } from '@lethe/api';
 import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../lib/ndjson.js';
 import type { Services } from '../services.js';
@@ -52,7 +53,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     ...(isLoggerInstance(options.logger)
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? false }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     ...requestDeadline(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
     // Answers Fastify and Node would otherwise write in their own shape: a malformed URL (before
     // routing), a request refused on its connection (not HTTP, headers too large, too slow).

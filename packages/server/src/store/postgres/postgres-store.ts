@@ -12,6 +12,8 @@ export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` */
   readonly url: string;
   readonly maxConnections?: number;
+  /** Refuse a database without Lethe's schema instead of creating the store in it. */
+  readonly mustExist?: boolean | undefined;
 }
 
 const INT8_OID = 20;
@@ -51,7 +53,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrateToLatest(db, capabilities);
+    await migrateToLatest(db, capabilities, { mustExist: options.mustExist });
   } catch (error) {
     await db.destroy();
     throw error;

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { Kysely } from 'kysely';
 import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
@@ -7,6 +7,7 @@ import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
 import { GroupCommit } from '../group-commit.js';
 import { SqliteFoldStatements } from './sqlite-fold.js';
+import { StoreNotFoundError } from '../store-not-found.js';
 import { SqliteIngestStatements } from './sqlite-ingest.js';
 import { ImmediateSqliteDialect, openSqliteConnection } from './sqlite-connection.js';
 
@@ -18,6 +19,8 @@ const DRAIN_EVENTS_PER_FOLD = 20_000;
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:' for tests that need no durability. */
   readonly file: string;
+  /** Refuse a missing file or one without Lethe's schema instead of creating the store. */
+  readonly mustExist?: boolean | undefined;
 }
 
 /**
@@ -25,6 +28,9 @@ export interface SqliteStoreOptions {
  * CLI) shares; transactions take the write lock at BEGIN (see `ImmediateSqliteDialect`).
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  if (options.mustExist && !existsSync(options.file)) {
+    throw new StoreNotFoundError(`${dirname(options.file)} (it has no ${basename(options.file)})`);
+  }
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const connection = openSqliteConnection(options.file);
 
@@ -34,7 +40,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     shared: false,
   };
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
-  await migrateToLatest(db, capabilities);
+  try {
+    await migrateToLatest(db, capabilities, { mustExist: options.mustExist });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   const statements = new SqliteIngestStatements(connection);
   const fold = new SqliteFoldStatements(connection);
   // The hot path and the fold bypass Kysely for prepared statements, but take the same
