@@ -5,6 +5,7 @@ import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
+import { auditGroupCommit } from '../audit-group-commit.js';
 import { GroupCommit } from '../group-commit.js';
 import { SqliteFoldStatements } from './sqlite-fold.js';
 import { StoreNotFoundError } from '../store-not-found.js';
@@ -51,10 +52,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   // The hot path and the fold bypass Kysely for prepared statements, but take the same
   // connection lock so that they never run inside another caller's open transaction.
   const exclusive = <T>(work: () => T): Promise<T> => db.connection().execute(async () => work());
-  const groupCommit = new GroupCommit((batches) => exclusive(() => statements.ingestGroup(batches)), {
-    maxEventsPerGroup: MAX_EVENTS_PER_GROUP,
-    maxConcurrentGroups: 1,
-  });
+  const groupCommit = new GroupCommit<IngestBatch, IngestOutcome>(
+    (batches) => exclusive(() => statements.ingestGroup(batches)),
+    { maxPerGroup: MAX_EVENTS_PER_GROUP, maxConcurrentGroups: 1, sizeOf: (batch) => batch.events.length },
+  );
 
   return {
     capabilities,
@@ -70,6 +71,8 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       }),
 
     ingest: (batch: IngestBatch): Promise<IngestOutcome> => groupCommit.submit(batch),
+
+    appendAudit: auditGroupCommit((records) => exclusive(() => statements.appendAuditGroup(records))),
 
     fold: (maxEvents) => exclusive(() => fold.foldOnce(maxEvents)),
 
