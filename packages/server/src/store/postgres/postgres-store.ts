@@ -103,6 +103,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       // committed later may carry lower positions (sequence order is not commit order): they
       // were not acknowledged before the call, and the next fold takes them.
       const upTo = await lastJournalPosition(db);
+      // An empty journal (folded rows are deleted): nothing to wait for, and no fold lock to take.
+      if (upTo === 0) return;
       const drain = () =>
         withRetry(() =>
           db

@@ -11,6 +11,7 @@ import { SqliteFoldStatements } from './sqlite-fold.js';
 import { StoreNotFoundError } from '../store-not-found.js';
 import { SqliteIngestStatements } from './sqlite-ingest.js';
 import { ImmediateSqliteDialect, openSqliteConnection } from './sqlite-connection.js';
+import { withStatementCache } from './statement-cache.js';
 
 /** Bounds one group commit so that a burst cannot hold the writer (and the event loop) for long. */
 const MAX_EVENTS_PER_GROUP = 20_000;
@@ -40,7 +41,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     withoutRowId: true,
     shared: false,
   };
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }),
+  });
   try {
     await migrateToLatest(db, capabilities, { mustExist: options.mustExist });
   } catch (error) {
@@ -79,6 +82,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     async freshAggregates() {
       // Up to the position at the call: appends that commit meanwhile need not hold the reader up.
       const upTo = await exclusive(() => fold.lastPosition());
+      if (upTo === 0) return; // the journal is empty: everything acknowledged is folded
       while ((await exclusive(() => fold.foldOnce(DRAIN_EVENTS_PER_FOLD, upTo))).rows > 0);
     },
 
