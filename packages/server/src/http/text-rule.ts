@@ -35,9 +35,10 @@ export async function textRule(request: FastifyRequest): Promise<void> {
 function refuseBadText(where: 'query' | 'params' | 'body', value: unknown): void {
   const bad = findBadText(value);
   if (bad === undefined) return;
-  const name = bad.inName ? ' (in a property name)' : '';
   const path = shortened(bad.path);
   const at = path === '' ? where : `${where} ${path}`;
+  if (bad.tooDeep) throw new AppError('VALIDATION_FAILED', `${at} ${bad.problem}.`, { in: where, path });
+  const name = bad.inName ? ' (in a property name)' : '';
   throw new AppError(
     'INVALID_TEXT',
     `${at} ${bad.problem}${name}: text must be well-formed Unicode without NUL.`,
