@@ -356,6 +356,32 @@ describe.each(available)('bad text: $name', (backend) => {
     ]);
   });
 
+  it('stream events: data nested deeper than 128 levels refuses its event only (it was a 500)', async () => {
+    const open = {
+      ...CLICKSTREAM,
+      schema: {
+        ...CLICKSTREAM.schema,
+        properties: { ...CLICKSTREAM.schema.properties, extra: { type: 'array' } },
+      },
+    };
+    const contract = await send('PUT', '/v1/contracts/open-stream', JSON.stringify(open));
+    expect(contract.statusCode, contract.body).toBe(201);
+    const event = (id: string, extra: string) =>
+      `{"id":"${id}","contract":"open-stream@1","consent":["essential"],"at":"${AT}",` +
+      `"data":{"sessionId":"os-1","customerId":"c-1","url":"https://shop.example/","extra":${extra}}}`;
+    const deep = `${'['.repeat(10_000)}1${']'.repeat(10_000)}`;
+    const response = await send(
+      'POST',
+      '/v1/streams/events',
+      `[${event('os-ok', '[[1]]')},${event('os-deep', deep)}]`,
+    );
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({
+      accepted: 1,
+      rejected: [{ index: 1, reasons: [{ code: 'INVALID_ENVELOPE', path: 'data' }] }],
+    });
+  });
+
   it('consent import and request import: bad free text refuses its line only', async () => {
     const ndjson = [
       '{"subject":"u-ci-1","purposes":{"analytics":true},"notice":"n1"}',

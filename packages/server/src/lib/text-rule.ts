@@ -99,6 +99,26 @@ function locate(root: unknown): BadText | undefined {
   return undefined;
 }
 
+/**
+ * Whether a value nests deeper than `MAX_DEPTH`: for the open payloads of batch items (a stream
+ * event's `data`), whose text is their producer's but whose nesting must not reach a store.
+ */
+export function nestsTooDeep(root: unknown): boolean {
+  const values: unknown[] = [root];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_DEPTH) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      values.push(child);
+      depths.push(depth + 1);
+    }
+  }
+  return false;
+}
+
 /** A property name as a JSON pointer token (RFC 6901: `~` as `~0`, `/` as `~1`). */
 function pointerToken(name: string): string {
   return name.replaceAll('~', '~0').replaceAll('/', '~1');
