@@ -27,6 +27,7 @@ import { operationRoutes } from './operation-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from './request-timeout.js';
 import { answerHeadersHook } from './security-headers.js';
+import { textRule } from './text-rule.js';
 import type { TypedApp } from './typed-app.js';
 
 export interface AppOptions {
@@ -83,6 +84,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addHook('onRoute', contentTypePolicy);
   app.decorate('routeTable', collected.routes);
   app.setErrorHandler(handleError);
+  // Every string of a query, path or body is well-formed text without NUL (http/text-rule.ts).
+  app.addHook('preHandler', textRule);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
     done(null, parseNdjson(body as string));
   });
