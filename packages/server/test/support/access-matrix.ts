@@ -12,9 +12,8 @@ import { DASHBOARD_DIST } from '../../../dashboard/test/support/build.js';
 import { POLICIES, SYSTEMS, usage } from './fixtures.js';
 
 /**
- * Who may call what. The expectations below are written out by hand, independently of the
- * permission table in the code, and every registered route must appear here: a new route without
- * a decision fails access-control-matrix.test.ts.
+ * Who may call what, written out by hand, independently of the permission table in the code;
+ * a registered route without a decision here fails access-control-matrix.test.ts.
  */
 export type Caller = 'admin' | 'dpo' | 'auditor' | 'auditorWithIds' | 'service';
 const CALLERS: Record<Caller, Omit<MintRequest, 'ttlSeconds'>> = {
