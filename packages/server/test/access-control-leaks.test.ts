@@ -114,3 +114,50 @@ describe('finding 3: a grant-less auditor cannot ask whether Lethe holds a subje
     expect(granted.statusCode).toBe(200);
   });
 });
+
+describe('found by the fuzzer: the data map shows a category-limited token only its categories', () => {
+  it('narrows flows to the categories it may see and leaves out flows of none', async () => {
+    const all = (await send('admin', 'GET', '/v1/flows')).json().items as {
+      to: string;
+      categories: string[];
+    }[];
+    expect(all.find((flow) => flow.to === 'mailer')?.categories).toContain('user.name');
+    const limited = await send('contact', 'GET', '/v1/flows');
+    expect(limited.statusCode).toBe(200);
+    const flows = limited.json().items as { from: string; to: string; categories: string[] }[];
+    expect(flows.map((flow) => `${flow.from}->${flow.to}`).sort()).toEqual([
+      'accounts->mailer',
+      'accounts->risk',
+      'orders->payments',
+    ]);
+    for (const flow of flows) expect(flow.categories.every((c) => c.startsWith('user.contact'))).toBe(true);
+  });
+
+  it('narrows a discovery source to the data types of its categories', async () => {
+    const created = await send('admin', 'POST', '/v1/datamap/sources/prometheus', {
+      name: 'leaks-source',
+      url: 'http://127.0.0.1:9/',
+      interval: 'PT1H',
+      dataTypes: { email: 'user.contact.email', opens: 'user.behavior' },
+    });
+    expect(created.statusCode).toBe(201);
+    const limited = (await send('contact', 'GET', '/v1/datamap/sources')).json().items as {
+      name: string;
+      dataTypes?: Record<string, string>;
+    }[];
+    expect(limited.find((source) => source.name === 'leaks-source')?.dataTypes).toEqual({
+      email: 'user.contact.email',
+    });
+    const full = (await send('admin', 'GET', '/v1/datamap/sources')).json().items as { dataTypes?: object }[];
+    expect(full.some((source) => JSON.stringify(source.dataTypes).includes('user.behavior'))).toBe(true);
+  });
+
+  it('refuses connector configs, which name every category of their tables', async () => {
+    for (const url of ['/v1/connectors', '/v1/connectors/anything']) {
+      const refused = await send('contact', 'GET', url);
+      expect(refused.statusCode, url).toBe(403);
+      expect(refused.json().error.code, url).toBe('CATEGORY_NOT_PERMITTED');
+    }
+    expect((await send('admin', 'GET', '/v1/connectors')).statusCode).toBe(200);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Connector, ConnectorInput } from '@lethe/api';
-import { authorize } from '../auth/permissions.js';
+import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import {
   checkConnectorSchema,
@@ -31,11 +31,13 @@ export class ConnectorService {
 
   async list(principal: Principal): Promise<Connector[]> {
     authorize(principal, 'connectors:read');
+    requireAllCategories(principal, "A connector's tables name every category they hold");
     return (await this.store.repository.requests.listConnectors()).map(connectorRowToConnector);
   }
 
   async get(principal: Principal, name: string): Promise<Connector> {
     authorize(principal, 'connectors:read');
+    requireAllCategories(principal, "A connector's tables name every category they hold");
     const row = await this.store.repository.requests.getConnector(name);
     if (!row) throw new AppError('CONNECTOR_NOT_FOUND', `No connector named "${name}".`);
     return connectorRowToConnector(row);

@@ -325,8 +325,8 @@ export const EXPECTED: Record<string, Expectation> = {
   'GET /v1/tickets': { allowed: ['admin', 'dpo', 'service'] },
   'GET /v1/suppressions/hits': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/reports/overview': { allowed: READERS, unlimitedOnly: true },
-  'GET /v1/connectors': { allowed: READERS },
-  'GET /v1/connectors/:name': { allowed: READERS, url: '/v1/connectors/matrix-connector' },
+  'GET /v1/connectors': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/connectors/:name': { allowed: READERS, url: '/v1/connectors/matrix-connector', unlimitedOnly: true },
   'PUT /v1/connectors/:name': {
     allowed: ['admin'],
     url: '/v1/connectors/matrix-connector',
