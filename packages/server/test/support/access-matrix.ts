@@ -326,7 +326,11 @@ export const EXPECTED: Record<string, Expectation> = {
   'GET /v1/suppressions/hits': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/reports/overview': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/connectors': { allowed: READERS, unlimitedOnly: true },
-  'GET /v1/connectors/:name': { allowed: READERS, url: '/v1/connectors/matrix-connector', unlimitedOnly: true },
+  'GET /v1/connectors/:name': {
+    allowed: READERS,
+    url: '/v1/connectors/matrix-connector',
+    unlimitedOnly: true,
+  },
   'PUT /v1/connectors/:name': {
     allowed: ['admin'],
     url: '/v1/connectors/matrix-connector',
