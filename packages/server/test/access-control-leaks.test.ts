@@ -23,7 +23,7 @@ const CALLERS: Record<string, Omit<MintRequest, 'ttlSeconds'>> = {
   auditorWithIds: { subject: 'leaks-auditor-ids', role: 'auditor', grants: ['subject-ids'] },
 };
 
-async function send(caller: string, method: 'GET' | 'POST', url: string, payload?: unknown) {
+async function send(caller: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) {
   return lethe.app.inject({
     method,
     url,
@@ -159,5 +159,20 @@ describe('found by the fuzzer: the data map shows a category-limited token only 
       expect(refused.json().error.code, url).toBe('CATEGORY_NOT_PERMITTED');
     }
     expect((await send('admin', 'GET', '/v1/connectors')).statusCode).toBe(200);
+  });
+});
+
+describe('found by the fuzzer: refusing to delete a system names only what the caller may see', () => {
+  it('names a visible field that holds data, never a hidden one', async () => {
+    const full = await send('admin', 'DELETE', '/v1/systems/orders');
+    expect(full.statusCode).toBe(409);
+    expect(full.json().error.message).toContain('invoices.amount');
+    const limited = await send('contact', 'DELETE', '/v1/systems/orders');
+    expect(limited.statusCode).toBe(409);
+    expect(limited.json().error.code).toBe('SYSTEM_HOLDS_DATA');
+    const message = limited.json().error.message as string;
+    expect(message).toMatch(/invoices\.billing_address|orders\.shipping_address/);
+    for (const hidden of ['invoices.amount', 'orders.items', 'user.financial'])
+      expect(message).not.toContain(hidden);
   });
 });
