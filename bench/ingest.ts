@@ -30,6 +30,7 @@ import {
 } from './postgres-database.js';
 import { writeReportSection } from './report.js';
 import { freePort, ServerProcess, tsxArgs } from './server-process.js';
+import { sendJson } from './http-client.js';
 import { formatInteger, secondsSince } from './stats.js';
 import {
   checkAnswers,
@@ -207,8 +208,43 @@ async function letheRun(key: 'sqlite' | 'postgres', name: string, lethe: LetheSe
   const headers = { ...JSON_HEADERS, authorization: `Bearer ${lethe.token}` };
   const measured = await load(lethe.server, workload, headers, key === 'postgres');
   checkAnswers(measured.answers, workload.expected);
+  const fold = await awaitFold(lethe, workload.expected.events, measured.seconds);
   const sampled = await checkSampleSubjects(lethe.server.url, lethe.token, workload.expected);
-  return finish(key, name, measured, `accepted = sent, ${sampled} sample subjects match field by field`);
+  return finish(
+    key,
+    name,
+    measured,
+    `accepted = sent, ${fold}, ${sampled} sample subjects match field by field`,
+  );
+}
+
+/**
+ * Acknowledged is not folded: waits (without reading anything that would drain the journal) until
+ * the background fold has applied every event, polling `/readyz`, and states the fold's sustained
+ * rate over the whole run (load and catching up) and the greatest lag seen after the load.
+ */
+async function awaitFold(lethe: LetheServer, events: number, loadSeconds: number): Promise<string> {
+  const started = performance.now();
+  let maxLag = 0;
+  for (;;) {
+    const ready = await sendJson<{ usageJournal: { backlogEvents: number; lagSeconds: number } }>(
+      'GET',
+      `${lethe.server.url}/readyz`,
+      lethe.token,
+    );
+    maxLag = Math.max(maxLag, ready.usageJournal.lagSeconds);
+    if (ready.usageJournal.backlogEvents === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const drainSeconds = secondsSince(started);
+  const rate = events / (loadSeconds + drainSeconds);
+  log(
+    `  fold caught up ${drainSeconds.toFixed(1)} s after the last ack: ${formatInteger(rate)} events/s sustained`,
+  );
+  return (
+    `the background fold caught up ${drainSeconds.toFixed(1)} s after the last acknowledgement ` +
+    `(${formatInteger(rate)} events/s folded over the run, lag at the end of the load ${maxLag.toFixed(1)} s)`
+  );
 }
 
 function load(

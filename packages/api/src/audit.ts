@@ -40,8 +40,9 @@ export type AuditCheckpoint = Static<typeof AuditCheckpoint>;
 
 export const AuditVerification = Type.Object({
   ok: Type.Boolean(),
-  /** Entries checked. */
+  /** Entries found intact: all of them when ok, else those before the first broken one. */
   checked: Type.Integer(),
+  /** The last intact entry: the chain's head when ok. */
   head: Type.Object({ seq: Type.Integer(), hash: Type.String() }),
   firstBroken: Type.Optional(Type.Object({ seq: Type.Integer(), reason: Type.String() })),
   checkpointsChecked: Type.Integer(),

@@ -5,7 +5,7 @@
  * overwritten. The current state per purpose is derived from that history.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { QueryInteger } from './common.js';
+import { QueryInteger, SubjectId, TEXT_PATTERN } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 // The same as schemas.ts's Instant, declared here because schemas.ts imports this module (the
@@ -13,7 +13,8 @@ import { LineRejection } from './line-rejection.js';
 const Instant = Type.String({ description: 'ISO 8601 instant in UTC, e.g. 2023-01-05T10:00:00Z' });
 
 const strict = { additionalProperties: false } as const;
-const Text = (description: string) => Type.String({ minLength: 1, maxLength: 2000, description });
+const Text = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 2000, pattern: TEXT_PATTERN, description });
 
 /** What proves how consent was given; the same on a PUT, an import line and a history entry. */
 const proofProperties = {
@@ -121,7 +122,7 @@ export type ConsentViolation = Static<typeof ConsentViolation>;
 
 export const ConsentViolationQuery = Type.Object(
   {
-    subject: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    subject: Type.Optional(SubjectId),
     policy: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     /** Only violations whose latest use is at or after this instant. */
     after: Type.Optional(Instant),

@@ -10,7 +10,21 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported here.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed.' },
   BATCH_TOO_LARGE: { status: 413, message: 'The batch holds more events than allowed.' },
+  INGEST_BACKLOG: {
+    status: 503,
+    message: 'Accepted telemetry waits to be folded beyond the backlog limit; retry after the given time.',
+  },
+  EVENT_OUTSIDE_DEDUPE_WINDOW: {
+    status: 409,
+    message:
+      'The event carries an id but is older than the event-id dedupe window, so a retry cannot be recognised.',
+  },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
+  INVALID_URL: { status: 400, message: 'The URL holds a malformed percent-escape.' },
+  PATH_PARAM_TOO_LONG: { status: 414, message: 'A path parameter is longer than the server accepts.' },
+  MALFORMED_REQUEST: { status: 400, message: 'The request is not well-formed HTTP.' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are larger than allowed.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in full within the time allowed.' },
   INVALID_TIME: { status: 400, message: 'A time is not an ISO 8601 UTC instant, or lies in the future.' },
   INVALID_DAY: { status: 400, message: 'A day is not a valid YYYY-MM-DD date.' },
   INVALID_RANGE: { status: 400, message: 'The range is empty or too long.' },

@@ -17,6 +17,7 @@
  *             - { name: email, categories: [user.contact.email] }
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { Name } from './common.js';
 import { FlowInput, Organisation, RightsClientInput, TaxonomyExtensions, TeamInput } from './datamap.js';
 import { PrometheusSourceInput, ScrapeSourceInput } from './discovery.js';
 import { PolicyInput, SystemInput } from './retention.js';
@@ -24,7 +25,8 @@ import { ConnectorInput } from './requests.js';
 import { ContractName, DataContractInput } from './streams.js';
 
 const strict = { additionalProperties: false } as const;
-const Named = Type.Object({ name: Type.String({ minLength: 1 }) });
+/** Every entry's name obeys the API's rule for names: a stored entry can always be addressed. */
+const Named = Type.Object({ name: Name });
 const named = <T extends Parameters<typeof Type.Composite>[0][number]>(schema: T) =>
   Type.Composite([Named, schema], strict);
 
@@ -40,10 +42,7 @@ export const ManifestSource = Type.Composite(
 );
 export type ManifestSource = Static<typeof ManifestSource>;
 
-export const ManifestFlow = Type.Composite(
-  [Type.Object({ from: Type.String({ minLength: 1 }), to: Type.String({ minLength: 1 }) }), FlowInput],
-  strict,
-);
+export const ManifestFlow = Type.Composite([Type.Object({ from: Name, to: Name }), FlowInput], strict);
 export type ManifestFlow = Static<typeof ManifestFlow>;
 
 export const ManifestContract = Type.Composite(

@@ -3,14 +3,10 @@
  * answer them directly from a database.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { QueryInteger } from './common.js';
+import { Id, Name, QueryInteger, SubjectId } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
-const Name = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
-  description: 'letters, digits, ".", "_", "-"',
-});
 
 export const REQUEST_TYPES = ['dsar', 'delete', 'delete_pii'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
@@ -37,17 +33,22 @@ export type AddressGroup = Static<typeof AddressGroup>;
 export const ADDRESS_PARTS = ['address', 'address2', 'city', 'state', 'postal', 'country'] as const;
 export type AddressPart = (typeof ADDRESS_PARTS)[number];
 
-/** Who the request is about. Each identifier finds records on its own (any of them matches). */
+/**
+ * Who the request is about. Each identifier finds records on its own (any of them matches). The
+ * subject and custom keys are kept as given, so they are ids (`Id`); e-mail, phone and address
+ * parts may come with stray whitespace, which normalising removes, and the id rule holds for what
+ * normalising leaves (`INVALID_IDENTIFIER`).
+ */
 export const Identifiers = Type.Object(
   {
     /** The subject id used in Lethe's telemetry. */
-    subject: Type.Optional(Text(256)),
+    subject: Type.Optional(SubjectId),
     email: Type.Optional(Text(320)),
     phone: Type.Optional(Text(64)),
     address: Type.Optional(AddressGroup),
-    customKey: Type.Optional(Text(256)),
-    customKey2: Type.Optional(Text(256)),
-    customKey3: Type.Optional(Text(256)),
+    customKey: Type.Optional(Id(256)),
+    customKey2: Type.Optional(Id(256)),
+    customKey3: Type.Optional(Id(256)),
   },
   strict,
 );

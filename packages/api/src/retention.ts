@@ -1,6 +1,6 @@
 /** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Day, Instant, Name, QueryInteger } from './common.js';
+import { Day, Id, Instant, Name, QueryInteger, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
 
 const strict = { additionalProperties: false } as const;
@@ -119,8 +119,8 @@ export type System = Static<typeof System>;
 // Telemetry ---------------------------------------------------------------------------------
 export const UsageEvent = Type.Object(
   {
-    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    subject: Type.String({ maxLength: 256 }),
+    id: Type.Optional(Id(128)),
+    subject: SubjectId,
     system: Type.String(),
     policy: Type.String(),
     fields: Type.Array(Type.String(), { minItems: 1, maxItems: 256 }),

@@ -36,16 +36,13 @@
  *     "at": "2024-03-01T10:00:00Z", "data": { "sessionId": "s-9", "customerId": "c-1", ... } }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Instant, QueryInteger } from './common.js';
+import { Id, Instant, Name, QueryInteger } from './common.js';
 import { EventBatch } from './retention.js';
 
 const strict = { additionalProperties: false } as const;
 
-/** A contract name: the same alphabet as other names, so `name@version` splits at the one `@`. */
-export const ContractName = Type.String({
-  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$',
-  description: 'letters, digits, ".", "_", "-"',
-});
+/** A contract name is a name like any other (no `@`, so `name@version` splits at the one `@`). */
+export const ContractName = Name;
 
 export const ContractVersion = Type.Integer({ minimum: 1, description: 'positive integer; higher is newer' });
 
@@ -120,7 +117,7 @@ export type DataContract = Static<typeof DataContract>;
 /** The envelope of one event; `data` must conform to the contract named by `contract`. */
 export const StreamEvent = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 256 }),
+    id: Id(256),
     contract: Type.String({ description: 'name@version, e.g. clickstream@3' }),
     consent: Type.Array(PurposeKey, { description: "the subject's consent for this event" }),
     at: Type.Optional(Instant),
@@ -244,7 +241,7 @@ export const StreamKey = Type.Object({
 });
 export type StreamKey = Static<typeof StreamKey>;
 
-export const StreamKeyParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
+export const StreamKeyParams = Type.Object({ id: Id(64) }, strict);
 
 export const ShredResult = Type.Object({ shredded: Type.Integer({ minimum: 0 }) });
 export type ShredResult = Static<typeof ShredResult>;

@@ -7,6 +7,7 @@ import type { Services } from './services.js';
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
 export const DEFAULT_DISCOVERY_TICK_MS = 5_000;
 export const DEFAULT_KEY_RETENTION_SWEEP_MS = 10 * 60_000;
+export const DEFAULT_EVENT_ID_SWEEP_MS = 60 * 60_000;
 /** How often the signing key's age is checked (its rotation period is `keyRotationIntervalMs`). */
 export const KEY_ROTATION_CHECK_MS = 60_000;
 
@@ -15,6 +16,7 @@ export interface JobIntervals {
   readonly auditCheckpointIntervalMs?: number;
   readonly discoveryTickMs?: number;
   readonly keyRetentionSweepMs?: number;
+  readonly eventIdSweepMs?: number;
 }
 
 /** Key rotation: at start (the server may have been down for days) and every minute after. */
@@ -69,6 +71,16 @@ export function upkeepJobs(services: Services, log: Logger, intervals: JobInterv
         for (const [contract, count] of await services.keyRetention.run()) {
           log.info({ contract, count }, 'privacy-stream keys shredded after their retention');
         }
+      },
+    },
+    // Event ids past the dedupe window (LETHE_EVENT_ID_WINDOW) are forgotten.
+    {
+      name: 'event-id-window',
+      intervalMs: intervals.eventIdSweepMs ?? DEFAULT_EVENT_ID_SWEEP_MS,
+      failure: 'forgetting event ids past the dedupe window failed',
+      async run() {
+        const forgotten = await services.eventIds.run();
+        if (forgotten > 0) log.info({ forgotten }, 'event ids past the dedupe window forgotten');
       },
     },
     // Stream retention: base-stream events older than LETHE_STREAM_RETENTION, once exported.

@@ -14,6 +14,7 @@ import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
 import { Tokens } from './auth/tokens.js';
 import type { RequestSettings } from './requests/request-settings.js';
+import type { JournalSettings } from './retention/journal/journal-fold.js';
 import { keyRotationJob, upkeepJobs } from './server-jobs.js';
 import { createServices, type Services } from './services.js';
 import type { StoreLocation } from './store/open-store.js';
@@ -41,6 +42,12 @@ export interface LetheOptions extends StoreLocation {
   readonly keyRetentionSweepMs?: number;
   /** Rotation period of privacy-stream keys (default 24 h; `LETHE_STREAM_KEY_ROTATION`). */
   readonly streamKeyRotationMs?: number;
+  /** The usage journal's fold and backlog limit (default `DEFAULT_JOURNAL_SETTINGS`). */
+  readonly journal?: JournalSettings;
+  /** How long event ids are remembered for dedupe (`LETHE_EVENT_ID_WINDOW`; default P7D). */
+  readonly eventIdWindow?: Duration;
+  /** How often event ids past the window are forgotten (default hourly). */
+  readonly eventIdSweepMs?: number;
   /** How long base-stream events are kept (`LETHE_STREAM_RETENTION`; default for ever). */
   readonly streamRetention?: Duration;
   /** How rights requests are handled (deadlines, required steps, retries); see `RequestSettings`. */
@@ -49,6 +56,8 @@ export interface LetheOptions extends StoreLocation {
   readonly requestTickMs?: number;
   /** The built dashboard served at `/` (default: `packages/dashboard/dist`). */
   readonly dashboardDir?: string;
+  /** How long a client may take to send a whole request (default 60 s; `LETHE_REQUEST_TIMEOUT`). */
+  readonly requestTimeoutMs?: number;
   /** gRPC rights clients without TLS (default: TLS). */
   readonly grpcInsecure?: boolean;
   /** Where connectors' connection strings are read (default `process.env`). */
@@ -105,6 +114,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.env ? { env: options.env } : {}),
       ...(options.streamKeyRotationMs ? { streamKeyRotationMs: options.streamKeyRotationMs } : {}),
       ...(options.streamRetention ? { streamRetention: options.streamRetention } : {}),
+      ...(options.eventIdWindow ? { eventIdWindow: options.eventIdWindow } : {}),
+      ...(options.journal ? { journal: options.journal } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
@@ -121,6 +132,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       rateLimit: options.rateLimit,
       metrics,
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
+      ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
     // The key's id and where it came from, never the key.
     logger.info(
@@ -130,6 +142,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     await jobs.start(keyRotationJob(keys, logger));
     await services.fieldKeys.adoptRotation();
     for (const job of upkeepJobs(services, logger, options)) await jobs.start(job);
+    // The usage journal's fold: what a previous life left is folded first, in the background.
+    await services.journal.start(metrics);
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
     // Privacy streams: the JetStream ingest consumer, and the exports this node holds.
@@ -148,6 +162,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       tokens,
       async close() {
         await jobs.stop();
+        await services.journal.stop();
         await services.runner.stop();
         await natsIngest?.stop();
         await services.exportRunner?.stop();

@@ -38,6 +38,12 @@ import { shredStreamKeysOnErasure } from './streams/stream-key-erasure.js';
 import { DEFAULT_STREAM_LIMITS, StreamService, type StreamLimits } from './streams/stream-service.js';
 import { StreamExportRunner } from './streams/exports/stream-export-runner.js';
 import { StreamExportService } from './streams/exports/stream-export-service.js';
+import { DEFAULT_EVENT_ID_WINDOW, EventIdWindow } from './retention/journal/event-id-window.js';
+import {
+  DEFAULT_JOURNAL_SETTINGS,
+  JournalFold,
+  type JournalSettings,
+} from './retention/journal/journal-fold.js';
 import {
   DEFAULT_TELEMETRY_LIMITS,
   TelemetryService,
@@ -49,6 +55,10 @@ export interface Services {
   readonly policies: PolicyService;
   readonly systems: SystemService;
   readonly telemetry: TelemetryService;
+  /** Folds the usage journal into the expiries; `createLethe` starts its loop. */
+  readonly journal: JournalFold;
+  /** Forgets event ids past the dedupe window; `createLethe` runs it on a timer. */
+  readonly eventIds: EventIdWindow;
   readonly retention: RetentionService;
   /** Consent per subject and purpose, and the uses made without it. */
   readonly consent: ConsentService;
@@ -87,6 +97,10 @@ export interface Services {
 export interface ServiceOptions {
   readonly keys?: SigningKeys;
   readonly limits?: TelemetryLimits;
+  /** The usage journal's fold and backlog limit (default `DEFAULT_JOURNAL_SETTINGS`). */
+  readonly journal?: JournalSettings;
+  /** How long event ids are remembered for dedupe (default P7D; `LETHE_EVENT_ID_WINDOW`). */
+  readonly eventIdWindow?: Duration;
   readonly discoveryTimeoutMs?: number;
   readonly requestSettings?: RequestSettings;
   readonly tokenSettings?: TokenSettings;
@@ -124,6 +138,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
   const graph = new GraphService(store);
   const connectors = new ConnectorService(store, options.env ?? process.env);
   const suppressions = new SuppressionWatch(store, secrets);
+  const journal = new JournalFold(store, options.journal ?? DEFAULT_JOURNAL_SETTINGS, log);
   const { vault, runner, requests } = requestServices(
     store,
     masterKey,
@@ -172,6 +187,13 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
       options.limits ?? DEFAULT_TELEMETRY_LIMITS,
       suppressions,
       log,
+      journal,
+    ),
+    journal,
+    eventIds: new EventIdWindow(
+      store,
+      options.eventIdWindow ?? DEFAULT_EVENT_ID_WINDOW,
+      (options.limits ?? DEFAULT_TELEMETRY_LIMITS).maxClockSkewMs,
     ),
     suppressions,
     retention: new RetentionService(store, catalog, secrets),

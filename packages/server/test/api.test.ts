@@ -145,7 +145,10 @@ describe('authentication', () => {
 
   it('leaves health and the OpenAPI document open', async () => {
     expect((await lethe.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
-    expect((await lethe.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
+    expect((await lethe.app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({
+      status: 'ready',
+      usageJournal: { backlogEvents: 0, lagSeconds: 0 },
+    });
     const openapi = (await lethe.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(openapi.openapi).toBe('3.1.0');
     expect(Object.keys(openapi.paths)).toEqual(

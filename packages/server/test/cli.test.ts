@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExpiryItem, Policy, PolicyVersion, System } from '@lethe/api';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { createLethe } from '../src/server.js';
 import {
   api,
   killAllServers,
@@ -143,7 +144,9 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     expect(policies.status).toBe(200);
     expect((policies.body as { items: Policy[] }).items.map((p) => p.name)).toContain('user-account-access');
 
-    const other = await runLethe(['token', 'create', '--role', 'admin', '--data-dir', directory('other')]);
+    const otherDir = directory('other');
+    await (await createLethe({ dataDir: otherDir })).close(); // a store of its own, as `lethe serve` makes
+    const other = await runLethe(['token', 'create', '--role', 'admin', '--data-dir', otherDir]);
     expect(other.code).toBe(0);
     const refused = await api(server.url, other.stdout.trim(), 'GET', '/v1/policies');
     expect(refused.status).toBe(401);

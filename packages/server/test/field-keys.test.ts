@@ -228,4 +228,14 @@ describe.each(ALL_BACKENDS)('field keys: $name', (backend) => {
       'subject:s-1 keys=1',
     ]);
   });
+
+  it('says what it saw when a key it made cannot be read back, not only "another rotation period"', async () => {
+    await keys.keyFor('clicks', 'session-1', 'c-1', T0); // the hour from 10:00
+    // Two-hour periods from the epoch: 10:00–12:00 starts where that hour does, so its slot is taken.
+    const twoHourly = new FieldKeyService(store, masterKey, { rotationMs: 2 * HOUR, now: () => clock });
+    const error = await refusal(twoHourly.keyFor('clicks', 'session-1', 'c-1', T0));
+    expect(String(error)).toMatch(
+      /period starting 2025-01-01T10:00:00\.000Z was made but cannot be read back: .*another period end .*LETHE_STREAM_KEY_ROTATION.*, or the store did not keep the key-link value as given/,
+    );
+  });
 });

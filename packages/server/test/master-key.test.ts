@@ -175,6 +175,7 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
 
   it('a token from `lethe token create` is accepted by a server on the same data dir', async (context) => {
     const where = await location(context);
+    await (await createLethe(where)).close(); // a first `lethe serve` creates the store
     const minted = await runLethe(
       ['token', 'create', '--role', 'admin', '--data-dir', where.dataDir],
       cliEnv(where),

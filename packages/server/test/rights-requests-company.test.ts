@@ -185,6 +185,14 @@ describe('a DSAR, exact', () => {
         ...(company.shop ? ['shop:mysql'] : []),
       ].sort(),
     );
+    // Why each is asked: the planner's structured reasons, shown as text (the API's contract).
+    const reasonsOf = (target: string) =>
+      created.json<RightsRequest>().tasks?.find((t) => t.target === target)?.reasons;
+    expect(reasonsOf('support')).toEqual([
+      'SQL connector: searched directly',
+      'data map: stores user.contact.email',
+    ]);
+    expect(reasonsOf('warehouse-desk')).toEqual(['data map: stores user.contact.email']);
     // Everything but the ticket finishes by itself; the ticket waits for a person.
     await waitFor(async () => {
       const now = await ok<RightsRequest>('GET', '/v1/requests/dsar-1');

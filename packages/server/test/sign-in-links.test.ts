@@ -232,6 +232,8 @@ describe('the exchange’s rate limit', () => {
 
 describe('lethe token create --link', { timeout: 60_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-sign-in-cli-'));
+  // The store exists before `token create` opens it, as after a first `lethe serve`.
+  beforeAll(async () => (await createLethe({ dataDir, rateLimit: false })).close());
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('prints a one-time code link, mints no token, and the server trades the code once', async () => {

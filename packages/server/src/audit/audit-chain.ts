@@ -64,23 +64,28 @@ export interface BrokenLink {
 }
 
 /**
- * Checks one stretch of the chain that follows `previous`; returns the first broken link, or the
- * head reached. Call it chunk after chunk with the head it returns.
+ * Checks one stretch of the chain that follows `previous`; returns the head reached, the last
+ * intact entry, and the first broken link if there is one. Call it chunk after chunk with the
+ * head it returns. Since the chain numbers its entries 1, 2, 3…, the head's seq is also how many
+ * entries are intact: a missing entry has no position in a chunk to count by.
  */
 export function checkAuditChain(
   previous: AuditHead,
   entries: readonly AuditEntry[],
-): { broken: BrokenLink } | { head: AuditHead } {
+): { head: AuditHead; broken?: BrokenLink } {
   let head = previous;
   for (const entry of entries) {
     if (entry.seq !== head.seq + 1) {
-      return { broken: { seq: head.seq + 1, reason: `entry ${head.seq + 1} is missing` } };
+      return { head, broken: { seq: head.seq + 1, reason: `entry ${head.seq + 1} is missing` } };
     }
     if (entry.prevHash !== head.hash) {
-      return { broken: { seq: entry.seq, reason: 'prevHash does not match the hash of the entry before' } };
+      return {
+        head,
+        broken: { seq: entry.seq, reason: 'prevHash does not match the hash of the entry before' },
+      };
     }
     if (auditHash(entry) !== entry.hash) {
-      return { broken: { seq: entry.seq, reason: 'the entry was changed after it was written' } };
+      return { head, broken: { seq: entry.seq, reason: 'the entry was changed after it was written' } };
     }
     head = { seq: entry.seq, hash: entry.hash };
   }

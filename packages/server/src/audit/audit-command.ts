@@ -4,7 +4,7 @@ import type { AuditCheckpoint } from '@lethe/api';
 import { verifyAuditLog } from './audit-verification.js';
 import type { AuditCheckpointRow } from './audit-tables.js';
 import { openStore } from '../store/open-store.js';
-import { dataDirOption, UsageError, usageErrors } from '../cli/args.js';
+import { existingStoreOption, UsageError, usageErrors } from '../cli/args.js';
 
 export const AUDIT_USAGE = 'lethe audit verify [--checkpoint FILE] [--data-dir D]';
 
@@ -28,10 +28,7 @@ export async function auditCommand(args: string[]): Promise<void> {
       }).values,
   );
   const external = (await Promise.all((options.checkpoint ?? []).map(readCheckpoints))).flat();
-  const store = await openStore({
-    dataDir: dataDirOption(options['data-dir']),
-    databaseUrl: process.env['DATABASE_URL'],
-  });
+  const store = await openStore(existingStoreOption(options['data-dir']));
   try {
     const result = await verifyAuditLog(store.repository, external);
     if (!result.ok && result.firstBroken) {

@@ -28,11 +28,13 @@ export async function verifyAuditLog(
   const wanted = new Set(checkpoints.map((checkpoint) => Number(checkpoint.seq)));
   const hashAt = new Map<number, string>();
 
+  // The last entry that links up. The chain is numbered from 1, so entries are counted by seq,
+  // never by position in a chunk (where a missing entry has none); a break found after the chain
+  // (the stored head, a checkpoint) leaves intact only the entries before it.
   let head: AuditHead = { seq: 0, hash: AUDIT_GENESIS_HASH };
-  let checked = 0;
   const result = (firstBroken?: BrokenLink): AuditVerification => ({
     ok: firstBroken === undefined,
-    checked,
+    checked: firstBroken ? Math.min(head.seq, firstBroken.seq - 1) : head.seq,
     head: { seq: head.seq, hash: head.hash },
     ...(firstBroken ? { firstBroken } : {}),
     checkpointsChecked: checkpoints.length,
@@ -46,13 +48,9 @@ export async function verifyAuditLog(
       return result({ seq: head.seq + 1, reason: `entry ${head.seq + 1} is missing` });
     }
     const outcome = checkAuditChain(head, entries);
-    if ('broken' in outcome) {
-      checked += entries.findIndex((entry) => entry.seq === outcome.broken.seq);
-      return result(outcome.broken);
-    }
-    for (const entry of entries) if (wanted.has(entry.seq)) hashAt.set(entry.seq, entry.hash);
-    checked += entries.length;
     head = outcome.head;
+    if (outcome.broken) return result(outcome.broken);
+    for (const entry of entries) if (wanted.has(entry.seq)) hashAt.set(entry.seq, entry.hash);
   }
   if (head.hash !== storedHead.hash) {
     return result({ seq: head.seq, reason: 'the stored head does not match the last entry' });

@@ -1,3 +1,5 @@
+import type { StoreLocation } from '../store/open-store.js';
+
 /** A mistake in how a command was called: printed with the usage, exit code 2. */
 export class UsageError extends Error {}
 
@@ -22,4 +24,13 @@ export function clientSettings(): { url: string; token: string } {
 
 export function dataDirOption(value: string | undefined): string {
   return value ?? process.env['LETHE_DATA_DIR'] ?? './lethe-data';
+}
+
+/**
+ * The store an operator command opens (`token create`, `audit verify`): `--data-dir`, else
+ * LETHE_DATA_DIR, else ./lethe-data, or DATABASE_URL. It must exist already: only `lethe serve`
+ * creates a store, so a mistyped location is an error, not a new empty store.
+ */
+export function existingStoreOption(dataDir: string | undefined): StoreLocation {
+  return { dataDir: dataDirOption(dataDir), databaseUrl: process.env['DATABASE_URL'], mustExist: true };
 }

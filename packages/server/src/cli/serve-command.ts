@@ -1,8 +1,10 @@
 import { streamKeyRotationFromEnv } from '../streams/field-key-service.js';
 import { streamRetentionFromEnv } from '../streams/stream-retention-sweep.js';
+import { eventIdWindowFromEnv } from '../retention/journal/event-id-window.js';
 import { parseArgs } from 'node:util';
 import { loggerOptions } from '../http/logging.js';
 import { rateLimitFromEnv } from '../http/rate-limit.js';
+import { requestTimeoutFromEnv } from '../http/request-timeout.js';
 import { externalIssuerFromEnv } from '../auth/external-issuer.js';
 import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
@@ -32,12 +34,16 @@ export async function serveCommand(args: string[]): Promise<void> {
   const host = options.host ?? process.env['LETHE_HOST'] ?? '127.0.0.1';
   // LETHE_RATE_LIMIT (50/s, 3000/min, off) and LETHE_RATE_BURST; a bad value names its variable.
   const rateLimit = usageErrors(() => rateLimitFromEnv(process.env));
+  // LETHE_REQUEST_TIMEOUT (60s): how long a client may take to send a whole request.
+  const requestTimeoutMs = usageErrors(() => requestTimeoutFromEnv(process.env));
   // LETHE_KEY_ROTATION (24h) and LETHE_OIDC_* (an external issuer); a bad value names its variable.
   const keyRotationIntervalMs = usageErrors(() => keyRotationFromEnv(process.env));
   // LETHE_STREAM_KEY_ROTATION (24h): the period of privacy-stream field keys.
   const streamKeyRotationMs = usageErrors(() => streamKeyRotationFromEnv(process.env));
   // LETHE_STREAM_RETENTION (P30D): how long base-stream events are kept once exported.
   const streamRetention = usageErrors(() => streamRetentionFromEnv(process.env));
+  // LETHE_EVENT_ID_WINDOW (P7D): how long event ids are remembered to recognise retries.
+  const eventIdWindow = usageErrors(() => eventIdWindowFromEnv(process.env));
   const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
   // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
   const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
@@ -48,9 +54,11 @@ export async function serveCommand(args: string[]): Promise<void> {
     // Tokens never reach the log: headers redacted, token query parameters and JWTs scrubbed.
     logger: loggerOptions({ level: process.env['LOG_LEVEL'] ?? 'info' }),
     rateLimit,
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),
     ...(streamKeyRotationMs ? { streamKeyRotationMs } : {}),
     ...(streamRetention ? { streamRetention } : {}),
+    eventIdWindow,
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
     requestSettings,
     ...(requestTickMs !== undefined

@@ -11,10 +11,11 @@
  * A bad line is reported with its (physical, 1-based) line number and code; the others are read.
  * Purposes and times are checked by the service, against the taxonomy and the clock.
  */
-import { ConsentInput, type ErrorCode } from '@lethe/api';
+import { ConsentInput, SubjectId, type ErrorCode } from '@lethe/api';
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { CsvFormatError, csvRecords } from '../lib/csv-reader.js';
+import { schemaProblem } from '../lib/id-rule.js';
 
 export interface ImportedConsent {
   readonly line: number;
@@ -39,10 +40,7 @@ export { CsvFormatError };
 
 export const DEFAULT_MAX_IMPORT_LINES = 10_000;
 
-const ImportLine = Type.Composite([
-  Type.Object({ subject: Type.String({ minLength: 1, maxLength: 256 }) }),
-  ConsentInput,
-]);
+const ImportLine = Type.Composite([Type.Object({ subject: SubjectId }), ConsentInput]);
 const importLine = TypeCompiler.Compile(Type.Object(ImportLine.properties, { additionalProperties: false }));
 
 /** Lines beyond `maxLines` are refused as a whole (CsvFormatError), not silently dropped. */
@@ -63,12 +61,8 @@ export function parseConsentNdjson(text: string, maxLines = DEFAULT_MAX_IMPORT_L
       return;
     }
     if (!importLine.Check(value)) {
-      const first = importLine.Errors(value).First();
-      errors.push({
-        line,
-        code: 'INVALID_CONSENT',
-        message: `${first?.path ? `${first.path}: ` : ''}${first?.message ?? 'does not match the consent schema'}`,
-      });
+      const message = schemaProblem(importLine.Errors(value).First(), 'does not match the consent schema');
+      errors.push({ line, code: 'INVALID_CONSENT', message });
       return;
     }
     const { subject, ...input } = value;
@@ -188,7 +182,28 @@ export function parseConsentCsv(text: string, maxRows = DEFAULT_MAX_IMPORT_LINES
       const value = cells.get(column as CsvColumn);
       if (value !== undefined) input[key] = value;
     }
+    // The row as an NDJSON line would say it, checked by the same schema: the subject is an id,
+    // proof texts have their limits, whichever format the file came in.
+    const value = { subject, ...input };
+    if (!importLine.Check(value)) {
+      const first = importLine.Errors(value).First();
+      errors.push({
+        line,
+        column: csvColumnOf(first?.path ?? ''),
+        code: 'INVALID_CONSENT',
+        message: schemaProblem(first, 'does not match the consent schema'),
+      });
+      continue;
+    }
     records.push({ line, subject, input });
   }
   return { records, errors };
+}
+
+/** The CSV column of a schema error's path: `/noticeVersion` is `notice_version`, `/purposes/…` `purpose`. */
+function csvColumnOf(path: string): CsvColumn | undefined {
+  const key = path.split('/')[1] ?? '';
+  if (key === 'purposes') return 'purpose';
+  const proof = Object.entries(PROOF_COLUMNS).find(([, name]) => name === key);
+  return proof ? (proof[0] as CsvColumn) : CSV_COLUMNS.find((column) => column === key);
 }

@@ -80,12 +80,15 @@ export class ConsentService {
     authorize(principal, 'consent:write');
     const { purposes } = await loadTaxonomies(this.store.repository);
     const statement = checkStatement(subject, input, purposes, Date.now());
-    return this.store.transaction(async (repository) => {
-      const { recorded, recomputed } = await this.recordIn(repository, principal, [statement]);
-      await audit(repository, principal, 'consent.record', `subject:${subject}`);
-      const states = await repository.consent.statesOfSubjects([subject]);
-      return { subject, purposes: purposeStates(states), recorded, recomputed };
-    });
+    return this.store.transaction(
+      async (repository) => {
+        const { recorded, recomputed } = await this.recordIn(repository, principal, [statement]);
+        await audit(repository, principal, 'consent.record', `subject:${subject}`);
+        const states = await repository.consent.statesOfSubjects([subject]);
+        return { subject, purposes: purposeStates(states), recorded, recomputed };
+      },
+      { freshAggregates: true },
+    );
   }
 
   async get(principal: Principal, subject: string): Promise<SubjectConsent> {
@@ -139,16 +142,19 @@ export class ConsentService {
     rejected.sort((a, b) => a.line - b.line);
     const subjects = new Set(statements.map((statement) => statement.subject));
     const written = statements.length
-      ? await this.store.transaction(async (repository) => {
-          const result = await this.recordIn(repository, principal, statements);
-          await audit(
-            repository,
-            principal,
-            'consent.import',
-            `consent-import:records=${result.recorded.length} subjects=${subjects.size}`,
-          );
-          return result;
-        })
+      ? await this.store.transaction(
+          async (repository) => {
+            const result = await this.recordIn(repository, principal, statements);
+            await audit(
+              repository,
+              principal,
+              'consent.import',
+              `consent-import:records=${result.recorded.length} subjects=${subjects.size}`,
+            );
+            return result;
+          },
+          { freshAggregates: true },
+        )
       : { recorded: [], recomputed: 0 };
     return {
       recorded: written.recorded.length,
@@ -174,6 +180,7 @@ export class ConsentService {
       : undefined;
     const show = showIds ? (subject: string) => subject : await this.secrets.pseudonymizer();
     await auditRead(this.store, principal, 'consent.violations.read', 'consent-violations');
+    await this.store.freshAggregates();
     const limit = query.limit ?? DEFAULT_PAGE;
     const rows = await this.store.repository.consent.violations({
       ...(query.subject !== undefined ? { subject: query.subject } : {}),

@@ -83,6 +83,7 @@ export class GraphService {
         'Drift lists every category; it needs a token without limits.',
       );
     }
+    await this.store.freshAggregates();
     const { datamap } = this.store.repository;
     const [rows, links, taxonomyRows] = await Promise.all([
       datamap.loadRows(),

@@ -17,6 +17,7 @@ export class ReportService {
   async ropa(principal: Principal): Promise<RopaReport> {
     authorize(principal, 'reports:read');
     requireAllCategories(principal, 'The record of processing lists every category');
+    await this.store.freshAggregates();
     const { datamap } = this.store.repository;
     const [organisation, policies, rows, links, taxonomyRows] = await Promise.all([
       datamap.organisation(),

@@ -1,13 +1,15 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
+import { BODY_LIMIT_BYTES } from '@lethe/api';
 import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../lib/ndjson.js';
 import type { Services } from '../services.js';
 import { authenticate } from './authenticate.js';
 import { contentTypePolicy } from './content-types.js';
 import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
-import { handleError } from './errors.js';
+import { clientErrorHandler } from './client-errors.js';
+import { handleError, handleFrameworkError } from './errors.js';
 import { isLoggerInstance, type LoggerSetting } from './logging.js';
 import { Metrics } from './metrics.js';
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
@@ -23,7 +25,8 @@ import { sessionPublicPlugin } from '../session/session-public-plugin.js';
 import { streamsPlugin } from '../streams/streams-plugin.js';
 import { operationRoutes } from './operation-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
-import { securityHeaders } from './security-headers.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from './request-timeout.js';
+import { answerHeadersHook } from './security-headers.js';
 import type { TypedApp } from './typed-app.js';
 
 export interface AppOptions {
@@ -39,6 +42,8 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** The built dashboard served at `/` (default `packages/dashboard/dist`, found as a package). */
   readonly dashboardDir?: string;
+  /** How long a client may take to send a whole request (default 60 s); see `requestDeadline`. */
+  readonly requestTimeoutMs?: number;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -48,7 +53,18 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     ...(isLoggerInstance(options.logger)
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? false }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
+    ...requestDeadline(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    // Answers Fastify and Node would otherwise write in their own shape: a malformed URL (before
+    // routing), a request refused on its connection (not HTTP, headers too large, too slow).
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler,
+    // A request that reaches a closing server is served: the store closes only after the last
+    // answer. Fastify's alternative is a bare 503 outside the envelope.
+    return503OnClosing: false,
+    // The route schemas bound each parameter (256 characters at most, 512 UTF-16 units); the
+    // router's own limit (default 100) sits above them so that it never cuts a valid id short.
+    routerOptions: { maxParamLength: 1024 },
     // Request ids travel in every log line and every error body.
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
@@ -68,10 +84,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   });
   // The inbound requests table (rights request import).
   app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  app.addHook('onSend', securityHeaders());
+  // Request ids travel in every answer's headers too, with the security headers.
+  app.addHook('onSend', answerHeadersHook());
   const metrics = options.metrics ?? new Metrics();
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.observe(

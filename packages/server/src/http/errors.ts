@@ -1,6 +1,7 @@
 import { ERRORS, type ErrorBody, type ErrorCode } from '@lethe/api';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/app-error.js';
+import { answerHeaders } from './security-headers.js';
 
 /** Maps every error to `{error: {code, message, requestId}}`; only unexpected ones are 500s (and logged). */
 export function handleError(
@@ -11,11 +12,43 @@ export function handleError(
   const { code, message, details } = classify(error);
   const status = ERRORS[code].status;
   if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (error instanceof AppError && error.retryAfterSeconds !== undefined) {
+    reply.header('Retry-After', String(error.retryAfterSeconds));
+  }
   const body: ErrorBody = {
     error: { code, message, requestId: String(request.id), ...(details !== undefined ? { details } : {}) },
   };
   return reply.status(status).send(body);
 }
+
+/**
+ * Fastify's `frameworkErrors`: a malformed percent-escape or an over-long path parameter, met while
+ * routing. There is no route yet, so no hook runs: the headers every answer carries are set here.
+ */
+export function handleFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  reply.headers(answerHeaders(String(request.id), request.url));
+  // The reply is thenable, not a promise to wait on: Fastify sends it.
+  void handleError(error, request, reply);
+}
+
+/**
+ * Fastify's own errors, each as one of our codes. `says` keeps Fastify's message where it tells
+ * more than ours (which mistake in the body); the others would echo the URL or say less.
+ */
+const FASTIFY_ERRORS: Readonly<Record<string, { code: ErrorCode; says?: true }>> = {
+  FST_ERR_BAD_URL: { code: 'INVALID_URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'PATH_PARAM_TOO_LONG' },
+  FST_ERR_NOT_FOUND: { code: 'ROUTE_NOT_FOUND' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', says: true },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', says: true },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', says: true },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'MALFORMED_REQUEST', says: true },
+};
 
 function classify(error: FastifyError | AppError | Error): {
   code: ErrorCode;
@@ -35,16 +68,13 @@ function classify(error: FastifyError | AppError | Error): {
       })),
     };
   }
-  switch (fastifyError.statusCode) {
-    case 413:
-      return { code: 'PAYLOAD_TOO_LARGE', message: ERRORS.PAYLOAD_TOO_LARGE.message };
-    case 415:
-      return { code: 'UNSUPPORTED_MEDIA_TYPE', message: fastifyError.message };
-    case 400:
-      return { code: 'INVALID_JSON', message: fastifyError.message };
-    default:
-      return { code: 'INTERNAL', message: ERRORS.INTERNAL.message };
-  }
+  const known = FASTIFY_ERRORS[fastifyError.code];
+  if (known)
+    return { code: known.code, message: known.says ? fastifyError.message : ERRORS[known.code].message };
+  // Any other client error (a body stream cut off mid-way is one): the request, not the server.
+  const status = fastifyError.statusCode ?? 500;
+  const code = status >= 400 && status < 500 ? 'MALFORMED_REQUEST' : 'INTERNAL';
+  return { code, message: ERRORS[code].message };
 }
 
 export function sendNotFound(request: FastifyRequest, reply: FastifyReply) {

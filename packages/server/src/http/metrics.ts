@@ -29,6 +29,23 @@ class Counter {
   }
 }
 
+class Gauge {
+  private value = 0;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  set(value: number): void {
+    this.value = value;
+  }
+
+  render(): string[] {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.value}`];
+  }
+}
+
 class Histogram {
   private readonly series = new Map<
     string,
@@ -100,6 +117,18 @@ export class Metrics {
     'Background job runs, by job and outcome (ok, error, skipped while the previous run was going).',
   );
   readonly jobDuration = new Histogram('lethe_job_duration_seconds', 'Background job runs, by job.');
+  readonly foldedEvents = new Counter(
+    'lethe_usage_journal_folded_events_total',
+    'Usage events folded from the journal into the expiries by this node.',
+  );
+  readonly journalBacklogEvents = new Gauge(
+    'lethe_usage_journal_backlog_events',
+    'Accepted usage events not folded into the expiries yet.',
+  );
+  readonly journalLagSeconds = new Gauge(
+    'lethe_usage_journal_lag_seconds',
+    'Age of the oldest usage-journal entry not folded yet (0 when the fold has caught up).',
+  );
 
   render(): string {
     return [
@@ -113,6 +142,9 @@ export class Metrics {
       ...this.natsStreamIngestFailures.render(),
       ...this.jobRuns.render(),
       ...this.jobDuration.render(),
+      ...this.foldedEvents.render(),
+      ...this.journalBacklogEvents.render(),
+      ...this.journalLagSeconds.render(),
       '',
     ].join('\n');
   }

@@ -12,7 +12,8 @@ export function operationRoutes(app: TypedApp, services: Services, metrics: Metr
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await services.store.repository.retention.catalogVersion();
-      return { status: 'ready' };
+      // How far the expiries lag behind acknowledged telemetry (reads drain it: they stay exact).
+      return { status: 'ready', usageJournal: services.journal.status() };
     } catch {
       return reply
         .status(503)

@@ -73,9 +73,21 @@ export function securityHeadersFor(
   return { ...BASE_SECURITY_HEADERS, ...best?.headers };
 }
 
-/** `onSend` hook for the whole app: every answer, errors and 404s included. */
-export function securityHeaders(rules: readonly PathHeaderRule[] = PATH_HEADER_RULES) {
+/** The headers of every answer: its request id, and the security headers for its URL's path. */
+export function answerHeaders(
+  requestId: string,
+  url: string,
+  rules: readonly PathHeaderRule[] = PATH_HEADER_RULES,
+): HeaderSet {
+  return { 'x-request-id': requestId, ...securityHeadersFor(url, rules) };
+}
+
+/**
+ * `onSend` hook for the whole app: every answer, errors and 404s included. The answers no hook
+ * sees call `answerHeaders` themselves (`handleFrameworkError`, `clientErrorHandler`).
+ */
+export function answerHeadersHook(rules: readonly PathHeaderRule[] = PATH_HEADER_RULES) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    reply.headers(securityHeadersFor(request.url, rules));
+    reply.headers(answerHeaders(String(request.id), request.url, rules));
   };
 }

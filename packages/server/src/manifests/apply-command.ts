@@ -1,9 +1,11 @@
+import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { ManifestChange } from '@lethe/api';
+import { BODY_LIMIT_BYTES, type ManifestChange } from '@lethe/api';
 import { LetheApiError, LetheClient } from '@lethe/client';
 import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
+import { readLimitedText } from '../lib/read-limited-text.js';
 import { displayPath, ManifestError, mergeManifests, parseManifest } from './manifest-file.js';
 
 export const APPLY_USAGE = 'lethe apply -f FILE.yaml|DIR [-f …] [--dry-run] [--prune]';
@@ -37,7 +39,7 @@ export async function applyCommand(args: string[]): Promise<void> {
   const files = (await Promise.all(options.file.map(expandManifestPath))).flat();
   if (files.length === 0) throw new UsageError('no .yaml or .yml files found');
   const parsed = await Promise.all(
-    files.map(async (file) => ({ file, parsed: parseManifest(file, await readFile(file, 'utf8')) })),
+    files.map(async (file) => ({ file, parsed: parseManifest(file, await readManifestFile(file)) })),
   );
   const { manifest, originOf } = mergeManifests(parsed);
   const dryRun = options['dry-run'] ?? false;
@@ -78,6 +80,24 @@ function pathOf(error: unknown): string | undefined {
   if (!(error instanceof LetheApiError)) return undefined;
   const details = error.details as { path?: unknown } | undefined;
   return typeof details?.path === 'string' ? details.path : undefined;
+}
+
+/**
+ * A file larger than the server's body limit could never be applied: it is refused after reading
+ * at most the limit, not parsed whole first (a 41 MB manifest took 2.5 GB to parse).
+ */
+async function readManifestFile(file: string): Promise<string> {
+  const text = await readLimitedText(createReadStream(file), BODY_LIMIT_BYTES);
+  if (text === undefined) {
+    const limit = `${BODY_LIMIT_BYTES / (1024 * 1024)} MiB`;
+    throw new ManifestError(
+      file,
+      undefined,
+      '',
+      `the file is larger than ${limit}, the largest request the server takes; nothing was sent`,
+    );
+  }
+  return text;
 }
 
 /** A directory stands for the `.yaml`/`.yml` files in it, in name order. */

@@ -1,5 +1,5 @@
-import { Manifest, MANIFEST_SECTIONS } from '@lethe/api';
-import { TypeCompiler, ValueErrorType } from '@sinclair/typebox/compiler';
+import { Manifest, MANIFEST_SECTIONS, Name } from '@lethe/api';
+import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 
 /** The manifest schema is `Manifest` in `@lethe/api` (one definition for the CLI and the server). */
@@ -50,13 +50,19 @@ export function parseManifest(file: string, text: string): ParsedManifest {
       .split('/')
       .filter(Boolean)
       .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    const problem =
-      first?.type === ValueErrorType.ObjectAdditionalProperties
-        ? `unknown property "${segments.at(-1)}"`
-        : (first?.message ?? 'invalid');
-    throw new ManifestError(file, lineOf(segments), displayPath(segments), problem);
+    throw new ManifestError(file, lineOf(segments), displayPath(segments), describeProblem(first, segments));
   }
   return { manifest: value, lineOf };
+}
+
+/** The schema's own words for what it wants, where TypeBox's message would only quote a regex. */
+function describeProblem(error: ValueError | undefined, segments: readonly (string | number)[]): string {
+  if (error?.type === ValueErrorType.ObjectAdditionalProperties)
+    return `unknown property "${segments.at(-1)}"`;
+  if (error?.type === ValueErrorType.StringPattern && error.schema.pattern === Name.pattern) {
+    return `${JSON.stringify(error.value)} is not a valid name: ${Name.description}`;
+  }
+  return error?.message ?? 'invalid';
 }
 
 export function displayPath(segments: readonly (string | number)[]): string {

@@ -22,6 +22,7 @@ export class OverviewService {
     requireAllCategories(principal, 'The overview counts every category');
     const now = this.now();
     const today = Math.floor(now / DAY_MS);
+    await this.store.freshAggregates();
     const queries = this.store.repository.overview;
     const [from, to] = [today * DAY_MS, (today + OVERVIEW_EXPIRY_DAYS) * DAY_MS];
     const [

@@ -22,6 +22,9 @@ import type { Written } from '../datamap/datamap-service.js';
  * environment variable holding the connection string; the string itself is never stored, so a
  * database dump of Lethe does not carry credentials to every database of the company.
  */
+/** A connector maps tables and columns of every category, so a category-limited token may not use one. */
+const CONNECTOR_SCOPE = 'A connector maps the tables and columns of every data category';
+
 export class ConnectorService {
   constructor(
     private readonly store: Store,
@@ -31,13 +34,13 @@ export class ConnectorService {
 
   async list(principal: Principal): Promise<Connector[]> {
     authorize(principal, 'connectors:read');
-    requireAllCategories(principal, "A connector's tables name every category they hold");
+    requireAllCategories(principal, CONNECTOR_SCOPE);
     return (await this.store.repository.requests.listConnectors()).map(connectorRowToConnector);
   }
 
   async get(principal: Principal, name: string): Promise<Connector> {
     authorize(principal, 'connectors:read');
-    requireAllCategories(principal, "A connector's tables name every category they hold");
+    requireAllCategories(principal, CONNECTOR_SCOPE);
     const row = await this.store.repository.requests.getConnector(name);
     if (!row) throw new AppError('CONNECTOR_NOT_FOUND', `No connector named "${name}".`);
     return connectorRowToConnector(row);
@@ -50,6 +53,7 @@ export class ConnectorService {
    */
   async put(principal: Principal, name: string, input: ConnectorInput): Promise<Written<Connector>> {
     authorize(principal, 'connectors:write');
+    requireAllCategories(principal, CONNECTOR_SCOPE);
     invalidConfig(input);
     refuseMismatch(name, await this.checkSchema(input));
     return this.store.transaction((repository) => this.putIn(repository, principal, name, input));
@@ -94,6 +98,7 @@ export class ConnectorService {
     input: ConnectorInput,
   ): Promise<Written<Connector>> {
     authorize(principal, 'connectors:write');
+    requireAllCategories(principal, CONNECTOR_SCOPE);
     invalidConfig(input);
     if (input.system !== undefined && !(await repository.retention.getSystem(input.system))) {
       throw new AppError('SYSTEM_NOT_FOUND', `No system named "${input.system}".`);
@@ -131,6 +136,7 @@ export class ConnectorService {
 
   async removeIn(repository: Repository, principal: Principal, name: string): Promise<void> {
     authorize(principal, 'connectors:write');
+    requireAllCategories(principal, CONNECTOR_SCOPE);
     if (!(await repository.requests.deleteConnector(name))) {
       throw new AppError('CONNECTOR_NOT_FOUND', `No connector named "${name}".`);
     }

@@ -17,6 +17,7 @@ import {
 // passes would match no record and leave a useless suppression hash; the 65 kB it costs is nothing
 // on a server. Stale metadata could reject a newly opened range; updating the package fixes that.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { idProblem } from '../lib/id-rule.js';
 
 export type { CountryCode };
 
@@ -46,6 +47,22 @@ const SEMANTIC_OF: Readonly<Record<IdentifierKey, IdentifierSemantic>> = {
 const IDENTIFIER_KEYS = Object.keys(SEMANTIC_OF) as IdentifierKey[];
 type ExactKey = 'subject' | 'customKey' | 'customKey2' | 'customKey3';
 const EXACT_KEYS: readonly ExactKey[] = ['subject', 'customKey', 'customKey2', 'customKey3'];
+
+/**
+ * The data category each kind of identifier is: the planner finds the systems holding it in the
+ * data map, and a category-limited token reads only the identifiers of categories it sees.
+ * Custom keys have no category: only telemetry and connectors find them, and such a token never
+ * reads them (deny by default).
+ */
+export const IDENTIFIER_CATEGORIES: Readonly<Record<IdentifierKey, string | undefined>> = {
+  subject: 'user.unique_id',
+  email: 'user.contact.email',
+  phone: 'user.contact.phone_number',
+  address: 'user.contact.address',
+  customKey: undefined,
+  customKey2: undefined,
+  customKey3: undefined,
+};
 
 export type IdentifierErrorCode = Extract<ErrorCode, 'INVALID_IDENTIFIER' | 'IDENTIFIER_MISSING'>;
 
@@ -78,7 +95,8 @@ export interface NormaliseOptions {
  * - phone: E.164 (`+442079460018`), national numbers read in `defaultCountry`;
  * - address: each part trimmed, NFC, inner whitespace collapsed, empty parts dropped; a two-letter
  *   country upper-cased; `address` itself is required;
- * - subject and custom keys: kept exactly as given (they are opaque keys), but not blank.
+ * - subject and custom keys: kept exactly as given (they are opaque keys), but not blank;
+ * - each value kept is an id (lib/id-rule.ts): no control character, no lone surrogate.
  *
  * @example normaliseIdentifiers({ email: ' Ann@Example.COM ' }, {}) // { email: 'ann@example.com' }
  */
@@ -108,7 +126,7 @@ export function normaliseEmail(value: string): string {
       'is not an email address such as ann@example.com',
     );
   }
-  return withinLimit('email', email, IdentifiersSchema.properties.email.maxLength);
+  return asId('email', email, IdentifiersSchema.properties.email.maxLength);
 }
 
 /** E.164 form of a phone number; one without a country code needs `defaultCountry`. */
@@ -129,7 +147,7 @@ export function normaliseAddress(group: AddressGroup): AddressGroup {
     let text = raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
     if (text === '') continue;
     if (part === 'country' && /^[a-z]{2}$/iu.test(text)) text = text.toUpperCase();
-    parts[part] = withinLimit(`address.${part}`, text, AddressGroupSchema.properties[part].maxLength);
+    parts[part] = asId(`address.${part}`, text, AddressGroupSchema.properties[part].maxLength);
   }
   const { address, ...rest } = parts;
   if (address === undefined) {
@@ -140,14 +158,17 @@ export function normaliseAddress(group: AddressGroup): AddressGroup {
 
 function exactKey(key: ExactKey, value: string): string {
   if (value.trim() === '') throw new IdentifierError('INVALID_IDENTIFIER', key, 'must not be blank');
-  return withinLimit(key, value, IdentifiersSchema.properties[key].maxLength);
+  return asId(key, value, IdentifiersSchema.properties[key].maxLength);
 }
 
-// The limits come from the API schema, so a CSV import accepts exactly what the API accepts.
-function withinLimit(field: string, value: string, maxLength: number | undefined): string {
+// The limits come from the API schema, so a CSV import accepts exactly what the API accepts; and
+// what is kept is an id (lib/id-rule.ts): no control character, no lone surrogate.
+function asId(field: string, value: string, maxLength: number | undefined): string {
   if (maxLength !== undefined && value.length > maxLength) {
     throw new IdentifierError('INVALID_IDENTIFIER', field, `is longer than ${maxLength} characters`);
   }
+  const problem = idProblem(value, Infinity);
+  if (problem !== undefined) throw new IdentifierError('INVALID_IDENTIFIER', field, problem);
   return value;
 }
 

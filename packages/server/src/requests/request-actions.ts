@@ -197,37 +197,40 @@ export class RequestActions {
     const now = this.now();
     // Read before the transaction: on SQLite a read outside it would wait for it to end.
     const hashKey = await this.secrets.key('identifiers');
-    await this.store.transaction(async (repository) => {
-      const row = await requireRequest(repository, id);
-      const task = await requireTask(repository, id, position);
-      if (task.system !== null && !mayActForSystem(principal, task.system)) {
-        throw new AppError('SYSTEM_NOT_PERMITTED', `The token may not act for system "${task.system}".`);
-      }
-      if (task.state !== 'waiting') {
-        throw new AppError('TASK_STATE_CONFLICT', `Task ${position} is ${task.state}, not an open ticket.`);
-      }
-      const records = input.records ?? [];
-      if (records.length > 0) {
-        const sealer = await this.vault.open(repository, id);
-        if (!sealer) throw new AppError('PII_DESTROYED', `Request "${id}" no longer holds its key.`);
-        await storeFoundRecords(repository, sealer, hashKey, row, task, 0, clientRecords(task, records));
-      }
-      await repository.requests.updateTask(
-        task.id,
-        {
-          state: 'done',
-          completed_at: now,
-          completed_by: actorOf(principal),
-          note: input.note ?? null,
-          rows_found: records.length,
-          rows_changed: input.deleted ?? 0,
-          updated_at: now,
-        },
-        { state: 'waiting' },
-      );
-      await audit(repository, principal, 'request.ticket-done', `request:${id} task=${position}`);
-      await settleRequest(repository, id, now, this.settings, this.completion);
-    });
+    await this.store.transaction(
+      async (repository) => {
+        const row = await requireRequest(repository, id);
+        const task = await requireTask(repository, id, position);
+        if (task.system !== null && !mayActForSystem(principal, task.system)) {
+          throw new AppError('SYSTEM_NOT_PERMITTED', `The token may not act for system "${task.system}".`);
+        }
+        if (task.state !== 'waiting') {
+          throw new AppError('TASK_STATE_CONFLICT', `Task ${position} is ${task.state}, not an open ticket.`);
+        }
+        const records = input.records ?? [];
+        if (records.length > 0) {
+          const sealer = await this.vault.open(repository, id);
+          if (!sealer) throw new AppError('PII_DESTROYED', `Request "${id}" no longer holds its key.`);
+          await storeFoundRecords(repository, sealer, hashKey, row, task, 0, clientRecords(task, records));
+        }
+        await repository.requests.updateTask(
+          task.id,
+          {
+            state: 'done',
+            completed_at: now,
+            completed_by: actorOf(principal),
+            note: input.note ?? null,
+            rows_found: records.length,
+            rows_changed: input.deleted ?? 0,
+            updated_at: now,
+          },
+          { state: 'waiting' },
+        );
+        await audit(repository, principal, 'request.ticket-done', `request:${id} task=${position}`);
+        await settleRequest(repository, id, now, this.settings, this.completion);
+      },
+      { freshAggregates: true },
+    );
     return this.reader.view(principal, id);
   }
 }

@@ -13,6 +13,7 @@ import {
   JURISDICTIONS,
   REQUEST_STRATEGIES,
   REQUEST_TYPES,
+  RequestIdParams,
   type ErrorCode,
   type Identifiers,
   type Jurisdiction,
@@ -98,6 +99,9 @@ const IDENTIFIER_COLUMNS: readonly Column[] = [
 ];
 
 // Amperity's name for the connected strategy.
+/** A request id is a name, as the API's `/v1/requests/{id}` takes it: else no route could reach it. */
+const REQUEST_ID = new RegExp(RequestIdParams.properties.id.pattern ?? '');
+
 const STRATEGY_ALIASES: ReadonlyMap<string, RequestStrategy> = new Map([['connected_pii', 'connected']]);
 
 /**
@@ -183,7 +187,13 @@ function readRow(
   const text = (column: Column) => cells.get(column)?.trim();
 
   const id = text('id');
-  if (id !== undefined) {
+  if (id !== undefined && !REQUEST_ID.test(id)) {
+    errors.push({
+      column: 'id',
+      code: 'VALIDATION_FAILED',
+      message: `the id "${id}" must be up to 128 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    });
+  } else if (id !== undefined) {
     const firstLine = idLines.get(id);
     if (firstLine === undefined) idLines.set(id, line);
     else

@@ -53,50 +53,54 @@ export class RequestLifecycle {
   /** Plans outside the transaction (the graph is cached), then writes the tasks with the start. */
   async start(principal: Principal, row: RightsRequestRow): Promise<void> {
     const identifiers = await identifiersOf(this.vault, this.store.repository, row);
+    await this.store.freshAggregates();
     const plan = await planRequest(this.store.repository, this.graph, identifiers);
     const now = this.now();
-    await this.store.transaction(async (repository) => {
-      const changed = await repository.requests.updateRequest(
-        row.id,
-        { status: 'in_progress', started_at: now, updated_at: now },
-        'approved',
-      );
-      if (!changed) return; // someone else started it meanwhile
-      await repository.requests.insertTasks(
-        plan.map((target, index) => ({
-          id: taskId(row.id, index + 1),
-          request_id: row.id,
-          position: index + 1,
-          target_kind: target.targetKind,
-          target: target.target,
-          system: target.system ?? null,
-          team: target.team ?? null,
-          protocol: target.protocol,
-          reasons: JSON.stringify(target.reasons),
-          state: 'pending',
-          attempts: 0,
-          retry_base: 0,
-          next_attempt_at: now,
-          lease_until: null,
-          last_error: null,
-          rows_found: 0,
-          rows_changed: 0,
-          started_at: null,
-          completed_at: null,
-          completed_by: null,
-          note: null,
-          erasure_plan: null,
-          approved_plan: null,
-          plan_approved_by: null,
-          plan_approved_at: null,
-          created_at: now,
-          updated_at: now,
-        })),
-      );
-      await audit(repository, principal, 'request.start', `request:${row.id} tasks=${plan.length}`);
-      // A request with nothing to ask is complete at once (the plan, empty, is its record).
-      await settleRequest(repository, row.id, now, this.settings, this.completion);
-    });
+    await this.store.transaction(
+      async (repository) => {
+        const changed = await repository.requests.updateRequest(
+          row.id,
+          { status: 'in_progress', started_at: now, updated_at: now },
+          'approved',
+        );
+        if (!changed) return; // someone else started it meanwhile
+        await repository.requests.insertTasks(
+          plan.map((target, index) => ({
+            id: taskId(row.id, index + 1),
+            request_id: row.id,
+            position: index + 1,
+            target_kind: target.targetKind,
+            target: target.target,
+            system: target.system ?? null,
+            team: target.team ?? null,
+            protocol: target.protocol,
+            reasons: JSON.stringify(target.reasons),
+            state: 'pending',
+            attempts: 0,
+            retry_base: 0,
+            next_attempt_at: now,
+            lease_until: null,
+            last_error: null,
+            rows_found: 0,
+            rows_changed: 0,
+            started_at: null,
+            completed_at: null,
+            completed_by: null,
+            note: null,
+            erasure_plan: null,
+            approved_plan: null,
+            plan_approved_by: null,
+            plan_approved_at: null,
+            created_at: now,
+            updated_at: now,
+          })),
+        );
+        await audit(repository, principal, 'request.start', `request:${row.id} tasks=${plan.length}`);
+        // A request with nothing to ask is complete at once (the plan, empty, is its record).
+        await settleRequest(repository, row.id, now, this.settings, this.completion);
+      },
+      { freshAggregates: true },
+    );
     this.wake();
   }
 

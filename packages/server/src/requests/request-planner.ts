@@ -2,17 +2,11 @@ import type { Identifiers, PlannedTarget } from '@lethe/api';
 import { LETHE_ITSELF } from '../auth/principal.js';
 import type { Repository } from '../store/repository.js';
 import type { GraphService } from '../datamap/graph-service.js';
+import { IDENTIFIER_CATEGORIES } from './identifiers.js';
+import type { TaskReason } from './task-reasons.js';
 
-/**
- * The data category each kind of identifier is, so that the systems holding it can be found in
- * the data map. Custom keys have no category: only telemetry and connectors find them.
- */
-const IDENTIFIER_CATEGORIES: Partial<Record<keyof Identifiers, string>> = {
-  subject: 'user.unique_id',
-  email: 'user.contact.email',
-  phone: 'user.contact.phone_number',
-  address: 'user.contact.address',
-};
+/** One target of the plan, with its reasons structured (`task-reasons.ts`) until they are shown. */
+export type PlanTarget = Omit<PlannedTarget, 'reasons'> & { reasons: TaskReason[] };
 
 /**
  * Which systems and databases a request must reach (DESIGN.md §6), each with the reasons:
@@ -25,18 +19,20 @@ export async function planRequest(
   repository: Repository,
   graph: GraphService,
   identifiers: Identifiers,
-): Promise<PlannedTarget[]> {
+): Promise<PlanTarget[]> {
   const rows = await repository.datamap.loadRows();
-  const reasons = new Map<string, string[]>();
-  const because = (system: string, reason: string) => {
+  const reasons = new Map<string, TaskReason[]>();
+  const because = (system: string, reason: TaskReason) => {
     const list = reasons.get(system) ?? [];
-    if (!list.includes(reason)) list.push(reason);
+    const key = JSON.stringify(reason);
+    if (!list.some((listed) => JSON.stringify(listed) === key)) list.push(reason);
     reasons.set(system, list);
   };
 
   const categories = new Set<string>();
   for (const [kind, category] of Object.entries(IDENTIFIER_CATEGORIES)) {
-    if (identifiers[kind as keyof Identifiers] !== undefined) categories.add(category);
+    if (category !== undefined && identifiers[kind as keyof Identifiers] !== undefined)
+      categories.add(category);
   }
 
   if (identifiers.subject !== undefined) {
@@ -46,10 +42,10 @@ export async function planRequest(
       rows.fields.map((field) => [field.field, JSON.parse(field.categories) as string[]]),
     );
     for (const usage of usages) {
-      because(usage.last_system, `telemetry: used ${usage.field} under ${usage.policy}`);
+      because(usage.last_system, { kind: 'telemetry-used', field: usage.field, policy: usage.policy });
       const owner = datasetOwner.get(usage.field.split('.')[0] ?? '');
       if (owner !== undefined && owner !== usage.last_system)
-        because(owner, `telemetry: holds ${usage.field}`);
+        because(owner, { kind: 'telemetry-holds', field: usage.field });
       for (const category of fieldCategories.get(usage.field) ?? []) categories.add(category);
     }
   }
@@ -59,19 +55,18 @@ export async function planRequest(
     for (const holder of await graph.holders(LETHE_ITSELF, category)) {
       // Systems only seen by discovery are not declared; their team comes from the metrics.
       if (holder.team !== undefined && !teamOf.has(holder.system)) teamOf.set(holder.system, holder.team);
-      const what = holder.categories.join(', ');
-      because(
-        holder.system,
-        holder.how === 'receives'
-          ? `data map: receives ${what} via ${holder.via.join(' → ')}`
-          : `data map: ${holder.how} ${what}`,
-      );
+      because(holder.system, {
+        kind: 'datamap',
+        how: holder.how,
+        categories: holder.categories,
+        via: holder.via,
+      });
     }
   }
 
   const connectors = await repository.requests.listConnectors();
   const systemsWithConnector = new Set(connectors.flatMap((connector) => connector.system ?? []));
-  const targets: PlannedTarget[] = [];
+  const targets: PlanTarget[] = [];
   for (const system of [...reasons.keys()].sort()) {
     const why = reasons.get(system) ?? [];
     const team = teamOf.get(system);
@@ -93,7 +88,7 @@ export async function planRequest(
         system,
         team,
         protocol: 'ticket',
-        reasons: [...why, 'no rights client: the owning team gets a ticket'],
+        reasons: [...why, { kind: 'no-rights-client' }],
       });
     }
   }
@@ -107,7 +102,7 @@ export async function planRequest(
         : {}),
       protocol: connector.type,
       reasons: [
-        'SQL connector: searched directly',
+        { kind: 'sql-connector' },
         ...(connector.system !== null ? (reasons.get(connector.system) ?? []) : []),
       ],
     });

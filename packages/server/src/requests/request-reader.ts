@@ -10,7 +10,8 @@ import { planRequest } from './request-planner.js';
 import { FINAL_STATUSES, isRequestStatus, OPEN_STATUSES, type RequestStatus } from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 import { requestRowToView, taskRowToView } from './request-view.js';
-import { visibleReasons } from './ticket-reasons.js';
+import { limitedRequestView, limitedTaskView } from './limited-request-view.js';
+import { readReasons, visibleReasonTexts, type StoredReason } from './task-reasons.js';
 
 /** Reading rights requests: one with its tasks, pages of them, the plan, the open tickets. */
 export class RequestReader {
@@ -29,7 +30,8 @@ export class RequestReader {
 
   /**
    * The request as `principal` may see it: identifiers only for admin and dpo while held; a
-   * service (after completing its ticket) sees its own system's tasks only.
+   * service (after completing its ticket) sees its own system's tasks only; a category-limited
+   * token (after completing its ticket) what its categories allow (`limited-request-view.ts`).
    */
   async view(principal: Principal, id: string): Promise<RightsRequest> {
     const repository = this.store.repository;
@@ -44,10 +46,11 @@ export class RequestReader {
       const identifiers = await identifiersOf(this.vault, this.store.repository, row).catch(() => undefined);
       if (identifiers) view.identifiers = identifiers;
     }
+    const readable = await this.reasonReader(principal);
     view.tasks = tasks
       .filter((task) => task.system === null || mayActForSystem(principal, task.system))
-      .map((task) => taskRowToView(task, attempts));
-    return view;
+      .map((task) => taskRowToView(task, attempts, readable(readReasons(task.reasons))));
+    return limitedRequestView(principal, view);
   }
 
   async list(
@@ -91,6 +94,7 @@ export class RequestReader {
     requireAllCategories(principal, 'A rights request spans every category');
     const row = await requireRequest(this.store.repository, id);
     const tasks = await this.store.repository.requests.listTasks(id);
+    const readable = await this.reasonReader(principal);
     if (
       tasks.length > 0 ||
       row.status === 'in_progress' ||
@@ -99,7 +103,7 @@ export class RequestReader {
       return {
         requestId: id,
         targets: tasks.map((task) => {
-          const view = taskRowToView(task, []);
+          const view = taskRowToView(task, [], readable(readReasons(task.reasons)));
           return {
             target: view.target,
             targetKind: view.targetKind,
@@ -112,7 +116,12 @@ export class RequestReader {
       };
     }
     const identifiers = await identifiersOf(this.vault, this.store.repository, row);
-    return { requestId: id, targets: await planRequest(this.store.repository, this.graph, identifiers) };
+    await this.store.freshAggregates();
+    const targets = await planRequest(this.store.repository, this.graph, identifiers);
+    return {
+      requestId: id,
+      targets: targets.map((target) => ({ ...target, reasons: readable(target.reasons) })),
+    };
   }
 
   /** Open tickets: for a service token, those of its own system. */
@@ -124,30 +133,34 @@ export class RequestReader {
     const tasks = await repository.requests.waitingTasks(
       principal.role === 'service' ? principal.system : undefined,
     );
-    // A category-limited token reads the reasons without the fields and categories it may not see.
-    const fieldCategories =
-      principal.categories === undefined
-        ? new Map<string, string[]>()
-        : new Map(
-            (await repository.datamap.loadRows()).fields.map((field) => [
-              field.field,
-              JSON.parse(field.categories) as string[],
-            ]),
-          );
+    const readable = await this.reasonReader(principal);
     const result = [];
     for (const task of tasks) {
       const row = await repository.requests.getRequest(task.request_id);
       if (!row) continue;
-      const view = taskRowToView(task, []);
+      const view = limitedTaskView(principal, taskRowToView(task, [], readable(readReasons(task.reasons))));
       result.push({
         ...view,
-        reasons: visibleReasons(principal, view.reasons, fieldCategories),
         requestId: row.id,
         type: row.type,
         dueAt: toIso(row.due_at),
       });
     }
     return result;
+  }
+
+  /**
+   * Renders reasons as `principal` may read them: a category-limited token only the fields and
+   * categories it sees (`task-reasons.ts`), for which the fields' categories are loaded.
+   */
+  private async reasonReader(principal: Principal): Promise<(reasons: readonly StoredReason[]) => string[]> {
+    const fieldCategories = new Map<string, string[]>();
+    if (principal.categories !== undefined) {
+      for (const field of (await this.store.repository.datamap.loadRows()).fields) {
+        fieldCategories.set(field.field, JSON.parse(field.categories) as string[]);
+      }
+    }
+    return (reasons) => visibleReasonTexts(principal, reasons, fieldCategories);
   }
 }
 

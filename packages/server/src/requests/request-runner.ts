@@ -317,29 +317,32 @@ export class RequestRunner {
   private async finish(task: RequestTaskRow, attempt: number, outcome: TaskOutcome): Promise<void> {
     const now = this.now();
     const held = (outcome.plan?.held.length ?? 0) > 0;
-    await this.store.transaction(async (repository) => {
-      await repository.requests.finishAttempt(task.id, attempt, {
-        finished_at: now,
-        outcome: held ? 'approval-needed' : outcome.waiting ? 'ticket-opened' : 'ok',
-        error: null,
-      });
-      await repository.requests.updateTask(
-        task.id,
-        {
-          state: held ? 'waiting_approval' : outcome.waiting ? 'waiting' : 'done',
-          ...(outcome.plan ? { erasure_plan: JSON.stringify(outcome.plan) } : {}),
-          lease_until: null,
-          next_attempt_at: null,
-          last_error: null,
-          rows_found: outcome.rowsFound,
-          rows_changed: outcome.rowsChanged,
-          ...(outcome.waiting || held ? {} : { completed_at: now }),
-          updated_at: now,
-        },
-        { state: 'running', attempts: attempt },
-      );
-      await settleRequest(repository, task.request_id, now, this.settings, this.#completion);
-    });
+    await this.store.transaction(
+      async (repository) => {
+        await repository.requests.finishAttempt(task.id, attempt, {
+          finished_at: now,
+          outcome: held ? 'approval-needed' : outcome.waiting ? 'ticket-opened' : 'ok',
+          error: null,
+        });
+        await repository.requests.updateTask(
+          task.id,
+          {
+            state: held ? 'waiting_approval' : outcome.waiting ? 'waiting' : 'done',
+            ...(outcome.plan ? { erasure_plan: JSON.stringify(outcome.plan) } : {}),
+            lease_until: null,
+            next_attempt_at: null,
+            last_error: null,
+            rows_found: outcome.rowsFound,
+            rows_changed: outcome.rowsChanged,
+            ...(outcome.waiting || held ? {} : { completed_at: now }),
+            updated_at: now,
+          },
+          { state: 'running', attempts: attempt },
+        );
+        await settleRequest(repository, task.request_id, now, this.settings, this.#completion);
+      },
+      { freshAggregates: true },
+    );
   }
 
   private async failAttempt(task: RequestTaskRow, attempt: number, error: unknown): Promise<void> {
@@ -349,28 +352,32 @@ export class RequestRunner {
     if (!known) this.log.error({ err: error }, `rights request task ${task.id} failed unexpectedly`);
     const budgetLeft = attempt - task.retry_base < this.settings.maxAttempts;
     const now = this.now();
-    await this.store.transaction(async (repository) => {
-      const again = retryable && budgetLeft;
-      await repository.requests.finishAttempt(task.id, attempt, {
-        finished_at: now,
-        outcome: again ? 'retry' : 'failed',
-        error: message,
-      });
-      await repository.requests.updateTask(
-        task.id,
-        {
-          state: again ? 'retrying' : 'failed',
-          lease_until: null,
-          last_error: message,
-          next_attempt_at: again
-            ? now + retryDelay(attempt - task.retry_base, this.settings.retryBaseMs, this.settings.retryMaxMs)
-            : null,
-          updated_at: now,
-        },
-        { state: 'running', attempts: attempt },
-      );
-      if (!again) await settleRequest(repository, task.request_id, now, this.settings, this.#completion);
-    });
+    await this.store.transaction(
+      async (repository) => {
+        const again = retryable && budgetLeft;
+        await repository.requests.finishAttempt(task.id, attempt, {
+          finished_at: now,
+          outcome: again ? 'retry' : 'failed',
+          error: message,
+        });
+        await repository.requests.updateTask(
+          task.id,
+          {
+            state: again ? 'retrying' : 'failed',
+            lease_until: null,
+            last_error: message,
+            next_attempt_at: again
+              ? now +
+                retryDelay(attempt - task.retry_base, this.settings.retryBaseMs, this.settings.retryMaxMs)
+              : null,
+            updated_at: now,
+          },
+          { state: 'running', attempts: attempt },
+        );
+        if (!again) await settleRequest(repository, task.request_id, now, this.settings, this.#completion);
+      },
+      { freshAggregates: true },
+    );
   }
 }
 

@@ -64,7 +64,15 @@ export function requestRowToView(row: RightsRequestRow, now: number): RightsRequ
   });
 }
 
-export function taskRowToView(task: RequestTaskRow, attempts: readonly RequestTaskAttemptRow[]): RequestTask {
+/**
+ * A task as the API shows it. `reasons` are the task's reasons already filtered for the reader
+ * and rendered (`task-reasons.ts`): the caller decides what the principal may read.
+ */
+export function taskRowToView(
+  task: RequestTaskRow,
+  attempts: readonly RequestTaskAttemptRow[],
+  reasons: string[],
+): RequestTask {
   return defined({
     task: task.position,
     target: task.target,
@@ -72,7 +80,7 @@ export function taskRowToView(task: RequestTaskRow, attempts: readonly RequestTa
     system: task.system ?? undefined,
     team: task.team ?? undefined,
     protocol: task.protocol,
-    reasons: JSON.parse(task.reasons) as string[],
+    reasons,
     state: task.state,
     attempts: task.attempts,
     nextAttemptAt: ['pending', 'retrying'].includes(task.state)

@@ -146,6 +146,7 @@ export class PolicyService {
     const duration = requireDuration(retention);
     const current = await this.require(name);
     const view = await this.catalog.current();
+    await this.store.freshAggregates();
     const retentionEnd = (policy: string, lastUseAt: number) =>
       policy === name ? addDuration(lastUseAt, duration) : view.retentionEnd(policy, lastUseAt);
     const summary = await recomputePolicyExpiries(

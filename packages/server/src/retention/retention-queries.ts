@@ -403,6 +403,36 @@ export class RetentionQueries {
     return counts;
   }
 
+  /**
+   * Forgets the event ids received before `receivedBefore`, after moving the event-id horizon to
+   * `horizon` (never back). The horizon's row is updated first: on PostgreSQL concurrent appends
+   * read it `for share`, so none of them runs between the two. Nothing happens while no id is due.
+   */
+  async forgetEventIds(receivedBefore: number, horizon: number): Promise<number> {
+    const due = await this.db
+      .selectFrom('event_ids')
+      .select('id')
+      .where('received_at', '<', receivedBefore)
+      .limit(1)
+      .executeTakeFirst();
+    if (!due) return 0;
+    const current = await this.db
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', 'event_id_horizon')
+      .executeTakeFirst();
+    await this.db
+      .updateTable('meta')
+      .set({ value: String(Math.max(horizon, Number(current?.value ?? -Infinity))) })
+      .where('key', '=', 'event_id_horizon')
+      .execute();
+    const deleted = await this.db
+      .deleteFrom('event_ids')
+      .where('received_at', '<', receivedBefore)
+      .executeTakeFirst();
+    return Number(deleted.numDeletedRows);
+  }
+
   /** Subject-fields used again after a system confirmed their erasure. */
   reappearances(
     after: ReappearancePosition | undefined,

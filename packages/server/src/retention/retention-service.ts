@@ -44,6 +44,7 @@ export class RetentionService {
     authorize(principal, 'subjects:read');
     if (!maySeeSubjectIds(principal)) throw new AppError('SUBJECT_IDS_NOT_GRANTED');
     await auditRead(this.store, principal, 'subject.read', `subject:${subject}`);
+    await this.store.freshAggregates();
     const view = await this.catalog.current();
     const held = await readSubjectIn(this.store.repository, view, subject);
     const visible = view.visibleFields(principal);
@@ -131,33 +132,38 @@ export class RetentionService {
     const visible = view.visibleFields(principal);
     const hidden = input.fields?.find((field) => visible && !visible.has(field));
     if (hidden !== undefined) throw categoryNotPermitted(hidden);
-    return this.store.transaction(async (repository) => {
-      const held = await repository.retention.fieldExpiriesOfSubjects([subject]);
-      if (held.length === 0)
-        throw new AppError('SUBJECT_NOT_FOUND', `Lethe holds nothing about subject "${subject}".`);
-      const wanted = new Set(
-        (input.fields ?? view.fieldsOfSystem(input.system)).filter((field) => !visible || visible.has(field)),
-      );
-      const fields = held.map((row) => row.field).filter((field) => wanted.has(field));
-      if (fields.length === 0) {
-        throw new AppError(
-          'NOTHING_TO_ERASE',
-          `Subject "${subject}" has none of those fields of "${input.system}".`,
+    return this.store.transaction(
+      async (repository) => {
+        const held = await repository.retention.fieldExpiriesOfSubjects([subject]);
+        if (held.length === 0)
+          throw new AppError('SUBJECT_NOT_FOUND', `Lethe holds nothing about subject "${subject}".`);
+        const wanted = new Set(
+          (input.fields ?? view.fieldsOfSystem(input.system)).filter(
+            (field) => !visible || visible.has(field),
+          ),
         );
-      }
-      await repository.retention.recordErasures(
-        fields.map((field) => ({
-          subject,
-          field,
-          system: input.system,
-          erased_at: erasedAt,
-          recorded_at: now,
-          recorded_by: principal.id,
-        })),
-      );
-      await audit(repository, principal, 'erasure.record', `subject:${subject}`);
-      return { subject, system: input.system, fields, erasedAt: toIso(erasedAt) };
-    });
+        const fields = held.map((row) => row.field).filter((field) => wanted.has(field));
+        if (fields.length === 0) {
+          throw new AppError(
+            'NOTHING_TO_ERASE',
+            `Subject "${subject}" has none of those fields of "${input.system}".`,
+          );
+        }
+        await repository.retention.recordErasures(
+          fields.map((field) => ({
+            subject,
+            field,
+            system: input.system,
+            erased_at: erasedAt,
+            recorded_at: now,
+            recorded_by: principal.id,
+          })),
+        );
+        await audit(repository, principal, 'erasure.record', `subject:${subject}`);
+        return { subject, system: input.system, fields, erasedAt: toIso(erasedAt) };
+      },
+      { freshAggregates: true },
+    );
   }
 
   /** Subject-fields used again after a confirmed erasure: the data came back from somewhere. */
@@ -174,6 +180,7 @@ export class RetentionService {
     if (visible?.size === 0) return { items: [] };
     const showSubject = await this.subjectShown(principal);
     await auditRead(this.store, principal, 'reappearances.read', 'reappearances');
+    await this.store.freshAggregates();
     const rows = await this.store.repository.retention.reappearances(
       after
         ? { reappearedAt: after[0] as number, subject: after[1] as string, field: after[2] as string }
@@ -258,6 +265,8 @@ export class RetentionService {
     };
     const showSubject = await this.subjectShown(principal);
     await auditRead(this.store, principal, 'expiries.read', describeFeedQuery(query));
+    // Once per query: a streamed feed sees every event acknowledged before it was asked for.
+    await this.store.freshAggregates();
     const toItem = (row: ExpiryRow): ExpiryItem => ({
       ...expiryRowToItem(row),
       subject: showSubject(row.subject),

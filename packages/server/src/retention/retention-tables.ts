@@ -14,6 +14,7 @@ export interface RetentionTables {
   field_expiries: FieldExpiryRow;
   subject_expiries: SubjectExpiryRow;
   erasures: ErasureRow;
+  usage_journal: UsageJournalRow;
 }
 
 export interface PolicyRow {
@@ -79,6 +80,17 @@ export interface FieldRow {
 export interface EventIdRow {
   id: string;
   received_at: number;
+}
+
+/**
+ * Accepted telemetry not yet folded into the aggregates below: one row per group commit, its
+ * events encoded by `journal/journal-codec.ts`. Deleted once folded.
+ */
+export interface UsageJournalRow {
+  seq: number;
+  appended_at: number;
+  events: number;
+  payload: Uint8Array;
 }
 
 /** Per (subject, field, policy): how the field was used under that policy. */

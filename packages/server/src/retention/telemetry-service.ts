@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { authorize, mayActForSystem } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
+import { schemaProblem } from '../lib/id-rule.js';
 import { SILENT_LOGGER, type Logger } from '../lib/logger.js';
 import { MalformedLine } from '../lib/ndjson.js';
 import { parseInstant } from '../lib/time.js';
@@ -11,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { auditRecord } from '../audit/audit-trail.js';
 import type { CatalogCache, CatalogView } from './catalog-cache.js';
 import type { SuppressionWatch } from './suppression-watch.js';
+import type { JournalFold } from './journal/journal-fold.js';
 
 /** The audit target of a batch: how many events, for which systems. */
 function publishTarget(events: readonly AcceptedEvent[]): string {
@@ -19,6 +21,16 @@ function publishTarget(events: readonly AcceptedEvent[]): string {
 }
 
 const eventSchema = TypeCompiler.Compile(UsageEvent);
+
+/** Refused by the store: the event's id may have been forgotten already (docs/api.md). */
+function outsideWindow(index: number): EventRejection {
+  return {
+    index,
+    code: 'EVENT_OUTSIDE_DEDUPE_WINDOW',
+    message:
+      'The event has an id but lies before the event-id dedupe window, so a retry could not be recognised; send it without an id to count it.',
+  };
+}
 
 export interface TelemetryLimits {
   /** Events per request; more is a 413 BATCH_TOO_LARGE. */
@@ -37,7 +49,8 @@ const MAX_CATALOG_ROUNDS = 5;
 
 /**
  * Usage telemetry: validates each event on its own (a bad event is rejected with its index and
- * code, the rest go in), then writes the batch in one durable transaction.
+ * code, the rest go in), then appends the batch to the usage journal in one durable transaction;
+ * the journal's fold applies it to the expiries (docs/retention.md).
  */
 export class TelemetryService {
   constructor(
@@ -46,6 +59,7 @@ export class TelemetryService {
     private readonly limits: TelemetryLimits = DEFAULT_TELEMETRY_LIMITS,
     private readonly watch?: SuppressionWatch,
     private readonly log: Logger = SILENT_LOGGER,
+    private readonly journal?: JournalFold,
   ) {}
 
   async ingest(principal: Principal, events: readonly unknown[]): Promise<IngestResult> {
@@ -56,10 +70,11 @@ export class TelemetryService {
         `A batch may hold at most ${this.limits.maxBatchEvents} events; this one holds ${events.length}.`,
       );
     }
+    this.journal?.admit();
     let view = await this.catalog.current();
     for (let round = 1; ; round += 1) {
       const receivedAt = Date.now();
-      const { accepted, rejected } = this.validate(principal, events, view, receivedAt);
+      const { accepted, positions, rejected } = this.validate(principal, events, view, receivedAt);
       const outcome = accepted.length
         ? await this.store.ingest({
             catalogVersion: view.version,
@@ -67,13 +82,20 @@ export class TelemetryService {
             receivedAt,
             audit: auditRecord(principal, 'events.publish', publishTarget(accepted)),
           })
-        : ({ kind: 'committed', duplicates: [] } as const);
+        : ({ kind: 'committed', duplicates: [], forgotten: [] } as const);
       if (outcome.kind === 'committed') {
+        const stored = accepted.length - outcome.duplicates.length - outcome.forgotten.length;
+        this.journal?.appended(stored);
         await this.flagErasedPeople(accepted);
         return {
-          accepted: accepted.length - outcome.duplicates.length,
+          accepted: stored,
           duplicates: outcome.duplicates.length,
-          rejected,
+          rejected: outcome.forgotten.length
+            ? [
+                ...rejected,
+                ...outcome.forgotten.map((index) => outsideWindow(positions[index] as number)),
+              ].sort((a, b) => a.index - b.index)
+            : rejected,
         };
       }
       if (round >= MAX_CATALOG_ROUNDS) {
@@ -100,13 +122,18 @@ export class TelemetryService {
 
   private validate(principal: Principal, events: readonly unknown[], view: CatalogView, now: number) {
     const accepted: AcceptedEvent[] = [];
+    /** The index in the request of each accepted event. */
+    const positions: number[] = [];
     const rejected: EventRejection[] = [];
     events.forEach((raw, index) => {
       const result = this.check(principal, raw, view, now);
       if ('code' in result) rejected.push({ index, ...result });
-      else accepted.push(result);
+      else {
+        accepted.push(result);
+        positions.push(index);
+      }
     });
-    return { accepted, rejected };
+    return { accepted, positions, rejected };
   }
 
   private check(
@@ -122,12 +149,8 @@ export class TelemetryService {
       return { code: 'SUBJECT_MISSING', message: 'The event names no subject.' };
     }
     if (!eventSchema.Check(raw)) {
-      const first = eventSchema.Errors(raw).First();
-      const where = first?.path ? `${first.path}: ` : '';
-      return {
-        code: 'INVALID_EVENT',
-        message: `${where}${first?.message ?? 'does not match the event schema'}`,
-      };
+      const message = schemaProblem(eventSchema.Errors(raw).First(), 'does not match the event schema');
+      return { code: 'INVALID_EVENT', message };
     }
     const at = parseInstant(raw.at);
     if (at === undefined)

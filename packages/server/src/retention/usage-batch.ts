@@ -25,6 +25,9 @@ export interface AcceptedEvent {
   readonly consentPurpose?: string;
 }
 
+/** An accepted event as the aggregation needs it: its id served the dedupe and is gone. */
+export type FoldedEvent = Omit<AcceptedEvent, 'id'>;
+
 /** The consent window of (subject, purpose), as the store read it inside the ingest transaction. */
 export type ConsentLookup = (subject: string, purpose: string) => ConsentWindow;
 
@@ -94,7 +97,7 @@ const SEPARATOR = '\u0000';
  * The keys the store must look consent up for: distinct (subject, purpose) pairs of the events
  * under consent-based policies, sorted (a stable lock order on PostgreSQL).
  */
-export function consentKeys(events: readonly AcceptedEvent[]): { subject: string; purpose: string }[] {
+export function consentKeys(events: readonly FoldedEvent[]): { subject: string; purpose: string }[] {
   const keys = new Map<string, { subject: string; purpose: string }>();
   for (const event of events) {
     if (event.consentPurpose === undefined) continue;
@@ -115,7 +118,7 @@ export function consentKey(subject: string, purpose: string): string {
  * `consentPurpose`: such an event is consented or a violation by the window it returns.
  */
 export function aggregateBatch(
-  events: readonly AcceptedEvent[],
+  events: readonly FoldedEvent[],
   consentOf: ConsentLookup = () => NO_CONSENT,
 ): AggregatedBatch {
   const usages = new Map<string, UsageDelta>();

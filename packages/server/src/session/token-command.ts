@@ -6,7 +6,7 @@ import { SigningKeys } from '../auth/signing-keys.js';
 import { CATEGORY_PATTERN, DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
 import { Tokens, type MintRequest } from '../auth/tokens.js';
 import { audit } from '../audit/audit-trail.js';
-import { dataDirOption, UsageError, usageErrors } from '../cli/args.js';
+import { existingStoreOption, UsageError, usageErrors } from '../cli/args.js';
 
 export const TOKEN_USAGE =
   'lethe token create --role admin|dpo|auditor|service [--system S] [--categories user.contact,…] ' +
@@ -69,10 +69,7 @@ export async function tokenCommand(args: string[]): Promise<void> {
   if (linkSeconds === undefined || linkSeconds === 0 || linkSeconds > MAX_SIGN_IN_LINK_SECONDS)
     throw new UsageError(`--link-ttl must lie between 1s and 1h, like 10m (got "${options['link-ttl']}")`);
 
-  const { store, masterKey } = await openKeyedStore({
-    dataDir: dataDirOption(options['data-dir']),
-    databaseUrl: process.env['DATABASE_URL'],
-  });
+  const { store, masterKey } = await openKeyedStore(existingStoreOption(options['data-dir']));
   try {
     // Whoever can read the store's keys is trusted like an admin (see the comment above).
     const operator: Principal = { id: `cli:${process.env['USER'] ?? 'local'}`, role: 'admin' };

@@ -13,6 +13,7 @@ import { streamRetentionMigration } from './migrations/0011-stream-retention.js'
 import { dsarKnowledgeMigration } from './migrations/0012-dsar-knowledge.js';
 import { erasureCategoriesMigration } from './migrations/0013-erasure-categories.js';
 import { safetyRailsMigration } from './migrations/0014-safety-rails.js';
+import { usageJournalMigration } from './migrations/0016-usage-journal.js';
 import { erasureApprovalMigration } from './migrations/0015-erasure-approval.js';
 import type { BackendCapabilities } from './store.js';
 
@@ -39,6 +40,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0013-erasure-categories': erasureCategoriesMigration,
     '0014-safety-rails': safetyRailsMigration,
     '0015-erasure-approval': erasureApprovalMigration,
+    '0016-usage-journal': usageJournalMigration(capabilities),
   };
   return { getMigrations: async () => migrations };
 }

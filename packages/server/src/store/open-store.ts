@@ -7,13 +7,19 @@ export interface StoreLocation {
   /** `postgres://…` selects PostgreSQL; otherwise SQLite in `dataDir`. */
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
+  /**
+   * Open only a store that exists (`StoreNotFoundError` for a missing database file or a database
+   * without Lethe's schema) instead of creating one: every CLI command but `serve`.
+   */
+  readonly mustExist?: boolean | undefined;
 }
 
 export const SQLITE_FILE_NAME = 'lethe.db';
 
 export function openStore(location: StoreLocation): Promise<Store> {
   const url = location.databaseUrl;
-  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgresStore({ url });
+  const { mustExist } = location;
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgresStore({ url, mustExist });
   if (url) throw new Error(`DATABASE_URL must start with postgres:// (got ${url.split(':')[0]}:…)`);
-  return openSqliteStore({ file: join(location.dataDir, SQLITE_FILE_NAME) });
+  return openSqliteStore({ file: join(location.dataDir, SQLITE_FILE_NAME), mustExist });
 }

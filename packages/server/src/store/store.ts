@@ -27,8 +27,47 @@ export interface IngestBatch {
 export type IngestOutcome =
   /** Policies or systems changed since validation; validate again with a fresh catalog. */
   | { readonly kind: 'stale-catalog' }
-  /** Committed durably; `duplicates` are indexes into `events` whose id had been seen before. */
-  | { readonly kind: 'committed'; readonly duplicates: readonly number[] };
+  /**
+   * Committed durably to the usage journal. `duplicates` are indexes into `events` whose id had
+   * been seen before; `forgotten` are indexes of events carrying an id whose time lies before
+   * the event-id horizon (ids received before it may have been forgotten, so such an event
+   * cannot be told from a retry): they were not stored.
+   */
+  | {
+      readonly kind: 'committed';
+      readonly duplicates: readonly number[];
+      readonly forgotten: readonly number[];
+    };
+
+/** What one fold of the usage journal applied. */
+export interface FoldResult {
+  readonly rows: number;
+  readonly events: number;
+}
+
+/** The journal entries not folded yet. */
+export interface JournalBacklog {
+  readonly rows: number;
+  readonly events: number;
+  /** Epoch ms the oldest of them was appended; undefined when the journal is empty. */
+  readonly oldestAt: number | undefined;
+}
+
+export interface TransactionOptions {
+  /**
+   * For catalog changes. PostgreSQL: hold a lock that makes concurrent ingest wait, so expiries
+   * are never computed with a retention being replaced. Implies `freshAggregates`: events
+   * validated against the catalog being replaced are folded before it changes.
+   */
+  readonly exclusiveCatalog?: boolean;
+  /**
+   * Fold the whole usage journal into the aggregates inside this transaction before `work`
+   * runs: for changes that read or rewrite usages and expiries (a retention or consent change,
+   * an erasure, forgetting a subject), which must see every accepted event and must not have
+   * older events folded after them.
+   */
+  readonly freshAggregates?: boolean;
+}
 
 /**
  * The store: one interface, one folder per backend (`sqlite/`, `postgres/`), one conformance
@@ -39,15 +78,25 @@ export interface Store {
   readonly capabilities: BackendCapabilities;
   /** Queries outside a transaction. */
   readonly repository: Repository;
+  /** Runs `work` in one transaction (see `TransactionOptions`). */
+  transaction<T>(work: (repository: Repository) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
-   * Runs `work` in one transaction. On PostgreSQL it holds a lock that makes concurrent ingest wait
-   * when `exclusiveCatalog` is set, so expiries are never computed with a retention being replaced.
+   * The hot path: deduplicates one validated batch and appends it to the usage journal with its
+   * audit entry, in one durable transaction (group-committed with concurrent batches).
    */
-  transaction<T>(
-    work: (repository: Repository) => Promise<T>,
-    options?: { exclusiveCatalog?: boolean },
-  ): Promise<T>;
-  /** Applies one validated batch of usage events in one durable transaction (the hot path). */
   ingest(batch: IngestBatch): Promise<IngestOutcome>;
+  /**
+   * Folds the oldest journal entries, about `maxEvents` events, into usages, field and subject
+   * expiries, usage links and consent violations, in one transaction, and deletes them. Never
+   * runs twice at once (on PostgreSQL, across nodes: a node that finds another folding returns
+   * zero).
+   */
+  fold(maxEvents: number): Promise<FoldResult>;
+  /**
+   * Folds every journal entry committed before the call: reads of the aggregates call it first
+   * so that they see every acknowledged event (docs/retention.md, "Exact reads").
+   */
+  freshAggregates(): Promise<void>;
+  journalBacklog(): Promise<JournalBacklog>;
   close(): Promise<void>;
 }

@@ -223,10 +223,13 @@ export class FieldKeyService {
     }
     const lost = live.find((keyLink) => !keys.has(keyLink));
     if (lost !== undefined) {
-      // The unique (contract, key_link, period_start) row has another period end.
+      // Say what was seen and both ways it can happen: the log line is all an operator gets.
+      // Ingest lets only ids (lib/id-rule.ts) through as key links, which every store keeps as given.
       throw new Error(
-        `a field key of contract ${contract} starts at ${period.start} but was made with another ` +
-          'rotation period; change the rotation period only at a period boundary of the old one',
+        `a field key of contract ${contract} for the period starting ${toIso(period.start)} was made ` +
+          'but cannot be read back: the unique (contract, key link, period start) row has another ' +
+          'period end (keys made under another LETHE_STREAM_KEY_ROTATION), or the store did not keep ' +
+          'the key-link value as given',
       );
     }
     return keys;

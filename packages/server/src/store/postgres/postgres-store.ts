@@ -5,12 +5,15 @@ import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
-import { ingestPostgresGroup } from './postgres-ingest.js';
+import { foldPostgres, lastJournalPosition, postgresJournalBacklog } from './postgres-fold.js';
+import { appendPostgresGroup } from './postgres-ingest.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user@host:port/database` */
   readonly url: string;
   readonly maxConnections?: number;
+  /** Refuse a database without Lethe's schema instead of creating the store in it. */
+  readonly mustExist?: boolean | undefined;
 }
 
 const INT8_OID = 20;
@@ -18,6 +21,8 @@ const INT8_OID = 20;
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 const MAX_EVENTS_PER_GROUP = 20_000;
+/** Events per transaction when a read drains the journal. */
+const DRAIN_EVENTS_PER_FOLD = 50_000;
 
 /**
  * PostgreSQL backend: stateless API nodes share it, so the catalog is revalidated per batch and
@@ -48,27 +53,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   };
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    await migrateToLatest(db, capabilities);
+    await migrateToLatest(db, capabilities, { mustExist: options.mustExist });
   } catch (error) {
     await db.destroy();
     throw error;
   }
 
-  const lockCatalog = (tx: Kysely<Database>, mode: 'share' | 'update') =>
-    sql<{ value: string }>`select value from meta where key = 'catalog_version' for ${sql.raw(mode)}`.execute(
-      tx,
-    );
+  const lockCatalog = (tx: Kysely<Database>) =>
+    sql`select value from meta where key = 'catalog_version' for update`.execute(tx);
 
   const groupCommit = new GroupCommit(
-    (batches) =>
-      withRetry(() =>
-        db.transaction().execute(async (tx) => {
-          // A shared lock on the catalog row: other nodes' groups may run at once, but never
-          // while a policy change recomputes expiries with a new retention.
-          const { rows } = await lockCatalog(tx, 'share');
-          return ingestPostgresGroup(tx, batches, Number(rows[0]?.value));
-        }),
-      ),
+    (batches) => withRetry(() => db.transaction().execute((tx) => appendPostgresGroup(tx, batches))),
     // As many groups at once as leave a connection free for reads.
     { maxEventsPerGroup: MAX_EVENTS_PER_GROUP, maxConcurrentGroups: Math.max(1, maxConnections - 2) },
   );
@@ -80,12 +75,35 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     transaction: (work, options) =>
       withRetry(() =>
         db.transaction().execute(async (tx) => {
-          if (options?.exclusiveCatalog) await lockCatalog(tx, 'update');
+          if (options?.exclusiveCatalog) await lockCatalog(tx);
+          // After the catalog lock: appends validated against the old catalog have committed.
+          if (options?.freshAggregates || options?.exclusiveCatalog) {
+            while ((await foldPostgres(tx, { maxEvents: DRAIN_EVENTS_PER_FOLD, wait: true })).rows > 0);
+          }
           return work(new Repository(tx));
         }),
       ),
 
     ingest: (batch: IngestBatch): Promise<IngestOutcome> => groupCommit.submit(batch),
+
+    fold: (maxEvents) =>
+      withRetry(() => db.transaction().execute((tx) => foldPostgres(tx, { maxEvents, wait: false }))),
+
+    async freshAggregates() {
+      // Up to the position at the call; an append committed earlier is visible by then. Rows
+      // committed later may carry lower positions (sequence order is not commit order): they
+      // were not acknowledged before the call, and the next fold takes them.
+      const upTo = await lastJournalPosition(db);
+      const drain = () =>
+        withRetry(() =>
+          db
+            .transaction()
+            .execute((tx) => foldPostgres(tx, { maxEvents: DRAIN_EVENTS_PER_FOLD, upTo, wait: true })),
+        );
+      while ((await drain()).rows > 0);
+    },
+
+    journalBacklog: () => postgresJournalBacklog(db),
 
     async close() {
       await db.destroy();

@@ -1,20 +1,26 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { Kysely } from 'kysely';
 import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
 import { GroupCommit } from '../group-commit.js';
+import { SqliteFoldStatements } from './sqlite-fold.js';
+import { StoreNotFoundError } from '../store-not-found.js';
 import { SqliteIngestStatements } from './sqlite-ingest.js';
 import { ImmediateSqliteDialect, openSqliteConnection } from './sqlite-connection.js';
 
 /** Bounds one group commit so that a burst cannot hold the writer (and the event loop) for long. */
 const MAX_EVENTS_PER_GROUP = 20_000;
+/** Events per transaction when a read drains the journal: bounds how long appends wait. */
+const DRAIN_EVENTS_PER_FOLD = 20_000;
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:' for tests that need no durability. */
   readonly file: string;
+  /** Refuse a missing file or one without Lethe's schema instead of creating the store. */
+  readonly mustExist?: boolean | undefined;
 }
 
 /**
@@ -22,6 +28,9 @@ export interface SqliteStoreOptions {
  * CLI) shares; transactions take the write lock at BEGIN (see `ImmediateSqliteDialect`).
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  if (options.mustExist && !existsSync(options.file)) {
+    throw new StoreNotFoundError(`${dirname(options.file)} (it has no ${basename(options.file)})`);
+  }
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const connection = openSqliteConnection(options.file);
 
@@ -31,14 +40,21 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     shared: false,
   };
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
-  await migrateToLatest(db, capabilities);
+  try {
+    await migrateToLatest(db, capabilities, { mustExist: options.mustExist });
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
   const statements = new SqliteIngestStatements(connection);
-  // The hot path bypasses Kysely for prepared statements, but takes the same connection lock so
-  // that it never runs inside another caller's open transaction.
-  const groupCommit = new GroupCommit(
-    (batches) => db.connection().execute(async () => statements.ingestGroup(batches)),
-    { maxEventsPerGroup: MAX_EVENTS_PER_GROUP, maxConcurrentGroups: 1 },
-  );
+  const fold = new SqliteFoldStatements(connection);
+  // The hot path and the fold bypass Kysely for prepared statements, but take the same
+  // connection lock so that they never run inside another caller's open transaction.
+  const exclusive = <T>(work: () => T): Promise<T> => db.connection().execute(async () => work());
+  const groupCommit = new GroupCommit((batches) => exclusive(() => statements.ingestGroup(batches)), {
+    maxEventsPerGroup: MAX_EVENTS_PER_GROUP,
+    maxConcurrentGroups: 1,
+  });
 
   return {
     capabilities,
@@ -46,9 +62,24 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
     // One connection, serialised by Kysely's mutex: transactions never interleave. Catalog
     // exclusivity is therefore implied.
-    transaction: (work) => db.transaction().execute((tx) => work(new Repository(tx))),
+    transaction: (work, options) =>
+      db.transaction().execute(async (tx) => {
+        if (options?.freshAggregates || options?.exclusiveCatalog)
+          while (fold.foldOnce(DRAIN_EVENTS_PER_FOLD).rows > 0);
+        return work(new Repository(tx));
+      }),
 
     ingest: (batch: IngestBatch): Promise<IngestOutcome> => groupCommit.submit(batch),
+
+    fold: (maxEvents) => exclusive(() => fold.foldOnce(maxEvents)),
+
+    async freshAggregates() {
+      // Up to the position at the call: appends that commit meanwhile need not hold the reader up.
+      const upTo = await exclusive(() => fold.lastPosition());
+      while ((await exclusive(() => fold.foldOnce(DRAIN_EVENTS_PER_FOLD, upTo))).rows > 0);
+    },
+
+    journalBacklog: () => exclusive(() => fold.journalBacklog()),
 
     async close() {
       await db.destroy();

@@ -3,12 +3,11 @@
  * then be validated against it (`validateEvent`) with every reason an event fails rather than the
  * first. What the event schema may say is in `contract-schema.ts`.
  */
-import type { DataContractInput } from '@lethe/api';
+import { isName, type DataContractInput } from '@lethe/api';
 import type { Taxonomy } from '../../lib/taxonomy.js';
 import { coversAttribute } from './attribute-path.js';
 import { CompiledContract } from './compiled-contract.js';
 import { ContractError } from './contract-error.js';
-import { CONTRACT_NAME } from './contract-ref.js';
 import { compileRule } from './contract-rule.js';
 import { compileSchema, normalizeObjectSchema, resolveAttribute, typesOf } from './contract-schema.js';
 import { isPlainObject } from './json-value.js';
@@ -34,7 +33,7 @@ export function compileContract(
   input: DataContractInput,
   purposes: Taxonomy,
 ): CompiledContract {
-  if (!CONTRACT_NAME.test(name)) {
+  if (!isName(name)) {
     throw new ContractError(
       'name',
       'invalid_name',

@@ -1,3 +1,4 @@
+import { isName } from '@lethe/api';
 import { isPlainObject } from './json-value.js';
 
 export interface ContractRef {
@@ -5,15 +6,16 @@ export interface ContractRef {
   readonly version: number;
 }
 
-export const CONTRACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const CONTRACT_REF = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127})@([1-9][0-9]{0,15})$/;
+const VERSION = /^[1-9][0-9]{0,15}$/;
 
 /** `clickstream@3` -> `{name: 'clickstream', version: 3}`; undefined when it is not such a reference. */
 export function parseContractRef(text: string): ContractRef | undefined {
-  const match = CONTRACT_REF.exec(text);
-  if (!match) return undefined;
-  const version = Number(match[2]);
-  return Number.isSafeInteger(version) ? { name: match[1] ?? '', version } : undefined;
+  // A name holds no `@`, so the reference splits at its one `@`.
+  const at = text.indexOf('@');
+  const name = text.slice(0, at);
+  const version = text.slice(at + 1);
+  if (at === -1 || !isName(name) || !VERSION.test(version)) return undefined;
+  return Number.isSafeInteger(Number(version)) ? { name, version: Number(version) } : undefined;
 }
 
 export function formatContractRef(ref: ContractRef): string {

@@ -1,5 +1,6 @@
 import type { StreamEventRejection } from '@lethe/api';
 import type { Taxonomy } from '../../lib/taxonomy.js';
+import { idProblem } from '../../lib/id-rule.js';
 import { parseInstant } from '../../lib/time.js';
 import { childPath, valueAt } from './attribute-path.js';
 import type { CompiledContract } from './compiled-contract.js';
@@ -27,6 +28,8 @@ export type EventValidation =
   | { readonly ok: false; readonly reasons: StreamEventRejection[] };
 
 const ENVELOPE_ATTRIBUTES = new Set(['id', 'contract', 'consent', 'at', 'data']);
+/** Event ids, key-link values and subjects: as long as a subject id may be anywhere in Lethe. */
+const MAX_ID_LENGTH = 256;
 
 /**
  * Checks an event envelope and its data against a compiled contract. Never throws: anything that
@@ -52,8 +55,9 @@ export function validateEvent(contract: CompiledContract, event: unknown): Event
     }
   }
   const { id, consent, at, data } = event;
-  if (typeof id !== 'string' || id.length === 0 || id.length > 256) {
-    reasons.push(reject('INVALID_ENVELOPE', 'id', 'The event id must be a string of 1 to 256 characters.'));
+  const idBroken = idProblem(id, MAX_ID_LENGTH);
+  if (idBroken !== undefined) {
+    reasons.push(reject('INVALID_ENVELOPE', 'id', `The event id ${idBroken}.`));
   }
   reasons.push(...contractRejections(contract, event.contract));
   reasons.push(...consentRejections(contract.purposes, consent));
@@ -70,6 +74,7 @@ export function validateEvent(contract: CompiledContract, event: unknown): Event
     reasons.push(reject('INVALID_ENVELOPE', 'data', 'The event has no data.'));
   } else {
     reasons.push(...contract.dataRejections(data));
+    reasons.push(...idRejections(contract, data));
   }
   if (reasons.length > 0 || !isPlainObject(data) || typeof id !== 'string' || !Array.isArray(consent)) {
     return { ok: false, reasons };
@@ -91,6 +96,27 @@ export function validateEvent(contract: CompiledContract, event: unknown): Event
       data,
     },
   };
+}
+
+/**
+ * The key link and the subject are stored as ids (a key is found, and shredded, by them), so they
+ * follow the id rule; a value the schema already refused (not a string) is not reported twice.
+ */
+function idRejections(contract: CompiledContract, data: unknown): StreamEventRejection[] {
+  const reasons: StreamEventRejection[] = [];
+  for (const [attribute, role] of [
+    [contract.keyLink, 'key link'],
+    [contract.subject, 'subject'],
+  ] as const) {
+    const value = valueAt(data, attribute);
+    const problem = typeof value === 'string' ? idProblem(value, MAX_ID_LENGTH) : undefined;
+    if (problem === undefined || reasons.some((reason) => reason.path === `data.${attribute}`)) continue;
+    reasons.push({
+      ...reject('RULE_VIOLATION', `data.${attribute}`, `data.${attribute} (the ${role}) ${problem}.`),
+      rule: 'id',
+    });
+  }
+  return reasons;
 }
 
 function contractRejections(contract: CompiledContract, named: unknown): StreamEventRejection[] {

@@ -1,0 +1,178 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
+import { decodeJournalRow, type JournalEvent } from '../../retention/journal/journal-codec.js';
+import { aggregateBatch, consentKey, consentKeys, type ConsentLookup } from '../../retention/usage-batch.js';
+import type { FoldResult, JournalBacklog } from '../store.js';
+
+/** Journal rows read per query while gathering a fold (a row holds one group commit's events). */
+const ROWS_PER_READ = 64;
+
+/**
+ * The fold on SQLite: reads the oldest usage-journal rows, aggregates their events (each
+ * (subject, field, policy) written once per fold) and upserts usages, expiries, links and consent
+ * violations, then deletes the rows, all in one transaction. Expiries only move later on ingest,
+ * so the upserts keep the maximum instead of re-reading every policy of a field.
+ */
+export class SqliteFoldStatements {
+  private readonly journalRows;
+  private readonly deleteJournal;
+  private readonly lastSeq;
+  private readonly backlog;
+  private readonly upsertUsage;
+  private readonly upsertFieldExpiry;
+  private readonly upsertSubjectExpiry;
+  private readonly upsertLink;
+  private readonly consentState;
+  private readonly upsertViolation;
+  private readonly run;
+
+  constructor(connection: BetterSqlite3.Database) {
+    this.journalRows = connection.prepare<
+      [number, number, number],
+      { seq: number; events: number; payload: Buffer }
+    >('select seq, events, payload from usage_journal where seq > ? and seq <= ? order by seq limit ?');
+    this.deleteJournal = connection.prepare<[number]>('delete from usage_journal where seq <= ?');
+    this.lastSeq = connection.prepare<[], { seq: number | null }>(
+      'select max(seq) as seq from usage_journal',
+    );
+    this.backlog = connection.prepare<[], { rows: number; events: number | null; oldest: number | null }>(
+      'select count(*) as rows, sum(events) as events, min(appended_at) as oldest from usage_journal',
+    );
+    this.upsertUsage = connection.prepare<
+      [string, string, string, number, number, number, string, number | null]
+    >(`
+      insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system,
+        last_consented_use_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?)
+      on conflict (subject, field, policy) do update set
+        first_use_at = min(first_use_at, excluded.first_use_at),
+        last_consented_use_at = case
+          when last_consented_use_at is null then excluded.last_consented_use_at
+          when excluded.last_consented_use_at is null then last_consented_use_at
+          else max(last_consented_use_at, excluded.last_consented_use_at) end,
+        last_system = case when excluded.last_use_at >= last_use_at then excluded.last_system else last_system end,
+        last_use_at = max(last_use_at, excluded.last_use_at),
+        use_count = use_count + excluded.use_count`);
+    this.upsertFieldExpiry = connection.prepare<[string, string, number, string, string, number]>(`
+      insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
+      values (?, ?, ?, ?, ?, ?)
+      on conflict (subject, field) do update set
+        policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
+        system = case when excluded.expires_at > expires_at then excluded.system else system end,
+        expires_at = max(expires_at, excluded.expires_at),
+        last_use_at = max(last_use_at, excluded.last_use_at),
+        reappeared_at = case
+          when erased_at is not null and excluded.last_use_at > erased_at and reappeared_at is null
+          then excluded.last_use_at else reappeared_at end`);
+    this.upsertSubjectExpiry = connection.prepare<[string, number, string, string, string]>(`
+      insert into subject_expiries (subject, expires_at, field, policy, system)
+      values (?, ?, ?, ?, ?)
+      on conflict (subject) do update set
+        field = case when excluded.expires_at > expires_at then excluded.field else field end,
+        policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
+        system = case when excluded.expires_at > expires_at then excluded.system else system end,
+        expires_at = max(expires_at, excluded.expires_at)`);
+    this.upsertLink = connection.prepare<[string, string, string, number, number, number]>(`
+      insert into usage_links (system, field, policy, first_use_at, last_use_at, use_count)
+      values (?, ?, ?, ?, ?, ?)
+      on conflict (system, field, policy) do update set
+        first_use_at = min(first_use_at, excluded.first_use_at),
+        last_use_at = max(last_use_at, excluded.last_use_at),
+        use_count = use_count + excluded.use_count`);
+    // Inside the `immediate` transaction: a withdrawal cannot commit between this read and the
+    // writes that depend on it.
+    this.consentState = connection.prepare<
+      [string, string],
+      { granted_at: number | null; withdrawn_at: number | null }
+    >('select granted_at, withdrawn_at from consent_states where subject = ? and purpose = ?');
+    this.upsertViolation = connection.prepare<[string, string, string, string, number, number, number]>(`
+      insert into consent_violations (subject, policy, system, purpose, first_at, last_at, use_count)
+      values (?, ?, ?, ?, ?, ?, ?)
+      on conflict (subject, policy, system) do update set
+        first_at = min(first_at, excluded.first_at),
+        last_at = max(last_at, excluded.last_at),
+        use_count = use_count + excluded.use_count`);
+    this.run = connection.transaction((maxEvents: number, upTo: number): FoldResult => {
+      const events: JournalEvent[] = [];
+      let last = 0;
+      let rows = 0;
+      while (events.length < maxEvents) {
+        const read = this.journalRows.all(last, upTo, ROWS_PER_READ);
+        for (const row of read) {
+          decodeJournalRow(row.payload, events);
+          last = row.seq;
+          rows += 1;
+          if (events.length >= maxEvents) break;
+        }
+        if (read.length < ROWS_PER_READ) break;
+      }
+      if (rows === 0) return { rows: 0, events: 0 };
+      this.apply(events);
+      this.deleteJournal.run(last);
+      return { rows, events: events.length };
+    });
+  }
+
+  /** The journal's last position: a fold up to it covers everything committed so far. */
+  lastPosition(): number {
+    return this.lastSeq.get()?.seq ?? 0;
+  }
+
+  journalBacklog(): JournalBacklog {
+    const row = this.backlog.get();
+    return { rows: row?.rows ?? 0, events: row?.events ?? 0, oldestAt: row?.oldest ?? undefined };
+  }
+
+  /**
+   * Folds the oldest rows up to position `upTo`, at least one row and about `maxEvents` events,
+   * in one transaction (a savepoint when the caller holds one open).
+   */
+  foldOnce(maxEvents: number, upTo = Number.MAX_SAFE_INTEGER): FoldResult {
+    return this.run.immediate(maxEvents, upTo);
+  }
+
+  private apply(events: readonly JournalEvent[]): void {
+    const { usages, violations, fields, subjects, links } = aggregateBatch(
+      events,
+      this.lookupConsent(events),
+    );
+    for (const u of usages) {
+      this.upsertUsage.run(
+        u.subject,
+        u.field,
+        u.policy,
+        u.firstUseAt,
+        u.lastUseAt,
+        u.count,
+        u.lastSystem,
+        u.lastConsentedUseAt,
+      );
+    }
+    for (const v of violations) {
+      this.upsertViolation.run(v.subject, v.policy, v.system, v.purpose, v.firstAt, v.lastAt, v.count);
+    }
+    for (const f of fields) {
+      this.upsertFieldExpiry.run(f.subject, f.field, f.expiresAt, f.policy, f.system, f.lastUseAt);
+    }
+    for (const s of subjects) {
+      this.upsertSubjectExpiry.run(s.subject, s.expiresAt, s.field, s.policy, s.system);
+    }
+    for (const l of links) {
+      this.upsertLink.run(l.system, l.field, l.policy, l.firstUseAt, l.lastUseAt, l.count);
+    }
+  }
+
+  /** One lookup per (subject, purpose) of the events under consent-based policies; none otherwise. */
+  private lookupConsent(events: readonly JournalEvent[]): ConsentLookup {
+    const windows = new Map<string, ConsentWindow>();
+    for (const { subject, purpose } of consentKeys(events)) {
+      const row = this.consentState.get(subject, purpose);
+      if (row)
+        windows.set(consentKey(subject, purpose), {
+          grantedAt: row.granted_at,
+          withdrawnAt: row.withdrawn_at,
+        });
+    }
+    return (subject, purpose) => windows.get(consentKey(subject, purpose)) ?? NO_CONSENT;
+  }
+}
