@@ -39,6 +39,11 @@ export interface FuzzFigures {
 /** Authenticated callers are drawn three times as often as those who must get nowhere. */
 const AUTHENTICATED_WEIGHT = 3;
 const KEPT_PER_SIGNATURE = 1;
+/**
+ * 5xx answers that are not the server failing but what it was asked to reach: "discover now" on a
+ * source whose URL does not answer is a documented 502 (docs/api.md). Every other 5xx is a finding.
+ */
+const UPSTREAM_FAILURES = new Set(['DISCOVERY_FAILED']);
 const CATALOG_WRITES = /^\/v1\/(systems|manifest|taxonomy)(\/|\?|$)/;
 
 /**
@@ -196,7 +201,7 @@ function judge(
   const { status, body } = response;
   const add = (kind: FindingKind, detail: string) =>
     found.push(finding(kind, request, caller, raw, status, detail));
-  if (status >= 500) {
+  if (status >= 500 && !UPSTREAM_FAILURES.has(codeOf(body))) {
     const requestId = safeJson(body)?.error?.requestId;
     add('5xx', `${body.slice(0, 300)}\n${(requestId && world.errors.get(requestId)) ?? ''}`.trim());
   }
