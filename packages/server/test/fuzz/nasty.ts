@@ -97,7 +97,7 @@ export function raw(number: string): string {
   return `${RAW_MARK}${number}`;
 }
 export function serialise(value: unknown): string {
-  return JSON.stringify(value).replace(/"\\u0000raw:([^"]*)"/g, '$1');
+  return (JSON.stringify(value) ?? '').replace(/"\\u0000raw:([^"]*)"/g, '$1');
 }
 
 /** Nesting deeper than any schema: recursion limits in parsers and validators. */
