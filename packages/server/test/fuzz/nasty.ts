@@ -171,7 +171,9 @@ function placesOf(value: unknown): Place[] {
   return places;
 }
 
-function apply(value: unknown, change: Mutation): unknown {
+function apply(value: unknown, original: Mutation): unknown {
+  // The replacement may be a shared constant (`{}`, `[]`): a copy, so no body ever contains itself.
+  const change = { ...original, replacement: structuredClone(original.replacement) };
   const places = placesOf(value);
   const place = places[change.at % places.length]!;
   const current = place.parent === undefined ? value : (place.parent as Record<string, unknown>)[place.key];
