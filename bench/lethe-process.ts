@@ -41,14 +41,14 @@ export interface LetheServer {
  * `lethe serve` from the built dist, exactly as an operator starts it (default log level, so
  * request logging is part of the cost), plus an admin token minted by `lethe token create`.
  */
-export async function startLethe(location: LetheLocation): Promise<LetheServer> {
-  const env: Record<string, string> = location.databaseUrl ? { DATABASE_URL: location.databaseUrl } : {};
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [CLI, 'token', 'create', '--role', 'admin', '--ttl', '12h', '--data-dir', location.dataDir],
-    { cwd: REPO_ROOT, env: { ...process.env, ...env } },
-  );
-  const token = stdout.trim();
+export async function startLethe(
+  location: LetheLocation,
+  extraEnv: Record<string, string> = {},
+): Promise<LetheServer> {
+  const env: Record<string, string> = {
+    ...extraEnv,
+    ...(location.databaseUrl ? { DATABASE_URL: location.databaseUrl } : {}),
+  };
   const port = await freePort();
   const server = await ServerProcess.start({
     name: location.databaseUrl ? 'Lethe (PostgreSQL)' : 'Lethe (SQLite)',
@@ -57,7 +57,18 @@ export async function startLethe(location: LetheLocation): Promise<LetheServer> 
     port,
     logFile: join(location.dataDir, 'lethe.log'),
   });
-  return { server, token };
+  // After `serve`: it creates the store, and `lethe token` opens only a store that exists.
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'token', 'create', '--role', 'admin', '--ttl', '12h', '--data-dir', location.dataDir],
+      { cwd: REPO_ROOT, env: { ...process.env, ...env } },
+    );
+    return { server, token: stdout.trim() };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
 }
 
 /** Declares the benchmark company's policies (or variants of them) and systems through the API. */

@@ -21,6 +21,10 @@ export const ERRORS = {
   },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
   INVALID_URL: { status: 400, message: 'The URL holds a malformed percent-escape.' },
+  INVALID_TEXT: {
+    status: 400,
+    message: 'A string holds NUL or a lone surrogate: text must be well-formed Unicode without NUL.',
+  },
   PATH_PARAM_TOO_LONG: { status: 414, message: 'A path parameter is longer than the server accepts.' },
   MALFORMED_REQUEST: { status: 400, message: 'The request is not well-formed HTTP.' },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are larger than allowed.' },

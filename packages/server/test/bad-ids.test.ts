@@ -249,7 +249,19 @@ describe.each(available)('bad ids: $name', (backend) => {
       '{"type":"dsar","identifiers":{"email":"a\\ud800@b.example"}}',
     );
     expect(byEmail.statusCode, byEmail.body).toBe(400);
+    // A lone surrogate breaks the text rule every string of a body keeps (bad-text.test.ts)…
     expect(byEmail.json().error).toMatchObject({
+      code: 'INVALID_TEXT',
+      details: { in: 'body', path: '/identifiers/email' },
+    });
+    // …a control character only the identifier rule.
+    const byEmailControl = await send(
+      'POST',
+      '/v1/requests',
+      '{"type":"dsar","identifiers":{"email":"a\\u0001@b.example"}}',
+    );
+    expect(byEmailControl.statusCode, byEmailControl.body).toBe(400);
+    expect(byEmailControl.json().error).toMatchObject({
       code: 'INVALID_IDENTIFIER',
       details: { field: 'identifiers.email' },
     });

@@ -11,6 +11,7 @@ import { UsageError } from '../src/cli/args.js';
 import { serveCommand } from '../src/cli/serve-command.js';
 import { createLethe, type Lethe, type LetheOptions } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
+import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
 
 /** HTTP hardening: per-principal rate limits, security headers on every answer, log hygiene. */
 
@@ -124,6 +125,71 @@ describe('rate limiting per principal', () => {
   });
 });
 
+describe('rate limiting the telemetry routes by events', () => {
+  let lethe: Lethe;
+  let dispose: () => Promise<void>;
+  let now = 0;
+  let publisher: string;
+  // 5 requests/s would cap a publisher at 5 batches; the events bucket lets 1,000 events/s through.
+  const limits = {
+    requestsPerSecond: 5,
+    burst: 5,
+    eventsPerSecond: 1000,
+    eventBurst: 2000,
+    clock: () => now,
+  };
+
+  beforeAll(async () => {
+    ({ lethe, dispose } = await open({ rateLimit: limits }));
+    publisher = await mint(lethe, 'publisher');
+  });
+  afterAll(() => dispose());
+
+  // Unknown policies are refused one by one (a 200 with rejections): the events still count.
+  const publish = (events: number) =>
+    lethe.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${publisher}` },
+      payload: {
+        events: Array.from({ length: events }, (_, i) =>
+          usage(`s-${i}`, 'no-such', ['a.b'], '2024-01-01T00:00:00Z'),
+        ),
+      },
+    });
+
+  it('counts events, not requests, and refuses the batch that would exceed them', async () => {
+    for (let i = 0; i < 20; i++) {
+      const response = await publish(100); // 20 requests: four times the request burst
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['ratelimit-limit']).toBe('2000');
+      expect(response.headers['ratelimit-remaining']).toBe(String(2000 - 100 * (i + 1)));
+    }
+    const refused = await publish(1);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error.code).toBe('RATE_LIMITED');
+    expect(refused.headers['retry-after']).toBe('1');
+    // Other routes keep the request bucket, untouched by the 20 batches.
+    const other = await get(lethe, '/v1/policies', publisher);
+    expect(other.statusCode).toBe(200);
+    expect(other.headers['ratelimit-remaining']).toBe('4');
+  });
+
+  it('refills at the event rate, and lets a batch larger than the burst through once, in debt', async () => {
+    now += 500; // 500 events' worth
+    expect((await publish(500)).statusCode).toBe(200);
+    expect((await publish(1)).statusCode).toBe(429);
+    now += 2000; // full again
+    expect((await publish(3000)).statusCode).toBe(200);
+    now += 2000; // repays the debt of 1,000, not yet full
+    const waiting = await publish(1500);
+    expect(waiting.statusCode).toBe(429);
+    expect(waiting.headers['retry-after']).toBe('1');
+    now += 500;
+    expect((await publish(1500)).statusCode).toBe(200);
+  });
+});
+
 describe('RateLimiter memory', () => {
   it('drops buckets that have refilled completely, and caps the number held', () => {
     let now = 0;
@@ -150,14 +216,28 @@ describe('rate limit configuration from the environment', () => {
     vi.unstubAllEnvs();
   });
 
-  it('reads LETHE_RATE_LIMIT and LETHE_RATE_BURST', () => {
-    expect(rateLimitFromEnv({})).toEqual({ requestsPerSecond: 50, burst: 200 });
-    expect(rateLimitFromEnv({ LETHE_RATE_LIMIT: '50/s' })).toEqual({ requestsPerSecond: 50, burst: 200 });
+  it("reads LETHE_RATE_LIMIT and LETHE_RATE_BURST, and the telemetry routes' event limit", () => {
+    const events = { eventsPerSecond: 200_000, eventBurst: 400_000 };
+    expect(rateLimitFromEnv({})).toEqual({ requestsPerSecond: 50, burst: 200, ...events });
+    expect(rateLimitFromEnv({ LETHE_RATE_LIMIT: '50/s' })).toEqual({
+      requestsPerSecond: 50,
+      burst: 200,
+      ...events,
+    });
     expect(rateLimitFromEnv({ LETHE_RATE_LIMIT: '120', LETHE_RATE_BURST: '500' })).toEqual({
       requestsPerSecond: 120,
       burst: 500,
+      ...events,
     });
-    expect(rateLimitFromEnv({ LETHE_RATE_LIMIT: '3000/min' })).toEqual({ requestsPerSecond: 50, burst: 200 });
+    expect(rateLimitFromEnv({ LETHE_RATE_LIMIT: '3000/min' })).toMatchObject({ requestsPerSecond: 50 });
+    expect(
+      rateLimitFromEnv({ LETHE_EVENT_RATE_LIMIT: '1000000/s', LETHE_EVENT_RATE_BURST: '50000' }),
+    ).toEqual({
+      requestsPerSecond: 50,
+      burst: 200,
+      eventsPerSecond: 1_000_000,
+      eventBurst: 50_000,
+    });
     expect(rateLimitFromEnv({ LETHE_RATE_LIMIT: 'off' })).toBe(false);
   });
 
@@ -166,6 +246,8 @@ describe('rate limit configuration from the environment', () => {
     expect(() => rateLimitFromEnv({ LETHE_RATE_LIMIT: '0/s' })).toThrow(/LETHE_RATE_LIMIT/);
     expect(() => rateLimitFromEnv({ LETHE_RATE_BURST: '1.5' })).toThrow(/LETHE_RATE_BURST/);
     expect(() => rateLimitFromEnv({ LETHE_RATE_BURST: '0' })).toThrow(/LETHE_RATE_BURST/);
+    expect(() => rateLimitFromEnv({ LETHE_EVENT_RATE_LIMIT: 'many' })).toThrow(/LETHE_EVENT_RATE_LIMIT/);
+    expect(() => rateLimitFromEnv({ LETHE_EVENT_RATE_BURST: '-1' })).toThrow(/LETHE_EVENT_RATE_BURST/);
   });
 
   it('makes lethe serve refuse a bad value as a usage error, before opening anything', async () => {
@@ -280,7 +362,9 @@ describe('log hygiene', () => {
     ];
     expect(responses.map((response) => response.statusCode)).toEqual([200, 401, 401, 401, 200, 404]);
 
-    // A natural 500: the store goes away under a running server.
+    // A natural 500: the store goes away under a running server. The journal's fold stops first:
+    // its failures belong to no request, and its idle poll could otherwise log one here.
+    await lethe.services.journal.stop();
     await lethe.services.store.close();
     const failed = await get(lethe, '/v1/policies', token);
     expect(failed.statusCode).toBe(500);
@@ -317,6 +401,65 @@ describe('log hygiene', () => {
       expect(line).not.toContain(token.split('.')[2]);
       expect(line).not.toContain('opaque-secret-value');
       expect(line).toContain('[REDACTED]');
+    }
+  });
+
+  it("writes the telemetry routes' request lines at debug, and their failures at error", async () => {
+    const quiet = await open({
+      rateLimit: false,
+      logger: loggerOptions({ level: 'info', stream: { write: (line) => void lines.push(line) } }),
+    });
+    try {
+      const admin = await mint(quiet.lethe, 'publisher');
+      const publish = (payload: object) =>
+        quiet.lethe.app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          headers: { authorization: `Bearer ${admin}` },
+          payload,
+        });
+      const put = (url: string, payload: object) =>
+        quiet.lethe.app.inject({
+          method: 'PUT',
+          url,
+          headers: { authorization: `Bearer ${admin}` },
+          payload,
+        });
+      expect(
+        (await put('/v1/policies/user-account-access', POLICIES['user-account-access']!)).statusCode,
+      ).toBe(201);
+      expect((await put('/v1/systems/accounts', SYSTEMS['accounts']!)).statusCode).toBe(201);
+      lines.length = 0;
+      const accepted = await publish({ events: [] });
+      const refused = await publish({ events: [], unknown: true });
+      expect([accepted.statusCode, refused.statusCode]).toEqual([200, 400]);
+      expect((await get(quiet.lethe, '/v1/policies', admin)).statusCode).toBe(200);
+      const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const of = (id: unknown) => logged.filter((line) => line['reqId'] === id);
+      expect(of(accepted.headers['x-request-id'])).toEqual([]);
+      expect(of(refused.headers['x-request-id'])).toEqual([]);
+      expect(logged.filter((line) => line['msg'] === 'request completed')).toHaveLength(1); // the GET
+      // The 400 is counted by status.
+      const metrics = await get(quiet.lethe, '/metrics');
+      expect(metrics.body).toMatch(
+        /lethe_http_request_duration_seconds_count\{[^}]*route="\/v1\/events"[^}]*status="400"[^}]*\} 1/,
+      );
+
+      await quiet.lethe.services.store.close(); // a natural 5xx
+      const failed = await publish({
+        events: [usage('s', 'user-account-access', ['accounts.email'], '2024-01-01T00:00:00Z')],
+      });
+      expect(failed.statusCode).toBeGreaterThanOrEqual(500);
+      const failure =
+        logged.length < lines.length
+          ? lines.slice(logged.length).map((line) => JSON.parse(line) as Record<string, unknown>)
+          : [];
+      expect(failure.find((line) => line['msg'] === 'request failed')).toMatchObject({
+        reqId: failed.headers['x-request-id'],
+        level: 50,
+      });
+    } finally {
+      await quiet.dispose();
     }
   });
 

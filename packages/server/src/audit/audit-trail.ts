@@ -34,8 +34,9 @@ export async function audit(
 
 /**
  * Records a read of subject-level data before the data is served: if the read cannot be
- * recorded, it does not happen.
+ * recorded, it does not happen. The entry is durable when this resolves; concurrent reads share
+ * one commit (`Store.appendAudit`), so reads need not wait for each other's fsync one by one.
  */
 export async function auditRead(store: Store, principal: Principal, action: string, target: string) {
-  await store.transaction((repository) => audit(repository, principal, action, target));
+  await store.appendAudit(auditRecord(principal, action, target));
 }

@@ -60,7 +60,7 @@ export function consentRoutes(app: TypedApp, { consent }: Services) {
     (scope as unknown as TypedApp).post(
       '/v1/consent/import',
       {
-        config: { action: 'consent:write', contentTypes: [NDJSON, 'text/csv'] },
+        config: { action: 'consent:write', contentTypes: [NDJSON, 'text/csv'], textPerItem: true },
         schema: {
           tags,
           description:

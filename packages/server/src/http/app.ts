@@ -10,9 +10,9 @@ import { contentTypePolicy } from './content-types.js';
 import { builtDashboardDir, dashboardRoutes } from './dashboard.js';
 import { clientErrorHandler } from './client-errors.js';
 import { handleError, handleFrameworkError } from './errors.js';
-import { isLoggerInstance, type LoggerSetting } from './logging.js';
+import { isLoggerInstance, RequestLogController, type LoggerSetting } from './logging.js';
 import { Metrics } from './metrics.js';
-import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitSettings } from './rate-limit.js';
+import { DEFAULT_RATE_LIMIT, eventRateLimit, rateLimit, type RateLimitSettings } from './rate-limit.js';
 import { auditPlugin } from '../audit/audit-plugin.js';
 import { consentPlugin } from '../consent/consent-plugin.js';
 import { datamapPlugin } from '../datamap/datamap-plugin.js';
@@ -27,6 +27,7 @@ import { operationRoutes } from './operation-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from './request-timeout.js';
 import { answerHeadersHook } from './security-headers.js';
+import { textRule } from './text-rule.js';
 import type { TypedApp } from './typed-app.js';
 
 export interface AppOptions {
@@ -36,7 +37,10 @@ export interface AppOptions {
   readonly logger?: LoggerSetting;
   /** Largest accepted body of `POST /v1/events`, in bytes. */
   readonly eventsBodyLimit?: number;
-  /** Requests per principal on `/v1` (default 50/s, burst 200); `false` turns the limit off. */
+  /**
+   * Requests per principal on `/v1` (default 50/s, burst 200; the telemetry routes count events:
+   * 200,000/s, burst 400,000); `false` turns the limits off.
+   */
   readonly rateLimit?: RateLimitSettings | false;
   /** The counters `/metrics` shows; given when parts outside the app (NATS ingest) count too. */
   readonly metrics?: Metrics;
@@ -53,6 +57,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     ...(isLoggerInstance(options.logger)
       ? { loggerInstance: options.logger }
       : { logger: options.logger ?? false }),
+    logController: new RequestLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
     ...requestDeadline(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
     // Answers Fastify and Node would otherwise write in their own shape: a malformed URL (before
@@ -79,6 +84,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   app.addHook('onRoute', contentTypePolicy);
   app.decorate('routeTable', collected.routes);
   app.setErrorHandler(handleError);
+  // Every string of a query, path or body is well-formed text without NUL (http/text-rule.ts).
+  app.addHook('preHandler', textRule);
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_request, body, done) => {
     done(null, parseNdjson(body as string));
   });
@@ -123,7 +130,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     const api = v1 as unknown as TypedApp;
     api.addHook('onRoute', requireRouteAction);
     api.addHook('onRequest', authenticate(tokens));
-    if (limit) api.addHook('onRequest', rateLimit(limit));
+    if (limit) api.addHook('onRequest', rateLimit(limit)).addHook('preValidation', eventRateLimit(limit));
     api.addHook('onRequest', authorizeRoute);
     // Each feature in a child scope: it runs behind the hooks above. The order is the order of the
     // paths in the OpenAPI document.

@@ -50,11 +50,31 @@ const FASTIFY_ERRORS: Readonly<Record<string, { code: ErrorCode; says?: true }>>
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'MALFORMED_REQUEST', says: true },
 };
 
+/**
+ * PostgreSQL's codes for text it cannot store: NUL in a text value (22021, character not in
+ * repertoire) and `\u0000` in jsonb (22P05, untranslatable character).
+ */
+const POSTGRES_INVALID_TEXT = new Set(['22021', '22P05']);
+
+/**
+ * Whether the error, or an error it wraps (`AUDIT_FAILED` wraps the store's), is PostgreSQL
+ * refusing text. The text rule (`text-rule.ts`) keeps such text out; this is the defence in
+ * depth for a path it misses: the client's input, so a 400, not a 500 or 503.
+ */
+function isInvalidText(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth += 1) {
+    if (POSTGRES_INVALID_TEXT.has(String((cause as { code?: unknown }).code))) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
+
 function classify(error: FastifyError | AppError | Error): {
   code: ErrorCode;
   message: string;
   details?: unknown;
 } {
+  if (isInvalidText(error)) return { code: 'INVALID_TEXT', message: ERRORS.INVALID_TEXT.message };
   if (error instanceof AppError) return { code: error.code, message: error.message, details: error.details };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

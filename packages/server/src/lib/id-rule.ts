@@ -20,10 +20,11 @@ export function idProblem(value: unknown, maxLength: number): string | undefined
 }
 
 /**
- * The first character that breaks `rule`. A string iterates by code point (a lone surrogate on
- * its own), and one code point breaks either rule exactly when it is one the rule refuses.
+ * The first character that breaks `rule` (`holds U+0000, a control character`). A string
+ * iterates by code point (a lone surrogate on its own), and one code point breaks either rule
+ * exactly when it is one the rule refuses.
  */
-function culprit(value: string, rule: RegExp): string {
+export function culprit(value: string, rule: RegExp): string {
   const character = [...value].find((candidate) => !rule.test(candidate)) ?? value;
   const code = character.codePointAt(0) ?? 0;
   const name = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;

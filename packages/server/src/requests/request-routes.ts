@@ -63,7 +63,7 @@ function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services
   app.post(
     '/v1/requests/import',
     {
-      config: { action: 'requests:create', contentTypes: ['text/csv'] },
+      config: { action: 'requests:create', contentTypes: ['text/csv'], textPerItem: true },
       schema: {
         tags,
         description:

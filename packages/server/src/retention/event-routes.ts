@@ -9,7 +9,7 @@ export function eventRoutes(app: TypedApp, { telemetry }: Services, metrics: Met
   app.post(
     '/v1/events',
     {
-      config: { action: 'events:publish' },
+      config: { action: 'events:publish', telemetry: true, textPerItem: true },
       bodyLimit,
       schema: {
         tags: ['telemetry'],

@@ -86,6 +86,12 @@ export interface Store {
    */
   ingest(batch: IngestBatch): Promise<IngestOutcome>;
   /**
+   * Appends one audit entry in a durable transaction of its own, group-committed with concurrent
+   * ones: the audit of a read, which must be on disk before the data is served. Resolves once it
+   * is; rejects with `AUDIT_FAILED` (its whole group) when it cannot be written.
+   */
+  appendAudit(record: AuditRecord): Promise<void>;
+  /**
    * Folds the oldest journal entries, about `maxEvents` events, into usages, field and subject
    * expiries, usage links and consent violations, in one transaction, and deletes them. Never
    * runs twice at once (on PostgreSQL, across nodes: a node that finds another folding returns

@@ -10,7 +10,7 @@ export function streamRoutes(app: TypedApp, { streams }: Services, bodyLimit: nu
   app.post(
     '/v1/streams/events',
     {
-      config: { action: 'streams:publish' },
+      config: { action: 'streams:publish', telemetry: true, textPerItem: true },
       bodyLimit,
       schema: {
         tags: ['streams'],

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { auditGroupCommit } from '../audit-group-commit.js';
 import { GroupCommit } from '../group-commit.js';
 import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
@@ -62,10 +63,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const lockCatalog = (tx: Kysely<Database>) =>
     sql`select value from meta where key = 'catalog_version' for update`.execute(tx);
 
-  const groupCommit = new GroupCommit(
+  const groupCommit = new GroupCommit<IngestBatch, IngestOutcome>(
     (batches) => withRetry(() => db.transaction().execute((tx) => appendPostgresGroup(tx, batches))),
     // As many groups at once as leave a connection free for reads.
-    { maxEventsPerGroup: MAX_EVENTS_PER_GROUP, maxConcurrentGroups: Math.max(1, maxConnections - 2) },
+    {
+      maxPerGroup: MAX_EVENTS_PER_GROUP,
+      maxConcurrentGroups: Math.max(1, maxConnections - 2),
+      sizeOf: (batch) => batch.events.length,
+    },
   );
 
   return {
@@ -86,6 +91,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     ingest: (batch: IngestBatch): Promise<IngestOutcome> => groupCommit.submit(batch),
 
+    appendAudit: auditGroupCommit((records) =>
+      withRetry(() => db.transaction().execute((tx) => new Repository(tx).audit.append(records))),
+    ),
+
     fold: (maxEvents) =>
       withRetry(() => db.transaction().execute((tx) => foldPostgres(tx, { maxEvents, wait: false }))),
 
@@ -94,6 +103,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       // committed later may carry lower positions (sequence order is not commit order): they
       // were not acknowledged before the call, and the next fold takes them.
       const upTo = await lastJournalPosition(db);
+      // An empty journal (folded rows are deleted): nothing to wait for, and no fold lock to take.
+      if (upTo === 0) return;
       const drain = () =>
         withRetry(() =>
           db

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { AppError } from '../../lib/app-error.js';
-import { chainAuditRecords } from '../../audit/audit-chain.js';
+import { chainAuditRecords, type AuditRecord } from '../../audit/audit-chain.js';
 import { encodeJournalRow, type JournalEvent } from '../../retention/journal/journal-codec.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
 
@@ -17,6 +17,7 @@ export class SqliteIngestStatements {
   private readonly insertAuditEntry;
   private readonly setAuditHead;
   private readonly run;
+  private readonly runAudit;
 
   constructor(connection: BetterSqlite3.Database) {
     this.meta = connection.prepare<[string], { value: string }>('select value from meta where key = ?');
@@ -52,20 +53,23 @@ export class SqliteIngestStatements {
         return { kind: 'committed', duplicates, forgotten };
       });
       if (fresh.length) this.appendJournal.run(Date.now(), fresh.length, encodeJournalRow(fresh));
-      this.appendAudit(batches.filter((_batch, index) => outcomes[index]?.kind === 'committed'));
+      this.appendAudit(
+        batches.filter((_batch, index) => outcomes[index]?.kind === 'committed').map((b) => b.audit),
+      );
       return outcomes;
     });
+    this.runAudit = connection.transaction((records: readonly AuditRecord[]) => this.appendAudit(records));
   }
 
-  /** The audit entries of the committed batches, chained as `AuditQueries.append` does. */
-  private appendAudit(committed: readonly IngestBatch[]): void {
+  /** Audit entries (the committed batches', or reads'), chained as `AuditQueries.append` does. */
+  private appendAudit(committed: readonly AuditRecord[]): void {
     if (committed.length === 0) return;
     try {
       const claimed = this.claimAuditSeqs.get(committed.length);
       if (!claimed) throw new Error('audit_head row is missing');
       const { entries, head } = chainAuditRecords(
         { seq: claimed.seq - committed.length, hash: claimed.hash },
-        committed.map((batch) => batch.audit),
+        committed,
       );
       for (const e of entries) {
         this.insertAuditEntry.run(e.seq, e.at, e.actor, e.action, e.target, e.requestId, e.prevHash, e.hash);
@@ -81,6 +85,11 @@ export class SqliteIngestStatements {
    * Appends several batches in one transaction (group commit: one fsync for all of them) and
    * returns each batch's own outcome.
    */
+  /** Audit entries on their own (reads' entries, group-committed), in one durable transaction. */
+  appendAuditGroup(records: readonly AuditRecord[]): void {
+    this.runAudit.immediate(records);
+  }
+
   ingestGroup(batches: readonly IngestBatch[]): IngestOutcome[] {
     // `immediate` takes the write lock at BEGIN, so the catalog version it reads cannot go stale.
     return this.run.immediate(batches);

@@ -5,11 +5,13 @@ import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
+import { auditGroupCommit } from '../audit-group-commit.js';
 import { GroupCommit } from '../group-commit.js';
 import { SqliteFoldStatements } from './sqlite-fold.js';
 import { StoreNotFoundError } from '../store-not-found.js';
 import { SqliteIngestStatements } from './sqlite-ingest.js';
 import { ImmediateSqliteDialect, openSqliteConnection } from './sqlite-connection.js';
+import { withStatementCache } from './statement-cache.js';
 
 /** Bounds one group commit so that a burst cannot hold the writer (and the event loop) for long. */
 const MAX_EVENTS_PER_GROUP = 20_000;
@@ -39,7 +41,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     withoutRowId: true,
     shared: false,
   };
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(connection) }),
+  });
   try {
     await migrateToLatest(db, capabilities, { mustExist: options.mustExist });
   } catch (error) {
@@ -51,10 +55,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   // The hot path and the fold bypass Kysely for prepared statements, but take the same
   // connection lock so that they never run inside another caller's open transaction.
   const exclusive = <T>(work: () => T): Promise<T> => db.connection().execute(async () => work());
-  const groupCommit = new GroupCommit((batches) => exclusive(() => statements.ingestGroup(batches)), {
-    maxEventsPerGroup: MAX_EVENTS_PER_GROUP,
-    maxConcurrentGroups: 1,
-  });
+  const groupCommit = new GroupCommit<IngestBatch, IngestOutcome>(
+    (batches) => exclusive(() => statements.ingestGroup(batches)),
+    { maxPerGroup: MAX_EVENTS_PER_GROUP, maxConcurrentGroups: 1, sizeOf: (batch) => batch.events.length },
+  );
 
   return {
     capabilities,
@@ -71,11 +75,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
     ingest: (batch: IngestBatch): Promise<IngestOutcome> => groupCommit.submit(batch),
 
+    appendAudit: auditGroupCommit((records) => exclusive(() => statements.appendAuditGroup(records))),
+
     fold: (maxEvents) => exclusive(() => fold.foldOnce(maxEvents)),
 
     async freshAggregates() {
       // Up to the position at the call: appends that commit meanwhile need not hold the reader up.
       const upTo = await exclusive(() => fold.lastPosition());
+      if (upTo === 0) return; // the journal is empty: everything acknowledged is folded
       while ((await exclusive(() => fold.foldOnce(DRAIN_EVENTS_PER_FOLD, upTo))).rows > 0);
     },
 

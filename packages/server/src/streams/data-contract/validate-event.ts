@@ -1,6 +1,7 @@
 import type { StreamEventRejection } from '@lethe/api';
 import type { Taxonomy } from '../../lib/taxonomy.js';
 import { idProblem } from '../../lib/id-rule.js';
+import { MAX_DEPTH, nestsTooDeep } from '../../lib/text-rule.js';
 import { parseInstant } from '../../lib/time.js';
 import { childPath, valueAt } from './attribute-path.js';
 import type { CompiledContract } from './compiled-contract.js';
@@ -72,6 +73,9 @@ export function validateEvent(contract: CompiledContract, event: unknown): Event
   }
   if (!Object.hasOwn(event, 'data')) {
     reasons.push(reject('INVALID_ENVELOPE', 'data', 'The event has no data.'));
+  } else if (nestsTooDeep(data)) {
+    // Before the contract's checks: nesting this deep overflowed the stack on its way to a store.
+    reasons.push(reject('INVALID_ENVELOPE', 'data', `data nests deeper than ${MAX_DEPTH} levels.`));
   } else {
     reasons.push(...contract.dataRejections(data));
     reasons.push(...idRejections(contract, data));
