@@ -118,7 +118,6 @@ describe('the dashboard', () => {
       '/assets/%2e%2e/%2e%2e/package.json',
       '/assets/..%2fpackage.json',
       '/assets/..%2Findex.html',
-      '/assets/%00.js',
     ]) {
       const response = await get(path);
       // A plain 404 in the envelope, never `send`'s own refusal turned into a 500 (found by the fuzzer).
@@ -126,6 +125,10 @@ describe('the dashboard', () => {
       expect(response.json().error.code, path).toBe('ROUTE_NOT_FOUND');
       expect(response.body, path).not.toContain('"name": "@lethe/dashboard"');
     }
+    // A NUL is refused as text before it is a file name at all.
+    const nul = await get('/assets/%00.js');
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().error.code).toBeTypeOf('string');
   });
 });
 
