@@ -23,7 +23,7 @@ const CALLERS: Record<string, Omit<MintRequest, 'ttlSeconds'>> = {
   auditorWithIds: { subject: 'leaks-auditor-ids', role: 'auditor', grants: ['subject-ids'] },
 };
 
-async function send(caller: string, method: 'GET' | 'POST', url: string, payload?: unknown) {
+async function send(caller: string, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown) {
   return lethe.app.inject({
     method,
     url,
@@ -216,5 +216,58 @@ describe('connectors map every category: a category-limited token may not use th
       expect(refused.json().error.code).toBe('CATEGORY_NOT_PERMITTED');
       expect(refused.body).not.toContain('users');
     }
+  });
+});
+
+describe('found by the fuzzer: the data map shows a category-limited token only its categories', () => {
+  it('narrows flows to the categories it may see and leaves out flows of none', async () => {
+    const all = (await send('admin', 'GET', '/v1/flows')).json().items as {
+      to: string;
+      categories: string[];
+    }[];
+    expect(all.find((flow) => flow.to === 'mailer')?.categories).toContain('user.name');
+    const limited = await send('contact', 'GET', '/v1/flows');
+    expect(limited.statusCode).toBe(200);
+    const flows = limited.json().items as { from: string; to: string; categories: string[] }[];
+    expect(flows.map((flow) => `${flow.from}->${flow.to}`).sort()).toEqual([
+      'accounts->mailer',
+      'accounts->risk',
+      'orders->payments',
+    ]);
+    for (const flow of flows) expect(flow.categories.every((c) => c.startsWith('user.contact'))).toBe(true);
+  });
+
+  it('narrows a discovery source to the data types of its categories', async () => {
+    const created = await send('admin', 'POST', '/v1/datamap/sources/prometheus', {
+      name: 'leaks-source',
+      url: 'http://127.0.0.1:9/',
+      interval: 'PT1H',
+      dataTypes: { email: 'user.contact.email', opens: 'user.behavior' },
+    });
+    expect(created.statusCode).toBe(201);
+    const limited = (await send('contact', 'GET', '/v1/datamap/sources')).json().items as {
+      name: string;
+      dataTypes?: Record<string, string>;
+    }[];
+    expect(limited.find((source) => source.name === 'leaks-source')?.dataTypes).toEqual({
+      email: 'user.contact.email',
+    });
+    const full = (await send('admin', 'GET', '/v1/datamap/sources')).json().items as { dataTypes?: object }[];
+    expect(full.some((source) => JSON.stringify(source.dataTypes).includes('user.behavior'))).toBe(true);
+  });
+});
+
+describe('found by the fuzzer: refusing to delete a system names only what the caller may see', () => {
+  it('names a visible field that holds data, never a hidden one', async () => {
+    const full = await send('admin', 'DELETE', '/v1/systems/orders');
+    expect(full.statusCode).toBe(409);
+    expect(full.json().error.message).toContain('invoices.amount');
+    const limited = await send('contact', 'DELETE', '/v1/systems/orders');
+    expect(limited.statusCode).toBe(409);
+    expect(limited.json().error.code).toBe('SYSTEM_HOLDS_DATA');
+    const message = limited.json().error.message as string;
+    expect(message).toMatch(/invoices\.billing_address|orders\.shipping_address/);
+    for (const hidden of ['invoices.amount', 'orders.items', 'user.financial'])
+      expect(message).not.toContain(hidden);
   });
 });

@@ -117,11 +117,18 @@ describe('the dashboard', () => {
       '/assets/../index.html',
       '/assets/%2e%2e/%2e%2e/package.json',
       '/assets/..%2fpackage.json',
+      '/assets/..%2Findex.html',
     ]) {
       const response = await get(path);
-      expect(response.statusCode, path).not.toBe(200);
+      // A plain 404 in the envelope, never `send`'s own refusal turned into a 500 (found by the fuzzer).
+      expect(response.statusCode, path).toBe(404);
+      expect(response.json().error.code, path).toBe('ROUTE_NOT_FOUND');
       expect(response.body, path).not.toContain('"name": "@lethe/dashboard"');
     }
+    // A NUL is refused as text before it is a file name at all.
+    const nul = await get('/assets/%00.js');
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().error.code).toBeTypeOf('string');
   });
 });
 

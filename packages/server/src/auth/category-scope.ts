@@ -11,3 +11,11 @@ export function maySeeCategories(principal: Principal, fieldCategories: readonly
   if (granted === undefined) return true;
   return fieldCategories.some((category) => granted.some((allowed) => coversKey(allowed, category)));
 }
+
+/**
+ * The categories of a list (a flow's, a discovery mapping's) that the principal may see: all of
+ * them for a token without category limits.
+ */
+export function visibleCategories(principal: Principal, categories: readonly string[]): string[] {
+  return categories.filter((category) => maySeeCategories(principal, [category]));
+}

@@ -8,6 +8,7 @@ import type {
   TeamInput,
   TaxonomyExtensions,
 } from '@lethe/api';
+import { visibleCategories } from '../auth/category-scope.js';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
@@ -98,7 +99,11 @@ export class DataMapService {
 
   async listFlows(principal: Principal): Promise<Flow[]> {
     authorize(principal, 'systems:read');
-    return (await this.store.repository.datamap.listFlows()).map(flowRowToFlow);
+    // As in the graph: a category-limited token sees a flow for the categories it may see, or not at all.
+    return (await this.store.repository.datamap.listFlows()).map(flowRowToFlow).flatMap((flow) => {
+      const categories = visibleCategories(principal, flow.categories);
+      return categories.length ? [{ ...flow, categories }] : [];
+    });
   }
 
   putFlow(principal: Principal, from: string, to: string, input: FlowInput): Promise<Written<Flow>> {

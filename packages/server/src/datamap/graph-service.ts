@@ -1,5 +1,5 @@
 import type { DataMapDrift, DataMapGraph, Destination, Holder } from '@lethe/api';
-import { maySeeCategories } from '../auth/category-scope.js';
+import { maySeeCategories, visibleCategories } from '../auth/category-scope.js';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
@@ -166,7 +166,7 @@ function visibleGraph(principal: Principal, graph: DataMapGraph): DataMapGraph {
   const edges = graph.edges.flatMap((edge) => {
     if (!kept.has(edge.from) || !kept.has(edge.to)) return [];
     if (edge.kind !== 'transmit') return [edge];
-    const categories = edge.categories.filter(visible);
+    const categories = visibleCategories(principal, edge.categories);
     return categories.length ? [{ ...edge, categories }] : [];
   });
   return { nodes, edges };

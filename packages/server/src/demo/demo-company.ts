@@ -302,10 +302,9 @@ export function demoActivity(now: number, subjects = 300): { events: DemoEvent[]
   }
 }
 
-/** Loads the demo company into an empty store; returns false (and changes nothing) otherwise. */
-export async function loadDemoCompany(services: Services, now = Date.now()): Promise<boolean> {
-  if ((await services.policies.list(LETHE_ITSELF)).length > 0) return false;
-  await services.manifests.apply(LETHE_ITSELF, {
+/** The demo's whole configuration as one manifest: map, policies, systems and its contract. */
+export function demoManifest(): Manifest {
+  return {
     ...DEMO_MAP,
     policies: Object.entries(DEMO_POLICIES).map(([name, input]) => ({
       name,
@@ -314,7 +313,13 @@ export async function loadDemoCompany(services: Services, now = Date.now()): Pro
     })),
     systems: Object.entries(DEMO_SYSTEMS).map(([name, input]) => ({ name, ...input })),
     contracts: [DEMO_CONTRACT],
-  });
+  };
+}
+
+/** Loads the demo company into an empty store; returns false (and changes nothing) otherwise. */
+export async function loadDemoCompany(services: Services, now = Date.now()): Promise<boolean> {
+  if ((await services.policies.list(LETHE_ITSELF)).length > 0) return false;
+  await services.manifests.apply(LETHE_ITSELF, demoManifest());
   const { events, consent } = demoActivity(now);
   // Consent first, as a front end would have recorded it before the mails went out.
   const imported = await services.consent.import(

@@ -16,6 +16,9 @@ const OUR_CACHE_CONTROL = { cacheControl: false } as const;
  */
 const VARY = 'accept-encoding';
 
+/** A file the dashboard build writes into `assets/`: `index-BOQ8Nfcl.js`, `favicon-0HohmDsf.svg`. */
+const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
+
 /** Where `npm run build` puts the dashboard (`packages/dashboard/dist`); undefined when not installed. */
 export function builtDashboardDir(): string | undefined {
   try {
@@ -58,6 +61,9 @@ export async function dashboardRoutes(
   app.get('/', { schema: { hide: true } }, (_request, reply) => sendIndex(reply));
   app.get<{ Params: { '*': string } }>('/assets/*', { schema: { hide: true } }, (request, reply) => {
     const assets = join(requireBuilt(), 'assets');
+    // The build writes plain hashed names, one directory deep. Anything else (`..`, a separator, a
+    // NUL) is no asset: `send` would refuse it with its own error, which is not ours to answer with.
+    if (!ASSET_NAME.test(request.params['*'])) return sendNotFound(request, reply);
     // File names carry a content hash: a name never changes meaning, so browsers may keep it.
     return reply
       .header('cache-control', 'public, max-age=31536000, immutable')

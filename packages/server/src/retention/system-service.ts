@@ -137,9 +137,14 @@ export class SystemService {
       .sort((a, b) => b.until - a.until);
     const [latest] = holding;
     if (latest) {
+      // The message names a field the caller may see: a category-limited token learns nothing more.
+      const categories = new Map(record.fields.map((f) => [f.field, JSON.parse(f.categories) as string[]]));
+      const shown = holding.find(({ link }) => maySeeCategories(principal, categories.get(link.field) ?? []));
       throw new AppError(
         'SYSTEM_HOLDS_DATA',
-        `System "${name}" still holds data: "${latest.link.field}" is kept under policy "${latest.link.policy}" until ${toIso(latest.until)}.`,
+        shown
+          ? `System "${name}" still holds data: "${shown.link.field}" is kept under policy "${shown.link.policy}" until ${toIso(shown.until)}.`
+          : `System "${name}" still holds data until ${toIso(latest.until)}, in fields this token may not see.`,
       );
     }
     await repository.datamap.deleteSystem(name);

@@ -47,6 +47,7 @@ export interface Expectation {
 
 export const SUBJECT = 'matrix-subject';
 const FIXED_REQUEST = 'matrix-fixed';
+const CONNECTOR_URL = '/v1/connectors/matrix-connector';
 const CONNECTOR = {
   type: 'sqlite',
   urlEnv: 'MATRIX_CONNECTOR_URL',
@@ -325,11 +326,7 @@ export const EXPECTED: Record<string, Expectation> = {
   'GET /v1/suppressions/hits': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/reports/overview': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/connectors': { allowed: READERS, unlimitedOnly: true },
-  'GET /v1/connectors/:name': {
-    allowed: READERS,
-    url: '/v1/connectors/matrix-connector',
-    unlimitedOnly: true,
-  },
+  'GET /v1/connectors/:name': { allowed: READERS, url: CONNECTOR_URL, unlimitedOnly: true },
   'PUT /v1/connectors/:name': {
     allowed: ['admin'],
     url: '/v1/connectors/matrix-connector',

@@ -1,4 +1,5 @@
 import type { DiscoveryRun, DiscoverySource, PrometheusSourceInput, ScrapeSourceInput } from '@lethe/api';
+import { visibleCategories } from '../../auth/category-scope.js';
 import { authorize } from '../../auth/permissions.js';
 import { LETHE_ITSELF, type Principal } from '../../auth/principal.js';
 import { categoryOfDataType } from './data-type-category.js';
@@ -50,7 +51,7 @@ export class DiscoveryService {
 
   async list(principal: Principal): Promise<DiscoverySource[]> {
     authorize(principal, 'systems:read');
-    return (await this.store.repository.datamap.listSources()).map(sourceRowToSource);
+    return (await this.store.repository.datamap.listSources()).map((row) => visibleSource(principal, row));
   }
 
   put(principal: Principal, input: SourceInput): Promise<Written<DiscoverySource>> {
@@ -227,6 +228,16 @@ function sameSource(a: DiscoverySourceRow, b: DiscoverySourceRow): boolean {
   const content = (r: DiscoverySourceRow) =>
     JSON.stringify([r.kind, r.url, r.targets, r.names, r.data_types]);
   return content(a) === content(b);
+}
+
+/** A category-limited token sees the data-type mappings to categories it may see, no others. */
+function visibleSource(principal: Principal, row: DiscoverySourceRow): DiscoverySource {
+  const { dataTypes, ...source } = sourceRowToSource(row);
+  if (dataTypes === undefined || principal.categories === undefined) return sourceRowToSource(row);
+  const visible = Object.entries(dataTypes).filter(
+    ([, category]) => visibleCategories(principal, [category]).length,
+  );
+  return visible.length ? { ...source, dataTypes: Object.fromEntries(visible) } : source;
 }
 
 export function sourceRowToSource(row: DiscoverySourceRow): DiscoverySource {
