@@ -102,7 +102,7 @@ export class RequestRunner {
       this.again = true;
       return;
     }
-    this.ticking = this.tick()
+    this.ticking = this.pass()
       .catch((error: unknown) => this.log.error({ err: error }, 'rights request runner'))
       .finally(() => {
         this.ticking = undefined;
@@ -114,10 +114,20 @@ export class RequestRunner {
   }
 
   /**
+   * Runs a pass and resolves once every task that was due has run. A pass under way (a wake's)
+   * holds the tasks it took, which this pass would skip: it is awaited first, or a caller could
+   * see them still `running` after its tick returned.
+   */
+  async tick(): Promise<void> {
+    while (this.ticking) await this.ticking;
+    await this.pass();
+  }
+
+  /**
    * One pass: start approved requests left unstarted, destroy expired DSAR findings, then run
    * every due task (up to the concurrency at a time).
    */
-  async tick(): Promise<void> {
+  private async pass(): Promise<void> {
     await this.startApproved();
     const now = this.now();
     for (const request of await this.store.repository.requests.requestsWithExpiredPii(now)) {
