@@ -198,10 +198,12 @@ describe.each(ALL_BACKENDS)('consent: $name', (backend) => {
       expect(await feedSubjects('2024-06-15')).toContain('w-1');
       expect(await feedSubjects('2024-09-01')).not.toContain('w-1');
 
-      // Without consent: accepted, flagged, keeps the field only until the use itself.
+      // Without consent: accepted, flagged, and extends nothing: the withdrawal still decides.
       expect(await publish(mail('w-1', '2024-07-01'))).toMatchObject({ accepted: 1, rejected: [] });
       subject = await view('w-1');
-      expect(subject.expiresAt).toBe(day('2024-07-01'));
+      expect(subject.expiresAt).toBe(day('2024-06-15'));
+      expect(await feedSubjects('2024-06-15')).toContain('w-1');
+      expect(await feedSubjects('2024-07-01')).not.toContain('w-1');
       const violations = (await call('GET', '/v1/consent/violations?subject=w-1')).json();
       expect(violations.items).toEqual([
         {
@@ -395,14 +397,15 @@ describe.each(ALL_BACKENDS)('consent: $name', (backend) => {
       await consent('late-1', { purposes: { 'marketing.email': true }, at: '2024-01-01T00:00:00Z' });
       await publish(mail('late-1', '2024-09-10')); // consented when it came in
       await consent('late-1', { purposes: { 'marketing.email': false }, at: '2024-06-01T00:00:00Z' });
-      // The withdrawal was dated before that use: it is a use without consent, kept until itself.
+      // The withdrawal was dated before that use: it is a use without consent, kept until the
+      // withdrawal (a use without consent after it extends nothing).
       let stored = await view('late-1');
       expect(stored.fields[0].uses[0].lastConsentedUseAt).toBeUndefined();
-      expect(stored.fields[0].expiresAt).toBe(day('2024-09-10'));
+      expect(stored.fields[0].expiresAt).toBe(day('2024-06-01'));
       // An older use without consent arriving later neither extends it nor makes it disagree.
       await publish(mail('late-1', '2024-08-10'));
       stored = await view('late-1');
-      expect(stored.fields[0].expiresAt).toBe(day('2024-09-10'));
+      expect(stored.fields[0].expiresAt).toBe(day('2024-06-01'));
       expect(stored.fields[0].expiresAt).toBe(stored.fields[0].uses[0].keepsUntil);
     },
   );

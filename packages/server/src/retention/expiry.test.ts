@@ -138,8 +138,10 @@ describe('the consent-aware rule (docs/consent.md)', () => {
 
   it('lets a later violation not extend a consented use, and not shorten it', () => {
     const withdrawn = { grantedAt: t('2024-01-01'), withdrawnAt: t('2024-05-01') };
-    // consented 2024-03-01 (cut at 2024-05-01), then a use without consent on 2024-06-01
-    expect(usageKeepsUntil(mail(t('2024-06-01'), t('2024-03-01')), P6M, withdrawn)).toBe(t('2024-06-01'));
+    // consented 2024-03-01 (cut at 2024-05-01), then a use without consent on 2024-06-01: the
+    // withdrawal still decides (the use after it extends nothing)
+    expect(usageKeepsUntil(mail(t('2024-06-01'), t('2024-03-01')), P6M, withdrawn)).toBe(t('2024-05-01'));
+    expect(usageKeepsUntil(mail(t('2024-06-01'), null), P6M, withdrawn)).toBe(t('2024-05-01'));
     // the violation lies before the cut: the consented part decides
     expect(
       usageKeepsUntil(mail(t('2024-04-15'), t('2024-03-01')), P6M, {
@@ -181,6 +183,39 @@ describe('the consent-aware rule (docs/consent.md)', () => {
       policy: 'send-marketing-email',
       system: 'mailer',
     });
+  });
+
+  it('never lets a use without consent keep a field past the withdrawal, nor past the use itself', () => {
+    const day = 86_400_000;
+    const base = t('2024-01-01');
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 0, max: 400 }),
+        fc.option(fc.integer({ min: 0, max: 400 })),
+        fc.option(fc.integer({ min: 1, max: 400 })),
+        (days, violationDay, grantDay, withdrawAfter) => {
+          const window = {
+            grantedAt: grantDay === null ? null : base + grantDay * day,
+            withdrawnAt: withdrawAfter === null ? null : base + ((grantDay ?? 0) + withdrawAfter) * day,
+          };
+          const violation = base + violationDay * day;
+          fc.pre(!isConsentedUse(window, violation));
+          const times = days.map((d) => base + d * day);
+          const keeps = (uses: number[]) => {
+            const consented = uses.filter((time) => isConsentedUse(window, time));
+            const row = mail(Math.max(...uses), consented.length ? Math.max(...consented) : null);
+            return usageKeepsUntil(row, P6M, window);
+          };
+          const before = keeps(times);
+          const after = keeps([...times, violation]);
+          // the violation adds at most its own bound: the use's time, cut at the withdrawal
+          const bound = window.withdrawnAt === null ? violation : Math.min(violation, window.withdrawnAt);
+          expect(after).toBeLessThanOrEqual(Math.max(before, bound));
+          expect(useKeepsUntil(violation, P6M('', violation), window)).toBe(bound);
+        },
+      ),
+    );
   });
 
   it('gives the same answer from a usage row as the max over its single uses (ingest == recompute)', () => {
@@ -243,7 +278,7 @@ describe('aggregateBatch with consent', () => {
         count: 2,
       },
     ]);
-    // consented 2024-03-01 → cut at the withdrawal 2024-04-01; the later violation keeps until 2024-05-01
-    expect(batch.fields[0]?.expiresAt).toBe(at('2024-05-01T00:00:00Z'));
+    // consented 2024-03-01 → cut at the withdrawal 2024-04-01; the violation after it extends nothing
+    expect(batch.fields[0]?.expiresAt).toBe(at('2024-04-01T00:00:00Z'));
   });
 });

@@ -5,7 +5,8 @@ import { isConsentedUse, type ConsentWindow } from '../consent/consent.js';
  * - a use keeps a field until `lastUse + retention(policy)`;
  * - under a consent-based policy, only while consent stands: a consented use keeps the field
  *   until its retention end, cut at the withdrawal if consent was withdrawn since; a use without
- *   consent (a violation) keeps it only until the use itself ("delete now");
+ *   consent (a violation) keeps it only until the use itself ("delete now"), and never past a
+ *   withdrawal: after consent is withdrawn, a use without consent extends nothing;
  * - a (subject, field) expires at the max over its policies, decided by the policy (and the
  *   system of its last use) that gives that max;
  * - a subject expires at the max over its fields.
@@ -38,8 +39,8 @@ export type ConsentOfPolicy = (policy: string) => ConsentWindow | undefined;
  * - not consent-based: `retentionEnd(lastUseAt)`;
  * - consent-based, with `c` the latest consented use and `W` the withdrawal (if any):
  *   max(consentedPart, violationPart), where consentedPart is `retentionEnd(c)` cut at `W`
- *   (nothing when there is no `c`), and violationPart is `lastUseAt` when the latest use was not
- *   consented (it never extends into the future).
+ *   (nothing when there is no `c`), and violationPart is `violationKeepsUntil(lastUseAt)` when the
+ *   latest use was not consented (it never extends into the future, nor past `W`).
  */
 export function usageKeepsUntil(
   use: UseOfField,
@@ -53,8 +54,19 @@ export function usageKeepsUntil(
     const end = retentionEnd(use.policy, consented);
     keepsUntil = consent.withdrawnAt === null ? end : Math.min(end, consent.withdrawnAt);
   }
-  if (consented === null || use.lastUseAt > consented) keepsUntil = Math.max(keepsUntil, use.lastUseAt);
+  if (consented === null || use.lastUseAt > consented)
+    keepsUntil = Math.max(keepsUntil, violationKeepsUntil(use.lastUseAt, consent));
   return keepsUntil;
+}
+
+/**
+ * How long a use without consent at `at` keeps its field: until the use itself ("delete now"),
+ * and, once consent was withdrawn, no later than the withdrawal. Without the cap a mailer that
+ * keeps sending after an unsubscribe would push the deletion from the withdrawal to its last
+ * send; the withdrawal is when the subject said stop (docs/consent.md).
+ */
+export function violationKeepsUntil(at: number, consent: ConsentWindow): number {
+  return consent.withdrawnAt === null ? at : Math.min(at, consent.withdrawnAt);
 }
 
 /**
@@ -63,7 +75,7 @@ export function usageKeepsUntil(
  */
 export function useKeepsUntil(at: number, retentionEnd: number, consent: ConsentWindow | undefined): number {
   if (!consent) return retentionEnd;
-  if (!isConsentedUse(consent, at)) return at;
+  if (!isConsentedUse(consent, at)) return violationKeepsUntil(at, consent);
   return consent.withdrawnAt === null ? retentionEnd : Math.min(retentionEnd, consent.withdrawnAt);
 }
 
