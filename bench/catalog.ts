@@ -3,18 +3,23 @@ import { parseDuration, type Duration } from '../packages/server/src/lib/duratio
 
 /**
  * The company both benchmarks model: 5 policies whose retentions mix days, months and years (so
- * the calendar arithmetic is exercised), and 12 declared fields over 4 systems.
+ * the calendar arithmetic is exercised), with purposes from the default purpose taxonomy, and 12
+ * declared fields over 4 systems.
  */
 export const POLICIES: Readonly<Record<string, PolicyInput>> = {
-  'user-account-access': { purpose: 'account.access', retention: 'P2Y', legalBasis: 'contract' },
-  'order-delivery': { purpose: 'orders.delivery', retention: 'P120D', legalBasis: 'contract' },
+  'user-account-access': { purpose: 'essential.account', retention: 'P2Y', legalBasis: 'contract' },
+  'order-delivery': { purpose: 'essential.orders', retention: 'P120D', legalBasis: 'contract' },
   'send-marketing-email': {
     purpose: 'marketing.email',
     retention: 'P6M',
     legalBasis: 'legitimate_interests',
   },
   'fraud-prevention': { purpose: 'security.fraud', retention: 'P5Y', legalBasis: 'legal_obligation' },
-  'customer-support': { purpose: 'support.tickets', retention: 'P18M', legalBasis: 'legitimate_interests' },
+  'customer-support': {
+    purpose: 'essential.service.support',
+    retention: 'P18M',
+    legalBasis: 'legitimate_interests',
+  },
 };
 
 const field = (name: string) => ({ name, categories: [] });

@@ -196,7 +196,7 @@ describe('the services themselves', () => {
     const as = (role: 'dpo' | 'auditor' | 'service') =>
       role === 'service' ? { id: 'svc', role, system: 'accounts' } : { id: role, role };
     const { services } = lethe;
-    const policy = { purpose: 'test.x', retention: 'P1D', legalBasis: 'contract' } as const;
+    const policy = { purpose: 'analytics.product', retention: 'P1D', legalBasis: 'contract' } as const;
     const attempts: [string, () => Promise<unknown>][] = [
       ['policies.put by auditor', () => services.policies.put(as('auditor'), 'x', policy)],
       ['policies.retire by service', () => services.policies.retire(as('service'), 'order-delivery')],

@@ -272,6 +272,49 @@ describe('policies', () => {
     );
     expect((await call('GET', '/v1/nothing-here')).json().error.code).toBe('ROUTE_NOT_FOUND');
   });
+
+  it('refuses a purpose outside the purpose taxonomy, naming the nearest keys', async () => {
+    await call('PUT', '/v1/policies/mail', {
+      purpose: 'marketing.email',
+      retention: 'P6M',
+      legalBasis: 'consent',
+    });
+    const typo = await call('PUT', '/v1/policies/mail', {
+      purpose: 'markting.email',
+      retention: 'P6M',
+      legalBasis: 'consent',
+    });
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json().error.code).toBe('PURPOSE_UNKNOWN');
+    expect(typo.json().error.details.nearest[0]).toBe('marketing.email');
+    expect((await call('GET', '/v1/policies/mail')).json().purpose).toBe('marketing.email');
+    const bogus = await call('PUT', '/v1/policies/bogus', {
+      purpose: 'bogus',
+      retention: 'P1Y',
+      legalBasis: 'contract',
+    });
+    expect(bogus.json().error.code).toBe('PURPOSE_UNKNOWN');
+    expect((await call('GET', '/v1/policies/bogus')).statusCode).toBe(404);
+
+    // A purpose added to the taxonomy can be used; it cannot be removed while a policy uses it.
+    const extension = { purposes: [{ key: 'marketing.email.digest', description: 'The weekly digest.' }] };
+    expect((await call('PUT', '/v1/taxonomy', extension)).statusCode).toBeLessThan(300);
+    const digest = await call('PUT', '/v1/policies/digest', {
+      purpose: 'marketing.email.digest',
+      retention: 'P6M',
+      legalBasis: 'consent',
+    });
+    expect(digest.statusCode).toBe(201);
+    const removal = await call('PUT', '/v1/taxonomy', { purposes: [] });
+    expect(removal.statusCode).toBe(400);
+    expect(removal.json().error).toMatchObject({
+      code: 'PURPOSE_UNKNOWN',
+      details: { purpose: 'marketing.email.digest' },
+    });
+    expect((await call('GET', '/v1/taxonomy')).json().purposes.map((p: { key: string }) => p.key)).toContain(
+      'marketing.email.digest',
+    );
+  });
 });
 
 describe('telemetry ingest', () => {

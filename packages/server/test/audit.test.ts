@@ -62,7 +62,7 @@ function withDatabase<T>(work: (db: BetterSqlite3.Database) => T): T {
 describe('the audit log', () => {
   it('records every change and every read of subject data, with the request id', async () => {
     const put = await call('PUT', '/v1/policies/audit-demo', {
-      purpose: 'test.audit',
+      purpose: 'analytics.reporting',
       retention: 'P1Y',
       legalBasis: 'contract',
     });
@@ -72,7 +72,7 @@ describe('the audit log', () => {
     const read = await call('GET', '/v1/subjects/audit-subject');
     const feed = await call('GET', '/v1/expiries?day=2026-01-01');
     const unchanged = await call('PUT', '/v1/policies/audit-demo', {
-      purpose: 'test.audit',
+      purpose: 'analytics.reporting',
       retention: 'P1Y',
       legalBasis: 'contract',
     });
@@ -106,7 +106,7 @@ describe('the audit log', () => {
     );
     try {
       const put = await call('PUT', '/v1/policies/never-saved', {
-        purpose: 'test.audit',
+        purpose: 'analytics.reporting',
         retention: 'P1Y',
         legalBasis: 'contract',
       });

@@ -333,7 +333,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     await Promise.all([
       ...Array.from({ length: 6 }, (_, i) =>
         services.policies.put(admin, `audited-${i}`, {
-          purpose: 'test.audit',
+          purpose: 'analytics.reporting',
           retention: 'P1Y',
           legalBasis: 'contract',
         }),
@@ -367,7 +367,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
       hash: 'x',
     };
     await services.store.repository.db.insertInto('audit_log').values(blocker).execute();
-    const policy = { purpose: 'test.audit', retention: 'P1Y', legalBasis: 'contract' } as const;
+    const policy = { purpose: 'analytics.reporting', retention: 'P1Y', legalBasis: 'contract' } as const;
     await expect(services.policies.put(admin, 'unaudited', policy)).rejects.toMatchObject({
       code: 'AUDIT_FAILED',
     });

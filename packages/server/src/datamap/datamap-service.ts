@@ -12,7 +12,7 @@ import { visibleCategories } from '../auth/category-scope.js';
 import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
-import { coversKey, Taxonomy, type TaxonomyListing } from '../lib/taxonomy.js';
+import { coversKey, requirePurpose, Taxonomy, type TaxonomyListing } from '../lib/taxonomy.js';
 import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
 import type { FlowRow, RightsClientRow, TaxonomyEntryRow, TeamRow } from './datamap-tables.js';
@@ -288,8 +288,11 @@ export class DataMapService {
       );
     if (canonical(previous) === canonical(rows)) return { value: input, created: false, changed: false };
     await repository.datamap.replaceTaxonomyEntries(rows);
-    const { categories } = await loadTaxonomies(repository);
+    const { categories, purposes } = await loadTaxonomies(repository);
     const catalog = await repository.retention.loadCatalog();
+    for (const policy of catalog.policies) {
+      if (policy.status === 'active') requirePurpose(purposes, policy.purpose, `policy ${policy.name}`);
+    }
     for (const field of catalog.fields) {
       requireCategories(categories, JSON.parse(field.categories) as string[], `"${field.field}"`);
     }

@@ -1,3 +1,4 @@
+import { distance } from 'fastest-levenshtein';
 import { AppError } from './app-error.js';
 import { byCodeUnit } from './by-code-unit.js';
 
@@ -214,6 +215,18 @@ export class Taxonomy {
     return this.#nodes.has(key);
   }
 
+  /**
+   * The known keys closest to `key` by edit distance (ties in key order), for an answer that
+   * says what was probably meant: `markting.email` → `marketing.email`.
+   */
+  nearest(key: string, count = 3): string[] {
+    return [...this.#nodes.keys()]
+      .map((known) => ({ known, distance: distance(key, known) }))
+      .sort((a, b) => a.distance - b.distance || byCodeUnit(a.known, b.known))
+      .slice(0, count)
+      .map(({ known }) => known);
+  }
+
   /** The parent of a known key; undefined for a root or an unknown key. */
   parentOf(key: string): string | undefined {
     return this.has(key) ? parentKey(key) : undefined;
@@ -328,4 +341,18 @@ function addEntries(
     nodes.set(entry.key, { entry, origin });
   }
   return nodes;
+}
+
+/**
+ * Refuses a policy purpose that is not a key of the purpose taxonomy (400 `PURPOSE_UNKNOWN`, with
+ * the nearest keys): a consent-based policy with a mistyped purpose would never meet any consent.
+ */
+export function requirePurpose(purposes: Taxonomy, purpose: string, owner: string): void {
+  if (purposes.has(purpose)) return;
+  const nearest = purposes.nearest(purpose);
+  throw new AppError(
+    'PURPOSE_UNKNOWN',
+    `${owner}: "${purpose}" is not in the purpose taxonomy; nearest keys: ${nearest.join(', ')}. Add it to the taxonomy first (PUT /v1/taxonomy) if it is a new purpose.`,
+    { purpose, nearest },
+  );
 }

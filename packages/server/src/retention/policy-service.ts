@@ -5,6 +5,8 @@ import { AppError } from '../lib/app-error.js';
 import { addDuration } from '../lib/duration.js';
 import { requireDuration, validatePolicyInput } from './policy-rules.js';
 import { toIso } from '../lib/time.js';
+import { requirePurpose } from '../lib/taxonomy.js';
+import { loadTaxonomies } from '../datamap/datamap-snapshot.js';
 import type { Repository } from '../store/repository.js';
 import type { PolicyRow, PolicyVersionRow } from './retention-tables.js';
 import type { Store } from '../store/store.js';
@@ -70,6 +72,7 @@ export class PolicyService {
   ): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
     const valid = validatePolicyInput(input);
+    requirePurpose((await loadTaxonomies(repository)).purposes, valid.purpose, `policy ${name}`);
     const previous = await repository.retention.getPolicy(name);
     const now = Date.now();
     const next: PolicyRow = {

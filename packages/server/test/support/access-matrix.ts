@@ -106,7 +106,7 @@ export const EXPECTED: Record<string, Expectation> = {
   'PUT /v1/policies/:name': {
     allowed: ['admin', 'dpo'],
     url: '/v1/policies/matrix-policy',
-    payload: { purpose: 'test.matrix', retention: 'P1D', legalBasis: 'contract' },
+    payload: { purpose: 'analytics.product', retention: 'P1D', legalBasis: 'contract' },
   },
   'DELETE /v1/policies/:name': { allowed: ['admin', 'dpo'], url: '/v1/policies/matrix-policy' },
   'POST /v1/policies/:name/preview': {
