@@ -19,3 +19,4 @@ export * from './consent.js';
 export * from './stream-exports.js';
 export * from './overview.js';
 export * from './session.js';
+export * from './holds.js';

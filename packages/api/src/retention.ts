@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Day, Id, Instant, Name, QueryInteger, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
+import { HoldMark } from './holds.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -170,6 +171,8 @@ export const SubjectField = Type.Object({
   lastUseAt: Instant,
   erasedAt: Type.Optional(Instant),
   reappearedAt: Type.Optional(Instant),
+  /** A legal hold stops this field's deletion (the first hold that covers it, by name). */
+  hold: Type.Optional(HoldMark),
   uses: Type.Array(Use),
 });
 export type SubjectField = Static<typeof SubjectField>;
@@ -204,12 +207,35 @@ export const ExpiryQuery = Type.Object(
 );
 export type ExpiryQuery = Static<typeof ExpiryQuery>;
 
+/** `GET /v1/expiries/due`: what must be deleted now, over every past day; field level only. */
+export const DueQuery = Type.Object(
+  {
+    system: Type.Optional(Type.String()),
+    dataset: Type.Optional(Type.String()),
+    field: Type.Optional(Type.String()),
+    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 10_000 })),
+    cursor: Type.Optional(Type.String()),
+  },
+  strict,
+);
+export type DueQuery = Static<typeof DueQuery>;
+
+/**
+ * Where a feed row stands now: `due` (its expiry has passed: delete it), `upcoming` (advisory:
+ * it will be due on its day) or `held` (a legal hold stops its deletion; `hold` names it).
+ */
+export const ExpiryStatus = Type.Union([Type.Literal('due'), Type.Literal('upcoming'), Type.Literal('held')]);
+export type ExpiryStatus = Static<typeof ExpiryStatus>;
+
 export const ExpiryItem = Type.Object({
   subject: Type.String(),
   field: Type.String(),
   expiresAt: Instant,
   policy: Type.String(),
   system: Type.String(),
+  status: ExpiryStatus,
+  /** The legal hold that stops the deletion (its name), when `status` is `held`. */
+  hold: Type.Optional(Type.String()),
 });
 export type ExpiryItem = Static<typeof ExpiryItem>;
 

@@ -37,6 +37,7 @@ const expiry = (n: number): ExpiryItem => ({
   subject: `zoë-${n}`,
   field: 'accounts.email',
   expiresAt: '2024-03-01T00:00:00Z',
+  status: 'due',
   policy: 'marketing-email',
   system: 'crm',
 });

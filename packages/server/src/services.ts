@@ -30,6 +30,7 @@ import { ReportService } from './datamap/report-service.js';
 import { PolicyService } from './retention/policy-service.js';
 import { ConsentService } from './consent/consent-service.js';
 import { RetentionService } from './retention/retention-service.js';
+import { HoldService } from './retention/holds/hold-service.js';
 import { ServerSecrets } from './auth/server-secrets.js';
 import { SuppressionWatch } from './retention/suppression-watch.js';
 import { forgetSubjectOnErasure } from './retention/subject-erasure.js';
@@ -60,6 +61,8 @@ export interface Services {
   /** Forgets event ids past the dedupe window; `createLethe` runs it on a timer. */
   readonly eventIds: EventIdWindow;
   readonly retention: RetentionService;
+  /** Legal holds: what they cover leaves the due feed until they are released. */
+  readonly holds: HoldService;
   /** Consent per subject and purpose, and the uses made without it. */
   readonly consent: ConsentService;
   readonly datamap: DataMapService;
@@ -197,6 +200,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     ),
     suppressions,
     retention: new RetentionService(store, catalog, secrets),
+    holds: new HoldService(store, secrets),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,
     contracts,

@@ -381,6 +381,7 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     expiresAt: '2025-01-05T10:00:00.000Z',
     policy: 'user-account-access',
     system: 'accounts',
+    status: 'due',
   }));
 
   it('expiries --day prints that day as a table', async ({ expect }) => {
@@ -388,10 +389,10 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     const result = await runLethe(['expiries', '--day', '2025-01-05'], env);
     expect(result.code).toBe(0);
     const [header, ...lines] = result.stdout.trimEnd().split('\n');
-    expect(header).toBe('expiresAt\tsubject\tfield\tpolicy\tsystem');
+    expect(header).toBe('expiresAt\tsubject\tfield\tpolicy\tsystem\tstatus');
     const rows = lines.map((line) => {
-      const [expiresAt, subject, field, policy, system] = line.split('\t');
-      return { subject, field, expiresAt, policy, system };
+      const [expiresAt, subject, field, policy, system, status] = line.split('\t');
+      return { subject, field, expiresAt, policy, system, status };
     });
     for (const row of rows) expect(row.expiresAt).toMatch(/^2025-01-05T/);
     expect(rows.filter((row) => row.subject === 'u-1001')).toEqual(DEMO_ROWS);

@@ -153,6 +153,7 @@ describe('SDK against the real server', () => {
       expiresAt,
       policy,
       system,
+      status: 'due' as const, // every one of these days has passed
     });
     const feed: ExpiryItem[] = [
       item('u-1', 'orders.address', '2023-06-29T14:00:00.000Z', 'orders', 'shop'),

@@ -177,6 +177,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
       expiresAt: '2023-05-01T12:00:00.000Z',
       policy: 'order-delivery',
       system: 'orders',
+      status: 'due',
     });
     const bySystem = await services.retention.expiries(admin, { day: '2023-05-01', system: 'orders' });
     expect(bySystem.items.every((item) => item.field === 'orders.address')).toBe(true);

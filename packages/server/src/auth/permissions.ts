@@ -28,6 +28,8 @@ export const PERMISSIONS = {
   'subjects:read': ['admin', 'dpo', 'auditor'],
   'expiries:read': ['admin', 'dpo', 'auditor', 'service'],
   'erasures:write': ['admin', 'dpo', 'service'],
+  'holds:read': ['admin', 'dpo', 'auditor'],
+  'holds:write': ['admin', 'dpo'],
   'consent:read': ['admin', 'dpo', 'auditor'],
   'consent:write': ['admin', 'dpo', 'service'],
   'audit:read': ['admin', 'auditor'],

@@ -53,6 +53,16 @@ export class CatalogView {
     return [...this.fieldOwners].filter(([, owner]) => owner === system).map(([field]) => field);
   }
 
+  /** The system whose dataset declares the field; undefined for an undeclared field. */
+  ownerOf(field: string): string | undefined {
+    return this.fieldOwners.get(field);
+  }
+
+  /** The field's data categories (none for an undeclared field). */
+  categoriesOf(field: string): readonly string[] {
+    return this.fieldCategories.get(field) ?? [];
+  }
+
   fieldsOfDataset(dataset: string): string[] {
     return [...this.fieldOwners.keys()].filter((field) => field.startsWith(`${dataset}.`));
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ExpiryQuery } from '@lethe/api';
+import type { ExpiryItem, ExpiryQuery } from '@lethe/api';
 import { LetheClient } from '@lethe/client';
 import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
 
@@ -42,14 +42,19 @@ export async function expiriesCommand(args: string[]): Promise<void> {
   };
   const client = new LetheClient(clientSettings());
   let count = 0;
-  if (format === 'table') process.stdout.write('expiresAt\tsubject\tfield\tpolicy\tsystem\n');
+  if (format === 'table') process.stdout.write('expiresAt\tsubject\tfield\tpolicy\tsystem\tstatus\n');
   for await (const item of client.streamExpiries(query)) {
     count += 1;
     process.stdout.write(
       format === 'ndjson'
         ? `${JSON.stringify(item)}\n`
-        : `${item.expiresAt}\t${item.subject}\t${item.field}\t${item.policy}\t${item.system}\n`,
+        : `${item.expiresAt}\t${item.subject}\t${item.field}\t${item.policy}\t${item.system}\t${statusOf(item)}\n`,
     );
   }
   process.stderr.write(`${count} expir${count === 1 ? 'y' : 'ies'}\n`);
+}
+
+/** `due`, `upcoming`, or `held:<hold>` naming the legal hold that stops the deletion. */
+function statusOf(item: ExpiryItem): string {
+  return item.hold === undefined ? item.status : `${item.status}:${item.hold}`;
 }

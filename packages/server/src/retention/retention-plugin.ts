@@ -1,6 +1,7 @@
 import type { FeatureOptions, FeaturePlugin } from '../http/feature-plugin.js';
 import type { Metrics } from '../http/metrics.js';
 import { eventRoutes } from './event-routes.js';
+import { holdRoutes } from './holds/hold-routes.js';
 import { policyRoutes } from './policy-routes.js';
 import { retentionRoutes } from './retention-routes.js';
 import { systemRoutes } from './system-routes.js';
@@ -12,7 +13,7 @@ export interface RetentionPluginOptions extends FeatureOptions {
   readonly eventsBodyLimit: number;
 }
 
-/** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
+/** Policies, systems, usage telemetry and the retention it drives: expiries, holds, erasures, reappearances. */
 export const retentionPlugin: FeaturePlugin<RetentionPluginOptions> = async (
   app,
   { services, metrics, eventsBodyLimit },
@@ -21,4 +22,5 @@ export const retentionPlugin: FeaturePlugin<RetentionPluginOptions> = async (
   systemRoutes(app, services);
   eventRoutes(app, services, metrics, eventsBodyLimit);
   retentionRoutes(app, services);
+  holdRoutes(app, services);
 };

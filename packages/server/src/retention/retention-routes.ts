@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import {
+  DueQuery,
   ErasureInput,
   ErasureResult,
   ExpiryPage,
@@ -45,6 +46,21 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
       // A stream bypasses the response serializer; the page schema only describes the JSON form.
       return reply.type(NDJSON).send(Readable.from(toNdjson(items)) as never);
     },
+  );
+
+  app.get(
+    '/v1/expiries/due',
+    {
+      config: { action: 'expiries:read' },
+      schema: {
+        tags: ['retention'],
+        description:
+          'Everything due now and not yet acknowledged by an erasure, past days included, without held fields.',
+        querystring: DueQuery,
+        response: { 200: ExpiryPage },
+      },
+    },
+    (request) => retention.due(principalOf(request), request.query),
   );
 
   app.post(

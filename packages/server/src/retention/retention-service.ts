@@ -4,6 +4,7 @@ import type {
   ExpiryItem,
   ExpiryPage,
   ExpiryQuery,
+  DueQuery,
   Reappearance,
   SubjectField,
   SubjectRetention,
@@ -23,6 +24,9 @@ import { audit, auditRead } from '../audit/audit-trail.js';
 import type { CatalogCache, CatalogView } from './catalog-cache.js';
 import { forgetConsentViolationsIn, purposeStates } from '../consent/consent-service.js';
 import { CursorCodec } from '../lib/cursor.js';
+import { candidate, markRows } from './holds/feed-marks.js';
+import { holdOf } from './holds/hold-rules.js';
+import { standingHolds } from './holds/hold-service.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
 
 const DEFAULT_PAGE = 1_000;
@@ -57,11 +61,17 @@ export class RetentionService {
         `Lethe holds nothing about subject "${subject}"${visible ? ' that this token may see' : ''}.`,
       );
     }
+    const holds = await standingHolds(this.store.repository);
+    const fields = held.fields.flatMap((field, index) => {
+      if (visible && !visible.has(field.field)) return [];
+      const hold = holds.length ? holdOf(holds, candidate(view, held.fieldRows[index]!)) : undefined;
+      return [hold ? { ...field, hold: hold.mark } : field];
+    });
     return {
       subject,
       expiresAt: toIso(subjectRow.expires_at),
       decidedBy: { field: subjectRow.field, policy: subjectRow.policy, system: subjectRow.system },
-      fields: held.fields.filter((field) => !visible || visible.has(field.field)),
+      fields,
       consent: purposeStates(held.consent),
     };
   }
@@ -71,7 +81,25 @@ export class RetentionService {
     const plan = await this.plan(principal, query);
     const limit = query.limit ?? DEFAULT_PAGE;
     const rows = await this.fetch(plan, { ...plan.range, limit: limit + 1 });
-    const items = rows.slice(0, limit).map(plan.toItem);
+    const items = await plan.toItems(rows.slice(0, limit));
+    const last = rows.length > limit ? rows[limit - 1] : undefined;
+    return last
+      ? { items, next: plan.cursors.encode([last.expires_at, last.subject, last.field]) }
+      : { items };
+  }
+
+  /**
+   * What a system must delete now: every field whose expiry has passed, on any past day, that no
+   * erasure acknowledged and no hold keeps. A system that was down for a week catches up with
+   * this call (following `next`). A page may hold fewer items than `limit` when held rows were
+   * left out; only the absence of `next` means the end.
+   */
+  async due(principal: Principal, query: DueQuery): Promise<ExpiryPage> {
+    const now = Date.now();
+    const plan = await this.plan(principal, query, { from: Number.MIN_SAFE_INTEGER, to: now + 1 });
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const rows = await this.fetch(plan, { ...plan.range, limit: limit + 1 });
+    const items = (await plan.toItems(rows.slice(0, limit))).filter((item) => item.status === 'due');
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return last
       ? { items, next: plan.cursors.encode([last.expires_at, last.subject, last.field]) }
@@ -89,7 +117,7 @@ export class RetentionService {
       let range: ExpiryRange = { ...plan.range, limit: STREAM_CHUNK };
       for (;;) {
         const rows = await fetch(range);
-        for (const row of rows) yield plan.toItem(row);
+        yield* await plan.toItems(rows);
         const last = rows[rows.length - 1];
         if (!last || rows.length < STREAM_CHUNK) return;
         range = { ...range, after: { expiresAt: last.expires_at, subject: last.subject, field: last.field } };
@@ -211,10 +239,10 @@ export class RetentionService {
     return maySeeSubjectIds(principal) ? (subject) => subject : this.secrets.pseudonymizer();
   }
 
-  private async plan(principal: Principal, query: ExpiryQuery) {
+  private async plan(principal: Principal, query: ExpiryQuery, window?: { from: number; to: number }) {
     authorize(principal, 'expiries:read');
     const level = query.level ?? 'field';
-    const { from, to } = dayRange(query);
+    const { from, to } = window ?? dayRange(query);
     const view = await this.catalog.current();
     let fields: string[] | undefined;
     const narrow = (allowed: string[]) => {
@@ -267,11 +295,17 @@ export class RetentionService {
     await auditRead(this.store, principal, 'expiries.read', describeFeedQuery(query));
     // Once per query: a streamed feed sees every event acknowledged before it was asked for.
     await this.store.freshAggregates();
-    const toItem = (row: ExpiryRow): ExpiryItem => ({
-      ...expiryRowToItem(row),
-      subject: showSubject(row.subject),
-    });
-    return { level, range, cursors, toItem };
+    const holds = await standingHolds(this.store.repository);
+    const now = Date.now();
+    const toItems = async (rows: readonly ExpiryRow[]): Promise<ExpiryItem[]> => {
+      const marks = await markRows(this.store.repository, view, holds, now, level, rows);
+      return rows.map((row, index) => ({
+        ...expiryRowToItem(row),
+        subject: showSubject(row.subject),
+        ...marks[index]!,
+      }));
+    };
+    return { level, range, cursors, toItems };
   }
 
   private async fetch(plan: { level: 'field' | 'subject' }, range: ExpiryRange): Promise<ExpiryRow[]> {
@@ -425,7 +459,7 @@ function dayRange(query: ExpiryQuery): { from: number; to: number } {
 }
 
 /** At subject level, `field`, `policy` and `system` name the field that keeps the subject longest. */
-function expiryRowToItem(row: ExpiryRow): ExpiryItem {
+function expiryRowToItem(row: ExpiryRow): Omit<ExpiryItem, 'status'> {
   return {
     subject: row.subject,
     field: row.field,

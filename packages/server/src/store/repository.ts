@@ -6,6 +6,7 @@ import { DataMapQueries } from '../datamap/datamap-queries.js';
 import { OverviewQueries } from '../overview/overview-queries.js';
 import { RequestQueries } from '../requests/request-queries.js';
 import { RetentionQueries } from '../retention/retention-queries.js';
+import { HoldQueries } from '../retention/holds/hold-queries.js';
 import { SignInCodeQueries } from '../session/sign-in-code-queries.js';
 import { StreamExportQueries } from '../streams/exports/stream-export-queries.js';
 import { FieldKeyQueries } from '../streams/field-key-queries.js';
@@ -23,6 +24,8 @@ export class Repository {
   readonly meta: MetaQueries;
   /** The catalog (policies, systems), usages, expiries, erasures and re-appearances. */
   readonly retention: RetentionQueries;
+  /** Legal holds. */
+  readonly holds: HoldQueries;
   /** The audit log's hash chain and its signed checkpoints. */
   readonly audit: AuditQueries;
   /** Signing keys' public halves and wrapped private halves. */
@@ -47,6 +50,7 @@ export class Repository {
   constructor(readonly db: Kysely<Database>) {
     this.meta = new MetaQueries(db);
     this.retention = new RetentionQueries(db);
+    this.holds = new HoldQueries(db);
     this.audit = new AuditQueries(db);
     this.signingKeys = new SigningKeyQueries(db);
     this.consent = new ConsentQueries(db);

@@ -4,6 +4,7 @@ import type { ConsentTables } from '../consent/consent-tables.js';
 import type { DataMapTables } from '../datamap/datamap-tables.js';
 import type { RequestTables } from '../requests/request-tables.js';
 import type { RetentionTables } from '../retention/retention-tables.js';
+import type { HoldTables } from '../retention/holds/hold-tables.js';
 import type { SessionTables } from '../session/session-tables.js';
 import type { StreamExportTables } from '../streams/exports/stream-export-tables.js';
 import type { StreamTables } from '../streams/stream-tables.js';
@@ -17,6 +18,7 @@ import type { StreamTables } from '../streams/stream-tables.js';
 export interface Database
   extends
     RetentionTables,
+    HoldTables,
     AuthTables,
     AuditTables,
     DataMapTables,

@@ -4,48 +4,29 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { createSignInCode } from '../../src/session/sign-in-codes.js';
-import type { MintRequest } from '../../src/auth/tokens.js';
 import { createLethe, type Lethe } from '../../src/server.js';
 import { DEFAULT_REQUEST_SETTINGS } from '../../src/requests/request-settings.js';
 import { SQLITE_BACKEND } from './backends.js';
 import { DASHBOARD_DIST } from '../../../dashboard/test/support/build.js';
-import { POLICIES, SYSTEMS, usage } from './fixtures.js';
+import { POLICIES, SYSTEMS } from './fixtures.js';
+import {
+  ALL,
+  AUDITORS,
+  CALLERS,
+  READERS,
+  SUBJECT,
+  type Caller,
+  type Expectation,
+} from './access-matrix-roles.js';
+import { RETENTION_EXPECTED } from './access-matrix-retention.js';
 
 /**
  * Who may call what, written out by hand, independently of the permission table in the code;
- * a registered route without a decision here fails access-control-matrix.test.ts.
+ * a registered route without a decision here fails access-control-matrix.test.ts. Callers and
+ * the shape of an expectation are in access-matrix-roles.ts, retention's routes in
+ * access-matrix-retention.ts.
  */
-export type Caller = 'admin' | 'dpo' | 'auditor' | 'auditorWithIds' | 'service';
-const CALLERS: Record<Caller, Omit<MintRequest, 'ttlSeconds'>> = {
-  admin: { subject: 'matrix-admin', role: 'admin' },
-  dpo: { subject: 'matrix-dpo', role: 'dpo' },
-  auditor: { subject: 'matrix-auditor', role: 'auditor' },
-  auditorWithIds: { subject: 'matrix-auditor-ids', role: 'auditor', grants: ['subject-ids'] },
-  service: { subject: 'matrix-service', role: 'service', system: 'accounts' },
-};
-export const ALL: Caller[] = ['admin', 'dpo', 'auditor', 'auditorWithIds', 'service'];
-const READERS: Caller[] = ['admin', 'dpo', 'auditor', 'auditorWithIds'];
-const AUDITORS: Caller[] = ['admin', 'auditor', 'auditorWithIds'];
-
-export interface Expectation {
-  /** Callers allowed; everyone else gets 403 FORBIDDEN unless `refusals` names another code. */
-  allowed: Caller[] | 'public';
-  refusals?: Partial<Record<Caller, string>>;
-  /** A function is called after `prepare`, for a URL naming what it prepared. */
-  url?: string | (() => string);
-  /** A function makes a fresh payload per call (e.g. a request for another person). */
-  payload?: unknown;
-  /** Sent as text with this content type instead of JSON. */
-  contentType?: string;
-  /** What an allowed caller gets when the route's own rules refuse the prepared state (default 2xx). */
-  allowedStatus?: number;
-  /** Run as admin before each caller's request, e.g. to recreate what a DELETE removes. */
-  prepare?: () => Promise<unknown>;
-  /** The route lists every category: a category-limited token is refused (CATEGORY_NOT_PERMITTED). */
-  unlimitedOnly?: boolean;
-}
-
-export const SUBJECT = 'matrix-subject';
+export { ALL, SUBJECT, type Caller, type Expectation } from './access-matrix-roles.js';
 const FIXED_REQUEST = 'matrix-fixed';
 const CONNECTOR_URL = '/v1/connectors/matrix-connector';
 const CONNECTOR = {
@@ -100,43 +81,7 @@ export const EXPECTED: Record<string, Expectation> = {
     },
     payload: () => ({ code: signInCode }),
   },
-  'GET /v1/policies': { allowed: ALL },
-  'GET /v1/policies/:name': { allowed: ALL, url: '/v1/policies/order-delivery' },
-  'GET /v1/policies/:name/versions': { allowed: ALL, url: '/v1/policies/order-delivery/versions' },
-  'PUT /v1/policies/:name': {
-    allowed: ['admin', 'dpo'],
-    url: '/v1/policies/matrix-policy',
-    payload: { purpose: 'analytics.product', retention: 'P1D', legalBasis: 'contract' },
-  },
-  'DELETE /v1/policies/:name': { allowed: ['admin', 'dpo'], url: '/v1/policies/matrix-policy' },
-  'POST /v1/policies/:name/preview': {
-    allowed: ALL,
-    url: '/v1/policies/order-delivery/preview',
-    payload: { retention: 'P1Y' },
-  },
-  'GET /v1/systems': { allowed: ALL },
-  'GET /v1/systems/:name': { allowed: ALL, url: '/v1/systems/accounts' },
-  'PUT /v1/systems/:name': {
-    allowed: ['admin', 'dpo'],
-    url: '/v1/systems/mailer',
-    payload: SYSTEMS['mailer'],
-  },
-  'POST /v1/events': {
-    allowed: ['admin', 'service'],
-    payload: { events: [usage(SUBJECT, 'user-account-access', ['accounts.email'], '2024-01-01T00:00:00Z')] },
-  },
-  'GET /v1/subjects/:subject': {
-    allowed: ['admin', 'dpo', 'auditorWithIds'],
-    refusals: { auditor: 'SUBJECT_IDS_NOT_GRANTED' },
-    url: `/v1/subjects/${SUBJECT}`,
-  },
-  'GET /v1/expiries': { allowed: ALL, url: '/v1/expiries?from=2020-01-01&to=2030-12-31' },
-  'POST /v1/subjects/:subject/erasures': {
-    allowed: ['admin', 'dpo', 'service'],
-    url: `/v1/subjects/${SUBJECT}/erasures`,
-    payload: { system: 'accounts', at: '2024-06-01T00:00:00Z' },
-  },
-  'GET /v1/reappearances': { allowed: READERS },
+  ...RETENTION_EXPECTED,
   'PUT /v1/subjects/:subject/consent': {
     allowed: ['admin', 'dpo', 'service'],
     url: `/v1/subjects/${SUBJECT}/consent`,
