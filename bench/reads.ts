@@ -25,6 +25,11 @@ import { formatInteger, formatMs, formatRatio, percentile } from './stats.js';
 const options = positiveIntegerFlags(process.argv.slice(2), { seconds: 10, connections: 100 });
 const WARM_UP_SECONDS = 2;
 const SUBJECT_PATH = '/v1/subjects/u-1001';
+/**
+ * BENCH_BASE_CLI=<path to another build's cli/main.js>: each backend is also measured on that
+ * build right after this one, so that a change is judged by a ratio within one run.
+ */
+const BASE_CLI = process.env['BENCH_BASE_CLI'];
 
 interface ReadRun {
   readonly name: string;
@@ -81,7 +86,7 @@ async function measure(name: string, base: string, path: string, token?: string)
 }
 
 /** Lethe with the benchmark catalog and one subject, measured on the audited and an unaudited read. */
-async function letheRuns(label: string, databaseUrl?: string): Promise<ReadRun[]> {
+async function letheRuns(label: string, databaseUrl?: string, cli?: string): Promise<ReadRun[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-bench-reads-'));
   let lethe: LetheServer | undefined;
   try {
@@ -89,6 +94,7 @@ async function letheRuns(label: string, databaseUrl?: string): Promise<ReadRun[]
     lethe = await startLethe(
       { dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
       { LETHE_RATE_LIMIT: 'off' },
+      cli,
     );
     await applyCatalog(lethe);
     const at = new Date().toISOString();
@@ -137,15 +143,29 @@ async function naiveRun(): Promise<ReadRun> {
   }
 }
 
+/** Lethe on SQLite and, when `BASE_CLI` is set, the base build right after it. */
+async function sqliteRuns(): Promise<ReadRun[]> {
+  const runs = await letheRuns('SQLite');
+  if (BASE_CLI) runs.push(...(await letheRuns('SQLite, base build', undefined, BASE_CLI)));
+  return runs;
+}
+
 async function postgresRuns(): Promise<{ runs: ReadRun[]; description: string }> {
   try {
     const description = await describePostgres();
-    const url = await recreateBenchDatabase();
-    try {
-      return { runs: await letheRuns('PostgreSQL', url), description };
-    } finally {
-      await dropBenchDatabase();
+    const runs: ReadRun[] = [];
+    for (const [label, cli] of [
+      ['PostgreSQL', undefined],
+      ...(BASE_CLI ? [['PostgreSQL, base build', BASE_CLI]] : []),
+    ] as const) {
+      const url = await recreateBenchDatabase();
+      try {
+        runs.push(...(await letheRuns(label, url, cli)));
+      } finally {
+        await dropBenchDatabase();
+      }
     }
+    return { runs, description };
   } catch (error) {
     log(`PostgreSQL skipped: ${String(error)}`);
     return { runs: [], description: `PostgreSQL: not measured (${String(error).slice(0, 120)})` };
@@ -156,7 +176,7 @@ async function main() {
   const machine = describeMachine();
   const before = loadavg()[0] ?? 0;
   const naive = await naiveRun();
-  const sqlite = await letheRuns('SQLite');
+  const sqlite = await sqliteRuns();
   const postgres = await postgresRuns();
   const runs = [naive, ...sqlite, ...postgres.runs];
   writeReportSection('reads', report(runs, naive, [...machine.lines, postgres.description], before));
