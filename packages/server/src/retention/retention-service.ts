@@ -305,13 +305,7 @@ export async function readSubjectIn(
   view: CatalogView,
   subject: string,
 ): Promise<SubjectHeld> {
-  const [expiry, fieldRows, usages, consent, erasures] = await Promise.all([
-    repository.retention.getSubjectExpiry(subject),
-    repository.retention.fieldExpiriesOfSubjects([subject]),
-    repository.retention.usagesOfSubjects([subject]),
-    repository.consent.statesOfSubjects([subject]),
-    repository.retention.erasuresOf(subject),
-  ]);
+  const { expiry, fieldRows, usages, consent, erasures } = await repository.retention.subjectRows(subject);
   const consentWindowOf = (policy: string) => {
     const purpose = view.consentPurpose(policy);
     if (purpose === undefined) return undefined;
