@@ -8,6 +8,8 @@
  * `GET /v1/policies/{name}` (the same server, authentication and framework, no audit). Every read
  * of subject data appends a durable audit entry before it is answered; Lethe group-commits them.
  * Rewrites the reads section of docs/benchmarks.md.
+ *
+ * With `--after-write [--events N]`, measures read-after-write instead (`reads-after-write.ts`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -18,11 +20,17 @@ import { sendJson, send } from './http-client.js';
 import { applyCatalog, LETHE_BUILD, startLethe, type LetheServer } from './lethe-process.js';
 import { describeMachine } from './machine.js';
 import { describePostgres, dropBenchDatabase, recreateBenchDatabase } from './postgres-database.js';
+import { readAfterWrite } from './reads-after-write.js';
 import { table, writeReportSection } from './report.js';
 import { freePort, ServerProcess, tsxArgs } from './server-process.js';
 import { formatInteger, formatMs, formatRatio, percentile } from './stats.js';
 
-const options = positiveIntegerFlags(process.argv.slice(2), { seconds: 10, connections: 100 });
+const AFTER_WRITE_FLAG = '--after-write';
+const afterWrite = process.argv.includes(AFTER_WRITE_FLAG);
+const options = positiveIntegerFlags(
+  process.argv.slice(2).filter((argument) => argument !== AFTER_WRITE_FLAG),
+  { seconds: 10, connections: 100, events: 200_000 },
+);
 const WARM_UP_SECONDS = 2;
 const SUBJECT_PATH = '/v1/subjects/u-1001';
 /**
@@ -222,4 +230,5 @@ function log(message: string) {
   process.stdout.write(`[bench:reads] ${message}\n`);
 }
 
-await main();
+if (afterWrite) await readAfterWrite({ events: options.events, seconds: options.seconds });
+else await main();
