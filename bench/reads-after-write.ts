@@ -131,13 +131,14 @@ function summarise(
   return run;
 }
 
-async function backendRuns(label: string, options: AfterWriteOptions, databaseUrl?: string) {
+async function backendRuns(label: string, options: AfterWriteOptions, databaseUrl?: string, cli?: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-bench-raw-'));
   let lethe: LetheServer | undefined;
   try {
     lethe = await startLethe(
       { dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
       { LETHE_RATE_LIMIT: 'off' },
+      cli,
     );
     await applyCatalog(lethe);
     const alone = options.seconds * 1000;
@@ -169,17 +170,23 @@ async function backendRuns(label: string, options: AfterWriteOptions, databaseUr
   }
 }
 
-export async function readAfterWrite(options: AfterWriteOptions): Promise<void> {
+/** Each backend on this build and, when `baseCli` is given, on that build right after it. */
+export async function readAfterWrite(options: AfterWriteOptions, baseCli?: string): Promise<void> {
   const machine = describeMachine();
-  const runs = await backendRuns('SQLite', options);
+  const builds = [['', undefined], ...(baseCli ? [[', base build', baseCli]] : [])] as const;
+  const runs: ProbeRun[] = [];
+  for (const [suffix, cli] of builds)
+    runs.push(...(await backendRuns(`SQLite${suffix}`, options, undefined, cli)));
   let postgres: string;
   try {
     postgres = await describePostgres();
-    const url = await recreateBenchDatabase();
-    try {
-      runs.push(...(await backendRuns('PostgreSQL', options, url)));
-    } finally {
-      await dropBenchDatabase();
+    for (const [suffix, cli] of builds) {
+      const url = await recreateBenchDatabase();
+      try {
+        runs.push(...(await backendRuns(`PostgreSQL${suffix}`, options, url, cli)));
+      } finally {
+        await dropBenchDatabase();
+      }
     }
   } catch (error) {
     log(`PostgreSQL skipped: ${String(error)}`);

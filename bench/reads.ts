@@ -230,5 +230,5 @@ function log(message: string) {
   process.stdout.write(`[bench:reads] ${message}\n`);
 }
 
-if (afterWrite) await readAfterWrite({ events: options.events, seconds: options.seconds });
+if (afterWrite) await readAfterWrite({ events: options.events, seconds: options.seconds }, BASE_CLI);
 else await main();
