@@ -11,13 +11,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { send } from './http-client.js';
 import { postAll } from './http-load.js';
 import { applyCatalog, LETHE_BUILD, startLethe, type LetheServer } from './lethe-process.js';
 import { describeMachine } from './machine.js';
 import { describePostgres, dropBenchDatabase, recreateBenchDatabase } from './postgres-database.js';
 import { table, writeReportSection } from './report.js';
+import { REPO_ROOT } from './server-process.js';
 import { formatInteger, formatMs, percentile } from './stats.js';
 import { generateWorkload } from './workload.js';
 
@@ -192,11 +193,16 @@ export async function readAfterWrite(options: AfterWriteOptions, baseCli?: strin
     log(`PostgreSQL skipped: ${String(error)}`);
     postgres = `PostgreSQL: not measured (${String(error).slice(0, 120)})`;
   }
-  writeReportSection('reads-after-write', report(runs, options, [...machine.lines, postgres]));
+  writeReportSection('reads-after-write', report(runs, options, [...machine.lines, postgres], baseCli));
   log('wrote docs/benchmarks.md');
 }
 
-function report(runs: readonly ProbeRun[], options: AfterWriteOptions, machine: readonly string[]): string {
+function report(
+  runs: readonly ProbeRun[],
+  options: AfterWriteOptions,
+  machine: readonly string[],
+  baseCli?: string,
+): string {
   return [
     '### Read-after-write (`npm run bench:reads -- --after-write`)',
     '',
@@ -231,7 +237,8 @@ function report(runs: readonly ProbeRun[], options: AfterWriteOptions, machine: 
       ]),
     ]),
     '',
-    `Build: ${LETHE_BUILD}.`,
+    `Build: ${LETHE_BUILD}.` +
+      (baseCli ? ` Base build: \`${relative(REPO_ROOT, baseCli)}\` (BENCH_BASE_CLI).` : ''),
     '',
     ...machine.map((line) => `- ${line}`),
   ].join('\n');

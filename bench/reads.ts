@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { positiveIntegerFlags } from './args.js';
 import { sendJson, send } from './http-client.js';
 import { applyCatalog, LETHE_BUILD, startLethe, type LetheServer } from './lethe-process.js';
@@ -22,7 +22,7 @@ import { describeMachine } from './machine.js';
 import { describePostgres, dropBenchDatabase, recreateBenchDatabase } from './postgres-database.js';
 import { readAfterWrite } from './reads-after-write.js';
 import { table, writeReportSection } from './report.js';
-import { freePort, ServerProcess, tsxArgs } from './server-process.js';
+import { freePort, REPO_ROOT, ServerProcess, tsxArgs } from './server-process.js';
 import { formatInteger, formatMs, formatRatio, percentile } from './stats.js';
 
 const AFTER_WRITE_FLAG = '--after-write';
@@ -220,7 +220,8 @@ function report(
       ]),
     ]),
     '',
-    `Load average (1 min) before the first run: ${loadBefore.toFixed(2)}. Build: ${LETHE_BUILD}.`,
+    `Load average (1 min) before the first run: ${loadBefore.toFixed(2)}. Build: ${LETHE_BUILD}.` +
+      (BASE_CLI ? ` Base build: \`${relative(REPO_ROOT, BASE_CLI)}\` (BENCH_BASE_CLI).` : ''),
     '',
     ...machine.map((line) => `- ${line}`),
   ].join('\n');
