@@ -9,6 +9,8 @@ import { freePort, REPO_ROOT, ServerProcess } from './server-process.js';
 /** BENCH_LETHE_CLI points at another build's `cli/main.js`, to measure a change before it lands. */
 const OTHER_BUILD = process.env['BENCH_LETHE_CLI'];
 const CLI = OTHER_BUILD ?? join(REPO_ROOT, 'packages/server/dist/cli/main.js');
+/** BENCH_CPU_PROF=<dir>: each Lethe server writes a V8 CPU profile there when it stops (`--cpu-prof`). */
+const CPU_PROFILE_DIR = process.env['BENCH_CPU_PROF'];
 
 /** Which build the figures are for, stated in the report. */
 export const LETHE_BUILD = OTHER_BUILD
@@ -44,6 +46,7 @@ export interface LetheServer {
 export async function startLethe(
   location: LetheLocation,
   extraEnv: Record<string, string> = {},
+  cli: string = CLI,
 ): Promise<LetheServer> {
   const env: Record<string, string> = {
     ...extraEnv,
@@ -52,7 +55,15 @@ export async function startLethe(
   const port = await freePort();
   const server = await ServerProcess.start({
     name: location.databaseUrl ? 'Lethe (PostgreSQL)' : 'Lethe (SQLite)',
-    args: [CLI, 'serve', '--port', String(port), '--data-dir', location.dataDir],
+    args: [
+      ...(CPU_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROFILE_DIR] : []),
+      cli,
+      'serve',
+      '--port',
+      String(port),
+      '--data-dir',
+      location.dataDir,
+    ],
     env,
     port,
     logFile: join(location.dataDir, 'lethe.log'),
@@ -61,7 +72,7 @@ export async function startLethe(
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [CLI, 'token', 'create', '--role', 'admin', '--ttl', '12h', '--data-dir', location.dataDir],
+      [cli, 'token', 'create', '--role', 'admin', '--ttl', '12h', '--data-dir', location.dataDir],
       { cwd: REPO_ROOT, env: { ...process.env, ...env } },
     );
     return { server, token: stdout.trim() };

@@ -8,23 +8,36 @@
  * `GET /v1/policies/{name}` (the same server, authentication and framework, no audit). Every read
  * of subject data appends a durable audit entry before it is answered; Lethe group-commits them.
  * Rewrites the reads section of docs/benchmarks.md.
+ *
+ * With `--after-write [--events N]`, measures read-after-write instead (`reads-after-write.ts`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { positiveIntegerFlags } from './args.js';
 import { sendJson, send } from './http-client.js';
 import { applyCatalog, LETHE_BUILD, startLethe, type LetheServer } from './lethe-process.js';
 import { describeMachine } from './machine.js';
 import { describePostgres, dropBenchDatabase, recreateBenchDatabase } from './postgres-database.js';
+import { readAfterWrite } from './reads-after-write.js';
 import { table, writeReportSection } from './report.js';
-import { freePort, ServerProcess, tsxArgs } from './server-process.js';
+import { freePort, REPO_ROOT, ServerProcess, tsxArgs } from './server-process.js';
 import { formatInteger, formatMs, formatRatio, percentile } from './stats.js';
 
-const options = positiveIntegerFlags(process.argv.slice(2), { seconds: 10, connections: 100 });
+const AFTER_WRITE_FLAG = '--after-write';
+const afterWrite = process.argv.includes(AFTER_WRITE_FLAG);
+const options = positiveIntegerFlags(
+  process.argv.slice(2).filter((argument) => argument !== AFTER_WRITE_FLAG),
+  { seconds: 10, connections: 100, events: 200_000 },
+);
 const WARM_UP_SECONDS = 2;
 const SUBJECT_PATH = '/v1/subjects/u-1001';
+/**
+ * BENCH_BASE_CLI=<path to another build's cli/main.js>: each backend is also measured on that
+ * build right after this one, so that a change is judged by a ratio within one run.
+ */
+const BASE_CLI = process.env['BENCH_BASE_CLI'];
 
 interface ReadRun {
   readonly name: string;
@@ -81,7 +94,7 @@ async function measure(name: string, base: string, path: string, token?: string)
 }
 
 /** Lethe with the benchmark catalog and one subject, measured on the audited and an unaudited read. */
-async function letheRuns(label: string, databaseUrl?: string): Promise<ReadRun[]> {
+async function letheRuns(label: string, databaseUrl?: string, cli?: string): Promise<ReadRun[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-bench-reads-'));
   let lethe: LetheServer | undefined;
   try {
@@ -89,6 +102,7 @@ async function letheRuns(label: string, databaseUrl?: string): Promise<ReadRun[]
     lethe = await startLethe(
       { dataDir, ...(databaseUrl ? { databaseUrl } : {}) },
       { LETHE_RATE_LIMIT: 'off' },
+      cli,
     );
     await applyCatalog(lethe);
     const at = new Date().toISOString();
@@ -137,15 +151,29 @@ async function naiveRun(): Promise<ReadRun> {
   }
 }
 
+/** Lethe on SQLite and, when `BASE_CLI` is set, the base build right after it. */
+async function sqliteRuns(): Promise<ReadRun[]> {
+  const runs = await letheRuns('SQLite');
+  if (BASE_CLI) runs.push(...(await letheRuns('SQLite, base build', undefined, BASE_CLI)));
+  return runs;
+}
+
 async function postgresRuns(): Promise<{ runs: ReadRun[]; description: string }> {
   try {
     const description = await describePostgres();
-    const url = await recreateBenchDatabase();
-    try {
-      return { runs: await letheRuns('PostgreSQL', url), description };
-    } finally {
-      await dropBenchDatabase();
+    const runs: ReadRun[] = [];
+    for (const [label, cli] of [
+      ['PostgreSQL', undefined],
+      ...(BASE_CLI ? [['PostgreSQL, base build', BASE_CLI]] : []),
+    ] as const) {
+      const url = await recreateBenchDatabase();
+      try {
+        runs.push(...(await letheRuns(label, url, cli)));
+      } finally {
+        await dropBenchDatabase();
+      }
     }
+    return { runs, description };
   } catch (error) {
     log(`PostgreSQL skipped: ${String(error)}`);
     return { runs: [], description: `PostgreSQL: not measured (${String(error).slice(0, 120)})` };
@@ -156,7 +184,7 @@ async function main() {
   const machine = describeMachine();
   const before = loadavg()[0] ?? 0;
   const naive = await naiveRun();
-  const sqlite = await letheRuns('SQLite');
+  const sqlite = await sqliteRuns();
   const postgres = await postgresRuns();
   const runs = [naive, ...sqlite, ...postgres.runs];
   writeReportSection('reads', report(runs, naive, [...machine.lines, postgres.description], before));
@@ -192,7 +220,8 @@ function report(
       ]),
     ]),
     '',
-    `Load average (1 min) before the first run: ${loadBefore.toFixed(2)}. Build: ${LETHE_BUILD}.`,
+    `Load average (1 min) before the first run: ${loadBefore.toFixed(2)}. Build: ${LETHE_BUILD}.` +
+      (BASE_CLI ? ` Base build: \`${relative(REPO_ROOT, BASE_CLI)}\` (BENCH_BASE_CLI).` : ''),
     '',
     ...machine.map((line) => `- ${line}`),
   ].join('\n');
@@ -202,4 +231,5 @@ function log(message: string) {
   process.stdout.write(`[bench:reads] ${message}\n`);
 }
 
-await main();
+if (afterWrite) await readAfterWrite({ events: options.events, seconds: options.seconds }, BASE_CLI);
+else await main();

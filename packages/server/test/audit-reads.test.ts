@@ -78,6 +78,9 @@ describe.each(available)('audit of concurrent reads on $name', (backend) => {
         expect(response.json().error.code).toBe('AUDIT_FAILED');
         expect(response.body).not.toContain('accounts.email');
       }
+      // "Lethe holds nothing about it" says something about a subject too: not without an entry.
+      const unknown = await call('GET', '/v1/subjects/u-nobody');
+      expect(unknown.json().error.code).toBe('AUDIT_FAILED');
     } finally {
       await auditDown(false);
     }

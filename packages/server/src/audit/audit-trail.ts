@@ -40,3 +40,23 @@ export async function audit(
 export async function auditRead(store: Store, principal: Principal, action: string, target: string) {
   await store.appendAudit(auditRecord(principal, action, target));
 }
+
+/**
+ * `read` while its audit entry commits, for a read of subject-level data: the answer (data, or
+ * the read's own error such as "not found", which says something about the subject too) is
+ * given only once the entry is durable, and never when it cannot be written (fail closed, the
+ * audit's error). Reading during the commit instead of after it takes the commit's wait off the
+ * read's latency where they can overlap (PostgreSQL: another connection).
+ */
+export async function auditedRead<T>(
+  store: Store,
+  principal: Principal,
+  action: string,
+  target: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  const [audited, result] = await Promise.allSettled([auditRead(store, principal, action, target), read()]);
+  if (audited.status === 'rejected') throw audited.reason;
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}

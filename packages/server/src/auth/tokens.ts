@@ -4,6 +4,7 @@ import { AppError } from '../lib/app-error.js';
 import type { ExternalIssuer } from './external-issuer.js';
 import { isGrant, isRole, type Grant, type Principal, type Role } from './principal.js';
 import type { SigningKeys } from './signing-keys.js';
+import { VerifiedTokens } from './verified-tokens.js';
 import {
   ALLOWED_ALGORITHMS,
   CATEGORY_PATTERN,
@@ -74,6 +75,8 @@ export interface TokensOptions {
 export class Tokens {
   private readonly now: () => number;
   private readonly externalIssuers: ReadonlyMap<string, ExternalIssuer>;
+  /** Lethe's own tokens already verified (external issuers' tokens are verified every time). */
+  private readonly verified = new VerifiedTokens();
 
   constructor(
     readonly keys: SigningKeys,
@@ -114,6 +117,12 @@ export class Tokens {
 
   /** Verifies a bearer token and returns its principal; throws a 401 AppError with the reason. */
   async verify(token: string): Promise<Principal> {
+    const known = this.verified.lookup(token, Math.floor(this.now() / 1000));
+    if (known) {
+      if (await this.keys.verificationKey(known.kid)) return known.principal;
+      // Its key was revoked, retired past its grace or removed: verify in full, which refuses it.
+      this.verified.forget(token);
+    }
     let kid: string | undefined;
     let issuer: unknown;
     try {
@@ -157,7 +166,7 @@ export class Tokens {
       }
       const categories = parseCategoriesClaim(payload['categories']);
       const grants = parseGrantsClaim(payload['grants']);
-      return {
+      const principal: Principal = Object.freeze({
         id: payload.sub as string,
         role: payload.role,
         issuer: this.settings.issuer,
@@ -165,7 +174,15 @@ export class Tokens {
         ...(categories ? { categories } : {}),
         ...(grants ? { grants } : {}),
         ...(payload.jti ? { tokenId: payload.jti } : {}),
-      };
+      });
+      // The window jwtVerify checked (`nbf`, future `iat`, `exp`), for the cache to check again.
+      const validFrom = Math.max(payload.nbf ?? -Infinity, (payload.iat ?? 0) - CLOCK_SKEW_SECONDS);
+      this.verified.remember(
+        token,
+        { principal, kid: kid as string, validFrom, expiresAt: payload.exp ?? 0 },
+        Math.floor(this.now() / 1000),
+      );
+      return principal;
     } catch (error) {
       throw toTokenError(error);
     }

@@ -12,6 +12,7 @@ import type {
   UsageRow,
 } from './retention-tables.js';
 import type { Database } from '../store/schema.js';
+import { readSubjectRows, type SubjectRows } from './subject-rows.js';
 
 /** How many rows of each per-subject retention table a purge deleted. */
 export interface SubjectRowCounts {
@@ -297,6 +298,11 @@ export class RetentionQueries {
       .set({ expires_at: row.expires_at, field: row.field, policy: row.policy, system: row.system })
       .where('subject', '=', row.subject)
       .execute();
+  }
+
+  /** What retention and consent keep about one subject, in one statement (the subject view). */
+  subjectRows(subject: string): Promise<SubjectRows> {
+    return readSubjectRows(this.db, subject);
   }
 
   getSubjectExpiry(subject: string): Promise<SubjectExpiryRow | undefined> {

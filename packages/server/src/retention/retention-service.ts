@@ -20,7 +20,7 @@ import type { ErasureRow, FieldExpiryRow, SubjectExpiryRow } from './retention-t
 import type { ConsentStateRow } from '../consent/consent-tables.js';
 import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
-import { audit, auditRead } from '../audit/audit-trail.js';
+import { audit, auditedRead, auditRead } from '../audit/audit-trail.js';
 import type { CatalogCache, CatalogView } from './catalog-cache.js';
 import { forgetConsentViolationsIn, purposeStates } from '../consent/consent-service.js';
 import { CursorCodec } from '../lib/cursor.js';
@@ -42,12 +42,17 @@ export class RetentionService {
 
   /**
    * "Why do we still hold this?": every field of the subject the principal may see, its expiry
-   * and every use behind it. The read is audited before anything is read.
+   * and every use behind it. Answered only once the read's audit entry is durable.
    */
   async subject(principal: Principal, subject: string): Promise<SubjectRetention> {
     authorize(principal, 'subjects:read');
     if (!maySeeSubjectIds(principal)) throw new AppError('SUBJECT_IDS_NOT_GRANTED');
-    await auditRead(this.store, principal, 'subject.read', `subject:${subject}`);
+    return auditedRead(this.store, principal, 'subject.read', `subject:${subject}`, () =>
+      this.readSubject(principal, subject),
+    );
+  }
+
+  private async readSubject(principal: Principal, subject: string): Promise<SubjectRetention> {
     await this.store.freshAggregates();
     const view = await this.catalog.current();
     const held = await readSubjectIn(this.store.repository, view, subject);
@@ -339,13 +344,7 @@ export async function readSubjectIn(
   view: CatalogView,
   subject: string,
 ): Promise<SubjectHeld> {
-  const [expiry, fieldRows, usages, consent, erasures] = await Promise.all([
-    repository.retention.getSubjectExpiry(subject),
-    repository.retention.fieldExpiriesOfSubjects([subject]),
-    repository.retention.usagesOfSubjects([subject]),
-    repository.consent.statesOfSubjects([subject]),
-    repository.retention.erasuresOf(subject),
-  ]);
+  const { expiry, fieldRows, usages, consent, erasures } = await repository.retention.subjectRows(subject);
   const consentWindowOf = (policy: string) => {
     const purpose = view.consentPurpose(policy);
     if (purpose === undefined) return undefined;
