@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ErrorCode } from '@lethe/api';
 import { AppError } from '../../lib/app-error.js';
 import type { FoldResult } from '../store.js';
 
@@ -17,7 +18,7 @@ export interface FoldRequest {
 
 export type FoldReply =
   | { readonly id: number; readonly result: FoldResult }
-  | { readonly id: number; readonly error: string };
+  | { readonly id: number; readonly error: string; readonly code?: ErrorCode; readonly stack?: string };
 
 interface Pending {
   readonly resolve: (result: FoldResult) => void;
@@ -74,7 +75,7 @@ export class FoldThread {
     worker.on('message', (reply: FoldReply) => {
       const pending = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if ('error' in reply) pending?.reject(new Error(`usage journal fold failed: ${reply.error}`));
+      if ('error' in reply) pending?.reject(foldError(reply));
       else pending?.resolve(reply.result);
       if (this.pending.size === 0) worker.unref();
     });
@@ -97,6 +98,13 @@ export class FoldThread {
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
   }
+}
+
+/** The worker's error on this thread, with its code when it had one and its stack as the cause. */
+function foldError(reply: { error: string; code?: ErrorCode; stack?: string }): Error {
+  const message = `usage journal fold failed: ${reply.error}`;
+  const cause = reply.stack === undefined ? undefined : { cause: reply.stack };
+  return reply.code ? new AppError(reply.code, message, undefined, cause) : new Error(message, cause);
 }
 
 /** The worker beside this module: compiled in `dist/`, TypeScript under Vitest or tsx. */

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { AppError } from '../../lib/app-error.js';
 import { openSqliteConnection } from './sqlite-connection.js';
 import { SqliteFoldStatements } from './sqlite-fold.js';
 import type { FoldReply, FoldRequest, FoldWorkerFiles } from './sqlite-fold-thread.js';
@@ -24,7 +25,13 @@ parentPort?.on('message', (request: FoldRequest) => {
     if (result.rows > 0) fold.deleteFolded();
     reply = { id: request.id, result };
   } catch (error) {
-    reply = { id: request.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    reply = {
+      id: request.id,
+      error: error instanceof Error ? error.message : String(error),
+      // A coded error (`AUDIT_FAILED` when the chain cannot grow) keeps its code across threads.
+      ...(error instanceof AppError ? { code: error.code } : {}),
+      ...(error instanceof Error && error.stack ? { stack: error.stack } : {}),
+    };
   }
   parentPort?.postMessage(reply);
 });
