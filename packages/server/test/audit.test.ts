@@ -124,8 +124,13 @@ describe('the audit log', () => {
       expect(read.statusCode).toBe(503);
       expect(read.body).not.toContain('accounts.email');
       await expect
-        .poll(async () => (await lethe.app.inject({ method: 'GET', url: '/readyz' })).json(), { timeout: 10_000 })
-        .toMatchObject({ error: { code: 'UNAVAILABLE' }, usageJournal: { foldError: expect.stringMatching(/audit/i) } });
+        .poll(async () => (await lethe.app.inject({ method: 'GET', url: '/readyz' })).json(), {
+          timeout: 10_000,
+        })
+        .toMatchObject({
+          error: { code: 'UNAVAILABLE' },
+          usageJournal: { foldError: expect.stringMatching(/audit/i) },
+        });
     } finally {
       withDatabase((db) => db.exec('drop trigger audit_down'));
     }

@@ -148,7 +148,9 @@ describe('SQLite fold worker', () => {
     await services.telemetry.ingest(admin, events('new', 2));
     await services.store.freshAggregates();
     const main = new BetterSqlite3(join(dataDir, 'lethe.db'), { readonly: true });
-    const tables = main.prepare("select name from sqlite_master where name in ('usage_journal', 'event_ids')").all();
+    const tables = main
+      .prepare("select name from sqlite_master where name in ('usage_journal', 'event_ids')")
+      .all();
     main.close();
     expect(tables).toEqual([]);
     expect(await uses(services, 'new-s1')).toBe(2);

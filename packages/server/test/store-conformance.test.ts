@@ -373,7 +373,9 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     await expect(services.policies.put(admin, 'unaudited', policy)).rejects.toMatchObject({
       code: 'AUDIT_FAILED',
     });
-    const published = ingest(usage('unaudited', 'user-account-access', ['accounts.email'], '2023-01-01T00:00:00Z'));
+    const published = ingest(
+      usage('unaudited', 'user-account-access', ['accounts.email'], '2023-01-01T00:00:00Z'),
+    );
     // SQLite: the batch's entry is durable in the journal with its events and chained when they
     // are folded, so the append succeeds and the fold fails closed until the chain can grow.
     const chainedAtFold = backend.name === 'sqlite';

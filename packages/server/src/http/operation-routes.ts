@@ -22,7 +22,10 @@ export function operationRoutes(app: TypedApp, services: Services, metrics: Metr
     if (usageJournal.foldError === undefined) return { status: 'ready', usageJournal };
     // Reads drain the journal through the fold: while it fails, they cannot be served.
     return reply.status(503).send({
-      error: { code: 'UNAVAILABLE', message: `The usage journal's fold is failing: ${usageJournal.foldError}` },
+      error: {
+        code: 'UNAVAILABLE',
+        message: `The usage journal's fold is failing: ${usageJournal.foldError}`,
+      },
       usageJournal,
     });
   });

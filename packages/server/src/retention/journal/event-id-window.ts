@@ -40,7 +40,9 @@ export class EventIdWindow {
     // After the fact: on SQLite the ids are in the journal's file, the audit trail in the main one.
     if (forgotten > 0) {
       const target = `event-ids:${forgotten} received-before:${new Date(cutoff).toISOString()}`;
-      await this.store.transaction((repository) => audit(repository, LETHE_ITSELF, 'events.forget-ids', target));
+      await this.store.transaction((repository) =>
+        audit(repository, LETHE_ITSELF, 'events.forget-ids', target),
+      );
     }
     return forgotten;
   }

@@ -109,7 +109,10 @@ function foldError(reply: { error: string; code?: ErrorCode; stack?: string }): 
 
 /** The worker beside this module: compiled in `dist/`, TypeScript under Vitest or tsx. */
 function workerEntry(): URL {
-  return new URL(import.meta.url.endsWith('.ts') ? './sqlite-fold-worker.ts' : './sqlite-fold-worker.js', import.meta.url);
+  return new URL(
+    import.meta.url.endsWith('.ts') ? './sqlite-fold-worker.ts' : './sqlite-fold-worker.js',
+    import.meta.url,
+  );
 }
 
 /**
@@ -119,7 +122,10 @@ function workerEntry(): URL {
 function startWorker(entry: URL, files: FoldWorkerFiles): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: files });
   // The package's `import` condition of `tsx/esm/api` (createRequire resolves the `require` one).
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(
+    /\.cjs$/,
+    '.mjs',
+  );
   const bootstrap = `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
   return new Worker(bootstrap, { eval: true, workerData: files });
 }

@@ -36,15 +36,14 @@ export class SqliteFoldStatements {
    * `main`: the aggregates, the folded position and the audit chain; `journal`: the journal
    * file, only read here (the rows are deleted by `deleteFolded`, in a transaction of its own).
    */
-  constructor(
-    connection: BetterSqlite3.Database,
-    journal: BetterSqlite3.Database,
-  ) {
+  constructor(connection: BetterSqlite3.Database, journal: BetterSqlite3.Database) {
     this.audit = new SqliteAuditStatements(connection);
     this.journalRows = journal.prepare<
       [number, number, number],
       { seq: number; events: number; payload: Buffer; audit: string | null }
-    >('select seq, events, payload, audit from usage_journal where seq > ? and seq <= ? order by seq limit ?');
+    >(
+      'select seq, events, payload, audit from usage_journal where seq > ? and seq <= ? order by seq limit ?',
+    );
     this.deleteJournal = journal.prepare<[number]>('delete from usage_journal where seq <= ?');
     this.position = connection.prepare<[string], { value: string }>('select value from meta where key = ?');
     this.setPosition = connection.prepare<[string, string]>('update meta set value = ? where key = ?');

@@ -47,10 +47,12 @@ export function openJournalFile(file: string): BetterSqlite3.Database {
  * chained when they were appended, so the moved rows carry none. Then the positions are lined
  * up: the folded position starts at 0 and new rows are numbered after it.
  */
-export function adoptJournal(main: BetterSqlite3.Database, journal: BetterSqlite3.Database, mainFile: string) {
-  main
-    .prepare("insert or ignore into meta (key, value) values (?, '0')")
-    .run(FOLDED_POSITION_KEY);
+export function adoptJournal(
+  main: BetterSqlite3.Database,
+  journal: BetterSqlite3.Database,
+  mainFile: string,
+) {
+  main.prepare("insert or ignore into meta (key, value) values (?, '0')").run(FOLDED_POSITION_KEY);
   const legacy = main
     .prepare("select 1 as found from sqlite_master where type = 'table' and name = 'usage_journal'")
     .get();
@@ -92,6 +94,8 @@ export function adoptJournal(main: BetterSqlite3.Database, journal: BetterSqlite
 }
 
 export function foldedPosition(main: BetterSqlite3.Database): number {
-  const row = main.prepare<[string], { value: string }>('select value from meta where key = ?').get(FOLDED_POSITION_KEY);
+  const row = main
+    .prepare<[string], { value: string }>('select value from meta where key = ?')
+    .get(FOLDED_POSITION_KEY);
   return Number(row?.value ?? 0);
 }

@@ -62,8 +62,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   adoptJournal(connection, journal, options.file);
   // The committed catalog version, read beside the main connection (which may be inside a
   // transaction of its own): a WAL read, it never waits for a writer.
-  const reader = options.file === ':memory:' ? connection : new BetterSqlite3(options.file, { readonly: true, timeout: SQLITE_BUSY_TIMEOUT_MS });
-  const version = reader.prepare<[], { value: string }>("select value from meta where key = 'catalog_version'");
+  const reader =
+    options.file === ':memory:'
+      ? connection
+      : new BetterSqlite3(options.file, { readonly: true, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const version = reader.prepare<[], { value: string }>(
+    "select value from meta where key = 'catalog_version'",
+  );
   const appends = new SqliteJournalAppend(journal, () => Number(version.get()?.value));
   const audit = new SqliteAuditStatements(connection);
   // The fold on the main connection: what is left inside a `freshAggregates` transaction.
@@ -73,11 +78,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   // connection lock so that they never run inside another caller's open transaction.
   const exclusive = <T>(work: () => T): Promise<T> => db.connection().execute(async () => work());
   const worker =
-    options.file === ':memory:'
-      ? undefined
-      : new FoldThread({ main: options.file, journal: journalFile });
+    options.file === ':memory:' ? undefined : new FoldThread({ main: options.file, journal: journalFile });
   const foldOnce = (maxEvents: number, upTo: number) =>
-    worker ? worker.fold(maxEvents, upTo) : exclusive(() => {
+    worker
+      ? worker.fold(maxEvents, upTo)
+      : exclusive(() => {
           const result = inline.foldOnce(maxEvents, upTo);
           inline.deleteFolded();
           return result;
@@ -124,9 +129,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
     ingest: (batch: IngestBatch): Promise<IngestOutcome> => groupCommit.submit(batch),
 
-    appendAudit: auditGroupCommit((records) =>
-      writer.run(() => exclusive(() => audit.appendGroup(records))),
-    ),
+    appendAudit: auditGroupCommit((records) => writer.run(() => exclusive(() => audit.appendGroup(records)))),
 
     fold: (maxEvents) => writer.run(() => foldOnce(maxEvents, Number.MAX_SAFE_INTEGER)),
 
