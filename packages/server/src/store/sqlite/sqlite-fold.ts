@@ -1,7 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
-import { decodeJournalRow, type JournalEvent } from '../../retention/journal/journal-codec.js';
-import { aggregateBatch, consentKey, consentKeys, type ConsentLookup } from '../../retention/usage-batch.js';
+import {
+  aggregateInterned,
+  consentPairs,
+  type InternedConsentLookup,
+} from '../../retention/journal/journal-aggregate.js';
+import { InternedJournal } from '../../retention/journal/journal-codec.js';
 import type { FoldResult } from '../store.js';
 import type { AuditRecord } from '../../audit/audit-chain.js';
 import { SqliteAuditStatements } from './sqlite-audit.js';
@@ -104,14 +108,14 @@ export class SqliteFoldStatements {
     this.run = connection.transaction((maxEvents: number, upTo: number): FoldResult => {
       // Read inside the write transaction: a fold on another thread or process cannot interleave.
       const folded = this.foldedPosition();
-      const events: JournalEvent[] = [];
+      const events = new InternedJournal();
       const audit: AuditRecord[] = [];
       let last = folded;
       let rows = 0;
       while (events.length < maxEvents) {
         const read = this.journalRows.all(last, upTo, ROWS_PER_READ);
         for (const row of read) {
-          decodeJournalRow(row.payload, events);
+          events.decode(row.payload);
           if (row.audit !== null) audit.push(...(JSON.parse(row.audit) as AuditRecord[]));
           last = row.seq;
           rows += 1;
@@ -148,8 +152,8 @@ export class SqliteFoldStatements {
     return this.deleteJournal.run(this.foldedPosition()).changes;
   }
 
-  private apply(events: readonly JournalEvent[]): void {
-    const { usages, violations, fields, subjects, links } = aggregateBatch(
+  private apply(events: InternedJournal): void {
+    const { usages, violations, fields, subjects, links } = aggregateInterned(
       events,
       this.lookupConsent(events),
     );
@@ -180,16 +184,14 @@ export class SqliteFoldStatements {
   }
 
   /** One lookup per (subject, purpose) of the events under consent-based policies; none otherwise. */
-  private lookupConsent(events: readonly JournalEvent[]): ConsentLookup {
-    const windows = new Map<string, ConsentWindow>();
-    for (const { subject, purpose } of consentKeys(events)) {
-      const row = this.consentState.get(subject, purpose);
+  private lookupConsent(events: InternedJournal): InternedConsentLookup {
+    const width = Math.max(1, events.names.length);
+    const windows = new Map<number, ConsentWindow>();
+    for (const { subject, purpose } of consentPairs(events)) {
+      const row = this.consentState.get(events.subjects[subject] as string, events.names[purpose] as string);
       if (row)
-        windows.set(consentKey(subject, purpose), {
-          grantedAt: row.granted_at,
-          withdrawnAt: row.withdrawn_at,
-        });
+        windows.set(subject * width + purpose, { grantedAt: row.granted_at, withdrawnAt: row.withdrawn_at });
     }
-    return (subject, purpose) => windows.get(consentKey(subject, purpose)) ?? NO_CONSENT;
+    return (subject, purpose) => windows.get(subject * width + purpose) ?? NO_CONSENT;
   }
 }
