@@ -46,42 +46,21 @@ export function aggregateInterned(
     const keepsUntil = useKeepsUntil(at, journal.keepsUntil[i] as number, window);
     if (purpose !== -1 && !consented) {
       const key = (subject * width + policy) * width + system;
-      const violation = violations.get(key);
-      if (!violation) {
-        violations.set(key, {
-          subject: subjectNames[subject] as string,
-          policy: names[policy] as string,
-          system: names[system] as string,
-          purpose: names[purpose] as string,
-          firstAt: at,
-          lastAt: at,
-          count: 1,
-        });
-      } else {
-        violation.firstAt = Math.min(violation.firstAt, at);
-        violation.lastAt = Math.max(violation.lastAt, at);
-        violation.count += 1;
-      }
+      countViolation(violations, key, at, () => ({
+        subject: subjectNames[subject] as string,
+        policy: names[policy] as string,
+        system: names[system] as string,
+        purpose: names[purpose] as string,
+      }));
     }
     const consentedUseAt = purpose !== -1 && consented ? at : null;
     for (let f = fieldStart; f < fieldEnd; f += 1) {
       const field = journal.fields[f] as number;
-      const linkKey = (system * width + field) * width + policy;
-      const link = links.get(linkKey);
-      if (!link) {
-        links.set(linkKey, {
-          system: names[system] as string,
-          field: names[field] as string,
-          policy: names[policy] as string,
-          firstUseAt: at,
-          lastUseAt: at,
-          count: 1,
-        });
-      } else {
-        link.firstUseAt = Math.min(link.firstUseAt, at);
-        link.lastUseAt = Math.max(link.lastUseAt, at);
-        link.count += 1;
-      }
+      countLink(links, (system * width + field) * width + policy, at, () => ({
+        system: names[system] as string,
+        field: names[field] as string,
+        policy: names[policy] as string,
+      }));
       const fieldKey = subject * width + field;
       const usageKey = fieldKey * width + policy;
       const usage = usages.get(usageKey);
@@ -145,6 +124,36 @@ export function aggregateInterned(
     subjects: [...subjects.values()],
     links: [...links.values()],
   };
+}
+
+function countViolation(
+  violations: Map<number, ConsentViolationDelta>,
+  key: number,
+  at: number,
+  names: () => Pick<ConsentViolationDelta, 'subject' | 'policy' | 'system' | 'purpose'>,
+): void {
+  const violation = violations.get(key);
+  if (!violation) violations.set(key, { ...names(), firstAt: at, lastAt: at, count: 1 });
+  else {
+    violation.firstAt = Math.min(violation.firstAt, at);
+    violation.lastAt = Math.max(violation.lastAt, at);
+    violation.count += 1;
+  }
+}
+
+function countLink(
+  links: Map<number, LinkDelta>,
+  key: number,
+  at: number,
+  names: () => Pick<LinkDelta, 'system' | 'field' | 'policy'>,
+): void {
+  const link = links.get(key);
+  if (!link) links.set(key, { ...names(), firstUseAt: at, lastUseAt: at, count: 1 });
+  else {
+    link.firstUseAt = Math.min(link.firstUseAt, at);
+    link.lastUseAt = Math.max(link.lastUseAt, at);
+    link.count += 1;
+  }
 }
 
 /** The distinct (subject, purpose) pairs of the events under consent-based policies. */
