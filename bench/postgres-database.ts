@@ -5,7 +5,8 @@ import { cpuSecondsOf, writtenBytesOf, type ProcessUsage } from './server-proces
 /** The server the benchmark may use; override with BENCH_POSTGRES_URL (any database on it). */
 export const POSTGRES_ADMIN_URL =
   process.env['BENCH_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const BENCH_DATABASE = 'lethe_bench';
+/** Override with BENCH_DATABASE when several benchmarks share the server (each drops its own). */
+const BENCH_DATABASE = process.env['BENCH_DATABASE'] ?? 'lethe_bench';
 
 /** Drops and creates the benchmark's own database, so that every run starts empty; returns its URL. */
 export async function recreateBenchDatabase(): Promise<string> {
