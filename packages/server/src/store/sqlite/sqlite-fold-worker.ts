@@ -22,7 +22,8 @@ parentPort?.on('message', (request: FoldRequest) => {
   let reply: FoldReply;
   try {
     const result = fold.foldOnce(request.maxEvents, request.upTo);
-    if (result.rows > 0) fold.deleteFolded();
+    // Also the rows a fold inside a main-thread transaction left behind.
+    fold.deleteFolded();
     reply = { id: request.id, result };
   } catch (error) {
     reply = {

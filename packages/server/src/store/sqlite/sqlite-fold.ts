@@ -19,8 +19,8 @@ const ROWS_PER_READ = 64;
  * events (each (subject, field, policy) written once per fold), upserts usages, expiries, links
  * and consent violations, chains the batches' audit entries and moves the position, all in one
  * transaction of the main file. It runs on the fold worker (`sqlite-fold-worker.ts`), and on the
- * main thread for what is left inside a `freshAggregates` transaction. Expiries only move later on ingest,
- * so the upserts keep the maximum instead of re-reading every policy of a field.
+ * main thread for what is left inside a `freshAggregates` transaction. Expiries only move later
+ * on ingest, so the upserts keep the maximum instead of re-reading every policy of a field.
  */
 export class SqliteFoldStatements {
   private readonly audit;
