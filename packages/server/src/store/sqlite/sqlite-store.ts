@@ -101,8 +101,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   async function drain(): Promise<void> {
     // Up to the position at the call: appends that commit meanwhile need not hold the reader up.
     const upTo = appends.lastPosition();
+    const nothing = { rows: 0, events: 0 };
     while (folded() < upTo) {
-      if ((await writer.run(() => foldOnce(DRAIN_EVENTS_PER_FOLD, upTo))).rows === 0) break;
+      // Concurrent reads queue here: one whose rows a fold ahead of it took asks for nothing.
+      const result = await writer.run(() =>
+        folded() < upTo ? foldOnce(DRAIN_EVENTS_PER_FOLD, upTo) : nothing,
+      );
+      if (result.rows === 0) break;
     }
   }
 
