@@ -1,3 +1,4 @@
+import type { PolicyInput } from '@lethe/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
 import { AppError } from '../src/lib/app-error.js';
@@ -5,7 +6,7 @@ import { auditRecord } from '../src/audit/audit-trail.js';
 import { verifyAuditLog } from '../src/audit/audit-verification.js';
 import type { Services } from '../src/services.js';
 import { ALL_BACKENDS, availableBackends, openServices } from './support/backends.js';
-import { loadFixtures, usage } from './support/fixtures.js';
+import { loadFixtures, POLICIES, usage } from './support/fixtures.js';
 
 const available = await availableBackends();
 const admin = LETHE_ITSELF;
@@ -295,6 +296,30 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
     });
     expect(outcome).toEqual({ kind: 'stale-catalog' });
     await expect(subject('s')).rejects.toBeInstanceOf(AppError);
+  });
+
+  it('applies a retention change to every event acknowledged around it, none with the old retention', async () => {
+    const at = '2023-01-01T00:00:00Z';
+    const batch = (name: string) =>
+      Array.from({ length: 25 }, (_, i) =>
+        usage(`rr-${name}-${i}`, 'order-delivery', ['orders.address'], at),
+      );
+    const longer = { ...POLICIES['order-delivery'], retention: 'P1Y' } as PolicyInput;
+    // Batches validated against the old catalog race the change: each is either folded before
+    // it (and recomputed) or refused as stale and validated again, never appended after it.
+    let changed = false;
+    const change = services.policies.put(admin, 'order-delivery', longer).finally(() => (changed = true));
+    const sent: string[] = [];
+    const sender = async (k: number) => {
+      for (let b = 0; !changed || b < 2; b += 1) {
+        await services.telemetry.ingest(admin, batch(`${k}-${b}`));
+        sent.push(`${k}-${b}`);
+      }
+    };
+    await Promise.all([change, sender(0), sender(1), sender(2)]);
+    for (const name of sent) {
+      expect((await subject(`rr-${name}-24`)).expiresAt, `batch ${name}`).toBe('2024-01-01T00:00:00.000Z');
+    }
   });
 
   it('keeps datasets with one system and system puts idempotent', async () => {
