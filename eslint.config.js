@@ -92,6 +92,7 @@ const PURE_RULE_FILES = [
   'requests/sql-connectors/fides-*.ts',
   'requests/sql-connectors/typed-values.ts',
   'retention/expiry.ts',
+  'retention/journal/journal-aggregate.ts',
   'retention/journal/journal-codec.ts',
   'retention/policy-rules.ts',
   'retention/usage-batch.ts',

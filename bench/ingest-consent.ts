@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { CONSENT_PURPOSES, consentComparisonPolicies } from './consent-catalog.js';
 import { grantConsentToAll, type GrantsRecorded } from './consent-grants.js';
 import { measureIngest, type IngestMeasurement } from './ingest-measure.js';
@@ -12,6 +11,7 @@ import {
   checkAnswers,
   checkCounts,
   checkSampleSubjects,
+  openSqliteCounts,
   STORED_COUNTS_SQL,
   storedCounts,
   VIOLATION_COUNTS_SQL,
@@ -159,7 +159,7 @@ async function queryStore(
       async (client) => (await client.query<Record<string, unknown>>(sql)).rows[0] ?? {},
     );
   }
-  const connection = new BetterSqlite3(join(dataDir, 'lethe.db'), { readonly: true });
+  const connection = openSqliteCounts(dataDir);
   try {
     return connection.prepare(sql).get() as Record<string, unknown>;
   } finally {

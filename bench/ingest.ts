@@ -36,6 +36,7 @@ import {
   checkAnswers,
   checkCounts,
   checkSampleSubjects,
+  openSqliteCounts,
   STORED_COUNTS_SQL,
   storedCounts,
   type StoredCounts,
@@ -171,7 +172,7 @@ async function letheSqliteRun(workload: Workload): Promise<IngestRun> {
     } finally {
       await lethe.server.stop();
     }
-    const connection = new BetterSqlite3(join(dataDir, 'lethe.db'), { readonly: true });
+    const connection = openSqliteCounts(dataDir);
     const counts = storedCounts(connection.prepare(STORED_COUNTS_SQL).get() as Record<string, unknown>);
     connection.close();
     checkCounts(counts, workload.expected);

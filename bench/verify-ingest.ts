@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IngestResult, SubjectRetention } from '@lethe/api';
+import BetterSqlite3 from 'better-sqlite3';
 import { sendJson } from './http-client.js';
 import type { Expected, ExpectedField } from './workload.js';
 
@@ -8,6 +11,17 @@ export interface StoredCounts {
   fieldUses: number;
   subjectFields: number;
   subjects: number;
+}
+
+/**
+ * A read-only connection to a SQLite data dir for the counts: the event ids are in the usage
+ * journal's file, attached so that the same SQL finds them.
+ */
+export function openSqliteCounts(dataDir: string): BetterSqlite3.Database {
+  const connection = new BetterSqlite3(join(dataDir, 'lethe.db'), { readonly: true });
+  const journal = join(dataDir, 'lethe.journal.db');
+  if (existsSync(journal)) connection.prepare('attach database ? as journal').run(journal);
+  return connection;
 }
 
 /** The same SQL on both backends; counts come back as strings from PostgreSQL. */

@@ -99,6 +99,7 @@ describe('the audit log', () => {
 
   it('fails the action when its audit entry cannot be written', async () => {
     const before = (await allEntries()).length;
+    let publishId: unknown;
     withDatabase((db) =>
       db.exec(
         "create trigger audit_down before insert on audit_log begin select raise(abort, 'audit store down'); end",
@@ -112,18 +113,32 @@ describe('the audit log', () => {
       });
       expect(put.statusCode).toBe(503);
       expect(put.json().error.code).toBe('AUDIT_FAILED');
+      // The batch's entry is durable in the usage journal with its events (docs/security.md):
+      // it is acknowledged, and its entry is chained when it is folded, which fails closed.
       const publish = await call('POST', '/v1/events', {
-        events: [usage('never-stored', 'user-account-access', ['accounts.email'], '2024-01-01T00:00:00Z')],
+        events: [usage('folded-later', 'user-account-access', ['accounts.email'], '2024-01-01T00:00:00Z')],
       });
-      expect(publish.statusCode).toBe(503);
+      expect(publish.statusCode).toBe(200);
+      publishId = publish.headers['x-request-id'];
       const read = await call('GET', '/v1/subjects/audit-subject');
       expect(read.statusCode).toBe(503);
       expect(read.body).not.toContain('accounts.email');
+      await expect
+        .poll(async () => (await lethe.app.inject({ method: 'GET', url: '/readyz' })).json(), {
+          timeout: 10_000,
+        })
+        .toMatchObject({
+          error: { code: 'UNAVAILABLE' },
+          usageJournal: { foldError: expect.stringMatching(/audit/i) },
+        });
     } finally {
       withDatabase((db) => db.exec('drop trigger audit_down'));
     }
     expect((await call('GET', '/v1/policies/never-saved')).statusCode).toBe(404);
-    expect((await call('GET', '/v1/subjects/never-stored')).statusCode).toBe(404);
+    expect((await call('GET', '/v1/subjects/folded-later')).statusCode).toBe(200);
+    expect(await allEntries()).toContainEqual(
+      expect.objectContaining({ action: 'events.publish', requestId: publishId }),
+    );
     // The failed appends left no gap in the chain.
     const verification = (await call('GET', '/v1/audit/verify')).json();
     expect(verification).toMatchObject({ ok: true });

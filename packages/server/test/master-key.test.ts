@@ -151,7 +151,8 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
 
       // Not in any column of any table, in any encoding the code uses.
       const needles = [d, secret.toString('base64'), secret.toString('base64url'), secret.toString('hex')];
-      for (const table of TABLES) {
+      // SQLite keeps the event ids in the usage journal's file (its bytes are checked below).
+      for (const table of TABLES.filter((t) => backend.name !== 'sqlite' || t !== 'event_ids')) {
         const text = JSON.stringify(await db.selectFrom(table).selectAll().execute());
         for (const needle of needles) expect(text, `table ${table}`).not.toContain(needle);
       }
@@ -160,7 +161,8 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
     }
     // On SQLite, not in the database file's bytes either.
     if (backend.name === 'sqlite') {
-      for (const name of [SQLITE_FILE_NAME, `${SQLITE_FILE_NAME}-wal`]) {
+      const journal = SQLITE_FILE_NAME.replace(/\.db$/, '.journal.db');
+      for (const name of [SQLITE_FILE_NAME, `${SQLITE_FILE_NAME}-wal`, journal, `${journal}-wal`]) {
         const file = join(where.dataDir, name);
         if (!existsSync(file)) continue;
         const bytes = readFileSync(file);

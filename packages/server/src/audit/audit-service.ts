@@ -30,6 +30,8 @@ export class AuditService {
     authorize(principal, 'audit:read');
     // The log names subjects, so reading it is itself a read of subject-level data.
     await auditRead(this.store, principal, 'audit.read', `audit:after=${after}`);
+    // Ingest's entries wait in the usage journal with their events until folded (SQLite).
+    await this.store.freshAggregates();
     const entries = await this.store.repository.audit.entries(after, limit + 1);
     const shown = maySeeSubjectIds(principal) ? undefined : await this.secrets.pseudonymizer();
     const hidden = await this.hiddenFields(principal);
@@ -47,6 +49,7 @@ export class AuditService {
 
   async verify(principal: Principal): Promise<AuditVerification> {
     authorize(principal, 'audit:read');
+    await this.store.freshAggregates();
     return verifyAuditLog(this.store.repository);
   }
 
@@ -63,6 +66,7 @@ export class AuditService {
   async checkpoint(principal: Principal): Promise<AuditCheckpoint | undefined> {
     authorize(principal, 'audit:checkpoint');
     const key = await this.keys.current();
+    await this.store.freshAggregates();
     return this.store.transaction(async (repository) => {
       const head = await repository.audit.head();
       const [latest] = await repository.audit.listCheckpoints(1);

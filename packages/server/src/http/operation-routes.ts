@@ -12,13 +12,22 @@ export function operationRoutes(app: TypedApp, services: Services, metrics: Metr
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
     try {
       await services.store.repository.retention.catalogVersion();
-      // How far the expiries lag behind acknowledged telemetry (reads drain it: they stay exact).
-      return { status: 'ready', usageJournal: services.journal.status() };
     } catch {
       return reply
         .status(503)
         .send({ error: { code: 'UNAVAILABLE', message: 'The store is not reachable.' } });
     }
+    // How far the expiries lag behind acknowledged telemetry (reads drain it: they stay exact).
+    const usageJournal = services.journal.status();
+    if (usageJournal.foldError === undefined) return { status: 'ready', usageJournal };
+    // Reads drain the journal through the fold: while it fails, they cannot be served.
+    return reply.status(503).send({
+      error: {
+        code: 'UNAVAILABLE',
+        message: `The usage journal's fold is failing: ${usageJournal.foldError}`,
+      },
+      usageJournal,
+    });
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>

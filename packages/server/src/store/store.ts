@@ -104,5 +104,11 @@ export interface Store {
    */
   freshAggregates(): Promise<void>;
   journalBacklog(): Promise<JournalBacklog>;
+  /**
+   * Forgets the event ids received before `receivedBefore`, after moving the event-id horizon to
+   * `horizon` (never back), in one transaction; returns how many went. A store method because
+   * SQLite keeps the ids beside the journal, in a file of their own.
+   */
+  forgetEventIds(receivedBefore: number, horizon: number): Promise<number>;
   close(): Promise<void>;
 }

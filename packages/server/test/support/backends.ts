@@ -85,11 +85,12 @@ export { sqlite as SQLITE_BACKEND };
 /** The services over a fresh, empty location of `backend`; `dispose` closes the store and removes it. */
 export async function openServices(
   backend: Backend,
-): Promise<{ services: Services; dispose(): Promise<void> }> {
+): Promise<{ services: Services; dataDir: string; dispose(): Promise<void> }> {
   const location = await backend.create();
   const { store, masterKey } = await openKeyedStore(location);
   return {
     services: createServices(store, masterKey),
+    dataDir: location.dataDir,
     async dispose() {
       await store.close();
       await location.dispose();

@@ -99,3 +99,82 @@ export function decodeJournalRow(row: Uint8Array, into: JournalEvent[] = []): Jo
   }
   return into;
 }
+
+/**
+ * Journal rows decoded into columns of integers for the fold (`journal-aggregate.ts`): no object
+ * and no string per event. Names are interned in two spaces, subjects and the rest (systems,
+ * policies, purposes, fields: the catalog's few names), so that keys made of several of them pack
+ * into one safe integer.
+ */
+export class InternedJournal {
+  readonly subjects: string[] = [];
+  readonly names: string[] = [];
+  readonly at: number[] = [];
+  readonly keepsUntil: number[] = [];
+  readonly subject: number[] = [];
+  readonly system: number[] = [];
+  readonly policy: number[] = [];
+  /** -1: no consent purpose. */
+  readonly purpose: number[] = [];
+  /** Event i's fields are `fields[fieldEnd[i - 1] ?? 0 .. fieldEnd[i]]`. */
+  readonly fieldEnd: number[] = [];
+  readonly fields: number[] = [];
+  private readonly subjectIds = new Map<string, number>();
+  private readonly nameIds = new Map<string, number>();
+
+  get length(): number {
+    return this.at.length;
+  }
+
+  /** Appends the events of a row written by `encodeJournalRow`. */
+  decode(row: Uint8Array): void {
+    const buffer = Buffer.from(row.buffer, row.byteOffset, row.byteLength);
+    const version = buffer.readUInt32LE(0);
+    if (version !== VERSION) throw new Error(`unknown usage journal row version ${version}`);
+    const nameCount = buffer.readUInt32LE(4);
+    const eventCount = buffer.readUInt32LE(8);
+    let offset = 12;
+    const local: string[] = new Array<string>(nameCount);
+    for (let i = 0; i < nameCount; i += 1) {
+      const length = buffer.readUInt32LE(offset);
+      offset += 4;
+      local[i] = buffer.toString('utf8', offset, offset + length);
+      offset += length;
+    }
+    // Row-local index → interned id, looked up once per name and row (-1: not yet).
+    const asSubject = new Array<number>(nameCount).fill(-1);
+    const asName = new Array<number>(nameCount).fill(-1);
+    const subjectId = (index: number) =>
+      asSubject[index] !== -1
+        ? (asSubject[index] as number)
+        : (asSubject[index] = intern(this.subjectIds, this.subjects, local[index] as string));
+    const nameId = (index: number) =>
+      asName[index] !== -1
+        ? (asName[index] as number)
+        : (asName[index] = intern(this.nameIds, this.names, local[index] as string));
+    for (let i = 0; i < eventCount; i += 1) {
+      this.at.push(buffer.readDoubleLE(offset));
+      this.keepsUntil.push(buffer.readDoubleLE(offset + 8));
+      this.subject.push(subjectId(buffer.readUInt32LE(offset + 16)));
+      this.system.push(nameId(buffer.readUInt32LE(offset + 20)));
+      this.policy.push(nameId(buffer.readUInt32LE(offset + 24)));
+      const purpose = buffer.readUInt32LE(offset + 28);
+      this.purpose.push(purpose === 0 ? -1 : nameId(purpose - 1));
+      const fieldCount = buffer.readUInt32LE(offset + 32);
+      offset += EVENT_FIXED_BYTES;
+      for (let f = 0; f < fieldCount; f += 1) this.fields.push(nameId(buffer.readUInt32LE(offset + f * 4)));
+      offset += fieldCount * 4;
+      this.fieldEnd.push(this.fields.length);
+    }
+  }
+}
+
+function intern(ids: Map<string, number>, names: string[], name: string): number {
+  let id = ids.get(name);
+  if (id === undefined) {
+    id = names.length;
+    ids.set(name, id);
+    names.push(name);
+  }
+  return id;
+}

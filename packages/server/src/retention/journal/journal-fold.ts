@@ -32,6 +32,8 @@ export interface JournalStatus {
   readonly backlogEvents: number;
   /** Age of the oldest unfolded entry: how far the aggregates lag behind acknowledged ingest. */
   readonly lagSeconds: number;
+  /** Why the last fold failed, until one succeeds (`/readyz` then answers 503). */
+  readonly foldError?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export class JournalFold {
   private stopped = true;
   private wakeUp: (() => void) | undefined;
   private metrics: JournalMetrics | undefined;
+  private foldError: string | undefined;
 
   constructor(
     private readonly store: Store,
@@ -99,6 +102,7 @@ export class JournalFold {
     return {
       backlogEvents: this.backlog.events,
       lagSeconds: oldest === undefined ? 0 : Math.max(0, this.now() - oldest) / 1000,
+      ...(this.foldError === undefined ? {} : { foldError: this.foldError }),
     };
   }
 
@@ -108,8 +112,10 @@ export class JournalFold {
       try {
         folded = (await this.store.fold(this.settings.maxEventsPerFold)).events;
         this.metrics?.foldedEvents.inc({}, folded);
+        this.foldError = undefined;
         await this.refresh();
       } catch (error) {
+        this.foldError = error instanceof Error ? error.message : String(error);
         this.log.error({ err: error }, 'usage journal fold failed');
       }
       // Behind: fold again at once. Otherwise let appends gather, so that folds stay large.

@@ -116,6 +116,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     journalBacklog: () => postgresJournalBacklog(db),
 
+    forgetEventIds: (receivedBefore, horizon) =>
+      db.transaction().execute((tx) => new Repository(tx).retention.forgetEventIds(receivedBefore, horizon)),
+
     async close() {
       await db.destroy();
     },

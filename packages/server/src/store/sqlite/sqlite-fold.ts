@@ -1,23 +1,33 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
-import { decodeJournalRow, type JournalEvent } from '../../retention/journal/journal-codec.js';
-import { aggregateBatch, consentKey, consentKeys, type ConsentLookup } from '../../retention/usage-batch.js';
-import type { FoldResult, JournalBacklog } from '../store.js';
+import {
+  aggregateInterned,
+  consentPairs,
+  type InternedConsentLookup,
+} from '../../retention/journal/journal-aggregate.js';
+import { InternedJournal } from '../../retention/journal/journal-codec.js';
+import type { FoldResult } from '../store.js';
+import type { AuditRecord } from '../../audit/audit-chain.js';
+import { SqliteAuditStatements } from './sqlite-audit.js';
+import { FOLDED_POSITION_KEY } from './sqlite-journal-file.js';
 
 /** Journal rows read per query while gathering a fold (a row holds one group commit's events). */
 const ROWS_PER_READ = 64;
 
 /**
- * The fold on SQLite: reads the oldest usage-journal rows, aggregates their events (each
- * (subject, field, policy) written once per fold) and upserts usages, expiries, links and consent
- * violations, then deletes the rows, all in one transaction. Expiries only move later on ingest,
- * so the upserts keep the maximum instead of re-reading every policy of a field.
+ * The fold on SQLite: reads the usage-journal rows after the folded position, aggregates their
+ * events (each (subject, field, policy) written once per fold), upserts usages, expiries, links
+ * and consent violations, chains the batches' audit entries and moves the position, all in one
+ * transaction of the main file. It runs on the fold worker (`sqlite-fold-worker.ts`), and on the
+ * main thread for what is left inside a `freshAggregates` transaction. Expiries only move later
+ * on ingest, so the upserts keep the maximum instead of re-reading every policy of a field.
  */
 export class SqliteFoldStatements {
+  private readonly audit;
   private readonly journalRows;
   private readonly deleteJournal;
-  private readonly lastSeq;
-  private readonly backlog;
+  private readonly position;
+  private readonly setPosition;
   private readonly upsertUsage;
   private readonly upsertFieldExpiry;
   private readonly upsertSubjectExpiry;
@@ -26,18 +36,21 @@ export class SqliteFoldStatements {
   private readonly upsertViolation;
   private readonly run;
 
-  constructor(connection: BetterSqlite3.Database) {
-    this.journalRows = connection.prepare<
+  /**
+   * `main`: the aggregates, the folded position and the audit chain; `journal`: the journal
+   * file, only read here (the rows are deleted by `deleteFolded`, in a transaction of its own).
+   */
+  constructor(connection: BetterSqlite3.Database, journal: BetterSqlite3.Database) {
+    this.audit = new SqliteAuditStatements(connection);
+    this.journalRows = journal.prepare<
       [number, number, number],
-      { seq: number; events: number; payload: Buffer }
-    >('select seq, events, payload from usage_journal where seq > ? and seq <= ? order by seq limit ?');
-    this.deleteJournal = connection.prepare<[number]>('delete from usage_journal where seq <= ?');
-    this.lastSeq = connection.prepare<[], { seq: number | null }>(
-      'select max(seq) as seq from usage_journal',
+      { seq: number; events: number; payload: Buffer; audit: string | null }
+    >(
+      'select seq, events, payload, audit from usage_journal where seq > ? and seq <= ? order by seq limit ?',
     );
-    this.backlog = connection.prepare<[], { rows: number; events: number | null; oldest: number | null }>(
-      'select count(*) as rows, sum(events) as events, min(appended_at) as oldest from usage_journal',
-    );
+    this.deleteJournal = journal.prepare<[number]>('delete from usage_journal where seq <= ?');
+    this.position = connection.prepare<[string], { value: string }>('select value from meta where key = ?');
+    this.setPosition = connection.prepare<[string, string]>('update meta set value = ? where key = ?');
     this.upsertUsage = connection.prepare<
       [string, string, string, number, number, number, string, number | null]
     >(`
@@ -93,13 +106,17 @@ export class SqliteFoldStatements {
         last_at = max(last_at, excluded.last_at),
         use_count = use_count + excluded.use_count`);
     this.run = connection.transaction((maxEvents: number, upTo: number): FoldResult => {
-      const events: JournalEvent[] = [];
-      let last = 0;
+      // Read inside the write transaction: a fold on another thread or process cannot interleave.
+      const folded = this.foldedPosition();
+      const events = new InternedJournal();
+      const audit: AuditRecord[] = [];
+      let last = folded;
       let rows = 0;
       while (events.length < maxEvents) {
         const read = this.journalRows.all(last, upTo, ROWS_PER_READ);
         for (const row of read) {
-          decodeJournalRow(row.payload, events);
+          events.decode(row.payload);
+          if (row.audit !== null) audit.push(...(JSON.parse(row.audit) as AuditRecord[]));
           last = row.seq;
           rows += 1;
           if (events.length >= maxEvents) break;
@@ -108,31 +125,35 @@ export class SqliteFoldStatements {
       }
       if (rows === 0) return { rows: 0, events: 0 };
       this.apply(events);
-      this.deleteJournal.run(last);
+      this.audit.append(audit);
+      this.setPosition.run(String(last), FOLDED_POSITION_KEY);
       return { rows, events: events.length };
     });
   }
 
-  /** The journal's last position: a fold up to it covers everything committed so far. */
-  lastPosition(): number {
-    return this.lastSeq.get()?.seq ?? 0;
-  }
-
-  journalBacklog(): JournalBacklog {
-    const row = this.backlog.get();
-    return { rows: row?.rows ?? 0, events: row?.events ?? 0, oldestAt: row?.oldest ?? undefined };
+  /** Journal rows up to this position are folded (they may not be deleted yet). */
+  foldedPosition(): number {
+    return Number(this.position.get(FOLDED_POSITION_KEY)?.value ?? 0);
   }
 
   /**
-   * Folds the oldest rows up to position `upTo`, at least one row and about `maxEvents` events,
-   * in one transaction (a savepoint when the caller holds one open).
+   * Folds the rows after the folded position up to `upTo`, at least one row and about
+   * `maxEvents` events, in one transaction of the main file (a savepoint when the caller holds
+   * one open), and chains their audit entries. The rows stay in the journal file until
+   * `deleteFolded`: one transaction never commits to both files (SQLite makes such a commit
+   * atomic per file only), and the position makes a fold that lost its delete harmless.
    */
   foldOnce(maxEvents: number, upTo = Number.MAX_SAFE_INTEGER): FoldResult {
     return this.run.immediate(maxEvents, upTo);
   }
 
-  private apply(events: readonly JournalEvent[]): void {
-    const { usages, violations, fields, subjects, links } = aggregateBatch(
+  /** Deletes the folded rows from the journal file (a short transaction of that file). */
+  deleteFolded(): number {
+    return this.deleteJournal.run(this.foldedPosition()).changes;
+  }
+
+  private apply(events: InternedJournal): void {
+    const { usages, violations, fields, subjects, links } = aggregateInterned(
       events,
       this.lookupConsent(events),
     );
@@ -163,16 +184,14 @@ export class SqliteFoldStatements {
   }
 
   /** One lookup per (subject, purpose) of the events under consent-based policies; none otherwise. */
-  private lookupConsent(events: readonly JournalEvent[]): ConsentLookup {
-    const windows = new Map<string, ConsentWindow>();
-    for (const { subject, purpose } of consentKeys(events)) {
-      const row = this.consentState.get(subject, purpose);
+  private lookupConsent(events: InternedJournal): InternedConsentLookup {
+    const width = Math.max(1, events.names.length);
+    const windows = new Map<number, ConsentWindow>();
+    for (const { subject, purpose } of consentPairs(events)) {
+      const row = this.consentState.get(events.subjects[subject] as string, events.names[purpose] as string);
       if (row)
-        windows.set(consentKey(subject, purpose), {
-          grantedAt: row.granted_at,
-          withdrawnAt: row.withdrawn_at,
-        });
+        windows.set(subject * width + purpose, { grantedAt: row.granted_at, withdrawnAt: row.withdrawn_at });
     }
-    return (subject, purpose) => windows.get(consentKey(subject, purpose)) ?? NO_CONSENT;
+    return (subject, purpose) => windows.get(subject * width + purpose) ?? NO_CONSENT;
   }
 }
