@@ -56,6 +56,27 @@ export interface FoldTables {
   };
 }
 
+/** Row of a key: a dense array when the key space is small enough (the common case), else a Map. */
+class KeyIndex {
+  private static readonly DENSE_LIMIT = 1 << 22;
+  private readonly dense: Int32Array | undefined;
+  private readonly map: Map<number, number> | undefined;
+
+  constructor(space: number) {
+    if (space <= KeyIndex.DENSE_LIMIT) this.dense = new Int32Array(space).fill(-1);
+    else this.map = new Map();
+  }
+
+  get(key: number): number {
+    return this.dense ? (this.dense[key] as number) : (this.map?.get(key) ?? -1);
+  }
+
+  set(key: number, row: number): void {
+    if (this.dense) this.dense[key] = row;
+    else this.map?.set(key, row);
+  }
+}
+
 class Names {
   private readonly ids = new Map<string, number>();
   readonly names: string[] = [];
@@ -89,7 +110,8 @@ export function aggregateFold(events: readonly FoldedEvent[], consentOf: Consent
   const P = policies.names.length;
   const Y = systems.names.length;
 
-  const usage = new Map<number, number>();
+  const S = subjects.names.length;
+  const usage = new KeyIndex(S * F * P);
   const u = {
     s: [] as number[],
     f: [] as number[],
@@ -100,12 +122,12 @@ export function aggregateFold(events: readonly FoldedEvent[], consentOf: Consent
   const uCount: number[] = [];
   const uSystem: number[] = [];
   const uConsented: (number | null)[] = [];
-  const violation = new Map<number, number>();
+  const violation = new KeyIndex(S * P * Y);
   const v = { s: [] as number[], p: [] as number[], y: [] as number[], purpose: [] as string[] };
   const vFirst: number[] = [];
   const vLast: number[] = [];
   const vCount: number[] = [];
-  const field = new Map<number, number>();
+  const field = new KeyIndex(S * F);
   const fl = {
     s: [] as number[],
     f: [] as number[],
@@ -116,7 +138,7 @@ export function aggregateFold(events: readonly FoldedEvent[], consentOf: Consent
   const flLast: number[] = [];
   const subjectExpires = new Float64Array(subjects.names.length).fill(-Infinity);
   const subjectOf = new Int32Array(subjects.names.length * 3);
-  const link = new Map<number, number>();
+  const link = new KeyIndex(Y * F * P);
   const l = {
     y: [] as number[],
     f: [] as number[],
@@ -140,7 +162,7 @@ export function aggregateFold(events: readonly FoldedEvent[], consentOf: Consent
     if (purpose !== undefined && !consented) {
       const key = (s * P + p) * Y + y;
       const row = violation.get(key);
-      if (row === undefined) {
+      if (row < 0) {
         violation.set(key, v.s.length);
         v.s.push(s);
         v.p.push(p);
@@ -161,7 +183,7 @@ export function aggregateFold(events: readonly FoldedEvent[], consentOf: Consent
 
       const linkKey = (y * F + f) * P + p;
       const linkRow = link.get(linkKey);
-      if (linkRow === undefined) {
+      if (linkRow < 0) {
         link.set(linkKey, l.y.length);
         l.y.push(y);
         l.f.push(f);
@@ -177,7 +199,7 @@ export function aggregateFold(events: readonly FoldedEvent[], consentOf: Consent
 
       const usageKey = (s * F + f) * P + p;
       const usageRow = usage.get(usageKey);
-      if (usageRow === undefined) {
+      if (usageRow < 0) {
         usage.set(usageKey, u.s.length);
         u.s.push(s);
         u.f.push(f);
@@ -201,7 +223,7 @@ export function aggregateFold(events: readonly FoldedEvent[], consentOf: Consent
 
       const fieldKey = s * F + f;
       const fieldRow = field.get(fieldKey);
-      if (fieldRow === undefined) {
+      if (fieldRow < 0) {
         field.set(fieldKey, fl.s.length);
         fl.s.push(s);
         fl.f.push(f);

@@ -4,6 +4,7 @@ import { decodeJournalRow, type JournalEvent } from '../../retention/journal/jou
 import { consentKey, consentKeys, type ConsentLookup } from '../../retention/usage-batch.js';
 import type { Database } from '../schema.js';
 import type { FoldResult, JournalBacklog } from '../store.js';
+import { bigintArray, textArray } from './array-literal.js';
 import { aggregateFold } from './fold-aggregate.js';
 import { FOLD_PARTITIONS } from './fold-partitions.js';
 
@@ -104,9 +105,9 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
     await sql`
       insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system,
         last_consented_use_at)
-      select * from unnest(${usages.subject}::text[], ${usages.field}::text[], ${usages.policy}::text[],
-        ${usages.firstUseAt}::bigint[], ${usages.lastUseAt}::bigint[], ${usages.count}::bigint[],
-        ${usages.lastSystem}::text[], ${usages.lastConsentedUseAt}::bigint[])
+      select * from unnest(${textArray(usages.subject)}::text[], ${textArray(usages.field)}::text[], ${textArray(usages.policy)}::text[],
+        ${bigintArray(usages.firstUseAt)}::bigint[], ${bigintArray(usages.lastUseAt)}::bigint[], ${bigintArray(usages.count)}::bigint[],
+        ${textArray(usages.lastSystem)}::text[], ${bigintArray(usages.lastConsentedUseAt)}::bigint[])
       on conflict (subject, field, policy) do update set
         first_use_at = least(usages.first_use_at, excluded.first_use_at),
         last_consented_use_at = greatest(usages.last_consented_use_at, excluded.last_consented_use_at),
@@ -118,9 +119,9 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
   if (violations.subject.length) {
     await sql`
       insert into consent_violations (subject, policy, system, purpose, first_at, last_at, use_count)
-      select * from unnest(${violations.subject}::text[], ${violations.policy}::text[],
-        ${violations.system}::text[], ${violations.purpose}::text[], ${violations.firstAt}::bigint[],
-        ${violations.lastAt}::bigint[], ${violations.count}::bigint[])
+      select * from unnest(${textArray(violations.subject)}::text[], ${textArray(violations.policy)}::text[],
+        ${textArray(violations.system)}::text[], ${textArray(violations.purpose)}::text[], ${bigintArray(violations.firstAt)}::bigint[],
+        ${bigintArray(violations.lastAt)}::bigint[], ${bigintArray(violations.count)}::bigint[])
       on conflict (subject, policy, system) do update set
         first_at = least(consent_violations.first_at, excluded.first_at),
         last_at = greatest(consent_violations.last_at, excluded.last_at),
@@ -129,8 +130,8 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
   if (fields.subject.length) {
     await sql`
       insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
-      select * from unnest(${fields.subject}::text[], ${fields.field}::text[], ${fields.expiresAt}::bigint[],
-        ${fields.policy}::text[], ${fields.system}::text[], ${fields.lastUseAt}::bigint[])
+      select * from unnest(${textArray(fields.subject)}::text[], ${textArray(fields.field)}::text[], ${bigintArray(fields.expiresAt)}::bigint[],
+        ${textArray(fields.policy)}::text[], ${textArray(fields.system)}::text[], ${bigintArray(fields.lastUseAt)}::bigint[])
       on conflict (subject, field) do update set
         policy = case when excluded.expires_at > field_expiries.expires_at
           then excluded.policy else field_expiries.policy end,
@@ -151,8 +152,8 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
   if (subjects.subject.length) {
     await sql`
       insert into subject_expiries (subject, expires_at, field, policy, system)
-      select * from unnest(${subjects.subject}::text[], ${subjects.expiresAt}::bigint[],
-        ${subjects.field}::text[], ${subjects.policy}::text[], ${subjects.system}::text[])
+      select * from unnest(${textArray(subjects.subject)}::text[], ${bigintArray(subjects.expiresAt)}::bigint[],
+        ${textArray(subjects.field)}::text[], ${textArray(subjects.policy)}::text[], ${textArray(subjects.system)}::text[])
       on conflict (subject) do update set
         field = excluded.field, policy = excluded.policy, system = excluded.system,
         expires_at = excluded.expires_at
@@ -163,8 +164,8 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
   if (links.system.length) {
     await sql`
       insert into usage_links (system, field, policy, first_use_at, last_use_at, use_count)
-      select * from unnest(${links.system}::text[], ${links.field}::text[], ${links.policy}::text[],
-        ${links.firstUseAt}::bigint[], ${links.lastUseAt}::bigint[], ${links.count}::bigint[])
+      select * from unnest(${textArray(links.system)}::text[], ${textArray(links.field)}::text[], ${textArray(links.policy)}::text[],
+        ${bigintArray(links.firstUseAt)}::bigint[], ${bigintArray(links.lastUseAt)}::bigint[], ${bigintArray(links.count)}::bigint[])
       on conflict (system, field, policy) do update set
         first_use_at = least(usage_links.first_use_at, excluded.first_use_at),
         last_use_at = greatest(usage_links.last_use_at, excluded.last_use_at),
