@@ -22,6 +22,7 @@ const options = positiveIntegerFlags(process.argv.slice(2), {
   subjects: 20_000,
   fold: 20_000,
   row: 2_000,
+  fillfactor: 100,
 });
 
 const workload = generateWorkload({
@@ -33,6 +34,11 @@ const workload = generateWorkload({
 const url = await recreateBenchDatabase();
 const store = await openPostgresStore({ url });
 try {
+  for (const table of ['usages', 'field_expiries', 'subject_expiries']) {
+    await sql`alter table ${sql.table(table)} set (fillfactor = ${sql.lit(options.fillfactor)})`.execute(
+      store.repository.db,
+    );
+  }
   for (const body of workload.bodies) {
     const { events } = JSON.parse(body.toString()) as {
       events: { subject: string; system: string; policy: string; fields: string[]; at: string }[];

@@ -4,6 +4,7 @@ import { encodeJournalRow } from '../../retention/journal/journal-codec.js';
 import type { AcceptedEvent } from '../../retention/usage-batch.js';
 import type { Database } from '../schema.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
+import { textArray } from './array-literal.js';
 import { byPartition } from './fold-partitions.js';
 
 /**
@@ -71,7 +72,7 @@ async function claimEventIds(
   if (ids.length) {
     const { rows } = await sql<{ id: string }>`
       insert into event_ids (id, received_at)
-      select unnest(${ids}::text[]), ${Date.now()}::bigint
+      select unnest(${textArray(ids)}::text[]), ${Date.now()}::bigint
       on conflict (id) do nothing
       returning id`.execute(tx);
     for (const row of rows) claimed.add(row.id);
