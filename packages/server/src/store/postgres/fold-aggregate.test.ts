@@ -36,7 +36,7 @@ function rows<T extends Record<string, unknown[]>>(columns: T): Record<keyof T, 
   );
 }
 
-const sorted = <T>(values: T[]) => values.map((value) => JSON.stringify(value)).sort();
+const sorted = (values: readonly unknown[]) => values.map((value) => JSON.stringify(value)).sort();
 
 function asBatch(tables: FoldTables) {
   return {

@@ -92,219 +92,289 @@ class Names {
   }
 }
 
+/** The names of one fold, by kind; a key is built from their ids. */
+interface FoldNames {
+  readonly subjects: Names;
+  readonly fields: Names;
+  readonly policies: Names;
+  readonly systems: Names;
+}
+
+/** One use of one field, with everything the tables need. */
+interface Use {
+  s: number;
+  f: number;
+  p: number;
+  y: number;
+  at: number;
+  keepsUntil: number;
+  /** The use's time when it was made under consent; null when not consent-based or not consented. */
+  consentedUseAt: number | null;
+}
+
+/** Per (subject, field, policy): first and last use, count, last system, last consented use. */
+class UsageTable {
+  private readonly index: KeyIndex;
+  readonly s: number[] = [];
+  readonly f: number[] = [];
+  readonly p: number[] = [];
+  readonly y: number[] = [];
+  readonly first: number[] = [];
+  readonly last: number[] = [];
+  readonly count: number[] = [];
+  readonly consented: (number | null)[] = [];
+
+  constructor(
+    private readonly F: number,
+    private readonly P: number,
+    S: number,
+  ) {
+    this.index = new KeyIndex(S * F * P);
+  }
+
+  add(use: Use): void {
+    const key = (use.s * this.F + use.f) * this.P + use.p;
+    const row = this.index.get(key);
+    if (row < 0) {
+      this.index.set(key, this.s.length);
+      this.s.push(use.s);
+      this.f.push(use.f);
+      this.p.push(use.p);
+      this.y.push(use.y);
+      this.first.push(use.at);
+      this.last.push(use.at);
+      this.count.push(1);
+      this.consented.push(use.consentedUseAt);
+      return;
+    }
+    this.count[row] = (this.count[row] as number) + 1;
+    if (use.consentedUseAt !== null) {
+      this.consented[row] = Math.max(this.consented[row] ?? -Infinity, use.consentedUseAt);
+    }
+    if (use.at < (this.first[row] as number)) this.first[row] = use.at;
+    if (use.at >= (this.last[row] as number)) {
+      this.last[row] = use.at;
+      this.y[row] = use.y;
+    }
+  }
+}
+
+/** Per (subject, field): the latest expiry (with the policy and system that gave it) and last use. */
+class FieldTable {
+  private readonly index: KeyIndex;
+  readonly s: number[] = [];
+  readonly f: number[] = [];
+  readonly expires: number[] = [];
+  readonly p: number[] = [];
+  readonly y: number[] = [];
+  readonly last: number[] = [];
+
+  constructor(
+    private readonly F: number,
+    S: number,
+  ) {
+    this.index = new KeyIndex(S * F);
+  }
+
+  add(use: Use): void {
+    const key = use.s * this.F + use.f;
+    const row = this.index.get(key);
+    if (row < 0) {
+      this.index.set(key, this.s.length);
+      this.s.push(use.s);
+      this.f.push(use.f);
+      this.expires.push(use.keepsUntil);
+      this.p.push(use.p);
+      this.y.push(use.y);
+      this.last.push(use.at);
+      return;
+    }
+    if (use.at > (this.last[row] as number)) this.last[row] = use.at;
+    if (use.keepsUntil > (this.expires[row] as number)) {
+      this.expires[row] = use.keepsUntil;
+      this.p[row] = use.p;
+      this.y[row] = use.y;
+    }
+  }
+}
+
+/** Per (system, field, policy), and per (subject, policy, system) for violations: first, last, count. */
+class SpanTable {
+  private readonly index: KeyIndex;
+  readonly a: number[] = [];
+  readonly b: number[] = [];
+  readonly c: number[] = [];
+  readonly first: number[] = [];
+  readonly last: number[] = [];
+  readonly count: number[] = [];
+  /** Violations: the purpose whose consent was missing (the first seen, as aggregateBatch). */
+  readonly purpose: string[] = [];
+
+  constructor(
+    private readonly B: number,
+    private readonly C: number,
+    A: number,
+  ) {
+    this.index = new KeyIndex(A * B * C);
+  }
+
+  add(a: number, b: number, c: number, at: number, purpose = ''): void {
+    const key = (a * this.B + b) * this.C + c;
+    const row = this.index.get(key);
+    if (row < 0) {
+      this.index.set(key, this.a.length);
+      this.a.push(a);
+      this.b.push(b);
+      this.c.push(c);
+      this.first.push(at);
+      this.last.push(at);
+      this.count.push(1);
+      this.purpose.push(purpose);
+      return;
+    }
+    if (at < (this.first[row] as number)) this.first[row] = at;
+    if (at > (this.last[row] as number)) this.last[row] = at;
+    this.count[row] = (this.count[row] as number) + 1;
+  }
+}
+
+/** Per subject: the latest expiry over its fields, with the field, policy and system that gave it. */
+class SubjectTable {
+  readonly expires: Float64Array;
+  readonly of: Int32Array;
+
+  constructor(S: number) {
+    this.expires = new Float64Array(S).fill(-Infinity);
+    this.of = new Int32Array(S * 3);
+  }
+
+  add(use: Use): void {
+    if (use.keepsUntil <= (this.expires[use.s] as number)) return;
+    this.expires[use.s] = use.keepsUntil;
+    this.of[use.s * 3] = use.f;
+    this.of[use.s * 3 + 1] = use.p;
+    this.of[use.s * 3 + 2] = use.y;
+  }
+}
+
 export function aggregateFold(events: readonly FoldedEvent[], consentOf: ConsentLookup): FoldTables {
-  const subjects = new Names();
-  const fields = new Names();
-  const policies = new Names();
-  const systems = new Names();
+  const names: FoldNames = {
+    subjects: new Names(),
+    fields: new Names(),
+    policies: new Names(),
+    systems: new Names(),
+  };
   // First pass: intern, so that the key multipliers (how many fields, policies, systems) are known.
   const eventIds = new Int32Array(events.length * 3);
   const fieldIds: number[] = [];
   events.forEach((event, index) => {
-    eventIds[index * 3] = subjects.id(event.subject);
-    eventIds[index * 3 + 1] = systems.id(event.system);
-    eventIds[index * 3 + 2] = policies.id(event.policy);
-    for (const field of event.fields) fieldIds.push(fields.id(field));
+    eventIds[index * 3] = names.subjects.id(event.subject);
+    eventIds[index * 3 + 1] = names.systems.id(event.system);
+    eventIds[index * 3 + 2] = names.policies.id(event.policy);
+    for (const field of event.fields) fieldIds.push(names.fields.id(field));
   });
-  const F = fields.names.length;
-  const P = policies.names.length;
-  const Y = systems.names.length;
-
-  const S = subjects.names.length;
-  const usage = new KeyIndex(S * F * P);
-  const u = {
-    s: [] as number[],
-    f: [] as number[],
-    p: [] as number[],
-    first: [] as number[],
-    last: [] as number[],
-  };
-  const uCount: number[] = [];
-  const uSystem: number[] = [];
-  const uConsented: (number | null)[] = [];
-  const violation = new KeyIndex(S * P * Y);
-  const v = { s: [] as number[], p: [] as number[], y: [] as number[], purpose: [] as string[] };
-  const vFirst: number[] = [];
-  const vLast: number[] = [];
-  const vCount: number[] = [];
-  const field = new KeyIndex(S * F);
-  const fl = {
-    s: [] as number[],
-    f: [] as number[],
-    expires: [] as number[],
-    p: [] as number[],
-    y: [] as number[],
-  };
-  const flLast: number[] = [];
-  const subjectExpires = new Float64Array(subjects.names.length).fill(-Infinity);
-  const subjectOf = new Int32Array(subjects.names.length * 3);
-  const link = new KeyIndex(Y * F * P);
-  const l = {
-    y: [] as number[],
-    f: [] as number[],
-    p: [] as number[],
-    first: [] as number[],
-    last: [] as number[],
-  };
-  const lCount: number[] = [];
+  const S = names.subjects.names.length;
+  const F = names.fields.names.length;
+  const P = names.policies.names.length;
+  const Y = names.systems.names.length;
+  const usages = new UsageTable(F, P, S);
+  const fields = new FieldTable(F, S);
+  const subjects = new SubjectTable(S);
+  const links = new SpanTable(F, P, Y);
+  const violations = new SpanTable(P, Y, S);
 
   let nextField = 0;
-  for (let index = 0; index < events.length; index += 1) {
-    const event = events[index] as FoldedEvent;
-    const s = eventIds[index * 3] as number;
-    const y = eventIds[index * 3 + 1] as number;
-    const p = eventIds[index * 3 + 2] as number;
-    const at = event.at;
+  events.forEach((event, index) => {
     const purpose = event.consentPurpose;
     const window = purpose === undefined ? undefined : consentOf(event.subject, purpose);
-    const consented = window === undefined || isConsentedUse(window, at);
-    const keepsUntil = useKeepsUntil(at, event.keepsUntil, window);
-    if (purpose !== undefined && !consented) {
-      const key = (s * P + p) * Y + y;
-      const row = violation.get(key);
-      if (row < 0) {
-        violation.set(key, v.s.length);
-        v.s.push(s);
-        v.p.push(p);
-        v.y.push(y);
-        v.purpose.push(purpose);
-        vFirst.push(at);
-        vLast.push(at);
-        vCount.push(1);
-      } else {
-        if (at < (vFirst[row] as number)) vFirst[row] = at;
-        if (at > (vLast[row] as number)) vLast[row] = at;
-        vCount[row] = (vCount[row] as number) + 1;
-      }
-    }
-    const consentedUseAt = purpose !== undefined && consented ? at : null;
+    const consented = window === undefined || isConsentedUse(window, event.at);
+    const use: Use = {
+      s: eventIds[index * 3] as number,
+      f: 0,
+      p: eventIds[index * 3 + 2] as number,
+      y: eventIds[index * 3 + 1] as number,
+      at: event.at,
+      keepsUntil: useKeepsUntil(event.at, event.keepsUntil, window),
+      consentedUseAt: purpose !== undefined && consented ? event.at : null,
+    };
+    if (purpose !== undefined && !consented) violations.add(use.s, use.p, use.y, use.at, purpose);
     for (let n = 0; n < event.fields.length; n += 1) {
-      const f = fieldIds[nextField++] as number;
-
-      const linkKey = (y * F + f) * P + p;
-      const linkRow = link.get(linkKey);
-      if (linkRow < 0) {
-        link.set(linkKey, l.y.length);
-        l.y.push(y);
-        l.f.push(f);
-        l.p.push(p);
-        l.first.push(at);
-        l.last.push(at);
-        lCount.push(1);
-      } else {
-        if (at < (l.first[linkRow] as number)) l.first[linkRow] = at;
-        if (at > (l.last[linkRow] as number)) l.last[linkRow] = at;
-        lCount[linkRow] = (lCount[linkRow] as number) + 1;
-      }
-
-      const usageKey = (s * F + f) * P + p;
-      const usageRow = usage.get(usageKey);
-      if (usageRow < 0) {
-        usage.set(usageKey, u.s.length);
-        u.s.push(s);
-        u.f.push(f);
-        u.p.push(p);
-        u.first.push(at);
-        u.last.push(at);
-        uCount.push(1);
-        uSystem.push(y);
-        uConsented.push(consentedUseAt);
-      } else {
-        uCount[usageRow] = (uCount[usageRow] as number) + 1;
-        if (consentedUseAt !== null) {
-          uConsented[usageRow] = Math.max(uConsented[usageRow] ?? -Infinity, consentedUseAt);
-        }
-        if (at < (u.first[usageRow] as number)) u.first[usageRow] = at;
-        if (at >= (u.last[usageRow] as number)) {
-          u.last[usageRow] = at;
-          uSystem[usageRow] = y;
-        }
-      }
-
-      const fieldKey = s * F + f;
-      const fieldRow = field.get(fieldKey);
-      if (fieldRow < 0) {
-        field.set(fieldKey, fl.s.length);
-        fl.s.push(s);
-        fl.f.push(f);
-        fl.expires.push(keepsUntil);
-        fl.p.push(p);
-        fl.y.push(y);
-        flLast.push(at);
-      } else {
-        if (at > (flLast[fieldRow] as number)) flLast[fieldRow] = at;
-        if (keepsUntil > (fl.expires[fieldRow] as number)) {
-          fl.expires[fieldRow] = keepsUntil;
-          fl.p[fieldRow] = p;
-          fl.y[fieldRow] = y;
-        }
-      }
-
-      if (keepsUntil > (subjectExpires[s] as number)) {
-        subjectExpires[s] = keepsUntil;
-        subjectOf[s * 3] = f;
-        subjectOf[s * 3 + 1] = p;
-        subjectOf[s * 3 + 2] = y;
-      }
+      use.f = fieldIds[nextField++] as number;
+      links.add(use.y, use.f, use.p, use.at);
+      usages.add(use);
+      fields.add(use);
+      subjects.add(use);
     }
-  }
+  });
+  return columns(names, { usages, fields, subjects, links, violations });
+}
 
+function columns(
+  names: FoldNames,
+  tables: {
+    usages: UsageTable;
+    fields: FieldTable;
+    subjects: SubjectTable;
+    links: SpanTable;
+    violations: SpanTable;
+  },
+): FoldTables {
   const name = (table: Names) => (id: number) => table.names[id] as string;
-  const subjectName = name(subjects);
-  const fieldName = name(fields);
-  const policyName = name(policies);
-  const systemName = name(systems);
-  const touched = subjects.names.flatMap((_subject, s) => (subjectExpires[s] === -Infinity ? [] : [s]));
-  const linkOrder = l.y
-    .map((y, row) => ({
-      row,
-      key: `${systemName(y)}\u0000${fieldName(l.f[row] as number)}\u0000${policyName(l.p[row] as number)}`,
-    }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  const subject = name(names.subjects);
+  const field = name(names.fields);
+  const policy = name(names.policies);
+  const system = name(names.systems);
+  const { usages, fields, subjects, links, violations } = tables;
+  const touched = names.subjects.names.flatMap((_name, s) => (subjects.expires[s] === -Infinity ? [] : [s]));
+  const linkKey = (row: number) =>
+    `${system(links.a[row] as number)}\u0000${field(links.b[row] as number)}\u0000${policy(links.c[row] as number)}`;
+  const linkOrder = links.a
+    .map((_a, row) => ({ row, key: linkKey(row) }))
+    .sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))
     .map(({ row }) => row);
-  const pick = <T>(values: readonly T[]) => linkOrder.map((row) => values[row] as T);
+  const inLinkOrder = <T>(values: readonly T[]) => linkOrder.map((row) => values[row] as T);
   return {
     usages: {
-      subject: u.s.map(subjectName),
-      field: u.f.map(fieldName),
-      policy: u.p.map(policyName),
-      firstUseAt: u.first,
-      lastUseAt: u.last,
-      count: uCount,
-      lastSystem: uSystem.map(systemName),
-      lastConsentedUseAt: uConsented,
+      subject: usages.s.map(subject),
+      field: usages.f.map(field),
+      policy: usages.p.map(policy),
+      firstUseAt: usages.first,
+      lastUseAt: usages.last,
+      count: usages.count,
+      lastSystem: usages.y.map(system),
+      lastConsentedUseAt: usages.consented,
     },
     violations: {
-      subject: v.s.map(subjectName),
-      policy: v.p.map(policyName),
-      system: v.y.map(systemName),
-      purpose: v.purpose,
-      firstAt: vFirst,
-      lastAt: vLast,
-      count: vCount,
+      subject: violations.a.map(subject),
+      policy: violations.b.map(policy),
+      system: violations.c.map(system),
+      purpose: violations.purpose,
+      firstAt: violations.first,
+      lastAt: violations.last,
+      count: violations.count,
     },
     fields: {
-      subject: fl.s.map(subjectName),
-      field: fl.f.map(fieldName),
-      expiresAt: fl.expires,
-      policy: fl.p.map(policyName),
-      system: fl.y.map(systemName),
-      lastUseAt: flLast,
+      subject: fields.s.map(subject),
+      field: fields.f.map(field),
+      expiresAt: fields.expires,
+      policy: fields.p.map(policy),
+      system: fields.y.map(system),
+      lastUseAt: fields.last,
     },
     subjects: {
-      subject: touched.map(subjectName),
-      expiresAt: touched.map((s) => subjectExpires[s] as number),
-      field: touched.map((s) => fieldName(subjectOf[s * 3] as number)),
-      policy: touched.map((s) => policyName(subjectOf[s * 3 + 1] as number)),
-      system: touched.map((s) => systemName(subjectOf[s * 3 + 2] as number)),
+      subject: touched.map(subject),
+      expiresAt: touched.map((s) => subjects.expires[s] as number),
+      field: touched.map((s) => field(subjects.of[s * 3] as number)),
+      policy: touched.map((s) => policy(subjects.of[s * 3 + 1] as number)),
+      system: touched.map((s) => system(subjects.of[s * 3 + 2] as number)),
     },
     links: {
-      system: pick(l.y).map(systemName),
-      field: pick(l.f).map(fieldName),
-      policy: pick(l.p).map(policyName),
-      firstUseAt: pick(l.first),
-      lastUseAt: pick(l.last),
-      count: pick(lCount),
+      system: inLinkOrder(links.a).map(system),
+      field: inLinkOrder(links.b).map(field),
+      policy: inLinkOrder(links.c).map(policy),
+      firstUseAt: inLinkOrder(links.first),
+      lastUseAt: inLinkOrder(links.last),
+      count: inLinkOrder(links.count),
     },
   };
 }
