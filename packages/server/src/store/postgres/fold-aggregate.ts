@@ -56,24 +56,27 @@ export interface FoldTables {
   };
 }
 
-/** Row of a key: a dense array when the key space is small enough (the common case), else a Map. */
+/**
+ * Row of a key: a dense array (rows + 1, 0 for none) when the key space is small enough — the
+ * common case, 4 MiB at most per table and fold, allocated on first use — else a Map.
+ */
 class KeyIndex {
-  private static readonly DENSE_LIMIT = 1 << 22;
-  private readonly dense: Int32Array | undefined;
+  private static readonly DENSE_LIMIT = 1 << 20;
+  private dense: Int32Array | undefined;
   private readonly map: Map<number, number> | undefined;
 
-  constructor(space: number) {
-    if (space <= KeyIndex.DENSE_LIMIT) this.dense = new Int32Array(space).fill(-1);
-    else this.map = new Map();
+  constructor(private readonly space: number) {
+    if (space > KeyIndex.DENSE_LIMIT) this.map = new Map();
   }
 
   get(key: number): number {
-    return this.dense ? (this.dense[key] as number) : (this.map?.get(key) ?? -1);
+    if (this.map) return this.map.get(key) ?? -1;
+    return this.dense ? (this.dense[key] as number) - 1 : -1;
   }
 
   set(key: number, row: number): void {
-    if (this.dense) this.dense[key] = row;
-    else this.map?.set(key, row);
+    if (this.map) this.map.set(key, row);
+    else (this.dense ??= new Int32Array(this.space))[key] = row + 1;
   }
 }
 
