@@ -10,6 +10,10 @@
  * policy, with every policy consent-based and every subject consented, and with nobody
  * consented; 200,000 events about 20,000 subjects unless told otherwise (a few minutes), and
  * rewrites its own block of the ingest section.
+ *
+ * `npm run bench:ingest -- --postgres [--events N …]` runs only the naive baseline and Lethe on
+ * PostgreSQL and prints their figures without rewriting docs/benchmarks.md (for working on the
+ * PostgreSQL fold).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,7 +30,10 @@ import {
   describePostgres,
   dropBenchDatabase,
   recreateBenchDatabase,
+  walCounters,
+  walSince,
   withClient,
+  type WalCounters,
 } from './postgres-database.js';
 import { writeReportSection } from './report.js';
 import { freePort, ServerProcess, tsxArgs } from './server-process.js';
@@ -44,11 +51,13 @@ import {
 import { generateWorkload, type Workload } from './workload.js';
 
 const CONSENT_FLAG = '--consent';
+const POSTGRES_FLAG = '--postgres';
 const consentOnly = process.argv.includes(CONSENT_FLAG);
+const postgresOnly = process.argv.includes(POSTGRES_FLAG);
 // The consent comparison runs six loads, so it defaults to a fifth of the events, keeping 10
 // events per subject like the full run.
 const options = positiveIntegerFlags(
-  process.argv.slice(2).filter((argument) => argument !== CONSENT_FLAG),
+  process.argv.slice(2).filter((argument) => argument !== CONSENT_FLAG && argument !== POSTGRES_FLAG),
   {
     events: consentOnly ? 200_000 : 1_000_000,
     subjects: consentOnly ? 20_000 : 100_000,
@@ -87,6 +96,16 @@ async function main() {
     return;
   }
 
+  if (postgresOnly) {
+    const naive = await naiveRun(workload);
+    const postgres = await lethePostgresRun(workload);
+    log(
+      `Lethe, PostgreSQL: ${(postgres.eventsPerSecond / naive.eventsPerSecond).toFixed(2)}× naive acknowledged`,
+    );
+    log(`verified: ${postgres.verified}`);
+    if (postgres.wal) log(`WAL: ${JSON.stringify(postgres.wal)}`);
+    return;
+  }
   const runs = [
     await ceilingRun(workload),
     await naiveRun(workload),
@@ -207,9 +226,12 @@ async function lethePostgresRun(workload: Workload): Promise<IngestRun> {
 async function letheRun(key: 'sqlite' | 'postgres', name: string, lethe: LetheServer, workload: Workload) {
   await applyCatalog(lethe);
   const headers = { ...JSON_HEADERS, authorization: `Bearer ${lethe.token}` };
+  const walBefore = key === 'postgres' ? await walCounters() : undefined;
   const measured = await load(lethe.server, workload, headers, key === 'postgres');
   checkAnswers(measured.answers, workload.expected);
-  const fold = await awaitFold(lethe, workload.expected.events, measured.seconds);
+  let fold = await awaitFold(lethe, workload.expected.events, measured.seconds);
+  if (walBefore)
+    fold += `, ${walPerEvent(walSince(walBefore, await walCounters()), workload.expected.events)}`;
   const sampled = await checkSampleSubjects(lethe.server.url, lethe.token, workload.expected);
   return finish(
     key,
@@ -275,6 +297,14 @@ function finish(
       `p99 ${measured.p99Ms.toFixed(1)} ms, ${measured.seconds.toFixed(1)} s`,
   );
   return { ...measured, key, name, verified };
+}
+
+/** PostgreSQL's WAL over the load and the fold's catching up: what the whole path writes per event. */
+function walPerEvent(wal: WalCounters, events: number): string {
+  return (
+    `WAL over the load and the fold ${(wal.records / events).toFixed(1)} records and ` +
+    `${(wal.bytes / events / 1024).toFixed(1)} KiB per event`
+  );
 }
 
 function countsText(counts: StoredCounts): string {

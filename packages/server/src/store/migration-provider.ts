@@ -16,6 +16,7 @@ import { safetyRailsMigration } from './migrations/0014-safety-rails.js';
 import { usageJournalMigration } from './migrations/0016-usage-journal.js';
 import { erasureApprovalMigration } from './migrations/0015-erasure-approval.js';
 import { legalHoldsMigration } from './migrations/0017-legal-holds.js';
+import { postgresFoldPartitionsMigration } from './migrations/0018-postgres-fold-partitions.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -43,6 +44,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0015-erasure-approval': erasureApprovalMigration,
     '0016-usage-journal': usageJournalMigration(capabilities),
     '0017-legal-holds': legalHoldsMigration,
+    '0018-postgres-fold-partitions': postgresFoldPartitionsMigration(capabilities),
   };
   return { getMigrations: async () => migrations };
 }

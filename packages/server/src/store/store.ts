@@ -94,8 +94,9 @@ export interface Store {
   /**
    * Folds the oldest journal entries, about `maxEvents` events, into usages, field and subject
    * expiries, usage links and consent violations, in one transaction, and deletes them. Never
-   * runs twice at once (on PostgreSQL, across nodes: a node that finds another folding returns
-   * zero).
+   * folds an entry twice. On PostgreSQL, per subject partition: every partition at once, each in
+   * its own transaction of up to `maxEvents` events; a partition another node is folding is
+   * skipped.
    */
   fold(maxEvents: number): Promise<FoldResult>;
   /**

@@ -14,7 +14,7 @@ export interface JournalSettings {
 }
 
 export const DEFAULT_JOURNAL_SETTINGS: JournalSettings = {
-  maxEventsPerFold: 20_000,
+  maxEventsPerFold: 50_000,
   maxBacklogEvents: 2_000_000,
   gatherMs: 100,
   pollMs: 1_000,

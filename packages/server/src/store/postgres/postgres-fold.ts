@@ -1,62 +1,91 @@
 import { sql, type Kysely } from 'kysely';
 import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
 import { decodeJournalRow, type JournalEvent } from '../../retention/journal/journal-codec.js';
-import { aggregateBatch, consentKey, consentKeys, type ConsentLookup } from '../../retention/usage-batch.js';
+import { consentKey, consentKeys, type ConsentLookup } from '../../retention/usage-batch.js';
 import type { Database } from '../schema.js';
 import type { FoldResult, JournalBacklog } from '../store.js';
+import { bigintArray, textArray } from './array-literal.js';
+import { aggregateFold } from './fold-aggregate.js';
+import { FOLD_PARTITIONS } from './fold-partitions.js';
 
-/** The advisory lock every node's fold takes: folds never run twice at once. */
-const FOLD_LOCK = sql`1279607880, 1`;
-const ROWS_PER_READ = 64;
+/**
+ * The advisory locks of the fold: (FOLD_LOCK_CLASS, 100 + partition) for one partition's fold,
+ * and (FOLD_LOCK_CLASS, 1), which builds without partitions took for the whole journal: a
+ * partition's fold holds it shared, so such a node (during a rolling upgrade) and this one never
+ * fold at once. The locks only keep folds from waiting on each other's rows: a row is claimed by
+ * deleting it (below), so it is never folded twice whatever the locks.
+ */
+const FOLD_LOCK_CLASS = 1279607880;
+const WHOLE_JOURNAL_LOCK = 1;
+const PARTITION_LOCK_BASE = 100;
 
 export interface PostgresFoldOptions {
+  readonly partition: number;
   readonly maxEvents: number;
   /** Only rows up to this position (a drain for a read need not chase appends after it). */
   readonly upTo?: number;
-  /** Wait for another node's fold to end (a drain) rather than leave the work to it. */
+  /** Wait for another fold of the partition to end (a drain) rather than leave the work to it. */
   readonly wait: boolean;
 }
 
 /**
- * The fold on PostgreSQL, in the caller's transaction: under the fold lock, reads the oldest
- * usage-journal rows, aggregates their events and applies them with one statement per table,
- * rows passed as arrays and expanded with `unnest`, then deletes the rows. Sequence order is not
- * commit order here, so nothing is tracked by position: the journal holds exactly what is not
- * folded yet. Expiries only move later on ingest, so the upserts keep the greatest value.
+ * One partition's fold on PostgreSQL, in the caller's transaction: under the partition's lock,
+ * deletes its oldest usage-journal rows (whole rows, about `maxEvents` events, in one statement
+ * that returns them), aggregates their events and applies them with one statement per table,
+ * rows passed as arrays and expanded with `unnest`. Deleting first is what claims the rows: a
+ * concurrent fold that picked the same rows finds them gone once this one commits and folds
+ * nothing of them. Sequence order is not commit order here, so nothing is tracked by position:
+ * the journal holds exactly what is not folded yet. Expiries only move later on ingest, so the
+ * upserts keep the greatest value.
  */
 export async function foldPostgres(tx: Kysely<Database>, options: PostgresFoldOptions): Promise<FoldResult> {
-  if (options.wait) await sql`select pg_advisory_xact_lock(${FOLD_LOCK})`.execute(tx);
-  else {
-    const { rows } = await sql<{ locked: boolean }>`
-      select pg_try_advisory_xact_lock(${FOLD_LOCK}) as locked`.execute(tx);
-    if (!rows[0]?.locked) return { rows: 0, events: 0 };
-  }
+  if (!(await lockPartition(tx, options.partition, options.wait))) return { rows: 0, events: 0 };
   const upTo = options.upTo ?? Number.MAX_SAFE_INTEGER;
+  const { rows } = await sql<{ seq: number; payload: Buffer }>`
+    delete from usage_journal where seq in (
+      select seq from (
+        select seq, sum(events) over (order by seq) - events as before
+        from usage_journal where part = ${options.partition} and seq <= ${upTo}) as oldest
+      where before < ${options.maxEvents})
+    returning seq, payload`.execute(tx);
+  if (rows.length === 0) return { rows: 0, events: 0 };
+  rows.sort((a, b) => a.seq - b.seq);
   const events: JournalEvent[] = [];
-  const seqs: number[] = [];
-  let after = 0;
-  while (events.length < options.maxEvents) {
-    const { rows } = await sql<{ seq: number; payload: Buffer }>`
-      select seq, payload from usage_journal where seq > ${after} and seq <= ${upTo}
-      order by seq limit ${ROWS_PER_READ}`.execute(tx);
-    for (const row of rows) {
-      decodeJournalRow(row.payload, events);
-      seqs.push(row.seq);
-      after = row.seq;
-      if (events.length >= options.maxEvents) break;
-    }
-    if (rows.length < ROWS_PER_READ) break;
-  }
-  if (seqs.length === 0) return { rows: 0, events: 0 };
+  for (const row of rows) decodeJournalRow(row.payload, events);
   await applyPostgres(tx, events);
-  await sql`delete from usage_journal where seq = any(${seqs}::bigint[])`.execute(tx);
-  return { rows: seqs.length, events: events.length };
+  return { rows: rows.length, events: events.length };
 }
 
-/** The journal's last position, for a drain that folds up to the call. */
-export async function lastJournalPosition(db: Kysely<Database>): Promise<number> {
-  const { rows } = await sql<{ seq: number | null }>`select max(seq) as seq from usage_journal`.execute(db);
-  return rows[0]?.seq ?? 0;
+/**
+ * Takes every partition's lock, waiting, in one order: a transaction that must see every event
+ * (a drain inside `Store.transaction`) holds them all before it writes, so it never waits for a
+ * lock while holding rows a fold needs.
+ */
+export async function lockAllPartitions(tx: Kysely<Database>): Promise<void> {
+  for (let partition = 0; partition < FOLD_PARTITIONS; partition += 1)
+    await lockPartition(tx, partition, true);
+}
+
+async function lockPartition(tx: Kysely<Database>, partition: number, wait: boolean): Promise<boolean> {
+  const key = PARTITION_LOCK_BASE + partition;
+  if (wait) {
+    await sql`select pg_advisory_xact_lock_shared(${FOLD_LOCK_CLASS}, ${WHOLE_JOURNAL_LOCK}),
+      pg_advisory_xact_lock(${FOLD_LOCK_CLASS}, ${key})`.execute(tx);
+    return true;
+  }
+  const { rows } = await sql<{ locked: boolean }>`
+    select pg_try_advisory_xact_lock_shared(${FOLD_LOCK_CLASS}, ${WHOLE_JOURNAL_LOCK})
+      and pg_try_advisory_xact_lock(${FOLD_LOCK_CLASS}, ${key}) as locked`.execute(tx);
+  return rows[0]?.locked === true;
+}
+
+/** The partitions that hold rows and the journal's last position, for a drain up to the call. */
+export async function journalPositions(
+  db: Kysely<Database>,
+): Promise<{ partitions: number[]; upTo: number }> {
+  const { rows } = await sql<{ part: number; seq: number }>`
+    select part, max(seq) as seq from usage_journal group by part`.execute(db);
+  return { partitions: rows.map((row) => row.part), upTo: Math.max(0, ...rows.map((row) => row.seq)) };
 }
 
 export async function postgresJournalBacklog(db: Kysely<Database>): Promise<JournalBacklog> {
@@ -68,16 +97,17 @@ export async function postgresJournalBacklog(db: Kysely<Database>): Promise<Jour
 }
 
 async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent[]): Promise<void> {
-  const consent = await lookupConsent(tx, events);
-  const { usages, violations, fields, subjects, links } = aggregateBatch(events, consent);
-  if (usages.length) {
+  const { usages, violations, fields, subjects, links } = aggregateFold(
+    events,
+    await lookupConsent(tx, events),
+  );
+  if (usages.subject.length) {
     await sql`
       insert into usages (subject, field, policy, first_use_at, last_use_at, use_count, last_system,
         last_consented_use_at)
-      select * from unnest(${usages.map((u) => u.subject)}::text[], ${usages.map((u) => u.field)}::text[],
-        ${usages.map((u) => u.policy)}::text[], ${usages.map((u) => u.firstUseAt)}::bigint[],
-        ${usages.map((u) => u.lastUseAt)}::bigint[], ${usages.map((u) => u.count)}::bigint[],
-        ${usages.map((u) => u.lastSystem)}::text[], ${usages.map((u) => u.lastConsentedUseAt)}::bigint[])
+      select * from unnest(${textArray(usages.subject)}::text[], ${textArray(usages.field)}::text[], ${textArray(usages.policy)}::text[],
+        ${bigintArray(usages.firstUseAt)}::bigint[], ${bigintArray(usages.lastUseAt)}::bigint[], ${bigintArray(usages.count)}::bigint[],
+        ${textArray(usages.lastSystem)}::text[], ${bigintArray(usages.lastConsentedUseAt)}::bigint[])
       on conflict (subject, field, policy) do update set
         first_use_at = least(usages.first_use_at, excluded.first_use_at),
         last_consented_use_at = greatest(usages.last_consented_use_at, excluded.last_consented_use_at),
@@ -86,24 +116,22 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         last_use_at = greatest(usages.last_use_at, excluded.last_use_at),
         use_count = usages.use_count + excluded.use_count`.execute(tx);
   }
-  if (violations.length) {
+  if (violations.subject.length) {
     await sql`
       insert into consent_violations (subject, policy, system, purpose, first_at, last_at, use_count)
-      select * from unnest(${violations.map((v) => v.subject)}::text[], ${violations.map((v) => v.policy)}::text[],
-        ${violations.map((v) => v.system)}::text[], ${violations.map((v) => v.purpose)}::text[],
-        ${violations.map((v) => v.firstAt)}::bigint[], ${violations.map((v) => v.lastAt)}::bigint[],
-        ${violations.map((v) => v.count)}::bigint[])
+      select * from unnest(${textArray(violations.subject)}::text[], ${textArray(violations.policy)}::text[],
+        ${textArray(violations.system)}::text[], ${textArray(violations.purpose)}::text[], ${bigintArray(violations.firstAt)}::bigint[],
+        ${bigintArray(violations.lastAt)}::bigint[], ${bigintArray(violations.count)}::bigint[])
       on conflict (subject, policy, system) do update set
         first_at = least(consent_violations.first_at, excluded.first_at),
         last_at = greatest(consent_violations.last_at, excluded.last_at),
         use_count = consent_violations.use_count + excluded.use_count`.execute(tx);
   }
-  if (fields.length) {
+  if (fields.subject.length) {
     await sql`
       insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
-      select * from unnest(${fields.map((f) => f.subject)}::text[], ${fields.map((f) => f.field)}::text[],
-        ${fields.map((f) => f.expiresAt)}::bigint[], ${fields.map((f) => f.policy)}::text[],
-        ${fields.map((f) => f.system)}::text[], ${fields.map((f) => f.lastUseAt)}::bigint[])
+      select * from unnest(${textArray(fields.subject)}::text[], ${textArray(fields.field)}::text[], ${bigintArray(fields.expiresAt)}::bigint[],
+        ${textArray(fields.policy)}::text[], ${textArray(fields.system)}::text[], ${bigintArray(fields.lastUseAt)}::bigint[])
       on conflict (subject, field) do update set
         policy = case when excluded.expires_at > field_expiries.expires_at
           then excluded.policy else field_expiries.policy end,
@@ -114,29 +142,30 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         reappeared_at = case
           when field_expiries.erased_at is not null and excluded.last_use_at > field_expiries.erased_at
             and field_expiries.reappeared_at is null
-          then excluded.last_use_at else field_expiries.reappeared_at end`.execute(tx);
+          then excluded.last_use_at else field_expiries.reappeared_at end
+      -- Older uses change nothing: no new row version, no WAL.
+      where excluded.expires_at > field_expiries.expires_at
+        or excluded.last_use_at > field_expiries.last_use_at
+        or (field_expiries.erased_at is not null and field_expiries.reappeared_at is null
+          and excluded.last_use_at > field_expiries.erased_at)`.execute(tx);
   }
-  if (subjects.length) {
+  if (subjects.subject.length) {
     await sql`
       insert into subject_expiries (subject, expires_at, field, policy, system)
-      select * from unnest(${subjects.map((s) => s.subject)}::text[], ${subjects.map((s) => s.expiresAt)}::bigint[],
-        ${subjects.map((s) => s.field)}::text[], ${subjects.map((s) => s.policy)}::text[],
-        ${subjects.map((s) => s.system)}::text[])
+      select * from unnest(${textArray(subjects.subject)}::text[], ${bigintArray(subjects.expiresAt)}::bigint[],
+        ${textArray(subjects.field)}::text[], ${textArray(subjects.policy)}::text[], ${textArray(subjects.system)}::text[])
       on conflict (subject) do update set
-        field = case when excluded.expires_at > subject_expiries.expires_at
-          then excluded.field else subject_expiries.field end,
-        policy = case when excluded.expires_at > subject_expiries.expires_at
-          then excluded.policy else subject_expiries.policy end,
-        system = case when excluded.expires_at > subject_expiries.expires_at
-          then excluded.system else subject_expiries.system end,
-        expires_at = greatest(subject_expiries.expires_at, excluded.expires_at)`.execute(tx);
+        field = excluded.field, policy = excluded.policy, system = excluded.system,
+        expires_at = excluded.expires_at
+      where excluded.expires_at > subject_expiries.expires_at`.execute(tx);
   }
-  if (links.length) {
+  // Last: the one table that folds of other partitions write too, so its row locks are held for
+  // the shortest time, and taken in one order (the rows are sorted).
+  if (links.system.length) {
     await sql`
       insert into usage_links (system, field, policy, first_use_at, last_use_at, use_count)
-      select * from unnest(${links.map((l) => l.system)}::text[], ${links.map((l) => l.field)}::text[],
-        ${links.map((l) => l.policy)}::text[], ${links.map((l) => l.firstUseAt)}::bigint[],
-        ${links.map((l) => l.lastUseAt)}::bigint[], ${links.map((l) => l.count)}::bigint[])
+      select * from unnest(${textArray(links.system)}::text[], ${textArray(links.field)}::text[], ${textArray(links.policy)}::text[],
+        ${bigintArray(links.firstUseAt)}::bigint[], ${bigintArray(links.lastUseAt)}::bigint[], ${bigintArray(links.count)}::bigint[])
       on conflict (system, field, policy) do update set
         first_use_at = least(usage_links.first_use_at, excluded.first_use_at),
         last_use_at = greatest(usage_links.last_use_at, excluded.last_use_at),

@@ -4,11 +4,13 @@ import { encodeJournalRow } from '../../retention/journal/journal-codec.js';
 import type { AcceptedEvent } from '../../retention/usage-batch.js';
 import type { Database } from '../schema.js';
 import type { IngestBatch, IngestOutcome } from '../store.js';
+import { textArray } from './array-literal.js';
+import { byPartition } from './fold-partitions.js';
 
 /**
  * The ingest hot path on PostgreSQL: one transaction per group of batches records the event ids
- * (dedupe, one statement), appends the accepted events to the usage journal as one row and
- * chains the audit entries. The aggregates are the fold's work (`postgres-fold.ts`).
+ * (dedupe, one statement), appends the accepted events to the usage journal as one row per fold
+ * partition (`fold-partitions.ts`) in one statement and chains the audit entries. The aggregates are the fold's work (`postgres-fold.ts`).
  *
  * `for share` on the catalog version and the event-id horizon: other nodes' groups may run at
  * once, but never while a policy change recomputes expiries with a new retention, nor while
@@ -33,9 +35,13 @@ export async function appendPostgresGroup(
   );
   const { fresh, duplicates } = await claimEventIds(tx, current, forgotten);
   if (fresh.length) {
-    await sql`
-      insert into usage_journal (appended_at, events, payload)
-      values (${Date.now()}, ${fresh.length}, ${encodeJournalRow(fresh)})`.execute(tx);
+    const appendedAt = Date.now();
+    const rows = [...byPartition(fresh)].map(
+      ([part, events]) => sql`(${appendedAt}, ${events.length}, ${encodeJournalRow(events)}, ${part})`,
+    );
+    await sql`insert into usage_journal (appended_at, events, payload, part) values ${sql.join(rows)}`.execute(
+      tx,
+    );
   }
   // Last, so that the audit head's row lock is held only until the commit.
   await new AuditQueries(tx).append(current.map((batch) => batch.audit));
@@ -66,7 +72,7 @@ async function claimEventIds(
   if (ids.length) {
     const { rows } = await sql<{ id: string }>`
       insert into event_ids (id, received_at)
-      select unnest(${ids}::text[]), ${Date.now()}::bigint
+      select unnest(${textArray(ids)}::text[]), ${Date.now()}::bigint
       on conflict (id) do nothing
       returning id`.execute(tx);
     for (const row of rows) claimed.add(row.id);

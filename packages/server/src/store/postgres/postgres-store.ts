@@ -6,7 +6,13 @@ import { migrateToLatest } from '../migrate.js';
 import { Repository } from '../repository.js';
 import type { Database } from '../schema.js';
 import type { BackendCapabilities, IngestBatch, IngestOutcome, Store } from '../store.js';
-import { foldPostgres, lastJournalPosition, postgresJournalBacklog } from './postgres-fold.js';
+import { FOLD_PARTITIONS } from './fold-partitions.js';
+import {
+  foldPostgres,
+  journalPositions,
+  lockAllPartitions,
+  postgresJournalBacklog,
+} from './postgres-fold.js';
 import { appendPostgresGroup } from './postgres-ingest.js';
 
 export interface PostgresStoreOptions {
@@ -60,6 +66,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     throw error;
   }
 
+  const partitions = Array.from({ length: FOLD_PARTITIONS }, (_, partition) => partition);
   const lockCatalog = (tx: Kysely<Database>) =>
     sql`select value from meta where key = 'catalog_version' for update`.execute(tx);
 
@@ -83,7 +90,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           if (options?.exclusiveCatalog) await lockCatalog(tx);
           // After the catalog lock: appends validated against the old catalog have committed.
           if (options?.freshAggregates || options?.exclusiveCatalog) {
-            while ((await foldPostgres(tx, { maxEvents: DRAIN_EVENTS_PER_FOLD, wait: true })).rows > 0);
+            await lockAllPartitions(tx);
+            for (let partition = 0; partition < FOLD_PARTITIONS; partition += 1) {
+              const fold = () =>
+                foldPostgres(tx, { partition, maxEvents: DRAIN_EVENTS_PER_FOLD, wait: true });
+              while ((await fold()).rows > 0);
+            }
           }
           return work(new Repository(tx));
         }),
@@ -95,23 +107,41 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       withRetry(() => db.transaction().execute((tx) => new Repository(tx).audit.append(records))),
     ),
 
-    fold: (maxEvents) =>
-      withRetry(() => db.transaction().execute((tx) => foldPostgres(tx, { maxEvents, wait: false }))),
+    // Every partition at once, each in its own transaction on its own connection: a partition
+    // that another node is folding is left to it.
+    fold: async (maxEvents) => {
+      const folds = await Promise.all(
+        partitions.map((partition) =>
+          withRetry(() =>
+            db.transaction().execute((tx) => foldPostgres(tx, { partition, maxEvents, wait: false })),
+          ),
+        ),
+      );
+      return {
+        rows: folds.reduce((sum, fold) => sum + fold.rows, 0),
+        events: folds.reduce((sum, fold) => sum + fold.events, 0),
+      };
+    },
 
     async freshAggregates() {
       // Up to the position at the call; an append committed earlier is visible by then. Rows
       // committed later may carry lower positions (sequence order is not commit order): they
-      // were not acknowledged before the call, and the next fold takes them.
-      const upTo = await lastJournalPosition(db);
-      // An empty journal (folded rows are deleted): nothing to wait for, and no fold lock to take.
-      if (upTo === 0) return;
-      const drain = () =>
-        withRetry(() =>
-          db
-            .transaction()
-            .execute((tx) => foldPostgres(tx, { maxEvents: DRAIN_EVENTS_PER_FOLD, upTo, wait: true })),
-        );
-      while ((await drain()).rows > 0);
+      // were not acknowledged before the call, and the next fold takes them. Only the
+      // partitions that hold rows; an empty journal (folded rows are deleted) takes no lock.
+      const { partitions: pending, upTo } = await journalPositions(db);
+      await Promise.all(
+        pending.map(async (partition) => {
+          const drain = () =>
+            withRetry(() =>
+              db
+                .transaction()
+                .execute((tx) =>
+                  foldPostgres(tx, { partition, maxEvents: DRAIN_EVENTS_PER_FOLD, upTo, wait: true }),
+                ),
+            );
+          while ((await drain()).rows > 0);
+        }),
+      );
     },
 
     journalBacklog: () => postgresJournalBacklog(db),
