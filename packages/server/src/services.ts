@@ -28,6 +28,9 @@ import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from './requests/reque
 import { RequestVault } from './requests/request-vault.js';
 import { ReportService } from './datamap/report-service.js';
 import { PolicyService } from './retention/policy-service.js';
+import { DEFAULT_JOB_RUNNER_SETTINGS, JobRunner, type JobRunnerSettings } from './jobs/job-runner.js';
+import { JobService } from './jobs/job-service.js';
+import { recomputeJobKind } from './retention/recompute-job.js';
 import { ConsentService } from './consent/consent-service.js';
 import { RetentionService } from './retention/retention-service.js';
 import { ServerSecrets } from './auth/server-secrets.js';
@@ -53,6 +56,10 @@ import {
 export interface Services {
   readonly store: Store;
   readonly policies: PolicyService;
+  /** Background jobs as the API shows them. */
+  readonly jobs: JobService;
+  /** Runs background jobs (retention recomputes); `createLethe` starts it. */
+  readonly jobRunner: JobRunner;
   readonly systems: SystemService;
   readonly telemetry: TelemetryService;
   /** Folds the usage journal into the expiries; `createLethe` starts its loop. */
@@ -119,6 +126,10 @@ export interface ServiceOptions {
   readonly exportDir?: string;
   /** Where services log what they cannot answer with (default: nowhere); `createLethe` passes its own. */
   readonly logger?: Logger;
+  /** Leases, polling and pacing of background jobs (default `DEFAULT_JOB_RUNNER_SETTINGS`). */
+  readonly jobRunner?: JobRunnerSettings;
+  /** Subject-fields per step of a retention recompute (default 500). */
+  readonly recomputeChunk?: number;
 }
 
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
@@ -128,7 +139,9 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
   // A private store is only changed through this process; a shared one is revalidated each second.
   const catalog = new CatalogCache(store.repository, store.capabilities.shared ? 1_000 : Infinity);
   const secrets = new ServerSecrets(store.repository, masterKey);
-  const policies = new PolicyService(store, catalog);
+  const jobRunner = new JobRunner(store, options.jobRunner ?? DEFAULT_JOB_RUNNER_SETTINGS, log);
+  jobRunner.register(recomputeJobKind(options.recomputeChunk));
+  const policies = new PolicyService(store, catalog, () => jobRunner.wake());
   const systems = new SystemService(store, catalog);
   const datamap = new DataMapService(store);
   const discovery = new DiscoveryService(
@@ -168,6 +181,8 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     runner,
     secrets,
     policies,
+    jobs: new JobService(store),
+    jobRunner,
     systems,
     datamap,
     discovery,

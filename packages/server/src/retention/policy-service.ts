@@ -9,32 +9,48 @@ import type { Repository } from '../store/repository.js';
 import type { PolicyRow, PolicyVersionRow } from './retention-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
-import { CatalogView, type CatalogCache } from './catalog-cache.js';
+import type { CatalogCache } from './catalog-cache.js';
 import { recomputePolicyExpiries } from './retention-recompute.js';
+import { RECOMPUTE_JOB, scheduleRecompute } from './recompute-job.js';
+import type { JobRow } from '../jobs/job-tables.js';
+import { jobRowToRecompute } from '../jobs/job-service.js';
 
 export interface PolicyWrite {
+  /** With `recompute` when the change scheduled a recompute of the policy's expiries. */
   readonly policy: Policy;
   readonly created: boolean;
   /** False when the stored policy already had this content (nothing was written). */
   readonly changed: boolean;
-  /** Subject-fields whose expiry moved because the retention changed. */
-  readonly recomputed: number;
 }
 
 export class PolicyService {
   constructor(
     private readonly store: Store,
     private readonly catalog: CatalogCache,
+    /** Called once a scheduled recompute is committed: the job runner takes it up at once. */
+    private readonly recomputeScheduled: () => void = () => {},
   ) {}
 
   async list(principal: Principal): Promise<Policy[]> {
     authorize(principal, 'policies:read');
-    return (await this.store.repository.retention.listPolicies()).map(policyRowToPolicy);
+    const repository = this.store.repository;
+    const [rows, open] = await Promise.all([
+      repository.retention.listPolicies(),
+      repository.jobs.open(RECOMPUTE_JOB),
+    ]);
+    return rows.map((row) => policyRowToPolicy(row, latestOf(open, row.name)));
   }
 
   async get(principal: Principal, name: string): Promise<Policy> {
     authorize(principal, 'policies:read');
-    return policyRowToPolicy(await this.require(name));
+    const row = await this.require(name);
+    const open = await this.store.repository.jobs.open(RECOMPUTE_JOB, [name]);
+    return policyRowToPolicy(row, latestOf(open, name));
+  }
+
+  /** Takes up recomputes that a caller's transaction (a manifest) scheduled, once it committed. */
+  recomputesCommitted(): void {
+    this.recomputeScheduled();
   }
 
   async versions(principal: Principal, name: string): Promise<PolicyVersion[]> {
@@ -45,9 +61,10 @@ export class PolicyService {
   }
 
   /**
-   * Creates or replaces a policy. A change of retention recomputes every affected expiry in the
-   * same transaction. Putting the same content again changes nothing (no new version), so
-   * manifests can be applied repeatedly; putting a retired policy brings it back.
+   * Creates or replaces a policy. A change of retention (or legal basis, or purpose) schedules a
+   * recompute of every affected expiry as a background job in the same transaction, and the
+   * answer carries it (`policy.recompute`). Putting the same content again changes nothing (no new
+   * version), so manifests can be applied repeatedly; putting a retired policy brings it back.
    */
   async put(principal: Principal, name: string, input: PolicyInput): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
@@ -58,6 +75,7 @@ export class PolicyService {
       },
     );
     await this.catalog.reload();
+    if (result.policy.recompute) this.recomputeScheduled();
     return result;
   }
 
@@ -87,11 +105,11 @@ export class PolicyService {
       retired_at: null,
     };
     if (previous && samePolicyContent(previous, next)) {
-      return { policy: policyRowToPolicy(previous), created: false, changed: false, recomputed: 0 };
+      return { policy: policyRowToPolicy(previous), created: false, changed: false };
     }
     await repository.retention.savePolicy(next, principal.id);
     await audit(repository, principal, 'policy.put', `policy:${name}`);
-    let recomputed = 0;
+    let recompute: JobRow | undefined;
     // Retention and, through consent, legal basis and purpose decide expiries (docs/consent.md).
     if (
       previous &&
@@ -99,12 +117,16 @@ export class PolicyService {
         previous.legal_basis !== next.legal_basis ||
         previous.purpose !== next.purpose)
     ) {
-      // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
-      // the only connection); it already holds the saved policy.
-      const view = new CatalogView(await repository.retention.loadCatalog());
-      recomputed = (await recomputePolicyExpiries(repository, name, view, true)).changed;
+      // Off the request path (docs/retention.md, "Retention changes"); this transaction folded
+      // the journal, so every event validated against the previous version is in the aggregates.
+      recompute = await scheduleRecompute(repository, {
+        policy: name,
+        version: next.version,
+        by: principal.id,
+        now,
+      });
     }
-    return { policy: policyRowToPolicy(next), created: !previous, changed: true, recomputed };
+    return { policy: policyRowToPolicy(next, recompute), created: !previous, changed: true };
   }
 
   /** Retires a policy: it stays for history and for the expiries it decided; new uses are rejected. */
@@ -189,7 +211,12 @@ function samePolicyContent(a: PolicyRow, b: PolicyRow): boolean {
   );
 }
 
-export function policyRowToPolicy(row: PolicyRow): Policy {
+/** The latest open recompute of `policy` among `open` (an older one is superseded by it). */
+function latestOf(open: readonly JobRow[], policy: string): JobRow | undefined {
+  return open.filter((job) => job.target === policy).at(-1);
+}
+
+export function policyRowToPolicy(row: PolicyRow, recompute?: JobRow): Policy {
   return {
     name: row.name,
     purpose: row.purpose,
@@ -203,6 +230,7 @@ export function policyRowToPolicy(row: PolicyRow): Policy {
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
     ...(row.retired_at !== null ? { retiredAt: toIso(row.retired_at) } : {}),
+    ...(recompute ? { recompute: jobRowToRecompute(recompute) } : {}),
   };
 }
 

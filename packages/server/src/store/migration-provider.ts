@@ -15,6 +15,7 @@ import { erasureCategoriesMigration } from './migrations/0013-erasure-categories
 import { safetyRailsMigration } from './migrations/0014-safety-rails.js';
 import { usageJournalMigration } from './migrations/0016-usage-journal.js';
 import { erasureApprovalMigration } from './migrations/0015-erasure-approval.js';
+import { jobsMigration } from './migrations/0017-jobs.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -41,6 +42,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0014-safety-rails': safetyRailsMigration,
     '0015-erasure-approval': erasureApprovalMigration,
     '0016-usage-journal': usageJournalMigration(capabilities),
+    '0017-jobs': jobsMigration,
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { SILENT_LOGGER, type Logger } from '../lib/logger.js';
+import type { Store } from '../store/store.js';
+import type { JobKind } from './job-kind.js';
+import type { JobRow } from './job-tables.js';
+
+export interface JobRunnerSettings {
+  /** How long a node holds a job without a step before another node may take it over. */
+  readonly leaseMs: number;
+  /** How often a node looks for jobs another node queued (its own wake it at once). */
+  readonly pollMs: number;
+  /** A pause between steps, so that a long job leaves the writer to ingest now and then. */
+  readonly pauseMs: number;
+}
+
+export const DEFAULT_JOB_RUNNER_SETTINGS: JobRunnerSettings = { leaseMs: 30_000, pollMs: 1_000, pauseMs: 0 };
+
+type StepOutcome = 'continue' | 'finished' | 'lost';
+
+/**
+ * Runs durable background jobs (the `jobs` table), one at a time per node, oldest first. A job is
+ * claimed by compare-and-set on its lease, so nodes sharing a PostgreSQL store never run one
+ * twice at once; each step renews the lease and commits its work with the job's checkpoint and
+ * progress in one transaction, so a job interrupted anywhere (a stop, a crash) resumes from its
+ * last step: at once after a stop (the lease is given back), after the lease ends after a crash.
+ * On a store only this process opens (SQLite) leases left by an earlier life are not waited for.
+ */
+export class JobRunner {
+  readonly owner = `node-${randomUUID()}`;
+  private readonly kinds = new Map<string, JobKind>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly settings: JobRunnerSettings = DEFAULT_JOB_RUNNER_SETTINGS,
+    private readonly log: Logger = SILENT_LOGGER,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  register(kind: JobKind): void {
+    this.kinds.set(kind.kind, kind);
+  }
+
+  /** Something was queued: look at once (a run under way looks again when it ends). */
+  wake(): void {
+    if (!this.stopped) void this.tick();
+  }
+
+  /** Runs every claimable job to its end (or until `stop`); resolves when there is none left. */
+  tick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          while (!this.stopped && (await this.runNext()));
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Ends after the step under way and gives its job back; the job stays open and durable. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /** Claims and runs one job; false when there was none to claim. */
+  private async runNext(): Promise<boolean> {
+    const ignoreLeases = !this.store.capabilities.shared;
+    const jobs = this.store.repository.jobs;
+    const candidate = await jobs.claimable(this.now(), ignoreLeases);
+    if (!candidate) return false;
+    const now = this.now();
+    if (!(await jobs.claim(candidate, this.owner, now, now + this.settings.leaseMs, ignoreLeases))) {
+      return true; // another node took it: look for the next one
+    }
+    await this.run(candidate.id);
+    return true;
+  }
+
+  private async run(id: string): Promise<void> {
+    for (;;) {
+      if (this.stopped) {
+        await this.store.repository.jobs.release(id, this.owner);
+        return;
+      }
+      let outcome: StepOutcome;
+      try {
+        outcome = await this.step(id);
+      } catch (error) {
+        this.log.error({ err: error, job: id }, 'background job failed');
+        await this.store.repository.jobs.finish(id, this.owner, {
+          state: 'failed',
+          error: error instanceof Error ? error.message : String(error),
+          now: this.now(),
+        });
+        return;
+      }
+      if (outcome !== 'continue') return;
+      if (this.settings.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, this.settings.pauseMs));
+    }
+  }
+
+  /** One step in one transaction: lease renewed first, then the work, then its checkpoint. */
+  private async step(id: string): Promise<StepOutcome> {
+    const peek = await this.store.repository.jobs.get(id);
+    const kind = peek && this.kinds.get(peek.kind);
+    if (!peek || !kind) throw new Error(`no runner for job kind ${peek?.kind ?? '(gone)'}`);
+    return this.store.transaction(async (repository) => {
+      const jobs = repository.jobs;
+      if (!(await jobs.renew(id, this.owner, this.now() + this.settings.leaseMs))) return 'lost';
+      const job = (await jobs.get(id)) as JobRow;
+      const total = job.total ?? (await kind.total(repository, job));
+      const step = await kind.step(repository, { ...job, total });
+      const progress = {
+        done: step.done,
+        // Ingest during the job may add work beyond what was counted at the start.
+        total: Math.max(total, step.done),
+        checkpoint: step.checkpoint,
+        result: step.result,
+      };
+      if (!step.finished) {
+        await jobs.checkpoint(id, this.owner, progress);
+        return 'continue';
+      }
+      await jobs.finish(id, this.owner, { state: 'done', now: this.now(), progress });
+      return 'finished';
+    }, kind.transaction);
+  }
+}
