@@ -79,7 +79,13 @@ export class JobQueries {
    * Takes `job` for `owner` until `until` if it is still open and held by nobody else (or by a
    * lease that ended before `now`): compare-and-set, so two nodes never both get it.
    */
-  async claim(job: JobRow, owner: string, now: number, until: number, ignoreLeases: boolean): Promise<boolean> {
+  async claim(
+    job: JobRow,
+    owner: string,
+    now: number,
+    until: number,
+    ignoreLeases: boolean,
+  ): Promise<boolean> {
     let query = this.db
       .updateTable('jobs')
       .set({ state: 'running', started_at: job.started_at ?? now, lease_owner: owner, lease_until: until })

@@ -106,7 +106,8 @@ export class JobRunner {
         return;
       }
       if (outcome !== 'continue') return;
-      if (this.settings.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, this.settings.pauseMs));
+      if (this.settings.pauseMs > 0)
+        await new Promise((resolve) => setTimeout(resolve, this.settings.pauseMs));
     }
   }
 

@@ -69,7 +69,7 @@ export function recomputeJobKind(chunk = DEFAULT_RECOMPUTE_CHUNK): JobKind {
         summary,
       );
       return {
-        checkpoint: last ?? after ? JSON.stringify(last ?? after) : null,
+        checkpoint: (last ?? after) ? JSON.stringify(last ?? after) : null,
         done: summary.usingPolicy,
         result: JSON.stringify(summary),
         finished,
@@ -86,7 +86,9 @@ export function recomputeResult(stored: string): RecomputeResult {
     subjectFieldsChanged: summary.changed,
     subjectFieldsEarlier: summary.earlier,
     subjectFieldsLater: summary.later,
-    ...(summary.earliestNewExpiry !== undefined ? { earliestNewExpiry: toIso(summary.earliestNewExpiry) } : {}),
+    ...(summary.earliestNewExpiry !== undefined
+      ? { earliestNewExpiry: toIso(summary.earliestNewExpiry) }
+      : {}),
     ...(summary.latestNewExpiry !== undefined ? { latestNewExpiry: toIso(summary.latestNewExpiry) } : {}),
   };
 }

@@ -40,7 +40,11 @@ export async function recomputePolicyExpiries(
   const summary = emptySummary();
   let after: SubjectField | undefined;
   for (;;) {
-    const step = await recomputePolicyChunk(repository, { policy, rules, after, limit: CHUNK, write }, summary);
+    const step = await recomputePolicyChunk(
+      repository,
+      { policy, rules, after, limit: CHUNK, write },
+      summary,
+    );
     if (step.last === undefined) break;
     after = step.last;
   }
@@ -65,7 +69,13 @@ export async function recomputePolicyChunk(
 ): Promise<{ last: SubjectField | undefined; finished: boolean }> {
   const pairs = await repository.retention.pairsUsingPolicy(chunk.policy, chunk.after, chunk.limit);
   if (pairs.length > 0) {
-    await recomputeChunk(repository, pairs, chunk.rules, { write: chunk.write, countConsentedUses: false }, summary);
+    await recomputeChunk(
+      repository,
+      pairs,
+      chunk.rules,
+      { write: chunk.write, countConsentedUses: false },
+      summary,
+    );
   }
   const last = pairs[pairs.length - 1];
   return {
