@@ -106,8 +106,11 @@ export class JobRunner {
         return;
       }
       if (outcome !== 'continue') return;
-      if (this.settings.pauseMs > 0)
-        await new Promise((resolve) => setTimeout(resolve, this.settings.pauseMs));
+      // Always back to the event loop between steps: on SQLite a step never waits for I/O, and
+      // without this a long job would keep requests (and timers) waiting until it ends.
+      await new Promise((resolve) =>
+        this.settings.pauseMs > 0 ? setTimeout(resolve, this.settings.pauseMs) : setImmediate(resolve),
+      );
     }
   }
 
