@@ -77,6 +77,8 @@ export interface LetheOptions extends StoreLocation {
   readonly jobRunner?: JobRunnerSettings;
   /** Subject-fields per step of a retention recompute (default 500). */
   readonly recomputeChunk?: number;
+  /** How long a policy `PUT` waits for its recompute before answering with its progress (default 2 s). */
+  readonly recomputeWaitMs?: number;
 }
 
 export const DEFAULT_REQUEST_TICK_MS = 1_000;
@@ -124,6 +126,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
       ...(options.jobRunner ? { jobRunner: options.jobRunner } : {}),
       ...(options.recomputeChunk ? { recomputeChunk: options.recomputeChunk } : {}),
+      ...(options.recomputeWaitMs !== undefined ? { recomputeWaitMs: options.recomputeWaitMs } : {}),
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
     });

@@ -27,7 +27,7 @@ import { RequestService } from './requests/request-service.js';
 import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from './requests/request-settings.js';
 import { RequestVault } from './requests/request-vault.js';
 import { ReportService } from './datamap/report-service.js';
-import { PolicyService } from './retention/policy-service.js';
+import { DEFAULT_RECOMPUTE_WAIT_MS, PolicyService } from './retention/policy-service.js';
 import { DEFAULT_JOB_RUNNER_SETTINGS, JobRunner, type JobRunnerSettings } from './jobs/job-runner.js';
 import { JobService } from './jobs/job-service.js';
 import { recomputeJobKind } from './retention/recompute-job.js';
@@ -130,6 +130,8 @@ export interface ServiceOptions {
   readonly jobRunner?: JobRunnerSettings;
   /** Subject-fields per step of a retention recompute (default 500). */
   readonly recomputeChunk?: number;
+  /** How long a policy `PUT` waits for its recompute before answering with its progress (default 2 s). */
+  readonly recomputeWaitMs?: number;
 }
 
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
@@ -141,7 +143,10 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
   const secrets = new ServerSecrets(store.repository, masterKey);
   const jobRunner = new JobRunner(store, options.jobRunner ?? DEFAULT_JOB_RUNNER_SETTINGS, log);
   jobRunner.register(recomputeJobKind(options.recomputeChunk));
-  const policies = new PolicyService(store, catalog, () => jobRunner.wake());
+  const policies = new PolicyService(store, catalog, {
+    scheduled: () => jobRunner.wake(),
+    waitMs: options.recomputeWaitMs ?? DEFAULT_RECOMPUTE_WAIT_MS,
+  });
   const systems = new SystemService(store, catalog);
   const datamap = new DataMapService(store);
   const discovery = new DiscoveryService(

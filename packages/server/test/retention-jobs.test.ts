@@ -33,6 +33,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
       rateLimit: false,
       // Small steps with a pause between them, so that a test sees the job under way.
       recomputeChunk: 3,
+      recomputeWaitMs: 0,
       jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 25 },
       ...options,
     });
@@ -268,6 +269,17 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
       expect((await as('auditor', url)).statusCode).toBe(200);
     }
     await settled(lethe, id);
+  });
+
+  it('answers a small change with its recompute done when it ends within the wait', async () => {
+    await stop(open[0] as Lethe);
+    const lethe = await start({
+      recomputeWaitMs: 5_000,
+      jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 0 },
+    });
+    const policy = await putRetention(lethe, 'P1M');
+    expect(policy.recompute).toMatchObject({ state: 'done', progress: { done: SUBJECTS, total: SUBJECTS } });
+    await expectExact(lethe);
   });
 
   it.runIf(backend.name === 'postgres')(

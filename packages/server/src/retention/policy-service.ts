@@ -12,7 +12,7 @@ import { audit } from '../audit/audit-trail.js';
 import type { CatalogCache } from './catalog-cache.js';
 import { recomputePolicyExpiries } from './retention-recompute.js';
 import { RECOMPUTE_JOB, scheduleRecompute } from './recompute-job.js';
-import type { JobRow } from '../jobs/job-tables.js';
+import { OPEN_JOB_STATES, type JobRow } from '../jobs/job-tables.js';
 import { jobRowToRecompute } from '../jobs/job-service.js';
 
 export interface PolicyWrite {
@@ -23,12 +23,23 @@ export interface PolicyWrite {
   readonly changed: boolean;
 }
 
+/** How policy changes hand recomputes to the job runner. */
+export interface RecomputeSettings {
+  /** Called once a scheduled recompute is committed: the job runner takes it up at once. */
+  readonly scheduled: () => void;
+  /** How long `PUT` waits for its recompute to end before answering with its progress. */
+  readonly waitMs: number;
+}
+
+/** The default of `RecomputeSettings.waitMs` (`LETHE_RECOMPUTE_WAIT`). */
+export const DEFAULT_RECOMPUTE_WAIT_MS = 2_000;
+const SETTLE_POLL_MS = 20;
+
 export class PolicyService {
   constructor(
     private readonly store: Store,
     private readonly catalog: CatalogCache,
-    /** Called once a scheduled recompute is committed: the job runner takes it up at once. */
-    private readonly recomputeScheduled: () => void = () => {},
+    private readonly recomputes: RecomputeSettings = { scheduled: () => {}, waitMs: 0 },
   ) {}
 
   async list(principal: Principal): Promise<Policy[]> {
@@ -50,7 +61,7 @@ export class PolicyService {
 
   /** Takes up recomputes that a caller's transaction (a manifest) scheduled, once it committed. */
   recomputesCommitted(): void {
-    this.recomputeScheduled();
+    this.recomputes.scheduled();
   }
 
   async versions(principal: Principal, name: string): Promise<PolicyVersion[]> {
@@ -75,8 +86,27 @@ export class PolicyService {
       },
     );
     await this.catalog.reload();
-    if (result.policy.recompute) this.recomputeScheduled();
-    return result;
+    const scheduled = result.policy.recompute;
+    if (!scheduled) return result;
+    this.recomputes.scheduled();
+    const settled = await this.settle(scheduled.job);
+    return settled
+      ? { ...result, policy: { ...result.policy, recompute: jobRowToRecompute(settled) } }
+      : result;
+  }
+
+  /**
+   * Waits up to `waitMs` for a recompute to end (wherever it runs), so that a small change answers
+   * with its recompute done; a large one answers with its progress. The job is not held up by it.
+   */
+  private async settle(id: string): Promise<JobRow | undefined> {
+    if (this.recomputes.waitMs <= 0) return undefined;
+    const deadline = Date.now() + this.recomputes.waitMs;
+    for (;;) {
+      const job = await this.store.repository.jobs.get(id);
+      if (!job || !OPEN_JOB_STATES.includes(job.state) || Date.now() >= deadline) return job;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    }
   }
 
   /** `put` inside a caller's transaction (which must hold the catalog lock); the caller reloads the cache. */
