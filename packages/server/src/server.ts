@@ -156,6 +156,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     await services.journal.start(metrics);
     // Background jobs: what a previous life left open is taken up again, then polled for.
     const runner = services.jobRunner;
+    await runner.start();
     await jobs.start({
       name: 'job-runner',
       intervalMs: options.jobRunner?.pollMs ?? DEFAULT_JOB_RUNNER_SETTINGS.pollMs,

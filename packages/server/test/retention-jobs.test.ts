@@ -34,7 +34,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
       // Small steps with a pause between them, so that a test sees the job under way.
       recomputeChunk: 3,
       recomputeWaitMs: 0,
-      jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 25 },
+      jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 25, retryMs: 100 },
       ...options,
     });
     open.push(lethe);
@@ -70,13 +70,13 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
     });
     expect(response.statusCode).toBe(200);
     retention[POLICY] = value;
-    return response.json() as Policy;
+    return response.json<Policy>();
   }
 
   async function job(lethe: Lethe, id: string): Promise<Job> {
     const response = await call(lethe, 'GET', `/v1/jobs/${id}`);
     expect(response.statusCode).toBe(200);
-    return response.json() as Job;
+    return response.json<Job>();
   }
 
   async function settled(lethe: Lethe, id: string): Promise<Job> {
@@ -112,7 +112,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
       }
       const response = await call(lethe, 'GET', `/v1/subjects/${subject}`);
       expect(response.statusCode).toBe(200);
-      const view = response.json() as SubjectRetention;
+      const view = response.json<SubjectRetention>();
       const served = Object.fromEntries(view.fields.map((f) => [f.field, Date.parse(f.expiresAt)]));
       expect({ subject, fields: served }).toEqual({ subject, fields: Object.fromEntries(fields) });
       const expiries = [...fields].map(([field, expiresAt]) => ({
@@ -167,7 +167,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
       return midway !== undefined || seen.state === 'done';
     });
     expect(midway).toMatchObject({ state: 'running', progress: { total: SUBJECTS } });
-    const during = (await call(lethe, 'GET', `/v1/policies/${POLICY}`)).json() as Policy;
+    const during = (await call(lethe, 'GET', `/v1/policies/${POLICY}`)).json<Policy>();
     expect(during.recompute?.job ?? id).toBe(id);
 
     const done = await settled(lethe, id);
@@ -184,12 +184,10 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
       createdBy: 'jobs-test',
     });
     expect(done.finishedAt).toBeDefined();
-    expect(((await call(lethe, 'GET', `/v1/policies/${POLICY}`)).json() as Policy).recompute).toBeUndefined();
-    const listed = (await call(lethe, 'GET', '/v1/jobs?state=done')).json() as { items: Job[] };
+    expect((await call(lethe, 'GET', `/v1/policies/${POLICY}`)).json<Policy>().recompute).toBeUndefined();
+    const listed = (await call(lethe, 'GET', '/v1/jobs?state=done')).json<{ items: Job[] }>();
     expect(listed.items.map((j) => j.id)).toContain(id);
-    expect(((await call(lethe, 'GET', '/v1/jobs?state=running')).json() as { items: Job[] }).items).toEqual(
-      [],
-    );
+    expect((await call(lethe, 'GET', '/v1/jobs?state=running')).json<{ items: Job[] }>().items).toEqual([]);
     await expectExact(lethe);
   });
 
@@ -233,7 +231,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
       .execute();
     await store.close();
 
-    lethe = await start({ jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 0 } });
+    lethe = await start({ jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 0, retryMs: 100 } });
     const done = await settled(lethe, id);
     // Resumed, not restarted: every subject-field counted once.
     expect(done).toMatchObject({
@@ -275,7 +273,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
     await stop(open[0] as Lethe);
     const lethe = await start({
       recomputeWaitMs: 5_000,
-      jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 0 },
+      jobRunner: { leaseMs: 30_000, pollMs: 50, pauseMs: 0, retryMs: 100 },
     });
     const policy = await putRetention(lethe, 'P1M');
     expect(policy.recompute).toMatchObject({ state: 'done', progress: { done: SUBJECTS, total: SUBJECTS } });

@@ -62,44 +62,54 @@ export class JobQueries {
   }
 
   /** The oldest open job nobody holds (or whose holder's lease ended before `now`). */
-  async claimable(now: number, ignoreLeases: boolean): Promise<JobRow | undefined> {
-    let query = this.db
+  claimable(now: number): Promise<JobRow | undefined> {
+    return this.db
       .selectFrom('jobs')
       .selectAll()
       .where('state', 'in', OPEN_JOB_STATES)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_until', '<', now)]))
       .orderBy('created_at')
       .orderBy('id')
-      .limit(1);
-    if (!ignoreLeases)
-      query = query.where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_until', '<', now)]));
-    return query.executeTakeFirst();
+      .limit(1)
+      .executeTakeFirst();
   }
 
   /**
    * Takes `job` for `owner` until `until` if it is still open and held by nobody else (or by a
    * lease that ended before `now`): compare-and-set, so two nodes never both get it.
    */
-  async claim(
-    job: JobRow,
-    owner: string,
-    now: number,
-    until: number,
-    ignoreLeases: boolean,
-  ): Promise<boolean> {
-    let query = this.db
+  async claim(job: JobRow, owner: string, now: number, until: number): Promise<boolean> {
+    const result = await this.db
       .updateTable('jobs')
       .set({ state: 'running', started_at: job.started_at ?? now, lease_owner: owner, lease_until: until })
       .where('id', '=', job.id)
-      .where('state', 'in', OPEN_JOB_STATES);
-    if (!ignoreLeases) {
-      query = query.where((eb) =>
+      .where('state', 'in', OPEN_JOB_STATES)
+      .where((eb) =>
         job.lease_owner === null
           ? eb('lease_owner', 'is', null)
           : eb.and([eb('lease_owner', '=', job.lease_owner), eb('lease_until', '<', now)]),
-      );
-    }
-    const result = await query.executeTakeFirst();
+      )
+      .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  /** Frees every open job's lease: on a store only this process opens, they are an earlier life's. */
+  async releaseAll(): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ lease_owner: null, lease_until: null })
+      .where('state', 'in', OPEN_JOB_STATES)
+      .execute();
+  }
+
+  /** A step failed: the job keeps its lease until `retryAt`, when any node may try it again. */
+  async retryLater(id: string, owner: string, failure: { error: string; attempts: number; retryAt: number }) {
+    await this.db
+      .updateTable('jobs')
+      .set({ error: failure.error, attempts: failure.attempts, lease_until: failure.retryAt })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
   }
 
   /**
@@ -121,7 +131,7 @@ export class JobQueries {
   async checkpoint(id: string, owner: string, progress: JobCheckpoint): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set(progress)
+      .set({ ...progress, error: null, attempts: 0 })
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .execute();

@@ -11,9 +11,19 @@ export interface JobRunnerSettings {
   readonly pollMs: number;
   /** A pause between steps, so that a long job leaves the writer to ingest now and then. */
   readonly pauseMs: number;
+  /** After a failed step, the job is tried again after this times the failures so far. */
+  readonly retryMs: number;
 }
 
-export const DEFAULT_JOB_RUNNER_SETTINGS: JobRunnerSettings = { leaseMs: 30_000, pollMs: 1_000, pauseMs: 0 };
+export const DEFAULT_JOB_RUNNER_SETTINGS: JobRunnerSettings = {
+  leaseMs: 30_000,
+  pollMs: 1_000,
+  pauseMs: 0,
+  retryMs: 5_000,
+};
+
+/** Failed steps in a row after which a job ends `failed`. */
+export const MAX_JOB_ATTEMPTS = 3;
 
 type StepOutcome = 'continue' | 'finished' | 'lost';
 
@@ -24,6 +34,7 @@ type StepOutcome = 'continue' | 'finished' | 'lost';
  * progress in one transaction, so a job interrupted anywhere (a stop, a crash) resumes from its
  * last step: at once after a stop (the lease is given back), after the lease ends after a crash.
  * On a store only this process opens (SQLite) leases left by an earlier life are not waited for.
+ * A step that throws is tried again after a delay, and the job fails after `MAX_JOB_ATTEMPTS`.
  */
 export class JobRunner {
   readonly owner = `node-${randomUUID()}`;
@@ -43,12 +54,20 @@ export class JobRunner {
     this.kinds.set(kind.kind, kind);
   }
 
+  /**
+   * Before the first tick: on a store only this process opens (SQLite), the leases of open jobs
+   * are an earlier life's (a crash), so they are freed rather than waited out.
+   */
+  async start(): Promise<void> {
+    if (!this.store.capabilities.shared) await this.store.repository.jobs.releaseAll();
+  }
+
   /** Something was queued: look at once (a run under way looks again when it ends). */
   wake(): void {
     if (!this.stopped) void this.tick();
   }
 
-  /** Runs every claimable job to its end (or until `stop`); resolves when there is none left. */
+  /** Runs every claimable job to its end (or until `stop`); resolves when there is none left. Never rejects. */
   tick(): Promise<void> {
     if (this.running) {
       this.again = true;
@@ -60,6 +79,9 @@ export class JobRunner {
           this.again = false;
           while (!this.stopped && (await this.runNext()));
         } while (this.again && !this.stopped);
+      } catch (error) {
+        // The store is unreachable (or closing); the next tick tries again.
+        if (!this.stopped) this.log.error({ err: error }, 'background jobs could not be read');
       } finally {
         this.running = undefined;
       }
@@ -75,35 +97,27 @@ export class JobRunner {
 
   /** Claims and runs one job; false when there was none to claim. */
   private async runNext(): Promise<boolean> {
-    const ignoreLeases = !this.store.capabilities.shared;
     const jobs = this.store.repository.jobs;
-    const candidate = await jobs.claimable(this.now(), ignoreLeases);
+    const candidate = await jobs.claimable(this.now());
     if (!candidate) return false;
     const now = this.now();
-    if (!(await jobs.claim(candidate, this.owner, now, now + this.settings.leaseMs, ignoreLeases))) {
+    if (!(await jobs.claim(candidate, this.owner, now, now + this.settings.leaseMs))) {
       return true; // another node took it: look for the next one
     }
-    await this.run(candidate.id);
+    await this.run(candidate);
     return true;
   }
 
-  private async run(id: string): Promise<void> {
+  private async run(claimed: JobRow): Promise<void> {
+    const jobs = this.store.repository.jobs;
     for (;;) {
-      if (this.stopped) {
-        await this.store.repository.jobs.release(id, this.owner);
-        return;
-      }
+      if (this.stopped) return jobs.release(claimed.id, this.owner);
       let outcome: StepOutcome;
       try {
-        outcome = await this.step(id);
+        outcome = await this.step(claimed.id);
       } catch (error) {
-        this.log.error({ err: error, job: id }, 'background job failed');
-        await this.store.repository.jobs.finish(id, this.owner, {
-          state: 'failed',
-          error: error instanceof Error ? error.message : String(error),
-          now: this.now(),
-        });
-        return;
+        if (this.stopped) return; // closing under the step: it rolled back, the lease runs out
+        return this.failed(claimed.id, error);
       }
       if (outcome !== 'continue') return;
       // Always back to the event loop between steps: on SQLite a step never waits for I/O, and
@@ -111,6 +125,20 @@ export class JobRunner {
       await new Promise((resolve) =>
         this.settings.pauseMs > 0 ? setTimeout(resolve, this.settings.pauseMs) : setImmediate(resolve),
       );
+    }
+  }
+
+  /** A step threw (it rolled back): tried again later, by any node, until `MAX_JOB_ATTEMPTS`. */
+  private async failed(id: string, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    const jobs = this.store.repository.jobs;
+    const attempts = ((await jobs.get(id))?.attempts ?? 0) + 1;
+    this.log.error({ err: error, job: id, attempts }, 'background job step failed');
+    if (attempts >= MAX_JOB_ATTEMPTS) {
+      await jobs.finish(id, this.owner, { state: 'failed', error: message, now: this.now() });
+    } else {
+      const retryAt = this.now() + this.settings.retryMs * attempts;
+      await jobs.retryLater(id, this.owner, { error: message, attempts, retryAt });
     }
   }
 

@@ -12,7 +12,8 @@ export const OPEN_JOB_STATES: readonly JobState[] = ['queued', 'running'];
  * One background job. `target`/`target_version` name what it works on (a policy and the version
  * that asked for it); `checkpoint` is the kind's own resume position (JSON), written in the same
  * transaction as the work it covers; `result` is the kind's summary so far (JSON); `done`/`total`
- * the progress. `lease_owner`/`lease_until` say which node runs it.
+ * the progress. `lease_owner`/`lease_until` say which node runs it (or, after a failed step, when
+ * it may be tried again).
  */
 export interface JobRow {
   id: string;
@@ -25,6 +26,8 @@ export interface JobRow {
   checkpoint: string | null;
   result: string | null;
   error: string | null;
+  /** Steps that failed in a row; the job fails for good at `MAX_JOB_ATTEMPTS`. */
+  attempts: number;
   superseded_by: string | null;
   created_by: string;
   created_at: number;

@@ -32,6 +32,7 @@ export async function scheduleRecompute(
     checkpoint: null,
     result: null,
     error: null,
+    attempts: 0,
     superseded_by: null,
     created_by: request.by,
     created_at: request.now,

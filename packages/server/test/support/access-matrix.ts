@@ -383,7 +383,7 @@ let matrixJob = '';
 async function matrixRecompute(): Promise<void> {
   if (!matrixJob) await send('admin', 'PUT', '/v1/policies/matrix-jobs', POLICY);
   const changed = await send('admin', 'PUT', '/v1/policies/matrix-jobs', { ...POLICY, retention: 'P2D' });
-  matrixJob ||= (changed.json() as { recompute: { job: string } }).recompute.job;
+  matrixJob ||= changed.json<{ recompute: { job: string } }>().recompute.job;
 }
 let serial = 0;
 /** The request the last `prepare` made, and the position of its ticket for the accounts system. */

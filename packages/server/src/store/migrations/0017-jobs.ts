@@ -20,6 +20,7 @@ export const jobsMigration: Migration = {
       .addColumn('checkpoint', 'text')
       .addColumn('result', 'text')
       .addColumn('error', 'text')
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('superseded_by', 'text')
       .addColumn('created_by', 'text', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
