@@ -242,6 +242,30 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
     await expectExact(lethe);
   });
 
+  it('tries a failing step again, then ends the job failed with the reason', async () => {
+    const lethe = open[0] as Lethe;
+    const id = (await putRetention(lethe, 'P1M')).recompute?.job as string;
+    await waitFor(async () => (await job(lethe, id)).progress.done >= 3);
+    // A checkpoint no step can read: every step from it throws, and rolls back.
+    const corrupt = () =>
+      lethe.services.store.repository.db
+        .updateTable('jobs')
+        .set({ checkpoint: '{not json' })
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .execute();
+    let seen: Job | undefined;
+    await waitFor(async () => {
+      seen = await job(lethe, id);
+      if (seen.state === 'running' && seen.error === undefined) await corrupt();
+      return seen.state === 'failed';
+    });
+    expect(seen).toMatchObject({ state: 'failed', error: expect.stringContaining('JSON') });
+    expect(seen?.finishedAt).toBeDefined();
+    expect((await lethe.services.store.repository.jobs.get(id))?.attempts).toBe(3);
+    expect((await call(lethe, 'GET', `/v1/policies/${POLICY}`)).json<Policy>().recompute).toBeUndefined();
+  });
+
   it('answers 404 for an unknown job, 400 for a malformed id, and 403 to a role without jobs:read', async () => {
     const lethe = open[0] as Lethe;
     const missing = await call(lethe, 'GET', `/v1/jobs/job_${'0'.repeat(32)}`);

@@ -140,12 +140,19 @@ export class JobQueries {
   async finish(
     id: string,
     owner: string,
-    end: { state: 'done' | 'failed'; error?: string; now: number; progress?: JobCheckpoint },
+    end: {
+      state: 'done' | 'failed';
+      error?: string;
+      attempts?: number;
+      now: number;
+      progress?: JobCheckpoint;
+    },
   ): Promise<void> {
     await this.db
       .updateTable('jobs')
       .set({
         ...end.progress,
+        ...(end.attempts !== undefined ? { attempts: end.attempts } : {}),
         state: end.state,
         error: end.error ?? null,
         finished_at: end.now,

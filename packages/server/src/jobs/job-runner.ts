@@ -135,7 +135,7 @@ export class JobRunner {
     const attempts = ((await jobs.get(id))?.attempts ?? 0) + 1;
     this.log.error({ err: error, job: id, attempts }, 'background job step failed');
     if (attempts >= MAX_JOB_ATTEMPTS) {
-      await jobs.finish(id, this.owner, { state: 'failed', error: message, now: this.now() });
+      await jobs.finish(id, this.owner, { state: 'failed', error: message, attempts, now: this.now() });
     } else {
       const retryAt = this.now() + this.settings.retryMs * attempts;
       await jobs.retryLater(id, this.owner, { error: message, attempts, retryAt });
