@@ -1,10 +1,11 @@
+import type { JobState } from '@lethe/api';
+
 /** Background jobs. Row types as Kysely sees them; `store/schema.ts` joins them into `Database`. */
 export interface JobTables {
   jobs: JobRow;
 }
 
-export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'superseded'] as const;
-export type JobState = (typeof JOB_STATES)[number];
+export type { JobState };
 /** A job that still has work to do: a runner may claim it. */
 export const OPEN_JOB_STATES: readonly JobState[] = ['queued', 'running'];
 
