@@ -31,7 +31,7 @@ export interface RecomputeSettings {
   readonly waitMs: number;
 }
 
-/** The default of `RecomputeSettings.waitMs` (`LETHE_RECOMPUTE_WAIT`). */
+/** The default of `RecomputeSettings.waitMs` (`recomputeWaitMs` of `createLethe`). */
 export const DEFAULT_RECOMPUTE_WAIT_MS = 2_000;
 const SETTLE_POLL_MS = 20;
 
