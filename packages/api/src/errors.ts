@@ -59,6 +59,7 @@ export const ERRORS = {
   // Policies
   POLICY_NOT_FOUND: { status: 404, message: 'No such policy.' },
   POLICY_RETIRED: { status: 409, message: 'The policy is retired.' },
+  JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
   INVALID_DURATION: {
     status: 400,
     message: 'Retention must be an ISO 8601 duration such as P2Y, P6M or PT36H.',

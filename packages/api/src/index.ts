@@ -4,6 +4,7 @@
  */
 export * from './errors.js';
 export * from './common.js';
+export * from './jobs.js';
 export * from './retention.js';
 export * from './datamap.js';
 export * from './discovery.js';

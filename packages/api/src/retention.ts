@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Day, Id, Instant, Name, QueryInteger, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
 import { HoldMark } from './holds.js';
+import { PolicyRecompute } from './jobs.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -45,6 +46,11 @@ export const Policy = Type.Object({
   createdAt: Instant,
   updatedAt: Instant,
   retiredAt: Type.Optional(Instant),
+  /**
+   * The recompute of this policy's expiries that a change of its retention, legal basis or
+   * purpose scheduled, while it is queued or running (docs/retention.md, "Retention changes").
+   */
+  recompute: Type.Optional(PolicyRecompute),
 });
 export type Policy = Static<typeof Policy>;
 

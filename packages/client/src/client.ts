@@ -23,6 +23,8 @@ import type {
   DiscoveryRun,
   Manifest,
   ManifestResult,
+  Job,
+  JobListQuery,
   Policy,
   PolicyInput,
   PolicyVersion,
@@ -124,6 +126,18 @@ export class LetheClient {
   ): Promise<RetentionPreview> {
     const path = `/v1/policies/${segment(name)}/preview`;
     return this.transport.json({ method: 'POST', path, body: { retention }, ...options });
+  }
+
+  // Background jobs ------------------------------------------------------------------------
+
+  /** A background job (the recompute a retention change scheduled): state, progress, result. */
+  async getJob(id: string, options?: RequestOptions): Promise<Job> {
+    return this.transport.json({ method: 'GET', path: `/v1/jobs/${segment(id)}`, ...options });
+  }
+
+  /** Background jobs, newest first, optionally in one state. */
+  async listJobs(query: JobListQuery = {}, options?: RequestOptions): Promise<ListResult<Job>> {
+    return this.transport.json({ method: 'GET', path: '/v1/jobs', query: searchParams(query), ...options });
   }
 
   // Data map --------------------------------------------------------------------------------

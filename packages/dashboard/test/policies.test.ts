@@ -52,6 +52,8 @@ describe('policies', { timeout: 60_000 }, () => {
     await page.getByTestId('policy-status').getByText('Version 2, active').waitFor();
     const changed = (await api(server.url, token, 'GET', '/v1/policies/support-tickets')).body;
     expect(changed).toMatchObject({ retention: 'P12M', version: 2 });
+    // The history is read again once the new version shows.
+    await page.getByRole('row').filter({ hasText: 'P18M' }).waitFor();
     expect(await page.getByRole('row').filter({ hasText: 'P18M' }).count()).toBe(1);
 
     await page.getByRole('button', { name: 'Retire this policy…' }).click();

@@ -15,6 +15,7 @@ import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.j
 import { Tokens } from './auth/tokens.js';
 import type { RequestSettings } from './requests/request-settings.js';
 import type { JournalSettings } from './retention/journal/journal-fold.js';
+import { DEFAULT_JOB_RUNNER_SETTINGS, type JobRunnerSettings } from './jobs/job-runner.js';
 import { keyRotationJob, upkeepJobs } from './server-jobs.js';
 import { createServices, type Services } from './services.js';
 import type { StoreLocation } from './store/open-store.js';
@@ -72,6 +73,12 @@ export interface LetheOptions extends StoreLocation {
   readonly masterKey?: MasterKey;
   /** Where file exports are written (default `LETHE_EXPORT_DIR`, else `<dataDir>/exports`). */
   readonly exportDir?: string;
+  /** Background jobs' leases, polling and pacing (default `DEFAULT_JOB_RUNNER_SETTINGS`). */
+  readonly jobRunner?: JobRunnerSettings;
+  /** Subject-fields per step of a retention recompute (default 500). */
+  readonly recomputeChunk?: number;
+  /** How long a policy `PUT` waits for its recompute before answering with its progress (default 2 s). */
+  readonly recomputeWaitMs?: number;
 }
 
 export const DEFAULT_REQUEST_TICK_MS = 1_000;
@@ -117,6 +124,9 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.eventIdWindow ? { eventIdWindow: options.eventIdWindow } : {}),
       ...(options.journal ? { journal: options.journal } : {}),
       ...(options.grpcInsecure ? { grpcInsecure: true } : {}),
+      ...(options.jobRunner ? { jobRunner: options.jobRunner } : {}),
+      ...(options.recomputeChunk ? { recomputeChunk: options.recomputeChunk } : {}),
+      ...(options.recomputeWaitMs !== undefined ? { recomputeWaitMs: options.recomputeWaitMs } : {}),
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
     });
@@ -144,6 +154,16 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     for (const job of upkeepJobs(services, logger, options)) await jobs.start(job);
     // The usage journal's fold: what a previous life left is folded first, in the background.
     await services.journal.start(metrics);
+    // Background jobs: what a previous life left open is taken up again, then polled for.
+    const runner = services.jobRunner;
+    await runner.start();
+    await jobs.start({
+      name: 'job-runner',
+      intervalMs: options.jobRunner?.pollMs ?? DEFAULT_JOB_RUNNER_SETTINGS.pollMs,
+      failure: 'background job runner failed',
+      run: () => runner.tick(),
+    });
+    runner.wake();
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
     // Privacy streams: the JetStream ingest consumer, and the exports this node holds.
@@ -161,6 +181,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       services,
       tokens,
       async close() {
+        // Before the timers: their stop waits for the run under way, which ends at the next step.
+        await services.jobRunner.stop();
         await jobs.stop();
         await services.journal.stop();
         await services.runner.stop();

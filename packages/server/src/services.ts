@@ -27,7 +27,10 @@ import { RequestService } from './requests/request-service.js';
 import { DEFAULT_REQUEST_SETTINGS, type RequestSettings } from './requests/request-settings.js';
 import { RequestVault } from './requests/request-vault.js';
 import { ReportService } from './datamap/report-service.js';
-import { PolicyService } from './retention/policy-service.js';
+import { DEFAULT_RECOMPUTE_WAIT_MS, PolicyService } from './retention/policy-service.js';
+import { DEFAULT_JOB_RUNNER_SETTINGS, JobRunner, type JobRunnerSettings } from './jobs/job-runner.js';
+import { JobService } from './jobs/job-service.js';
+import { recomputeJobKind } from './retention/recompute-job.js';
 import { ConsentService } from './consent/consent-service.js';
 import { RetentionService } from './retention/retention-service.js';
 import { HoldService } from './retention/holds/hold-service.js';
@@ -54,6 +57,10 @@ import {
 export interface Services {
   readonly store: Store;
   readonly policies: PolicyService;
+  /** Background jobs as the API shows them. */
+  readonly jobs: JobService;
+  /** Runs background jobs (retention recomputes); `createLethe` starts it. */
+  readonly jobRunner: JobRunner;
   readonly systems: SystemService;
   readonly telemetry: TelemetryService;
   /** Folds the usage journal into the expiries; `createLethe` starts its loop. */
@@ -122,6 +129,12 @@ export interface ServiceOptions {
   readonly exportDir?: string;
   /** Where services log what they cannot answer with (default: nowhere); `createLethe` passes its own. */
   readonly logger?: Logger;
+  /** Leases, polling and pacing of background jobs (default `DEFAULT_JOB_RUNNER_SETTINGS`). */
+  readonly jobRunner?: JobRunnerSettings;
+  /** Subject-fields per step of a retention recompute (default 500). */
+  readonly recomputeChunk?: number;
+  /** How long a policy `PUT` waits for its recompute before answering with its progress (default 2 s). */
+  readonly recomputeWaitMs?: number;
 }
 
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
@@ -131,7 +144,12 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
   // A private store is only changed through this process; a shared one is revalidated each second.
   const catalog = new CatalogCache(store.repository, store.capabilities.shared ? 1_000 : Infinity);
   const secrets = new ServerSecrets(store.repository, masterKey);
-  const policies = new PolicyService(store, catalog);
+  const jobRunner = new JobRunner(store, options.jobRunner ?? DEFAULT_JOB_RUNNER_SETTINGS, log);
+  jobRunner.register(recomputeJobKind(options.recomputeChunk));
+  const policies = new PolicyService(store, catalog, {
+    scheduled: () => jobRunner.wake(),
+    waitMs: options.recomputeWaitMs ?? DEFAULT_RECOMPUTE_WAIT_MS,
+  });
   const systems = new SystemService(store, catalog);
   const datamap = new DataMapService(store);
   const discovery = new DiscoveryService(
@@ -171,6 +189,8 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     runner,
     secrets,
     policies,
+    jobs: new JobService(store),
+    jobRunner,
     systems,
     datamap,
     discovery,

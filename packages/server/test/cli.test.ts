@@ -399,6 +399,30 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     expect(result.stderr).toContain(`${rows.length} expir`);
   });
 
+  it('jobs lists recomputes and follows one to its end', async ({ expect }) => {
+    await ready;
+    const policy = { purpose: 'essential.account', legalBasis: 'contract' };
+    await api(server.url, token, 'PUT', '/v1/policies/cli-jobs', { ...policy, retention: 'P1D' });
+    const changed = await api(server.url, token, 'PUT', '/v1/policies/cli-jobs', {
+      ...policy,
+      retention: 'P2D',
+    });
+    const id = (changed.body as Policy).recompute?.job as string;
+    const listed = await runLethe(['jobs'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`${id}\t`);
+    const followed = await runLethe(['jobs', id, '--wait'], env);
+    expect(followed.code).toBe(0);
+    expect(JSON.parse(followed.stdout)).toMatchObject({
+      id,
+      state: 'done',
+      policy: 'cli-jobs',
+      policyVersion: 2,
+    });
+    const unknown = await runLethe(['jobs', `job_${'0'.repeat(32)}`], env);
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('JOB_NOT_FOUND') });
+  });
+
   it('expiries --format ndjson prints one parseable item per line', async ({ expect }) => {
     await ready;
     const result = await runLethe(['expiries', '--day', '2025-01-05', '--format', 'ndjson'], env);

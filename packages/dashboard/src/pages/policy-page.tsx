@@ -1,5 +1,5 @@
-import type { Policy, PolicyInput, PolicyVersion, RetentionPreview } from '@lethe/api';
-import { useState, type FormEvent } from 'react';
+import type { Policy, PolicyInput, PolicyRecompute, PolicyVersion, RetentionPreview } from '@lethe/api';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, callApi } from '../api.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
@@ -42,6 +42,9 @@ export function PolicyPage({ name }: { name: string | undefined }) {
               {policy.retiredAt ? ` since ${dayOf(policy.retiredAt)}` : ''}; changed {dayOf(policy.updatedAt)}
               .
             </p>
+            {policy.recompute ? (
+              <RecomputeProgress recompute={policy.recompute} onTick={loaded.reload} />
+            ) : null}
             {saved ? (
               <p className="notice notice-ok" role="status">
                 {saved}
@@ -62,6 +65,25 @@ export function PolicyPage({ name }: { name: string | undefined }) {
         )}
       </Show>
     </Page>
+  );
+}
+
+/** A recompute of the policy's expiries under way (a background job): read again every second until it ends. */
+function RecomputeProgress({ recompute, onTick }: { recompute: PolicyRecompute; onTick: () => void }) {
+  useEffect(() => {
+    const timer = setInterval(onTick, 1_000);
+    return () => clearInterval(timer);
+  }, [onTick]);
+  const { done, total } = recompute.progress;
+  return (
+    <div className="notice" data-testid="policy-recompute" aria-live="polite">
+      <p>
+        Recomputing expiries for this version ({recompute.state}): {done.toLocaleString()}
+        {total !== undefined ? ` of ${total.toLocaleString()}` : ''} subject fields. Until it ends, some
+        expiries may still follow the previous version.
+      </p>
+      {total ? <progress max={total} value={done} aria-label="Recompute progress" /> : null}
+    </div>
   );
 }
 

@@ -44,6 +44,7 @@ export const PERMISSIONS = {
   'stream-exports:read': ['admin', 'dpo', 'auditor'],
   'stream-exports:write': ['admin'],
   'overview:read': ['admin', 'dpo', 'auditor'],
+  'jobs:read': ['admin', 'dpo', 'auditor'],
   'session:read': ['admin', 'dpo', 'auditor', 'service'],
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -7,6 +7,7 @@ import { CONNECTORS_USAGE, connectorsCommand } from '../requests/connectors-comm
 import { UsageError } from './args.js';
 import { EXPIRIES_USAGE, expiriesCommand } from '../retention/expiries-command.js';
 import { EXPORT_USAGE, exportCommand } from '../streams/exports/export-command.js';
+import { JOBS_USAGE, jobsCommand } from '../jobs/jobs-command.js';
 import { ManifestError } from '../manifests/manifest-file.js';
 import { REQUEST_USAGE, requestCommand, TICKET_USAGE, ticketCommand } from '../requests/request-command.js';
 import { SERVE_USAGE, serveCommand } from './serve-command.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise
   apply: { usage: APPLY_USAGE, run: applyCommand },
   export: { usage: EXPORT_USAGE, run: exportCommand },
   expiries: { usage: EXPIRIES_USAGE, run: expiriesCommand },
+  jobs: { usage: JOBS_USAGE, run: jobsCommand },
   audit: { usage: AUDIT_USAGE, run: auditCommand },
   request: { usage: REQUEST_USAGE, run: requestCommand },
   ticket: { usage: TICKET_USAGE, run: ticketCommand },

@@ -16,6 +16,7 @@ import { DEFAULT_RATE_LIMIT, eventRateLimit, rateLimit, type RateLimitSettings }
 import { auditPlugin } from '../audit/audit-plugin.js';
 import { consentPlugin } from '../consent/consent-plugin.js';
 import { datamapPlugin } from '../datamap/datamap-plugin.js';
+import { jobsPlugin } from '../jobs/jobs-plugin.js';
 import { manifestsPlugin } from '../manifests/manifests-plugin.js';
 import { overviewPlugin } from '../overview/overview-plugin.js';
 import { requestsPlugin } from '../requests/requests-plugin.js';
@@ -144,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     await api.register(sessionPlugin, { services });
     await api.register(streamsPlugin, { services, eventsBodyLimit });
     await api.register(overviewPlugin, { services });
+    await api.register(jobsPlugin, { services });
   });
   return app;
 }

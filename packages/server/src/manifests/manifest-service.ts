@@ -78,6 +78,7 @@ export class ManifestService {
     } finally {
       await this.catalog.reload();
     }
+    if (!dryRun) this.services.policies.recomputesCommitted();
     const count = (action: ManifestChange['action']) => changes.filter((c) => c.action === action).length;
     return {
       dryRun,

@@ -47,6 +47,9 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
       config: { action: 'policies:write' },
       schema: {
         tags: ['policies'],
+        description:
+          'A change of retention, legal basis or purpose answers at once with `recompute`: the job ' +
+          'that recomputes the expiries in the background (`GET /v1/jobs/{id}`).',
         params: NameParams,
         body: PolicyInput,
         response: { 200: Policy, 201: Policy },
@@ -54,7 +57,6 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
     },
     async (request, reply) => {
       const result = await policies.put(principalOf(request), request.params.name, request.body);
-      reply.header('x-lethe-recomputed', String(result.recomputed));
       return reply.status(result.created ? 201 : 200).send(result.policy);
     },
   );

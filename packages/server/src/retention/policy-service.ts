@@ -11,32 +11,59 @@ import type { Repository } from '../store/repository.js';
 import type { PolicyRow, PolicyVersionRow } from './retention-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
-import { CatalogView, type CatalogCache } from './catalog-cache.js';
+import type { CatalogCache } from './catalog-cache.js';
 import { recomputePolicyExpiries } from './retention-recompute.js';
+import { RECOMPUTE_JOB, scheduleRecompute } from './recompute-job.js';
+import { OPEN_JOB_STATES, type JobRow } from '../jobs/job-tables.js';
+import { jobRowToRecompute } from '../jobs/job-service.js';
 
 export interface PolicyWrite {
+  /** With `recompute` when the change scheduled a recompute of the policy's expiries. */
   readonly policy: Policy;
   readonly created: boolean;
   /** False when the stored policy already had this content (nothing was written). */
   readonly changed: boolean;
-  /** Subject-fields whose expiry moved because the retention changed. */
-  readonly recomputed: number;
 }
+
+/** How policy changes hand recomputes to the job runner. */
+export interface RecomputeSettings {
+  /** Called once a scheduled recompute is committed: the job runner takes it up at once. */
+  readonly scheduled: () => void;
+  /** How long `PUT` waits for its recompute to end before answering with its progress. */
+  readonly waitMs: number;
+}
+
+/** The default of `RecomputeSettings.waitMs` (`recomputeWaitMs` of `createLethe`). */
+export const DEFAULT_RECOMPUTE_WAIT_MS = 2_000;
+const SETTLE_POLL_MS = 20;
 
 export class PolicyService {
   constructor(
     private readonly store: Store,
     private readonly catalog: CatalogCache,
+    private readonly recomputes: RecomputeSettings = { scheduled: () => {}, waitMs: 0 },
   ) {}
 
   async list(principal: Principal): Promise<Policy[]> {
     authorize(principal, 'policies:read');
-    return (await this.store.repository.retention.listPolicies()).map(policyRowToPolicy);
+    const repository = this.store.repository;
+    const [rows, open] = await Promise.all([
+      repository.retention.listPolicies(),
+      repository.jobs.open(RECOMPUTE_JOB),
+    ]);
+    return rows.map((row) => policyRowToPolicy(row, latestOf(open, row.name)));
   }
 
   async get(principal: Principal, name: string): Promise<Policy> {
     authorize(principal, 'policies:read');
-    return policyRowToPolicy(await this.require(name));
+    const row = await this.require(name);
+    const open = await this.store.repository.jobs.open(RECOMPUTE_JOB, [name]);
+    return policyRowToPolicy(row, latestOf(open, name));
+  }
+
+  /** Takes up recomputes that a caller's transaction (a manifest) scheduled, once it committed. */
+  recomputesCommitted(): void {
+    this.recomputes.scheduled();
   }
 
   async versions(principal: Principal, name: string): Promise<PolicyVersion[]> {
@@ -47,9 +74,10 @@ export class PolicyService {
   }
 
   /**
-   * Creates or replaces a policy. A change of retention recomputes every affected expiry in the
-   * same transaction. Putting the same content again changes nothing (no new version), so
-   * manifests can be applied repeatedly; putting a retired policy brings it back.
+   * Creates or replaces a policy. A change of retention (or legal basis, or purpose) schedules a
+   * recompute of every affected expiry as a background job in the same transaction, and the
+   * answer carries it (`policy.recompute`). Putting the same content again changes nothing (no new
+   * version), so manifests can be applied repeatedly; putting a retired policy brings it back.
    */
   async put(principal: Principal, name: string, input: PolicyInput): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
@@ -60,7 +88,27 @@ export class PolicyService {
       },
     );
     await this.catalog.reload();
-    return result;
+    const scheduled = result.policy.recompute;
+    if (!scheduled) return result;
+    this.recomputes.scheduled();
+    const settled = await this.settle(scheduled.job);
+    return settled
+      ? { ...result, policy: { ...result.policy, recompute: jobRowToRecompute(settled) } }
+      : result;
+  }
+
+  /**
+   * Waits up to `waitMs` for a recompute to end (wherever it runs), so that a small change answers
+   * with its recompute done; a large one answers with its progress. The job is not held up by it.
+   */
+  private async settle(id: string): Promise<JobRow | undefined> {
+    if (this.recomputes.waitMs <= 0) return undefined;
+    const deadline = Date.now() + this.recomputes.waitMs;
+    for (;;) {
+      const job = await this.store.repository.jobs.get(id);
+      if (!job || !OPEN_JOB_STATES.includes(job.state) || Date.now() >= deadline) return job;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    }
   }
 
   /** `put` inside a caller's transaction (which must hold the catalog lock); the caller reloads the cache. */
@@ -90,11 +138,11 @@ export class PolicyService {
       retired_at: null,
     };
     if (previous && samePolicyContent(previous, next)) {
-      return { policy: policyRowToPolicy(previous), created: false, changed: false, recomputed: 0 };
+      return { policy: policyRowToPolicy(previous), created: false, changed: false };
     }
     await repository.retention.savePolicy(next, principal.id);
     await audit(repository, principal, 'policy.put', `policy:${name}`);
-    let recomputed = 0;
+    let recompute: JobRow | undefined;
     // Retention and, through consent, legal basis and purpose decide expiries (docs/consent.md).
     if (
       previous &&
@@ -102,12 +150,16 @@ export class PolicyService {
         previous.legal_basis !== next.legal_basis ||
         previous.purpose !== next.purpose)
     ) {
-      // Read the catalog through the transaction: it holds the catalog lock (and, on SQLite,
-      // the only connection); it already holds the saved policy.
-      const view = new CatalogView(await repository.retention.loadCatalog());
-      recomputed = (await recomputePolicyExpiries(repository, name, view, true)).changed;
+      // Off the request path (docs/retention.md, "Retention changes"); this transaction folded
+      // the journal, so every event validated against the previous version is in the aggregates.
+      recompute = await scheduleRecompute(repository, {
+        policy: name,
+        version: next.version,
+        by: principal.id,
+        now,
+      });
     }
-    return { policy: policyRowToPolicy(next), created: !previous, changed: true, recomputed };
+    return { policy: policyRowToPolicy(next, recompute), created: !previous, changed: true };
   }
 
   /** Retires a policy: it stays for history and for the expiries it decided; new uses are rejected. */
@@ -192,7 +244,12 @@ function samePolicyContent(a: PolicyRow, b: PolicyRow): boolean {
   );
 }
 
-export function policyRowToPolicy(row: PolicyRow): Policy {
+/** The latest open recompute of `policy` among `open` (an older one is superseded by it). */
+function latestOf(open: readonly JobRow[], policy: string): JobRow | undefined {
+  return open.filter((job) => job.target === policy).at(-1);
+}
+
+export function policyRowToPolicy(row: PolicyRow, recompute?: JobRow): Policy {
   return {
     name: row.name,
     purpose: row.purpose,
@@ -206,6 +263,7 @@ export function policyRowToPolicy(row: PolicyRow): Policy {
     createdAt: toIso(row.created_at),
     updatedAt: toIso(row.updated_at),
     ...(row.retired_at !== null ? { retiredAt: toIso(row.retired_at) } : {}),
+    ...(recompute ? { recompute: jobRowToRecompute(recompute) } : {}),
   };
 }
 

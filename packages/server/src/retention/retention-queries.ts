@@ -245,6 +245,16 @@ export class RetentionQueries {
     return query.execute();
   }
 
+  /** The subject-fields using `policy` (one usage row each): a recompute's amount of work. */
+  async countPairsUsingPolicy(policy: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('usages')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('policy', '=', policy)
+      .executeTakeFirst();
+    return Number(row?.count ?? 0);
+  }
+
   usagesOfSubjects(subjects: readonly string[]): Promise<UsageRow[]> {
     if (subjects.length === 0) return Promise.resolve([]);
     return this.db

@@ -40,12 +40,48 @@ export async function recomputePolicyExpiries(
   const summary = emptySummary();
   let after: SubjectField | undefined;
   for (;;) {
-    const pairs = await repository.retention.pairsUsingPolicy(policy, after, CHUNK);
-    if (pairs.length === 0) break;
-    after = pairs[pairs.length - 1];
-    await recomputeChunk(repository, pairs, rules, { write, countConsentedUses: false }, summary);
+    const step = await recomputePolicyChunk(
+      repository,
+      { policy, rules, after, limit: CHUNK, write },
+      summary,
+    );
+    if (step.last === undefined) break;
+    after = step.last;
   }
   return summary;
+}
+
+/**
+ * One chunk of `recomputePolicyExpiries`: the next `limit` subject-fields using the policy after
+ * `after` (key order), added to `summary`. `last` is where the next chunk starts (undefined when
+ * there was nothing left); `finished` when this chunk reached the end.
+ */
+export async function recomputePolicyChunk(
+  repository: Repository,
+  chunk: {
+    policy: string;
+    rules: ExpiryRules;
+    after: SubjectField | undefined;
+    limit: number;
+    write: boolean;
+  },
+  summary: RecomputeSummary,
+): Promise<{ last: SubjectField | undefined; finished: boolean }> {
+  const pairs = await repository.retention.pairsUsingPolicy(chunk.policy, chunk.after, chunk.limit);
+  if (pairs.length > 0) {
+    await recomputeChunk(
+      repository,
+      pairs,
+      chunk.rules,
+      { write: chunk.write, countConsentedUses: false },
+      summary,
+    );
+  }
+  const last = pairs[pairs.length - 1];
+  return {
+    last: last && { subject: last.subject, field: last.field },
+    finished: pairs.length < chunk.limit,
+  };
 }
 
 /**
@@ -177,7 +213,7 @@ function countedAfterWithdrawal(usage: UsageRow, window: ConsentWindow): boolean
   );
 }
 
-function emptySummary(): RecomputeSummary {
+export function emptySummary(): RecomputeSummary {
   return {
     usingPolicy: 0,
     changed: 0,

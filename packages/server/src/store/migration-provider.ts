@@ -17,6 +17,7 @@ import { usageJournalMigration } from './migrations/0016-usage-journal.js';
 import { erasureApprovalMigration } from './migrations/0015-erasure-approval.js';
 import { legalHoldsMigration } from './migrations/0017-legal-holds.js';
 import { postgresFoldPartitionsMigration } from './migrations/0018-postgres-fold-partitions.js';
+import { jobsMigration } from './migrations/0019-jobs.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -45,6 +46,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0016-usage-journal': usageJournalMigration(capabilities),
     '0017-legal-holds': legalHoldsMigration,
     '0018-postgres-fold-partitions': postgresFoldPartitionsMigration(capabilities),
+    '0019-jobs': jobsMigration,
   };
   return { getMigrations: async () => migrations };
 }

@@ -3,6 +3,7 @@ import { AuditQueries } from '../audit/audit-queries.js';
 import { SigningKeyQueries } from '../auth/signing-key-queries.js';
 import { ConsentQueries } from '../consent/consent-queries.js';
 import { DataMapQueries } from '../datamap/datamap-queries.js';
+import { JobQueries } from '../jobs/job-queries.js';
 import { OverviewQueries } from '../overview/overview-queries.js';
 import { RequestQueries } from '../requests/request-queries.js';
 import { RetentionQueries } from '../retention/retention-queries.js';
@@ -46,6 +47,8 @@ export class Repository {
   readonly overview: OverviewQueries;
   /** One-time sign-in links' codes, by hash. */
   readonly signInCodes: SignInCodeQueries;
+  /** Background jobs (a retention recompute), their progress and leases. */
+  readonly jobs: JobQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.meta = new MetaQueries(db);
@@ -61,5 +64,6 @@ export class Repository {
     this.streamExports = new StreamExportQueries(db);
     this.overview = new OverviewQueries(db);
     this.signInCodes = new SignInCodeQueries(db);
+    this.jobs = new JobQueries(db);
   }
 }

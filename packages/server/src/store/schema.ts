@@ -2,6 +2,7 @@ import type { AuditTables } from '../audit/audit-tables.js';
 import type { AuthTables } from '../auth/auth-tables.js';
 import type { ConsentTables } from '../consent/consent-tables.js';
 import type { DataMapTables } from '../datamap/datamap-tables.js';
+import type { JobTables } from '../jobs/job-tables.js';
 import type { RequestTables } from '../requests/request-tables.js';
 import type { RetentionTables } from '../retention/retention-tables.js';
 import type { HoldTables } from '../retention/holds/hold-tables.js';
@@ -26,7 +27,8 @@ export interface Database
     StreamTables,
     ConsentTables,
     StreamExportTables,
-    SessionTables {
+    SessionTables,
+    JobTables {
   meta: MetaRow;
 }
 

@@ -29,6 +29,9 @@ import { RETENTION_EXPECTED } from './access-matrix-retention.js';
 export { ALL, SUBJECT, type Caller, type Expectation } from './access-matrix-roles.js';
 const FIXED_REQUEST = 'matrix-fixed';
 const CONNECTOR_URL = '/v1/connectors/matrix-connector';
+const CLIENT = { system: 'accounts', protocol: 'ticket' };
+const FLOW = { categories: ['user.contact.email'] };
+const POLICY = { purpose: 'analytics.product', retention: 'P1D', legalBasis: 'contract' };
 const CONNECTOR = {
   type: 'sqlite',
   urlEnv: 'MATRIX_CONNECTOR_URL',
@@ -99,6 +102,8 @@ export const EXPECTED: Record<string, Expectation> = {
   },
   'GET /v1/consent/violations': { allowed: READERS },
   'GET /v1/overview': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/jobs': { allowed: READERS },
+  'GET /v1/jobs/:id': { allowed: READERS, url: () => `/v1/jobs/${matrixJob}`, prepare: matrixRecompute },
   'GET /v1/session': { allowed: ALL },
   'GET /v1/audit': { allowed: AUDITORS },
   'GET /v1/audit/verify': { allowed: AUDITORS },
@@ -122,22 +127,14 @@ export const EXPECTED: Record<string, Expectation> = {
     prepare: () => send('admin', 'PUT', '/v1/teams/matrix-gone', {}),
   },
   'GET /v1/flows': { allowed: ALL },
-  'PUT /v1/flows/:from/:to': {
-    allowed: ['admin', 'dpo'],
-    url: '/v1/flows/accounts/mailer',
-    payload: { categories: ['user.contact.email'] },
-  },
+  'PUT /v1/flows/:from/:to': { allowed: ['admin', 'dpo'], url: '/v1/flows/accounts/mailer', payload: FLOW },
   'DELETE /v1/flows/:from/:to': {
     allowed: ['admin', 'dpo'],
     url: '/v1/flows/orders/mailer',
     prepare: () => send('admin', 'PUT', '/v1/flows/orders/mailer', { categories: ['user.contact.address'] }),
   },
   'GET /v1/clients': { allowed: ALL },
-  'PUT /v1/clients/:name': {
-    allowed: ['admin', 'dpo'],
-    url: '/v1/clients/matrix-client',
-    payload: { system: 'accounts', protocol: 'ticket' },
-  },
+  'PUT /v1/clients/:name': { allowed: ['admin', 'dpo'], url: '/v1/clients/matrix-client', payload: CLIENT },
   'DELETE /v1/clients/:name': {
     allowed: ['admin', 'dpo'],
     url: '/v1/clients/matrix-gone',
@@ -330,6 +327,13 @@ export const EXPECTED: Record<string, Expectation> = {
 };
 
 const FIXED_REQUEST_ID = FIXED_REQUEST;
+let matrixJob = '';
+/** A retention recompute job, made once: a matrix-only policy whose retention changes. */
+async function matrixRecompute(): Promise<void> {
+  if (!matrixJob) await send('admin', 'PUT', '/v1/policies/matrix-jobs', POLICY);
+  const changed = await send('admin', 'PUT', '/v1/policies/matrix-jobs', { ...POLICY, retention: 'P2D' });
+  matrixJob ||= changed.json<{ recompute: { job: string } }>().recompute.job;
+}
 let serial = 0;
 /** The request the last `prepare` made, and the position of its ticket for the accounts system. */
 let current = '';
