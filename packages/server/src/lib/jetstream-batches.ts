@@ -1,0 +1,158 @@
+import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+
+/** A dead letter to publish, durably, before the message it comes from is settled. */
+export interface DeadLetterOut {
+  readonly subject: string;
+  /** Its Nats-Msg-Id: a redelivered message must not leave the same dead letter twice. */
+  readonly msgID: string;
+  readonly body: string;
+  /** The first reason's code (for the metric). */
+  readonly code: string;
+}
+
+/** What a handler did with a batch it stored: messages not named here are acked. */
+export interface BatchVerdict {
+  /** The dead letters each message leaves (a message of many events may leave several). */
+  readonly letters: ReadonlyMap<JsMsg, readonly DeadLetterOut[]>;
+  /** Messages refused as a whole: terminated once their letters are stored, rather than acked. */
+  readonly refused: ReadonlySet<JsMsg>;
+}
+
+/**
+ * Stores a batch and says what became of each message. Throwing means nothing of the batch may be
+ * counted on: every message is handed back (nak) and comes again, to this node or another.
+ */
+export type BatchHandler = (batch: readonly JsMsg[]) => Promise<BatchVerdict>;
+
+export interface JetStreamBatchOptions {
+  readonly stream: string;
+  readonly consumer: string;
+  /** The consumer's ack wait: how long `stop` lets a batch being stored finish. */
+  readonly ackWaitMs: number;
+  /** Most messages handed to one call (default 500). */
+  readonly batchSize?: number;
+  /** How long the first message of a batch waits for others to join it (default 100 ms). */
+  readonly batchDelayMs?: number;
+  /** After a failed batch, when JetStream delivers it again (default 2 s). */
+  readonly retryDelayMs?: number;
+  /** A batch the handler could not store (it will be redelivered). */
+  readonly onFailure?: (error: unknown) => void;
+  /** A dead letter stored in JetStream. */
+  readonly onDeadLetter?: (letter: DeadLetterOut) => void;
+  readonly log?: (message: string, error?: unknown) => void;
+}
+
+/**
+ * A durable JetStream pull consumer shared by every node (JetStream spreads the messages over
+ * them) that hands messages to a handler in batches and acks a message only once the handler has
+ * stored its batch, so a crash at any point redelivers it: at least once, and the handlers dedupe.
+ * A refused message's dead letters are published and stored by JetStream before the message is
+ * settled, so nothing is silently lost. Used by the privacy-stream and the usage ingest.
+ */
+export class JetStreamBatches {
+  private readonly batchSize: number;
+  private readonly batchDelayMs: number;
+  private readonly retryDelayMs: number;
+  private messages: ConsumerMessages | undefined;
+  private pending: JsMsg[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly handler: BatchHandler,
+    private readonly options: JetStreamBatchOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.batchDelayMs = options.batchDelayMs ?? 100;
+    this.retryDelayMs = options.retryDelayMs ?? 2_000;
+  }
+
+  async start(): Promise<void> {
+    const consumer = await this.nc.jetstream().consumers.get(this.options.stream, this.options.consumer);
+    // A callback, not an iterator: messages keep arriving while a batch is being stored, and
+    // the server's max_ack_pending bounds how many are held unacked.
+    this.messages = await consumer.consume({
+      max_messages: this.batchSize * 2,
+      callback: (message) => this.receive(message),
+    });
+  }
+
+  /**
+   * Stops pulling, lets the batch being stored finish (and ack), hands back the rest at once. A
+   * batch that does not finish within the ack wait is left: JetStream delivers it again anyway.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.messages?.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flushing,
+      new Promise((resolve) => (timer = setTimeout(resolve, this.options.ackWaitMs))),
+    ]);
+    clearTimeout(timer);
+    for (const message of this.pending.splice(0)) message.nak();
+  }
+
+  private receive(message: JsMsg): void {
+    if (this.stopped) {
+      message.nak();
+      return;
+    }
+    this.pending.push(message);
+    if (this.pending.length >= this.batchSize) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+  }
+
+  /** One batch at a time, in arrival order; messages that come meanwhile wait for the next. */
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.flushing || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.batchSize);
+    this.flushing = this.store(batch)
+      .catch((error: unknown) => this.options.log?.('NATS ingest failed', error))
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.pending.length >= this.batchSize) this.flush();
+        else if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+      });
+  }
+
+  private async store(batch: JsMsg[]): Promise<void> {
+    let verdict: BatchVerdict;
+    try {
+      verdict = await this.handler(batch);
+    } catch (error) {
+      // Not stored: every message comes back after the delay, to this or another node.
+      this.options.onFailure?.(error);
+      this.options.log?.('NATS ingest: the batch was not stored; it will be redelivered', error);
+      for (const message of batch) message.nak(this.retryDelayMs);
+      return;
+    }
+    for (const message of batch) if (!verdict.letters.has(message)) message.ack();
+    await Promise.all([...verdict.letters].map(([message, letters]) => this.settle(message, letters, verdict)));
+  }
+
+  /**
+   * Publishes a message's dead letters and waits for JetStream to store them before settling it;
+   * a crash in between redelivers the message, and each letter's Nats-Msg-Id keeps it from being
+   * stored twice. A letter that cannot be published hands the message back.
+   */
+  private async settle(message: JsMsg, letters: readonly DeadLetterOut[], verdict: BatchVerdict) {
+    const js = this.nc.jetstream();
+    try {
+      for (const letter of letters) {
+        await js.publish(letter.subject, letter.body, { msgID: letter.msgID });
+        this.options.onDeadLetter?.(letter);
+      }
+      if (verdict.refused.has(message)) message.term();
+      else message.ack();
+    } catch (error) {
+      this.options.log?.('NATS ingest: a dead letter could not be published', error);
+      message.nak(this.retryDelayMs);
+    }
+  }
+}
