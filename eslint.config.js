@@ -46,6 +46,7 @@ const FEATURES = {
     'retention-plugin.ts',
     'catalog-cache.ts',
     'retention-recompute.ts',
+    'transports/nats-usage-ingest.ts',
   ],
   session: ['session-tables.ts', 'session-plugin.ts'],
   streams: [

@@ -18,6 +18,7 @@ import type { JournalSettings } from './retention/journal/journal-fold.js';
 import { keyRotationJob, upkeepJobs } from './server-jobs.js';
 import { createServices, type Services } from './services.js';
 import type { StoreLocation } from './store/open-store.js';
+import { NatsUsageIngest } from './retention/transports/nats-usage-ingest.js';
 import { JetStreamIngest } from './streams/jetstream-ingest.js';
 import { ensureNatsTopology, natsSettingsFromEnv } from './streams/nats-settings.js';
 
@@ -155,16 +156,36 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
           })
         : undefined;
     await natsIngest?.start();
+    // Usage telemetry over NATS: the same ingest as POST /v1/events, for publishers with a token.
+    const natsUsage =
+      nats && natsSettings
+        ? new NatsUsageIngest(
+            nats,
+            {
+              stream: natsSettings.usageStream,
+              subjects: natsSettings.usageSubjects,
+              consumer: natsSettings.usageConsumer,
+              rejectedPrefix: natsSettings.usageRejectedPrefix,
+              ackWaitMs: natsSettings.ackWaitMs,
+            },
+            services.telemetry,
+            (token) => tokens.verify(token),
+            { metrics, log: (message, error) => logger.error({ err: error }, message) },
+          )
+        : undefined;
+    await natsUsage?.start();
     services.exportRunner?.start();
     return {
       app,
       services,
       tokens,
       async close() {
+        // Consumers first: a batch they are storing still has the journal to append to.
+        await natsIngest?.stop();
+        await natsUsage?.stop();
         await jobs.stop();
         await services.journal.stop();
         await services.runner.stop();
-        await natsIngest?.stop();
         await services.exportRunner?.stop();
         await app.close();
         // Drain flushes what is in flight; a connection that is already gone just closes.

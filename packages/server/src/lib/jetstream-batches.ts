@@ -133,7 +133,9 @@ export class JetStreamBatches {
       return;
     }
     for (const message of batch) if (!verdict.letters.has(message)) message.ack();
-    await Promise.all([...verdict.letters].map(([message, letters]) => this.settle(message, letters, verdict)));
+    await Promise.all(
+      [...verdict.letters].map(([message, letters]) => this.settle(message, letters, verdict)),
+    );
   }
 
   /**
