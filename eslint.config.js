@@ -96,6 +96,7 @@ const PURE_RULE_FILES = [
   'retention/journal/journal-codec.ts',
   'retention/policy-rules.ts',
   'retention/usage-batch.ts',
+  'retention/transports/otlp-logs.ts',
   'streams/data-contract/*.ts',
   'streams/field-crypto.ts',
   'streams/key-cache.ts',

@@ -189,7 +189,7 @@ export class NatsUsageIngest {
     } catch (error) {
       return { code: 'INVALID_JSON', message: `The message is not JSON: ${(error as Error).message}` };
     }
-    const list = Array.isArray(body)
+    const list: unknown[] = Array.isArray(body)
       ? body
       : Array.isArray((body as { events?: unknown } | null)?.events)
         ? (body as { events: unknown[] }).events
@@ -201,7 +201,7 @@ export class NatsUsageIngest {
         message: `Event ${mismatch} does not name the system of the subject "${message.subject}" (${system}).`,
       };
     }
-    const events = list.map((event, index) =>
+    const events = list.map((event: unknown, index): unknown =>
       typeof event === 'object' && event !== null && (event as { id?: unknown }).id === undefined
         ? { ...event, id: `nats:${this.settings.stream}:${this.streamEpoch}:${message.seq}:${index}` }
         : event,
