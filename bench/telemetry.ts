@@ -216,7 +216,7 @@ async function natsRun(
     Array.from({ length: 2_000 }, async () => {
       while (next < bodies.length) {
         const n = next++;
-        await js.publish(`${usage.prefix}.${messages[n]!.system}`, bodies[n]!, { headers: h });
+        await js.publish(`${usage.prefix}.${messages[n]!.system}`, bodies[n], { headers: h });
       }
     }),
   );

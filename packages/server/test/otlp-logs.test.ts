@@ -34,9 +34,9 @@ function record(
     severityText: 'INFO',
     resource: resourceFromAttributes(resource),
     instrumentationScope: { name: 'lethe-test' },
-    attributes: { 'user.email': SECRET, ...attributes } as ReadableLogRecord['attributes'],
+    attributes: { 'user.email': SECRET, ...attributes },
     droppedAttributesCount: 0,
-  } as ReadableLogRecord;
+  };
 }
 
 const use = (subject: string, extra: Record<string, unknown> = {}) => ({
