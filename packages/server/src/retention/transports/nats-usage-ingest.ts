@@ -194,7 +194,11 @@ export class NatsUsageIngest {
       : Array.isArray((body as { events?: unknown } | null)?.events)
         ? (body as { events: unknown[] }).events
         : [body];
-    const mismatch = list.findIndex((event) => (event as { system?: unknown } | null)?.system !== system);
+    // An event without a system is left to the ingest's own check (INVALID_EVENT).
+    const mismatch = list.findIndex((event) => {
+      const named = (event as { system?: unknown } | null)?.system;
+      return typeof named === 'string' && named !== system;
+    });
     if (mismatch !== -1) {
       return {
         code: 'SUBJECT_SYSTEM_MISMATCH',
