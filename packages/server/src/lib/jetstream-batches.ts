@@ -33,6 +33,11 @@ export interface JetStreamBatchOptions {
   readonly batchSize?: number;
   /** How long the first message of a batch waits for others to join it (default 100 ms). */
   readonly batchDelayMs?: number;
+  /**
+   * Batches stored at once (default 1: in arrival order). More overlap one batch's validation
+   * with another's commit, for handlers to which order does not matter.
+   */
+  readonly concurrency?: number;
   /** After a failed batch, when JetStream delivers it again (default 2 s). */
   readonly retryDelayMs?: number;
   /** A batch the handler could not store (it will be redelivered). */
@@ -53,10 +58,11 @@ export class JetStreamBatches {
   private readonly batchSize: number;
   private readonly batchDelayMs: number;
   private readonly retryDelayMs: number;
+  private readonly concurrency: number;
   private messages: ConsumerMessages | undefined;
   private pending: JsMsg[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private readonly flushing = new Set<Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -67,6 +73,7 @@ export class JetStreamBatches {
     this.batchSize = options.batchSize ?? 500;
     this.batchDelayMs = options.batchDelayMs ?? 100;
     this.retryDelayMs = options.retryDelayMs ?? 2_000;
+    this.concurrency = options.concurrency ?? 1;
   }
 
   async start(): Promise<void> {
@@ -74,13 +81,13 @@ export class JetStreamBatches {
     // A callback, not an iterator: messages keep arriving while a batch is being stored, and
     // the server's max_ack_pending bounds how many are held unacked.
     this.messages = await consumer.consume({
-      max_messages: this.batchSize * 2,
+      max_messages: this.batchSize * (this.concurrency + 1),
       callback: (message) => this.receive(message),
     });
   }
 
   /**
-   * Stops pulling, lets the batch being stored finish (and ack), hands back the rest at once. A
+   * Stops pulling, lets the batches being stored finish (and ack), hands back the rest at once. A
    * batch that does not finish within the ack wait is left: JetStream delivers it again anyway.
    */
   async stop(): Promise<void> {
@@ -89,7 +96,7 @@ export class JetStreamBatches {
     await this.messages?.close();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.flushing,
+      Promise.all(this.flushing),
       new Promise((resolve) => (timer = setTimeout(resolve, this.options.ackWaitMs))),
     ]);
     clearTimeout(timer);
@@ -106,19 +113,23 @@ export class JetStreamBatches {
     else this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
   }
 
-  /** One batch at a time, in arrival order; messages that come meanwhile wait for the next. */
+  /** Up to `concurrency` batches at a time, taken in arrival order; later messages wait their turn. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.flushing || this.pending.length === 0) return;
-    const batch = this.pending.splice(0, this.batchSize);
-    this.flushing = this.store(batch)
-      .catch((error: unknown) => this.options.log?.('NATS ingest failed', error))
-      .finally(() => {
-        this.flushing = undefined;
-        if (this.pending.length >= this.batchSize) this.flush();
-        else if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
-      });
+    while (this.flushing.size < this.concurrency && this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.batchSize);
+      const flushing: Promise<void> = this.store(batch)
+        .catch((error: unknown) => this.options.log?.('NATS ingest failed', error))
+        .finally(() => {
+          this.flushing.delete(flushing);
+          if (this.pending.length >= this.batchSize) this.flush();
+          else if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+        });
+      this.flushing.add(flushing);
+      // A partial batch is taken only when its window is over (the timer), not eagerly.
+      if (this.pending.length < this.batchSize) break;
+    }
   }
 
   private async store(batch: JsMsg[]): Promise<void> {

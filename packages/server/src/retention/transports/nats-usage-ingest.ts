@@ -44,6 +44,8 @@ export interface UsageDeadLetter {
 }
 
 const UTF8 = new TextDecoder();
+/** Ingest calls in flight per node (as 4 HTTP publishers): batches at once, and chunks of one. */
+const INGEST_CALLS_AT_ONCE = 4;
 
 /** One message's events, ready for ingest. */
 interface Unpacked {
@@ -84,6 +86,8 @@ export class NatsUsageIngest {
       consumer: settings.consumer,
       ackWaitMs: settings.ackWaitMs,
       batchSize: options.batchSize ?? 1_000,
+      // Order does not matter to usage: a use extends an expiry whatever arrived first.
+      concurrency: INGEST_CALLS_AT_ONCE,
       ...(options.batchDelayMs !== undefined ? { batchDelayMs: options.batchDelayMs } : {}),
       ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
       onFailure: () => options.metrics?.natsUsageIngestFailures.inc(),
@@ -119,6 +123,7 @@ export class NatsUsageIngest {
         else byToken.set(unpacked.token, [unpacked]);
       }
     }
+    const calls: (() => Promise<void>)[] = [];
     for (const [token, group] of byToken) {
       let principal: Principal;
       try {
@@ -134,9 +139,16 @@ export class NatsUsageIngest {
           refuse(chunk[0]!.message, 'BATCH_TOO_LARGE', text);
           continue;
         }
-        await this.ingestChunk(principal, chunk, letters, refuse);
+        calls.push(() => this.ingestChunk(principal, chunk, letters, refuse));
       }
     }
+    // Several ingest calls at once, as several HTTP publishers would make: one's validation
+    // overlaps another's commit. Any failure fails the batch (all of it comes back; dedupe).
+    let next = 0;
+    const worker = async () => {
+      while (next < calls.length) await calls[next++]!();
+    };
+    await Promise.all(Array.from({ length: Math.min(INGEST_CALLS_AT_ONCE, calls.length) }, worker));
     return { letters, refused };
   }
 
