@@ -31,6 +31,11 @@ export interface JetStreamBatchOptions {
   readonly ackWaitMs: number;
   /** Most messages handed to one call (default 500). */
   readonly batchSize?: number;
+  /**
+   * Most bytes of message data in one batch (default 4 MiB): a batch of large messages (many
+   * events each) stays short enough to be stored well within the ack wait.
+   */
+  readonly maxBatchBytes?: number;
   /** How long the first message of a batch waits for others to join it (default 100 ms). */
   readonly batchDelayMs?: number;
   /**
@@ -60,7 +65,12 @@ export class JetStreamBatches {
   private readonly retryDelayMs: number;
   private readonly concurrency: number;
   private messages: ConsumerMessages | undefined;
+  private readonly maxBatchBytes: number;
   private pending: JsMsg[] = [];
+  private pendingBytes = 0;
+  /** Batches being stored. */
+  private readonly inFlight = new Set<readonly JsMsg[]>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly flushing = new Set<Promise<void>>();
   private stopped = false;
@@ -74,12 +84,18 @@ export class JetStreamBatches {
     this.batchDelayMs = options.batchDelayMs ?? 100;
     this.retryDelayMs = options.retryDelayMs ?? 2_000;
     this.concurrency = options.concurrency ?? 1;
+    this.maxBatchBytes = options.maxBatchBytes ?? 4 * 2 ** 20;
   }
 
   async start(): Promise<void> {
     const consumer = await this.nc.jetstream().consumers.get(this.options.stream, this.options.consumer);
     // A callback, not an iterator: messages keep arriving while a batch is being stored, and
     // the server's max_ack_pending bounds how many are held unacked.
+    // Messages wait here (buffered, or in a batch being stored) while their ack wait runs; a
+    // backlog of large messages could outlast it and be delivered again to another node, so each
+    // held message tells JetStream it is being worked on, three times per ack wait.
+    this.heartbeat = setInterval(() => this.keepAlive(), Math.max(1_000, this.options.ackWaitMs / 3));
+    this.heartbeat.unref();
     this.messages = await consumer.consume({
       max_messages: this.batchSize * (this.concurrency + 1),
       callback: (message) => this.receive(message),
@@ -93,6 +109,7 @@ export class JetStreamBatches {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     await this.messages?.close();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -100,6 +117,7 @@ export class JetStreamBatches {
       new Promise((resolve) => (timer = setTimeout(resolve, this.options.ackWaitMs))),
     ]);
     clearTimeout(timer);
+    this.pendingBytes = 0;
     for (const message of this.pending.splice(0)) message.nak();
   }
 
@@ -109,7 +127,8 @@ export class JetStreamBatches {
       return;
     }
     this.pending.push(message);
-    if (this.pending.length >= this.batchSize) this.flush();
+    this.pendingBytes += message.data.length;
+    if (this.full()) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
   }
 
@@ -118,18 +137,44 @@ export class JetStreamBatches {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.flushing.size < this.concurrency && this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.batchSize);
+      const batch = this.take();
+      this.inFlight.add(batch);
       const flushing: Promise<void> = this.store(batch)
         .catch((error: unknown) => this.options.log?.('NATS ingest failed', error))
         .finally(() => {
           this.flushing.delete(flushing);
-          if (this.pending.length >= this.batchSize) this.flush();
+          this.inFlight.delete(batch);
+          if (this.full()) this.flush();
           else if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
         });
       this.flushing.add(flushing);
       // A partial batch is taken only when its window is over (the timer), not eagerly.
-      if (this.pending.length < this.batchSize) break;
+      if (!this.full()) break;
     }
+  }
+
+  private keepAlive(): void {
+    for (const message of this.pending) message.working();
+    for (const batch of this.inFlight) for (const message of batch) message.working();
+  }
+
+  /** Whether a whole batch waits: by count or by bytes. */
+  private full(): boolean {
+    return this.pending.length >= this.batchSize || this.pendingBytes >= this.maxBatchBytes;
+  }
+
+  /** The next batch: the oldest messages, up to the count and the bytes (at least one). */
+  private take(): JsMsg[] {
+    let count = 0;
+    let bytes = 0;
+    while (count < this.pending.length && count < this.batchSize) {
+      const size = this.pending[count]!.data.length;
+      if (count > 0 && bytes + size > this.maxBatchBytes) break;
+      bytes += size;
+      count += 1;
+    }
+    this.pendingBytes -= bytes;
+    return this.pending.splice(0, count);
   }
 
   private async store(batch: JsMsg[]): Promise<void> {
