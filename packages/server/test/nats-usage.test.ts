@@ -189,6 +189,50 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       );
     });
 
+    it('messages held longer than the ack wait (a slow store, a backlog) are not delivered again', async () => {
+      await nodes[0]!.close();
+      nodes.splice(0);
+      const node = await createLethe({ ...location, env: {}, rateLimit: false });
+      nodes.push(node);
+      // Each batch of one message takes 1.5 s: the last of 10, four at a time, is stored after
+      // about 4.5 s, more than twice the 2 s ack wait.
+      const slow = {
+        async ingest(principal: Principal, events: readonly unknown[]): Promise<IngestResult> {
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          return node.services.telemetry.ingest(principal, events);
+        },
+      };
+      for (let n = 0; n < 10; n += 1) await publish('accounts', event(`slow-${n}`));
+      const nc = await connectTestNats();
+      const seen = new Metrics();
+      const consumer = new NatsUsageIngest(
+        nc,
+        {
+          stream: settings.usageStream,
+          subjects: settings.usageSubjects,
+          consumer: settings.usageConsumer,
+          rejectedPrefix: settings.usageRejectedPrefix,
+          ackWaitMs: settings.ackWaitMs,
+        },
+        slow,
+        (t) => node.tokens.verify(t),
+        { metrics: seen, batchSize: 1, batchDelayMs: 10 },
+      );
+      await consumer.start();
+      try {
+        await drained();
+        const info = await (
+          await publisher.jetstreamManager()
+        ).consumers.info(settings.usageStream, settings.usageConsumer);
+        expect(info.num_redelivered).toBe(0);
+        expect(seen.render()).toContain('lethe_usage_nats_accepted_total 10');
+        expect(seen.render()).not.toMatch(/lethe_usage_nats_duplicate_total [1-9]/);
+      } finally {
+        await consumer.stop();
+        await nc.close();
+      }
+    });
+
     it('a batch stored but never acked (a crash) comes back as duplicates, even for events without ids', async () => {
       // The running node's consumer is stopped; a consumer of our own stores, then "crashes".
       await nodes[0]!.close();
