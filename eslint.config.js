@@ -46,6 +46,7 @@ const FEATURES = {
     'retention-plugin.ts',
     'catalog-cache.ts',
     'retention-recompute.ts',
+    'transports/nats-usage-ingest.ts',
   ],
   session: ['session-tables.ts', 'session-plugin.ts'],
   streams: [
@@ -96,6 +97,7 @@ const PURE_RULE_FILES = [
   'retention/journal/journal-codec.ts',
   'retention/policy-rules.ts',
   'retention/usage-batch.ts',
+  'retention/transports/otlp-logs.ts',
   'streams/data-contract/*.ts',
   'streams/field-crypto.ts',
   'streams/key-cache.ts',

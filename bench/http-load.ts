@@ -6,13 +6,15 @@ export interface LoadOptions {
   readonly bodies: readonly Buffer[];
   readonly concurrency: number;
   readonly headers: Record<string, string>;
+  /** Keep the answers' bytes instead of parsing them as JSON (a protobuf answer). */
+  readonly raw?: boolean;
 }
 
 export interface LoadResult {
   readonly seconds: number;
   /** Per request, in ms, from the first byte written to the last byte read. */
   readonly latenciesMs: number[];
-  /** Parsed 200 answers, in completion order. */
+  /** Parsed 200 answers (their bytes when `raw`), in completion order. */
   readonly answers: unknown[];
 }
 
@@ -45,7 +47,7 @@ export async function postAll(options: LoadOptions): Promise<LoadResult> {
           `POST ${options.url} answered ${response.status}: ${response.body.toString('utf8').slice(0, 500)}`,
         );
       }
-      answers.push(JSON.parse(response.body.toString('utf8')));
+      answers.push(options.raw ? response.body : JSON.parse(response.body.toString('utf8')));
     }
   };
   const started = performance.now();

@@ -3,6 +3,7 @@ export type { LetheApiErrorInit, LetheErrorCode } from './api-error.js';
 export { LetheClient } from './client.js';
 export type { LetheClientOptions, ListResult, RequestOptions, TokenProvider } from './client.js';
 export { Publisher } from './publisher.js';
+export type { JetStreamLike, NatsTarget } from './nats-transport.js';
 export type {
   CloseResult,
   DropReason,

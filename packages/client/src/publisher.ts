@@ -2,6 +2,7 @@ import type { EventRejection, IngestResult, UsageEvent } from '@lethe/api';
 import { LetheApiError } from './api-error.js';
 import type { LetheClient } from './client.js';
 import { EventQueue } from './event-queue.js';
+import { natsSend, type NatsTarget } from './nats-transport.js';
 
 /** A usage event as the caller hands it over: `id` and `at` are filled in when missing. */
 export type PublishableEvent = Omit<UsageEvent, 'id' | 'at'> & { id?: string; at?: Date | string };
@@ -55,9 +56,15 @@ interface PublisherSettings {
   onError?: (error: unknown, failure: SendFailure) => void;
 }
 
+/**
+ * Where batches go: over HTTP through a client (`transport: 'http'`, the default), over NATS
+ * JetStream (`transport: 'nats'` with a {@link NatsTarget}), or to a `send` function of your own.
+ */
 export type PublisherOptions = PublisherSettings &
   (
-    { client: Pick<LetheClient, 'publishEvents'>; send?: undefined } | { send: SendBatch; client?: undefined }
+    | { transport?: 'http'; client: Pick<LetheClient, 'publishEvents'>; send?: undefined; nats?: undefined }
+    | { transport: 'nats'; nats: NatsTarget; client?: undefined; send?: undefined }
+    | { send: SendBatch; transport?: undefined; client?: undefined; nats?: undefined }
   );
 
 /**
@@ -164,7 +171,10 @@ export class Publisher {
       throw new RangeError('retry delays must not be negative');
     }
     if (options.send !== undefined) this.send = options.send;
-    else if (options.client !== undefined) {
+    else if (options.transport === 'nats') {
+      if (options.nats === undefined) throw new TypeError("transport 'nats' needs a nats target");
+      this.send = natsSend(options.nats);
+    } else if (options.client !== undefined) {
       const client = options.client;
       this.send = (events, signal) => client.publishEvents(events, { signal });
     } else throw new TypeError('Publisher needs a client or a send function');

@@ -19,7 +19,7 @@ import { DEFAULT_JOB_RUNNER_SETTINGS, type JobRunnerSettings } from './jobs/job-
 import { keyRotationJob, upkeepJobs } from './server-jobs.js';
 import { createServices, type Services } from './services.js';
 import type { StoreLocation } from './store/open-store.js';
-import { JetStreamIngest } from './streams/jetstream-ingest.js';
+import { startNatsConsumers } from './server-nats.js';
 import { ensureNatsTopology, natsSettingsFromEnv } from './streams/nats-settings.js';
 
 export interface LetheOptions extends StoreLocation {
@@ -166,27 +166,24 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     runner.wake();
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
-    // Privacy streams: the JetStream ingest consumer, and the exports this node holds.
-    const natsIngest =
+    // Privacy streams and usage telemetry over JetStream (when NATS_URL is set).
+    const consumers =
       nats && natsSettings
-        ? new JetStreamIngest(nats, natsSettings, services.streams, {
-            metrics,
-            log: (message, error) => logger.error({ err: error }, message),
-          })
+        ? await startNatsConsumers(nats, natsSettings, services, tokens, metrics, logger)
         : undefined;
-    await natsIngest?.start();
     services.exportRunner?.start();
     return {
       app,
       services,
       tokens,
       async close() {
+        // Consumers first: a batch they are storing still has the journal to append to.
+        await consumers?.stop();
         // Before the timers: their stop waits for the run under way, which ends at the next step.
         await services.jobRunner.stop();
         await jobs.stop();
         await services.journal.stop();
         await services.runner.stop();
-        await natsIngest?.stop();
         await services.exportRunner?.stop();
         await app.close();
         // Drain flushes what is in flight; a connection that is already gone just closes.

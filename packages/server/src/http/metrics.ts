@@ -112,6 +112,26 @@ export class Metrics {
     'lethe_stream_nats_ingest_failures_total',
     'Batches from NATS JetStream that could not be stored and were handed back for redelivery.',
   );
+  readonly natsUsageAccepted = new Counter(
+    'lethe_usage_nats_accepted_total',
+    'Usage events from NATS JetStream stored.',
+  );
+  readonly natsUsageDuplicate = new Counter(
+    'lethe_usage_nats_duplicate_total',
+    'Usage events from NATS JetStream already stored (redeliveries, retries).',
+  );
+  readonly natsUsageRejected = new Counter(
+    'lethe_usage_nats_rejected_total',
+    'Usage events from NATS JetStream refused and dead-lettered, by code.',
+  );
+  readonly natsUsageIngestFailures = new Counter(
+    'lethe_usage_nats_ingest_failures_total',
+    'Usage batches from NATS JetStream that could not be stored and were handed back for redelivery.',
+  );
+  readonly otlpLogRecords = new Counter(
+    'lethe_otlp_log_records_total',
+    'OTLP log records received, by outcome (accepted, duplicate, rejected, ignored: no privacy.* attributes).',
+  );
   readonly jobRuns = new Counter(
     'lethe_job_runs_total',
     'Background job runs, by job and outcome (ok, error, skipped while the previous run was going).',
@@ -140,6 +160,11 @@ export class Metrics {
       ...this.natsStreamDuplicate.render(),
       ...this.natsStreamRejected.render(),
       ...this.natsStreamIngestFailures.render(),
+      ...this.natsUsageAccepted.render(),
+      ...this.natsUsageDuplicate.render(),
+      ...this.natsUsageRejected.render(),
+      ...this.natsUsageIngestFailures.render(),
+      ...this.otlpLogRecords.render(),
       ...this.jobRuns.render(),
       ...this.jobDuration.render(),
       ...this.foldedEvents.render(),

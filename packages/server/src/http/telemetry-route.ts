@@ -17,9 +17,26 @@ export function isTelemetryRoute(request: FastifyRequest): boolean {
   return request.routeOptions?.config?.telemetry === true;
 }
 
-/** The events a telemetry body carries: `{"events": [...]}`, a JSON array or NDJSON lines. */
+/**
+ * The events a telemetry body carries: `{"events": [...]}`, a JSON array or NDJSON lines, or an
+ * OTLP logs request's records (`{"resourceLogs": [...]}`, protobuf decoded to the same shape).
+ */
 export function eventsIn(body: unknown): number {
   if (Array.isArray(body)) return body.length;
   const events = (body as { events?: unknown } | null | undefined)?.events;
-  return Array.isArray(events) ? events.length : 1;
+  if (Array.isArray(events)) return events.length;
+  const resourceLogs = (body as { resourceLogs?: unknown } | null | undefined)?.resourceLogs;
+  return Array.isArray(resourceLogs) ? Math.max(1, logRecordsIn(resourceLogs)) : 1;
+}
+
+function logRecordsIn(resourceLogs: unknown[]): number {
+  let records = 0;
+  for (const resource of resourceLogs) {
+    const scopes = (resource as { scopeLogs?: unknown } | null)?.scopeLogs;
+    for (const scope of Array.isArray(scopes) ? scopes : []) {
+      const logRecords = (scope as { logRecords?: unknown } | null)?.logRecords;
+      if (Array.isArray(logRecords)) records += logRecords.length;
+    }
+  }
+  return records;
 }

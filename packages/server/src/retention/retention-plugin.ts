@@ -5,6 +5,7 @@ import { holdRoutes } from './holds/hold-routes.js';
 import { policyRoutes } from './policy-routes.js';
 import { retentionRoutes } from './retention-routes.js';
 import { systemRoutes } from './system-routes.js';
+import { otlpRoutes } from './transports/otlp-routes.js';
 
 export interface RetentionPluginOptions extends FeatureOptions {
   /** Counts the usage events accepted, duplicated and rejected. */
@@ -21,6 +22,7 @@ export const retentionPlugin: FeaturePlugin<RetentionPluginOptions> = async (
   policyRoutes(app, services);
   systemRoutes(app, services);
   eventRoutes(app, services, metrics, eventsBodyLimit);
+  otlpRoutes(app, services, metrics, eventsBodyLimit);
   retentionRoutes(app, services);
   holdRoutes(app, services);
 };

@@ -1,5 +1,6 @@
 import type { StreamEventRejection, StreamIngestResult } from '@lethe/api';
-import { type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import type { JsMsg, NatsConnection } from 'nats';
+import { JetStreamBatches, type BatchVerdict, type DeadLetterOut } from '../lib/jetstream-batches.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Principal } from '../auth/principal.js';
 import type { NatsSettings } from './nats-settings.js';
@@ -37,87 +38,43 @@ export interface DeadLetter {
 }
 
 /**
- * The JetStream ingest: pulls from the durable consumer every node shares (JetStream spreads the
- * messages over them), hands batches to `StreamIngest` and acks a message only once its batch is
- * stored, so a crash at any point redelivers it (at least once; ingest dedupes on the event id).
- * A refused event is published with its reasons to `<rejectedPrefix>.<contract>`, durably, and
- * only then terminated, so it is never silently lost. When the store fails the whole batch is
- * nak'ed with a delay and comes back.
+ * The JetStream ingest: a handler of the shared durable consumer (`JetStreamBatches`) that hands
+ * batches to `StreamIngest`; a message is acked only once its batch is stored (ingest dedupes on
+ * the event id). A refused event is published with its reasons to `<rejectedPrefix>.<contract>`,
+ * durably, and only then terminated. When the store fails the whole batch comes back.
  */
 export class JetStreamIngest {
-  private readonly batchSize: number;
-  private readonly batchDelayMs: number;
-  private readonly retryDelayMs: number;
-  private messages: ConsumerMessages | undefined;
-  private pending: JsMsg[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
-  private stopped = false;
+  private readonly consumer: JetStreamBatches;
 
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly settings: NatsSettings,
     private readonly ingest: StreamIngest,
     private readonly options: JetStreamIngestOptions = {},
   ) {
-    this.batchSize = options.batchSize ?? 500;
-    this.batchDelayMs = options.batchDelayMs ?? 100;
-    this.retryDelayMs = options.retryDelayMs ?? 2_000;
-  }
-
-  async start(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(this.settings.stream, this.settings.consumer);
-    // A callback, not an iterator: messages keep arriving while a batch is being stored, and
-    // the server's max_ack_pending bounds how many are held unacked.
-    this.messages = await consumer.consume({
-      max_messages: this.batchSize * 2,
-      callback: (message) => this.receive(message),
+    this.consumer = new JetStreamBatches(nc, (batch) => this.store(batch), {
+      stream: settings.stream,
+      consumer: settings.consumer,
+      ackWaitMs: settings.ackWaitMs,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.batchDelayMs !== undefined ? { batchDelayMs: options.batchDelayMs } : {}),
+      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+      onFailure: () => options.metrics?.natsStreamIngestFailures.inc(),
+      onDeadLetter: (letter) => options.metrics?.natsStreamRejected.inc({ code: letter.code }),
+      ...(options.log ? { log: options.log } : {}),
     });
   }
 
-  /**
-   * Stops pulling, lets the batch being stored finish (and ack), hands back the rest at once. A
-   * batch that does not finish within the ack wait is left: JetStream delivers it again anyway.
-   */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.messages?.close();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.flushing,
-      new Promise((resolve) => (timer = setTimeout(resolve, this.settings.ackWaitMs))),
-    ]);
-    clearTimeout(timer);
-    for (const message of this.pending.splice(0)) message.nak();
+  start(): Promise<void> {
+    return this.consumer.start();
   }
 
-  private receive(message: JsMsg): void {
-    if (this.stopped) {
-      message.nak();
-      return;
-    }
-    this.pending.push(message);
-    if (this.pending.length >= this.batchSize) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
+  /** Stops pulling; the batch being stored finishes (see `JetStreamBatches.stop`). */
+  stop(): Promise<void> {
+    return this.consumer.stop();
   }
 
-  /** One batch at a time, in arrival order; messages that come meanwhile wait for the next. */
-  private flush(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.flushing || this.pending.length === 0) return;
-    const batch = this.pending.splice(0, this.batchSize);
-    this.flushing = this.store(batch)
-      .catch((error: unknown) => this.options.log?.('NATS stream ingest failed', error))
-      .finally(() => {
-        this.flushing = undefined;
-        if (this.pending.length >= this.batchSize) this.flush();
-        else if (this.pending.length > 0) this.timer ??= setTimeout(() => this.flush(), this.batchDelayMs);
-      });
-  }
-
-  private async store(batch: JsMsg[]): Promise<void> {
+  private async store(batch: readonly JsMsg[]): Promise<BatchVerdict> {
     // Parallel arrays: the envelopes handed to ingest, and the message and text of each.
     const envelopes: unknown[] = [];
     const sources: JsMsg[] = [];
@@ -138,17 +95,8 @@ export class JetStreamIngest {
       }
     }
     if (envelopes.length > 0) {
-      let result: StreamIngestResult;
-      try {
-        result = await this.ingest.ingest(NATS_INGEST_PRINCIPAL, envelopes);
-      } catch (error) {
-        // Not stored: every readable message comes back after the delay, to this or another node.
-        this.options.metrics?.natsStreamIngestFailures.inc();
-        this.options.log?.('NATS stream ingest: the batch was not stored; it will be redelivered', error);
-        for (const message of sources) message.nak(this.retryDelayMs);
-        await this.deadLetter(refused);
-        return;
-      }
+      // A throw (the store is down) hands every message back; JetStreamBatches counts it.
+      const result: StreamIngestResult = await this.ingest.ingest(NATS_INGEST_PRINCIPAL, envelopes);
       for (const rejection of result.rejected) {
         const message = sources[rejection.index];
         if (!message) continue;
@@ -161,34 +109,19 @@ export class JetStreamIngest {
       }
       this.options.metrics?.natsStreamAccepted.inc({}, result.accepted);
       this.options.metrics?.natsStreamDuplicate.inc({}, result.duplicates);
-      for (const message of sources) if (!refused.has(message)) message.ack();
     }
-    await this.deadLetter(refused);
-  }
-
-  /**
-   * Publishes each refused event to the dead-letter subject and waits for JetStream to store it
-   * before terminating the original; a crash in between redelivers the original, and the dead
-   * letter's Nats-Msg-Id (its stream position) keeps it from being stored twice.
-   */
-  private async deadLetter(refused: Map<JsMsg, DeadLetter>): Promise<void> {
-    const js = this.nc.jetstream();
-    await Promise.all(
-      [...refused].map(async ([message, letter]) => {
-        try {
-          await js.publish(
-            `${this.settings.rejectedPrefix}.${subjectToken(letter.contract)}`,
-            JSON.stringify(letter),
-            { msgID: `rejected:${this.settings.stream}:${letter.streamSeq}` },
-          );
-          message.term();
-          this.options.metrics?.natsStreamRejected.inc({ code: letter.reasons[0]?.code ?? 'UNKNOWN' });
-        } catch (error) {
-          this.options.log?.('NATS stream ingest: a dead letter could not be published', error);
-          message.nak(this.retryDelayMs);
-        }
-      }),
-    );
+    const letters = new Map<JsMsg, DeadLetterOut[]>();
+    for (const [message, letter] of refused) {
+      letters.set(message, [
+        {
+          subject: `${this.settings.rejectedPrefix}.${subjectToken(letter.contract)}`,
+          msgID: `rejected:${this.settings.stream}:${letter.streamSeq}`,
+          body: JSON.stringify(letter),
+          code: letter.reasons[0]?.code ?? 'UNKNOWN',
+        },
+      ]);
+    }
+    return { letters, refused: new Set(refused.keys()) };
   }
 }
 

@@ -19,6 +19,10 @@ import { AppError } from '../lib/app-error.js';
  *   LETHE_NATS_CONSUMER=lethe-stream-ingest   the durable consumer every node shares
  *   LETHE_NATS_REJECTED_STREAM=LETHE_REJECTED dead letters: refused events with their reasons…
  *   LETHE_NATS_REJECTED_PREFIX=lethe.rejected …on `<prefix>.<contract>`
+ *   LETHE_NATS_USAGE_STREAM=LETHE_USAGE       usage telemetry (docs/telemetry.md)…
+ *   LETHE_NATS_USAGE_SUBJECTS=lethe.usage.>   …on `lethe.usage.<system>`
+ *   LETHE_NATS_USAGE_CONSUMER=lethe-usage-ingest       its durable consumer, shared by nodes
+ *   LETHE_NATS_USAGE_REJECTED_PREFIX=lethe.usage-rejected refused usage events, in the dead-letter stream
  *   LETHE_NATS_EXPORT_STREAM=LETHE_EXPORTS    real-time exports…
  *   LETHE_NATS_EXPORT_SUBJECTS=lethe.exports.> …publish under these subjects
  *   LETHE_NATS_DUPLICATE_WINDOW_SECONDS=600   how long JetStream remembers a Nats-Msg-Id
@@ -31,6 +35,10 @@ export interface NatsSettings {
   readonly consumer: string;
   readonly rejectedStream: string;
   readonly rejectedPrefix: string;
+  readonly usageStream: string;
+  readonly usageSubjects: readonly string[];
+  readonly usageConsumer: string;
+  readonly usageRejectedPrefix: string;
   readonly exportStream: string;
   readonly exportSubjects: readonly string[];
   readonly duplicateWindowMs: number;
@@ -65,6 +73,10 @@ export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsS
     consumer: env['LETHE_NATS_CONSUMER'] ?? 'lethe-stream-ingest',
     rejectedStream: env['LETHE_NATS_REJECTED_STREAM'] ?? 'LETHE_REJECTED',
     rejectedPrefix: env['LETHE_NATS_REJECTED_PREFIX'] ?? 'lethe.rejected',
+    usageStream: env['LETHE_NATS_USAGE_STREAM'] ?? 'LETHE_USAGE',
+    usageSubjects: list(env['LETHE_NATS_USAGE_SUBJECTS'], 'lethe.usage.>'),
+    usageConsumer: env['LETHE_NATS_USAGE_CONSUMER'] ?? 'lethe-usage-ingest',
+    usageRejectedPrefix: env['LETHE_NATS_USAGE_REJECTED_PREFIX'] ?? 'lethe.usage-rejected',
     exportStream: env['LETHE_NATS_EXPORT_STREAM'] ?? 'LETHE_EXPORTS',
     exportSubjects: list(env['LETHE_NATS_EXPORT_SUBJECTS'], 'lethe.exports.>'),
     duplicateWindowMs: seconds('LETHE_NATS_DUPLICATE_WINDOW_SECONDS', DEFAULT_DUPLICATE_WINDOW_SECONDS),
@@ -91,8 +103,14 @@ export async function ensureNatsTopology(jsm: JetStreamManager, settings: NatsSe
     duplicate_window: duplicateWindow,
   });
   await ensureStream(jsm, {
+    name: settings.usageStream,
+    subjects: [...settings.usageSubjects],
+    retention: RetentionPolicy.Workqueue,
+    duplicate_window: duplicateWindow,
+  });
+  await ensureStream(jsm, {
     name: settings.rejectedStream,
-    subjects: [`${settings.rejectedPrefix}.>`],
+    subjects: [`${settings.rejectedPrefix}.>`, `${settings.usageRejectedPrefix}.>`],
     duplicate_window: duplicateWindow,
     max_age: nanos(REJECTED_MAX_AGE_MS),
   });
@@ -101,21 +119,26 @@ export async function ensureNatsTopology(jsm: JetStreamManager, settings: NatsSe
     subjects: [...settings.exportSubjects],
     duplicate_window: duplicateWindow,
   });
+  await ensureConsumer(jsm, settings.stream, settings.consumer, settings.ackWaitMs);
+  await ensureConsumer(jsm, settings.usageStream, settings.usageConsumer, settings.ackWaitMs);
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, name: string, ackWaitMs: number) {
   const consumer = {
-    durable_name: settings.consumer,
+    durable_name: name,
     ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(settings.ackWaitMs),
+    ack_wait: nanos(ackWaitMs),
     max_ack_pending: INGEST_MAX_ACK_PENDING,
   };
   try {
-    await jsm.consumers.info(settings.stream, settings.consumer);
-    await jsm.consumers.update(settings.stream, settings.consumer, {
+    await jsm.consumers.info(stream, name);
+    await jsm.consumers.update(stream, name, {
       ack_wait: consumer.ack_wait,
       max_ack_pending: consumer.max_ack_pending,
     });
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(settings.stream, consumer);
+    await jsm.consumers.add(stream, consumer);
   }
 }
 

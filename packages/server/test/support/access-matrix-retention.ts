@@ -30,6 +30,7 @@ export const RETENTION_EXPECTED: Record<string, Expectation> = {
     allowed: ['admin', 'service'],
     payload: { events: [usage(SUBJECT, 'user-account-access', ['accounts.email'], '2024-01-01T00:00:00Z')] },
   },
+  'POST /v1/otlp/v1/logs': { allowed: ['admin', 'service'], payload: { resourceLogs: [] } },
   'GET /v1/subjects/:subject': {
     allowed: ['admin', 'dpo', 'auditorWithIds'],
     refusals: { auditor: 'SUBJECT_IDS_NOT_GRANTED' },

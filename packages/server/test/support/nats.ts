@@ -51,6 +51,10 @@ export function uniqueNatsEnv(overrides: NodeJS.ProcessEnv = {}): NodeJS.Process
     LETHE_NATS_CONSUMER: `ingest_${run}`,
     LETHE_NATS_REJECTED_STREAM: `LETHE_REJECTED_${run}`,
     LETHE_NATS_REJECTED_PREFIX: `lethe.${run}.rejected`,
+    LETHE_NATS_USAGE_STREAM: `LETHE_USAGE_${run}`,
+    LETHE_NATS_USAGE_SUBJECTS: `lethe.${run}.usage.>`,
+    LETHE_NATS_USAGE_CONSUMER: `usage_${run}`,
+    LETHE_NATS_USAGE_REJECTED_PREFIX: `lethe.${run}.usage-rejected`,
     LETHE_NATS_EXPORT_STREAM: `LETHE_EXPORTS_${run}`,
     LETHE_NATS_EXPORT_SUBJECTS: `lethe.${run}.exports.>`,
     ...overrides,
@@ -66,7 +70,12 @@ export async function deleteNatsTopology(settings: NatsSettings): Promise<void> 
   const nc = await connectTestNats();
   try {
     const jsm = await nc.jetstreamManager();
-    for (const stream of [settings.stream, settings.rejectedStream, settings.exportStream]) {
+    for (const stream of [
+      settings.stream,
+      settings.usageStream,
+      settings.rejectedStream,
+      settings.exportStream,
+    ]) {
       await jsm.streams.delete(stream).catch(() => false);
     }
   } finally {
