@@ -46,6 +46,9 @@ const FEATURES = {
     'retention-plugin.ts',
     'catalog-cache.ts',
     'retention-recompute.ts',
+    // Legal holds: rights requests read the standing holds before an erasure task runs.
+    'holds/hold-rules.ts',
+    'holds/hold-service.ts',
   ],
   session: ['session-tables.ts', 'session-plugin.ts'],
   streams: [

@@ -1,6 +1,5 @@
 import type { ConnectorInput } from '@lethe/api';
 import { CatalogView } from '../retention/catalog-cache.js';
-import { candidate } from '../retention/holds/feed-marks.js';
 import { holdCovers, type HeldCandidate, type HoldScope } from '../retention/holds/hold-rules.js';
 import { standingHolds } from '../retention/holds/hold-service.js';
 import type { Repository } from '../store/repository.js';
@@ -69,8 +68,9 @@ async function targetData(
   if (system !== undefined) {
     if (subject !== undefined) {
       for (const row of await repository.retention.fieldExpiriesOfSubjects([subject])) {
-        const field = candidate(view, row);
-        if (field.system === system) data.push({ categories: field.categories, policy: field.policy });
+        // Where the data lives decides, as in the feed: the declaring system, else the user.
+        if ((view.ownerOf(row.field) ?? row.system) === system)
+          data.push({ categories: view.categoriesOf(row.field), policy: row.policy });
       }
     }
     for (const field of view.fieldsOfSystem(system))
