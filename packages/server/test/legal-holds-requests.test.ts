@@ -137,6 +137,22 @@ describe.each(ALL_BACKENDS)('legal holds over rights requests: $name', (backend)
       ],
     };
     await ok('PUT', '/v1/connectors/support', connector, admin);
+    // Lethe's own records of u-1 (held) and u-6 (not): a use of crm's e-mail field yesterday.
+    await ok('PUT', '/v1/policies/crm-care', {
+      purpose: 'essential.account',
+      retention: 'P2Y',
+      legalBasis: 'contract',
+    });
+    const at = new Date(Date.now() - 86_400_000).toISOString();
+    const events = [1, 6].map((n) => ({
+      id: `use-${n}`,
+      subject: `u-${n}`,
+      system: 'crm',
+      policy: 'crm-care',
+      fields: ['crm-data.email'],
+      at,
+    }));
+    await ok('POST', '/v1/events', { events }, admin);
   }, 60_000);
 
   afterAll(async () => {
@@ -167,6 +183,8 @@ describe.each(ALL_BACKENDS)('legal holds over rights requests: $name', (backend)
     expect(erasedBy('mail', 1)).toBe(true);
     expect(await supportRows(1)).toBe(0);
     expect(await supportRows(2)).toBe(1);
+    // Lethe keeps its own records of a subject whose erasure was partly held (the feed shows them held).
+    expect((await call('GET', '/v1/subjects/u-1')).statusCode).toBe(200);
     const log = await ok<{ items: AuditEntry[] }>('GET', '/v1/audit?limit=1000', undefined, admin);
     expect(
       log.items.filter((entry) => entry.action === 'request.task-held').map((entry) => entry.target),
@@ -248,5 +266,6 @@ describe.each(ALL_BACKENDS)('legal holds over rights requests: $name', (backend)
     expect(request.statusReason).toBeUndefined();
     expect(erasedBy('crm', 6) && erasedBy('mail', 6)).toBe(true);
     expect(await supportRows(6)).toBe(0);
+    expect((await call('GET', '/v1/subjects/u-6')).statusCode).toBe(404);
   });
 });
