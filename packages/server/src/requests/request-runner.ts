@@ -428,7 +428,9 @@ function withHoldReason(json: string, hold: string | undefined): string {
   } catch {
     items = [json];
   }
-  const kept = items.filter((item) => (item as { kind?: unknown }).kind !== 'legal-hold');
+  const isHold = (item: unknown) =>
+    typeof item === 'object' && item !== null && (item as { kind?: unknown }).kind === 'legal-hold';
+  const kept = items.filter((item) => !isHold(item));
   if (hold === undefined && kept.length === items.length) return json;
   const reasons: TaskReason[] = hold === undefined ? [] : [{ kind: 'legal-hold', hold }];
   return JSON.stringify([...kept, ...reasons]);
