@@ -47,6 +47,9 @@ const FEATURES = {
     'catalog-cache.ts',
     'retention-recompute.ts',
     'transports/nats-usage-ingest.ts',
+    // Legal holds: rights requests read the standing holds before an erasure task runs.
+    'holds/hold-rules.ts',
+    'holds/hold-service.ts',
   ],
   session: ['session-tables.ts', 'session-plugin.ts'],
   streams: [

@@ -63,7 +63,11 @@ function RequestSummary({ request }: { request: RightsRequest }) {
       <dt>Person</dt>
       <dd>{request.masked}</dd>
       <dt>Status</dt>
-      <dd data-testid="request-status">{spaced(request.status)}</dd>
+      <dd data-testid="request-status">
+        {spaced(request.status)}
+        {/* Why it failed, or what a legal hold kept from an erasure. */}
+        {request.statusReason ? <span className="muted"> · {request.statusReason}</span> : null}
+      </dd>
       <dt>Received</dt>
       <dd>{dayOf(request.receivedAt)}</dd>
       <dt>Due</dt>

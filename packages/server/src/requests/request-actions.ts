@@ -100,7 +100,7 @@ export class RequestActions {
     return this.reader.get(principal, id);
   }
 
-  /** A failed task gets a fresh retry budget; the request runs again. */
+  /** A failed or held task gets a fresh retry budget; the request runs again. */
   async retryTask(principal: Principal, id: string, position: number): Promise<RightsRequest> {
     authorize(principal, 'requests:manage');
     requireAllCategories(principal, 'A rights request spans every category');
@@ -108,8 +108,9 @@ export class RequestActions {
     await this.store.transaction(async (repository) => {
       const row = await requireRequest(repository, id);
       const task = await requireTask(repository, id, position);
-      if (task.state !== 'failed') {
-        throw new AppError('TASK_STATE_CONFLICT', `Task ${position} is ${task.state}, not failed.`);
+      // A held task is retried once its hold is released (it is checked again when it runs).
+      if (task.state !== 'failed' && task.state !== 'held') {
+        throw new AppError('TASK_STATE_CONFLICT', `Task ${position} is ${task.state}, not failed or held.`);
       }
       if (row.pii_destroyed_at !== null) {
         throw new AppError('PII_DESTROYED', `Request "${id}" no longer holds the identifiers to retry with.`);

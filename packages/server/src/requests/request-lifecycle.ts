@@ -11,7 +11,14 @@ import { planRequest } from './request-planner.js';
 import { settleRequest, type Completion } from './request-progress.js';
 import type { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
-import { isRequestStatus, movableFrom, nextStatus, type RequestMove } from './request-status.js';
+import {
+  FINISHED_TASK_STATES,
+  isRequestStatus,
+  movableFrom,
+  nextStatus,
+  type RequestMove,
+  type TaskState,
+} from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 
 /**
@@ -176,7 +183,7 @@ export class RequestLifecycle {
       await repository.requests.updateRequest(id, { ...changes, status: to, updated_at: now }, row.status);
       if (ends) {
         for (const task of await repository.requests.listTasks(id)) {
-          if (!['done', 'failed', 'canceled'].includes(task.state)) {
+          if (!FINISHED_TASK_STATES.includes(task.state as TaskState)) {
             await repository.requests.updateTask(task.id, {
               state: 'canceled',
               lease_until: null,

@@ -8,6 +8,7 @@ import { audit } from '../audit/audit-trail.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault, Sealer } from './request-vault.js';
 import { sealLetheKnowledge } from './lethe-knowledge.js';
+import { readReasons } from './task-reasons.js';
 
 /** What a sealed record holds: the matching value and, for a DSAR, the record's values. */
 export interface SealedRecord {
@@ -110,7 +111,7 @@ export async function settleRequest(
       status: 'completed',
       completed_at: now,
       rows_found: rowsFound,
-      status_reason: null,
+      status_reason: keptUnderHolds(tasks),
       updated_at: now,
       ...(request.type === 'dsar' ? { pii_expires_at: now + settings.dsarDeliveryWindowMs } : {}),
     },
@@ -118,7 +119,11 @@ export async function settleRequest(
   );
   if (request.type === 'dsar') await sealLetheKnowledge(repository, completion.vault, request, now);
   else {
-    for (const hook of completion.erasureHooks) await hook(repository, request);
+    // A legal hold kept part of the person's data: Lethe's own records of them (the held fields'
+    // expiries, their stream keys) stay with it, since Lethe cannot split those by a hold's scope.
+    if (!tasks.some((task) => task.state === 'held')) {
+      for (const hook of completion.erasureHooks) await hook(repository, request);
+    }
     const hashes = await repository.requests.hashesOf(requestId);
     await repository.requests.addSuppressions(
       hashes.map((hash) => ({
@@ -131,4 +136,17 @@ export async function settleRequest(
     await repository.requests.destroyPii(requestId, now);
   }
   await audit(repository, LETHE_ITSELF, 'request.complete', `request:${requestId} rows=${rowsFound}`);
+}
+
+/**
+ * What an erasure kept because of legal holds, as the completed request's status reason (e.g.
+ * `kept under legal hold: crm (hold "audit-2026")`); null when no task was held.
+ */
+function keptUnderHolds(tasks: readonly RequestTaskRow[]): string | null {
+  const kept = tasks.flatMap((task) => {
+    if (task.state !== 'held') return [];
+    const hold = readReasons(task.reasons).find((reason) => reason.kind === 'legal-hold');
+    return [`${task.target} (hold "${hold?.kind === 'legal-hold' ? hold.hold : '?'}")`];
+  });
+  return kept.length === 0 ? null : `kept under legal hold: ${kept.join('; ')}`.slice(0, 2000);
 }

@@ -13,6 +13,10 @@ import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
 import type { Logger } from '../lib/logger.js';
+import { audit } from '../audit/audit-trail.js';
+import { LETHE_ITSELF } from '../auth/principal.js';
+import { holdOnTask } from './legal-hold-check.js';
+import type { TaskReason } from './task-reasons.js';
 
 /** Makes the transport for one rights client (HTTP or gRPC). */
 export type TransportFactory = (client: RightsClientRow) => RightsClientTransport;
@@ -25,6 +29,8 @@ interface TaskOutcome {
   readonly waiting?: boolean;
   /** A connector erasure's plan (rows per table); with `held` tables the task waits for a DPO. */
   readonly plan?: StoredErasurePlan;
+  /** The legal hold that kept this erasure from running: nothing was asked or changed. */
+  readonly hold?: string;
 }
 
 /** Extra time on a task's lease beyond its call timeout before another run may take it over. */
@@ -211,14 +217,21 @@ export class RequestRunner {
   }
 
   private async execute(task: RequestTaskRow): Promise<TaskOutcome> {
-    if (task.protocol === 'ticket') return { rowsFound: 0, rowsChanged: 0, waiting: true };
     const repository = this.store.repository;
     const request = await repository.requests.getRequest(task.request_id);
+    const ticket: TaskOutcome = { rowsFound: 0, rowsChanged: 0, waiting: true };
+    if (task.protocol === 'ticket' && request?.type === 'dsar') return ticket;
     const sealer = request ? await this.vault.open(repository, request.id) : undefined;
     if (!request || !sealer || request.identifiers_sealed === null) {
       throw new RightsClientError('the request no longer holds its identifiers', false);
     }
     const identifiers = sealer.open<Identifiers>(request.identifiers_sealed, 'identifiers');
+    if (request.type !== 'dsar') {
+      // Read now, not at planning: a hold placed after filing stops the task, one released lets it run.
+      const hold = await holdOnTask(repository, task, identifiers.subject);
+      if (hold) return { rowsFound: 0, rowsChanged: 0, hold: hold.name };
+    }
+    if (task.protocol === 'ticket') return ticket;
     const hashKey = await this.secrets.key('identifiers');
     let seq = 0;
     const save = async (records: FoundRecord[]) => {
@@ -327,28 +340,39 @@ export class RequestRunner {
   private async finish(task: RequestTaskRow, attempt: number, outcome: TaskOutcome): Promise<void> {
     const now = this.now();
     const held = (outcome.plan?.held.length ?? 0) > 0;
+    const { hold } = outcome;
     await this.store.transaction(
       async (repository) => {
         await repository.requests.finishAttempt(task.id, attempt, {
           finished_at: now,
-          outcome: held ? 'approval-needed' : outcome.waiting ? 'ticket-opened' : 'ok',
+          outcome: hold ? 'legal-hold' : held ? 'approval-needed' : outcome.waiting ? 'ticket-opened' : 'ok',
           error: null,
         });
+        const reasons = withHoldReason(task.reasons, hold);
         await repository.requests.updateTask(
           task.id,
           {
-            state: held ? 'waiting_approval' : outcome.waiting ? 'waiting' : 'done',
+            state: hold ? 'held' : held ? 'waiting_approval' : outcome.waiting ? 'waiting' : 'done',
+            ...(reasons !== task.reasons ? { reasons } : {}),
             ...(outcome.plan ? { erasure_plan: JSON.stringify(outcome.plan) } : {}),
             lease_until: null,
             next_attempt_at: null,
             last_error: null,
             rows_found: outcome.rowsFound,
             rows_changed: outcome.rowsChanged,
-            ...(outcome.waiting || held ? {} : { completed_at: now }),
+            ...(outcome.waiting || held || hold ? {} : { completed_at: now }),
             updated_at: now,
           },
           { state: 'running', attempts: attempt },
         );
+        if (hold) {
+          await audit(
+            repository,
+            LETHE_ITSELF,
+            'request.task-held',
+            `request:${task.request_id} task=${task.position} hold:${hold}`,
+          );
+        }
         await settleRequest(repository, task.request_id, now, this.settings, this.#completion);
       },
       { freshAggregates: true },
@@ -389,6 +413,27 @@ export class RequestRunner {
       { freshAggregates: true },
     );
   }
+}
+
+/**
+ * The task's stored reasons with the legal hold that kept it (or none once it ran): the reason
+ * says why the task did not erase, and goes when a retry after the release erases after all.
+ */
+function withHoldReason(json: string, hold: string | undefined): string {
+  // Read raw, not through readReasons: other stored items (old plain strings) are kept as they are.
+  let items: unknown[];
+  try {
+    const parsed: unknown = JSON.parse(json);
+    items = Array.isArray(parsed) ? parsed : [json];
+  } catch {
+    items = [json];
+  }
+  const isHold = (item: unknown) =>
+    typeof item === 'object' && item !== null && (item as { kind?: unknown }).kind === 'legal-hold';
+  const kept = items.filter((item) => !isHold(item));
+  if (hold === undefined && kept.length === items.length) return json;
+  const reasons: TaskReason[] = hold === undefined ? [] : [{ kind: 'legal-hold', hold }];
+  return JSON.stringify([...kept, ...reasons]);
 }
 
 /** The person who set the request going, as the actor of its outgoing calls. */

@@ -62,6 +62,8 @@ export function movableFrom(move: RequestMove): readonly RequestStatus[] {
 /**
  * What one task of a request is doing. `waiting`: a ticket is open and a person must act.
  * `waiting_approval`: an erasure's plan is over the row threshold and waits for a DPO.
+ * `held`: an erasure a standing legal hold kept from running; nothing was changed, and the task
+ * counts as finished (the request completes, saying what was kept) until a person retries it.
  */
 export const TASK_STATES = [
   'pending',
@@ -70,11 +72,12 @@ export const TASK_STATES = [
   'waiting',
   'waiting_approval',
   'done',
+  'held',
   'failed',
   'canceled',
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
-export const FINISHED_TASK_STATES: readonly TaskState[] = ['done', 'failed', 'canceled'];
+export const FINISHED_TASK_STATES: readonly TaskState[] = ['done', 'held', 'failed', 'canceled'];
 
 /**
  * Where the request goes once its tasks have moved: completed when every task is done, failed

@@ -57,6 +57,8 @@ const EXAMPLES: { [K in Kind]: { seen?: [OfKind<K>, string]; hidden?: OfKind<K>[
     seen: [{ kind: 'no-rights-client' }, 'no rights client: the owning team gets a ticket'],
   },
   'sql-connector': { seen: [{ kind: 'sql-connector' }, 'SQL connector: searched directly'] },
+  // A hold may span every category: its name is for tokens without limits (as GET /v1/holds).
+  'legal-hold': { hidden: [{ kind: 'legal-hold', hold: 'lit-crm' }] },
   // Text from older versions is shown as it is, and only to tokens without category limits.
   opaque: {
     hidden: [
@@ -93,6 +95,12 @@ describe('task reasons: every kind has a visibility rule', () => {
       expect(visibleReasonTexts(CONTACT, [reason], FIELD_CATEGORIES)).toEqual([text]);
       expect(visibleReasonTexts(ADMIN, [reason], FIELD_CATEGORIES)).toEqual([text]);
     }
+  });
+
+  it('says which legal hold kept a task from erasing', () => {
+    expect(visibleReasonTexts(ADMIN, [{ kind: 'legal-hold', hold: 'lit-crm' }], FIELD_CATEGORIES)).toEqual([
+      'legal hold "lit-crm": kept, not erased',
+    ]);
   });
 
   it('denies a kind it has no rule for, should one get past the types', () => {

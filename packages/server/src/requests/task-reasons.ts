@@ -28,6 +28,8 @@ export const TaskReason = Type.Union([
   Type.Object({ kind: Type.Literal('no-rights-client') }),
   /** A SQL connector: every connector is searched. */
   Type.Object({ kind: Type.Literal('sql-connector') }),
+  /** An erasure task a standing legal hold kept from running (`held`); `hold` is its name. */
+  Type.Object({ kind: Type.Literal('legal-hold'), hold: Type.String() }),
 ]);
 export type TaskReason = Static<typeof TaskReason>;
 
@@ -83,6 +85,9 @@ export function visibleReason(
     case 'no-rights-client':
     case 'sql-connector':
       return reason; // names no field and no category
+    case 'legal-hold':
+      // Holds are read only by tokens without category limits (a hold may span every category).
+      return undefined;
     case 'opaque':
       return undefined;
     default:
@@ -105,6 +110,8 @@ export function reasonText(reason: StoredReason): string {
       return 'no rights client: the owning team gets a ticket';
     case 'sql-connector':
       return 'SQL connector: searched directly';
+    case 'legal-hold':
+      return `legal hold "${reason.hold}": kept, not erased`;
     case 'opaque':
       return reason.text;
     default:
