@@ -84,7 +84,10 @@ function chosenRows(
   const byField = new Map(rows.map((row) => [row.field, row]));
   const missing = fields.find((field) => !byField.has(field));
   if (missing !== undefined) {
-    throw new AppError('FIELD_NOT_KEPT', `Lethe keeps no expiry for field "${missing}" of subject "${subject}".`);
+    throw new AppError(
+      'FIELD_NOT_KEPT',
+      `Lethe keeps no expiry for field "${missing}" of subject "${subject}".`,
+    );
   }
   return [...new Set(fields)].map((field) => byField.get(field) as FieldExpiryRow);
 }

@@ -166,7 +166,9 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         select f.expires_at, f.field, f.policy, f.system from field_expiries f
         where f.subject = s.subject order by f.expires_at desc, f.field limit 1)
       where s.subject in (select d.subject from field_expiries d
-        where d.expire_now_at is not null and d.subject = any(${textArray(subjects.subject)}::text[]))`.execute(tx);
+        where d.expire_now_at is not null and d.subject = any(${textArray(subjects.subject)}::text[]))`.execute(
+      tx,
+    );
   }
   // Last: the one table that folds of other partitions write too, so its row locks are held for
   // the shortest time, and taken in one order (the rows are sorted).
