@@ -4,7 +4,6 @@ import { authorize } from '../../auth/permissions.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../lib/app-error.js';
 import { toIso } from '../../lib/time.js';
-import type { Repository } from '../../store/repository.js';
 import type { Store } from '../../store/store.js';
 import type { CatalogCache } from '../catalog-cache.js';
 import { subjectExpiry } from '../expiry.js';
@@ -49,7 +48,7 @@ export class ExpireNowService {
           // Due at once; a field already past its expiry keeps the earlier date.
           row.expires_at = Math.min(row.expires_at, now);
           Object.assign(row, { expire_now_at: now, expire_reason: input.reason, expire_by: principal.id });
-          await writeDecision(repository, row);
+          await repository.expireNow.recordDecision(row);
         }
         const decider = subjectExpiry(rows.map((row) => ({ ...row, expiresAt: row.expires_at })));
         if (decider) {
@@ -90,18 +89,4 @@ function chosenRows(
     );
   }
   return [...new Set(fields)].map((field) => byField.get(field) as FieldExpiryRow);
-}
-
-async function writeDecision(repository: Repository, row: FieldExpiryRow): Promise<void> {
-  await repository.db
-    .updateTable('field_expiries')
-    .set({
-      expires_at: row.expires_at,
-      expire_now_at: row.expire_now_at,
-      expire_reason: row.expire_reason,
-      expire_by: row.expire_by,
-    })
-    .where('subject', '=', row.subject)
-    .where('field', '=', row.field)
-    .execute();
 }
