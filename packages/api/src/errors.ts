@@ -108,6 +108,7 @@ export const ERRORS = {
   SYSTEM_NOT_PERMITTED: { status: 403, message: 'The token may not act for this system.' },
   SUBJECT_NOT_FOUND: { status: 404, message: 'Lethe holds nothing about this subject.' },
   NOTHING_TO_ERASE: { status: 409, message: 'The subject has no field held by this system.' },
+  FIELD_NOT_KEPT: { status: 400, message: 'Lethe keeps no expiry for this field of the subject.' },
 
   // Consent
   CONSENT_PURPOSE_UNKNOWN: { status: 400, message: 'The purpose is not in the purpose taxonomy.' },

@@ -21,3 +21,4 @@ export * from './stream-exports.js';
 export * from './overview.js';
 export * from './session.js';
 export * from './holds.js';
+export * from './expire-now.js';

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Day, Id, Instant, Name, QueryInteger, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
+import { ExpireNowMark } from './expire-now.js';
 import { HoldMark } from './holds.js';
 import { PolicyRecompute } from './jobs.js';
 
@@ -179,6 +180,8 @@ export const SubjectField = Type.Object({
   reappearedAt: Type.Optional(Instant),
   /** A legal hold stops this field's deletion (the first hold that covers it, by name). */
   hold: Type.Optional(HoldMark),
+  /** A DPO expired this field at once (docs/retention.md "Expire now"): when, why and who. */
+  expireNow: Type.Optional(ExpireNowMark),
   uses: Type.Array(Use),
 });
 export type SubjectField = Static<typeof SubjectField>;

@@ -34,6 +34,7 @@ import { recomputeJobKind } from './retention/recompute-job.js';
 import { ConsentService } from './consent/consent-service.js';
 import { RetentionService } from './retention/retention-service.js';
 import { HoldService } from './retention/holds/hold-service.js';
+import { ExpireNowService } from './retention/expire-now/expire-now-service.js';
 import { ServerSecrets } from './auth/server-secrets.js';
 import { SuppressionWatch } from './retention/suppression-watch.js';
 import { forgetSubjectOnErasure } from './retention/subject-erasure.js';
@@ -70,6 +71,8 @@ export interface Services {
   readonly retention: RetentionService;
   /** Legal holds: what they cover leaves the due feed until they are released. */
   readonly holds: HoldService;
+  /** Expire now: a DPO's decision that a subject's fields are due at once. */
+  readonly expireNow: ExpireNowService;
   /** Consent per subject and purpose, and the uses made without it. */
   readonly consent: ConsentService;
   readonly datamap: DataMapService;
@@ -221,6 +224,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     suppressions,
     retention: new RetentionService(store, catalog, secrets),
     holds: new HoldService(store, secrets),
+    expireNow: new ExpireNowService(store, catalog),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,
     contracts,

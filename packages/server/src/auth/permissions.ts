@@ -30,6 +30,7 @@ export const PERMISSIONS = {
   'erasures:write': ['admin', 'dpo', 'service'],
   'holds:read': ['admin', 'dpo', 'auditor'],
   'holds:write': ['admin', 'dpo'],
+  'subjects:expire': ['admin', 'dpo'],
   'consent:read': ['admin', 'dpo', 'auditor'],
   'consent:write': ['admin', 'dpo', 'service'],
   'audit:read': ['admin', 'auditor'],

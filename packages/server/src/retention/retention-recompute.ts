@@ -3,7 +3,7 @@ import { fieldExpiry, subjectExpiry, type RetentionEnd } from './expiry.js';
 import { groupBy } from '../lib/group-by.js';
 import type { SubjectField } from './retention-queries.js';
 import type { Repository } from '../store/repository.js';
-import type { UsageRow } from './retention-tables.js';
+import type { FieldExpiryRow, UsageRow } from './retention-tables.js';
 
 export interface RecomputeSummary {
   /** Subject-fields with at least one use under the policy (or of the subject). */
@@ -156,8 +156,9 @@ async function recomputeChunk(
       lastSystem: u.last_system,
       lastConsentedUseAt: u.last_consented_use_at,
     }));
-    const next = fieldExpiry(uses, rules.retentionEnd, (policy) => windowOf(pair.subject, policy));
-    if (!row || !next) continue;
+    const computed = fieldExpiry(uses, rules.retentionEnd, (policy) => windowOf(pair.subject, policy));
+    if (!row || !computed) continue;
+    const next = keepDecision(row, computed);
     if (next.expiresAt !== row.expires_at) {
       summary.changed += 1;
       if (next.expiresAt < row.expires_at) summary.earlier += 1;
@@ -191,6 +192,18 @@ async function recomputeChunk(
       }
     }
   }
+}
+
+/**
+ * Expire now (docs/retention.md): a field a DPO expired keeps the decision's expiry unless the
+ * rule now ends it even earlier; a recompute never moves it later.
+ */
+function keepDecision<Next extends { expiresAt: number; policy: string; system: string }>(
+  row: FieldExpiryRow,
+  next: Next,
+): Next | { expiresAt: number; policy: string; system: string } {
+  if (row.expire_now_at === null || next.expiresAt <= row.expires_at) return next;
+  return { expiresAt: row.expires_at, policy: row.policy, system: row.system };
 }
 
 /** The usage's latest use lies in the (new) consent window but was not counted as consented. */

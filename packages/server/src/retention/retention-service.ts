@@ -359,6 +359,15 @@ export async function readSubjectIn(
     lastUseAt: toIso(row.last_use_at),
     ...(row.erased_at !== null ? { erasedAt: toIso(row.erased_at) } : {}),
     ...(row.reappeared_at !== null ? { reappearedAt: toIso(row.reappeared_at) } : {}),
+    ...(row.expire_now_at !== null
+      ? {
+          expireNow: {
+            at: toIso(row.expire_now_at),
+            reason: row.expire_reason ?? '',
+            by: row.expire_by ?? '',
+          },
+        }
+      : {}),
     uses: usages
       .filter((usage) => usage.field === row.field)
       .map((usage) => {

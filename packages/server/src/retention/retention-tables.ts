@@ -116,6 +116,13 @@ export interface FieldExpiryRow {
   last_use_at: number;
   erased_at: number | null;
   reappeared_at: number | null;
+  /**
+   * Expire now: when a DPO decided the field is due at once, why and who (else null). While set,
+   * the fold and recomputes never move `expires_at` later.
+   */
+  expire_now_at: number | null;
+  expire_reason: string | null;
+  expire_by: string | null;
 }
 
 /** Per subject: the expiry (max over its fields) and the deciding field. */

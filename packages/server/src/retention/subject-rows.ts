@@ -28,6 +28,7 @@ interface UnionRow {
   n2: number | null;
   n3: number | null;
   n4: number | null;
+  n5: number | null;
 }
 
 const SUBJECT_EXPIRY = 0;
@@ -49,23 +50,24 @@ export async function readSubjectRows(db: Kysely<Database>, subject: string): Pr
   const number = sql`cast(null as bigint)`;
   const { rows } = await sql<UnionRow>`
     select ${sql.lit(SUBJECT_EXPIRY)} as kind, field as a, policy as b, system as c, ${text} as d,
-      ${text} as e, expires_at as n1, ${number} as n2, ${number} as n3, ${number} as n4
+      ${text} as e, expires_at as n1, ${number} as n2, ${number} as n3, ${number} as n4,
+      ${number} as n5
       from subject_expiries where subject = ${subject}
     union all
-    select ${sql.lit(FIELD_EXPIRY)}, field, policy, system, ${text}, ${text},
-      expires_at, last_use_at, erased_at, reappeared_at
+    select ${sql.lit(FIELD_EXPIRY)}, field, policy, system, expire_reason, expire_by,
+      expires_at, last_use_at, erased_at, reappeared_at, expire_now_at
       from field_expiries where subject = ${subject}
     union all
     select ${sql.lit(USAGE)}, field, policy, last_system, ${text}, ${text},
-      first_use_at, last_use_at, use_count, last_consented_use_at
+      first_use_at, last_use_at, use_count, last_consented_use_at, ${number}
       from usages where subject = ${subject}
     union all
     select ${sql.lit(CONSENT)}, purpose, ${text}, last_event_id, ${text}, ${text},
-      granted_at, withdrawn_at, changed_at, ${number}
+      granted_at, withdrawn_at, changed_at, ${number}, ${number}
       from consent_states where subject = ${subject}
     union all
     select ${sql.lit(ERASURE)}, ${text}, ${text}, field, system, recorded_by,
-      erased_at, recorded_at, ${number}, ${number}
+      erased_at, recorded_at, ${number}, ${number}, ${number}
       from erasures where subject = ${subject}
     order by kind, a, b, n1`.execute(db);
   let expiry: SubjectExpiryRow | undefined;
@@ -90,6 +92,9 @@ export async function readSubjectRows(db: Kysely<Database>, subject: string): Pr
           last_use_at: row.n2 as number,
           erased_at: row.n3,
           reappeared_at: row.n4,
+          expire_now_at: row.n5,
+          expire_reason: row.d,
+          expire_by: row.e,
         });
         break;
       case USAGE:

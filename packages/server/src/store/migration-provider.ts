@@ -18,6 +18,7 @@ import { erasureApprovalMigration } from './migrations/0015-erasure-approval.js'
 import { legalHoldsMigration } from './migrations/0017-legal-holds.js';
 import { postgresFoldPartitionsMigration } from './migrations/0018-postgres-fold-partitions.js';
 import { jobsMigration } from './migrations/0019-jobs.js';
+import { expireNowMigration } from './migrations/0020-expire-now.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -47,6 +48,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0017-legal-holds': legalHoldsMigration,
     '0018-postgres-fold-partitions': postgresFoldPartitionsMigration(capabilities),
     '0019-jobs': jobsMigration,
+    '0020-expire-now': expireNowMigration,
   };
   return { getMigrations: async () => migrations };
 }

@@ -8,6 +8,7 @@ import { OverviewQueries } from '../overview/overview-queries.js';
 import { RequestQueries } from '../requests/request-queries.js';
 import { RetentionQueries } from '../retention/retention-queries.js';
 import { HoldQueries } from '../retention/holds/hold-queries.js';
+import { ExpireNowQueries } from '../retention/expire-now/expire-now-queries.js';
 import { SignInCodeQueries } from '../session/sign-in-code-queries.js';
 import { StreamExportQueries } from '../streams/exports/stream-export-queries.js';
 import { FieldKeyQueries } from '../streams/field-key-queries.js';
@@ -27,6 +28,8 @@ export class Repository {
   readonly retention: RetentionQueries;
   /** Legal holds. */
   readonly holds: HoldQueries;
+  /** Expire-now decisions on field expiries. */
+  readonly expireNow: ExpireNowQueries;
   /** The audit log's hash chain and its signed checkpoints. */
   readonly audit: AuditQueries;
   /** Signing keys' public halves and wrapped private halves. */
@@ -54,6 +57,7 @@ export class Repository {
     this.meta = new MetaQueries(db);
     this.retention = new RetentionQueries(db);
     this.holds = new HoldQueries(db);
+    this.expireNow = new ExpireNowQueries(db);
     this.audit = new AuditQueries(db);
     this.signingKeys = new SigningKeyQueries(db);
     this.consent = new ConsentQueries(db);

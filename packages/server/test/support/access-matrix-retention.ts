@@ -42,6 +42,11 @@ export const RETENTION_EXPECTED: Record<string, Expectation> = {
     url: `/v1/subjects/${SUBJECT}/erasures`,
     payload: { system: 'accounts', at: '2024-06-01T00:00:00Z' },
   },
+  'POST /v1/subjects/:subject/expire': {
+    allowed: ['admin', 'dpo'],
+    url: `/v1/subjects/${SUBJECT}/expire`,
+    payload: { reason: 'matrix' },
+  },
   'GET /v1/reappearances': { allowed: READERS },
   'GET /v1/expiries/due': { allowed: ALL, url: '/v1/expiries/due?system=accounts' },
   'GET /v1/holds': { allowed: READERS, unlimitedOnly: true },

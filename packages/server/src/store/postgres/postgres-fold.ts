@@ -133,11 +133,13 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
       select * from unnest(${textArray(fields.subject)}::text[], ${textArray(fields.field)}::text[], ${bigintArray(fields.expiresAt)}::bigint[],
         ${textArray(fields.policy)}::text[], ${textArray(fields.system)}::text[], ${bigintArray(fields.lastUseAt)}::bigint[])
       on conflict (subject, field) do update set
-        policy = case when excluded.expires_at > field_expiries.expires_at
+        policy = case when field_expiries.expire_now_at is null and excluded.expires_at > field_expiries.expires_at
           then excluded.policy else field_expiries.policy end,
-        system = case when excluded.expires_at > field_expiries.expires_at
+        system = case when field_expiries.expire_now_at is null and excluded.expires_at > field_expiries.expires_at
           then excluded.system else field_expiries.system end,
-        expires_at = greatest(field_expiries.expires_at, excluded.expires_at),
+        -- Expire now: a DPO's decision is never moved later by a use (docs/retention.md).
+        expires_at = case when field_expiries.expire_now_at is null
+          then greatest(field_expiries.expires_at, excluded.expires_at) else field_expiries.expires_at end,
         last_use_at = greatest(field_expiries.last_use_at, excluded.last_use_at),
         reappeared_at = case
           when field_expiries.erased_at is not null and excluded.last_use_at > field_expiries.erased_at
@@ -158,6 +160,15 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         field = excluded.field, policy = excluded.policy, system = excluded.system,
         expires_at = excluded.expires_at
       where excluded.expires_at > subject_expiries.expires_at`.execute(tx);
+    // A decided field's use may have raised the subject above its fields: back to their latest.
+    await sql`
+      update subject_expiries s set (expires_at, field, policy, system) = (
+        select f.expires_at, f.field, f.policy, f.system from field_expiries f
+        where f.subject = s.subject order by f.expires_at desc, f.field limit 1)
+      where s.subject in (select d.subject from field_expiries d
+        where d.expire_now_at is not null and d.subject = any(${textArray(subjects.subject)}::text[]))`.execute(
+      tx,
+    );
   }
   // Last: the one table that folds of other partitions write too, so its row locks are held for
   // the shortest time, and taken in one order (the rows are sorted).

@@ -31,6 +31,8 @@ export class SqliteFoldStatements {
   private readonly upsertUsage;
   private readonly upsertFieldExpiry;
   private readonly upsertSubjectExpiry;
+  private readonly anyExpireNow;
+  private readonly restoreSubjectExpiry;
   private readonly upsertLink;
   private readonly consentState;
   private readonly upsertViolation;
@@ -70,9 +72,11 @@ export class SqliteFoldStatements {
       insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
       values (?, ?, ?, ?, ?, ?)
       on conflict (subject, field) do update set
-        policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
-        system = case when excluded.expires_at > expires_at then excluded.system else system end,
-        expires_at = max(expires_at, excluded.expires_at),
+        policy = case when expire_now_at is null and excluded.expires_at > expires_at
+          then excluded.policy else policy end,
+        system = case when expire_now_at is null and excluded.expires_at > expires_at
+          then excluded.system else system end,
+        expires_at = case when expire_now_at is null then max(expires_at, excluded.expires_at) else expires_at end,
         last_use_at = max(last_use_at, excluded.last_use_at),
         reappeared_at = case
           when erased_at is not null and excluded.last_use_at > erased_at and reappeared_at is null
@@ -85,6 +89,16 @@ export class SqliteFoldStatements {
         policy = case when excluded.expires_at > expires_at then excluded.policy else policy end,
         system = case when excluded.expires_at > expires_at then excluded.system else system end,
         expires_at = max(expires_at, excluded.expires_at)`);
+    // Expire now: a decided field's use may have raised the subject's expiry above its fields'.
+    this.anyExpireNow = connection.prepare<[], { found: number }>(
+      'select 1 as found from field_expiries where expire_now_at is not null limit 1',
+    );
+    this.restoreSubjectExpiry = connection.prepare<{ subject: string }>(`
+      update subject_expiries set (expires_at, field, policy, system) = (
+        select expires_at, field, policy, system from field_expiries
+        where subject = :subject order by expires_at desc, field limit 1)
+      where subject = :subject and exists (
+        select 1 from field_expiries where subject = :subject and expire_now_at is not null)`);
     this.upsertLink = connection.prepare<[string, string, string, number, number, number]>(`
       insert into usage_links (system, field, policy, first_use_at, last_use_at, use_count)
       values (?, ?, ?, ?, ?, ?)
@@ -177,6 +191,10 @@ export class SqliteFoldStatements {
     }
     for (const s of subjects) {
       this.upsertSubjectExpiry.run(s.subject, s.expiresAt, s.field, s.policy, s.system);
+    }
+    // One probe per fold while no decision exists (the usual case), one per subject otherwise.
+    if (this.anyExpireNow.get()) {
+      for (const s of subjects) this.restoreSubjectExpiry.run({ subject: s.subject });
     }
     for (const l of links) {
       this.upsertLink.run(l.system, l.field, l.policy, l.firstUseAt, l.lastUseAt, l.count);
