@@ -12,7 +12,7 @@ import type { PolicyRow, PolicyVersionRow } from './retention-tables.js';
 import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 import type { CatalogCache } from './catalog-cache.js';
-import { recomputePolicyExpiries } from './retention-recompute.js';
+import { recomputePolicyExpiries, summaryInWords } from './retention-recompute.js';
 import { RECOMPUTE_JOB, scheduleRecompute } from './recompute-job.js';
 import { OPEN_JOB_STATES, type JobRow } from '../jobs/job-tables.js';
 import { jobRowToRecompute } from '../jobs/job-service.js';
@@ -214,14 +214,7 @@ export class PolicyService {
       policy: name,
       currentRetention: current.retention,
       retention,
-      subjectFieldsUsingPolicy: summary.usingPolicy,
-      subjectFieldsChanged: summary.changed,
-      subjectFieldsEarlier: summary.earlier,
-      subjectFieldsLater: summary.later,
-      ...(summary.earliestNewExpiry !== undefined
-        ? { earliestNewExpiry: toIso(summary.earliestNewExpiry) }
-        : {}),
-      ...(summary.latestNewExpiry !== undefined ? { latestNewExpiry: toIso(summary.latestNewExpiry) } : {}),
+      ...summaryInWords(summary),
     };
   }
 

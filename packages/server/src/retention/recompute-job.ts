@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { RecomputeResult } from '@lethe/api';
 import type { JobKind } from '../jobs/job-kind.js';
 import type { JobRow } from '../jobs/job-tables.js';
-import { toIso } from '../lib/time.js';
 import type { Repository } from '../store/repository.js';
 import { CatalogView } from './catalog-cache.js';
-import { emptySummary, recomputePolicyChunk, type RecomputeSummary } from './retention-recompute.js';
+import {
+  emptySummary,
+  recomputePolicyChunk,
+  summaryInWords,
+  type RecomputeSummary,
+} from './retention-recompute.js';
 import type { SubjectField } from './retention-queries.js';
 
 export const RECOMPUTE_JOB = 'retention-recompute';
@@ -81,15 +85,5 @@ export function recomputeJobKind(chunk = DEFAULT_RECOMPUTE_CHUNK): JobKind {
 
 /** A recompute job's stored summary in the words of the preview. */
 export function recomputeResult(stored: string): RecomputeResult {
-  const summary = JSON.parse(stored) as RecomputeSummary;
-  return {
-    subjectFieldsUsingPolicy: summary.usingPolicy,
-    subjectFieldsChanged: summary.changed,
-    subjectFieldsEarlier: summary.earlier,
-    subjectFieldsLater: summary.later,
-    ...(summary.earliestNewExpiry !== undefined
-      ? { earliestNewExpiry: toIso(summary.earliestNewExpiry) }
-      : {}),
-    ...(summary.latestNewExpiry !== undefined ? { latestNewExpiry: toIso(summary.latestNewExpiry) } : {}),
-  };
+  return summaryInWords(JSON.parse(stored) as RecomputeSummary);
 }

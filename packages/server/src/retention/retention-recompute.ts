@@ -1,6 +1,8 @@
+import type { RecomputeResult } from '@lethe/api';
 import { isConsentedUse, NO_CONSENT, type ConsentWindow } from '../consent/consent.js';
 import { fieldExpiry, subjectExpiry, type RetentionEnd } from './expiry.js';
 import { groupBy } from '../lib/group-by.js';
+import { toIso } from '../lib/time.js';
 import type { SubjectField } from './retention-queries.js';
 import type { Repository } from '../store/repository.js';
 import type { FieldExpiryRow, UsageRow } from './retention-tables.js';
@@ -234,5 +236,19 @@ export function emptySummary(): RecomputeSummary {
     later: 0,
     earliestNewExpiry: undefined,
     latestNewExpiry: undefined,
+  };
+}
+
+/** A summary as the API says it: the preview of a change and a recompute job's result. */
+export function summaryInWords(summary: RecomputeSummary): RecomputeResult {
+  return {
+    subjectFieldsUsingPolicy: summary.usingPolicy,
+    subjectFieldsChanged: summary.changed,
+    subjectFieldsEarlier: summary.earlier,
+    subjectFieldsLater: summary.later,
+    ...(summary.earliestNewExpiry !== undefined
+      ? { earliestNewExpiry: toIso(summary.earliestNewExpiry) }
+      : {}),
+    ...(summary.latestNewExpiry !== undefined ? { latestNewExpiry: toIso(summary.latestNewExpiry) } : {}),
   };
 }
