@@ -29,9 +29,9 @@ export function registerJobs(program: Command): void {
  */
 async function jobsCommand(id: string | undefined, values: JobsOptions): Promise<void> {
   const state = values.state;
+  if (id === undefined && values.wait) throw new UsageError('--wait needs a job id');
   const client = new LetheClient(clientSettings());
   if (id === undefined) {
-    if (values.wait) throw new UsageError('--wait needs a job id');
     const page = await client.listJobs(state ? { state } : {});
     if (values.json) return printJson(page);
     const { items } = page;
