@@ -31,7 +31,7 @@ describe('commands that open an existing store', { timeout: 90_000 }, () => {
       const result = await runLethe([...command, '--data-dir', mistyped]);
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toContain(`lethe ${command[0]}: no Lethe store in ${mistyped}`);
+      expect(result.stderr).toContain(`lethe ${command[0]} ${command[1]}: no Lethe store in ${mistyped}`);
       expect(result.stderr).toContain('lethe serve');
       expect(existsSync(mistyped)).toBe(false);
     },
@@ -68,7 +68,7 @@ describe('commands that open an existing store', { timeout: 90_000 }, () => {
             DATABASE_URL: location.databaseUrl,
           });
           expect(result.code).toBe(1);
-          expect(result.stderr).toContain(`lethe ${command[0]}: no Lethe store in postgres `);
+          expect(result.stderr).toContain(`lethe ${command[0]} ${command[1]}: no Lethe store in postgres `);
           expect(result.stderr).toContain('lethe serve');
         }
         const client = new pg.Client({ connectionString: location.databaseUrl });

@@ -252,15 +252,11 @@ describe('rate limit configuration from the environment', () => {
 
   it('makes lethe serve refuse a bad value as a usage error, before opening anything', async () => {
     vi.stubEnv('LETHE_RATE_LIMIT', 'lots');
-    await expect(serveCommand(['--data-dir', '/nonexistent/never-created'])).rejects.toThrow(UsageError);
-    await expect(serveCommand(['--data-dir', '/nonexistent/never-created'])).rejects.toThrow(
-      /LETHE_RATE_LIMIT/,
-    );
+    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(UsageError);
+    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(/LETHE_RATE_LIMIT/);
     vi.stubEnv('LETHE_RATE_LIMIT', '10/s');
     vi.stubEnv('LETHE_RATE_BURST', 'many');
-    await expect(serveCommand(['--data-dir', '/nonexistent/never-created'])).rejects.toThrow(
-      /LETHE_RATE_BURST/,
-    );
+    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(/LETHE_RATE_BURST/);
   });
 });
 

@@ -222,8 +222,15 @@ describe.each(ALL_BACKENDS)('key material at rest: $name', { timeout: 90_000 }, 
     ]) {
       const result = await runLethe(command, cliEnv(where, { LETHE_MASTER_KEY: wrong }), 30_000);
       expect(result.code, result.stderr).toBe(1);
+      // Messages name the command as it was called: `lethe token create: …`, `lethe serve: …`.
+      const name = command
+        .slice(
+          0,
+          command.findIndex((word) => word.startsWith('-')),
+        )
+        .join(' ');
       expect(result.stderr).toContain(
-        `lethe ${command[0]}: the master key does not match the one this store was encrypted with`,
+        `lethe ${name}: the master key does not match the one this store was encrypted with`,
       );
       expect(result.stderr).toContain('from LETHE_MASTER_KEY');
       expect(result.stderr + result.stdout).not.toContain(wrong);
@@ -393,7 +400,7 @@ describe('where the master key comes from', () => {
         LETHE_MASTER_KEY: 'too-short',
       });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain('lethe token: LETHE_MASTER_KEY holds');
+      expect(result.stderr).toContain('lethe token create: LETHE_MASTER_KEY holds');
       expect(existsSync(join(where.dataDir, SQLITE_FILE_NAME))).toBe(false);
       expect(existsSync(join(where.dataDir, MASTER_KEY_FILE_NAME))).toBe(false);
     } finally {

@@ -139,6 +139,6 @@ describe('LETHE_REQUEST_TIMEOUT', () => {
 
   it('makes lethe serve refuse a bad value as a usage error, before opening anything', async () => {
     vi.stubEnv('LETHE_REQUEST_TIMEOUT', 'soon');
-    await expect(serveCommand(['--data-dir', '/nonexistent/never-created'])).rejects.toThrow(UsageError);
+    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(UsageError);
   });
 });

@@ -1,12 +1,30 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import type { AuditCheckpoint } from '@lethe/api';
 import { verifyAuditLog } from './audit-verification.js';
 import type { AuditCheckpointRow } from './audit-tables.js';
 import { openStore } from '../store/open-store.js';
-import { existingStoreOption, UsageError, usageErrors } from '../cli/args.js';
+import { collect, dataDirFlag, existingStoreOption, UsageError } from '../cli/args.js';
 
-export const AUDIT_USAGE = 'lethe audit verify [--checkpoint FILE] [--data-dir D]';
+interface VerifyOptions {
+  checkpoint?: string[];
+  dataDir?: string;
+}
+
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description('the audit log')
+    .command('verify')
+    .description('verify the audit chain straight from the store (no server, no token needed)')
+    .option(
+      '--checkpoint <file>',
+      'checkpoints kept outside Lethe (JSON, as GET /v1/audit/checkpoints gives them); repeatable',
+      collect,
+    )
+    .addOption(dataDirFlag())
+    .action((options: VerifyOptions) => auditVerify(options));
+}
 
 /**
  * Verifies the audit chain straight from the store (the data directory or DATABASE_URL), so it
@@ -16,19 +34,9 @@ export const AUDIT_USAGE = 'lethe audit verify [--checkpoint FILE] [--data-dir D
  * Exit code 1 names the first broken link. It needs no master key: checkpoints are checked with
  * the public halves of the signing keys, which are stored in clear.
  */
-export async function auditCommand(args: string[]): Promise<void> {
-  const [action, ...rest] = args;
-  if (action !== 'verify') throw new UsageError(`unknown audit command "${action ?? ''}"`);
-  const options = usageErrors(
-    () =>
-      parseArgs({
-        args: rest,
-        options: { checkpoint: { type: 'string', multiple: true }, 'data-dir': { type: 'string' } },
-        strict: true,
-      }).values,
-  );
+async function auditVerify(options: VerifyOptions): Promise<void> {
   const external = (await Promise.all((options.checkpoint ?? []).map(readCheckpoints))).flat();
-  const store = await openStore(existingStoreOption(options['data-dir']));
+  const store = await openStore(existingStoreOption(options.dataDir));
   try {
     const result = await verifyAuditLog(store.repository, external);
     if (!result.ok && result.firstBroken) {

@@ -1,67 +1,45 @@
 import { LetheApiError } from '@lethe/client';
+import { CommanderError, type Command } from 'commander';
 import { AppError } from '../lib/app-error.js';
-import { APPLY_USAGE, applyCommand } from '../manifests/apply-command.js';
-import { AUDIT_USAGE, AuditBroken, auditCommand } from '../audit/audit-command.js';
-import { CONSENT_USAGE, consentCommand } from '../consent/consent-command.js';
-import { CONNECTORS_USAGE, connectorsCommand } from '../requests/connectors-command.js';
-import { UsageError } from './args.js';
-import { EXPIRIES_USAGE, expiriesCommand } from '../retention/expiries-command.js';
-import { EXPORT_USAGE, exportCommand } from '../streams/exports/export-command.js';
-import { JOBS_USAGE, jobsCommand } from '../jobs/jobs-command.js';
+import { AuditBroken } from '../audit/audit-command.js';
 import { ManifestError } from '../manifests/manifest-file.js';
-import { REQUEST_USAGE, requestCommand, TICKET_USAGE, ticketCommand } from '../requests/request-command.js';
-import { SERVE_USAGE, serveCommand } from './serve-command.js';
-import { TOKEN_USAGE, tokenCommand } from '../session/token-command.js';
-
-const COMMANDS: Record<string, { usage: string; run: (args: string[]) => Promise<void> }> = {
-  serve: { usage: SERVE_USAGE, run: serveCommand },
-  token: { usage: TOKEN_USAGE, run: tokenCommand },
-  apply: { usage: APPLY_USAGE, run: applyCommand },
-  export: { usage: EXPORT_USAGE, run: exportCommand },
-  expiries: { usage: EXPIRIES_USAGE, run: expiriesCommand },
-  jobs: { usage: JOBS_USAGE, run: jobsCommand },
-  audit: { usage: AUDIT_USAGE, run: auditCommand },
-  request: { usage: REQUEST_USAGE, run: requestCommand },
-  ticket: { usage: TICKET_USAGE, run: ticketCommand },
-  consent: { usage: CONSENT_USAGE, run: consentCommand },
-  connectors: { usage: CONNECTORS_USAGE, run: connectorsCommand },
-};
-
-const USAGE = `usage:\n${Object.values(COMMANDS)
-  .map((command) => `  ${command.usage}`)
-  .join('\n')}\n\nClient commands read LETHE_URL (default http://127.0.0.1:7420) and LETHE_TOKEN.\n`;
+import { UsageError } from './args.js';
+import { commandPath, letheProgram } from './program.js';
 
 /** Exit codes: 0 done, 1 failed (server said no, or I/O), 2 called wrongly. */
 async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (!name || name === '--help' || name === 'help') {
-    process.stdout.write(USAGE);
-    return name ? 0 : 2;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`lethe: unknown command "${name}"\n${USAGE}`);
+  const program = letheProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
     return 2;
   }
+  let running: Command = program;
+  program.hook('preAction', (_program, action) => {
+    running = action;
+  });
   try {
-    await command.run(args);
+    await program.parseAsync(argv, { from: 'user' });
     // A command that finished but reports a partial failure (an import with rejected lines) has
     // set process.exitCode; the `.then` below would otherwise overwrite it with 0.
     return Number(process.exitCode ?? 0);
   } catch (error) {
+    // Commander has printed its own message (unknown option, value not among the choices, …);
+    // `--help` and `--version` end with code 0, every other of its errors is a wrong call.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const name = commandPath(running);
     if (error instanceof UsageError) {
-      process.stderr.write(`lethe ${name}: ${error.message}\nusage: ${command.usage}\n`);
+      process.stderr.write(`${name}: ${error.message}\n(run \`${name} --help\` for the usage)\n`);
       return 2;
     }
     if (error instanceof ManifestError || error instanceof AuditBroken) {
-      process.stderr.write(`lethe ${name}: ${error.message}\n`);
+      process.stderr.write(`${name}: ${error.message}\n`);
       return 1;
     }
     if (error instanceof LetheApiError || error instanceof AppError) {
-      process.stderr.write(`lethe ${name}: ${error.code}: ${error.message}\n`);
+      process.stderr.write(`${name}: ${error.code}: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`lethe ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }

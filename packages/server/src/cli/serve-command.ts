@@ -1,7 +1,7 @@
 import { streamKeyRotationFromEnv } from '../streams/field-key-service.js';
 import { streamRetentionFromEnv } from '../streams/stream-retention-sweep.js';
 import { eventIdWindowFromEnv } from '../retention/journal/event-id-window.js';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { loggerOptions } from '../http/logging.js';
 import { rateLimitFromEnv } from '../http/rate-limit.js';
 import { requestTimeoutFromEnv } from '../http/request-timeout.js';
@@ -10,24 +10,27 @@ import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
 import { createLethe } from '../server.js';
 import { requestSettingsFromEnv } from '../requests/request-settings.js';
-import { dataDirOption, UsageError, usageErrors } from './args.js';
+import { dataDirFlag, dataDirOption, UsageError, usageErrors } from './args.js';
 
-export const SERVE_USAGE = 'lethe serve [--port 7420] [--host 127.0.0.1] [--data-dir ./lethe-data] [--demo]';
+export interface ServeOptions {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  demo?: boolean;
+}
 
-export async function serveCommand(args: string[]): Promise<void> {
-  const options = usageErrors(
-    () =>
-      parseArgs({
-        args: args,
-        options: {
-          port: { type: 'string' },
-          host: { type: 'string' },
-          'data-dir': { type: 'string' },
-          demo: { type: 'boolean' },
-        },
-        strict: true,
-      }).values,
-  );
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Lethe server (API, dashboard, background jobs)')
+    .option('--port <port>', 'TCP port (default: PORT, else 7420)')
+    .option('--host <host>', 'address to listen on (default: LETHE_HOST, else 127.0.0.1)')
+    .addOption(dataDirFlag())
+    .option('--demo', 'load the demo company into an empty store')
+    .action((options: ServeOptions) => serveCommand(options));
+}
+
+export async function serveCommand(options: ServeOptions): Promise<void> {
   const port = Number(options.port ?? process.env['PORT'] ?? 7420);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new UsageError(`--port must be 0-65535, got ${options.port}`);
@@ -49,7 +52,7 @@ export async function serveCommand(args: string[]): Promise<void> {
   const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
   const requestTickMs = process.env['LETHE_REQUEST_TICK_MS'];
   const lethe = await createLethe({
-    dataDir: dataDirOption(options['data-dir']),
+    dataDir: dataDirOption(options.dataDir),
     databaseUrl: process.env['DATABASE_URL'],
     // Tokens never reach the log: headers redacted, token query parameters and JWTs scrubbed.
     logger: loggerOptions({ level: process.env['LOG_LEVEL'] ?? 'info' }),

@@ -1,15 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
 import { LetheClient } from '@lethe/client';
-import { clientSettings, UsageError } from '../cli/args.js';
+import { clientSettings } from '../cli/args.js';
 
-export const CONSENT_USAGE = 'lethe consent import FILE.ndjson|FILE.csv';
+export function registerConsent(program: Command): void {
+  program
+    .command('consent')
+    .description('consent records')
+    .command('import')
+    .description('record consent in bulk from a file (docs/consent.md); exit 1 when lines were rejected')
+    .argument('<file>', 'FILE.csv is sent as CSV, anything else as NDJSON')
+    .action((file: string) => consentImport(file));
+}
 
 /** Bulk consent from a file (docs/consent.md): `.csv` is sent as CSV, anything else as NDJSON. */
-export async function consentCommand(args: string[]): Promise<void> {
-  const [action, file, ...extra] = args;
-  if (action !== 'import') throw new UsageError(`unknown consent action "${action ?? ''}"`);
-  if (file === undefined) throw new UsageError('the file to import is missing');
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+async function consentImport(file: string): Promise<void> {
   const text = await readFile(file, 'utf8');
   const client = new LetheClient(clientSettings());
   const result = await client.importConsent(text, file.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');

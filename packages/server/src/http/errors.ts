@@ -2,6 +2,7 @@ import { ERRORS, type ErrorBody, type ErrorCode } from '@lethe/api';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/app-error.js';
 import { answerHeaders } from './security-headers.js';
+import { validationFailure } from './validation-message.js';
 
 /** Maps every error to `{error: {code, message, requestId}}`; only unexpected ones are 500s (and logged). */
 export function handleError(
@@ -78,15 +79,12 @@ function classify(error: FastifyError | AppError | Error): {
   if (error instanceof AppError) return { code: error.code, message: error.message, details: error.details };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    return {
-      code: 'VALIDATION_FAILED',
-      message: fastifyError.message,
-      details: fastifyError.validation.map((issue) => ({
-        path: issue.instancePath,
-        message: issue.message,
-        ...(issue.keyword === 'additionalProperties' ? { property: issue.params['additionalProperty'] } : {}),
-      })),
-    };
+    const failure = validationFailure(
+      fastifyError.validation,
+      fastifyError.validationContext,
+      fastifyError.message,
+    );
+    return { code: 'VALIDATION_FAILED', ...failure };
   }
   const known = FASTIFY_ERRORS[fastifyError.code];
   if (known)

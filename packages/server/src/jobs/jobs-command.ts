@@ -1,35 +1,40 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import type { Job, JobState } from '@lethe/api';
 import { LetheClient } from '@lethe/client';
-import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
-
-export const JOBS_USAGE = 'lethe jobs [JOB_ID [--wait]] [--state queued|running|done|failed|superseded]';
+import { choiceOption, clientSettings, jsonFlag, printJson, UsageError } from '../cli/args.js';
 
 const STATES: readonly JobState[] = ['queued', 'running', 'done', 'failed', 'superseded'];
 const WAIT_POLL_MS = 500;
+
+interface JobsOptions {
+  state?: JobState;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export function registerJobs(program: Command): void {
+  program
+    .command('jobs')
+    .description('background jobs (retention recomputes): the latest as a table, or one by id as JSON')
+    .argument('[job-id]', 'one job, printed as JSON')
+    .addOption(choiceOption('--state <state>', 'only jobs in this state', STATES))
+    .option('--wait', 'follow the job until it ends (exit 1 when it failed)')
+    .addOption(jsonFlag())
+    .action((id: string | undefined, options: JobsOptions) => jobsCommand(id, options));
+}
 
 /**
  * Background jobs (retention recomputes): the latest ones as a table, or one by id as JSON;
  * with `--wait`, follows the job until it ends (exit 1 when it failed).
  */
-export async function jobsCommand(args: string[]): Promise<void> {
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({
-      args,
-      options: { state: { type: 'string' }, wait: { type: 'boolean' } },
-      allowPositionals: true,
-      strict: true,
-    }),
-  );
-  const state = values.state as JobState | undefined;
-  if (state !== undefined && !STATES.includes(state))
-    throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
-  if (positionals.length > 1) throw new UsageError('give at most one job id');
+async function jobsCommand(id: string | undefined, values: JobsOptions): Promise<void> {
+  const state = values.state;
+  if (id === undefined && values.wait) throw new UsageError('--wait needs a job id');
   const client = new LetheClient(clientSettings());
-  const id = positionals[0];
   if (id === undefined) {
-    if (values.wait) throw new UsageError('--wait needs a job id');
-    const { items } = await client.listJobs(state ? { state } : {});
+    const page = await client.listJobs(state ? { state } : {});
+    if (values.json) return printJson(page);
+    const { items } = page;
     process.stdout.write('id\tstate\tpolicy\tversion\tprogress\tcreatedAt\n');
     for (const job of items)
       process.stdout.write(
@@ -43,7 +48,7 @@ export async function jobsCommand(args: string[]): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
     job = await client.getJob(id);
   }
-  process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+  printJson(job);
   if (job.state === 'failed') process.exitCode = 1;
 }
 

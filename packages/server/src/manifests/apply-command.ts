@@ -1,14 +1,28 @@
 import { createReadStream } from 'node:fs';
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { BODY_LIMIT_BYTES, type ManifestChange } from '@lethe/api';
 import { LetheApiError, LetheClient } from '@lethe/client';
-import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
+import { clientSettings, collect, UsageError } from '../cli/args.js';
 import { readLimitedText } from '../lib/read-limited-text.js';
 import { displayPath, ManifestError, mergeManifests, parseManifest } from './manifest-file.js';
 
-export const APPLY_USAGE = 'lethe apply -f FILE.yaml|DIR [-f …] [--dry-run] [--prune]';
+interface ApplyOptions {
+  file?: string[];
+  dryRun?: boolean;
+  prune?: boolean;
+}
+
+export function registerApply(program: Command): void {
+  program
+    .command('apply')
+    .description('apply manifests as one unit: all of it or nothing')
+    .option('-f, --file <path>', 'a manifest (.yaml/.yml) or a directory of them; repeatable', collect)
+    .option('--dry-run', 'show what would change, change nothing')
+    .option('--prune', 'remove what the manifests no longer declare')
+    .action((options: ApplyOptions) => applyCommand(options));
+}
 
 const SIGNS: Record<ManifestChange['action'], string> = {
   created: '+',
@@ -22,19 +36,7 @@ const SIGNS: Record<ManifestChange['action'], string> = {
  * before anything is sent, so a typo stops the run before it changes anything; an entry the
  * server refuses is named by file, path and line, and nothing of the run is kept.
  */
-export async function applyCommand(args: string[]): Promise<void> {
-  const options = usageErrors(
-    () =>
-      parseArgs({
-        args,
-        options: {
-          file: { type: 'string', short: 'f', multiple: true },
-          'dry-run': { type: 'boolean' },
-          prune: { type: 'boolean' },
-        },
-        strict: true,
-      }).values,
-  );
+async function applyCommand(options: ApplyOptions): Promise<void> {
   if (!options.file?.length) throw new UsageError('give at least one manifest with -f');
   const files = (await Promise.all(options.file.map(expandManifestPath))).flat();
   if (files.length === 0) throw new UsageError('no .yaml or .yml files found');
@@ -42,7 +44,7 @@ export async function applyCommand(args: string[]): Promise<void> {
     files.map(async (file) => ({ file, parsed: parseManifest(file, await readManifestFile(file)) })),
   );
   const { manifest, originOf } = mergeManifests(parsed);
-  const dryRun = options['dry-run'] ?? false;
+  const dryRun = options.dryRun ?? false;
   const client = new LetheClient(clientSettings());
   let result;
   try {

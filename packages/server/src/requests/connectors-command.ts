@@ -1,49 +1,59 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { CONNECTOR_TYPES, IDENTIFIER_TAGS, type ConnectorInput, type IdentifierTag } from '@lethe/api';
+import type { Command } from 'commander';
+import {
+  CONNECTOR_TYPES,
+  IDENTIFIER_TAGS,
+  type ConnectorInput,
+  type ConnectorType,
+  type IdentifierTag,
+} from '@lethe/api';
 import { LetheClient } from '@lethe/client';
 import { stringify } from 'yaml';
-import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
+import { choiceOption, clientSettings, collect, UsageError } from '../cli/args.js';
 import { Taxonomy } from '../lib/taxonomy.js';
 import { validateConnectorConfig } from './sql-connectors/connector-config.js';
 import { importFidesDataset } from './sql-connectors/fides-dataset.js';
 
-export const CONNECTORS_USAGE =
-  'lethe connectors import-fides FILE.yml --name N --type postgres|mysql|sqlite --url-env VAR [--system S] [--dataset KEY] [--identity NAME=TAG …] [--dry-run]';
+interface ImportOptions {
+  name: string;
+  type: ConnectorType;
+  urlEnv: string;
+  system?: string;
+  dataset?: string;
+  identity?: string[];
+  dryRun?: boolean;
+}
+
+export function registerConnectors(program: Command): void {
+  program
+    .command('connectors')
+    .description('SQL connectors that answer rights requests from a database')
+    .command('import-fides')
+    .description('turn a fideslang dataset file into a SQL connector')
+    .argument('<file>', 'the fideslang dataset (YAML)')
+    .requiredOption('--name <name>', 'the connector name')
+    .addOption(choiceOption('--type <type>', 'the database', CONNECTOR_TYPES).makeOptionMandatory())
+    .requiredOption('--url-env <var>', 'the environment variable that holds the connection string')
+    .option('--system <system>', 'the system the connector belongs to')
+    .option('--dataset <key>', 'the dataset to take from a file with several')
+    .option(
+      '--identity <name=tag>',
+      `a fideslang identity and the Lethe tag it stands for (${IDENTIFIER_TAGS.join(', ')}); repeatable`,
+      collect,
+    )
+    .option('--dry-run', 'print the connector config instead of saving it')
+    .action((file: string, options: ImportOptions) => importFides(file, options));
+}
 
 /**
  * `lethe connectors import-fides`: a fideslang dataset file becomes a SQL connector. Every
  * problem is listed (YAML paths) and nothing is sent; `--dry-run` prints the config instead of
  * saving it. Categories are checked against the server's taxonomy (the defaults on a dry run).
  */
-export async function connectorsCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  if (sub !== 'import-fides') throw new UsageError(`unknown subcommand "${sub ?? ''}"`);
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        name: { type: 'string' },
-        type: { type: 'string' },
-        'url-env': { type: 'string' },
-        system: { type: 'string' },
-        dataset: { type: 'string' },
-        identity: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean' },
-      },
-    }),
-  );
-  const [file, ...extra] = positionals;
-  if (!file || extra.length > 0) throw new UsageError('give exactly one dataset file');
-  if (!values.name) throw new UsageError('give the connector a --name');
-  const type = CONNECTOR_TYPES.find((t) => t === values.type);
-  if (!type) throw new UsageError(`--type is one of ${CONNECTOR_TYPES.join(', ')}`);
-  if (!values['url-env'])
-    throw new UsageError('give --url-env, the variable that holds the connection string');
+async function importFides(file: string, values: ImportOptions): Promise<void> {
+  const type = values.type;
   const identities = identityOptions(values.identity ?? []);
-  const dryRun = values['dry-run'] ?? false;
+  const dryRun = values.dryRun ?? false;
   const client = dryRun ? undefined : new LetheClient(clientSettings());
   const categories = client ? await serverCategories(client) : Taxonomy.dataCategories();
   const text = await readFile(file, 'utf8').catch((error: Error) => {
@@ -53,7 +63,7 @@ export async function connectorsCommand(args: string[]): Promise<void> {
   for (const note of result.notes) process.stderr.write(`note: ${note}\n`);
   const config: ConnectorInput = {
     type,
-    urlEnv: values['url-env'],
+    urlEnv: values.urlEnv,
     ...(values.system ? { system: values.system } : {}),
     description:
       `fideslang dataset ${result.dataset.key ?? '?'}${result.dataset.name ? `: ${result.dataset.name}` : ''}`.slice(

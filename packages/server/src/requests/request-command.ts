@@ -1,153 +1,179 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import type { Identifiers, RequestInput, RightsRequest } from '@lethe/api';
+import type { Command } from 'commander';
+import {
+  JURISDICTIONS,
+  REQUEST_STRATEGIES,
+  REQUEST_TYPES,
+  type Identifiers,
+  type RequestInput,
+  type RightsRequest,
+} from '@lethe/api';
 import { LetheClient } from '@lethe/client';
-import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
+import { choiceOption, clientSettings, jsonFlag, printJson, UsageError } from '../cli/args.js';
 
-export const REQUEST_USAGE =
-  'lethe request create --type dsar|delete|delete_pii [--strategy exact|connected] [--email E] [--phone P] ' +
-  '[--subject ID] [--custom-key K] [--address A --city C --postal P --country CC] [--jurisdiction J] [--id ID]\n' +
-  '         lethe request list [--status S] [--overdue] | show ID | import FILE.csv\n' +
-  '         lethe request verify ID --method M | approve ID | deny ID --reason R | cancel ID --reason R\n' +
-  '         lethe request extend ID --reason R | confirm-receipt ID | delivered ID | retry ID TASK\n' +
-  '         lethe request approve-erasure ID TASK';
-export const TICKET_USAGE = 'lethe ticket list | lethe ticket done ID TASK [--note N] [--deleted N]';
+/** Identifier options of `request create`: flag, key in the request, what it is. */
+const IDENTIFIER_OPTIONS = [
+  ['--subject <id>', 'the subject id'],
+  ['--email <email>', 'an e-mail address'],
+  ['--phone <phone>', 'a phone number'],
+  ['--custom-key <key>', "the installation's own identifier"],
+  ['--custom-key-2 <key>', 'a second own identifier'],
+  ['--custom-key-3 <key>', 'a third own identifier'],
+  ['--address <line>', 'an address (every part given must match)'],
+  ['--address2 <line>', 'address, second line'],
+  ['--city <city>', 'address, city'],
+  ['--state <state>', 'address, state'],
+  ['--postal <code>', 'address, postal code'],
+  ['--country <country>', 'address, country'],
+] as const;
 
-const STEPS: Record<string, string> = {
-  verify: 'verify-identity',
-  approve: 'approve',
-  deny: 'deny',
-  cancel: 'cancel',
-  extend: 'extend',
-  'confirm-receipt': 'confirm-receipt',
-  delivered: 'delivered',
-};
+/** Workflow steps with a request id only, or with a required `--reason`/`--method`. */
+const STEPS: readonly { name: string; step: string; description: string; needs?: 'reason' | 'method' }[] = [
+  {
+    name: 'verify',
+    step: 'verify-identity',
+    description: "record that the requester's identity was verified",
+    needs: 'method',
+  },
+  { name: 'approve', step: 'approve', description: 'approve the request' },
+  { name: 'deny', step: 'deny', description: 'deny the request', needs: 'reason' },
+  { name: 'cancel', step: 'cancel', description: 'cancel the request', needs: 'reason' },
+  { name: 'extend', step: 'extend', description: 'extend the deadline as the law allows', needs: 'reason' },
+  { name: 'confirm-receipt', step: 'confirm-receipt', description: 'confirm that the request was received' },
+  { name: 'delivered', step: 'delivered', description: 'record that the answer was delivered' },
+];
 
 /** Rights requests from the command line; prints what the server answered. */
-export async function requestCommand(args: string[]): Promise<void> {
-  const [action, ...rest] = args;
-  const client = new LetheClient(clientSettings());
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        type: { type: 'string' },
-        strategy: { type: 'string' },
-        email: { type: 'string' },
-        phone: { type: 'string' },
-        subject: { type: 'string' },
-        'custom-key': { type: 'string' },
-        'custom-key-2': { type: 'string' },
-        'custom-key-3': { type: 'string' },
-        address: { type: 'string' },
-        address2: { type: 'string' },
-        city: { type: 'string' },
-        state: { type: 'string' },
-        postal: { type: 'string' },
-        country: { type: 'string' },
-        jurisdiction: { type: 'string' },
-        id: { type: 'string' },
-        status: { type: 'string' },
-        overdue: { type: 'boolean' },
-        reason: { type: 'string' },
-        method: { type: 'string' },
-      },
-    }),
-  );
-  const id = () => positionals[0] ?? fail('the request id is missing');
-  switch (action) {
-    case 'create': {
-      const input = {
-        ...(values.id !== undefined ? { id: values.id } : {}),
-        type: values.type ?? fail('--type is required'),
-        ...(values.strategy !== undefined ? { strategy: values.strategy } : {}),
-        ...(values.jurisdiction !== undefined ? { jurisdiction: values.jurisdiction } : {}),
-        identifiers: identifiersFrom(values),
-      } as RequestInput;
-      return print(describe(await client.createRequest(input)));
-    }
-    case 'list': {
-      const page = await client.listRequests({
+export function registerRequest(program: Command): void {
+  const request = program
+    .command('request')
+    .description('privacy rights requests (DSAR, delete, delete_pii)');
+  const create = request
+    .command('create')
+    .description('open a rights request for the subject the identifiers name')
+    .addOption(choiceOption('--type <type>', 'the kind of request (required)', REQUEST_TYPES))
+    .addOption(
+      choiceOption('--strategy <strategy>', 'which records the identifiers reach', REQUEST_STRATEGIES),
+    )
+    .addOption(choiceOption('--jurisdiction <law>', 'the law that sets the deadline', JURISDICTIONS))
+    .option('--id <id>', 'an id of your own (makes a retry idempotent)');
+  for (const [flags, description] of IDENTIFIER_OPTIONS) create.option(flags, description);
+  create.action(async (values: Record<string, string | undefined>) => {
+    const input = {
+      ...(values['id'] !== undefined ? { id: values['id'] } : {}),
+      type: values['type'] ?? fail(`--type is required: one of ${REQUEST_TYPES.join(', ')}`),
+      ...(values['strategy'] !== undefined ? { strategy: values['strategy'] } : {}),
+      ...(values['jurisdiction'] !== undefined ? { jurisdiction: values['jurisdiction'] } : {}),
+      identifiers: identifiersFrom(values),
+    } as RequestInput;
+    print(describe(await client().createRequest(input)));
+  });
+  request
+    .command('list')
+    .description('rights requests, one line each')
+    .option('--status <status>', 'only requests in this status')
+    .option('--overdue', 'only requests past their deadline')
+    .addOption(jsonFlag())
+    .action(async (values: { status?: string; overdue?: boolean; json?: boolean }) => {
+      const page = await client().listRequests({
         ...(values.status !== undefined ? { status: values.status } : {}),
         ...(values.overdue ? { overdue: true } : {}),
       });
-      return print(page.items.map(describe).join('\n') || '(no requests)');
-    }
-    case 'show':
-      return print(JSON.stringify(await client.getRequest(id()), null, 2));
-    case 'import': {
-      const text = await readFile(positionals[0] ?? fail('the CSV file is missing'), 'utf8');
-      const result = await client.importRequests(text);
+      if (values.json) return printJson(page);
+      print(page.items.map(describe).join('\n') || '(no requests)');
+    });
+  request
+    .command('show')
+    .description('one request with its tasks, as JSON')
+    .argument('<id>', 'the request id')
+    .addOption(jsonFlag('the same JSON (accepted like on the list commands)'))
+    .action(async (id: string) => printJson(await client().getRequest(id)));
+  request
+    .command('import')
+    .description('open requests from a CSV file; exit 1 when lines were rejected')
+    .argument('<file>', 'the CSV file')
+    .action(async (file: string) => {
+      const text = await readFile(file, 'utf8');
+      const result = await client().importRequests(text);
       const lines = [
         ...result.created.map((row) => `line ${row.line}: created ${row.id} (${row.status})`),
         ...result.rejected.map((row) => `line ${row.line}: rejected ${row.code}: ${row.message}`),
       ];
       print(lines.join('\n'));
       if (result.rejected.length > 0) process.exitCode = 1;
-      return;
-    }
-    case 'retry':
-      return print(describe(await client.retryTask(id(), taskNumber(positionals[1]))));
-    case 'approve-erasure':
-      return print(describe(await client.approveErasure(id(), taskNumber(positionals[1]))));
-    default: {
-      const step = action !== undefined ? STEPS[action] : undefined;
-      if (step === undefined) throw new UsageError(`unknown request action "${action ?? ''}"`);
+    });
+  for (const { name, step, description, needs } of STEPS) {
+    const command = request.command(name).description(description).argument('<id>', 'the request id');
+    if (needs === 'method') command.requiredOption('--method <method>', 'how the identity was verified');
+    if (needs === 'reason') command.requiredOption('--reason <reason>', 'why, for the requester and the log');
+    command.action(async (id: string, values: { method?: string; reason?: string }) => {
       const body =
-        step === 'verify-identity'
-          ? { method: values.method ?? fail('--method is required') }
-          : ['deny', 'cancel', 'extend'].includes(step)
-            ? { reason: values.reason ?? fail('--reason is required') }
-            : {};
-      return print(describe(await client.requestStep(id(), step, body)));
-    }
+        needs === 'method' ? { method: values.method } : needs === 'reason' ? { reason: values.reason } : {};
+      print(describe(await client().requestStep(id, step, body)));
+    });
   }
+  request
+    .command('retry')
+    .description('run a failed task again')
+    .argument('<id>', 'the request id')
+    .argument('<task>', 'the task number (1, 2, …)')
+    .action(async (id: string, task: string) =>
+      print(describe(await client().retryTask(id, taskNumber(task)))),
+    );
+  request
+    .command('approve-erasure')
+    .description('let a task that waits for approval erase')
+    .argument('<id>', 'the request id')
+    .argument('<task>', 'the task number (1, 2, …)')
+    .action(async (id: string, task: string) =>
+      print(describe(await client().approveErasure(id, taskNumber(task)))),
+    );
 }
 
 /** Tickets: tasks waiting for a person in a team. */
-export async function ticketCommand(args: string[]): Promise<void> {
-  const [action, ...rest] = args;
-  const client = new LetheClient(clientSettings());
-  const { values, positionals } = usageErrors(() =>
-    parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: { note: { type: 'string' }, deleted: { type: 'string' } },
-    }),
-  );
-  if (action === 'list') {
-    const { items } = await client.listTickets();
-    return print(
-      items
-        .map(
-          (t) =>
-            `${t.requestId} task ${t.task}  ${t.type}  system=${t.system ?? '-'} team=${t.team ?? '-'} due ${t.dueAt}`,
-        )
-        .join('\n') || '(no open tickets)',
-    );
-  }
-  if (action === 'done') {
-    const deleted = values.deleted === undefined ? undefined : Number(values.deleted);
-    if (deleted !== undefined && (!Number.isInteger(deleted) || deleted < 0))
-      fail('--deleted must be a count');
-    const request = await client.completeTicket(
-      positionals[0] ?? fail('the request id is missing'),
-      taskNumber(positionals[1]),
-      {
+export function registerTicket(program: Command): void {
+  const ticket = program.command('ticket').description('tasks of rights requests waiting for a person');
+  ticket
+    .command('list')
+    .description('open tickets, one line each')
+    .addOption(jsonFlag())
+    .action(async (values: { json?: boolean }) => {
+      const page = await client().listTickets();
+      if (values.json) return printJson(page);
+      print(
+        page.items
+          .map(
+            (t) =>
+              `${t.requestId} task ${t.task}  ${t.type}  system=${t.system ?? '-'} team=${t.team ?? '-'} due ${t.dueAt}`,
+          )
+          .join('\n') || '(no open tickets)',
+      );
+    });
+  ticket
+    .command('done')
+    .description('mark a ticket done')
+    .argument('<id>', 'the request id')
+    .argument('<task>', 'the task number (1, 2, …)')
+    .option('--note <note>', 'a note for the log')
+    .option('--deleted <count>', 'how many records were deleted')
+    .action(async (id: string, task: string, values: { note?: string; deleted?: string }) => {
+      const deleted = values.deleted === undefined ? undefined : Number(values.deleted);
+      if (deleted !== undefined && (!Number.isInteger(deleted) || deleted < 0))
+        fail('--deleted must be a count');
+      const request = await client().completeTicket(id, taskNumber(task), {
         ...(values.note !== undefined ? { note: values.note } : {}),
         ...(deleted !== undefined ? { deleted } : {}),
-      },
-    );
-    return print(describe(request));
-  }
-  throw new UsageError(`unknown ticket action "${action ?? ''}"`);
+      });
+      print(describe(request));
+    });
 }
 
-function identifiersFrom(values: Record<string, string | boolean | undefined>): Identifiers {
-  const text = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
+function client(): LetheClient {
+  return new LetheClient(clientSettings());
+}
+
+function identifiersFrom(values: Record<string, string | undefined>): Identifiers {
+  const text = (name: string) => values[name];
   const pick = <K extends string>(entries: [K, string | undefined][]) =>
     Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as Partial<Record<K, string>>;
   const address = pick([
@@ -163,9 +189,9 @@ function identifiersFrom(values: Record<string, string | boolean | undefined>): 
       ['subject', text('subject')],
       ['email', text('email')],
       ['phone', text('phone')],
-      ['customKey', text('custom-key')],
-      ['customKey2', text('custom-key-2')],
-      ['customKey3', text('custom-key-3')],
+      ['customKey', text('customKey')],
+      ['customKey2', text('customKey2')],
+      ['customKey3', text('customKey3')],
     ]),
     ...(Object.keys(address).length > 0 ? { address: address as Identifiers['address'] } : {}),
   };

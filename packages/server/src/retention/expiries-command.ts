@@ -1,36 +1,38 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import type { ExpiryItem, ExpiryQuery } from '@lethe/api';
 import { LetheClient } from '@lethe/client';
-import { clientSettings, UsageError, usageErrors } from '../cli/args.js';
+import { choiceOption, clientSettings, day, UsageError } from '../cli/args.js';
 
-export const EXPIRIES_USAGE =
-  'lethe expiries --day YYYY-MM-DD | --from D --to D [--system S] [--dataset D] [--field F] [--level field|subject] [--format table|ndjson]';
+interface ExpiriesOptions {
+  day?: string;
+  from?: string;
+  to?: string;
+  system?: string;
+  dataset?: string;
+  field?: string;
+  level?: 'field' | 'subject';
+  format: 'table' | 'ndjson';
+}
+
+export function registerExpiries(program: Command): void {
+  program
+    .command('expiries')
+    .description('the expiry feed of one day or a range: a table for people, NDJSON for scripts')
+    .option('--day <YYYY-MM-DD>', 'expiries of this day', day)
+    .option('--from <YYYY-MM-DD>', 'first day of a range', day)
+    .option('--to <YYYY-MM-DD>', 'last day of a range', day)
+    .option('--system <system>', 'only this system')
+    .option('--dataset <dataset>', 'only this dataset')
+    .option('--field <field>', 'only this field')
+    .addOption(choiceOption('--level <level>', 'one line per field or per subject', ['field', 'subject']))
+    .addOption(choiceOption('--format <format>', 'output format', ['table', 'ndjson']).default('table'))
+    .action((options: ExpiriesOptions) => expiriesCommand(options));
+}
 
 /** Streams the expiry feed to stdout: a table for people, NDJSON for scripts. */
-export async function expiriesCommand(args: string[]): Promise<void> {
-  const options = usageErrors(
-    () =>
-      parseArgs({
-        args: args,
-        options: {
-          day: { type: 'string' },
-          from: { type: 'string' },
-          to: { type: 'string' },
-          system: { type: 'string' },
-          dataset: { type: 'string' },
-          field: { type: 'string' },
-          level: { type: 'string' },
-          format: { type: 'string' },
-        },
-        strict: true,
-      }).values,
-  );
+async function expiriesCommand(options: ExpiriesOptions): Promise<void> {
   if (!options.day && !options.from) throw new UsageError('give --day, or --from (and --to)');
-  if (options.level !== undefined && options.level !== 'field' && options.level !== 'subject') {
-    throw new UsageError('--level must be field or subject');
-  }
-  const format = options.format ?? 'table';
-  if (format !== 'table' && format !== 'ndjson') throw new UsageError('--format must be table or ndjson');
+  const format = options.format;
   const query: ExpiryQuery = {
     ...(options.day !== undefined ? { day: options.day } : {}),
     ...(options.from !== undefined ? { from: options.from } : {}),

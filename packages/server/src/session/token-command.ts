@@ -1,16 +1,44 @@
-import { parseArgs } from 'node:util';
+import type { Command } from 'commander';
 import { openKeyedStore } from '../auth/key-material.js';
-import { GRANTS, isGrant, isRole, ROLES, type Grant, type Principal } from '../auth/principal.js';
+import { GRANTS, isGrant, ROLES, type Grant, type Principal } from '../auth/principal.js';
 import { createSignInCode, MAX_SIGN_IN_LINK_SECONDS } from './sign-in-codes.js';
 import { SigningKeys } from '../auth/signing-keys.js';
 import { CATEGORY_PATTERN, DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
 import { Tokens, type MintRequest } from '../auth/tokens.js';
 import { audit } from '../audit/audit-trail.js';
-import { existingStoreOption, UsageError, usageErrors } from '../cli/args.js';
+import { choiceOption, collect, dataDirFlag, existingStoreOption, UsageError } from '../cli/args.js';
 
-export const TOKEN_USAGE =
-  'lethe token create --role admin|dpo|auditor|service [--system S] [--categories user.contact,…] ' +
-  '[--grant subject-ids] [--ttl 1h] [--subject NAME] [--link [--url URL] [--link-ttl 10m]] [--data-dir D]';
+interface CreateOptions {
+  role: Principal['role'];
+  system?: string;
+  categories?: string;
+  grant?: string[];
+  ttl?: string;
+  subject?: string;
+  link?: boolean;
+  url?: string;
+  linkTtl?: string;
+  dataDir?: string;
+}
+
+export function registerToken(program: Command): void {
+  program
+    .command('token')
+    .description('tokens for the API and the dashboard')
+    .command('create')
+    .description('mint a short-lived token (printed alone on stdout), or a one-time sign-in link')
+    .addOption(choiceOption('--role <role>', 'the role of the token', ROLES).makeOptionMandatory())
+    .option('--system <system>', 'the system a service token acts for (service tokens only)')
+    .option('--categories <keys>', 'limit to these data categories, comma-separated (user.contact,…)')
+    .option('--grant <grants>', `extra grants, comma-separated: ${GRANTS.join(', ')}; repeatable`, collect)
+    .option('--ttl <duration>', 'lifetime, like 90s, 15m or 1h; at most 12h (default: 1h)')
+    .option('--subject <name>', 'who the token names (default: cli:$USER)')
+    .option('--link', "print the dashboard's one-time sign-in link instead of a token")
+    .option('--url <url>', "the server's address in the link (default: LETHE_URL); with --link")
+    .option('--link-ttl <duration>', 'how long the link can be used, 1s to 1h (default: 10m); with --link')
+    .addOption(dataDirFlag())
+    .action((options: CreateOptions) => tokenCreate(options));
+}
 
 /**
  * Mints a token with the signing keys in the data directory (or DATABASE_URL), unwrapped with the
@@ -20,29 +48,7 @@ export const TOKEN_USAGE =
  * stores a one-time sign-in code for such a token and prints the dashboard's sign-in link with the
  * code (see `signInLink`); the token is minted when the link is used.
  */
-export async function tokenCommand(args: string[]): Promise<void> {
-  const [action, ...rest] = args;
-  if (action !== 'create') throw new UsageError(`unknown token command "${action ?? ''}"`);
-  const options = usageErrors(
-    () =>
-      parseArgs({
-        args: rest,
-        options: {
-          role: { type: 'string' },
-          system: { type: 'string' },
-          categories: { type: 'string' },
-          grant: { type: 'string', multiple: true },
-          ttl: { type: 'string' },
-          subject: { type: 'string' },
-          link: { type: 'boolean' },
-          url: { type: 'string' },
-          'link-ttl': { type: 'string' },
-          'data-dir': { type: 'string' },
-        },
-        strict: true,
-      }).values,
-  );
-  if (!isRole(options.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+async function tokenCreate(options: CreateOptions): Promise<void> {
   if (options.role === 'service' && !options.system) throw new UsageError('a service token needs --system');
   if (options.role !== 'service' && options.system)
     throw new UsageError('--system is for service tokens only');
@@ -55,8 +61,7 @@ export async function tokenCommand(args: string[]): Promise<void> {
   if (badGrant !== undefined)
     throw new UsageError(`--grant must be one of ${GRANTS.join(', ')} (got "${badGrant}")`);
   if (options.url !== undefined && !options.link) throw new UsageError('--url is for --link only');
-  if (options['link-ttl'] !== undefined && !options.link)
-    throw new UsageError('--link-ttl is for --link only');
+  if (options.linkTtl !== undefined && !options.link) throw new UsageError('--link-ttl is for --link only');
   const dashboardUrl = options.link
     ? dashboardBase(options.url ?? process.env['LETHE_URL'] ?? 'http://127.0.0.1:7420')
     : undefined;
@@ -65,11 +70,11 @@ export async function tokenCommand(args: string[]): Promise<void> {
     throw new UsageError(`--ttl must look like 90s, 15m or 1h (got "${options.ttl}")`);
   if (ttlSeconds > 12 * 3600)
     throw new UsageError('--ttl may be at most 12h: Lethe issues short-lived tokens only');
-  const linkSeconds = parseTtl(options['link-ttl'] ?? '10m');
+  const linkSeconds = parseTtl(options.linkTtl ?? '10m');
   if (linkSeconds === undefined || linkSeconds === 0 || linkSeconds > MAX_SIGN_IN_LINK_SECONDS)
-    throw new UsageError(`--link-ttl must lie between 1s and 1h, like 10m (got "${options['link-ttl']}")`);
+    throw new UsageError(`--link-ttl must lie between 1s and 1h, like 10m (got "${options.linkTtl}")`);
 
-  const { store, masterKey } = await openKeyedStore(existingStoreOption(options['data-dir']));
+  const { store, masterKey } = await openKeyedStore(existingStoreOption(options.dataDir));
   try {
     // Whoever can read the store's keys is trusted like an admin (see the comment above).
     const operator: Principal = { id: `cli:${process.env['USER'] ?? 'local'}`, role: 'admin' };

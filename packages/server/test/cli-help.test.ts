@@ -1,0 +1,144 @@
+import type { Command } from 'commander';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { commandPath, letheProgram } from '../src/cli/program.js';
+import { killAllServers, runLethe, startServer, type ServerProcess } from './support/lethe-process.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The `lethe` CLI's own surface: version, help for every command, allowed values, `--json`. */
+
+const scratch = mkdtempSync(join(tmpdir(), 'lethe-cli-help-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Every command a user can run (`request create`, `jobs`, …), as `lethe` declares them. */
+function leaves(command: Command): Command[] {
+  return command.commands.length === 0 ? [command] : command.commands.flatMap(leaves);
+}
+const COMMANDS = leaves(letheProgram()).map((command) => ({
+  words: commandPath(command).split(' ').slice(1),
+  flags: command.options.map((option) => option.long ?? option.flags),
+}));
+
+describe.concurrent('lethe CLI help and version', { timeout: 90_000 }, () => {
+  it('covers every command there is', ({ expect }) => {
+    const names = COMMANDS.map((command) => command.words.join(' '));
+    for (const name of ['serve', 'token create', 'request create', 'request list', 'consent import', 'jobs'])
+      expect(names).toContain(name);
+  });
+
+  it('prints the package version with --version', async ({ expect }) => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const result = await runLethe(['--version']);
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it.for(COMMANDS)('answers `lethe $words --help` with its options', async ({ words, flags }, { expect }) => {
+    const result = await runLethe([...words, '--help']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Usage: lethe ${words.join(' ')}`);
+    for (const flag of flags) expect(result.stdout).toContain(flag);
+  });
+
+  it('answers `lethe help request` like `lethe request --help`', async ({ expect }) => {
+    const [viaHelp, viaFlag] = await Promise.all([
+      runLethe(['help', 'request']),
+      runLethe(['request', '--help']),
+    ]);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+    expect(viaHelp.stdout).toContain('approve-erasure');
+  });
+
+  it('shows the allowed values of an enumerated option in its help', async ({ expect }) => {
+    const result = await runLethe(['request', 'create', '--help']);
+    // Help wraps at 80 columns; the words matter, not where the lines break.
+    const text = result.stdout.replace(/\s+/g, ' ');
+    expect(text).toMatch(/--type <type>[\s\S]*"dsar", "delete", "delete_pii"/);
+    expect(text).toMatch(/--jurisdiction <law>[\s\S]*"gdpr", "ccpa"/);
+  });
+
+  it('answers `consent import --help` without opening a file named --help', async ({ expect }) => {
+    const result = await runLethe(['consent', 'import', '--help'], { LETHE_TOKEN: 'unused' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Usage: lethe consent import');
+    expect(result.stderr).toBe('');
+  });
+
+  it.for([
+    { args: ['request', 'create', '--type', 'erase'], allowed: 'dsar, delete, delete_pii' },
+    {
+      args: ['request', 'create', '--type', 'dsar', '--jurisdiction', 'eu'],
+      allowed: 'gdpr, ccpa, pipeda, lgpd, app',
+    },
+    { args: ['request', 'create', '--type', 'dsar', '--strategy', 'all'], allowed: 'exact, connected' },
+    { args: ['jobs', '--state', 'stuck'], allowed: 'queued, running, done, failed, superseded' },
+    { args: ['expiries', '--day', '2025-01-05', '--level', 'row'], allowed: 'field, subject' },
+    {
+      args: ['connectors', 'import-fides', 'x.yml', '--name', 'n', '--type', 'oracle', '--url-env', 'U'],
+      allowed: 'postgres, mysql, sqlite',
+    },
+  ])('refuses `$args` with exit 2, naming the allowed values', async ({ args, allowed }, { expect }) => {
+    // A server that is not there: the value must be refused before anything is sent.
+    const result = await runLethe(args, { LETHE_TOKEN: 'unused', LETHE_URL: 'http://127.0.0.1:9' });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`Allowed choices are ${allowed}.`);
+  });
+
+  it('refuses a malformed day with exit 2, naming the form', async ({ expect }) => {
+    const result = await runLethe(['expiries', '--day', '5.1.2025'], { LETHE_TOKEN: 'unused' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('YYYY-MM-DD');
+  });
+
+  it('exits 2 on an unknown option or a missing argument', async ({ expect }) => {
+    const [unknown, missing] = await Promise.all([
+      runLethe(['jobs', '--colour']),
+      runLethe(['request', 'show'], { LETHE_TOKEN: 'unused' }),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--colour'");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'id'");
+  });
+});
+
+describe('lethe CLI --json', { timeout: 90_000 }, () => {
+  let server: ServerProcess;
+  let env: { LETHE_URL: string; LETHE_TOKEN: string };
+
+  beforeAll(async () => {
+    const dataDir = join(scratch, 'data');
+    server = await startServer({ dataDir, demo: true });
+    const minted = await runLethe(['token', 'create', '--role', 'admin', '--data-dir', dataDir]);
+    if (minted.code !== 0) throw new Error(`token create failed: ${minted.stderr}`);
+    env = { LETHE_URL: server.url, LETHE_TOKEN: minted.stdout.trim() };
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await killAllServers();
+  });
+
+  it('prints the API JSON of request list/show, ticket list and jobs', async ({ expect }) => {
+    const created = await runLethe(
+      ['request', 'create', '--type', 'dsar', '--subject', 'u-1001', '--id', 'cli-json-1'],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const [list, show, tickets, jobs] = await Promise.all([
+      runLethe(['request', 'list', '--json'], env),
+      runLethe(['request', 'show', 'cli-json-1', '--json'], env),
+      runLethe(['ticket', 'list', '--json'], env),
+      runLethe(['jobs', '--json'], env),
+    ]);
+    for (const result of [list, show, tickets, jobs]) expect(result.code, result.stderr).toBe(0);
+    const page = JSON.parse(list.stdout) as { items: { id: string }[] };
+    expect(page.items.map((item) => item.id)).toContain('cli-json-1');
+    expect(JSON.parse(show.stdout)).toMatchObject({ id: 'cli-json-1', type: 'dsar' });
+    expect(Array.isArray((JSON.parse(tickets.stdout) as { items: unknown }).items)).toBe(true);
+    expect(Array.isArray((JSON.parse(jobs.stdout) as { items: unknown }).items)).toBe(true);
+  });
+});
