@@ -1,4 +1,5 @@
-const CSV_COLUMNS = ['expiresAt', 'subject', 'field', 'policy', 'system'] as const;
+/** `status` is due, upcoming or held at download time; `hold` names the hold of a held row. */
+const CSV_COLUMNS = ['expiresAt', 'subject', 'field', 'policy', 'system', 'status', 'hold'] as const;
 
 /** The feed's NDJSON lines as CSV (RFC 4180 quoting), one header row. */
 export function ndjsonToCsv(text: string): string {

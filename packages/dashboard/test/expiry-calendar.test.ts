@@ -32,8 +32,11 @@ describe('expiry calendar', { timeout: 60_000 }, () => {
     await screenshot(page, '18-calendar');
 
     const feed = (await api(server.url, token, 'GET', `/v1/expiries?day=${busiest.day}`)).body as {
-      items: { system: string }[];
+      items: { system: string; status: string }[];
     };
+    // Each row says whether it is due now, upcoming, or held, as the feed does.
+    const statuses = await rows.locator('td:nth-child(6)').allTextContents();
+    expect(statuses.sort()).toEqual(feed.items.map((item) => item.status).sort());
     const system = feed.items[0]!.system;
     const ofSystem = feed.items.filter((item) => item.system === system).length;
     await page.getByLabel('System').selectOption(system);
@@ -48,7 +51,7 @@ describe('expiry calendar', { timeout: 60_000 }, () => {
     const csvLines = readFileSync(await csv.path(), 'utf8')
       .trim()
       .split('\r\n');
-    expect(csvLines[0]).toBe('expiresAt,subject,field,policy,system');
+    expect(csvLines[0]).toBe('expiresAt,subject,field,policy,system,status,hold');
     expect(csvLines).toHaveLength(ofSystem + 1);
     const [ndjson] = await Promise.all([
       page.waitForEvent('download'),

@@ -209,6 +209,7 @@ function Feed({ query }: { query: Query }) {
                       <th scope="col">Field</th>
                       <th scope="col">Policy</th>
                       <th scope="col">System</th>
+                      <th scope="col">Status</th>
                     </tr>
                   </thead>
                   <tbody>
@@ -221,6 +222,9 @@ function Feed({ query }: { query: Query }) {
                         </td>
                         <td>{item.policy}</td>
                         <td>{item.system}</td>
+                        <td>
+                          <ExpiryStatusBadge item={item} />
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -238,4 +242,14 @@ function Feed({ query }: { query: Query }) {
       }}
     </Show>
   );
+}
+
+/**
+ * Where a row stands: due (act now), upcoming, or held by a legal hold (named), as the feed
+ * said when it was read (docs/retention.md, "Due and upcoming").
+ */
+function ExpiryStatusBadge({ item }: { item: ExpiryItem }) {
+  if (item.status === 'held') return <span className="badge badge-warn">held: {item.hold}</span>;
+  if (item.status === 'due') return <span className="badge badge-alert">due</span>;
+  return <span className="badge">upcoming</span>;
 }
