@@ -7,6 +7,7 @@ import { verifyAuditLog } from '../src/audit/audit-verification.js';
 import type { Services } from '../src/services.js';
 import { ALL_BACKENDS, availableBackends, openServices } from './support/backends.js';
 import { loadFixtures, POLICIES, usage } from './support/fixtures.js';
+import { waitFor } from './support/wait-for.js';
 
 const available = await availableBackends();
 const admin = LETHE_ITSELF;
@@ -325,7 +326,11 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
         sent.push(`${k}-${b}`);
       }
     };
-    await Promise.all([change, sender(0), sender(1), sender(2)]);
+    const [write] = await Promise.all([change, sender(0), sender(1), sender(2)]);
+    // The recompute runs as a job; PUT answers after at most its wait, so under load the job may
+    // still be walking the batches folded before the change (docs/retention.md): wait for its end.
+    const job = write.policy.recompute?.job ?? '';
+    await waitFor(async () => (await services.jobs.get(admin, job)).state === 'done', 30_000);
     for (const name of sent) {
       expect((await subject(`rr-${name}-24`)).expiresAt, `batch ${name}`).toBe('2024-01-01T00:00:00.000Z');
     }

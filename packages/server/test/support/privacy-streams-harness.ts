@@ -15,8 +15,15 @@ import { availableBackends, type Backend } from './backends.js';
 
 const available = await availableBackends();
 export const DAY = 86_400_000;
-/** Events of yesterday and of today: two rotation periods (keys rotate daily, at 00:00 UTC). */
-export const TODAY = new Date(Math.floor(Date.now() / DAY) * DAY + 3_600_000).toISOString();
+/**
+ * Events of yesterday and of today: two rotation periods (keys rotate daily, at 00:00 UTC). Today's
+ * time lies an hour into the day, or halfway to now in the first hour: never in the future, which
+ * ingest refuses (the suite failed between 00:00 and 01:00 UTC when it was always 01:00).
+ */
+const START_OF_TODAY = Math.floor(Date.now() / DAY) * DAY;
+export const TODAY = new Date(
+  START_OF_TODAY + Math.min(3_600_000, (Date.now() - START_OF_TODAY) / 2),
+).toISOString();
 export const YESTERDAY = new Date(Date.parse(TODAY) - DAY).toISOString();
 
 export const CLICKSTREAM: DataContractInput = {
