@@ -61,19 +61,8 @@ export function encodeJournalRow(events: readonly JournalEvent[]): Uint8Array {
 
 /** The events of a row written by `encodeJournalRow`, appended to `into` (names are shared strings). */
 export function decodeJournalRow(row: Uint8Array, into: JournalEvent[] = []): JournalEvent[] {
-  const buffer = Buffer.from(row.buffer, row.byteOffset, row.byteLength);
-  const version = buffer.readUInt32LE(0);
-  if (version !== VERSION) throw new Error(`unknown usage journal row version ${version}`);
-  const nameCount = buffer.readUInt32LE(4);
-  const eventCount = buffer.readUInt32LE(8);
-  let offset = 12;
-  const names: string[] = new Array<string>(nameCount);
-  for (let i = 0; i < nameCount; i += 1) {
-    const length = buffer.readUInt32LE(offset);
-    offset += 4;
-    names[i] = buffer.toString('utf8', offset, offset + length);
-    offset += length;
-  }
+  const { buffer, names, eventCount, eventsAt } = readRowHeader(row);
+  let offset = eventsAt;
   const name = (index: number): string => names[index] as string;
   for (let i = 0; i < eventCount; i += 1) {
     const at = buffer.readDoubleLE(offset);
@@ -128,19 +117,9 @@ export class InternedJournal {
 
   /** Appends the events of a row written by `encodeJournalRow`. */
   decode(row: Uint8Array): void {
-    const buffer = Buffer.from(row.buffer, row.byteOffset, row.byteLength);
-    const version = buffer.readUInt32LE(0);
-    if (version !== VERSION) throw new Error(`unknown usage journal row version ${version}`);
-    const nameCount = buffer.readUInt32LE(4);
-    const eventCount = buffer.readUInt32LE(8);
-    let offset = 12;
-    const local: string[] = new Array<string>(nameCount);
-    for (let i = 0; i < nameCount; i += 1) {
-      const length = buffer.readUInt32LE(offset);
-      offset += 4;
-      local[i] = buffer.toString('utf8', offset, offset + length);
-      offset += length;
-    }
+    const { buffer, names: local, eventCount, eventsAt } = readRowHeader(row);
+    const nameCount = local.length;
+    let offset = eventsAt;
     // Row-local index → interned id, looked up once per name and row (-1: not yet).
     const asSubject = new Array<number>(nameCount).fill(-1);
     const asName = new Array<number>(nameCount).fill(-1);
@@ -177,4 +156,27 @@ function intern(ids: Map<string, number>, names: string[], name: string): number
     names.push(name);
   }
   return id;
+}
+
+/** A row's version check and its name table: the names, the event count, where events start. */
+function readRowHeader(row: Uint8Array): {
+  buffer: Buffer;
+  names: string[];
+  eventCount: number;
+  eventsAt: number;
+} {
+  const buffer = Buffer.from(row.buffer, row.byteOffset, row.byteLength);
+  const version = buffer.readUInt32LE(0);
+  if (version !== VERSION) throw new Error(`unknown usage journal row version ${version}`);
+  const nameCount = buffer.readUInt32LE(4);
+  const eventCount = buffer.readUInt32LE(8);
+  let offset = 12;
+  const names: string[] = new Array<string>(nameCount);
+  for (let i = 0; i < nameCount; i += 1) {
+    const length = buffer.readUInt32LE(offset);
+    offset += 4;
+    names[i] = buffer.toString('utf8', offset, offset + length);
+    offset += length;
+  }
+  return { buffer, names, eventCount, eventsAt: offset };
 }
