@@ -132,7 +132,9 @@ for (const backend of await availableBackends()) {
       const openapi = (await lethe.app.inject({ method: 'GET', url: '/openapi.json' })).json();
       const operation = openapi.paths['/v1/session/exchange'].post;
       expect(operation.security).toEqual([]);
-      expect(operation.requestBody.content['application/json'].schema.required).toEqual(['code']);
+      const body = operation.requestBody.content['application/json'].schema;
+      expect(body).toEqual({ $ref: '#/components/schemas/SignInExchange' });
+      expect(openapi.components.schemas.SignInExchange.required).toEqual(['code']);
     });
 
     it('refuses a body that is no code with 400, not 500', async () => {

@@ -10,6 +10,8 @@ export function auditRoutes(app: TypedApp, { audit }: Services) {
     {
       config: { action: 'audit:read' },
       schema: {
+        operationId: 'listAuditEntries',
+        summary: 'The audit log',
         tags: ['audit'],
         description: 'The hash-chained audit log, oldest first; page with `after` = the last `seq` seen.',
         querystring: AuditQuery,
@@ -24,6 +26,8 @@ export function auditRoutes(app: TypedApp, { audit }: Services) {
     {
       config: { action: 'audit:read' },
       schema: {
+        operationId: 'verifyAudit',
+        summary: 'Verify the audit chain',
         tags: ['audit'],
         description: 'Recomputes the chain and checks every signed checkpoint; names the first broken link.',
         response: { 200: AuditVerification },
@@ -36,7 +40,12 @@ export function auditRoutes(app: TypedApp, { audit }: Services) {
     '/v1/audit/checkpoints',
     {
       config: { action: 'audit:read' },
-      schema: { tags: ['audit'], response: { 200: ListOf(AuditCheckpoint) } },
+      schema: {
+        operationId: 'listAuditCheckpoints',
+        summary: 'List signed audit checkpoints',
+        tags: ['audit'],
+        response: { 200: ListOf(AuditCheckpoint) },
+      },
     },
     async (request) => ({ items: await audit.checkpoints(principalOf(request)) }),
   );
@@ -46,6 +55,8 @@ export function auditRoutes(app: TypedApp, { audit }: Services) {
     {
       config: { action: 'audit:checkpoint' },
       schema: {
+        operationId: 'signAuditCheckpoint',
+        summary: 'Sign an audit checkpoint now',
         tags: ['audit'],
         description: 'Signs the current head now (also done on a schedule). 204 when nothing is new.',
         response: { 201: AuditCheckpoint, 204: Type.Null() },

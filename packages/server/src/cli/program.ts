@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerApply } from '../manifests/apply-command.js';
 import { registerAudit } from '../audit/audit-command.js';
@@ -10,12 +9,7 @@ import { registerJobs } from '../jobs/jobs-command.js';
 import { registerRequest, registerTicket } from '../requests/request-command.js';
 import { registerServe } from './serve-command.js';
 import { registerToken } from '../session/token-command.js';
-
-/** The version `lethe --version` prints: the server package's own, read once at start. */
-function packageVersion(): string {
-  const file = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
+import { packageVersion } from '../lib/package-version.js';
 
 /**
  * The `lethe` program: every command declares its options (with descriptions and allowed values)

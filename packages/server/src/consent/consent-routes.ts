@@ -21,6 +21,8 @@ export function consentRoutes(app: TypedApp, { consent }: Services) {
     {
       config: { action: 'consent:write' },
       schema: {
+        operationId: 'putConsent',
+        summary: 'Record consent grants and withdrawals',
         tags,
         description:
           'Records grants (true) and withdrawals (false) per purpose, with what proves them, or the choices ' +
@@ -38,7 +40,13 @@ export function consentRoutes(app: TypedApp, { consent }: Services) {
     '/v1/subjects/:subject/consent',
     {
       config: { action: 'consent:read' },
-      schema: { tags, params: SubjectParams, response: { 200: SubjectConsent } },
+      schema: {
+        operationId: 'getConsent',
+        summary: "A subject's consent with its proof",
+        tags,
+        params: SubjectParams,
+        response: { 200: SubjectConsent },
+      },
     },
     (request) => consent.get(principalOf(request), request.params.subject),
   );
@@ -47,7 +55,13 @@ export function consentRoutes(app: TypedApp, { consent }: Services) {
     '/v1/consent/violations',
     {
       config: { action: 'consent:read' },
-      schema: { tags, querystring: ConsentViolationQuery, response: { 200: ConsentViolationPage } },
+      schema: {
+        operationId: 'listConsentViolations',
+        summary: 'Uses without consent',
+        tags,
+        querystring: ConsentViolationQuery,
+        response: { 200: ConsentViolationPage },
+      },
     },
     (request) => consent.violations(principalOf(request), request.query),
   );
@@ -62,6 +76,8 @@ export function consentRoutes(app: TypedApp, { consent }: Services) {
       {
         config: { action: 'consent:write', contentTypes: [NDJSON, 'text/csv'], textPerItem: true },
         schema: {
+          operationId: 'importConsent',
+          summary: 'Import consent in bulk',
           tags,
           description:
             `Bulk consent: ${NDJSON} (one PUT body plus "subject" per line) or text/csv ` +

@@ -30,12 +30,29 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
   const write = { config: { action: 'systems:write' } } as const;
   const tags = ['data map'];
 
-  app.get('/v1/teams', { ...read, schema: { tags, response: { 200: ListOf(Team) } } }, async (request) => ({
-    items: await datamap.listTeams(principalOf(request)),
-  }));
+  app.get(
+    '/v1/teams',
+    {
+      ...read,
+      schema: { operationId: 'listTeams', summary: 'List teams', tags, response: { 200: ListOf(Team) } },
+    },
+    async (request) => ({
+      items: await datamap.listTeams(principalOf(request)),
+    }),
+  );
   app.put(
     '/v1/teams/:name',
-    { ...write, schema: { tags, params: NameParams, body: TeamInput, response: { 200: Team, 201: Team } } },
+    {
+      ...write,
+      schema: {
+        operationId: 'putTeam',
+        summary: 'Create or change a team',
+        tags,
+        params: NameParams,
+        body: TeamInput,
+        response: { 200: Team, 201: Team },
+      },
+    },
     async (request, reply) => {
       const result = await datamap.putTeam(principalOf(request), request.params.name, request.body);
       return reply.status(result.created ? 201 : 200).send(result.value);
@@ -43,19 +60,36 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
   );
   app.delete(
     '/v1/teams/:name',
-    { ...write, schema: { tags, params: NameParams } },
+    { ...write, schema: { operationId: 'deleteTeam', summary: 'Remove a team', tags, params: NameParams } },
     async (request, reply) => {
       await datamap.removeTeam(principalOf(request), request.params.name);
       return reply.status(204).send();
     },
   );
 
-  app.get('/v1/flows', { ...read, schema: { tags, response: { 200: ListOf(Flow) } } }, async (request) => ({
-    items: await datamap.listFlows(principalOf(request)),
-  }));
+  app.get(
+    '/v1/flows',
+    {
+      ...read,
+      schema: { operationId: 'listFlows', summary: 'List data flows', tags, response: { 200: ListOf(Flow) } },
+    },
+    async (request) => ({
+      items: await datamap.listFlows(principalOf(request)),
+    }),
+  );
   app.put(
     '/v1/flows/:from/:to',
-    { ...write, schema: { tags, params: FlowParams, body: FlowInput, response: { 200: Flow, 201: Flow } } },
+    {
+      ...write,
+      schema: {
+        operationId: 'putFlow',
+        summary: 'Declare a data flow',
+        tags,
+        params: FlowParams,
+        body: FlowInput,
+        response: { 200: Flow, 201: Flow },
+      },
+    },
     async (request, reply) => {
       const { from, to } = request.params;
       const result = await datamap.putFlow(principalOf(request), from, to, request.body);
@@ -64,7 +98,10 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
   );
   app.delete(
     '/v1/flows/:from/:to',
-    { ...write, schema: { tags, params: FlowParams } },
+    {
+      ...write,
+      schema: { operationId: 'deleteFlow', summary: 'Remove a data flow', tags, params: FlowParams },
+    },
     async (request, reply) => {
       await datamap.removeFlow(principalOf(request), request.params.from, request.params.to);
       return reply.status(204).send();
@@ -73,7 +110,15 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
 
   app.get(
     '/v1/clients',
-    { ...read, schema: { tags, response: { 200: ListOf(RightsClient) } } },
+    {
+      ...read,
+      schema: {
+        operationId: 'listRightsClients',
+        summary: 'List rights clients',
+        tags,
+        response: { 200: ListOf(RightsClient) },
+      },
+    },
     async (request) => ({ items: await datamap.listClients(principalOf(request)) }),
   );
   app.put(
@@ -81,6 +126,8 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
     {
       ...write,
       schema: {
+        operationId: 'putRightsClient',
+        summary: 'Register or change a rights client',
         tags,
         params: NameParams,
         body: RightsClientInput,
@@ -94,19 +141,46 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
   );
   app.delete(
     '/v1/clients/:name',
-    { ...write, schema: { tags, params: NameParams } },
+    {
+      ...write,
+      schema: {
+        operationId: 'deleteRightsClient',
+        summary: 'Remove a rights client',
+        tags,
+        params: NameParams,
+      },
+    },
     async (request, reply) => {
       await datamap.removeClient(principalOf(request), request.params.name);
       return reply.status(204).send();
     },
   );
 
-  app.get('/v1/organisation', { ...read, schema: { tags, response: { 200: Organisation } } }, (request) =>
-    datamap.organisation(principalOf(request)),
+  app.get(
+    '/v1/organisation',
+    {
+      ...read,
+      schema: {
+        operationId: 'getOrganisation',
+        summary: 'Get the organisation (controller and DPO)',
+        tags,
+        response: { 200: Organisation },
+      },
+    },
+    (request) => datamap.organisation(principalOf(request)),
   );
   app.put(
     '/v1/organisation',
-    { ...write, schema: { tags, body: Organisation, response: { 200: Organisation, 201: Organisation } } },
+    {
+      ...write,
+      schema: {
+        operationId: 'putOrganisation',
+        summary: 'Change the organisation',
+        tags,
+        body: Organisation,
+        response: { 200: Organisation, 201: Organisation },
+      },
+    },
     async (request, reply) => {
       const result = await datamap.putOrganisation(principalOf(request), request.body);
       return reply.status(result.created ? 201 : 200).send(result.value);
@@ -118,6 +192,8 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
     {
       ...read,
       schema: {
+        operationId: 'getTaxonomy',
+        summary: 'Get the data category and purpose taxonomy',
         tags,
         response: {
           200: Type.Object({
@@ -131,7 +207,16 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
   );
   app.put(
     '/v1/taxonomy',
-    { ...write, schema: { tags, body: TaxonomyExtensions, response: { 200: TaxonomyExtensions } } },
+    {
+      ...write,
+      schema: {
+        operationId: 'putTaxonomy',
+        summary: 'Replace the taxonomy',
+        tags,
+        body: TaxonomyExtensions,
+        response: { 200: TaxonomyExtensions },
+      },
+    },
     async (request) => (await datamap.putTaxonomy(principalOf(request), request.body)).value,
   );
 }

@@ -18,6 +18,8 @@ export function graphRoutes(app: TypedApp, { graph }: Services) {
     {
       ...read,
       schema: {
+        operationId: 'getDataMapGraph',
+        summary: 'The data map as a graph',
         tags,
         querystring: Type.Object(
           {
@@ -44,6 +46,8 @@ export function graphRoutes(app: TypedApp, { graph }: Services) {
     {
       ...read,
       schema: {
+        operationId: 'listHolders',
+        summary: 'Systems that hold a data category',
         tags,
         querystring: Type.Object({ category: Type.String(), includeStale }, strict),
         response: { 200: ListOf(Holder) },
@@ -59,6 +63,8 @@ export function graphRoutes(app: TypedApp, { graph }: Services) {
     {
       ...read,
       schema: {
+        operationId: 'listDestinations',
+        summary: "Where a system's data flows to",
         tags,
         params: NameParams,
         querystring: Type.Object({ category: Type.Optional(Type.String()), includeStale }, strict),
@@ -75,7 +81,17 @@ export function graphRoutes(app: TypedApp, { graph }: Services) {
     }),
   );
 
-  app.get('/v1/datamap/drift', { ...read, schema: { tags, response: { 200: DataMapDrift } } }, (request) =>
-    graph.drift(principalOf(request)),
+  app.get(
+    '/v1/datamap/drift',
+    {
+      ...read,
+      schema: {
+        operationId: 'getDrift',
+        summary: 'Declared data map against observed telemetry',
+        tags,
+        response: { 200: DataMapDrift },
+      },
+    },
+    (request) => graph.drift(principalOf(request)),
   );
 }

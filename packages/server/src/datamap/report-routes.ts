@@ -10,7 +10,13 @@ export function reportRoutes(app: TypedApp, { reports }: Services) {
     '/v1/reports/ropa',
     {
       config: { action: 'reports:read' },
-      schema: { tags: ['reports'], querystring: FormatQuery, response: { 200: RopaReport } },
+      schema: {
+        operationId: 'getRopa',
+        summary: 'Record of processing activities (GDPR Art. 30)',
+        tags: ['reports'],
+        querystring: FormatQuery,
+        response: { 200: RopaReport },
+      },
     },
     async (request, reply) => {
       const report = await reports.ropa(principalOf(request));

@@ -1,4 +1,6 @@
 import swagger from '@fastify/swagger';
+import { openApiOptions } from './openapi.js';
+import { packageVersion } from '../lib/package-version.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import { BODY_LIMIT_BYTES } from '@lethe/api';
@@ -107,18 +109,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     );
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Lethe API',
-        version: '1',
-        description: 'Privacy control plane: policies, telemetry, expiries.',
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      security: [{ bearer: [] }],
-    },
-  });
+  await app.register(swagger, openApiOptions(packageVersion()));
 
   // Unknown paths are the API's JSON 404, except a browser's page navigation: the dashboard's shell.
   app.setNotFoundHandler(await dashboardRoutes(app, options.dashboardDir ?? builtDashboardDir()));

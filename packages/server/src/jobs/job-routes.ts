@@ -9,6 +9,8 @@ export function jobRoutes(app: TypedApp, { jobs }: Services) {
     {
       config: { action: 'jobs:read' },
       schema: {
+        operationId: 'listJobs',
+        summary: 'List background jobs',
         tags: ['jobs'],
         description: 'Background jobs (retention recomputes), newest first, optionally by state.',
         querystring: JobListQuery,
@@ -23,6 +25,8 @@ export function jobRoutes(app: TypedApp, { jobs }: Services) {
     {
       config: { action: 'jobs:read' },
       schema: {
+        operationId: 'getJob',
+        summary: 'Get a background job',
         tags: ['jobs'],
         description: 'A background job: its state, progress and result.',
         params: JobParams,

@@ -9,6 +9,8 @@ export function manifestRoutes(app: TypedApp, { manifests }: Services) {
     {
       config: { action: 'manifest:apply' },
       schema: {
+        operationId: 'applyManifest',
+        summary: 'Apply a manifest',
         tags: ['manifest'],
         querystring: ManifestQuery,
         body: Manifest,
@@ -19,7 +21,15 @@ export function manifestRoutes(app: TypedApp, { manifests }: Services) {
   );
   app.get(
     '/v1/manifest',
-    { config: { action: 'manifest:export' }, schema: { tags: ['manifest'], response: { 200: Manifest } } },
+    {
+      config: { action: 'manifest:export' },
+      schema: {
+        operationId: 'exportManifest',
+        summary: 'Export the configuration as a manifest',
+        tags: ['manifest'],
+        response: { 200: Manifest },
+      },
+    },
     (request) => manifests.export(principalOf(request)),
   );
 }

@@ -9,6 +9,8 @@ export function overviewRoutes(app: TypedApp, { overview }: Services) {
     {
       config: { action: 'overview:read' },
       schema: {
+        operationId: 'getOverview',
+        summary: 'Dashboard overview',
         tags: ['overview'],
         description:
           'Counts and the subject expiries per day for the next 90 days (the dashboard’s overview).',

@@ -11,14 +11,31 @@ export function connectorRoutes(app: TypedApp, { connectors }: Services) {
 
   app.get(
     '/v1/connectors',
-    { ...read, schema: { tags, response: { 200: ListOf(Connector) } } },
+    {
+      ...read,
+      schema: {
+        operationId: 'listConnectors',
+        summary: 'List SQL connectors',
+        tags,
+        response: { 200: ListOf(Connector) },
+      },
+    },
     async (request) => ({
       items: await connectors.list(principalOf(request)),
     }),
   );
   app.get(
     '/v1/connectors/:name',
-    { ...read, schema: { tags, params: NameParams, response: { 200: Connector } } },
+    {
+      ...read,
+      schema: {
+        operationId: 'getConnector',
+        summary: 'Get a SQL connector',
+        tags,
+        params: NameParams,
+        response: { 200: Connector },
+      },
+    },
     async (request) => connectors.get(principalOf(request), request.params.name),
   );
   app.put(
@@ -26,6 +43,8 @@ export function connectorRoutes(app: TypedApp, { connectors }: Services) {
     {
       ...write,
       schema: {
+        operationId: 'putConnector',
+        summary: 'Create or change a SQL connector',
         tags,
         params: NameParams,
         body: ConnectorInput,
@@ -39,7 +58,10 @@ export function connectorRoutes(app: TypedApp, { connectors }: Services) {
   );
   app.delete(
     '/v1/connectors/:name',
-    { ...write, schema: { tags, params: NameParams } },
+    {
+      ...write,
+      schema: { operationId: 'deleteConnector', summary: 'Remove a SQL connector', tags, params: NameParams },
+    },
     async (request, reply) => {
       await connectors.remove(principalOf(request), request.params.name);
       return reply.status(204).send();

@@ -43,6 +43,8 @@ function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services
     {
       ...read,
       schema: {
+        operationId: 'listSuppressionHits',
+        summary: 'Telemetry about erased people',
         tags,
         description:
           'Telemetry about people a completed erasure removed: their data came back from that system.',
@@ -55,7 +57,13 @@ function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services
     '/v1/requests',
     {
       config: { action: 'requests:create' },
-      schema: { tags, body: RequestInput, response: { 201: RightsRequest } },
+      schema: {
+        operationId: 'createRequest',
+        summary: 'File a rights request',
+        tags,
+        body: RequestInput,
+        response: { 201: RightsRequest },
+      },
     },
     async (request, reply) =>
       reply.status(201).send(await requests.create(principalOf(request), request.body)),
@@ -65,6 +73,8 @@ function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services
     {
       config: { action: 'requests:create', contentTypes: ['text/csv'], textPerItem: true },
       schema: {
+        operationId: 'importRequests',
+        summary: 'Import rights requests from CSV',
         tags,
         description:
           'The inbound requests table as CSV (text/csv): one request per row; bad rows are reported by line.',
@@ -76,17 +86,44 @@ function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services
   );
   app.get(
     '/v1/requests',
-    { ...read, schema: { tags, querystring: RequestListQuery, response: { 200: RequestList } } },
+    {
+      ...read,
+      schema: {
+        operationId: 'listRequests',
+        summary: 'List rights requests',
+        tags,
+        querystring: RequestListQuery,
+        response: { 200: RequestList },
+      },
+    },
     async (request) => requests.list(principalOf(request), request.query),
   );
   app.get(
     '/v1/requests/:id',
-    { ...read, schema: { tags, params: RequestIdParams, response: { 200: RightsRequest } } },
+    {
+      ...read,
+      schema: {
+        operationId: 'getRequest',
+        summary: 'Get a rights request',
+        tags,
+        params: RequestIdParams,
+        response: { 200: RightsRequest },
+      },
+    },
     async (request) => requests.get(principalOf(request), request.params.id),
   );
   app.get(
     '/v1/requests/:id/plan',
-    { ...read, schema: { tags, params: RequestIdParams, response: { 200: RequestPlan } } },
+    {
+      ...read,
+      schema: {
+        operationId: 'getRequestPlan',
+        summary: 'The systems a request will reach',
+        tags,
+        params: RequestIdParams,
+        response: { 200: RequestPlan },
+      },
+    },
     async (request) => requests.plan(principalOf(request), request.params.id),
   );
 }
@@ -96,34 +133,81 @@ function requestStepRoutes(app: TypedApp, { requests }: Services) {
   const step = { tags, params: RequestIdParams, response: { 200: RightsRequest } };
   app.post(
     '/v1/requests/:id/verify-identity',
-    { ...manage, schema: { ...step, body: VerifyInput } },
+    {
+      ...manage,
+      schema: {
+        operationId: 'verifyIdentity',
+        summary: "Record the requester's identity check",
+        ...step,
+        body: VerifyInput,
+      },
+    },
     async (request) => requests.verifyIdentity(principalOf(request), request.params.id, request.body),
   );
-  app.post('/v1/requests/:id/approve', { ...manage, schema: step }, async (request) =>
-    requests.approve(principalOf(request), request.params.id),
+  app.post(
+    '/v1/requests/:id/approve',
+    { ...manage, schema: { operationId: 'approveRequest', summary: 'Approve a rights request', ...step } },
+    async (request) => requests.approve(principalOf(request), request.params.id),
   );
-  app.post('/v1/requests/:id/deny', { ...manage, schema: { ...step, body: ReasonInput } }, async (request) =>
-    requests.deny(principalOf(request), request.params.id, request.body.reason),
+  app.post(
+    '/v1/requests/:id/deny',
+    {
+      ...manage,
+      schema: { operationId: 'denyRequest', summary: 'Deny a rights request', ...step, body: ReasonInput },
+    },
+    async (request) => requests.deny(principalOf(request), request.params.id, request.body.reason),
   );
   app.post(
     '/v1/requests/:id/cancel',
-    { ...manage, schema: { ...step, body: ReasonInput } },
+    {
+      ...manage,
+      schema: {
+        operationId: 'cancelRequest',
+        summary: 'Cancel a rights request',
+        ...step,
+        body: ReasonInput,
+      },
+    },
     async (request) => requests.cancel(principalOf(request), request.params.id, request.body.reason),
   );
   app.post(
     '/v1/requests/:id/extend',
-    { ...manage, schema: { ...step, body: ReasonInput } },
+    {
+      ...manage,
+      schema: {
+        operationId: 'extendRequest',
+        summary: "Extend a request's deadline",
+        ...step,
+        body: ReasonInput,
+      },
+    },
     async (request) => requests.extend(principalOf(request), request.params.id, request.body.reason),
   );
-  app.post('/v1/requests/:id/confirm-receipt', { ...manage, schema: step }, async (request) =>
-    requests.confirmReceipt(principalOf(request), request.params.id),
+  app.post(
+    '/v1/requests/:id/confirm-receipt',
+    { ...manage, schema: { operationId: 'confirmReceipt', summary: "Confirm a request's receipt", ...step } },
+    async (request) => requests.confirmReceipt(principalOf(request), request.params.id),
   );
-  app.post('/v1/requests/:id/delivered', { ...manage, schema: step }, async (request) =>
-    requests.markDelivered(principalOf(request), request.params.id),
+  app.post(
+    '/v1/requests/:id/delivered',
+    {
+      ...manage,
+      schema: { operationId: 'markDelivered', summary: 'Record that the answer was delivered', ...step },
+    },
+    async (request) => requests.markDelivered(principalOf(request), request.params.id),
   );
   app.post(
     '/v1/requests/:id/tasks/:task/retry',
-    { ...manage, schema: { tags, params: TaskParams, response: { 200: RightsRequest } } },
+    {
+      ...manage,
+      schema: {
+        operationId: 'retryTask',
+        summary: 'Retry a task',
+        tags,
+        params: TaskParams,
+        response: { 200: RightsRequest },
+      },
+    },
     async (request) => requests.retryTask(principalOf(request), request.params.id, request.params.task),
   );
   app.post(
@@ -131,6 +215,8 @@ function requestStepRoutes(app: TypedApp, { requests }: Services) {
     {
       ...manage,
       schema: {
+        operationId: 'approveErasure',
+        summary: "Approve a task's erasure plan",
         tags,
         description: 'Approve the erasure plan a task waits with (`waiting_approval`): its rows per table.',
         params: TaskParams,
@@ -143,7 +229,14 @@ function requestStepRoutes(app: TypedApp, { requests }: Services) {
     '/v1/requests/:id/tasks/:task/complete',
     {
       config: { action: 'tickets:complete' },
-      schema: { tags, params: TaskParams, body: TicketDoneInput, response: { 200: RightsRequest } },
+      schema: {
+        operationId: 'completeTicket',
+        summary: 'Complete a ticket',
+        tags,
+        params: TaskParams,
+        body: TicketDoneInput,
+        response: { 200: RightsRequest },
+      },
     },
     async (request) =>
       requests.completeTicket(principalOf(request), request.params.id, request.params.task, request.body),
@@ -153,6 +246,8 @@ function requestStepRoutes(app: TypedApp, { requests }: Services) {
     {
       config: { action: 'tickets:complete' },
       schema: {
+        operationId: 'listTickets',
+        summary: 'List open tickets',
         tags,
         description: 'Open tickets: tasks waiting for a person. A service token sees its own system’s.',
         response: {
@@ -176,6 +271,8 @@ function requestReportRoutes(app: TypedApp, { requestReports }: Services) {
     {
       ...read,
       schema: {
+        operationId: 'getRequestReport',
+        summary: "A request's report",
         tags,
         params: RequestIdParams,
         querystring: FormatQuery,
@@ -193,6 +290,8 @@ function requestReportRoutes(app: TypedApp, { requestReports }: Services) {
     {
       config: { action: 'requests:package' },
       schema: {
+        operationId: 'getDsarPackage',
+        summary: 'The DSAR package for the person',
         tags,
         description: 'The DSAR package for the person: JSON, or a readable page with ?format=html.',
         params: RequestIdParams,
@@ -215,7 +314,13 @@ function requestReportRoutes(app: TypedApp, { requestReports }: Services) {
     '/v1/reports/overview',
     {
       config: { action: 'reports:read' },
-      schema: { tags: ['reports'], querystring: FormatQuery, response: { 200: ListOf(OverviewRow) } },
+      schema: {
+        operationId: 'getRequestsOverview',
+        summary: 'Rights requests report',
+        tags: ['reports'],
+        querystring: FormatQuery,
+        response: { 200: ListOf(OverviewRow) },
+      },
     },
     async (request, reply) => {
       const rows = await requestReports.overview(principalOf(request));

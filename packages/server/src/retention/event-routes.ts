@@ -1,4 +1,4 @@
-import { EventBatch, IngestResult } from '@lethe/api';
+import { EventBatch, IngestResult, UsageEvent } from '@lethe/api';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.js';
 import { principalOf } from '../http/authenticate.js';
@@ -9,9 +9,11 @@ export function eventRoutes(app: TypedApp, { telemetry }: Services, metrics: Met
   app.post(
     '/v1/events',
     {
-      config: { action: 'events:publish', telemetry: true, textPerItem: true },
+      config: { action: 'events:publish', telemetry: true, textPerItem: true, documentedItems: UsageEvent },
       bodyLimit,
       schema: {
+        operationId: 'publishEvents',
+        summary: 'Publish usage events',
         tags: ['telemetry'],
         description:
           'Usage events as `{"events": [...]}` (application/json) or one event per line (application/x-ndjson). ' +

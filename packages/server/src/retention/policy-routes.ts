@@ -16,7 +16,12 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
     '/v1/policies',
     {
       config: { action: 'policies:read' },
-      schema: { tags: ['policies'], response: { 200: ListOf(Policy) } },
+      schema: {
+        operationId: 'listPolicies',
+        summary: 'List policies',
+        tags: ['policies'],
+        response: { 200: ListOf(Policy) },
+      },
     },
     async (request) => ({
       items: await policies.list(principalOf(request)),
@@ -27,7 +32,13 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
     '/v1/policies/:name',
     {
       config: { action: 'policies:read' },
-      schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } },
+      schema: {
+        operationId: 'getPolicy',
+        summary: 'Get a policy',
+        tags: ['policies'],
+        params: NameParams,
+        response: { 200: Policy },
+      },
     },
     (request) => policies.get(principalOf(request), request.params.name),
   );
@@ -36,7 +47,13 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
     '/v1/policies/:name/versions',
     {
       config: { action: 'policies:read' },
-      schema: { tags: ['policies'], params: NameParams, response: { 200: ListOf(PolicyVersion) } },
+      schema: {
+        operationId: 'listPolicyVersions',
+        summary: "List a policy's versions",
+        tags: ['policies'],
+        params: NameParams,
+        response: { 200: ListOf(PolicyVersion) },
+      },
     },
     async (request) => ({ items: await policies.versions(principalOf(request), request.params.name) }),
   );
@@ -46,6 +63,8 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
     {
       config: { action: 'policies:write' },
       schema: {
+        operationId: 'putPolicy',
+        summary: 'Create or change a policy',
         tags: ['policies'],
         description:
           'A change of retention, legal basis or purpose answers at once with `recompute`: the job ' +
@@ -65,7 +84,13 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
     '/v1/policies/:name',
     {
       config: { action: 'policies:write' },
-      schema: { tags: ['policies'], params: NameParams, response: { 200: Policy } },
+      schema: {
+        operationId: 'retirePolicy',
+        summary: 'Retire a policy',
+        tags: ['policies'],
+        params: NameParams,
+        response: { 200: Policy },
+      },
     },
     (request) => policies.retire(principalOf(request), request.params.name),
   );
@@ -75,6 +100,8 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
     {
       config: { action: 'policies:read' },
       schema: {
+        operationId: 'previewRetention',
+        summary: 'Preview a retention change',
         tags: ['policies'],
         params: NameParams,
         body: PreviewInput,

@@ -23,7 +23,13 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
     '/v1/subjects/:subject',
     {
       config: { action: 'subjects:read' },
-      schema: { tags: ['retention'], params: SubjectParams, response: { 200: SubjectRetention } },
+      schema: {
+        operationId: 'getSubject',
+        summary: "Why and until when a subject's data is kept",
+        tags: ['retention'],
+        params: SubjectParams,
+        response: { 200: SubjectRetention },
+      },
     },
     (request) => retention.subject(principalOf(request), request.params.subject),
   );
@@ -33,6 +39,8 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
     {
       config: { action: 'expiries:read' },
       schema: {
+        operationId: 'listExpiries',
+        summary: 'The expiry feed',
         tags: ['retention'],
         description: `The expiry feed. With \`Accept: ${NDJSON}\` the whole range is streamed, one item per line.`,
         querystring: ExpiryQuery,
@@ -53,6 +61,8 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
     {
       config: { action: 'expiries:read' },
       schema: {
+        operationId: 'listDueExpiries',
+        summary: 'Everything due now, past days included',
         tags: ['retention'],
         description:
           'Everything due now and not yet acknowledged by an erasure, past days included, without held fields.',
@@ -68,6 +78,8 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
     {
       config: { action: 'erasures:write' },
       schema: {
+        operationId: 'recordErasure',
+        summary: 'Record an erasure',
         tags: ['retention'],
         params: SubjectParams,
         body: ErasureInput,
@@ -82,6 +94,8 @@ export function retentionRoutes(app: TypedApp, { retention }: Services) {
     {
       config: { action: 'subjects:read' },
       schema: {
+        operationId: 'listReappearances',
+        summary: 'Data seen again after its erasure',
         tags: ['retention'],
         querystring: Type.Object(
           {

@@ -6,7 +6,15 @@ import type { TypedApp } from '../http/typed-app.js';
 export function systemRoutes(app: TypedApp, { systems }: Services) {
   app.get(
     '/v1/systems',
-    { config: { action: 'systems:read' }, schema: { tags: ['data map'], response: { 200: ListOf(System) } } },
+    {
+      config: { action: 'systems:read' },
+      schema: {
+        operationId: 'listSystems',
+        summary: 'List systems',
+        tags: ['data map'],
+        response: { 200: ListOf(System) },
+      },
+    },
     async (request) => ({
       items: await systems.list(principalOf(request)),
     }),
@@ -16,7 +24,13 @@ export function systemRoutes(app: TypedApp, { systems }: Services) {
     '/v1/systems/:name',
     {
       config: { action: 'systems:read' },
-      schema: { tags: ['data map'], params: NameParams, response: { 200: System } },
+      schema: {
+        operationId: 'getSystem',
+        summary: 'Get a system with its datasets and fields',
+        tags: ['data map'],
+        params: NameParams,
+        response: { 200: System },
+      },
     },
     (request) => systems.get(principalOf(request), request.params.name),
   );
@@ -26,6 +40,8 @@ export function systemRoutes(app: TypedApp, { systems }: Services) {
     {
       config: { action: 'systems:write' },
       schema: {
+        operationId: 'putSystem',
+        summary: 'Create or change a system',
         tags: ['data map'],
         params: NameParams,
         body: SystemInput,
@@ -40,7 +56,15 @@ export function systemRoutes(app: TypedApp, { systems }: Services) {
 
   app.delete(
     '/v1/systems/:name',
-    { config: { action: 'systems:write' }, schema: { tags: ['data map'], params: NameParams } },
+    {
+      config: { action: 'systems:write' },
+      schema: {
+        operationId: 'deleteSystem',
+        summary: 'Remove a system',
+        tags: ['data map'],
+        params: NameParams,
+      },
+    },
     async (request, reply) => {
       await systems.remove(principalOf(request), request.params.name);
       return reply.status(204).send();

@@ -18,6 +18,8 @@ export function jwksRoute(app: TypedApp, { keys }: Services) {
     '/.well-known/jwks.json',
     {
       schema: {
+        operationId: 'getJwks',
+        summary: "The public keys of Lethe's tokens (JWKS)",
         tags: ['keys'],
         description:
           "The public keys of Lethe's own tokens (RFC 7517); retired keys until their tokens expire.",
@@ -38,6 +40,8 @@ export function keyRoutes(app: TypedApp, { keys }: Services) {
     {
       config: { action: 'keys:rotate' },
       schema: {
+        operationId: 'rotateSigningKey',
+        summary: 'Rotate the token signing key',
         tags: ['keys'],
         description:
           'A new key signs from now on; the previous one verifies its tokens until they expire, or not ' +

@@ -9,6 +9,8 @@ export function sessionRoutes(app: TypedApp) {
     {
       config: { action: 'session:read' },
       schema: {
+        operationId: 'getSession',
+        summary: 'The caller and its permissions',
         tags: ['auth'],
         description: 'The caller as the server sees its token, and the permissions its role holds.',
         response: { 200: SessionView },

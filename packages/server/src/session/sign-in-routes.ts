@@ -12,6 +12,8 @@ export function signInRoutes(app: TypedApp, exchange: Exchange) {
     '/v1/session/exchange',
     {
       schema: {
+        operationId: 'exchangeSignInCode',
+        summary: 'Trade a one-time sign-in code for a session token',
         tags: ['auth'],
         description:
           'Trades the code of a one-time sign-in link (`lethe token create --link`) for its token, once. ' +

@@ -16,6 +16,8 @@ export function contractRoutes(app: TypedApp, { contracts }: Services) {
     {
       config: { action: 'contracts:read' },
       schema: {
+        operationId: 'listContracts',
+        summary: 'List data contracts',
         tags: ['streams'],
         description: 'The newest version of every data contract.',
         response: { 200: ListOf(DataContract) },
@@ -29,6 +31,8 @@ export function contractRoutes(app: TypedApp, { contracts }: Services) {
     {
       config: { action: 'contracts:read' },
       schema: {
+        operationId: 'getContract',
+        summary: 'Get a data contract',
         tags: ['streams'],
         description: 'The newest version of a contract and the list of its versions.',
         params: ContractParams,
@@ -42,7 +46,13 @@ export function contractRoutes(app: TypedApp, { contracts }: Services) {
     '/v1/contracts/:name/versions/:version',
     {
       config: { action: 'contracts:read' },
-      schema: { tags: ['streams'], params: ContractVersionParams, response: { 200: DataContract } },
+      schema: {
+        operationId: 'getContractVersion',
+        summary: 'Get a data contract version',
+        tags: ['streams'],
+        params: ContractVersionParams,
+        response: { 200: DataContract },
+      },
     },
     (request) => contracts.version(principalOf(request), request.params.name, request.params.version),
   );
@@ -52,6 +62,8 @@ export function contractRoutes(app: TypedApp, { contracts }: Services) {
     {
       config: { action: 'contracts:write' },
       schema: {
+        operationId: 'putContract',
+        summary: 'Publish a data contract version',
         tags: ['streams'],
         description:
           'Publishes a contract version (201). The same version again with the same content is a no-op ' +

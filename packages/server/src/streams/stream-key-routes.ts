@@ -9,6 +9,8 @@ export function streamKeyRoutes(app: TypedApp, { fieldKeys }: Services) {
     {
       config: { action: 'stream-keys:read' },
       schema: {
+        operationId: 'listStreamKeys',
+        summary: "A subject's privacy-stream keys",
         tags: ['streams'],
         description:
           "The subject's privacy-stream keys, live and shredded: ids and periods, never key material.",
@@ -26,6 +28,8 @@ export function streamKeyRoutes(app: TypedApp, { fieldKeys }: Services) {
     {
       config: { action: 'stream-keys:shred' },
       schema: {
+        operationId: 'shredStreamKeys',
+        summary: "Shred a subject's privacy-stream keys",
         tags: ['streams'],
         description:
           'Shreds every privacy-stream key of the subject: their stored and exported ciphertexts can no longer be read, and their periods are never keyed again.',
@@ -47,6 +51,8 @@ export function streamKeyRoutes(app: TypedApp, { fieldKeys }: Services) {
     {
       config: { action: 'stream-keys:shred' },
       schema: {
+        operationId: 'shredStreamKey',
+        summary: 'Shred one privacy-stream key',
         tags: ['streams'],
         description: 'Shreds one privacy-stream key; `shredded: 0` when it is gone already.',
         params: StreamKeyParams,

@@ -13,6 +13,8 @@ export function streamRoutes(app: TypedApp, { streams }: Services, bodyLimit: nu
       config: { action: 'streams:publish', telemetry: true, textPerItem: true },
       bodyLimit,
       schema: {
+        operationId: 'publishStreamEvents',
+        summary: 'Publish privacy-stream events',
         tags: ['streams'],
         description:
           'Privacy-stream events: a JSON array, `{"events": [...]}`, or one event per line ' +
@@ -39,6 +41,8 @@ export function streamRoutes(app: TypedApp, { streams }: Services, bodyLimit: nu
     {
       config: { action: 'streams:read' },
       schema: {
+        operationId: 'readStream',
+        summary: 'Read a privacy stream',
         tags: ['streams'],
         description:
           'A page of the base stream (personal values encrypted), or with `purposes` of the derived ' +

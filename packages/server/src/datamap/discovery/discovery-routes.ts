@@ -27,14 +27,28 @@ export function discoveryRoutes(app: TypedApp, { discovery }: Services) {
 
   app.get(
     '/v1/datamap/sources',
-    { config: { action: 'systems:read' }, schema: { tags, response: { 200: ListOf(DiscoverySource) } } },
+    {
+      config: { action: 'systems:read' },
+      schema: {
+        operationId: 'listDiscoverySources',
+        summary: 'List discovery sources',
+        tags,
+        response: { 200: ListOf(DiscoverySource) },
+      },
+    },
     async (request) => ({ items: await discovery.list(principalOf(request)) }),
   );
   app.post(
     '/v1/datamap/sources/prometheus',
     {
       config: { action: 'discovery:write' },
-      schema: { tags, body: PrometheusSourceInput, response: created },
+      schema: {
+        operationId: 'addPrometheusSource',
+        summary: 'Add a Prometheus discovery source',
+        tags,
+        body: PrometheusSourceInput,
+        response: created,
+      },
     },
     async (request, reply) => {
       const { name, ...rest } = request.body;
@@ -48,7 +62,16 @@ export function discoveryRoutes(app: TypedApp, { discovery }: Services) {
   );
   app.post(
     '/v1/datamap/sources/scrape',
-    { config: { action: 'discovery:write' }, schema: { tags, body: ScrapeSourceInput, response: created } },
+    {
+      config: { action: 'discovery:write' },
+      schema: {
+        operationId: 'addScrapeSource',
+        summary: 'Add a scraped-endpoint discovery source',
+        tags,
+        body: ScrapeSourceInput,
+        response: created,
+      },
+    },
     async (request, reply) => {
       const { name, ...rest } = request.body;
       const result = await discovery.put(principalOf(request), {
@@ -61,7 +84,15 @@ export function discoveryRoutes(app: TypedApp, { discovery }: Services) {
   );
   app.delete(
     '/v1/datamap/sources/:name',
-    { config: { action: 'discovery:write' }, schema: { tags, params: NameParams } },
+    {
+      config: { action: 'discovery:write' },
+      schema: {
+        operationId: 'deleteDiscoverySource',
+        summary: 'Remove a discovery source',
+        tags,
+        params: NameParams,
+      },
+    },
     async (request, reply) => {
       await discovery.remove(principalOf(request), request.params.name);
       return reply.status(204).send();
@@ -71,7 +102,13 @@ export function discoveryRoutes(app: TypedApp, { discovery }: Services) {
     '/v1/datamap/sources/:name/discover',
     {
       config: { action: 'discovery:run' },
-      schema: { tags, params: NameParams, response: { 200: DiscoveryRun } },
+      schema: {
+        operationId: 'discover',
+        summary: 'Run discovery from a source now',
+        tags,
+        params: NameParams,
+        response: { 200: DiscoveryRun },
+      },
     },
     (request) => discovery.run(principalOf(request), request.params.name),
   );

@@ -10,6 +10,8 @@ export function expireNowRoutes(app: TypedApp, { expireNow }: Services) {
     {
       config: { action: 'subjects:expire' },
       schema: {
+        operationId: 'expireNow',
+        summary: "Make a subject's fields due today",
         tags: ['retention'],
         params: SubjectParams,
         body: ExpireNowInput,

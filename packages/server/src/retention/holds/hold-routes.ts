@@ -7,7 +7,15 @@ import type { Services } from '../../services.js';
 export function holdRoutes(app: TypedApp, { holds }: Services) {
   app.get(
     '/v1/holds',
-    { config: { action: 'holds:read' }, schema: { tags: ['retention'], response: { 200: HoldList } } },
+    {
+      config: { action: 'holds:read' },
+      schema: {
+        operationId: 'listHolds',
+        summary: 'List legal holds',
+        tags: ['retention'],
+        response: { 200: HoldList },
+      },
+    },
     async (request) => ({ items: await holds.list(principalOf(request)) }),
   );
 
@@ -15,7 +23,13 @@ export function holdRoutes(app: TypedApp, { holds }: Services) {
     '/v1/holds/:name',
     {
       config: { action: 'holds:read' },
-      schema: { tags: ['retention'], params: NameParams, response: { 200: Hold } },
+      schema: {
+        operationId: 'getHold',
+        summary: 'Get a legal hold',
+        tags: ['retention'],
+        params: NameParams,
+        response: { 200: Hold },
+      },
     },
     (request) => holds.get(principalOf(request), request.params.name),
   );
@@ -25,6 +39,8 @@ export function holdRoutes(app: TypedApp, { holds }: Services) {
     {
       config: { action: 'holds:write' },
       schema: {
+        operationId: 'putHold',
+        summary: 'Place or change a legal hold',
         tags: ['retention'],
         params: NameParams,
         body: HoldInput,
@@ -41,7 +57,12 @@ export function holdRoutes(app: TypedApp, { holds }: Services) {
     '/v1/holds/:name',
     {
       config: { action: 'holds:write' },
-      schema: { tags: ['retention'], params: NameParams },
+      schema: {
+        operationId: 'releaseHold',
+        summary: 'Release a legal hold',
+        tags: ['retention'],
+        params: NameParams,
+      },
     },
     async (request, reply) => {
       await holds.release(principalOf(request), request.params.name);

@@ -36,6 +36,8 @@ export function otlpRoutes(app: TypedApp, { telemetry }: Services, metrics: Metr
       config: { action: 'events:publish', telemetry: true, textPerItem: true },
       bodyLimit,
       schema: {
+        operationId: 'publishOtlpLogs',
+        summary: 'Publish usage events as OpenTelemetry logs',
         tags: ['telemetry'],
         description:
           'OpenTelemetry logs (OTLP/HTTP, JSON or protobuf). Records with privacy.subject, privacy.policy, ' +

@@ -11,7 +11,15 @@ export function streamExportRoutes(app: TypedApp, { streamExports }: Services) {
 
   app.get(
     '/v1/stream-exports',
-    { ...read, schema: { tags, response: { 200: ListOf(StreamExport) } } },
+    {
+      ...read,
+      schema: {
+        operationId: 'listStreamExports',
+        summary: 'List stream exports',
+        tags,
+        response: { 200: ListOf(StreamExport) },
+      },
+    },
     async (request) => ({ items: await streamExports.list(principalOf(request)) }),
   );
   app.get(
@@ -19,6 +27,8 @@ export function streamExportRoutes(app: TypedApp, { streamExports }: Services) {
     {
       ...read,
       schema: {
+        operationId: 'getStreamExport',
+        summary: 'Get a stream export and its status',
         tags,
         description:
           'The export and its status: position, lag, files written, last error, the node running it.',
@@ -33,6 +43,8 @@ export function streamExportRoutes(app: TypedApp, { streamExports }: Services) {
     {
       ...write,
       schema: {
+        operationId: 'putStreamExport',
+        summary: 'Create or change a stream export',
         tags,
         description:
           'Creates or changes an export. A changed export goes on from its position with the new settings; ' +
@@ -52,6 +64,8 @@ export function streamExportRoutes(app: TypedApp, { streamExports }: Services) {
     {
       ...write,
       schema: {
+        operationId: 'deleteStreamExport',
+        summary: 'Remove a stream export',
         tags,
         description: 'Stops and removes the export; files already written stay where they are.',
         params: NameParams,
