@@ -1,30 +1,9 @@
-import {
-  Flow,
-  FlowInput,
-  FlowParams,
-  ListOf,
-  NameParams,
-  Organisation,
-  RightsClient,
-  RightsClientInput,
-  TaxonomyExtensions,
-  Team,
-  TeamInput,
-} from '@lethe/api';
-import { Type } from '@sinclair/typebox';
+import { Flow, FlowInput, FlowParams, ListOf, NameParams, Team, TeamInput } from '@lethe/api';
 import type { Services } from '../services.js';
 import { principalOf } from '../http/authenticate.js';
 import type { TypedApp } from '../http/typed-app.js';
 
-const TaxonomyListing = Type.Object({
-  key: Type.String(),
-  description: Type.String(),
-  parent: Type.Optional(Type.String()),
-  special: Type.Boolean(),
-  origin: Type.Union([Type.Literal('default'), Type.Literal('extension')]),
-});
-
-/** The declared data map besides systems: teams, flows, rights clients, organisation, taxonomy. */
+/** The declared data map besides systems: teams and the flows between systems. */
 export function datamapRoutes(app: TypedApp, { datamap }: Services) {
   const read = { config: { action: 'systems:read' } } as const;
   const write = { config: { action: 'systems:write' } } as const;
@@ -106,117 +85,5 @@ export function datamapRoutes(app: TypedApp, { datamap }: Services) {
       await datamap.removeFlow(principalOf(request), request.params.from, request.params.to);
       return reply.status(204).send();
     },
-  );
-
-  app.get(
-    '/v1/clients',
-    {
-      ...read,
-      schema: {
-        operationId: 'listRightsClients',
-        summary: 'List rights clients',
-        tags,
-        response: { 200: ListOf(RightsClient) },
-      },
-    },
-    async (request) => ({ items: await datamap.listClients(principalOf(request)) }),
-  );
-  app.put(
-    '/v1/clients/:name',
-    {
-      ...write,
-      schema: {
-        operationId: 'putRightsClient',
-        summary: 'Register or change a rights client',
-        tags,
-        params: NameParams,
-        body: RightsClientInput,
-        response: { 200: RightsClient, 201: RightsClient },
-      },
-    },
-    async (request, reply) => {
-      const result = await datamap.putClient(principalOf(request), request.params.name, request.body);
-      return reply.status(result.created ? 201 : 200).send(result.value);
-    },
-  );
-  app.delete(
-    '/v1/clients/:name',
-    {
-      ...write,
-      schema: {
-        operationId: 'deleteRightsClient',
-        summary: 'Remove a rights client',
-        tags,
-        params: NameParams,
-      },
-    },
-    async (request, reply) => {
-      await datamap.removeClient(principalOf(request), request.params.name);
-      return reply.status(204).send();
-    },
-  );
-
-  app.get(
-    '/v1/organisation',
-    {
-      ...read,
-      schema: {
-        operationId: 'getOrganisation',
-        summary: 'Get the organisation (controller and DPO)',
-        tags,
-        response: { 200: Organisation },
-      },
-    },
-    (request) => datamap.organisation(principalOf(request)),
-  );
-  app.put(
-    '/v1/organisation',
-    {
-      ...write,
-      schema: {
-        operationId: 'putOrganisation',
-        summary: 'Change the organisation',
-        tags,
-        body: Organisation,
-        response: { 200: Organisation, 201: Organisation },
-      },
-    },
-    async (request, reply) => {
-      const result = await datamap.putOrganisation(principalOf(request), request.body);
-      return reply.status(result.created ? 201 : 200).send(result.value);
-    },
-  );
-
-  app.get(
-    '/v1/taxonomy',
-    {
-      ...read,
-      schema: {
-        operationId: 'getTaxonomy',
-        summary: 'Get the data category and purpose taxonomy',
-        tags,
-        response: {
-          200: Type.Object({
-            categories: Type.Array(TaxonomyListing),
-            purposes: Type.Array(TaxonomyListing),
-          }),
-        },
-      },
-    },
-    (request) => datamap.taxonomy(principalOf(request)),
-  );
-  app.put(
-    '/v1/taxonomy',
-    {
-      ...write,
-      schema: {
-        operationId: 'putTaxonomy',
-        summary: 'Replace the taxonomy',
-        tags,
-        body: TaxonomyExtensions,
-        response: { 200: TaxonomyExtensions },
-      },
-    },
-    async (request) => (await datamap.putTaxonomy(principalOf(request), request.body)).value,
   );
 }

@@ -33,6 +33,7 @@ export function requestRoutes(app: TypedApp, services: Services) {
   // In this order: it is the order of the paths in the OpenAPI document.
   requestIntakeRoutes(app, services);
   requestStepRoutes(app, services);
+  requestTaskRoutes(app, services);
   requestReportRoutes(app, services);
 }
 
@@ -128,7 +129,7 @@ function requestIntakeRoutes(app: TypedApp, { requests, suppressions }: Services
   );
 }
 
-/** The steps people take on a request, and the tickets: tasks waiting for a person. */
+/** The steps people take on a request as a whole. */
 function requestStepRoutes(app: TypedApp, { requests }: Services) {
   const step = { tags, params: RequestIdParams, response: { 200: RightsRequest } };
   app.post(
@@ -196,6 +197,10 @@ function requestStepRoutes(app: TypedApp, { requests }: Services) {
     },
     async (request) => requests.markDelivered(principalOf(request), request.params.id),
   );
+}
+
+/** The steps on one task of a request, and the tickets: tasks waiting for a person. */
+function requestTaskRoutes(app: TypedApp, { requests }: Services) {
   app.post(
     '/v1/requests/:id/tasks/:task/retry',
     {
