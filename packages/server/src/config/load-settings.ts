@@ -85,8 +85,9 @@ function readConfigFile(file: string): Map<string, string> {
   for (const [key, raw] of Object.entries(document as Record<string, unknown>)) {
     const setting = byKey.get(key);
     if (!setting) {
+      // Compared as a key (`LETHE_DATA_DIR` and `Data_Dir` both suggest `data_dir`).
       throw new ConfigError(
-        `${file}: unknown setting "${key}"; did you mean "${closest(key, readable)}"? ` +
+        `${file}: unknown setting "${key}"; did you mean "${closest(fileKey(key), readable)}"? ` +
           '(docs/configuration.md lists them all)',
       );
     }

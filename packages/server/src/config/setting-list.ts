@@ -73,7 +73,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
       'The data directory: the SQLite database and `master.key` (with PostgreSQL, still `master.key` ' +
       'and file exports). Only `lethe serve` creates it; every other command refuses a missing one.',
     feature: 'architecture.md',
-    readBy: 'every command',
+    readBy: 'store commands',
   },
   {
     env: 'DATABASE_URL',
@@ -81,7 +81,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     defaultNote: 'none: SQLite in the data directory',
     description: 'PostgreSQL instead of the embedded SQLite, like `postgres://user@host/db`.',
     feature: 'architecture.md',
-    readBy: 'every command',
+    readBy: 'store commands',
   },
   {
     env: 'LOG_LEVEL',
