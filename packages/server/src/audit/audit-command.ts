@@ -5,7 +5,14 @@ import { verifyAuditLog } from './audit-verification.js';
 import type { AuditCheckpointRow } from './audit-tables.js';
 import { openStore } from '../store/open-store.js';
 import { commandSettings } from '../config/process-environment.js';
-import { collect, configFlag, dataDirFlag, existingStoreOption, storeFlags, UsageError } from '../cli/args.js';
+import {
+  collect,
+  configFlag,
+  dataDirFlag,
+  existingStoreOption,
+  storeFlags,
+  UsageError,
+} from '../cli/args.js';
 
 interface VerifyOptions {
   checkpoint?: string[];

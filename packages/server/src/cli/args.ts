@@ -41,7 +41,10 @@ export function configFlag(): Option {
 }
 
 /** What `--data-dir` and `--config` mean to `commandSettings`: the flags by their variable's name. */
-export function storeFlags(options: { dataDir?: string; config?: string }): Record<string, string | undefined> {
+export function storeFlags(options: {
+  dataDir?: string;
+  config?: string;
+}): Record<string, string | undefined> {
   return { LETHE_DATA_DIR: options.dataDir, LETHE_CONFIG: options.config };
 }
 

@@ -37,7 +37,11 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${name}: ${error.message}\n(docs/configuration.md lists every setting)\n`);
       return 2;
     }
-    if (error instanceof ManifestError || error instanceof AuditBroken || error instanceof DataDirNotFoundError) {
+    if (
+      error instanceof ManifestError ||
+      error instanceof AuditBroken ||
+      error instanceof DataDirNotFoundError
+    ) {
       process.stderr.write(`${name}: ${error.message}\n`);
       return 1;
     }

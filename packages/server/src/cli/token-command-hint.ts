@@ -15,7 +15,8 @@ export function tokenCommandFor(settings: Settings): string {
   const keyFile = settings.resolution('LETHE_MASTER_KEY_FILE');
   if (keyFile.source === 'environment' && keyFile.value)
     variables.push(`LETHE_MASTER_KEY_FILE=${shellWord(keyFile.value)}`);
-  const keyNote = settings.get('LETHE_MASTER_KEY') !== undefined ? ' (with LETHE_MASTER_KEY set as here)' : '';
+  const keyNote =
+    settings.get('LETHE_MASTER_KEY') !== undefined ? ' (with LETHE_MASTER_KEY set as here)' : '';
   return `${variables.join(' ')} npx lethe token create --role admin --ttl 1h${keyNote}`;
 }
 

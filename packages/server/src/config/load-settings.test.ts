@@ -112,7 +112,9 @@ describe('loadSettings refuses', () => {
       `${typo}: unknown setting "rate_limt"; did you mean "rate_limit"?`,
     );
     const variable = configFile('variable.yaml', 'LETHE_DATA_DIR: /x\n');
-    expect(refusal(() => loadSettings({ env: { LETHE_CONFIG: variable } }))).toContain('did you mean "data_dir"?');
+    expect(refusal(() => loadSettings({ env: { LETHE_CONFIG: variable } }))).toContain(
+      'did you mean "data_dir"?',
+    );
   });
 
   it('a secret in the file', () => {
@@ -128,7 +130,9 @@ describe('loadSettings refuses', () => {
       `cannot read the configuration file ${missing} (ENOENT); check --config or LETHE_CONFIG`,
     );
     const broken = configFile('broken.yaml', 'port: [7420\n');
-    expect(refusal(() => loadSettings({ env: { LETHE_CONFIG: broken } }))).toContain(`${broken} is not valid YAML`);
+    expect(refusal(() => loadSettings({ env: { LETHE_CONFIG: broken } }))).toContain(
+      `${broken} is not valid YAML`,
+    );
     const list = configFile('list.yaml', '- port\n');
     expect(refusal(() => loadSettings({ env: { LETHE_CONFIG: list } }))).toContain('must be a mapping');
   });

@@ -67,13 +67,17 @@ function readConfigFile(file: string): Map<string, string> {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new ConfigError(`cannot read the configuration file ${file} (${code}); check --config or LETHE_CONFIG`);
+    throw new ConfigError(
+      `cannot read the configuration file ${file} (${code}); check --config or LETHE_CONFIG`,
+    );
   }
   let document: unknown;
   try {
     document = parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(
+      `${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (document === null || document === undefined) return new Map();
   if (typeof document !== 'object' || Array.isArray(document))

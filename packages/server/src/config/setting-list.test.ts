@@ -72,7 +72,9 @@ describe('the declared settings', () => {
       if (!name.startsWith('config/') && lines.some((line) => /\bprocess\.env\b/.test(line)))
         processEnv.push(name);
       for (const line of lines)
-        for (const match of line.matchAll(/['"`]((?:LETHE_[A-Z0-9_]+)|PORT|DATABASE_URL|NATS_URL|LOG_LEVEL)['"`]/g)) {
+        for (const match of line.matchAll(
+          /['"`]((?:LETHE_[A-Z0-9_]+)|PORT|DATABASE_URL|NATS_URL|LOG_LEVEL)['"`]/g,
+        )) {
           const variable = match[1]!;
           if (!declared.has(variable) && !defaults.has(variable)) undeclared.push(`${name}: ${variable}`);
         }

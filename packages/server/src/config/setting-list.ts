@@ -27,10 +27,22 @@ export interface SettingDefinition {
 }
 
 const JURISDICTIONS = ['gdpr', 'ccpa', 'pipeda', 'lgpd', 'app'] as const;
-const NATS_NAME = { kind: 'pattern', pattern: /^[A-Za-z0-9_-]+$/, form: 'a NATS name (letters, digits, `-`, `_`)' } as const;
-const SUBJECT_PREFIX = { kind: 'pattern', pattern: /^[A-Za-z0-9_.-]+$/, form: 'a NATS subject prefix like `a.b`' } as const;
+const NATS_NAME = {
+  kind: 'pattern',
+  pattern: /^[A-Za-z0-9_-]+$/,
+  form: 'a NATS name (letters, digits, `-`, `_`)',
+} as const;
+const SUBJECT_PREFIX = {
+  kind: 'pattern',
+  pattern: /^[A-Za-z0-9_.-]+$/,
+  form: 'a NATS subject prefix like `a.b`',
+} as const;
 const CLAIM = { kind: 'pattern', pattern: /^[A-Za-z0-9_.:/-]+$/, form: 'a claim name' } as const;
-const SECONDS = { kind: 'pattern', pattern: /^(?!0+(\.0*)?$)\d+(\.\d+)?$/, form: 'a positive number of seconds' } as const;
+const SECONDS = {
+  kind: 'pattern',
+  pattern: /^(?!0+(\.0*)?$)\d+(\.\d+)?$/,
+  form: 'a positive number of seconds',
+} as const;
 const STEP = { kind: 'choice', choices: ['required', 'none'] } as const;
 
 export const SETTINGS: readonly SettingDefinition[] = [
@@ -177,7 +189,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     env: 'LETHE_OIDC_ISSUER',
     type: { kind: 'url', protocols: ['http', 'https'] },
     defaultNote: 'none: only Lethe tokens',
-    description: "An external OIDC issuer whose tokens are accepted (the `iss` claim).",
+    description: 'An external OIDC issuer whose tokens are accepted (the `iss` claim).',
     feature: 'security.md',
     readBy: 'serve',
   },
@@ -329,13 +341,34 @@ export const SETTINGS: readonly SettingDefinition[] = [
     feature: 'privacy-streams.md',
     readBy: 'serve',
   },
-  nats('LETHE_NATS_STREAM', NATS_NAME, 'LETHE_EVENTS', 'The stream services publish privacy-stream events to.'),
+  nats(
+    'LETHE_NATS_STREAM',
+    NATS_NAME,
+    'LETHE_EVENTS',
+    'The stream services publish privacy-stream events to.',
+  ),
   nats('LETHE_NATS_SUBJECTS', { kind: 'list' }, 'lethe.events.>', "That stream's subjects."),
-  nats('LETHE_NATS_CONSUMER', NATS_NAME, 'lethe-stream-ingest', 'The durable ingest consumer every node shares.'),
-  nats('LETHE_NATS_REJECTED_STREAM', NATS_NAME, 'LETHE_REJECTED', 'Dead letters: refused events, kept a week.'),
+  nats(
+    'LETHE_NATS_CONSUMER',
+    NATS_NAME,
+    'lethe-stream-ingest',
+    'The durable ingest consumer every node shares.',
+  ),
+  nats(
+    'LETHE_NATS_REJECTED_STREAM',
+    NATS_NAME,
+    'LETHE_REJECTED',
+    'Dead letters: refused events, kept a week.',
+  ),
   nats('LETHE_NATS_REJECTED_PREFIX', SUBJECT_PREFIX, 'lethe.rejected', 'Subject prefix of refused events.'),
   nats('LETHE_NATS_USAGE_STREAM', NATS_NAME, 'LETHE_USAGE', 'The stream of usage telemetry.', 'telemetry.md'),
-  nats('LETHE_NATS_USAGE_SUBJECTS', { kind: 'list' }, 'lethe.usage.>', "That stream's subjects.", 'telemetry.md'),
+  nats(
+    'LETHE_NATS_USAGE_SUBJECTS',
+    { kind: 'list' },
+    'lethe.usage.>',
+    "That stream's subjects.",
+    'telemetry.md',
+  ),
   nats('LETHE_NATS_USAGE_CONSUMER', NATS_NAME, 'lethe-usage-ingest', 'Its durable consumer.', 'telemetry.md'),
   nats(
     'LETHE_NATS_USAGE_REJECTED_PREFIX',
@@ -344,8 +377,20 @@ export const SETTINGS: readonly SettingDefinition[] = [
     'Subject prefix of refused usage events.',
     'telemetry.md',
   ),
-  nats('LETHE_NATS_EXPORT_STREAM', NATS_NAME, 'LETHE_EXPORTS', 'The stream NATS exports publish to.', 'stream-exports.md'),
-  nats('LETHE_NATS_EXPORT_SUBJECTS', { kind: 'list' }, 'lethe.exports.>', "That stream's subjects.", 'stream-exports.md'),
+  nats(
+    'LETHE_NATS_EXPORT_STREAM',
+    NATS_NAME,
+    'LETHE_EXPORTS',
+    'The stream NATS exports publish to.',
+    'stream-exports.md',
+  ),
+  nats(
+    'LETHE_NATS_EXPORT_SUBJECTS',
+    { kind: 'list' },
+    'lethe.exports.>',
+    "That stream's subjects.",
+    'stream-exports.md',
+  ),
   nats(
     'LETHE_NATS_DUPLICATE_WINDOW_SECONDS',
     SECONDS,
@@ -367,7 +412,14 @@ function nats(
   description: string,
   feature = 'privacy-streams.md',
 ): SettingDefinition {
-  return { env, type, default: defaultValue, description: `${description} (with \`NATS_URL\`)`, feature, readBy: 'serve' };
+  return {
+    env,
+    type,
+    default: defaultValue,
+    description: `${description} (with \`NATS_URL\`)`,
+    feature,
+    readBy: 'serve',
+  };
 }
 
 /** The key that sets `env` in `lethe.yaml`: `LETHE_DATA_DIR` → `data_dir`, `PORT` → `port`. */

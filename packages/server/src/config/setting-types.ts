@@ -67,7 +67,9 @@ export function isValueOf(type: SettingType, text: string): boolean {
     case 'integer': {
       if (!/^-?\d+$/.test(text)) return false;
       const value = Number(text);
-      return Number.isSafeInteger(value) && value >= type.min && (type.max === undefined || value <= type.max);
+      return (
+        Number.isSafeInteger(value) && value >= type.min && (type.max === undefined || value <= type.max)
+      );
     }
     case 'boolean':
       return text === 'true' || text === 'false';
