@@ -203,6 +203,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   {
     env: 'LETHE_OIDC_AUDIENCE',
     type: { kind: 'string' },
+    default: 'lethe-api',
     description: 'The `aud` the external tokens must carry.',
     feature: 'security.md',
     readBy: 'serve',
