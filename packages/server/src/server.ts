@@ -1,5 +1,8 @@
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
+import { loadSettings } from './config/load-settings.js';
+import { processEnvironment } from './config/process-environment.js';
+import type { Settings } from './config/settings.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type LoggerSetting } from './http/logging.js';
 import { Metrics } from './http/metrics.js';
@@ -61,8 +64,16 @@ export interface LetheOptions extends StoreLocation {
   readonly requestTimeoutMs?: number;
   /** gRPC rights clients without TLS (default: TLS). */
   readonly grpcInsecure?: boolean;
-  /** Where connectors' connection strings are read (default `process.env`). */
-  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The environment: connectors' connection strings, and the settings when `settings` is not
+   * given (default: the process's environment).
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The checked settings (`lethe serve` passes those of its flags, environment and file): NATS,
+   * the export dir and the master key's location are read from them. Default: from `env`.
+   */
+  readonly settings?: Settings;
   /** Epoch milliseconds, for tokens and key rotation; tests move it. Default `Date.now`. */
   readonly now?: () => number;
   /**
@@ -95,8 +106,12 @@ export interface Lethe {
  * not listen. Rejects with a `MasterKeyError` when the master key is malformed or does not match.
  */
 export async function createLethe(options: LetheOptions): Promise<Lethe> {
-  const { store, masterKey } = await openKeyedStore(options, { masterKey: options.masterKey });
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnvironment();
+  const settings = options.settings ?? loadSettings({ env });
+  const { store, masterKey } = await openKeyedStore(options, {
+    masterKey: options.masterKey,
+    env: settings.explicit,
+  });
   // One logger for the HTTP app and the services, made as Fastify would make it from the option.
   const logger = createLogger(options.logger);
   const metrics = new Metrics();
@@ -104,7 +119,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
   let nats: NatsConnection | undefined;
   try {
     // NATS_URL turns the JetStream ingest and NATS exports on; the streams are made here.
-    const natsSettings = natsSettingsFromEnv(env);
+    const natsSettings = natsSettingsFromEnv(settings.explicit);
     if (natsSettings) {
       nats = await connect({ servers: natsSettings.url, name: 'lethe', maxReconnectAttempts: -1 });
       await ensureNatsTopology(await nats.jetstreamManager(), natsSettings);
@@ -118,7 +133,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       logger,
       ...(options.tokenSettings ? { tokenSettings: options.tokenSettings } : {}),
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
-      ...(options.env ? { env: options.env } : {}),
+      env,
       ...(options.streamKeyRotationMs ? { streamKeyRotationMs: options.streamKeyRotationMs } : {}),
       ...(options.streamRetention ? { streamRetention: options.streamRetention } : {}),
       ...(options.eventIdWindow ? { eventIdWindow: options.eventIdWindow } : {}),
@@ -128,7 +143,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(options.recomputeChunk ? { recomputeChunk: options.recomputeChunk } : {}),
       ...(options.recomputeWaitMs !== undefined ? { recomputeWaitMs: options.recomputeWaitMs } : {}),
       ...(nats ? { nats } : {}),
-      exportDir: options.exportDir ?? env['LETHE_EXPORT_DIR'] ?? join(options.dataDir, 'exports'),
+      exportDir: options.exportDir ?? settings.get('LETHE_EXPORT_DIR') ?? join(options.dataDir, 'exports'),
     });
     const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
       externalIssuers: (options.externalIssuers ?? []).map(

@@ -1,3 +1,4 @@
+import { processEnvironment } from './config/process-environment.js';
 import { CallTokens } from './auth/call-tokens.js';
 import type { MasterKey } from './auth/master-key.js';
 import { SigningKeys } from './auth/signing-keys.js';
@@ -117,8 +118,8 @@ export interface ServiceOptions {
   readonly discoveryTimeoutMs?: number;
   readonly requestSettings?: RequestSettings;
   readonly tokenSettings?: TokenSettings;
-  /** Where connectors' connection strings are looked up (default `process.env`). */
-  readonly env?: NodeJS.ProcessEnv;
+  /** Where connectors' connection strings are looked up (default: the process's environment). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** gRPC rights clients without TLS (loopback tests, a service mesh that adds mTLS). */
   readonly grpcInsecure?: boolean;
   readonly streamLimits?: StreamLimits;
@@ -160,7 +161,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
   );
   const graph = new GraphService(store);
-  const connectors = new ConnectorService(store, options.env ?? process.env);
+  const connectors = new ConnectorService(store, options.env ?? processEnvironment());
   const suppressions = new SuppressionWatch(store, secrets);
   const journal = new JournalFold(store, options.journal ?? DEFAULT_JOURNAL_SETTINGS, log);
   const { vault, runner, requests } = requestServices(
@@ -268,7 +269,7 @@ function requestServices(
         },
       ),
     log,
-    options.env ?? process.env,
+    options.env ?? processEnvironment(),
   );
   const requests = new RequestService(store, graph, vault, secrets, requestSettings, log, () =>
     runner.wake(),

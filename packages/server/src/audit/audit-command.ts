@@ -4,11 +4,20 @@ import type { AuditCheckpoint } from '@lethe/api';
 import { verifyAuditLog } from './audit-verification.js';
 import type { AuditCheckpointRow } from './audit-tables.js';
 import { openStore } from '../store/open-store.js';
-import { collect, dataDirFlag, existingStoreOption, UsageError } from '../cli/args.js';
+import { commandSettings } from '../config/process-environment.js';
+import {
+  collect,
+  configFlag,
+  dataDirFlag,
+  existingStoreOption,
+  storeFlags,
+  UsageError,
+} from '../cli/args.js';
 
 interface VerifyOptions {
   checkpoint?: string[];
   dataDir?: string;
+  config?: string;
 }
 
 export function registerAudit(program: Command): void {
@@ -23,6 +32,7 @@ export function registerAudit(program: Command): void {
       collect,
     )
     .addOption(dataDirFlag())
+    .addOption(configFlag())
     .action((options: VerifyOptions) => auditVerify(options));
 }
 
@@ -35,8 +45,9 @@ export function registerAudit(program: Command): void {
  * the public halves of the signing keys, which are stored in clear.
  */
 async function auditVerify(options: VerifyOptions): Promise<void> {
+  const location = existingStoreOption(commandSettings(storeFlags(options)), { masterKey: false });
   const external = (await Promise.all((options.checkpoint ?? []).map(readCheckpoints))).flat();
-  const store = await openStore(existingStoreOption(options.dataDir));
+  const store = await openStore(location);
   try {
     const result = await verifyAuditLog(store.repository, external);
     if (!result.ok && result.firstBroken) {

@@ -172,7 +172,9 @@ export class ExternalIssuer {
  * The external issuer configured by `LETHE_OIDC_*` variables, or undefined when
  * `LETHE_OIDC_ISSUER` is unset. Throws an Error naming the variable at fault.
  */
-export function externalIssuerFromEnv(env: NodeJS.ProcessEnv): ExternalIssuerConfig | undefined {
+export function externalIssuerFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): ExternalIssuerConfig | undefined {
   const issuer = env['LETHE_OIDC_ISSUER'];
   const jwksUrl = env['LETHE_OIDC_JWKS_URL'];
   const others = [

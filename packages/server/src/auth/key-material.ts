@@ -1,3 +1,4 @@
+import { processEnvironment } from '../config/process-environment.js';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,7 +29,10 @@ export type MasterKeyLocation = { readonly key: MasterKey } | { readonly missing
  * the variable. The default file is only reported missing here: it is created once the store is
  * known to hold nothing wrapped under another key (`openKeyedStore`).
  */
-export async function findMasterKey(env: NodeJS.ProcessEnv, dataDir: string): Promise<MasterKeyLocation> {
+export async function findMasterKey(
+  env: Readonly<Record<string, string | undefined>>,
+  dataDir: string,
+): Promise<MasterKeyLocation> {
   const value = env['LETHE_MASTER_KEY'];
   const file = env['LETHE_MASTER_KEY_FILE'];
   if (value !== undefined && file !== undefined) {
@@ -96,8 +100,8 @@ export interface KeyedStore {
 export interface KeyedStoreOptions {
   /** Use this key instead of looking for one (tests, embedders). */
   readonly masterKey?: MasterKey | undefined;
-  /** Where `LETHE_MASTER_KEY` and `LETHE_MASTER_KEY_FILE` are read; default `process.env`. */
-  readonly env?: NodeJS.ProcessEnv;
+  /** Where `LETHE_MASTER_KEY` and `LETHE_MASTER_KEY_FILE` are read; default the process's environment. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -115,7 +119,7 @@ export async function openKeyedStore(
   // A bad variable is reported before the store is touched (or created).
   const found = options.masterKey
     ? { key: options.masterKey }
-    : await findMasterKey(options.env ?? process.env, location.dataDir);
+    : await findMasterKey(options.env ?? processEnvironment(), location.dataDir);
   const store = await openStore(location);
   try {
     return { store, masterKey: await sealKeyMaterial(store, found, location.dataDir) };

@@ -376,7 +376,7 @@ export class SigningKeys {
 }
 
 /** `LETHE_KEY_ROTATION` (`24h`, `7d`, `30m`) in milliseconds; undefined when unset. */
-export function keyRotationFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+export function keyRotationFromEnv(env: Readonly<Record<string, string | undefined>>): number | undefined {
   const text = env['LETHE_KEY_ROTATION'];
   if (text === undefined || text === '') return undefined;
   const ms = parseDuration(text);

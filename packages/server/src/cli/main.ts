@@ -3,7 +3,8 @@ import { CommanderError, type Command } from 'commander';
 import { AppError } from '../lib/app-error.js';
 import { AuditBroken } from '../audit/audit-command.js';
 import { ManifestError } from '../manifests/manifest-file.js';
-import { UsageError } from './args.js';
+import { ConfigError } from '../config/config-error.js';
+import { DataDirNotFoundError, UsageError } from './args.js';
 import { commandPath, letheProgram } from './program.js';
 
 /** Exit codes: 0 done, 1 failed (server said no, or I/O), 2 called wrongly. */
@@ -31,7 +32,16 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${name}: ${error.message}\n(run \`${name} --help\` for the usage)\n`);
       return 2;
     }
-    if (error instanceof ManifestError || error instanceof AuditBroken) {
+    // A setting that cannot be used: called wrongly, but `--help` would not say what is wrong.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${name}: ${error.message}\n(docs/configuration.md lists every setting)\n`);
+      return 2;
+    }
+    if (
+      error instanceof ManifestError ||
+      error instanceof AuditBroken ||
+      error instanceof DataDirNotFoundError
+    ) {
       process.stderr.write(`${name}: ${error.message}\n`);
       return 1;
     }

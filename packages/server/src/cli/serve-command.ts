@@ -10,12 +10,16 @@ import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
 import { createLethe } from '../server.js';
 import { requestSettingsFromEnv } from '../requests/request-settings.js';
-import { dataDirFlag, dataDirOption, UsageError, usageErrors } from './args.js';
+import { commandSettings } from '../config/process-environment.js';
+import { natsSettingsFromEnv } from '../streams/nats-settings.js';
+import { configFlag, dataDirFlag, dataDirOf, storeFlags, usageErrors } from './args.js';
+import { tokenCommandFor } from './token-command-hint.js';
 
 export interface ServeOptions {
   port?: string;
   host?: string;
   dataDir?: string;
+  config?: string;
   demo?: boolean;
 }
 
@@ -26,36 +30,42 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'TCP port (default: PORT, else 7420)')
     .option('--host <host>', 'address to listen on (default: LETHE_HOST, else 127.0.0.1)')
     .addOption(dataDirFlag())
+    .addOption(configFlag())
     .option('--demo', 'load the demo company into an empty store')
     .action((options: ServeOptions) => serveCommand(options));
 }
 
+/**
+ * Every setting is read and checked here, before the store is opened or a port bound: flags, then
+ * the environment, then the `--config` file, then defaults (docs/configuration.md). A bad value
+ * stops the start with a message naming the setting and where it came from.
+ */
 export async function serveCommand(options: ServeOptions): Promise<void> {
-  const port = Number(options.port ?? process.env['PORT'] ?? 7420);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new UsageError(`--port must be 0-65535, got ${options.port}`);
-  const host = options.host ?? process.env['LETHE_HOST'] ?? '127.0.0.1';
-  // LETHE_RATE_LIMIT (50/s, 3000/min, off) and LETHE_RATE_BURST; a bad value names its variable.
-  const rateLimit = usageErrors(() => rateLimitFromEnv(process.env));
-  // LETHE_REQUEST_TIMEOUT (60s): how long a client may take to send a whole request.
-  const requestTimeoutMs = usageErrors(() => requestTimeoutFromEnv(process.env));
-  // LETHE_KEY_ROTATION (24h) and LETHE_OIDC_* (an external issuer); a bad value names its variable.
-  const keyRotationIntervalMs = usageErrors(() => keyRotationFromEnv(process.env));
-  // LETHE_STREAM_KEY_ROTATION (24h): the period of privacy-stream field keys.
-  const streamKeyRotationMs = usageErrors(() => streamKeyRotationFromEnv(process.env));
-  // LETHE_STREAM_RETENTION (P30D): how long base-stream events are kept once exported.
-  const streamRetention = usageErrors(() => streamRetentionFromEnv(process.env));
-  // LETHE_EVENT_ID_WINDOW (P7D): how long event ids are remembered to recognise retries.
-  const eventIdWindow = usageErrors(() => eventIdWindowFromEnv(process.env));
-  const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
-  // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
-  const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
-  const requestTickMs = process.env['LETHE_REQUEST_TICK_MS'];
+  const settings = commandSettings({
+    PORT: options.port,
+    LETHE_HOST: options.host,
+    ...storeFlags(options),
+  });
+  const port = Number(settings.get('PORT'));
+  const host = settings.get('LETHE_HOST') ?? '127.0.0.1';
+  const dataDir = dataDirOf(settings);
+  // The features' own checks (a minimum duration, a role map, OIDC settings that go together).
+  const given = settings.explicit;
+  const rateLimit = usageErrors(() => rateLimitFromEnv(given));
+  const requestTimeoutMs = usageErrors(() => requestTimeoutFromEnv(given));
+  const keyRotationIntervalMs = usageErrors(() => keyRotationFromEnv(given));
+  const streamKeyRotationMs = usageErrors(() => streamKeyRotationFromEnv(given));
+  const streamRetention = usageErrors(() => streamRetentionFromEnv(given));
+  const eventIdWindow = usageErrors(() => eventIdWindowFromEnv(given));
+  const externalIssuer = usageErrors(() => externalIssuerFromEnv(given));
+  const requestSettings = usageErrors(() => requestSettingsFromEnv(given));
+  usageErrors(() => natsSettingsFromEnv(given));
   const lethe = await createLethe({
-    dataDir: dataDirOption(options.dataDir),
-    databaseUrl: process.env['DATABASE_URL'],
+    dataDir,
+    databaseUrl: settings.get('DATABASE_URL'),
+    settings,
     // Tokens never reach the log: headers redacted, token query parameters and JWTs scrubbed.
-    logger: loggerOptions({ level: process.env['LOG_LEVEL'] ?? 'info' }),
+    logger: loggerOptions({ level: settings.get('LOG_LEVEL') ?? 'info' }),
     rateLimit,
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),
@@ -64,10 +74,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     eventIdWindow,
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
     requestSettings,
-    ...(requestTickMs !== undefined
-      ? { requestTickMs: usageErrors(() => positiveInteger('LETHE_REQUEST_TICK_MS', requestTickMs)) }
-      : {}),
-    grpcInsecure: process.env['LETHE_GRPC_INSECURE'] === 'true',
+    requestTickMs: Number(settings.get('LETHE_REQUEST_TICK_MS')),
+    grpcInsecure: settings.get('LETHE_GRPC_INSECURE') === 'true',
   });
   const log = lethe.app.log;
   if (options.demo && (await loadDemoCompany(lethe.services))) {
@@ -75,7 +83,10 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   }
   const address = await lethe.app.listen({ port, host });
   log.info(`Lethe is serving on ${address} (${lethe.services.store.capabilities.description})`);
-  log.info('mint a token with: npx lethe token create --role admin --ttl 1h');
+  if (settings.file) log.info(`settings read from ${settings.file}`);
+  // The exact command for this store: run from another directory without it, `token create`
+  // would find no data directory (and says so) rather than this server's keys.
+  log.info(`mint a token with: ${tokenCommandFor(settings)}`);
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -92,11 +103,4 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-}
-
-function positiveInteger(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, not "${text}".`);
-  return value;
 }

@@ -1,3 +1,4 @@
+import { processEnvironment } from '../config/process-environment.js';
 import type { Connector, ConnectorInput } from '@lethe/api';
 import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
@@ -29,7 +30,7 @@ export class ConnectorService {
   constructor(
     private readonly store: Store,
     /** Where connection strings are looked up, as the runner does. */
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly env: Readonly<Record<string, string | undefined>> = processEnvironment(),
   ) {}
 
   async list(principal: Principal): Promise<Connector[]> {

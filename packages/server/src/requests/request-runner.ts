@@ -1,3 +1,4 @@
+import { processEnvironment } from '../config/process-environment.js';
 import type { ConnectorInput, Identifiers } from '@lethe/api';
 import type { Principal, Role } from '../auth/principal.js';
 import { RightsClientError, type RightsClientTransport } from './rights-clients/rights-client.js';
@@ -70,7 +71,7 @@ export class RequestRunner {
     private readonly settings: RequestSettings,
     private readonly transports: TransportFactory,
     private readonly log: Logger,
-    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly env: Readonly<Record<string, string | undefined>> = processEnvironment(),
     private readonly now: () => number = Date.now,
   ) {}
 

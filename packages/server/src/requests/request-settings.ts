@@ -49,7 +49,7 @@ export const DEFAULT_REQUEST_SETTINGS: RequestSettings = {
  * `LETHE_ERASURE_APPROVAL_ROWS=1000` (a whole number of rows per table, or `off`).
  * A value that is set but not understood stops the start with a message naming it.
  */
-export function requestSettingsFromEnv(env: NodeJS.ProcessEnv): RequestSettings {
+export function requestSettingsFromEnv(env: Readonly<Record<string, string | undefined>>): RequestSettings {
   const step = (name: string): boolean => {
     const value = env[name];
     if (value === undefined || value === '' || value === 'none') return false;

@@ -6,7 +6,17 @@ import { SigningKeys } from '../auth/signing-keys.js';
 import { CATEGORY_PATTERN, DEFAULT_TOKEN_SETTINGS, parseTtl } from '../auth/token-rules.js';
 import { Tokens, type MintRequest } from '../auth/tokens.js';
 import { audit } from '../audit/audit-trail.js';
-import { choiceOption, collect, dataDirFlag, existingStoreOption, UsageError } from '../cli/args.js';
+import { userInfo } from 'node:os';
+import { commandSettings } from '../config/process-environment.js';
+import {
+  choiceOption,
+  collect,
+  configFlag,
+  dataDirFlag,
+  existingStoreOption,
+  storeFlags,
+  UsageError,
+} from '../cli/args.js';
 
 interface CreateOptions {
   role: Principal['role'];
@@ -19,6 +29,7 @@ interface CreateOptions {
   url?: string;
   linkTtl?: string;
   dataDir?: string;
+  config?: string;
 }
 
 export function registerToken(program: Command): void {
@@ -37,6 +48,7 @@ export function registerToken(program: Command): void {
     .option('--url <url>', "the server's address in the link (default: LETHE_URL); with --link")
     .option('--link-ttl <duration>', 'how long the link can be used, 1s to 1h (default: 10m); with --link')
     .addOption(dataDirFlag())
+    .addOption(configFlag())
     .action((options: CreateOptions) => tokenCreate(options));
 }
 
@@ -62,8 +74,9 @@ async function tokenCreate(options: CreateOptions): Promise<void> {
     throw new UsageError(`--grant must be one of ${GRANTS.join(', ')} (got "${badGrant}")`);
   if (options.url !== undefined && !options.link) throw new UsageError('--url is for --link only');
   if (options.linkTtl !== undefined && !options.link) throw new UsageError('--link-ttl is for --link only');
+  const settings = commandSettings(storeFlags(options));
   const dashboardUrl = options.link
-    ? dashboardBase(options.url ?? process.env['LETHE_URL'] ?? 'http://127.0.0.1:7420')
+    ? dashboardBase(options.url ?? settings.get('LETHE_URL') ?? 'http://127.0.0.1:7420')
     : undefined;
   const ttlSeconds = parseTtl(options.ttl ?? '1h');
   if (ttlSeconds === undefined)
@@ -74,10 +87,12 @@ async function tokenCreate(options: CreateOptions): Promise<void> {
   if (linkSeconds === undefined || linkSeconds === 0 || linkSeconds > MAX_SIGN_IN_LINK_SECONDS)
     throw new UsageError(`--link-ttl must lie between 1s and 1h, like 10m (got "${options.linkTtl}")`);
 
-  const { store, masterKey } = await openKeyedStore(existingStoreOption(options.dataDir));
+  const { store, masterKey } = await openKeyedStore(existingStoreOption(settings, { masterKey: true }), {
+    env: settings.explicit,
+  });
   try {
     // Whoever can read the store's keys is trusted like an admin (see the comment above).
-    const operator: Principal = { id: `cli:${process.env['USER'] ?? 'local'}`, role: 'admin' };
+    const operator: Principal = { id: `cli:${operatingSystemUser()}`, role: 'admin' };
     const subject = options.subject ?? operator.id;
     const request: MintRequest = {
       subject,
@@ -136,4 +151,14 @@ export function signInLink(base: string, code: string): string {
 /** `a,b, c` → ['a', 'b', 'c']; an empty item is kept so that it is refused, not ignored. */
 function splitList(text: string): string[] {
   return text.split(',').map((item) => item.trim());
+}
+
+/** Who runs the command, as the operating system knows them (`cli:<user>` in the audit log). */
+function operatingSystemUser(): string {
+  try {
+    return userInfo().username || 'local';
+  } catch {
+    // A uid without a passwd entry (a container's arbitrary uid) has no name.
+    return 'local';
+  }
 }

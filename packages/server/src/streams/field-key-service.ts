@@ -44,7 +44,9 @@ const ROTATION_META_KEY = 'stream_key_rotation_ms';
 const MIN_ROTATION_MS = 60_000;
 
 /** `LETHE_STREAM_KEY_ROTATION` (`24h`, `7d`, `1h`) in milliseconds; undefined when unset. */
-export function streamKeyRotationFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+export function streamKeyRotationFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
   const text = env['LETHE_STREAM_KEY_ROTATION'];
   if (text === undefined || text === '') return undefined;
   const ms = parseDuration(text);

@@ -52,7 +52,9 @@ const DEFAULT_ACK_WAIT_SECONDS = 30;
 const REJECTED_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 /** The settings from the environment; undefined when `NATS_URL` is not set (NATS is off). */
-export function natsSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsSettings | undefined {
+export function natsSettingsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): NatsSettings | undefined {
   const url = env['NATS_URL'];
   if (url === undefined || url === '') return undefined;
   const list = (value: string | undefined, fallback: string) =>

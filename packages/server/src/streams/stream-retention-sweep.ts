@@ -4,7 +4,9 @@ import type { Store } from '../store/store.js';
 import { audit } from '../audit/audit-trail.js';
 
 /** `LETHE_STREAM_RETENTION` (an ISO 8601 duration such as `P30D`); undefined when unset. */
-export function streamRetentionFromEnv(env: NodeJS.ProcessEnv): Duration | undefined {
+export function streamRetentionFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Duration | undefined {
   const text = env['LETHE_STREAM_RETENTION'];
   if (text === undefined || text === '') return undefined;
   const duration = parseDuration(text);

@@ -27,9 +27,9 @@ function childEnv(env: Env): NodeJS.ProcessEnv {
   return result;
 }
 
-function spawnLethe(args: readonly string[], env: Env): ChildProcess {
+function spawnLethe(args: readonly string[], env: Env, cwd = REPO_ROOT): ChildProcess {
   return spawn(process.execPath, [MAIN, ...args], {
-    cwd: REPO_ROOT,
+    cwd,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,10 +41,15 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs a one-shot command (`token create`, `apply`, `expiries`, …) to its end. */
-export function runLethe(args: readonly string[], env: Env = {}, timeoutMs = 45_000): Promise<CliResult> {
+/** Runs a one-shot command (`token create`, `apply`, `expiries`, …) to its end, from `cwd` (default the checkout). */
+export function runLethe(
+  args: readonly string[],
+  env: Env = {},
+  timeoutMs = 45_000,
+  cwd = REPO_ROOT,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnLethe(args, env);
+    const child = spawnLethe(args, env, cwd);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -74,6 +79,11 @@ export interface ServeOptions {
   readonly port?: number;
   /** More environment for the server (LETHE_* settings, connectors' connection strings). */
   readonly env?: Env;
+  /**
+   * A lethe.yaml: the server is started with `--config` and `--data-dir` only, so that its port
+   * and address come from the file (docs/configuration.md).
+   */
+  readonly config?: string;
 }
 
 export interface ServerProcess {
@@ -95,7 +105,9 @@ const running = new Set<ChildProcess>();
 /** Starts `lethe serve` (on any free port unless told) and resolves when it logs the address it listens on. */
 export function startServer(options: ServeOptions): Promise<ServerProcess> {
   const port = String(options.port ?? 0);
-  const args = ['serve', '--port', port, '--host', '127.0.0.1', '--data-dir', options.dataDir];
+  const args = options.config
+    ? ['serve', '--config', options.config, '--data-dir', options.dataDir]
+    : ['serve', '--port', port, '--host', '127.0.0.1', '--data-dir', options.dataDir];
   if (options.demo) args.push('--demo');
   const child = spawnLethe(args, { ...options.env, DATABASE_URL: options.databaseUrl, LOG_LEVEL: 'info' });
   running.add(child);

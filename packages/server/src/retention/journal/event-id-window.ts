@@ -7,7 +7,7 @@ import { audit } from '../../audit/audit-trail.js';
 export const DEFAULT_EVENT_ID_WINDOW: Duration = parseDuration('P7D') as Duration;
 
 /** `LETHE_EVENT_ID_WINDOW` (an ISO 8601 duration such as `P7D`); the default when unset. */
-export function eventIdWindowFromEnv(env: NodeJS.ProcessEnv): Duration {
+export function eventIdWindowFromEnv(env: Readonly<Record<string, string | undefined>>): Duration {
   const text = env['LETHE_EVENT_ID_WINDOW'];
   if (text === undefined || text === '') return DEFAULT_EVENT_ID_WINDOW;
   const duration = parseDuration(text);
