@@ -2,7 +2,7 @@ import { streamKeyRotationFromEnv } from '../streams/field-key-service.js';
 import { streamRetentionFromEnv } from '../streams/stream-retention-sweep.js';
 import { eventIdWindowFromEnv } from '../retention/journal/event-id-window.js';
 import type { Command } from 'commander';
-import { loggerOptions } from '../http/logging.js';
+import { logFormatFromEnv, loggerOptions, prettyLogStream } from '../http/logging.js';
 import { rateLimitFromEnv } from '../http/rate-limit.js';
 import { requestTimeoutFromEnv } from '../http/request-timeout.js';
 import { externalIssuerFromEnv } from '../auth/external-issuer.js';
@@ -51,11 +51,17 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
   const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
   const requestTickMs = process.env['LETHE_REQUEST_TICK_MS'];
+  // LETHE_LOG_FORMAT (json, pretty): pretty on a terminal, JSON otherwise.
+  const logFormat = usageErrors(() => logFormatFromEnv(process.env, process.stdout.isTTY === true));
   const lethe = await createLethe({
     dataDir: dataDirOption(options.dataDir),
     databaseUrl: process.env['DATABASE_URL'],
     // Tokens never reach the log: headers redacted, token query parameters and JWTs scrubbed.
-    logger: loggerOptions({ level: process.env['LOG_LEVEL'] ?? 'info' }),
+    logger: loggerOptions({
+      level: process.env['LOG_LEVEL'] ?? 'info',
+      format: logFormat,
+      ...(logFormat === 'pretty' ? { stream: await prettyLogStream() } : {}),
+    }),
     rateLimit,
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),

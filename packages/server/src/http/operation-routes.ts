@@ -31,7 +31,7 @@ export function operationRoutes(app: TypedApp, services: Services, metrics: Metr
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+    reply.type(metrics.contentType).send(await metrics.render()),
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
