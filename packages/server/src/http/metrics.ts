@@ -16,6 +16,17 @@ const SERVER_PACKAGE = new URL('../../package.json', import.meta.url);
 let processRegistry: Registry | undefined;
 
 /**
+ * prom-client's gauges named like counters (`promtool check metrics`: "non-counter metrics should
+ * not have _total suffix"). Each is the sum over `type` of a labelled gauge that stays
+ * (`nodejs_active_handles{type}`…), so dropping them loses nothing.
+ */
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/**
  * prom-client's default metrics (`process_*`, `nodejs_*`: CPU, memory, file descriptors, event
  * loop lag, GC, heap spaces) under their standard names, so that the usual Node dashboards work.
  * Made once per process: each collection starts an event-loop monitor and a GC observer that
@@ -25,6 +36,7 @@ export function processMetricsRegistry(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
+    for (const name of MISNAMED_DEFAULT_METRICS) processRegistry.removeSingleMetric(name);
   }
   return processRegistry;
 }
@@ -90,7 +102,9 @@ export class Metrics {
     'Background job runs, by job and outcome (ok, error, skipped while the previous run was going).',
     ['job', 'outcome'],
   );
-  readonly jobDuration = this.histogram('lethe_job_duration_seconds', 'Background job runs, by job.', ['job']);
+  readonly jobDuration = this.histogram('lethe_job_duration_seconds', 'Background job runs, by job.', [
+    'job',
+  ]);
   readonly foldedEvents = this.counter(
     'lethe_usage_journal_folded_events_total',
     'Usage events folded from the journal into the expiries by this node.',
@@ -105,10 +119,11 @@ export class Metrics {
   );
 
   constructor() {
-    const buildInfo = this.gauge('lethe_build_info', 'Always 1; the labels say which Lethe runs on which Node.', [
-      'version',
-      'node',
-    ]);
+    const buildInfo = this.gauge(
+      'lethe_build_info',
+      'Always 1; the labels say which Lethe runs on which Node.',
+      ['version', 'node'],
+    );
     buildInfo.set({ version: serverVersion(), node: process.versions.node }, 1);
   }
 
@@ -119,17 +134,11 @@ export class Metrics {
 
   /** The process metrics and this instance's, as Prometheus text; scrape-time gauges are computed now. */
   async render(): Promise<string> {
-    const [own, processWide] = await Promise.all([this.registry.metrics(), processMetricsRegistry().metrics()]);
+    const [own, processWide] = await Promise.all([
+      this.registry.metrics(),
+      processMetricsRegistry().metrics(),
+    ]);
     return `${processWide}\n${own}`;
-  }
-
-  /** Every metric name the exposition may hold (docs/observability.md lists each). */
-  async names(): Promise<string[]> {
-    const families = [
-      ...(await processMetricsRegistry().getMetricsAsJSON()),
-      ...(await this.registry.getMetricsAsJSON()),
-    ];
-    return families.map((family) => family.name);
   }
 
   counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
@@ -142,7 +151,13 @@ export class Metrics {
     labelNames: readonly L[] = [],
     collect?: (this: Gauge<L>) => void | Promise<void>,
   ) {
-    return new Gauge<L>({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+    return new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect ? { collect } : {}),
+    });
   }
 
   histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {

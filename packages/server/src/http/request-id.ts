@@ -39,7 +39,14 @@ export function traceIdOf(request: IncomingMessage): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = TRACEPARENT.exec(header.trim());
   if (!match) return undefined;
-  const [, version, traceId, parentId, , rest] = match as unknown as [string, string, string, string, string, string?];
+  const [, version, traceId, parentId, , rest] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+  ];
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
   if (/^0+$/.test(traceId) || /^0+$/.test(parentId)) return undefined;
   return traceId;

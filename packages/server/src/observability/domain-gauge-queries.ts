@@ -5,7 +5,8 @@ import type { Database } from '../store/schema.js';
 /**
  * The queries behind the scrape-time gauges (`domain-gauges.ts`). Each is one aggregate or one
  * indexed row: the rights-request counts use `rights_requests_status` (status, due_at), the fields
- * past expiry `field_expiries_feed` (expires_at first), the lags the first row by sequence.
+ * past expiry `field_expiries_feed` (expires_at first), the export lags the first undelivered row.
+ * The journal's lag is the store's own `journalBacklog` (SQLite keeps the journal in a file).
  */
 export class DomainGaugeQueries {
   constructor(private readonly db: Kysely<Database>) {}
@@ -17,7 +18,9 @@ export class DomainGaugeQueries {
       .where('status', 'in', [...OPEN_STATUSES])
       .where('due_at', '<', dueSoonBefore)
       .select((eb) => [
-        eb.fn.sum<number | string | null>(eb.case().when('due_at', '<', now).then(1).else(0).end()).as('overdue'),
+        eb.fn
+          .sum<number | string | null>(eb.case().when('due_at', '<', now).then(1).else(0).end())
+          .as('overdue'),
         eb.fn
           .sum<number | string | null>(eb.case().when('due_at', '>=', now).then(1).else(0).end())
           .as('dueSoon'),
@@ -39,17 +42,6 @@ export class DomainGaugeQueries {
       .select((eb) => ['system', eb.fn.countAll<number | string>().as('count')])
       .execute();
     return new Map(rows.map((row) => [row.system, Number(row.count)]));
-  }
-
-  /** When the oldest usage-journal entry not folded yet was appended (undefined: caught up). */
-  async oldestUnfoldedAppend(): Promise<number | undefined> {
-    const row = await this.db
-      .selectFrom('usage_journal')
-      .select('appended_at')
-      .orderBy('seq')
-      .limit(1)
-      .executeTakeFirst();
-    return row === undefined ? undefined : Number(row.appended_at);
   }
 
   /**

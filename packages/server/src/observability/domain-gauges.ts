@@ -1,4 +1,5 @@
 import type { Metrics } from '../http/metrics.js';
+import { SILENT_LOGGER, type Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
 import { DomainGaugeQueries } from './domain-gauge-queries.js';
 
@@ -21,6 +22,8 @@ interface Snapshot {
 export interface DomainGaugeOptions {
   readonly now?: () => number;
   readonly collectTimeoutMs?: number;
+  /** Where a failed or slow collection is reported (at `error`). */
+  readonly log?: Logger;
 }
 
 /**
@@ -34,6 +37,7 @@ export function registerDomainGauges(metrics: Metrics, store: Store, options: Do
   const queries = new DomainGaugeQueries(store.repository.db);
   const now = options.now ?? Date.now;
   const timeoutMs = options.collectTimeoutMs ?? DEFAULT_COLLECT_TIMEOUT_MS;
+  const log = options.log ?? SILENT_LOGGER;
   const failures = metrics.counter(
     'lethe_metrics_collect_failures_total',
     'Scrapes whose store-computed gauges kept their previous values (store slow or failing).',
@@ -41,8 +45,16 @@ export function registerDomainGauges(metrics: Metrics, store: Store, options: Do
   let pending: Promise<Snapshot | undefined> | undefined;
   // The gauges' collect callbacks run together in one scrape: they share one snapshot.
   const snapshot = () => {
-    pending ??= bounded(take(queries, now()), timeoutMs)
-      .catch(() => undefined)
+    pending ??= bounded(take(store, queries, now()), timeoutMs)
+      .then((taken) => {
+        if (!taken)
+          log.error({ timeoutMs }, 'metrics: the store did not answer in time; gauges keep their values');
+        return taken;
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'metrics: reading the store failed; gauges keep their values');
+        return undefined;
+      })
       .then((taken) => {
         if (!taken) failures.inc();
         return taken;
@@ -95,19 +107,20 @@ export function registerDomainGauges(metrics: Metrics, store: Store, options: Do
       const taken = await snapshot();
       if (!taken) return;
       this.reset();
-      for (const [name, oldest] of taken.exportBacklogs) this.set({ export: name }, ageSeconds(taken.now, oldest));
+      for (const [name, oldest] of taken.exportBacklogs)
+        this.set({ export: name }, ageSeconds(taken.now, oldest));
     },
   );
 }
 
-async function take(queries: DomainGaugeQueries, now: number): Promise<Snapshot> {
-  const [deadlines, fieldsPastExpiry, oldestUnfoldedAppend, exportBacklogs] = await Promise.all([
+async function take(store: Store, queries: DomainGaugeQueries, now: number): Promise<Snapshot> {
+  const [deadlines, fieldsPastExpiry, journal, exportBacklogs] = await Promise.all([
     queries.requestDeadlines(now, now + DUE_SOON_DAYS * DAY_MS),
     queries.fieldsPastExpiry(now),
-    queries.oldestUnfoldedAppend(),
+    store.journalBacklog(),
     queries.exportBacklogs(),
   ]);
-  return { now, ...deadlines, fieldsPastExpiry, oldestUnfoldedAppend, exportBacklogs };
+  return { now, ...deadlines, fieldsPastExpiry, oldestUnfoldedAppend: journal.oldestAt, exportBacklogs };
 }
 
 function ageSeconds(now: number, since: number | undefined): number {
