@@ -7,6 +7,7 @@ import {
   type FastifyServerOptions,
 } from 'fastify';
 import { pino, type LoggerOptions as PinoOptions } from 'pino';
+import type { PrettyOptions } from 'pino-pretty';
 import { isTelemetryRoute } from './telemetry-route.js';
 
 /** Fastify's logger options object (pino's options plus Fastify's). */
@@ -70,9 +71,11 @@ export function logFormatFromEnv(env: NodeJS.ProcessEnv, isTerminal: boolean): L
  * The stream that turns JSON lines into pino-pretty's readable ones on stdout. Imported only when
  * asked for: JSON logging never loads it.
  */
-export async function prettyLogStream(): Promise<NonNullable<FastifyLoggerOptions['stream']>> {
+export async function prettyLogStream(
+  options: PrettyOptions = {},
+): Promise<NonNullable<FastifyLoggerOptions['stream']>> {
   const { default: pretty } = await import('pino-pretty');
-  return pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', ...options });
 }
 
 export interface LogSettings {

@@ -37,10 +37,11 @@ export interface Tracing {
  * `@fastify/otel` for one server span per request: it continues the caller's W3C `traceparent`
  * and carries the request id as `lethe.request_id`. The SDK's metrics and logs stay off
  * (`/metrics` and pino have them). The SDK is imported here, lazily: with tracing off it is never
- * loaded. Its tracer provider is the process's global one: one tracing Lethe per process.
+ * loaded. Its tracer provider is the process's global one: one tracing Lethe at a time per process.
  */
 export async function startTracing(env: NodeJS.ProcessEnv): Promise<Tracing> {
-  const [{ NodeSDK }, { FastifyOtelInstrumentation }] = await Promise.all([
+  const [api, { NodeSDK }, { FastifyOtelInstrumentation }] = await Promise.all([
+    import('@opentelemetry/api'),
     import('@opentelemetry/sdk-node'),
     import('@fastify/otel'),
   ]);
@@ -62,6 +63,10 @@ export async function startTracing(env: NodeJS.ProcessEnv): Promise<Tracing> {
     async shutdown() {
       instrumentation.disable();
       await sdk.shutdown();
+      // Unregistered, so that a Lethe started later in this process may trace again.
+      api.trace.disable();
+      api.propagation.disable();
+      api.context.disable();
     },
   };
 }
