@@ -5,7 +5,9 @@ import { LETHE_ITSELF } from '../src/auth/principal.js';
 import { DEFAULT_REQUEST_SETTINGS } from '../src/requests/request-settings.js';
 import { createLethe, type Lethe } from '../src/server.js';
 import { ALL_BACKENDS, availableBackends } from './support/backends.js';
+import { ClickPublisher, publishClicksContract } from './support/click-stream.js';
 import { loadFixtures, usage } from './support/fixtures.js';
+import { waitFor } from './support/wait-for.js';
 
 const DAY_MS = 86_400_000;
 const available = await availableBackends();
@@ -99,6 +101,34 @@ describe.each(ALL_BACKENDS)('/metrics on $name', (backend) => {
     expect(sample(text, 'lethe_ingest_lag_seconds')).toBe(0);
     expect(sample(text, 'lethe_fields_past_expiry', '{system="accounts"}')).toBe(1);
     expect(sample(text, 'lethe_metrics_collect_failures_total')).toBe(0);
+  });
+
+  it('reports how far behind each stream export is', async (context) => {
+    if (missing) return context.skip('PostgreSQL is not reachable here');
+    clock.now = Date.now();
+    await publishClicksContract(lethe.services);
+    // Held, so that what is appended waits for it.
+    await lethe.services.exportRunner?.stop();
+    const created = await fetch(`${url}/v1/stream-exports/lagging`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ target: 'file', file: { maxAgeSeconds: 1 } }),
+    });
+    expect(created.status).toBe(201);
+    expect(sample(await scrape(), 'lethe_export_lag_seconds', '{export="lagging"}')).toBe(0);
+
+    await new ClickPublisher(lethe.services.streams).append(3);
+    clock.now = Date.now() + 10 * 60_000;
+    expect(sample(await scrape(), 'lethe_export_lag_seconds', '{export="lagging"}')).toBeGreaterThanOrEqual(
+      600,
+    );
+
+    // Running again, it delivers the events: no lag left.
+    lethe.services.exportRunner?.start();
+    await waitFor(
+      async () => sample(await scrape(), 'lethe_export_lag_seconds', '{export="lagging"}') === 0,
+      20_000,
+    );
   });
 
   it('exposes build info, process metrics and request latency, and passes promtool', async (context) => {
