@@ -1,7 +1,7 @@
 import type { Metrics } from '../http/metrics.js';
 import { SILENT_LOGGER, type Logger } from '../lib/logger.js';
 import type { Store } from '../store/store.js';
-import { DomainGaugeQueries } from './domain-gauge-queries.js';
+import type { DomainGaugeQueries } from './domain-gauge-queries.js';
 
 /** What `lethe_requests_due_soon` counts: open requests due within this many days. */
 export const DUE_SOON_DAYS = 7;
@@ -34,7 +34,7 @@ export interface DomainGaugeOptions {
  * `lethe_metrics_collect_failures_total`, so that a scrape never hangs on the store.
  */
 export function registerDomainGauges(metrics: Metrics, store: Store, options: DomainGaugeOptions = {}): void {
-  const queries = new DomainGaugeQueries(store.repository.db);
+  const queries = store.repository.gauges;
   const now = options.now ?? Date.now;
   const timeoutMs = options.collectTimeoutMs ?? DEFAULT_COLLECT_TIMEOUT_MS;
   const log = options.log ?? SILENT_LOGGER;
