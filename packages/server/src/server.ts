@@ -20,6 +20,8 @@ import type { RequestSettings } from './requests/request-settings.js';
 import type { JournalSettings } from './retention/journal/journal-fold.js';
 import { DEFAULT_JOB_RUNNER_SETTINGS, type JobRunnerSettings } from './jobs/job-runner.js';
 import { keyRotationJob, upkeepJobs } from './server-jobs.js';
+import { registerDomainGauges } from './observability/domain-gauges.js';
+import { startTracing, tracingConfigured, type Tracing } from './observability/tracing.js';
 import { createServices, type Services } from './services.js';
 import type { StoreLocation } from './store/open-store.js';
 import { startNatsConsumers } from './server-nats.js';
@@ -90,6 +92,11 @@ export interface LetheOptions extends StoreLocation {
   readonly recomputeChunk?: number;
   /** How long a policy `PUT` waits for its recompute before answering with its progress (default 2 s). */
   readonly recomputeWaitMs?: number;
+  /**
+   * OpenTelemetry traces of the HTTP requests. Default: on when the standard `OTEL_*` variables of
+   * the process ask for them (`tracingConfigured`), else off and never loaded.
+   */
+  readonly tracing?: boolean;
 }
 
 export const DEFAULT_REQUEST_TICK_MS = 1_000;
@@ -117,7 +124,9 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
   const metrics = new Metrics();
   const jobs = new BackgroundJobs(logger, metrics);
   let nats: NatsConnection | undefined;
+  let tracing: Tracing | undefined;
   try {
+    if (options.tracing ?? tracingConfigured(process.env)) tracing = await startTracing(process.env);
     // NATS_URL turns the JetStream ingest and NATS exports on; the streams are made here.
     const natsSettings = natsSettingsFromEnv(settings.explicit);
     if (natsSettings) {
@@ -145,6 +154,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? settings.get('LETHE_EXPORT_DIR') ?? join(options.dataDir, 'exports'),
     });
+    // Overdue requests, fields past expiry, ingest and export lag: computed when scraped.
+    registerDomainGauges(metrics, store, { log: logger, ...(options.now ? { now: options.now } : {}) });
     const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
       externalIssuers: (options.externalIssuers ?? []).map(
         (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
@@ -156,6 +167,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       logger,
       rateLimit: options.rateLimit,
       metrics,
+      ...(tracing ? { tracing: tracing.plugin } : {}),
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
     });
@@ -201,6 +213,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
         await services.runner.stop();
         await services.exportRunner?.stop();
         await app.close();
+        // The spans of the last requests are exported before the process may exit.
+        await tracing?.shutdown();
         // Drain flushes what is in flight; a connection that is already gone just closes.
         await nats?.drain().catch(() => nats?.close());
         await store.close();
@@ -208,6 +222,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     };
   } catch (error) {
     await jobs.stop();
+    await tracing?.shutdown();
     await nats?.close();
     await store.close();
     throw error;

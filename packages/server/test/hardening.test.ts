@@ -452,7 +452,7 @@ describe('log hygiene', () => {
           : [];
       expect(failure.find((line) => line['msg'] === 'request failed')).toMatchObject({
         reqId: failed.headers['x-request-id'],
-        level: 50,
+        level: 'error',
       });
     } finally {
       await quiet.dispose();

@@ -161,7 +161,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
       reasons: [{ code: 'MISSING_ATTRIBUTE', path: 'data.email' }],
     });
 
-    const text = metrics.render();
+    const text = await metrics.render();
     expect(text).toContain('lethe_stream_nats_accepted_total 3');
     expect(text).toContain('lethe_stream_nats_rejected_total{code="INVALID_ENVELOPE"} 2');
     expect(text).toContain('lethe_stream_nats_rejected_total{code="MISSING_ATTRIBUTE"} 1');
@@ -178,7 +178,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     });
     // The first call threw: nothing was acked, so the same events came back as a second call.
     expect(failing.calls).toBeGreaterThanOrEqual(2);
-    expect(metrics.render()).toContain('lethe_stream_nats_ingest_failures_total 1');
+    expect(await metrics.render()).toContain('lethe_stream_nats_ingest_failures_total 1');
     await vi.waitFor(async () => expect(await consumerState()).toMatchObject({ pending: 0, unacked: 0 }));
     expect((await consumerState()).redelivered).toBe(0); // all acked by now
     expect(await deadLetters()).toEqual([]);
@@ -211,8 +211,8 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
       interval: 200,
     });
     expect(await storedIds(streams)).toEqual(Array.from({ length: 10 }, (_, n) => `ev-${n + 1}`));
-    expect(metrics.render()).toContain('lethe_stream_nats_duplicate_total 10');
-    expect(metrics.render()).toContain('lethe_stream_nats_accepted_total 0');
+    expect(await metrics.render()).toContain('lethe_stream_nats_duplicate_total 10');
+    expect(await metrics.render()).toContain('lethe_stream_nats_accepted_total 0');
   });
 
   it('shares one durable consumer between nodes: every event stored once', async () => {
@@ -229,11 +229,15 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     expect(stored).toHaveLength(300);
     expect(new Set(stored).size).toBe(300);
     // Each message went to one node only: together they accepted 300, and neither saw a duplicate.
-    const counted = (metrics: Metrics, name: string) =>
-      Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics.render())?.[1] ?? 0);
-    const accepted = nodes.map((metrics) => counted(metrics, 'lethe_stream_nats_accepted_total'));
+    const counted = async (metrics: Metrics, name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await metrics.render())?.[1] ?? 0);
+    const accepted = await Promise.all(
+      nodes.map((metrics) => counted(metrics, 'lethe_stream_nats_accepted_total')),
+    );
     expect(accepted[0]! + accepted[1]!).toBe(300);
-    expect(nodes.map((metrics) => counted(metrics, 'lethe_stream_nats_duplicate_total'))).toEqual([0, 0]);
+    expect(
+      await Promise.all(nodes.map((metrics) => counted(metrics, 'lethe_stream_nats_duplicate_total'))),
+    ).toEqual([0, 0]);
   });
 
   it('creates its streams and consumer idempotently: a second node starting changes nothing', async () => {

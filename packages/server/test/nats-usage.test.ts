@@ -225,8 +225,8 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
           await publisher.jetstreamManager()
         ).consumers.info(settings.usageStream, settings.usageConsumer);
         expect(info.num_redelivered).toBe(0);
-        expect(seen.render()).toContain('lethe_usage_nats_accepted_total 10');
-        expect(seen.render()).not.toMatch(/lethe_usage_nats_duplicate_total [1-9]/);
+        expect(await seen.render()).toContain('lethe_usage_nats_accepted_total 10');
+        expect(await seen.render()).not.toMatch(/lethe_usage_nats_duplicate_total [1-9]/);
       } finally {
         await consumer.stop();
         await nc.close();
@@ -268,7 +268,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       await second.start();
       try {
         await drained();
-        expect(seen.render()).toContain('lethe_usage_nats_duplicate_total 10');
+        expect(await seen.render()).toContain('lethe_usage_nats_duplicate_total 10');
         for (let n = 0; n < 10; n += 1) expect(await uses(`cr-${n}`)).toBe(1);
       } finally {
         await second.stop();

@@ -2,7 +2,7 @@ import { streamKeyRotationFromEnv } from '../streams/field-key-service.js';
 import { streamRetentionFromEnv } from '../streams/stream-retention-sweep.js';
 import { eventIdWindowFromEnv } from '../retention/journal/event-id-window.js';
 import type { Command } from 'commander';
-import { loggerOptions } from '../http/logging.js';
+import { logFormatFromEnv, loggerOptions, prettyLogStream } from '../http/logging.js';
 import { rateLimitFromEnv } from '../http/rate-limit.js';
 import { requestTimeoutFromEnv } from '../http/request-timeout.js';
 import { externalIssuerFromEnv } from '../auth/external-issuer.js';
@@ -60,12 +60,18 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const externalIssuer = usageErrors(() => externalIssuerFromEnv(given));
   const requestSettings = usageErrors(() => requestSettingsFromEnv(given));
   usageErrors(() => natsSettingsFromEnv(given));
+  // LETHE_LOG_FORMAT (json, pretty): pretty on a terminal, JSON otherwise.
+  const logFormat = usageErrors(() => logFormatFromEnv(given, process.stdout.isTTY === true));
   const lethe = await createLethe({
     dataDir,
     databaseUrl: settings.get('DATABASE_URL'),
     settings,
     // Tokens never reach the log: headers redacted, token query parameters and JWTs scrubbed.
-    logger: loggerOptions({ level: settings.get('LOG_LEVEL') ?? 'info' }),
+    logger: loggerOptions({
+      level: settings.get('LOG_LEVEL') ?? 'info',
+      format: logFormat,
+      ...(logFormat === 'pretty' ? { stream: await prettyLogStream() } : {}),
+    }),
     rateLimit,
     ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
     ...(keyRotationIntervalMs ? { keyRotationIntervalMs } : {}),

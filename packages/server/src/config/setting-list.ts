@@ -99,8 +99,16 @@ export const SETTINGS: readonly SettingDefinition[] = [
     env: 'LOG_LEVEL',
     type: { kind: 'choice', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     default: 'info',
-    description: 'Least severe log level written (pino JSON on stdout).',
-    feature: 'architecture.md',
+    description: 'Least severe log level written.',
+    feature: 'observability.md',
+    readBy: 'serve',
+  },
+  {
+    env: 'LETHE_LOG_FORMAT',
+    type: { kind: 'choice', choices: ['json', 'pretty'] },
+    defaultNote: 'pretty on a terminal, json otherwise',
+    description: 'Log lines as JSON (ISO times, level names) or pino-pretty text.',
+    feature: 'observability.md',
     readBy: 'serve',
   },
   {

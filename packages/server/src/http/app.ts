@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import { openApiOptions } from './openapi.js';
 import { packageVersion } from '../lib/package-version.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify from 'fastify';
+import Fastify, { type FastifyPluginCallback } from 'fastify';
 import { BODY_LIMIT_BYTES } from '@lethe/api';
 import type { Tokens } from '../auth/tokens.js';
 import { parseNdjson } from '../lib/ndjson.js';
@@ -14,6 +14,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { handleError, handleFrameworkError } from './errors.js';
 import { isLoggerInstance, RequestLogController, type LoggerSetting } from './logging.js';
 import { Metrics } from './metrics.js';
+import { requestIdOf, traceIdOf } from './request-id.js';
 import { DEFAULT_RATE_LIMIT, eventRateLimit, rateLimit, type RateLimitSettings } from './rate-limit.js';
 import { auditPlugin } from '../audit/audit-plugin.js';
 import { consentPlugin } from '../consent/consent-plugin.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
   readonly dashboardDir?: string;
   /** How long a client may take to send a whole request (default 60 s); see `requestDeadline`. */
   readonly requestTimeoutMs?: number;
+  /** OpenTelemetry's request spans (`observability/tracing.ts`), registered before every route. */
+  readonly tracing?: FastifyPluginCallback;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -73,15 +76,23 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     // The route schemas bound each parameter (256 characters at most, 512 UTF-16 units); the
     // router's own limit (default 100) sits above them so that it never cuts a valid id short.
     routerOptions: { maxParamLength: 1024 },
-    // Request ids travel in every log line and every error body.
-    genReqId: () => crypto.randomUUID(),
+    // Request ids travel in every log line and every error body: the caller's `x-request-id`
+    // when it is safe to echo (http/request-id.ts), else a new UUID.
+    genReqId: requestIdOf,
     requestIdHeader: false,
+    // A caller's W3C `traceparent` puts its trace id on the request's log lines.
+    childLoggerFactory(logger, bindings, childOptions, rawRequest) {
+      const traceId = traceIdOf(rawRequest);
+      return logger.child(traceId ? { ...bindings, traceId } : bindings, childOptions);
+    },
     ajv: {
       // API.md: unknown properties are rejected, not silently dropped.
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // First: it instruments the routes and hooks registered after it.
+  if (options.tracing) await app.register(options.tracing);
   const collected = routeCollector();
   app.addHook('onRoute', collected.onRoute);
   app.addHook('onRoute', contentTypePolicy);

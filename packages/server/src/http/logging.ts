@@ -7,6 +7,7 @@ import {
   type FastifyServerOptions,
 } from 'fastify';
 import { pino, type LoggerOptions as PinoOptions } from 'pino';
+import type { PrettyOptions } from 'pino-pretty';
 import { isTelemetryRoute } from './telemetry-route.js';
 
 /** Fastify's logger options object (pino's options plus Fastify's). */
@@ -51,8 +52,39 @@ export function scrubSecrets(line: string): string {
   return redactUrl(line.replace(JWT, REDACTED).replace(BEARER, `$1${REDACTED}`));
 }
 
+/** `json`: one JSON object a line (for collectors); `pretty`: pino-pretty's coloured lines. */
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * `LETHE_LOG_FORMAT` (`json` or `pretty`); unset, pretty on a terminal and JSON otherwise (a
+ * container, a pipe, a log collector). Throws a message naming the variable for another value.
+ */
+export function logFormatFromEnv(env: NodeJS.ProcessEnv, isTerminal: boolean): LogFormat {
+  const value = env['LETHE_LOG_FORMAT'];
+  if (value === undefined || value === '') return isTerminal ? 'pretty' : 'json';
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
+  throw new Error(`LETHE_LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}, not "${value}".`);
+}
+
+/**
+ * The stream that turns JSON lines into pino-pretty's readable ones on stdout. Imported only when
+ * asked for: JSON logging never loads it.
+ */
+export async function prettyLogStream(
+  options: PrettyOptions = {},
+): Promise<NonNullable<FastifyLoggerOptions['stream']>> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', ...options });
+}
+
 export interface LogSettings {
   readonly level?: string;
+  /**
+   * `json` (default) writes ISO-8601 times (`"time":"2026-…Z"`) and level names
+   * (`"level":"info"`); `pretty` keeps pino's numbers for pino-pretty to read (pass its stream).
+   */
+  readonly format?: LogFormat;
   /** Where lines go; stdout when absent. Tests pass one that collects them. */
   readonly stream?: NonNullable<FastifyLoggerOptions['stream']>;
 }
@@ -67,6 +99,12 @@ export function loggerOptions(settings: LogSettings = {}): LoggerOptions {
   return {
     level: settings.level ?? 'info',
     ...(settings.stream ? { stream: settings.stream } : {}),
+    ...(settings.format === 'pretty'
+      ? {}
+      : {
+          timestamp: pino.stdTimeFunctions.isoTime,
+          formatters: { level: (label: string) => ({ level: label }) },
+        }),
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie'],
       censor: REDACTED,

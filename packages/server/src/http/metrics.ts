@@ -1,183 +1,179 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { readFileSync } from 'node:fs';
+
 /**
- * A small Prometheus registry for `/metrics` (text exposition format 0.0.4): counters with
- * labels and latency histograms. Enough for dashboards and alerts on ingest and errors,
- * without a dependency.
+ * The server's Prometheus metrics for `/metrics` (text exposition format 0.0.4), kept by
+ * prom-client. Each `Metrics` has its own registry (a process may run several Lethe instances,
+ * the tests do); the process and Node runtime metrics are the process's, in one shared registry.
+ * Every name is listed in docs/observability.md (a test compares the two).
  */
-type Labels = Record<string, string>;
 
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-class Counter {
-  private readonly values = new Map<string, number>();
+/** Where the server's own package.json says which version this is (`lethe_build_info`). */
+const SERVER_PACKAGE = new URL('../../package.json', import.meta.url);
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
+let processRegistry: Registry | undefined;
 
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
+/**
+ * prom-client's gauges named like counters (`promtool check metrics`: "non-counter metrics should
+ * not have _total suffix"). Each is the sum over `type` of a labelled gauge that stays
+ * (`nodejs_active_handles{type}`…), so dropping them loses nothing.
+ */
+const MISNAMED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/**
+ * prom-client's default metrics (`process_*`, `nodejs_*`: CPU, memory, file descriptors, event
+ * loop lag, GC, heap spaces) under their standard names, so that the usual Node dashboards work.
+ * Made once per process: each collection starts an event-loop monitor and a GC observer that
+ * live as long as the process.
+ */
+export function processMetricsRegistry(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+    for (const name of MISNAMED_DEFAULT_METRICS) processRegistry.removeSingleMetric(name);
   }
-
-  render(): string[] {
-    return [
-      `# HELP ${this.name} ${this.help}`,
-      `# TYPE ${this.name} counter`,
-      ...[...this.values].map(([labels, value]) => `${this.name}${labels} ${value}`),
-    ];
-  }
-}
-
-class Gauge {
-  private value = 0;
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-
-  set(value: number): void {
-    this.value = value;
-  }
-
-  render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.value}`];
-  }
-}
-
-class Histogram {
-  private readonly series = new Map<
-    string,
-    { labels: Labels; counts: number[]; sum: number; count: number }
-  >();
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-
-  observe(labels: Labels, seconds: number): void {
-    const key = labelText(labels);
-    let entry = this.series.get(key);
-    if (!entry) {
-      entry = { labels, counts: LATENCY_BUCKETS_SECONDS.map(() => 0), sum: 0, count: 0 };
-      this.series.set(key, entry);
-    }
-    LATENCY_BUCKETS_SECONDS.forEach((bound, index) => {
-      if (seconds <= bound) entry.counts[index]! += 1;
-    });
-    entry.sum += seconds;
-    entry.count += 1;
-  }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const { labels, counts, sum, count } of this.series.values()) {
-      LATENCY_BUCKETS_SECONDS.forEach((bound, index) => {
-        lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(bound) })} ${counts[index]}`);
-      });
-      lines.push(`${this.name}_bucket${labelText({ ...labels, le: '+Inf' })} ${count}`);
-      lines.push(`${this.name}_sum${labelText(labels)} ${sum}`);
-      lines.push(`${this.name}_count${labelText(labels)} ${count}`);
-    }
-    return lines;
-  }
+  return processRegistry;
 }
 
 export class Metrics {
-  readonly requests = new Histogram(
+  /** This instance's metrics (the process metrics are rendered beside them). */
+  readonly registry = new Registry();
+
+  readonly requests = this.histogram(
     'lethe_http_request_duration_seconds',
     'HTTP requests by route, method and status.',
+    ['method', 'route', 'status'],
   );
-  readonly eventsAccepted = new Counter('lethe_events_accepted_total', 'Usage events stored.');
-  readonly eventsDuplicate = new Counter(
+  readonly eventsAccepted = this.counter('lethe_events_accepted_total', 'Usage events stored.');
+  readonly eventsDuplicate = this.counter(
     'lethe_events_duplicate_total',
     'Usage events already stored (retries).',
   );
-  readonly eventsRejected = new Counter('lethe_events_rejected_total', 'Usage events rejected, by code.');
-  readonly natsStreamAccepted = new Counter(
+  readonly eventsRejected = this.counter('lethe_events_rejected_total', 'Usage events rejected, by code.', [
+    'code',
+  ]);
+  readonly natsStreamAccepted = this.counter(
     'lethe_stream_nats_accepted_total',
     'Privacy-stream events from NATS JetStream stored.',
   );
-  readonly natsStreamDuplicate = new Counter(
+  readonly natsStreamDuplicate = this.counter(
     'lethe_stream_nats_duplicate_total',
     'Privacy-stream events from NATS JetStream already stored (redeliveries).',
   );
-  readonly natsStreamRejected = new Counter(
+  readonly natsStreamRejected = this.counter(
     'lethe_stream_nats_rejected_total',
     'Privacy-stream events from NATS JetStream refused and dead-lettered, by first reason code.',
+    ['code'],
   );
-  readonly natsStreamIngestFailures = new Counter(
+  readonly natsStreamIngestFailures = this.counter(
     'lethe_stream_nats_ingest_failures_total',
     'Batches from NATS JetStream that could not be stored and were handed back for redelivery.',
   );
-  readonly natsUsageAccepted = new Counter(
+  readonly natsUsageAccepted = this.counter(
     'lethe_usage_nats_accepted_total',
     'Usage events from NATS JetStream stored.',
   );
-  readonly natsUsageDuplicate = new Counter(
+  readonly natsUsageDuplicate = this.counter(
     'lethe_usage_nats_duplicate_total',
     'Usage events from NATS JetStream already stored (redeliveries, retries).',
   );
-  readonly natsUsageRejected = new Counter(
+  readonly natsUsageRejected = this.counter(
     'lethe_usage_nats_rejected_total',
     'Usage events from NATS JetStream refused and dead-lettered, by code.',
+    ['code'],
   );
-  readonly natsUsageIngestFailures = new Counter(
+  readonly natsUsageIngestFailures = this.counter(
     'lethe_usage_nats_ingest_failures_total',
     'Usage batches from NATS JetStream that could not be stored and were handed back for redelivery.',
   );
-  readonly otlpLogRecords = new Counter(
+  readonly otlpLogRecords = this.counter(
     'lethe_otlp_log_records_total',
     'OTLP log records received, by outcome (accepted, duplicate, rejected, ignored: no privacy.* attributes).',
+    ['outcome'],
   );
-  readonly jobRuns = new Counter(
+  readonly jobRuns = this.counter(
     'lethe_job_runs_total',
     'Background job runs, by job and outcome (ok, error, skipped while the previous run was going).',
+    ['job', 'outcome'],
   );
-  readonly jobDuration = new Histogram('lethe_job_duration_seconds', 'Background job runs, by job.');
-  readonly foldedEvents = new Counter(
+  readonly jobDuration = this.histogram('lethe_job_duration_seconds', 'Background job runs, by job.', [
+    'job',
+  ]);
+  readonly foldedEvents = this.counter(
     'lethe_usage_journal_folded_events_total',
     'Usage events folded from the journal into the expiries by this node.',
   );
-  readonly journalBacklogEvents = new Gauge(
+  readonly journalBacklogEvents = this.gauge(
     'lethe_usage_journal_backlog_events',
     'Accepted usage events not folded into the expiries yet.',
   );
-  readonly journalLagSeconds = new Gauge(
+  readonly journalLagSeconds = this.gauge(
     'lethe_usage_journal_lag_seconds',
-    'Age of the oldest usage-journal entry not folded yet (0 when the fold has caught up).',
+    'Age of the oldest usage-journal entry not folded yet, as this node last saw it (0 when caught up).',
   );
 
-  render(): string {
-    return [
-      ...this.requests.render(),
-      ...this.eventsAccepted.render(),
-      ...this.eventsDuplicate.render(),
-      ...this.eventsRejected.render(),
-      ...this.natsStreamAccepted.render(),
-      ...this.natsStreamDuplicate.render(),
-      ...this.natsStreamRejected.render(),
-      ...this.natsStreamIngestFailures.render(),
-      ...this.natsUsageAccepted.render(),
-      ...this.natsUsageDuplicate.render(),
-      ...this.natsUsageRejected.render(),
-      ...this.natsUsageIngestFailures.render(),
-      ...this.otlpLogRecords.render(),
-      ...this.jobRuns.render(),
-      ...this.jobDuration.render(),
-      ...this.foldedEvents.render(),
-      ...this.journalBacklogEvents.render(),
-      ...this.journalLagSeconds.render(),
-      '',
-    ].join('\n');
+  constructor() {
+    const buildInfo = this.gauge(
+      'lethe_build_info',
+      'Always 1; the labels say which Lethe runs on which Node.',
+      ['version', 'node'],
+    );
+    buildInfo.set({ version: serverVersion(), node: process.versions.node }, 1);
+  }
+
+  /** The exposition's media type (0.0.4 text). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The process metrics and this instance's, as Prometheus text; scrape-time gauges are computed now. */
+  async render(): Promise<string> {
+    const [own, processWide] = await Promise.all([
+      this.registry.metrics(),
+      processMetricsRegistry().metrics(),
+    ]);
+    return `${processWide}\n${own}`;
+  }
+
+  counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ) {
+    return new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      ...(collect ? { collect } : {}),
+    });
+  }
+
+  histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) {
+    return new Histogram<L>({
+      name,
+      help,
+      labelNames,
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [this.registry],
+    });
   }
 }
 
-function labelText(labels: Labels): string {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) return '';
-  const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  return `{${entries.map(([name, value]) => `${name}="${escape(value)}"`).join(',')}}`;
+let version: string | undefined;
+
+function serverVersion(): string {
+  version ??= (JSON.parse(readFileSync(SERVER_PACKAGE, 'utf8')) as { version: string }).version;
+  return version;
 }

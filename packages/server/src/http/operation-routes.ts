@@ -65,7 +65,7 @@ export function operationRoutes(app: TypedApp, services: Services, metrics: Metr
         },
       },
     },
-    async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()),
+    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()),
   );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -4,6 +4,7 @@ import { SigningKeyQueries } from '../auth/signing-key-queries.js';
 import { ConsentQueries } from '../consent/consent-queries.js';
 import { DataMapQueries } from '../datamap/datamap-queries.js';
 import { JobQueries } from '../jobs/job-queries.js';
+import { DomainGaugeQueries } from '../observability/domain-gauge-queries.js';
 import { OverviewQueries } from '../overview/overview-queries.js';
 import { RequestQueries } from '../requests/request-queries.js';
 import { RetentionQueries } from '../retention/retention-queries.js';
@@ -52,6 +53,8 @@ export class Repository {
   readonly signInCodes: SignInCodeQueries;
   /** Background jobs (a retention recompute), their progress and leases. */
   readonly jobs: JobQueries;
+  /** The counts behind `/metrics`' scrape-time gauges (overdue requests, fields past expiry, lags). */
+  readonly gauges: DomainGaugeQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.meta = new MetaQueries(db);
@@ -69,5 +72,6 @@ export class Repository {
     this.overview = new OverviewQueries(db);
     this.signInCodes = new SignInCodeQueries(db);
     this.jobs = new JobQueries(db);
+    this.gauges = new DomainGaugeQueries(db);
   }
 }
