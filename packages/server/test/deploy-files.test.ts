@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -162,5 +162,32 @@ describe('alert rules and the Grafana dashboard', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('deploy/lethe.service', () => {
+  const analyze = spawnSync('systemd-analyze', ['--version']);
+  it.skipIf(analyze.error !== undefined)('passes systemd-analyze verify without a warning', () => {
+    // verify exits 0 on unknown keys and bad values: it only warns, so the output must be empty.
+    const result = spawnSync('systemd-analyze', ['verify', join(DEPLOY, 'lethe.service')], {
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(`${result.stdout}${result.stderr}`).toBe('');
+  });
+
+  it('runs lethe serve as the lethe user on its state directory, hardened', () => {
+    const unit = read('lethe.service');
+    for (const line of [
+      'User=lethe',
+      'StateDirectory=lethe',
+      'Environment=LETHE_DATA_DIR=/var/lib/lethe',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'ReadWritePaths=/var/lib/lethe',
+      'PrivateTmp=yes',
+    ])
+      expect(unit.split('\n')).toContain(line);
+    expect(unit).toMatch(/^ExecStart=\S*node \S+\/bin\/lethe\.js serve$/m);
   });
 });
