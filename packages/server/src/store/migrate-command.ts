@@ -30,6 +30,13 @@ export function registerMigrate(program: Command): void {
 async function migrateCommand(options: MigrateOptions): Promise<void> {
   const location = existingStoreOption(options.dataDir);
   const before = await migrationStatus(location);
+  if (!options.dryRun && before.unknown.length > 0) {
+    // What `lethe serve` would refuse too (Kysely: "corrupted migrations"), said in our words.
+    throw new Error(
+      `the store has run migrations this release does not know (${before.unknown.join(', ')}): a newer ` +
+        'release migrated it; run that release, or restore the backup taken before its upgrade',
+    );
+  }
   if (options.dryRun || before.pending.length === 0) {
     if (options.json) printJson(before);
     else printStatus(before, options.dryRun ? 'would run' : 'ran');
