@@ -27,24 +27,22 @@ COPY packages/dashboard/package.json packages/dashboard/
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 esbuild
 COPY tsconfig.base.json ./
 COPY packages packages
-RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# The runtime's tree, gathered in /out: production dependencies (npm keeps a package nested in a
+# workspace's node_modules when versions differ, so those come along) and the built packages (the
+# dashboard's dist is served at /, the server's proto files by the gRPC rights client).
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+  && mkdir -p /out \
+  && cp -a package.json node_modules /out/ \
+  && for package in api client dashboard server; do \
+    mkdir -p /out/packages/$package \
+    && cp -a packages/$package/package.json packages/$package/dist /out/packages/$package/ \
+    && if [ -d packages/$package/node_modules ]; then cp -a packages/$package/node_modules /out/packages/$package/; fi; \
+  done \
+  && cp -a packages/server/bin packages/server/proto /out/packages/server/
 
 FROM ${BASE}
 WORKDIR /app
-# Only what `lethe serve` loads: production dependencies and the built packages (the dashboard's
-# dist is served at /, the server's proto files by the gRPC rights client).
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules node_modules
-COPY --from=build /app/packages/api/package.json packages/api/
-COPY --from=build /app/packages/api/dist packages/api/dist
-COPY --from=build /app/packages/client/package.json packages/client/
-COPY --from=build /app/packages/client/dist packages/client/dist
-COPY --from=build /app/packages/dashboard/package.json packages/dashboard/
-COPY --from=build /app/packages/dashboard/dist packages/dashboard/dist
-COPY --from=build /app/packages/server/package.json packages/server/
-COPY --from=build /app/packages/server/bin packages/server/bin
-COPY --from=build /app/packages/server/dist packages/server/dist
-COPY --from=build /app/packages/server/proto packages/server/proto
+COPY --from=build /out /app
 # A fixed uid so that a volume's owner is known in advance (chown 10001 on the host side).
 RUN groupadd --system --gid 10001 lethe \
   && useradd --system --uid 10001 --gid lethe --home-dir /data --no-create-home --shell /usr/sbin/nologin lethe \

@@ -95,7 +95,8 @@ else
 fi
 
 step "build $IMAGE_TAG from the Dockerfile with BASE=$BASE_TAG"
-pm build --build-arg "BASE=$BASE_TAG" --tag "$IMAGE_TAG" --file Dockerfile . >"$WORK/build.log" 2>&1 || {
+# --format docker: the OCI image format has no HEALTHCHECK, and podman would drop it.
+pm build --format docker --build-arg "BASE=$BASE_TAG" --tag "$IMAGE_TAG" --file Dockerfile . >"$WORK/build.log" 2>&1 || {
   tail -40 "$WORK/build.log" >&2
   exit 1
 }
