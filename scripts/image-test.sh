@@ -103,9 +103,13 @@ pm build --format docker --build-arg "BASE=$BASE_TAG" --tag "$IMAGE_TAG" --file 
 
 step "run it (serve --demo, /data a fresh anonymous volume)"
 PORT=$("$NODE_BIN" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-# No systemd here to time health checks: podman runs none by itself (`--health-interval disable`);
+# Without systemd podman cannot time the health checks and says so on stderr (kept in run.log);
 # the image's HEALTHCHECK is run below with `podman healthcheck run`.
-pm run --detach --name "$CONTAINER" --health-interval disable --publish "127.0.0.1:$PORT:7420" "$IMAGE_TAG" serve --demo >/dev/null
+pm run --detach --name "$CONTAINER" --publish "127.0.0.1:$PORT:7420" "$IMAGE_TAG" serve --demo \
+  >/dev/null 2>"$WORK/run.log" || {
+  cat "$WORK/run.log" >&2
+  exit 1
+}
 
 fail() {
   echo "image-test: $1" >&2
@@ -144,8 +148,11 @@ echo "$subject" | "$NODE_BIN" -e '
 ' || fail 'the demo subject did not come back'
 
 step 'the dashboard and /metrics are served'
-curl --silent --fail "http://127.0.0.1:$PORT/" | grep -q '<div id="root">' || fail 'no dashboard at /'
-curl --silent --fail "http://127.0.0.1:$PORT/metrics" | grep -q '^# TYPE lethe_http_request_duration_seconds histogram' ||
+# Read whole, then searched: `curl | grep -q` fails under pipefail when grep stops reading early.
+page=$(curl --silent --fail "http://127.0.0.1:$PORT/") || fail 'no answer at /'
+grep -q '<div id="root">' <<<"$page" || fail 'no dashboard at /'
+metrics=$(curl --silent --fail "http://127.0.0.1:$PORT/metrics") || fail 'no answer at /metrics'
+grep -q '^# TYPE lethe_http_request_duration_seconds histogram' <<<"$metrics" ||
   fail '/metrics lacks lethe_http_request_duration_seconds'
 
 step "image size: $(pm image inspect --format '{{.Size}}' "$IMAGE_TAG") bytes"
