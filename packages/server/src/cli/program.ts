@@ -8,6 +8,8 @@ import { registerExport } from '../streams/exports/export-command.js';
 import { registerJobs } from '../jobs/jobs-command.js';
 import { registerRequest, registerTicket } from '../requests/request-command.js';
 import { registerServe } from './serve-command.js';
+import { registerBackup } from '../store/backup-command.js';
+import { registerMigrate } from '../store/migrate-command.js';
 import { registerToken } from '../session/token-command.js';
 import { packageVersion } from '../lib/package-version.js';
 
@@ -39,6 +41,8 @@ export function letheProgram(): Command {
     registerTicket,
     registerConsent,
     registerConnectors,
+    registerBackup,
+    registerMigrate,
   ])
     register(program);
   return program;

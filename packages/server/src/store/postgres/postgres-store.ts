@@ -167,7 +167,8 @@ async function withRetry<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function redactUrl(url: string): string {
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
