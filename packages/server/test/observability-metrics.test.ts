@@ -12,7 +12,7 @@ import { waitFor } from './support/wait-for.js';
 const DAY_MS = 86_400_000;
 const available = await availableBackends();
 const docs = readFileSync(new URL('../../../docs/observability.md', import.meta.url), 'utf8');
-const ALERTS = new URL('../../../deploy/prometheus/alerts.yaml', import.meta.url).pathname;
+const ALERTS = new URL('../../../deploy/prometheus/alerts.yml', import.meta.url).pathname;
 const ALERT_TESTS = new URL('../../../deploy/prometheus/alerts.test.yaml', import.meta.url).pathname;
 
 /** The value of one sample of the exposition (labels as written, in order), or undefined. */
