@@ -126,7 +126,9 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
   let nats: NatsConnection | undefined;
   let tracing: Tracing | undefined;
   try {
-    if (options.tracing ?? tracingConfigured(process.env)) tracing = await startTracing(process.env);
+    // The standard OTEL_* variables, read by the OpenTelemetry SDK itself (docs/observability.md).
+    const otel = processEnvironment();
+    if (options.tracing ?? tracingConfigured(otel)) tracing = await startTracing(otel);
     // NATS_URL turns the JetStream ingest and NATS exports on; the streams are made here.
     const natsSettings = natsSettingsFromEnv(settings.explicit);
     if (natsSettings) {

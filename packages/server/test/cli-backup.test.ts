@@ -84,7 +84,7 @@ describe('lethe backup', { timeout: 120_000 }, () => {
     const missing = join(scratch, 'missing');
     const result = await runLethe(['backup', join(scratch, 'backup-3'), '--data-dir', missing]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`no Lethe store in ${missing}`);
+    expect(result.stderr).toContain(`no Lethe data directory at ${missing}`);
     expect(existsSync(join(scratch, 'backup-3'))).toBe(false);
     expect(existsSync(missing)).toBe(false);
   });

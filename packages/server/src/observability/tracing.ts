@@ -10,7 +10,7 @@ const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * `OTEL_TRACES_EXPORTER` (`otlp`, `console`); never with `OTEL_SDK_DISABLED=true` or
  * `OTEL_TRACES_EXPORTER=none`. Off by default: nothing is loaded or sent.
  */
-export function tracingConfigured(env: NodeJS.ProcessEnv): boolean {
+export function tracingConfigured(env: Readonly<Record<string, string | undefined>>): boolean {
   if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return false;
   const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '')
     .split(',')
@@ -39,7 +39,7 @@ export interface Tracing {
  * (`/metrics` and pino have them). The SDK is imported here, lazily: with tracing off it is never
  * loaded. Its tracer provider is the process's global one: one tracing Lethe at a time per process.
  */
-export async function startTracing(env: NodeJS.ProcessEnv): Promise<Tracing> {
+export async function startTracing(env: Readonly<Record<string, string | undefined>>): Promise<Tracing> {
   const [api, { NodeSDK }, { FastifyOtelInstrumentation }] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/sdk-node'),

@@ -1,5 +1,13 @@
 import { Option, type Command } from 'commander';
-import { dataDirFlag, existingStoreOption, jsonFlag, printJson } from '../cli/args.js';
+import {
+  configFlag,
+  dataDirFlag,
+  existingStoreOption,
+  jsonFlag,
+  printJson,
+  storeFlags,
+} from '../cli/args.js';
+import { commandSettings } from '../config/process-environment.js';
 import { migrationStatus, type MigrationStatus } from './migration-status.js';
 import { openStore } from './open-store.js';
 
@@ -7,6 +15,7 @@ interface MigrateOptions {
   dryRun?: boolean;
   json?: boolean;
   dataDir?: string;
+  config?: string;
 }
 
 export function registerMigrate(program: Command): void {
@@ -18,6 +27,7 @@ export function registerMigrate(program: Command): void {
     )
     .addOption(new Option('--dry-run', 'only list the applied and pending migrations'))
     .addOption(dataDirFlag())
+    .addOption(configFlag())
     .addOption(jsonFlag('print {store, applied, pending, unknown} as JSON'))
     .action((options: MigrateOptions) => migrateCommand(options));
 }
@@ -28,7 +38,7 @@ export function registerMigrate(program: Command): void {
  * pending migrations, and what ran is read back from the table rather than assumed.
  */
 async function migrateCommand(options: MigrateOptions): Promise<void> {
-  const location = existingStoreOption(options.dataDir);
+  const location = existingStoreOption(commandSettings(storeFlags(options)), { masterKey: false });
   const before = await migrationStatus(location);
   if (!options.dryRun && before.unknown.length > 0) {
     // What `lethe serve` would refuse too (Kysely: "corrupted migrations"), said in our words.
