@@ -6,6 +6,7 @@ import { loggerOptions } from '../http/logging.js';
 import { rateLimitFromEnv } from '../http/rate-limit.js';
 import { requestTimeoutFromEnv } from '../http/request-timeout.js';
 import { externalIssuerFromEnv } from '../auth/external-issuer.js';
+import { oidcSignInFromEnv } from '../session/oidc/oidc-sign-in-settings.js';
 import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
 import { createLethe } from '../server.js';
@@ -48,6 +49,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   // LETHE_EVENT_ID_WINDOW (P7D): how long event ids are remembered to recognise retries.
   const eventIdWindow = usageErrors(() => eventIdWindowFromEnv(process.env));
   const externalIssuer = usageErrors(() => externalIssuerFromEnv(process.env));
+  // LETHE_OIDC_CLIENT_ID (+ _REDIRECT_URI, …): the dashboard's sign-in through the same provider.
+  const oidcSignIn = usageErrors(() => oidcSignInFromEnv(process.env));
   // LETHE_REQUEST_VERIFICATION / _APPROVAL / _JURISDICTION, LETHE_PHONE_REGION.
   const requestSettings = usageErrors(() => requestSettingsFromEnv(process.env));
   const requestTickMs = process.env['LETHE_REQUEST_TICK_MS'];
@@ -63,6 +66,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(streamRetention ? { streamRetention } : {}),
     eventIdWindow,
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
+    ...(oidcSignIn ? { oidcSignIn } : {}),
     requestSettings,
     ...(requestTickMs !== undefined
       ? { requestTickMs: usageErrors(() => positiveInteger('LETHE_REQUEST_TICK_MS', requestTickMs)) }
