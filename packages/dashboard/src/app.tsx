@@ -75,7 +75,10 @@ function providerProblem(error: unknown): string {
   if (error instanceof ApiError && error.code === 'OIDC_NO_ROLE') {
     return `${error.message} Ask your administrator for access to Lethe.`;
   }
-  if (error instanceof ApiError && (error.code === 'OIDC_STATE_INVALID' || error.code === 'OIDC_CODE_INVALID')) {
+  if (
+    error instanceof ApiError &&
+    (error.code === 'OIDC_STATE_INVALID' || error.code === 'OIDC_CODE_INVALID')
+  ) {
     return `${error.message} Start again with the button below.`;
   }
   return `Signing in with the identity provider did not work: ${error instanceof Error ? error.message : String(error)}`;

@@ -24,7 +24,10 @@ export async function oidcProvider(): Promise<string | undefined> {
 
 /** Asks the server for an attempt and sends the browser to the provider. */
 export async function startOidcSignIn(): Promise<void> {
-  const { authorizationUrl, attempt } = await callPublicApi<OidcSignInStart>('POST', '/v1/session/oidc/start');
+  const { authorizationUrl, attempt } = await callPublicApi<OidcSignInStart>(
+    'POST',
+    '/v1/session/oidc/start',
+  );
   sessionStorage.setItem(ATTEMPT_KEY, attempt);
   window.location.assign(authorizationUrl);
 }
@@ -54,9 +57,10 @@ export function takeOidcCallback(): OidcCallback | undefined {
  * Trades the provider's answer for a Lethe token with the attempt this tab kept (used once: it is
  * removed whatever happens). Refusals are ApiErrors with the server's code.
  */
-export async function finishOidcSignIn(
-  callback: { code: string; state: string },
-): Promise<Session | { problem: string }> {
+export async function finishOidcSignIn(callback: {
+  code: string;
+  state: string;
+}): Promise<Session | { problem: string }> {
   const attempt = sessionStorage.getItem(ATTEMPT_KEY);
   sessionStorage.removeItem(ATTEMPT_KEY);
   if (attempt === null) {

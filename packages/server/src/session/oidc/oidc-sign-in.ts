@@ -99,7 +99,7 @@ export class OidcSignIn {
       principal = this.claims.principalOf(claims, this.config.issuer);
     } catch (error) {
       if (!(error instanceof ClaimMappingError)) throw error;
-      throw new AppError('OIDC_NO_ROLE', `Lethe grants this account no access: ${error.message}`);
+      throw new AppError('OIDC_NO_ROLE', `This account has no role in Lethe: ${error.message}`);
     }
     principal = { ...principal, ...(requestId ? { requestId } : {}) };
     // Lethe's own token for the person: `sub@issuer`, so that two providers' subjects (or a local
