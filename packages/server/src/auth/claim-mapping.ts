@@ -104,7 +104,10 @@ export class ClaimMapping {
   private roleOf(claim: unknown): Role {
     const values = typeof claim === 'string' ? [claim] : claim;
     if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
-      throw new ClaimMappingError('no-role', `The token carries no "${this.roleClaim}" claim Lethe can read.`);
+      throw new ClaimMappingError(
+        'no-role',
+        `The token carries no "${this.roleClaim}" claim Lethe can read.`,
+      );
     }
     const roles = new Set<Role>();
     for (const value of values) {

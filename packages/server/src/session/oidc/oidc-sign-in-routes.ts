@@ -41,7 +41,7 @@ export function oidcSignInRoutes(app: TypedApp, signIn: OidcSignIn) {
       schema: {
         tags: ['auth'],
         description:
-          "Finishes a sign-in: checks the attempt and the state, exchanges the code, verifies the ID token and maps its claims to a role; answers a Lethe token. " +
+          'Finishes a sign-in: checks the attempt and the state, exchanges the code, verifies the ID token and maps its claims to a role; answers a Lethe token. ' +
           'Refusals: OIDC_STATE_INVALID, OIDC_CODE_INVALID, OIDC_ID_TOKEN_INVALID, OIDC_NO_ROLE, OIDC_PROVIDER_ERROR.',
         security: [],
         body: OidcSignInFinish,

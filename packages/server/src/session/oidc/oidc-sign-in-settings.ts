@@ -1,9 +1,5 @@
 import type { ClaimMappingConfig } from '../../auth/claim-mapping.js';
-import {
-  claimMappingFromEnv,
-  oidcIssuerFromEnv,
-  secureUrlFromEnv,
-} from '../../auth/external-issuer.js';
+import { claimMappingFromEnv, oidcIssuerFromEnv, secureUrlFromEnv } from '../../auth/external-issuer.js';
 
 /**
  * The dashboard's sign-in through the company's OIDC provider (authorization code + PKCE). The

@@ -122,10 +122,7 @@ export class OidcSignIn {
   }
 
   /** The attempt's secrets, if this server made it, it is unexpired and `state` is its state. */
-  private async openAttempt(
-    attempt: string,
-    state: string,
-  ): Promise<{ nonce: string; verifier: string }> {
+  private async openAttempt(attempt: string, state: string): Promise<{ nonce: string; verifier: string }> {
     let payload;
     try {
       ({ payload } = await jwtVerify(attempt, await this.secrets.key('oidc-attempts'), {
@@ -143,7 +140,10 @@ export class OidcSignIn {
       );
     }
     if (payload['state'] !== state) {
-      throw new AppError('OIDC_STATE_INVALID', 'The provider answered for another sign-in (state); start again.');
+      throw new AppError(
+        'OIDC_STATE_INVALID',
+        'The provider answered for another sign-in (state); start again.',
+      );
     }
     return { nonce: String(payload['nonce']), verifier: String(payload['verifier']) };
   }
