@@ -53,7 +53,8 @@ async function signInAt(lethe: Lethe, login: string, edit?: (url: URL) => void) 
 }
 
 for (const backend of await availableBackends()) {
-  describe(`OIDC sign-in on ${backend.name}`, () => {
+  // Each sign-in is several round trips to the provider: generous on a loaded machine.
+  describe(`OIDC sign-in on ${backend.name}`, { timeout: 90_000 }, () => {
     let lethe: Lethe;
     let dispose: () => Promise<void>;
     // Moved forward to let a started sign-in expire.
@@ -230,7 +231,7 @@ for (const backend of await availableBackends()) {
   });
 }
 
-describe('an ID token for another audience', () => {
+describe('an ID token for another audience', { timeout: 90_000 }, () => {
   it('is refused: the provider really issued it, to another client', async () => {
     // Another application's sign-in at the same provider, with its own nonce and verifier.
     const nonce = randomBytes(32).toString('base64url');
