@@ -55,6 +55,27 @@ export const ERRORS = {
     status: 401,
     message: 'The sign-in link is unknown, already used or expired; ask for a new one.',
   },
+  OIDC_STATE_INVALID: {
+    status: 400,
+    message:
+      'The sign-in was not started in this tab by this server, took too long, or its state does not match.',
+  },
+  OIDC_CODE_INVALID: {
+    status: 400,
+    message: 'The identity provider refused the authorization code (expired, used, or for another sign-in).',
+  },
+  OIDC_ID_TOKEN_INVALID: {
+    status: 401,
+    message: 'The ID token is not valid for this sign-in (signature, issuer, audience, expiry or nonce).',
+  },
+  OIDC_NO_ROLE: {
+    status: 403,
+    message: "The identity provider's claims give this account no role in Lethe.",
+  },
+  OIDC_PROVIDER_ERROR: {
+    status: 502,
+    message: 'The identity provider could not be reached or refused the server; an administrator must look.',
+  },
 
   // Policies
   POLICY_NOT_FOUND: { status: 404, message: 'No such policy.' },

@@ -34,3 +34,33 @@ export const SignInExchangeResult = Type.Object({
   expiresAt: Instant,
 });
 export type SignInExchangeResult = Static<typeof SignInExchangeResult>;
+
+/** `GET /v1/session/oidc`: whether and where the dashboard can sign in through the OIDC provider. */
+export const OidcSignInInfo = Type.Object({
+  /** For the button: "Sign in with <providerName>". */
+  providerName: Type.String(),
+});
+export type OidcSignInInfo = Static<typeof OidcSignInInfo>;
+
+/** `POST /v1/session/oidc/start`: where to send the browser, and the attempt to keep until it returns. */
+export const OidcSignInStart = Type.Object({
+  authorizationUrl: Type.String(),
+  attempt: Type.String(),
+});
+export type OidcSignInStart = Static<typeof OidcSignInStart>;
+
+/** `POST /v1/session/oidc/finish`: the provider's answer at the redirect URI, with the attempt. */
+export const OidcSignInFinish = Type.Object({
+  code: Type.String({ minLength: 1, maxLength: 2048 }),
+  state: Type.String({ minLength: 1, maxLength: 512 }),
+  attempt: Type.String({ minLength: 1, maxLength: 4096 }),
+});
+export type OidcSignInFinish = Static<typeof OidcSignInFinish>;
+
+export const OidcSignInResult = Type.Object({
+  token: Type.String(),
+  expiresAt: Instant,
+  /** The provider's sign-out for this client, offered when the user signs out of Lethe. */
+  endSessionUrl: Type.Optional(Type.String()),
+});
+export type OidcSignInResult = Static<typeof OidcSignInResult>;

@@ -3,6 +3,7 @@ import { ApiError, whenUnauthorized } from './api.js';
 import { Layout } from './layout.js';
 import { SignInPage } from './pages/sign-in-page.js';
 import { navigate } from './router.js';
+import { finishOidcSignIn, takeEndSessionUrl, takeOidcCallback } from './oidc-sign-in.js';
 import {
   exchangeSignInCode,
   forgetSession,
@@ -17,19 +18,23 @@ import { SessionContext } from './session-context.js';
 interface SignInState {
   readonly session?: Session;
   readonly problem?: string;
-  /** A sign-in link's code is being traded for a token. */
+  /** A sign-in link's code, or the identity provider's answer, is being traded for a token. */
   readonly exchanging?: boolean;
+  /** After signing out of a session that came from the identity provider: its own sign-out. */
+  readonly endSessionUrl?: string;
 }
 
-/** The outcome of the sign-in link the app was opened with. */
+/** The outcome of the sign-in link, or of the identity provider's answer, the app was opened with. */
 export type LinkSignIn = Promise<SignInState>;
 
 /**
- * Reads the sign-in link in the address bar (taking it out at once) and starts trading its code
- * for a token. Called once, by `main.tsx`, before React renders: a code works once, and React's
- * StrictMode runs effects twice.
+ * Reads the sign-in link, or the identity provider's answer at `/sign-in/callback`, in the address
+ * bar (taking it out at once) and starts trading its code for a token. Called once, by `main.tsx`,
+ * before React renders: a code works once, and React's StrictMode runs effects twice.
  */
 export function signInWithLink(): LinkSignIn | undefined {
+  const callback = takeOidcCallback();
+  if (callback) return signInWithProvider(callback);
   const link = takeSignInLink();
   if (!link) return undefined;
   if ('token' in link) {
@@ -47,6 +52,36 @@ export function signInWithLink(): LinkSignIn | undefined {
     },
     (error: unknown): SignInState => ({ problem: linkProblem(error) }),
   );
+}
+
+function signInWithProvider(callback: NonNullable<ReturnType<typeof takeOidcCallback>>): LinkSignIn {
+  if ('error' in callback) {
+    // The provider's own refusal (the user cancelled, or the provider refused the client).
+    return Promise.resolve({
+      problem: `The identity provider did not sign you in: ${callback.description ?? callback.error}.`,
+    });
+  }
+  return finishOidcSignIn(callback).then(
+    (session): SignInState => {
+      if (!isSession(session)) return { problem: session.problem };
+      storeSession(session);
+      return { session };
+    },
+    (error: unknown): SignInState => ({ problem: providerProblem(error) }),
+  );
+}
+
+function providerProblem(error: unknown): string {
+  if (error instanceof ApiError && error.code === 'OIDC_NO_ROLE') {
+    return `${error.message} Ask your administrator for access to Lethe.`;
+  }
+  if (
+    error instanceof ApiError &&
+    (error.code === 'OIDC_STATE_INVALID' || error.code === 'OIDC_CODE_INVALID')
+  ) {
+    return `${error.message} Start again with the button below.`;
+  }
+  return `Signing in with the identity provider did not work: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 function linkProblem(error: unknown): string {
@@ -92,8 +127,9 @@ export function App({ linkSignIn }: { linkSignIn?: LinkSignIn | undefined }) {
     setState({ session });
   };
   const signOut = () => {
+    const endSessionUrl = takeEndSessionUrl();
     forgetSession();
-    setState({ problem: 'You signed out.' });
+    setState({ problem: 'You signed out.', ...(endSessionUrl ? { endSessionUrl } : {}) });
     navigate('/');
   };
 
@@ -105,6 +141,7 @@ export function App({ linkSignIn }: { linkSignIn?: LinkSignIn | undefined }) {
         onSignIn={signIn}
         problem={state.problem}
         exchanging={state.exchanging ?? false}
+        endSessionUrl={state.endSessionUrl}
       />
     );
   }

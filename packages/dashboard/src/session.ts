@@ -19,6 +19,8 @@ export interface Session {
 }
 
 const STORAGE_KEY = 'lethe.token';
+/** The identity provider's sign-out for a session that came from it (see oidc-sign-in.ts). */
+export const END_SESSION_KEY = 'lethe.oidc.endSession';
 
 /** The claims of a JWT, or a reason it is not one of Lethe's tokens. */
 export function sessionFromToken(token: string, now = Date.now()): Session | { problem: string } {
@@ -68,6 +70,8 @@ export function storeSession(session: Session): void {
 
 export function forgetSession(): void {
   sessionStorage.removeItem(STORAGE_KEY);
+  // The identity provider's sign-out belongs to the session: it is offered once, at sign-out.
+  sessionStorage.removeItem(END_SESSION_KEY);
 }
 
 /** What the address bar held when the app opened: a one-time link's code, or an old token link. */

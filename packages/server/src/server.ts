@@ -10,6 +10,8 @@ import type { RateLimitSettings } from './http/rate-limit.js';
 import type { TypedApp } from './http/typed-app.js';
 import { ExternalIssuer, type ExternalIssuerConfig } from './auth/external-issuer.js';
 import { openKeyedStore } from './auth/key-material.js';
+import { OidcSignIn } from './session/oidc/oidc-sign-in.js';
+import type { OidcSignInConfig } from './session/oidc/oidc-sign-in-settings.js';
 import type { MasterKey } from './auth/master-key.js';
 import { BackgroundJobs } from './lib/background-jobs.js';
 import type { Duration } from './lib/duration.js';
@@ -40,6 +42,8 @@ export interface LetheOptions extends StoreLocation {
   readonly keyRotationIntervalMs?: number;
   /** External OIDC issuers whose tokens are accepted besides Lethe's own. */
   readonly externalIssuers?: readonly ExternalIssuerConfig[];
+  /** The dashboard's sign-in through the company's OIDC provider (`LETHE_OIDC_CLIENT_ID`, …). */
+  readonly oidcSignIn?: OidcSignInConfig;
   /** How often the audit log's head is signed as a checkpoint (default hourly). */
   readonly auditCheckpointIntervalMs?: number;
   /** How often due discovery sources are looked for (default every 5 s; each has its own interval). */
@@ -172,6 +176,13 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(tracing ? { tracing: tracing.plugin } : {}),
       ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+      ...(options.oidcSignIn
+        ? {
+            oidcSignIn: new OidcSignIn(options.oidcSignIn, store, services.secrets, tokens, {
+              ...(options.now ? { now: options.now } : {}),
+            }),
+          }
+        : {}),
     });
     // The key's id and where it came from, never the key.
     logger.info(

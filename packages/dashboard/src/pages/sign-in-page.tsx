@@ -1,25 +1,52 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, callApi } from '../api.js';
+import { oidcProvider, startOidcSignIn } from '../oidc-sign-in.js';
 import { isSession, sessionFromToken, type Session } from '../session.js';
 
 /**
- * Sign in by pasting a token from `lethe token create`, or by opening the one-time link that
- * `lethe token create --link` prints (its code is traded for a token before this page shows, or
- * while it says so). A pasted token is checked with the server before the dashboard opens.
+ * Sign in through the company's identity provider (when the server offers it), by pasting a token
+ * from `lethe token create`, or by opening the one-time link that `lethe token create --link`
+ * prints (its code is traded for a token before this page shows, or while it says so). A pasted
+ * token is checked with the server before the dashboard opens.
  */
 export function SignInPage({
   onSignIn,
   problem,
   exchanging = false,
+  endSessionUrl,
 }: {
   onSignIn: (session: Session) => void;
   problem?: string | undefined;
-  /** A sign-in link is being traded for a token. */
+  /** A sign-in link's code, or the identity provider's answer, is being traded for a token. */
   exchanging?: boolean;
+  /** After signing out of a session from the identity provider: the provider's own sign-out. */
+  endSessionUrl?: string | undefined;
 }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>(problem);
   const [checking, setChecking] = useState(false);
+  const [provider, setProvider] = useState<string | undefined>();
+  const [redirecting, setRedirecting] = useState(false);
+
+  useEffect(() => {
+    let current = true;
+    void oidcProvider().then((name) => {
+      if (current) setProvider(name);
+    });
+    return () => {
+      current = false;
+    };
+  }, []);
+
+  const signInWithProvider = async () => {
+    setRedirecting(true);
+    try {
+      await startOidcSignIn();
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure.message : String(failure));
+      setRedirecting(false);
+    }
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -41,7 +68,7 @@ export function SignInPage({
     return (
       <main className="sign-in" id="main">
         <h1>Sign in to Lethe</h1>
-        <p role="status">Signing in with the link…</p>
+        <p role="status">Signing in…</p>
       </main>
     );
   }
@@ -52,6 +79,20 @@ export function SignInPage({
       {error ? (
         <div className="notice notice-error" role="alert">
           <p>{error}</p>
+        </div>
+      ) : null}
+      {endSessionUrl ? (
+        <p>
+          You are still signed in at {provider ?? 'your identity provider'}:{' '}
+          <a href={endSessionUrl}>sign out of {provider ?? 'the identity provider'} too</a>.
+        </p>
+      ) : null}
+      {provider ? (
+        <div className="sign-in-provider">
+          <button type="button" onClick={() => void signInWithProvider()} disabled={redirecting}>
+            {redirecting ? `Going to ${provider}…` : `Sign in with ${provider}`}
+          </button>
+          <p className="muted">or with a token:</p>
         </div>
       ) : null}
       <form onSubmit={(event) => void submit(event)}>

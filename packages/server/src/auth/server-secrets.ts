@@ -6,7 +6,7 @@ import type { Repository } from '../store/repository.js';
  * One random secret per installation, kept in the store (meta `server_secret`) wrapped under the
  * master key, from which purpose-bound keys are derived (HKDF): subject pseudonyms for auditors,
  * keyed hashes of rights-request identifiers (the suppression list), sealed cursors and the hmac
- * masks of SQL connectors. Losing it
+ * masks of SQL connectors, and the signature of the dashboard's OIDC sign-in attempts. Losing it
  * changes pseudonyms, invalidates open cursors and blinds the suppression list (back it up).
  */
 export class ServerSecrets {
@@ -19,7 +19,9 @@ export class ServerSecrets {
     private readonly masterKey: MasterKey,
   ) {}
 
-  async key(purpose: 'pseudonyms' | 'cursors' | 'identifiers' | 'masking'): Promise<Buffer> {
+  async key(
+    purpose: 'pseudonyms' | 'cursors' | 'identifiers' | 'masking' | 'oidc-attempts',
+  ): Promise<Buffer> {
     // Normally created and checked when the store is opened (`openKeyedStore`); created here too
     // so that the class works on any store.
     this.root ??= this.repository.meta

@@ -6,6 +6,7 @@ import { logFormatFromEnv, loggerOptions, prettyLogStream } from '../http/loggin
 import { rateLimitFromEnv } from '../http/rate-limit.js';
 import { requestTimeoutFromEnv } from '../http/request-timeout.js';
 import { externalIssuerFromEnv } from '../auth/external-issuer.js';
+import { oidcSignInFromEnv } from '../session/oidc/oidc-sign-in-settings.js';
 import { keyRotationFromEnv } from '../auth/signing-keys.js';
 import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
 import { createLethe } from '../server.js';
@@ -62,6 +63,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   usageErrors(() => natsSettingsFromEnv(given));
   // LETHE_LOG_FORMAT (json, pretty): pretty on a terminal, JSON otherwise.
   const logFormat = usageErrors(() => logFormatFromEnv(given, process.stdout.isTTY === true));
+  // LETHE_OIDC_CLIENT_ID (+ _REDIRECT_URI, …): the dashboard's sign-in through the same provider.
+  const oidcSignIn = usageErrors(() => oidcSignInFromEnv(given));
   const lethe = await createLethe({
     dataDir,
     databaseUrl: settings.get('DATABASE_URL'),
@@ -79,6 +82,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     ...(streamRetention ? { streamRetention } : {}),
     eventIdWindow,
     ...(externalIssuer ? { externalIssuers: [externalIssuer] } : {}),
+    ...(oidcSignIn ? { oidcSignIn } : {}),
     requestSettings,
     requestTickMs: Number(settings.get('LETHE_REQUEST_TICK_MS')),
     grpcInsecure: settings.get('LETHE_GRPC_INSECURE') === 'true',

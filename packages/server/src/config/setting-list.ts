@@ -204,7 +204,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   {
     env: 'LETHE_OIDC_JWKS_URL',
     type: { kind: 'url', protocols: ['https', 'http'] },
-    description: "The issuer's key set; `https://` (http only for localhost). Required with the issuer.",
+    description:
+      "The issuer's key set; `https://` (http only for localhost). With it the API accepts the issuer's tokens; without it only the dashboard's sign-in uses the issuer.",
     feature: 'security.md',
     readBy: 'serve',
   },
@@ -253,6 +254,46 @@ export const SETTINGS: readonly SettingDefinition[] = [
     default: 'lethe_grants',
     description: 'The claim carrying extra grants.',
     feature: 'security.md',
+    readBy: 'serve',
+  },
+  {
+    env: 'LETHE_OIDC_CLIENT_ID',
+    type: { kind: 'string' },
+    defaultNote: 'none: no sign-in through the provider',
+    description:
+      'The dashboard\'s client id at the issuer: turns on "Sign in with <provider>" (code flow with PKCE).',
+    feature: 'dashboard.md',
+    readBy: 'serve',
+  },
+  {
+    env: 'LETHE_OIDC_CLIENT_SECRET',
+    type: { kind: 'string' },
+    defaultNote: 'none: a public client',
+    description: 'The client secret of a confidential client, sent to the token endpoint.',
+    feature: 'dashboard.md',
+    readBy: 'serve',
+  },
+  {
+    env: 'LETHE_OIDC_REDIRECT_URI',
+    type: { kind: 'url', protocols: ['https', 'http'] },
+    description: "The dashboard's `/sign-in/callback` as browsers reach it. Required with the client id.",
+    feature: 'dashboard.md',
+    readBy: 'serve',
+  },
+  {
+    env: 'LETHE_OIDC_SCOPES',
+    type: { kind: 'string' },
+    default: 'openid',
+    description: 'Space-separated scopes asked for at sign-in; must include `openid`.',
+    feature: 'dashboard.md',
+    readBy: 'serve',
+  },
+  {
+    env: 'LETHE_OIDC_PROVIDER_NAME',
+    type: { kind: 'string' },
+    defaultNote: "the issuer's host",
+    description: 'The name on the sign-in button.',
+    feature: 'dashboard.md',
     readBy: 'serve',
   },
   {

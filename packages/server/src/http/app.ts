@@ -26,6 +26,7 @@ import { requestsPlugin } from '../requests/requests-plugin.js';
 import { retentionPlugin } from '../retention/retention-plugin.js';
 import { sessionPlugin } from '../session/session-plugin.js';
 import { sessionPublicPlugin } from '../session/session-public-plugin.js';
+import type { OidcSignIn } from '../session/oidc/oidc-sign-in.js';
 import { streamsPlugin } from '../streams/streams-plugin.js';
 import { operationRoutes } from './operation-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
@@ -54,6 +55,8 @@ export interface AppOptions {
   readonly requestTimeoutMs?: number;
   /** OpenTelemetry's request spans (`observability/tracing.ts`), registered before every route. */
   readonly tracing?: FastifyPluginCallback;
+  /** The dashboard's sign-in through the company's OIDC provider, when configured. */
+  readonly oidcSignIn?: OidcSignIn;
 }
 
 export const DEFAULT_EVENTS_BODY_LIMIT = 16 * 1024 * 1024;
@@ -128,7 +131,12 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
   const { services, tokens } = options;
   const limit = options.rateLimit ?? DEFAULT_RATE_LIMIT;
   // The JWKS and the sign-in exchange take no token: outside the authenticated `/v1` scope.
-  await app.register(sessionPublicPlugin, { services, tokens, rateLimit: limit });
+  await app.register(sessionPublicPlugin, {
+    services,
+    tokens,
+    rateLimit: limit,
+    oidcSignIn: options.oidcSignIn,
+  });
   await app.register(async (v1) => {
     const api = v1 as unknown as TypedApp;
     api.addHook('onRoute', requireRouteAction);
