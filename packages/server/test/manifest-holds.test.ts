@@ -11,17 +11,18 @@ const admin = LETHE_ITSELF;
 const dpo: Principal = { id: 'dpo-anna', role: 'dpo' };
 const plainAuditor: Principal = { id: 'auditor-1', role: 'auditor' };
 
+type HoldEntry = NonNullable<Manifest['holds']>[number];
+
 /** Two holds over the company manifest's map: one by system and policy, one naming subjects. */
-const HOLDS = [
-  {
-    name: 'litigation-42',
-    reason: 'Smith v. Acme, case 42',
-    systems: ['accounts'],
-    policies: ['user-account-access'],
-    reviewAt: '2027-01-31T00:00:00.000Z',
-  },
-  { name: 'dpa-inquiry', reason: 'DPA inquiry 2026-17', subjects: ['u-2', 'u-1'] },
-] satisfies Manifest['holds'];
+const LITIGATION: HoldEntry = {
+  name: 'litigation-42',
+  reason: 'Smith v. Acme, case 42',
+  systems: ['accounts'],
+  policies: ['user-account-access'],
+  reviewAt: '2027-01-31T00:00:00.000Z',
+};
+const INQUIRY: HoldEntry = { name: 'dpa-inquiry', reason: 'DPA inquiry 2026-17', subjects: ['u-2', 'u-1'] };
+const HOLDS = [LITIGATION, INQUIRY];
 
 const withHolds = (holds: Manifest['holds'] = HOLDS): Manifest => ({ ...companyManifest(), holds });
 
@@ -69,8 +70,7 @@ describe.each(ALL_BACKENDS)('manifest holds: $name', (backend) => {
     await apply(companyManifest());
     await apply({ holds: HOLDS }, {}, dpo);
     const before = await services.holds.get(admin, 'litigation-42');
-    const [first, second] = HOLDS;
-    const changed = await apply(withHolds([{ ...first, reason: 'Smith v. Acme, appeal' }, second]));
+    const changed = await apply(withHolds([{ ...LITIGATION, reason: 'Smith v. Acme, appeal' }, INQUIRY]));
     expect(holdChanges(changed)).toEqual(['litigation-42 changed', 'dpa-inquiry unchanged']);
     expect(await services.holds.get(admin, 'litigation-42')).toMatchObject({
       reason: 'Smith v. Acme, appeal',
@@ -83,9 +83,8 @@ describe.each(ALL_BACKENDS)('manifest holds: $name', (backend) => {
 
   it('never releases a hold the manifest omits, even with prune: it is reported as kept', async () => {
     await apply(withHolds());
-    const [first] = HOLDS;
     for (const dryRun of [true, false]) {
-      const pruned = await apply(withHolds([first]), { prune: true, dryRun });
+      const pruned = await apply(withHolds([LITIGATION]), { prune: true, dryRun });
       expect(holdChanges(pruned)).toEqual(['litigation-42 unchanged', 'dpa-inquiry kept']);
       expect(pruned.summary).toMatchObject({ removed: 0, kept: 1 });
       expect(pruned.changes.find((c) => c.action === 'kept')?.notes).toEqual([
@@ -107,7 +106,7 @@ describe.each(ALL_BACKENDS)('manifest holds: $name', (backend) => {
     const exported = await services.manifests.export(admin);
     expect(exported.holds).toEqual([
       { name: 'dpa-inquiry', reason: 'DPA inquiry 2026-17', subjects: ['u-1', 'u-2'] },
-      HOLDS[0],
+      LITIGATION,
     ]);
     const back = await apply(exported, { prune: true });
     expect(back.summary).toMatchObject({ created: 0, changed: 0, removed: 0, kept: 0 });
@@ -135,8 +134,7 @@ describe.each(ALL_BACKENDS)('manifest holds: $name', (backend) => {
   });
 
   it('refuses a duplicate hold name', async () => {
-    const [first] = HOLDS;
-    await expect(apply(withHolds([first, { ...first, reason: 'other' }]))).rejects.toMatchObject({
+    await expect(apply(withHolds([LITIGATION, { ...LITIGATION, reason: 'other' }]))).rejects.toMatchObject({
       code: 'DUPLICATE_NAME',
       details: { path: 'holds[1]' },
     });
