@@ -23,6 +23,7 @@ import { PrometheusSourceInput, ScrapeSourceInput } from './discovery.js';
 import { PolicyInput, SystemInput } from './retention.js';
 import { ConnectorInput } from './requests.js';
 import { ContractName, DataContractInput } from './streams.js';
+import { HoldInput } from './holds.js';
 
 const strict = { additionalProperties: false } as const;
 /** Every entry's name obeys the API's rule for names: a stored entry can always be addressed. */
@@ -65,6 +66,11 @@ export const Manifest = Type.Object(
     connectors: Type.Optional(Type.Array(named(ConnectorInput))),
     /** Data contracts of privacy streams, one entry per version; versions are immutable. */
     contracts: Type.Optional(Type.Array(ManifestContract)),
+    /**
+     * Legal holds (docs/retention.md "Legal holds"). Applying places or changes them; `--prune`
+     * never releases one the manifest omits (a deleted line must not end a legal obligation).
+     */
+    holds: Type.Optional(Type.Array(named(HoldInput))),
   },
   strict,
 );
@@ -81,6 +87,7 @@ export const MANIFEST_SECTIONS = [
   'sources',
   'connectors',
   'contracts',
+  'holds',
 ] as const;
 export type ManifestSection = (typeof MANIFEST_SECTIONS)[number];
 
@@ -88,7 +95,7 @@ export const ManifestQuery = Type.Object(
   {
     /** Report what would change, change nothing. */
     dryRun: Type.Optional(Type.Boolean()),
-    /** Remove (policies: retire) what the manifest does not list. */
+    /** Remove (policies: retire) what the manifest does not list; legal holds are kept. */
     prune: Type.Optional(Type.Boolean()),
   },
   strict,
@@ -103,6 +110,8 @@ export const ManifestChange = Type.Object({
     Type.Literal('changed'),
     Type.Literal('unchanged'),
     Type.Literal('removed'),
+    /** Not listed, but not removed by `prune` either: a legal hold ends only by an explicit release. */
+    Type.Literal('kept'),
   ]),
   /** Where the entry is in the manifest (`systems[2]`); absent for removals. */
   path: Type.Optional(Type.String()),
@@ -120,6 +129,7 @@ export const ManifestResult = Type.Object({
     changed: Type.Integer(),
     unchanged: Type.Integer(),
     removed: Type.Integer(),
+    kept: Type.Integer(),
   }),
 });
 export type ManifestResult = Static<typeof ManifestResult>;

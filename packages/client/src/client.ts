@@ -18,6 +18,10 @@ import type {
   ExpiryItem,
   ExpiryPage,
   ExpiryQuery,
+  ExpireNowInput,
+  ExpireNowResult,
+  Hold,
+  HoldInput,
   IngestResult,
   DataMapGraph,
   DiscoveryRun,
@@ -209,6 +213,46 @@ export class LetheClient {
 
   async getSubject(subject: string, options?: RequestOptions): Promise<SubjectRetention> {
     return this.transport.json({ method: 'GET', path: `/v1/subjects/${segment(subject)}`, ...options });
+  }
+
+  /** Makes the subject's fields (all it may see, or `input.fields`) due today: a DPO's decision. */
+  async expireSubjectNow(
+    subject: string,
+    input: ExpireNowInput,
+    options?: RequestOptions,
+  ): Promise<ExpireNowResult> {
+    const path = `/v1/subjects/${segment(subject)}/expire`;
+    return this.transport.json({ method: 'POST', path, body: input, ...options });
+  }
+
+  // Legal holds -----------------------------------------------------------------------------
+
+  async listHolds(options?: RequestOptions): Promise<Hold[]> {
+    const list = await this.transport.json<{ items: Hold[] }>({
+      method: 'GET',
+      path: '/v1/holds',
+      ...options,
+    });
+    return list.items;
+  }
+
+  async getHold(name: string, options?: RequestOptions): Promise<Hold> {
+    return this.transport.json({ method: 'GET', path: `/v1/holds/${segment(name)}`, ...options });
+  }
+
+  /** Places a legal hold, or changes the one of that name (it keeps when and by whom it was placed). */
+  async putHold(name: string, input: HoldInput, options?: RequestOptions): Promise<Hold> {
+    return this.transport.json({
+      method: 'PUT',
+      path: `/v1/holds/${segment(name)}`,
+      body: input,
+      ...options,
+    });
+  }
+
+  /** Releases a legal hold: what it kept past its expiry is due again at once. */
+  async releaseHold(name: string, options?: RequestOptions): Promise<void> {
+    await this.transport.json({ method: 'DELETE', path: `/v1/holds/${segment(name)}`, ...options });
   }
 
   /** One page of the expiry feed; pass `next` back as `cursor` for the following page. */

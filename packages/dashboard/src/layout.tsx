@@ -8,6 +8,7 @@ import { PoliciesPage } from './pages/policies-page.js';
 import { NEW_POLICY_PATH, PolicyPage } from './pages/policy-page.js';
 import { AuditPage } from './pages/audit-page.js';
 import { CalendarPage } from './pages/calendar-page.js';
+import { HoldsPage } from './pages/holds-page.js';
 import { ContractsPage } from './pages/contracts-page.js';
 import { NEW_REQUEST_PATH, NewRequestPage } from './pages/new-request-page.js';
 import { RequestPage } from './pages/request-page.js';
@@ -32,6 +33,7 @@ const PAGES: readonly PageEntry[] = [
   { path: '/requests', label: 'Requests', action: 'requests:read' },
   { path: '/datamap', label: 'Data map', action: 'systems:read' },
   { path: '/calendar', label: 'Expiry calendar', action: 'expiries:read' },
+  { path: '/holds', label: 'Legal holds', action: 'holds:read' },
   { path: '/contracts', label: 'Contracts', action: 'contracts:read' },
   { path: '/audit', label: 'Audit', action: 'audit:read' },
 ];
@@ -63,6 +65,7 @@ function pageFor(path: string) {
       </Suspense>
     );
   if (path === '/calendar') return <CalendarPage />;
+  if (path === '/holds') return <HoldsPage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/contracts') return <ContractsPage />;
   return <NotFoundPage path={path} />;

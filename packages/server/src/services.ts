@@ -161,6 +161,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     options.discoveryTimeoutMs !== undefined ? { timeoutMs: options.discoveryTimeoutMs } : {},
   );
   const graph = new GraphService(store);
+  const holds = new HoldService(store, secrets);
   const connectors = new ConnectorService(store, options.env ?? processEnvironment());
   const suppressions = new SuppressionWatch(store, secrets);
   const journal = new JournalFold(store, options.journal ?? DEFAULT_JOURNAL_SETTINGS, log);
@@ -207,6 +208,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
       discovery,
       connectors,
       contracts,
+      holds,
     }),
     telemetry: new TelemetryService(
       store,
@@ -224,7 +226,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     ),
     suppressions,
     retention: new RetentionService(store, catalog, secrets),
-    holds: new HoldService(store, secrets),
+    holds,
     expireNow: new ExpireNowService(store, catalog),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,

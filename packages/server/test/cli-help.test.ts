@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { commandPath, letheProgram } from '../src/cli/program.js';
 import { killAllServers, runLethe, startServer, type ServerProcess } from './support/lethe-process.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -140,5 +141,42 @@ describe('lethe CLI --json', { timeout: 90_000 }, () => {
     expect(JSON.parse(show.stdout)).toMatchObject({ id: 'cli-json-1', type: 'dsar' });
     expect(Array.isArray((JSON.parse(tickets.stdout) as { items: unknown }).items)).toBe(true);
     expect(Array.isArray((JSON.parse(jobs.stdout) as { items: unknown }).items)).toBe(true);
+  });
+  it('holds: set, list (table and --json), kept by apply --prune, release', async ({ expect }) => {
+    const set = await runLethe(
+      ['holds', 'set', 'case-7', '--reason', 'Case 7', '--system', 'orders', '--json'],
+      env,
+    );
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ name: 'case-7', reason: 'Case 7', systems: ['orders'] });
+    const [json, table] = await Promise.all([
+      runLethe(['holds', 'list', '--json'], env),
+      runLethe(['holds'], env),
+    ]);
+    expect((JSON.parse(json.stdout) as { items: { name: string }[] }).items.map((h) => h.name)).toEqual([
+      'case-7',
+    ]);
+    expect(table.stdout).toMatch(/^case-7\t\S+\t\S+\t-\tsystems=orders\tCase 7$/m);
+
+    // The export carries the hold; the same manifest without it keeps the hold under --prune.
+    const exported = await runLethe(['export'], env);
+    expect(exported.code, exported.stderr).toBe(0);
+    const manifest = parse(exported.stdout) as { holds?: unknown };
+    expect(manifest.holds).toEqual([{ name: 'case-7', reason: 'Case 7', systems: ['orders'] }]);
+    delete manifest.holds;
+    const file = join(scratch, 'without-holds.yaml');
+    writeFileSync(file, stringify(manifest));
+    const pruned = await runLethe(['apply', '-f', file, '--prune', '--dry-run'], env);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toContain(
+      '! holds case-7 kept (release with DELETE /v1/holds/case-7 or `lethe holds release case-7`)\n',
+    );
+    expect(pruned.stdout).toMatch(/ 0 removed, 1 kept\n$/);
+
+    const released = await runLethe(['holds', 'release', 'case-7'], env);
+    expect(released).toMatchObject({ code: 0, stdout: 'hold case-7 released\n' });
+    const again = await runLethe(['holds', 'release', 'case-7'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('HOLD_NOT_FOUND');
   });
 });

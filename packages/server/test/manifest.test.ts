@@ -42,7 +42,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
 
   it('creates every entry, and applying the same manifest again changes nothing (no audit entry either)', async () => {
     const first = await apply(companyManifest());
-    expect(first.summary).toEqual({ created: 23, changed: 0, unchanged: 0, removed: 0 });
+    expect(first.summary).toEqual({ created: 23, changed: 0, unchanged: 0, removed: 0, kept: 0 });
     expect(actions(first)).toMatchObject({
       'taxonomy/taxonomy': 'created',
       'organisation/organisation': 'created',
@@ -63,7 +63,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
 
     const before = await auditLength();
     const second = await apply(companyManifest());
-    expect(second.summary).toEqual({ created: 0, changed: 0, unchanged: 23, removed: 0 });
+    expect(second.summary).toEqual({ created: 0, changed: 0, unchanged: 23, removed: 0, kept: 0 });
     expect(await auditLength()).toBe(before);
     const policy = await services.policies.get(admin, 'user-account-access');
     expect(policy).toMatchObject({ version: 1, dataSubjects: ['customers'], reviewedOn: '2026-09-15' });
@@ -79,7 +79,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
 
     const dry = await apply(changed, { dryRun: true });
     expect(dry.dryRun).toBe(true);
-    expect(dry.summary).toEqual({ created: 1, changed: 1, unchanged: 22, removed: 0 });
+    expect(dry.summary).toEqual({ created: 1, changed: 1, unchanged: 22, removed: 0, kept: 0 });
     expect(actions(dry)['policies/user-account-access']).toBe('changed');
     expect(actions(dry)['flows/orders -> warehouse']).toBe('created');
 
@@ -188,7 +188,7 @@ describe.each(ALL_BACKENDS)('manifests: $name', (backend) => {
     // Canonical: the entries come back as written (the fixture is already in name order).
     expect(exported).toEqual(companyManifest());
     const again = await apply(exported, { prune: true });
-    expect(again.summary).toMatchObject({ created: 0, changed: 0, removed: 0 });
+    expect(again.summary).toMatchObject({ created: 0, changed: 0, removed: 0, kept: 0 });
     expect(await services.manifests.export(admin)).toEqual(exported);
   });
 

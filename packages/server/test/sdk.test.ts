@@ -241,6 +241,41 @@ describe('SDK against the real server', () => {
     expect(after.events[0]).toMatchObject({ id: 's1', data: { email: null }, unreadable: ['email'] });
   });
 
+  it('places, reads and releases a legal hold, and expires a subject now', async () => {
+    await client.putPolicy('account', ACCOUNT);
+    await client.putSystem('accounts', ACCOUNTS_SYSTEM);
+    const at = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    const fields = ['accounts.email', 'accounts.name'];
+    await client.publishEvents([
+      { id: 'h1', subject: 'u-7', system: 'accounts', policy: 'account', fields, at },
+    ]);
+
+    const expired = await client.expireSubjectNow('u-7', {
+      reason: 'Complaint #881',
+      fields: ['accounts.email'],
+    });
+    expect(expired.fields.map((f) => f.field)).toEqual(['accounts.email']);
+    expect(Date.parse(expired.fields[0]!.expiresAt)).toBeLessThanOrEqual(Date.now());
+
+    const hold = await client.putHold('case-7', {
+      reason: 'Case 7',
+      subjects: ['u-7'],
+      systems: ['accounts'],
+    });
+    expect(hold).toMatchObject({ name: 'case-7', createdBy: 'test', subjects: ['u-7'] });
+    expect(await client.getHold('case-7')).toEqual(hold);
+    expect((await client.listHolds()).map((h) => h.name)).toEqual(['case-7']);
+    const held = (await client.getSubject('u-7')).fields.find((f) => f.field === 'accounts.email');
+    expect(held).toMatchObject({
+      hold: { name: 'case-7', by: 'test' },
+      expireNow: { reason: 'Complaint #881' },
+    });
+
+    await client.releaseHold('case-7');
+    expect(await client.listHolds()).toEqual([]);
+    expect((await apiError(client.releaseHold('case-7'))).code).toBe('HOLD_NOT_FOUND');
+  });
+
   it("throws LetheApiError carrying the server's status and code", async () => {
     const missing = await apiError(client.getPolicy('no-such-policy'));
     expect(missing).toMatchObject({ status: 404, code: 'POLICY_NOT_FOUND' });

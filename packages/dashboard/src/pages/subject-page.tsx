@@ -1,4 +1,5 @@
 import type { SubjectConsent, SubjectField, SubjectRetention } from '@lethe/api';
+import { ExpireNowControl } from '../components/expire-now-control.js';
 import { useState, type FormEvent } from 'react';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Loading, Show } from '../components/status.js';
@@ -78,6 +79,7 @@ function SubjectAnswer(props: {
       {(data) => (
         <>
           <SubjectRetentionView retention={data} />
+          <ExpireNowControl retention={data} onExpired={retention.reload} />
           <SubjectConsentSection subject={subject} consent={consent} />
         </>
       )}
@@ -117,6 +119,7 @@ function SubjectRetentionView({ retention }: { retention: SubjectRetention }) {
               <th scope="col">Deciding policy</th>
               <th scope="col">Last use</th>
               <th scope="col">Erasure</th>
+              <th scope="col">Hold or decision</th>
             </tr>
           </thead>
           <tbody>
@@ -172,6 +175,24 @@ function FieldRow({ field }: { field: SubjectField }) {
       <td>
         {field.erasedAt ? `erased ${dayOf(field.erasedAt)}` : '—'}
         {field.reappearedAt ? <strong> · used again {dayOf(field.reappearedAt)}</strong> : null}
+      </td>
+      <td>
+        {/* A hold wins over the expiry: the field must not be deleted while it stands. */}
+        {field.hold ? (
+          <>
+            <span className="badge badge-warn">held: {field.hold.name}</span>{' '}
+            <span className="muted">
+              since {dayOf(field.hold.since)} by {field.hold.by}: {field.hold.reason}
+            </span>
+          </>
+        ) : null}
+        {field.expireNow ? (
+          <span className="muted">
+            {field.hold ? ' · ' : ''}expired now {dayOf(field.expireNow.at)} by {field.expireNow.by}:{' '}
+            {field.expireNow.reason}
+          </span>
+        ) : null}
+        {field.hold || field.expireNow ? null : '—'}
       </td>
     </tr>
   );

@@ -4,6 +4,7 @@ import { registerAudit } from '../audit/audit-command.js';
 import { registerConsent } from '../consent/consent-command.js';
 import { registerConnectors } from '../requests/connectors-command.js';
 import { registerExpiries } from '../retention/expiries-command.js';
+import { registerHolds } from '../retention/holds/holds-command.js';
 import { registerExport } from '../streams/exports/export-command.js';
 import { registerJobs } from '../jobs/jobs-command.js';
 import { registerRequest, registerTicket } from '../requests/request-command.js';
@@ -35,6 +36,7 @@ export function letheProgram(): Command {
     registerApply,
     registerExport,
     registerExpiries,
+    registerHolds,
     registerJobs,
     registerAudit,
     registerRequest,

@@ -20,7 +20,7 @@ export function registerApply(program: Command): void {
     .description('apply manifests as one unit: all of it or nothing')
     .option('-f, --file <path>', 'a manifest (.yaml/.yml) or a directory of them; repeatable', collect)
     .option('--dry-run', 'show what would change, change nothing')
-    .option('--prune', 'remove what the manifests no longer declare')
+    .option('--prune', 'remove what the manifests no longer declare (legal holds are kept)')
     .action((options: ApplyOptions) => applyCommand(options));
 }
 
@@ -29,6 +29,7 @@ const SIGNS: Record<ManifestChange['action'], string> = {
   changed: '~',
   unchanged: '=',
   removed: '-',
+  kept: '!',
 };
 
 /**
@@ -67,14 +68,18 @@ async function applyCommand(options: ApplyOptions): Promise<void> {
   for (const change of result.changes) {
     const origin = change.path === undefined ? undefined : originOf(change.path);
     const where = origin ? `  (${origin.file}:${origin.parsed.lineOf(origin.path) ?? '?'})` : '';
+    // A kept hold's note is its whole message: `! holds case-42 kept (release with …)`.
+    const [first, ...rest] =
+      change.action === 'kept' ? (change.notes ?? []) : [change.action, ...(change.notes ?? [])];
     process.stdout.write(
-      `${SIGNS[change.action]} ${change.section} ${change.name} ${change.action}${where}\n`,
+      `${SIGNS[change.action]} ${change.section} ${change.name} ${first ?? change.action}${where}\n`,
     );
-    for (const note of change.notes ?? []) process.stdout.write(`    note: ${note}\n`);
+    for (const note of rest) process.stdout.write(`    note: ${note}\n`);
   }
-  const { created, changed, unchanged, removed } = result.summary;
+  const { created, changed, unchanged, removed, kept } = result.summary;
+  // Kept holds are named only when there are some: they are what prune refused to remove.
   process.stdout.write(
-    `${dryRun ? 'dry run, nothing applied: ' : ''}${created} created, ${changed} changed, ${unchanged} unchanged, ${removed} removed\n`,
+    `${dryRun ? 'dry run, nothing applied: ' : ''}${created} created, ${changed} changed, ${unchanged} unchanged, ${removed} removed${kept > 0 ? `, ${kept} kept` : ''}\n`,
   );
 }
 

@@ -14,7 +14,8 @@ import {
   type ConnectorService,
 } from '../requests/connector-service.js';
 import type { ContractService } from '../streams/contract-service.js';
-import type { DataMapService, Written } from '../datamap/datamap-service.js';
+import type { DataMapService } from '../datamap/datamap-service.js';
+import { ChangeLog, located } from './change-log.js';
 import {
   sourceRowToSource,
   type DiscoveryService,
@@ -22,6 +23,7 @@ import {
 } from '../datamap/discovery/discovery-service.js';
 import { policyRowToPolicy, type PolicyService } from '../retention/policy-service.js';
 import { systemRecordToSystem, type SystemService } from '../retention/system-service.js';
+import type { HoldService } from '../retention/holds/hold-service.js';
 
 interface Services {
   readonly policies: PolicyService;
@@ -30,6 +32,7 @@ interface Services {
   readonly discovery: DiscoveryService;
   readonly connectors: ConnectorService;
   readonly contracts: ContractService;
+  readonly holds: HoldService;
 }
 
 /** Thrown at the end of a dry run so that the transaction rolls back with everything it did. */
@@ -44,7 +47,8 @@ class DryRunRollback extends Error {
  * the API (same validation, audit entries and idempotence), and a refused entry rolls back the
  * whole manifest and is named by its path. A dry run does the same work and rolls it back, so the
  * diff it reports is exactly what applying would do. `prune` removes what the manifest no longer
- * lists (policies are retired, not deleted: they are history).
+ * lists (policies are retired, not deleted: they are history) except legal holds, which it
+ * reports as kept: only an explicit release ends a hold.
  */
 export class ManifestService {
   constructor(
@@ -89,6 +93,7 @@ export class ManifestService {
         changed: count('changed'),
         unchanged: count('unchanged'),
         removed: count('removed'),
+        kept: count('kept'),
       },
     };
   }
@@ -135,7 +140,7 @@ export class ManifestService {
     log: ChangeLog,
     schemaNotes: ReadonlyMap<string, string>,
   ): Promise<void> {
-    const { policies, systems, datamap, discovery, connectors, contracts } = this.services;
+    const { policies, systems, datamap, discovery, connectors, contracts, holds } = this.services;
     const entry = log.entry.bind(log);
     // Writes, in dependency order: categories before the fields that use them, systems before flows.
     if (manifest.taxonomy !== undefined || prune) {
@@ -195,6 +200,10 @@ export class ManifestService {
         contracts.putIn(repository, principal, name, contract),
       );
     }
+    // Holds last: their scope names systems and policies the manifest may have just declared.
+    for (const [i, { name, ...hold }] of (manifest.holds ?? []).entries()) {
+      await entry('holds', name, `holds[${i}]`, () => holds.putIn(repository, principal, name, hold));
+    }
   }
 
   /** Removes everything the manifest does not list (`prune`). */
@@ -206,8 +215,14 @@ export class ManifestService {
   ): Promise<void> {
     const { policies, systems, datamap, discovery, connectors } = this.services;
     const removal = log.removal.bind(log);
-    // Removals, in the reverse order, of everything the manifest does not list.
     const listed = (names: readonly string[]) => new Set(names);
+    // A legal hold is never released by prune: a line lost in a YAML edit or a merge must not end
+    // a legal obligation and let held data be deleted. It is reported, with how to release it.
+    const keepHolds = listed((manifest.holds ?? []).map((h) => h.name));
+    for (const hold of await repository.holds.list()) {
+      if (!keepHolds.has(hold.name)) log.kept('holds', hold.name, KEPT_HOLD_NOTE(hold.name));
+    }
+    // Removals, in the reverse order, of everything the manifest does not list.
     const keepConnectors = listed((manifest.connectors ?? []).map((c) => c.name));
     for (const connector of await repository.requests.listConnectors()) {
       if (keepConnectors.has(connector.name)) continue;
@@ -292,6 +307,7 @@ export class ManifestService {
       sources,
       connectorRows,
       contracts,
+      holds,
     ] = await Promise.all([
       repository.datamap.organisation(),
       repository.datamap.listTaxonomyEntries(),
@@ -303,6 +319,7 @@ export class ManifestService {
       repository.datamap.listSources(),
       repository.requests.listConnectors(),
       this.services.contracts.all(),
+      this.services.holds.exportedIn(repository, principal),
     ]);
     const manifest: Manifest = {
       ...(organisation !== undefined ? { organisation } : {}),
@@ -334,44 +351,25 @@ export class ManifestService {
       ...(contracts.length
         ? { contracts: contracts.map(({ createdAt: _created, ...contract }) => contract) }
         : {}),
+      ...(holds.length ? { holds } : {}),
     };
     return manifest;
   }
 }
 
-/** The outcome of each entry as it is applied; a refused entry is named by its place in the manifest. */
-class ChangeLog {
-  readonly changes: ManifestChange[] = [];
-
-  /** Runs one entry's write, records its outcome, and names the entry when it is refused. */
-  async entry(
-    section: ManifestSection,
-    name: string,
-    path: string,
-    write: () => Promise<Pick<Written<unknown>, 'created' | 'changed'>>,
-    notes: readonly string[] = [],
-  ): Promise<void> {
-    let written;
-    try {
-      written = await write();
-    } catch (error) {
-      throw located(error, section, name, path);
-    }
-    const action = written.created ? 'created' : written.changed ? 'changed' : 'unchanged';
-    this.changes.push({ section, name, action, path, ...(notes.length > 0 ? { notes: [...notes] } : {}) });
-  }
-
-  async removal(section: ManifestSection, name: string, remove: () => Promise<boolean>): Promise<void> {
-    try {
-      if (await remove()) this.changes.push({ section, name, action: 'removed' });
-    } catch (error) {
-      throw located(error, section, name, undefined);
-    }
-  }
-}
+const KEPT_HOLD_NOTE = (name: string) =>
+  `kept (release with DELETE /v1/holds/${name} or \`lethe holds release ${name}\`)`;
 
 function requireUniqueEntries(manifest: Manifest): void {
-  for (const section of ['teams', 'policies', 'systems', 'clients', 'sources', 'connectors'] as const) {
+  for (const section of [
+    'teams',
+    'policies',
+    'systems',
+    'clients',
+    'sources',
+    'connectors',
+    'holds',
+  ] as const) {
     requireUniqueNames(
       section,
       (manifest[section] ?? []).map((e) => e.name),
@@ -471,16 +469,4 @@ function requireUniqueNames(section: ManifestSection, names: readonly string[]):
       path: `${section}[${index}]`,
     });
   }
-}
-
-/** The refusal of one entry, with the entry's place in the manifest added to its details. */
-function located(error: unknown, section: string, name: string, path: string | undefined): unknown {
-  if (!(error instanceof AppError)) return error;
-  const where = path ?? `${section} ${name} (removal)`;
-  return new AppError(error.code, `${where}: ${error.message}`, {
-    ...(typeof error.details === 'object' && error.details !== null ? error.details : {}),
-    section,
-    name,
-    ...(path !== undefined ? { path } : {}),
-  });
 }

@@ -8,6 +8,7 @@ import { AppError } from '../../lib/app-error.js';
 import { parseInstant, toIso } from '../../lib/time.js';
 import type { Repository } from '../../store/repository.js';
 import type { Store } from '../../store/store.js';
+import type { Written } from '../../datamap/datamap-service.js';
 import { requireCategories } from '../system-service.js';
 import { holdScope, type HoldScope } from './hold-rules.js';
 import type { HoldRow } from './hold-tables.js';
@@ -50,35 +51,80 @@ export class HoldService {
 
   /** Places or changes a hold; a changed hold keeps the time and author it was first placed with. */
   async put(principal: Principal, name: string, input: HoldInput): Promise<{ hold: Hold; created: boolean }> {
+    const written = await this.store.transaction((repository) =>
+      this.putIn(repository, principal, name, input),
+    );
+    return { hold: written.value, created: written.created };
+  }
+
+  /**
+   * `put` inside a caller's transaction (a manifest is applied as one unit). Putting a hold as it
+   * stands changes nothing and writes no audit entry, so applying a manifest twice is quiet.
+   */
+  async putIn(
+    repository: Repository,
+    principal: Principal,
+    name: string,
+    input: HoldInput,
+  ): Promise<Written<Hold>> {
     authorize(principal, 'holds:write');
     requireAllCategories(principal, 'A legal hold may cover every category');
-    return this.store.transaction(async (repository) => {
-      await checkScope(repository, input);
-      const reviewAt = input.reviewAt === undefined ? null : parseInstant(input.reviewAt);
-      if (reviewAt === undefined) {
-        throw new AppError('INVALID_TIME', `"${input.reviewAt}" is not an ISO 8601 instant with a zone.`);
-      }
-      const previous = await repository.holds.get(name);
-      const now = Date.now();
-      const list = (values: readonly string[] | undefined) =>
-        values === undefined ? null : JSON.stringify([...new Set(values)].sort());
-      const row: HoldRow = {
-        name,
-        reason: input.reason,
-        subjects: list(input.subjects),
-        systems: list(input.systems),
-        categories: list(input.categories),
-        policies: list(input.policies),
-        review_at: reviewAt,
-        created_at: previous?.created_at ?? now,
-        created_by: previous?.created_by ?? principal.id,
-        updated_at: now,
-        updated_by: principal.id,
-      };
-      await repository.holds.put(row);
-      await audit(repository, principal, previous ? 'hold.change' : 'hold.place', `hold:${name}`);
-      return { hold: holdRowToHold(row, (subject) => subject), created: !previous };
-    });
+    await checkScope(repository, input);
+    const reviewAt = input.reviewAt === undefined ? null : parseInstant(input.reviewAt);
+    if (reviewAt === undefined) {
+      throw new AppError('INVALID_TIME', `"${input.reviewAt}" is not an ISO 8601 instant with a zone.`);
+    }
+    const previous = await repository.holds.get(name);
+    const now = Date.now();
+    const list = (values: readonly string[] | undefined) =>
+      values === undefined ? null : JSON.stringify([...new Set(values)].sort());
+    const row: HoldRow = {
+      name,
+      reason: input.reason,
+      subjects: list(input.subjects),
+      systems: list(input.systems),
+      categories: list(input.categories),
+      policies: list(input.policies),
+      review_at: reviewAt,
+      created_at: previous?.created_at ?? now,
+      created_by: previous?.created_by ?? principal.id,
+      updated_at: now,
+      updated_by: principal.id,
+    };
+    const shown = (subject: string) => subject;
+    if (previous && sameTerms(previous, row)) {
+      return { value: holdRowToHold(previous, shown), created: false, changed: false };
+    }
+    await repository.holds.put(row);
+    await audit(repository, principal, previous ? 'hold.change' : 'hold.place', `hold:${name}`);
+    return { value: holdRowToHold(row, shown), created: !previous, changed: true };
+  }
+
+  /**
+   * The standing holds as manifest entries, for `GET /v1/manifest`. A hold naming subjects is left
+   * out for a token that sees pseudonyms only: exported pseudonyms applied back would re-aim the
+   * hold at nobody. Leaving it out is safe because applying never releases an omitted hold.
+   */
+  async exportedIn(repository: Repository, principal: Principal): Promise<(HoldInput & { name: string })[]> {
+    authorize(principal, 'holds:read');
+    const seesSubjects = maySeeSubjectIds(principal);
+    return (await repository.holds.list())
+      .filter((row) => seesSubjects || row.subjects === null)
+      .map((row) => {
+        const { name, reason, subjects, systems, categories, policies, reviewAt } = holdRowToHold(
+          row,
+          (subject) => subject,
+        );
+        return {
+          name,
+          reason,
+          ...(subjects ? { subjects } : {}),
+          ...(systems ? { systems } : {}),
+          ...(categories ? { categories } : {}),
+          ...(policies ? { policies } : {}),
+          ...(reviewAt !== undefined ? { reviewAt } : {}),
+        };
+      });
   }
 
   /** Releases a hold: what it kept is due again at once if its expiry has passed. */
@@ -117,6 +163,18 @@ async function checkScope(repository: Repository, input: HoldInput): Promise<voi
   if (input.categories) {
     requireCategories((await loadTaxonomies(repository)).categories, input.categories, 'the hold');
   }
+}
+
+/** Whether two rows of one hold say the same: its reason, scope and review date. */
+function sameTerms(a: HoldRow, b: HoldRow): boolean {
+  return (
+    a.reason === b.reason &&
+    a.subjects === b.subjects &&
+    a.systems === b.systems &&
+    a.categories === b.categories &&
+    a.policies === b.policies &&
+    a.review_at === b.review_at
+  );
 }
 
 function holdRowToHold(row: HoldRow, showSubject: (subject: string) => string): Hold {
