@@ -6,6 +6,10 @@ import type { Database } from '../schema.js';
 import type { FoldResult, JournalBacklog } from '../store.js';
 import { bigintArray, textArray } from './array-literal.js';
 import { aggregateFold } from './fold-aggregate.js';
+import { agedPairs } from '../../retention/aging/aged-pairs.js';
+import { CatalogView } from '../../retention/catalog-cache.js';
+import { refreshSubjectFields } from '../../retention/retention-recompute.js';
+import { Repository } from '../repository.js';
 import { FOLD_PARTITIONS } from './fold-partitions.js';
 
 /**
@@ -170,6 +174,7 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
       tx,
     );
   }
+  await refreshAgedFields(tx, usages);
   // Last: the one table that folds of other partitions write too, so its row locks are held for
   // the shortest time, and taken in one order (the rows are sorted).
   if (links.system.length) {
@@ -182,6 +187,29 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         last_use_at = greatest(usage_links.last_use_at, excluded.last_use_at),
         use_count = usage_links.use_count + excluded.use_count`.execute(tx);
   }
+}
+
+/**
+ * Aging strategies (docs/retention.md, "Aging"): the subject-fields folded under a policy that
+ * does not age from the last use are recomputed exactly from their usages, in this transaction.
+ * One small query per fold when no such policy exists.
+ */
+async function refreshAgedFields(
+  tx: Kysely<Database>,
+  usages: { subject: readonly string[]; field: readonly string[]; policy: readonly string[] },
+): Promise<void> {
+  if (usages.subject.length === 0) return;
+  const aged = await tx.selectFrom('policies').select('name').where('since', '<>', 'last-use').execute();
+  if (aged.length === 0) return;
+  const rows = usages.subject.map((subject, i) => ({
+    subject,
+    field: usages.field[i] as string,
+    policy: usages.policy[i] as string,
+  }));
+  const pairs = agedPairs(rows, new Set(aged.map((row) => row.name)));
+  if (pairs.length === 0) return;
+  const repository = new Repository(tx);
+  await refreshSubjectFields(repository, pairs, new CatalogView(await repository.retention.loadCatalog()));
 }
 
 /**
