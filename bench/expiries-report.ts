@@ -1,5 +1,6 @@
 import type { ExpiryItem } from '@lethe/api';
-import { FIELD_NAMES, POLICIES } from './catalog.js';
+import { FIELD_NAMES } from './catalog.js';
+import { EXPIRY_POLICIES, HOLDS } from './expiries-catalog.js';
 import type { Dataset } from './expiries-dataset.js';
 import type { Machine } from './machine.js';
 import { table } from './report.js';
@@ -136,9 +137,21 @@ export function expiriesReport(results: ExpiriesResults): string {
       formatMiB(stream.peakRssKiB),
     ],
   ];
-  const policies = Object.entries(POLICIES)
-    .map(([name, policy]) => `${name} ${policy.retention}`)
+  const policies = Object.entries(EXPIRY_POLICIES)
+    .map(([name, policy]) => `${name} ${policy.retention}${policy.since ? ` since ${policy.since}` : ''}`)
     .join(', ');
+  const holds = Object.entries(HOLDS)
+    .map(([name, hold]) =>
+      [
+        name,
+        hold.systems ? `systems ${hold.systems.join(', ')}` : '',
+        hold.policies ? `policies ${hold.policies.join(', ')}` : '',
+        hold.subjects ? `${hold.subjects.length} subjects` : '',
+      ]
+        .filter(Boolean)
+        .join(': '),
+    )
+    .join('; ');
   const met = pages.first.p99Ms < TARGET_MS;
   return `## Expiry feed: \`npm run bench:expiries\`
 
@@ -147,7 +160,9 @@ ${results.machine.lines.map((line) => `- ${line}`).join('\n')}
 
 Data: ${formatInteger(dataset.subjectFields)} subject-fields of ${formatInteger(dataset.subjects)} subjects (1-9 of ${FIELD_NAMES.length} fields each),
 ${formatInteger(dataset.usages)} (subject, field, policy) uses (30% of fields under two policies; ${policies}), last uses
-spread over two years, so expiries fall on ${formatInteger(dataset.perDay.size)} different days. Lethe's file: ${formatInteger(results.fileBytes.lethe / 2 ** 20)} MiB;
+spread over two years, so expiries fall on ${formatInteger(dataset.perDay.size)} different days.
+The event-anchored policy keeps ${formatInteger(dataset.eventAnchored.closed)} subject-fields counted from the subject's \`account-closed\` event and
+${formatInteger(dataset.eventAnchored.waiting)} waiting for it (at 9999-12-31, never due). Standing legal holds, checked for every row: ${holds}. Lethe's file: ${formatInteger(results.fileBytes.lethe / 2 ** 20)} MiB;
 the naive table holds ${naiveScope}: ${formatInteger(dataset.naiveRows)} rows, one per (subject, field, policy) at its last use
 (the smallest one-row-per-use table that can answer the question, which flatters the baseline), in ${formatInteger(results.fileBytes.naive / 2 ** 20)} MiB.
 

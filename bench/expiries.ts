@@ -16,6 +16,8 @@ import { timeNaive } from './expiries-naive.js';
 import { timePages, WARM_UP_REQUESTS } from './expiries-pages.js';
 import { expiriesReport, type PageTimings, type StreamMeasurement } from './expiries-report.js';
 import { timeStream } from './expiries-stream.js';
+import { EXPIRY_POLICIES, HOLDS } from './expiries-catalog.js';
+import { sendJson } from './http-client.js';
 import { applyCatalog, LETHE_BUILD, startLethe } from './lethe-process.js';
 import { describeMachine } from './machine.js';
 import { writeReportSection } from './report.js';
@@ -36,7 +38,11 @@ async function main() {
     // First start: the server runs its migrations and takes the catalog through the API.
     const first = await startLethe({ dataDir });
     try {
-      await applyCatalog(first);
+      await applyCatalog(first, EXPIRY_POLICIES);
+      // Standing holds: every feed row is checked against them (docs/retention.md, "Legal holds").
+      for (const [name, hold] of Object.entries(HOLDS)) {
+        await sendJson('PUT', `${first.server.url}/v1/holds/${name}`, first.token, hold);
+      }
     } finally {
       await first.server.stop();
     }
