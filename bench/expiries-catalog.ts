@@ -42,5 +42,9 @@ export const HOLDS: Readonly<Record<string, HoldInput>> = {
     reason: 'Smith v. Shop',
     subjects: Array.from({ length: 500 }, (_, i) => subjectName(i * 997)),
   },
-  'bench-fraud-review': { reason: 'Internal fraud review', policies: ['fraud-prevention'], systems: ['shop'] },
+  'bench-fraud-review': {
+    reason: 'Internal fraud review',
+    policies: ['fraud-prevention'],
+    systems: ['shop'],
+  },
 };

@@ -49,6 +49,8 @@ export interface ExpiriesResults {
   readonly requests: number;
   readonly fileBytes: { readonly lethe: number; readonly naive: number };
   readonly pages: PageTimings;
+  /** The same kind of pages after the holds were released (the baseline of their cost). */
+  readonly withoutHolds: PageTimings;
   readonly naive: Timing & { readonly comparedWithLethe: boolean };
   readonly stream: StreamMeasurement;
   readonly streamBudgetSeconds: number;
@@ -189,6 +191,10 @@ ${table(streamRows)}
 ${degradation(stream, window)}Peak RSS of the server after the day-page requests, before streaming: ${formatMiB(pages.peakRssKiB)}; the largest sample while
 streaming: ${formatMiB(rssDuring)}. SQLite's page cache (\`cache_size\`, 256 MiB) is part of the resident memory and fills as the
 stream reads pages; it is bounded, while the rows in flight are a 2,000-row chunk at a time.
+
+Legal holds' cost: after the runs above the holds are released and the first pages of the same ${formatInteger(results.withoutHolds.first.count)} days
+are timed again (a second pass over a warmer cache, so the ratio overstates what the holds cost): p50 ${formatMs(results.withoutHolds.first.p50Ms)} ms, p99 ${formatMs(results.withoutHolds.first.p99Ms)} ms without holds against
+p50 ${formatMs(pages.first.p50Ms)} ms, p99 ${formatMs(pages.first.p99Ms)} ms with them (with ÷ without at the median: ${(pages.first.p50Ms / results.withoutHolds.first.p50Ms).toFixed(2)}).
 
 - Target (\`GET /v1/expiries?day=D&limit=1000\` p99 < ${TARGET_MS} ms): ${
     met

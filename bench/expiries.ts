@@ -63,6 +63,7 @@ async function main() {
 
     const lethe = await startLethe({ dataDir });
     let pages: PageTimings;
+    let withoutHolds: PageTimings;
     let stream: StreamMeasurement;
     try {
       pages = await timePages(lethe, dataset, {
@@ -70,6 +71,14 @@ async function main() {
         naiveSamples: options['naive-queries'],
       });
       log(`first pages: p50 ${pages.first.p50Ms.toFixed(1)} ms, p99 ${pages.first.p99Ms.toFixed(1)} ms`);
+      // The same kind of pages once the holds are released: what checking every row against them costs.
+      for (const name of Object.keys(HOLDS)) {
+        await sendJson('DELETE', `${lethe.server.url}/v1/holds/${name}`, lethe.token);
+      }
+      withoutHolds = await timePages(lethe, dataset, { requests: options.requests, naiveSamples: 0 });
+      log(
+        `without holds: p50 ${withoutHolds.first.p50Ms.toFixed(1)} ms, p99 ${withoutHolds.first.p99Ms.toFixed(1)} ms`,
+      );
       stream = await timeStream(lethe, dataset, options['stream-seconds']);
       log(
         `stream: ${formatInteger(stream.lines)} rows in ${stream.seconds.toFixed(1)} s${stream.complete ? '' : ' (cut)'}`,
@@ -89,6 +98,7 @@ async function main() {
         requests: options.requests,
         fileBytes: { lethe: fileBytes(letheFile), naive: fileBytes(naiveFile) },
         pages,
+        withoutHolds,
         naive,
         stream,
         streamBudgetSeconds: options['stream-seconds'],

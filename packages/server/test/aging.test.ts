@@ -21,7 +21,12 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
   const tokens = { admin: '', dpo: '', service: '', auditor: '' };
 
   const AGED = {
-    'account-first': { purpose: 'essential.account', retention: 'P1M', legalBasis: 'contract', since: 'first-use' },
+    'account-first': {
+      purpose: 'essential.account',
+      retention: 'P1M',
+      legalBasis: 'contract',
+      since: 'first-use',
+    },
     'account-closure': {
       purpose: 'essential.account',
       retention: 'P1M',
@@ -73,7 +78,11 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
         authorization: `Bearer ${tokens[as]}`,
         ...(contentType ? { 'content-type': contentType } : {}),
       },
-      ...(payload === undefined ? {} : typeof payload === 'string' ? { payload } : { payload: payload as object }),
+      ...(payload === undefined
+        ? {}
+        : typeof payload === 'string'
+          ? { payload }
+          : { payload: payload as object }),
     });
   }
   const ingest = async (...events: ReturnType<typeof usage>[]) => {
@@ -120,58 +129,87 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
     expect((await call('GET', '/v1/policies/bad-aging')).statusCode).toBe(404);
   });
 
-  it.skipIf(missing)('first-use counts from the first use, last-use from the last, calendar-exact', async () => {
-    // Uses on Jan 31 and Mar 15 2024, the later one folded first.
-    await ingest(
-      usage('s-first', 'account-first', ['accounts.name'], '2024-03-15T10:00:00Z'),
-      usage('s-first', 'user-account-access', ['accounts.email'], '2024-03-15T10:00:00Z'),
-    );
-    expect((await subject('s-first')).field('accounts.name').expiresAt).toBe('2024-04-15T10:00:00.000Z');
-    await ingest(
-      usage('s-first', 'account-first', ['accounts.name'], '2024-01-31T10:00:00Z'),
-      usage('s-first', 'user-account-access', ['accounts.email'], '2024-01-31T10:00:00Z'),
-      usage('s-first', 'account-first', ['accounts.name'], '2024-02-10T10:00:00Z'),
-    );
-    const view = await subject('s-first');
-    // P1M from Jan 31 clamps to Feb 29 (2024 is a leap year); the late older use moved it earlier.
-    expect(view.field('accounts.name')).toMatchObject({ expiresAt: '2024-02-29T10:00:00.000Z', policy: 'account-first' });
-    expect(view.field('accounts.email').expiresAt).toBe('2026-03-15T10:00:00.000Z');
-    expect(view.expiresAt).toBe('2026-03-15T10:00:00.000Z');
-    expect(await due()).toContain('s-first accounts.name');
-  });
+  it.skipIf(missing)(
+    'first-use counts from the first use, last-use from the last, calendar-exact',
+    async () => {
+      // Uses on Jan 31 and Mar 15 2024, the later one folded first.
+      await ingest(
+        usage('s-first', 'account-first', ['accounts.name'], '2024-03-15T10:00:00Z'),
+        usage('s-first', 'user-account-access', ['accounts.email'], '2024-03-15T10:00:00Z'),
+      );
+      expect((await subject('s-first')).field('accounts.name').expiresAt).toBe('2024-04-15T10:00:00.000Z');
+      await ingest(
+        usage('s-first', 'account-first', ['accounts.name'], '2024-01-31T10:00:00Z'),
+        usage('s-first', 'user-account-access', ['accounts.email'], '2024-01-31T10:00:00Z'),
+        usage('s-first', 'account-first', ['accounts.name'], '2024-02-10T10:00:00Z'),
+      );
+      const view = await subject('s-first');
+      // P1M from Jan 31 clamps to Feb 29 (2024 is a leap year); the late older use moved it earlier.
+      expect(view.field('accounts.name')).toMatchObject({
+        expiresAt: '2024-02-29T10:00:00.000Z',
+        policy: 'account-first',
+      });
+      expect(view.field('accounts.email').expiresAt).toBe('2026-03-15T10:00:00.000Z');
+      expect(view.expiresAt).toBe('2026-03-15T10:00:00.000Z');
+      expect(await due()).toContain('s-first accounts.name');
+    },
+  );
 
-  it.skipIf(missing)('keeps a field waiting for its event, then counts from the event when it arrives', async () => {
-    await ingest(usage('s-close', 'account-closure', ['accounts.email'], '2024-01-10T08:00:00Z'));
-    let view = await subject('s-close');
-    expect(view.field('accounts.email')).toMatchObject({ expiresAt: WAITING, waitingFor: 'account-closed' });
-    expect(view.field('accounts.email').uses[0]).toMatchObject({ keepsUntil: WAITING, waitingFor: 'account-closed' });
-    expect(view.expiresAt).toBe(WAITING);
-    expect(await due()).not.toContain('s-close accounts.email');
+  it.skipIf(missing)(
+    'keeps a field waiting for its event, then counts from the event when it arrives',
+    async () => {
+      await ingest(usage('s-close', 'account-closure', ['accounts.email'], '2024-01-10T08:00:00Z'));
+      let view = await subject('s-close');
+      expect(view.field('accounts.email')).toMatchObject({
+        expiresAt: WAITING,
+        waitingFor: 'account-closed',
+      });
+      expect(view.field('accounts.email').uses[0]).toMatchObject({
+        keepsUntil: WAITING,
+        waitingFor: 'account-closed',
+      });
+      expect(view.expiresAt).toBe(WAITING);
+      expect(await due()).not.toContain('s-close accounts.email');
 
-    const sent = await sendEvents('s-close', { id: 'close-1', name: 'account-closed', at: '2024-01-31T00:00:00Z' });
-    expect(sent.statusCode, sent.body).toBe(200);
-    expect(sent.json()).toEqual({ accepted: 1, duplicates: 0, rejected: [], fieldsChanged: 1 });
-    view = await subject('s-close');
-    expect(view.field('accounts.email')).toMatchObject({ expiresAt: '2024-02-29T00:00:00.000Z' });
-    expect(view.field('accounts.email').waitingFor).toBeUndefined();
-    expect(view.events).toEqual({ 'account-closed': '2024-01-31T00:00:00.000Z' });
-    expect(await due()).toContain('s-close accounts.email');
+      const sent = await sendEvents('s-close', {
+        id: 'close-1',
+        name: 'account-closed',
+        at: '2024-01-31T00:00:00Z',
+      });
+      expect(sent.statusCode, sent.body).toBe(200);
+      expect(sent.json()).toEqual({ accepted: 1, duplicates: 0, rejected: [], fieldsChanged: 1 });
+      view = await subject('s-close');
+      expect(view.field('accounts.email')).toMatchObject({ expiresAt: '2024-02-29T00:00:00.000Z' });
+      expect(view.field('accounts.email').waitingFor).toBeUndefined();
+      expect(view.events).toEqual({ 'account-closed': '2024-01-31T00:00:00.000Z' });
+      expect(await due()).toContain('s-close accounts.email');
 
-    // A retry is a duplicate; a later event of the same name moves nothing (the first one counts).
-    const retry = await sendEvents('s-close', { id: 'close-1', name: 'account-closed', at: '2024-01-31T00:00:00Z' });
-    expect(retry.json()).toMatchObject({ accepted: 0, duplicates: 1 });
-    const later = await sendEvents('s-close', { name: 'account-closed', at: '2024-06-01T00:00:00Z' });
-    expect(later.json()).toMatchObject({ accepted: 1, fieldsChanged: 0 });
-    // Uses after the event do not move it either: the event anchors the retention.
-    await ingest(usage('s-close', 'account-closure', ['accounts.email'], '2024-07-01T00:00:00Z'));
-    expect((await subject('s-close')).field('accounts.email').expiresAt).toBe('2024-02-29T00:00:00.000Z');
+      // A retry is a duplicate; a later event of the same name moves nothing (the first one counts).
+      const retry = await sendEvents('s-close', {
+        id: 'close-1',
+        name: 'account-closed',
+        at: '2024-01-31T00:00:00Z',
+      });
+      expect(retry.json()).toMatchObject({ accepted: 0, duplicates: 1 });
+      const later = await sendEvents('s-close', { name: 'account-closed', at: '2024-06-01T00:00:00Z' });
+      expect(later.json()).toMatchObject({ accepted: 1, fieldsChanged: 0 });
+      // Uses after the event do not move it either: the event anchors the retention.
+      await ingest(usage('s-close', 'account-closure', ['accounts.email'], '2024-07-01T00:00:00Z'));
+      expect((await subject('s-close')).field('accounts.email').expiresAt).toBe('2024-02-29T00:00:00.000Z');
 
-    const log = (await call('GET', '/v1/audit?limit=1000')).json<{ items: { action: string; target: string }[] }>();
-    expect(log.items.filter((entry) => entry.action === 'subject.events')).toHaveLength(2);
-  });
+      const log = (await call('GET', '/v1/audit?limit=1000')).json<{
+        items: { action: string; target: string }[];
+      }>();
+      expect(log.items.filter((entry) => entry.action === 'subject.events')).toHaveLength(2);
+    },
+  );
 
   it.skipIf(missing)('counts from an event that arrived before the uses', async () => {
-    const early = await sendEvents('s-early', { name: 'account-closed', at: '2025-01-31T12:00:00Z' }, 'service');
+    const early = await sendEvents(
+      's-early',
+      { name: 'account-closed', at: '2025-01-31T12:00:00Z' },
+      'service',
+    );
     expect(early.statusCode, early.body).toBe(200);
     expect(early.json()).toMatchObject({ accepted: 1, fieldsChanged: 0 });
     await ingest(usage('s-early', 'account-closure', ['accounts.name'], '2025-01-05T00:00:00Z'));
@@ -187,7 +225,10 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
       usage('s-until', 'contract-term', ['accounts.name'], '2024-09-05T00:00:00Z'),
     );
     const view = await subject('s-until');
-    expect(view.field('accounts.name')).toMatchObject({ expiresAt: '2027-03-01T00:00:00.000Z', policy: 'contract-term' });
+    expect(view.field('accounts.name')).toMatchObject({
+      expiresAt: '2027-03-01T00:00:00.000Z',
+      policy: 'contract-term',
+    });
     const feed = await call('GET', '/v1/expiries?day=2027-03-01');
     expect(feed.json().items.map((item: { subject: string }) => item.subject)).toContain('s-until');
   });
@@ -203,15 +244,16 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
     const response = await sendEvents('s-bulk', lines, 'admin', 'application/x-ndjson');
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toMatchObject({ accepted: 1, duplicates: 0 });
-    expect(response.json().rejected.map((r: { index: number; code: string }) => `${r.index} ${r.code}`)).toEqual([
-      '1 INVALID_JSON',
-      '2 INVALID_EVENT',
-      '3 INVALID_TIME',
-      '4 INVALID_TIME',
-    ]);
-    const batch = await sendEvents('s-bulk', { events: [{ id: 'bulk-1', name: 'account-closed', at: '2024-02-01T00:00:00Z' }] });
+    expect(
+      response.json().rejected.map((r: { index: number; code: string }) => `${r.index} ${r.code}`),
+    ).toEqual(['1 INVALID_JSON', '2 INVALID_EVENT', '3 INVALID_TIME', '4 INVALID_TIME']);
+    const batch = await sendEvents('s-bulk', {
+      events: [{ id: 'bulk-1', name: 'account-closed', at: '2024-02-01T00:00:00Z' }],
+    });
     expect(batch.json()).toMatchObject({ accepted: 0, duplicates: 1 });
-    expect((await sendEvents('s-bulk', { name: 'account-closed', at: '2024-02-01T00:00:00Z' }, 'dpo')).statusCode).toBe(403);
+    expect(
+      (await sendEvents('s-bulk', { name: 'account-closed', at: '2024-02-01T00:00:00Z' }, 'dpo')).statusCode,
+    ).toBe(403);
   });
 
   it.skipIf(missing)('previews and recomputes a change of since', async () => {
@@ -244,17 +286,28 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
       subjectFieldsLater: 1,
       latestNewExpiry: WAITING,
     });
-    expect(await preview({ retention: 'P120D' })).toMatchObject({ since: 'last-use', subjectFieldsChanged: 0 });
-    const bad = await call('POST', '/v1/policies/order-delivery/preview', { retention: 'P1D', since: 'until:2027-13-01' });
+    expect(await preview({ retention: 'P120D' })).toMatchObject({
+      since: 'last-use',
+      subjectFieldsChanged: 0,
+    });
+    const bad = await call('POST', '/v1/policies/order-delivery/preview', {
+      retention: 'P1D',
+      since: 'until:2027-13-01',
+    });
     expect(bad.statusCode).toBe(400);
 
-    const put = await call('PUT', '/v1/policies/order-delivery', { ...POLICIES['order-delivery'], since: 'first-use' });
+    const put = await call('PUT', '/v1/policies/order-delivery', {
+      ...POLICIES['order-delivery'],
+      since: 'first-use',
+    });
     expect(put.statusCode, put.body).toBe(200);
     const job = put.json().recompute.job as string;
     await waitFor(async () => (await call('GET', `/v1/jobs/${job}`)).json().state === 'done');
     expect((await subject('s-switch')).field('orders.address').expiresAt).toBe('2024-05-30T00:00:00.000Z');
     const back = await call('PUT', '/v1/policies/order-delivery', POLICIES['order-delivery']);
-    await waitFor(async () => (await call('GET', `/v1/jobs/${back.json().recompute.job}`)).json().state === 'done');
+    await waitFor(
+      async () => (await call('GET', `/v1/jobs/${back.json().recompute.job}`)).json().state === 'done',
+    );
     expect((await subject('s-switch')).field('orders.address').expiresAt).toBe(before);
   });
 

@@ -83,8 +83,8 @@ export function AgingField({ since, onChange }: { since: string; onChange: (sinc
         </>
       ) : null}
       <p id="policy-since-help" className="muted">
-        What the retention counts from. An event-anchored policy keeps a field until the subject's event
-        (sent to <code>POST /v1/subjects/{'{id}'}/events</code>) arrives; a fixed day ignores the retention.
+        What the retention counts from. An event-anchored policy keeps a field until the subject's event (sent
+        to <code>POST /v1/subjects/{'{id}'}/events</code>) arrives; a fixed day ignores the retention.
       </p>
     </>
   );

@@ -119,13 +119,7 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
         if (existing)
           throw new ApiError(409, 'DUPLICATE_NAME', `A policy named "${name.trim()}" exists already.`);
       }
-      const input: PolicyInput = {
-        purpose: purpose.trim(),
-        retention: retention.trim(),
-        legalBasis,
-        since,
-        ...(description.trim() ? { description: description.trim() } : {}),
-      };
+      const input = policyInput({ purpose, retention, legalBasis, since, description });
       await callApi<Policy>(token, 'PUT', path, input);
       if (!policy) return navigate(`/policies/${encodeURIComponent(name.trim())}`);
       onSaved?.();
@@ -216,16 +210,31 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
   );
 }
 
+/** The form's values as the API takes them: trimmed, an empty description left out. */
+function policyInput(values: Required<Omit<PolicyInput, 'dataSubjects' | 'reviewedOn'>>): PolicyInput {
+  return {
+    purpose: values.purpose.trim(),
+    retention: values.retention.trim(),
+    legalBasis: values.legalBasis,
+    since: values.since,
+    ...(values.description.trim() ? { description: values.description.trim() } : {}),
+  };
+}
+
 /** The preview of a retention change: asked for on demand, shown while the retention is the one previewed. */
 function useRetentionPreview(path: string, retention: string, since: string) {
   const { token } = useSession();
   const [preview, setPreview] = useState<RetentionPreview>();
   const previewing = useAction();
-  const previewed = preview !== undefined && preview.retention === retention.trim() && preview.since === since;
+  const previewed =
+    preview !== undefined && preview.retention === retention.trim() && preview.since === since;
   const run = () =>
     previewing.run(async () => {
       setPreview(
-        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, { retention: retention.trim(), since }),
+        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, {
+          retention: retention.trim(),
+          since,
+        }),
       );
     });
   return { preview: previewed ? preview : undefined, previewing, run };

@@ -2,11 +2,12 @@ import type { RecomputeResult } from '@lethe/api';
 import { isConsentedUse, NO_CONSENT, type ConsentWindow } from '../consent/consent.js';
 import { fieldExpiry, subjectExpiry, type RetentionEnd } from './expiry.js';
 import { LAST_USE, type Aging } from './aging/aging.js';
+import { keepDecision } from './aging/aged-refresh.js';
 import { groupBy } from '../lib/group-by.js';
 import { toIso } from '../lib/time.js';
 import type { SubjectField } from './retention-queries.js';
 import type { Repository } from '../store/repository.js';
-import type { FieldExpiryRow, UsageRow } from './retention-tables.js';
+import type { UsageRow } from './retention-tables.js';
 
 export interface RecomputeSummary {
   /** Subject-fields with at least one use under the policy (or of the subject). */
@@ -188,12 +189,10 @@ async function recomputeChunk(
       lastConsentedUseAt: u.last_consented_use_at,
     }));
     const subjectEvents = events.get(pair.subject);
-    const computed = fieldExpiry(
-      uses,
-      rules.retentionEnd,
-      (policy) => windowOf(pair.subject, policy),
-      { agingOf, eventAt: (name) => subjectEvents?.get(name) },
-    );
+    const computed = fieldExpiry(uses, rules.retentionEnd, (policy) => windowOf(pair.subject, policy), {
+      agingOf,
+      eventAt: (name) => subjectEvents?.get(name),
+    });
     if (!row || !computed) continue;
     const next = keepDecision(row, computed);
     if (next.expiresAt !== row.expires_at) {
@@ -229,18 +228,6 @@ async function recomputeChunk(
       }
     }
   }
-}
-
-/**
- * Expire now (docs/retention.md): a field a DPO expired keeps the decision's expiry unless the
- * rule now ends it even earlier; a recompute never moves it later.
- */
-export function keepDecision<Next extends { expiresAt: number; policy: string; system: string }>(
-  row: FieldExpiryRow,
-  next: Next,
-): Next | { expiresAt: number; policy: string; system: string } {
-  if (row.expire_now_at === null || next.expiresAt <= row.expires_at) return next;
-  return { expiresAt: row.expires_at, policy: row.policy, system: row.system };
 }
 
 /** The usage's latest use lies in the (new) consent window but was not counted as consented. */

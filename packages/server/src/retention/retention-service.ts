@@ -351,7 +351,8 @@ export async function readSubjectIn(
   subject: string,
 ): Promise<SubjectHeld> {
   const { expiry, fieldRows, usages, consent, erasures } = await repository.retention.subjectRows(subject);
-  const events = (await repository.subjectEvents.firstOccurrences([subject])).get(subject) ?? new Map();
+  const events =
+    (await repository.subjectEvents.firstOccurrences([subject])).get(subject) ?? new Map<string, number>();
   const aging: SubjectAging = { agingOf: view.agingOf, eventAt: (name) => events.get(name) };
   /** The event a use (or the use deciding a field) still waits for. */
   const waitingFor = (policy: string, keepsUntil: number): string | undefined => {

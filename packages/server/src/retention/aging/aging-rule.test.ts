@@ -17,9 +17,12 @@ const strategies: fc.Arbitrary<Aging> = fc.oneof(
   fc.integer({ min: 0, max: 800 }).map<Aging>((day) => ({ kind: 'until', at: day * DAY })),
 );
 /** A usage: first use ≤ last use, days since the epoch. */
-const usages = fc
-  .tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 400 }))
-  .map(([a, b]) => ({ policy: 'p', firstUseAt: Math.min(a, b) * DAY, lastUseAt: Math.max(a, b) * DAY, lastSystem: 's' }));
+const usages = fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 400 })).map(([a, b]) => ({
+  policy: 'p',
+  firstUseAt: Math.min(a, b) * DAY,
+  lastUseAt: Math.max(a, b) * DAY,
+  lastSystem: 's',
+}));
 const agingWith = (strategy: Aging, eventAt?: number): SubjectAging => ({
   agingOf: () => strategy,
   eventAt: (name) => (name === 'closed' ? eventAt : undefined),
@@ -31,20 +34,38 @@ describe('parseAging', () => {
     expect(parseAging('first-use')).toEqual({ kind: 'first-use' });
     expect(parseAging('event:account-closed')).toEqual({ kind: 'event', event: 'account-closed' });
     expect(parseAging('until:2028-02-29')).toEqual({ kind: 'until', at: at('2028-02-29T00:00:00Z') });
-    for (const bad of ['', 'first', 'event:', 'event:Closed', 'until:2027-02-29', 'until:2027-13-01', 'until:27-1-1'])
+    for (const bad of [
+      '',
+      'first',
+      'event:',
+      'event:Closed',
+      'until:2027-02-29',
+      'until:2027-13-01',
+      'until:27-1-1',
+    ])
       expect(parseAging(bad), bad).toBeUndefined();
   });
 });
 
 describe('the aging rule (docs/retention.md "Aging")', () => {
   it('counts P1M from the anchor each strategy names, calendar-exact', () => {
-    const use = { policy: 'p', firstUseAt: at('2024-01-31T00:00:00Z'), lastUseAt: at('2024-03-31T00:00:00Z'), lastSystem: 's' };
-    const keeps = (aging: SubjectAging) => new Date(usageKeepsUntil(use, retentionEnd, undefined, aging)).toISOString();
+    const use = {
+      policy: 'p',
+      firstUseAt: at('2024-01-31T00:00:00Z'),
+      lastUseAt: at('2024-03-31T00:00:00Z'),
+      lastSystem: 's',
+    };
+    const keeps = (aging: SubjectAging) =>
+      new Date(usageKeepsUntil(use, retentionEnd, undefined, aging)).toISOString();
     expect(keeps(BY_LAST_USE)).toBe('2024-04-30T00:00:00.000Z');
     expect(keeps(agingWith({ kind: 'first-use' }))).toBe('2024-02-29T00:00:00.000Z');
     expect(keeps(agingWith({ kind: 'event', event: 'closed' }))).toBe('9999-12-31T00:00:00.000Z');
-    expect(keeps(agingWith({ kind: 'event', event: 'closed' }, at('2025-01-31T00:00:00Z')))).toBe('2025-02-28T00:00:00.000Z');
-    expect(keeps(agingWith({ kind: 'until', at: at('2027-03-01T00:00:00Z') }))).toBe('2027-03-01T00:00:00.000Z');
+    expect(keeps(agingWith({ kind: 'event', event: 'closed' }, at('2025-01-31T00:00:00Z')))).toBe(
+      '2025-02-28T00:00:00.000Z',
+    );
+    expect(keeps(agingWith({ kind: 'until', at: at('2027-03-01T00:00:00Z') }))).toBe(
+      '2027-03-01T00:00:00.000Z',
+    );
   });
 
   it('never keeps a field longer from the first use than from the last', () => {
@@ -88,7 +109,10 @@ describe('the aging rule (docs/retention.md "Aging")', () => {
         fc.option(fc.integer({ min: 0, max: 400 })),
         fc.option(fc.integer({ min: 0, max: 400 })),
         (use, strategy, granted, withdrawnAfter, consentedDay, eventDay) => {
-          const window: ConsentWindow = { grantedAt: granted * DAY, withdrawnAt: (granted + withdrawnAfter) * DAY };
+          const window: ConsentWindow = {
+            grantedAt: granted * DAY,
+            withdrawnAt: (granted + withdrawnAfter) * DAY,
+          };
           const consented = consentedDay === null ? null : Math.min(consentedDay * DAY, use.lastUseAt);
           const keeps = usageKeepsUntil(
             { ...use, lastConsentedUseAt: consented },

@@ -18,7 +18,9 @@ export function subjectEventRoutes(app: TypedApp, { subjectEvents }: Services) {
         params: SubjectParams,
         body: {
           content: {
-            'application/json': { schema: Type.Union([SubjectEventBatch, Type.Object({}, { additionalProperties: true })]) },
+            'application/json': {
+              schema: Type.Union([SubjectEventBatch, Type.Object({}, { additionalProperties: true })]),
+            },
             'application/x-ndjson': { schema: Type.Array(Type.Unknown()) },
           },
         },

@@ -32,7 +32,11 @@ export class SubjectEventService {
     private readonly maxClockSkewMs: number,
   ) {}
 
-  async record(principal: Principal, subject: string, events: readonly unknown[]): Promise<SubjectEventResult> {
+  async record(
+    principal: Principal,
+    subject: string,
+    events: readonly unknown[],
+  ): Promise<SubjectEventResult> {
     authorize(principal, 'events:publish');
     if (events.length > MAX_SUBJECT_EVENTS) {
       throw new AppError(
@@ -46,7 +50,14 @@ export class SubjectEventService {
     events.forEach((raw, index) => {
       const result = this.check(raw, now);
       if ('code' in result) rejected.push({ index, ...result });
-      else valid.push({ subject, name: result.name, at: result.at, event_id: result.id ?? null, received_at: now });
+      else
+        valid.push({
+          subject,
+          name: result.name,
+          at: result.at,
+          event_id: result.id ?? null,
+          received_at: now,
+        });
     });
     if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected, fieldsChanged: 0 };
     return this.store.transaction(
@@ -66,15 +77,24 @@ export class SubjectEventService {
     );
   }
 
-  private check(raw: unknown, now: number): { id?: string; name: string; at: number } | { code: string; message: string } {
-    if (raw instanceof MalformedLine) return { code: 'INVALID_JSON', message: `Line is not JSON: ${raw.message}` };
+  private check(
+    raw: unknown,
+    now: number,
+  ): { id?: string; name: string; at: number } | { code: string; message: string } {
+    if (raw instanceof MalformedLine)
+      return { code: 'INVALID_JSON', message: `Line is not JSON: ${raw.message}` };
     if (!eventSchema.Check(raw)) {
-      const message = schemaProblem(eventSchema.Errors(raw).First(), 'does not match the subject event schema');
+      const message = schemaProblem(
+        eventSchema.Errors(raw).First(),
+        'does not match the subject event schema',
+      );
       return { code: 'INVALID_EVENT', message };
     }
     const at = parseInstant(raw.at);
-    if (at === undefined) return { code: 'INVALID_TIME', message: `"${raw.at}" is not an ISO 8601 instant with a zone.` };
-    if (at > now + this.maxClockSkewMs) return { code: 'INVALID_TIME', message: `"${raw.at}" lies in the future.` };
+    if (at === undefined)
+      return { code: 'INVALID_TIME', message: `"${raw.at}" is not an ISO 8601 instant with a zone.` };
+    if (at > now + this.maxClockSkewMs)
+      return { code: 'INVALID_TIME', message: `"${raw.at}" lies in the future.` };
     return { ...(raw.id !== undefined ? { id: raw.id } : {}), name: raw.name, at };
   }
 }

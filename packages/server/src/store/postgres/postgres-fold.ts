@@ -6,10 +6,7 @@ import type { Database } from '../schema.js';
 import type { FoldResult, JournalBacklog } from '../store.js';
 import { bigintArray, textArray } from './array-literal.js';
 import { aggregateFold } from './fold-aggregate.js';
-import { agedPairs } from '../../retention/aging/aged-pairs.js';
-import { CatalogView } from '../../retention/catalog-cache.js';
-import { refreshSubjectFields } from '../../retention/retention-recompute.js';
-import { Repository } from '../repository.js';
+import { agedPairs, agedRefresh } from '../../retention/aging/aged-refresh.js';
 import { FOLD_PARTITIONS } from './fold-partitions.js';
 
 /**
@@ -208,8 +205,52 @@ async function refreshAgedFields(
   }));
   const pairs = agedPairs(rows, new Set(aged.map((row) => row.name)));
   if (pairs.length === 0) return;
-  const repository = new Repository(tx);
-  await refreshSubjectFields(repository, pairs, new CatalogView(await repository.retention.loadCatalog()));
+  const subjects = [...new Set(pairs.map((pair) => pair.subject))];
+  const [policies, usageRows, fieldRows, consent, events] = await Promise.all([
+    tx.selectFrom('policies').select(['name', 'retention', 'since', 'legal_basis', 'purpose']).execute(),
+    tx.selectFrom('usages').selectAll().where('subject', 'in', subjects).execute(),
+    tx.selectFrom('field_expiries').selectAll().where('subject', 'in', subjects).execute(),
+    tx
+      .selectFrom('consent_states')
+      .select(['subject', 'purpose', 'granted_at', 'withdrawn_at'])
+      .where('subject', 'in', subjects)
+      .execute(),
+    tx
+      .selectFrom('subject_events')
+      .select(['subject', 'name', (eb) => eb.fn.min<number>('at').as('at')])
+      .where('subject', 'in', subjects)
+      .groupBy(['subject', 'name'])
+      .execute(),
+  ]);
+  const eventsBySubject = new Map<string, Map<string, number>>();
+  for (const row of events) {
+    const names = eventsBySubject.get(row.subject) ?? new Map<string, number>();
+    names.set(row.name, Number(row.at));
+    eventsBySubject.set(row.subject, names);
+  }
+  const refresh = agedRefresh({
+    policies,
+    pairs,
+    usages: usageRows,
+    fieldRows,
+    consent,
+    events: eventsBySubject,
+  });
+  for (const f of refresh.fields) {
+    await tx
+      .updateTable('field_expiries')
+      .set({ expires_at: f.expiresAt, policy: f.policy, system: f.system })
+      .where('subject', '=', f.subject)
+      .where('field', '=', f.field)
+      .execute();
+  }
+  if (refresh.subjects.length) {
+    await sql`
+      update subject_expiries s set (expires_at, field, policy, system) = (
+        select f.expires_at, f.field, f.policy, f.system from field_expiries f
+        where f.subject = s.subject order by f.expires_at desc, f.field limit 1)
+      where s.subject = any(${textArray(refresh.subjects)}::text[])`.execute(tx);
+  }
 }
 
 /**

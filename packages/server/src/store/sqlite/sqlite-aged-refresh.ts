@@ -1,23 +1,19 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
-import { agedPairs } from '../../retention/aging/aged-pairs.js';
-import { CatalogView } from '../../retention/catalog-cache.js';
-import { fieldExpiry } from '../../retention/expiry.js';
-import { keepDecision } from '../../retention/retention-recompute.js';
+import { agedPairs, agedRefresh, type AgedRefreshInput } from '../../retention/aging/aged-refresh.js';
 import type { FieldExpiryRow, PolicyRow, UsageRow } from '../../retention/retention-tables.js';
 import type { UsageDelta } from '../../retention/usage-batch.js';
 
 /**
  * Aging strategies on SQLite (docs/retention.md, "Aging"): after the fold's upserts, the
  * subject-fields folded under a policy that does not age from the last use are recomputed exactly
- * from their usages with the pure rule, inside the fold's transaction (synchronous statements: the
- * fold is one better-sqlite3 transaction). `refreshSubjectFields` is the same on PostgreSQL.
+ * from their usages (`agedRefresh`), inside the fold's transaction (synchronous statements: the
+ * fold is one better-sqlite3 transaction). `postgres-fold.ts` does the same on PostgreSQL.
  */
 export class SqliteAgedRefresh {
   private readonly agedPolicies;
   private readonly policies;
-  private readonly usagesOfPair;
-  private readonly fieldRow;
+  private readonly usagesOfSubject;
+  private readonly fieldRowsOfSubject;
   private readonly consentOfSubject;
   private readonly eventsOfSubject;
   private readonly updateField;
@@ -28,16 +24,14 @@ export class SqliteAgedRefresh {
       "select name from policies where since <> 'last-use'",
     );
     this.policies = connection.prepare<[], PolicyRow>('select * from policies');
-    this.usagesOfPair = connection.prepare<[string, string], UsageRow>(
-      'select * from usages where subject = ? and field = ?',
-    );
-    this.fieldRow = connection.prepare<[string, string], FieldExpiryRow>(
-      'select * from field_expiries where subject = ? and field = ?',
+    this.usagesOfSubject = connection.prepare<[string], UsageRow>('select * from usages where subject = ?');
+    this.fieldRowsOfSubject = connection.prepare<[string], FieldExpiryRow>(
+      'select * from field_expiries where subject = ?',
     );
     this.consentOfSubject = connection.prepare<
       [string],
-      { purpose: string; granted_at: number | null; withdrawn_at: number | null }
-    >('select purpose, granted_at, withdrawn_at from consent_states where subject = ?');
+      { subject: string; purpose: string; granted_at: number | null; withdrawn_at: number | null }
+    >('select subject, purpose, granted_at, withdrawn_at from consent_states where subject = ?');
     this.eventsOfSubject = connection.prepare<[string], { name: string; at: number }>(
       'select name, min(at) as at from subject_events where subject = ? group by name',
     );
@@ -58,54 +52,22 @@ export class SqliteAgedRefresh {
     if (aged.length === 0) return;
     const pairs = agedPairs(usages, new Set(aged.map((row) => row.name)));
     if (pairs.length === 0) return;
-    const rules = new CatalogView({
-      version: 0,
+    const subjects = [...new Set(pairs.map((pair) => pair.subject))];
+    const input: AgedRefreshInput = {
       policies: this.policies.all(),
-      systems: [],
-      datasets: [],
-      fields: [],
-    });
-    const touched = new Set<string>();
-    let subject: string | undefined;
-    let windows = new Map<string, ConsentWindow>();
-    let events = new Map<string, number>();
-    for (const pair of pairs) {
-      if (pair.subject !== subject) {
-        subject = pair.subject;
-        windows = new Map(
-          this.consentOfSubject
-            .all(subject)
-            .map((row) => [row.purpose, { grantedAt: row.granted_at, withdrawnAt: row.withdrawn_at }]),
-        );
-        events = new Map(this.eventsOfSubject.all(subject).map((row) => [row.name, row.at]));
-      }
-      const row = this.fieldRow.get(pair.subject, pair.field);
-      const uses = this.usagesOfPair.all(pair.subject, pair.field).map((u) => ({
-        policy: u.policy,
-        firstUseAt: u.first_use_at,
-        lastUseAt: u.last_use_at,
-        lastSystem: u.last_system,
-        lastConsentedUseAt: u.last_consented_use_at,
-      }));
-      const seen = events;
-      const consent = windows;
-      const computed = fieldExpiry(
-        uses,
-        rules.retentionEnd,
-        (policy) => {
-          const purpose = rules.consentPurpose(policy);
-          return purpose === undefined ? undefined : (consent.get(purpose) ?? NO_CONSENT);
-        },
-        { agingOf: rules.agingOf, eventAt: (name) => seen.get(name) },
-      );
-      if (!row || !computed) continue;
-      const next = keepDecision(row, computed);
-      if (next.expiresAt === row.expires_at && next.policy === row.policy && next.system === row.system) {
-        continue;
-      }
-      this.updateField.run(next.expiresAt, next.policy, next.system, pair.subject, pair.field);
-      touched.add(pair.subject);
-    }
-    for (const name of touched) this.restoreSubject.run({ subject: name });
+      pairs,
+      usages: subjects.flatMap((subject) => this.usagesOfSubject.all(subject)),
+      fieldRows: subjects.flatMap((subject) => this.fieldRowsOfSubject.all(subject)),
+      consent: subjects.flatMap((subject) => this.consentOfSubject.all(subject)),
+      events: new Map(
+        subjects.map((subject) => [
+          subject,
+          new Map(this.eventsOfSubject.all(subject).map((row) => [row.name, row.at])),
+        ]),
+      ),
+    };
+    const { fields, subjects: touched } = agedRefresh(input);
+    for (const f of fields) this.updateField.run(f.expiresAt, f.policy, f.system, f.subject, f.field);
+    for (const subject of touched) this.restoreSubject.run({ subject });
   }
 }
