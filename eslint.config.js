@@ -96,6 +96,8 @@ const PURE_RULE_FILES = [
   'requests/sql-connectors/fides-*.ts',
   'requests/sql-connectors/typed-values.ts',
   'retention/expiry.ts',
+  'retention/aging/aging.ts',
+  'retention/aging/aged-refresh.ts',
   'retention/journal/journal-aggregate.ts',
   'retention/journal/journal-codec.ts',
   'retention/policy-rules.ts',

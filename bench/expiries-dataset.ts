@@ -1,7 +1,15 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { addDuration } from '../packages/server/src/lib/duration.js';
+import { addDuration, subtractDuration } from '../packages/server/src/lib/duration.js';
+import { WAITING } from '../packages/server/src/retention/expiry.js';
 import { NAIVE_INDEX, NAIVE_INSERT, openNaiveDatabase } from './baselines/naive-schema.js';
-import { FIELD_NAMES, POLICY_NAMES, RETENTIONS, SYSTEM_NAMES } from './catalog.js';
+import { FIELD_NAMES, SYSTEM_NAMES } from './catalog.js';
+import {
+  ACCOUNT_CLOSURE,
+  CLOSING_EVENT,
+  EXPIRY_POLICY_NAMES as POLICY_NAMES,
+  EXPIRY_RETENTIONS as RETENTIONS,
+  SHARE_OF_CLOSED_ACCOUNTS,
+} from './expiries-catalog.js';
 import { distinctIndexes, randomIndex, seededRandom } from './random.js';
 import { secondsSince } from './stats.js';
 import { subjectName } from './workload.js';
@@ -18,6 +26,8 @@ export interface Dataset {
   readonly subjectFields: number;
   readonly subjects: number;
   readonly usages: number;
+  /** Subject-fields kept by the event-anchored policy: counted from the event, or waiting for it. */
+  readonly eventAnchored: { readonly closed: number; readonly waiting: number };
   readonly naiveRows: number;
   readonly naiveSubjectFields: number;
   /** Field-level expiries per UTC day (epoch ms of the day's start): the feed's expected page sizes. */
@@ -42,6 +52,10 @@ interface SubjectRows {
   usages: [string, string, string, number, number, number, string][];
   fields: [string, string, number, string, string, number][];
   subject: [string, number, string, string, string];
+  /** The account-closed event, when the account is closed and some field uses the closure policy. */
+  event: number | undefined;
+  /** What the naive table stores per use: the time its retention counts from. */
+  anchors: number[];
 }
 
 /**
@@ -57,7 +71,7 @@ export function loadDataset(letheFile: string, naiveFile: string, options: Datas
   const random = seededRandom(10_000_000);
   const lethe = bulkLoadMode(new BetterSqlite3(letheFile));
   const naiveConnection = new BetterSqlite3(naiveFile);
-  openNaiveDatabase(naiveConnection);
+  openNaiveDatabase(naiveConnection, RETENTIONS);
   const naive = bulkLoadMode(naiveConnection);
   const indexes = dropIndexes(lethe, ['field_expiries', 'subject_expiries']);
   const insertUsage = lethe.prepare(
@@ -69,21 +83,28 @@ export function loadDataset(letheFile: string, naiveFile: string, options: Datas
   const insertSubject = lethe.prepare(
     'insert into subject_expiries (subject, expires_at, field, policy, system) values (?, ?, ?, ?, ?)',
   );
+  const insertEvent = lethe.prepare(
+    'insert into subject_events (subject, name, at, event_id, received_at) values (?, ?, ?, null, ?)',
+  );
   const insertNaive = naive.prepare(NAIVE_INSERT);
   const writeLethe = lethe.transaction((chunk: SubjectRows[]) => {
     for (const rows of chunk) {
       for (const usage of rows.usages) insertUsage.run(...usage);
       for (const field of rows.fields) insertField.run(...field);
       insertSubject.run(...rows.subject);
+      if (rows.event !== undefined) insertEvent.run(rows.subject[0], CLOSING_EVENT, rows.event, rows.event);
     }
   });
+  // The naive design stores, per use, the time its retention counts from: the last use, or for
+  // the closure policy the closing event (a waiting one as the day a year before 9999-12-31).
   const writeNaive = naive.transaction((chunk: SubjectRows[]) => {
     for (const rows of chunk) {
-      for (const [subject, field, policy, , lastUseAt, , system] of rows.usages) {
-        insertNaive.run(subject, field, policy, system, lastUseAt);
-      }
+      rows.usages.forEach(([subject, field, policy, , , , system], index) => {
+        insertNaive.run(subject, field, policy, system, rows.anchors[index]);
+      });
     }
   });
+  const eventAnchored = { closed: 0, waiting: 0 };
 
   const perDay = new Map<number, number>();
   const start = options.now - 2 * YEAR_MS;
@@ -102,6 +123,11 @@ export function loadDataset(letheFile: string, naiveFile: string, options: Datas
         options.subjectFields - subjectFields,
       );
       const rows = subjectRows(random, subjectName(subjects), fieldCount, start, options.now);
+      for (const field of rows.fields) {
+        if (field[3] !== ACCOUNT_CLOSURE) continue;
+        if (field[2] === WAITING) eventAnchored.waiting += 1;
+        else eventAnchored.closed += 1;
+      }
       for (const field of rows.fields) {
         const day = Math.floor(field[2] / DAY_MS) * DAY_MS;
         perDay.set(day, (perDay.get(day) ?? 0) + 1);
@@ -135,6 +161,7 @@ export function loadDataset(letheFile: string, naiveFile: string, options: Datas
     subjectFields,
     subjects,
     usages,
+    eventAnchored,
     naiveRows,
     naiveSubjectFields: Math.min(options.naiveSubjectFields, subjectFields),
     perDay,
@@ -150,7 +177,16 @@ function subjectRows(
   start: number,
   now: number,
 ): SubjectRows {
-  const rows: SubjectRows = { usages: [], fields: [], subject: [subject, 0, '', '', ''] };
+  const rows: SubjectRows = {
+    usages: [],
+    fields: [],
+    subject: [subject, 0, '', '', ''],
+    event: undefined,
+    anchors: [],
+  };
+  const closedAt =
+    random() < SHARE_OF_CLOSED_ACCOUNTS ? wholeSecond(start + random() * (now - start)) : undefined;
+  const closure = RETENTIONS.get(ACCOUNT_CLOSURE) as NonNullable<ReturnType<typeof RETENTIONS.get>>;
   // FIELD_NAMES and POLICY_NAMES are sorted, so ascending indexes insert in primary-key order.
   for (const fieldIndex of distinctIndexes(random, FIELD_NAMES.length, fieldCount)) {
     const field = FIELD_NAMES[fieldIndex] as string;
@@ -163,10 +199,19 @@ function subjectRows(
       const firstUseAt = wholeSecond(lastUseAt - random() * (lastUseAt - start));
       const system = SYSTEM_NAMES[randomIndex(random, SYSTEM_NAMES.length)] as string;
       rows.usages.push([subject, field, policy, firstUseAt, lastUseAt, 1 + randomIndex(random, 20), system]);
-      const expiresAt = addDuration(
-        lastUseAt,
-        RETENTIONS.get(policy) as NonNullable<ReturnType<typeof RETENTIONS.get>>,
-      );
+      let expiresAt: number;
+      if (policy === ACCOUNT_CLOSURE) {
+        // What Lethe's rule gives (docs/retention.md "Aging"): the event + P1Y, or waiting.
+        expiresAt = closedAt === undefined ? WAITING : addDuration(closedAt, closure);
+        rows.anchors.push(closedAt ?? subtractDuration(WAITING, closure));
+        rows.event = closedAt;
+      } else {
+        expiresAt = addDuration(
+          lastUseAt,
+          RETENTIONS.get(policy) as NonNullable<ReturnType<typeof RETENTIONS.get>>,
+        );
+        rows.anchors.push(lastUseAt);
+      }
       if (!decided || expiresAt > decided.expiresAt) decided = { expiresAt, policy, system };
       lastUseOfField = Math.max(lastUseOfField, lastUseAt);
     }

@@ -16,6 +16,8 @@ import { timeNaive } from './expiries-naive.js';
 import { timePages, WARM_UP_REQUESTS } from './expiries-pages.js';
 import { expiriesReport, type PageTimings, type StreamMeasurement } from './expiries-report.js';
 import { timeStream } from './expiries-stream.js';
+import { EXPIRY_POLICIES, HOLDS } from './expiries-catalog.js';
+import { sendJson } from './http-client.js';
 import { applyCatalog, LETHE_BUILD, startLethe } from './lethe-process.js';
 import { describeMachine } from './machine.js';
 import { writeReportSection } from './report.js';
@@ -36,7 +38,11 @@ async function main() {
     // First start: the server runs its migrations and takes the catalog through the API.
     const first = await startLethe({ dataDir });
     try {
-      await applyCatalog(first);
+      await applyCatalog(first, EXPIRY_POLICIES);
+      // Standing holds: every feed row is checked against them (docs/retention.md, "Legal holds").
+      for (const [name, hold] of Object.entries(HOLDS)) {
+        await sendJson('PUT', `${first.server.url}/v1/holds/${name}`, first.token, hold);
+      }
     } finally {
       await first.server.stop();
     }
@@ -57,6 +63,7 @@ async function main() {
 
     const lethe = await startLethe({ dataDir });
     let pages: PageTimings;
+    let withoutHolds: PageTimings;
     let stream: StreamMeasurement;
     try {
       pages = await timePages(lethe, dataset, {
@@ -64,6 +71,14 @@ async function main() {
         naiveSamples: options['naive-queries'],
       });
       log(`first pages: p50 ${pages.first.p50Ms.toFixed(1)} ms, p99 ${pages.first.p99Ms.toFixed(1)} ms`);
+      // The same kind of pages once the holds are released: what checking every row against them costs.
+      for (const name of Object.keys(HOLDS)) {
+        await sendJson('DELETE', `${lethe.server.url}/v1/holds/${name}`, lethe.token);
+      }
+      withoutHolds = await timePages(lethe, dataset, { requests: options.requests, naiveSamples: 0 });
+      log(
+        `without holds: p50 ${withoutHolds.first.p50Ms.toFixed(1)} ms, p99 ${withoutHolds.first.p99Ms.toFixed(1)} ms`,
+      );
       stream = await timeStream(lethe, dataset, options['stream-seconds']);
       log(
         `stream: ${formatInteger(stream.lines)} rows in ${stream.seconds.toFixed(1)} s${stream.complete ? '' : ' (cut)'}`,
@@ -83,6 +98,7 @@ async function main() {
         requests: options.requests,
         fileBytes: { lethe: fileBytes(letheFile), naive: fileBytes(naiveFile) },
         pages,
+        withoutHolds,
         naive,
         stream,
         streamBudgetSeconds: options['stream-seconds'],

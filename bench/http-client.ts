@@ -6,7 +6,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'PUT' | 'POST';
+  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   readonly url: string;
   readonly headers?: Record<string, string>;
   readonly body?: Buffer;
@@ -61,5 +61,6 @@ export async function sendJson<T>(
       `${method} ${url} answered ${response.status}: ${response.body.toString('utf8').slice(0, 500)}`,
     );
   }
-  return JSON.parse(response.body.toString('utf8')) as T;
+  // A 204 (a release) has no body.
+  return (response.body.length === 0 ? undefined : JSON.parse(response.body.toString('utf8'))) as T;
 }

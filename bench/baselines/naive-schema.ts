@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { POLICIES, RETENTIONS, sqliteModifier } from '../catalog.js';
+import type { Duration } from '../../packages/server/src/lib/duration.js';
+import { RETENTIONS, sqliteModifier } from '../catalog.js';
 
 /**
  * The design a team would build for itself: one row per use of a field, retention applied when
@@ -25,18 +26,16 @@ export const NAIVE_INDEX =
 export const NAIVE_INSERT =
   'insert into field_uses (subject, field, policy, system, at) values (?, ?, ?, ?, ?)';
 
-export function openNaiveDatabase(connection: BetterSqlite3.Database): void {
+export function openNaiveDatabase(
+  connection: BetterSqlite3.Database,
+  retentions: ReadonlyMap<string, Duration> = RETENTIONS,
+): void {
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = FULL');
   connection.pragma('cache_size = -262144');
   connection.exec(NAIVE_SCHEMA);
   const insertPolicy = connection.prepare('insert or replace into policies values (?, ?)');
-  for (const name of Object.keys(POLICIES)) {
-    insertPolicy.run(
-      name,
-      sqliteModifier(RETENTIONS.get(name) as NonNullable<ReturnType<typeof RETENTIONS.get>>),
-    );
-  }
+  for (const [name, retention] of retentions) insertPolicy.run(name, sqliteModifier(retention));
 }
 
 /**

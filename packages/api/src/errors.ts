@@ -88,6 +88,10 @@ export const ERRORS = {
   UNKNOWN_LEGAL_BASIS: { status: 400, message: 'Unknown legal basis.' },
   INVALID_PURPOSE: { status: 400, message: 'A purpose is a dotted key such as marketing.email.' },
   PURPOSE_UNKNOWN: { status: 400, message: 'The purpose is not in the purpose taxonomy.' },
+  INVALID_AGING: {
+    status: 400,
+    message: 'since is one of last-use, first-use, event:<name>, until:<YYYY-MM-DD>.',
+  },
   HOLD_NOT_FOUND: { status: 404, message: 'No such legal hold.' },
 
   // Data map

@@ -19,11 +19,25 @@ export const LEGAL_BASES = [
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 
 // Policies ----------------------------------------------------------------------------------
+/** The forms of a policy's `since` (docs/retention.md, "Aging"), as an error names them. */
+export const AGING_EXAMPLES = ['last-use', 'first-use', 'event:<name>', 'until:<YYYY-MM-DD>'] as const;
+
+/**
+ * What a policy's retention counts from: `last-use` (the default), `first-use`,
+ * `event:<name>` (the subject's first event of that name) or `until:<YYYY-MM-DD>` (a fixed day).
+ */
+export const AgingStrategy = Type.String({
+  pattern: '^(last-use|first-use|event:[a-z0-9][a-z0-9._-]{0,63}|until:[0-9]{4}-[0-9]{2}-[0-9]{2})$',
+  description: `one of ${AGING_EXAMPLES.join(', ')}`,
+});
+
 export const PolicyInput = Type.Object(
   {
     purpose: Type.String({ description: 'dotted purpose key, e.g. marketing.email' }),
     retention: Type.String({ description: 'ISO 8601 duration, e.g. P2Y' }),
     legalBasis: Type.String({ description: `one of ${LEGAL_BASES.join(', ')}` }),
+    /** What the retention counts from; `last-use` when left out. */
+    since: Type.Optional(AgingStrategy),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
     /** Categories of data subjects for the record of processing, e.g. customers, employees. */
     dataSubjects: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }))),
@@ -39,6 +53,8 @@ export const Policy = Type.Object({
   purpose: Type.String(),
   retention: Type.String(),
   legalBasis: Type.String(),
+  /** What the retention counts from (docs/retention.md, "Aging"). */
+  since: Type.String(),
   description: Type.Optional(Type.String()),
   dataSubjects: Type.Optional(Type.Array(Type.String())),
   reviewedOn: Type.Optional(Type.String()),
@@ -61,6 +77,7 @@ export const PolicyVersion = Type.Object({
   purpose: Type.String(),
   retention: Type.String(),
   legalBasis: Type.String(),
+  since: Type.String(),
   description: Type.Optional(Type.String()),
   status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
   changedAt: Instant,
@@ -68,13 +85,19 @@ export const PolicyVersion = Type.Object({
 });
 export type PolicyVersion = Static<typeof PolicyVersion>;
 
-export const PreviewInput = Type.Object({ retention: Type.String() }, strict);
+/** A change to preview: the retention, and optionally the aging strategy (the current one when left out). */
+export const PreviewInput = Type.Object(
+  { retention: Type.String(), since: Type.Optional(AgingStrategy) },
+  strict,
+);
 export type PreviewInput = Static<typeof PreviewInput>;
 
 export const RetentionPreview = Type.Object({
   policy: Type.String(),
   currentRetention: Type.String(),
   retention: Type.String(),
+  currentSince: Type.String(),
+  since: Type.String(),
   /** Subject-fields that hold at least one use under this policy. */
   subjectFieldsUsingPolicy: Type.Integer(),
   /** Subject-fields whose expiry would move. */
@@ -154,6 +177,30 @@ export const IngestResult = Type.Object({
 });
 export type IngestResult = Static<typeof IngestResult>;
 
+// Subject events ----------------------------------------------------------------------------
+/** Something that happened to a subject, e.g. `account-closed`: an `event:` policy counts from it. */
+export const SubjectEvent = Type.Object(
+  {
+    id: Type.Optional(Id(128)),
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'e.g. account-closed' }),
+    at: Instant,
+  },
+  strict,
+);
+export type SubjectEvent = Static<typeof SubjectEvent>;
+
+export const SubjectEventBatch = Type.Object({ events: Type.Array(Type.Unknown()) }, strict);
+
+/** What `POST /v1/subjects/{id}/events` did: as usage ingest, plus the fields it recomputed. */
+export const SubjectEventResult = Type.Object({
+  accepted: Type.Integer(),
+  duplicates: Type.Integer(),
+  rejected: Type.Array(EventRejection),
+  /** Subject-fields whose expiry moved because an event arrived. */
+  fieldsChanged: Type.Integer(),
+});
+export type SubjectEventResult = Static<typeof SubjectEventResult>;
+
 // Retention ---------------------------------------------------------------------------------
 export const Use = Type.Object({
   policy: Type.String(),
@@ -167,6 +214,8 @@ export const Use = Type.Object({
   consentPurpose: Type.Optional(Type.String()),
   /** For a consent-based policy: the latest use made while consent stood. */
   lastConsentedUseAt: Type.Optional(Instant),
+  /** The policy counts from the subject's event of this name, which has not arrived yet: kept until it does. */
+  waitingFor: Type.Optional(Type.String()),
 });
 export type Use = Static<typeof Use>;
 
@@ -182,6 +231,12 @@ export const SubjectField = Type.Object({
   hold: Type.Optional(HoldMark),
   /** A DPO expired this field at once (docs/retention.md "Expire now"): when, why and who. */
   expireNow: Type.Optional(ExpireNowMark),
+  /**
+   * The use that keeps this field waits for the subject's event of this name (an `event:` policy,
+   * docs/retention.md "Aging"): the field is kept until it arrives; `expiresAt` is then a
+   * placeholder (9999-12-31) and the field is never due.
+   */
+  waitingFor: Type.Optional(Type.String()),
   uses: Type.Array(Use),
 });
 export type SubjectField = Static<typeof SubjectField>;
@@ -192,6 +247,8 @@ export const SubjectRetention = Type.Object({
   /** The field that keeps the subject longest, and why. */
   decidedBy: Type.Object({ field: Type.String(), policy: Type.String(), system: Type.String() }),
   fields: Type.Array(SubjectField),
+  /** The subject's events (`POST /v1/subjects/{id}/events`), first occurrence per name. */
+  events: Type.Optional(Type.Record(Type.String(), Instant)),
   /** The subject's consent per purpose (docs/consent.md); empty when none was recorded. */
   consent: Type.Record(Type.String(), ConsentPurposeState),
 });

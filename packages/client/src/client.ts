@@ -33,6 +33,8 @@ import type {
   PolicyInput,
   PolicyVersion,
   RetentionPreview,
+  SubjectEvent,
+  SubjectEventResult,
   SubjectRetention,
   System,
   SystemInput,
@@ -122,14 +124,20 @@ export class LetheClient {
     return this.transport.json({ method: 'DELETE', path: `/v1/policies/${segment(name)}`, ...options });
   }
 
-  /** How expiries would move if the policy's retention became `retention` (an ISO 8601 duration). */
+  /**
+   * How expiries would move if the policy's retention became `retention` (an ISO 8601 duration),
+   * counted from `since` (`last-use`, `first-use`, `event:<name>`, `until:<YYYY-MM-DD>`; the
+   * policy's own when left out).
+   */
   async previewRetention(
     name: string,
     retention: string,
-    options?: RequestOptions,
+    options?: RequestOptions & { since?: string },
   ): Promise<RetentionPreview> {
     const path = `/v1/policies/${segment(name)}/preview`;
-    return this.transport.json({ method: 'POST', path, body: { retention }, ...options });
+    const { since, ...rest } = options ?? {};
+    const body = since === undefined ? { retention } : { retention, since };
+    return this.transport.json({ method: 'POST', path, body, ...rest });
   }
 
   // Background jobs ------------------------------------------------------------------------
@@ -282,6 +290,21 @@ export class LetheClient {
   ): Promise<ErasureResult> {
     const path = `/v1/subjects/${segment(subject)}/erasures`;
     return this.transport.json({ method: 'POST', path, body: input, ...options });
+  }
+
+  /**
+   * Records what happened to a subject (`{name: 'account-closed', at}`): policies with
+   * `since: 'event:<name>'` count their retention from the first such event. An `id` makes a
+   * retry a duplicate. The subject's expiries are recomputed before this resolves.
+   */
+  async recordSubjectEvents(
+    subject: string,
+    events: SubjectEvent | readonly SubjectEvent[],
+    options?: RequestOptions,
+  ): Promise<SubjectEventResult> {
+    const path = `/v1/subjects/${segment(subject)}/events`;
+    const body = Array.isArray(events) ? { events } : events;
+    return this.transport.json({ method: 'POST', path, body, ...options });
   }
 
   // Consent ---------------------------------------------------------------------------------

@@ -91,6 +91,31 @@ describe('policies', { timeout: 60_000 }, () => {
     expect(errors).toEqual([]);
   });
 
+  it('changes what a policy counts from: previewed first, saved, shown in words', async () => {
+    const token = await mint('dpo');
+    const created = await api(server.url, token, 'PUT', '/v1/policies/aging-demo', {
+      purpose: 'essential.account',
+      retention: 'P1Y',
+      legalBasis: 'contract',
+    });
+    expect(created.status).toBe(201);
+    await signInWithPastedToken(token);
+    await page.goto(`${server.url}/policies/aging-demo`);
+    expect(await page.getByTestId('policy-aging').textContent()).toContain('counted from the last use');
+    await page.getByLabel('Counts from').selectOption('event');
+    await page.getByLabel('Event name').fill('account-closed');
+    const save = page.getByRole('button', { name: 'Save', exact: true });
+    expect(await save.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Preview the change' }).click();
+    await page.getByTestId('retention-preview').waitFor();
+    await save.click();
+    await page.getByTestId('policy-status').getByText('Version 2, active').waitFor();
+    expect(await page.getByTestId('policy-aging').textContent()).toContain('the event account-closed');
+    const changed = (await api(server.url, token, 'GET', '/v1/policies/aging-demo')).body;
+    expect(changed).toMatchObject({ since: 'event:account-closed', version: 2 });
+    expect(errors).toEqual([]);
+  });
+
   it('refuses a name that exists already, and tells an auditor it may not create policies', async () => {
     await signInWithPastedToken(await mint('dpo'));
     await page.goto(`${server.url}/policies/+new`);

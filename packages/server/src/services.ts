@@ -1,4 +1,5 @@
 import { processEnvironment } from './config/process-environment.js';
+import { SubjectEventService } from './retention/aging/subject-event-service.js';
 import { CallTokens } from './auth/call-tokens.js';
 import type { MasterKey } from './auth/master-key.js';
 import { SigningKeys } from './auth/signing-keys.js';
@@ -74,6 +75,8 @@ export interface Services {
   readonly holds: HoldService;
   /** Expire now: a DPO's decision that a subject's fields are due at once. */
   readonly expireNow: ExpireNowService;
+  /** Subject events, which `event:` policies count from. */
+  readonly subjectEvents: SubjectEventService;
   /** Consent per subject and purpose, and the uses made without it. */
   readonly consent: ConsentService;
   readonly datamap: DataMapService;
@@ -228,6 +231,10 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     retention: new RetentionService(store, catalog, secrets),
     holds,
     expireNow: new ExpireNowService(store, catalog),
+    subjectEvents: new SubjectEventService(
+      store,
+      (options.limits ?? DEFAULT_TELEMETRY_LIMITS).maxClockSkewMs,
+    ),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,
     contracts,

@@ -194,6 +194,56 @@ describe('SDK against the real server', () => {
     expect(late).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'POLICY_RETIRED' }] });
   });
 
+  it('puts an event-anchored policy, records subject events and previews a change of since', async () => {
+    const closure = await client.putPolicy('closure', {
+      ...ACCOUNT,
+      retention: 'P1M',
+      since: 'event:account-closed',
+    });
+    expect(closure).toMatchObject({ name: 'closure', since: 'event:account-closed' });
+    await client.putSystem('accounts', ACCOUNTS_SYSTEM);
+    const published = await client.publishEvents([
+      {
+        id: 'c1',
+        subject: 'u-9',
+        system: 'accounts',
+        policy: 'closure',
+        fields: ['accounts.name'],
+        at: '2024-01-05T00:00:00Z',
+      },
+    ]);
+    expect(published).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+    const waiting = (await client.getSubject('u-9')).fields[0]!;
+    expect(waiting).toMatchObject({ waitingFor: 'account-closed', expiresAt: '9999-12-31T00:00:00.000Z' });
+    expect(
+      await client.recordSubjectEvents('u-9', {
+        id: 'close-u-9',
+        name: 'account-closed',
+        at: '2024-01-31T00:00:00Z',
+      }),
+    ).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: [],
+      fieldsChanged: 1,
+    });
+    expect((await client.getSubject('u-9')).fields[0]!.expiresAt).toBe('2024-02-29T00:00:00.000Z');
+    expect(
+      await client.recordSubjectEvents('u-9', [
+        { id: 'close-u-9', name: 'account-closed', at: '2024-01-31T00:00:00Z' },
+      ]),
+    ).toMatchObject({
+      accepted: 0,
+      duplicates: 1,
+    });
+    expect(await client.previewRetention('closure', 'P1M', { since: 'until:2030-01-01' })).toMatchObject({
+      currentSince: 'event:account-closed',
+      since: 'until:2030-01-01',
+      subjectFieldsChanged: 1,
+      latestNewExpiry: '2030-01-01T00:00:00.000Z',
+    });
+  });
+
   it('publishes a contract and stream events, reads the base and a derived stream, and shreds a subject', async () => {
     const contract = await client.putContract('signups', {
       version: 1,

@@ -104,7 +104,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
       usage('u-5', 'order-delivery', ['orders.address'], '2023-06-01T00:00:00Z'),
       usage('u-6', 'user-account-access', ['accounts.name'], '2023-03-15T00:00:00Z'),
     );
-    const preview = await services.policies.preview(admin, 'user-account-access', 'P1M');
+    const preview = await services.policies.preview(admin, 'user-account-access', { retention: 'P1M' });
     expect(preview).toMatchObject({
       subjectFieldsUsingPolicy: 2,
       subjectFieldsChanged: 2,

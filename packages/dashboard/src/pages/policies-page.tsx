@@ -1,4 +1,5 @@
 import type { Policy } from '@lethe/api';
+import { agingInWords } from '../components/aging-field.js';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
 import { dayOf } from '../format.js';
@@ -27,6 +28,7 @@ export function PoliciesPage() {
                   <th scope="col">Policy</th>
                   <th scope="col">Purpose</th>
                   <th scope="col">Retention</th>
+                  <th scope="col">Counts from</th>
                   <th scope="col">Legal basis</th>
                   <th scope="col">Status</th>
                   <th scope="col">Version</th>
@@ -43,6 +45,7 @@ export function PoliciesPage() {
                     <td>
                       <code>{policy.retention}</code>
                     </td>
+                    <td>{agingInWords(policy.since)}</td>
                     <td>{policy.legalBasis.replace(/_/g, ' ')}</td>
                     <td>{policy.status}</td>
                     <td className="number">{policy.version}</td>

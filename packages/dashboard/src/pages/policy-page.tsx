@@ -1,6 +1,7 @@
 import type { Policy, PolicyInput, PolicyRecompute, PolicyVersion, RetentionPreview } from '@lethe/api';
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, callApi } from '../api.js';
+import { AgingField, agingInWords } from '../components/aging-field.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
@@ -41,6 +42,9 @@ export function PolicyPage({ name }: { name: string | undefined }) {
               Version {policy.version}, {policy.status}
               {policy.retiredAt ? ` since ${dayOf(policy.retiredAt)}` : ''}; changed {dayOf(policy.updatedAt)}
               .
+            </p>
+            <p data-testid="policy-aging">
+              Keeps data <code>{policy.retention}</code> counted from {agingInWords(policy.since)}.
             </p>
             {policy.recompute ? (
               <RecomputeProgress recompute={policy.recompute} onTick={loaded.reload} />
@@ -93,12 +97,14 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
   const [purpose, setPurpose] = useState(policy?.purpose ?? '');
   const [retention, setRetention] = useState(policy?.retention ?? '');
   const [legalBasis, setLegalBasis] = useState<string>(policy?.legalBasis ?? 'contract');
+  const [since, setSince] = useState(policy?.since ?? 'last-use');
   const [description, setDescription] = useState(policy?.description ?? '');
   const save = useAction();
 
-  const retentionChanged = policy !== undefined && retention.trim() !== policy.retention;
+  const retentionChanged =
+    policy !== undefined && (retention.trim() !== policy.retention || since !== policy.since);
   const path = `/v1/policies/${encodeURIComponent(policy?.name ?? name.trim())}`;
-  const retentionPreview = useRetentionPreview(path, retention);
+  const retentionPreview = useRetentionPreview(path, retention, since);
   const previewed = retentionPreview.preview !== undefined;
 
   const submit = (event: FormEvent) => {
@@ -113,12 +119,7 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
         if (existing)
           throw new ApiError(409, 'DUPLICATE_NAME', `A policy named "${name.trim()}" exists already.`);
       }
-      const input: PolicyInput = {
-        purpose: purpose.trim(),
-        retention: retention.trim(),
-        legalBasis,
-        ...(description.trim() ? { description: description.trim() } : {}),
-      };
+      const input = policyInput({ purpose, retention, legalBasis, since, description });
       await callApi<Policy>(token, 'PUT', path, input);
       if (!policy) return navigate(`/policies/${encodeURIComponent(name.trim())}`);
       onSaved?.();
@@ -169,8 +170,9 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
         aria-describedby="policy-retention-help"
       />
       <p id="policy-retention-help" className="muted">
-        An ISO 8601 duration from the last use: <code>P120D</code>, <code>P6M</code>, <code>P2Y</code>.
+        An ISO 8601 duration: <code>P120D</code>, <code>P6M</code>, <code>P2Y</code>.
       </p>
+      <AgingField since={since} onChange={setSince} />
       <label htmlFor="policy-legal-basis">Legal basis</label>
       <select
         id="policy-legal-basis"
@@ -192,7 +194,11 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
         onChange={(event) => setDescription(event.target.value)}
       />
       {retentionChanged ? (
-        <RetentionChange from={policy.retention} to={retention.trim()} retentionPreview={retentionPreview} />
+        <RetentionChange
+          from={`${policy.retention} from ${agingInWords(policy.since)}`}
+          to={`${retention.trim()} from ${agingInWords(since)}`}
+          retentionPreview={retentionPreview}
+        />
       ) : null}
       {save.error ? <ErrorNotice error={save.error} /> : null}
       <div className="form-actions">
@@ -204,16 +210,31 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
   );
 }
 
+/** The form's values as the API takes them: trimmed, an empty description left out. */
+function policyInput(values: Required<Omit<PolicyInput, 'dataSubjects' | 'reviewedOn'>>): PolicyInput {
+  return {
+    purpose: values.purpose.trim(),
+    retention: values.retention.trim(),
+    legalBasis: values.legalBasis,
+    since: values.since,
+    ...(values.description.trim() ? { description: values.description.trim() } : {}),
+  };
+}
+
 /** The preview of a retention change: asked for on demand, shown while the retention is the one previewed. */
-function useRetentionPreview(path: string, retention: string) {
+function useRetentionPreview(path: string, retention: string, since: string) {
   const { token } = useSession();
   const [preview, setPreview] = useState<RetentionPreview>();
   const previewing = useAction();
-  const previewed = preview !== undefined && preview.retention === retention.trim();
+  const previewed =
+    preview !== undefined && preview.retention === retention.trim() && preview.since === since;
   const run = () =>
     previewing.run(async () => {
       setPreview(
-        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, { retention: retention.trim() }),
+        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, {
+          retention: retention.trim(),
+          since,
+        }),
       );
     });
   return { preview: previewed ? preview : undefined, previewing, run };
@@ -319,6 +340,7 @@ function Versions({ name }: { name: string }) {
                 <tr>
                   <th scope="col">Version</th>
                   <th scope="col">Retention</th>
+                  <th scope="col">Counts from</th>
                   <th scope="col">Purpose</th>
                   <th scope="col">Legal basis</th>
                   <th scope="col">Status</th>
@@ -333,6 +355,7 @@ function Versions({ name }: { name: string }) {
                     <td>
                       <code>{entry.retention}</code>
                     </td>
+                    <td>{agingInWords(entry.since)}</td>
                     <td>{entry.purpose}</td>
                     <td>{entry.legalBasis.replace(/_/g, ' ')}</td>
                     <td>{entry.status}</td>

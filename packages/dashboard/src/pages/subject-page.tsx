@@ -168,7 +168,14 @@ function FieldRow({ field }: { field: SubjectField }) {
       </td>
       <td>{field.system}</td>
       <td>
-        {dayOf(field.expiresAt)} <span className="muted">({relativeDays(field.expiresAt)})</span>
+        {field.waitingFor ? (
+          // An event-anchored policy: the expiry is a placeholder until the subject's event arrives.
+          <span data-testid="waiting-for">waiting for {field.waitingFor}</span>
+        ) : (
+          <>
+            {dayOf(field.expiresAt)} <span className="muted">({relativeDays(field.expiresAt)})</span>
+          </>
+        )}
       </td>
       <td>{field.policy}</td>
       <td>{dayOf(field.lastUseAt)}</td>

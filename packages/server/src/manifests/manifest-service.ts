@@ -401,13 +401,15 @@ function exportedTaxonomy(taxonomyRows: readonly TaxonomyEntryRow[]): NonNullabl
 }
 
 function exportedPolicy(row: PolicyRow): ManifestEntry<'policies'> {
-  const { name, purpose, retention, legalBasis, description, dataSubjects, reviewedOn } =
+  const { name, purpose, retention, legalBasis, since, description, dataSubjects, reviewedOn } =
     policyRowToPolicy(row);
   return {
     name,
     purpose,
     retention,
     legalBasis,
+    // The default stays implicit, so manifests exported before aging strategies read the same.
+    ...(since !== 'last-use' ? { since } : {}),
     ...(description !== undefined ? { description } : {}),
     ...(dataSubjects !== undefined ? { dataSubjects } : {}),
     ...(reviewedOn !== undefined ? { reviewedOn } : {}),

@@ -1,6 +1,8 @@
 import { maySeeCategories } from '../auth/category-scope.js';
 import type { Principal } from '../auth/principal.js';
 import { addDuration, parseDuration, type Duration } from '../lib/duration.js';
+import { parseAging, type Aging } from './aging/aging.js';
+import { WAITING } from './expiry.js';
 import type { Catalog } from './retention-tables.js';
 import type { Repository } from '../store/repository.js';
 import type { PolicyRow } from './retention-tables.js';
@@ -8,7 +10,7 @@ import type { PolicyRow } from './retention-tables.js';
 /** The catalog (policies, systems, declared fields) in lookup form, as one version of it. */
 export class CatalogView {
   readonly version: number;
-  private readonly policies = new Map<string, { row: PolicyRow; duration: Duration }>();
+  private readonly policies = new Map<string, { row: PolicyRow; duration: Duration; aging: Aging }>();
   private readonly systems = new Set<string>();
   /** `dataset.field` → owning system. */
   private readonly fieldOwners = new Map<string, string>();
@@ -21,7 +23,9 @@ export class CatalogView {
       const duration = parseDuration(row.retention);
       // Stored retentions were validated on write; a bad one would be a bug, not user input.
       if (!duration) throw new Error(`stored policy ${row.name} has an invalid retention ${row.retention}`);
-      this.policies.set(row.name, { row, duration });
+      const aging = parseAging(row.since);
+      if (!aging) throw new Error(`stored policy ${row.name} has an invalid since ${row.since}`);
+      this.policies.set(row.name, { row, duration, aging });
     }
     for (const system of catalog.systems) this.systems.add(system.name);
     for (const dataset of catalog.datasets) this.datasetOwners.set(dataset.name, dataset.system);
@@ -82,6 +86,31 @@ export class CatalogView {
     const row = this.policies.get(policy)?.row;
     return row?.legal_basis === 'consent' ? row.purpose : undefined;
   };
+
+  /** The policy's aging strategy (docs/retention.md, "Aging"). */
+  agingOf = (policy: string): Aging => {
+    const entry = this.policies.get(policy);
+    if (!entry) throw new Error(`usage refers to unknown policy ${policy}`);
+    return entry.aging;
+  };
+
+  /** Whether some policy counts from other than the last use (the fold then refreshes exactly). */
+  hasAgedPolicies(): boolean {
+    return [...this.policies.values()].some((entry) => entry.aging.kind !== 'last-use');
+  }
+
+  /**
+   * What one use at `at` contributes on ingest, before the fold: under `last-use` and
+   * `first-use` the end of its own retention (for `first-use` an upper bound, which the fold
+   * refreshes from the first use), a fixed day as it is, and for an `event:` policy the placeholder
+   * of a field waiting (the fold refreshes it from the subject's events).
+   */
+  useEnd(policy: string, at: number): number {
+    const aging = this.agingOf(policy);
+    if (aging.kind === 'until') return aging.at;
+    if (aging.kind === 'event') return WAITING;
+    return this.retentionEnd(policy, at);
+  }
 
   /** When a use at `lastUseAt` under `policy` stops keeping its field, consent aside. */
   retentionEnd = (policy: string, lastUseAt: number): number => {

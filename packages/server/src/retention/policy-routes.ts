@@ -108,6 +108,6 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
         response: { 200: RetentionPreview },
       },
     },
-    (request) => policies.preview(principalOf(request), request.params.name, request.body.retention),
+    (request) => policies.preview(principalOf(request), request.params.name, request.body),
   );
 }

@@ -1,12 +1,15 @@
 import { LEGAL_BASES, type LegalBasis, type PolicyInput } from '@lethe/api';
 import { AppError } from '../lib/app-error.js';
 import { parseDuration, type Duration } from '../lib/duration.js';
+import { requireAging, type Aging } from './aging/aging.js';
 
 const PURPOSE = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 
 export interface ValidPolicyInput extends PolicyInput {
   readonly legalBasis: LegalBasis;
   readonly duration: Duration;
+  readonly since: string;
+  readonly aging: Aging;
 }
 
 export function isLegalBasis(value: string): value is LegalBasis {
@@ -39,5 +42,6 @@ export function validatePolicyInput(input: PolicyInput): ValidPolicyInput {
       `"${input.purpose}" is not a dotted purpose key such as marketing.email.`,
     );
   }
-  return { ...input, legalBasis: input.legalBasis, duration };
+  const since = input.since ?? 'last-use';
+  return { ...input, legalBasis: input.legalBasis, duration, since, aging: requireAging(since) };
 }

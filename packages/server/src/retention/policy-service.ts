@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { addDuration } from '../lib/duration.js';
 import { requireDuration, validatePolicyInput } from './policy-rules.js';
+import { requireAging } from './aging/aging.js';
 import { toIso } from '../lib/time.js';
 import { requirePurpose } from '../lib/taxonomy.js';
 import { loadTaxonomies } from '../datamap/datamap-snapshot.js';
@@ -128,6 +129,7 @@ export class PolicyService {
       purpose: valid.purpose,
       retention: valid.retention,
       legal_basis: valid.legalBasis,
+      since: valid.since,
       description: valid.description ?? null,
       data_subjects: input.dataSubjects?.length ? JSON.stringify(input.dataSubjects) : null,
       reviewed_on: input.reviewedOn ?? null,
@@ -143,10 +145,12 @@ export class PolicyService {
     await repository.retention.savePolicy(next, principal.id);
     await audit(repository, principal, 'policy.put', `policy:${name}`);
     let recompute: JobRow | undefined;
-    // Retention and, through consent, legal basis and purpose decide expiries (docs/consent.md).
+    // Retention, what it counts from and, through consent, legal basis and purpose decide
+    // expiries (docs/consent.md, docs/retention.md "Aging").
     if (
       previous &&
       (previous.retention !== next.retention ||
+        previous.since !== next.since ||
         previous.legal_basis !== next.legal_basis ||
         previous.purpose !== next.purpose)
     ) {
@@ -195,25 +199,34 @@ export class PolicyService {
     return { policy: policyRowToPolicy(retired), changed: true };
   }
 
-  /** What a retention change would do, without doing it. */
-  async preview(principal: Principal, name: string, retention: string): Promise<RetentionPreview> {
+  /** What a change of retention (and of what it counts from) would do, without doing it. */
+  async preview(
+    principal: Principal,
+    name: string,
+    change: { retention: string; since?: string },
+  ): Promise<RetentionPreview> {
     authorize(principal, 'policies:read');
-    const duration = requireDuration(retention);
+    const duration = requireDuration(change.retention);
     const current = await this.require(name);
+    const since = change.since ?? current.since;
+    const aging = requireAging(since);
     const view = await this.catalog.current();
     await this.store.freshAggregates();
     const retentionEnd = (policy: string, lastUseAt: number) =>
       policy === name ? addDuration(lastUseAt, duration) : view.retentionEnd(policy, lastUseAt);
+    const agingOf = (policy: string) => (policy === name ? aging : view.agingOf(policy));
     const summary = await recomputePolicyExpiries(
       this.store.repository,
       name,
-      { retentionEnd, consentPurpose: view.consentPurpose },
+      { retentionEnd, consentPurpose: view.consentPurpose, agingOf },
       false,
     );
     return {
       policy: name,
       currentRetention: current.retention,
-      retention,
+      retention: change.retention,
+      currentSince: current.since,
+      since,
       ...summaryInWords(summary),
     };
   }
@@ -230,6 +243,7 @@ function samePolicyContent(a: PolicyRow, b: PolicyRow): boolean {
     a.purpose === b.purpose &&
     a.retention === b.retention &&
     a.legal_basis === b.legal_basis &&
+    a.since === b.since &&
     a.description === b.description &&
     a.data_subjects === b.data_subjects &&
     a.reviewed_on === b.reviewed_on &&
@@ -248,6 +262,7 @@ export function policyRowToPolicy(row: PolicyRow, recompute?: JobRow): Policy {
     purpose: row.purpose,
     retention: row.retention,
     legalBasis: row.legal_basis,
+    since: row.since,
     ...(row.description !== null ? { description: row.description } : {}),
     ...(row.data_subjects !== null ? { dataSubjects: JSON.parse(row.data_subjects) as string[] } : {}),
     ...(row.reviewed_on !== null ? { reviewedOn: row.reviewed_on } : {}),
@@ -267,6 +282,7 @@ function policyVersionRowToVersion(row: PolicyVersionRow): PolicyVersion {
     purpose: row.purpose,
     retention: row.retention,
     legalBasis: row.legal_basis,
+    since: row.since,
     ...(row.description !== null ? { description: row.description } : {}),
     status: row.status,
     changedAt: toIso(row.changed_at),

@@ -2,6 +2,7 @@ import type { FeatureOptions, FeaturePlugin } from '../http/feature-plugin.js';
 import type { Metrics } from '../http/metrics.js';
 import { eventRoutes } from './event-routes.js';
 import { expireNowRoutes } from './expire-now/expire-now-routes.js';
+import { subjectEventRoutes } from './aging/subject-event-routes.js';
 import { holdRoutes } from './holds/hold-routes.js';
 import { policyRoutes } from './policy-routes.js';
 import { retentionRoutes } from './retention-routes.js';
@@ -27,4 +28,5 @@ export const retentionPlugin: FeaturePlugin<RetentionPluginOptions> = async (
   retentionRoutes(app, services);
   holdRoutes(app, services);
   expireNowRoutes(app, services);
+  subjectEventRoutes(app, services);
 };

@@ -128,6 +128,7 @@ export class RetentionQueries {
           purpose: policy.purpose,
           retention: policy.retention,
           legal_basis: policy.legal_basis,
+          since: policy.since,
           description: policy.description,
           data_subjects: policy.data_subjects,
           reviewed_on: policy.reviewed_on,
@@ -146,6 +147,7 @@ export class RetentionQueries {
         purpose: policy.purpose,
         retention: policy.retention,
         legal_basis: policy.legal_basis,
+        since: policy.since,
         description: policy.description,
         data_subjects: policy.data_subjects,
         reviewed_on: policy.reviewed_on,
@@ -416,6 +418,7 @@ export class RetentionQueries {
     counts.fieldExpiries = await deleted('field_expiries');
     counts.subjectExpiries = await deleted('subject_expiries');
     counts.erasures = await deleted('erasures');
+    await this.db.deleteFrom('subject_events').where('subject', '=', subject).execute();
     return counts;
   }
 

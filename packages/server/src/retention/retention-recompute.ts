@@ -1,11 +1,13 @@
 import type { RecomputeResult } from '@lethe/api';
 import { isConsentedUse, NO_CONSENT, type ConsentWindow } from '../consent/consent.js';
 import { fieldExpiry, subjectExpiry, type RetentionEnd } from './expiry.js';
+import { LAST_USE, type Aging } from './aging/aging.js';
+import { keepDecision } from './aging/aged-refresh.js';
 import { groupBy } from '../lib/group-by.js';
 import { toIso } from '../lib/time.js';
 import type { SubjectField } from './retention-queries.js';
 import type { Repository } from '../store/repository.js';
-import type { FieldExpiryRow, UsageRow } from './retention-tables.js';
+import type { UsageRow } from './retention-tables.js';
 
 export interface RecomputeSummary {
   /** Subject-fields with at least one use under the policy (or of the subject). */
@@ -22,6 +24,8 @@ export interface ExpiryRules {
   readonly retentionEnd: RetentionEnd;
   /** The consent purpose of a consent-based policy; undefined for other legal bases. */
   readonly consentPurpose: (policy: string) => string | undefined;
+  /** Each policy's aging strategy; every policy ages from the last use when left out. */
+  readonly agingOf?: (policy: string) => Aging;
 }
 
 const CHUNK = 500;
@@ -87,6 +91,29 @@ export async function recomputePolicyChunk(
 }
 
 /**
+ * Recomputes the given subject-fields exactly from their usages, in the caller's transaction:
+ * after a subject's event arrived, and after a fold of uses under policies that do not age from
+ * the last use (the fold's "keep the greater" rule cannot lower an expiry: docs/retention.md).
+ */
+export async function refreshSubjectFields(
+  repository: Repository,
+  pairs: readonly SubjectField[],
+  rules: ExpiryRules,
+): Promise<RecomputeSummary> {
+  const summary = emptySummary();
+  for (let start = 0; start < pairs.length; start += CHUNK) {
+    await recomputeChunk(
+      repository,
+      pairs.slice(start, start + CHUNK),
+      rules,
+      { write: true, countConsentedUses: false },
+      summary,
+    );
+  }
+  return summary;
+}
+
+/**
  * After a change of consent: recomputes every field of the subjects, in the caller's transaction.
  * A latest use that the new state shows was made while consent stood (consent recorded after the
  * use, dated before it) now counts as consented.
@@ -115,10 +142,12 @@ async function recomputeChunk(
   const write = options.write;
   summary.usingPolicy += pairs.length;
   const subjects = [...new Set(pairs.map((pair) => pair.subject))];
-  const [usages, fieldRows, states] = await Promise.all([
+  const agingOf = rules.agingOf ?? (() => LAST_USE);
+  const [usages, fieldRows, states, events] = await Promise.all([
     repository.retention.usagesOfSubjects(subjects),
     repository.retention.fieldExpiriesOfSubjects(subjects),
     repository.consent.statesOfSubjects(subjects),
+    repository.subjectEvents.firstOccurrences(subjects),
   ]);
   const windows = new Map(
     states.map((state) => [
@@ -154,11 +183,16 @@ async function recomputeChunk(
     const row = rowsByPair.get(key);
     const uses = (usesByPair.get(key) ?? []).map((u) => ({
       policy: u.policy,
+      firstUseAt: u.first_use_at,
       lastUseAt: u.last_use_at,
       lastSystem: u.last_system,
       lastConsentedUseAt: u.last_consented_use_at,
     }));
-    const computed = fieldExpiry(uses, rules.retentionEnd, (policy) => windowOf(pair.subject, policy));
+    const subjectEvents = events.get(pair.subject);
+    const computed = fieldExpiry(uses, rules.retentionEnd, (policy) => windowOf(pair.subject, policy), {
+      agingOf,
+      eventAt: (name) => subjectEvents?.get(name),
+    });
     if (!row || !computed) continue;
     const next = keepDecision(row, computed);
     if (next.expiresAt !== row.expires_at) {
@@ -194,18 +228,6 @@ async function recomputeChunk(
       }
     }
   }
-}
-
-/**
- * Expire now (docs/retention.md): a field a DPO expired keeps the decision's expiry unless the
- * rule now ends it even earlier; a recompute never moves it later.
- */
-function keepDecision<Next extends { expiresAt: number; policy: string; system: string }>(
-  row: FieldExpiryRow,
-  next: Next,
-): Next | { expiresAt: number; policy: string; system: string } {
-  if (row.expire_now_at === null || next.expiresAt <= row.expires_at) return next;
-  return { expiresAt: row.expires_at, policy: row.policy, system: row.system };
 }
 
 /** The usage's latest use lies in the (new) consent window but was not counted as consented. */

@@ -13,7 +13,8 @@ import { authorize, mayActForSystem, maySeeSubjectIds } from '../auth/permission
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { NO_CONSENT } from '../consent/consent.js';
-import { usageKeepsUntil } from './expiry.js';
+import { usageKeepsUntil, WAITING, type SubjectAging } from './expiry.js';
+import { eventOf } from './aging/aging.js';
 import { DAY_MS, parseDay, parseInstant, toIso } from '../lib/time.js';
 import type { ExpiryRange, ExpiryRow, SubjectRowCounts } from './retention-queries.js';
 import type { ErasureRow, FieldExpiryRow, SubjectExpiryRow } from './retention-tables.js';
@@ -77,6 +78,9 @@ export class RetentionService {
       expiresAt: toIso(subjectRow.expires_at),
       decidedBy: { field: subjectRow.field, policy: subjectRow.policy, system: subjectRow.system },
       fields,
+      ...(held.events.size
+        ? { events: Object.fromEntries([...held.events].map(([name, at]) => [name, toIso(at)])) }
+        : {}),
       consent: purposeStates(held.consent),
     };
   }
@@ -332,6 +336,8 @@ export interface SubjectHeld {
   readonly consent: readonly ConsentStateRow[];
   /** Erasures systems confirmed for this subject, oldest first. */
   readonly erasures: readonly ErasureRow[];
+  /** The subject's events, first occurrence per name (`event:` policies count from them). */
+  readonly events: ReadonlyMap<string, number>;
 }
 
 /**
@@ -345,6 +351,14 @@ export async function readSubjectIn(
   subject: string,
 ): Promise<SubjectHeld> {
   const { expiry, fieldRows, usages, consent, erasures } = await repository.retention.subjectRows(subject);
+  const events =
+    (await repository.subjectEvents.firstOccurrences([subject])).get(subject) ?? new Map<string, number>();
+  const aging: SubjectAging = { agingOf: view.agingOf, eventAt: (name) => events.get(name) };
+  /** The event a use (or the use deciding a field) still waits for. */
+  const waitingFor = (policy: string, keepsUntil: number): string | undefined => {
+    const event = eventOf(view.agingOf(policy));
+    return event !== undefined && keepsUntil === WAITING && !events.has(event) ? event : undefined;
+  };
   const consentWindowOf = (policy: string) => {
     const purpose = view.consentPurpose(policy);
     if (purpose === undefined) return undefined;
@@ -359,6 +373,7 @@ export async function readSubjectIn(
     lastUseAt: toIso(row.last_use_at),
     ...(row.erased_at !== null ? { erasedAt: toIso(row.erased_at) } : {}),
     ...(row.reappeared_at !== null ? { reappearedAt: toIso(row.reappeared_at) } : {}),
+    ...optional('waitingFor', waitingFor(row.policy, row.expires_at)),
     ...(row.expire_now_at !== null
       ? {
           expireNow: {
@@ -372,24 +387,26 @@ export async function readSubjectIn(
       .filter((usage) => usage.field === row.field)
       .map((usage) => {
         const consentPurpose = view.consentPurpose(usage.policy);
+        const keepsUntil = usageKeepsUntil(
+          {
+            policy: usage.policy,
+            firstUseAt: usage.first_use_at,
+            lastUseAt: usage.last_use_at,
+            lastSystem: usage.last_system,
+            lastConsentedUseAt: usage.last_consented_use_at,
+          },
+          view.retentionEnd,
+          consentWindowOf(usage.policy),
+          aging,
+        );
         return {
           policy: usage.policy,
           system: usage.last_system,
           firstUseAt: toIso(usage.first_use_at),
           lastUseAt: toIso(usage.last_use_at),
           count: Number(usage.use_count),
-          keepsUntil: toIso(
-            usageKeepsUntil(
-              {
-                policy: usage.policy,
-                lastUseAt: usage.last_use_at,
-                lastSystem: usage.last_system,
-                lastConsentedUseAt: usage.last_consented_use_at,
-              },
-              view.retentionEnd,
-              consentWindowOf(usage.policy),
-            ),
-          ),
+          keepsUntil: toIso(keepsUntil),
+          ...optional('waitingFor', waitingFor(usage.policy, keepsUntil)),
           ...(consentPurpose !== undefined
             ? {
                 consentPurpose,
@@ -401,7 +418,12 @@ export async function readSubjectIn(
         };
       }),
   }));
-  return { expiry, fieldRows, fields, consent, erasures };
+  return { expiry, fieldRows, fields, consent, erasures, events };
+}
+
+/** `{ [key]: value }` when there is a value, `{}` otherwise (optional answer properties). */
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: string });
 }
 
 /**

@@ -15,6 +15,17 @@ export interface RetentionTables {
   subject_expiries: SubjectExpiryRow;
   erasures: ErasureRow;
   usage_journal: UsageJournalRow;
+  subject_events: SubjectEventRow;
+}
+
+/** Something that happened to a subject (`account-closed`): an `event:` policy counts from it. */
+export interface SubjectEventRow {
+  subject: string;
+  name: string;
+  at: number;
+  /** The client's id, unique: a retry with it is a duplicate. */
+  event_id: string | null;
+  received_at: number;
 }
 
 export interface PolicyRow {
@@ -22,6 +33,8 @@ export interface PolicyRow {
   purpose: string;
   retention: string;
   legal_basis: string;
+  /** The aging strategy: `last-use`, `first-use`, `event:<name>` or `until:<YYYY-MM-DD>`. */
+  since: string;
   description: string | null;
   /** JSON array of data-subject categories, or null. */
   data_subjects: string | null;
@@ -40,6 +53,7 @@ export interface PolicyVersionRow {
   purpose: string;
   retention: string;
   legal_basis: string;
+  since: string;
   description: string | null;
   data_subjects: string | null;
   reviewed_on: string | null;

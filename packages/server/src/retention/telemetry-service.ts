@@ -188,7 +188,7 @@ export class TelemetryService {
       policy: raw.policy,
       fields: raw.fields.length > 1 ? [...new Set(raw.fields)] : raw.fields,
       at,
-      keepsUntil: view.retentionEnd(raw.policy, at),
+      keepsUntil: view.useEnd(raw.policy, at),
       ...(consentPurpose !== undefined ? { consentPurpose } : {}),
     };
   }

@@ -19,6 +19,7 @@ import { legalHoldsMigration } from './migrations/0017-legal-holds.js';
 import { postgresFoldPartitionsMigration } from './migrations/0018-postgres-fold-partitions.js';
 import { jobsMigration } from './migrations/0019-jobs.js';
 import { expireNowMigration } from './migrations/0020-expire-now.js';
+import { agingMigration } from './migrations/0021-aging.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -49,6 +50,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0018-postgres-fold-partitions': postgresFoldPartitionsMigration(capabilities),
     '0019-jobs': jobsMigration,
     '0020-expire-now': expireNowMigration,
+    '0021-aging': agingMigration,
   };
   return { getMigrations: async () => migrations };
 }

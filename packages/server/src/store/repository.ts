@@ -10,6 +10,7 @@ import { RequestQueries } from '../requests/request-queries.js';
 import { RetentionQueries } from '../retention/retention-queries.js';
 import { HoldQueries } from '../retention/holds/hold-queries.js';
 import { ExpireNowQueries } from '../retention/expire-now/expire-now-queries.js';
+import { SubjectEventQueries } from '../retention/aging/subject-event-queries.js';
 import { SignInCodeQueries } from '../session/sign-in-code-queries.js';
 import { StreamExportQueries } from '../streams/exports/stream-export-queries.js';
 import { FieldKeyQueries } from '../streams/field-key-queries.js';
@@ -31,6 +32,8 @@ export class Repository {
   readonly holds: HoldQueries;
   /** Expire-now decisions on field expiries. */
   readonly expireNow: ExpireNowQueries;
+  /** Subjects' events, which `event:` policies count from. */
+  readonly subjectEvents: SubjectEventQueries;
   /** The audit log's hash chain and its signed checkpoints. */
   readonly audit: AuditQueries;
   /** Signing keys' public halves and wrapped private halves. */
@@ -61,6 +64,7 @@ export class Repository {
     this.retention = new RetentionQueries(db);
     this.holds = new HoldQueries(db);
     this.expireNow = new ExpireNowQueries(db);
+    this.subjectEvents = new SubjectEventQueries(db);
     this.audit = new AuditQueries(db);
     this.signingKeys = new SigningKeyQueries(db);
     this.consent = new ConsentQueries(db);

@@ -47,6 +47,11 @@ export const RETENTION_EXPECTED: Record<string, Expectation> = {
     url: `/v1/subjects/${SUBJECT}/expire`,
     payload: { reason: 'matrix' },
   },
+  'POST /v1/subjects/:subject/events': {
+    allowed: ['admin', 'service'],
+    url: `/v1/subjects/${SUBJECT}/events`,
+    payload: { name: 'account-closed', at: '2024-06-01T00:00:00Z' },
+  },
   'GET /v1/reappearances': { allowed: READERS },
   'GET /v1/expiries/due': { allowed: ALL, url: '/v1/expiries/due?system=accounts' },
   'GET /v1/holds': { allowed: READERS, unlimitedOnly: true },

@@ -6,6 +6,7 @@ import type { Database } from '../schema.js';
 import type { FoldResult, JournalBacklog } from '../store.js';
 import { bigintArray, textArray } from './array-literal.js';
 import { aggregateFold } from './fold-aggregate.js';
+import { agedPairs, agedRefresh } from '../../retention/aging/aged-refresh.js';
 import { FOLD_PARTITIONS } from './fold-partitions.js';
 
 /**
@@ -170,6 +171,7 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
       tx,
     );
   }
+  await refreshAgedFields(tx, usages);
   // Last: the one table that folds of other partitions write too, so its row locks are held for
   // the shortest time, and taken in one order (the rows are sorted).
   if (links.system.length) {
@@ -181,6 +183,73 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         first_use_at = least(usage_links.first_use_at, excluded.first_use_at),
         last_use_at = greatest(usage_links.last_use_at, excluded.last_use_at),
         use_count = usage_links.use_count + excluded.use_count`.execute(tx);
+  }
+}
+
+/**
+ * Aging strategies (docs/retention.md, "Aging"): the subject-fields folded under a policy that
+ * does not age from the last use are recomputed exactly from their usages, in this transaction.
+ * One small query per fold when no such policy exists.
+ */
+async function refreshAgedFields(
+  tx: Kysely<Database>,
+  usages: { subject: readonly string[]; field: readonly string[]; policy: readonly string[] },
+): Promise<void> {
+  if (usages.subject.length === 0) return;
+  const aged = await tx.selectFrom('policies').select('name').where('since', '<>', 'last-use').execute();
+  if (aged.length === 0) return;
+  const rows = usages.subject.map((subject, i) => ({
+    subject,
+    field: usages.field[i] as string,
+    policy: usages.policy[i] as string,
+  }));
+  const pairs = agedPairs(rows, new Set(aged.map((row) => row.name)));
+  if (pairs.length === 0) return;
+  const subjects = [...new Set(pairs.map((pair) => pair.subject))];
+  const [policies, usageRows, fieldRows, consent, events] = await Promise.all([
+    tx.selectFrom('policies').select(['name', 'retention', 'since', 'legal_basis', 'purpose']).execute(),
+    tx.selectFrom('usages').selectAll().where('subject', 'in', subjects).execute(),
+    tx.selectFrom('field_expiries').selectAll().where('subject', 'in', subjects).execute(),
+    tx
+      .selectFrom('consent_states')
+      .select(['subject', 'purpose', 'granted_at', 'withdrawn_at'])
+      .where('subject', 'in', subjects)
+      .execute(),
+    tx
+      .selectFrom('subject_events')
+      .select(['subject', 'name', (eb) => eb.fn.min<number>('at').as('at')])
+      .where('subject', 'in', subjects)
+      .groupBy(['subject', 'name'])
+      .execute(),
+  ]);
+  const eventsBySubject = new Map<string, Map<string, number>>();
+  for (const row of events) {
+    const names = eventsBySubject.get(row.subject) ?? new Map<string, number>();
+    names.set(row.name, Number(row.at));
+    eventsBySubject.set(row.subject, names);
+  }
+  const refresh = agedRefresh({
+    policies,
+    pairs,
+    usages: usageRows,
+    fieldRows,
+    consent,
+    events: eventsBySubject,
+  });
+  for (const f of refresh.fields) {
+    await tx
+      .updateTable('field_expiries')
+      .set({ expires_at: f.expiresAt, policy: f.policy, system: f.system })
+      .where('subject', '=', f.subject)
+      .where('field', '=', f.field)
+      .execute();
+  }
+  if (refresh.subjects.length) {
+    await sql`
+      update subject_expiries s set (expires_at, field, policy, system) = (
+        select f.expires_at, f.field, f.policy, f.system from field_expiries f
+        where f.subject = s.subject order by f.expires_at desc, f.field limit 1)
+      where s.subject = any(${textArray(refresh.subjects)}::text[])`.execute(tx);
   }
 }
 

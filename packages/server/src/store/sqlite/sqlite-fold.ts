@@ -10,6 +10,7 @@ import type { FoldResult } from '../store.js';
 import type { AuditRecord } from '../../audit/audit-chain.js';
 import { SqliteAuditStatements } from './sqlite-audit.js';
 import { FOLDED_POSITION_KEY } from './sqlite-journal-file.js';
+import { SqliteAgedRefresh } from './sqlite-aged-refresh.js';
 
 /** Journal rows read per query while gathering a fold (a row holds one group commit's events). */
 const ROWS_PER_READ = 64;
@@ -36,6 +37,7 @@ export class SqliteFoldStatements {
   private readonly upsertLink;
   private readonly consentState;
   private readonly upsertViolation;
+  private readonly agedRefresh;
   private readonly run;
 
   /**
@@ -119,6 +121,7 @@ export class SqliteFoldStatements {
         first_at = min(first_at, excluded.first_at),
         last_at = max(last_at, excluded.last_at),
         use_count = use_count + excluded.use_count`);
+    this.agedRefresh = new SqliteAgedRefresh(connection);
     this.run = connection.transaction((maxEvents: number, upTo: number): FoldResult => {
       // Read inside the write transaction: a fold on another thread or process cannot interleave.
       const folded = this.foldedPosition();
@@ -196,6 +199,7 @@ export class SqliteFoldStatements {
     if (this.anyExpireNow.get()) {
       for (const s of subjects) this.restoreSubjectExpiry.run({ subject: s.subject });
     }
+    this.agedRefresh.refresh(usages);
     for (const l of links) {
       this.upsertLink.run(l.system, l.field, l.policy, l.firstUseAt, l.lastUseAt, l.count);
     }

@@ -1,0 +1,36 @@
+import { SubjectEventBatch, SubjectEventResult, SubjectParams } from '@lethe/api';
+import { Type } from '@sinclair/typebox';
+import { principalOf } from '../../http/authenticate.js';
+import type { TypedApp } from '../../http/typed-app.js';
+import type { Services } from '../../services.js';
+
+/** `POST /v1/subjects/{id}/events`: what happened to a subject, for `event:` policies (docs/retention.md). */
+export function subjectEventRoutes(app: TypedApp, { subjectEvents }: Services) {
+  app.post(
+    '/v1/subjects/:subject/events',
+    {
+      config: { action: 'events:publish', textPerItem: true },
+      schema: {
+        tags: ['retention'],
+        description:
+          'Subject events as one `{"id"?, "name", "at"}` object, `{"events": [...]}` (application/json) or one ' +
+          'event per line (application/x-ndjson). Each event is validated on its own.',
+        params: SubjectParams,
+        body: {
+          content: {
+            'application/json': {
+              schema: Type.Union([SubjectEventBatch, Type.Object({}, { additionalProperties: true })]),
+            },
+            'application/x-ndjson': { schema: Type.Array(Type.Unknown()) },
+          },
+        },
+        response: { 200: SubjectEventResult },
+      },
+    },
+    (request) => {
+      const body = request.body as unknown[] | { events?: unknown[] };
+      const events = Array.isArray(body) ? body : Array.isArray(body.events) ? body.events : [body];
+      return subjectEvents.record(principalOf(request), request.params.subject, events);
+    },
+  );
+}

@@ -1,0 +1,100 @@
+import { SubjectEvent, type EventRejection, type SubjectEventResult } from '@lethe/api';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { audit } from '../../audit/audit-trail.js';
+import { authorize } from '../../auth/permissions.js';
+import type { Principal } from '../../auth/principal.js';
+import { AppError } from '../../lib/app-error.js';
+import { schemaProblem } from '../../lib/id-rule.js';
+import { MalformedLine } from '../../lib/ndjson.js';
+import { parseInstant } from '../../lib/time.js';
+import type { Store } from '../../store/store.js';
+import { CatalogView } from '../catalog-cache.js';
+import { refreshSubjectFields } from '../retention-recompute.js';
+import type { SubjectEventRow } from '../retention-tables.js';
+
+const eventSchema = TypeCompiler.Compile(SubjectEvent);
+
+/** Events per request at most; more is a 413 `BATCH_TOO_LARGE`. */
+export const MAX_SUBJECT_EVENTS = 1_000;
+
+/**
+ * Subject events (docs/retention.md, "Aging"): something that happened to a subject, such as
+ * `account-closed`, which `event:` policies count their retention from. Sent like usage telemetry
+ * (`events:publish`: admin, or a service token for any subject — the event names no system),
+ * each event validated on its own; stored once per (subject, name, time) and per client id, so a
+ * retry is a duplicate. In the same transaction, which folds the usage journal first, the
+ * subject's fields are recomputed from their usages: a field waiting for the event gets its
+ * expiry at once. Audited as `subject.events`.
+ */
+export class SubjectEventService {
+  constructor(
+    private readonly store: Store,
+    private readonly maxClockSkewMs: number,
+  ) {}
+
+  async record(
+    principal: Principal,
+    subject: string,
+    events: readonly unknown[],
+  ): Promise<SubjectEventResult> {
+    authorize(principal, 'events:publish');
+    if (events.length > MAX_SUBJECT_EVENTS) {
+      throw new AppError(
+        'BATCH_TOO_LARGE',
+        `A request may hold at most ${MAX_SUBJECT_EVENTS} subject events; this one holds ${events.length}.`,
+      );
+    }
+    const now = Date.now();
+    const rejected: EventRejection[] = [];
+    const valid: SubjectEventRow[] = [];
+    events.forEach((raw, index) => {
+      const result = this.check(raw, now);
+      if ('code' in result) rejected.push({ index, ...result });
+      else
+        valid.push({
+          subject,
+          name: result.name,
+          at: result.at,
+          event_id: result.id ?? null,
+          received_at: now,
+        });
+    });
+    if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected, fieldsChanged: 0 };
+    return this.store.transaction(
+      async (repository) => {
+        let accepted = 0;
+        for (const row of valid) if (await repository.subjectEvents.insert(row)) accepted += 1;
+        let fieldsChanged = 0;
+        if (accepted > 0) {
+          const rules = new CatalogView(await repository.retention.loadCatalog());
+          const pairs = await repository.retention.fieldExpiriesOfSubjects([subject]);
+          fieldsChanged = (await refreshSubjectFields(repository, pairs, rules)).changed;
+          await audit(repository, principal, 'subject.events', `subject:${subject}`);
+        }
+        return { accepted, duplicates: valid.length - accepted, rejected, fieldsChanged };
+      },
+      { freshAggregates: true },
+    );
+  }
+
+  private check(
+    raw: unknown,
+    now: number,
+  ): { id?: string; name: string; at: number } | { code: string; message: string } {
+    if (raw instanceof MalformedLine)
+      return { code: 'INVALID_JSON', message: `Line is not JSON: ${raw.message}` };
+    if (!eventSchema.Check(raw)) {
+      const message = schemaProblem(
+        eventSchema.Errors(raw).First(),
+        'does not match the subject event schema',
+      );
+      return { code: 'INVALID_EVENT', message };
+    }
+    const at = parseInstant(raw.at);
+    if (at === undefined)
+      return { code: 'INVALID_TIME', message: `"${raw.at}" is not an ISO 8601 instant with a zone.` };
+    if (at > now + this.maxClockSkewMs)
+      return { code: 'INVALID_TIME', message: `"${raw.at}" lies in the future.` };
+    return { ...(raw.id !== undefined ? { id: raw.id } : {}), name: raw.name, at };
+  }
+}
