@@ -198,7 +198,7 @@ describe('rights requests', { timeout: 90_000 }, () => {
 
       // An auditor reads the request but is offered none of the steps.
       // The session lives in sessionStorage: emptied, the dashboard asks for a token again.
-      await page.evaluate(() => sessionStorage.clear());
+      await page.evaluate('sessionStorage.clear()');
       await signInWithPastedToken(await mint('auditor'));
       const other = await mint('dpo');
       const open = (
