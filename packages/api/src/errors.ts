@@ -175,6 +175,12 @@ export const ERRORS = {
     message: "The request's personal data has been destroyed; only keyed hashes remain.",
   },
   NOT_A_DSAR: { status: 409, message: 'Only a DSAR has a package for the person.' },
+  TICKET_RECORDS_TOO_LARGE: {
+    status: 413,
+    message: "A ticket's records hold more JSON than allowed (1 MiB in all).",
+  },
+  TICKET_FILE_TOO_LARGE: { status: 413, message: "A ticket's file is larger than allowed (5 MiB decoded)." },
+  INVALID_TICKET_FILE: { status: 400, message: "A ticket's file is empty or not well-formed base64." },
   CONNECTOR_NOT_FOUND: { status: 404, message: 'No such SQL connector.' },
   CONNECTOR_INVALID: {
     status: 400,

@@ -234,29 +234,63 @@ export const VerifyInput = Type.Object(
   strict,
 );
 export type VerifyInput = Static<typeof VerifyInput>;
+/** Ticket and by-hand records may hold at most this much JSON in all (`TICKET_RECORDS_TOO_LARGE`). */
+export const TICKET_RECORDS_MAX_BYTES = 1024 * 1024;
+/** A ticket's file may hold at most this many bytes, decoded (`TICKET_FILE_TOO_LARGE`). */
+export const TICKET_FILE_MAX_BYTES = 5 * 1024 * 1024;
+/** The body limit of the routes that take a ticket's file: the file in base64 and the records. */
+export const TICKET_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+/** One record a team found by hand: what the person gets in the DSAR package. */
+export const TicketRecord = Type.Object(
+  {
+    dataset: Type.Optional(Type.String({ maxLength: 200 })),
+    pk: Type.Optional(Type.String({ maxLength: 500 })),
+    fields: Type.Record(Type.String({ maxLength: 200 }), Type.Unknown(), { maxProperties: 500 }),
+  },
+  strict,
+);
+export type TicketRecord = Static<typeof TicketRecord>;
+
+/**
+ * One file a team attaches to a DSAR (an export from their system), in base64: at most
+ * `TICKET_FILE_MAX_BYTES` decoded. Stored sealed under the request's key with its content type,
+ * size and SHA-256, and handed to the person in the DSAR package.
+ */
+export const TicketFile = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\\\\\u0000-\\u001f]+$' }),
+    contentType: Type.String({
+      minLength: 3,
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$',
+    }),
+    contentBase64: Type.String({ minLength: 1, maxLength: Math.ceil(TICKET_FILE_MAX_BYTES / 3) * 4 + 4 }),
+  },
+  strict,
+);
+export type TicketFile = Static<typeof TicketFile>;
+
 export const TicketDoneInput = Type.Object(
   {
     note: Type.Optional(Reason),
     /** Records the team deleted or cleared (delete, delete_pii). */
     deleted: Type.Optional(Type.Integer({ minimum: 0 })),
     /** Records the team found (dsar): what the person gets in the package. */
-    records: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            dataset: Type.Optional(Type.String({ maxLength: 200 })),
-            pk: Type.Optional(Type.String({ maxLength: 500 })),
-            fields: Type.Record(Type.String(), Type.Unknown()),
-          },
-          strict,
-        ),
-        { maxItems: 10_000 },
-      ),
-    ),
+    records: Type.Optional(Type.Array(TicketRecord, { maxItems: 10_000 })),
+    /** One file the team found (dsar only), e.g. an export from their system. */
+    file: Type.Optional(TicketFile),
   },
   strict,
 );
 export type TicketDoneInput = Static<typeof TicketDoneInput>;
+
+/**
+ * A task someone handled outside Lethe (a system that cannot be reached, done by its team):
+ * like a ticket marked done, with a note that is required.
+ */
+export const ManualDoneInput = Type.Object({ ...TicketDoneInput.properties, note: Reason }, strict);
+export type ManualDoneInput = Static<typeof ManualDoneInput>;
 
 export const RequestListQuery = Type.Object(
   {

@@ -48,6 +48,7 @@ import type {
   RequestTask,
   RightsRequest,
   TicketDoneInput,
+  ManualDoneInput,
 } from '@lethe/api';
 import { HttpTransport, NDJSON, searchParams, segment } from './http-transport.js';
 
@@ -466,6 +467,36 @@ export class LetheClient {
   async approveErasure(id: string, task: number, options?: RequestOptions): Promise<RightsRequest> {
     const path = `/v1/requests/${segment(id)}/tasks/${task}/approve`;
     return this.transport.json({ method: 'POST', path, body: {}, ...options });
+  }
+
+  /**
+   * Skips a task with a reason (admin, dpo): the request completes without that system, and its
+   * status reason and DSAR package say so.
+   */
+  async skipTask(id: string, task: number, reason: string, options?: RequestOptions): Promise<RightsRequest> {
+    const path = `/v1/requests/${segment(id)}/tasks/${task}/skip`;
+    return this.transport.json({ method: 'POST', path, body: { reason }, ...options });
+  }
+
+  /** Marks a task done by hand (admin, dpo): its team handled it outside Lethe; the note is required. */
+  async markTaskDone(
+    id: string,
+    task: number,
+    input: ManualDoneInput,
+    options?: RequestOptions,
+  ): Promise<RightsRequest> {
+    const path = `/v1/requests/${segment(id)}/tasks/${task}/mark-done`;
+    return this.transport.json({ method: 'POST', path, body: input, ...options });
+  }
+
+  /** Cancels a request with a reason: its open tasks stop and its personal data goes at once. */
+  async cancelRequest(id: string, reason: string, options?: RequestOptions): Promise<RightsRequest> {
+    return this.requestStep(id, 'cancel', { reason }, options);
+  }
+
+  /** Extends the deadline once, as far as the jurisdiction allows (GDPR: two months), with the legal reason. */
+  async extendRequest(id: string, reason: string, options?: RequestOptions): Promise<RightsRequest> {
+    return this.requestStep(id, 'extend', { reason }, options);
   }
 
   /** Marks a ticket done: the team acted on the request in their system. */

@@ -1,4 +1,4 @@
-import type { RequestTask, RightsRequest, TicketDoneInput } from '@lethe/api';
+import type { RequestTask, RightsRequest, TicketDoneInput, TicketFile } from '@lethe/api';
 import { useEffect, useState, type FormEvent } from 'react';
 import { callApi } from '../api.js';
 import { Page } from '../components/page.js';
@@ -10,6 +10,7 @@ import { Link } from '../router.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
+import { RequestSteps, TaskSteps } from './request-steps.js';
 import { DaysLeft } from './requests-page.js';
 
 const FINAL = ['completed', 'denied', 'canceled'];
@@ -35,6 +36,7 @@ export function RequestPage({ id }: { id: string }) {
         {(request) => (
           <>
             <RequestSummary request={request} />
+            <RequestSteps request={request} onChanged={reload} />
             <Downloads request={request} />
             <h2>Tasks</h2>
             {request.tasks?.length ? (
@@ -71,8 +73,15 @@ function RequestSummary({ request }: { request: RightsRequest }) {
       <dt>Received</dt>
       <dd>{dayOf(request.receivedAt)}</dd>
       <dt>Due</dt>
-      <dd>
+      <dd data-testid="request-due">
         {dayOf(request.dueAt)} · days left: <DaysLeft request={request} />
+        {request.extension ? (
+          <span className="muted">
+            {' '}
+            · extended on {dayOf(request.extension.at)} by {request.extension.by}
+            {request.extension.reason ? `: ${request.extension.reason}` : ''}
+          </span>
+        ) : null}
       </dd>
       <dt>Records found</dt>
       <dd>{request.rowsFound.toLocaleString()}</dd>
@@ -153,7 +162,7 @@ function TaskItem({
       {task.lastError ? <p className="error-text">Last error: {task.lastError}</p> : null}
       {task.completedBy ? (
         <p className="muted">
-          Done by {task.completedBy}
+          {task.state === 'skipped' ? 'Skipped' : 'Done'} by {task.completedBy}
           {task.completedAt ? ` on ${dayOf(task.completedAt)}` : ''}
           {task.note ? `: ${task.note}` : ''}
         </p>
@@ -187,6 +196,7 @@ function TaskItem({
         </details>
       ) : null}
       {isOpenTicket ? <TicketDone request={request} task={task} onDone={onChanged} /> : null}
+      <TaskSteps request={request} task={task} onChanged={onChanged} />
       {task.erasurePlan ? <ErasurePlanView request={request} task={task} onApproved={onChanged} /> : null}
     </li>
   );
@@ -253,16 +263,32 @@ function TicketDone({
   const { token } = useSession();
   const [note, setNote] = useState('');
   const [deleted, setDeleted] = useState('');
+  const [records, setRecords] = useState('');
+  const [file, setFile] = useState<File>();
+  const [invalid, setInvalid] = useState<string>();
   const done = useAction();
   const erases = request.type !== 'dsar';
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const input: TicketDoneInput = {
-      ...(note.trim() ? { note: note.trim() } : {}),
-      ...(erases && deleted.trim() ? { deleted: Number(deleted) } : {}),
-    };
+    const parsed = erases ? undefined : parseRecords(records);
+    if (typeof parsed === 'string') {
+      setInvalid(parsed);
+      return;
+    }
+    if (!erases && file && file.size > FILE_LIMIT_BYTES) {
+      setInvalid(`${file.name} is larger than 5 MiB.`);
+      return;
+    }
+    setInvalid(undefined);
     void done
       .run(async () => {
+        const attached = !erases && file ? await ticketFile(file) : undefined;
+        const input: TicketDoneInput = {
+          ...(note.trim() ? { note: note.trim() } : {}),
+          ...(erases && deleted.trim() ? { deleted: Number(deleted) } : {}),
+          ...(parsed ? { records: parsed } : {}),
+          ...(attached ? { file: attached } : {}),
+        };
         await callApi(
           token,
           'POST',
@@ -294,6 +320,28 @@ function TicketDone({
             onChange={(event) => setDeleted(event.target.value)}
           />
         </>
+      ) : (
+        <>
+          <label htmlFor={`${prefix}-records`}>Records found (JSON)</label>
+          <textarea
+            id={`${prefix}-records`}
+            rows={4}
+            value={records}
+            placeholder='[{"dataset": "tickets", "pk": "17", "fields": {"subject": "Refund"}}]'
+            aria-describedby={`${prefix}-records-help`}
+            onChange={(event) => setRecords(event.target.value)}
+          />
+          <p id={`${prefix}-records-help`} className="muted">
+            A JSON array of records, each with its fields (at most 1 MiB); they go into the person’s package.
+          </p>
+          <label htmlFor={`${prefix}-file`}>File for the person (at most 5 MiB)</label>
+          <input id={`${prefix}-file`} type="file" onChange={(event) => setFile(event.target.files?.[0])} />
+        </>
+      )}
+      {invalid ? (
+        <p className="error-text" role="alert">
+          {invalid}
+        </p>
       ) : null}
       {done.error ? <ErrorNotice error={done.error} /> : null}
       <div className="form-actions">
@@ -303,4 +351,42 @@ function TicketDone({
       </div>
     </form>
   );
+}
+
+const FILE_LIMIT_BYTES = 5 * 1024 * 1024;
+
+/** The records typed in: a JSON array of objects each with `fields`, or what is wrong with it. */
+function parseRecords(text: string): TicketDoneInput['records'] | string {
+  if (!text.trim()) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'The records are not valid JSON.';
+  }
+  if (!Array.isArray(value)) return 'The records must be a JSON array.';
+  const records = value as unknown[];
+  const wrong = records.findIndex(
+    (record) =>
+      typeof record !== 'object' ||
+      record === null ||
+      typeof (record as { fields?: unknown }).fields !== 'object' ||
+      (record as { fields?: unknown }).fields === null,
+  );
+  if (wrong >= 0) return `Record ${wrong + 1} needs an object of fields, e.g. {"fields": {"name": "…"}}.`;
+  return records as TicketDoneInput['records'];
+}
+
+/** The chosen file, in base64 as the API takes it. */
+async function ticketFile(file: File): Promise<TicketFile> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = '';
+  for (let at = 0; at < bytes.length; at += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+  }
+  return {
+    name: file.name,
+    contentType: file.type || 'application/octet-stream',
+    contentBase64: btoa(binary),
+  };
 }

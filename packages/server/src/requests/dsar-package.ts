@@ -14,6 +14,10 @@ export interface DsarPackage {
   readonly controller?: string;
   /** Each system or database that answered, with its records. */
   readonly sources: readonly DsarSource[];
+  /** Files the teams attached to their tickets (exports from their systems), whole. */
+  readonly files: readonly DsarFile[];
+  /** Systems not searched: a DPO skipped them, with the reason given. */
+  readonly skipped: readonly DsarSkipped[];
   /** What Lethe's own records held about the subject when the request completed. */
   readonly lethe: LetheKnowledge;
   /** True only when nothing was found anywhere: no system's records and nothing in Lethe's own. */
@@ -104,6 +108,23 @@ export function letheKnowsAnything(knowledge: LetheKnowledge): boolean {
   return knowledge.fields.length > 0 || knowledge.erasures.length > 0 || knowledge.consent.history.length > 0;
 }
 
+export interface DsarFile {
+  /** The rights client, connector or team whose ticket attached it. */
+  readonly source: string;
+  readonly name: string;
+  readonly contentType: string;
+  readonly size: number;
+  /** SHA-256 of the bytes, hex. */
+  readonly sha256: string;
+  readonly contentBase64: string;
+}
+
+export interface DsarSkipped {
+  readonly source: string;
+  readonly system?: string;
+  readonly reason: string;
+}
+
 export interface DsarSource {
   readonly datasource: string;
   readonly records: readonly {
@@ -131,9 +152,18 @@ function display(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** True only when no system answered with records and Lethe's own records hold nothing either. */
-export function nothingHeld(sources: readonly DsarSource[], lethe: LetheKnowledge): boolean {
-  return sources.length === 0 && lethe.status === 'subject' && !letheKnowsAnything(lethe);
+/**
+ * True only when no system answered with records or a file and Lethe's own records hold nothing
+ * either.
+ */
+export function nothingHeld(
+  sources: readonly DsarSource[],
+  files: readonly DsarFile[],
+  lethe: LetheKnowledge,
+): boolean {
+  return (
+    sources.length === 0 && files.length === 0 && lethe.status === 'subject' && !letheKnowsAnything(lethe)
+  );
 }
 
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -156,6 +186,33 @@ function sourceSection(source: DsarSource): string {
   return `<section>
 <h2>${escapeHtml(source.datasource)} <small>(${count})</small></h2>
 ${table(anyKept ? ['', ...columns] : columns, rows)}
+</section>`;
+}
+
+/** The files teams attached, each a download inside the page (no request leaves it). */
+function filesSection(files: readonly DsarFile[]): string {
+  if (files.length === 0) return '';
+  const items = files.map((file) => {
+    const href = `data:${file.contentType};base64,${file.contentBase64}`;
+    return `<li><a download="${escapeHtml(file.name)}" href="${escapeHtml(href)}">${escapeHtml(file.name)}</a> <small>(${escapeHtml(file.contentType)}, ${file.size} bytes, from ${escapeHtml(file.source)}, SHA-256 ${escapeHtml(file.sha256)})</small></li>`;
+  });
+  return `<section>
+<h2>Files</h2>
+<ul>
+${items.join('\n')}
+</ul>
+</section>`;
+}
+
+/** Systems not searched, and why: the person is told, not left to assume they hold nothing. */
+function skippedSection(skipped: readonly DsarSkipped[]): string {
+  if (skipped.length === 0) return '';
+  return `<section>
+<h2>Systems not searched</h2>
+${table(
+  ['System', 'Why'],
+  skipped.map((entry) => [entry.system ?? entry.source, entry.reason]),
+)}
 </section>`;
 }
 
@@ -280,7 +337,7 @@ function letheSection(lethe: LetheKnowledge): string {
 export function renderDsarPackageHtml(dsar: DsarPackage): string {
   const empty = dsar.nothingHeld
     ? '<p>We hold no records about you in the systems searched.</p>'
-    : dsar.sources.length === 0
+    : dsar.sources.length === 0 && dsar.files.length === 0
       ? '<p>The systems searched returned no records about you.</p>'
       : '';
   return `<!doctype html>
@@ -294,6 +351,7 @@ export function renderDsarPackageHtml(dsar: DsarPackage): string {
     dsar.completedAt ? `, completed ${escapeHtml(dsar.completedAt)}` : ''
   }${dsar.controller ? `, by ${escapeHtml(dsar.controller)}` : ''}. Generated ${escapeHtml(dsar.generatedAt)}.</p>
 ${empty}${dsar.sources.map(sourceSection).join('\n')}
+${filesSection(dsar.files)}${skippedSection(dsar.skipped)}
 ${letheSection(dsar.lethe)}
 </body></html>
 `;

@@ -3,7 +3,6 @@ import { authorize, mayActForSystem, requireAllCategories } from '../auth/permis
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { toIso } from '../lib/time.js';
-import type { RequestTaskRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
 import { actorOf, audit } from '../audit/audit-trail.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
@@ -14,6 +13,7 @@ import type { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
 import type { StoredErasurePlan } from './erasure-plan.js';
+import { ticketFindings } from './ticket-findings.js';
 
 /**
  * What people do to a running request besides moving its status: extend the deadline, confirm
@@ -209,10 +209,11 @@ export class RequestActions {
           throw new AppError('TASK_STATE_CONFLICT', `Task ${position} is ${task.state}, not an open ticket.`);
         }
         const records = input.records ?? [];
-        if (records.length > 0) {
+        const found = ticketFindings(row.type, task, records, input.file);
+        if (found.length > 0) {
           const sealer = await this.vault.open(repository, id);
           if (!sealer) throw new AppError('PII_DESTROYED', `Request "${id}" no longer holds its key.`);
-          await storeFoundRecords(repository, sealer, hashKey, row, task, 0, clientRecords(task, records));
+          await storeFoundRecords(repository, sealer, hashKey, row, task, 0, found);
         }
         await repository.requests.updateTask(
           task.id,
@@ -227,24 +228,18 @@ export class RequestActions {
           },
           { state: 'waiting' },
         );
-        await audit(repository, principal, 'request.ticket-done', `request:${id} task=${position}`);
+        const attached =
+          input.file !== undefined ? ` file=${found.at(-1)?.values?.['sha256'] as string}` : '';
+        await audit(
+          repository,
+          principal,
+          'request.ticket-done',
+          `request:${id} task=${position} records=${records.length}${attached}`,
+        );
         await settleRequest(repository, id, now, this.settings, this.completion);
       },
       { freshAggregates: true },
     );
     return this.reader.view(principal, id);
   }
-}
-
-/** A ticket's records, as a rights client would have returned them. */
-function clientRecords(task: RequestTaskRow, records: NonNullable<TicketDoneInput['records']>) {
-  return records.map((record, index) => ({
-    datasource: `${task.target}${record.dataset !== undefined ? `/${record.dataset}` : ''}`,
-    pk: record.pk ?? String(index + 1),
-    matchCategory: 'direct' as const,
-    semantic: 'ticket',
-    semanticValue: '',
-    piiColumns: Object.keys(record.fields),
-    values: record.fields,
-  }));
 }

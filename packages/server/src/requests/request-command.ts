@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import {
   JURISDICTIONS,
@@ -7,6 +8,7 @@ import {
   type Identifiers,
   type RequestInput,
   type RightsRequest,
+  type TicketDoneInput,
 } from '@lethe/api';
 import { LetheClient } from '@lethe/client';
 import { choiceOption, clientSettings, jsonFlag, printJson, UsageError } from '../cli/args.js';
@@ -121,6 +123,32 @@ export function registerRequest(program: Command): void {
       print(describe(await client().retryTask(id, taskNumber(task)))),
     );
   request
+    .command('skip')
+    .description('complete the request without this task; the reason is reported (admin, dpo)')
+    .argument('<id>', 'the request id')
+    .argument('<task>', 'the task number (1, 2, …)')
+    .requiredOption('--reason <reason>', 'why the system is skipped, for the report and the log')
+    .action(async (id: string, task: string, values: { reason: string }) =>
+      print(describe(await client().skipTask(id, taskNumber(task), values.reason))),
+    );
+  findingsOptions(
+    request
+      .command('mark-done')
+      .description('mark a task done by hand: its team handled it outside Lethe (admin, dpo)')
+      .argument('<id>', 'the request id')
+      .argument('<task>', 'the task number (1, 2, …)')
+      .requiredOption('--note <note>', 'what was done, for the log'),
+  ).action(async (id: string, task: string, values: FindingsValues & { note: string }) =>
+    print(
+      describe(
+        await client().markTaskDone(id, taskNumber(task), {
+          ...(await findingsFrom(values)),
+          note: values.note,
+        }),
+      ),
+    ),
+  );
+  request
     .command('approve-erasure')
     .description('let a task that waits for approval erase')
     .argument('<id>', 'the request id')
@@ -149,23 +177,63 @@ export function registerTicket(program: Command): void {
           .join('\n') || '(no open tickets)',
       );
     });
-  ticket
-    .command('done')
-    .description('mark a ticket done')
-    .argument('<id>', 'the request id')
-    .argument('<task>', 'the task number (1, 2, …)')
-    .option('--note <note>', 'a note for the log')
-    .option('--deleted <count>', 'how many records were deleted')
-    .action(async (id: string, task: string, values: { note?: string; deleted?: string }) => {
-      const deleted = values.deleted === undefined ? undefined : Number(values.deleted);
-      if (deleted !== undefined && (!Number.isInteger(deleted) || deleted < 0))
-        fail('--deleted must be a count');
-      const request = await client().completeTicket(id, taskNumber(task), {
-        ...(values.note !== undefined ? { note: values.note } : {}),
-        ...(deleted !== undefined ? { deleted } : {}),
-      });
-      print(describe(request));
+  findingsOptions(
+    ticket
+      .command('done')
+      .description('mark a ticket done')
+      .argument('<id>', 'the request id')
+      .argument('<task>', 'the task number (1, 2, …)')
+      .option('--note <note>', 'a note for the log'),
+  ).action(async (id: string, task: string, values: FindingsValues & { note?: string }) => {
+    const request = await client().completeTicket(id, taskNumber(task), {
+      ...(await findingsFrom(values)),
+      ...(values.note !== undefined ? { note: values.note } : {}),
     });
+    print(describe(request));
+  });
+}
+
+interface FindingsValues {
+  deleted?: string;
+  records?: string;
+  file?: string;
+  contentType: string;
+}
+
+/** What a team found or did by hand: a count deleted, a DSAR's records (a JSON file) and one file. */
+function findingsOptions(command: Command): Command {
+  return command
+    .option('--deleted <count>', 'how many records were deleted')
+    .option('--records <path>', 'a DSAR: a JSON file with an array of {dataset?, pk?, fields} found')
+    .option('--file <path>', 'a DSAR: one file for the person (at most 5 MiB)')
+    .option('--content-type <type>', "the file's media type", 'application/octet-stream');
+}
+
+async function findingsFrom(values: FindingsValues): Promise<Omit<TicketDoneInput, 'note'>> {
+  const deleted = values.deleted === undefined ? undefined : Number(values.deleted);
+  if (deleted !== undefined && (!Number.isInteger(deleted) || deleted < 0)) fail('--deleted must be a count');
+  let records: TicketDoneInput['records'];
+  if (values.records !== undefined) {
+    try {
+      records = JSON.parse(await readFile(values.records, 'utf8')) as TicketDoneInput['records'];
+    } catch (error) {
+      fail(`--records: ${values.records} is not a JSON file (${(error as Error).message})`);
+    }
+    if (!Array.isArray(records)) fail('--records must hold a JSON array of {dataset?, pk?, fields}');
+  }
+  const file =
+    values.file === undefined
+      ? undefined
+      : {
+          name: basename(values.file),
+          contentType: values.contentType,
+          contentBase64: (await readFile(values.file)).toString('base64'),
+        };
+  return {
+    ...(deleted !== undefined ? { deleted } : {}),
+    ...(records !== undefined ? { records } : {}),
+    ...(file !== undefined ? { file } : {}),
+  };
 }
 
 function client(): LetheClient {

@@ -20,7 +20,7 @@ import { parseRequestCsv, CsvFormatError } from './request-csv.js';
 import type { RequestLifecycle } from './request-lifecycle.js';
 import type { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
-import { OPEN_STATUSES } from './request-status.js';
+import { DUPLICATE_STATUSES } from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 
 /** Where a request came from, kept with it. */
@@ -134,7 +134,7 @@ export class RequestIntake {
         throw new AppError('REQUEST_EXISTS', `A request with id "${id}" exists already.`, { requestId: id });
       }
       const hashValues = hashes.map((hash) => hash.hash);
-      const duplicate = await requests.openRequestWithHash(input.type, hashValues, OPEN_STATUSES);
+      const duplicate = await requests.openRequestWithHash(input.type, hashValues, DUPLICATE_STATUSES);
       if (duplicate !== undefined) {
         throw new AppError(
           'DUPLICATE_REQUEST',

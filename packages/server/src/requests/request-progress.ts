@@ -111,7 +111,7 @@ export async function settleRequest(
       status: 'completed',
       completed_at: now,
       rows_found: rowsFound,
-      status_reason: keptUnderHolds(tasks),
+      status_reason: completionReason(tasks),
       updated_at: now,
       ...(request.type === 'dsar' ? { pii_expires_at: now + settings.dsarDeliveryWindowMs } : {}),
     },
@@ -139,14 +139,22 @@ export async function settleRequest(
 }
 
 /**
- * What an erasure kept because of legal holds, as the completed request's status reason (e.g.
- * `kept under legal hold: crm (hold "audit-2026")`); null when no task was held.
+ * What the completed request left out, as its status reason: what an erasure kept because of
+ * legal holds (`kept under legal hold: crm (hold "audit-2026")`) and the systems a person skipped
+ * with their reasons (`skipped: crm-api (decommissioned in 2025)`); null when nothing was.
  */
-function keptUnderHolds(tasks: readonly RequestTaskRow[]): string | null {
+function completionReason(tasks: readonly RequestTaskRow[]): string | null {
   const kept = tasks.flatMap((task) => {
     if (task.state !== 'held') return [];
     const hold = readReasons(task.reasons).find((reason) => reason.kind === 'legal-hold');
     return [`${task.target} (hold "${hold?.kind === 'legal-hold' ? hold.hold : '?'}")`];
   });
-  return kept.length === 0 ? null : `kept under legal hold: ${kept.join('; ')}`.slice(0, 2000);
+  const skipped = tasks.flatMap((task) =>
+    task.state === 'skipped' ? [`${task.target} (${task.note ?? 'no reason given'})`] : [],
+  );
+  const parts = [
+    ...(kept.length > 0 ? [`kept under legal hold: ${kept.join('; ')}`] : []),
+    ...(skipped.length > 0 ? [`skipped: ${skipped.join('; ')}`] : []),
+  ];
+  return parts.length === 0 ? null : parts.join(' · ').slice(0, 2000);
 }

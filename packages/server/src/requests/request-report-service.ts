@@ -2,13 +2,14 @@ import type { OverviewRow, ReportRow } from '@lethe/api';
 import { authorize, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
-import { nothingHeld, type DsarPackage, type DsarSource } from './dsar-package.js';
+import { nothingHeld, type DsarFile, type DsarPackage, type DsarSource } from './dsar-package.js';
 import { openLetheKnowledge } from './lethe-knowledge.js';
 import { toIso } from '../lib/time.js';
 import type { RequestRecordRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
 import { auditRead } from '../audit/audit-trail.js';
 import type { SealedRecord } from './request-progress.js';
+import { TICKET_FILE_SEMANTIC, type TicketFileValues } from './ticket-findings.js';
 import { requestRowToView } from './request-view.js';
 import type { RequestVault, Sealer } from './request-vault.js';
 
@@ -103,10 +104,17 @@ export class RequestReportService {
     const sealer = await this.vault.open(this.store.repository, id);
     if (!sealer) throw new AppError('PII_DESTROYED', `The findings of request "${id}" have been destroyed.`);
     await auditRead(this.store, principal, 'request.package', `request:${id}`);
-    const positions = await this.taskPositions(id);
+    const tasks = await this.store.repository.requests.listTasks(id);
+    const positions = new Map(tasks.map((task) => [task.id, task.position]));
+    const targets = new Map(tasks.map((task) => [task.id, task.target]));
     const sources = new Map<string, DsarSource['records'][number][]>();
+    const files: DsarFile[] = [];
     for await (const record of this.records(id)) {
       const values = openRecord(sealer, record, positions).values ?? {};
+      if (record.semantic === TICKET_FILE_SEMANTIC) {
+        files.push({ source: targets.get(record.task_id) ?? '', ...(values as unknown as TicketFileValues) });
+        continue;
+      }
       const list = sources.get(record.datasource) ?? [];
       list.push({ pk: record.pk, values, ...(record.kept !== null ? { kept: record.kept } : {}) });
       sources.set(record.datasource, list);
@@ -121,8 +129,16 @@ export class RequestReportService {
       generatedAt: toIso(this.now()),
       ...(controller !== undefined ? { controller } : {}),
       sources: found,
+      files,
+      skipped: tasks
+        .filter((task) => task.state === 'skipped')
+        .map((task) => ({
+          source: task.target,
+          ...(task.system !== null ? { system: task.system } : {}),
+          reason: task.note ?? '',
+        })),
       lethe,
-      nothingHeld: nothingHeld(found, lethe),
+      nothingHeld: nothingHeld(found, files, lethe),
     };
   }
 

@@ -1,6 +1,7 @@
 import {
   ImportResult,
   ListOf,
+  ManualDoneInput,
   OverviewRow,
   ReasonInput,
   ReportRow,
@@ -13,6 +14,7 @@ import {
   RightsRequest,
   SuppressionHit,
   TaskParams,
+  TICKET_BODY_LIMIT_BYTES,
   TicketDoneInput,
   VerifyInput,
 } from '@lethe/api';
@@ -231,9 +233,47 @@ function requestTaskRoutes(app: TypedApp, { requests }: Services) {
     async (request) => requests.approveErasure(principalOf(request), request.params.id, request.params.task),
   );
   app.post(
+    '/v1/requests/:id/tasks/:task/skip',
+    {
+      ...manage,
+      schema: {
+        operationId: 'skipTask',
+        summary: 'Skip a task with a reason',
+        tags,
+        description:
+          'Skip a task with a reason: the request completes without that system, and its status reason and DSAR package say so.',
+        params: TaskParams,
+        body: ReasonInput,
+        response: { 200: RightsRequest },
+      },
+    },
+    async (request) =>
+      requests.skipTask(principalOf(request), request.params.id, request.params.task, request.body.reason),
+  );
+  app.post(
+    '/v1/requests/:id/tasks/:task/mark-done',
+    {
+      ...manage,
+      bodyLimit: TICKET_BODY_LIMIT_BYTES,
+      schema: {
+        operationId: 'markTaskDone',
+        summary: 'Mark a task done by hand',
+        tags,
+        description:
+          'Mark a task done by hand (handled outside Lethe) with a required note; a DSAR may carry the records and one file found.',
+        params: TaskParams,
+        body: ManualDoneInput,
+        response: { 200: RightsRequest },
+      },
+    },
+    async (request) =>
+      requests.markTaskDone(principalOf(request), request.params.id, request.params.task, request.body),
+  );
+  app.post(
     '/v1/requests/:id/tasks/:task/complete',
     {
       config: { action: 'tickets:complete' },
+      bodyLimit: TICKET_BODY_LIMIT_BYTES,
       schema: {
         operationId: 'completeTicket',
         summary: 'Complete a ticket',

@@ -1,5 +1,6 @@
 import type {
   ImportResult,
+  ManualDoneInput,
   RequestInput,
   RequestList,
   RequestPlan,
@@ -18,6 +19,7 @@ import { RequestIntake, type RequestSource } from './request-intake.js';
 import { RequestLifecycle } from './request-lifecycle.js';
 import type { Completion, ErasureHook } from './request-progress.js';
 import { RequestReader } from './request-reader.js';
+import { TaskOverrides } from './task-overrides.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault } from './request-vault.js';
 import type { ServerSecrets } from '../auth/server-secrets.js';
@@ -29,7 +31,8 @@ import type { ServerSecrets } from '../auth/server-secrets.js';
  * out. Every step is audited in the transaction that makes it.
  *
  * The work is done by `RequestIntake` (filing), `RequestLifecycle` (the status steps and the
- * start), `RequestActions` (deadlines, receipt, delivery, retries, tickets) and `RequestReader`;
+ * start), `RequestActions` (deadlines, receipt, delivery, retries, tickets), `TaskOverrides`
+ * (skip a task, mark it done by hand) and `RequestReader`;
  * this class is the one the routes, the CLI and the runner use.
  */
 export class RequestService {
@@ -38,6 +41,7 @@ export class RequestService {
   readonly #intake: RequestIntake;
   readonly #lifecycle: RequestLifecycle;
   readonly #actions: RequestActions;
+  readonly #overrides: TaskOverrides;
 
   /** What a completed erasure also removes, in the same transaction (see `ErasureHook`); hooks add up. */
   whenErased(hook: ErasureHook): void {
@@ -69,6 +73,7 @@ export class RequestService {
     );
     this.#intake = new RequestIntake(store, vault, secrets, settings, this.#lifecycle, this.#reader, now);
     this.#actions = new RequestActions(store, vault, secrets, settings, this.#reader, wake, now, completion);
+    this.#overrides = new TaskOverrides(store, vault, secrets, settings, this.#reader, now, completion);
   }
 
   // Intake ----------------------------------------------------------------------------------------
@@ -143,6 +148,21 @@ export class RequestService {
   /** A DPO approves the erasure plan a task waits with (rows per table over the threshold). */
   approveErasure(principal: Principal, id: string, position: number): Promise<RightsRequest> {
     return this.#actions.approveErasure(principal, id, position);
+  }
+
+  /** A DPO skips a task with a reason: the request completes without that system, and says so. */
+  skipTask(principal: Principal, id: string, position: number, reason: string): Promise<RightsRequest> {
+    return this.#overrides.skipTask(principal, id, position, reason);
+  }
+
+  /** A DPO marks a task done by hand: its team handled it outside Lethe. */
+  markTaskDone(
+    principal: Principal,
+    id: string,
+    position: number,
+    input: ManualDoneInput,
+  ): Promise<RightsRequest> {
+    return this.#overrides.markTaskDone(principal, id, position, input);
   }
 
   /** A person marks a ticket done: the owning team acted on the request in their system. */

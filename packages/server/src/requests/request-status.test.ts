@@ -50,6 +50,10 @@ describe('settling a request from its tasks', () => {
     expect(settledStatus(['done', 'retrying'])).toBeUndefined();
     expect(settledStatus(['done', 'failed'])).toBe('failed');
     expect(settledStatus(['done', 'canceled', 'done'])).toBe('completed');
+    // A skipped task is finished: the request completes without it, once nothing else is failed.
+    expect(settledStatus(['skipped', 'done'])).toBe('completed');
+    expect(settledStatus(['skipped', 'failed'])).toBe('failed');
+    expect(settledStatus(['skipped', 'waiting'])).toBeUndefined();
     expect(settledStatus([])).toBe('completed');
   });
 });

@@ -4,7 +4,7 @@
  *
  * ```
  * received ─verify─▶ identity_verified ─approve─▶ approved ─start─▶ in_progress ─▶ completed
- *    │ (steps not required by configuration are passed at once)              └──▶ failed ─retry─▶ in_progress
+ *    │ (steps not required by configuration are passed at once)              └──▶ failed ─retry, skip, mark done─▶ in_progress
  *    └──────── deny (before the work starts) / cancel (any time before the end) ──▶ denied | canceled
  * ```
  */
@@ -35,6 +35,17 @@ const MOVES: Record<RequestMove, { from: readonly RequestStatus[]; to: RequestSt
 
 /** Statuses after which nothing more happens to the request. */
 export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'denied', 'canceled'];
+/**
+ * Statuses in which a new request of the same type for the same person is refused as a
+ * duplicate. A failed request is still open (its deadline runs), but it may be filed again: the
+ * person is owed an answer, and a fresh request is a way to give it.
+ */
+export const DUPLICATE_STATUSES: readonly RequestStatus[] = [
+  'received',
+  'identity_verified',
+  'approved',
+  'in_progress',
+];
 /** Statuses in which the deadline still runs (a failed request is still owed an answer). */
 export const OPEN_STATUSES: readonly RequestStatus[] = [
   'received',
@@ -64,6 +75,8 @@ export function movableFrom(move: RequestMove): readonly RequestStatus[] {
  * `waiting_approval`: an erasure's plan is over the row threshold and waits for a DPO.
  * `held`: an erasure a standing legal hold kept from running; nothing was changed, and the task
  * counts as finished (the request completes, saying what was kept) until a person retries it.
+ * `skipped`: a DPO decided, with a reason, that the request completes without this system; the
+ * request's status reason and the DSAR package say which systems were skipped and why.
  */
 export const TASK_STATES = [
   'pending',
@@ -73,11 +86,24 @@ export const TASK_STATES = [
   'waiting_approval',
   'done',
   'held',
+  'skipped',
   'failed',
   'canceled',
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
-export const FINISHED_TASK_STATES: readonly TaskState[] = ['done', 'held', 'failed', 'canceled'];
+export const FINISHED_TASK_STATES: readonly TaskState[] = ['done', 'held', 'skipped', 'failed', 'canceled'];
+/**
+ * Tasks a person may skip or mark done by hand: not yet done and not running (a running
+ * attempt ends first; its outcome is then the task's state to act on).
+ */
+export const OVERRIDABLE_TASK_STATES: readonly TaskState[] = [
+  'pending',
+  'retrying',
+  'waiting',
+  'waiting_approval',
+  'held',
+  'failed',
+];
 
 /**
  * Where the request goes once its tasks have moved: completed when every task is done, failed

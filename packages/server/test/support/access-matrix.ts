@@ -258,6 +258,20 @@ export const EXPECTED: Record<string, Expectation> = {
     url: `/v1/requests/${FIXED_REQUEST}/tasks/1/approve`,
     allowedStatus: 409,
   },
+  // Skipping a system or marking it done by hand is the DPO's decision: a service token that
+  // completes its own tickets may not (docs/security.md).
+  'POST /v1/requests/:id/tasks/:task/skip': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(['verify', 'approve']),
+    url: () => `/v1/requests/${current}/tasks/${accountsTicket}/skip`,
+    payload: { reason: 'handled by the accounts team in person' },
+  },
+  'POST /v1/requests/:id/tasks/:task/mark-done': {
+    allowed: ['admin', 'dpo'],
+    prepare: () => newRequest(['verify', 'approve']),
+    url: () => `/v1/requests/${current}/tasks/${accountsTicket}/mark-done`,
+    payload: { note: 'done in the accounts back office' },
+  },
   'POST /v1/requests/:id/tasks/:task/complete': {
     allowed: ['admin', 'dpo', 'service'],
     prepare: () => newRequest(['verify', 'approve']),
