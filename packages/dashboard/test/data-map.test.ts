@@ -242,7 +242,7 @@ describe('data map', { timeout: 60_000 }, () => {
       expect(await zoom()).toBeCloseTo(fitted, 5);
 
       // Search: a part of a name finds the system, centres it and opens it.
-      await page.getByRole('searchbox', { name: 'Find a system' }).fill('wareh');
+      await page.getByRole('combobox', { name: 'Find a system' }).fill('wareh');
       await page.getByRole('button', { name: 'Find', exact: true }).click();
       await expect.poll(() => details.getByRole('heading').textContent()).toBe('warehouse (system)');
       const centred = await inPage<{
@@ -261,7 +261,7 @@ describe('data map', { timeout: 60_000 }, () => {
       expect(centred.found).toBe(true);
       expect(Math.abs(centred.node.x - centred.width / 2)).toBeLessThan(2);
       expect(Math.abs(centred.node.y - centred.height / 2)).toBeLessThan(2);
-      await page.getByRole('searchbox', { name: 'Find a system' }).fill('no-such-system');
+      await page.getByRole('combobox', { name: 'Find a system' }).fill('no-such-system');
       await page.getByRole('button', { name: 'Find', exact: true }).click();
       await page.getByText('No system named like "no-such-system" in this view.').waitFor();
 

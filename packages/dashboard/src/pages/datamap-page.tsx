@@ -55,14 +55,17 @@ export default function DataMapPage() {
     navigate(`/datamap${search ? `?${search}` : ''}`, { replace: true });
   };
 
+  // Keyed on the report itself: `drift` is a new object on every render, and a new set would
+  // redraw the map (losing zoom, pan and the found system).
+  const driftReport = drift.state === 'ready' ? drift.data : undefined;
   const unobserved = useMemo(
     () =>
       new Set(
-        drift.state === 'ready'
-          ? drift.data.unobservedFlows.map((flow) => `system:${flow.from}->system:${flow.to}`)
+        driftReport
+          ? driftReport.unobservedFlows.map((flow) => `system:${flow.from}->system:${flow.to}`)
           : [],
       ),
-    [drift],
+    [driftReport],
   );
 
   return (
