@@ -297,8 +297,12 @@ async function get(lethe: LetheServer, agent: Agent, path: string): Promise<{ ms
 }
 
 function countOf(body: Buffer): number {
-  const parsed = JSON.parse(body.toString('utf8')) as { edges?: unknown[]; items?: unknown[] };
-  return (parsed.edges ?? parsed.items ?? []).length;
+  const parsed = JSON.parse(body.toString('utf8')) as { edges?: unknown; items?: unknown[] };
+  // A summary counts edges by kind instead of listing them.
+  if (parsed.edges && !Array.isArray(parsed.edges)) {
+    return Object.values(parsed.edges as Record<string, number>).reduce((sum, count) => sum + count, 0);
+  }
+  return ((parsed.edges as unknown[] | undefined) ?? parsed.items ?? []).length;
 }
 
 async function timeNaive(

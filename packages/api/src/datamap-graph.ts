@@ -68,7 +68,9 @@ export const DataMapGraphSummary = Type.Object({
   edges: byKind(['owns', 'store', 'transmit', 'client'] as const),
   /** Kept store and transmit edges per category key, by key. */
   categories: Type.Array(Type.Object({ key: Type.String(), edges: Type.Integer({ minimum: 0 }) })),
-  /** Kept transmit edges between the systems' teams (absent: a system without team), by count, largest first. */
+  /** How many (from team, to team) pairs kept transmit edges join. */
+  teamPairs: Type.Integer({ minimum: 0 }),
+  /** The 100 pairs with most kept transmit edges (absent team: a system without team), largest first. */
   teamFlows: Type.Array(
     Type.Object({
       fromTeam: Type.Optional(Type.String()),

@@ -6,6 +6,9 @@ import { byCodeUnit } from '../../lib/by-code-unit.js';
  * per category key, and flows between teams. A few KiB where the list is megabytes (`category=user`
  * keeps nearly the whole map), and the overview a reader of a large map starts from.
  */
+/** Team pairs listed in a summary: the largest; `teamPairs` says how many there are. */
+export const SUMMARY_TEAM_PAIRS = 100;
+
 export function summarizeGraph(graph: DataMapGraph): DataMapGraphSummary {
   const nodes = { team: 0, system: 0, category: 0, client: 0 };
   const teamOf = new Map<string, string | undefined>();
@@ -32,9 +35,10 @@ export function summarizeGraph(graph: DataMapGraph): DataMapGraphSummary {
     .map(([key, count]) => ({ key, edges: count }));
   const teamFlows = [...perTeams]
     .sort(([pairA, a], [pairB, b]) => b - a || byCodeUnit(pairA, pairB))
+    .slice(0, SUMMARY_TEAM_PAIRS)
     .map(([pair, flows]) => {
       const [fromTeam, toTeam] = pair.split('\n') as [string, string];
       return { ...(fromTeam ? { fromTeam } : {}), ...(toTeam ? { toTeam } : {}), flows };
     });
-  return { nodes, edges, categories, teamFlows };
+  return { nodes, edges, categories, teamPairs: perTeams.size, teamFlows };
 }
