@@ -257,7 +257,9 @@ export function GraphView(props: {
 }) {
   const container = useRef<HTMLDivElement>(null);
   const core = useRef<Core>(undefined);
-  const [layout, setLayout] = useState<MapLayout>();
+  // The layout with the graph it was made for: a new graph shows nothing until its layout is ready.
+  const [laid, setLaid] = useState<{ graph: DataMapGraph; layout: MapLayout }>();
+  const layout = laid?.graph === props.graph ? laid.layout : undefined;
   const [failure, setFailure] = useState<string>();
   // Cytoscape's handlers are bound once per graph; they call the latest callback through this ref.
   const onSelect = useRef(props.onSelect);
@@ -267,9 +269,9 @@ export function GraphView(props: {
 
   useEffect(() => {
     let current = true;
-    setLayout(undefined);
-    layoutMap(props.graph).then(
-      (laid) => current && setLayout(laid),
+    const graph = props.graph;
+    layoutMap(graph).then(
+      (computed) => current && setLaid({ graph, layout: computed }),
       (error: Error) => current && setFailure(error.message),
     );
     return () => {

@@ -146,7 +146,7 @@ export async function layoutMap(graph: DataMapGraph): Promise<MapLayout> {
       y: 0,
     };
     const points: ElkPoint[] = [];
-    for (const section of (laidEdge as ElkExtendedEdge).sections ?? []) {
+    for (const section of laidEdge.sections ?? []) {
       for (const point of [section.startPoint, ...(section.bendPoints ?? []), section.endPoint]) {
         points.push({ x: origin.x + point.x, y: origin.y + point.y });
       }
