@@ -6,6 +6,10 @@
  * SQLite store, starts Lethe on it, times the graph, holders and destinations queries over HTTP
  * against the HTTP floor (`/healthz`) and a script that answers the same questions from the
  * tables without an index, and rewrites the datamap section of docs/benchmarks.md.
+ *
+ * BENCH_DATAMAP_BASELINE=<another build's cli/main.js> also starts that build on a copy of the same
+ * store and times each query on it right after Lethe's, so a change is judged against its baseline
+ * in the same run (same machine, same load); queries the baseline does not know are skipped there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -42,7 +46,11 @@ interface QuerySpec {
   readonly broad?: boolean;
   readonly path: (i: number) => string;
   readonly naive: (i: number) => NaiveQuery;
+  /** A query shape the baseline build may not know (summary, paging): not timed on it. */
+  readonly shaped?: boolean;
 }
+
+const BASELINE_CLI = process.env['BENCH_DATAMAP_BASELINE'];
 
 async function main() {
   const machine = describeMachine();
@@ -55,14 +63,19 @@ async function main() {
   );
 
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-bench-datamap-'));
+  const baselineDir = BASELINE_CLI ? mkdtempSync(join(tmpdir(), 'lethe-bench-datamap-baseline-')) : undefined;
   try {
     const load = await loadDataMap(dataDir, snapshot, now);
     log(`loaded in ${load.seconds.toFixed(1)} s: ${JSON.stringify(load.rows)}`);
+    if (baselineDir) await loadDataMap(baselineDir, snapshot, now);
 
     // The default 50 requests/s per token would throttle a client that sends one request at a time.
     process.env['LETHE_RATE_LIMIT'] = 'off';
     const lethe = await startLethe({ dataDir });
+    const baseline =
+      baselineDir && BASELINE_CLI ? await startLethe({ dataDir: baselineDir }, {}, BASELINE_CLI) : undefined;
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const baselineAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     const specs = querySpecs(
       snapshot.teams.map((team) => team.name),
       snapshot.systems.map((s) => s.name),
@@ -70,33 +83,41 @@ async function main() {
     let coldMs: number;
     let floor: Timing;
     let peakRssKiB: number;
-    const timings: ({ spec: QuerySpec } & Measured)[] = [];
+    const timings: ({ spec: QuerySpec; baseline?: Timing } & Measured)[] = [];
     const coldPath = `/v1/datamap/graph?team=${snapshot.teams[0]?.name ?? ''}`;
     try {
       const cold = await get(lethe, agent, coldPath);
       coldMs = cold.ms;
       log(`cold (index build) ${coldPath}: ${formatMs(coldMs)} ms`);
+      if (baseline) log(`baseline cold: ${formatMs((await get(baseline, baselineAgent, coldPath)).ms)} ms`);
       floor = (await timeRequests(lethe, agent, () => '/healthz', options.requests, false)).timing;
       log(`/healthz: p50 ${formatMs(floor.p50Ms)} ms, p99 ${formatMs(floor.p99Ms)} ms`);
       for (const spec of specs) {
         const requests = spec.broad ? options['broad-requests'] : options.requests;
         const measured = await timeRequests(lethe, agent, spec.path, requests, true);
-        timings.push({ spec, ...measured });
+        const before =
+          baseline && !spec.shaped
+            ? (await timeRequests(baseline, baselineAgent, spec.path, requests, false)).timing
+            : undefined;
+        timings.push({ spec, ...measured, ...(before ? { baseline: before } : {}) });
         log(
           `${spec.label}: p50 ${formatMs(measured.timing.p50Ms)} ms, p99 ${formatMs(measured.timing.p99Ms)} ms, ` +
-            `${formatInteger(measured.bodyBytes)} B, ${formatInteger(measured.items)} edges/items`,
+            `${formatInteger(measured.bodyBytes)} B, ${formatInteger(measured.items)} edges/items` +
+            (before ? `; baseline p50 ${formatMs(before.p50Ms)} ms, p99 ${formatMs(before.p99Ms)} ms` : ''),
         );
       }
       peakRssKiB = lethe.server.stats().peakRssKiB;
     } finally {
       agent.destroy();
+      baselineAgent.destroy();
       await lethe.server.stop();
+      await baseline?.server.stop();
     }
 
     const naive = new NaiveDataMap(join(dataDir, 'lethe.db'));
     const queries: QueryResult[] = [];
     try {
-      for (const { spec, timing: letheTiming, bodyBytes, items } of timings) {
+      for (const { spec, timing: letheTiming, bodyBytes, items, baseline: before } of timings) {
         const naiveTiming = await timeNaive(naive, spec, now);
         log(`no index, ${spec.label}: p50 ${formatMs(naiveTiming.p50Ms)} ms`);
         queries.push({
@@ -106,6 +127,7 @@ async function main() {
           bodyBytes,
           items,
           naive: naiveTiming,
+          ...(before ? { baseline: before } : {}),
         });
       }
     } finally {
@@ -132,11 +154,13 @@ async function main() {
         broadRequests: options['broad-requests'],
         peakRssKiB,
         build: LETHE_BUILD,
+        ...(BASELINE_CLI ? { baselineBuild: BASELINE_CLI } : {}),
       }),
     );
     log('wrote docs/benchmarks.md');
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
   }
 }
 
@@ -183,6 +207,20 @@ function querySpecs(teams: readonly string[], systems: readonly string[]): Query
       filtered: true,
       broad: true,
       path: () => `${graph}?category=user`,
+      naive: () => ({ kind: 'graph', category: 'user' }),
+    },
+    {
+      label: '`graph?category=user&summary=true`',
+      filtered: true,
+      shaped: true,
+      path: () => `${graph}?category=user&summary=true`,
+      naive: () => ({ kind: 'graph', category: 'user' }),
+    },
+    {
+      label: '`graph?category=user&limit=1000` (first page)',
+      filtered: true,
+      shaped: true,
+      path: () => `${graph}?category=user&limit=1000`,
       naive: () => ({ kind: 'graph', category: 'user' }),
     },
     {
@@ -259,8 +297,12 @@ async function get(lethe: LetheServer, agent: Agent, path: string): Promise<{ ms
 }
 
 function countOf(body: Buffer): number {
-  const parsed = JSON.parse(body.toString('utf8')) as { edges?: unknown[]; items?: unknown[] };
-  return (parsed.edges ?? parsed.items ?? []).length;
+  const parsed = JSON.parse(body.toString('utf8')) as { edges?: unknown; items?: unknown[] };
+  // A summary counts edges by kind instead of listing them.
+  if (parsed.edges && !Array.isArray(parsed.edges)) {
+    return Object.values(parsed.edges as Record<string, number>).reduce((sum, count) => sum + count, 0);
+  }
+  return ((parsed.edges as unknown[] | undefined) ?? parsed.items ?? []).length;
 }
 
 async function timeNaive(

@@ -47,8 +47,39 @@ export const GraphEdge = Type.Object({
   ...Provenance,
 });
 export type GraphEdge = Static<typeof GraphEdge>;
-export const DataMapGraph = Type.Object({ nodes: Type.Array(GraphNode), edges: Type.Array(GraphEdge) });
+export const DataMapGraph = Type.Object({
+  nodes: Type.Array(GraphNode),
+  edges: Type.Array(GraphEdge),
+  /** With `?limit=`: the `after` of the next page; absent on the last one. */
+  next: Type.Optional(Type.String()),
+});
 export type DataMapGraph = Static<typeof DataMapGraph>;
+
+const byKind = <K extends string>(kinds: readonly K[]) =>
+  Type.Object(
+    Object.fromEntries(kinds.map((kind) => [kind, Type.Integer({ minimum: 0 })])) as Record<
+      K,
+      ReturnType<typeof Type.Integer>
+    >,
+  );
+/** `?summary=true`: what a filter keeps, counted, for answers that would be megabytes. */
+export const DataMapGraphSummary = Type.Object({
+  nodes: byKind(['team', 'system', 'category', 'client'] as const),
+  edges: byKind(['owns', 'store', 'transmit', 'client'] as const),
+  /** Kept store and transmit edges per category key, by key. */
+  categories: Type.Array(Type.Object({ key: Type.String(), edges: Type.Integer({ minimum: 0 }) })),
+  /** How many (from team, to team) pairs kept transmit edges join. */
+  teamPairs: Type.Integer({ minimum: 0 }),
+  /** The 100 pairs with most kept transmit edges (absent team: a system without team), largest first. */
+  teamFlows: Type.Array(
+    Type.Object({
+      fromTeam: Type.Optional(Type.String()),
+      toTeam: Type.Optional(Type.String()),
+      flows: Type.Integer({ minimum: 0 }),
+    }),
+  ),
+});
+export type DataMapGraphSummary = Static<typeof DataMapGraphSummary>;
 
 export const Holder = Type.Object({
   system: Type.String(),

@@ -1,4 +1,11 @@
-import type { DataMapDrift, DataMapGraph, Destination, Holder, RopaReport } from '@lethe/api';
+import type {
+  DataMapDrift,
+  DataMapGraph,
+  DataMapGraphSummary,
+  Destination,
+  Holder,
+  RopaReport,
+} from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
@@ -139,6 +146,69 @@ describe('the graph', () => {
     expect((await call('GET', '/v1/datamap/graph?category=User..x')).json()).toMatchObject({
       error: { code: 'INVALID_CATEGORY' },
     });
+  });
+
+  it('pages the edges with limit and after: the pages together are the whole answer', async () => {
+    for (const query of ['', '?category=user', '?team=data']) {
+      const whole = await graph(query);
+      const seen: DataMapGraph['edges'] = [];
+      const nodes = new Set<string>();
+      let after: string | undefined;
+      let pages = 0;
+      do {
+        const separator = query ? '&' : '?';
+        const page = await graph(
+          `${query}${separator}limit=3${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+        );
+        expect(page.edges.length).toBeLessThanOrEqual(3);
+        // Every node a page's edge touches comes with the page.
+        const pageNodes = new Set(ids(page));
+        for (const edge of page.edges) {
+          expect(pageNodes.has(edge.from) && pageNodes.has(edge.to)).toBe(true);
+        }
+        seen.push(...page.edges);
+        for (const id of pageNodes) nodes.add(id);
+        after = page.next;
+        pages += 1;
+      } while (after !== undefined && pages < 100);
+      expect(seen).toEqual(whole.edges);
+      expect([...nodes].sort()).toEqual(ids(whole).sort());
+      expect(pages).toBe(Math.max(1, Math.ceil(whole.edges.length / 3)));
+    }
+  });
+
+  it('counts instead of listing with summary=true', async () => {
+    const whole = await graph('?category=user.contact');
+    const response = await call('GET', '/v1/datamap/graph?category=user.contact&summary=true');
+    expect(response.statusCode, response.body).toBe(200);
+    const summary = response.json<DataMapGraphSummary>();
+    expect(summary.edges.transmit).toBe(whole.edges.filter((e) => e.kind === 'transmit').length);
+    expect(summary.edges.store).toBe(whole.edges.filter((e) => e.kind === 'store').length);
+    expect(summary.nodes.system).toBe(whole.nodes.filter((n) => n.kind === 'system').length);
+    const perKey = new Map<string, number>();
+    for (const edge of whole.edges) {
+      if (edge.kind !== 'store' && edge.kind !== 'transmit') continue;
+      for (const key of edge.categories) perKey.set(key, (perKey.get(key) ?? 0) + 1);
+    }
+    expect(summary.categories).toEqual(
+      [...perKey].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, edges]) => ({ key, edges })),
+    );
+    expect(summary.teamFlows.reduce((sum, pair) => sum + pair.flows, 0)).toBe(summary.edges.transmit);
+    expect(summary.teamPairs).toBe(summary.teamFlows.length);
+  });
+
+  it('refuses a cursor it cannot read, after without limit, and a paged summary, with 400', async () => {
+    for (const [query, code] of [
+      ['?limit=2&after=nonsense', 'INVALID_CURSOR'],
+      ['?after=owns:team:data->system:warehouse', 'VALIDATION_FAILED'],
+      ['?summary=true&limit=5', 'VALIDATION_FAILED'],
+      ['?limit=0', 'VALIDATION_FAILED'],
+      ['?limit=10001', 'VALIDATION_FAILED'],
+    ] as const) {
+      const response = await call('GET', `/v1/datamap/graph${query}`);
+      expect(response.statusCode, query).toBe(400);
+      expect(response.json(), query).toMatchObject({ error: { code } });
+    }
   });
 
   it('follows writes: a new flow shows at once', async () => {

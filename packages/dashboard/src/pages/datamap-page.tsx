@@ -1,16 +1,21 @@
 import type { DataMapDrift, DataMapGraph, GraphNode } from '@lethe/api';
-import { useMemo, useState } from 'react';
-import { edgeId, GraphView, provenanceOf, type Provenance } from '../components/graph-view.js';
+import { useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import {
+  edgeId,
+  GraphView,
+  provenanceOf,
+  type GraphControls,
+  type Provenance,
+} from '../components/graph-view.js';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
+import { teamColour } from '../components/team-colours.js';
 import { dayOf } from '../format.js';
+import { navigate, useLocation } from '../router.js';
 import { useApi } from '../use-api.js';
 
-interface Filters {
-  team: string;
-  system: string;
-  category: string;
-}
+const FILTERS = ['team', 'system', 'category'] as const;
+type FilterName = (typeof FILTERS)[number];
 
 const PROVENANCE_TEXT: Record<Provenance, string> = {
   declared: 'declared',
@@ -21,23 +26,46 @@ const PROVENANCE_TEXT: Record<Provenance, string> = {
 
 const systemName = (id: string) => id.replace(/^system:/, '');
 
-/** Teams, systems, what each stores and where data flows, filtered, with drift highlighted. */
+/**
+ * Teams, systems, what each stores and where data flows, filtered, with drift highlighted. The
+ * filters live in the address (`/datamap?team=…&category=…`), so a reload or a shared link shows
+ * the same view.
+ */
 export default function DataMapPage() {
+  const location = useLocation();
+  const filters = Object.fromEntries(FILTERS.map((name) => [name, location.query.get(name) ?? ''])) as Record<
+    FilterName,
+    string
+  >;
   const everything = useApi<DataMapGraph>('/v1/datamap/graph');
   const drift = useApi<DataMapDrift>('/v1/datamap/drift');
-  const [filters, setFilters] = useState<Filters>({ team: '', system: '', category: '' });
-  const query = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== '')).toString();
+  const query = new URLSearchParams(
+    FILTERS.flatMap((name) => (filters[name] ? [[name, filters[name]]] : [])),
+  ).toString();
   const graph = useApi<DataMapGraph>(`/v1/datamap/graph${query ? `?${query}` : ''}`);
   const [selected, setSelected] = useState<string>();
+  const controls = useRef<GraphControls>(null);
 
+  const setFilter = (name: FilterName, value: string) => {
+    setSelected(undefined);
+    const next = new URLSearchParams(location.query);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    const search = next.toString();
+    navigate(`/datamap${search ? `?${search}` : ''}`, { replace: true });
+  };
+
+  // Keyed on the report itself: `drift` is a new object on every render, and a new set would
+  // redraw the map (losing zoom, pan and the found system).
+  const driftReport = drift.state === 'ready' ? drift.data : undefined;
   const unobserved = useMemo(
     () =>
       new Set(
-        drift.state === 'ready'
-          ? drift.data.unobservedFlows.map((flow) => `system:${flow.from}->system:${flow.to}`)
+        driftReport
+          ? driftReport.unobservedFlows.map((flow) => `system:${flow.from}->system:${flow.to}`)
           : [],
       ),
-    [drift],
+    [driftReport],
   );
 
   return (
@@ -45,7 +73,7 @@ export default function DataMapPage() {
       <Show loaded={everything} what="the data map">
         {(full) => (
           <form className="filters" aria-label="Filter the map" onSubmit={(event) => event.preventDefault()}>
-            {(['team', 'system', 'category'] as const).map((kind) => (
+            {FILTERS.map((kind) => (
               <div key={kind}>
                 <label htmlFor={`filter-${kind}`}>
                   {kind === 'category' ? 'Data category' : kind === 'team' ? 'Team' : 'System'}
@@ -53,10 +81,7 @@ export default function DataMapPage() {
                 <select
                   id={`filter-${kind}`}
                   value={filters[kind]}
-                  onChange={(event) => {
-                    setSelected(undefined);
-                    setFilters({ ...filters, [kind]: event.target.value });
-                  }}
+                  onChange={(event) => setFilter(kind, event.target.value)}
                 >
                   <option value="">all</option>
                   {full.nodes
@@ -76,8 +101,15 @@ export default function DataMapPage() {
         {(shown) => (
           <div className="map-layout">
             <div>
-              <GraphView graph={shown} unobserved={unobserved} selected={selected} onSelect={setSelected} />
-              <Legend />
+              <MapToolbar graph={shown} controls={controls} onFound={setSelected} />
+              <GraphView
+                graph={shown}
+                unobserved={unobserved}
+                selected={selected}
+                onSelect={setSelected}
+                controls={controls}
+              />
+              <Legend graph={shown} />
             </div>
             <aside aria-label="Details">
               <Details graph={shown} id={selected} unobserved={unobserved} />
@@ -94,11 +126,86 @@ export default function DataMapPage() {
   );
 }
 
-function Legend() {
+/** Find a system (centred and marked in the map, its details opened) and zoom in, out or to fit. */
+function MapToolbar({
+  graph,
+  controls,
+  onFound,
+}: {
+  graph: DataMapGraph;
+  controls: RefObject<GraphControls | null>;
+  onFound: (id: string) => void;
+}) {
+  const [text, setText] = useState('');
+  const [notFound, setNotFound] = useState<string>();
+  const systems = graph.nodes.filter((node) => node.kind === 'system');
+  const find = (event: FormEvent) => {
+    event.preventDefault();
+    const wanted = text.trim().toLowerCase();
+    const match =
+      systems.find((node) => node.label.toLowerCase() === wanted) ??
+      systems.find((node) => node.label.toLowerCase().includes(wanted));
+    if (!wanted || !match || !controls.current?.reveal(match.id)) {
+      setNotFound(wanted ? `No system named like "${text.trim()}" in this view.` : undefined);
+      return;
+    }
+    setNotFound(undefined);
+    onFound(match.id);
+  };
+  return (
+    <div className="map-toolbar">
+      <form role="search" aria-label="Find a system" onSubmit={find}>
+        <label htmlFor="map-search">Find a system</label>
+        <input
+          id="map-search"
+          type="search"
+          list="map-systems"
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+        />
+        <datalist id="map-systems">
+          {systems.map((node) => (
+            <option key={node.id} value={node.label} />
+          ))}
+        </datalist>
+        <button type="submit">Find</button>
+      </form>
+      <div role="group" aria-label="Zoom">
+        <button type="button" onClick={() => controls.current?.zoomIn()} aria-label="Zoom in">
+          +
+        </button>
+        <button type="button" onClick={() => controls.current?.zoomOut()} aria-label="Zoom out">
+          −
+        </button>
+        <button type="button" onClick={() => controls.current?.fit()}>
+          Fit
+        </button>
+      </div>
+      {notFound ? (
+        <p className="error-text" role="status">
+          {notFound}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function Legend({ graph }: { graph: DataMapGraph }) {
+  const teams = [
+    ...new Set(graph.nodes.flatMap((node) => (node.kind === 'system' && node.team ? [node.team] : []))),
+  ].sort();
   return (
     <ul className="legend" aria-label="Legend">
+      {teams.map((team) => (
+        <li key={team}>
+          <svg className="team-swatch" viewBox="0 0 12 12" aria-hidden="true">
+            <rect width="12" height="12" rx="2" fill={teamColour(team)} />
+          </svg>{' '}
+          team {team}
+        </li>
+      ))}
       <li>
-        <span className="swatch swatch-flow" /> flow (transmits)
+        <span className="swatch swatch-flow" /> flow (transmits; categories on hover or selection)
       </li>
       <li>
         <span className="swatch swatch-drift" /> observed, never declared
@@ -106,7 +213,6 @@ function Legend() {
       <li>
         <span className="swatch swatch-unobserved" /> declared, not observed
       </li>
-      <li>■ team · ● system · ◆ data category · ▲ rights client</li>
     </ul>
   );
 }
@@ -130,7 +236,7 @@ function Details({
   return (
     <section className="details" aria-live="polite" data-testid="details">
       <h2>
-        {label(graph, edge.from)} → {label(graph, edge.to)}
+        {endOf(graph, edge.from)} → {endOf(graph, edge.to)}
       </h2>
       <p>
         {edge.kind === 'transmit'
@@ -142,6 +248,22 @@ function Details({
               : 'Rights client'}
         {edge.categories.length ? `: ${edge.categories.join(', ')}` : ''}
       </p>
+      {edge.kind === 'transmit' ? (
+        <dl className="facts">
+          <dt>From</dt>
+          <dd>{endOf(graph, edge.from)}</dd>
+          <dt>To</dt>
+          <dd>{endOf(graph, edge.to)}</dd>
+          <dt>Categories</dt>
+          <dd>
+            <ul className="plain-list">
+              {edge.categories.map((key) => (
+                <li key={key}>{key}</li>
+              ))}
+            </ul>
+          </dd>
+        </dl>
+      ) : null}
       <p className={provenance === 'declared' ? 'muted' : 'error-text'}>{PROVENANCE_TEXT[provenance]}</p>
       <p className="muted">
         Known from {edge.sources.join(', ')}
@@ -293,6 +415,13 @@ function DriftSummary({ drift }: { drift: DataMapDrift }) {
       )}
     </>
   );
+}
+
+/** `orders (commerce)`: a system and its team, as the edge panel names the ends of a flow. */
+function endOf(graph: DataMapGraph, id: string): string {
+  const node = graph.nodes.find((candidate) => candidate.id === id);
+  const name = node?.label ?? systemName(id);
+  return node?.team ? `${name} (${node.team})` : name;
 }
 
 function label(graph: DataMapGraph, id: string): string {

@@ -1,4 +1,12 @@
-import { DataMapDrift, DataMapGraph, Destination, Holder, ListOf, NameParams } from '@lethe/api';
+import {
+  DataMapDrift,
+  DataMapGraph,
+  DataMapGraphSummary,
+  Destination,
+  Holder,
+  ListOf,
+  NameParams,
+} from '@lethe/api';
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../services.js';
 import { principalOf } from '../http/authenticate.js';
@@ -27,10 +35,25 @@ export function graphRoutes(app: TypedApp, { graph }: Services) {
             system: Type.Optional(Type.String()),
             category: Type.Optional(Type.String({ description: 'a parent category covers its children' })),
             includeStale,
+            summary: Type.Optional(
+              Type.Boolean({
+                description: 'counts by kind, per category and between teams instead of the lists',
+              }),
+            ),
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: 10_000,
+                description: 'at most this many edges; `next` pages on',
+              }),
+            ),
+            after: Type.Optional(
+              Type.String({ maxLength: 2048, description: 'the `next` of the previous page' }),
+            ),
           },
           strict,
         ),
-        response: { 200: DataMapGraph },
+        response: { 200: Type.Union([DataMapGraph, DataMapGraphSummary]) },
       },
     },
     // A wide answer is megabytes: JSON.stringify of the (already shaped) graph is several times
@@ -38,7 +61,7 @@ export function graphRoutes(app: TypedApp, { graph }: Services) {
     async (request, reply) =>
       reply
         .type('application/json; charset=utf-8')
-        .send(JSON.stringify(await graph.graph(principalOf(request), request.query)) as never),
+        .send((await graph.graphJson(principalOf(request), request.query)) as never),
   );
 
   app.get(

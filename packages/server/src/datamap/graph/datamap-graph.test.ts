@@ -394,6 +394,66 @@ describe('DataMapIndex on a synthetic map of 5,000 systems and 50,000 flows', ()
     }
   });
 
+  it('answers a category filter as the whole map read by the documented rule', () => {
+    // The category path reads the category index with typed-array marks; this reference reads the
+    // whole map instead: store/transmit edges reduced to matching keys, the owns edges of every
+    // system at an end of one, and the nodes these touch.
+    for (const includeStale of [false, true]) {
+      const whole = index.graph({ includeStale });
+      const wholeNodes = new Set(ids(whole));
+      for (const filter of ['user', 'user.contact.email']) {
+        const matches = (key: string) => coversKey(filter, key) || coversKey(key, filter);
+        const expectedEdges: string[] = [];
+        const expectedNodes = new Set<string>();
+        const holders = new Set<string>();
+        for (const edge of whole.edges) {
+          if (edge.kind !== 'store' && edge.kind !== 'transmit') continue;
+          const kept = edge.categories.filter(matches);
+          if (kept.length === 0) continue;
+          expectedEdges.push(`${edge.kind} ${edge.from}>${edge.to} ${kept.join(',')}`);
+          expectedNodes.add(edge.from).add(edge.to);
+          holders.add(edge.from);
+          if (edge.kind === 'transmit') {
+            holders.add(edge.to);
+            for (const key of kept)
+              if (wholeNodes.has(`category:${key}`)) expectedNodes.add(`category:${key}`);
+          }
+        }
+        for (const edge of whole.edges) {
+          if (edge.kind !== 'owns' || !holders.has(edge.to)) continue;
+          expectedEdges.push(`${edge.kind} ${edge.from}>${edge.to} `);
+          expectedNodes.add(edge.from).add(edge.to);
+        }
+        const graph = index.graph({ category: filter, includeStale });
+        expect(
+          graph.edges
+            .map((edge) => `${edge.kind} ${edge.from}>${edge.to} ${edge.categories.join(',')}`)
+            .sort(),
+        ).toEqual(expectedEdges.sort());
+        expect(ids(graph).sort()).toEqual([...expectedNodes].sort());
+        // Still in the documented order: by kind, from, to.
+        expect(edgeIds(graph)).toEqual(
+          graph.edges
+            .map((edge) => edge)
+            .sort((a, b) =>
+              a.kind !== b.kind
+                ? a.kind < b.kind
+                  ? -1
+                  : 1
+                : a.from !== b.from
+                  ? a.from < b.from
+                    ? -1
+                    : 1
+                  : a.to < b.to
+                    ? -1
+                    : 1,
+            )
+            .map((edge) => `${edge.kind} ${edge.from}>${edge.to}`),
+        );
+      }
+    }
+  });
+
   it('answers in sorted order, and the whole map holds every declared flow', () => {
     const graph = index.graph({ includeStale: true });
     const rank = { client: 0, owns: 1, store: 2, transmit: 3 };

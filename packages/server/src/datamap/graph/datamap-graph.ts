@@ -1,6 +1,7 @@
 import type { DataMapGraph, GraphEdge } from '@lethe/api';
 import type { DataMapSnapshot } from '../datamap.js';
 import { GraphBuilder } from './graph-builder.js';
+import { categoryGraph } from './graph-category.js';
 import { findDestinations, type Destination } from './graph-destinations.js';
 import type { EdgeEntry, NodeEntry } from './graph-entries.js';
 import { filteredGraph, type GraphTables } from './graph-filter.js';
@@ -79,7 +80,7 @@ export class DataMapIndex {
       nodeList.filter((entry) => entry.kind === 'category').map((entry) => [entry.name, entry]),
     );
     this.#edgeList = edgeList;
-    this.#tables = { nodeList, byCategory, categoryNodes, wiring };
+    this.#tables = { nodeList, edgeList, byCategory, categoryNodes, wiring };
   }
 
   static build(snapshot: DataMapSnapshot, categories: Taxonomy): DataMapIndex {
@@ -128,6 +129,7 @@ export class DataMapIndex {
     if ((team && !visible(team)) || (system && !visible(system))) return { nodes: [], edges: [] };
     const covered = filter.category !== undefined ? this.coveredKeys(filter.category) : undefined;
     if (!team && !system && !covered) return this.#wholeGraph(includeStale);
+    if (!team && !system && covered) return categoryGraph(this.#tables, covered, includeStale);
     return filteredGraph(this.#tables, { team, system, covered, includeStale });
   }
 

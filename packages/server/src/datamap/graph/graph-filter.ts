@@ -7,6 +7,8 @@ import type { Wiring } from './graph-wiring.js';
 export interface GraphTables {
   /** By order. */
   readonly nodeList: readonly NodeEntry[];
+  /** By order. */
+  readonly edgeList: readonly EdgeEntry[];
   /** Category key → the store and transmit edges carrying it. */
   readonly byCategory: ReadonlyMap<string, readonly EdgeEntry[]>;
   /** Category key → its node. */
@@ -122,7 +124,7 @@ export function filteredGraph(tables: GraphTables, scope: GraphScope): DataMapGr
 }
 
 /** A store or transmit edge reduced to its visible covered keys; undefined when none. */
-function reducedView(
+export function reducedView(
   edge: EdgeEntry,
   includeStale: boolean,
   covered: ReadonlySet<string>,
