@@ -39,44 +39,12 @@ import type {
   System,
   SystemInput,
   UsageEvent,
-  Connector,
-  ConnectorInput,
-  ImportResult,
-  ReportRow,
-  RequestInput,
-  RequestList,
-  RequestTask,
-  RightsRequest,
-  TicketDoneInput,
-  ManualDoneInput,
 } from '@lethe/api';
-import { HttpTransport, NDJSON, searchParams, segment } from './http-transport.js';
+import { NDJSON, searchParams, segment } from './http-transport.js';
+import { RequestsClient } from './requests-client.js';
+import type { ListResult, RequestOptions } from './client-base.js';
 
-/** Returns a bearer token; called before every request, so it may refresh short-lived tokens. */
-export type TokenProvider = () => string | Promise<string>;
-
-export interface LetheClientOptions {
-  /** Base URL of the server, e.g. `http://localhost:7420`; a path prefix is kept. */
-  url: string;
-  token: string | TokenProvider;
-  /** Defaults to the global fetch; inject one for proxies, tests or instrumentation. */
-  fetch?: typeof fetch;
-  /**
-   * How long the server may stay silent before the request fails with `NETWORK_ERROR`: until
-   * the whole answer for ordinary calls, between chunks for streams. Default 30 000 ms.
-   */
-  timeoutMs?: number;
-}
-
-/** Per-call options. */
-export interface RequestOptions {
-  signal?: AbortSignal;
-}
-
-/** The `{"items": [...]}` shape of list answers (the api package has only the schema factory). */
-export interface ListResult<T> {
-  items: T[];
-}
+export type { LetheClientOptions, ListResult, RequestOptions, TokenProvider } from './client-base.js';
 
 /**
  * Typed client for Lethe API v1. Every failed call rejects with a {@link LetheApiError}.
@@ -89,13 +57,7 @@ export interface ListResult<T> {
  *   await lethe.recordErasure(expiry.subject, { system: 'crm', fields: [expiry.field] });
  * }
  */
-export class LetheClient {
-  private readonly transport: HttpTransport;
-
-  constructor(options: LetheClientOptions) {
-    this.transport = new HttpTransport(options);
-  }
-
+export class LetheClient extends RequestsClient {
   // Policies --------------------------------------------------------------------------------
 
   async putPolicy(name: string, input: PolicyInput, options?: RequestOptions): Promise<Policy> {
@@ -189,6 +151,14 @@ export class LetheClient {
   async discover(source: string, options?: RequestOptions): Promise<DiscoveryRun> {
     const path = `/v1/datamap/sources/${segment(source)}/discover`;
     return this.transport.json({ method: 'POST', path, ...options });
+  }
+
+  /** The data categories and purposes the server knows (defaults and extensions). */
+  async getTaxonomy(options?: RequestOptions): Promise<{
+    categories: { key: string; parent?: string }[];
+    purposes: { key: string; parent?: string }[];
+  }> {
+    return this.transport.json({ method: 'GET', path: '/v1/taxonomy', ...options });
   }
 
   // Manifests -------------------------------------------------------------------------------
@@ -412,127 +382,6 @@ export class LetheClient {
     return this.transport.json({
       method: 'DELETE',
       path: `/v1/subjects/${segment(subject)}/stream-keys`,
-      ...options,
-    });
-  }
-
-  // Rights requests ---------------------------------------------------------------------------
-
-  async createRequest(input: RequestInput, options?: RequestOptions): Promise<RightsRequest> {
-    return this.transport.json({ method: 'POST', path: '/v1/requests', body: input, ...options });
-  }
-
-  /** Imports the inbound requests table (CSV text); bad rows come back in `rejected` with their line. */
-  async importRequests(csv: string, options?: RequestOptions): Promise<ImportResult> {
-    const text = { body: csv, contentType: 'text/csv' };
-    return this.transport.json({ method: 'POST', path: '/v1/requests/import', text, ...options });
-  }
-
-  async getRequest(id: string, options?: RequestOptions): Promise<RightsRequest> {
-    return this.transport.json({ method: 'GET', path: `/v1/requests/${segment(id)}`, ...options });
-  }
-
-  async listRequests(
-    query: { status?: string; overdue?: boolean; limit?: number; cursor?: string } = {},
-    options?: RequestOptions,
-  ): Promise<RequestList> {
-    return this.transport.json({
-      method: 'GET',
-      path: '/v1/requests',
-      query: searchParams(query),
-      ...options,
-    });
-  }
-
-  /**
-   * A step people take on a request: `verify-identity` (`{method}`), `approve`, `deny` and
-   * `cancel` and `extend` (`{reason}`), `confirm-receipt`, `delivered`.
-   */
-  async requestStep(
-    id: string,
-    step: string,
-    body: object = {},
-    options?: RequestOptions,
-  ): Promise<RightsRequest> {
-    const path = `/v1/requests/${segment(id)}/${segment(step)}`;
-    return this.transport.json({ method: 'POST', path, body, ...options });
-  }
-
-  async retryTask(id: string, task: number, options?: RequestOptions): Promise<RightsRequest> {
-    const path = `/v1/requests/${segment(id)}/tasks/${task}/retry`;
-    return this.transport.json({ method: 'POST', path, body: {}, ...options });
-  }
-
-  /** Approves the erasure plan a task waits with (`waiting_approval`); the task runs again. */
-  async approveErasure(id: string, task: number, options?: RequestOptions): Promise<RightsRequest> {
-    const path = `/v1/requests/${segment(id)}/tasks/${task}/approve`;
-    return this.transport.json({ method: 'POST', path, body: {}, ...options });
-  }
-
-  /**
-   * Skips a task with a reason (admin, dpo): the request completes without that system, and its
-   * status reason and DSAR package say so.
-   */
-  async skipTask(id: string, task: number, reason: string, options?: RequestOptions): Promise<RightsRequest> {
-    const path = `/v1/requests/${segment(id)}/tasks/${task}/skip`;
-    return this.transport.json({ method: 'POST', path, body: { reason }, ...options });
-  }
-
-  /** Marks a task done by hand (admin, dpo): its team handled it outside Lethe; the note is required. */
-  async markTaskDone(
-    id: string,
-    task: number,
-    input: ManualDoneInput,
-    options?: RequestOptions,
-  ): Promise<RightsRequest> {
-    const path = `/v1/requests/${segment(id)}/tasks/${task}/mark-done`;
-    return this.transport.json({ method: 'POST', path, body: input, ...options });
-  }
-
-  /** Cancels a request with a reason: its open tasks stop and its personal data goes at once. */
-  async cancelRequest(id: string, reason: string, options?: RequestOptions): Promise<RightsRequest> {
-    return this.requestStep(id, 'cancel', { reason }, options);
-  }
-
-  /** Extends the deadline once, as far as the jurisdiction allows (GDPR: two months), with the legal reason. */
-  async extendRequest(id: string, reason: string, options?: RequestOptions): Promise<RightsRequest> {
-    return this.requestStep(id, 'extend', { reason }, options);
-  }
-
-  /** Marks a ticket done: the team acted on the request in their system. */
-  async completeTicket(
-    id: string,
-    task: number,
-    input: TicketDoneInput = {},
-    options?: RequestOptions,
-  ): Promise<RightsRequest> {
-    const path = `/v1/requests/${segment(id)}/tasks/${task}/complete`;
-    return this.transport.json({ method: 'POST', path, body: input, ...options });
-  }
-
-  async listTickets(
-    options?: RequestOptions,
-  ): Promise<ListResult<RequestTask & { requestId: string; type: string; dueAt: string }>> {
-    return this.transport.json({ method: 'GET', path: '/v1/tickets', ...options });
-  }
-
-  async requestReport(id: string, options?: RequestOptions): Promise<ListResult<ReportRow>> {
-    return this.transport.json({ method: 'GET', path: `/v1/requests/${segment(id)}/report`, ...options });
-  }
-
-  /** The data categories and purposes the server knows (defaults and extensions). */
-  async getTaxonomy(options?: RequestOptions): Promise<{
-    categories: { key: string; parent?: string }[];
-    purposes: { key: string; parent?: string }[];
-  }> {
-    return this.transport.json({ method: 'GET', path: '/v1/taxonomy', ...options });
-  }
-
-  async putConnector(name: string, input: ConnectorInput, options?: RequestOptions): Promise<Connector> {
-    return this.transport.json({
-      method: 'PUT',
-      path: `/v1/connectors/${segment(name)}`,
-      body: input,
       ...options,
     });
   }

@@ -1,5 +1,5 @@
 import { LetheApiError } from './api-error.js';
-import type { LetheClientOptions } from './client.js';
+import type { LetheClientOptions } from './client-base.js';
 import { Deadline } from './deadline.js';
 
 export const NDJSON = 'application/x-ndjson';

@@ -1,5 +1,5 @@
 import type { IngestResult, UsageEvent } from '@lethe/api';
-import type { TokenProvider } from './client.js';
+import type { TokenProvider } from './client-base.js';
 import type { SendBatch } from './publisher.js';
 
 /**

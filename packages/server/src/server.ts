@@ -194,16 +194,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     for (const job of upkeepJobs(services, logger, options)) await jobs.start(job);
     // The usage journal's fold: what a previous life left is folded first, in the background.
     await services.journal.start(metrics);
-    // Background jobs: what a previous life left open is taken up again, then polled for.
-    const runner = services.jobRunner;
-    await runner.start();
-    await jobs.start({
-      name: 'job-runner',
-      intervalMs: options.jobRunner?.pollMs ?? DEFAULT_JOB_RUNNER_SETTINGS.pollMs,
-      failure: 'background job runner failed',
-      run: () => runner.tick(),
-    });
-    runner.wake();
+    await startJobRunner(services, jobs, options);
     // Rights requests: tasks are taken up at start (a restart resumes them) and every second.
     services.runner.start(options.requestTickMs ?? DEFAULT_REQUEST_TICK_MS);
     // Privacy streams and usage telemetry over JetStream (when NATS_URL is set).
@@ -240,4 +231,21 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     await store.close();
     throw error;
   }
+}
+
+/** Background jobs: what a previous life left open is taken up again, then polled for. */
+async function startJobRunner(
+  services: Services,
+  jobs: BackgroundJobs,
+  options: LetheOptions,
+): Promise<void> {
+  const runner = services.jobRunner;
+  await runner.start();
+  await jobs.start({
+    name: 'job-runner',
+    intervalMs: options.jobRunner?.pollMs ?? DEFAULT_JOB_RUNNER_SETTINGS.pollMs,
+    failure: 'background job runner failed',
+    run: () => runner.tick(),
+  });
+  runner.wake();
 }
