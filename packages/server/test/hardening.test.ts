@@ -1,3 +1,4 @@
+import { ConfigError } from '../src/config/config-error.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loggerOptions, redactUrl, scrubSecrets } from '../src/http/logging.js';
 import { RateLimiter, rateLimitFromEnv } from '../src/http/rate-limit.js';
@@ -7,7 +8,6 @@ import {
   PATH_HEADER_RULES,
   securityHeadersFor,
 } from '../src/http/security-headers.js';
-import { UsageError } from '../src/cli/args.js';
 import { serveCommand } from '../src/cli/serve-command.js';
 import { createLethe, type Lethe, type LetheOptions } from '../src/server.js';
 import { SQLITE_BACKEND } from './support/backends.js';
@@ -250,9 +250,10 @@ describe('rate limit configuration from the environment', () => {
     expect(() => rateLimitFromEnv({ LETHE_EVENT_RATE_BURST: '-1' })).toThrow(/LETHE_EVENT_RATE_BURST/);
   });
 
-  it('makes lethe serve refuse a bad value as a usage error, before opening anything', async () => {
+  it('makes lethe serve refuse a bad value as a configuration error, before opening anything', async () => {
     vi.stubEnv('LETHE_RATE_LIMIT', 'lots');
-    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(UsageError);
+    // Checked with every setting at start (docs/configuration.md): exit 2, naming the variable.
+    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(ConfigError);
     await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(/LETHE_RATE_LIMIT/);
     vi.stubEnv('LETHE_RATE_LIMIT', '10/s');
     vi.stubEnv('LETHE_RATE_BURST', 'many');

@@ -435,4 +435,58 @@ describe.each(ALL_BACKENDS)('requests that never dead-end: $name', (backend) => 
     await ok('POST', `/v1/requests/${id}/delivered`);
     await refused(410, 'PII_DESTROYED', 'GET', `/v1/requests/${id}/package`);
   });
+
+  it.skipIf(missing)(
+    "keeps Lethe's records of a person when an erasure completes with a system skipped",
+    async () => {
+      // The skipped system still holds the data: the feed must go on naming it, so the subject's
+      // expiries (and stream keys) are not forgotten as they are when every system erased.
+      await ok(
+        'PUT',
+        '/v1/policies/crm-contact',
+        {
+          purpose: 'essential.account',
+          retention: 'P1Y',
+          legalBasis: 'contract',
+        },
+        admin,
+      );
+      await ok(
+        'POST',
+        '/v1/events',
+        {
+          events: [
+            {
+              subject: 'kept-person',
+              system: 'crm',
+              policy: 'crm-contact',
+              fields: ['crm-data.email'],
+              at: new Date().toISOString(),
+            },
+          ],
+        },
+        admin,
+      );
+      const id = 'delete-kept-person';
+      await ok('POST', '/v1/requests', {
+        id,
+        type: 'delete',
+        identifiers: { email: 'p12@example.com', subject: 'kept-person' },
+      });
+      await waitFor(async () => task(await get(id), 'crm-api').state === 'failed', 20_000);
+      await ok('POST', await taskUrl(id, 'crm-api', 'skip'), { reason: 'crm is read-only this month' });
+      await ok(
+        'POST',
+        await taskUrl(id, 'desk', 'complete'),
+        { note: 'erased at the desk', deleted: 0 },
+        service,
+      );
+      await waitFor(async () => (await get(id)).status === 'completed', 20_000);
+      const subject = await call('GET', '/v1/subjects/kept-person', undefined, admin);
+      expect(subject.statusCode, subject.body).toBe(200);
+      expect(subject.json<{ fields: { field: string }[] }>().fields.map((f) => f.field)).toContain(
+        'crm-data.email',
+      );
+    },
+  );
 });

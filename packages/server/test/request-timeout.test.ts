@@ -1,8 +1,8 @@
+import { ConfigError } from '../src/config/config-error.js';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../src/cli/args.js';
 import { serveCommand } from '../src/cli/serve-command.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestTimeoutFromEnv } from '../src/http/request-timeout.js';
 import { createLethe, type Lethe } from '../src/server.js';
@@ -137,8 +137,9 @@ describe('LETHE_REQUEST_TIMEOUT', () => {
     }
   });
 
-  it('makes lethe serve refuse a bad value as a usage error, before opening anything', async () => {
+  it('makes lethe serve refuse a bad value as a configuration error, before opening anything', async () => {
     vi.stubEnv('LETHE_REQUEST_TIMEOUT', 'soon');
-    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(UsageError);
+    // Checked with every setting at start (docs/configuration.md): exit 2, naming the variable.
+    await expect(serveCommand({ dataDir: '/nonexistent/never-created' })).rejects.toThrow(ConfigError);
   });
 });

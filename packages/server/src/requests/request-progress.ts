@@ -119,9 +119,10 @@ export async function settleRequest(
   );
   if (request.type === 'dsar') await sealLetheKnowledge(repository, completion.vault, request, now);
   else {
-    // A legal hold kept part of the person's data: Lethe's own records of them (the held fields'
-    // expiries, their stream keys) stay with it, since Lethe cannot split those by a hold's scope.
-    if (!tasks.some((task) => task.state === 'held')) {
+    // A legal hold kept part of the person's data, or a skipped task left it in a system: Lethe's own
+    // records of them (the fields' expiries, their stream keys) stay, so that the feed still names
+    // what is held and where; Lethe cannot split those records by a hold's scope or by system.
+    if (!tasks.some((task) => task.state === 'held' || task.state === 'skipped')) {
       for (const hook of completion.erasureHooks) await hook(repository, request);
     }
     const hashes = await repository.requests.hashesOf(requestId);

@@ -94,14 +94,14 @@ export type TaskState = (typeof TASK_STATES)[number];
 export const FINISHED_TASK_STATES: readonly TaskState[] = ['done', 'held', 'skipped', 'failed', 'canceled'];
 /**
  * Tasks a person may skip or mark done by hand: not yet done and not running (a running
- * attempt ends first; its outcome is then the task's state to act on).
+ * attempt ends first; its outcome is then the task's state to act on). Not `held`: a legal hold
+ * decides that task, and it runs again once the hold is released.
  */
 export const OVERRIDABLE_TASK_STATES: readonly TaskState[] = [
   'pending',
   'retrying',
   'waiting',
   'waiting_approval',
-  'held',
   'failed',
 ];
 

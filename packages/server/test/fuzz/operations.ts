@@ -27,10 +27,11 @@ interface Document {
 
 /**
  * Routes the document hides (they are not API operations) but that answer anyone, so they are
- * fuzzed too: the probes, the metrics, the document itself, the dashboard and its assets.
+ * fuzzed too: the document itself, the dashboard and its assets. (The probes and the metrics are
+ * in the document.)
  */
 const HIDDEN_ROUTES: Operation[] = [
-  ...['/healthz', '/readyz', '/metrics', '/openapi.json', '/'].map((template) => ({
+  ...['/openapi.json', '/'].map((template) => ({
     key: `GET ${template}`,
     method: 'GET',
     template,

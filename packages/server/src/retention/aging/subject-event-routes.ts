@@ -11,6 +11,8 @@ export function subjectEventRoutes(app: TypedApp, { subjectEvents }: Services) {
     {
       config: { action: 'events:publish', textPerItem: true },
       schema: {
+        operationId: 'recordSubjectEvents',
+        summary: "Record a subject's events (aging from an event)",
         tags: ['retention'],
         description:
           'Subject events as one `{"id"?, "name", "at"}` object, `{"events": [...]}` (application/json) or one ' +

@@ -11,6 +11,8 @@ export function oidcSignInRoutes(app: TypedApp, signIn: OidcSignIn) {
     '/v1/session/oidc',
     {
       schema: {
+        operationId: 'getOidcSignIn',
+        summary: 'The identity provider to sign in with',
         tags: ['auth'],
         description: 'The identity provider the dashboard offers to sign in with.',
         security: [],
@@ -24,6 +26,8 @@ export function oidcSignInRoutes(app: TypedApp, signIn: OidcSignIn) {
     '/v1/session/oidc/start',
     {
       schema: {
+        operationId: 'startOidcSignIn',
+        summary: 'Start a sign-in at the identity provider',
         tags: ['auth'],
         description:
           "Starts a sign-in (authorization code + PKCE): the provider's authorization URL and the attempt " +
@@ -39,6 +43,8 @@ export function oidcSignInRoutes(app: TypedApp, signIn: OidcSignIn) {
     '/v1/session/oidc/finish',
     {
       schema: {
+        operationId: 'finishOidcSignIn',
+        summary: "Finish a sign-in: trade the provider's code for a session token",
         tags: ['auth'],
         description:
           'Finishes a sign-in: checks the attempt and the state, exchanges the code, verifies the ID token and maps its claims to a role; answers a Lethe token. ' +
