@@ -233,6 +233,25 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
     expect(feed.json().items.map((item: { subject: string }) => item.subject)).toContain('s-until');
   });
 
+  it.skipIf(missing)(
+    'keeps a system on the map while a fixed day or a waiting event holds its data',
+    async () => {
+      const put = await call('PUT', '/v1/systems/vault', {
+        team: 'records',
+        datasets: [
+          { name: 'vault-data', fields: [{ name: 'contract', categories: ['user.contact.email'] }] },
+        ],
+      });
+      expect(put.statusCode, put.body).toBeLessThan(300);
+      // Last use plus P1Y ended in 2025; the policy keeps the field to its fixed day in 2027.
+      await ingest(usage('s-vault', 'contract-term', ['vault-data.contract'], '2024-01-10T00:00:00Z'));
+      const refused = await call('DELETE', '/v1/systems/vault');
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json().error).toMatchObject({ code: 'SYSTEM_HOLDS_DATA' });
+      expect(refused.json().error.message).toContain('until 2027-03-01');
+    },
+  );
+
   it.skipIf(missing)('takes subject events in bulk as NDJSON and rejects bad lines one by one', async () => {
     const lines = [
       JSON.stringify({ id: 'bulk-1', name: 'account-closed', at: '2024-02-01T00:00:00Z' }),

@@ -82,6 +82,14 @@ describe('loadSettings refuses', () => {
     throw new Error('no ConfigError');
   };
 
+  it('never prints a refused secret: a connection URL names its scheme only', () => {
+    const url = 'mysql://lethe:hunter2@db/lethe';
+    const message = refusal(() => loadSettings({ env: { DATABASE_URL: url } }));
+    expect(message).toMatch(/^DATABASE_URL must be/);
+    expect(message).toContain('a mysql: value');
+    expect(message).not.toContain('hunter2');
+  });
+
   it('a value of the wrong type, naming the variable and the allowed values', () => {
     expect(refusal(() => loadSettings({ env: { PORT: 'http' } }))).toBe(
       'PORT must be an integer from 0 to 65535; got "http"',

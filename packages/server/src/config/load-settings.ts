@@ -50,10 +50,21 @@ export function loadSettings(inputs: SettingInputs): Settings {
   return new Settings(resolved, file);
 }
 
+/** A refused value as an error may show it: a secret's never (a URL's scheme at most). */
+function shown(setting: SettingDefinition, value: string): string {
+  if (!setting.secret) return `"${value}"`;
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(value)?.[1];
+  return scheme
+    ? `a ${scheme}: value (not shown: it may hold a secret)`
+    : 'a value not shown (it may hold a secret)';
+}
+
 function check(setting: SettingDefinition, resolution: ResolvedSetting): void {
   const { value } = resolution;
   if (value === undefined || isValueOf(setting.type, value)) return;
-  throw new ConfigError(`${resolution.origin} must be ${typeForm(setting.type)}; got "${value}"`);
+  throw new ConfigError(
+    `${resolution.origin} must be ${typeForm(setting.type)}; got ${shown(setting, value)}`,
+  );
 }
 
 /**

@@ -22,6 +22,11 @@ export interface SettingDefinition {
    * a configuration file ends up in version control and backups.
    */
   readonly notInFile?: boolean;
+  /**
+   * Never printed, also not when refused: a connection URL carries a password, a key is a key.
+   * An error names the setting and where it came from, and for a URL only its scheme.
+   */
+  readonly secret?: boolean;
   /** Commands that read it besides `serve` (every command opening a store, or the client ones). */
   readonly readBy: 'serve' | 'store commands' | 'client commands' | 'every command';
 }
@@ -89,6 +94,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   {
     env: 'DATABASE_URL',
+    secret: true,
     type: { kind: 'url', protocols: ['postgres', 'postgresql'] },
     defaultNote: 'none: SQLite in the data directory',
     description: 'PostgreSQL instead of the embedded SQLite, like `postgres://user@host/db`.',
@@ -113,6 +119,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   {
     env: 'LETHE_MASTER_KEY',
+    secret: true,
     type: { kind: 'string' },
     defaultNote: 'none: `master.key` in the data directory',
     description: 'The master key (base64, 32 bytes) that wraps signing keys and secrets in the store.',
@@ -138,6 +145,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   {
     env: 'LETHE_TOKEN',
+    secret: true,
     type: { kind: 'string' },
     defaultNote: 'none: client commands refuse to run',
     description: 'The token the client commands send (from `lethe token create`).',
@@ -267,6 +275,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   {
     env: 'LETHE_OIDC_CLIENT_SECRET',
+    secret: true,
     type: { kind: 'string' },
     defaultNote: 'none: a public client',
     description: 'The client secret of a confidential client, sent to the token endpoint.',
@@ -385,6 +394,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   {
     env: 'NATS_URL',
+    secret: true,
     type: { kind: 'url', protocols: ['nats', 'tls', 'ws', 'wss'] },
     defaultNote: 'none: NATS is off',
     description: 'NATS JetStream for stream ingest, usage telemetry and real-time exports.',

@@ -1,3 +1,4 @@
+import { WAITING } from './expiry.js';
 import type { DatasetDeclaration, System, SystemInput } from '@lethe/api';
 import { maySeeCategories } from '../auth/category-scope.js';
 import { authorize } from '../auth/permissions.js';
@@ -132,7 +133,8 @@ export class SystemService {
     const view = new CatalogView(await repository.retention.loadCatalog());
     const now = Date.now();
     const holding = (await repository.datamap.usageLinksOfFields(record.fields.map((f) => f.field)))
-      .map((link) => ({ link, until: view.retentionEnd(link.policy, link.last_use_at) }))
+      // By the policy's aging: a fixed day, or a field still waiting for its event, holds data too.
+      .map((link) => ({ link, until: view.useEnd(link.policy, link.last_use_at) }))
       .filter(({ until }) => until > now)
       .sort((a, b) => b.until - a.until);
     const [latest] = holding;
@@ -143,8 +145,8 @@ export class SystemService {
       throw new AppError(
         'SYSTEM_HOLDS_DATA',
         shown
-          ? `System "${name}" still holds data: "${shown.link.field}" is kept under policy "${shown.link.policy}" until ${toIso(shown.until)}.`
-          : `System "${name}" still holds data until ${toIso(latest.until)}, in fields this token may not see.`,
+          ? `System "${name}" still holds data: "${shown.link.field}" is kept under policy "${shown.link.policy}" ${keptUntil(shown.until)}.`
+          : `System "${name}" still holds data ${keptUntil(latest.until)}, in fields this token may not see.`,
       );
     }
     await repository.datamap.deleteSystem(name);
@@ -219,4 +221,9 @@ export function systemRecordToSystem(record: SystemRecord): System {
     createdAt: toIso(system.created_at),
     updatedAt: toIso(system.updated_at),
   };
+}
+
+/** `until <instant>`, or for a field waiting for its event (no end yet) `until its event arrives`. */
+function keptUntil(until: number): string {
+  return until >= WAITING ? 'until the event its policy counts from arrives' : `until ${toIso(until)}`;
 }
