@@ -234,6 +234,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     subjectEvents: new SubjectEventService(
       store,
       (options.limits ?? DEFAULT_TELEMETRY_LIMITS).maxClockSkewMs,
+      options.eventIdWindow ?? DEFAULT_EVENT_ID_WINDOW,
     ),
     audit: new AuditService(store, secrets, keys, catalog),
     keys,

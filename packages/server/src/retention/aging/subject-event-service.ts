@@ -7,6 +7,7 @@ import { AppError } from '../../lib/app-error.js';
 import { schemaProblem } from '../../lib/id-rule.js';
 import { MalformedLine } from '../../lib/ndjson.js';
 import { parseInstant } from '../../lib/time.js';
+import { subtractDuration, type Duration } from '../../lib/duration.js';
 import type { Store } from '../../store/store.js';
 import { CatalogView } from '../catalog-cache.js';
 import { refreshSubjectFields } from '../retention-recompute.js';
@@ -20,7 +21,8 @@ export const MAX_SUBJECT_EVENTS = 1_000;
 /**
  * Subject events (docs/retention.md, "Aging"): something that happened to a subject, such as
  * `account-closed`, which `event:` policies count their retention from. Sent like usage telemetry
- * (`events:publish`: admin, or a service token for any subject — the event names no system),
+ * (`events:publish`: admin, or a service token for any subject — the event names no system — dated
+ * within the event-id window),
  * each event validated on its own; stored once per (subject, name, time) and per client id, so a
  * retry is a duplicate. In the same transaction, which folds the usage journal first, the
  * subject's fields are recomputed from their usages: a field waiting for the event gets its
@@ -30,6 +32,8 @@ export class SubjectEventService {
   constructor(
     private readonly store: Store,
     private readonly maxClockSkewMs: number,
+    /** How far back a service token may date an event (the event-id window): older ones are an admin's. */
+    private readonly serviceWindow: Duration,
   ) {}
 
   async record(
@@ -45,10 +49,13 @@ export class SubjectEventService {
       );
     }
     const now = Date.now();
+    // A service names no system in its event, yet the event moves every system's fields of the
+    // subject: it may report what just happened, not rewrite the past (backfills are an admin's).
+    const oldest = principal.role === 'service' ? subtractDuration(now, this.serviceWindow) : undefined;
     const rejected: EventRejection[] = [];
     const valid: SubjectEventRow[] = [];
     events.forEach((raw, index) => {
-      const result = this.check(raw, now);
+      const result = this.check(raw, now, oldest);
       if ('code' in result) rejected.push({ index, ...result });
       else
         valid.push({
@@ -80,6 +87,7 @@ export class SubjectEventService {
   private check(
     raw: unknown,
     now: number,
+    oldest: number | undefined,
   ): { id?: string; name: string; at: number } | { code: string; message: string } {
     if (raw instanceof MalformedLine)
       return { code: 'INVALID_JSON', message: `Line is not JSON: ${raw.message}` };
@@ -95,6 +103,11 @@ export class SubjectEventService {
       return { code: 'INVALID_TIME', message: `"${raw.at}" is not an ISO 8601 instant with a zone.` };
     if (at > now + this.maxClockSkewMs)
       return { code: 'INVALID_TIME', message: `"${raw.at}" lies in the future.` };
+    if (oldest !== undefined && at < oldest)
+      return {
+        code: 'INVALID_TIME',
+        message: `"${raw.at}" is older than a service token may date an event (the event-id window); an admin records older events.`,
+      };
     return { ...(raw.id !== undefined ? { id: raw.id } : {}), name: raw.name, at };
   }
 }
