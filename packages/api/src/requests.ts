@@ -137,7 +137,10 @@ export const ConnectorTable = Type.Object(
     /** The column(s) that identify a row; reported as the record's pk. */
     primaryKey: Type.Array(Identifier, { minItems: 1, maxItems: 8 }),
     /** Column -> semantic tags, or its tags, data categories and mask. */
-    columns: Type.Record(Identifier, Type.Union([Tags, ColumnSpec])),
+    columns: Type.Record(Identifier, Type.Union([Tags, ColumnSpec]), {
+      // A key that is no identifier is refused, not left unchecked (patternProperties alone allows it).
+      additionalProperties: false,
+    }),
     /**
      * References between rows (docs/rights-requests.md, "The reference graph"): this table's
      * `column` holds values of `references` (`table.column`). `direction` (fideslang's) says which
