@@ -149,6 +149,8 @@ describe('OpenTelemetry traces', () => {
     const request = server.find((span) => attribute(span.attributes, 'http.route') === '/v1/policies/:name')!;
     expect(request).toMatchObject({ traceId: TRACE_ID, parentSpanId: PARENT_SPAN_ID });
     expect(attribute(request.attributes, 'lethe.request_id')).toBe(REQUEST_ID);
+    // The route pattern, never the requested path with its ids.
+    expect(attribute(request.attributes, 'url.path')).toBe('/v1/policies/:name');
     expect(attribute(request.attributes, 'http.request.method')).toBe('GET');
     expect(attribute(request.attributes, 'http.response.status_code')).toBe(404);
     // Its handler's span is its child, in the same trace.

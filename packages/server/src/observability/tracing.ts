@@ -49,7 +49,12 @@ export async function startTracing(env: Readonly<Record<string, string | undefin
     // One span per request and one for its handler; the hooks' spans would triple the count.
     instrumentHooks: false,
     ignorePaths: ({ url }) => UNTRACED_PATHS.has(pathOf(url)),
-    requestHook: (span, request) => span.setAttribute('lethe.request_id', String(request.id)),
+    requestHook: (span, request) => {
+      span.setAttribute('lethe.request_id', String(request.id));
+      // Spans leave for an outside collector: the path as routed (`/v1/subjects/:subject`), never
+      // the URL, whose path and query carry subject ids.
+      span.setAttribute('url.path', request.routeOptions.url ?? 'unmatched');
+    },
   });
   const sdk = new NodeSDK({
     ...(env['OTEL_SERVICE_NAME'] ? {} : { serviceName: 'lethe' }),
