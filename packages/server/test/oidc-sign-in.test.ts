@@ -164,6 +164,11 @@ for (const backend of await availableBackends()) {
       expect(after.filter((entry) => entry.action === 'sign-in.oidc').length).toBe(
         before.filter((entry) => entry.action === 'sign-in.oidc').length,
       );
+      // Who tried and why it was refused is on record; no token id, since none was minted.
+      const refused = after.slice(before.length).filter((entry) => entry.action === 'sign-in.oidc.refused');
+      expect(refused).toHaveLength(1);
+      expect(refused[0]?.actor).toBe(`none:mallory@${idp.issuer}`);
+      expect(refused[0]?.target).toMatch(/^no role: .*"groups" claim names no role/);
     });
 
     it('refuses a state that is not the attempt’s, an attempt it did not sign, and an expired one', async () => {

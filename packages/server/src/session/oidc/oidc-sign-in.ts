@@ -99,6 +99,7 @@ export class OidcSignIn {
       principal = this.claims.principalOf(claims, this.config.issuer);
     } catch (error) {
       if (!(error instanceof ClaimMappingError)) throw error;
+      await this.auditRefusal(String(claims.sub), error.message, requestId);
       throw new AppError('OIDC_NO_ROLE', `This account has no role in Lethe: ${error.message}`);
     }
     principal = { ...principal, ...(requestId ? { requestId } : {}) };
@@ -119,6 +120,25 @@ export class OidcSignIn {
     );
     const endSessionUrl = await this.endSessionUrl();
     return { ...minted, principal, ...(endSessionUrl ? { endSessionUrl } : {}) };
+  }
+
+  /**
+   * A person the provider vouched for but Lethe gives no role: worth a line in the audit log (who
+   * tried, why refused). Refusals before the ID token is verified (state, code, signature) name
+   * nobody the provider vouched for and anyone can cause them, so they are logged, not audited.
+   */
+  private async auditRefusal(sub: string, reason: string, requestId?: string): Promise<void> {
+    await this.store.transaction((repository) =>
+      repository.audit.append([
+        {
+          at: this.now(),
+          actor: `none:${sub}@${this.config.issuer}`,
+          action: 'sign-in.oidc.refused',
+          target: `no role: ${reason}`,
+          requestId: requestId ?? null,
+        },
+      ]),
+    );
   }
 
   /** The attempt's secrets, if this server made it, it is unexpired and `state` is its state. */
