@@ -63,7 +63,9 @@ export function ticketFindings(
     ...found,
     {
       datasource: `${task.target}/file`,
-      pk: file.name,
+      // The file's name can name the person ("jane-doe-export.csv") and the report outlives the
+      // findings' key: it names the file by its digest; the name stays sealed with the content.
+      pk: `sha256:${values.sha256.slice(0, 16)}`,
       matchCategory: 'direct',
       semantic: TICKET_FILE_SEMANTIC,
       semanticValue: '',
