@@ -211,6 +211,38 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))('on %
     expect(html).not.toContain('We hold no records');
   });
 
+  it('says what each retention counts from, and that a field waiting for an event is kept until it happens', async () => {
+    await services.policies.put(LETHE_ITSELF, 'account-closure', {
+      purpose: 'essential.account',
+      retention: 'P1Y',
+      legalBasis: 'legal_obligation',
+      since: 'event:account-closed',
+    });
+    await services.telemetry.ingest(LETHE_ITSELF, [
+      {
+        id: 'closure-use',
+        subject: DEMO_SUBJECT,
+        system: 'accounts',
+        policy: 'account-closure',
+        fields: ['accounts.name'],
+        at: '2024-08-30T00:00:00.000Z',
+      },
+    ]);
+    await finish(services, { id: 'dsar-waiting', type: 'dsar', identifiers: { subject: DEMO_SUBJECT } });
+    const dsar = await services.requestReports.dsarPackage(LETHE_ITSELF, 'dsar-waiting');
+    const lethe = dsar.lethe as LetheSubjectKnowledge;
+    expect(lethe.expiry).toMatchObject({ field: 'accounts.name', waitingFor: 'account-closed' });
+    expect(lethe.fields.find((field) => field.field === 'accounts.name')?.waitingFor).toBe('account-closed');
+    expect(lethe.purposes.find((p) => p.policy === 'account-closure')?.since).toBe('event:account-closed');
+    const html = renderDsarPackageHtml(dsar);
+    // Not a date in the year 9999, and not "after the last use" for a policy that counts otherwise.
+    expect(html).not.toContain('9999');
+    expect(html).toContain('Some of it is kept until <strong>account-closed</strong> happens');
+    expect(html).toContain('once account-closed happens, then per the policy');
+    expect(html).toContain('<td>P1Y from account-closed</td>');
+    expect(html).toContain('<td>P2Y from the last use</td>');
+  });
+
   it('seals the snapshot under the request key and destroys it with the findings', async () => {
     await finish(services, { id: 'dsar-sealed', type: 'dsar', identifiers: { subject: DEMO_SUBJECT } });
     const row = await services.store.repository.requests.getRequest('dsar-sealed');

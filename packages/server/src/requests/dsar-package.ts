@@ -43,6 +43,8 @@ export interface LetheSubjectKnowledge {
     readonly field: string;
     readonly policy: string;
     readonly system: string;
+    /** The field kept longest waits for the subject's event of this name (`expiresAt` is then 9999-12-31). */
+    readonly waitingFor?: string;
   };
   /** Each field held: its categories, where it lives, its expiry and every use of it. */
   readonly fields: readonly KnownField[];
@@ -73,6 +75,8 @@ export interface KnownPurpose {
   readonly purpose: string;
   readonly legalBasis: string;
   readonly retention: string;
+  /** What the retention counts from (docs/retention.md "Aging"); absent in older snapshots: last use. */
+  readonly since?: string;
   readonly description?: string;
   readonly fields: readonly string[];
 }
@@ -232,8 +236,11 @@ function letheSection(lethe: LetheKnowledge): string {
     return `<section>${title}${intro}<p>They hold nothing about this id.</p></section>`;
   const parts = [title, intro];
   if (lethe.expiry) {
+    const { expiresAt, field, policy, waitingFor } = lethe.expiry;
     parts.push(
-      `<p>All of it is due for deletion by <strong>${escapeHtml(lethe.expiry.expiresAt)}</strong> (kept longest: ${escapeHtml(lethe.expiry.field)}, under ${escapeHtml(lethe.expiry.policy)}).</p>`,
+      waitingFor === undefined
+        ? `<p>All of it is due for deletion by <strong>${escapeHtml(expiresAt)}</strong> (kept longest: ${escapeHtml(field)}, under ${escapeHtml(policy)}).</p>`
+        : `<p>Some of it is kept until <strong>${escapeHtml(waitingFor)}</strong> happens, then for the period its policy names (kept longest: ${escapeHtml(field)}, under ${escapeHtml(policy)}).</p>`,
     );
   }
   if (lethe.fields.length > 0) {
@@ -250,7 +257,9 @@ function letheSection(lethe: LetheKnowledge): string {
           field.categories.join(', '),
           field.holder ?? '—',
           uses(field),
-          field.expiresAt,
+          field.waitingFor === undefined
+            ? field.expiresAt
+            : `once ${field.waitingFor} happens, then per the policy`,
           field.erasedAt ?? '—',
         ]),
       ),
@@ -265,7 +274,7 @@ function letheSection(lethe: LetheKnowledge): string {
           p.purpose,
           p.description ?? p.policy,
           p.legalBasis,
-          p.retention,
+          keptFor(p.retention, p.since),
           p.fields.join(', '),
         ]),
       ),
@@ -355,4 +364,12 @@ ${filesSection(dsar.files)}${skippedSection(dsar.skipped)}
 ${letheSection(dsar.lethe)}
 </body></html>
 `;
+}
+
+/** A policy's retention as the person reads it: the period and what it counts from. */
+function keptFor(retention: string, since = 'last-use'): string {
+  if (since === 'first-use') return `${retention} from the first use`;
+  if (since.startsWith('event:')) return `${retention} from ${since.slice('event:'.length)}`;
+  if (since.startsWith('until:')) return `until ${since.slice('until:'.length)}`;
+  return `${retention} from the last use`;
 }

@@ -2,6 +2,7 @@ import { consentHistoryIn, purposeStates } from '../consent/consent-service.js';
 import { flowsCarryingIn } from '../datamap/datamap-service.js';
 import { toIso } from '../lib/time.js';
 import { CatalogView } from '../retention/catalog-cache.js';
+import { WAITING } from '../retention/expiry.js';
 import { readSubjectIn } from '../retention/retention-service.js';
 import type { Repository } from '../store/repository.js';
 import type {
@@ -122,6 +123,7 @@ export async function gatherLetheKnowledge(
             field: held.expiry.field,
             policy: held.expiry.policy,
             system: held.expiry.system,
+            ...waitingOf(fields, held.expiry),
           },
         }
       : {}),
@@ -158,6 +160,7 @@ function purposesOf(fields: readonly KnownField[], view: CatalogView): KnownPurp
         purpose: policy.purpose,
         legalBasis: policy.legal_basis,
         retention: policy.retention,
+        since: policy.since,
         ...(policy.description !== null ? { description: policy.description } : {}),
         fields: [...used].sort(),
       },
@@ -193,4 +196,11 @@ function sourcesOf(
     ),
     ...[...users].filter((system) => !holders.has(system)).map((system) => source(system, [], true)),
   ];
+}
+
+/** The event the field kept longest still waits for, when its expiry is the waiting placeholder. */
+function waitingOf(fields: readonly KnownField[], expiry: { field: string; expires_at: number }) {
+  if (expiry.expires_at !== WAITING) return {};
+  const waitingFor = fields.find((field) => field.field === expiry.field)?.waitingFor;
+  return waitingFor !== undefined ? { waitingFor } : {};
 }
