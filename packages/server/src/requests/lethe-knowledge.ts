@@ -2,7 +2,6 @@ import { consentHistoryIn, purposeStates } from '../consent/consent-service.js';
 import { flowsCarryingIn } from '../datamap/datamap-service.js';
 import { toIso } from '../lib/time.js';
 import { CatalogView } from '../retention/catalog-cache.js';
-import { WAITING } from '../retention/expiry.js';
 import { readSubjectIn } from '../retention/retention-service.js';
 import type { Repository } from '../store/repository.js';
 import type {
@@ -198,9 +197,8 @@ function sourcesOf(
   ];
 }
 
-/** The event the field kept longest still waits for, when its expiry is the waiting placeholder. */
-function waitingOf(fields: readonly KnownField[], expiry: { field: string; expires_at: number }) {
-  if (expiry.expires_at !== WAITING) return {};
+/** The event the field kept longest still waits for (its expiry is then the 9999-12-31 placeholder). */
+function waitingOf(fields: readonly KnownField[], expiry: { field: string }) {
   const waitingFor = fields.find((field) => field.field === expiry.field)?.waitingFor;
   return waitingFor !== undefined ? { waitingFor } : {};
 }
