@@ -132,6 +132,7 @@ export const ERRORS = {
   INVALID_EVENT: { status: 400, message: 'The event does not match the event schema.' },
   SYSTEM_NOT_PERMITTED: { status: 403, message: 'The token may not act for this system.' },
   SUBJECT_NOT_FOUND: { status: 404, message: 'Lethe holds nothing about this subject.' },
+  SUBJECT_EVENT_NOT_FOUND: { status: 404, message: 'The subject has no such event.' },
   NOTHING_TO_ERASE: { status: 409, message: 'The subject has no field held by this system.' },
   FIELD_NOT_KEPT: { status: 400, message: 'Lethe keeps no expiry for this field of the subject.' },
 

@@ -201,6 +201,28 @@ export const SubjectEventResult = Type.Object({
 });
 export type SubjectEventResult = Static<typeof SubjectEventResult>;
 
+/**
+ * `POST /v1/subjects/{id}/events/delete`: an event recorded by mistake (the wrong subject, the
+ * wrong day) taken back; without `at`, every occurrence of the name.
+ */
+export const SubjectEventDeletion = Type.Object(
+  {
+    name: SubjectEvent.properties.name,
+    at: Type.Optional(Instant),
+    reason: Type.String({ minLength: 1, maxLength: 2_000, description: 'why the event is taken back' }),
+  },
+  strict,
+);
+export type SubjectEventDeletion = Static<typeof SubjectEventDeletion>;
+
+export const SubjectEventDeletionResult = Type.Object({
+  /** Occurrences removed. */
+  deleted: Type.Integer(),
+  /** Subject-fields whose expiry moved (fields waiting again for the event, or counting from a later one). */
+  fieldsChanged: Type.Integer(),
+});
+export type SubjectEventDeletionResult = Static<typeof SubjectEventDeletionResult>;
+
 // Retention ---------------------------------------------------------------------------------
 export const Use = Type.Object({
   policy: Type.String(),

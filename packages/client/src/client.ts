@@ -34,6 +34,8 @@ import type {
   PolicyVersion,
   RetentionPreview,
   SubjectEvent,
+  SubjectEventDeletion,
+  SubjectEventDeletionResult,
   SubjectEventResult,
   SubjectRetention,
   System,
@@ -276,6 +278,19 @@ export class LetheClient extends RequestsClient {
     const path = `/v1/subjects/${segment(subject)}/events`;
     const body = Array.isArray(events) ? { events } : events;
     return this.transport.json({ method: 'POST', path, body, ...options });
+  }
+
+  /**
+   * Takes back a subject's event recorded by mistake (every occurrence of `name`, or the one at
+   * `at`), with a reason; the subject's fields that counted from it wait again. Admin or dpo.
+   */
+  async deleteSubjectEvents(
+    subject: string,
+    input: SubjectEventDeletion,
+    options?: RequestOptions,
+  ): Promise<SubjectEventDeletionResult> {
+    const path = `/v1/subjects/${segment(subject)}/events/delete`;
+    return this.transport.json({ method: 'POST', path, body: input, ...options });
   }
 
   // Consent ---------------------------------------------------------------------------------

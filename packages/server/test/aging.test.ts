@@ -204,6 +204,100 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
     },
   );
 
+  it.skipIf(missing)(
+    'takes back an event recorded by mistake: the field counts from the next occurrence, then waits again',
+    async () => {
+      await ingest(usage('s-undo', 'account-closure', ['accounts.email'], '2024-01-10T08:00:00Z'));
+      await sendEvents('s-undo', {
+        events: [
+          { name: 'account-closed', at: '2024-01-31T00:00:00Z' },
+          { name: 'account-closed', at: '2024-06-01T00:00:00Z' },
+        ],
+      });
+      expect((await subject('s-undo')).field('accounts.email').expiresAt).toBe('2024-02-29T00:00:00.000Z');
+
+      // The wrong day taken back: the later occurrence counts now.
+      const one = await call('POST', '/v1/subjects/s-undo/events/delete', {
+        name: 'account-closed',
+        at: '2024-01-31T00:00:00Z',
+        reason: 'closed by mistake, reopened the same day',
+      });
+      expect(one.statusCode, one.body).toBe(200);
+      expect(one.json()).toEqual({ deleted: 1, fieldsChanged: 1 });
+      expect((await subject('s-undo')).field('accounts.email').expiresAt).toBe('2024-07-01T00:00:00.000Z');
+
+      // The whole event taken back (a DPO may): the field waits again and is not due.
+      const all = await call(
+        'POST',
+        '/v1/subjects/s-undo/events/delete',
+        { name: 'account-closed', reason: 'wrong subject' },
+        'dpo',
+      );
+      expect(all.json()).toEqual({ deleted: 1, fieldsChanged: 1 });
+      const view = await subject('s-undo');
+      expect(view.field('accounts.email')).toMatchObject({
+        expiresAt: WAITING,
+        waitingFor: 'account-closed',
+      });
+      expect(view.events ?? {}).toEqual({});
+      expect(await due()).not.toContain('s-undo accounts.email');
+
+      // Nothing left to take back, a bad time, no reason, a service or an auditor: refused.
+      const none = await call('POST', '/v1/subjects/s-undo/events/delete', {
+        name: 'account-closed',
+        reason: 'x',
+      });
+      expect(none.statusCode).toBe(404);
+      expect(none.json().error.code).toBe('SUBJECT_EVENT_NOT_FOUND');
+      const badTime = await call('POST', '/v1/subjects/s-undo/events/delete', {
+        name: 'account-closed',
+        at: 'yesterday',
+        reason: 'x',
+      });
+      expect(badTime.statusCode).toBe(400);
+      const noReason = await call('POST', '/v1/subjects/s-undo/events/delete', { name: 'account-closed' });
+      expect(noReason.statusCode).toBe(400);
+      for (const as of ['service', 'auditor'] as const) {
+        const refused = await call(
+          'POST',
+          '/v1/subjects/s-undo/events/delete',
+          { name: 'x', reason: 'x' },
+          as,
+        );
+        expect(refused.statusCode).toBe(403);
+      }
+
+      const log = (await call('GET', '/v1/audit?limit=1000')).json<{
+        items: { action: string; target: string; actor: string }[];
+      }>();
+      const deletions = log.items.filter((entry) => entry.action === 'subject.events.delete');
+      expect(deletions.map((entry) => entry.target)).toEqual(
+        expect.arrayContaining([
+          'subject:s-undo event=account-closed at=2024-01-31T00:00:00Z deleted=1 reason="closed by mistake, reopened the same day"',
+          'subject:s-undo event=account-closed deleted=1 reason="wrong subject"',
+        ]),
+      );
+    },
+  );
+
+  it.skipIf(missing)(
+    "tells a service token only how many of its own system's fields an event moved",
+    async () => {
+      const recent = new Date(Date.now() - 60_000).toISOString();
+      await ingest(
+        usage('s-count', 'account-closure', ['accounts.email', 'accounts.name'], '2024-01-10T08:00:00Z'),
+        usage('s-count', 'account-closure', ['orders.address'], '2024-01-10T08:00:00Z', 'orders'),
+      );
+      const sent = await sendEvents('s-count', { name: 'account-closed', at: recent }, 'service');
+      expect(sent.statusCode, sent.body).toBe(200);
+      // Three fields moved; the orders token learns of its one.
+      expect(sent.json()).toMatchObject({ accepted: 1, fieldsChanged: 1 });
+      const view = await subject('s-count');
+      for (const field of ['accounts.email', 'accounts.name', 'orders.address'])
+        expect(view.field(field).waitingFor, field).toBeUndefined();
+    },
+  );
+
   it.skipIf(missing)('counts from an event that arrived before the uses', async () => {
     // A service may not date an event further back than the event-id window; an admin may.
     const backdated = await sendEvents(

@@ -25,6 +25,7 @@ export const PERMISSIONS = {
   'connectors:read': ['admin', 'dpo', 'auditor'],
   'connectors:write': ['admin'],
   'events:publish': ['admin', 'service'],
+  'events:correct': ['admin', 'dpo'],
   'subjects:read': ['admin', 'dpo', 'auditor'],
   'expiries:read': ['admin', 'dpo', 'auditor', 'service'],
   'erasures:write': ['admin', 'dpo', 'service'],

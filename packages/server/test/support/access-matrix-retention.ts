@@ -52,6 +52,16 @@ export const RETENTION_EXPECTED: Record<string, Expectation> = {
     url: `/v1/subjects/${SUBJECT}/events`,
     payload: { name: 'account-closed', at: '2024-06-01T00:00:00Z' },
   },
+  'POST /v1/subjects/:subject/events/delete': {
+    allowed: ['admin', 'dpo'],
+    url: `/v1/subjects/${SUBJECT}/events/delete`,
+    payload: { name: 'matrix-mistake', reason: 'matrix' },
+    prepare: () =>
+      send('admin', 'POST', `/v1/subjects/${SUBJECT}/events`, {
+        name: 'matrix-mistake',
+        at: '2024-06-01T00:00:00Z',
+      }),
+  },
   'GET /v1/reappearances': { allowed: READERS },
   'GET /v1/expiries/due': { allowed: ALL, url: '/v1/expiries/due?system=accounts' },
   'GET /v1/holds': { allowed: READERS, unlimitedOnly: true },

@@ -19,6 +19,14 @@ export class SubjectEventQueries {
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /** Removes the subject's events of `name` (only the one at `at`, when given): how many went. */
+  async delete(subject: string, name: string, at?: number): Promise<number> {
+    let query = this.db.deleteFrom('subject_events').where('subject', '=', subject).where('name', '=', name);
+    if (at !== undefined) query = query.where('at', '=', at);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Per subject, the first occurrence of each event name. */
   async firstOccurrences(subjects: readonly string[]): Promise<Map<string, Map<string, number>>> {
     const bySubject = new Map<string, Map<string, number>>();

@@ -1,4 +1,10 @@
-import { SubjectEvent, type EventRejection, type SubjectEventResult } from '@lethe/api';
+import {
+  SubjectEvent,
+  type EventRejection,
+  type SubjectEventDeletion,
+  type SubjectEventDeletionResult,
+  type SubjectEventResult,
+} from '@lethe/api';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { audit } from '../../audit/audit-trail.js';
 import { authorize } from '../../auth/permissions.js';
@@ -8,6 +14,7 @@ import { schemaProblem } from '../../lib/id-rule.js';
 import { MalformedLine } from '../../lib/ndjson.js';
 import { parseInstant } from '../../lib/time.js';
 import { subtractDuration, type Duration } from '../../lib/duration.js';
+import type { Repository } from '../../store/repository.js';
 import type { Store } from '../../store/store.js';
 import { CatalogView } from '../catalog-cache.js';
 import { refreshSubjectFields } from '../retention-recompute.js';
@@ -73,12 +80,47 @@ export class SubjectEventService {
         for (const row of valid) if (await repository.subjectEvents.insert(row)) accepted += 1;
         let fieldsChanged = 0;
         if (accepted > 0) {
-          const rules = new CatalogView(await repository.retention.loadCatalog());
-          const pairs = await repository.retention.fieldExpiriesOfSubjects([subject]);
-          fieldsChanged = (await refreshSubjectFields(repository, pairs, rules)).changed;
+          fieldsChanged = await refreshSubject(repository, principal, subject);
           await audit(repository, principal, 'subject.events', `subject:${subject}`);
         }
         return { accepted, duplicates: valid.length - accepted, rejected, fieldsChanged };
+      },
+      { freshAggregates: true },
+    );
+  }
+
+  /**
+   * Takes back an event recorded by mistake (`events:correct`: admin, dpo) and recomputes the
+   * subject's fields in the same transaction: a field that counted from it waits again (or counts
+   * from a later occurrence). Audited with the reason as `subject.events.delete`.
+   */
+  async remove(
+    principal: Principal,
+    subject: string,
+    input: SubjectEventDeletion,
+  ): Promise<SubjectEventDeletionResult> {
+    authorize(principal, 'events:correct');
+    const at = input.at === undefined ? undefined : parseInstant(input.at);
+    if (input.at !== undefined && at === undefined) {
+      throw new AppError('INVALID_TIME', `"${input.at}" is not an ISO 8601 instant with a zone.`);
+    }
+    return this.store.transaction(
+      async (repository) => {
+        const deleted = await repository.subjectEvents.delete(subject, input.name, at);
+        if (deleted === 0) {
+          throw new AppError(
+            'SUBJECT_EVENT_NOT_FOUND',
+            `Subject "${subject}" has no event "${input.name}"${input.at !== undefined ? ` at ${input.at}` : ''}.`,
+          );
+        }
+        const fieldsChanged = await refreshSubject(repository, principal, subject);
+        await audit(
+          repository,
+          principal,
+          'subject.events.delete',
+          `subject:${subject} event=${input.name}${input.at !== undefined ? ` at=${input.at}` : ''} deleted=${deleted} reason=${JSON.stringify(input.reason)}`,
+        );
+        return { deleted, fieldsChanged };
       },
       { freshAggregates: true },
     );
@@ -110,4 +152,27 @@ export class SubjectEventService {
       };
     return { ...(raw.id !== undefined ? { id: raw.id } : {}), name: raw.name, at };
   }
+}
+
+/**
+ * Recomputes the subject's fields after its events changed; answers how many moved. A service
+ * token learns only its own system's count: an event moves every system's fields of the subject,
+ * and how many another system holds is not its business.
+ */
+async function refreshSubject(
+  repository: Repository,
+  principal: Principal,
+  subject: string,
+): Promise<number> {
+  const rules = new CatalogView(await repository.retention.loadCatalog());
+  const pairs = await repository.retention.fieldExpiriesOfSubjects([subject]);
+  if (principal.role !== 'service') return (await refreshSubjectFields(repository, pairs, rules)).changed;
+  const own = pairs.filter((pair) => pair.system === principal.system);
+  const changed = (await refreshSubjectFields(repository, own, rules)).changed;
+  await refreshSubjectFields(
+    repository,
+    pairs.filter((pair) => pair.system !== principal.system),
+    rules,
+  );
+  return changed;
 }
