@@ -127,11 +127,11 @@ describe('policies', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signInWithPastedToken(await mint('auditor'));
     await page.goto(`${server.url}/policies/+new`);
-    await page.getByLabel('Name').fill('auditor-policy');
-    await page.getByLabel('Purpose').fill('essential.orders');
-    await page.getByLabel('Retention').fill('P1D');
-    await page.getByRole('button', { name: 'Create policy' }).click();
-    expect(await page.getByRole('alert').textContent()).toContain('You may not see this');
+    // No form to fill in for a refusal: the page says what the role cannot do.
+    const refusal = page.getByTestId('role-cannot');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toContain('Your role (auditor) cannot create policies');
+    expect(await page.getByLabel('Name').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 });

@@ -137,7 +137,7 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await page.goto(`${server.url}/subjects/u-1001`);
     const alert = page.getByRole('alert').first();
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('You may not see this');
+    expect(await alert.textContent()).toContain('Your role (service) cannot look subjects up by id');
     expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(true);
     await screenshot(page, '04-forbidden');
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -47,9 +47,39 @@ describe('subject lookup', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signInWithPastedToken(await mint('auditor'));
     await page.goto(`${server.url}/subjects/u-1001`);
-    const alert = page.getByRole('alert');
+    // Said before any read: the subject view answers only tokens that see real ids.
+    const alert = page.getByTestId('role-cannot');
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('You may not see this');
+    expect(await alert.textContent()).toContain('Your role (auditor) cannot look subjects up by id');
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps a subject whose id holds a dot and an "@" on a reload', async () => {
+    const token = await mint('dpo');
+    const subject = 'jane.doe@example.com';
+    const recorded = await api(
+      server.url,
+      token,
+      'PUT',
+      `/v1/subjects/${encodeURIComponent(subject)}/consent`,
+      {
+        purposes: { 'marketing.email': true },
+        source: 'signup-form',
+      },
+    );
+    expect(recorded.status).toBe(200);
+    await signInWithPastedToken(token);
+    await page.getByRole('link', { name: 'Subjects' }).click();
+    await page.getByLabel('Subject id').fill(subject);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('consent-states').waitFor();
+    expect(page.url()).toBe(`${server.url}/subjects/${encodeURIComponent(subject)}`);
+    // The server's page fallback used to take the dot for a file name and answer 404 JSON.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: `Why do we hold ${subject}?` }).waitFor();
+    await page.getByTestId('consent-states').waitFor();
+    await page.goto(`${server.url}/subjects/${subject}`);
+    await page.getByTestId('consent-states').waitFor();
     expect(errors).toEqual([]);
   });
 

@@ -80,7 +80,16 @@ describe('the dashboard', () => {
   });
 
   it('answers a page navigation to a client route with the same page, so a reload keeps the route', async () => {
-    for (const path of ['/policies', '/subjects/user-42', '/requests/abc?tab=tasks', '/sign-in']) {
+    for (const path of [
+      '/policies',
+      '/subjects/user-42',
+      '/requests/abc?tab=tasks',
+      '/sign-in',
+      // Ids with a dot or "@" are client routes too, not file names (a reload used to answer 404).
+      '/subjects/jane.doe@example.com',
+      `/subjects/${encodeURIComponent('jane.doe@example.com')}`,
+      '/policies/retention.v2',
+    ]) {
       const response = await get(path, HTML);
       expect(response.statusCode, path).toBe(200);
       expect(response.body, path).toContain('<div id="root"></div>');
@@ -107,6 +116,7 @@ describe('the dashboard', () => {
     expect((await get('/assets/missing-0000.js')).statusCode).toBe(404);
     expect((await get('/assets/missing-0000.js', HTML)).json().error.code).toBe('ROUTE_NOT_FOUND');
     expect((await get('/favicon.ico', HTML)).statusCode).toBe(404);
+    expect((await get('/robots.txt', HTML)).json().error.code).toBe('ROUTE_NOT_FOUND');
     expect((await get('/policies')).json().error.code).toBe('ROUTE_NOT_FOUND');
     const post = await lethe.app.inject({ method: 'POST', url: '/policies', headers: { accept: HTML } });
     expect(post.json().error.code).toBe('ROUTE_NOT_FOUND');

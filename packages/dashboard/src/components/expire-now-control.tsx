@@ -2,7 +2,8 @@ import type { ExpireNowInput, ExpireNowResult, SubjectRetention } from '@lethe/a
 import { useState, type FormEvent } from 'react';
 import { callApi } from '../api.js';
 import { dayOf } from '../format.js';
-import { useSession, useSessionView } from '../session-context.js';
+import { useCan } from '../permissions.js';
+import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { ErrorNotice } from './status.js';
 
@@ -15,13 +16,13 @@ import { ErrorNotice } from './status.js';
 export function ExpireNowControl(props: { retention: SubjectRetention; onExpired: () => void }) {
   const { retention } = props;
   const { token } = useSession();
-  const me = useSessionView();
+  const mayExpire = useCan('subjects:expire');
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
   const [outcome, setOutcome] = useState<ExpireNowResult>();
   const expire = useAction();
-  if (me.state !== 'ready' || !me.data.actions.includes('subjects:expire')) return null;
+  if (!mayExpire) return null;
 
   const toggle = (field: string, on: boolean) => {
     const next = new Set(chosen);

@@ -4,7 +4,8 @@ import { ApiError, callApi } from '../api.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
-import { useSession, useSessionView } from '../session-context.js';
+import { useCan } from '../permissions.js';
+import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
 
@@ -18,8 +19,7 @@ type Scope = (typeof SCOPES)[number];
  */
 export function HoldsPage() {
   const holds = useApi<HoldList>('/v1/holds');
-  const me = useSessionView();
-  const mayWrite = me.state === 'ready' && me.data.actions.includes('holds:write');
+  const mayWrite = useCan('holds:write');
   const [editing, setEditing] = useState<Hold | 'new'>();
   const [done, setDone] = useState<string>();
   const finished = (what: string) => {

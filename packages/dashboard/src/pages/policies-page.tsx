@@ -3,6 +3,7 @@ import { agingInWords } from '../components/aging-field.js';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
 import { dayOf } from '../format.js';
+import { useCan } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
 import { NEW_POLICY_PATH } from './policy-page.js';
@@ -10,13 +11,16 @@ import { NEW_POLICY_PATH } from './policy-page.js';
 /** Every policy, active and retired: what each allows, for how long, on what legal basis. */
 export function PoliciesPage() {
   const policies = useApi<{ items: Policy[] }>('/v1/policies');
+  const mayWrite = useCan('policies:write');
   return (
     <Page
       title="Policies"
       actions={
-        <button type="button" onClick={() => navigate(NEW_POLICY_PATH)}>
-          New policy
-        </button>
+        mayWrite ? (
+          <button type="button" onClick={() => navigate(NEW_POLICY_PATH)}>
+            New policy
+          </button>
+        ) : null
       }
     >
       <Show loaded={policies} what="the policies">

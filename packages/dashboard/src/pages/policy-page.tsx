@@ -6,6 +6,7 @@ import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
 import { LEGAL_BASES } from '../options.js';
+import { useCan } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
@@ -19,6 +20,8 @@ const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}';
 export function PolicyPage({ name }: { name: string | undefined }) {
   const loaded = useApi<Policy>(name ? `/v1/policies/${encodeURIComponent(name)}` : undefined);
   const [saved, setSaved] = useState<string>();
+  // A role that only reads sees the policy and its history, no form.
+  const mayWrite = useCan('policies:write');
   const afterSave = (what: string) => {
     setSaved(what);
     loaded.reload();
@@ -54,15 +57,15 @@ export function PolicyPage({ name }: { name: string | undefined }) {
                 {saved}
               </p>
             ) : null}
-            {policy.status === 'active' ? (
+            {policy.status === 'active' && mayWrite ? (
               <>
                 <h2>Change</h2>
                 <PolicyForm key={policy.version} policy={policy} onSaved={() => afterSave('Saved.')} />
                 <RetireControl policy={policy} onRetired={() => afterSave('Retired.')} />
               </>
-            ) : (
+            ) : policy.status === 'retired' ? (
               <p className="notice">Retired: events under it are refused. Saving it again re-activates it.</p>
-            )}
+            ) : null}
             {/* Keyed by version: a save or retire reads the history again. */}
             <Versions key={policy.version} name={policy.name} />
           </>

@@ -6,6 +6,7 @@ import { ErrorNotice, Show } from '../components/status.js';
 import { saveApiFile } from '../download.js';
 import { dayOf } from '../format.js';
 import { spaced } from '../options.js';
+import { useCan } from '../permissions.js';
 import { Link } from '../router.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
@@ -98,6 +99,7 @@ function RequestSummary({ request }: { request: RightsRequest }) {
 function Downloads({ request }: { request: RightsRequest }) {
   const { token } = useSession();
   const download = useAction();
+  const mayDownloadPackage = useCan('requests:package');
   const base = `/v1/requests/${encodeURIComponent(request.id)}`;
   return (
     <div className="form-actions">
@@ -113,7 +115,7 @@ function Downloads({ request }: { request: RightsRequest }) {
       >
         Download report (CSV)
       </button>
-      {request.type === 'dsar' && request.status === 'completed' ? (
+      {!mayDownloadPackage ? null : request.type === 'dsar' && request.status === 'completed' ? (
         <button
           type="button"
           className="secondary"
@@ -144,6 +146,7 @@ function TaskItem({
   onChanged: () => void;
 }) {
   const isOpenTicket = task.protocol === 'ticket' && task.state === 'waiting';
+  const mayCompleteTickets = useCan('tickets:complete');
   return (
     <li className="task" data-testid={`task-${task.task}`}>
       <p>
@@ -195,7 +198,9 @@ function TaskItem({
           </table>
         </details>
       ) : null}
-      {isOpenTicket ? <TicketDone request={request} task={task} onDone={onChanged} /> : null}
+      {isOpenTicket && mayCompleteTickets ? (
+        <TicketDone request={request} task={task} onDone={onChanged} />
+      ) : null}
       <TaskSteps request={request} task={task} onChanged={onChanged} />
       {task.erasurePlan ? <ErasurePlanView request={request} task={task} onApproved={onChanged} /> : null}
     </li>
@@ -214,6 +219,7 @@ function ErasurePlanView({
 }) {
   const { token } = useSession();
   const approve = useAction();
+  const mayApprove = useCan('requests:manage');
   const plan = task.erasurePlan;
   if (!plan) return null;
   const waits = task.state === 'waiting_approval';
@@ -234,7 +240,7 @@ function ErasurePlanView({
           </li>
         ))}
       </ul>
-      {waits ? (
+      {waits && mayApprove ? (
         <button
           type="button"
           disabled={approve.pending}

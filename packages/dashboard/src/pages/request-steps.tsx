@@ -2,7 +2,8 @@ import type { RequestTask, RightsRequest } from '@lethe/api';
 import { callApi } from '../api.js';
 import { ReasonDialog } from '../components/reason-dialog.js';
 import { ErrorNotice } from '../components/status.js';
-import { useSession, useSessionView } from '../session-context.js';
+import { useCan } from '../permissions.js';
+import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 
 /** Request statuses in which the work may still be steered (the server says the same). */
@@ -16,16 +17,10 @@ const EXTENSIONS: Record<string, string> = {
   pipeda: '30 further days',
 };
 
-/** Whether `/v1/session` says this token may steer requests (admin and dpo). */
-export function useMaySteer(): boolean {
-  const me = useSessionView();
-  return me.state === 'ready' && me.data.actions.includes('requests:manage');
-}
-
 /** Cancel the request and extend its deadline, each with its reason; only for who may. */
 export function RequestSteps({ request, onChanged }: { request: RightsRequest; onChanged: () => void }) {
   const { token } = useSession();
-  const maySteer = useMaySteer();
+  const maySteer = useCan('requests:manage');
   if (!maySteer || !STEERABLE.includes(request.status)) return null;
   const base = `/v1/requests/${encodeURIComponent(request.id)}`;
   const step = (path: string) => async (reason: string) => {
@@ -68,7 +63,7 @@ export function TaskSteps({
   onChanged: () => void;
 }) {
   const { token } = useSession();
-  const maySteer = useMaySteer();
+  const maySteer = useCan('requests:manage');
   const retry = useAction();
   if (!maySteer || !['in_progress', 'failed'].includes(request.status) || !OVERRIDABLE.includes(task.state)) {
     return null;

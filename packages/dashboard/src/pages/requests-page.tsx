@@ -4,6 +4,7 @@ import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
 import { dayOf } from '../format.js';
 import { spaced } from '../options.js';
+import { useCan } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
 import { NEW_REQUEST_PATH } from './new-request-page.js';
@@ -19,13 +20,16 @@ type Filter = keyof typeof FILTERS;
 export function RequestsPage() {
   const [filter, setFilter] = useState<Filter>('open');
   const requests = useApi<RequestList>(`/v1/requests?limit=200&${FILTERS[filter].query}`);
+  const mayFile = useCan('requests:create');
   return (
     <Page
       title="Requests"
       actions={
-        <button type="button" onClick={() => navigate(NEW_REQUEST_PATH)}>
-          New request
-        </button>
+        mayFile ? (
+          <button type="button" onClick={() => navigate(NEW_REQUEST_PATH)}>
+            New request
+          </button>
+        ) : null
       }
     >
       <div className="inline-form">

@@ -34,7 +34,8 @@ export const PERMISSIONS = {
   'subjects:expire': ['admin', 'dpo'],
   'consent:read': ['admin', 'dpo', 'auditor'],
   'consent:write': ['admin', 'dpo', 'service'],
-  'audit:read': ['admin', 'auditor'],
+  // The DPO monitors compliance (GDPR Art. 39(1)(b)): who read or changed what is its evidence.
+  'audit:read': ['admin', 'dpo', 'auditor'],
   'audit:checkpoint': ['admin'],
   'keys:rotate': ['admin'],
   'contracts:read': ['admin', 'dpo', 'auditor', 'service'],

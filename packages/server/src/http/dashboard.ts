@@ -19,6 +19,12 @@ const VARY = 'accept-encoding';
 /** A file the dashboard build writes into `assets/`: `index-BOQ8Nfcl.js`, `favicon-0HohmDsf.svg`. */
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 
+/**
+ * `/favicon.ico`, `/assets/missing-0000.js`: a file name at the root or in the assets, where the
+ * build puts its files and no client route is.
+ */
+const FILE_PATH = /^(\/assets)?\/[^/]*\.[^/]*$/;
+
 /** Where `npm run build` puts the dashboard (`packages/dashboard/dist`); undefined when not installed. */
 export function builtDashboardDir(): string | undefined {
   try {
@@ -76,14 +82,15 @@ export async function dashboardRoutes(
 }
 
 /**
- * A browser asking for a page: a GET for HTML, outside the API's paths, with no file extension
- * (a missing `/favicon.ico` or `/assets/x.js` stays a 404).
+ * A browser asking for a page: a GET for HTML, outside the API's paths, and not a file (a missing
+ * `/favicon.ico` or asset stays a 404). Only where files live is a dot taken for a file name: a
+ * client route's parameter may hold a dot, `@` and more (`/subjects/jane.doe@example.com`,
+ * `/policies/retention.v2`), and such a page must survive a reload.
  */
 function isPageNavigation(request: FastifyRequest): boolean {
   if (request.method !== 'GET') return false;
   if (!request.headers.accept?.includes('text/html')) return false;
   const path = pathOf(request.url);
   if (API_PATH_PREFIXES.some((prefix) => coversPath(prefix, path))) return false;
-  const lastSegment = path.slice(path.lastIndexOf('/') + 1);
-  return !lastSegment.includes('.');
+  return !FILE_PATH.test(path);
 }

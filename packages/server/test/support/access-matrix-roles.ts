@@ -13,7 +13,6 @@ export const CALLERS: Record<Caller, Omit<MintRequest, 'ttlSeconds'>> = {
 };
 export const ALL: Caller[] = ['admin', 'dpo', 'auditor', 'auditorWithIds', 'service'];
 export const READERS: Caller[] = ['admin', 'dpo', 'auditor', 'auditorWithIds'];
-export const AUDITORS: Caller[] = ['admin', 'auditor', 'auditorWithIds'];
 
 export interface Expectation {
   /** Callers allowed; everyone else gets 403 FORBIDDEN unless `refusals` names another code. */

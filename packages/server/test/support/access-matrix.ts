@@ -9,15 +9,7 @@ import { DEFAULT_REQUEST_SETTINGS } from '../../src/requests/request-settings.js
 import { SQLITE_BACKEND } from './backends.js';
 import { DASHBOARD_DIST } from '../../../dashboard/test/support/build.js';
 import { POLICIES, SYSTEMS } from './fixtures.js';
-import {
-  ALL,
-  AUDITORS,
-  CALLERS,
-  READERS,
-  SUBJECT,
-  type Caller,
-  type Expectation,
-} from './access-matrix-roles.js';
+import { ALL, CALLERS, READERS, SUBJECT, type Caller, type Expectation } from './access-matrix-roles.js';
 import { RETENTION_EXPECTED } from './access-matrix-retention.js';
 
 /**
@@ -105,9 +97,10 @@ export const EXPECTED: Record<string, Expectation> = {
   'GET /v1/jobs': { allowed: READERS },
   'GET /v1/jobs/:id': { allowed: READERS, url: () => `/v1/jobs/${matrixJob}`, prepare: matrixRecompute },
   'GET /v1/session': { allowed: ALL },
-  'GET /v1/audit': { allowed: AUDITORS },
-  'GET /v1/audit/verify': { allowed: AUDITORS },
-  'GET /v1/audit/checkpoints': { allowed: AUDITORS },
+  // The DPO reads and verifies the log too (GDPR Art. 39: monitoring compliance).
+  'GET /v1/audit': { allowed: READERS },
+  'GET /v1/audit/verify': { allowed: READERS },
+  'GET /v1/audit/checkpoints': { allowed: READERS },
   'POST /v1/audit/checkpoints': { allowed: ['admin'] },
   'POST /v1/keys/rotate': { allowed: ['admin'], payload: {} },
   'DELETE /v1/systems/:name': {
