@@ -65,9 +65,9 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-bench-datamap-'));
   const baselineDir = BASELINE_CLI ? mkdtempSync(join(tmpdir(), 'lethe-bench-datamap-baseline-')) : undefined;
   try {
-    const load = await loadDataMap(dataDir, snapshot, now);
+    const load = await loadDataMap({ dataDir }, snapshot, now);
     log(`loaded in ${load.seconds.toFixed(1)} s: ${JSON.stringify(load.rows)}`);
-    if (baselineDir) await loadDataMap(baselineDir, snapshot, now);
+    if (baselineDir) await loadDataMap({ dataDir: baselineDir }, snapshot, now);
 
     // The default 50 requests/s per token would throttle a client that sends one request at a time.
     process.env['LETHE_RATE_LIMIT'] = 'off';
