@@ -1,5 +1,6 @@
 import { openKeyedStore } from '../packages/server/src/auth/key-material.js';
 import type { DataMapSnapshot, Observation } from '../packages/server/src/datamap/datamap.js';
+import type { StoreLocation } from '../packages/server/src/store/open-store.js';
 import type { Repository } from '../packages/server/src/store/repository.js';
 import type { Database } from '../packages/server/src/store/schema.js';
 import { secondsSince } from './stats.js';
@@ -21,16 +22,16 @@ type Insert = <Table extends keyof Database>(
 type Stamps = { readonly created_at: number; readonly updated_at: number };
 
 /**
- * Writes `snapshot` into the store of `dataDir` (created and migrated on the way) in one
+ * Writes `snapshot` into the store at `location` (created and migrated on the way) in one
  * transaction of multi-row inserts, then bumps the data map's version, as the manifest import
  * would; the server started afterwards reads it like any other map.
  */
 export async function loadDataMap(
-  dataDir: string,
+  location: StoreLocation,
   snapshot: DataMapSnapshot,
   now: number,
 ): Promise<LoadedDataMap> {
-  const { store } = await openKeyedStore({ dataDir });
+  const { store } = await openKeyedStore(location);
   const started = performance.now();
   const rows: Record<string, number> = {};
   try {

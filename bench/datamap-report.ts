@@ -37,6 +37,8 @@ export interface DataMapReport {
   /** Timed requests of the queries with answers of megabytes. */
   readonly broadRequests: number;
   readonly peakRssKiB: number;
+  /** 1-minute load average at the start and the end of the run: other work sharing the CPUs. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
   readonly build: string;
   readonly baselineBuild?: string;
 }
@@ -59,6 +61,7 @@ export function dataMapReport(report: DataMapReport): string {
 ## Data map graph: \`npm run bench:datamap\`
 
 ${report.machine.lines.map((line) => `- ${line}`).join('\n')}
+- Load average (1 min) at the start / end of the run: ${report.loadAverage.start.toFixed(2)} / ${report.loadAverage.end.toFixed(2)} (anything above 0 is other work sharing the CPUs)
 - Lethe build: ${report.build}${report.baselineBuild ? `\n- Baseline build: \`${report.baselineBuild}\`, started on a copy of the same store; each query is timed on it right after Lethe` : ''}
 
 Dataset (\`bench/datamap-dataset.ts\`, seed ${options.seed}): ${formatInteger(options.systems)} systems in

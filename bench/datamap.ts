@@ -9,11 +9,12 @@
  *
  * BENCH_DATAMAP_BASELINE=<another build's cli/main.js> also starts that build on a copy of the same
  * store and times each query on it right after Lethe's, so a change is judged against its baseline
- * in the same run (same machine, same load); queries the baseline does not know are skipped there.
+ * in the same run (same machine, same load); the baseline must know every query (summary and paging
+ * exist since 828cf1e).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { positiveIntegerFlags } from './args.js';
 import { generateDataMap } from './datamap-dataset.js';
@@ -46,14 +47,15 @@ interface QuerySpec {
   readonly broad?: boolean;
   readonly path: (i: number) => string;
   readonly naive: (i: number) => NaiveQuery;
-  /** A query shape the baseline build may not know (summary, paging): not timed on it. */
-  readonly shaped?: boolean;
 }
 
 const BASELINE_CLI = process.env['BENCH_DATAMAP_BASELINE'];
+/** A position among the transmit edges of `category=user`, about half way through the systems. */
+const MIDDLE_CURSOR = 'transmit:system:svc-02500->system:';
 
 async function main() {
   const machine = describeMachine();
+  const loadAtStart = loadavg()[0] ?? 0;
   const now = Date.now();
   const generating = performance.now();
   const snapshot = generateDataMap({ ...options, now });
@@ -65,9 +67,9 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-bench-datamap-'));
   const baselineDir = BASELINE_CLI ? mkdtempSync(join(tmpdir(), 'lethe-bench-datamap-baseline-')) : undefined;
   try {
-    const load = await loadDataMap(dataDir, snapshot, now);
+    const load = await loadDataMap({ dataDir }, snapshot, now);
     log(`loaded in ${load.seconds.toFixed(1)} s: ${JSON.stringify(load.rows)}`);
-    if (baselineDir) await loadDataMap(baselineDir, snapshot, now);
+    if (baselineDir) await loadDataMap({ dataDir: baselineDir }, snapshot, now);
 
     // The default 50 requests/s per token would throttle a client that sends one request at a time.
     process.env['LETHE_RATE_LIMIT'] = 'off';
@@ -95,10 +97,9 @@ async function main() {
       for (const spec of specs) {
         const requests = spec.broad ? options['broad-requests'] : options.requests;
         const measured = await timeRequests(lethe, agent, spec.path, requests, true);
-        const before =
-          baseline && !spec.shaped
-            ? (await timeRequests(baseline, baselineAgent, spec.path, requests, false)).timing
-            : undefined;
+        const before = baseline
+          ? (await timeRequests(baseline, baselineAgent, spec.path, requests, false)).timing
+          : undefined;
         timings.push({ spec, ...measured, ...(before ? { baseline: before } : {}) });
         log(
           `${spec.label}: p50 ${formatMs(measured.timing.p50Ms)} ms, p99 ${formatMs(measured.timing.p99Ms)} ms, ` +
@@ -153,6 +154,7 @@ async function main() {
         warmUps: options['warm-ups'],
         broadRequests: options['broad-requests'],
         peakRssKiB,
+        loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
         build: LETHE_BUILD,
         ...(BASELINE_CLI ? { baselineBuild: BASELINE_CLI } : {}),
       }),
@@ -209,18 +211,25 @@ function querySpecs(teams: readonly string[], systems: readonly string[]): Query
       path: () => `${graph}?category=user`,
       naive: () => ({ kind: 'graph', category: 'user' }),
     },
+    ...['user.health', 'user'].flatMap((category): QuerySpec[] => [
+      {
+        label: `\`graph?category=${category}&summary=true\``,
+        filtered: true,
+        path: () => `${graph}?category=${category}&summary=true`,
+        naive: () => ({ kind: 'graph', category }),
+      },
+      {
+        label: `\`graph?category=${category}&limit=1000\` (first page)`,
+        filtered: true,
+        path: () => `${graph}?category=${category}&limit=1000`,
+        naive: () => ({ kind: 'graph', category }),
+      },
+    ]),
     {
-      label: '`graph?category=user&summary=true`',
+      // A page from the middle of the transmit edges: the cursor is found by binary search.
+      label: '`graph?category=user&limit=1000&after=…` (a middle page)',
       filtered: true,
-      shaped: true,
-      path: () => `${graph}?category=user&summary=true`,
-      naive: () => ({ kind: 'graph', category: 'user' }),
-    },
-    {
-      label: '`graph?category=user&limit=1000` (first page)',
-      filtered: true,
-      shaped: true,
-      path: () => `${graph}?category=user&limit=1000`,
+      path: () => `${graph}?category=user&limit=1000&after=${encodeURIComponent(MIDDLE_CURSOR)}`,
       naive: () => ({ kind: 'graph', category: 'user' }),
     },
     {

@@ -152,9 +152,15 @@ describe('data map', { timeout: 60_000 }, () => {
     { timeout: 240_000 },
     async () => {
       const dpo = await mint('dpo');
+      // The layout runs in ELK's worker, off the page's main thread (a big map would freeze it).
+      const workers: string[] = [];
+      const onWorker = (worker: { url(): string }) => workers.push(worker.url());
+      page.on('worker', onWorker);
       await signInWithPastedToken(dpo);
       await page.getByRole('link', { name: 'Data map' }).click();
       await page.locator('[data-testid="graph"][data-ready="true"]').waitFor();
+      page.off('worker', onWorker);
+      expect(workers.filter((url) => /\/assets\/elk-worker\.min-[\w-]+\.js$/.test(url))).toHaveLength(1);
 
       // Geometry: every flow of the demo map is drawn, along ELK's route, through no system it does not join.
       const whole = (await api(server.url, dpo, 'GET', '/v1/datamap/graph')).body as {

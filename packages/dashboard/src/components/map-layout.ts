@@ -1,5 +1,7 @@
 import type { DataMapGraph, GraphEdge, GraphNode } from '@lethe/api';
-import ELK, { type ElkExtendedEdge, type ElkNode, type ElkPoint } from 'elkjs/lib/elk.bundled.js';
+import ELK, { type ElkExtendedEdge, type ElkNode, type ElkPoint } from 'elkjs/lib/elk-api.js';
+// Emitted as a file of its own: the layout engine runs in a worker started from it.
+import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 
 /**
  * Where each system, team box and flow of the map is drawn, computed by ELK's layered algorithm
@@ -49,7 +51,12 @@ const NODE_HEIGHT = 32;
 /** Labels sit inside the boxes: the box is sized to the label so no line crosses a label either. */
 const nodeWidth = (label: string) => Math.max(64, Math.round(label.length * 7.5) + 24);
 
-const elk = new ELK();
+/**
+ * ELK runs in a Web Worker (elkjs's own worker build, same origin: the CSP's `script-src 'self'`
+ * covers it): the layered layout of a map of thousands of flows takes seconds of CPU, which on
+ * the main thread froze the page (no scrolling, no typing in the filters) until the map appeared.
+ */
+const elk = new ELK({ workerUrl: elkWorkerUrl });
 
 /** The systems and flows of `graph` (teams and categories are shown as boxes and in the panel). */
 export async function layoutMap(graph: DataMapGraph): Promise<MapLayout> {

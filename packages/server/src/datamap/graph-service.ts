@@ -66,11 +66,17 @@ export class GraphService {
       throw new AppError('VALIDATION_FAILED', 'A summary is not paged: give `summary` or `limit`, not both.');
     }
     const { index } = await this.authorizedIndex(principal, filter);
+    if (principal.categories === undefined) {
+      // Nothing to hide: the index shapes the answer itself (for the category filter alone it
+      // counts or pages without making the whole answer).
+      this.requireKnown(index, filter);
+      if (filter.summary === true) return JSON.stringify(index.summary(filter));
+      if (filter.limit !== undefined) return JSON.stringify(index.page(filter, filter.limit, cursor));
+      return JSON.stringify(index.graph(filter));
+    }
     const graph = this.answer(principal, index, filter);
     if (filter.summary === true) return JSON.stringify(summarizeGraph(graph));
-    if (filter.limit !== undefined) {
-      return JSON.stringify(pageOf(graph, filter.limit, cursor));
-    }
+    if (filter.limit !== undefined) return JSON.stringify(pageOf(graph, filter.limit, cursor));
     return JSON.stringify(graph);
   }
 
@@ -81,13 +87,17 @@ export class GraphService {
   }
 
   private answer(principal: Principal, index: DataMapIndex, filter: GraphFilter): DataMapGraph {
+    this.requireKnown(index, filter);
+    return visibleGraph(principal, index.graph(filter));
+  }
+
+  private requireKnown(index: DataMapIndex, filter: GraphFilter): void {
     if (filter.team !== undefined && !index.hasTeam(filter.team)) {
       throw new AppError('TEAM_NOT_FOUND', `No team named "${filter.team}" in the map.`);
     }
     if (filter.system !== undefined && !index.hasSystem(filter.system)) {
       throw new AppError('SYSTEM_NOT_FOUND', `No system named "${filter.system}" in the map.`);
     }
-    return visibleGraph(principal, index.graph(filter));
   }
 
   /** Which systems hold `category` (or a key below it): stores, plus every system a flow carries it to. */

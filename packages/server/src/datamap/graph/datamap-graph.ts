@@ -1,12 +1,15 @@
-import type { DataMapGraph, GraphEdge } from '@lethe/api';
+import type { DataMapGraph, DataMapGraphSummary, GraphEdge } from '@lethe/api';
 import type { DataMapSnapshot } from '../datamap.js';
 import { GraphBuilder } from './graph-builder.js';
-import { categoryGraph } from './graph-category.js';
+import { CategoryRule, categoryGraph, categorySummary } from './graph-category.js';
+import { categoryPage } from './graph-category-page.js';
 import { findDestinations, type Destination } from './graph-destinations.js';
 import type { EdgeEntry, NodeEntry } from './graph-entries.js';
-import { filteredGraph, type GraphTables } from './graph-filter.js';
+import { filteredGraph, type GraphScope, type GraphTables } from './graph-filter.js';
 import { indexEdges, orderEdges, orderNodes } from './graph-freeze.js';
 import { findHolders, type Holder } from './graph-holders.js';
+import { pageOf, type EdgeCursor } from './graph-page.js';
+import { summarizeGraph } from './graph-summary.js';
 import { Wiring } from './graph-wiring.js';
 import type { Taxonomy } from '../../lib/taxonomy.js';
 
@@ -48,6 +51,10 @@ import type { Taxonomy } from '../../lib/taxonomy.js';
  * filtered team and system themselves; without team, system or category it is the whole (visible)
  * map. Nodes are sorted by id, edges by kind, from and to (code-unit order). An unknown team or
  * system gives an empty graph (check with `hasTeam`/`hasSystem` to answer 404).
+ *
+ * `summary(filter)` and `page(filter, limit, after)` answer the same as `summarizeGraph` and `pageOf`
+ * of `graph(filter)`; for the category filter alone they are read off the index without making the
+ * whole answer (graph-category.ts, graph-category-page.ts).
  *
  * The returned objects are shared between queries: treat them as read-only.
  */
@@ -119,18 +126,41 @@ export class DataMapIndex {
   }
 
   graph(filter: GraphFilter = {}): DataMapGraph {
+    const scope = this.#scope(filter);
+    if (scope === 'empty') return { nodes: [], edges: [] };
+    if (scope instanceof CategoryRule) return categoryGraph(scope);
+    if (scope.team || scope.system || scope.covered) return filteredGraph(this.#tables, scope);
+    return this.#wholeGraph(scope.includeStale);
+  }
+
+  /** `summarizeGraph(this.graph(filter))`, counted off the index for the category filter alone. */
+  summary(filter: GraphFilter = {}): DataMapGraphSummary {
+    const scope = this.#scope(filter);
+    return scope instanceof CategoryRule ? categorySummary(scope) : summarizeGraph(this.graph(filter));
+  }
+
+  /** `pageOf(this.graph(filter), limit, after)`, read page by page for the category filter alone. */
+  page(filter: GraphFilter, limit: number, after: EdgeCursor | undefined): DataMapGraph {
+    const scope = this.#scope(filter);
+    return scope instanceof CategoryRule
+      ? categoryPage(scope, limit, after)
+      : pageOf(this.graph(filter), limit, after);
+  }
+
+  /**
+   * The filter resolved against the index: `empty` for an unknown or hidden team or system, the
+   * category rule for the category filter alone (its keys resolved first), the general scope else.
+   */
+  #scope(filter: GraphFilter): GraphScope | CategoryRule | 'empty' {
     const includeStale = filter.includeStale === true;
     const visible = (entry: NodeEntry): boolean => includeStale || !entry.stale;
     const team = filter.team !== undefined ? this.#nodes.get(`team:${filter.team}`) : undefined;
     const system = filter.system !== undefined ? this.#nodes.get(`system:${filter.system}`) : undefined;
-    if ((filter.team !== undefined && !team) || (filter.system !== undefined && !system)) {
-      return { nodes: [], edges: [] };
-    }
-    if ((team && !visible(team)) || (system && !visible(system))) return { nodes: [], edges: [] };
+    if ((filter.team !== undefined && !team) || (filter.system !== undefined && !system)) return 'empty';
+    if ((team && !visible(team)) || (system && !visible(system))) return 'empty';
     const covered = filter.category !== undefined ? this.coveredKeys(filter.category) : undefined;
-    if (!team && !system && !covered) return this.#wholeGraph(includeStale);
-    if (!team && !system && covered) return categoryGraph(this.#tables, covered, includeStale);
-    return filteredGraph(this.#tables, { team, system, covered, includeStale });
+    if (!team && !system && covered) return new CategoryRule(this.#tables, covered, includeStale);
+    return { team, system, covered, includeStale };
   }
 
   /** Which systems hold `category` (or a key below it); sorted by system name. */

@@ -1,85 +1,172 @@
-import type { DataMapGraph, GraphEdge } from '@lethe/api';
+import type { DataMapGraph, DataMapGraphSummary, GraphEdge } from '@lethe/api';
 import type { EdgeEntry, NodeEntry } from './graph-entries.js';
-import { reducedView, type GraphTables } from './graph-filter.js';
-
-/** An edge's state in one category query. */
-const UNSEEN = 0;
-const KEPT = 1;
-const DROPPED = 2;
+import { keeps, reducedView, type GraphTables } from './graph-filter.js';
+import { SummaryCounter } from './graph-summary.js';
 
 /**
- * The category filter alone (no team, no system): the same answer as `filteredGraph` with only
- * `covered` set, read from the category index with marks in typed arrays indexed by the edges' and
- * nodes' order instead of hash maps and a final sort.
+ * The category filter alone (no team, no system): which edges and nodes it keeps, decided from the
+ * index without making the answer's objects. `filteredGraph` with only `covered` set answers the
+ * same; `graph-category.test.ts` compares them on a generated map.
  *
- * Profiled on 5,000 systems and 50,000 flows (docs/benchmarks.md), the general path spent its time
- * hashing edge and node objects into Maps and Sets and sorting the kept orders; a broad key (`user`)
- * keeps nearly every edge. Here each covered key's edge list (in order already) is walked once, an
- * edge is decided once, and the answer is read off the marks by a linear scan, which yields it
- * sorted.
+ * An edge is kept by one rule (`CategoryRule`): a store or transmit edge when it carries a visible
+ * covered key, an owns edge when its system is at an end of such an edge. Three readers share it:
+ * the whole answer and the summary read marks in typed arrays indexed by the edges' and nodes'
+ * order, made by walking each covered key's edge list once (`categoryMarks`); a page decides only
+ * the edges it reads (`categoryPage`, graph-category-page.ts).
  */
-export function categoryGraph(
-  tables: GraphTables,
-  covered: ReadonlySet<string>,
-  includeStale: boolean,
-): DataMapGraph {
-  const { edgeList, nodeList, byCategory, categoryNodes, wiring } = tables;
-  const visible = (entry: NodeEntry): boolean => includeStale || !entry.stale;
-  const edgeMarks = new Uint8Array(edgeList.length);
-  const nodeMarks = new Uint8Array(nodeList.length);
-  /** Systems whose owns edges were already taken: a system at the end of a kept edge holds the category. */
-  const holders = new Uint8Array(nodeList.length);
-  /** Edges reduced to some of their categories: their own wire object, made for this answer. */
-  const reduced = new Map<number, GraphEdge>();
+export class CategoryRule {
+  readonly #holds = new Map<NodeEntry, boolean>();
 
+  constructor(
+    readonly tables: GraphTables,
+    readonly covered: ReadonlySet<string>,
+    readonly includeStale: boolean,
+  ) {}
+
+  visible(entry: NodeEntry): boolean {
+    return this.includeStale || !entry.stale;
+  }
+
+  /** A store or transmit edge carries a visible covered key and both its ends are visible. */
+  carries(edge: EdgeEntry): boolean {
+    if (
+      (edge.kind !== 'store' && edge.kind !== 'transmit') ||
+      !this.visible(edge.from) ||
+      !this.visible(edge.to)
+    )
+      return false;
+    for (let index = 0; index < edge.keys.length; index++) {
+      if (keeps(edge, index, this.includeStale, this.covered)) return true;
+    }
+    return false;
+  }
+
+  /** An owns edge is visible, whether or not its system holds a covered key. */
+  ownsVisible(edge: EdgeEntry): boolean {
+    return (
+      this.visible(edge.from) &&
+      this.visible(edge.to) &&
+      (this.includeStale ? edge.full : edge.fresh) !== undefined
+    );
+  }
+
+  /** Whether any edge kept for carrying a covered key ends at `system` (memoised per rule). */
+  holds(system: NodeEntry): boolean {
+    let known = this.#holds.get(system);
+    if (known === undefined) {
+      known = system.edges.some((edge) => this.carries(edge));
+      this.#holds.set(system, known);
+    }
+    return known;
+  }
+
+  keeps(edge: EdgeEntry): boolean {
+    if (edge.kind === 'owns') return this.ownsVisible(edge) && this.holds(edge.to);
+    return this.carries(edge);
+  }
+
+  /** The kept edge's wire object: its own one, or one reduced to the covered keys for this answer. */
+  wire(edge: EdgeEntry): GraphEdge {
+    if (edge.kind === 'owns') return (this.includeStale ? edge.full : edge.fresh) as GraphEdge;
+    return reducedView(edge, this.includeStale, this.covered, this.tables.wiring) as GraphEdge;
+  }
+
+  /** The visible category nodes of the covered keys a kept transmit edge carries. */
+  categoryNodes(edge: EdgeEntry): NodeEntry[] {
+    const nodes: NodeEntry[] = [];
+    if (edge.kind !== 'transmit') return nodes;
+    for (let index = 0; index < edge.keys.length; index++) {
+      if (!keeps(edge, index, this.includeStale, this.covered)) continue;
+      const node = this.tables.categoryNodes.get(edge.keys[index] as string);
+      if (node && this.visible(node)) nodes.push(node);
+    }
+    return nodes;
+  }
+}
+
+/** The kept edges and nodes, marked 1 at their order. */
+interface CategoryMarks {
+  readonly edges: Uint8Array;
+  readonly nodes: Uint8Array;
+}
+
+/**
+ * Profiled on 5,000 systems and 50,000 flows (docs/benchmarks.md), hashing edge and node objects
+ * into Maps and Sets and sorting the kept orders cost most; a broad key (`user`) keeps nearly every
+ * edge. Here each covered key's edge list is walked once, an edge is decided once, and a reader
+ * scans the marks, which yields the answer sorted.
+ */
+function categoryMarks(rule: CategoryRule): CategoryMarks {
+  const { nodeList, edgeList, byCategory } = rule.tables;
+  const edges = new Uint8Array(edgeList.length);
+  const decided = new Uint8Array(edgeList.length);
+  const nodes = new Uint8Array(nodeList.length);
+  /** Systems whose owns edges were already taken. */
+  const holders = new Uint8Array(nodeList.length);
   const keepOwnsOf = (system: NodeEntry): void => {
     if (holders[system.order] === 1) return;
     holders[system.order] = 1;
     for (const owns of system.edges) {
-      if (owns.kind !== 'owns' || edgeMarks[owns.order] !== UNSEEN) continue;
-      if (!visible(owns.from) || !visible(owns.to) || !(includeStale ? owns.full : owns.fresh)) {
-        edgeMarks[owns.order] = DROPPED;
-        continue;
-      }
-      edgeMarks[owns.order] = KEPT;
-      nodeMarks[owns.from.order] = 1;
-      nodeMarks[owns.to.order] = 1;
+      if (owns.kind !== 'owns' || !rule.ownsVisible(owns)) continue;
+      edges[owns.order] = 1;
+      nodes[owns.from.order] = 1;
+      nodes[owns.to.order] = 1;
     }
   };
-
-  for (const key of covered) {
+  for (const key of rule.covered) {
     for (const edge of byCategory.get(key) ?? []) {
-      if (edgeMarks[edge.order] !== UNSEEN) continue;
-      const wire =
-        visible(edge.from) && visible(edge.to) ? reducedView(edge, includeStale, covered, wiring) : undefined;
-      if (!wire) {
-        edgeMarks[edge.order] = DROPPED;
-        continue;
-      }
-      edgeMarks[edge.order] = KEPT;
-      if (wire !== edge.full && wire !== edge.fresh) reduced.set(edge.order, wire);
-      nodeMarks[edge.from.order] = 1;
-      nodeMarks[edge.to.order] = 1;
+      if (decided[edge.order] === 1) continue;
+      decided[edge.order] = 1;
+      if (!rule.carries(edge)) continue;
+      edges[edge.order] = 1;
+      nodes[edge.from.order] = 1;
+      nodes[edge.to.order] = 1;
       keepOwnsOf(edge.from);
-      if (edge.kind === 'transmit') {
-        keepOwnsOf(edge.to);
-        for (const category of wire.categories) {
-          const node = categoryNodes.get(category);
-          if (node && visible(node)) nodeMarks[node.order] = 1;
-        }
-      }
+      if (edge.kind === 'transmit') keepOwnsOf(edge.to);
+      for (const node of rule.categoryNodes(edge)) nodes[node.order] = 1;
     }
   }
+  return { edges, nodes };
+}
 
+/** The whole answer of the category filter. */
+export function categoryGraph(rule: CategoryRule): DataMapGraph {
+  const marks = categoryMarks(rule);
+  const { edgeList, nodeList } = rule.tables;
   const edges: GraphEdge[] = [];
-  for (let order = 0; order < edgeMarks.length; order++) {
-    if (edgeMarks[order] !== KEPT) continue;
-    const edge = edgeList[order] as EdgeEntry;
-    edges.push(reduced.get(order) ?? ((includeStale ? edge.full : edge.fresh) as GraphEdge));
+  for (let order = 0; order < marks.edges.length; order++) {
+    if (marks.edges[order] === 1) edges.push(rule.wire(edgeList[order] as EdgeEntry));
   }
   const nodes = [];
-  for (let order = 0; order < nodeMarks.length; order++) {
-    if (nodeMarks[order] === 1) nodes.push((nodeList[order] as NodeEntry).wire);
+  for (let order = 0; order < marks.nodes.length; order++) {
+    if (marks.nodes[order] === 1) nodes.push((nodeList[order] as NodeEntry).wire);
   }
   return { nodes, edges };
+}
+
+/**
+ * The summary of the category filter counted off the marks: no reduced wire edge, no provenance
+ * merged, no answer made (the same counts as `summarizeGraph(categoryGraph(rule))`).
+ */
+export function categorySummary(rule: CategoryRule): DataMapGraphSummary {
+  const marks = categoryMarks(rule);
+  const { edgeList, nodeList } = rule.tables;
+  const counter = new SummaryCounter();
+  for (let order = 0; order < marks.nodes.length; order++) {
+    if (marks.nodes[order] === 1) counter.node((nodeList[order] as NodeEntry).kind);
+  }
+  for (let order = 0; order < marks.edges.length; order++) {
+    if (marks.edges[order] !== 1) continue;
+    const edge = edgeList[order] as EdgeEntry;
+    counter.edge(edge.kind, keptKeys(rule, edge), edge.from.team, edge.to.team);
+  }
+  return counter.summary();
+}
+
+/** The covered keys a kept store or transmit edge shows in its `categories`. */
+function* keptKeys(rule: CategoryRule, edge: EdgeEntry): Generator<string> {
+  if (edge.kind !== 'store' && edge.kind !== 'transmit') return;
+  for (let index = 0; index < edge.keys.length; index++) {
+    if (keeps(edge, index, rule.includeStale, rule.covered)) yield edge.keys[index] as string;
+  }
 }

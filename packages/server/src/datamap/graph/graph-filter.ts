@@ -144,7 +144,12 @@ export function reducedView(
   return wiring.edge(edge, indexes);
 }
 
-function keeps(edge: EdgeEntry, index: number, includeStale: boolean, covered: ReadonlySet<string>): boolean {
+export function keeps(
+  edge: EdgeEntry,
+  index: number,
+  includeStale: boolean,
+  covered: ReadonlySet<string>,
+): boolean {
   const key = edge.keys[index] as string;
   return (
     key !== NO_CATEGORY && covered.has(key) && (includeStale || !(edge.provs[index] as Provenance).stale)

@@ -6,15 +6,46 @@ const KIND_RANK: Record<GraphEdge['kind'], number> = { client: 0, owns: 1, store
 /** An edge's cursor: `kind:from->to`, the id the dashboard gives it. */
 export const edgeCursor = (edge: GraphEdge): string => `${edge.kind}:${edge.from}->${edge.to}`;
 
-/** The edge order of graph answers (kind, from, to in code-unit order) applied to a cursor. */
-function compareToCursor(edge: GraphEdge, cursor: { kind: number; from: string; to: string }): number {
-  return (
-    KIND_RANK[edge.kind] - cursor.kind || byCodeUnit(edge.from, cursor.from) || byCodeUnit(edge.to, cursor.to)
-  );
+/** A parsed `after`: where a page starts, in the edge order of graph answers. */
+export interface EdgeCursor {
+  readonly kind: number;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** What the edge order (kind, from, to in code-unit order) compares of an edge. */
+interface EdgeKey {
+  readonly kind: GraphEdge['kind'];
+  readonly from: string;
+  readonly to: string;
+}
+
+/**
+ * The position of the first of `length` edges in answer order that comes strictly after the
+ * cursor: a binary search, so that a page starts without reading what comes before it.
+ */
+export function positionAfter(
+  length: number,
+  edgeAt: (position: number) => EdgeKey,
+  cursor: EdgeCursor,
+): number {
+  let start = 0;
+  let high = length;
+  while (start < high) {
+    const middle = (start + high) >>> 1;
+    const edge = edgeAt(middle);
+    const order =
+      KIND_RANK[edge.kind] - cursor.kind ||
+      byCodeUnit(edge.from, cursor.from) ||
+      byCodeUnit(edge.to, cursor.to);
+    if (order <= 0) start = middle + 1;
+    else high = middle;
+  }
+  return start;
 }
 
 /** `kind:from->to` → its parts; undefined when it is not a cursor. */
-export function parseCursor(after: string): { kind: number; from: string; to: string } | undefined {
+export function parseCursor(after: string): EdgeCursor | undefined {
   const match = /^(client|owns|store|transmit):(.+?)->(.+)$/.exec(after);
   if (!match) return undefined;
   // Node ids hold no "->" before the kind prefix of the target ("system:", "category:", …).
@@ -29,21 +60,10 @@ export function parseCursor(after: string): { kind: number; from: string; to: st
  * edges remain. A cursor names a position, not an edge: an edge that disappeared between two pages
  * does not break the walk.
  */
-export function pageOf(
-  graph: DataMapGraph,
-  limit: number,
-  after: { kind: number; from: string; to: string } | undefined,
-): DataMapGraph {
-  let start = 0;
-  if (after) {
-    // First edge strictly after the cursor: binary search in the sorted edges.
-    let high = graph.edges.length;
-    while (start < high) {
-      const middle = (start + high) >>> 1;
-      if (compareToCursor(graph.edges[middle] as GraphEdge, after) <= 0) start = middle + 1;
-      else high = middle;
-    }
-  }
+export function pageOf(graph: DataMapGraph, limit: number, after: EdgeCursor | undefined): DataMapGraph {
+  const start = after
+    ? positionAfter(graph.edges.length, (position) => graph.edges[position] as GraphEdge, after)
+    : 0;
   const edges = graph.edges.slice(start, start + limit);
   const wanted = new Set<string>();
   for (const edge of edges) {
