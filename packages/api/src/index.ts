@@ -3,6 +3,7 @@
  * publishes them as OpenAPI, the SDK takes its types from them. One file per feature.
  */
 export * from './errors.js';
+export * from './backoff.js';
 export * from './common.js';
 export * from './jobs.js';
 export * from './retention.js';

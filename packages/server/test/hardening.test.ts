@@ -276,7 +276,8 @@ describe('security headers', () => {
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
-    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    // Helmet writes the directives without a space after `;` (the CSP grammar allows both).
+    'content-security-policy': "default-src 'none';frame-ancestors 'none'",
     'cross-origin-resource-policy': 'same-origin',
     'strict-transport-security': 'max-age=31536000',
   };
@@ -286,6 +287,10 @@ describe('security headers', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers).toMatchObject({ ...common, 'cache-control': 'no-store' });
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    // Helmet's other defaults stay off: the answer carries exactly the headers Lethe chose.
+    for (const header of ['cross-origin-opener-policy', 'origin-agent-cluster', 'x-xss-protection']) {
+      expect(response.headers[header], header).toBeUndefined();
+    }
   });
 
   it('are on a 401 and a 404 under /v1, with no-store', async () => {

@@ -1,38 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
 import { API_PATH_PREFIXES, coversPath, pathOf } from './api-paths.js';
 
 /** Header name (lower case) to value. */
 export type HeaderSet = Readonly<Record<string, string>>;
 
-/** Headers every answer carries, whatever its path. */
-export const BASE_SECURITY_HEADERS: HeaderSet = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-resource-policy': 'same-origin',
+/**
+ * Helmet's middlewares only call `setHeader` on the response, so running them once against a
+ * collector yields the header set as data: it is then the same for routed answers and for the ones
+ * Node and Fastify write on a bare socket (`clientErrorHandler`), which no plugin hook reaches.
+ */
+function helmetHeaders(options: HelmetOptions): HeaderSet {
+  const headers: Record<string, string> = {};
+  const collector = {
+    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = value),
+    removeHeader: () => undefined,
+  };
+  helmet(options)({} as IncomingMessage, collector as unknown as ServerResponse, () => undefined);
+  return headers;
+}
+
+/** Only the headers Lethe chose; Helmet's other defaults stay off so answers do not change. */
+const HELMET_BASE: HelmetOptions = {
+  contentSecurityPolicy: false,
+  crossOriginEmbedderPolicy: false,
+  crossOriginOpenerPolicy: false,
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+  originAgentCluster: false,
+  referrerPolicy: { policy: 'no-referrer' },
   // Ignored by browsers over plain HTTP; takes effect once a TLS proxy fronts the server.
-  'strict-transport-security': 'max-age=31536000',
+  strictTransportSecurity: { maxAge: 31536000, includeSubDomains: false },
+  xContentTypeOptions: true,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xFrameOptions: { action: 'deny' },
+  xPermittedCrossDomainPolicies: false,
+  xPoweredBy: false,
+  xXssProtection: false,
 };
 
+/** Headers every answer carries, whatever its path. */
+export const BASE_SECURITY_HEADERS: HeaderSet = helmetHeaders(HELMET_BASE);
+
+function contentSecurityPolicy(directives: Record<string, string[]>): string {
+  const headers = helmetHeaders({
+    ...HELMET_BASE,
+    contentSecurityPolicy: { useDefaults: false, directives },
+  });
+  return headers['content-security-policy'] ?? '';
+}
+
 /** JSON answers load nothing and may not be framed. */
-export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+export const API_CONTENT_SECURITY_POLICY = contentSecurityPolicy({
+  'default-src': ["'none'"],
+  'frame-ancestors': ["'none'"],
+});
 
 /**
  * The dashboard loads its own scripts, styles and images and talks to its own origin only: no
  * inline script or style, no eval, no other origin, no framing, no plugins.
  */
-export const DASHBOARD_CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const DASHBOARD_CONTENT_SECURITY_POLICY = contentSecurityPolicy({
+  'default-src': ["'none'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'"],
+  'font-src': ["'self'"],
+  'connect-src': ["'self'"],
+  'manifest-src': ["'self'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+});
 
 /**
  * Headers added for paths under a prefix, on top of the base set. The longest matching prefix

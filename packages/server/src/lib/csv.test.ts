@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CSV_LINE_END, csvCell, csvLine, toCsv } from './csv.js';
+import { CSV_LINE_END, csvLine, toCsv, type CsvValue } from './csv.js';
+
+const csvCell = (value: CsvValue): string => csvLine([value]);
 
 describe('csvCell', () => {
   it('writes plain text, numbers and booleans as they are, and nothing for null and undefined', () => {
@@ -35,6 +37,10 @@ describe('csvCell', () => {
       `"'=HYPERLINK(""http://evil.example"",""x"")"`,
     );
     expect(csvCell('\rx')).toBe(`"'\rx"`);
+  });
+
+  it('guards the full-width forms a spreadsheet also reads as a formula', () => {
+    expect(csvCell('\uFF1D1+1')).toBe("'\uFF1D1+1");
   });
 
   it('leaves formula characters alone when they are not first', () => {

@@ -1,11 +1,10 @@
 import { processEnvironment } from '../config/process-environment.js';
-import type { ConnectorInput, Identifiers } from '@lethe/api';
+import { backoffDelay, type ConnectorInput, type Identifiers } from '@lethe/api';
 import type { Principal, Role } from '../auth/principal.js';
 import { RightsClientError, type RightsClientTransport } from './rights-clients/rights-client.js';
 import { ErasureApprovalNeeded, runSqlConnector, SqlConnectorError } from './sql-connectors/sql-connector.js';
 import type { StoredErasurePlan } from './erasure-plan.js';
 import type { FoundRecord } from './found-record.js';
-import { retryDelay } from './request-status.js';
 import type { RightsClientRow } from '../datamap/datamap-tables.js';
 import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import type { Store } from '../store/store.js';
@@ -403,7 +402,11 @@ export class RequestRunner {
             last_error: message,
             next_attempt_at: again
               ? now +
-                retryDelay(attempt - task.retry_base, this.settings.retryBaseMs, this.settings.retryMaxMs)
+                backoffDelay(attempt - task.retry_base, {
+                  baseMs: this.settings.retryBaseMs,
+                  maxMs: this.settings.retryMaxMs,
+                  jitter: 'equal',
+                })
               : null,
             updated_at: now,
           },

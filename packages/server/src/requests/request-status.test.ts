@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   nextStatus,
   REQUEST_STATUSES,
-  retryDelay,
   settledStatus,
   type RequestMove,
   type RequestStatus,
@@ -55,15 +54,5 @@ describe('settling a request from its tasks', () => {
     expect(settledStatus(['skipped', 'failed'])).toBe('failed');
     expect(settledStatus(['skipped', 'waiting'])).toBeUndefined();
     expect(settledStatus([])).toBe('completed');
-  });
-});
-
-describe('retry delays', () => {
-  it('doubles per attempt between half and all of the ceiling, and never passes the maximum', () => {
-    expect(retryDelay(1, 1_000, 60_000, () => 0)).toBe(500);
-    expect(retryDelay(1, 1_000, 60_000, () => 1)).toBe(1_000);
-    expect(retryDelay(3, 1_000, 60_000, () => 1)).toBe(4_000);
-    expect(retryDelay(3, 1_000, 60_000, () => 0)).toBe(2_000);
-    expect(retryDelay(30, 1_000, 60_000, () => 1)).toBe(60_000);
   });
 });

@@ -113,12 +113,3 @@ export function settledStatus(taskStates: readonly TaskState[]): 'completed' | '
   if (taskStates.some((state) => !FINISHED_TASK_STATES.includes(state))) return undefined;
   return taskStates.some((state) => state === 'failed') ? 'failed' : 'completed';
 }
-
-/**
- * Exponential backoff with equal jitter: attempt 1 waits between base/2 and base, each next one twice as
- * long, never more than `max`. `random` is injectable so tests can pin it.
- */
-export function retryDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}

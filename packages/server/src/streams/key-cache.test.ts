@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KEY_CACHE_TTL_MS, KeyCache } from './key-cache.js';
 
-function clock(start = 0) {
+// lru-cache takes a start time of 0 for "never set": the clock starts at a real epoch.
+function clock(start = 1_700_000_000_000) {
   let now = start;
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
@@ -11,7 +12,8 @@ describe('KeyCache', () => {
     const time = clock();
     const cache = new KeyCache<string>({ now: time.now });
     cache.set('k1', 'material');
-    time.advance(DEFAULT_KEY_CACHE_TTL_MS - 1);
+    // Served through its whole lifetime (lru-cache's bound is inclusive), gone the next ms.
+    time.advance(DEFAULT_KEY_CACHE_TTL_MS);
     expect(cache.get('k1')).toBe('material');
     time.advance(1);
     expect(cache.get('k1')).toBeUndefined();
@@ -26,7 +28,7 @@ describe('KeyCache', () => {
     cache.set('k1', 'b');
     time.advance(60);
     expect(cache.get('k1')).toBe('b');
-    time.advance(40);
+    time.advance(41);
     expect(cache.get('k1')).toBeUndefined();
   });
 
@@ -40,6 +42,16 @@ describe('KeyCache', () => {
     expect(cache.get('b')).toBeUndefined();
     expect(cache.get('a')).toBe(3);
     expect(cache.get('c')).toBe(4);
+  });
+
+  it('does not make an entry younger by reading it', () => {
+    const cache = new KeyCache<number>({ maxEntries: 2, now: clock().now });
+    cache.set('a', 1);
+    cache.set('b', 2);
+    expect(cache.get('a')).toBe(1);
+    cache.set('c', 3);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')).toBe(2);
   });
 
   it('forgets one key on invalidate, all on clear', () => {

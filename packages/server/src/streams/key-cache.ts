@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { FieldKey } from './field-crypto.js';
 
 /** How long an unwrapped key may be served from memory before the store is asked again. */
@@ -23,42 +24,31 @@ export interface KeyCacheOptions {
  * effect there. The size is bounded too (`maxEntries`, oldest set first out), so memory holding
  * raw key material stays small.
  */
-export class KeyCache<T = FieldKey> {
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #now: () => number;
-  /** Map order is insertion order: the first entry is the oldest set. */
-  readonly #entries = new Map<string, { readonly value: T; readonly expiresAt: number }>();
+export class KeyCache<T extends NonNullable<unknown> = FieldKey> {
+  readonly #entries: LRUCache<string, T>;
 
   constructor(options: KeyCacheOptions = {}) {
-    this.#ttlMs = options.ttlMs ?? DEFAULT_KEY_CACHE_TTL_MS;
-    this.#maxEntries = options.maxEntries ?? DEFAULT_KEY_CACHE_MAX_ENTRIES;
-    this.#now = options.now ?? Date.now;
-    if (!(this.#ttlMs > 0)) throw new RangeError(`a key cache TTL is positive, got ${this.#ttlMs}`);
-    if (!Number.isInteger(this.#maxEntries) || this.#maxEntries < 1) {
-      throw new RangeError(`a key cache holds at least one entry, got ${this.#maxEntries}`);
+    const ttlMs = options.ttlMs ?? DEFAULT_KEY_CACHE_TTL_MS;
+    const maxEntries = options.maxEntries ?? DEFAULT_KEY_CACHE_MAX_ENTRIES;
+    if (!(ttlMs > 0)) throw new RangeError(`a key cache TTL is positive, got ${ttlMs}`);
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw new RangeError(`a key cache holds at least one entry, got ${maxEntries}`);
     }
+    const now = options.now ?? Date.now;
+    // ttlResolution 0: ask the clock on every read, so an entry is never served past its lifetime.
+    this.#entries = new LRUCache({ max: maxEntries, ttl: ttlMs, ttlResolution: 0, perf: { now } });
   }
 
   /** The value set for `keyId`, unless it has expired. */
   get(keyId: string): T | undefined {
-    const entry = this.#entries.get(keyId);
-    if (entry === undefined) return undefined;
-    if (this.#now() >= entry.expiresAt) {
-      this.#entries.delete(keyId);
-      return undefined;
-    }
-    return entry.value;
+    // `peek`, not `get`: a read must not make an entry younger, the oldest set goes first.
+    const value = this.#entries.peek(keyId);
+    if (value === undefined) this.#entries.delete(keyId);
+    return value;
   }
 
   set(keyId: string, value: T): void {
-    this.#entries.delete(keyId);
-    this.#entries.set(keyId, { value, expiresAt: this.#now() + this.#ttlMs });
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done === true) break;
-      this.#entries.delete(oldest.value);
-    }
+    this.#entries.set(keyId, value);
   }
 
   /** Forgets one key, e.g. the one just shredded. */

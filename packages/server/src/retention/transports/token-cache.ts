@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { Principal } from '../../auth/principal.js';
 
 /** Verifies a Lethe token (`Tokens.verify`): its principal, or a thrown `AppError` with the reason. */
@@ -16,23 +17,26 @@ const MAX_ENTRIES = 1_024;
  * stops being honoured within a minute. Failures are not cached: the next message verifies again.
  */
 export class TokenCache {
-  private readonly entries = new Map<string, { principal: Principal; until: number }>();
+  // Bounded: a flood of distinct tokens pushes out the least recently used, never grows it.
+  private readonly entries: LRUCache<string, Principal>;
 
   constructor(
     private readonly verify: VerifyToken,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.entries = new LRUCache({ max: MAX_ENTRIES, ttlResolution: 0, perf: { now } });
+  }
 
   async principal(token: string): Promise<Principal> {
-    const now = this.now();
     const cached = this.entries.get(token);
-    if (cached && cached.until > now) return cached.principal;
+    if (cached) return cached;
+    const now = this.now();
     const principal = await this.verify(token);
     const exp = decodeJwt(token).exp;
-    const until = Math.min(now + TOKEN_CACHE_MS, typeof exp === 'number' ? exp * 1000 : now);
-    // Bounded: a flood of distinct tokens starts the cache afresh rather than growing it.
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(token, { principal, until });
+    // lru-cache serves an entry while `elapsed <= ttl`: one millisecond less than the time to
+    // `exp` stops at exp as the token check does. A TTL of 0 would mean "forever": not kept then.
+    const ttl = Math.min(TOKEN_CACHE_MS, typeof exp === 'number' ? exp * 1000 - now - 1 : 0);
+    if (ttl > 0) this.entries.set(token, principal, { ttl });
     return principal;
   }
 }
