@@ -8,6 +8,7 @@ import { saveBlob } from '../download.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 const DAY_MS = 86_400_000;
 const today = () => new Date().toISOString().slice(0, 10);
@@ -131,11 +132,19 @@ function DayGrid({
               type="button"
               className={day.fields > 0 ? 'busy' : ''}
               aria-pressed={selected.from === day.day && selected.to === day.day}
-              aria-label={`${day.day}: ${day.fields} fields expire`}
               onClick={() => onPick(day.day)}
             >
-              <span className="date">{day.day.slice(5)}</span>
-              <span className="n">{day.fields}</span>
+              {/* Named by its own text ("2026-12-07: 3 fields expire"), the year and words hidden, so
+                  that what a speech-input user reads out (WCAG 2.5.3) is part of the name. */}
+              <span className="date">
+                <span className="visually-hidden">{day.day.slice(0, 5)}</span>
+                {day.day.slice(5)}
+                <span className="visually-hidden">:</span>
+              </span>
+              <span className="n">
+                {day.fields}
+                <span className="visually-hidden"> fields expire</span>
+              </span>
             </button>
           </li>
         ))}
@@ -195,7 +204,7 @@ function Feed({ query }: { query: Query }) {
                 {query.from === query.to ? `on ${query.from}` : `from ${query.from} to ${query.to}`}.
               </p>
             ) : (
-              <div className="table-scroll">
+              <TableScroll label="Expiries table">
                 <table data-testid="expiries">
                   <caption className="muted">
                     {items.length}
@@ -229,7 +238,7 @@ function Feed({ query }: { query: Query }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableScroll>
             )}
             {loading.error ? <ErrorNotice error={loading.error} /> : null}
             {cursor ? (

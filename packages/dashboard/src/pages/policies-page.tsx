@@ -6,6 +6,7 @@ import { dayOf } from '../format.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
 import { NEW_POLICY_PATH } from './policy-page.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 /** Every policy, active and retired: what each allows, for how long, on what legal basis. */
 export function PoliciesPage() {
@@ -21,7 +22,7 @@ export function PoliciesPage() {
     >
       <Show loaded={policies} what="the policies">
         {({ items }) => (
-          <div className="table-scroll">
+          <TableScroll label="Policies table">
             <table>
               <thead>
                 <tr>
@@ -54,7 +55,7 @@ export function PoliciesPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </Show>
     </Page>
