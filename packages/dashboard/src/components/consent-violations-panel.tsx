@@ -5,6 +5,7 @@ import { maySeeSubjectIds } from '../subject-ids.js';
 import { useApi } from '../use-api.js';
 import { Show } from './status.js';
 import { SubjectId } from './subject-id.js';
+import { TableScroll } from './table-scroll.js';
 
 export const LATEST_VIOLATIONS = 10;
 
@@ -37,7 +38,7 @@ export function ConsentViolationsPanel() {
 function ViolationsTable({ page, idsShown }: { page: ConsentViolationPage; idsShown: boolean }) {
   if (page.items.length === 0) return <p>None. Every use that needs consent had it.</p>;
   return (
-    <div className="table-scroll">
+    <TableScroll label="Consent violations table">
       <table data-testid="violations">
         <caption className="muted">
           The latest {page.items.length}
@@ -67,6 +68,6 @@ function ViolationsTable({ page, idsShown }: { page: ConsentViolationPage; idsSh
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }

@@ -270,7 +270,9 @@ export function GraphView(props: {
   useEffect(() => {
     let current = true;
     const graph = props.graph;
-    layoutMap(graph).then(
+    // The phone width of styles.css, read once per graph: turning the phone does not redraw the map.
+    const direction = window.matchMedia('(max-width: 600px)').matches ? 'DOWN' : 'RIGHT';
+    layoutMap(graph, direction).then(
       (computed) => current && setLaid({ graph, layout: computed }),
       (error: Error) => current && setFailure(error.message),
     );

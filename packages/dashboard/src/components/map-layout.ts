@@ -58,8 +58,15 @@ const nodeWidth = (label: string) => Math.max(64, Math.round(label.length * 7.5)
  */
 const elk = new ELK({ workerUrl: elkWorkerUrl });
 
-/** The systems and flows of `graph` (teams and categories are shown as boxes and in the panel). */
-export async function layoutMap(graph: DataMapGraph): Promise<MapLayout> {
+/**
+ * The systems and flows of `graph` (teams and categories are shown as boxes and in the panel), in
+ * layers from left to right, or from top to bottom for a narrow screen (a phone's map is fitted to
+ * its width: a tall layout keeps the labels readable).
+ */
+export async function layoutMap(
+  graph: DataMapGraph,
+  direction: 'RIGHT' | 'DOWN' = 'RIGHT',
+): Promise<MapLayout> {
   const systems = graph.nodes.filter((node) => node.kind === 'system');
   const systemIds = new Set(systems.map((node) => node.id));
   const flows = graph.edges.filter(
@@ -82,7 +89,7 @@ export async function layoutMap(graph: DataMapGraph): Promise<MapLayout> {
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
+      'elk.direction': direction,
       // One layout over the team boxes and their systems: flows between teams are routed too.
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
       'elk.edgeRouting': 'ORTHOGONAL',

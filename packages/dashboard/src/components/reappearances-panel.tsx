@@ -5,6 +5,7 @@ import { maySeeSubjectIds } from '../subject-ids.js';
 import { useApi } from '../use-api.js';
 import { Show } from './status.js';
 import { SubjectId } from './subject-id.js';
+import { TableScroll } from './table-scroll.js';
 
 export const LATEST_REAPPEARANCES = 10;
 
@@ -42,7 +43,7 @@ function ReappearancesTable(props: { items: readonly Reappearance[]; more: boole
   const { items, more, idsShown } = props;
   if (items.length === 0) return <p>None. No erased data has been used again.</p>;
   return (
-    <div className="table-scroll">
+    <TableScroll label="Re-appearances table">
       <table data-testid="reappearances">
         <caption className="muted">
           The latest {items.length}
@@ -72,6 +73,6 @@ function ReappearancesTable(props: { items: readonly Reappearance[]; more: boole
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }

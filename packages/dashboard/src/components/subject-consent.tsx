@@ -3,6 +3,7 @@ import { shortenTcString } from '../consent.js';
 import { dayOf, minuteOf } from '../format.js';
 import { useApi, type Loaded } from '../use-api.js';
 import { Show } from './status.js';
+import { TableScroll } from './table-scroll.js';
 
 /**
  * A subject's consent (docs/consent.md): the state per purpose, every grant and withdrawal with
@@ -40,7 +41,7 @@ export function SubjectConsentSection(props: {
           data.items.length === 0 ? (
             <p>None recorded.</p>
           ) : (
-            <div className="table-scroll">
+            <TableScroll label="Uses without consent table">
               <table data-testid="subject-violations">
                 <thead>
                   <tr>
@@ -65,7 +66,7 @@ export function SubjectConsentSection(props: {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
           )
         }
       </Show>
@@ -96,7 +97,7 @@ function ConsentStates({ consent }: { consent: SubjectConsent }) {
 
 function ConsentHistory({ history }: { history: readonly ConsentRecord[] }) {
   return (
-    <div className="table-scroll">
+    <TableScroll label="Consent history table">
       <table data-testid="consent-history">
         <thead>
           <tr>
@@ -141,7 +142,7 @@ function ConsentHistory({ history }: { history: readonly ConsentRecord[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 

@@ -6,6 +6,7 @@ import { ErrorNotice, Show } from '../components/status.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 const PAGE_SIZE = 100;
 
@@ -40,7 +41,7 @@ export function AuditPage() {
       <Show loaded={entries} what="the audit log">
         {(page) => (
           <>
-            <div className="table-scroll">
+            <TableScroll label="Audit entries table">
               <table data-testid="audit-entries">
                 <thead>
                   <tr>
@@ -69,7 +70,7 @@ export function AuditPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
             <div className="form-actions">
               <button
                 type="button"

@@ -8,6 +8,7 @@ import { useCan } from '../permissions.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}';
 const SCOPES = ['subjects', 'systems', 'categories', 'policies'] as const;
@@ -61,7 +62,7 @@ export function HoldsPage() {
           items.length === 0 ? (
             <p data-testid="no-holds">No hold stands: everything expires as its policies say.</p>
           ) : (
-            <div className="table-scroll">
+            <TableScroll label="Legal holds table">
               <table data-testid="holds">
                 <thead>
                   <tr>
@@ -112,7 +113,7 @@ export function HoldsPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
           )
         }
       </Show>

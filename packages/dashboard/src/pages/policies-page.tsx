@@ -7,6 +7,7 @@ import { useCan } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
 import { NEW_POLICY_PATH } from './policy-page.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 /** Every policy, active and retired: what each allows, for how long, on what legal basis. */
 export function PoliciesPage() {
@@ -25,7 +26,7 @@ export function PoliciesPage() {
     >
       <Show loaded={policies} what="the policies">
         {({ items }) => (
-          <div className="table-scroll">
+          <TableScroll label="Policies table">
             <table>
               <thead>
                 <tr>
@@ -58,7 +59,7 @@ export function PoliciesPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </Show>
     </Page>

@@ -11,6 +11,7 @@ import { Link, navigate } from '../router.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 export const NEW_POLICY_PATH = '/policies/+new';
 
@@ -337,7 +338,7 @@ function Versions({ name }: { name: string }) {
       <h2>History</h2>
       <Show loaded={versions} what="the history">
         {({ items }) => (
-          <div className="table-scroll">
+          <TableScroll label="Policy history table">
             <table>
               <thead>
                 <tr>
@@ -368,7 +369,7 @@ function Versions({ name }: { name: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableScroll>
         )}
       </Show>
     </>

@@ -3,6 +3,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { callApi } from '../api.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
+import { TableScroll } from '../components/table-scroll.js';
 import { saveApiFile } from '../download.js';
 import { dayOf } from '../format.js';
 import { spaced } from '../options.js';
@@ -176,26 +177,28 @@ function TaskItem({
             {task.attempts} attempt{task.attempts === 1 ? '' : 's'}
             {task.nextAttemptAt ? `, next ${task.nextAttemptAt.replace('T', ' ').slice(0, 19)}` : ''}
           </summary>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Attempt</th>
-                <th scope="col">Started</th>
-                <th scope="col">Finished</th>
-                <th scope="col">Outcome</th>
-              </tr>
-            </thead>
-            <tbody>
-              {task.attemptLog.map((attempt) => (
-                <tr key={attempt.attempt}>
-                  <td className="number">{attempt.attempt}</td>
-                  <td>{attempt.startedAt.replace('T', ' ').slice(0, 19)}</td>
-                  <td>{attempt.finishedAt?.replace('T', ' ').slice(0, 19) ?? '—'}</td>
-                  <td>{attempt.error ?? attempt.outcome ?? '—'}</td>
+          <TableScroll label={`Attempts of ${task.target}`}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Attempt</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Finished</th>
+                  <th scope="col">Outcome</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {task.attemptLog.map((attempt) => (
+                  <tr key={attempt.attempt}>
+                    <td className="number">{attempt.attempt}</td>
+                    <td>{attempt.startedAt.replace('T', ' ').slice(0, 19)}</td>
+                    <td>{attempt.finishedAt?.replace('T', ' ').slice(0, 19) ?? '—'}</td>
+                    <td>{attempt.error ?? attempt.outcome ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
         </details>
       ) : null}
       {isOpenTicket && mayCompleteTickets ? (

@@ -8,6 +8,7 @@ import { useCan } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
 import { NEW_REQUEST_PATH } from './new-request-page.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 const FILTERS = {
   open: { label: 'Open', query: 'status=received,identity_verified,approved,in_progress,failed' },
@@ -52,7 +53,7 @@ export function RequestsPage() {
             <p>No {filter === 'all' ? '' : `${FILTERS[filter].label.toLowerCase()} `}requests.</p>
           ) : (
             <>
-              <div className="table-scroll">
+              <TableScroll label="Requests table">
                 <table>
                   <thead>
                     <tr>
@@ -83,7 +84,7 @@ export function RequestsPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableScroll>
               {next ? (
                 <p className="muted">Showing the first {items.length}; narrow the filter to see others.</p>
               ) : null}

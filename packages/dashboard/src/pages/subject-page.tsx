@@ -8,6 +8,7 @@ import { usedWithoutConsent } from '../consent.js';
 import { dayOf, isPast, relativeDays } from '../format.js';
 import { navigate } from '../router.js';
 import { useApi, type Loaded } from '../use-api.js';
+import { TableScroll } from '../components/table-scroll.js';
 
 /** "Why do we hold this?": every field of one person, its expiry, and the use that decides it. */
 export function SubjectPage({ subject }: { subject: string | undefined }) {
@@ -109,7 +110,7 @@ function SubjectRetentionView({ retention }: { retention: SubjectRetention }) {
         </p>
       </div>
       <h2>Fields</h2>
-      <div className="table-scroll">
+      <TableScroll label="Fields table">
         <table>
           <thead>
             <tr>
@@ -128,7 +129,7 @@ function SubjectRetentionView({ retention }: { retention: SubjectRetention }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <h2>Timeline of uses</h2>
       <ol className="timeline" data-testid="timeline">
         {uses.map((use) => {

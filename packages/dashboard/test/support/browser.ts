@@ -6,8 +6,10 @@ import { REPO_ROOT } from '../../../server/test/support/lethe-process.js';
 /** Debian's Chromium (`apt-get install -y chromium`); `LETHE_CHROMIUM` points elsewhere. */
 export const CHROMIUM = process.env['LETHE_CHROMIUM'] ?? '/usr/bin/chromium';
 
-/** Screenshots of every page the tests visit, kept as CI artifacts (gitignored). */
-export const SCREENSHOTS = join(REPO_ROOT, 'test-artifacts', 'dashboard');
+/** What the tests leave for CI to keep (gitignored). */
+export const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+/** Screenshots of every page the tests visit. */
+export const SCREENSHOTS = join(ARTIFACTS, 'dashboard');
 
 /**
  * Starts Chromium headless. A missing browser fails the test with what to install, in CI and
@@ -28,10 +30,10 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Saves a full-page screenshot as `test-artifacts/dashboard/<name>.png`. */
-export async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+/** Saves a full-page screenshot as `<folder>/<name>.png` (by default `test-artifacts/dashboard/`). */
+export async function screenshot(page: Page, name: string, folder = SCREENSHOTS): Promise<void> {
+  mkdirSync(folder, { recursive: true });
+  await page.screenshot({ path: join(folder, `${name}.png`), fullPage: true });
 }
 
 /**
