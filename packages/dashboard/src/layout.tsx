@@ -14,6 +14,8 @@ import { NEW_REQUEST_PATH, NewRequestPage } from './pages/new-request-page.js';
 import { RequestPage } from './pages/request-page.js';
 import { RequestsPage } from './pages/requests-page.js';
 import { SubjectPage } from './pages/subject-page.js';
+import { ViolationsPage } from './pages/violations-page.js';
+import { VIOLATIONS_PATH } from './components/consent-violations-panel.js';
 import { Link, navigate, useLocation } from './router.js';
 import { SessionViewContext, useSession } from './session-context.js';
 import { useApi } from './use-api.js';
@@ -68,6 +70,7 @@ function pageFor(path: string) {
   if (path === '/holds') return <HoldsPage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/contracts') return <ContractsPage />;
+  if (path === VIOLATIONS_PATH) return <ViolationsPage />;
   return <NotFoundPage path={path} />;
 }
 
