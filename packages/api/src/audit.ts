@@ -25,7 +25,12 @@ export const AuditQuery = Type.Object(
 );
 export type AuditQuery = Static<typeof AuditQuery>;
 
-export const AuditPage = Type.Object({ items: Type.Array(AuditEntry), next: Type.Optional(Type.Integer()) });
+export const AuditPage = Type.Object({
+  items: Type.Array(AuditEntry),
+  next: Type.Optional(Type.Integer()),
+  /** Entries in the log (the head's seq): pages of `limit` go up to it. */
+  total: Type.Optional(Type.Integer()),
+});
 export type AuditPage = Static<typeof AuditPage>;
 
 /** The chain head at `seq`, signed as a compact JWS by the signing key `kid`; keep a copy outside. */

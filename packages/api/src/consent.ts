@@ -124,9 +124,12 @@ export const ConsentViolationQuery = Type.Object(
   {
     subject: Type.Optional(SubjectId),
     policy: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    system: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     /** Only violations whose latest use is at or after this instant. */
     after: Type.Optional(Instant),
     limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 10_000 })),
+    /** Skip this many (page numbers); `cursor` instead continues from a page's last row. */
+    offset: Type.Optional(QueryInteger({ minimum: 0, maximum: 100_000 })),
     cursor: Type.Optional(Type.String()),
   },
   strict,
@@ -136,5 +139,7 @@ export type ConsentViolationQuery = Static<typeof ConsentViolationQuery>;
 export const ConsentViolationPage = Type.Object({
   items: Type.Array(ConsentViolation),
   next: Type.Optional(Type.String()),
+  /** How many violations match the filter, over every page. */
+  total: Type.Optional(Type.Integer()),
 });
 export type ConsentViolationPage = Static<typeof ConsentViolationPage>;

@@ -16,6 +16,7 @@ export * from './line-rejection.js';
 export * from './ropa.js';
 export * from './manifest.js';
 export * from './requests.js';
+export * from './request-list-query.js';
 export * from './streams.js';
 export * from './consent.js';
 export * from './stream-exports.js';

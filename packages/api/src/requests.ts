@@ -3,7 +3,7 @@
  * answer them directly from a database.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Name, QueryInteger, SubjectId } from './common.js';
+import { Id, Name, SubjectId } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
@@ -295,17 +295,6 @@ export type TicketDoneInput = Static<typeof TicketDoneInput>;
 export const ManualDoneInput = Type.Object({ ...TicketDoneInput.properties, note: Reason }, strict);
 export type ManualDoneInput = Static<typeof ManualDoneInput>;
 
-export const RequestListQuery = Type.Object(
-  {
-    status: Type.Optional(Type.String()),
-    overdue: Type.Optional(Type.Boolean()),
-    limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
-    cursor: Type.Optional(Type.String({ maxLength: 500 })),
-  },
-  strict,
-);
-export type RequestListQuery = Static<typeof RequestListQuery>;
-
 export const TaskAttempt = Type.Object({
   attempt: Type.Integer(),
   startedAt: Instant,
@@ -418,6 +407,8 @@ export type RightsRequest = Static<typeof RightsRequest>;
 export const RequestList = Type.Object({
   items: Type.Array(RightsRequest),
   next: Type.Optional(Type.String()),
+  /** How many requests match the filter, over every page. */
+  total: Type.Optional(Type.Integer()),
 });
 export type RequestList = Static<typeof RequestList>;
 

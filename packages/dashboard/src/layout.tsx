@@ -15,6 +15,8 @@ import { NEW_REQUEST_PATH, NewRequestPage } from './pages/new-request-page.js';
 import { RequestPage } from './pages/request-page.js';
 import { RequestsPage } from './pages/requests-page.js';
 import { SubjectPage } from './pages/subject-page.js';
+import { ViolationsPage } from './pages/violations-page.js';
+import { VIOLATIONS_PATH } from './components/consent-violations-panel.js';
 import { Link, navigate, useLocation } from './router.js';
 import { can, LOOK_UP_SUBJECTS } from './permissions.js';
 import { SessionViewContext, useSession } from './session-context.js';
@@ -89,6 +91,7 @@ function pageFor(path: string) {
   if (path === '/holds') return gate('holds:read', 'read legal holds', <HoldsPage />);
   if (path === '/audit') return gate('audit:read', 'read the audit log', <AuditPage />);
   if (path === '/contracts') return gate('contracts:read', 'read data contracts', <ContractsPage />);
+  if (path === VIOLATIONS_PATH) return gate('consent:read', 'read consent violations', <ViolationsPage />);
   return <NotFoundPage path={path} />;
 }
 

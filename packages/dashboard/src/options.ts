@@ -38,3 +38,19 @@ export const listsCoverTheApi: [
 export function spaced(value: string): string {
   return value.replace(/_/g, ' ');
 }
+
+/**
+ * Statuses of a rights request (the server's `request-status.ts`, which the API sends as text),
+ * and those still owed an answer.
+ */
+export const REQUEST_STATUSES = [
+  'received',
+  'identity_verified',
+  'approved',
+  'in_progress',
+  'completed',
+  'failed',
+  'denied',
+  'canceled',
+] as const;
+export const OPEN_REQUEST_STATUSES = ['received', 'identity_verified', 'approved', 'in_progress', 'failed'];

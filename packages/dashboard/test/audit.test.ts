@@ -23,7 +23,7 @@ describe('audit', { timeout: 60_000 }, () => {
     const rows = page.getByTestId('audit-entries').locator('tbody tr');
     await rows.first().waitFor();
     expect(await rows.first().locator('td').first().textContent()).toBe('1');
-    const first = (await api(server.url, token, 'GET', '/v1/audit?limit=100')).body as {
+    const first = (await api(server.url, token, 'GET', '/v1/audit?limit=25')).body as {
       items: { seq: number; action: string }[];
       next?: number;
     };
@@ -32,7 +32,7 @@ describe('audit', { timeout: 60_000 }, () => {
     expect(shown.length).toBeGreaterThan(0);
     expect(shown).toEqual(first.items.slice(0, shown.length).map((entry) => entry.action));
     if (first.next !== undefined) {
-      await page.getByRole('button', { name: 'Newer' }).click();
+      await page.getByRole('button', { name: 'Next' }).click();
       await expect.poll(() => rows.first().locator('td').first().textContent()).toBe(String(first.next + 1));
     }
     await page.getByRole('button', { name: 'Verify the chain' }).click();

@@ -52,7 +52,9 @@ async function perSubjectRows(services: Services, except: string) {
     fieldExpiries: await repository.retention.fieldExpiriesOfSubjects(subjects),
     subjectExpiries: await Promise.all(subjects.map((s) => repository.retention.getSubjectExpiry(s))),
     consent: await repository.consent.eventsOfSubjects(subjects),
-    violations: (await repository.consent.violations({ limit: 100_000 })).filter((v) => v.subject !== except),
+    violations: (await repository.consent.violations({}, { limit: 100_000 })).filter(
+      (v) => v.subject !== except,
+    ),
   };
 }
 
@@ -305,7 +307,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))('on %
     const others = await perSubjectRows(services, DEMO_SUBJECT);
     const repository = services.store.repository;
     expect((await repository.retention.usagesOfSubjects([DEMO_SUBJECT])).length).toBeGreaterThan(0);
-    expect((await repository.consent.violations({ subject: DEMO_SUBJECT, limit: 10 })).length).toBe(1);
+    expect((await repository.consent.violations({ subject: DEMO_SUBJECT }, { limit: 10 })).length).toBe(1);
     const consentBefore = await repository.consent.eventsOfSubjects([DEMO_SUBJECT]);
     expect(consentBefore).toHaveLength(2);
 
@@ -320,7 +322,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))('on %
     expect(await repository.retention.fieldExpiriesOfSubjects([DEMO_SUBJECT])).toEqual([]);
     expect(await repository.retention.getSubjectExpiry(DEMO_SUBJECT)).toBeUndefined();
     expect(await repository.retention.erasuresOf(DEMO_SUBJECT)).toEqual([]);
-    expect(await repository.consent.violations({ subject: DEMO_SUBJECT, limit: 10 })).toEqual([]);
+    expect(await repository.consent.violations({ subject: DEMO_SUBJECT }, { limit: 10 })).toEqual([]);
     // Kept: the consent history (Art. 7(1) proof), the suppression hash, the audit trail.
     expect(await repository.consent.eventsOfSubjects([DEMO_SUBJECT])).toEqual(consentBefore);
     expect([...(await repository.requests.suppressionList()).values()]).toEqual(['delete-demo']);

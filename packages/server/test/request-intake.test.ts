@@ -176,7 +176,10 @@ describe('deadlines', () => {
     expect((overdue.json().items as RightsRequest[]).map((r) => r.id)).toContain(gdpr.id);
     expect((overdue.json().items as RightsRequest[]).map((r) => r.id)).not.toContain(ccpa.id);
     // A finished request is never overdue; an unknown status is a 400, not a crash.
-    expect((await send('GET', '/v1/requests?overdue=true&status=completed')).json()).toEqual({ items: [] });
+    expect((await send('GET', '/v1/requests?overdue=true&status=completed')).json()).toEqual({
+      items: [],
+      total: 0,
+    });
     expect((await send('GET', '/v1/requests?status=lost')).json().error.code).toBe('VALIDATION_FAILED');
   });
 

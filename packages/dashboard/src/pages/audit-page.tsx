@@ -1,31 +1,46 @@
-import type { AuditPage as AuditEntries, AuditVerification } from '@lethe/api';
+import type { AuditEntry, AuditPage as AuditEntries, AuditVerification } from '@lethe/api';
 import { useState, type FormEvent } from 'react';
 import { callApi } from '../api.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
-import { TableScroll } from '../components/table-scroll.js';
+import { useTableQuery } from '../use-table-query.js';
 
-const PAGE_SIZE = 100;
+const COLUMNS: readonly Column<AuditEntry>[] = [
+  { key: 'seq', header: '#', cell: (entry) => entry.seq, className: 'number' },
+  { key: 'at', header: 'When (UTC)', cell: (entry) => entry.at.replace('T', ' ').slice(0, 19) },
+  { key: 'actor', header: 'Who', cell: (entry) => entry.actor },
+  { key: 'action', header: 'Did', cell: (entry) => <code>{entry.action}</code> },
+  { key: 'target', header: 'To', cell: (entry) => entry.target, className: 'wrap' },
+  {
+    key: 'hash',
+    header: 'Hash',
+    cell: (entry) => <code title={entry.hash}>{entry.hash.slice(0, 12)}…</code>,
+  },
+];
 
-/** The hash-chained audit log, oldest first as the API keeps it, and the check of its chain. */
+/**
+ * The hash-chained audit log, oldest first as the API keeps it, a page at a time (`?page=`):
+ * seqs run without gaps, so page n starts after entry (n-1)·size.
+ */
 export function AuditPage() {
-  const [after, setAfter] = useState(0);
+  const query = useTableQuery();
   const [jump, setJump] = useState('');
-  const entries = useApi<AuditEntries>(`/v1/audit?after=${after}&limit=${PAGE_SIZE}`);
+  const entries = useApi<AuditEntries>(`/v1/audit?after=${query.offset}&limit=${query.pageSize}`);
   const goTo = (event: FormEvent) => {
     event.preventDefault();
     const seq = Number(jump);
-    if (Number.isInteger(seq) && seq > 0) setAfter(seq - 1);
+    if (Number.isInteger(seq) && seq > 0) query.set({ page: String(Math.ceil(seq / query.pageSize)) });
   };
   return (
     <Page title="Audit log">
       <Verify />
       <h2>Entries</h2>
       <form className="inline-form" onSubmit={goTo}>
-        <label htmlFor="audit-from">From entry</label>
+        <label htmlFor="audit-from">Page with entry</label>
         <input
           id="audit-from"
           type="number"
@@ -40,56 +55,17 @@ export function AuditPage() {
       </form>
       <Show loaded={entries} what="the audit log">
         {(page) => (
-          <>
-            <TableScroll label="Audit entries table">
-              <table data-testid="audit-entries">
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">When (UTC)</th>
-                    <th scope="col">Who</th>
-                    <th scope="col">Did</th>
-                    <th scope="col">To</th>
-                    <th scope="col">Hash</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((entry) => (
-                    <tr key={entry.seq}>
-                      <td className="number">{entry.seq}</td>
-                      <td>{entry.at.replace('T', ' ').slice(0, 19)}</td>
-                      <td>{entry.actor}</td>
-                      <td>
-                        <code>{entry.action}</code>
-                      </td>
-                      <td className="wrap">{entry.target}</td>
-                      <td>
-                        <code title={entry.hash}>{entry.hash.slice(0, 12)}…</code>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
-            <div className="form-actions">
-              <button
-                type="button"
-                className="secondary"
-                disabled={after === 0}
-                onClick={() => setAfter(Math.max(0, after - PAGE_SIZE))}
-              >
-                Older
-              </button>
-              <button
-                type="button"
-                className="secondary"
-                disabled={page.next === undefined}
-                onClick={() => page.next !== undefined && setAfter(page.next)}
-              >
-                Newer
-              </button>
-            </div>
-          </>
+          <DataTable
+            label="Audit entries"
+            testId="audit-entries"
+            columns={COLUMNS}
+            rows={page.items}
+            rowKey={(entry) => String(entry.seq)}
+            query={query}
+            {...(page.total !== undefined ? { total: page.total } : {})}
+            hasMore={page.next !== undefined}
+            empty="No entries on this page."
+          />
         )}
       </Show>
     </Page>

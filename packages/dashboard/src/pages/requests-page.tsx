@@ -1,27 +1,62 @@
 import type { RequestList, RightsRequest } from '@lethe/api';
-import { useState } from 'react';
+import { DataTable, TableChoice, TableSearch, type Column } from '../components/data-table.js';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
 import { dayOf } from '../format.js';
-import { spaced } from '../options.js';
 import { useCan } from '../permissions.js';
+import { OPEN_REQUEST_STATUSES, REQUEST_STATUSES, REQUEST_TYPES, spaced } from '../options.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
+import { useTableQuery, type TableQuery } from '../use-table-query.js';
 import { NEW_REQUEST_PATH } from './new-request-page.js';
-import { TableScroll } from '../components/table-scroll.js';
 
-const FILTERS = {
-  open: { label: 'Open', query: 'status=received,identity_verified,approved,in_progress,failed' },
-  overdue: { label: 'Overdue', query: 'overdue=true' },
-  all: { label: 'All', query: '' },
-} as const;
-type Filter = keyof typeof FILTERS;
+/** `?status=` of the page: absent is the open ones (the work list), `all` every status. */
+const STATUS_CHOICES: readonly { value: string; label: string }[] = [
+  { value: '', label: 'Open' },
+  { value: 'all', label: 'All' },
+  ...REQUEST_STATUSES.map((status) => ({ value: status, label: spaced(status) })),
+];
+const DUE_CHOICES = [
+  { value: '', label: 'Any time' },
+  { value: 'overdue', label: 'Overdue' },
+  { value: '7d', label: 'Within 7 days' },
+] as const;
 
-/** Rights requests with the days left to answer each, the late ones first to the eye. */
+const COLUMNS: readonly Column<RightsRequest>[] = [
+  {
+    key: 'id',
+    header: 'Request',
+    cell: (request) => <Link to={`/requests/${encodeURIComponent(request.id)}`}>{request.id}</Link>,
+  },
+  { key: 'type', header: 'Type', cell: (request) => spaced(request.type) },
+  { key: 'person', header: 'Person', cell: (request) => request.masked },
+  { key: 'status', header: 'Status', cell: (request) => spaced(request.status), sortable: true },
+  { key: 'received', header: 'Received', cell: (request) => dayOf(request.receivedAt), sortable: true },
+  { key: 'due', header: 'Due', cell: (request) => dayOf(request.dueAt), sortable: true },
+  { key: 'days-left', header: 'Days left', cell: (request) => <DaysLeft request={request} /> },
+];
+
+/**
+ * The address of one page of requests (`GET /v1/requests`) for the page's own query:
+ * `?status=&type=&q=&due=overdue|7d&sort=&page=` (docs/dashboard.md).
+ */
+function requestsPath(query: TableQuery): string {
+  const status = query.get('status');
+  const api = new URLSearchParams({ limit: String(query.pageSize), offset: String(query.offset) });
+  if (status === '') api.set('status', OPEN_REQUEST_STATUSES.join(','));
+  else if (status !== 'all') api.set('status', status);
+  for (const name of ['type', 'q', 'due'] as const) {
+    if (query.get(name) !== '') api.set(name, query.get(name));
+  }
+  if (query.sort) api.set('sort', `${query.sort.descending ? '-' : ''}${query.sort.key}`);
+  return `/v1/requests?${api.toString()}`;
+}
+
+/** Rights requests with the days left to answer each: searched, sorted and paged on the server. */
 export function RequestsPage() {
-  const [filter, setFilter] = useState<Filter>('open');
-  const requests = useApi<RequestList>(`/v1/requests?limit=200&${FILTERS[filter].query}`);
   const mayFile = useCan('requests:create');
+  const query = useTableQuery({ sort: '-received' });
+  const requests = useApi<RequestList>(requestsPath(query));
   return (
     <Page
       title="Requests"
@@ -33,64 +68,34 @@ export function RequestsPage() {
         ) : null
       }
     >
-      <div className="inline-form">
-        <label htmlFor="request-filter">Show</label>
-        <select
-          id="request-filter"
-          value={filter}
-          onChange={(event) => setFilter(event.target.value as Filter)}
-        >
-          {Object.entries(FILTERS).map(([key, { label }]) => (
-            <option key={key} value={key}>
-              {label}
-            </option>
-          ))}
-        </select>
+      <div className="table-filters">
+        <TableSearch label="Request id starts with" query={query} />
+        <TableChoice label="Status" name="status" choices={STATUS_CHOICES} query={query} />
+        <TableChoice
+          label="Type"
+          name="type"
+          choices={[
+            { value: '', label: 'Any' },
+            ...REQUEST_TYPES.map((type) => ({ value: type, label: spaced(type) })),
+          ]}
+          query={query}
+        />
+        <TableChoice label="Due" name="due" choices={DUE_CHOICES} query={query} />
       </div>
       <Show loaded={requests} what="the requests">
-        {({ items, next }) =>
-          items.length === 0 ? (
-            <p>No {filter === 'all' ? '' : `${FILTERS[filter].label.toLowerCase()} `}requests.</p>
-          ) : (
-            <>
-              <TableScroll label="Requests table">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Request</th>
-                      <th scope="col">Type</th>
-                      <th scope="col">Person</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Received</th>
-                      <th scope="col">Due</th>
-                      <th scope="col">Days left</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((request) => (
-                      <tr key={request.id}>
-                        <td>
-                          <Link to={`/requests/${encodeURIComponent(request.id)}`}>{request.id}</Link>
-                        </td>
-                        <td>{spaced(request.type)}</td>
-                        <td>{request.masked}</td>
-                        <td>{spaced(request.status)}</td>
-                        <td>{dayOf(request.receivedAt)}</td>
-                        <td>{dayOf(request.dueAt)}</td>
-                        <td>
-                          <DaysLeft request={request} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableScroll>
-              {next ? (
-                <p className="muted">Showing the first {items.length}; narrow the filter to see others.</p>
-              ) : null}
-            </>
-          )
-        }
+        {({ items, total, next }) => (
+          <DataTable
+            label="Requests"
+            testId="requests"
+            columns={COLUMNS}
+            rows={items}
+            rowKey={(request) => request.id}
+            query={query}
+            {...(total !== undefined ? { total } : {})}
+            hasMore={next !== undefined}
+            empty="No requests match."
+          />
+        )}
       </Show>
     </Page>
   );

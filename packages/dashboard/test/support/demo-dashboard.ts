@@ -36,10 +36,19 @@ export let context: BrowserContext;
 export let page: Page;
 export let errors: string[];
 
-/** Starts the demo server and Chromium for the calling test file, and opens a page per test. */
-export function openDemoDashboard(): void {
+/**
+ * Starts the demo server (with `env`: settings of the test file) and Chromium for the calling
+ * test file, and opens a page per test.
+ */
+export function openDemoDashboard(options: { env?: Record<string, string> } = {}): void {
   beforeAll(async () => {
-    server = await startServer({ dataDir, demo: true });
+    // Up to 80 s for the demo to load: the shared machine is slow under load.
+    server = await startServer({
+      dataDir,
+      demo: true,
+      timeoutMs: 80_000,
+      ...(options.env ? { env: options.env } : {}),
+    });
     browser = await launchChromium();
   }, 90_000);
 

@@ -32,12 +32,16 @@ export class AuditService {
     await auditRead(this.store, principal, 'audit.read', `audit:after=${after}`);
     // Ingest's entries wait in the usage journal with their events until folded (SQLite).
     await this.store.freshAggregates();
-    const entries = await this.store.repository.audit.entries(after, limit + 1);
+    const [entries, head] = await Promise.all([
+      this.store.repository.audit.entries(after, limit + 1),
+      this.store.repository.audit.head(),
+    ]);
     const shown = maySeeSubjectIds(principal) ? undefined : await this.secrets.pseudonymizer();
     const hidden = await this.hiddenFields(principal);
     const items = entries.slice(0, limit).map((entry) => auditEntryToApi(entry, shown, hidden));
     const last = entries.length > limit ? entries[limit - 1] : undefined;
-    return last ? { items, next: last.seq } : { items };
+    // Seqs run 1, 2, 3… without gaps, so the head's is the count: pages are offsets into it.
+    return last ? { items, next: last.seq, total: head.seq } : { items, total: head.seq };
   }
 
   /** Declared fields a category-limited principal may not see; their names are masked in targets. */

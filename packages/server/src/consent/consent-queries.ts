@@ -7,11 +7,16 @@ const ROWS_PER_STATEMENT = 500;
 export interface ViolationFilter {
   readonly subject?: string;
   readonly policy?: string;
+  readonly system?: string;
   /** Only violations whose latest use is at or after this (epoch ms). */
   readonly after?: number;
+}
+
+export interface ViolationPage {
+  readonly limit: number;
+  readonly offset?: number;
   /** Keyset position: the last row of the previous page. */
   readonly position?: { lastAt: number; subject: string; policy: string; system: string };
-  readonly limit: number;
 }
 
 /**
@@ -106,19 +111,16 @@ export class ConsentQueries {
     return Number(result.numDeletedRows);
   }
 
-  violations(filter: ViolationFilter): Promise<ConsentViolationRow[]> {
-    let query = this.db
-      .selectFrom('consent_violations')
+  violations(filter: ViolationFilter, page: ViolationPage): Promise<ConsentViolationRow[]> {
+    let query = this.filteredViolations(filter)
       .selectAll()
       .orderBy('last_at', 'desc')
       .orderBy('subject')
       .orderBy('policy')
       .orderBy('system')
-      .limit(filter.limit);
-    if (filter.subject !== undefined) query = query.where('subject', '=', filter.subject);
-    if (filter.policy !== undefined) query = query.where('policy', '=', filter.policy);
-    if (filter.after !== undefined) query = query.where('last_at', '>=', filter.after);
-    const position = filter.position;
+      .limit(page.limit)
+      .offset(page.offset ?? 0);
+    const position = page.position;
     if (position) {
       // Newest first: after (lastAt, subject, policy, system) means an earlier lastAt, or the
       // same lastAt and a later key.
@@ -137,5 +139,21 @@ export class ConsentQueries {
       );
     }
     return query.execute();
+  }
+
+  async countViolations(filter: ViolationFilter): Promise<number> {
+    const row = await this.filteredViolations(filter)
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  private filteredViolations(filter: ViolationFilter) {
+    let query = this.db.selectFrom('consent_violations');
+    if (filter.subject !== undefined) query = query.where('subject', '=', filter.subject);
+    if (filter.policy !== undefined) query = query.where('policy', '=', filter.policy);
+    if (filter.system !== undefined) query = query.where('system', '=', filter.system);
+    if (filter.after !== undefined) query = query.where('last_at', '>=', filter.after);
+    return query;
   }
 }

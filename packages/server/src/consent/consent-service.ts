@@ -182,22 +182,34 @@ export class ConsentService {
     await auditRead(this.store, principal, 'consent.violations.read', 'consent-violations');
     await this.store.freshAggregates();
     const limit = query.limit ?? DEFAULT_PAGE;
-    const rows = await this.store.repository.consent.violations({
+    if (position && query.offset !== undefined) {
+      throw new AppError('VALIDATION_FAILED', 'Page with `cursor` or with `offset`, not both.', {
+        field: 'offset',
+      });
+    }
+    const filter = {
       ...(query.subject !== undefined ? { subject: query.subject } : {}),
       ...(query.policy !== undefined ? { policy: query.policy } : {}),
+      ...(query.system !== undefined ? { system: query.system } : {}),
       ...(after !== undefined ? { after } : {}),
-      ...(position
-        ? {
-            position: {
-              lastAt: position[0] as number,
-              subject: position[1] as string,
-              policy: position[2] as string,
-              system: position[3] as string,
-            },
-          }
-        : {}),
-      limit: limit + 1,
-    });
+    };
+    const [rows, total] = await Promise.all([
+      this.store.repository.consent.violations(filter, {
+        limit: limit + 1,
+        ...(query.offset !== undefined ? { offset: query.offset } : {}),
+        ...(position
+          ? {
+              position: {
+                lastAt: position[0] as number,
+                subject: position[1] as string,
+                policy: position[2] as string,
+                system: position[3] as string,
+              },
+            }
+          : {}),
+      }),
+      this.store.repository.consent.countViolations(filter),
+    ]);
     const items = rows.slice(0, limit).map((row) => ({
       subject: show(row.subject),
       policy: row.policy,
@@ -209,8 +221,8 @@ export class ConsentService {
     }));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return last
-      ? { items, next: cursors.encode([last.last_at, last.subject, last.policy, last.system]) }
-      : { items };
+      ? { items, total, next: cursors.encode([last.last_at, last.subject, last.policy, last.system]) }
+      : { items, total };
   }
 
   /**

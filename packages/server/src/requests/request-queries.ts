@@ -11,12 +11,26 @@ import type {
 } from './request-tables.js';
 import type { Database } from '../store/schema.js';
 
+/** Columns a list of requests may be ordered by; ties are broken by id. */
+export type RequestOrderColumn = 'due_at' | 'created_at' | 'received_at' | 'status';
+
 export interface RequestListFilter {
   readonly statuses?: readonly string[];
+  readonly types?: readonly string[];
+  /** Only those whose id starts with this (case-sensitive). */
+  readonly idPrefix?: string;
   /** Only those whose due date is before this instant. */
   readonly dueBefore?: number;
+  /** Only those whose due date is at or after this instant. */
+  readonly dueAfter?: number;
+}
+
+export interface RequestListPage {
+  /** Default: received_at, newest first. */
+  readonly order?: { readonly column: RequestOrderColumn; readonly descending: boolean };
   readonly limit: number;
-  /** Keyset: requests received before this one (received_at, id), newest first. */
+  readonly offset?: number;
+  /** Keyset on the default order: requests received before this one (received_at, id). */
   readonly after?: { readonly receivedAt: number; readonly id: string };
 }
 
@@ -49,12 +63,12 @@ export class RequestQueries {
     return result.numUpdatedRows > 0n;
   }
 
-  listRequests(filter: RequestListFilter): Promise<RightsRequestRow[]> {
-    let query = this.db.selectFrom('rights_requests').selectAll();
-    if (filter.statuses) query = query.where('status', 'in', [...filter.statuses]);
-    if (filter.dueBefore !== undefined) query = query.where('due_at', '<', filter.dueBefore);
-    if (filter.after) {
-      const { receivedAt, id } = filter.after;
+  listRequests(filter: RequestListFilter, page: RequestListPage): Promise<RightsRequestRow[]> {
+    const { column, descending } = page.order ?? { column: 'received_at', descending: true };
+    const direction = descending ? 'desc' : 'asc';
+    let query = this.filteredRequests(filter).selectAll();
+    if (page.after) {
+      const { receivedAt, id } = page.after;
       query = query.where((eb) =>
         eb.or([
           eb('received_at', '<', receivedAt),
@@ -62,7 +76,37 @@ export class RequestQueries {
         ]),
       );
     }
-    return query.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    return query
+      .orderBy(column, direction)
+      .orderBy('id', direction)
+      .limit(page.limit)
+      .offset(page.offset ?? 0)
+      .execute();
+  }
+
+  async countRequests(filter: RequestListFilter): Promise<number> {
+    const row = await this.filteredRequests(filter)
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  private filteredRequests(filter: RequestListFilter) {
+    let query = this.db.selectFrom('rights_requests');
+    if (filter.statuses) query = query.where('status', 'in', [...filter.statuses]);
+    if (filter.types) query = query.where('type', 'in', [...filter.types]);
+    if (filter.dueBefore !== undefined) query = query.where('due_at', '<', filter.dueBefore);
+    if (filter.dueAfter !== undefined) query = query.where('due_at', '>=', filter.dueAfter);
+    const prefix = filter.idPrefix;
+    if (prefix !== undefined) {
+      // The lower bound lets the primary key narrow the scan; substr keeps the match exact on
+      // both backends (LIKE folds case in SQLite and treats % and _ as wildcards); it counts
+      // characters, as the code points here do.
+      query = query
+        .where('id', '>=', prefix)
+        .where((eb) => eb(eb.fn('substr', ['id', eb.lit(1), eb.lit([...prefix].length)]), '=', prefix));
+    }
+    return query;
   }
 
   /** Requests whose DSAR findings are past their delivery window and still readable. */

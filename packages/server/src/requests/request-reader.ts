@@ -1,13 +1,13 @@
-import type { RequestList, RequestPlan, RequestTask, RightsRequest } from '@lethe/api';
+import type { RequestList, RequestListQuery, RequestPlan, RequestTask, RightsRequest } from '@lethe/api';
 import { authorize, mayActForSystem, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
-import { AppError } from '../lib/app-error.js';
 import { toIso } from '../lib/time.js';
 import type { Store } from '../store/store.js';
 import type { GraphService } from '../datamap/graph-service.js';
 import { identifiersOf, requireRequest } from './request-lookup.js';
 import { planRequest } from './request-planner.js';
-import { FINAL_STATUSES, isRequestStatus, OPEN_STATUSES, type RequestStatus } from './request-status.js';
+import { listCursorOf, requestListQuery } from './request-list-query.js';
+import { FINAL_STATUSES, type RequestStatus } from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 import { requestRowToView, taskRowToView } from './request-view.js';
 import { limitedRequestView, limitedTaskView } from './limited-request-view.js';
@@ -53,38 +53,30 @@ export class RequestReader {
     return limitedRequestView(principal, view);
   }
 
-  async list(
-    principal: Principal,
-    query: { status?: string; overdue?: boolean; limit?: number; cursor?: string },
-  ): Promise<RequestList> {
+  async list(principal: Principal, query: RequestListQuery): Promise<RequestList> {
     authorize(principal, 'requests:read');
     requireAllCategories(principal, 'A rights request spans every category');
-    const limit = query.limit ?? 100;
     const now = this.now();
-    const statuses = query.status?.split(',').filter((status) => status !== '');
-    for (const status of statuses ?? []) {
-      if (!isRequestStatus(status)) {
-        throw new AppError('VALIDATION_FAILED', `Unknown status "${status}".`, { field: 'status' });
-      }
-    }
-    // Overdue means late and still owed an answer: only open statuses can be overdue.
-    const isOpen = (status: string) => OPEN_STATUSES.includes(status as RequestStatus);
-    const filter = query.overdue
-      ? { statuses: (statuses ?? OPEN_STATUSES).filter(isOpen), dueBefore: now }
-      : statuses !== undefined
-        ? { statuses }
-        : {};
-    if (filter.statuses?.length === 0) return { items: [] };
-    const rows = await this.store.repository.requests.listRequests({
-      ...filter,
-      limit: limit + 1,
-      ...(query.cursor !== undefined ? { after: parseListCursor(query.cursor) } : {}),
-    });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
+    const asked = requestListQuery(query, now);
+    if (asked === undefined) return { items: [], total: 0 };
+    const { filter, page } = asked;
+    const requests = this.store.repository.requests;
+    const [rows, total] = await Promise.all([
+      requests.listRequests(filter, { ...page, limit: page.limit + 1 }),
+      requests.countRequests(filter),
+    ]);
+    const shown = rows.slice(0, page.limit);
+    const last = shown.at(-1);
+    // The cursor continues the default order only; a sorted list pages with `offset`.
+    const more =
+      rows.length > page.limit &&
+      last &&
+      query.offset === undefined &&
+      (query.sort ?? '-received') === '-received';
     return {
-      items: page.map((row) => requestRowToView(row, now)),
-      ...(rows.length > limit && last ? { next: `${last.received_at}.${last.id}` } : {}),
+      items: shown.map((row) => requestRowToView(row, now)),
+      total,
+      ...(more ? { next: listCursorOf(last) } : {}),
     };
   }
 
@@ -162,13 +154,4 @@ export class RequestReader {
     }
     return (reasons) => visibleReasonTexts(principal, reasons, fieldCategories);
   }
-}
-
-function parseListCursor(cursor: string): { receivedAt: number; id: string } {
-  const dot = cursor.indexOf('.');
-  const receivedAt = Number(cursor.slice(0, dot));
-  if (dot <= 0 || !Number.isSafeInteger(receivedAt)) {
-    throw new AppError('INVALID_CURSOR', 'The cursor is not one this server issued.');
-  }
-  return { receivedAt, id: cursor.slice(dot + 1) };
 }

@@ -62,10 +62,10 @@ export class RequestReportService {
     const rows: OverviewRow[] = [];
     let after: { receivedAt: number; id: string } | undefined;
     for (;;) {
-      const page = await this.store.repository.requests.listRequests({
-        limit: PAGE,
-        ...(after ? { after } : {}),
-      });
+      const page = await this.store.repository.requests.listRequests(
+        {},
+        { limit: PAGE, ...(after ? { after } : {}) },
+      );
       for (const row of page) {
         const view = requestRowToView(row, now);
         rows.push({

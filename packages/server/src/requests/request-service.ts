@@ -3,6 +3,7 @@ import type {
   ManualDoneInput,
   RequestInput,
   RequestList,
+  RequestListQuery,
   RequestPlan,
   RequestTask,
   RightsRequest,
@@ -97,7 +98,10 @@ export class RequestService {
    * no request stays approved and idle.
    */
   async startInterrupted(): Promise<void> {
-    const approved = await this.store.repository.requests.listRequests({ statuses: ['approved'], limit: 50 });
+    const approved = await this.store.repository.requests.listRequests(
+      { statuses: ['approved'] },
+      { limit: 50 },
+    );
     for (const row of approved) {
       // Give a start under way in this or another process a moment to finish first.
       if (this.now() - row.updated_at < 5_000) continue;
@@ -181,10 +185,7 @@ export class RequestService {
     return this.#reader.get(principal, id);
   }
 
-  list(
-    principal: Principal,
-    query: { status?: string; overdue?: boolean; limit?: number; cursor?: string },
-  ): Promise<RequestList> {
+  list(principal: Principal, query: RequestListQuery): Promise<RequestList> {
     return this.#reader.list(principal, query);
   }
 
