@@ -3,14 +3,40 @@ import type { ReactNode } from 'react';
 import { Link } from '../router.js';
 
 /** The list a card opens; the requests and calendar pages read these filters from the address. */
-export const OVERDUE_LINKS = {
-  pastExpiry: '/calendar?preset=overdue',
-  overdueRequests: '/requests?due=overdue',
-  dueSoonRequests: '/requests?due=7d',
+const PAST_EXPIRY_LIST = '/calendar?preset=overdue';
+
+type CountKey = keyof NonNullable<Overview['counts']>;
+
+/** The cards after the past-expiry one: per count, what it counts and the list it opens. */
+const COUNT_CARDS: readonly {
+  title: string;
+  counts: readonly { key: CountKey; to: string; says: string }[];
+}[] = [
+  {
+    title: 'Requests',
+    counts: [
+      { key: 'overdueRequests', to: '/requests?due=overdue', says: 'overdue' },
+      { key: 'dueSoonRequests', to: '/requests?due=7d', says: 'due within 7 days' },
+    ],
+  },
   // Both lists are panels further down the overview today.
-  reappearances: '#reappearances-heading',
-  consentViolations: '#violations-heading',
-} as const;
+  {
+    title: 'Re-appearances',
+    counts: [
+      { key: 'reappearances', to: '#reappearances-heading', says: 'fields used again after their erasure' },
+    ],
+  },
+  {
+    title: 'Consent violations',
+    counts: [
+      {
+        key: 'consentViolations',
+        to: '#violations-heading',
+        says: 'uses without the consent their policy needs',
+      },
+    ],
+  },
+];
 
 /**
  * What is late or about to be, first on the overview: fields past their expiry per system, rights
@@ -24,52 +50,23 @@ export function OverdueCards({ overview }: { overview: Overview }) {
       <h2 id="act-now-heading">Act now</h2>
       <ul className="cards">
         <PastExpiryCard systems={pastExpiry} />
-        {counts ? (
-          <>
-            <Card title="Requests" alert={counts.overdueRequests + counts.dueSoonRequests > 0}>
-              <p>
-                <CountLink
-                  to={OVERDUE_LINKS.overdueRequests}
-                  count="overdueRequests"
-                  value={counts.overdueRequests}
-                >
-                  overdue
-                </CountLink>
-              </p>
-              <p>
-                <CountLink
-                  to={OVERDUE_LINKS.dueSoonRequests}
-                  count="dueSoonRequests"
-                  value={counts.dueSoonRequests}
-                >
-                  due within 7 days
-                </CountLink>
-              </p>
-            </Card>
-            <Card title="Re-appearances" alert={counts.reappearances > 0}>
-              <p>
-                <CountLink
-                  to={OVERDUE_LINKS.reappearances}
-                  count="reappearances"
-                  value={counts.reappearances}
-                >
-                  fields used again after their erasure
-                </CountLink>
-              </p>
-            </Card>
-            <Card title="Consent violations" alert={counts.consentViolations > 0}>
-              <p>
-                <CountLink
-                  to={OVERDUE_LINKS.consentViolations}
-                  count="consentViolations"
-                  value={counts.consentViolations}
-                >
-                  uses without the consent their policy needs
-                </CountLink>
-              </p>
-            </Card>
-          </>
-        ) : null}
+        {counts
+          ? COUNT_CARDS.map((card) => (
+              <Card
+                key={card.title}
+                title={card.title}
+                alert={card.counts.some(({ key }) => counts[key] > 0)}
+              >
+                {card.counts.map(({ key, to, says }) => (
+                  <p key={key}>
+                    <CountLink to={to} count={key} value={counts[key]}>
+                      {says}
+                    </CountLink>
+                  </p>
+                ))}
+              </Card>
+            ))
+          : null}
       </ul>
     </section>
   );
@@ -82,7 +79,7 @@ function PastExpiryCard({ systems }: { systems: readonly PastExpiry[] }) {
   return (
     <Card title="Fields past expiry" alert={fields > 0} wide>
       <p>
-        <CountLink to={OVERDUE_LINKS.pastExpiry} count="pastExpiryFields" value={fields}>
+        <CountLink to={PAST_EXPIRY_LIST} count="pastExpiryFields" value={fields}>
           subject fields to delete now
         </CountLink>
       </p>
@@ -101,7 +98,7 @@ function PastExpiryCard({ systems }: { systems: readonly PastExpiry[] }) {
               {due.map((system) => (
                 <tr key={system.system}>
                   <td>
-                    <Link to={`${OVERDUE_LINKS.pastExpiry}&system=${encodeURIComponent(system.system)}`}>
+                    <Link to={`${PAST_EXPIRY_LIST}&system=${encodeURIComponent(system.system)}`}>
                       {system.system}
                     </Link>
                   </td>
