@@ -153,7 +153,9 @@ describe('consent', { timeout: 60_000 }, () => {
     const overview = (await api(server.url, token, 'GET', '/v1/overview')).body as Overview;
     const latest = (await api(server.url, token, 'GET', '/v1/consent/violations?limit=10'))
       .body as ConsentViolationPage;
-    expect(overview.counts.consentViolations, 'the demo has violations').toBeGreaterThan(latest.items.length);
+    expect(overview.counts!.consentViolations, 'the demo has violations').toBeGreaterThan(
+      latest.items.length,
+    );
     await signInWithPastedToken(token);
     const rows = page.getByTestId('violations').locator('tbody tr');
     await rows.first().waitFor();
@@ -168,7 +170,7 @@ describe('consent', { timeout: 60_000 }, () => {
       ]),
     );
     const count = await page.locator('[data-count="consentViolations"]').textContent();
-    expect(count?.replace(/\D/g, '')).toBe(String(overview.counts.consentViolations));
+    expect(count?.replace(/\D/g, '')).toBe(String(overview.counts!.consentViolations));
     await screenshot(page, '23-overview-violations');
     // A subject in the panel opens its page, with the use marked there.
     const first = latest.items[0]!;

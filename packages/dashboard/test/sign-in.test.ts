@@ -29,8 +29,8 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await signInWithPastedToken(token);
     expect(page.getByText('dana')).toBeDefined();
     const expected = (await api(server.url, token, 'GET', '/v1/overview')).body as Overview;
-    expect(expected.counts.subjects).toBeGreaterThan(100);
-    for (const [key, value] of Object.entries(expected.counts)) {
+    expect(expected.counts!.subjects).toBeGreaterThan(100);
+    for (const [key, value] of Object.entries(expected.counts!)) {
       const shown = await page.locator(`[data-count="${key}"]`).textContent();
       expect(shown?.replace(/\D/g, ''), key).toBe(String(value));
     }
@@ -123,11 +123,14 @@ describe('the dashboard in Chromium', { timeout: 60_000 }, () => {
     await page.goto(`${server.url}/`);
     await page.getByLabel('Token').fill(await mint('service'));
     await page.getByRole('button', { name: 'Sign in' }).click();
-    // No overview for a service: it starts on the first page it can use.
-    await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
-    expect(page.url()).toBe(`${server.url}/policies`);
+    // A service's overview holds its own system's fields past expiry only: no other card, no refusal.
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: 'Act now' }).waitFor();
+    expect(await page.getByRole('heading', { level: 3 }).allTextContents()).toEqual(['Fields past expiry']);
+    expect(await page.getByRole('alert').count()).toBe(0);
     const navigation = page.getByRole('navigation', { name: 'Pages' });
     expect(await navigation.getByRole('link').allTextContents()).toEqual([
+      'Overview',
       'Policies',
       'Data map',
       'Expiry calendar',

@@ -193,7 +193,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     requests,
     requestReports: new RequestReportService(store, vault),
     connectors,
-    overview: new OverviewService(store),
+    overview: new OverviewService(store, catalog),
     runner,
     secrets,
     policies,

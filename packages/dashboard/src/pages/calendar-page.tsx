@@ -1,155 +1,173 @@
 import type { ExpiryItem, ExpiryPage, Overview, System } from '@lethe/api';
 import { useState, type FormEvent } from 'react';
 import { callApi, downloadFromApi } from '../api.js';
+import { DayGrid } from '../components/day-grid.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
+import { SubjectId } from '../components/subject-id.js';
+import { TableScroll } from '../components/table-scroll.js';
 import { ndjsonToCsv } from '../csv.js';
 import { saveBlob } from '../download.js';
-import { useCan } from '../permissions.js';
-import { useSession } from '../session-context.js';
+import { relativeDays } from '../format.js';
+import { Link, navigate, useLocation } from '../router.js';
+import { useSession, useSessionView } from '../session-context.js';
+import { maySeeSubjectIds } from '../subject-ids.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
-import { TableScroll } from '../components/table-scroll.js';
+import {
+  calendarPath,
+  calendarQuery,
+  feedFrom,
+  PRESETS,
+  rangeLabel,
+  withPreset,
+  type CalendarQuery,
+} from './calendar-query.js';
 
-const DAY_MS = 86_400_000;
-const today = () => new Date().toISOString().slice(0, 10);
-const daysFrom = (day: string, days: number) =>
-  new Date(Date.parse(day) + days * DAY_MS).toISOString().slice(0, 10);
-
-interface Query {
-  from: string;
-  to: string;
-  system: string;
-  level: 'field' | 'subject';
-}
-
-function feedPath(query: Query, more: Record<string, string> = {}): string {
-  const params = new URLSearchParams({ from: query.from, to: query.to, level: query.level, ...more });
+/** The feed that answers the query: what is due now for "overdue", else the range's days. */
+function feedPath(query: CalendarQuery, more: Record<string, string> = {}): string {
+  const params = new URLSearchParams(more);
   if (query.system) params.set('system', query.system);
+  // Everything due and not erased, on any past day, without held fields: what systems must delete.
+  if (query.preset === 'overdue') return `/v1/expiries/due?${params.toString()}`;
+  params.set('from', feedFrom(query));
+  params.set('to', query.to);
+  params.set('level', query.level);
   return `/v1/expiries?${params.toString()}`;
 }
 
-/** What expires on a day or over a range, per system; the same feed systems read, as files too. */
+/**
+ * What expires on a day or over a range, per system; the same feed systems read, as files too.
+ * The query lives in the address (`?preset=` or `?from=&to=`), so a reload or a shared link shows
+ * the same list and Back returns to the previous one.
+ */
 export function CalendarPage() {
-  const [draft, setDraft] = useState<Query>({
-    from: today(),
-    to: daysFrom(today(), 6),
-    system: '',
-    level: 'field',
-  });
-  const [query, setQuery] = useState<Query>(draft);
+  const query = calendarQuery(useLocation().query);
   const systems = useApi<{ items: System[] }>('/v1/systems');
-  // The day grid counts from the overview, which a service token may not read: it goes without.
-  const overview = useApi<Overview>(useCan('overview:read') ? '/v1/overview' : undefined);
-  const show = (event: FormEvent) => {
-    event.preventDefault();
-    setQuery(draft);
-  };
-  const pickDay = (day: string) => {
-    const next = { ...draft, from: day, to: day };
-    setDraft(next);
-    setQuery(next);
-  };
+  const overview = useApi<Overview>('/v1/overview');
+  const go = (next: CalendarQuery) => navigate(calendarPath(next));
   return (
     <Page title="Expiry calendar">
+      <nav aria-label="Presets">
+        <ul className="presets">
+          {PRESETS.map((preset) => (
+            <li key={preset.key}>
+              <Link to={calendarPath(withPreset(query, preset.key))} current={query.preset === preset.key}>
+                {preset.label}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
       {overview.state === 'ready' ? (
-        <DayGrid overview={overview.data} selected={query} onPick={pickDay} />
+        <DayGrid
+          days={overview.data.expiriesPerDay}
+          selected={query.preset === undefined && query.from === query.to ? query.from : undefined}
+          onPick={(day) => go({ ...query, preset: undefined, from: day, to: day })}
+        />
       ) : null}
-      <form className="filters" onSubmit={show} aria-label="Which expiries">
-        <div>
-          <label htmlFor="calendar-from">From</label>
-          <input
-            id="calendar-from"
-            type="date"
-            value={draft.from}
-            required
-            onChange={(event) => setDraft({ ...draft, from: event.target.value })}
-          />
-        </div>
-        <div>
-          <label htmlFor="calendar-to">To</label>
-          <input
-            id="calendar-to"
-            type="date"
-            value={draft.to}
-            required
-            min={draft.from}
-            onChange={(event) => setDraft({ ...draft, to: event.target.value })}
-          />
-        </div>
-        <div>
-          <label htmlFor="calendar-system">System</label>
-          <select
-            id="calendar-system"
-            value={draft.system}
-            onChange={(event) => setDraft({ ...draft, system: event.target.value })}
-          >
-            <option value="">all</option>
-            {systems.state === 'ready'
-              ? systems.data.items.map((system) => (
-                  <option key={system.name} value={system.name}>
-                    {system.name}
-                  </option>
-                ))
-              : null}
-          </select>
-        </div>
-        <div>
-          <label htmlFor="calendar-level">Per</label>
-          <select
-            id="calendar-level"
-            value={draft.level}
-            onChange={(event) => setDraft({ ...draft, level: event.target.value as Query['level'] })}
-          >
-            <option value="field">field</option>
-            <option value="subject">subject</option>
-          </select>
-        </div>
-        <div className="form-actions">
-          <button type="submit">Show</button>
-        </div>
-      </form>
+      <QueryForm
+        key={calendarPath(query)}
+        query={query}
+        systems={systems.state === 'ready' ? systems.data.items : []}
+        onShow={go}
+      />
+      <h2>{rangeLabel(query)}</h2>
       <Feed key={feedPath(query)} query={query} />
     </Page>
   );
 }
 
-/** The next 90 days with how many fields expire on each; a day is a button that shows that day. */
-function DayGrid({
-  overview,
-  selected,
-  onPick,
-}: {
-  overview: Overview;
-  selected: Query;
-  onPick: (day: string) => void;
+/**
+ * The range, system and level. Keeping a preset's own days keeps the preset (so that "next 7 days"
+ * stays relative to the day it is opened); other days make a fixed range.
+ */
+function QueryForm(props: {
+  query: CalendarQuery;
+  systems: readonly System[];
+  onShow: (query: CalendarQuery) => void;
 }) {
+  const [draft, setDraft] = useState<CalendarQuery>(props.query);
+  const show = (event: FormEvent) => {
+    event.preventDefault();
+    const { preset } = props.query;
+    const sameDays = draft.from === props.query.from && draft.to === props.query.to;
+    props.onShow({ ...draft, preset: sameDays ? preset : undefined });
+  };
+  const overdue = props.query.preset === 'overdue';
   return (
-    <details className="day-grid-box">
-      <summary>Pick a day (next {overview.expiriesPerDay.length} days, fields expiring)</summary>
-      <ol className="day-grid">
-        {overview.expiriesPerDay.map((day) => (
-          <li key={day.day}>
-            <button
-              type="button"
-              className={day.fields > 0 ? 'busy' : ''}
-              aria-pressed={selected.from === day.day && selected.to === day.day}
-              aria-label={`${day.day}: ${day.fields} fields expire`}
-              onClick={() => onPick(day.day)}
-            >
-              {/* The space (not shown between flex items) keeps "12-07" and "3" two words in the
-                  visible text, which the name contains (WCAG 2.5.3, axe's label-content-name-mismatch). */}
-              <span className="date">{day.day.slice(5)}</span> <span className="n">{day.fields}</span>
-            </button>
-          </li>
-        ))}
-      </ol>
-    </details>
+    <form className="filters" onSubmit={show} aria-label="Which expiries">
+      <div>
+        <label htmlFor="calendar-from">From</label>
+        <input
+          id="calendar-from"
+          type="date"
+          value={draft.from}
+          required
+          onChange={(event) => setDraft({ ...draft, from: event.target.value })}
+        />
+      </div>
+      <div>
+        <label htmlFor="calendar-to">To</label>
+        <input
+          id="calendar-to"
+          type="date"
+          value={draft.to}
+          required
+          min={draft.from}
+          onChange={(event) => setDraft({ ...draft, to: event.target.value })}
+        />
+      </div>
+      <div>
+        <label htmlFor="calendar-system">System</label>
+        <select
+          id="calendar-system"
+          value={draft.system}
+          onChange={(event) => setDraft({ ...draft, system: event.target.value })}
+        >
+          <option value="">all</option>
+          {props.systems.map((system) => (
+            <option key={system.name} value={system.name}>
+              {system.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      {overdue ? null : (
+        <div>
+          <label htmlFor="calendar-level">Per</label>
+          <select
+            id="calendar-level"
+            value={draft.level}
+            onChange={(event) => setDraft({ ...draft, level: event.target.value as CalendarQuery['level'] })}
+          >
+            <option value="field">field</option>
+            <option value="subject">subject</option>
+          </select>
+        </div>
+      )}
+      {draft.preset && !overdue ? (
+        <div className="checkbox">
+          <input
+            id="calendar-overdue"
+            type="checkbox"
+            checked={draft.withOverdue}
+            onChange={(event) => setDraft({ ...draft, withOverdue: event.target.checked })}
+          />
+          <label htmlFor="calendar-overdue">Include overdue</label>
+        </div>
+      ) : null}
+      <div className="form-actions">
+        <button type="submit">Show</button>
+      </div>
+    </form>
   );
 }
 
-function Feed({ query }: { query: Query }) {
+function Feed({ query }: { query: CalendarQuery }) {
   const { token } = useSession();
+  const session = useSessionView();
+  const linked = session.state === 'ready' && maySeeSubjectIds(session.data);
   const first = useApi<ExpiryPage>(feedPath(query, { limit: '100' }));
   const [more, setMore] = useState<ExpiryItem[]>([]);
   const [next, setNext] = useState<string>();
@@ -163,7 +181,7 @@ function Feed({ query }: { query: Query }) {
       setMore((items) => [...items, ...page.items]);
       setNext(page.next ?? '');
     });
-  const name = `expiries-${query.from}-${query.to}${query.system ? `-${query.system}` : ''}`;
+  const name = `expiries-${query.preset ?? `${query.from}-${query.to}`}${query.system ? `-${query.system}` : ''}`;
   const ndjson = () =>
     files.run(async () =>
       saveBlob(await downloadFromApi(token, feedPath(query), 'application/x-ndjson'), `${name}.ndjson`),
@@ -179,32 +197,41 @@ function Feed({ query }: { query: Query }) {
         const items = [...page.items, ...more];
         return (
           <>
-            <div className="form-actions">
-              <button type="button" className="secondary" onClick={() => void csv()} disabled={files.pending}>
-                Download CSV
-              </button>
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => void ndjson()}
-                disabled={files.pending}
-              >
-                Download NDJSON
-              </button>
-            </div>
+            {query.preset === 'overdue' ? (
+              // The due list is paged JSON only; the range feed is the one that streams as a file.
+              <p className="muted">
+                Systems read this list from <code>GET /v1/expiries/due</code>; to download it, pick a range
+                with overdue included.
+              </p>
+            ) : (
+              <div className="form-actions">
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => void csv()}
+                  disabled={files.pending}
+                >
+                  Download CSV
+                </button>
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => void ndjson()}
+                  disabled={files.pending}
+                >
+                  Download NDJSON
+                </button>
+              </div>
+            )}
             {files.error ? <ErrorNotice error={files.error} /> : null}
             {items.length === 0 ? (
-              <p>
-                Nothing expires{' '}
-                {query.from === query.to ? `on ${query.from}` : `from ${query.from} to ${query.to}`}.
-              </p>
+              <p>Nothing to show: {rangeLabel(query)}.</p>
             ) : (
               <TableScroll label="Expiries table">
                 <table data-testid="expiries">
                   <caption className="muted">
                     {items.length}
-                    {cursor ? '+' : ''} expiries,{' '}
-                    {query.from === query.to ? query.from : `${query.from} to ${query.to}`}
+                    {cursor ? '+' : ''} expiries, {rangeLabel(query)}
                   </caption>
                   <thead>
                     <tr>
@@ -219,12 +246,21 @@ function Feed({ query }: { query: Query }) {
                   <tbody>
                     {items.map((item) => (
                       <tr key={`${item.subject}/${item.field}`}>
-                        <td>{item.expiresAt.replace('T', ' ').slice(0, 16)}</td>
-                        <td>{item.subject}</td>
+                        <td>
+                          {item.expiresAt.replace('T', ' ').slice(0, 16)}
+                          {item.status === 'due' ? (
+                            <span className="muted"> ({relativeDays(item.expiresAt)})</span>
+                          ) : null}
+                        </td>
+                        <td>
+                          <SubjectId subject={item.subject} linked={linked} />
+                        </td>
                         <td>
                           <code>{item.field}</code>
                         </td>
-                        <td>{item.policy}</td>
+                        <td>
+                          <Link to={`/policies/${encodeURIComponent(item.policy)}`}>{item.policy}</Link>
+                        </td>
                         <td>{item.system}</td>
                         <td>
                           <ExpiryStatusBadge item={item} />

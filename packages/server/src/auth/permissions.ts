@@ -46,7 +46,7 @@ export const PERMISSIONS = {
   'stream-keys:shred': ['admin', 'dpo'],
   'stream-exports:read': ['admin', 'dpo', 'auditor'],
   'stream-exports:write': ['admin'],
-  'overview:read': ['admin', 'dpo', 'auditor'],
+  'overview:read': ['admin', 'dpo', 'auditor', 'service'],
   'jobs:read': ['admin', 'dpo', 'auditor'],
   'session:read': ['admin', 'dpo', 'auditor', 'service'],
 } as const satisfies Record<string, readonly Role[]>;
@@ -69,6 +69,7 @@ export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
   'requests:read': { auditor: 'without identifiers or matching values' },
   'tickets:complete': { service: "tickets of its own system's tasks only" },
   'audit:read': { auditor: 'subject ids pseudonymised unless granted' },
+  'overview:read': { service: "own system's expiry figures only" },
 };
 
 export function isAction(value: unknown): value is Action {

@@ -93,7 +93,7 @@ export const EXPECTED: Record<string, Expectation> = {
     contentType: 'application/x-ndjson',
   },
   'GET /v1/consent/violations': { allowed: READERS },
-  'GET /v1/overview': { allowed: READERS, unlimitedOnly: true },
+  'GET /v1/overview': { allowed: ALL },
   'GET /v1/jobs': { allowed: READERS },
   'GET /v1/jobs/:id': { allowed: READERS, url: () => `/v1/jobs/${matrixJob}`, prepare: matrixRecompute },
   'GET /v1/session': { allowed: ALL },

@@ -50,11 +50,43 @@ export function holdCovers(hold: HoldScope, field: HeldCandidate): boolean {
   if (hold.subjects && !hold.subjects.has(field.subject)) return false;
   if (hold.systems && !hold.systems.has(field.system)) return false;
   if (hold.policies && !hold.policies.has(field.policy)) return false;
-  if (hold.categories) {
-    const held = hold.categories;
-    if (!field.categories.some((category) => held.some((key) => coversKey(key, category)))) return false;
-  }
+  if (hold.categories && !coversCategories(hold.categories, field.categories)) return false;
   return true;
+}
+
+/** Whether one of a field's categories lies at or below one of a hold's. */
+function coversCategories(held: readonly string[], fieldCategories: readonly string[]): boolean {
+  return fieldCategories.some((category) => held.some((key) => coversKey(key, category)));
+}
+
+/**
+ * A hold as lists of column values, for counting in SQL what holds keep (the overview): it covers
+ * a field expiry when every list holds the row's value; an absent list places no limit. Categories
+ * become the declared fields they cover, systems stay the field's owner.
+ */
+export interface HoldColumns {
+  readonly subjects?: readonly string[];
+  readonly systems?: readonly string[];
+  readonly fields?: readonly string[];
+  readonly policies?: readonly string[];
+}
+
+export function holdColumns(
+  hold: HoldScope,
+  declaredFields: readonly string[],
+  categoriesOf: (field: string) => readonly string[],
+): HoldColumns {
+  const list = (values: ReadonlySet<string> | undefined) => (values ? [...values] : undefined);
+  const categories = hold.categories;
+  return {
+    ...optional('subjects', list(hold.subjects)),
+    ...optional('systems', list(hold.systems)),
+    ...optional(
+      'fields',
+      categories && declaredFields.filter((field) => coversCategories(categories, categoriesOf(field))),
+    ),
+    ...optional('policies', list(hold.policies)),
+  };
 }
 
 /** The first hold (by name) that covers the field, or undefined when none does. */
