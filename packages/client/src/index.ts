@@ -1,5 +1,7 @@
 export { LetheApiError } from './api-error.js';
 export type { LetheApiErrorInit, LetheErrorCode } from './api-error.js';
+export { backoffDelay } from './backoff.js';
+export type { BackoffSchedule } from './backoff.js';
 export { LetheClient } from './client.js';
 export type { LetheClientOptions, ListResult, RequestOptions, TokenProvider } from './client.js';
 export { Publisher } from './publisher.js';

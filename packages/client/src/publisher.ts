@@ -1,3 +1,4 @@
+import { backoffDelay } from './backoff.js';
 import type { EventRejection, IngestResult, UsageEvent } from '@lethe/api';
 import { LetheApiError } from './api-error.js';
 import type { LetheClient } from './client.js';
@@ -365,8 +366,7 @@ export class Publisher {
 
   /** Exponential backoff with full jitter, but never sooner than the server's Retry-After. */
   private backoff(attempt: number, error: unknown): number {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-    const jittered = Math.random() * ceiling;
+    const jittered = backoffDelay(attempt, { baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs });
     const retryAfterMs = error instanceof LetheApiError ? error.retryAfterMs : undefined;
     // The server knows its own load better than our backoff does, so its wait is not capped.
     return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
