@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RightsRequest, Webhook, WebhookDelivery } from '@lethe/api';
+import { WEBHOOK_EVENT_TYPES, type RightsRequest, type Webhook, type WebhookDelivery } from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
 import { WebhookNotices } from '../src/webhooks/webhook-notices.js';
@@ -165,16 +165,7 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
     const created = await call('POST', '/v1/webhooks', {
       name: 'ops',
       url: `${receiver.url}/ok`,
-      events: [
-        'expiries.due',
-        'request.due_soon',
-        'request.overdue',
-        'request.completed',
-        'request.failed',
-        'reappearance.detected',
-        'consent.violation',
-        'datamap.drift',
-      ],
+      events: [...WEBHOOK_EVENT_TYPES],
     });
     expect(created.statusCode, created.body).toBe(201);
     opsSecret = created.json<Webhook>().secret ?? '';
