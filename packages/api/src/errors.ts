@@ -93,6 +93,13 @@ export const ERRORS = {
     message: 'since is one of last-use, first-use, event:<name>, until:<YYYY-MM-DD>.',
   },
   HOLD_NOT_FOUND: { status: 404, message: 'No such legal hold.' },
+  WEBHOOK_NOT_FOUND: { status: 404, message: 'No such webhook.' },
+  WEBHOOK_EXISTS: { status: 409, message: 'A webhook of that name exists already.' },
+  WEBHOOK_URL_INVALID: {
+    status: 400,
+    message: 'A webhook URL must be https, or http to a loopback address (unless the server allows http).',
+  },
+  WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, message: 'No such webhook delivery.' },
 
   // Data map
   SYSTEM_NOT_FOUND: { status: 404, message: 'No such system.' },

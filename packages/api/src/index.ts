@@ -24,3 +24,4 @@ export * from './overview.js';
 export * from './session.js';
 export * from './holds.js';
 export * from './expire-now.js';
+export * from './webhooks.js';

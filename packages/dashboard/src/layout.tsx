@@ -106,7 +106,7 @@ export function Layout({ onSignOut }: { onSignOut: () => void }) {
   // once per page load and shared with the pages (e.g. whether subject ids may be linked).
   const me = useApi<SessionView>('/v1/session');
   const pages = me.state === 'ready' ? PAGES.filter((entry) => can(me.data, entry.need)) : [];
-  // A role without the overview (a service) starts on the first page it can use instead.
+  // A role without the overview (e.g. a category-limited token) starts on the first page it can use.
   const landing =
     path === '/' && me.state === 'ready' && !pages.some((entry) => entry.path === '/') ? pages[0] : undefined;
   useEffect(() => {

@@ -3,6 +3,7 @@ import type { SigningKeys } from './auth/signing-keys.js';
 import type { JobSettings } from './lib/background-jobs.js';
 import type { Logger } from './lib/logger.js';
 import type { Services } from './services.js';
+import type { WebhookSettings } from './webhooks/webhook-settings.js';
 
 export const DEFAULT_AUDIT_CHECKPOINT_INTERVAL_MS = 60 * 60_000;
 export const DEFAULT_DISCOVERY_TICK_MS = 5_000;
@@ -92,6 +93,24 @@ export function upkeepJobs(services: Services, log: Logger, intervals: JobInterv
         const deleted = await services.streamRetention.run();
         if (deleted > 0) log.info({ deleted }, 'privacy-stream events past their retention deleted');
       },
+    },
+  ];
+}
+
+/** Webhooks: the outbox is sent every tick; time-found facts (deadlines, due days) are looked for less often. */
+export function webhookJobs(services: Services, settings: WebhookSettings): JobSettings[] {
+  return [
+    {
+      name: 'webhook-delivery',
+      intervalMs: settings.tickMs,
+      failure: 'webhook delivery failed',
+      run: () => services.webhookDeliverer.tick(),
+    },
+    {
+      name: 'webhook-notices',
+      intervalMs: settings.noticeTickMs,
+      failure: 'looking for overdue requests and due fields to announce failed',
+      run: () => services.webhookNotices.run(),
     },
   ];
 }

@@ -21,10 +21,11 @@ import { Tokens } from './auth/tokens.js';
 import type { RequestSettings } from './requests/request-settings.js';
 import type { JournalSettings } from './retention/journal/journal-fold.js';
 import { DEFAULT_JOB_RUNNER_SETTINGS, type JobRunnerSettings } from './jobs/job-runner.js';
-import { keyRotationJob, upkeepJobs } from './server-jobs.js';
+import { keyRotationJob, upkeepJobs, webhookJobs } from './server-jobs.js';
 import { registerDomainGauges } from './observability/domain-gauges.js';
 import { startTracing, tracingConfigured, type Tracing } from './observability/tracing.js';
 import { createServices, type Services } from './services.js';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './webhooks/webhook-settings.js';
 import type { StoreLocation } from './store/open-store.js';
 import { startNatsConsumers } from './server-nats.js';
 import { ensureNatsTopology, natsSettingsFromEnv } from './streams/nats-settings.js';
@@ -101,6 +102,8 @@ export interface LetheOptions extends StoreLocation {
    * the process ask for them (`tracingConfigured`), else off and never loaded.
    */
   readonly tracing?: boolean;
+  /** Webhook delivery: timeouts, retries, ticks (default `DEFAULT_WEBHOOK_SETTINGS`; tests shorten them). */
+  readonly webhooks?: Partial<WebhookSettings>;
 }
 
 export const DEFAULT_REQUEST_TICK_MS = 1_000;
@@ -146,6 +149,9 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     const services = createServices(store, masterKey, {
       keys,
       logger,
+      webhooks: webhookSettings(settings, options),
+      webhookCounter: metrics.webhookDeliveries,
+      ...(options.now ? { now: options.now } : {}),
       ...(options.tokenSettings ? { tokenSettings: options.tokenSettings } : {}),
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
       env,
@@ -192,6 +198,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     await jobs.start(keyRotationJob(keys, logger));
     await services.fieldKeys.adoptRotation();
     for (const job of upkeepJobs(services, logger, options)) await jobs.start(job);
+    for (const job of webhookJobs(services, webhookSettings(settings, options))) await jobs.start(job);
     // The usage journal's fold: what a previous life left is folded first, in the background.
     await services.journal.start(metrics);
     await startJobRunner(services, jobs, options);
@@ -248,4 +255,13 @@ async function startJobRunner(
     run: () => runner.tick(),
   });
   runner.wake();
+}
+
+/** Webhook delivery: the defaults, http receivers as the settings allow, what the caller changes. */
+function webhookSettings(settings: Settings, options: LetheOptions): WebhookSettings {
+  return {
+    ...DEFAULT_WEBHOOK_SETTINGS,
+    allowHttp: settings.get('LETHE_WEBHOOK_ALLOW_HTTP') === 'true',
+    ...options.webhooks,
+  };
 }

@@ -51,6 +51,10 @@ import {
   JournalFold,
   type JournalSettings,
 } from './retention/journal/journal-fold.js';
+import { WebhookDeliverer, type DeliveryCounter } from './webhooks/webhook-deliverer.js';
+import { WebhookNotices } from './webhooks/webhook-notices.js';
+import { WebhookService } from './webhooks/webhook-service.js';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './webhooks/webhook-settings.js';
 import {
   DEFAULT_TELEMETRY_LIMITS,
   TelemetryService,
@@ -109,6 +113,12 @@ export interface Services {
   readonly streamExports: StreamExportService;
   /** Runs the exports this node holds; only with an export directory. `createLethe` starts it. */
   readonly exportRunner?: StreamExportRunner;
+  /** Webhook subscriptions and their delivery log. */
+  readonly webhooks: WebhookService;
+  /** Sends the webhook outbox; `createLethe` runs it on a timer. */
+  readonly webhookDeliverer: WebhookDeliverer;
+  /** Finds overdue and due-soon requests and the day's due fields; `createLethe` runs it on a timer. */
+  readonly webhookNotices: WebhookNotices;
 }
 
 export interface ServiceOptions {
@@ -142,6 +152,12 @@ export interface ServiceOptions {
   readonly recomputeChunk?: number;
   /** How long a policy `PUT` waits for its recompute before answering with its progress (default 2 s). */
   readonly recomputeWaitMs?: number;
+  /** Webhook delivery: timeouts, retries, http receivers (default `DEFAULT_WEBHOOK_SETTINGS`). */
+  readonly webhooks?: WebhookSettings;
+  /** Counts webhook delivery outcomes (`lethe_webhook_deliveries_total`). */
+  readonly webhookCounter?: DeliveryCounter;
+  /** Epoch milliseconds for the webhook sweeps and deliveries (default `Date.now`); tests move it. */
+  readonly now?: () => number;
 }
 
 /** Wires the services over one store, whose key material is wrapped under `masterKey`. */
@@ -179,6 +195,16 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     masterKey,
     log,
     options,
+  );
+  const webhookSettings = options.webhooks ?? DEFAULT_WEBHOOK_SETTINGS;
+  const now = options.now ?? Date.now;
+  const webhookDeliverer = new WebhookDeliverer(
+    store,
+    masterKey,
+    webhookSettings,
+    log,
+    options.webhookCounter,
+    now,
   );
   const streamKeyErasure = shredStreamKeysOnErasure(vault, fieldKeys);
   // Lethe's own usage and expiry rows of the subject go first, then the stream keys.
@@ -245,6 +271,9 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     streamRetention: new StreamRetentionSweep(store, options.streamRetention),
     streamExports,
     ...(exportRunner ? { exportRunner } : {}),
+    webhooks: new WebhookService(store, masterKey, webhookSettings),
+    webhookDeliverer,
+    webhookNotices: new WebhookNotices(store, now),
   };
 }
 

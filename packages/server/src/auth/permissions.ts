@@ -49,6 +49,8 @@ export const PERMISSIONS = {
   'overview:read': ['admin', 'dpo', 'auditor', 'service'],
   'jobs:read': ['admin', 'dpo', 'auditor'],
   'session:read': ['admin', 'dpo', 'auditor', 'service'],
+  'webhooks:read': ['admin', 'dpo'],
+  'webhooks:write': ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

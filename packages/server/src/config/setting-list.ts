@@ -393,6 +393,14 @@ export const SETTINGS: readonly SettingDefinition[] = [
     readBy: 'serve',
   },
   {
+    env: 'LETHE_WEBHOOK_ALLOW_HTTP',
+    type: { kind: 'boolean' },
+    default: 'false',
+    description: 'Webhook receivers may be plain http on any host, not only loopback (a test setup only).',
+    feature: 'webhooks.md',
+    readBy: 'serve',
+  },
+  {
     env: 'NATS_URL',
     secret: true,
     type: { kind: 'url', protocols: ['nats', 'tls', 'ws', 'wss'] },

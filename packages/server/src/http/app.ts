@@ -28,6 +28,7 @@ import { sessionPlugin } from '../session/session-plugin.js';
 import { sessionPublicPlugin } from '../session/session-public-plugin.js';
 import type { OidcSignIn } from '../session/oidc/oidc-sign-in.js';
 import { streamsPlugin } from '../streams/streams-plugin.js';
+import { webhooksPlugin } from '../webhooks/webhooks-plugin.js';
 import { operationRoutes } from './operation-routes.js';
 import { authorizeRoute, requireRouteAction, routeCollector } from './route-action.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from './request-timeout.js';
@@ -156,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
     await api.register(streamsPlugin, { services, eventsBodyLimit });
     await api.register(overviewPlugin, { services });
     await api.register(jobsPlugin, { services });
+    await api.register(webhooksPlugin, { services });
   });
   return app;
 }

@@ -105,6 +105,11 @@ export class Metrics {
   readonly jobDuration = this.histogram('lethe_job_duration_seconds', 'Background job runs, by job.', [
     'job',
   ]);
+  readonly webhookDeliveries = this.counter(
+    'lethe_webhook_deliveries_total',
+    'Webhook delivery attempts, by outcome (delivered, retry: will be tried again, failed: gave up).',
+    ['outcome'],
+  );
   readonly foldedEvents = this.counter(
     'lethe_usage_journal_folded_events_total',
     'Usage events folded from the journal into the expiries by this node.',

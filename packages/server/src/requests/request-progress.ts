@@ -1,3 +1,5 @@
+import { emitWebhookEvent } from '../webhooks/webhook-outbox.js';
+import { requestEventData } from '../webhooks/request-event-data.js';
 import { createHmac } from 'node:crypto';
 import type { FoundRecord } from './found-record.js';
 import { settledStatus, type TaskState } from './request-status.js';
@@ -5,6 +7,7 @@ import type { Repository } from '../store/repository.js';
 import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import { LETHE_ITSELF } from '../auth/principal.js';
 import { audit } from '../audit/audit-trail.js';
+import { toIso } from '../lib/time.js';
 import type { RequestSettings } from './request-settings.js';
 import type { RequestVault, Sealer } from './request-vault.js';
 import { sealLetheKnowledge } from './lethe-knowledge.js';
@@ -102,6 +105,17 @@ export async function settleRequest(
       'in_progress',
     );
     await audit(repository, LETHE_ITSELF, 'request.fail', `request:${requestId}`);
+    await emitWebhookEvent(
+      repository,
+      {
+        type: 'request.failed',
+        data: {
+          ...requestEventData({ ...request, status: 'failed' }),
+          failedTasks: failed.map((task) => task.target),
+        },
+      },
+      now,
+    );
     return;
   }
   const rowsFound = tasks.reduce((sum, task) => sum + Number(task.rows_found), 0);
@@ -137,6 +151,14 @@ export async function settleRequest(
     await repository.requests.destroyPii(requestId, now);
   }
   await audit(repository, LETHE_ITSELF, 'request.complete', `request:${requestId} rows=${rowsFound}`);
+  await emitWebhookEvent(
+    repository,
+    {
+      type: 'request.completed',
+      data: { ...requestEventData({ ...request, status: 'completed' }), completedAt: toIso(now), rowsFound },
+    },
+    now,
+  );
 }
 
 /**

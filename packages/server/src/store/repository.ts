@@ -17,6 +17,7 @@ import { FieldKeyQueries } from '../streams/field-key-queries.js';
 import { StreamQueries } from '../streams/stream-queries.js';
 import { MetaQueries } from './meta-queries.js';
 import type { Database } from './schema.js';
+import { WebhookQueries } from '../webhooks/webhook-queries.js';
 
 /**
  * The queries shared by every backend, written once with Kysely in each feature's `*-queries.ts`
@@ -58,6 +59,8 @@ export class Repository {
   readonly jobs: JobQueries;
   /** The counts behind `/metrics`' scrape-time gauges (overdue requests, fields past expiry, lags). */
   readonly gauges: DomainGaugeQueries;
+  /** Webhook subscriptions, their outbox of events, deliveries and notices given. */
+  readonly webhooks: WebhookQueries;
 
   constructor(readonly db: Kysely<Database>) {
     this.meta = new MetaQueries(db);
@@ -77,5 +80,6 @@ export class Repository {
     this.signInCodes = new SignInCodeQueries(db);
     this.jobs = new JobQueries(db);
     this.gauges = new DomainGaugeQueries(db);
+    this.webhooks = new WebhookQueries(db);
   }
 }

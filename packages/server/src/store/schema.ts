@@ -9,6 +9,7 @@ import type { HoldTables } from '../retention/holds/hold-tables.js';
 import type { SessionTables } from '../session/session-tables.js';
 import type { StreamExportTables } from '../streams/exports/stream-export-tables.js';
 import type { StreamTables } from '../streams/stream-tables.js';
+import type { WebhookTables } from '../webhooks/webhook-tables.js';
 
 /**
  * Every table, as Kysely sees it: each feature declares its own tables and row types beside its
@@ -28,7 +29,8 @@ export interface Database
     ConsentTables,
     StreamExportTables,
     SessionTables,
-    JobTables {
+    JobTables,
+    WebhookTables {
   meta: MetaRow;
 }
 

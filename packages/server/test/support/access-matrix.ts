@@ -11,6 +11,7 @@ import { DASHBOARD_DIST } from '../../../dashboard/test/support/build.js';
 import { POLICIES, SYSTEMS } from './fixtures.js';
 import { ALL, CALLERS, READERS, SUBJECT, type Caller, type Expectation } from './access-matrix-roles.js';
 import { RETENTION_EXPECTED } from './access-matrix-retention.js';
+import { WEBHOOKS_EXPECTED } from './access-matrix-webhooks.js';
 
 /**
  * Who may call what, written out by hand, independently of the permission table in the code;
@@ -77,6 +78,7 @@ export const EXPECTED: Record<string, Expectation> = {
     payload: () => ({ code: signInCode }),
   },
   ...RETENTION_EXPECTED,
+  ...WEBHOOKS_EXPECTED,
   'PUT /v1/subjects/:subject/consent': {
     allowed: ['admin', 'dpo', 'service'],
     url: `/v1/subjects/${SUBJECT}/consent`,

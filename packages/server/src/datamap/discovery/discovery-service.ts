@@ -1,3 +1,4 @@
+import { emitWebhookEvent } from '../../webhooks/webhook-outbox.js';
 import type { DiscoveryRun, DiscoverySource, PrometheusSourceInput, ScrapeSourceInput } from '@lethe/api';
 import { visibleCategories } from '../../auth/category-scope.js';
 import { authorize } from '../../auth/permissions.js';
@@ -152,6 +153,18 @@ export class DiscoveryService {
         // A scheduled run that found nothing new is not a change worth an audit entry every minute.
         if (principal || count > 0) {
           await audit(repository, principal ?? LETHE_ITSELF, 'discovery.run', `source:${source.name}`);
+        }
+        // Series never seen before are what may disagree with the declared map: subscribers are
+        // told, and the drift report says where.
+        if (count > 0) {
+          await emitWebhookEvent(
+            repository,
+            {
+              type: 'datamap.drift',
+              data: { source: source.name, newSeries: count, at: toIso(at), drift: '/v1/datamap/drift' },
+            },
+            at,
+          );
         }
         return count;
       });

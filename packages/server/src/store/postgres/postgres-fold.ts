@@ -1,3 +1,6 @@
+import { foldWebhookEvents } from '../../webhooks/fold-events.js';
+import { emitWebhookEvent } from '../../webhooks/webhook-outbox.js';
+import { Repository } from '../repository.js';
 import { sql, type Kysely } from 'kysely';
 import { NO_CONSENT, type ConsentWindow } from '../../consent/consent.js';
 import { decodeJournalRow, type JournalEvent } from '../../retention/journal/journal-codec.js';
@@ -128,11 +131,18 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         last_at = greatest(consent_violations.last_at, excluded.last_at),
         use_count = consent_violations.use_count + excluded.use_count`.execute(tx);
   }
+  let reappeared = new Map<string, number>();
   if (fields.subject.length) {
-    await sql`
+    // The fields that came back after their erasure: set by this fold's use (the same instant
+    // again would be a replay), counted per system for the webhook events.
+    const { rows } = await sql<{ system: string; fields: number }>`
+      with input as (
+        select * from unnest(${textArray(fields.subject)}::text[], ${textArray(fields.field)}::text[], ${bigintArray(fields.expiresAt)}::bigint[],
+          ${textArray(fields.policy)}::text[], ${textArray(fields.system)}::text[], ${bigintArray(fields.lastUseAt)}::bigint[])
+          as t (subject, field, expires_at, policy, system, last_use_at)
+      ), upserted as (
       insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
-      select * from unnest(${textArray(fields.subject)}::text[], ${textArray(fields.field)}::text[], ${bigintArray(fields.expiresAt)}::bigint[],
-        ${textArray(fields.policy)}::text[], ${textArray(fields.system)}::text[], ${bigintArray(fields.lastUseAt)}::bigint[])
+      select * from input
       on conflict (subject, field) do update set
         policy = case when field_expiries.expire_now_at is null and excluded.expires_at > field_expiries.expires_at
           then excluded.policy else field_expiries.policy end,
@@ -150,7 +160,14 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
       where excluded.expires_at > field_expiries.expires_at
         or excluded.last_use_at > field_expiries.last_use_at
         or (field_expiries.erased_at is not null and field_expiries.reappeared_at is null
-          and excluded.last_use_at > field_expiries.erased_at)`.execute(tx);
+          and excluded.last_use_at > field_expiries.erased_at)
+      returning subject, field, system, reappeared_at
+      )
+      select u.system, count(*)::int as fields from upserted u
+      join input i on i.subject = u.subject and i.field = u.field
+      where u.reappeared_at = i.last_use_at
+      group by u.system`.execute(tx);
+    reappeared = new Map(rows.map((row) => [row.system, Number(row.fields)]));
   }
   if (subjects.subject.length) {
     await sql`
@@ -170,6 +187,17 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
         where d.expire_now_at is not null and d.subject = any(${textArray(subjects.subject)}::text[]))`.execute(
       tx,
     );
+  }
+  const violationRows = violations.system.map((system, index) => ({
+    system,
+    policy: violations.policy[index] as string,
+    count: violations.count[index] as number,
+  }));
+  const webhookEvents = foldWebhookEvents(violationRows, reappeared);
+  if (webhookEvents.length > 0) {
+    const repository = new Repository(tx);
+    const now = Date.now();
+    for (const event of webhookEvents) await emitWebhookEvent(repository, event, now);
   }
   await refreshAgedFields(tx, usages);
   // Last: the one table that folds of other partitions write too, so its row locks are held for

@@ -11,6 +11,8 @@ import type { AuditRecord } from '../../audit/audit-chain.js';
 import { SqliteAuditStatements } from './sqlite-audit.js';
 import { FOLDED_POSITION_KEY } from './sqlite-journal-file.js';
 import { SqliteAgedRefresh } from './sqlite-aged-refresh.js';
+import { countBy, foldWebhookEvents } from '../../webhooks/fold-events.js';
+import { newEventId } from '../../webhooks/webhook-outbox.js';
 
 /** Journal rows read per query while gathering a fold (a row holds one group commit's events). */
 const ROWS_PER_READ = 64;
@@ -38,6 +40,7 @@ export class SqliteFoldStatements {
   private readonly consentState;
   private readonly upsertViolation;
   private readonly agedRefresh;
+  private readonly addWebhookEvent;
   private readonly run;
 
   /**
@@ -70,7 +73,10 @@ export class SqliteFoldStatements {
         last_system = case when excluded.last_use_at >= last_use_at then excluded.last_system else last_system end,
         last_use_at = max(last_use_at, excluded.last_use_at),
         use_count = use_count + excluded.use_count`);
-    this.upsertFieldExpiry = connection.prepare<[string, string, number, string, string, number]>(`
+    this.upsertFieldExpiry = connection.prepare<
+      [string, string, number, string, string, number],
+      { reappeared_at: number | null }
+    >(`
       insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
       values (?, ?, ?, ?, ?, ?)
       on conflict (subject, field) do update set
@@ -82,7 +88,8 @@ export class SqliteFoldStatements {
         last_use_at = max(last_use_at, excluded.last_use_at),
         reappeared_at = case
           when erased_at is not null and excluded.last_use_at > erased_at and reappeared_at is null
-          then excluded.last_use_at else reappeared_at end`);
+          then excluded.last_use_at else reappeared_at end
+      returning reappeared_at`);
     this.upsertSubjectExpiry = connection.prepare<[string, number, string, string, string]>(`
       insert into subject_expiries (subject, expires_at, field, policy, system)
       values (?, ?, ?, ?, ?)
@@ -122,6 +129,9 @@ export class SqliteFoldStatements {
         last_at = max(last_at, excluded.last_at),
         use_count = use_count + excluded.use_count`);
     this.agedRefresh = new SqliteAgedRefresh(connection);
+    this.addWebhookEvent = connection.prepare<[string, string, string | null, string, number]>(
+      'insert into webhook_events (id, type, system, data, created_at) values (?, ?, ?, ?, ?)',
+    );
     this.run = connection.transaction((maxEvents: number, upTo: number): FoldResult => {
       // Read inside the write transaction: a fold on another thread or process cannot interleave.
       const folded = this.foldedPosition();
@@ -189,8 +199,28 @@ export class SqliteFoldStatements {
     for (const v of violations) {
       this.upsertViolation.run(v.subject, v.policy, v.system, v.purpose, v.firstAt, v.lastAt, v.count);
     }
+    const reappeared: string[] = [];
     for (const f of fields) {
-      this.upsertFieldExpiry.run(f.subject, f.field, f.expiresAt, f.policy, f.system, f.lastUseAt);
+      const row = this.upsertFieldExpiry.get(
+        f.subject,
+        f.field,
+        f.expiresAt,
+        f.policy,
+        f.system,
+        f.lastUseAt,
+      );
+      // Set by this use: the erased field came back (the same instant again would be a replay).
+      if (row?.reappeared_at === f.lastUseAt) reappeared.push(f.system);
+    }
+    const now = Date.now();
+    for (const event of foldWebhookEvents(violations, countBy(reappeared))) {
+      this.addWebhookEvent.run(
+        newEventId(),
+        event.type,
+        event.system ?? null,
+        JSON.stringify(event.data),
+        now,
+      );
     }
     for (const s of subjects) {
       this.upsertSubjectExpiry.run(s.subject, s.expiresAt, s.field, s.policy, s.system);

@@ -1,0 +1,145 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database } from '../store/schema.js';
+import type { WebhookDeliveryRow, WebhookEventRow, WebhookRow } from './webhook-tables.js';
+
+/** A delivery with the event it carries, as the sender and the log read it. */
+export type DeliveryWithEvent = Selectable<WebhookDeliveryRow> & {
+  type: string;
+  data: string;
+  event_created_at: number;
+};
+
+/** Subscriptions (tens of rows, read whole), the outbox, the delivery log and the notices given. */
+export class WebhookQueries {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  list(): Promise<WebhookRow[]> {
+    return this.db.selectFrom('webhooks').selectAll().orderBy('name').execute();
+  }
+
+  get(name: string): Promise<WebhookRow | undefined> {
+    return this.db.selectFrom('webhooks').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  async insert(row: WebhookRow): Promise<void> {
+    await this.db.insertInto('webhooks').values(row).execute();
+  }
+
+  async update(name: string, changes: Partial<WebhookRow>): Promise<void> {
+    await this.db.updateTable('webhooks').set(changes).where('name', '=', name).execute();
+  }
+
+  /** Removes the subscription and the deliveries still waiting for it (the log of the others goes too). */
+  async delete(name: string): Promise<boolean> {
+    await this.db.deleteFrom('webhook_deliveries').where('webhook', '=', name).execute();
+    const result = await this.db.deleteFrom('webhooks').where('name', '=', name).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async addEvent(row: WebhookEventRow): Promise<void> {
+    await this.db.insertInto('webhook_events').values(row).execute();
+  }
+
+  /**
+   * Records that a time-found fact was announced; false when it had been already. Written in the
+   * transaction of the event, so a rolled-back event is announced again on the next sweep.
+   */
+  async claimNotice(key: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .insertInto('webhook_notices')
+      .values({ key, created_at: now })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  undispatched(limit: number): Promise<WebhookEventRow[]> {
+    return this.db
+      .selectFrom('webhook_events')
+      .selectAll()
+      .where('dispatched_at', 'is', null)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Marks the event dispatched; false when another node did first (its deliveries stand). */
+  async markDispatched(id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('webhook_events')
+      .set({ dispatched_at: now })
+      .where('id', '=', id)
+      .where('dispatched_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async addDelivery(row: WebhookDeliveryRow): Promise<void> {
+    await this.db.insertInto('webhook_deliveries').values(row).execute();
+  }
+
+  private deliveries() {
+    return this.db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+      .selectAll('d')
+      .select(['e.type', 'e.data', 'e.created_at as event_created_at']);
+  }
+
+  /** Pending deliveries whose next attempt is due, oldest first. */
+  due(now: number, limit: number): Promise<DeliveryWithEvent[]> {
+    return this.deliveries()
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      .orderBy('d.next_attempt_at')
+      .limit(limit)
+      .execute();
+  }
+
+  getDelivery(id: string): Promise<DeliveryWithEvent | undefined> {
+    return this.deliveries().where('d.id', '=', id).executeTakeFirst();
+  }
+
+  /** Newest first. */
+  deliveriesOf(webhook: string, limit: number): Promise<DeliveryWithEvent[]> {
+    return this.deliveries()
+      .where('d.webhook', '=', webhook)
+      .orderBy('d.created_at', 'desc')
+      .orderBy('d.id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Takes a due delivery for one attempt by moving its next attempt past the attempt's timeout
+   * (compare-and-set on the time read): of several nodes, one sends; a node that dies mid-attempt
+   * leaves it due again once that time has passed.
+   */
+  async claim(id: string, seenNextAttemptAt: number, leaseUntil: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: leaseUntil })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '=', seenNextAttemptAt)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async recordAttempt(
+    id: string,
+    outcome: Pick<
+      WebhookDeliveryRow,
+      | 'status'
+      | 'attempts'
+      | 'next_attempt_at'
+      | 'response_status'
+      | 'latency_ms'
+      | 'last_error'
+      | 'delivered_at'
+    >,
+  ): Promise<void> {
+    await this.db.updateTable('webhook_deliveries').set(outcome).where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import type { Webhook, WebhookDelivery, WebhookInput, WebhookPatch } from '@lethe/api';
+import { audit } from '../audit/audit-trail.js';
+import type { MasterKey } from '../auth/master-key.js';
+import { authorize } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { AppError } from '../lib/app-error.js';
+import { toIso } from '../lib/time.js';
+import type { Repository } from '../store/repository.js';
+import type { Store } from '../store/store.js';
+import type { DeliveryWithEvent } from './webhook-queries.js';
+import type { WebhookSettings } from './webhook-settings.js';
+import { newWebhookSecret } from './webhook-signature.js';
+import type { WebhookRow } from './webhook-tables.js';
+import { webhookUrlProblem } from './webhook-url.js';
+
+export const DEFAULT_DUE_SOON_DAYS = 7;
+
+/** The label a subscription's secret is wrapped under: an envelope opens for its own webhook only. */
+export function secretLabel(name: string): string {
+  return `webhook-secret:${name}`;
+}
+
+/**
+ * Webhook subscriptions (docs/webhooks.md): an admin creates, changes and removes them; the
+ * secret is made here, shown once (at creation and at each rotation) and kept wrapped under the
+ * master key. Every change is audited with the subscription's name, never with its secret.
+ */
+export class WebhookService {
+  constructor(
+    private readonly store: Store,
+    private readonly masterKey: MasterKey,
+    private readonly settings: WebhookSettings,
+  ) {}
+
+  async list(principal: Principal): Promise<Webhook[]> {
+    authorize(principal, 'webhooks:read');
+    return (await this.store.repository.webhooks.list()).map((row) => webhookRowToWebhook(row));
+  }
+
+  async get(principal: Principal, name: string): Promise<Webhook> {
+    authorize(principal, 'webhooks:read');
+    return webhookRowToWebhook(await this.existing(this.store.repository, name));
+  }
+
+  async create(principal: Principal, input: WebhookInput): Promise<Webhook> {
+    authorize(principal, 'webhooks:write');
+    this.checkUrl(input.url);
+    return this.store.transaction(async (repository) => {
+      if (await repository.webhooks.get(input.name)) {
+        throw new AppError('WEBHOOK_EXISTS', `A webhook named "${input.name}" exists already.`);
+      }
+      const secret = newWebhookSecret();
+      const now = Date.now();
+      const row: WebhookRow = {
+        name: input.name,
+        url: input.url,
+        events: JSON.stringify([...new Set(input.events)].sort()),
+        systems: input.systems ? JSON.stringify([...new Set(input.systems)].sort()) : null,
+        due_soon_days: input.dueSoonDays ?? DEFAULT_DUE_SOON_DAYS,
+        secret: this.masterKey.wrap(secret, secretLabel(input.name)),
+        created_at: now,
+        created_by: principal.id,
+        updated_at: now,
+        updated_by: principal.id,
+      };
+      await repository.webhooks.insert(row);
+      await audit(repository, principal, 'webhook.create', `webhook:${input.name}`);
+      return { ...webhookRowToWebhook(row), secret };
+    });
+  }
+
+  async change(principal: Principal, name: string, patch: WebhookPatch): Promise<Webhook> {
+    authorize(principal, 'webhooks:write');
+    if (patch.url !== undefined) this.checkUrl(patch.url);
+    return this.store.transaction(async (repository) => {
+      const previous = await this.existing(repository, name);
+      const changes: Partial<WebhookRow> = {
+        ...(patch.url !== undefined ? { url: patch.url } : {}),
+        ...(patch.events !== undefined ? { events: JSON.stringify([...new Set(patch.events)].sort()) } : {}),
+        ...(patch.systems !== undefined
+          ? { systems: patch.systems === null ? null : JSON.stringify([...new Set(patch.systems)].sort()) }
+          : {}),
+        ...(patch.dueSoonDays !== undefined ? { due_soon_days: patch.dueSoonDays } : {}),
+        updated_at: Date.now(),
+        updated_by: principal.id,
+      };
+      await repository.webhooks.update(name, changes);
+      await audit(repository, principal, 'webhook.change', `webhook:${name}`);
+      return webhookRowToWebhook({ ...previous, ...changes });
+    });
+  }
+
+  /** A new secret, shown once; deliveries from now on are signed with it only. */
+  async rotateSecret(principal: Principal, name: string): Promise<Webhook> {
+    authorize(principal, 'webhooks:write');
+    return this.store.transaction(async (repository) => {
+      const previous = await this.existing(repository, name);
+      const secret = newWebhookSecret();
+      const changes = {
+        secret: this.masterKey.wrap(secret, secretLabel(name)),
+        updated_at: Date.now(),
+        updated_by: principal.id,
+      };
+      await repository.webhooks.update(name, changes);
+      await audit(repository, principal, 'webhook.rotate-secret', `webhook:${name}`);
+      return { ...webhookRowToWebhook({ ...previous, ...changes }), secret };
+    });
+  }
+
+  async remove(principal: Principal, name: string): Promise<void> {
+    authorize(principal, 'webhooks:write');
+    await this.store.transaction(async (repository) => {
+      if (!(await repository.webhooks.delete(name))) throw notFound(name);
+      await audit(repository, principal, 'webhook.delete', `webhook:${name}`);
+    });
+  }
+
+  async deliveries(principal: Principal, name: string, limit: number): Promise<WebhookDelivery[]> {
+    authorize(principal, 'webhooks:read');
+    await this.existing(this.store.repository, name);
+    return (await this.store.repository.webhooks.deliveriesOf(name, limit)).map(deliveryRowToDelivery);
+  }
+
+  /**
+   * Sends a delivery's event again, as a new delivery with its own attempts; the event keeps its
+   * id (`webhook-id`), so a receiver that had processed it can tell.
+   */
+  async redeliver(principal: Principal, id: string): Promise<WebhookDelivery> {
+    authorize(principal, 'webhooks:write');
+    const delivery = await this.store.transaction(async (repository) => {
+      const original = await repository.webhooks.getDelivery(id);
+      if (!original) throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery "${id}".`);
+      const now = Date.now();
+      const row = {
+        id: newDeliveryId(),
+        webhook: original.webhook,
+        event_id: original.event_id,
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: now,
+        response_status: null,
+        latency_ms: null,
+        last_error: null,
+        redelivery_of: original.id,
+        created_at: now,
+        delivered_at: null,
+      };
+      await repository.webhooks.addDelivery(row);
+      await audit(repository, principal, 'webhook.redeliver', `webhook:${original.webhook} delivery:${id}`);
+      return { ...original, ...row };
+    });
+    // Sent by the delivery job's next tick (every second by default).
+    return deliveryRowToDelivery(delivery);
+  }
+
+  private checkUrl(url: string): void {
+    const problem = webhookUrlProblem(url, this.settings.allowHttp);
+    if (problem) throw new AppError('WEBHOOK_URL_INVALID', problem);
+  }
+
+  private async existing(repository: Repository, name: string): Promise<WebhookRow> {
+    const row = await repository.webhooks.get(name);
+    if (!row) throw notFound(name);
+    return row;
+  }
+}
+
+/** `whd_` and 32 hex digits. */
+export function newDeliveryId(): string {
+  return `whd_${randomBytes(16).toString('hex')}`;
+}
+
+function notFound(name: string): AppError {
+  return new AppError('WEBHOOK_NOT_FOUND', `No webhook named "${name}".`);
+}
+
+/** The subscription as the API shows it: never the secret (only `create` and `rotateSecret` add it). */
+export function webhookRowToWebhook(row: WebhookRow): Webhook {
+  return {
+    name: row.name,
+    url: row.url,
+    events: JSON.parse(row.events) as string[],
+    ...(row.systems !== null ? { systems: JSON.parse(row.systems) as string[] } : {}),
+    dueSoonDays: row.due_soon_days,
+    createdAt: toIso(row.created_at),
+    createdBy: row.created_by,
+    updatedAt: toIso(row.updated_at),
+    updatedBy: row.updated_by,
+  };
+}
+
+export function deliveryRowToDelivery(row: DeliveryWithEvent): WebhookDelivery {
+  return {
+    id: row.id,
+    webhook: row.webhook,
+    eventId: row.event_id,
+    type: row.type,
+    status: row.status,
+    attempts: row.attempts,
+    ...(row.response_status !== null ? { responseStatus: row.response_status } : {}),
+    ...(row.latency_ms !== null ? { latencyMs: row.latency_ms } : {}),
+    ...(row.last_error !== null ? { error: row.last_error } : {}),
+    ...(row.status === 'pending' && row.next_attempt_at !== null
+      ? { nextAttemptAt: toIso(row.next_attempt_at) }
+      : {}),
+    createdAt: toIso(row.created_at),
+    ...(row.delivered_at !== null ? { deliveredAt: toIso(row.delivered_at) } : {}),
+    ...(row.redelivery_of !== null ? { redeliveryOf: row.redelivery_of } : {}),
+  };
+}

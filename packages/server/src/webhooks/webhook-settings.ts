@@ -1,0 +1,26 @@
+/** How webhooks are delivered (docs/webhooks.md "Retries"); tests shorten the waits. */
+export interface WebhookSettings {
+  /** http to any host, not only loopback (LETHE_WEBHOOK_ALLOW_HTTP). */
+  readonly allowHttp: boolean;
+  /** How long a receiver may take to answer one attempt. */
+  readonly timeoutMs: number;
+  /** Attempts in all, the first included; then the delivery is marked failed. */
+  readonly maxAttempts: number;
+  /** The wait before the first retry (between half of it and all of it); doubles per retry. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** How often the outbox is dispatched and due deliveries are sent. */
+  readonly tickMs: number;
+  /** How often overdue and due-soon requests and the day's due fields are looked for. */
+  readonly noticeTickMs: number;
+}
+
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
+  allowHttp: false,
+  timeoutMs: 10_000,
+  maxAttempts: 8,
+  baseDelayMs: 60_000,
+  maxDelayMs: 6 * 60 * 60_000,
+  tickMs: 1_000,
+  noticeTickMs: 60_000,
+};
