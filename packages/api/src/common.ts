@@ -67,6 +67,10 @@ export const QueryInteger = (options: {
   description?: string;
 }) => Type.Integer({ ...options, allOf: [{ type: 'integer' }] });
 
+/** Why a person did something (a policy change, an extension): kept with it and in the audit log. */
+export const REASON_MAX_LENGTH = 2000;
+export const Reason = Type.String({ minLength: 1, maxLength: REASON_MAX_LENGTH });
+
 export const NameParams = Type.Object({ name: Name }, strict);
 export const SubjectParams = Type.Object({ subject: SubjectId }, strict);
 

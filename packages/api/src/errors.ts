@@ -80,6 +80,10 @@ export const ERRORS = {
   // Policies
   POLICY_NOT_FOUND: { status: 404, message: 'No such policy.' },
   POLICY_RETIRED: { status: 409, message: 'The policy is retired.' },
+  POLICY_CHANGE_REASON_REQUIRED: {
+    status: 400,
+    message: "A change of an existing policy's retention, since or legal basis needs a reason.",
+  },
   JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
   INVALID_DURATION: {
     status: 400,

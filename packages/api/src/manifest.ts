@@ -17,7 +17,7 @@
  *             - { name: email, categories: [user.contact.email] }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Name } from './common.js';
+import { Name, Reason } from './common.js';
 import { FlowInput, Organisation, RightsClientInput, TaxonomyExtensions, TeamInput } from './datamap.js';
 import { PrometheusSourceInput, ScrapeSourceInput } from './discovery.js';
 import { PolicyInput, SystemInput } from './retention.js';
@@ -57,7 +57,8 @@ export const Manifest = Type.Object(
     organisation: Type.Optional(Organisation),
     taxonomy: Type.Optional(TaxonomyExtensions),
     teams: Type.Optional(Type.Array(named(TeamInput))),
-    policies: Type.Optional(Type.Array(named(PolicyInput))),
+    /** Without `reason`: a manifest's reason is given once for the whole apply (`ManifestQuery.reason`). */
+    policies: Type.Optional(Type.Array(named(Type.Omit(PolicyInput, ['reason'])))),
     systems: Type.Optional(Type.Array(named(SystemInput))),
     flows: Type.Optional(Type.Array(ManifestFlow)),
     clients: Type.Optional(Type.Array(named(RightsClientInput))),
@@ -97,6 +98,11 @@ export const ManifestQuery = Type.Object(
     dryRun: Type.Optional(Type.Boolean()),
     /** Remove (policies: retire) what the manifest does not list; legal holds are kept. */
     prune: Type.Optional(Type.Boolean()),
+    /**
+     * Why: recorded on every policy version the apply creates; "applied from manifest" when left
+     * out (`lethe apply` names its files instead).
+     */
+    reason: Type.Optional(Reason),
   },
   strict,
 );

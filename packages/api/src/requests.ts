@@ -3,7 +3,7 @@
  * answer them directly from a database.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Name, SubjectId } from './common.js';
+import { Id, Name, Reason, SubjectId } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
@@ -198,7 +198,6 @@ export type Connector = Static<typeof Connector>;
 
 // Requests --------------------------------------------------------------------------------------
 const Instant = Type.String({ description: 'ISO 8601 instant in UTC' });
-const Reason = Type.String({ minLength: 1, maxLength: 2000 });
 
 export const RequestInput = Type.Object(
   {

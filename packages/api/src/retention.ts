@@ -1,6 +1,6 @@
 /** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Day, Id, Instant, Name, QueryInteger, SubjectId } from './common.js';
+import { Day, Id, Instant, Name, QueryInteger, Reason, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
 import { ExpireNowMark } from './expire-now.js';
 import { HoldMark } from './holds.js';
@@ -43,6 +43,11 @@ export const PolicyInput = Type.Object(
     dataSubjects: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }))),
     /** When the privacy team last reviewed this processing. */
     reviewedOn: Type.Optional(Day),
+    /**
+     * Why the policy changes; kept on the version it creates and in the audit log. Required when a
+     * change moves expiries (retention, since or legal basis of an existing policy).
+     */
+    reason: Type.Optional(Reason),
   },
   strict,
 );
@@ -82,6 +87,8 @@ export const PolicyVersion = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
   changedAt: Instant,
   changedBy: Type.String(),
+  /** Why this version was made (absent for versions saved before reasons were recorded). */
+  reason: Type.Optional(Type.String()),
 });
 export type PolicyVersion = Static<typeof PolicyVersion>;
 
@@ -91,6 +98,15 @@ export const PreviewInput = Type.Object(
   strict,
 );
 export type PreviewInput = Static<typeof PreviewInput>;
+
+/** One system's share of a previewed change. */
+export const PreviewSystem = Type.Object({
+  system: Type.String(),
+  earlier: Type.Integer(),
+  later: Type.Integer(),
+  dueAtOnce: Type.Integer(),
+});
+export type PreviewSystem = Static<typeof PreviewSystem>;
 
 export const RetentionPreview = Type.Object({
   policy: Type.String(),
@@ -104,8 +120,19 @@ export const RetentionPreview = Type.Object({
   subjectFieldsChanged: Type.Integer(),
   subjectFieldsEarlier: Type.Integer(),
   subjectFieldsLater: Type.Integer(),
+  /** Subject-fields whose expiry would stay where it is. */
+  subjectFieldsUnchanged: Type.Integer(),
   earliestNewExpiry: Type.Optional(Instant),
   latestNewExpiry: Type.Optional(Instant),
+  /**
+   * Subject-fields that become due the moment the change is saved: their expiry moves from a later
+   * day to today (UTC) or earlier. Held fields are left out and counted in `heldAtOnce`.
+   */
+  dueAtOnce: Type.Integer(),
+  /** Subject-fields that would become due at once but a legal hold keeps. */
+  heldAtOnce: Type.Integer(),
+  /** Where the moves land, by the system that holds the field: the systems with most moves first (at most 10). */
+  systems: Type.Array(PreviewSystem),
 });
 export type RetentionPreview = Static<typeof RetentionPreview>;
 

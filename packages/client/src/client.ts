@@ -168,7 +168,7 @@ export class LetheClient extends RequestsClient {
   /** Applies a manifest as one unit; `dryRun` reports the changes without making them. */
   async applyManifest(
     manifest: Manifest,
-    flags: { dryRun?: boolean; prune?: boolean } = {},
+    flags: { dryRun?: boolean; prune?: boolean; reason?: string } = {},
     options?: RequestOptions,
   ): Promise<ManifestResult> {
     const query = searchParams(flags);

@@ -47,8 +47,9 @@ describe('policies', { timeout: 60_000 }, () => {
     expect(await save.isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Preview the change' }).click();
     await page.getByTestId('retention-preview').waitFor();
+    await page.getByLabel('Reason for the change').fill('Tickets are closed within a year');
     await save.click();
-    await page.getByRole('status').getByText('Saved.').waitFor();
+    await page.getByTestId('policy-outcome').getByText('Saved version 2').waitFor();
     await page.getByTestId('policy-status').getByText('Version 2, active').waitFor();
     const changed = (await api(server.url, token, 'GET', '/v1/policies/support-tickets')).body;
     expect(changed).toMatchObject({ retention: 'P12M', version: 2 });
@@ -108,11 +109,69 @@ describe('policies', { timeout: 60_000 }, () => {
     expect(await save.isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Preview the change' }).click();
     await page.getByTestId('retention-preview').waitFor();
+    await page.getByLabel('Reason for the change').fill('Kept until the account closes');
     await save.click();
     await page.getByTestId('policy-status').getByText('Version 2, active').waitFor();
     expect(await page.getByTestId('policy-aging').textContent()).toContain('the event account-closed');
     const changed = (await api(server.url, token, 'GET', '/v1/policies/aging-demo')).body;
     expect(changed).toMatchObject({ since: 'event:account-closed', version: 2 });
+    expect(errors).toEqual([]);
+  });
+
+  it('shortens a demo policy: due at once shown and confirmed, a reason given, the outcome kept, the reason in the history', async () => {
+    const token = await mint('dpo');
+    await signInWithPastedToken(token);
+    await page.goto(`${server.url}/policies/order-delivery`);
+    await page.getByLabel('Retention').fill('P30D');
+    await page.getByRole('button', { name: 'Preview the change' }).click();
+    const shown = page.getByTestId('retention-preview');
+    await shown.waitFor();
+    const expected = (
+      await api(server.url, token, 'POST', '/v1/policies/order-delivery/preview', { retention: 'P30D' })
+    ).body as { dueAtOnce: number; subjectFieldsChanged: number };
+    expect(expected.dueAtOnce).toBeGreaterThan(0);
+    const dueText = `${expected.dueAtOnce.toLocaleString('en-US')} field${expected.dueAtOnce === 1 ? '' : 's'} due at once`;
+    expect(await shown.textContent()).toContain(dueText);
+
+    // The server refuses a change without a reason; the form says so before sending.
+    const save = page.getByRole('button', { name: 'Save', exact: true });
+    const reason = page.getByLabel('Reason for the change');
+    expect(await reason.getAttribute('required')).not.toBeNull();
+    await reason.fill('Orders are delivered within a month (DPA review 2026)');
+    await save.click();
+    // N > 0: a confirmation first, nothing saved yet.
+    const question = page.getByRole('alertdialog');
+    expect(await question.textContent()).toContain(`Saving makes ${dueText.replace(' at once', '')}`);
+    expect((await api(server.url, token, 'GET', '/v1/policies/order-delivery')).body).toMatchObject({
+      retention: 'P120D',
+    });
+    await screenshot(page, '10b-policy-due-at-once');
+    await question.getByRole('button', { name: /^Save and make/ }).click();
+
+    const outcome = page.getByTestId('policy-outcome');
+    await outcome.getByText('Saved version 2').waitFor();
+    await page.getByTestId('policy-status').getByText('Version 2, active').waitFor();
+    expect(await outcome.textContent()).toContain('Retention: P120D → P30D');
+    expect(await outcome.textContent()).toContain(dueText);
+    // The recompute job is followed to its end, and the outcome is still there.
+    await outcome
+      .getByTestId('policy-outcome-job')
+      .getByText(/: done, /)
+      .waitFor();
+    expect(await outcome.textContent()).toContain('Reason: Orders are delivered within a month');
+    const history = page.getByRole('row').filter({ hasText: 'P30D' });
+    await history.waitFor();
+    expect(await history.textContent()).toContain('Orders are delivered within a month (DPA review 2026)');
+    await screenshot(page, '10c-policy-outcome');
+    await outcome.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await page.getByTestId('policy-outcome').count()).toBe(0);
+    const versions = (await api(server.url, token, 'GET', '/v1/policies/order-delivery/versions')).body as {
+      items: { version: number; reason?: string }[];
+    };
+    expect(versions.items.at(-1)).toMatchObject({
+      version: 2,
+      reason: 'Orders are delivered within a month (DPA review 2026)',
+    });
     expect(errors).toEqual([]);
   });
 

@@ -416,12 +416,16 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
     const put = await call('PUT', '/v1/policies/order-delivery', {
       ...POLICIES['order-delivery'],
       since: 'first-use',
+      reason: 'count from the order',
     });
     expect(put.statusCode, put.body).toBe(200);
     const job = put.json().recompute.job as string;
     await waitFor(async () => (await call('GET', `/v1/jobs/${job}`)).json().state === 'done');
     expect((await subject('s-switch')).field('orders.address').expiresAt).toBe('2024-05-30T00:00:00.000Z');
-    const back = await call('PUT', '/v1/policies/order-delivery', POLICIES['order-delivery']);
+    const back = await call('PUT', '/v1/policies/order-delivery', {
+      ...POLICIES['order-delivery'],
+      reason: 'back to the last use',
+    });
     await waitFor(
       async () => (await call('GET', `/v1/jobs/${back.json().recompute.job}`)).json().state === 'done',
     );

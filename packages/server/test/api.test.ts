@@ -233,6 +233,7 @@ describe('policies', () => {
       purpose: 'security.fraud',
       retention: 'P18M',
       legalBasis: 'legitimate_interests',
+      reason: 'fraud cases take longer',
     });
     expect(replaced.statusCode).toBe(200);
     expect(replaced.json().version).toBe(2);

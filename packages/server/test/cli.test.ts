@@ -406,6 +406,7 @@ describe.concurrent('lethe CLI', { timeout: 90_000 }, () => {
     const changed = await api(server.url, token, 'PUT', '/v1/policies/cli-jobs', {
       ...policy,
       retention: 'P2D',
+      reason: 'longer',
     });
     const id = (changed.body as Policy).recompute?.job as string;
     const listed = await runLethe(['jobs'], env);

@@ -423,6 +423,7 @@ describe.each(ALL_BACKENDS)('consent: $name', (backend) => {
     const put = await call('PUT', '/v1/policies/send-marketing-email', {
       ...POLICIES['send-marketing-email'],
       retention: 'P1Y',
+      reason: 'longer campaigns',
     });
     expect(put.statusCode, put.body).toBe(200);
     expect((await view('r-1')).expiresAt).toBe(day('2024-04-01'));
@@ -432,6 +433,7 @@ describe.each(ALL_BACKENDS)('consent: $name', (backend) => {
       ...POLICIES['send-marketing-email'],
       retention: 'P1Y',
       legalBasis: 'legitimate_interests',
+      reason: 'no longer consent-based',
     });
     expect((await view('r-1')).expiresAt).toBe(day('2025-03-01'));
   });

@@ -202,6 +202,7 @@ describe.each(ALL_BACKENDS)('expire now: $name', (backend) => {
     const put = await call('PUT', '/v1/policies/user-account-access', {
       ...POLICIES['user-account-access'],
       retention: 'P3Y',
+      reason: 'longer accounts',
     });
     expect(put.statusCode, put.body).toBe(200);
     const job = put.json<{ recompute: { job: string } }>().recompute.job;

@@ -43,7 +43,11 @@ describe('a server killed during a retention recompute', () => {
         expect((await send('POST', '/v1/events', { events })).status).toBe(200);
       }
 
-      const put = await send('PUT', '/v1/policies/crash-account', { ...policy, retention: 'P1Y' });
+      const put = await send('PUT', '/v1/policies/crash-account', {
+        ...policy,
+        retention: 'P1Y',
+        reason: 'shorter',
+      });
       expect(put.status).toBe(200);
       const id = (put.body as Policy).recompute?.job as string;
       let before: Job | undefined;

@@ -67,6 +67,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
     const response = await call(lethe, 'PUT', `/v1/policies/${POLICY}`, {
       ...POLICIES[POLICY],
       retention: value,
+      reason: `retention ${value}`,
     });
     expect(response.statusCode).toBe(200);
     retention[POLICY] = value;

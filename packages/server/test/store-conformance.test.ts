@@ -119,6 +119,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
       purpose: 'essential.account',
       retention: 'P1M',
       legalBasis: 'contract',
+      reason: 'accounts kept one month',
     });
     expect(write).toMatchObject({
       created: false,
@@ -314,7 +315,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
       Array.from({ length: 25 }, (_, i) =>
         usage(`rr-${name}-${i}`, 'order-delivery', ['orders.address'], at),
       );
-    const longer = { ...POLICIES['order-delivery'], retention: 'P1Y' } as PolicyInput;
+    const longer = { ...POLICIES['order-delivery'], retention: 'P1Y', reason: 'longer' } as PolicyInput;
     // Batches validated against the old catalog race the change: each is either folded before
     // it (and recomputed) or refused as stale and validated again, never appended after it.
     let changed = false;

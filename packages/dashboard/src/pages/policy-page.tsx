@@ -1,8 +1,10 @@
-import type { Policy, PolicyInput, PolicyRecompute, PolicyVersion, RetentionPreview } from '@lethe/api';
+import type { Policy, PolicyInput, PolicyRecompute, PolicyVersion } from '@lethe/api';
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, callApi } from '../api.js';
 import { AgingField, agingInWords } from '../components/aging-field.js';
 import { Page } from '../components/page.js';
+import { PolicyChangeOutcomePanel, type PolicyChangeOutcome } from '../components/policy-change-outcome.js';
+import { fieldCount, RetentionChange, useRetentionPreview } from '../components/retention-preview.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
 import { LEGAL_BASES } from '../options.js';
@@ -20,11 +22,18 @@ const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}';
 /** One policy: its summary, the form to change it (with the preview of a retention change), retiring it, its history. */
 export function PolicyPage({ name }: { name: string | undefined }) {
   const loaded = useApi<Policy>(name ? `/v1/policies/${encodeURIComponent(name)}` : undefined);
-  const [saved, setSaved] = useState<string>();
   // A role that only reads sees the policy and its history, no form.
   const mayWrite = useCan('policies:write');
-  const afterSave = (what: string) => {
-    setSaved(what);
+  const [retired, setRetired] = useState(false);
+  const [outcome, setOutcome] = useState<PolicyChangeOutcome>();
+  const afterSave = (saved: PolicyChangeOutcome) => {
+    setOutcome(saved);
+    setRetired(false);
+    loaded.reload();
+  };
+  const afterRetire = () => {
+    setRetired(true);
+    setOutcome(undefined);
     loaded.reload();
   };
   if (name === undefined) {
@@ -53,16 +62,19 @@ export function PolicyPage({ name }: { name: string | undefined }) {
             {policy.recompute ? (
               <RecomputeProgress recompute={policy.recompute} onTick={loaded.reload} />
             ) : null}
-            {saved ? (
+            {retired ? (
               <p className="notice notice-ok" role="status">
-                {saved}
+                Retired.
               </p>
+            ) : null}
+            {outcome ? (
+              <PolicyChangeOutcomePanel outcome={outcome} onDismiss={() => setOutcome(undefined)} />
             ) : null}
             {policy.status === 'active' && mayWrite ? (
               <>
                 <h2>Change</h2>
-                <PolicyForm key={policy.version} policy={policy} onSaved={() => afterSave('Saved.')} />
-                <RetireControl policy={policy} onRetired={() => afterSave('Retired.')} />
+                <PolicyForm key={policy.version} policy={policy} onSaved={afterSave} />
+                <RetireControl policy={policy} onRetired={afterRetire} />
               </>
             ) : policy.status === 'retired' ? (
               <p className="notice">Retired: events under it are refused. Saving it again re-activates it.</p>
@@ -95,7 +107,13 @@ function RecomputeProgress({ recompute, onTick }: { recompute: PolicyRecompute; 
   );
 }
 
-function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void }) {
+function PolicyForm({
+  policy,
+  onSaved,
+}: {
+  policy?: Policy;
+  onSaved?: (outcome: PolicyChangeOutcome) => void;
+}) {
   const { token } = useSession();
   const [name, setName] = useState(policy?.name ?? '');
   const [purpose, setPurpose] = useState(policy?.purpose ?? '');
@@ -103,30 +121,38 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
   const [legalBasis, setLegalBasis] = useState<string>(policy?.legalBasis ?? 'contract');
   const [since, setSince] = useState(policy?.since ?? 'last-use');
   const [description, setDescription] = useState(policy?.description ?? '');
+  const [reason, setReason] = useState('');
+  // Saving a change that makes fields due at once asks first (docs/dashboard.md, "Policies").
+  const [confirming, setConfirming] = useState(false);
   const save = useAction();
 
   const retentionChanged =
     policy !== undefined && (retention.trim() !== policy.retention || since !== policy.since);
+  // The server refuses such a change without a reason (POLICY_CHANGE_REASON_REQUIRED).
+  const reasonRequired = retentionChanged || (policy !== undefined && legalBasis !== policy.legalBasis);
   const path = `/v1/policies/${encodeURIComponent(policy?.name ?? name.trim())}`;
   const retentionPreview = useRetentionPreview(path, retention, since);
-  const previewed = retentionPreview.preview !== undefined;
+  const preview = retentionPreview.preview;
+  const dueAtOnce = retentionChanged ? (preview?.dueAtOnce ?? 0) : 0;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    if (dueAtOnce > 0 && !confirming) {
+      setConfirming(true);
+      return;
+    }
+    setConfirming(false);
     void save.run(async () => {
-      if (!policy) {
-        // PUT replaces: a new policy must not silently overwrite one of the same name.
-        const existing = await callApi<Policy>(token, 'GET', path).catch((error: ApiError) => {
-          if (error.status === 404) return undefined;
-          throw error;
-        });
-        if (existing)
-          throw new ApiError(409, 'DUPLICATE_NAME', `A policy named "${name.trim()}" exists already.`);
-      }
-      const input = policyInput({ purpose, retention, legalBasis, since, description });
-      await callApi<Policy>(token, 'PUT', path, input);
+      if (!policy) await refuseExisting(token, path, name.trim());
+      const input = policyInput({ purpose, retention, legalBasis, since, description, reason });
+      const after = await callApi<Policy>(token, 'PUT', path, input);
       if (!policy) return navigate(`/policies/${encodeURIComponent(name.trim())}`);
-      onSaved?.();
+      onSaved?.({
+        before: policy,
+        after,
+        ...(input.reason ? { reason: input.reason } : {}),
+        ...(retentionChanged && preview ? { preview } : {}),
+      });
     });
   };
 
@@ -136,23 +162,7 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
       className="stacked-form"
       aria-label={policy ? `Change policy ${policy.name}` : 'New policy'}
     >
-      {policy ? null : (
-        <>
-          <label htmlFor="policy-name">Name</label>
-          <input
-            id="policy-name"
-            value={name}
-            onChange={(event) => setName(event.target.value)}
-            required
-            pattern={NAME_PATTERN}
-            title='Letters, digits, ".", "_" and "-", starting with a letter or digit'
-            aria-describedby="policy-name-help"
-          />
-          <p id="policy-name-help" className="muted">
-            What systems name in their telemetry, e.g. <code>order-delivery</code>. It cannot change later.
-          </p>
-        </>
-      )}
+      {policy ? null : <NameField value={name} onChange={setName} />}
       <label htmlFor="policy-purpose">Purpose</label>
       <input
         id="policy-purpose"
@@ -204,17 +214,124 @@ function PolicyForm({ policy, onSaved }: { policy?: Policy; onSaved?: () => void
           retentionPreview={retentionPreview}
         />
       ) : null}
+      <ReasonField required={reasonRequired} value={reason} onChange={setReason} />
       {save.error ? <ErrorNotice error={save.error} /> : null}
-      <div className="form-actions">
-        <button type="submit" disabled={save.pending || (retentionChanged && !previewed)}>
-          {save.pending ? 'Saving…' : policy ? 'Save' : 'Create policy'}
-        </button>
-      </div>
+      <SaveActions
+        confirming={confirming ? dueAtOnce : undefined}
+        pending={save.pending}
+        disabled={retentionChanged && !preview}
+        label={policy ? 'Save' : 'Create policy'}
+        onCancel={() => setConfirming(false)}
+      />
     </form>
   );
 }
 
-/** The form's values as the API takes them: trimmed, an empty description left out. */
+/** PUT replaces: a new policy must not silently overwrite one of the same name. */
+async function refuseExisting(token: string, path: string, name: string): Promise<void> {
+  const existing = await callApi<Policy>(token, 'GET', path).catch((error: ApiError) => {
+    if (error.status === 404) return undefined;
+    throw error;
+  });
+  if (existing) throw new ApiError(409, 'DUPLICATE_NAME', `A policy named "${name}" exists already.`);
+}
+
+/** A new policy's name: what systems name in their telemetry, fixed once created. */
+function NameField({ value, onChange }: { value: string; onChange: (name: string) => void }) {
+  return (
+    <>
+      <label htmlFor="policy-name">Name</label>
+      <input
+        id="policy-name"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        required
+        pattern={NAME_PATTERN}
+        title='Letters, digits, ".", "_" and "-", starting with a letter or digit'
+        aria-describedby="policy-name-help"
+      />
+      <p id="policy-name-help" className="muted">
+        What systems name in their telemetry, e.g. <code>order-delivery</code>. It cannot change later.
+      </p>
+    </>
+  );
+}
+
+/** Why the policy changes; the server refuses a change that moves expiries without one. */
+function ReasonField({
+  required,
+  value,
+  onChange,
+}: {
+  required: boolean;
+  value: string;
+  onChange: (reason: string) => void;
+}) {
+  return (
+    <>
+      <label htmlFor="policy-reason">{required ? 'Reason for the change' : 'Reason (optional)'}</label>
+      <textarea
+        id="policy-reason"
+        rows={2}
+        maxLength={2000}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        required={required}
+        aria-describedby="policy-reason-help"
+      />
+      <p id="policy-reason-help" className="muted">
+        Kept with the new version in the history and in the audit log. Required when the retention, what it
+        counts from or the legal basis changes.
+      </p>
+    </>
+  );
+}
+
+/**
+ * The form's submit button, or while `confirming` (the fields a previewed change makes due at
+ * once) the question asked before it is sent; its Save submits the form again.
+ */
+function SaveActions({
+  confirming: dueAtOnce,
+  pending,
+  disabled,
+  label,
+  onCancel,
+}: {
+  confirming: number | undefined;
+  pending: boolean;
+  disabled: boolean;
+  label: string;
+  onCancel: () => void;
+}) {
+  if (dueAtOnce === undefined) {
+    return (
+      <div className="form-actions">
+        <button type="submit" disabled={pending || disabled}>
+          {pending ? 'Saving…' : label}
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="notice notice-error" role="alertdialog" aria-labelledby="due-at-once-question">
+      <p id="due-at-once-question">
+        Saving makes <strong>{fieldCount(dueAtOnce)}</strong> due at once: the systems that hold them must
+        delete them today. Save anyway?
+      </p>
+      <div className="form-actions">
+        <button type="submit" className="danger" disabled={pending}>
+          Save and make {fieldCount(dueAtOnce)} due
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The form's values as the API takes them: trimmed, an empty description or reason left out. */
 function policyInput(values: Required<Omit<PolicyInput, 'dataSubjects' | 'reviewedOn'>>): PolicyInput {
   return {
     purpose: values.purpose.trim(),
@@ -222,75 +339,8 @@ function policyInput(values: Required<Omit<PolicyInput, 'dataSubjects' | 'review
     legalBasis: values.legalBasis,
     since: values.since,
     ...(values.description.trim() ? { description: values.description.trim() } : {}),
+    ...(values.reason.trim() ? { reason: values.reason.trim() } : {}),
   };
-}
-
-/** The preview of a retention change: asked for on demand, shown while the retention is the one previewed. */
-function useRetentionPreview(path: string, retention: string, since: string) {
-  const { token } = useSession();
-  const [preview, setPreview] = useState<RetentionPreview>();
-  const previewing = useAction();
-  const previewed =
-    preview !== undefined && preview.retention === retention.trim() && preview.since === since;
-  const run = () =>
-    previewing.run(async () => {
-      setPreview(
-        await callApi<RetentionPreview>(token, 'POST', `${path}/preview`, {
-          retention: retention.trim(),
-          since,
-        }),
-      );
-    });
-  return { preview: previewed ? preview : undefined, previewing, run };
-}
-
-function RetentionChange({
-  from,
-  to,
-  retentionPreview,
-}: {
-  from: string;
-  to: string;
-  retentionPreview: ReturnType<typeof useRetentionPreview>;
-}) {
-  const { preview, previewing, run } = retentionPreview;
-  return (
-    <div className="notice" aria-live="polite">
-      <p>
-        Changing the retention from <code>{from}</code> to <code>{to}</code> moves expiries. Preview the
-        change before saving.
-      </p>
-      <button type="button" className="secondary" onClick={() => void run()} disabled={previewing.pending}>
-        {previewing.pending ? 'Previewing…' : 'Preview the change'}
-      </button>
-      {previewing.error ? <ErrorNotice error={previewing.error} /> : null}
-      {preview ? <PreviewResult preview={preview} /> : null}
-    </div>
-  );
-}
-
-function PreviewResult({ preview }: { preview: RetentionPreview }) {
-  return (
-    <dl className="facts" data-testid="retention-preview">
-      <dt>Subject fields using this policy</dt>
-      <dd>{preview.subjectFieldsUsingPolicy.toLocaleString()}</dd>
-      <dt>Whose expiry moves</dt>
-      <dd>{preview.subjectFieldsChanged.toLocaleString()}</dd>
-      <dt>Earlier</dt>
-      <dd>{preview.subjectFieldsEarlier.toLocaleString()}</dd>
-      <dt>Later</dt>
-      <dd>{preview.subjectFieldsLater.toLocaleString()}</dd>
-      {preview.earliestNewExpiry ? (
-        <>
-          <dt>New expiries from</dt>
-          <dd>
-            {dayOf(preview.earliestNewExpiry)} to{' '}
-            {dayOf(preview.latestNewExpiry ?? preview.earliestNewExpiry)}
-          </dd>
-        </>
-      ) : null}
-    </dl>
-  );
 }
 
 function RetireControl({ policy, onRetired }: { policy: Policy; onRetired: () => void }) {
@@ -350,6 +400,7 @@ function Versions({ name }: { name: string }) {
                   <th scope="col">Status</th>
                   <th scope="col">Changed</th>
                   <th scope="col">By</th>
+                  <th scope="col">Reason</th>
                 </tr>
               </thead>
               <tbody>
@@ -365,6 +416,7 @@ function Versions({ name }: { name: string }) {
                     <td>{entry.status}</td>
                     <td>{dayOf(entry.changedAt)}</td>
                     <td>{entry.changedBy}</td>
+                    <td className="wrap">{entry.reason ?? ''}</td>
                   </tr>
                 ))}
               </tbody>

@@ -57,6 +57,7 @@ export type Action = keyof typeof PERMISSIONS;
 
 /** Limits inside an allowed action, by role; rendered into docs/security.md. */
 export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
+  'policies:read': { service: "a preview counts its own system's fields" },
   'manifest:apply': { dpo: 'discovery sources and connectors need an admin' },
   'events:publish': { service: 'own system only' },
   'subjects:read': {

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { BODY_LIMIT_BYTES, type ManifestChange } from '@lethe/api';
+import { BODY_LIMIT_BYTES, REASON_MAX_LENGTH, type ManifestChange } from '@lethe/api';
 import { LetheApiError, LetheClient } from '@lethe/client';
 import { clientSettings, collect, UsageError } from '../cli/args.js';
 import { readLimitedText } from '../lib/read-limited-text.js';
@@ -12,6 +12,7 @@ interface ApplyOptions {
   file?: string[];
   dryRun?: boolean;
   prune?: boolean;
+  reason?: string;
 }
 
 export function registerApply(program: Command): void {
@@ -21,6 +22,10 @@ export function registerApply(program: Command): void {
     .option('-f, --file <path>', 'a manifest (.yaml/.yml) or a directory of them; repeatable', collect)
     .option('--dry-run', 'show what would change, change nothing')
     .option('--prune', 'remove what the manifests no longer declare (legal holds are kept)')
+    .option(
+      '--reason <text>',
+      'why: recorded on every policy version the run creates (default "applied from manifest FILE")',
+    )
     .action((options: ApplyOptions) => applyCommand(options));
 }
 
@@ -49,7 +54,9 @@ async function applyCommand(options: ApplyOptions): Promise<void> {
   const client = new LetheClient(clientSettings());
   let result;
   try {
-    result = await client.applyManifest(manifest, { dryRun, prune: options.prune ?? false });
+    // Without --reason, the policy history still says where a change came from: the files.
+    const reason = options.reason ?? `applied from manifest ${files.join(', ')}`.slice(0, REASON_MAX_LENGTH);
+    result = await client.applyManifest(manifest, { dryRun, prune: options.prune ?? false, reason });
   } catch (error) {
     const path = pathOf(error);
     const origin = path === undefined ? undefined : originOf(path);

@@ -35,6 +35,21 @@ interface Services {
   readonly holds: HoldService;
 }
 
+/**
+ * The reason a policy version made by a manifest records when the apply gives none
+ * (docs/retention.md, "Retention changes"); `lethe apply` names its files instead.
+ */
+export const DEFAULT_MANIFEST_REASON = 'applied from manifest';
+
+/** What one apply carries through its steps. */
+interface ApplyRun {
+  readonly prune: boolean;
+  /** Recorded on every policy version the apply creates or retires. */
+  readonly reason: string;
+  /** Per connector, a note from its schema check (made before the transaction). */
+  readonly schemaNotes: ReadonlyMap<string, string>;
+}
+
 /** Thrown at the end of a dry run so that the transaction rolls back with everything it did. */
 class DryRunRollback extends Error {
   constructor(readonly changes: ManifestChange[]) {
@@ -60,17 +75,21 @@ export class ManifestService {
   async apply(
     principal: Principal,
     manifest: Manifest,
-    options: { dryRun?: boolean; prune?: boolean } = {},
+    options: { dryRun?: boolean; prune?: boolean; reason?: string } = {},
   ): Promise<ManifestResult> {
     authorize(principal, 'manifest:apply');
     const dryRun = options.dryRun ?? false;
     const prune = options.prune ?? false;
-    const schemaNotes = await this.checkConnectorSchemas(manifest);
+    const run: ApplyRun = {
+      prune,
+      reason: options.reason?.trim() || DEFAULT_MANIFEST_REASON,
+      schemaNotes: await this.checkConnectorSchemas(manifest),
+    };
     let changes: ManifestChange[];
     try {
       changes = await this.store.transaction(
         async (repository) => {
-          const made = await this.applyIn(repository, principal, manifest, prune, schemaNotes);
+          const made = await this.applyIn(repository, principal, manifest, run);
           if (dryRun) throw new DryRunRollback(made);
           return made;
         },
@@ -121,13 +140,12 @@ export class ManifestService {
     repository: Repository,
     principal: Principal,
     manifest: Manifest,
-    prune: boolean,
-    schemaNotes: ReadonlyMap<string, string>,
+    run: ApplyRun,
   ): Promise<ManifestChange[]> {
     requireUniqueEntries(manifest);
     const log = new ChangeLog();
-    await this.writeEntries(repository, principal, manifest, prune, log, schemaNotes);
-    if (prune) await this.removeUnlisted(repository, principal, manifest, log);
+    await this.writeEntries(repository, principal, manifest, run, log);
+    if (run.prune) await this.removeUnlisted(repository, principal, manifest, run, log);
     return log.changes;
   }
 
@@ -136,9 +154,8 @@ export class ManifestService {
     repository: Repository,
     principal: Principal,
     manifest: Manifest,
-    prune: boolean,
+    { prune, reason, schemaNotes }: ApplyRun,
     log: ChangeLog,
-    schemaNotes: ReadonlyMap<string, string>,
   ): Promise<void> {
     const { policies, systems, datamap, discovery, connectors, contracts, holds } = this.services;
     const entry = log.entry.bind(log);
@@ -160,7 +177,7 @@ export class ManifestService {
     }
     for (const [i, { name, ...policy }] of (manifest.policies ?? []).entries()) {
       await entry('policies', name, `policies[${i}]`, () =>
-        policies.putIn(repository, principal, name, policy),
+        policies.putIn(repository, principal, name, { ...policy, reason }),
       );
     }
     for (const [i, { name, ...system }] of (manifest.systems ?? []).entries()) {
@@ -211,6 +228,7 @@ export class ManifestService {
     repository: Repository,
     principal: Principal,
     manifest: Manifest,
+    { reason }: ApplyRun,
     log: ChangeLog,
   ): Promise<void> {
     const { policies, systems, datamap, discovery, connectors } = this.services;
@@ -270,7 +288,7 @@ export class ManifestService {
       await removal(
         'policies',
         policy.name,
-        async () => (await policies.retireIn(repository, principal, policy.name)).changed,
+        async () => (await policies.retireIn(repository, principal, policy.name, reason)).changed,
       );
     }
     const keepTeams = listed((manifest.teams ?? []).map((t) => t.name));

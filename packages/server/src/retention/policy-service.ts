@@ -17,6 +17,12 @@ import { recomputePolicyExpiries, summaryInWords } from './retention-recompute.j
 import { RECOMPUTE_JOB, scheduleRecompute } from './recompute-job.js';
 import { OPEN_JOB_STATES, type JobRow } from '../jobs/job-tables.js';
 import { jobRowToRecompute } from '../jobs/job-service.js';
+import { PreviewTally } from './preview-tally.js';
+import { standingHolds } from './holds/hold-service.js';
+import { candidate } from './holds/feed-marks.js';
+import { holdOf } from './holds/hold-rules.js';
+import type { CatalogView } from './catalog-cache.js';
+import type { SubjectField } from './retention-queries.js';
 
 export interface PolicyWrite {
   /** With `recompute` when the change scheduled a recompute of the policy's expiries. */
@@ -121,6 +127,7 @@ export class PolicyService {
   ): Promise<PolicyWrite> {
     authorize(principal, 'policies:write');
     const valid = validatePolicyInput(input);
+    const reason = input.reason?.trim() || null;
     requirePurpose((await loadTaxonomies(repository)).purposes, valid.purpose, `policy ${name}`);
     const previous = await repository.retention.getPolicy(name);
     const now = Date.now();
@@ -142,18 +149,20 @@ export class PolicyService {
     if (previous && samePolicyContent(previous, next)) {
       return { policy: policyRowToPolicy(previous), created: false, changed: false };
     }
-    await repository.retention.savePolicy(next, principal.id);
-    await audit(repository, principal, 'policy.put', `policy:${name}`);
+    // A change that moves expiries is a decision someone must be able to explain later
+    // (docs/retention.md, "Retention changes"); creating a policy moves none.
+    if (previous && movesExpiries(previous, next) && reason === null) {
+      throw new AppError(
+        'POLICY_CHANGE_REASON_REQUIRED',
+        `Changing the retention, since or legal basis of policy "${name}" needs a reason.`,
+      );
+    }
+    await repository.retention.savePolicy(next, principal.id, reason);
+    await audit(repository, principal, 'policy.put', policyAuditTarget(next, reason));
     let recompute: JobRow | undefined;
     // Retention, what it counts from and, through consent, legal basis and purpose decide
     // expiries (docs/consent.md, docs/retention.md "Aging").
-    if (
-      previous &&
-      (previous.retention !== next.retention ||
-        previous.since !== next.since ||
-        previous.legal_basis !== next.legal_basis ||
-        previous.purpose !== next.purpose)
-    ) {
+    if (previous && (movesExpiries(previous, next) || previous.purpose !== next.purpose)) {
       // Off the request path (docs/retention.md, "Retention changes"); this transaction folded
       // the journal, so every event validated against the previous version is in the aggregates.
       recompute = await scheduleRecompute(repository, {
@@ -181,6 +190,7 @@ export class PolicyService {
     repository: Repository,
     principal: Principal,
     name: string,
+    reason: string | null = null,
   ): Promise<{ policy: Policy; changed: boolean }> {
     authorize(principal, 'policies:write');
     const previous = await repository.retention.getPolicy(name);
@@ -194,8 +204,8 @@ export class PolicyService {
       updated_at: now,
       retired_at: now,
     };
-    await repository.retention.savePolicy(retired, principal.id);
-    await audit(repository, principal, 'policy.retire', `policy:${name}`);
+    await repository.retention.savePolicy(retired, principal.id, reason);
+    await audit(repository, principal, 'policy.retire', policyAuditTarget(retired, reason));
     return { policy: policyRowToPolicy(retired), changed: true };
   }
 
@@ -215,11 +225,18 @@ export class PolicyService {
     const retentionEnd = (policy: string, lastUseAt: number) =>
       policy === name ? addDuration(lastUseAt, duration) : view.retentionEnd(policy, lastUseAt);
     const agingOf = (policy: string) => (policy === name ? aging : view.agingOf(policy));
+    const holds = await standingHolds(this.store.repository);
+    const tally = new PreviewTally(Date.now(), {
+      ownerOf: (field) => view.ownerOf(field),
+      isHeld: (before, after) =>
+        holds.length > 0 && holdOf(holds, candidate(view, { ...before, ...after })) !== undefined,
+    });
     const summary = await recomputePolicyExpiries(
       this.store.repository,
       name,
       { retentionEnd, consentPurpose: view.consentPurpose, agingOf },
       false,
+      { include: previewScope(principal, view), observe: tally.observe },
     );
     return {
       policy: name,
@@ -228,6 +245,10 @@ export class PolicyService {
       currentSince: current.since,
       since,
       ...summaryInWords(summary),
+      subjectFieldsUnchanged: summary.usingPolicy - summary.changed,
+      dueAtOnce: tally.dueAtOnce,
+      heldAtOnce: tally.heldAtOnce,
+      systems: tally.systems(),
     };
   }
 
@@ -236,6 +257,37 @@ export class PolicyService {
     if (!row) throw new AppError('POLICY_NOT_FOUND', `No policy named "${name}".`);
     return row;
   }
+}
+
+/** Whether the change moves expiries by itself: retention, what it counts from, legal basis (consent). */
+function movesExpiries(previous: PolicyRow, next: PolicyRow): boolean {
+  return (
+    previous.retention !== next.retention ||
+    previous.since !== next.since ||
+    previous.legal_basis !== next.legal_basis
+  );
+}
+
+/** `policy:<name>`, with the version and the quoted reason when one was given: the entry says why on its own. */
+function policyAuditTarget(row: PolicyRow, reason: string | null): string {
+  return reason === null
+    ? `policy:${row.name}`
+    : `policy:${row.name} v${row.version} reason=${JSON.stringify(reason)}`;
+}
+
+/**
+ * The subject-fields a preview counts for `principal`, like every other read: a service's own
+ * system's fields, a category-limited token's visible ones; undefined when it sees them all.
+ */
+function previewScope(
+  principal: Principal,
+  view: CatalogView,
+): ((pair: SubjectField) => boolean) | undefined {
+  const visible = view.visibleFields(principal);
+  const system = principal.role === 'service' ? (principal.system ?? '') : undefined;
+  if (!visible && system === undefined) return undefined;
+  return (pair) =>
+    (!visible || visible.has(pair.field)) && (system === undefined || view.ownerOf(pair.field) === system);
 }
 
 function samePolicyContent(a: PolicyRow, b: PolicyRow): boolean {
@@ -287,5 +339,6 @@ function policyVersionRowToVersion(row: PolicyVersionRow): PolicyVersion {
     status: row.status,
     changedAt: toIso(row.changed_at),
     changedBy: row.changed_by,
+    ...(row.reason !== null ? { reason: row.reason } : {}),
   };
 }

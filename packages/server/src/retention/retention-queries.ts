@@ -118,8 +118,8 @@ export class RetentionQueries {
       .execute();
   }
 
-  /** Writes the policy and appends the same state to its version history. */
-  async savePolicy(policy: PolicyRow, changedBy: string): Promise<void> {
+  /** Writes the policy and appends the same state, with who changed it and why, to its version history. */
+  async savePolicy(policy: PolicyRow, changedBy: string, reason: string | null = null): Promise<void> {
     await this.db
       .insertInto('policies')
       .values(policy)
@@ -154,6 +154,7 @@ export class RetentionQueries {
         status: policy.status,
         changed_at: policy.updated_at,
         changed_by: changedBy,
+        reason,
       })
       .execute();
     await this.bumpCatalogVersion();

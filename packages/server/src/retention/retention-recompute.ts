@@ -1,13 +1,13 @@
 import type { RecomputeResult } from '@lethe/api';
 import { isConsentedUse, NO_CONSENT, type ConsentWindow } from '../consent/consent.js';
-import { fieldExpiry, subjectExpiry, type RetentionEnd } from './expiry.js';
+import { fieldExpiry, subjectExpiry, type Expiry, type RetentionEnd } from './expiry.js';
 import { LAST_USE, type Aging } from './aging/aging.js';
 import { keepDecision } from './aging/aged-refresh.js';
 import { groupBy } from '../lib/group-by.js';
 import { toIso } from '../lib/time.js';
 import type { SubjectField } from './retention-queries.js';
 import type { Repository } from '../store/repository.js';
-import type { UsageRow } from './retention-tables.js';
+import type { FieldExpiryRow, UsageRow } from './retention-tables.js';
 
 export interface RecomputeSummary {
   /** Subject-fields with at least one use under the policy (or of the subject). */
@@ -31,6 +31,15 @@ export interface ExpiryRules {
 const CHUNK = 500;
 
 /**
+ * What a preview looks at beyond the summary: which subject-fields it counts (the principal's
+ * scope; every one when left out) and each counted field's expiry before and after the change.
+ */
+export interface PreviewLens {
+  readonly include?: (pair: SubjectField) => boolean;
+  readonly observe?: (before: FieldExpiryRow, after: Expiry) => void;
+}
+
+/**
  * Recomputes the expiry of every subject-field that uses `policy`, with `rules` giving the
  * (possibly new) retention and legal basis of every policy and the subjects' consent as stored.
  * With `write`, stores the new field and subject expiries; without, only counts what would move
@@ -42,13 +51,14 @@ export async function recomputePolicyExpiries(
   policy: string,
   rules: ExpiryRules,
   write: boolean,
+  lens: PreviewLens = {},
 ): Promise<RecomputeSummary> {
   const summary = emptySummary();
   let after: SubjectField | undefined;
   for (;;) {
     const step = await recomputePolicyChunk(
       repository,
-      { policy, rules, after, limit: CHUNK, write },
+      { policy, rules, after, limit: CHUNK, write, lens },
       summary,
     );
     if (step.last === undefined) break;
@@ -70,16 +80,21 @@ export async function recomputePolicyChunk(
     after: SubjectField | undefined;
     limit: number;
     write: boolean;
+    lens?: PreviewLens;
   },
   summary: RecomputeSummary,
 ): Promise<{ last: SubjectField | undefined; finished: boolean }> {
   const pairs = await repository.retention.pairsUsingPolicy(chunk.policy, chunk.after, chunk.limit);
-  if (pairs.length > 0) {
+  // Each pair's expiry is computed from its own subject's usages, so leaving some out changes
+  // nothing for the rest; the chunk still advances past all of them.
+  const include = chunk.lens?.include;
+  const counted = include ? pairs.filter(include) : pairs;
+  if (counted.length > 0) {
     await recomputeChunk(
       repository,
-      pairs,
+      counted,
       chunk.rules,
-      { write: chunk.write, countConsentedUses: false },
+      { write: chunk.write, countConsentedUses: false, observe: chunk.lens?.observe },
       summary,
     );
   }
@@ -136,7 +151,7 @@ async function recomputeChunk(
   repository: Repository,
   pairs: readonly SubjectField[],
   rules: ExpiryRules,
-  options: { write: boolean; countConsentedUses: boolean },
+  options: { write: boolean; countConsentedUses: boolean; observe?: PreviewLens['observe'] },
   summary: RecomputeSummary,
 ): Promise<void> {
   const write = options.write;
@@ -195,6 +210,7 @@ async function recomputeChunk(
     });
     if (!row || !computed) continue;
     const next = keepDecision(row, computed);
+    options.observe?.(row, next);
     if (next.expiresAt !== row.expires_at) {
       summary.changed += 1;
       if (next.expiresAt < row.expires_at) summary.earlier += 1;

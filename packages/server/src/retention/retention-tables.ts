@@ -60,6 +60,8 @@ export interface PolicyVersionRow {
   status: 'active' | 'retired';
   changed_at: number;
   changed_by: string;
+  /** Why the version was made; null for versions from before reasons were kept (migration 0022). */
+  reason: string | null;
 }
 
 export interface SystemRow {

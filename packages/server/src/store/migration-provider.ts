@@ -20,6 +20,7 @@ import { postgresFoldPartitionsMigration } from './migrations/0018-postgres-fold
 import { jobsMigration } from './migrations/0019-jobs.js';
 import { expireNowMigration } from './migrations/0020-expire-now.js';
 import { agingMigration } from './migrations/0021-aging.js';
+import { policyChangeReasonMigration } from './migrations/0022-policy-change-reason.js';
 import { webhooksMigration } from './migrations/0023-webhooks.js';
 import type { BackendCapabilities } from './store.js';
 
@@ -52,6 +53,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0019-jobs': jobsMigration,
     '0020-expire-now': expireNowMigration,
     '0021-aging': agingMigration,
+    '0022-policy-change-reason': policyChangeReasonMigration,
     '0023-webhooks': webhooksMigration,
   };
   return { getMigrations: async () => migrations };

@@ -340,7 +340,11 @@ let matrixJob = '';
 /** A retention recompute job, made once: a matrix-only policy whose retention changes. */
 async function matrixRecompute(): Promise<void> {
   if (!matrixJob) await send('admin', 'PUT', '/v1/policies/matrix-jobs', POLICY);
-  const changed = await send('admin', 'PUT', '/v1/policies/matrix-jobs', { ...POLICY, retention: 'P2D' });
+  const changed = await send('admin', 'PUT', '/v1/policies/matrix-jobs', {
+    ...POLICY,
+    retention: 'P2D',
+    reason: 'matrix recompute',
+  });
   matrixJob ||= changed.json<{ recompute: { job: string } }>().recompute.job;
 }
 let serial = 0;
