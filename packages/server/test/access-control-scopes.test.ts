@@ -97,7 +97,7 @@ describe('a category-limited token', () => {
     expect(reads.length).toBeGreaterThan(8);
     for (const route of reads) {
       const expectation = EXPECTED[`GET ${route.url}`];
-      if (typeof expectation?.url === 'function') await expectation.prepare?.();
+      await expectation?.prepare?.();
       let url = typeof expectation?.url === 'function' ? expectation.url() : (expectation?.url ?? route.url);
       if (route.url === '/v1/subjects/:subject') url = '/v1/subjects/cat-subject';
       const response = await asLimited('GET', url);

@@ -12,8 +12,9 @@ describe('KeyCache', () => {
     const time = clock();
     const cache = new KeyCache<string>({ now: time.now });
     cache.set('k1', 'material');
-    // Served through its whole lifetime (lru-cache's bound is inclusive), gone the next ms.
-    time.advance(DEFAULT_KEY_CACHE_TTL_MS);
+    // Served until its lifetime is up and not at that instant: "at most ttlMs", as other nodes'
+    // shredding relies on (lru-cache alone would still serve it at exactly the TTL).
+    time.advance(DEFAULT_KEY_CACHE_TTL_MS - 1);
     expect(cache.get('k1')).toBe('material');
     time.advance(1);
     expect(cache.get('k1')).toBeUndefined();

@@ -41,10 +41,14 @@ export class KeyCache<T extends NonNullable<unknown> = FieldKey> {
 
   /** The value set for `keyId`, unless it has expired. */
   get(keyId: string): T | undefined {
+    // An entry is gone once `ttlMs` have passed, the boundary included (lru-cache would still
+    // serve it at exactly `ttlMs`): "at most ttlMs" is what other nodes' shredding relies on.
+    if (this.#entries.getRemainingTTL(keyId) <= 0) {
+      this.#entries.delete(keyId);
+      return undefined;
+    }
     // `peek`, not `get`: a read must not make an entry younger, the oldest set goes first.
-    const value = this.#entries.peek(keyId);
-    if (value === undefined) this.#entries.delete(keyId);
-    return value;
+    return this.#entries.peek(keyId);
   }
 
   set(keyId: string, value: T): void {
