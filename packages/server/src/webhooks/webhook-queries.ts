@@ -21,8 +21,14 @@ export class WebhookQueries {
     return this.db.selectFrom('webhooks').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
-  async insert(row: WebhookRow): Promise<void> {
-    await this.db.insertInto('webhooks').values(row).execute();
+  /** Stores a new subscription; false when the name is taken (also by a concurrent create). */
+  async insert(row: WebhookRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('webhooks')
+      .values(row)
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   async update(name: string, changes: Partial<WebhookRow>): Promise<void> {
