@@ -375,6 +375,20 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
         receiver.messages().filter((m) => m.type === type && m.data['request'] === id).length;
       expect(count('request.due_soon')).toBe(1);
       expect(count('request.overdue')).toBe(1);
+      // A subscription made after the request went overdue still hears of it, once.
+      const lateComer = `late-comer-${backend.name}`;
+      await ok('POST', '/v1/webhooks', {
+        name: lateComer,
+        url: `${receiver.url}/late`,
+        events: ['request.overdue'],
+      });
+      await late.run();
+      await late.run();
+      await waitFor(async () => receiver.messages('/late').some((m) => m.data['request'] === id));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(receiver.messages('/late').filter((m) => m.data['request'] === id)).toHaveLength(1);
+      expect(count('request.overdue')).toBe(1);
+      expect((await call('DELETE', `/v1/webhooks/${lateComer}`)).statusCode).toBe(204);
     },
   );
 

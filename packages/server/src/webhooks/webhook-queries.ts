@@ -50,6 +50,13 @@ export class WebhookQueries {
    * Records that a time-found fact was announced; false when it had been already. Written in the
    * transaction of the event, so a rolled-back event is announced again on the next sweep.
    */
+  /** Which of `keys` were announced already. */
+  async noticed(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.db.selectFrom('webhook_notices').select('key').where('key', 'in', keys).execute();
+    return new Set(rows.map((row) => row.key));
+  }
+
   async claimNotice(key: string, now: number): Promise<boolean> {
     const result = await this.db
       .insertInto('webhook_notices')
