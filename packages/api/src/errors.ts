@@ -82,7 +82,8 @@ export const ERRORS = {
   POLICY_RETIRED: { status: 409, message: 'The policy is retired.' },
   POLICY_CHANGE_REASON_REQUIRED: {
     status: 400,
-    message: "A change of an existing policy's retention, since or legal basis needs a reason.",
+    message:
+      "A change of an existing policy's retention, since, legal basis or consent purpose needs a reason.",
   },
   JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
   INVALID_DURATION: {

@@ -181,6 +181,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
   );
   const graph = new GraphService(store);
   const holds = new HoldService(store, secrets);
+  const overview = new OverviewService(store, catalog);
   const connectors = new ConnectorService(store, options.env ?? processEnvironment());
   const suppressions = new SuppressionWatch(store, secrets);
   const journal = new JournalFold(store, options.journal ?? DEFAULT_JOURNAL_SETTINGS, log);
@@ -219,7 +220,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     requests,
     requestReports: new RequestReportService(store, vault),
     connectors,
-    overview: new OverviewService(store, catalog),
+    overview,
     runner,
     secrets,
     policies,
@@ -273,7 +274,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     ...(exportRunner ? { exportRunner } : {}),
     webhooks: new WebhookService(store, masterKey, webhookSettings),
     webhookDeliverer,
-    webhookNotices: new WebhookNotices(store, now),
+    webhookNotices: new WebhookNotices(store, (at) => overview.fieldsPastExpiry(at), now),
   };
 }
 

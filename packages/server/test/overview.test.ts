@@ -167,6 +167,35 @@ describe.each(ALL_BACKENDS)('overview: $name', (backend) => {
     ]);
   });
 
+  it('answers with holds naming tens of thousands of subjects, in SQL or past its parameter limit alike', async () => {
+    await services.telemetry.ingest(admin, [
+      usage('u-3', 'order-delivery', ['orders.address'], ago(125)),
+      usage('u-held', 'order-delivery', ['orders.address'], ago(125)),
+    ]);
+    const many = (prefix: string) => Array.from({ length: 10_000 }, (_, i) => `${prefix}-${i}`);
+    // One hold of 10,000 subjects (the most a hold names): bound once, under SQLite's 32,766.
+    await services.holds.put(admin, 'big-1', {
+      reason: 'class action',
+      subjects: ['u-held', ...many('a').slice(1)],
+    });
+    const expected = [{ system: 'orders', fields: 1, subjects: 1, heldFields: 1 }];
+    const figures = async () =>
+      (await services.overview.overview(admin)).pastExpiry.map(
+        ({ system, fields, subjects, heldFields }) => ({
+          system,
+          fields,
+          subjects,
+          heldFields,
+        }),
+      );
+    expect(await figures()).toEqual(expected);
+    // Three such holds: more than one statement binds; matched outside SQL, the same answer.
+    await services.holds.put(admin, 'big-2', { reason: 'class action', subjects: many('b') });
+    await services.holds.put(admin, 'big-3', { reason: 'class action', subjects: many('c') });
+    expect(await figures()).toEqual(expected);
+    expect(await services.overview.fieldsPastExpiry(Date.now())).toEqual(new Map([['orders', 1]]));
+  });
+
   it('shows a service its own system and a category-limited token its fields, without the counts', async () => {
     await services.telemetry.ingest(admin, [
       usage('u-1', 'trial', ['accounts.email', 'accounts.name'], ago(40)),

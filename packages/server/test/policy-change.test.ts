@@ -123,6 +123,18 @@ describe.each(ALL_BACKENDS)('policy change: $name', (backend) => {
     // A change that moves no expiry needs none.
     const described = await call('PUT', '/v1/policies/reasoned', { ...base, description: 'accounts' });
     expect(described.statusCode, described.body).toBe(200);
+    // Nor does a contract policy's new purpose; a consent-based policy's purpose names the consent
+    // its uses need, so changing it moves expiries and needs one.
+    const repurposed = await call('PUT', '/v1/policies/reasoned', { ...base, purpose: 'essential.orders' });
+    expect(repurposed.statusCode, repurposed.body).toBe(200);
+    const consented = { purpose: 'marketing.email', retention: 'P6M', legalBasis: 'consent' };
+    expect((await call('PUT', '/v1/policies/consented', consented)).statusCode).toBe(201);
+    const silent = await call('PUT', '/v1/policies/consented', {
+      ...consented,
+      purpose: 'essential.account',
+    });
+    expect(silent.statusCode).toBe(400);
+    expect(silent.json().error.code).toBe('POLICY_CHANGE_REASON_REQUIRED');
   });
 
   it.skipIf(missing)('keeps the reason on the version and in the audit entry', async () => {

@@ -77,6 +77,8 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
   const missing = !available.includes(backend);
   let lethe: Lethe;
   let dispose: () => Promise<void>;
+  /** The count the server's own sweep uses: fields past expiry per system, holds left out. */
+  const pastExpiry = (now: number) => lethe.services.overview.fieldsPastExpiry(now);
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let crm: HttpRightsClientFixture;
   let exposed = '';
@@ -206,6 +208,15 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
       });
       await refused(400, 'VALIDATION_FAILED', 'POST', '/v1/webhooks', { ...body, dueSoonDays: 0 });
       await refused(409, 'WEBHOOK_EXISTS', 'POST', '/v1/webhooks', { ...body, name: 'ops' });
+      // Two creates of one name at once: one is made, the other refused with the same code.
+      const racing = await Promise.all(
+        [1, 2].map(() => call('POST', '/v1/webhooks', { ...body, name: 'race' })),
+      );
+      expect(racing.map((response) => response.statusCode).sort()).toEqual([201, 409]);
+      expect(racing.find((response) => response.statusCode === 409)?.json().error.code).toBe(
+        'WEBHOOK_EXISTS',
+      );
+      expect((await call('DELETE', '/v1/webhooks/race')).statusCode).toBe(204);
       await refused(404, 'WEBHOOK_NOT_FOUND', 'GET', '/v1/webhooks/nope');
       await refused(
         404,
@@ -349,13 +360,13 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
       const dueAt = Date.parse(request.dueAt);
 
       // Three days before the deadline (default horizon 7 days): due soon, once.
-      const soon = new WebhookNotices(lethe.services.store, () => dueAt - 3 * DAY);
+      const soon = new WebhookNotices(lethe.services.store, pastExpiry, () => dueAt - 3 * DAY);
       await soon.run();
       await soon.run();
       const dueSoon = await eventOf('request.due_soon', (data) => data['request'] === id);
       expect(dueSoon.data).toMatchObject({ days: 7, dueAt: request.dueAt });
       // A day past it: overdue, once however often the sweep runs.
-      const late = new WebhookNotices(lethe.services.store, () => dueAt + DAY);
+      const late = new WebhookNotices(lethe.services.store, pastExpiry, () => dueAt + DAY);
       await late.run();
       await late.run();
       await eventOf('request.overdue', (data) => data['request'] === id);
@@ -364,6 +375,20 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
         receiver.messages().filter((m) => m.type === type && m.data['request'] === id).length;
       expect(count('request.due_soon')).toBe(1);
       expect(count('request.overdue')).toBe(1);
+      // A subscription made after the request went overdue still hears of it, once.
+      const lateComer = `late-comer-${backend.name}`;
+      await ok('POST', '/v1/webhooks', {
+        name: lateComer,
+        url: `${receiver.url}/late`,
+        events: ['request.overdue'],
+      });
+      await late.run();
+      await late.run();
+      await waitFor(async () => receiver.messages('/late').some((m) => m.data['request'] === id));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(receiver.messages('/late').filter((m) => m.data['request'] === id)).toHaveLength(1);
+      expect(count('request.overdue')).toBe(1);
+      expect((await call('DELETE', `/v1/webhooks/${lateComer}`)).statusCode).toBe(204);
     },
   );
 
@@ -376,7 +401,7 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
         usage('due-subject-2', 'order-delivery', ['orders.address'], old),
       ];
       expect((await call('POST', '/v1/events', { events })).statusCode).toBe(200);
-      const notices = new WebhookNotices(lethe.services.store);
+      const notices = new WebhookNotices(lethe.services.store, pastExpiry);
       await waitFor(async () => {
         await notices.run();
         return receiver.messages().some((m) => m.type === 'expiries.due' && m.data['system'] === 'orders');

@@ -30,21 +30,6 @@ export class DomainGaugeQueries {
   }
 
   /**
-   * Subject fields whose expiry has passed and that are still held (not erased, or used again
-   * since the erasure), per system: what the systems owe an erasure for.
-   */
-  async fieldsPastExpiry(now: number): Promise<Map<string, number>> {
-    const rows = await this.db
-      .selectFrom('field_expiries')
-      .where('expires_at', '<=', now)
-      .where((eb) => eb.or([eb('erased_at', 'is', null), eb('reappeared_at', 'is not', null)]))
-      .groupBy('system')
-      .select((eb) => ['system', eb.fn.countAll<number | string>().as('count')])
-      .execute();
-    return new Map(rows.map((row) => [row.system, Number(row.count)]));
-  }
-
-  /**
    * Per stream export, when the first base-stream event it has not delivered yet was received
    * (undefined: caught up).
    */

@@ -19,6 +19,9 @@ interface Snapshot {
   readonly exportBacklogs: Map<string, number | undefined>;
 }
 
+/** Fields past expiry per system, holds left out (`OverviewService.fieldsPastExpiry`). */
+export type PastExpiryCount = (now: number) => Promise<Map<string, number>>;
+
 export interface DomainGaugeOptions {
   readonly now?: () => number;
   readonly collectTimeoutMs?: number;
@@ -33,7 +36,12 @@ export interface DomainGaugeOptions {
  * `collectTimeoutMs` (or failing) leaves the previous values and counts
  * `lethe_metrics_collect_failures_total`, so that a scrape never hangs on the store.
  */
-export function registerDomainGauges(metrics: Metrics, store: Store, options: DomainGaugeOptions = {}): void {
+export function registerDomainGauges(
+  metrics: Metrics,
+  store: Store,
+  pastExpiry: PastExpiryCount,
+  options: DomainGaugeOptions = {},
+): void {
   const queries = store.repository.gauges;
   const now = options.now ?? Date.now;
   const timeoutMs = options.collectTimeoutMs ?? DEFAULT_COLLECT_TIMEOUT_MS;
@@ -45,7 +53,7 @@ export function registerDomainGauges(metrics: Metrics, store: Store, options: Do
   let pending: Promise<Snapshot | undefined> | undefined;
   // The gauges' collect callbacks run together in one scrape: they share one snapshot.
   const snapshot = () => {
-    pending ??= bounded(take(store, queries, now()), timeoutMs)
+    pending ??= bounded(take(store, queries, pastExpiry, now()), timeoutMs)
       .then((taken) => {
         if (!taken)
           log.error({ timeoutMs }, 'metrics: the store did not answer in time; gauges keep their values');
@@ -80,7 +88,7 @@ export function registerDomainGauges(metrics: Metrics, store: Store, options: Do
   );
   metrics.gauge(
     'lethe_fields_past_expiry',
-    'Subject fields past their expiry and still held (not erased, or used again since), by system.',
+    'Subject fields past their expiry and still to be deleted (not erased, or used again since; legal holds left out), by system.',
     ['system'],
     async function () {
       const taken = await snapshot();
@@ -113,10 +121,15 @@ export function registerDomainGauges(metrics: Metrics, store: Store, options: Do
   );
 }
 
-async function take(store: Store, queries: DomainGaugeQueries, now: number): Promise<Snapshot> {
+async function take(
+  store: Store,
+  queries: DomainGaugeQueries,
+  pastExpiry: PastExpiryCount,
+  now: number,
+): Promise<Snapshot> {
   const [deadlines, fieldsPastExpiry, journal, exportBacklogs] = await Promise.all([
     queries.requestDeadlines(now, now + DUE_SOON_DAYS * DAY_MS),
-    queries.fieldsPastExpiry(now),
+    pastExpiry(now),
     store.journalBacklog(),
     queries.exportBacklogs(),
   ]);

@@ -3,6 +3,8 @@ import type { HoldColumns } from '../retention/holds/hold-rules.js';
 import type { Database } from '../store/schema.js';
 
 const DAY_MS = 86_400_000;
+/** Hold list values bound into one statement at most; past that, holds are matched in `pastExpiryMatchedHere`. */
+const HOLD_VALUES_IN_SQL = 20_000;
 
 /** Which field expiries a token may count: one system's (a service), some fields (categories). */
 export interface ExpiryScope {
@@ -110,30 +112,59 @@ export class OverviewQueries {
    * range of `field_expiries_feed` (expires_at first); holds are few and become a `case`.
    */
   async pastExpiry(now: number, holds: readonly HoldColumns[], scope: ExpiryScope): Promise<PastExpiryRow[]> {
-    const rows = await this.scoped(scope)
+    const values = holds.reduce(
+      (sum, hold) =>
+        sum +
+        (hold.subjects?.length ?? 0) +
+        (hold.systems?.length ?? 0) +
+        (hold.fields?.length ?? 0) +
+        (hold.policies?.length ?? 0),
+      0,
+    );
+    if (values > HOLD_VALUES_IN_SQL) return this.pastExpiryMatchedHere(now, holds, scope);
+    // Whether a hold keeps the row is worked out once per row, inside, so that each hold's lists
+    // are bound once (not once per aggregate: a hold of 10,000 subjects is 10,000 parameters).
+    const marked = this.scoped(scope)
       .where('fe.expires_at', '<=', now)
-      .groupBy('d.system')
+      .select((eb) => [
+        'd.system as system',
+        'fe.field as field',
+        'fe.subject as subject',
+        'fe.expires_at as expires_at',
+        eb
+          .case()
+          .when(
+            eb.or(
+              holds.map((hold) =>
+                eb.and([
+                  ...(hold.subjects ? [eb('fe.subject', 'in', inList(hold.subjects))] : []),
+                  ...(hold.systems ? [eb('d.system', 'in', inList(hold.systems))] : []),
+                  ...(hold.fields ? [eb('fe.field', 'in', inList(hold.fields))] : []),
+                  ...(hold.policies ? [eb('fe.policy', 'in', inList(hold.policies))] : []),
+                ]),
+              ),
+            ),
+          )
+          .then(1)
+          .else(0)
+          .end()
+          .as('held'),
+      ])
+      .as('m');
+    const rows = await this.db
+      .selectFrom(marked)
+      .groupBy('m.system')
       .select((eb) => {
-        const held = eb.or(
-          holds.map((hold) =>
-            eb.and([
-              ...(hold.subjects ? [eb('fe.subject', 'in', inList(hold.subjects))] : []),
-              ...(hold.systems ? [eb('d.system', 'in', inList(hold.systems))] : []),
-              ...(hold.fields ? [eb('fe.field', 'in', inList(hold.fields))] : []),
-              ...(hold.policies ? [eb('fe.policy', 'in', inList(hold.policies))] : []),
-            ]),
-          ),
-        );
-        const due = <T>(value: T) => eb.case().when(held).then(null).else(value).end();
+        const due = <T>(value: T) => eb.case().when('m.held', '=', 1).then(null).else(value).end();
         return [
-          'd.system as system',
-          eb.fn.count<number | string>(due(eb.ref('fe.field'))).as('fields'),
+          'm.system as system',
+          eb.fn.count<number | string>(due(eb.ref('m.field'))).as('fields'),
           eb.fn
-            .count<number | string>(due(eb.ref('fe.subject')))
+            .count<number | string>(due(eb.ref('m.subject')))
             .distinct()
             .as('subjects'),
-          eb.fn.min<number | string | null>(due(eb.ref('fe.expires_at'))).as('oldest'),
-          eb.fn.sum<number | string | null>(eb.case().when(held).then(1).else(0).end()).as('held'),
+          eb.fn.min<number | string | null>(due(eb.ref('m.expires_at'))).as('oldest'),
+          eb.fn.sum<number | string | null>('m.held').as('held'),
         ];
       })
       .execute();
@@ -143,6 +174,57 @@ export class OverviewQueries {
       subjects: Number(row.subjects),
       oldest: row.oldest === null ? undefined : Number(row.oldest),
       held: Number(row.held ?? 0),
+    }));
+  }
+
+  /**
+   * `pastExpiry` for holds whose lists together exceed what one statement may bind (SQLite takes
+   * 32,766 parameters): the past-due rows are read and matched against the holds here instead.
+   */
+  private async pastExpiryMatchedHere(
+    now: number,
+    holds: readonly HoldColumns[],
+    scope: ExpiryScope,
+  ): Promise<PastExpiryRow[]> {
+    const sets = holds.map((hold) => ({
+      subjects: hold.subjects && new Set(hold.subjects),
+      systems: hold.systems && new Set(hold.systems),
+      fields: hold.fields && new Set(hold.fields),
+      policies: hold.policies && new Set(hold.policies),
+    }));
+    const rows = await this.scoped(scope)
+      .where('fe.expires_at', '<=', now)
+      .select(['d.system as system', 'fe.subject', 'fe.field', 'fe.policy', 'fe.expires_at'])
+      .execute();
+    const bySystem = new Map<
+      string,
+      { fields: number; subjects: Set<string>; oldest?: number; held: number }
+    >();
+    for (const row of rows) {
+      const entry = bySystem.get(row.system) ?? { fields: 0, subjects: new Set<string>(), held: 0 };
+      bySystem.set(row.system, entry);
+      const held = sets.some(
+        (hold) =>
+          (!hold.subjects || hold.subjects.has(row.subject)) &&
+          (!hold.systems || hold.systems.has(row.system)) &&
+          (!hold.fields || hold.fields.has(row.field)) &&
+          (!hold.policies || hold.policies.has(row.policy)),
+      );
+      if (held) {
+        entry.held += 1;
+        continue;
+      }
+      const expiresAt = Number(row.expires_at);
+      entry.fields += 1;
+      entry.subjects.add(row.subject);
+      entry.oldest = entry.oldest === undefined ? expiresAt : Math.min(entry.oldest, expiresAt);
+    }
+    return [...bySystem].map(([system, entry]) => ({
+      system,
+      fields: entry.fields,
+      subjects: entry.subjects.size,
+      oldest: entry.oldest,
+      held: entry.held,
     }));
   }
 

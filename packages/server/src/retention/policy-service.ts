@@ -154,7 +154,7 @@ export class PolicyService {
     if (previous && movesExpiries(previous, next) && reason === null) {
       throw new AppError(
         'POLICY_CHANGE_REASON_REQUIRED',
-        `Changing the retention, since or legal basis of policy "${name}" needs a reason.`,
+        `Changing the retention, since or legal basis of policy "${name}" (or the purpose of a consent-based one) needs a reason.`,
       );
     }
     await repository.retention.savePolicy(next, principal.id, reason);
@@ -261,10 +261,14 @@ export class PolicyService {
 
 /** Whether the change moves expiries by itself: retention, what it counts from, legal basis (consent). */
 function movesExpiries(previous: PolicyRow, next: PolicyRow): boolean {
+  // Under consent the purpose names the consent a use needs (docs/consent.md): changing it moves
+  // expiries as surely as the retention does.
+  const consentBased = previous.legal_basis === 'consent' || next.legal_basis === 'consent';
   return (
     previous.retention !== next.retention ||
     previous.since !== next.since ||
-    previous.legal_basis !== next.legal_basis
+    previous.legal_basis !== next.legal_basis ||
+    (consentBased && previous.purpose !== next.purpose)
   );
 }
 

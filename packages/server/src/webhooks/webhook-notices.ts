@@ -19,6 +19,8 @@ const REQUESTS_PER_PAGE = 1_000;
 export class WebhookNotices {
   constructor(
     private readonly store: Store,
+    /** Fields past expiry per system, holds left out: the overview's count. */
+    private readonly pastExpiry: (now: number) => Promise<Map<string, number>>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -27,17 +29,20 @@ export class WebhookNotices {
     const wanted = (type: string) =>
       webhooks.filter((webhook) => (JSON.parse(webhook.events) as string[]).includes(type));
     const now = this.now();
-    if (wanted('request.overdue').length > 0) {
-      for await (const request of this.openDueBefore(now)) {
-        await this.announce(`request.overdue:${request.id}`, {
+    // Per subscription, like due-soon: one made after a request went overdue still hears of it.
+    for (const webhook of wanted('request.overdue')) {
+      for await (const request of this.unnoticed(now, `request.overdue:${webhook.name}:`)) {
+        await this.announce(`request.overdue:${webhook.name}:${request.id}`, {
           type: 'request.overdue',
+          webhook: webhook.name,
           data: requestEventData(request),
         });
       }
     }
     // Each subscription has its own horizon, so its due-soon events are its own.
     for (const webhook of wanted('request.due_soon')) {
-      for await (const request of this.openDueBefore(now + webhook.due_soon_days * DAY_MS)) {
+      const horizon = now + webhook.due_soon_days * DAY_MS;
+      for await (const request of this.unnoticed(horizon, `request.due_soon:${webhook.name}:`)) {
         if (request.due_at < now) continue;
         await this.announce(`request.due_soon:${webhook.name}:${request.id}`, {
           type: 'request.due_soon',
@@ -56,7 +61,9 @@ export class WebhookNotices {
    */
   private async dailyDigest(now: number): Promise<void> {
     const day = toDay(now);
-    const due = await this.store.repository.gauges.fieldsPastExpiry(now);
+    // Once a day per system: counted after the usage journal is folded, not from a fold behind.
+    await this.store.freshAggregates();
+    const due = await this.pastExpiry(now);
     for (const [system, fields] of due) {
       if (fields === 0) continue;
       await this.announce(`expiries.due:${day}:${system}`, {
@@ -73,18 +80,20 @@ export class WebhookNotices {
   }
 
   /**
-   * Every open request due before `before`, a page at a time on the (received_at, id) keyset: a
-   * capped read would look at the same, already announced, first page on every sweep and never
-   * reach the rest.
+   * Every open request due before `before` not announced under `prefix` yet, a page at a time on
+   * the (received_at, id) keyset: a capped read would look at the same, already announced, first
+   * page on every sweep and never reach the rest; the notices given are read a page at a time,
+   * so a sweep writes only for what is new.
    */
-  private async *openDueBefore(before: number): AsyncGenerator<RightsRequestRow> {
+  private async *unnoticed(before: number, prefix: string): AsyncGenerator<RightsRequestRow> {
     let after: { receivedAt: number; id: string } | undefined;
     for (;;) {
       const page = await this.store.repository.requests.listRequests(
         { statuses: OPEN_STATUSES, dueBefore: before },
         { limit: REQUESTS_PER_PAGE, ...(after ? { after } : {}) },
       );
-      yield* page;
+      const given = await this.store.repository.webhooks.noticed(page.map((request) => prefix + request.id));
+      yield* page.filter((request) => !given.has(prefix + request.id));
       const last = page.at(-1);
       if (page.length < REQUESTS_PER_PAGE || !last) return;
       after = { receivedAt: last.received_at, id: last.id };

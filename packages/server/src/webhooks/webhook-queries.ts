@@ -21,8 +21,14 @@ export class WebhookQueries {
     return this.db.selectFrom('webhooks').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
-  async insert(row: WebhookRow): Promise<void> {
-    await this.db.insertInto('webhooks').values(row).execute();
+  /** Stores a new subscription; false when the name is taken (also by a concurrent create). */
+  async insert(row: WebhookRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('webhooks')
+      .values(row)
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   async update(name: string, changes: Partial<WebhookRow>): Promise<void> {
@@ -44,6 +50,13 @@ export class WebhookQueries {
    * Records that a time-found fact was announced; false when it had been already. Written in the
    * transaction of the event, so a rolled-back event is announced again on the next sweep.
    */
+  /** Which of `keys` were announced already. */
+  async noticed(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.db.selectFrom('webhook_notices').select('key').where('key', 'in', keys).execute();
+    return new Set(rows.map((row) => row.key));
+  }
+
   async claimNotice(key: string, now: number): Promise<boolean> {
     const result = await this.db
       .insertInto('webhook_notices')

@@ -46,10 +46,9 @@ export class WebhookService {
   async create(principal: Principal, input: WebhookInput): Promise<Webhook> {
     authorize(principal, 'webhooks:write');
     this.checkUrl(input.url);
+    const exists = () => new AppError('WEBHOOK_EXISTS', `A webhook named "${input.name}" exists already.`);
     return this.store.transaction(async (repository) => {
-      if (await repository.webhooks.get(input.name)) {
-        throw new AppError('WEBHOOK_EXISTS', `A webhook named "${input.name}" exists already.`);
-      }
+      if (await repository.webhooks.get(input.name)) throw exists();
       const secret = newWebhookSecret();
       const now = Date.now();
       const row: WebhookRow = {
@@ -64,7 +63,8 @@ export class WebhookService {
         updated_at: now,
         updated_by: principal.id,
       };
-      await repository.webhooks.insert(row);
+      // Two creates of one name at once: the second finds the name taken only when it inserts.
+      if (!(await repository.webhooks.insert(row))) throw exists();
       await audit(repository, principal, 'webhook.create', `webhook:${input.name}`);
       return { ...webhookRowToWebhook(row), secret };
     });
