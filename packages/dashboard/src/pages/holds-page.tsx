@@ -1,7 +1,8 @@
 import type { Hold, HoldInput, HoldList } from '@lethe/api';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, callApi } from '../api.js';
-import { DataTable, TableSearch, type Column } from '../components/data-table.js';
+import { TableSearch, type Column } from '../components/data-table.js';
+import { LocalTable } from '../components/local-table.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
@@ -9,7 +10,6 @@ import { useCan } from '../permissions.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
-import { localRows } from '../local-rows.js';
 import { useTableQuery } from '../use-table-query.js';
 
 const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}';
@@ -126,16 +126,14 @@ function HoldsTable(props: { holds: readonly Hold[]; actions: ((hold: Hold) => R
   const columns = actions
     ? [...HOLD_COLUMNS, { key: 'actions', header: 'Actions', cell: actions }]
     : HOLD_COLUMNS;
-  const shown = localRows(props.holds, columns, query);
   return (
     <>
       <TableSearch label="Search holds" query={query} />
-      <DataTable
+      <LocalTable
         label="Legal holds table"
         testId="holds"
         columns={columns}
-        rows={shown.rows}
-        total={shown.total}
+        rows={props.holds}
         rowKey={(hold) => hold.name}
         query={query}
         empty="No hold matches."

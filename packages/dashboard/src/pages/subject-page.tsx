@@ -1,7 +1,8 @@
 import type { SubjectConsent, SubjectField, SubjectRetention } from '@lethe/api';
 import { ExpireNowControl } from '../components/expire-now-control.js';
 import { useState, type FormEvent } from 'react';
-import { DataTable, type Column } from '../components/data-table.js';
+import type { Column } from '../components/data-table.js';
+import { LocalTable } from '../components/local-table.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Loading, Show } from '../components/status.js';
 import { SubjectConsentSection } from '../components/subject-consent.js';
@@ -9,7 +10,6 @@ import { usedWithoutConsent } from '../consent.js';
 import { dayOf, isPast, relativeDays } from '../format.js';
 import { navigate } from '../router.js';
 import { useApi, type Loaded } from '../use-api.js';
-import { localRows } from '../local-rows.js';
 import { useTableQuery } from '../use-table-query.js';
 
 /** "Why do we hold this?": every field of one person, its expiry, and the use that decides it. */
@@ -194,14 +194,12 @@ const FIELD_COLUMNS: readonly Column<SubjectField>[] = [
  */
 function FieldsTable({ fields }: { fields: readonly SubjectField[] }) {
   const query = useTableQuery();
-  const shown = localRows(fields, FIELD_COLUMNS, query);
   return (
-    <DataTable
+    <LocalTable
       label="Fields table"
       testId="fields"
       columns={FIELD_COLUMNS}
-      rows={shown.rows}
-      total={shown.total}
+      rows={fields}
       rowKey={(field) => field.field}
       query={query}
       empty="No fields."
