@@ -32,7 +32,9 @@ describe('overdue first', { timeout: 90_000 }, () => {
     expect(Math.max(...due.map((system) => system.daysLate))).toBeGreaterThan(365);
     await signInWithPastedToken(token);
 
-    // The cards come first on the page, before what Lethe holds.
+    // The cards come first on the page, before what Lethe holds. The panels' headings show before
+    // the overview has loaded, so the order is read once the cards are there.
+    await page.getByRole('heading', { level: 2, name: 'Act now' }).waitFor();
     const headings = await page.getByRole('heading', { level: 2 }).allTextContents();
     expect(headings[0]).toBe('Act now');
     const count = await page.locator('[data-count="pastExpiryFields"]').textContent();

@@ -20,6 +20,8 @@ export interface DataTableProps<T> {
   readonly rowKey: (row: T) => string;
   /** Its state (sort, page, size) in the address; without it the table is a plain one. */
   readonly query?: TableQuery;
+  /** False for a list that pages itself (a server cursor and "Show more"): its headers sort, no pager. */
+  readonly paged?: boolean;
   /** Rows over every page, where known; else `hasMore` says whether a next page exists. */
   readonly total?: number;
   readonly hasMore?: boolean;
@@ -69,7 +71,7 @@ export function DataTable<T>(props: DataTableProps<T>) {
           </tbody>
         </table>
       </TableScroll>
-      {query ? (
+      {query && props.paged !== false ? (
         <Pager query={query} shown={rows.length} total={props.total} hasMore={props.hasMore ?? false} />
       ) : null}
     </>

@@ -1,8 +1,16 @@
 import type { ExpiryDay } from '@lethe/api';
+import { DataTable, type Column } from './data-table.js';
 
 const WIDTH = 900;
 const HEIGHT = 180;
 const AXIS = 24;
+
+/** The chart's numbers, day by day as drawn: a plain table, neither sorted nor paged. */
+const DAY_COLUMNS: readonly Column<ExpiryDay>[] = [
+  { key: 'day', header: 'Day', cell: (day) => day.day },
+  { key: 'fields', header: 'Fields expiring', cell: (day) => day.fields, className: 'number' },
+  { key: 'subjects', header: 'People expiring entirely', cell: (day) => day.subjects, className: 'number' },
+];
 
 /**
  * Subject fields expiring per day as bars, drawn by hand in SVG (no chart library for one chart).
@@ -53,26 +61,13 @@ export function ExpiryChart({ days }: { days: readonly ExpiryDay[] }) {
       </figcaption>
       <details>
         <summary>The numbers per day</summary>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col">Fields expiring</th>
-              <th scope="col">People expiring entirely</th>
-            </tr>
-          </thead>
-          <tbody>
-            {days
-              .filter((day) => day.fields > 0 || day.subjects > 0)
-              .map((day) => (
-                <tr key={day.day}>
-                  <td>{day.day}</td>
-                  <td className="number">{day.fields}</td>
-                  <td className="number">{day.subjects}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Expiries per day"
+          columns={DAY_COLUMNS}
+          rows={days.filter((day) => day.fields > 0 || day.subjects > 0)}
+          rowKey={(day) => day.day}
+          empty="Nothing expires."
+        />
       </details>
     </figure>
   );

@@ -1,9 +1,29 @@
 import type { Overview, PastExpiry } from '@lethe/api';
 import type { ReactNode } from 'react';
 import { Link } from '../router.js';
+import { DataTable, type Column } from './data-table.js';
 
 /** The list a card opens; the requests and calendar pages read these filters from the address. */
 const PAST_EXPIRY_LIST = '/calendar?preset=overdue';
+
+/** A card's few rows, in the server's order: a plain table, neither sorted nor paged. */
+const PAST_EXPIRY_COLUMNS: readonly Column<PastExpiry>[] = [
+  {
+    key: 'system',
+    header: 'System',
+    cell: (system) => (
+      <Link to={`${PAST_EXPIRY_LIST}&system=${encodeURIComponent(system.system)}`}>{system.system}</Link>
+    ),
+  },
+  { key: 'fields', header: 'Fields', cell: (system) => system.fields.toLocaleString(), className: 'number' },
+  {
+    key: 'people',
+    header: 'People',
+    cell: (system) => system.subjects.toLocaleString(),
+    className: 'number',
+  },
+  { key: 'oldest', header: 'Oldest', cell: (system) => daysLate(system.daysLate) },
+];
 
 type CountKey = keyof NonNullable<Overview['counts']>;
 
@@ -84,32 +104,14 @@ function PastExpiryCard({ systems }: { systems: readonly PastExpiry[] }) {
         </CountLink>
       </p>
       {due.length > 0 ? (
-        <div className="table-scroll">
-          <table data-testid="past-expiry">
-            <thead>
-              <tr>
-                <th scope="col">System</th>
-                <th scope="col">Fields</th>
-                <th scope="col">People</th>
-                <th scope="col">Oldest</th>
-              </tr>
-            </thead>
-            <tbody>
-              {due.map((system) => (
-                <tr key={system.system}>
-                  <td>
-                    <Link to={`${PAST_EXPIRY_LIST}&system=${encodeURIComponent(system.system)}`}>
-                      {system.system}
-                    </Link>
-                  </td>
-                  <td className="number">{system.fields.toLocaleString()}</td>
-                  <td className="number">{system.subjects.toLocaleString()}</td>
-                  <td>{daysLate(system.daysLate)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Past expiry per system"
+          testId="past-expiry"
+          columns={PAST_EXPIRY_COLUMNS}
+          rows={due}
+          rowKey={(system) => system.system}
+          empty="None."
+        />
       ) : null}
       <p className="muted">
         Fields under a legal hold are not due and not counted here

@@ -3,9 +3,9 @@ import { dayOf } from '../format.js';
 import { useSessionView } from '../session-context.js';
 import { maySeeSubjectIds } from '../subject-ids.js';
 import { useApi } from '../use-api.js';
+import { DataTable, type Column } from './data-table.js';
 import { Show } from './status.js';
 import { SubjectId } from './subject-id.js';
-import { TableScroll } from './table-scroll.js';
 
 export const LATEST_REAPPEARANCES = 10;
 
@@ -39,40 +39,36 @@ export function ReappearancesPanel() {
   );
 }
 
+const reappearanceColumns = (idsShown: boolean): readonly Column<Reappearance>[] => [
+  {
+    key: 'subject',
+    header: 'Subject',
+    cell: (item) => <SubjectId subject={item.subject} linked={idsShown} />,
+  },
+  { key: 'field', header: 'Field', cell: (item) => item.field },
+  { key: 'system', header: 'System', cell: (item) => item.system },
+  { key: 'erased', header: 'Erased', cell: (item) => dayOf(item.erasedAt), className: 'day' },
+  {
+    key: 'again',
+    header: 'Used again',
+    cell: (item) => dayOf(item.reappearedAt ?? item.lastUseAt),
+    className: 'day',
+  },
+];
+
+/** The latest few, newest first as the server sends them: a plain table, like the latest violations. */
 function ReappearancesTable(props: { items: readonly Reappearance[]; more: boolean; idsShown: boolean }) {
   const { items, more, idsShown } = props;
   if (items.length === 0) return <p>None. No erased data has been used again.</p>;
   return (
-    <TableScroll label="Re-appearances table">
-      <table data-testid="reappearances">
-        <caption className="muted">
-          The latest {items.length}
-          {more ? ' (more in the API)' : ''}
-          {idsShown ? '' : ', pseudonymised'}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Subject</th>
-            <th scope="col">Field</th>
-            <th scope="col">System</th>
-            <th scope="col">Erased</th>
-            <th scope="col">Used again</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((item) => (
-            <tr key={`${item.subject}/${item.field}`}>
-              <td>
-                <SubjectId subject={item.subject} linked={idsShown} />
-              </td>
-              <td>{item.field}</td>
-              <td>{item.system}</td>
-              <td className="day">{dayOf(item.erasedAt)}</td>
-              <td className="day">{dayOf(item.reappearedAt ?? item.lastUseAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+    <DataTable
+      label="Re-appearances table"
+      testId="reappearances"
+      caption={`The latest ${items.length}${more ? ' (more in the API)' : ''}${idsShown ? '' : ', pseudonymised'}`}
+      columns={reappearanceColumns(idsShown)}
+      rows={items}
+      rowKey={(item) => `${item.subject}/${item.field}`}
+      empty="None."
+    />
   );
 }

@@ -4,6 +4,7 @@ import { callApi } from '../api.js';
 import { dayOf } from '../format.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
+import { DataTable, type Column } from './data-table.js';
 import { ErrorNotice } from './status.js';
 
 /** The preview of a retention change: asked for on demand, shown while the retention is the one previewed. */
@@ -62,6 +63,18 @@ export function DueAtOnce({ preview }: { preview: RetentionPreview }) {
   );
 }
 
+const SHARE_COLUMNS: readonly Column<RetentionPreview['systems'][number]>[] = [
+  { key: 'system', header: 'System', cell: (share) => share.system },
+  { key: 'earlier', header: 'Earlier', cell: (share) => share.earlier.toLocaleString(), className: 'number' },
+  { key: 'later', header: 'Later', cell: (share) => share.later.toLocaleString(), className: 'number' },
+  {
+    key: 'due',
+    header: 'Due at once',
+    cell: (share) => share.dueAtOnce.toLocaleString(),
+    className: 'number',
+  },
+];
+
 /** The previewed figures: due at once first, then the moves and where they land. */
 export function PreviewResult({ preview }: { preview: RetentionPreview }) {
   return (
@@ -89,29 +102,14 @@ export function PreviewResult({ preview }: { preview: RetentionPreview }) {
         ) : null}
       </dl>
       {preview.systems.length > 0 ? (
-        <div className="table-scroll">
-          <table>
-            <caption>Where the expiries move</caption>
-            <thead>
-              <tr>
-                <th scope="col">System</th>
-                <th scope="col">Earlier</th>
-                <th scope="col">Later</th>
-                <th scope="col">Due at once</th>
-              </tr>
-            </thead>
-            <tbody>
-              {preview.systems.map((share) => (
-                <tr key={share.system}>
-                  <td>{share.system}</td>
-                  <td className="number">{share.earlier.toLocaleString()}</td>
-                  <td className="number">{share.later.toLocaleString()}</td>
-                  <td className="number">{share.dueAtOnce.toLocaleString()}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label="Where the expiries move"
+          caption="Where the expiries move"
+          columns={SHARE_COLUMNS}
+          rows={preview.systems}
+          rowKey={(share) => share.system}
+          empty="None."
+        />
       ) : null}
     </div>
   );

@@ -1,9 +1,9 @@
-import type { ConsentRecord, ConsentViolationPage, SubjectConsent } from '@lethe/api';
+import type { ConsentRecord, ConsentViolation, ConsentViolationPage, SubjectConsent } from '@lethe/api';
 import { shortenTcString } from '../consent.js';
 import { dayOf, minuteOf } from '../format.js';
 import { useApi, type Loaded } from '../use-api.js';
+import { DataTable, type Column } from './data-table.js';
 import { Show } from './status.js';
-import { TableScroll } from './table-scroll.js';
 
 /**
  * A subject's consent (docs/consent.md): the state per purpose, every grant and withdrawal with
@@ -41,32 +41,14 @@ export function SubjectConsentSection(props: {
           data.items.length === 0 ? (
             <p>None recorded.</p>
           ) : (
-            <TableScroll label="Uses without consent table">
-              <table data-testid="subject-violations">
-                <thead>
-                  <tr>
-                    <th scope="col">Policy</th>
-                    <th scope="col">System</th>
-                    <th scope="col">Purpose</th>
-                    <th scope="col">First</th>
-                    <th scope="col">Latest</th>
-                    <th scope="col">Uses</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.items.map((item) => (
-                    <tr key={`${item.policy}/${item.system}`}>
-                      <td>{item.policy}</td>
-                      <td>{item.system}</td>
-                      <td>{item.purpose}</td>
-                      <td className="day">{dayOf(item.firstAt)}</td>
-                      <td className="day">{dayOf(item.lastAt)}</td>
-                      <td className="number">{item.count}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
+            <DataTable
+              label="Uses without consent table"
+              testId="subject-violations"
+              columns={VIOLATION_COLUMNS}
+              rows={data.items}
+              rowKey={(item) => `${item.policy}/${item.system}`}
+              empty="None recorded."
+            />
           )
         }
       </Show>
@@ -95,54 +77,64 @@ function ConsentStates({ consent }: { consent: SubjectConsent }) {
   );
 }
 
+const VIOLATION_COLUMNS: readonly Column<ConsentViolation>[] = [
+  { key: 'policy', header: 'Policy', cell: (item) => item.policy },
+  { key: 'system', header: 'System', cell: (item) => item.system },
+  { key: 'purpose', header: 'Purpose', cell: (item) => item.purpose },
+  { key: 'first', header: 'First', cell: (item) => dayOf(item.firstAt), className: 'day' },
+  { key: 'latest', header: 'Latest', cell: (item) => dayOf(item.lastAt), className: 'day' },
+  { key: 'uses', header: 'Uses', cell: (item) => item.count, className: 'number' },
+];
+
+const HISTORY_COLUMNS: readonly Column<ConsentRecord>[] = [
+  { key: 'when', header: 'When', cell: (record) => minuteOf(record.at) },
+  { key: 'purpose', header: 'Purpose', cell: (record) => <code>{record.purpose}</code> },
+  { key: 'choice', header: 'Choice', cell: (record) => (record.granted ? 'granted' : 'withdrawn') },
+  { key: 'source', header: 'Source', cell: (record) => record.source ?? '—' },
+  { key: 'method', header: 'Method', cell: (record) => record.method ?? '—' },
+  { key: 'channel', header: 'Channel', cell: (record) => record.channel ?? '—' },
+  // Shown as text, not links: these come from whoever recorded the consent.
+  {
+    key: 'notice',
+    header: 'Notice',
+    className: 'proof-text',
+    cell: (record) => (
+      <>
+        {record.notice ?? '—'}
+        {record.noticeVersion ? <span className="muted"> (version {record.noticeVersion})</span> : null}
+      </>
+    ),
+  },
+  { key: 'url', header: 'URL', className: 'proof-text', cell: (record) => record.url ?? '—' },
+  {
+    key: 'recorded',
+    header: 'Recorded by',
+    cell: (record) => (
+      <>
+        {record.recordedBy.id} <span className="muted">({record.recordedBy.role})</span>
+        <br />
+        <span className="muted">{minuteOf(record.recordedAt)}</span>
+      </>
+    ),
+  },
+  {
+    key: 'tc',
+    header: 'TC string',
+    cell: (record) => (record.tcString ? <TcString text={record.tcString} /> : '—'),
+  },
+];
+
+/** Newest first, as proof is read: a plain table, neither sorted nor paged (a person has a few records). */
 function ConsentHistory({ history }: { history: readonly ConsentRecord[] }) {
   return (
-    <TableScroll label="Consent history table">
-      <table data-testid="consent-history">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Purpose</th>
-            <th scope="col">Choice</th>
-            <th scope="col">Source</th>
-            <th scope="col">Method</th>
-            <th scope="col">Channel</th>
-            <th scope="col">Notice</th>
-            <th scope="col">URL</th>
-            <th scope="col">Recorded by</th>
-            <th scope="col">TC string</th>
-          </tr>
-        </thead>
-        <tbody>
-          {history.map((record) => (
-            <tr key={record.id}>
-              <td>{minuteOf(record.at)}</td>
-              <td>
-                <code>{record.purpose}</code>
-              </td>
-              <td>{record.granted ? 'granted' : 'withdrawn'}</td>
-              <td>{record.source ?? '—'}</td>
-              <td>{record.method ?? '—'}</td>
-              <td>{record.channel ?? '—'}</td>
-              {/* Shown as text, not links: these come from whoever recorded the consent. */}
-              <td className="proof-text">
-                {record.notice ?? '—'}
-                {record.noticeVersion ? (
-                  <span className="muted"> (version {record.noticeVersion})</span>
-                ) : null}
-              </td>
-              <td className="proof-text">{record.url ?? '—'}</td>
-              <td>
-                {record.recordedBy.id} <span className="muted">({record.recordedBy.role})</span>
-                <br />
-                <span className="muted">{minuteOf(record.recordedAt)}</span>
-              </td>
-              <td>{record.tcString ? <TcString text={record.tcString} /> : '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableScroll>
+    <DataTable
+      label="Consent history table"
+      testId="consent-history"
+      columns={HISTORY_COLUMNS}
+      rows={history}
+      rowKey={(record) => String(record.id)}
+      empty="Nothing recorded."
+    />
   );
 }
 

@@ -1,11 +1,11 @@
 import type { ExpiryItem, ExpiryPage, Overview, System } from '@lethe/api';
 import { useState, type FormEvent } from 'react';
 import { callApi, downloadFromApi } from '../api.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { DayGrid } from '../components/day-grid.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { SubjectId } from '../components/subject-id.js';
-import { TableScroll } from '../components/table-scroll.js';
 import { ndjsonToCsv } from '../csv.js';
 import { saveBlob } from '../download.js';
 import { relativeDays } from '../format.js';
@@ -14,6 +14,8 @@ import { useSession, useSessionView } from '../session-context.js';
 import { maySeeSubjectIds } from '../subject-ids.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
+import { useTableQuery } from '../use-table-query.js';
+import { localRows } from '../local-rows.js';
 import {
   calendarPath,
   calendarQuery,
@@ -169,6 +171,7 @@ function Feed({ query }: { query: CalendarQuery }) {
   const session = useSessionView();
   const linked = session.state === 'ready' && maySeeSubjectIds(session.data);
   const first = useApi<ExpiryPage>(feedPath(query, { limit: '100' }));
+  const table = useTableQuery();
   const [more, setMore] = useState<ExpiryItem[]>([]);
   const [next, setNext] = useState<string>();
   const loading = useAction();
@@ -195,6 +198,13 @@ function Feed({ query }: { query: CalendarQuery }) {
     <Show loaded={first} what="the expiries">
       {(page) => {
         const items = [...page.items, ...more];
+        // The server's cursor pages the feed ("Show more"); a header sorts only what is loaded.
+        const sorted = localRows(items, expiryColumns(linked), {
+          get: () => '',
+          sort: table.sort,
+          offset: 0,
+          pageSize: items.length,
+        }).rows;
         return (
           <>
             {query.preset === 'overdue' ? (
@@ -227,49 +237,17 @@ function Feed({ query }: { query: CalendarQuery }) {
             {items.length === 0 ? (
               <p>Nothing to show: {rangeLabel(query)}.</p>
             ) : (
-              <TableScroll label="Expiries table">
-                <table data-testid="expiries">
-                  <caption className="muted">
-                    {items.length}
-                    {cursor ? '+' : ''} expiries, {rangeLabel(query)}
-                  </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Expires</th>
-                      <th scope="col">Subject</th>
-                      <th scope="col">Field</th>
-                      <th scope="col">Policy</th>
-                      <th scope="col">System</th>
-                      <th scope="col">Status</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((item) => (
-                      <tr key={`${item.subject}/${item.field}`}>
-                        <td>
-                          {item.expiresAt.replace('T', ' ').slice(0, 16)}
-                          {item.status === 'due' ? (
-                            <span className="muted"> ({relativeDays(item.expiresAt)})</span>
-                          ) : null}
-                        </td>
-                        <td>
-                          <SubjectId subject={item.subject} linked={linked} />
-                        </td>
-                        <td>
-                          <code>{item.field}</code>
-                        </td>
-                        <td>
-                          <Link to={`/policies/${encodeURIComponent(item.policy)}`}>{item.policy}</Link>
-                        </td>
-                        <td>{item.system}</td>
-                        <td>
-                          <ExpiryStatusBadge item={item} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableScroll>
+              <DataTable
+                label="Expiries table"
+                testId="expiries"
+                caption={`${items.length}${cursor ? '+' : ''} expiries, ${rangeLabel(query)}`}
+                columns={expiryColumns(linked)}
+                rows={sorted}
+                rowKey={(item) => `${item.subject}/${item.field}`}
+                query={table}
+                paged={false}
+                empty="None."
+              />
             )}
             {loading.error ? <ErrorNotice error={loading.error} /> : null}
             {cursor ? (
@@ -283,6 +261,40 @@ function Feed({ query }: { query: CalendarQuery }) {
     </Show>
   );
 }
+
+const expiryColumns = (linked: boolean): readonly Column<ExpiryItem>[] => [
+  {
+    key: 'expires',
+    header: 'Expires',
+    cell: (item) => (
+      <>
+        {item.expiresAt.replace('T', ' ').slice(0, 16)}
+        {item.status === 'due' ? <span className="muted"> ({relativeDays(item.expiresAt)})</span> : null}
+      </>
+    ),
+    value: (item) => item.expiresAt,
+  },
+  {
+    key: 'subject',
+    header: 'Subject',
+    cell: (item) => <SubjectId subject={item.subject} linked={linked} />,
+    value: (item) => item.subject,
+  },
+  { key: 'field', header: 'Field', cell: (item) => <code>{item.field}</code>, value: (item) => item.field },
+  {
+    key: 'policy',
+    header: 'Policy',
+    cell: (item) => <Link to={`/policies/${encodeURIComponent(item.policy)}`}>{item.policy}</Link>,
+    value: (item) => item.policy,
+  },
+  { key: 'system', header: 'System', cell: (item) => item.system, value: (item) => item.system },
+  {
+    key: 'status',
+    header: 'Status',
+    cell: (item) => <ExpiryStatusBadge item={item} />,
+    value: (item) => item.status,
+  },
+];
 
 /**
  * Where a row stands: due (act now), upcoming, or held by a legal hold (named), as the feed

@@ -1,4 +1,5 @@
 import type { ContractHistory, DataContract } from '@lethe/api';
+import { DataTable, type Column } from '../components/data-table.js';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
 import { dayOf } from '../format.js';
@@ -28,6 +29,13 @@ export function ContractsPage() {
     </Page>
   );
 }
+
+type PersonalAttribute = DataContract['personal'][number];
+
+const ATTRIBUTE_COLUMNS: readonly Column<PersonalAttribute>[] = [
+  { key: 'attribute', header: 'Attribute', cell: (personal) => <code>{personal.attribute}</code> },
+  { key: 'purposes', header: 'Purposes', cell: (personal) => personal.purposes.join(', ') },
+];
 
 function ContractCard({ contract }: { contract: DataContract }) {
   // The list holds the newest version of each; the other version numbers come with its history.
@@ -64,25 +72,15 @@ function ContractCard({ contract }: { contract: DataContract }) {
           </>
         ) : null}
       </dl>
-      <table>
-        <caption className="muted">Personal attributes and the purposes each may be used for</caption>
-        <thead>
-          <tr>
-            <th scope="col">Attribute</th>
-            <th scope="col">Purposes</th>
-          </tr>
-        </thead>
-        <tbody>
-          {contract.personal.map((personal) => (
-            <tr key={personal.attribute}>
-              <td>
-                <code>{personal.attribute}</code>
-              </td>
-              <td>{personal.purposes.join(', ')}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {/* A contract's own few attributes, in its order: a plain table, neither paged nor sorted. */}
+      <DataTable
+        label={`Personal attributes of ${contract.name}`}
+        caption="Personal attributes and the purposes each may be used for"
+        columns={ATTRIBUTE_COLUMNS}
+        rows={contract.personal}
+        rowKey={(personal) => personal.attribute}
+        empty="No personal attributes."
+      />
     </section>
   );
 }

@@ -1,6 +1,8 @@
 import type { Hold, HoldInput, HoldList } from '@lethe/api';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, callApi } from '../api.js';
+import { TableSearch, type Column } from '../components/data-table.js';
+import { LocalTable } from '../components/local-table.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
@@ -8,7 +10,7 @@ import { useCan } from '../permissions.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
-import { TableScroll } from '../components/table-scroll.js';
+import { useTableQuery } from '../use-table-query.js';
 
 const NAME_PATTERN = '[A-Za-z0-9][A-Za-z0-9._\\-]{0,127}';
 const SCOPES = ['subjects', 'systems', 'categories', 'policies'] as const;
@@ -62,58 +64,24 @@ export function HoldsPage() {
           items.length === 0 ? (
             <p data-testid="no-holds">No hold stands: everything expires as its policies say.</p>
           ) : (
-            <TableScroll label="Legal holds table">
-              <table data-testid="holds">
-                <thead>
-                  <tr>
-                    <th scope="col">Hold</th>
-                    <th scope="col">Why</th>
-                    <th scope="col">Over</th>
-                    <th scope="col">Since</th>
-                    <th scope="col">By</th>
-                    <th scope="col">Review</th>
-                    {mayWrite ? <th scope="col">Actions</th> : null}
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((hold) => (
-                    <tr key={hold.name}>
-                      <td>
-                        <strong>{hold.name}</strong>
-                      </td>
-                      <td>{hold.reason}</td>
-                      <td>
-                        <HoldScopeText hold={hold} />
-                      </td>
-                      <td>{dayOf(hold.createdAt)}</td>
-                      <td>
-                        {hold.createdBy}
-                        {hold.updatedBy !== hold.createdBy || hold.updatedAt !== hold.createdAt ? (
-                          <span className="muted">
-                            {' '}
-                            · changed {dayOf(hold.updatedAt)} by {hold.updatedBy}
-                          </span>
-                        ) : null}
-                      </td>
-                      <td>{hold.reviewAt ? dayOf(hold.reviewAt) : '—'}</td>
-                      {mayWrite ? (
-                        <td>
-                          <div className="row-actions">
-                            <button type="button" className="secondary" onClick={() => setEditing(hold)}>
-                              Edit {hold.name}
-                            </button>
-                            <ReleaseControl
-                              hold={hold}
-                              onReleased={() => finished(`Hold ${hold.name} released.`)}
-                            />
-                          </div>
-                        </td>
-                      ) : null}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableScroll>
+            <HoldsTable
+              holds={items}
+              actions={
+                mayWrite
+                  ? (hold) => (
+                      <div className="row-actions">
+                        <button type="button" className="secondary" onClick={() => setEditing(hold)}>
+                          Edit {hold.name}
+                        </button>
+                        <ReleaseControl
+                          hold={hold}
+                          onReleased={() => finished(`Hold ${hold.name} released.`)}
+                        />
+                      </div>
+                    )
+                  : undefined
+              }
+            />
           )
         }
       </Show>
@@ -121,12 +89,70 @@ export function HoldsPage() {
   );
 }
 
+const HOLD_COLUMNS: readonly Column<Hold>[] = [
+  { key: 'name', header: 'Hold', cell: (hold) => <strong>{hold.name}</strong>, value: (hold) => hold.name },
+  { key: 'reason', header: 'Why', cell: (hold) => hold.reason, value: (hold) => hold.reason },
+  { key: 'over', header: 'Over', cell: (hold) => <HoldScopeText hold={hold} />, value: holdScope },
+  { key: 'since', header: 'Since', cell: (hold) => dayOf(hold.createdAt), value: (hold) => hold.createdAt },
+  {
+    key: 'by',
+    header: 'By',
+    cell: (hold) => (
+      <>
+        {hold.createdBy}
+        {hold.updatedBy !== hold.createdBy || hold.updatedAt !== hold.createdAt ? (
+          <span className="muted">
+            {' '}
+            · changed {dayOf(hold.updatedAt)} by {hold.updatedBy}
+          </span>
+        ) : null}
+      </>
+    ),
+    value: (hold) => hold.createdBy,
+  },
+  {
+    key: 'review',
+    header: 'Review',
+    cell: (hold) => (hold.reviewAt ? dayOf(hold.reviewAt) : '—'),
+    // Holds without a review date sort after every dated one.
+    value: (hold) => hold.reviewAt ?? '~',
+  },
+];
+
+/** The standing holds, searched and sorted in the page (a few dozen at most, loaded whole). */
+function HoldsTable(props: { holds: readonly Hold[]; actions: ((hold: Hold) => ReactNode) | undefined }) {
+  const query = useTableQuery();
+  const { actions } = props;
+  const columns = actions
+    ? [...HOLD_COLUMNS, { key: 'actions', header: 'Actions', cell: actions }]
+    : HOLD_COLUMNS;
+  return (
+    <>
+      <TableSearch label="Search holds" query={query} />
+      <LocalTable
+        label="Legal holds table"
+        testId="holds"
+        columns={columns}
+        rows={props.holds}
+        rowKey={(hold) => hold.name}
+        query={query}
+        empty="No hold matches."
+      />
+    </>
+  );
+}
+
+/** "subjects u-1, u-2 · systems accounts", or "" for a hold without lists. */
+function holdScope(hold: Hold): string {
+  return SCOPES.filter((kind) => hold[kind] !== undefined)
+    .map((kind) => `${kind} ${(hold[kind] ?? []).join(', ')}`)
+    .join(' · ');
+}
+
 /** "subjects u-1, u-2 · systems accounts", or "everything" for a hold without lists. */
 function HoldScopeText({ hold }: { hold: Hold }) {
-  const parts = SCOPES.filter((kind) => hold[kind] !== undefined).map(
-    (kind) => `${kind} ${(hold[kind] ?? []).join(', ')}`,
-  );
-  return parts.length ? <>{parts.join(' · ')}</> : <strong>everything</strong>;
+  const scope = holdScope(hold);
+  return scope ? <>{scope}</> : <strong>everything</strong>;
 }
 
 /** A comma- or line-separated list as typed; an empty one places no limit of its kind. */

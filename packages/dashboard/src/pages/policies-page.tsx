@@ -1,11 +1,11 @@
 import type { Policy } from '@lethe/api';
 import { agingInWords } from '../components/aging-field.js';
-import { DataTable, TableSearch, type Column } from '../components/data-table.js';
+import { TableSearch, type Column } from '../components/data-table.js';
+import { LocalTable } from '../components/local-table.js';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
 import { dayOf } from '../format.js';
 import { useCan } from '../permissions.js';
-import { localRows } from '../local-rows.js';
 import { spaced } from '../options.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
@@ -56,22 +56,18 @@ export function PoliciesPage() {
     >
       <TableSearch label="Search policies" query={query} />
       <Show loaded={policies} what="the policies">
-        {({ items }) => {
-          const shown = localRows(items, COLUMNS, query);
-          return (
-            <DataTable
-              label="Policies"
-              testId="policies"
-              columns={COLUMNS}
-              rows={shown.rows}
-              total={shown.total}
-              rowKey={(policy) => policy.name}
-              rowClassName={(policy) => (policy.status === 'retired' ? 'retired' : undefined)}
-              query={query}
-              empty="No policies match."
-            />
-          );
-        }}
+        {({ items }) => (
+          <LocalTable
+            label="Policies"
+            testId="policies"
+            columns={COLUMNS}
+            rows={items}
+            rowKey={(policy) => policy.name}
+            rowClassName={(policy) => (policy.status === 'retired' ? 'retired' : undefined)}
+            query={query}
+            empty="No policies match."
+          />
+        )}
       </Show>
     </Page>
   );

@@ -2,18 +2,18 @@ import type { Policy, PolicyInput, PolicyRecompute, PolicyVersion } from '@lethe
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, callApi } from '../api.js';
 import { AgingField, agingInWords } from '../components/aging-field.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { Page } from '../components/page.js';
 import { PolicyChangeOutcomePanel, type PolicyChangeOutcome } from '../components/policy-change-outcome.js';
 import { fieldCount, RetentionChange, useRetentionPreview } from '../components/retention-preview.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { dayOf } from '../format.js';
-import { LEGAL_BASES } from '../options.js';
+import { LEGAL_BASES, spaced } from '../options.js';
 import { useCan } from '../permissions.js';
 import { Link, navigate } from '../router.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
-import { TableScroll } from '../components/table-scroll.js';
 
 export const NEW_POLICY_PATH = '/policies/+new';
 
@@ -381,6 +381,19 @@ function RetireControl({ policy, onRetired }: { policy: Policy; onRetired: () =>
   );
 }
 
+/** A policy's versions, newest first: its history read in order, neither sorted nor paged. */
+const VERSION_COLUMNS: readonly Column<PolicyVersion>[] = [
+  { key: 'version', header: 'Version', cell: (entry) => entry.version, className: 'number' },
+  { key: 'retention', header: 'Retention', cell: (entry) => <code>{entry.retention}</code> },
+  { key: 'since', header: 'Counts from', cell: (entry) => agingInWords(entry.since) },
+  { key: 'purpose', header: 'Purpose', cell: (entry) => entry.purpose },
+  { key: 'basis', header: 'Legal basis', cell: (entry) => spaced(entry.legalBasis) },
+  { key: 'status', header: 'Status', cell: (entry) => entry.status },
+  { key: 'changed', header: 'Changed', cell: (entry) => dayOf(entry.changedAt) },
+  { key: 'by', header: 'By', cell: (entry) => entry.changedBy },
+  { key: 'reason', header: 'Reason', cell: (entry) => entry.reason ?? '', className: 'wrap' },
+];
+
 function Versions({ name }: { name: string }) {
   const versions = useApi<{ items: PolicyVersion[] }>(`/v1/policies/${encodeURIComponent(name)}/versions`);
   return (
@@ -388,40 +401,13 @@ function Versions({ name }: { name: string }) {
       <h2>History</h2>
       <Show loaded={versions} what="the history">
         {({ items }) => (
-          <TableScroll label="Policy history table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Version</th>
-                  <th scope="col">Retention</th>
-                  <th scope="col">Counts from</th>
-                  <th scope="col">Purpose</th>
-                  <th scope="col">Legal basis</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Changed</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...items].reverse().map((entry) => (
-                  <tr key={entry.version}>
-                    <td className="number">{entry.version}</td>
-                    <td>
-                      <code>{entry.retention}</code>
-                    </td>
-                    <td>{agingInWords(entry.since)}</td>
-                    <td>{entry.purpose}</td>
-                    <td>{entry.legalBasis.replace(/_/g, ' ')}</td>
-                    <td>{entry.status}</td>
-                    <td>{dayOf(entry.changedAt)}</td>
-                    <td>{entry.changedBy}</td>
-                    <td className="wrap">{entry.reason ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <DataTable
+            label="Policy history table"
+            columns={VERSION_COLUMNS}
+            rows={[...items].reverse()}
+            rowKey={(entry) => String(entry.version)}
+            empty="No versions."
+          />
         )}
       </Show>
     </>

@@ -1,9 +1,9 @@
 import type { RequestTask, RightsRequest, TicketDoneInput, TicketFile } from '@lethe/api';
 import { useEffect, useState, type FormEvent } from 'react';
 import { callApi } from '../api.js';
+import { DataTable, type Column } from '../components/data-table.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
-import { TableScroll } from '../components/table-scroll.js';
 import { saveApiFile } from '../download.js';
 import { dayOf } from '../format.js';
 import { spaced } from '../options.js';
@@ -177,28 +177,13 @@ function TaskItem({
             {task.attempts} attempt{task.attempts === 1 ? '' : 's'}
             {task.nextAttemptAt ? `, next ${task.nextAttemptAt.replace('T', ' ').slice(0, 19)}` : ''}
           </summary>
-          <TableScroll label={`Attempts of ${task.target}`}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Attempt</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Finished</th>
-                  <th scope="col">Outcome</th>
-                </tr>
-              </thead>
-              <tbody>
-                {task.attemptLog.map((attempt) => (
-                  <tr key={attempt.attempt}>
-                    <td className="number">{attempt.attempt}</td>
-                    <td>{attempt.startedAt.replace('T', ' ').slice(0, 19)}</td>
-                    <td>{attempt.finishedAt?.replace('T', ' ').slice(0, 19) ?? '—'}</td>
-                    <td>{attempt.error ?? attempt.outcome ?? '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableScroll>
+          <DataTable
+            label={`Attempts of ${task.target}`}
+            columns={ATTEMPT_COLUMNS}
+            rows={task.attemptLog}
+            rowKey={(attempt) => String(attempt.attempt)}
+            empty="No attempts."
+          />
         </details>
       ) : null}
       {isOpenTicket && mayCompleteTickets ? (
@@ -399,3 +384,17 @@ async function ticketFile(file: File): Promise<TicketFile> {
     contentBase64: btoa(binary),
   };
 }
+
+const clock = (at: string) => at.replace('T', ' ').slice(0, 19);
+
+/** A task's attempts in the order they ran: a short log read top to bottom, neither sorted nor paged. */
+const ATTEMPT_COLUMNS: readonly Column<RequestTask['attemptLog'][number]>[] = [
+  { key: 'attempt', header: 'Attempt', cell: (attempt) => attempt.attempt, className: 'number' },
+  { key: 'started', header: 'Started', cell: (attempt) => clock(attempt.startedAt) },
+  {
+    key: 'finished',
+    header: 'Finished',
+    cell: (attempt) => (attempt.finishedAt ? clock(attempt.finishedAt) : '—'),
+  },
+  { key: 'outcome', header: 'Outcome', cell: (attempt) => attempt.error ?? attempt.outcome ?? '—' },
+];

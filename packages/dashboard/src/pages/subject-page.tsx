@@ -1,6 +1,8 @@
 import type { SubjectConsent, SubjectField, SubjectRetention } from '@lethe/api';
 import { ExpireNowControl } from '../components/expire-now-control.js';
 import { useState, type FormEvent } from 'react';
+import type { Column } from '../components/data-table.js';
+import { LocalTable } from '../components/local-table.js';
 import { Page } from '../components/page.js';
 import { ErrorNotice, Loading, Show } from '../components/status.js';
 import { SubjectConsentSection } from '../components/subject-consent.js';
@@ -8,7 +10,7 @@ import { usedWithoutConsent } from '../consent.js';
 import { dayOf, isPast, relativeDays } from '../format.js';
 import { navigate } from '../router.js';
 import { useApi, type Loaded } from '../use-api.js';
-import { TableScroll } from '../components/table-scroll.js';
+import { useTableQuery } from '../use-table-query.js';
 
 /** "Why do we hold this?": every field of one person, its expiry, and the use that decides it. */
 export function SubjectPage({ subject }: { subject: string | undefined }) {
@@ -110,26 +112,7 @@ function SubjectRetentionView({ retention }: { retention: SubjectRetention }) {
         </p>
       </div>
       <h2>Fields</h2>
-      <TableScroll label="Fields table">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Field</th>
-              <th scope="col">System</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Deciding policy</th>
-              <th scope="col">Last use</th>
-              <th scope="col">Erasure</th>
-              <th scope="col">Hold or decision</th>
-            </tr>
-          </thead>
-          <tbody>
-            {retention.fields.map((field) => (
-              <FieldRow key={field.field} field={field} />
-            ))}
-          </tbody>
-        </table>
-      </TableScroll>
+      <FieldsTable fields={retention.fields} />
       <h2>Timeline of uses</h2>
       <ol className="timeline" data-testid="timeline">
         {uses.map((use) => {
@@ -161,47 +144,88 @@ function SubjectRetentionView({ retention }: { retention: SubjectRetention }) {
   );
 }
 
-function FieldRow({ field }: { field: SubjectField }) {
-  return (
-    <tr>
-      <td>
-        <code>{field.field}</code>
-      </td>
-      <td>{field.system}</td>
-      <td>
-        {field.waitingFor ? (
-          // An event-anchored policy: the expiry is a placeholder until the subject's event arrives.
-          <span data-testid="waiting-for">waiting for {field.waitingFor}</span>
-        ) : (
-          <>
-            {dayOf(field.expiresAt)} <span className="muted">({relativeDays(field.expiresAt)})</span>
-          </>
-        )}
-      </td>
-      <td>{field.policy}</td>
-      <td>{dayOf(field.lastUseAt)}</td>
-      <td>
+const FIELD_COLUMNS: readonly Column<SubjectField>[] = [
+  {
+    key: 'field',
+    header: 'Field',
+    cell: (field) => <code>{field.field}</code>,
+    value: (field) => field.field,
+  },
+  { key: 'system', header: 'System', cell: (field) => field.system, value: (field) => field.system },
+  {
+    key: 'expires',
+    header: 'Expires',
+    cell: (field) =>
+      field.waitingFor ? (
+        // An event-anchored policy: the expiry is a placeholder until the subject's event arrives.
+        <span data-testid="waiting-for">waiting for {field.waitingFor}</span>
+      ) : (
+        <>
+          {dayOf(field.expiresAt)} <span className="muted">({relativeDays(field.expiresAt)})</span>
+        </>
+      ),
+    // Waiting fields have no real date yet: they sort after every dated one.
+    value: (field) => (field.waitingFor ? '~' : field.expiresAt),
+  },
+  { key: 'policy', header: 'Deciding policy', cell: (field) => field.policy, value: (field) => field.policy },
+  {
+    key: 'used',
+    header: 'Last use',
+    cell: (field) => dayOf(field.lastUseAt),
+    value: (field) => field.lastUseAt,
+  },
+  {
+    key: 'erasure',
+    header: 'Erasure',
+    cell: (field) => (
+      <>
         {field.erasedAt ? `erased ${dayOf(field.erasedAt)}` : '—'}
         {field.reappearedAt ? <strong> · used again {dayOf(field.reappearedAt)}</strong> : null}
-      </td>
-      <td>
-        {/* A hold wins over the expiry: the field must not be deleted while it stands. */}
-        {field.hold ? (
-          <>
-            <span className="badge badge-warn">held: {field.hold.name}</span>{' '}
-            <span className="muted">
-              since {dayOf(field.hold.since)} by {field.hold.by}: {field.hold.reason}
-            </span>
-          </>
-        ) : null}
-        {field.expireNow ? (
+      </>
+    ),
+    value: (field) => field.erasedAt ?? '',
+  },
+  { key: 'hold', header: 'Hold or decision', cell: (field) => <FieldDecision field={field} /> },
+];
+
+/**
+ * A subject's fields, loaded whole with the subject: sorted and paged in the page. No search box:
+ * the page's search is the subject lookup above it, and a person has tens of fields, not thousands.
+ */
+function FieldsTable({ fields }: { fields: readonly SubjectField[] }) {
+  const query = useTableQuery();
+  return (
+    <LocalTable
+      label="Fields table"
+      testId="fields"
+      columns={FIELD_COLUMNS}
+      rows={fields}
+      rowKey={(field) => field.field}
+      query={query}
+      empty="No fields."
+    />
+  );
+}
+
+function FieldDecision({ field }: { field: SubjectField }) {
+  return (
+    <>
+      {/* A hold wins over the expiry: the field must not be deleted while it stands. */}
+      {field.hold ? (
+        <>
+          <span className="badge badge-warn">held: {field.hold.name}</span>{' '}
           <span className="muted">
-            {field.hold ? ' · ' : ''}expired now {dayOf(field.expireNow.at)} by {field.expireNow.by}:{' '}
-            {field.expireNow.reason}
+            since {dayOf(field.hold.since)} by {field.hold.by}: {field.hold.reason}
           </span>
-        ) : null}
-        {field.hold || field.expireNow ? null : '—'}
-      </td>
-    </tr>
+        </>
+      ) : null}
+      {field.expireNow ? (
+        <span className="muted">
+          {field.hold ? ' · ' : ''}expired now {dayOf(field.expireNow.at)} by {field.expireNow.by}:{' '}
+          {field.expireNow.reason}
+        </span>
+      ) : null}
+      {field.hold || field.expireNow ? null : '—'}
+    </>
   );
 }
