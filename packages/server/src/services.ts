@@ -197,6 +197,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     options,
   );
   const webhookSettings = options.webhooks ?? DEFAULT_WEBHOOK_SETTINGS;
+  const webhooks = new WebhookService(store, masterKey, webhookSettings);
   const now = options.now ?? Date.now;
   const webhookDeliverer = new WebhookDeliverer(
     store,
@@ -238,6 +239,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
       connectors,
       contracts,
       holds,
+      webhooks,
     }),
     telemetry: new TelemetryService(
       store,
@@ -271,7 +273,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     streamRetention: new StreamRetentionSweep(store, options.streamRetention),
     streamExports,
     ...(exportRunner ? { exportRunner } : {}),
-    webhooks: new WebhookService(store, masterKey, webhookSettings),
+    webhooks,
     webhookDeliverer,
     webhookNotices: new WebhookNotices(store, now),
   };
