@@ -24,6 +24,7 @@ import { PolicyInput, SystemInput } from './retention.js';
 import { ConnectorInput } from './requests.js';
 import { ContractName, DataContractInput } from './streams.js';
 import { HoldInput } from './holds.js';
+import { WebhookInput } from './webhooks.js';
 
 const strict = { additionalProperties: false } as const;
 /** Every entry's name obeys the API's rule for names: a stored entry can always be addressed. */
@@ -72,6 +73,11 @@ export const Manifest = Type.Object(
      * never releases one the manifest omits (a deleted line must not end a legal obligation).
      */
     holds: Type.Optional(Type.Array(named(HoldInput))),
+    /**
+     * Webhook subscriptions (docs/webhooks.md), never with a secret: the server makes one when it
+     * creates a subscription and the apply's result shows it once (`ManifestChange.secret`).
+     */
+    webhooks: Type.Optional(Type.Array(WebhookInput)),
   },
   strict,
 );
@@ -89,6 +95,7 @@ export const MANIFEST_SECTIONS = [
   'connectors',
   'contracts',
   'holds',
+  'webhooks',
 ] as const;
 export type ManifestSection = (typeof MANIFEST_SECTIONS)[number];
 
@@ -123,6 +130,8 @@ export const ManifestChange = Type.Object({
   path: Type.Optional(Type.String()),
   /** What the entry now means that it may not have meant before (a connector's legacy links). */
   notes: Type.Optional(Type.Array(Type.String())),
+  /** A webhook the apply created: its signing secret, shown this once (never in a dry run). */
+  secret: Type.Optional(Type.String()),
 });
 export type ManifestChange = Static<typeof ManifestChange>;
 

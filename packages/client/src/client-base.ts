@@ -28,7 +28,7 @@ export interface ListResult<T> {
 
 /**
  * What every part of the client shares: the transport. The client is one flat class for its users;
- * its methods live in a file per part (`requests-client.ts`, `client.ts`), chained by inheritance.
+ * its methods live in a file per part (`webhooks-client.ts`, `requests-client.ts`, `client.ts`), chained by inheritance.
  */
 export abstract class ClientBase {
   protected readonly transport: HttpTransport;

@@ -4,7 +4,7 @@ import { Deadline } from './deadline.js';
 
 export const NDJSON = 'application/x-ndjson';
 
-type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+type Method = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 
 export interface Call {
   method: Method;

@@ -11,10 +11,11 @@ import type {
   ManualDoneInput,
 } from '@lethe/api';
 import { searchParams, segment } from './http-transport.js';
-import { ClientBase, type ListResult, type RequestOptions } from './client-base.js';
+import type { ListResult, RequestOptions } from './client-base.js';
+import { WebhooksClient } from './webhooks-client.js';
 
 /** Rights requests, tickets and SQL connectors: the part of {@link LetheClient} that steers requests. */
-export abstract class RequestsClient extends ClientBase {
+export abstract class RequestsClient extends WebhooksClient {
   // Rights requests ---------------------------------------------------------------------------
 
   async createRequest(input: RequestInput, options?: RequestOptions): Promise<RightsRequest> {

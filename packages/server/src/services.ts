@@ -198,6 +198,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     options,
   );
   const webhookSettings = options.webhooks ?? DEFAULT_WEBHOOK_SETTINGS;
+  const webhooks = new WebhookService(store, masterKey, webhookSettings);
   const now = options.now ?? Date.now;
   const webhookDeliverer = new WebhookDeliverer(
     store,
@@ -239,6 +240,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
       connectors,
       contracts,
       holds,
+      webhooks,
     }),
     telemetry: new TelemetryService(
       store,
@@ -272,7 +274,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     streamRetention: new StreamRetentionSweep(store, options.streamRetention),
     streamExports,
     ...(exportRunner ? { exportRunner } : {}),
-    webhooks: new WebhookService(store, masterKey, webhookSettings),
+    webhooks,
     webhookDeliverer,
     webhookNotices: new WebhookNotices(store, (at) => overview.fieldsPastExpiry(at), now),
   };

@@ -142,6 +142,49 @@ describe('lethe CLI --json', { timeout: 90_000 }, () => {
     expect(Array.isArray((JSON.parse(tickets.stdout) as { items: unknown }).items)).toBe(true);
     expect(Array.isArray((JSON.parse(jobs.stdout) as { items: unknown }).items)).toBe(true);
   });
+  it('webhooks: create (secret once), list, deliveries, redeliver, delete', async ({ expect }) => {
+    const created = await runLethe(
+      [
+        'webhooks',
+        'create',
+        'cli-hook',
+        '--url',
+        'http://127.0.0.1:9/hook',
+        '--event',
+        'request.failed',
+        '--json',
+      ],
+      env,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'cli-hook', events: ['request.failed'] });
+    expect((JSON.parse(created.stdout) as { secret: string }).secret).toMatch(/^whsec_/);
+    const badEvent = await runLethe(
+      ['webhooks', 'create', 'bad', '--url', 'http://127.0.0.1:9/x', '--event', 'request.exploded'],
+      env,
+    );
+    expect(badEvent.code).toBe(1);
+    expect(badEvent.stderr).toContain('VALIDATION_FAILED');
+    const [json, table, deliveries] = await Promise.all([
+      runLethe(['webhooks', 'list', '--json'], env),
+      runLethe(['webhooks'], env),
+      runLethe(['webhooks', 'deliveries', 'cli-hook', '--json'], env),
+    ]);
+    expect(json.stdout).not.toContain('whsec_');
+    expect((JSON.parse(json.stdout) as { items: { name: string }[] }).items.map((w) => w.name)).toEqual([
+      'cli-hook',
+    ]);
+    expect(table.stdout).toMatch(/^cli-hook\thttp:\/\/127\.0\.0\.1:9\/hook\trequest\.failed\t\*\t7$/m);
+    expect(JSON.parse(deliveries.stdout)).toEqual({ items: [] });
+    const redeliver = await runLethe(['webhooks', 'redeliver', `whd_${'0'.repeat(32)}`], env);
+    expect(redeliver.code).toBe(1);
+    expect(redeliver.stderr).toContain('WEBHOOK_DELIVERY_NOT_FOUND');
+    const deleted = await runLethe(['webhooks', 'delete', 'cli-hook'], env);
+    expect(deleted).toMatchObject({ code: 0, stdout: 'webhook cli-hook deleted\n' });
+    const again = await runLethe(['webhooks', 'delete', 'cli-hook'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('WEBHOOK_NOT_FOUND');
+  });
   it('holds: set, list (table and --json), kept by apply --prune, release', async ({ expect }) => {
     const set = await runLethe(
       ['holds', 'set', 'case-7', '--reason', 'Case 7', '--system', 'orders', '--json'],

@@ -58,7 +58,8 @@ export type Action = keyof typeof PERMISSIONS;
 /** Limits inside an allowed action, by role; rendered into docs/security.md. */
 export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
   'policies:read': { service: "a preview counts its own system's fields" },
-  'manifest:apply': { dpo: 'discovery sources and connectors need an admin' },
+  'manifest:apply': { dpo: 'discovery sources, connectors and webhooks need an admin' },
+  'manifest:export': { auditor: 'without webhook subscriptions' },
   'events:publish': { service: 'own system only' },
   'subjects:read': {
     auditor: 'subject view only with the `subject-ids` grant; re-appearances pseudonymised',

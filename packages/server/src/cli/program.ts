@@ -12,6 +12,7 @@ import { registerServe } from './serve-command.js';
 import { registerBackup } from '../store/backup-command.js';
 import { registerMigrate } from '../store/migrate-command.js';
 import { registerToken } from '../session/token-command.js';
+import { registerWebhooks } from '../webhooks/webhooks-command.js';
 import { packageVersion } from '../lib/package-version.js';
 
 /**
@@ -43,6 +44,7 @@ export function letheProgram(): Command {
     registerTicket,
     registerConsent,
     registerConnectors,
+    registerWebhooks,
     registerBackup,
     registerMigrate,
   ])

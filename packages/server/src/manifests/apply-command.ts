@@ -82,6 +82,8 @@ async function applyCommand(options: ApplyOptions): Promise<void> {
       `${SIGNS[change.action]} ${change.section} ${change.name} ${first ?? change.action}${where}\n`,
     );
     for (const note of rest) process.stdout.write(`    note: ${note}\n`);
+    // A webhook the run created: its signing secret, which no later call shows again.
+    if (change.secret !== undefined) process.stdout.write(`    secret: ${change.secret}\n`);
   }
   const { created, changed, unchanged, removed, kept } = result.summary;
   // Kept holds are named only when there are some: they are what prune refused to remove.

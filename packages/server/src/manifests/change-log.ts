@@ -11,7 +11,7 @@ export class ChangeLog {
     section: ManifestSection,
     name: string,
     path: string,
-    write: () => Promise<Pick<Written<unknown>, 'created' | 'changed'>>,
+    write: () => Promise<Pick<Written<unknown>, 'created' | 'changed'> & { value?: unknown }>,
     notes: readonly string[] = [],
   ): Promise<void> {
     let written;
@@ -21,7 +21,16 @@ export class ChangeLog {
       throw located(error, section, name, path);
     }
     const action = written.created ? 'created' : written.changed ? 'changed' : 'unchanged';
-    this.changes.push({ section, name, action, path, ...(notes.length > 0 ? { notes: [...notes] } : {}) });
+    // A created webhook's secret, shown once: the manifest never holds one.
+    const secret = section === 'webhooks' && written.created ? secretOf(written.value) : undefined;
+    this.changes.push({
+      section,
+      name,
+      action,
+      path,
+      ...(notes.length > 0 ? { notes: [...notes] } : {}),
+      ...(secret !== undefined ? { secret } : {}),
+    });
   }
 
   /** An unlisted entry that prune leaves standing on purpose, with what to do instead. */
@@ -48,4 +57,9 @@ export function located(error: unknown, section: string, name: string, path: str
     name,
     ...(path !== undefined ? { path } : {}),
   });
+}
+
+function secretOf(value: unknown): string | undefined {
+  const secret = (value as { secret?: unknown } | undefined)?.secret;
+  return typeof secret === 'string' ? secret : undefined;
 }

@@ -1,9 +1,7 @@
 import type { Manifest, ManifestChange, ManifestResult, ManifestSection } from '@lethe/api';
-import { authorize, requireAllCategories } from '../auth/permissions.js';
+import { authorize, can, requireAllCategories } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
-import type { DiscoverySourceRow, TaxonomyEntryRow } from '../datamap/datamap-tables.js';
-import type { Catalog, PolicyRow } from '../retention/retention-tables.js';
 import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import type { CatalogCache } from '../retention/catalog-cache.js';
@@ -17,13 +15,17 @@ import type { ContractService } from '../streams/contract-service.js';
 import type { DataMapService } from '../datamap/datamap-service.js';
 import { ChangeLog, located } from './change-log.js';
 import {
-  sourceRowToSource,
-  type DiscoveryService,
-  type SourceInput,
-} from '../datamap/discovery/discovery-service.js';
-import { policyRowToPolicy, type PolicyService } from '../retention/policy-service.js';
-import { systemRecordToSystem, type SystemService } from '../retention/system-service.js';
+  exportedPolicy,
+  exportedSource,
+  exportedSystem,
+  exportedTaxonomy,
+  exportedWebhook,
+} from './exported-entries.js';
+import { type DiscoveryService, type SourceInput } from '../datamap/discovery/discovery-service.js';
+import type { PolicyService } from '../retention/policy-service.js';
+import type { SystemService } from '../retention/system-service.js';
 import type { HoldService } from '../retention/holds/hold-service.js';
+import type { WebhookService } from '../webhooks/webhook-service.js';
 
 interface Services {
   readonly policies: PolicyService;
@@ -33,6 +35,7 @@ interface Services {
   readonly connectors: ConnectorService;
   readonly contracts: ContractService;
   readonly holds: HoldService;
+  readonly webhooks: WebhookService;
 }
 
 /**
@@ -102,6 +105,8 @@ export class ManifestService {
       await this.catalog.reload();
     }
     if (!dryRun) this.services.policies.recomputesCommitted();
+    // A dry run's secrets were rolled back with everything else: they would never sign anything.
+    if (dryRun) changes = changes.map(({ secret: _secret, ...change }) => change);
     const count = (action: ManifestChange['action']) => changes.filter((c) => c.action === action).length;
     return {
       dryRun,
@@ -157,7 +162,7 @@ export class ManifestService {
     { prune, reason, schemaNotes }: ApplyRun,
     log: ChangeLog,
   ): Promise<void> {
-    const { policies, systems, datamap, discovery, connectors, contracts, holds } = this.services;
+    const { policies, systems, datamap, discovery, connectors, contracts, holds, webhooks } = this.services;
     const entry = log.entry.bind(log);
     // Writes, in dependency order: categories before the fields that use them, systems before flows.
     if (manifest.taxonomy !== undefined || prune) {
@@ -221,6 +226,12 @@ export class ManifestService {
     for (const [i, { name, ...hold }] of (manifest.holds ?? []).entries()) {
       await entry('holds', name, `holds[${i}]`, () => holds.putIn(repository, principal, name, hold));
     }
+    // Webhooks last: their system filters name systems. A created one's secret is shown once.
+    for (const [i, webhook] of (manifest.webhooks ?? []).entries()) {
+      await entry('webhooks', webhook.name, `webhooks[${i}]`, () =>
+        webhooks.putIn(repository, principal, webhook),
+      );
+    }
   }
 
   /** Removes everything the manifest does not list (`prune`). */
@@ -231,9 +242,17 @@ export class ManifestService {
     { reason }: ApplyRun,
     log: ChangeLog,
   ): Promise<void> {
-    const { policies, systems, datamap, discovery, connectors } = this.services;
+    const { policies, systems, datamap, discovery, connectors, webhooks } = this.services;
     const removal = log.removal.bind(log);
     const listed = (names: readonly string[]) => new Set(names);
+    const keepWebhooks = listed((manifest.webhooks ?? []).map((w) => w.name));
+    for (const webhook of await repository.webhooks.list()) {
+      if (keepWebhooks.has(webhook.name)) continue;
+      await removal('webhooks', webhook.name, async () => {
+        await webhooks.removeIn(repository, principal, webhook.name);
+        return true;
+      });
+    }
     // A legal hold is never released by prune: a line lost in a YAML edit or a merge must not end
     // a legal obligation and let held data be deleted. It is reported, with how to release it.
     const keepHolds = listed((manifest.holds ?? []).map((h) => h.name));
@@ -326,6 +345,7 @@ export class ManifestService {
       connectorRows,
       contracts,
       holds,
+      webhooks,
     ] = await Promise.all([
       repository.datamap.organisation(),
       repository.datamap.listTaxonomyEntries(),
@@ -338,6 +358,8 @@ export class ManifestService {
       repository.requests.listConnectors(),
       this.services.contracts.all(),
       this.services.holds.exportedIn(repository, principal),
+      // Subscriptions only for who may read them (not an auditor); never with a secret.
+      can(principal, 'webhooks:read') ? this.services.webhooks.list(principal) : [],
     ]);
     const manifest: Manifest = {
       ...(organisation !== undefined ? { organisation } : {}),
@@ -370,6 +392,7 @@ export class ManifestService {
         ? { contracts: contracts.map(({ createdAt: _created, ...contract }) => contract) }
         : {}),
       ...(holds.length ? { holds } : {}),
+      ...(webhooks.length ? { webhooks: webhooks.map(exportedWebhook) } : {}),
     };
     return manifest;
   }
@@ -387,6 +410,7 @@ function requireUniqueEntries(manifest: Manifest): void {
     'sources',
     'connectors',
     'holds',
+    'webhooks',
   ] as const) {
     requireUniqueNames(
       section,
@@ -395,83 +419,6 @@ function requireUniqueEntries(manifest: Manifest): void {
   }
   requireUniqueNames('flows', (manifest.flows ?? []).map(flowName));
   requireUniqueNames('contracts', (manifest.contracts ?? []).map(contractName));
-}
-
-type ManifestEntry<Section extends keyof Manifest> =
-  NonNullable<Manifest[Section]> extends readonly (infer E)[] ? E : never;
-
-/** The taxonomy extensions as the manifest lists them: categories and purposes, each left out when empty. */
-function exportedTaxonomy(taxonomyRows: readonly TaxonomyEntryRow[]): NonNullable<Manifest['taxonomy']> {
-  const taxonomyOf = (taxonomy: 'categories' | 'purposes') =>
-    taxonomyRows
-      .filter((row) => row.taxonomy === taxonomy)
-      .map((row) => ({
-        key: row.key,
-        description: row.description,
-        ...(row.special ? { special: true } : {}),
-      }));
-  const categories = taxonomyOf('categories');
-  const purposes = taxonomyOf('purposes');
-  return {
-    ...(categories.length ? { categories } : {}),
-    ...(purposes.length ? { purposes } : {}),
-  };
-}
-
-function exportedPolicy(row: PolicyRow): ManifestEntry<'policies'> {
-  const { name, purpose, retention, legalBasis, since, description, dataSubjects, reviewedOn } =
-    policyRowToPolicy(row);
-  return {
-    name,
-    purpose,
-    retention,
-    legalBasis,
-    // The default stays implicit, so manifests exported before aging strategies read the same.
-    ...(since !== 'last-use' ? { since } : {}),
-    ...(description !== undefined ? { description } : {}),
-    ...(dataSubjects !== undefined ? { dataSubjects } : {}),
-    ...(reviewedOn !== undefined ? { reviewedOn } : {}),
-  };
-}
-
-function exportedSystem(system: Catalog['systems'][number], catalog: Catalog): ManifestEntry<'systems'> {
-  const {
-    createdAt: _created,
-    updatedAt: _updated,
-    datasets,
-    ...rest
-  } = systemRecordToSystem({
-    system,
-    datasets: catalog.datasets.filter((d) => d.system === system.name),
-    fields: catalog.fields,
-  });
-  return {
-    ...rest,
-    datasets: datasets.map((dataset) => ({
-      name: dataset.name,
-      fields: dataset.fields.map((field) => ({
-        name: field.name,
-        ...(field.categories?.length ? { categories: field.categories } : {}),
-      })),
-    })),
-  };
-}
-
-function exportedSource(row: DiscoverySourceRow): ManifestEntry<'sources'> {
-  const { name, kind, url, targets, prefix, metrics, labels, dataTypes } = sourceRowToSource(row);
-  const written = JSON.parse(row.names) as { interval?: string; staleAfter?: string };
-  return {
-    name,
-    kind,
-    ...(url !== undefined ? { url } : {}),
-    ...(targets !== undefined ? { targets } : {}),
-    ...(prefix !== undefined ? { prefix } : {}),
-    ...(metrics !== undefined ? { metrics } : {}),
-    ...(labels !== undefined ? { labels } : {}),
-    ...(dataTypes !== undefined ? { dataTypes } : {}),
-    ...(written.interval !== undefined ? { interval: written.interval } : {}),
-    ...(written.staleAfter !== undefined ? { staleAfter: written.staleAfter } : {}),
-  };
 }
 
 function contractName(contract: { name: string; version: number }): string {

@@ -6,6 +6,7 @@ import { authorize } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { toIso } from '../lib/time.js';
+import type { Written } from '../datamap/datamap-service.js';
 import type { Repository } from '../store/repository.js';
 import type { Store } from '../store/store.js';
 import type { DeliveryWithEvent } from './webhook-queries.js';
@@ -49,46 +50,103 @@ export class WebhookService {
     const exists = () => new AppError('WEBHOOK_EXISTS', `A webhook named "${input.name}" exists already.`);
     return this.store.transaction(async (repository) => {
       if (await repository.webhooks.get(input.name)) throw exists();
-      const secret = newWebhookSecret();
-      const now = Date.now();
-      const row: WebhookRow = {
-        name: input.name,
-        url: input.url,
-        events: JSON.stringify([...new Set(input.events)].sort()),
-        systems: input.systems ? JSON.stringify([...new Set(input.systems)].sort()) : null,
-        due_soon_days: input.dueSoonDays ?? DEFAULT_DUE_SOON_DAYS,
-        secret: this.masterKey.wrap(secret, secretLabel(input.name)),
-        created_at: now,
-        created_by: principal.id,
-        updated_at: now,
-        updated_by: principal.id,
-      };
-      // Two creates of one name at once: the second finds the name taken only when it inserts.
-      if (!(await repository.webhooks.insert(row))) throw exists();
-      await audit(repository, principal, 'webhook.create', `webhook:${input.name}`);
-      return { ...webhookRowToWebhook(row), secret };
+      return this.insertIn(repository, principal, input);
     });
   }
 
   async change(principal: Principal, name: string, patch: WebhookPatch): Promise<Webhook> {
     authorize(principal, 'webhooks:write');
     if (patch.url !== undefined) this.checkUrl(patch.url);
-    return this.store.transaction(async (repository) => {
-      const previous = await this.existing(repository, name);
-      const changes: Partial<WebhookRow> = {
-        ...(patch.url !== undefined ? { url: patch.url } : {}),
-        ...(patch.events !== undefined ? { events: JSON.stringify([...new Set(patch.events)].sort()) } : {}),
-        ...(patch.systems !== undefined
-          ? { systems: patch.systems === null ? null : JSON.stringify([...new Set(patch.systems)].sort()) }
-          : {}),
-        ...(patch.dueSoonDays !== undefined ? { due_soon_days: patch.dueSoonDays } : {}),
-        updated_at: Date.now(),
-        updated_by: principal.id,
-      };
-      await repository.webhooks.update(name, changes);
-      await audit(repository, principal, 'webhook.change', `webhook:${name}`);
-      return webhookRowToWebhook({ ...previous, ...changes });
-    });
+    return this.store.transaction(async (repository) =>
+      this.changeIn(repository, principal, await this.existing(repository, name), patch),
+    );
+  }
+
+  /**
+   * Creates or changes a subscription inside a caller's transaction (a manifest is applied as one
+   * unit). Putting one as it stands writes nothing and no audit entry, so re-applying is quiet; a
+   * created one carries its new secret, shown once.
+   */
+  async putIn(repository: Repository, principal: Principal, input: WebhookInput): Promise<Written<Webhook>> {
+    authorize(principal, 'webhooks:write');
+    this.checkUrl(input.url);
+    const previous = await repository.webhooks.get(input.name);
+    if (!previous) {
+      return { value: await this.insertIn(repository, principal, input), created: true, changed: false };
+    }
+    const patch = {
+      url: input.url,
+      events: input.events,
+      systems: input.systems ?? null,
+      dueSoonDays: input.dueSoonDays ?? DEFAULT_DUE_SOON_DAYS,
+    } satisfies WebhookPatch;
+    const stored = webhookRowToWebhook(previous);
+    const unchanged =
+      stored.url === patch.url &&
+      sameList(stored.events, patch.events) &&
+      sameList(stored.systems ?? [], patch.systems ?? []) &&
+      stored.dueSoonDays === patch.dueSoonDays;
+    if (unchanged) return { value: stored, created: false, changed: false };
+    return {
+      value: await this.changeIn(repository, principal, previous, patch),
+      created: false,
+      changed: true,
+    };
+  }
+
+  /** `remove` inside a caller's transaction (`--prune`). */
+  async removeIn(repository: Repository, principal: Principal, name: string): Promise<void> {
+    authorize(principal, 'webhooks:write');
+    if (!(await repository.webhooks.delete(name))) throw notFound(name);
+    await audit(repository, principal, 'webhook.delete', `webhook:${name}`);
+  }
+
+  private async insertIn(
+    repository: Repository,
+    principal: Principal,
+    input: WebhookInput,
+  ): Promise<Webhook> {
+    const secret = newWebhookSecret();
+    const now = Date.now();
+    const row: WebhookRow = {
+      name: input.name,
+      url: input.url,
+      events: sortedList(input.events),
+      systems: input.systems ? sortedList(input.systems) : null,
+      due_soon_days: input.dueSoonDays ?? DEFAULT_DUE_SOON_DAYS,
+      secret: this.masterKey.wrap(secret, secretLabel(input.name)),
+      created_at: now,
+      created_by: principal.id,
+      updated_at: now,
+      updated_by: principal.id,
+    };
+    // Two creates of one name at once: the second finds the name taken only when it inserts.
+    if (!(await repository.webhooks.insert(row))) {
+      throw new AppError('WEBHOOK_EXISTS', `A webhook named "${input.name}" exists already.`);
+    }
+    await audit(repository, principal, 'webhook.create', `webhook:${input.name}`);
+    return { ...webhookRowToWebhook(row), secret };
+  }
+
+  private async changeIn(
+    repository: Repository,
+    principal: Principal,
+    previous: WebhookRow,
+    patch: WebhookPatch,
+  ): Promise<Webhook> {
+    const changes: Partial<WebhookRow> = {
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.events !== undefined ? { events: sortedList(patch.events) } : {}),
+      ...(patch.systems !== undefined
+        ? { systems: patch.systems === null ? null : sortedList(patch.systems) }
+        : {}),
+      ...(patch.dueSoonDays !== undefined ? { due_soon_days: patch.dueSoonDays } : {}),
+      updated_at: Date.now(),
+      updated_by: principal.id,
+    };
+    await repository.webhooks.update(previous.name, changes);
+    await audit(repository, principal, 'webhook.change', `webhook:${previous.name}`);
+    return webhookRowToWebhook({ ...previous, ...changes });
   }
 
   /** A new secret, shown once; deliveries from now on are signed with it only. */
@@ -110,10 +168,7 @@ export class WebhookService {
 
   async remove(principal: Principal, name: string): Promise<void> {
     authorize(principal, 'webhooks:write');
-    await this.store.transaction(async (repository) => {
-      if (!(await repository.webhooks.delete(name))) throw notFound(name);
-      await audit(repository, principal, 'webhook.delete', `webhook:${name}`);
-    });
+    await this.store.transaction(async (repository) => this.removeIn(repository, principal, name));
   }
 
   async deliveries(principal: Principal, name: string, limit: number): Promise<WebhookDelivery[]> {
@@ -169,6 +224,15 @@ export class WebhookService {
 /** `whd_` and 32 hex digits. */
 export function newDeliveryId(): string {
   return `whd_${randomBytes(16).toString('hex')}`;
+}
+
+/** Stored lists are sorted and without repeats, so that equal subscriptions compare equal. */
+function sortedList(values: readonly string[]): string {
+  return JSON.stringify([...new Set(values)].sort());
+}
+
+function sameList(stored: readonly string[], given: readonly string[]): boolean {
+  return JSON.stringify(stored) === sortedList(given);
 }
 
 function notFound(name: string): AppError {

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { WEBHOOK_EVENT_TYPES, type WebhookInput } from '@lethe/api';
+import { LetheClient } from '@lethe/client';
+import { clientSettings, collect, jsonFlag, printJson } from '../cli/args.js';
+
+interface CreateOptions {
+  url: string;
+  event: string[];
+  system?: string[];
+  dueSoonDays?: string;
+  json?: boolean;
+}
+
+/** `lethe webhooks list|create|delete|deliveries|redeliver` (docs/webhooks.md). */
+export function registerWebhooks(program: Command): void {
+  const webhooks = program
+    .command('webhooks')
+    .description('webhook subscriptions: Lethe POSTs signed events to a receiver');
+  webhooks
+    .command('list', { isDefault: true })
+    .description('the subscriptions (never their secrets)')
+    .addOption(jsonFlag())
+    .action((options: { json?: boolean }) => listWebhooks(options));
+  webhooks
+    .command('create')
+    .description('subscribe a receiver; prints its signing secret, shown this once')
+    .argument('<name>', 'the subscription name')
+    .requiredOption('--url <url>', 'the receiver: https (http only to loopback)')
+    .requiredOption('--event <type>', `an event type, repeatable: ${WEBHOOK_EVENT_TYPES.join(', ')}`, collect)
+    .option('--system <name>', 'only events of these systems; repeatable', collect)
+    .option('--due-soon-days <days>', 'request.due_soon fires this many days before the deadline (default 7)')
+    .addOption(jsonFlag('print the subscription, with its secret, as JSON'))
+    .action((name: string, options: CreateOptions) => createWebhook(name, options));
+  webhooks
+    .command('delete')
+    .description('remove a subscription, with its pending deliveries and its log')
+    .argument('<name>', 'the subscription name')
+    .action((name: string) => deleteWebhook(name));
+  webhooks
+    .command('deliveries')
+    .description("a subscription's delivery log, newest first")
+    .argument('<name>', 'the subscription name')
+    .option('--limit <n>', 'at most this many (1-500, default 100)')
+    .addOption(jsonFlag())
+    .action((name: string, options: { limit?: string; json?: boolean }) => listDeliveries(name, options));
+  webhooks
+    .command('redeliver')
+    .description("send a delivery's event again, as a new delivery")
+    .argument('<id>', 'the delivery id (whd_…)')
+    .addOption(jsonFlag('print the new delivery as JSON'))
+    .action((id: string, options: { json?: boolean }) => redeliver(id, options));
+}
+
+async function listWebhooks(options: { json?: boolean }): Promise<void> {
+  const list = await new LetheClient(clientSettings()).listWebhooks();
+  if (options.json) return printJson(list);
+  process.stdout.write('name\turl\tevents\tsystems\tdueSoonDays\n');
+  for (const hook of list.items) {
+    process.stdout.write(
+      `${hook.name}\t${hook.url}\t${hook.events.join(',')}\t${hook.systems?.join(',') ?? '*'}\t${hook.dueSoonDays}\n`,
+    );
+  }
+  process.stderr.write(`${list.items.length} webhook${list.items.length === 1 ? '' : 's'}\n`);
+}
+
+async function createWebhook(name: string, options: CreateOptions): Promise<void> {
+  // The server checks the values (event types, days): one set of rules, the API's.
+  const input = {
+    name,
+    url: options.url,
+    events: options.event,
+    ...(options.system ? { systems: options.system } : {}),
+    ...(options.dueSoonDays !== undefined ? { dueSoonDays: Number(options.dueSoonDays) } : {}),
+  } as WebhookInput;
+  const hook = await new LetheClient(clientSettings()).createWebhook(input);
+  if (options.json) return printJson(hook);
+  process.stdout.write(`webhook ${hook.name} created\nsecret: ${hook.secret ?? ''}\n`);
+  process.stderr.write(
+    'keep the secret now: it is not shown again (rotate with POST /v1/webhooks/NAME/secret)\n',
+  );
+}
+
+async function deleteWebhook(name: string): Promise<void> {
+  await new LetheClient(clientSettings()).deleteWebhook(name);
+  process.stdout.write(`webhook ${name} deleted\n`);
+}
+
+async function listDeliveries(name: string, options: { limit?: string; json?: boolean }): Promise<void> {
+  const query = options.limit !== undefined ? { limit: Number(options.limit) } : {};
+  const list = await new LetheClient(clientSettings()).listWebhookDeliveries(name, query);
+  if (options.json) return printJson(list);
+  process.stdout.write('id\ttype\tstatus\tattempts\tresponse\tcreatedAt\n');
+  for (const d of list.items) {
+    process.stdout.write(
+      `${d.id}\t${d.type}\t${d.status}\t${d.attempts}\t${d.responseStatus ?? d.error ?? '-'}\t${d.createdAt}\n`,
+    );
+  }
+}
+
+async function redeliver(id: string, options: { json?: boolean }): Promise<void> {
+  const delivery = await new LetheClient(clientSettings()).redeliverWebhookDelivery(id);
+  if (options.json) return printJson(delivery);
+  process.stdout.write(`delivery ${delivery.id} queued (redelivers ${id})\n`);
+}
