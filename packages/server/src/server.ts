@@ -166,14 +166,11 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
       ...(nats ? { nats } : {}),
       exportDir: options.exportDir ?? settings.get('LETHE_EXPORT_DIR') ?? join(options.dataDir, 'exports'),
     });
-    // Overdue requests, fields past expiry, ingest and export lag: computed when scraped.
-    registerDomainGauges(metrics, store, (now) => services.overview.fieldsPastExpiry(now), {
-      log: logger,
-      ...(options.now ? { now: options.now } : {}),
-    });
+    const clock = options.now ? { now: options.now } : {};
+    registerDomainGauges(metrics, store, services.overview, { log: logger, ...clock });
     const tokens = new Tokens(keys, options.tokenSettings ?? DEFAULT_TOKEN_SETTINGS, {
       externalIssuers: (options.externalIssuers ?? []).map(
-        (config) => new ExternalIssuer({ ...(options.now ? { now: options.now } : {}), ...config }),
+        (config) => new ExternalIssuer({ ...clock, ...config }),
       ),
     });
     const app = await buildApp({

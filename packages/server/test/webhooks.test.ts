@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WEBHOOK_EVENT_TYPES, type RightsRequest, type Webhook, type WebhookDelivery } from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
@@ -10,55 +8,10 @@ import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
 import { startHttpRightsClient, type HttpRightsClientFixture } from './support/rights-client-fixtures.js';
 import { SETTINGS } from './support/rights-request-company.js';
 import { waitFor } from './support/wait-for.js';
+import { startReceiver, type Message, type Received } from './support/webhook-receiver.js';
 
 const available = await availableBackends();
 const DAY = 86_400_000;
-
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-  readonly at: number;
-}
-interface Message {
-  id: string;
-  type: string;
-  createdAt: string;
-  data: Record<string, unknown>;
-}
-
-/**
- * A real receiver on loopback: records every POST and answers by path: `/flaky` 500 to its
- * first two calls and then 200, `/down` always 500, any other path 204; `/metrics` serves an
- * exposition for the discovery source (drift).
- */
-async function startReceiver(exposition: () => string) {
-  const received: Received[] = [];
-  let flakyCalls = 0;
-  const server: Server = createServer((request, response) => {
-    void (async () => {
-      let body = '';
-      for await (const chunk of request) body += String(chunk);
-      const path = request.url ?? '/';
-      if (path === '/metrics') {
-        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition());
-        return;
-      }
-      received.push({ path, headers: request.headers, body, at: Date.now() });
-      const status = path === '/down' ? 500 : path === '/flaky' ? ((flakyCalls += 1) <= 2 ? 500 : 200) : 204;
-      response.writeHead(status).end();
-    })();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    received,
-    messages: (path = '/ok') =>
-      received.filter((r) => r.path === path).map((r) => JSON.parse(r.body) as Message),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** Standard Webhooks' check, written out here independently of the server's signing code. */
 function signatureHolds(secret: string, received: Received): boolean {

@@ -19,8 +19,10 @@ interface Snapshot {
   readonly exportBacklogs: Map<string, number | undefined>;
 }
 
-/** Fields past expiry per system, holds left out (`OverviewService.fieldsPastExpiry`). */
-export type PastExpiryCount = (now: number) => Promise<Map<string, number>>;
+/** Fields past expiry per system, holds left out: the overview's count (`OverviewService`). */
+export interface PastExpiryCount {
+  fieldsPastExpiry(now: number): Promise<Map<string, number>>;
+}
 
 export interface DomainGaugeOptions {
   readonly now?: () => number;
@@ -129,7 +131,7 @@ async function take(
 ): Promise<Snapshot> {
   const [deadlines, fieldsPastExpiry, journal, exportBacklogs] = await Promise.all([
     queries.requestDeadlines(now, now + DUE_SOON_DAYS * DAY_MS),
-    pastExpiry(now),
+    pastExpiry.fieldsPastExpiry(now),
     store.journalBacklog(),
     queries.exportBacklogs(),
   ]);
