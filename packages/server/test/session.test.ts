@@ -39,7 +39,9 @@ describe('GET /v1/session', () => {
       .map(([action]) => action);
     expect(body.actions).toEqual(expected);
     expect(body.actions).toContain('policies:write');
-    expect(body.actions).not.toContain('audit:read');
+    // The DPO reads and verifies the audit log (docs/security.md); signing checkpoints stays an admin's.
+    expect(body.actions).toContain('audit:read');
+    expect(body.actions).not.toContain('audit:checkpoint');
   });
 
   it('carries a service’s system, a token’s categories and grants', async () => {
