@@ -18,11 +18,12 @@
  *
  * Rewrites the `streams` section of docs/benchmarks.md.
  */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { DataContractInput, StreamExportInput } from '@lethe/api';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { positiveIntegerFlags } from './args.js';
 import { describeMachine } from './machine.js';
 import { table, writeReportSection } from './report.js';
@@ -103,7 +104,7 @@ async function main() {
   try {
     // The streams of this run (every server started below would make them too); the bare hop's
     // subject is captured by the export stream.
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await ensureNatsTopology(jsm, settings);
     const count = options['export-events'];
     const pipeline = {
@@ -289,9 +290,9 @@ async function paced(send: (id: string) => void, arrivals: Map<string, number>):
 async function benchBareLatency(nc: NatsConnection, subject: string): Promise<number[]> {
   const arrivals = new Map<string, number>();
   const subscription = nc.subscribe(subject, {
-    callback: (_error, message) => arrivals.set(message.string(), performance.now()),
+    callback: (_error, message) => void arrivals.set(message.string(), performance.now()),
   });
-  const js = nc.jetstream();
+  const js = jetstream(nc);
   const latencies = await paced((id) => void js.publish(subject, id), arrivals);
   subscription.unsubscribe();
   return latencies;
@@ -307,7 +308,7 @@ async function benchEndToEnd(
   const lethe = await openLethe(env);
   const arrivals = new Map<string, number>();
   const subscription = nc.subscribe(subject, {
-    callback: (_error, message) => arrivals.set(message.json<ViewedStreamEvent>().id, performance.now()),
+    callback: (_error, message) => void arrivals.set(message.json<ViewedStreamEvent>().id, performance.now()),
   });
   try {
     await lethe.services.streamExports.put(LETHE_ITSELF, 'live', { target: 'nats', nats: { subject } });
@@ -315,7 +316,7 @@ async function benchEndToEnd(
     while (!lethe.services.exportRunner?.runningExports.includes('live')) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const ingestSubject = settings.subjects[0]!.replace('>', 'web');
     let n = 0;
     return await paced(

@@ -9,6 +9,7 @@
  * store holds every event once after the fold. Rewrites the telemetry section of
  * docs/benchmarks.md. Needs NATS JetStream at NATS_URL (default nats://127.0.0.1:4222).
  */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import BetterSqlite3 from 'better-sqlite3';
-import { connect, headers as natsHeaders, type NatsConnection } from 'nats';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { positiveIntegerFlags } from './args.js';
 import { postAll } from './http-load.js';
 import { applyCatalog, LETHE_BUILD, startLethe, type LetheServer } from './lethe-process.js';
@@ -164,7 +165,7 @@ async function withLethe(
     log(`${name}: ${formatInteger(eventsPerSecond)} events/s (${measured.seconds.toFixed(1)} s)`);
     return { name, eventsPerSecond, ...measured };
   } finally {
-    const jsm = await nats.jetstreamManager();
+    const jsm = await jetstreamManager(nats);
     for (const stream of [
       env.LETHE_NATS_STREAM,
       env.LETHE_NATS_USAGE_STREAM,
@@ -223,7 +224,7 @@ async function natsRun(
   // Minted by the first start: the same signing key verifies it after the restart.
   h.set('Authorization', `Bearer ${lethe.token}`);
   await usage.stop();
-  const js = nats.jetstream();
+  const js = jetstream(nats);
   const publishing = performance.now();
   let next = 0;
   await Promise.all(
@@ -235,7 +236,7 @@ async function natsRun(
     }),
   );
   const published = secondsSince(publishing);
-  const jsm = await nats.jetstreamManager();
+  const jsm = await jetstreamManager(nats);
   const starting = usage.start();
   let first: number | undefined;
   for (;;) {

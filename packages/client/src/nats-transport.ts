@@ -3,8 +3,10 @@ import type { TokenProvider } from './client-base.js';
 import type { SendBatch } from './publisher.js';
 
 /**
- * The part of a NATS JetStream client this target uses: `connection.jetstream()` of the `nats`
- * package (an optional peer dependency, loaded only when the NATS target is used).
+ * The part of a NATS JetStream client this target uses: what `jetstream(nc)` of
+ * `@nats-io/jetstream` returns. Headers are made with `headers()` of `@nats-io/nats-core` (an
+ * optional peer dependency that the NATS clients bring along, loaded only when the NATS target
+ * is used).
  */
 export interface JetStreamLike {
   publish(
@@ -16,7 +18,7 @@ export interface JetStreamLike {
 
 /** Where the Publisher sends over NATS (docs/telemetry.md). */
 export interface NatsTarget {
-  /** `nc.jetstream()`: publishes are acknowledged by JetStream once stored. */
+  /** `jetstream(nc)` of `@nats-io/jetstream`: publishes are acknowledged by JetStream once stored. */
   jetstream: JetStreamLike;
   /** The Lethe token sent with every message (`Authorization: Bearer`), or a function renewing it. */
   token: string | TokenProvider;
@@ -37,7 +39,7 @@ export function natsSend(target: NatsTarget): SendBatch {
   const prefix = target.subjectPrefix ?? 'lethe.usage';
   let makeHeaders: (() => { set(name: string, value: string): void }) | undefined;
   return async (events: UsageEvent[]): Promise<IngestResult> => {
-    makeHeaders ??= (await import('nats')).headers;
+    makeHeaders ??= (await import('@nats-io/nats-core')).headers;
     const token = typeof target.token === 'string' ? target.token : await target.token();
     const bySystem = new Map<string, UsageEvent[]>();
     for (const event of events) {

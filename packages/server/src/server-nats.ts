@@ -1,4 +1,4 @@
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Tokens } from './auth/tokens.js';
 import type { Metrics } from './http/metrics.js';
 import type { Logger } from './lib/logger.js';

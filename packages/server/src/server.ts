@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadSettings } from './config/load-settings.js';
 import { processEnvironment } from './config/process-environment.js';
 import type { Settings } from './config/settings.js';
@@ -140,7 +141,7 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     const natsSettings = natsSettingsFromEnv(settings.explicit);
     if (natsSettings) {
       nats = await connect({ servers: natsSettings.url, name: 'lethe', maxReconnectAttempts: -1 });
-      await ensureNatsTopology(await nats.jetstreamManager(), natsSettings);
+      await ensureNatsTopology(await jetstreamManager(nats), natsSettings);
     }
     const keys = new SigningKeys(store, masterKey, {
       ...(options.now ? { now: options.now } : {}),

@@ -4,7 +4,7 @@ import { CallTokens } from './auth/call-tokens.js';
 import type { MasterKey } from './auth/master-key.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { isSubjectCaptured } from './streams/nats-settings.js';
 import { CallOut } from './requests/rights-clients/call-out.js';
 import { createTransport } from './requests/rights-clients/rights-client-transports.js';

@@ -1,4 +1,5 @@
-import type { NatsConnection } from 'nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openKeyedStore } from '../src/auth/key-material.js';
 import { createServices } from '../src/services.js';
@@ -39,7 +40,7 @@ describe.skipIf(skipReason !== undefined)('bad ids over NATS', () => {
   beforeEach(async () => {
     settings = uniqueNatsSettings();
     nc = await connectTestNats();
-    await ensureNatsTopology(await nc.jetstreamManager(), settings);
+    await ensureNatsTopology(await jetstreamManager(nc), settings);
     location = await SQLITE_BACKEND.create();
     let masterKey;
     ({ store, masterKey } = await openKeyedStore(location));
@@ -57,7 +58,7 @@ describe.skipIf(skipReason !== undefined)('bad ids over NATS', () => {
   });
 
   it('dead-letters only the message with a bad key link or id; its batch is stored and acked', async () => {
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const subject = settings.subjects[0]!.replace('>', 'web');
     const texts = [
       clickText(1, 'ev-1'),
@@ -71,7 +72,7 @@ describe.skipIf(skipReason !== undefined)('bad ids over NATS', () => {
     ingest = new JetStreamIngest(nc, settings, streams, { batchDelayMs: 200, retryDelayMs: 200 });
     await ingest.start();
 
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await vi.waitFor(
       async () =>
         expect(await jsm.consumers.info(settings.stream, settings.consumer)).toMatchObject({

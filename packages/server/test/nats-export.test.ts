@@ -1,4 +1,5 @@
-import type { NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LETHE_ITSELF } from '../src/auth/principal.js';
 import { isFieldCiphertext } from '../src/streams/field-crypto.js';
@@ -32,7 +33,7 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
   beforeEach(async () => {
     settings = uniqueNatsSettings();
     nc = await connectTestNats();
-    await ensureNatsTopology(await nc.jetstreamManager(), settings);
+    await ensureNatsTopology(await jetstreamManager(nc), settings);
     subject = settings.exportSubjects[0]!.replace('>', 'live');
     const opened = await openServices(SQLITE_BACKEND);
     services = opened.services;
@@ -94,12 +95,13 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
 
   /** Everything the export stream holds on the subject, in order. */
   async function exported(): Promise<{ events: ViewedStreamEvent[]; msgIds: string[] }> {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(settings.exportStream);
     const events: ViewedStreamEvent[] = [];
     const msgIds: string[] = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq += 1) {
       const message = await jsm.streams.getMessage(settings.exportStream, { seq });
+      if (message === null) throw new Error(`message ${seq} of the export stream is missing`);
       events.push(message.json<ViewedStreamEvent>());
       msgIds.push(message.header.get('Nats-Msg-Id'));
     }
@@ -151,7 +153,8 @@ describe.skipIf(skipReason !== undefined)('NATS exports', () => {
     startExport(await rowPositions());
     const arrivals = new Map<string, number>();
     const subscription = nc.subscribe(subject, {
-      callback: (_error, message) => arrivals.set(message.json<ViewedStreamEvent>().id, performance.now()),
+      callback: (_error, message) =>
+        void arrivals.set(message.json<ViewedStreamEvent>().id, performance.now()),
     });
     const latencies: number[] = [];
     for (let n = 0; n < 20; n += 1) {

@@ -1,5 +1,6 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { StreamIngestResult } from '@lethe/api';
-import type { NatsConnection } from 'nats';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Metrics } from '../src/http/metrics.js';
 import { openKeyedStore } from '../src/auth/key-material.js';
@@ -63,7 +64,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     // A short ack wait, so that a "crashed" consumer's messages come back within the test.
     settings = uniqueNatsSettings({ LETHE_NATS_ACK_WAIT_SECONDS: '2' });
     publisher = await connectTestNats();
-    await ensureNatsTopology(await publisher.jetstreamManager(), settings);
+    await ensureNatsTopology(await jetstreamManager(publisher), settings);
     location = await SQLITE_BACKEND.create();
     ({ store, masterKey } = await openKeyedStore(location));
     const services = createServices(store, masterKey);
@@ -87,7 +88,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
   }
 
   async function publish(...payloads: (object | string)[]) {
-    const js = publisher.jetstream();
+    const js = jetstream(publisher);
     for (const [n, payload] of payloads.entries()) {
       const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
       await js.publish(`${settings.subjects[0]!.replace('>', 'web')}`, body, {
@@ -110,14 +111,12 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
   }
 
   async function consumerState() {
-    const info = await (
-      await publisher.jetstreamManager()
-    ).consumers.info(settings.stream, settings.consumer);
+    const info = await (await jetstreamManager(publisher)).consumers.info(settings.stream, settings.consumer);
     return { pending: info.num_pending, unacked: info.num_ack_pending, redelivered: info.num_redelivered };
   }
 
   async function deadLetters(): Promise<DeadLetter[]> {
-    const consumer = await publisher.jetstream().consumers.get(settings.rejectedStream);
+    const consumer = await jetstream(publisher).consumers.get(settings.rejectedStream);
     const letters: DeadLetter[] = [];
     const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
     for await (const message of batch) letters.push(message.json<DeadLetter>());
@@ -241,12 +240,31 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
   });
 
   it('creates its streams and consumer idempotently: a second node starting changes nothing', async () => {
-    const jsm = await publisher.jetstreamManager();
+    const jsm = await jetstreamManager(publisher);
     await ensureNatsTopology(jsm, settings);
     await ensureNatsTopology(jsm, settings);
     const info = await jsm.consumers.info(settings.stream, settings.consumer);
     expect(info.config.ack_policy).toBe('explicit');
     expect((await jsm.streams.info(settings.stream)).config.retention).toBe('workqueue');
+  });
+
+  it('brings existing streams and the consumer to changed settings (a node started with new ones)', async () => {
+    const jsm = await jetstreamManager(publisher);
+    const changed = { ...settings, duplicateWindowMs: 120_000, ackWaitMs: 5_000 };
+    // JetStream refuses the add of a stream whose settings differ (10058): it is updated instead.
+    await ensureNatsTopology(jsm, changed);
+    for (const stream of [
+      settings.stream,
+      settings.usageStream,
+      settings.rejectedStream,
+      settings.exportStream,
+    ]) {
+      expect((await jsm.streams.info(stream)).config.duplicate_window).toBe(nanos(120_000));
+    }
+    expect((await jsm.consumers.info(settings.stream, settings.consumer)).config.ack_wait).toBe(nanos(5_000));
+    // Any other refusal is not taken for that one: a stream whose subjects overlap another's.
+    const clash = { ...settings, stream: `${settings.stream}_CLASH` };
+    await expect(ensureNatsTopology(jsm, clash)).rejects.toThrow(/overlap/);
   });
 });
 

@@ -1,5 +1,6 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { IngestResult, SubjectRetention } from '@lethe/api';
-import { headers as natsHeaders, type NatsConnection } from 'nats';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
 import { Metrics } from '../src/http/metrics.js';
@@ -78,14 +79,14 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       const h = natsHeaders();
       if (withToken !== null) h.set('Authorization', `Bearer ${withToken}`);
       const data = typeof body === 'string' ? body : JSON.stringify(body);
-      await publisher.jetstream().publish(subjectOf(system), data, { headers: h });
+      await jetstream(publisher).publish(subjectOf(system), data, { headers: h });
     }
 
     async function drained() {
       await vi.waitFor(
         async () => {
           const info = await (
-            await publisher.jetstreamManager()
+            await jetstreamManager(publisher)
           ).consumers.info(settings.usageStream, settings.usageConsumer);
           expect({ pending: info.num_pending, unacked: info.num_ack_pending }).toEqual({
             pending: 0,
@@ -109,7 +110,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
     }
 
     async function deadLetters(): Promise<UsageDeadLetter[]> {
-      const consumer = await publisher.jetstream().consumers.get(settings.rejectedStream);
+      const consumer = await jetstream(publisher).consumers.get(settings.rejectedStream);
       const letters: UsageDeadLetter[] = [];
       const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
       for await (const message of batch) {
@@ -222,7 +223,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
       try {
         await drained();
         const info = await (
-          await publisher.jetstreamManager()
+          await jetstreamManager(publisher)
         ).consumers.info(settings.usageStream, settings.usageConsumer);
         expect(info.num_redelivered).toBe(0);
         expect(await seen.render()).toContain('lethe_usage_nats_accepted_total 10');

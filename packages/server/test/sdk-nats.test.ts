@@ -1,6 +1,7 @@
-import { Publisher } from '@lethe/client';
+import { jetstream } from '@nats-io/jetstream';
+import { Publisher, type JetStreamLike } from '@lethe/client';
 import type { SubjectRetention } from '@lethe/api';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
 import { natsSettingsFromEnv, type NatsSettings } from '../src/streams/nats-settings.js';
@@ -43,7 +44,9 @@ describe.skipIf(skipReason !== undefined)("Publisher over NATS (transport: 'nats
         ttlSeconds: 600,
       })
     ).token;
-    const jetstream = nc.jetstream();
+    const js = jetstream(nc);
+    // What users hand the SDK: the v3 client itself fits the target's interface.
+    const direct: JetStreamLike = js;
     let attempts = 0;
     const publisher = new Publisher({
       transport: 'nats',
@@ -52,11 +55,7 @@ describe.skipIf(skipReason !== undefined)("Publisher over NATS (transport: 'nats
         jetstream: {
           async publish(subject, data, options) {
             attempts += 1;
-            const ack = await jetstream.publish(
-              subject,
-              data,
-              options as Parameters<typeof jetstream.publish>[2],
-            );
+            const ack = await direct.publish(subject, data, options);
             if (attempts === 1) throw new Error('the ack was lost');
             return ack;
           },

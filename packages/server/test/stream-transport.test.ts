@@ -1,7 +1,8 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { DataContractInput } from '@lethe/api';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
 import { readManifest } from '../src/streams/exports/export-manifest.js';
@@ -66,7 +67,7 @@ describe.skipIf(skipReason !== undefined)('NATS in, file and NATS out, across a 
   }
 
   async function publish(from: number, to: number) {
-    const js = publisher.jetstream();
+    const js = jetstream(publisher);
     const subject = settings.subjects[0]!.replace('>', 'web');
     await Promise.all(
       Array.from({ length: to - from + 1 }, (_, n) =>
@@ -149,7 +150,7 @@ describe.skipIf(skipReason !== undefined)('NATS in, file and NATS out, across a 
     expect(lines.some((event) => String(event.data['email']).includes('@'))).toBe(false);
 
     // The NATS export: every event once, in stream order.
-    const jsm = await publisher.jetstreamManager();
+    const jsm = await jetstreamManager(publisher);
     await vi.waitFor(
       async () => expect((await jsm.streams.info(settings.exportStream)).state.messages).toBe(400),
       {
@@ -157,7 +158,7 @@ describe.skipIf(skipReason !== undefined)('NATS in, file and NATS out, across a 
         interval: 100,
       },
     );
-    const consumer = await publisher.jetstream().consumers.get(settings.exportStream);
+    const consumer = await jetstream(publisher).consumers.get(settings.exportStream);
     const published: ViewedStreamEvent[] = [];
     const messages = await consumer.fetch({ max_messages: 400, expires: 2_000 });
     for await (const message of messages) published.push(message.json<ViewedStreamEvent>());

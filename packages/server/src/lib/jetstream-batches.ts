@@ -1,4 +1,5 @@
-import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import { jetstream, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 /** A dead letter to publish, durably, before the message it comes from is settled. */
 export interface DeadLetterOut {
@@ -74,12 +75,14 @@ export class JetStreamBatches {
   private timer: NodeJS.Timeout | undefined;
   private readonly flushing = new Set<Promise<void>>();
   private stopped = false;
+  private readonly js: JetStreamClient;
 
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly handler: BatchHandler,
     private readonly options: JetStreamBatchOptions,
   ) {
+    this.js = jetstream(nc);
     this.batchSize = options.batchSize ?? 500;
     this.batchDelayMs = options.batchDelayMs ?? 100;
     this.retryDelayMs = options.retryDelayMs ?? 2_000;
@@ -88,7 +91,7 @@ export class JetStreamBatches {
   }
 
   async start(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(this.options.stream, this.options.consumer);
+    const consumer = await this.js.consumers.get(this.options.stream, this.options.consumer);
     // A callback, not an iterator: messages keep arriving while a batch is being stored, and
     // the server's max_ack_pending bounds how many are held unacked.
     // Messages wait here (buffered, or in a batch being stored) while their ack wait runs; a
@@ -200,10 +203,9 @@ export class JetStreamBatches {
    * stored twice. A letter that cannot be published hands the message back.
    */
   private async settle(message: JsMsg, letters: readonly DeadLetterOut[], verdict: BatchVerdict) {
-    const js = this.nc.jetstream();
     try {
       for (const letter of letters) {
-        await js.publish(letter.subject, letter.body, { msgID: letter.msgID });
+        await this.js.publish(letter.subject, letter.body, { msgID: letter.msgID });
         this.options.onDeadLetter?.(letter);
       }
       if (verdict.refused.has(message)) message.term();

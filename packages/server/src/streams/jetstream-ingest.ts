@@ -1,5 +1,6 @@
 import type { StreamEventRejection, StreamIngestResult } from '@lethe/api';
-import type { JsMsg, NatsConnection } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamBatches, type BatchVerdict, type DeadLetterOut } from '../lib/jetstream-batches.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Principal } from '../auth/principal.js';

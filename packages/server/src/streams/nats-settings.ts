@@ -1,12 +1,13 @@
 import {
   AckPolicy,
-  nanos,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
   RetentionPolicy,
   type JetStreamManager,
-  type NatsConnection,
-  type NatsError,
   type StreamConfig,
-} from 'nats';
+} from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AppError } from '../lib/app-error.js';
 
 /**
@@ -149,14 +150,18 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
     await jsm.streams.add(config);
   } catch (error) {
     // "stream name already in use with a different configuration": bring it to ours.
-    if ((error as NatsError).api_error?.err_code !== 10058) throw error;
+    if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
     const { name, ...update } = config;
     await jsm.streams.update(name, update);
   }
 }
 
+/** JetStream's error code for a stream added under a taken name with other settings. */
+const STREAM_NAME_IN_USE = 10058;
+
+/** The stream or the consumer does not exist (JetStream answers 404 for either). */
 function isNotFound(error: unknown): boolean {
-  return (error as NatsError).api_error?.code === 404;
+  return error instanceof JetStreamApiError && error.status === 404;
 }
 
 /**
@@ -165,10 +170,10 @@ function isNotFound(error: unknown): boolean {
  */
 export async function isSubjectCaptured(nats: NatsConnection, subject: string): Promise<boolean> {
   try {
-    await (await nats.jetstreamManager()).streams.find(subject);
+    await (await jetstreamManager(nats)).streams.find(subject);
     return true;
   } catch (error) {
-    if (error instanceof Error && error.message === 'no stream matches subject') return false;
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return false;
     throw new AppError(
       'UNAVAILABLE',
       'NATS could not say which stream captures the subject; retry.',

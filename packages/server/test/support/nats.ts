@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from 'nats';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { natsSettingsFromEnv, type NatsSettings } from '../../src/streams/nats-settings.js';
 
 /**
@@ -12,7 +13,7 @@ export async function natsAvailability(): Promise<string | undefined> {
   try {
     const nc = await connect({ servers: TEST_NATS_URL, timeout: 2_000, reconnect: false });
     try {
-      await nc.jetstreamManager();
+      await jetstreamManager(nc);
     } finally {
       await nc.close();
     }
@@ -69,7 +70,7 @@ export function connectTestNats(): Promise<NatsConnection> {
 export async function deleteNatsTopology(settings: NatsSettings): Promise<void> {
   const nc = await connectTestNats();
   try {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     for (const stream of [
       settings.stream,
       settings.usageStream,

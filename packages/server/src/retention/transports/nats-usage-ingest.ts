@@ -1,5 +1,6 @@
 import type { IngestResult } from '@lethe/api';
-import type { JsMsg, NatsConnection } from 'nats';
+import { jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Principal } from '../../auth/principal.js';
 import type { Metrics } from '../../http/metrics.js';
 import { AppError } from '../../lib/app-error.js';
@@ -97,7 +98,7 @@ export class NatsUsageIngest {
   }
 
   async start(): Promise<void> {
-    const info = await (await this.nc.jetstreamManager()).streams.info(this.settings.stream);
+    const info = await (await jetstreamManager(this.nc)).streams.info(this.settings.stream);
     this.streamEpoch = Date.parse(info.created).toString(36);
     await this.consumer.start();
   }

@@ -1,4 +1,5 @@
-import type { NatsConnection } from 'nats';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { ExportSink } from './export-sink.js';
 import type { StreamPage } from '../stream-log.js';
 
@@ -23,22 +24,25 @@ const PUBLISH_ACK_TIMEOUT_MS = 30_000;
  * JetStream drops those as duplicates within its duplicate window (see `NatsSettings`).
  */
 export class NatsExportSink implements ExportSink {
+  private readonly js: JetStreamClient;
+
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly exportName: string,
     private readonly subject: string,
     private readonly positions: ExportPositionStore,
-  ) {}
+  ) {
+    this.js = jetstream(nc);
+  }
 
   open(): Promise<number> {
     return this.positions.load();
   }
 
   async write(page: StreamPage): Promise<void> {
-    const js = this.nc.jetstream();
     await Promise.all(
       page.events.map((event) =>
-        js.publish(this.subject, JSON.stringify(event), {
+        this.js.publish(this.subject, JSON.stringify(event), {
           msgID: `${this.exportName}:${event.id}`,
           timeout: PUBLISH_ACK_TIMEOUT_MS,
         }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { WithheldMode } from '../field-crypto.js';
 import type { StreamExportRow } from './stream-export-tables.js';
 import type { StreamExportProgress } from './stream-export-queries.js';
