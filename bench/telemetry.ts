@@ -17,7 +17,6 @@ import type { UsageEvent } from '@lethe/api';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import BetterSqlite3 from 'better-sqlite3';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { positiveIntegerFlags } from './args.js';
 import { postAll } from './http-load.js';
@@ -25,7 +24,13 @@ import { applyCatalog, LETHE_BUILD, startLethe, type LetheServer } from './lethe
 import { describeMachine } from './machine.js';
 import { table, writeReportSection } from './report.js';
 import { formatInteger, formatRatio, percentile, secondsSince } from './stats.js';
-import { checkAnswers, checkCounts, STORED_COUNTS_SQL, storedCounts } from './verify-ingest.js';
+import {
+  checkAnswers,
+  checkCounts,
+  openSqliteCounts,
+  STORED_COUNTS_SQL,
+  storedCounts,
+} from './verify-ingest.js';
 import { generateWorkload, type Workload } from './workload.js';
 
 const options = positiveIntegerFlags(process.argv.slice(2), {
@@ -157,7 +162,7 @@ async function withLethe(
     } finally {
       await lethe.server.stop();
     }
-    const connection = new BetterSqlite3(join(dataDir, 'lethe.db'), { readonly: true });
+    const connection = openSqliteCounts(dataDir);
     const counts = storedCounts(connection.prepare(STORED_COUNTS_SQL).get() as Record<string, unknown>);
     connection.close();
     checkCounts(counts, workload.expected);
