@@ -77,11 +77,6 @@ export class WebhookDeliverer {
     await this.inFlight.drain();
   }
 
-  /** Attempts under way on this node (tests, and a node that stops). */
-  get attemptsUnderWay(): number {
-    return this.inFlight.size;
-  }
-
   /** Turns up to a batch of outbox events into deliveries; returns how many events it read. */
   private async dispatch(): Promise<number> {
     return this.store.transaction(async (repository) => {
