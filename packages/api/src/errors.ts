@@ -102,7 +102,8 @@ export const ERRORS = {
   WEBHOOK_EXISTS: { status: 409, message: 'A webhook of that name exists already.' },
   WEBHOOK_URL_INVALID: {
     status: 400,
-    message: 'A webhook URL must be https, or http to a loopback address (unless the server allows http).',
+    message:
+      'A webhook URL must be https (http to a loopback host, or anywhere if the server allows it), without credentials, and not name a private, loopback or reserved address unless allowed.',
   },
   WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, message: 'No such webhook delivery.' },
 

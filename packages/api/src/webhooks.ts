@@ -74,6 +74,13 @@ export const Webhook = Type.Object({
   createdBy: Type.String(),
   updatedAt: Instant,
   updatedBy: Type.String(),
+  /** Failed attempts in a row (absent: none since the last delivered one). */
+  consecutiveFailures: Type.Optional(Type.Integer()),
+  /**
+   * Set while the circuit breaker is open: no attempt starts before this instant, then one at a
+   * time probes the receiver; cleared by a delivered attempt or a new URL.
+   */
+  pausedUntil: Type.Optional(Instant),
   /** Only in the answer that creates the subscription or rotates its secret: shown once. */
   secret: Type.Optional(
     Type.String({ description: 'whsec_ and the base64 key (Standard Webhooks); shown once' }),
@@ -102,6 +109,8 @@ export const WebhookDelivery = Type.Object({
   latencyMs: Type.Optional(Type.Integer()),
   error: Type.Optional(Type.String()),
   nextAttemptAt: Type.Optional(Instant),
+  /** A pending delivery whose subscription is paused (circuit breaker): it waits until then at least. */
+  pausedUntil: Type.Optional(Instant),
   createdAt: Instant,
   deliveredAt: Type.Optional(Instant),
   /** The delivery this one repeats (`POST …/redeliver`). */

@@ -105,6 +105,8 @@ export function webhookJobs(services: Services, settings: WebhookSettings): JobS
       intervalMs: settings.tickMs,
       failure: 'webhook delivery failed',
       run: () => services.webhookDeliverer.tick(),
+      // The attempts under way end (by their timeout at the latest) before the store closes.
+      stop: () => services.webhookDeliverer.stop(),
     },
     {
       name: 'webhook-notices',

@@ -3,6 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { loadSettings } from './config/load-settings.js';
 import { processEnvironment } from './config/process-environment.js';
+import { ConfigError } from './config/config-error.js';
 import type { Settings } from './config/settings.js';
 import { buildApp } from './http/app.js';
 import { createLogger, type LoggerSetting } from './http/logging.js';
@@ -26,6 +27,7 @@ import { keyRotationJob, upkeepJobs, webhookJobs } from './server-jobs.js';
 import { registerDomainGauges } from './observability/domain-gauges.js';
 import { startTracing, tracingConfigured, type Tracing } from './observability/tracing.js';
 import { createServices, type Services } from './services.js';
+import { parseNetwork } from './webhooks/webhook-address.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './webhooks/webhook-settings.js';
 import type { StoreLocation } from './store/open-store.js';
 import { startNatsConsumers } from './server-nats.js';
@@ -263,6 +265,23 @@ function webhookSettings(settings: Settings, options: LetheOptions): WebhookSett
   return {
     ...DEFAULT_WEBHOOK_SETTINGS,
     allowHttp: settings.get('LETHE_WEBHOOK_ALLOW_HTTP') === 'true',
+    allowedNetworks: allowedNetworks(settings.get('LETHE_WEBHOOK_ALLOWED_NETWORKS') ?? ''),
     ...options.webhooks,
   };
+}
+
+/** LETHE_WEBHOOK_ALLOWED_NETWORKS, each a CIDR; a wrong one stops the server before it starts. */
+function allowedNetworks(text: string): string[] {
+  const networks = text
+    .split(',')
+    .map((network) => network.trim())
+    .filter((network) => network !== '');
+  for (const network of networks) {
+    try {
+      parseNetwork(network);
+    } catch (error) {
+      throw new ConfigError(`LETHE_WEBHOOK_ALLOWED_NETWORKS: ${(error as Error).message}`);
+    }
+  }
+  return networks;
 }

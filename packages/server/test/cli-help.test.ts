@@ -149,7 +149,7 @@ describe('lethe CLI --json', { timeout: 90_000 }, () => {
         'create',
         'cli-hook',
         '--url',
-        'http://127.0.0.1:9/hook',
+        'http://localhost:9/hook',
         '--event',
         'request.failed',
         '--json',
@@ -160,7 +160,7 @@ describe('lethe CLI --json', { timeout: 90_000 }, () => {
     expect(JSON.parse(created.stdout)).toMatchObject({ name: 'cli-hook', events: ['request.failed'] });
     expect((JSON.parse(created.stdout) as { secret: string }).secret).toMatch(/^whsec_/);
     const badEvent = await runLethe(
-      ['webhooks', 'create', 'bad', '--url', 'http://127.0.0.1:9/x', '--event', 'request.exploded'],
+      ['webhooks', 'create', 'bad', '--url', 'http://localhost:9/x', '--event', 'request.exploded'],
       env,
     );
     expect(badEvent.code).toBe(1);
@@ -174,7 +174,7 @@ describe('lethe CLI --json', { timeout: 90_000 }, () => {
     expect((JSON.parse(json.stdout) as { items: { name: string }[] }).items.map((w) => w.name)).toEqual([
       'cli-hook',
     ]);
-    expect(table.stdout).toMatch(/^cli-hook\thttp:\/\/127\.0\.0\.1:9\/hook\trequest\.failed\t\*\t7$/m);
+    expect(table.stdout).toMatch(/^cli-hook\thttp:\/\/localhost:9\/hook\trequest\.failed\t\*\t7$/m);
     expect(JSON.parse(deliveries.stdout)).toEqual({ items: [] });
     const redeliver = await runLethe(['webhooks', 'redeliver', `whd_${'0'.repeat(32)}`], env);
     expect(redeliver.code).toBe(1);

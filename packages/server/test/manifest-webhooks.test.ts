@@ -9,7 +9,7 @@ type WebhookEntry = NonNullable<Manifest['webhooks']>[number];
 
 const OPS: WebhookEntry = {
   name: 'ops',
-  url: 'http://127.0.0.1:9/ops',
+  url: 'http://localhost:9/ops',
   events: ['request.overdue', 'request.failed'],
 };
 const EXPIRIES: WebhookEntry = {

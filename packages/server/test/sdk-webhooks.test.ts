@@ -40,6 +40,8 @@ describe('SDK webhooks against the real server', () => {
         maxDelayMs: 1_000,
         maxAttempts: 3,
         timeoutMs: 2_000,
+        // The receiver is on loopback, which is refused unless allowed.
+        allowedNetworks: ['127.0.0.0/8'],
       },
     });
     const url = await lethe.app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,3 +1,4 @@
+import { WEBHOOK_SETTINGS } from '../webhooks/webhook-setting-list.js';
 import type { SettingType } from './setting-types.js';
 
 /**
@@ -392,14 +393,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     feature: 'rights-requests.md',
     readBy: 'serve',
   },
-  {
-    env: 'LETHE_WEBHOOK_ALLOW_HTTP',
-    type: { kind: 'boolean' },
-    default: 'false',
-    description: 'Webhook receivers may be plain http on any host, not only loopback (a test setup only).',
-    feature: 'webhooks.md',
-    readBy: 'serve',
-  },
+  ...WEBHOOK_SETTINGS,
   {
     env: 'NATS_URL',
     secret: true,

@@ -17,6 +17,8 @@ export interface JobSettings {
   /** Runs once before `start` resolves (work that must be done before the server serves). */
   readonly runAtStart?: boolean;
   readonly run: () => Promise<void>;
+  /** Called by `stop` once the job's last run has ended: waits for work its runs started and left. */
+  readonly stop?: () => Promise<void>;
 }
 
 /** A run waits its interval plus up to this share of it, so that nodes drift apart. */
@@ -33,6 +35,7 @@ type Outcome = 'ok' | 'error' | 'skipped';
 export class BackgroundJobs {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly stops: (() => Promise<void>)[] = [];
   private stopped = false;
 
   constructor(
@@ -43,6 +46,7 @@ export class BackgroundJobs {
 
   /** Schedules the job; resolves once its run at start (when asked) has ended. */
   async start(job: JobSettings): Promise<void> {
+    if (job.stop) this.stops.push(job.stop);
     if (job.runAtStart) await this.runOnce(job);
     this.schedule(job);
   }
@@ -52,6 +56,7 @@ export class BackgroundJobs {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await Promise.all(this.inFlight.values());
+    await Promise.all(this.stops.map((stop) => stop()));
   }
 
   /** The delay before the next run: the interval and up to `JOB_JITTER` of it more. */

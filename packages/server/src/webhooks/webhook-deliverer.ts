@@ -3,21 +3,24 @@ import type { MasterKey } from '../auth/master-key.js';
 import type { Logger } from '../lib/logger.js';
 import { toIso } from '../lib/time.js';
 import type { Store } from '../store/store.js';
+import { WebhookAddresses } from './webhook-address.js';
+import { attemptErrorText } from './webhook-error-text.js';
+import { InFlight } from './webhook-in-flight.js';
+import { postToReceiver, resolveWithDns } from './webhook-post.js';
 import type { DeliveryWithEvent } from './webhook-queries.js';
 import { newDeliveryId, secretLabel } from './webhook-service.js';
 import type { WebhookSettings } from './webhook-settings.js';
 import { signWebhook } from './webhook-signature.js';
 import type { WebhookEventRow, WebhookRow } from './webhook-tables.js';
 
-/** Events turned into deliveries per transaction, and deliveries sent per tick. */
+/** Events turned into deliveries per transaction, and due deliveries read per tick. */
 const DISPATCH_BATCH = 200;
 const SEND_BATCH = 50;
-/** Receivers called at once. */
-const SEND_CONCURRENCY = 8;
+/** Attempts under way at once on a node: in all, and per subscription (one while its breaker probes). */
+export const MAX_IN_FLIGHT = 16;
+export const MAX_IN_FLIGHT_PER_WEBHOOK = 4;
 /** Past the timeout, how long an attempt's claim lasts before another node may take it. */
 const CLAIM_MARGIN_MS = 5_000;
-/** What the delivery log keeps of an error. */
-const ERROR_CHARS = 500;
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
 
@@ -38,11 +41,19 @@ export function subscribes(webhook: WebhookRow, event: WebhookEventRow): boolean
 /**
  * Delivers the outbox (docs/webhooks.md): each tick turns new events into one delivery per
  * subscription that takes them, then sends the deliveries that are due, signed the Standard
- * Webhooks way. A 2xx answer delivers; anything else (a status, a timeout, a refused connection)
- * is retried with exponential backoff and jitter until `maxAttempts`, then the delivery is failed.
- * Several nodes may run it: dispatching and each attempt are claimed compare-and-set.
+ * Webhooks way, to a public address only (or one in the allowed networks), pinned once checked.
+ * A 2xx answer delivers; anything else (a status, a timeout, a refused connection) is retried with
+ * exponential backoff and jitter until `maxAttempts`, then the delivery is failed. Attempts run
+ * without the tick waiting for them, a few per subscription at most, so that a receiver that
+ * hangs holds up only its own deliveries; a subscription whose attempts fail `breakerFailures`
+ * times in a row pauses (its circuit breaker). Several nodes may run it: dispatching and each
+ * attempt are claimed compare-and-set, and the breaker is kept in the store.
  */
 export class WebhookDeliverer {
+  private readonly inFlight = new InFlight();
+  private readonly addresses: WebhookAddresses;
+  private stopped = false;
+
   constructor(
     private readonly store: Store,
     private readonly masterKey: MasterKey,
@@ -50,11 +61,20 @@ export class WebhookDeliverer {
     private readonly log: Logger,
     private readonly counter?: DeliveryCounter,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.addresses = new WebhookAddresses(settings.allowedNetworks);
+  }
 
+  /** Dispatches the outbox and starts the due attempts; does not wait for them to end. */
   async tick(): Promise<void> {
     while ((await this.dispatch()) === DISPATCH_BATCH);
-    await this.sendDue();
+    if (!this.stopped) await this.sendDue();
+  }
+
+  /** Starts no more attempts and waits for those under way (each ends by its timeout at the latest). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.inFlight.drain();
   }
 
   /** Turns up to a batch of outbox events into deliveries; returns how many events it read. */
@@ -87,10 +107,23 @@ export class WebhookDeliverer {
     });
   }
 
+  /** Starts attempts for due deliveries, within the limits in all and per subscription. */
   private async sendDue(): Promise<void> {
-    const due = await this.store.repository.webhooks.due(this.now(), SEND_BATCH);
-    for (let start = 0; start < due.length; start += SEND_CONCURRENCY) {
-      await Promise.all(due.slice(start, start + SEND_CONCURRENCY).map((delivery) => this.attempt(delivery)));
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return;
+    const due = await this.store.repository.webhooks.due(this.now(), SEND_BATCH, this.inFlight.full());
+    for (const delivery of due) {
+      if (this.stopped || this.inFlight.size >= MAX_IN_FLIGHT) return;
+      const probing = (delivery.webhook_failures ?? 0) >= this.settings.breakerFailures;
+      const cap = probing ? 1 : MAX_IN_FLIGHT_PER_WEBHOOK;
+      if (this.inFlight.has(delivery.id) || this.inFlight.count(delivery.webhook) >= cap) continue;
+      this.inFlight.start(delivery.id, delivery.webhook, cap, () =>
+        this.attempt(delivery).catch((error: unknown) =>
+          this.log.error(
+            { err: error, webhook: delivery.webhook, delivery: delivery.id },
+            'webhook delivery attempt failed',
+          ),
+        ),
+      );
     }
   }
 
@@ -122,10 +155,23 @@ export class WebhookDeliverer {
           : null,
       response_status: sent.status ?? null,
       latency_ms: sent.latencyMs,
-      last_error: sent.ok ? null : (sent.error ?? `HTTP ${sent.status}`).slice(0, ERROR_CHARS),
+      last_error: sent.ok ? null : (sent.error ?? `HTTP ${sent.status}`),
       delivered_at: sent.ok ? now : null,
     });
     this.counter?.inc({ outcome });
+    const { breakerFailures, breakerPauseMs } = this.settings;
+    const failures = await repository.webhooks.countOutcome(
+      webhook.name,
+      sent.ok,
+      breakerFailures,
+      now + breakerPauseMs,
+    );
+    if (failures === breakerFailures) {
+      this.log.info(
+        { webhook: webhook.name, failures, pausedForMs: breakerPauseMs },
+        'webhook paused: its receiver failed too often in a row',
+      );
+    }
     if (outcome === 'failed') {
       this.log.error(
         { webhook: webhook.name, delivery: delivery.id, attempts },
@@ -134,7 +180,7 @@ export class WebhookDeliverer {
     }
   }
 
-  /** One POST; redirects are not followed (the receiver's address is the one an admin set). */
+  /** One POST (webhook-post.ts); a failure is logged by its kind only, the detail goes to the server log. */
   private async send(
     webhook: WebhookRow,
     delivery: DeliveryWithEvent,
@@ -150,30 +196,31 @@ export class WebhookDeliverer {
     const latency = () => Math.round(performance.now() - started);
     try {
       const secret = this.masterKey.unwrapText(webhook.secret, secretLabel(webhook.name));
-      const response = await fetch(webhook.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Lethe-Webhooks',
-          'webhook-id': delivery.event_id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(secret, delivery.event_id, timestamp, body),
-        },
-        body,
-      });
-      // The answer's body is not kept: only its status says whether the event arrived.
-      await response.body?.cancel();
-      return {
-        ok: response.status >= 200 && response.status < 300,
-        status: response.status,
-        latencyMs: latency(),
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'Lethe-Webhooks',
+        'webhook-id': delivery.event_id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signWebhook(secret, delivery.event_id, timestamp, body),
       };
+      const status = await postToReceiver(
+        { url: webhook.url, headers, body, timeoutMs: this.settings.timeoutMs },
+        this.addresses,
+        this.settings.resolve ?? resolveWithDns,
+      );
+      return { ok: status >= 200 && status < 300, status, latencyMs: latency() };
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      const message = error instanceof Error ? `${error.message}${cause}` : String(error);
-      return { ok: false, latencyMs: latency(), error: message };
+      // The server's log (the operator's) keeps the detail; the delivery log (the API's) does not.
+      const detail = error instanceof Error ? `${error.message}${causeOf(error)}` : String(error);
+      this.log.info(
+        { webhook: webhook.name, delivery: delivery.id, error: detail },
+        'webhook attempt failed',
+      );
+      return { ok: false, latencyMs: latency(), error: attemptErrorText(error) };
     }
   }
+}
+
+function causeOf(error: Error): string {
+  return error.cause instanceof Error ? `: ${error.cause.message}` : '';
 }

@@ -2,11 +2,13 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { WebhookDeliveryRow, WebhookEventRow, WebhookRow } from './webhook-tables.js';
 
-/** A delivery with the event it carries, as the sender and the log read it. */
+/** A delivery with the event it carries and its subscription's breaker, as the sender and the log read it. */
 export type DeliveryWithEvent = Selectable<WebhookDeliveryRow> & {
   type: string;
   data: string;
   event_created_at: number;
+  webhook_failures: number | null;
+  webhook_paused_until: number | null;
 };
 
 /** Subscriptions (tens of rows, read whole), the outbox, the delivery log and the notices given. */
@@ -96,18 +98,70 @@ export class WebhookQueries {
     return this.db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhook_events as e', 'e.id', 'd.event_id')
+      .leftJoin('webhooks as w', 'w.name', 'd.webhook')
       .selectAll('d')
-      .select(['e.type', 'e.data', 'e.created_at as event_created_at']);
+      .select([
+        'e.type',
+        'e.data',
+        'e.created_at as event_created_at',
+        'w.failures as webhook_failures',
+        'w.paused_until as webhook_paused_until',
+      ]);
   }
 
-  /** Pending deliveries whose next attempt is due, oldest first. */
-  due(now: number, limit: number): Promise<DeliveryWithEvent[]> {
-    return this.deliveries()
+  /**
+   * Pending deliveries whose next attempt is due, oldest first; not those of a paused
+   * subscription (its breaker is open) nor of the subscriptions in `busy` (as many of their
+   * attempts under way as they may have), so that they do not crowd the others out of the batch.
+   */
+  due(now: number, limit: number, busy: readonly string[] = []): Promise<DeliveryWithEvent[]> {
+    let query = this.deliveries()
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
-      .orderBy('d.next_attempt_at')
-      .limit(limit)
+      .where((eb) => eb.or([eb('w.paused_until', 'is', null), eb('w.paused_until', '<=', now)]));
+    if (busy.length > 0) query = query.where('d.webhook', 'not in', busy);
+    return query.orderBy('d.next_attempt_at').limit(limit).execute();
+  }
+
+  /**
+   * Counts an attempt's outcome against its subscription's breaker: a delivered one closes it; a
+   * failed one adds to the failures in a row and, from `threshold` on, pauses the subscription
+   * until `pauseUntil`. Returns the failures in a row now.
+   */
+  async countOutcome(
+    name: string,
+    delivered: boolean,
+    threshold: number,
+    pauseUntil: number,
+  ): Promise<number> {
+    if (delivered) {
+      await this.db
+        .updateTable('webhooks')
+        .set({ failures: 0, paused_until: null })
+        .where('name', '=', name)
+        .where((eb) => eb.or([eb('failures', '>', 0), eb('paused_until', 'is not', null)]))
+        .execute();
+      return 0;
+    }
+    await this.db
+      .updateTable('webhooks')
+      .set((eb) => ({
+        failures: eb('failures', '+', 1),
+        paused_until: eb
+          .case()
+          .when('failures', '>=', threshold - 1)
+          .then(pauseUntil)
+          .else(eb.ref('paused_until'))
+          .end(),
+      }))
+      .where('name', '=', name)
       .execute();
+    const row = await this.db
+      .selectFrom('webhooks')
+      .select('failures')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row?.failures ?? 0;
   }
 
   getDelivery(id: string): Promise<DeliveryWithEvent | undefined> {

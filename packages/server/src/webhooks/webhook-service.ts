@@ -13,6 +13,7 @@ import type { DeliveryWithEvent } from './webhook-queries.js';
 import type { WebhookSettings } from './webhook-settings.js';
 import { newWebhookSecret } from './webhook-signature.js';
 import type { WebhookRow } from './webhook-tables.js';
+import { WebhookAddresses } from './webhook-address.js';
 import { webhookUrlProblem } from './webhook-url.js';
 
 export const DEFAULT_DUE_SOON_DAYS = 7;
@@ -28,11 +29,15 @@ export function secretLabel(name: string): string {
  * master key. Every change is audited with the subscription's name, never with its secret.
  */
 export class WebhookService {
+  private readonly addresses: WebhookAddresses;
+
   constructor(
     private readonly store: Store,
     private readonly masterKey: MasterKey,
     private readonly settings: WebhookSettings,
-  ) {}
+  ) {
+    this.addresses = new WebhookAddresses(settings.allowedNetworks);
+  }
 
   async list(principal: Principal): Promise<Webhook[]> {
     authorize(principal, 'webhooks:read');
@@ -119,6 +124,8 @@ export class WebhookService {
       created_by: principal.id,
       updated_at: now,
       updated_by: principal.id,
+      failures: 0,
+      paused_until: null,
     };
     // Two creates of one name at once: the second finds the name taken only when it inserts.
     if (!(await repository.webhooks.insert(row))) {
@@ -134,8 +141,11 @@ export class WebhookService {
     previous: WebhookRow,
     patch: WebhookPatch,
   ): Promise<Webhook> {
+    // A new URL is a new receiver: its breaker starts closed.
     const changes: Partial<WebhookRow> = {
-      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.url !== undefined && patch.url !== previous.url
+        ? { url: patch.url, failures: 0, paused_until: null }
+        : {}),
       ...(patch.events !== undefined ? { events: sortedList(patch.events) } : {}),
       ...(patch.systems !== undefined
         ? { systems: patch.systems === null ? null : sortedList(patch.systems) }
@@ -210,7 +220,7 @@ export class WebhookService {
   }
 
   private checkUrl(url: string): void {
-    const problem = webhookUrlProblem(url, this.settings.allowHttp);
+    const problem = webhookUrlProblem(url, this.settings.allowHttp, this.addresses);
     if (problem) throw new AppError('WEBHOOK_URL_INVALID', problem);
   }
 
@@ -251,6 +261,8 @@ export function webhookRowToWebhook(row: WebhookRow): Webhook {
     createdBy: row.created_by,
     updatedAt: toIso(row.updated_at),
     updatedBy: row.updated_by,
+    ...(row.failures > 0 ? { consecutiveFailures: row.failures } : {}),
+    ...(row.paused_until !== null ? { pausedUntil: toIso(row.paused_until) } : {}),
   };
 }
 
@@ -267,6 +279,9 @@ export function deliveryRowToDelivery(row: DeliveryWithEvent): WebhookDelivery {
     ...(row.last_error !== null ? { error: row.last_error } : {}),
     ...(row.status === 'pending' && row.next_attempt_at !== null
       ? { nextAttemptAt: toIso(row.next_attempt_at) }
+      : {}),
+    ...(row.status === 'pending' && row.webhook_paused_until !== null
+      ? { pausedUntil: toIso(row.webhook_paused_until) }
       : {}),
     createdAt: toIso(row.created_at),
     ...(row.delivered_at !== null ? { deliveredAt: toIso(row.delivered_at) } : {}),

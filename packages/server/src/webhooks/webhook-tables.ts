@@ -10,6 +10,10 @@ export interface WebhookRow {
   created_by: string;
   updated_at: number;
   updated_by: string;
+  /** Failed attempts in a row; the circuit breaker opens at `breakerFailures`. */
+  failures: number;
+  /** While the breaker is open, no attempt starts before this time. */
+  paused_until: number | null;
 }
 
 /** The outbox: one row per event, written with the fact it reports; `data` is its JSON body. */

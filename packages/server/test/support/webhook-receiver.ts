@@ -16,8 +16,8 @@ export interface Message {
 
 /**
  * A real receiver on loopback: records every POST and answers by path: `/flaky` 500 to its
- * first two calls and then 200, `/down` always 500, any other path 204; `/metrics` serves an
- * exposition for the discovery source (drift).
+ * first two calls and then 200, `/down` always 500, `/hang` never (until closed), any other path
+ * 204; `/metrics` serves an exposition for the discovery source (drift).
  */
 export async function startReceiver(exposition: () => string) {
   const received: Received[] = [];
@@ -32,6 +32,7 @@ export async function startReceiver(exposition: () => string) {
         return;
       }
       received.push({ path, headers: request.headers, body, at: Date.now() });
+      if (path === '/hang') return;
       const status = path === '/down' ? 500 : path === '/flaky' ? ((flakyCalls += 1) <= 2 ? 500 : 200) : 204;
       response.writeHead(status).end();
     })();
@@ -43,6 +44,10 @@ export async function startReceiver(exposition: () => string) {
     received,
     messages: (path = '/ok') =>
       received.filter((r) => r.path === path).map((r) => JSON.parse(r.body) as Message),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
