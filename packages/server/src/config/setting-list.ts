@@ -401,6 +401,15 @@ export const SETTINGS: readonly SettingDefinition[] = [
     readBy: 'serve',
   },
   {
+    env: 'LETHE_WEBHOOK_LOG_RETENTION',
+    type: { kind: 'iso-duration' },
+    default: 'P30D',
+    description:
+      'How long delivered and failed webhook deliveries and their events are kept; pending ones always are.',
+    feature: 'webhooks.md',
+    readBy: 'serve',
+  },
+  {
     env: 'NATS_URL',
     secret: true,
     type: { kind: 'url', protocols: ['nats', 'tls', 'ws', 'wss'] },

@@ -22,6 +22,7 @@ import { expireNowMigration } from './migrations/0020-expire-now.js';
 import { agingMigration } from './migrations/0021-aging.js';
 import { policyChangeReasonMigration } from './migrations/0022-policy-change-reason.js';
 import { webhooksMigration } from './migrations/0023-webhooks.js';
+import { webhookLogRetentionMigration } from './migrations/0025-webhook-log-retention.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -55,6 +56,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0021-aging': agingMigration,
     '0022-policy-change-reason': policyChangeReasonMigration,
     '0023-webhooks': webhooksMigration,
+    '0025-webhook-log-retention': webhookLogRetentionMigration,
   };
   return { getMigrations: async () => migrations };
 }

@@ -1,3 +1,5 @@
+import { parseDuration, type Duration } from '../lib/duration.js';
+
 /** How webhooks are delivered (docs/webhooks.md "Retries"); tests shorten the waits. */
 export interface WebhookSettings {
   /** http to any host, not only loopback (LETHE_WEBHOOK_ALLOW_HTTP). */
@@ -13,6 +15,10 @@ export interface WebhookSettings {
   readonly tickMs: number;
   /** How often overdue and due-soon requests and the day's due fields are looked for. */
   readonly noticeTickMs: number;
+  /** How long delivered and failed deliveries and their events are kept (LETHE_WEBHOOK_LOG_RETENTION). */
+  readonly logRetention: Duration;
+  /** How often the log retention sweep runs. */
+  readonly pruneTickMs: number;
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
@@ -23,4 +29,6 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   maxDelayMs: 6 * 60 * 60_000,
   tickMs: 1_000,
   noticeTickMs: 60_000,
+  logRetention: parseDuration('P30D') as Duration,
+  pruneTickMs: 10 * 60_000,
 };
