@@ -49,6 +49,12 @@ describe.each(ALL_BACKENDS)('fold webhook events: $name', (backend) => {
     const policies = {
       ...POLICIES,
       'send-marketing-sms': { purpose: 'marketing.email', retention: 'P3M', legalBasis: 'consent' },
+      'account-first-use': {
+        purpose: 'essential.account',
+        retention: 'P2Y',
+        legalBasis: 'contract',
+        since: 'first-use',
+      },
     };
     for (const [name, body] of Object.entries(policies)) await ok('PUT', `/v1/policies/${name}`, body);
     for (const [name, body] of Object.entries(SYSTEMS)) await ok('PUT', `/v1/systems/${name}`, body);
@@ -80,6 +86,27 @@ describe.each(ALL_BACKENDS)('fold webhook events: $name', (backend) => {
     const before = (await outbox('reappearance.detected')).length;
     await publish([usage('decided-subject', 'user-account-access', ['accounts.email'], at('2026-06-03'))]);
     await publish([usage('decided-subject', 'user-account-access', ['accounts.email'], at('2026-06-03'))]);
+    expect(await outbox('reappearance.detected')).toHaveLength(before + 1);
+  });
+
+  // KNOWN GAP, on both backends: under a policy aged from its first use, the stored expiry is
+  // below what the use alone gives, so the replay rewrites the row, which then looks like a new
+  // reappearance at the same instant. Telling them apart needs the row's state before the upsert.
+  // This test fails (as `it.fails` expects) until that is done.
+  it.fails('nor under a policy counted from the first use', async () => {
+    if (missing) throw new Error('backend missing');
+    // Its expiry is computed from the first use, below what a later use alone would give.
+    await publish([
+      usage('aged-subject', 'account-first-use', ['accounts.email'], at('2026-01-01'), 'accounts'),
+    ]);
+    await ok('POST', '/v1/subjects/aged-subject/erasures', { system: 'accounts', at: at('2026-01-02') });
+    const before = (await outbox('reappearance.detected')).length;
+    await publish([
+      usage('aged-subject', 'account-first-use', ['accounts.email'], at('2026-03-03'), 'accounts'),
+    ]);
+    await publish([
+      usage('aged-subject', 'account-first-use', ['accounts.email'], at('2026-03-03'), 'accounts'),
+    ]);
     expect(await outbox('reappearance.detected')).toHaveLength(before + 1);
   });
 
