@@ -98,7 +98,7 @@ export function upkeepJobs(services: Services, log: Logger, intervals: JobInterv
 }
 
 /** Webhooks: the outbox is sent every tick; time-found facts (deadlines, due days) are looked for less often. */
-export function webhookJobs(services: Services, settings: WebhookSettings): JobSettings[] {
+export function webhookJobs(services: Services, log: Logger, settings: WebhookSettings): JobSettings[] {
   return [
     {
       name: 'webhook-delivery',
@@ -113,6 +113,17 @@ export function webhookJobs(services: Services, settings: WebhookSettings): JobS
       intervalMs: settings.noticeTickMs,
       failure: 'looking for overdue requests and due fields to announce failed',
       run: () => services.webhookNotices.run(),
+    },
+    // The delivery log past LETHE_WEBHOOK_LOG_RETENTION, with the events and notices that no longer matter.
+    {
+      name: 'webhook-log-retention',
+      intervalMs: settings.pruneTickMs,
+      failure: 'webhook log retention sweep failed',
+      async run() {
+        const pruned = await services.webhookLogRetention.run();
+        if (pruned.deliveries + pruned.events + pruned.notices > 0)
+          log.info(pruned, 'webhook deliveries, events and notices past their retention deleted');
+      },
     },
   ];
 }

@@ -16,7 +16,7 @@ import { OidcSignIn } from './session/oidc/oidc-sign-in.js';
 import type { OidcSignInConfig } from './session/oidc/oidc-sign-in-settings.js';
 import type { MasterKey } from './auth/master-key.js';
 import { BackgroundJobs } from './lib/background-jobs.js';
-import type { Duration } from './lib/duration.js';
+import { parseDuration, type Duration } from './lib/duration.js';
 import { SigningKeys } from './auth/signing-keys.js';
 import { DEFAULT_TOKEN_SETTINGS, type TokenSettings } from './auth/token-rules.js';
 import { Tokens } from './auth/tokens.js';
@@ -200,8 +200,8 @@ export async function createLethe(options: LetheOptions): Promise<Lethe> {
     );
     await jobs.start(keyRotationJob(keys, logger));
     await services.fieldKeys.adoptRotation();
-    for (const job of upkeepJobs(services, logger, options)) await jobs.start(job);
-    for (const job of webhookJobs(services, webhookSettings(settings, options))) await jobs.start(job);
+    const webhookUpkeep = webhookJobs(services, logger, webhookSettings(settings, options));
+    for (const job of [...upkeepJobs(services, logger, options), ...webhookUpkeep]) await jobs.start(job);
     // The usage journal's fold: what a previous life left is folded first, in the background.
     await services.journal.start(metrics);
     await startJobRunner(services, jobs, options);
@@ -266,6 +266,10 @@ function webhookSettings(settings: Settings, options: LetheOptions): WebhookSett
     ...DEFAULT_WEBHOOK_SETTINGS,
     allowHttp: settings.get('LETHE_WEBHOOK_ALLOW_HTTP') === 'true',
     allowedNetworks: allowedNetworks(settings.get('LETHE_WEBHOOK_ALLOWED_NETWORKS') ?? ''),
+    // Checked as a duration when the settings are loaded; the default when unset.
+    logRetention:
+      parseDuration(settings.get('LETHE_WEBHOOK_LOG_RETENTION') ?? '') ??
+      DEFAULT_WEBHOOK_SETTINGS.logRetention,
     ...options.webhooks,
   };
 }

@@ -53,6 +53,7 @@ import {
 } from './retention/journal/journal-fold.js';
 import { WebhookDeliverer, type DeliveryCounter } from './webhooks/webhook-deliverer.js';
 import { WebhookNotices } from './webhooks/webhook-notices.js';
+import { WebhookLogRetention } from './webhooks/webhook-log-retention.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './webhooks/webhook-settings.js';
 import {
@@ -119,6 +120,8 @@ export interface Services {
   readonly webhookDeliverer: WebhookDeliverer;
   /** Finds overdue and due-soon requests and the day's due fields; `createLethe` runs it on a timer. */
   readonly webhookNotices: WebhookNotices;
+  /** Deletes the webhook log past its retention; `createLethe` runs it on a timer. */
+  readonly webhookLogRetention: WebhookLogRetention;
 }
 
 export interface ServiceOptions {
@@ -277,6 +280,7 @@ export function createServices(store: Store, masterKey: MasterKey, options: Serv
     webhooks,
     webhookDeliverer,
     webhookNotices: new WebhookNotices(store, (at) => overview.fieldsPastExpiry(at), now),
+    webhookLogRetention: new WebhookLogRetention(store, webhookSettings.logRetention),
   };
 }
 

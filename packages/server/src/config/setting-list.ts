@@ -1,36 +1,7 @@
 import { WEBHOOK_SETTINGS } from '../webhooks/webhook-setting-list.js';
-import type { SettingType } from './setting-types.js';
+import type { SettingDefinition, SettingType } from './setting-types.js';
 
-/**
- * One setting: its environment variable (the name it has always had), the key that sets it in
- * `lethe.yaml` (the variable's name without `LETHE_`, in lower case), the command-line flag if
- * there is one, its type and default, what it does and which feature (docs page) it belongs to.
- * `docs/configuration.md` is generated from this list (`npm run docs:config`).
- */
-export interface SettingDefinition {
-  readonly env: string;
-  readonly type: SettingType;
-  /** The value used when no source sets it, as written; undefined: unset (the feature is off). */
-  readonly default?: string;
-  /** What the default means when it is not a value (`none: SQLite in the data directory`). */
-  readonly defaultNote?: string;
-  readonly description: string;
-  /** The docs page of the feature, under docs/. */
-  readonly feature: string;
-  readonly flag?: string;
-  /**
-   * Secrets and the file's own location are not read from the file: a key or token written into
-   * a configuration file ends up in version control and backups.
-   */
-  readonly notInFile?: boolean;
-  /**
-   * Never printed, also not when refused: a connection URL carries a password, a key is a key.
-   * An error names the setting and where it came from, and for a URL only its scheme.
-   */
-  readonly secret?: boolean;
-  /** Commands that read it besides `serve` (every command opening a store, or the client ones). */
-  readonly readBy: 'serve' | 'store commands' | 'client commands' | 'every command';
-}
+export type { SettingDefinition } from './setting-types.js';
 
 const JURISDICTIONS = ['gdpr', 'ccpa', 'pipeda', 'lgpd', 'app'] as const;
 const NATS_NAME = {

@@ -5,6 +5,7 @@ import { extname, join } from 'node:path';
 import { BODY_LIMIT_BYTES, REASON_MAX_LENGTH, type ManifestChange } from '@lethe/api';
 import { LetheApiError, LetheClient } from '@lethe/client';
 import { clientSettings, collect, UsageError } from '../cli/args.js';
+import { checkSecretsFile, secretsFileFlag, writeSecrets } from '../cli/secrets-file.js';
 import { readLimitedText } from '../lib/read-limited-text.js';
 import { displayPath, ManifestError, mergeManifests, parseManifest } from './manifest-file.js';
 
@@ -13,6 +14,8 @@ interface ApplyOptions {
   dryRun?: boolean;
   prune?: boolean;
   reason?: string;
+  secretsFile?: string;
+  showSecrets?: boolean;
 }
 
 export function registerApply(program: Command): void {
@@ -26,6 +29,8 @@ export function registerApply(program: Command): void {
       '--reason <text>',
       'why: recorded on every policy version the run creates (default "applied from manifest FILE")',
     )
+    .addOption(secretsFileFlag())
+    .option('--show-secrets', "print created webhooks' signing secrets (kept off stdout otherwise: CI logs)")
     .action((options: ApplyOptions) => applyCommand(options));
 }
 
@@ -50,6 +55,7 @@ async function applyCommand(options: ApplyOptions): Promise<void> {
     files.map(async (file) => ({ file, parsed: parseManifest(file, await readManifestFile(file)) })),
   );
   const { manifest, originOf } = mergeManifests(parsed);
+  if (options.secretsFile) await checkSecretsFile(options.secretsFile);
   const dryRun = options.dryRun ?? false;
   const client = new LetheClient(clientSettings());
   let result;
@@ -72,6 +78,7 @@ async function applyCommand(options: ApplyOptions): Promise<void> {
       `${error.code}: ${message}`,
     );
   }
+  await keepSecrets(result.changes, options.secretsFile);
   for (const change of result.changes) {
     const origin = change.path === undefined ? undefined : originOf(change.path);
     const where = origin ? `  (${origin.file}:${origin.parsed.lineOf(origin.path) ?? '?'})` : '';
@@ -82,13 +89,44 @@ async function applyCommand(options: ApplyOptions): Promise<void> {
       `${SIGNS[change.action]} ${change.section} ${change.name} ${first ?? change.action}${where}\n`,
     );
     for (const note of rest) process.stdout.write(`    note: ${note}\n`);
-    // A webhook the run created: its signing secret, which no later call shows again.
-    if (change.secret !== undefined) process.stdout.write(`    secret: ${change.secret}\n`);
+    if (change.secret !== undefined) process.stdout.write(`    secret: ${secretLine(change, options)}\n`);
   }
   const { created, changed, unchanged, removed, kept } = result.summary;
   // Kept holds are named only when there are some: they are what prune refused to remove.
   process.stdout.write(
     `${dryRun ? 'dry run, nothing applied: ' : ''}${created} created, ${changed} changed, ${unchanged} unchanged, ${removed} removed${kept > 0 ? `, ${kept} kept` : ''}\n`,
+  );
+}
+
+/**
+ * The signing secrets of the webhooks the run created, which no later call shows again: written
+ * to --secrets-file before anything is printed. A run that created some and cannot write them
+ * says how to get new ones (the subscriptions exist; their secrets are lost).
+ */
+async function keepSecrets(changes: readonly ManifestChange[], file: string | undefined): Promise<void> {
+  const secrets = Object.fromEntries(
+    changes.flatMap((change) => (change.secret !== undefined ? [[change.name, change.secret]] : [])),
+  );
+  if (!file || Object.keys(secrets).length === 0) return;
+  try {
+    await writeSecrets(file, secrets);
+  } catch (error) {
+    const names = Object.keys(secrets).join(', ');
+    throw new Error(
+      `the manifests were applied, but the secrets of ${names} could not be written to ${file} ` +
+        `(${error instanceof Error ? error.message : String(error)}); ` +
+        'get new ones with lethe webhooks rotate-secret NAME',
+    );
+  }
+}
+
+/** Where a created webhook's secret is: on stdout only when asked (a CI log keeps stdout). */
+function secretLine(change: ManifestChange, options: ApplyOptions): string {
+  if (options.showSecrets) return change.secret ?? '';
+  if (options.secretsFile) return `written to ${options.secretsFile}`;
+  return (
+    'not shown (pass --secrets-file PATH or --show-secrets; ' +
+    `a new one: lethe webhooks rotate-secret ${change.name})`
   );
 }
 

@@ -23,6 +23,7 @@ import { agingMigration } from './migrations/0021-aging.js';
 import { policyChangeReasonMigration } from './migrations/0022-policy-change-reason.js';
 import { webhooksMigration } from './migrations/0023-webhooks.js';
 import { webhookBreakerMigration } from './migrations/0024-webhook-breaker.js';
+import { webhookLogRetentionMigration } from './migrations/0025-webhook-log-retention.js';
 import type { BackendCapabilities } from './store.js';
 
 /**
@@ -57,6 +58,7 @@ export function migrationProvider(capabilities: BackendCapabilities): MigrationP
     '0022-policy-change-reason': policyChangeReasonMigration,
     '0023-webhooks': webhooksMigration,
     '0024-webhook-breaker': webhookBreakerMigration,
+    '0025-webhook-log-retention': webhookLogRetentionMigration,
   };
   return { getMigrations: async () => migrations };
 }

@@ -2,6 +2,7 @@ import type { WebhookEventInput } from './webhook-outbox.js';
 
 /** A use without consent as the fold aggregates it (one per subject, policy and system). */
 export interface FoldViolation {
+  readonly subject: string;
   readonly system: string;
   readonly policy: string;
   readonly count: number;
@@ -18,11 +19,16 @@ export function foldWebhookEvents(
   violations: Iterable<FoldViolation>,
   reappearedBySystem: ReadonlyMap<string, number>,
 ): WebhookEventInput[] {
-  const bySystem = new Map<string, { uses: number; subjects: number; policies: Set<string> }>();
+  const bySystem = new Map<string, { uses: number; subjects: Set<string>; policies: Set<string> }>();
   for (const violation of violations) {
-    const entry = bySystem.get(violation.system) ?? { uses: 0, subjects: 0, policies: new Set<string>() };
+    const entry = bySystem.get(violation.system) ?? {
+      uses: 0,
+      subjects: new Set<string>(),
+      policies: new Set<string>(),
+    };
     entry.uses += violation.count;
-    entry.subjects += 1;
+    // A subject that broke two policies is one subject: the count is of distinct subjects.
+    entry.subjects.add(violation.subject);
     entry.policies.add(violation.policy);
     bySystem.set(violation.system, entry);
   }
@@ -34,7 +40,7 @@ export function foldWebhookEvents(
       data: {
         system,
         uses,
-        subjects,
+        subjects: subjects.size,
         policies: [...policies].sort(),
         violations: '/v1/consent/violations',
       },
@@ -50,7 +56,12 @@ export function foldWebhookEvents(
   return events;
 }
 
-/** Counts per key: the systems of the fields that reappeared in a fold. */
+/**
+ * Counts per key: the systems of the fields that reappeared in a fold. A reappearance is
+ * attributed to the field's `system` column once the fold has written it (the system whose use
+ * gave the field its latest expiry), the `system` the reappearances list (`/v1/reappearances`)
+ * shows, on both backends.
+ */
 export function countBy(keys: Iterable<string>): Map<string, number> {
   const counts = new Map<string, number>();
   for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { FINAL_STATUSES } from '../requests/request-status.js';
 import type { Database } from '../store/schema.js';
 import type { WebhookDeliveryRow, WebhookEventRow, WebhookRow } from './webhook-tables.js';
 
@@ -208,5 +209,98 @@ export class WebhookQueries {
     >,
   ): Promise<void> {
     await this.db.updateTable('webhook_deliveries').set(outcome).where('id', '=', id).execute();
+  }
+
+  /** Delivered or failed deliveries made before `before` (never a pending one): a page of ids. */
+  async settledDeliveriesBefore(before: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('status', '<>', 'pending')
+      .where('created_at', '<', before)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  async deleteSettledDeliveries(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.db
+      .deleteFrom('webhook_deliveries')
+      .where('id', 'in', ids)
+      .where('status', '<>', 'pending')
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Dispatched events made before `before` that no delivery (pending or logged) refers to. */
+  async orphanEventsBefore(before: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('webhook_events as e')
+      .select('e.id')
+      .where('e.dispatched_at', 'is not', null)
+      .where('e.created_at', '<', before)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'),
+          ),
+        ),
+      )
+      .orderBy('e.created_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.id);
+  }
+
+  async deleteOrphanEvents(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.db
+      .deleteFrom('webhook_events')
+      .where('id', 'in', ids)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('webhook_deliveries as d')
+              .select('d.id')
+              .whereRef('d.event_id', '=', 'webhook_events.id'),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** A page of the notice keys given before `before`, in key order after `afterKey`. */
+  async noticesBefore(before: number, afterKey: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('webhook_notices')
+      .select('key')
+      .where('created_at', '<', before)
+      .where('key', '>', afterKey)
+      .orderBy('key')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => row.key);
+  }
+
+  async deleteNotices(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const result = await this.db.deleteFrom('webhook_notices').where('key', 'in', keys).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Which of these requests something may still happen to (not completed, denied or canceled). */
+  async unfinishedRequests(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('rights_requests')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('status', 'not in', FINAL_STATUSES)
+      .execute();
+    return new Set(rows.map((row) => row.id));
   }
 }

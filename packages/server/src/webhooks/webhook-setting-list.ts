@@ -1,4 +1,4 @@
-import type { SettingDefinition } from '../config/setting-list.js';
+import type { SettingDefinition } from '../config/setting-types.js';
 
 /** The webhook settings of the reference (docs/configuration.md), in their place in SETTINGS. */
 export const WEBHOOK_SETTINGS: readonly SettingDefinition[] = [
@@ -16,6 +16,15 @@ export const WEBHOOK_SETTINGS: readonly SettingDefinition[] = [
     defaultNote: 'none: public addresses only',
     description:
       'Networks (CIDR, like `10.20.0.0/16` or `::1/128`) webhook receivers may be in although not public: loopback, private, link-local.',
+    feature: 'webhooks.md',
+    readBy: 'serve',
+  },
+  {
+    env: 'LETHE_WEBHOOK_LOG_RETENTION',
+    type: { kind: 'iso-duration' },
+    default: 'P30D',
+    description:
+      'How long delivered and failed webhook deliveries and their events are kept; pending ones always are.',
     feature: 'webhooks.md',
     readBy: 'serve',
   },

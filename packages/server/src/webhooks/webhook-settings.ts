@@ -1,4 +1,5 @@
 import type { LookupAddress } from 'node:dns';
+import { parseDuration, type Duration } from '../lib/duration.js';
 
 /** Every address a host name resolves to (`dns.lookup` with `all`); tests give names of their own. */
 export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
@@ -29,6 +30,10 @@ export interface WebhookSettings {
   readonly tickMs: number;
   /** How often overdue and due-soon requests and the day's due fields are looked for. */
   readonly noticeTickMs: number;
+  /** How long delivered and failed deliveries and their events are kept (LETHE_WEBHOOK_LOG_RETENTION). */
+  readonly logRetention: Duration;
+  /** How often the log retention sweep runs. */
+  readonly pruneTickMs: number;
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
@@ -42,4 +47,6 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   breakerPauseMs: 5 * 60_000,
   tickMs: 1_000,
   noticeTickMs: 60_000,
+  logRetention: parseDuration('P30D') as Duration,
+  pruneTickMs: 10 * 60_000,
 };

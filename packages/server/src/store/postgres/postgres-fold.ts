@@ -157,7 +157,8 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
             and field_expiries.reappeared_at is null
           then excluded.last_use_at else field_expiries.reappeared_at end
       -- Older uses change nothing: no new row version, no WAL.
-      where excluded.expires_at > field_expiries.expires_at
+      -- (an expiry a DPO decided is not moved, so a later one changes nothing either).
+      where (field_expiries.expire_now_at is null and excluded.expires_at > field_expiries.expires_at)
         or excluded.last_use_at > field_expiries.last_use_at
         or (field_expiries.erased_at is not null and field_expiries.reappeared_at is null
           and excluded.last_use_at > field_expiries.erased_at)
@@ -189,6 +190,7 @@ async function applyPostgres(tx: Kysely<Database>, events: readonly JournalEvent
     );
   }
   const violationRows = violations.system.map((system, index) => ({
+    subject: violations.subject[index] as string,
     system,
     policy: violations.policy[index] as string,
     count: violations.count[index] as number,

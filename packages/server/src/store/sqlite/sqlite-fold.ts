@@ -75,7 +75,7 @@ export class SqliteFoldStatements {
         use_count = use_count + excluded.use_count`);
     this.upsertFieldExpiry = connection.prepare<
       [string, string, number, string, string, number],
-      { reappeared_at: number | null }
+      { reappeared_at: number | null; system: string }
     >(`
       insert into field_expiries (subject, field, expires_at, policy, system, last_use_at)
       values (?, ?, ?, ?, ?, ?)
@@ -89,7 +89,12 @@ export class SqliteFoldStatements {
         reappeared_at = case
           when erased_at is not null and excluded.last_use_at > erased_at and reappeared_at is null
           then excluded.last_use_at else reappeared_at end
-      returning reappeared_at`);
+      -- Only a use that changes something writes (and returns) the row: a replayed use does not,
+      -- so it cannot be taken for a reappearance again (the PostgreSQL fold has the same guard).
+      where (expire_now_at is null and excluded.expires_at > expires_at)
+        or excluded.last_use_at > last_use_at
+        or (erased_at is not null and reappeared_at is null and excluded.last_use_at > erased_at)
+      returning reappeared_at, system`);
     this.upsertSubjectExpiry = connection.prepare<[string, number, string, string, string]>(`
       insert into subject_expiries (subject, expires_at, field, policy, system)
       values (?, ?, ?, ?, ?)
@@ -209,8 +214,9 @@ export class SqliteFoldStatements {
         f.system,
         f.lastUseAt,
       );
-      // Set by this use: the erased field came back (the same instant again would be a replay).
-      if (row?.reappeared_at === f.lastUseAt) reappeared.push(f.system);
+      // Set by this use: the erased field came back (a replay changes nothing, returns no row).
+      // Counted under the row's system, the one `/v1/reappearances` shows (as on PostgreSQL).
+      if (row && row.reappeared_at === f.lastUseAt) reappeared.push(row.system);
     }
     const now = Date.now();
     for (const event of foldWebhookEvents(violations, countBy(reappeared))) {
