@@ -6,6 +6,7 @@ import {
   type NodeEntry,
   type NodeKind,
 } from './graph-entries.js';
+import type { Provenance } from './graph-provenance.js';
 
 /** Node kinds by number, in the order a summary lists them. */
 export const NODE_KINDS: readonly NodeKind[] = ['team', 'system', 'category', 'client'];
@@ -58,6 +59,8 @@ export class CompactGraph {
   readonly edgePair: Int32Array;
 
   constructor(nodeList: readonly NodeEntry[], edgeList: readonly EdgeEntry[]) {
+    // Plain loops over the entries: `TypedArray.from` with a map function and `indexOf` per entry
+    // made this a third of the index's build.
     const keySet = new Set<string>();
     for (const edge of edgeList) {
       if (edge.kind !== 'store' && edge.kind !== 'transmit') continue;
@@ -67,49 +70,122 @@ export class CompactGraph {
     const keyIds = new Map(this.keys.map((key, id) => [key, id]));
     this.keyIds = keyIds;
 
-    this.nodeKind = Uint8Array.from(nodeList, (node) => NODE_KINDS.indexOf(node.kind));
-    this.nodeStale = Uint8Array.from(nodeList, (node) => (node.stale ? 1 : 0));
+    const nodeKinds = kindNumbers(NODE_KINDS);
+    this.nodeKind = new Uint8Array(nodeList.length);
+    this.nodeStale = new Uint8Array(nodeList.length);
     this.keyNode = new Int32Array(this.keys.length).fill(-1);
     for (const node of nodeList) {
+      this.nodeKind[node.order] = nodeKinds[node.kind];
+      this.nodeStale[node.order] = node.stale ? 1 : 0;
       const id = node.kind === 'category' ? keyIds.get(node.name) : undefined;
       if (id !== undefined) this.keyNode[id] = node.order;
     }
 
-    this.edgeKind = Uint8Array.from(edgeList, (edge) => EDGE_KINDS.indexOf(edge.kind));
-    this.edgeFrom = Int32Array.from(edgeList, (edge) => edge.from.order);
-    this.edgeTo = Int32Array.from(edgeList, (edge) => edge.to.order);
-    this.edgeFresh = Uint8Array.from(edgeList, (edge) => (edge.fresh !== undefined ? 1 : 0));
-    this.parts = csr(edgeList.length, (add) => {
-      for (const edge of edgeList) {
-        for (const key of edge.keys) add(edge.order, key === NO_CATEGORY ? -1 : (keyIds.get(key) ?? -1));
-      }
-    });
-    this.partStale = new Uint8Array(this.parts.items.length);
+    const edgeKinds = kindNumbers(EDGE_KINDS);
+    const edges = edgeList.length;
+    this.edgeKind = new Uint8Array(edges);
+    this.edgeFrom = new Int32Array(edges);
+    this.edgeTo = new Int32Array(edges);
+    this.edgeFresh = new Uint8Array(edges);
     for (const edge of edgeList) {
-      const first = this.parts.start[edge.order] as number;
-      edge.provs.forEach((prov, index) => (this.partStale[first + index] = prov.stale ? 1 : 0));
+      this.edgeKind[edge.order] = edgeKinds[edge.kind];
+      this.edgeFrom[edge.order] = edge.from.order;
+      this.edgeTo[edge.order] = edge.to.order;
+      this.edgeFresh[edge.order] = edge.fresh !== undefined ? 1 : 0;
     }
-    this.byKey = csr(this.keys.length, (add) => {
-      for (let p = 0; p < this.parts.items.length; p++) {
-        const key = this.parts.items[p] as number;
-        if (key >= 0) add(key, this.parts.owner[p] as number);
+    // Parts in edge order, each edge's in key order: `parts.start` is a prefix sum of their counts.
+    const partStart = new Int32Array(edges + 1);
+    for (const edge of edgeList) partStart[edge.order + 1] = edge.keys.length;
+    for (let edge = 0; edge < edges; edge++) {
+      partStart[edge + 1] = (partStart[edge + 1] as number) + (partStart[edge] as number);
+    }
+    const partCount = partStart[edges] as number;
+    const partKey = new Int32Array(partCount);
+    const partEdge = new Int32Array(partCount);
+    this.partStale = new Uint8Array(partCount);
+    /** Store and transmit edges per key id, counted for `byKey`. */
+    const perKey = new Int32Array(this.keys.length + 1);
+    for (const edge of edgeList) {
+      const first = partStart[edge.order] as number;
+      const store = edge.kind === 'store' || edge.kind === 'transmit';
+      for (let index = 0; index < edge.keys.length; index++) {
+        const key = edge.keys[index] as string;
+        const id = store && key !== NO_CATEGORY ? (keyIds.get(key) as number) : -1;
+        partKey[first + index] = id;
+        partEdge[first + index] = edge.order;
+        this.partStale[first + index] = (edge.provs[index] as Provenance).stale ? 1 : 0;
+        if (id >= 0) perKey[id + 1] = (perKey[id + 1] as number) + 1;
       }
-    });
+    }
+    this.parts = { start: partStart, items: partKey, owner: partEdge };
+    for (let key = 0; key < this.keys.length; key++) {
+      perKey[key + 1] = (perKey[key + 1] as number) + (perKey[key] as number);
+    }
+    const keyEdges = new Int32Array(perKey[this.keys.length] as number);
+    const keyOf = new Int32Array(keyEdges.length);
+    const next = perKey.slice(0, this.keys.length);
+    for (let part = 0; part < partCount; part++) {
+      const id = partKey[part] as number;
+      if (id < 0) continue;
+      const at = next[id] as number;
+      next[id] = at + 1;
+      keyEdges[at] = partEdge[part] as number;
+      keyOf[at] = id;
+    }
+    this.byKey = { start: perKey, items: keyEdges, owner: keyOf };
     this.ownsOf = csr(nodeList.length, (add) => {
       for (const edge of edgeList) if (edge.kind === 'owns') add(edge.to.order, edge.order);
     });
-
-    const pairKey = (edge: EdgeEntry): string => `${edge.from.team ?? ''}\n${edge.to.team ?? ''}`;
-    const transmits = edgeList.filter((edge) => edge.kind === 'transmit');
-    const pairKeys = [...new Set(transmits.map(pairKey))].sort(byCodeUnit);
-    this.pairs = pairKeys.map((key) => {
-      const [fromTeam, toTeam] = key.split('\n') as [string, string];
-      return { fromTeam, toTeam };
-    });
-    const pairIds = new Map(pairKeys.map((key, id) => [key, id]));
-    this.edgePair = new Int32Array(edgeList.length).fill(-1);
-    for (const edge of transmits) this.edgePair[edge.order] = pairIds.get(pairKey(edge)) as number;
+    const { pairs, edgePair } = teamPairs(nodeList, edgeList);
+    this.pairs = pairs;
+    this.edgePair = edgePair;
   }
+}
+
+function kindNumbers<Kind extends string>(kinds: readonly Kind[]): Record<Kind, number> {
+  return Object.fromEntries(kinds.map((kind, index) => [kind, index])) as Record<Kind, number>;
+}
+
+/**
+ * The team pairs of transmit edges, ids in code-unit order of `from\nto` (the order a summary
+ * breaks ties in), and each edge's pair id. Teams are numbered first, so that an edge's pair is
+ * found by a number, not by a string made per edge.
+ */
+function teamPairs(
+  nodeList: readonly NodeEntry[],
+  edgeList: readonly EdgeEntry[],
+): { pairs: TeamPair[]; edgePair: Int32Array } {
+  const teamNames = [...new Set(nodeList.map((node) => node.team ?? ''))];
+  const teamIds = new Map(teamNames.map((name, id) => [name, id]));
+  const teamOf = Int32Array.from(nodeList, (node) => teamIds.get(node.team ?? '') as number);
+  const width = teamNames.length;
+  const byNumber = new Map<number, number>();
+  const edgePair = new Int32Array(edgeList.length).fill(-1);
+  for (const edge of edgeList) {
+    if (edge.kind !== 'transmit') continue;
+    const number = (teamOf[edge.from.order] as number) * width + (teamOf[edge.to.order] as number);
+    let id = byNumber.get(number);
+    if (id === undefined) {
+      id = byNumber.size;
+      byNumber.set(number, id);
+    }
+    edgePair[edge.order] = id;
+  }
+  const found = [...byNumber.keys()].map((number) => ({
+    fromTeam: teamNames[Math.floor(number / width)] as string,
+    toTeam: teamNames[number % width] as string,
+  }));
+  // Renumber in code-unit order of the pair's text.
+  const order = found
+    .map((pair, id) => ({ id, text: `${pair.fromTeam}\n${pair.toTeam}` }))
+    .sort((a, b) => byCodeUnit(a.text, b.text));
+  const rank = new Int32Array(found.length);
+  order.forEach(({ id }, position) => (rank[id] = position));
+  for (let edge = 0; edge < edgePair.length; edge++) {
+    const id = edgePair[edge] as number;
+    if (id >= 0) edgePair[edge] = rank[id] as number;
+  }
+  return { pairs: order.map(({ id }) => found[id] as TeamPair), edgePair };
 }
 
 /** Lists of integers per owner in compressed sparse row form: owner `i`'s items are `start[i]..start[i + 1]`. */
