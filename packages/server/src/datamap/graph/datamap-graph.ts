@@ -56,7 +56,7 @@ import type { Taxonomy } from '../../lib/taxonomy.js';
  *
  * `summary(filter)` and `page(filter, limit, after)` answer the same as `summarizeGraph` and `pageOf`
  * of `graph(filter)`; for the category filter alone they are read off the index without making the
- * whole answer (graph-category.ts, graph-category-page.ts).
+ * whole answer (graph-category-summary.ts, graph-category-page.ts).
  *
  * The returned objects are shared between queries: treat them as read-only.
  */
