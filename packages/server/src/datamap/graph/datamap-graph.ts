@@ -1,7 +1,9 @@
 import type { DataMapGraph, DataMapGraphSummary, GraphEdge } from '@lethe/api';
 import type { DataMapSnapshot } from '../datamap.js';
 import { GraphBuilder } from './graph-builder.js';
-import { CategoryRule, categoryGraph, categorySummary } from './graph-category.js';
+import { CategoryRule, categoryGraph } from './graph-category.js';
+import { categorySummary } from './graph-category-summary.js';
+import { CompactGraph } from './graph-compact.js';
 import { categoryPage } from './graph-category-page.js';
 import { findDestinations, type Destination } from './graph-destinations.js';
 import type { EdgeEntry, NodeEntry } from './graph-entries.js';
@@ -54,7 +56,7 @@ import type { Taxonomy } from '../../lib/taxonomy.js';
  *
  * `summary(filter)` and `page(filter, limit, after)` answer the same as `summarizeGraph` and `pageOf`
  * of `graph(filter)`; for the category filter alone they are read off the index without making the
- * whole answer (graph-category.ts, graph-category-page.ts).
+ * whole answer (graph-category-summary.ts, graph-category-page.ts).
  *
  * The returned objects are shared between queries: treat them as read-only.
  */
@@ -74,6 +76,8 @@ export class DataMapIndex {
   readonly #nodes: ReadonlyMap<string, NodeEntry>;
   readonly #edgeList: readonly EdgeEntry[];
   readonly #tables: GraphTables;
+  /** The same map interned to integers, for the category summary. */
+  readonly #compact: CompactGraph;
   readonly #whole: { fresh?: DataMapGraph; all?: DataMapGraph } = {};
 
   private constructor(
@@ -88,13 +92,14 @@ export class DataMapIndex {
     );
     this.#edgeList = edgeList;
     this.#tables = { nodeList, edgeList, byCategory, categoryNodes, wiring };
+    this.#compact = new CompactGraph(nodeList, edgeList);
   }
 
   static build(snapshot: DataMapSnapshot, categories: Taxonomy): DataMapIndex {
     const builder = new GraphBuilder();
     builder.declare(snapshot);
     builder.observe(snapshot.observations);
-    // Freeze: order, wire objects, adjacency and the category index.
+    // Freeze: order, wire objects, adjacency and the category index (then its integer form).
     const wiring = new Wiring();
     const nodeList = orderNodes(builder.nodes(), categories, wiring);
     const edges = orderEdges(builder.edges, nodeList);
@@ -136,7 +141,9 @@ export class DataMapIndex {
   /** `summarizeGraph(this.graph(filter))`, counted off the index for the category filter alone. */
   summary(filter: GraphFilter = {}): DataMapGraphSummary {
     const scope = this.#scope(filter);
-    return scope instanceof CategoryRule ? categorySummary(scope) : summarizeGraph(this.graph(filter));
+    return scope instanceof CategoryRule
+      ? categorySummary(this.#compact, scope.covered, scope.includeStale)
+      : summarizeGraph(this.graph(filter));
   }
 
   /** `pageOf(this.graph(filter), limit, after)`, read page by page for the category filter alone. */

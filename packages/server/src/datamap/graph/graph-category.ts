@@ -1,7 +1,6 @@
-import type { DataMapGraph, DataMapGraphSummary, GraphEdge } from '@lethe/api';
+import type { DataMapGraph, GraphEdge } from '@lethe/api';
 import type { EdgeEntry, NodeEntry } from './graph-entries.js';
 import { keeps, reducedView, type GraphTables } from './graph-filter.js';
-import { SummaryCounter } from './graph-summary.js';
 
 /**
  * The category filter alone (no team, no system): which edges and nodes it keeps, decided from the
@@ -9,10 +8,11 @@ import { SummaryCounter } from './graph-summary.js';
  * same; `graph-category.test.ts` compares them on a generated map.
  *
  * An edge is kept by one rule (`CategoryRule`): a store or transmit edge when it carries a visible
- * covered key, an owns edge when its system is at an end of such an edge. Three readers share it:
- * the whole answer and the summary read marks in typed arrays indexed by the edges' and nodes'
- * order, made by walking each covered key's edge list once (`categoryMarks`); a page decides only
- * the edges it reads (`categoryPage`, graph-category-page.ts).
+ * covered key, an owns edge when its system is at an end of such an edge. The whole answer reads
+ * marks in typed arrays indexed by the edges' and nodes' order, made by walking each covered key's
+ * edge list once (`categoryMarks`); a page decides only the edges it reads (`categoryPage`,
+ * graph-category-page.ts). The summary applies the same rule to the index interned to integers
+ * (`categorySummary`, graph-category-summary.ts); the tests compare it with this one.
  */
 export class CategoryRule {
   readonly #holds = new Map<NodeEntry, boolean>();
@@ -142,31 +142,4 @@ export function categoryGraph(rule: CategoryRule): DataMapGraph {
     if (marks.nodes[order] === 1) nodes.push((nodeList[order] as NodeEntry).wire);
   }
   return { nodes, edges };
-}
-
-/**
- * The summary of the category filter counted off the marks: no reduced wire edge, no provenance
- * merged, no answer made (the same counts as `summarizeGraph(categoryGraph(rule))`).
- */
-export function categorySummary(rule: CategoryRule): DataMapGraphSummary {
-  const marks = categoryMarks(rule);
-  const { edgeList, nodeList } = rule.tables;
-  const counter = new SummaryCounter();
-  for (let order = 0; order < marks.nodes.length; order++) {
-    if (marks.nodes[order] === 1) counter.node((nodeList[order] as NodeEntry).kind);
-  }
-  for (let order = 0; order < marks.edges.length; order++) {
-    if (marks.edges[order] !== 1) continue;
-    const edge = edgeList[order] as EdgeEntry;
-    counter.edge(edge.kind, keptKeys(rule, edge), edge.from.team, edge.to.team);
-  }
-  return counter.summary();
-}
-
-/** The covered keys a kept store or transmit edge shows in its `categories`. */
-function* keptKeys(rule: CategoryRule, edge: EdgeEntry): Generator<string> {
-  if (edge.kind !== 'store' && edge.kind !== 'transmit') return;
-  for (let index = 0; index < edge.keys.length; index++) {
-    if (keeps(edge, index, rule.includeStale, rule.covered)) yield edge.keys[index] as string;
-  }
 }

@@ -9,9 +9,9 @@ export const SUMMARY_TEAM_PAIRS = 100;
  * per category key, and flows between teams. A few KiB where the list is megabytes (`category=user`
  * keeps nearly the whole map), and the overview a reader of a large map starts from.
  *
- * Counted one node and one edge at a time, so that a summary is taken from the index's marks
- * without making the answer's objects (`categorySummary`) as well as from an answer already made
- * (`summarizeGraph`): both count the same way.
+ * Counted one node and one edge at a time from an answer already made (`summarizeGraph`). The
+ * category filter alone is counted off the index without making the answer (`categorySummary`,
+ * graph-category-summary.ts), to the same result.
  */
 export class SummaryCounter {
   readonly #nodes = { team: 0, system: 0, category: 0, client: 0 };
