@@ -104,6 +104,8 @@ describe.each(ALL_BACKENDS)('webhook log retention: $name', (backend) => {
       created_by: 'admin',
       updated_at: OLD - 90 * DAY,
       updated_by: 'admin',
+      failures: 0,
+      paused_until: null,
     });
     const events: [string, number, number | null][] = [
       ['e-delivered', OLD, OLD],
