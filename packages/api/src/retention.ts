@@ -2,21 +2,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Day, Id, Instant, Name, QueryInteger, Reason, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
+import { LEGAL_BASES } from './choices.js';
 import { ExpireNowMark } from './expire-now.js';
 import { HoldMark } from './holds.js';
 import { PolicyRecompute } from './jobs.js';
 
 const strict = { additionalProperties: false } as const;
-
-export const LEGAL_BASES = [
-  'consent',
-  'contract',
-  'legal_obligation',
-  'vital_interests',
-  'public_task',
-  'legitimate_interests',
-] as const;
-export type LegalBasis = (typeof LEGAL_BASES)[number];
 
 // Policies ----------------------------------------------------------------------------------
 /** The forms of a policy's `since` (docs/retention.md, "Aging"), as an error names them. */

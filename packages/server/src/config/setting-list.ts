@@ -1,3 +1,4 @@
+import { JURISDICTIONS } from '@lethe/api';
 import type { SettingType } from './setting-types.js';
 
 /**
@@ -31,7 +32,6 @@ export interface SettingDefinition {
   readonly readBy: 'serve' | 'store commands' | 'client commands' | 'every command';
 }
 
-const JURISDICTIONS = ['gdpr', 'ccpa', 'pipeda', 'lgpd', 'app'] as const;
 const NATS_NAME = {
   kind: 'pattern',
   pattern: /^[A-Za-z0-9_-]+$/,
