@@ -83,6 +83,14 @@ export const PolicyVersion = Type.Object({
 });
 export type PolicyVersion = Static<typeof PolicyVersion>;
 
+/**
+ * `DELETE /v1/policies/{name}?reason=`: why the policy is retired, kept on the retired version and
+ * in the audit entry. Required like the reason of a retention change; without it the answer is
+ * `400 POLICY_CHANGE_REASON_REQUIRED` (optional here only so that the answer names that code).
+ */
+export const RetireQuery = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export type RetireQuery = Static<typeof RetireQuery>;
+
 /** A change to preview: the retention, and optionally the aging strategy (the current one when left out). */
 export const PreviewInput = Type.Object(
   { retention: Type.String(), since: Type.Optional(AgingStrategy) },
