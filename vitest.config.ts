@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, not the built dist folders.
     alias: {
+      '@lethe/api/choices': source('./packages/api/src/choices.ts'),
       '@lethe/api': source('./packages/api/src/index.ts'),
       '@lethe/client/prometheus': source('./packages/client/src/prometheus.ts'),
       '@lethe/client': source('./packages/client/src/index.ts'),

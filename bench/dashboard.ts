@@ -11,10 +11,11 @@
  * `dashboard` section of docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM, launchChromium } from '../packages/dashboard/test/support/browser.js';
+import { budgetOf, builtAssets, type BuiltAsset } from '../packages/dashboard/test/support/asset-budgets.js';
 import { DASHBOARD_DIST } from '../packages/dashboard/test/support/build.js';
 import { api, killAllServers, runLethe, startServer } from '../packages/server/test/support/lethe-process.js';
 import { positiveIntegerFlags } from './args.js';
@@ -25,33 +26,18 @@ const { runs } = positiveIntegerFlags(process.argv.slice(2), { runs: 20 });
 /** The issue's bound for the first load of the overview page on loopback. */
 const BUDGET_MS = 1_000;
 
-interface Asset {
-  readonly name: string;
-  readonly bytes: number;
-  /** The precompressed file the server sends to a browser that accepts brotli (the plain size if none). */
-  readonly brotliBytes: number;
-  readonly gzipBytes: number;
-}
-
-function bundle(): Asset[] {
-  const files = [
-    'index.html',
-    ...readdirSync(join(DASHBOARD_DIST, 'assets'))
-      .filter((name) => !/\.(br|gz)$/.test(name))
-      .map((name) => join('assets', name)),
-  ];
-  const sizeOr = (path: string, fallback: number) => (existsSync(path) ? statSync(path).size : fallback);
-  return files.map((name) => {
-    const path = join(DASHBOARD_DIST, name);
-    const bytes = statSync(path).size;
-    return { name, bytes, brotliBytes: sizeOr(`${path}.br`, bytes), gzipBytes: sizeOr(`${path}.gz`, bytes) };
-  });
-}
-
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
+/** The file's budget (asset-budgets.ts, checked by bundle-size.test.ts) and whether it is met. */
+function budgetText(asset: BuiltAsset): string {
+  const budget = budgetOf(asset);
+  if (!budget) return '**none**';
+  const met = asset.bytes <= budget.maxBytes && asset.brotliBytes <= budget.maxBrotliBytes;
+  return `${kib(budget.maxBytes)} / ${kib(budget.maxBrotliBytes)}: ${met ? 'met' : '**exceeded**'}`;
+}
+
 async function main(): Promise<void> {
-  const assets = bundle();
+  const assets = builtAssets(DASHBOARD_DIST);
   const dataDir = mkdtempSync(join(tmpdir(), 'lethe-bench-dashboard-'));
   const server = await startServer({ dataDir, demo: true });
   const browser = await launchChromium();
@@ -112,18 +98,21 @@ async function main(): Promise<void> {
 
 Bundle (\`packages/dashboard/dist\`): each file is compressed at build time and the server sends the
 brotli or gzip file to a browser that accepts it (Chromium takes brotli). The
-\`datamap-page\` chunk (Cytoscape.js) is fetched only when the data map is opened; the overview
-loads the shell, \`index-[hash].js\` and \`index-[hash].css\`:
+\`datamap-page\` chunk (Cytoscape.js) is fetched only when the data map is opened, and it starts
+\`elk-worker.min\` (ELK's layout engine) as a Web Worker; the overview loads the shell,
+\`index-[hash].js\` and \`index-[hash].css\`. Each file's budget is in
+\`packages/dashboard/test/support/asset-budgets.ts\`, checked by \`bundle-size.test.ts\`:
 
 ${table([
-  ['file', 'bytes', 'brotli (sent)', 'gzip'],
+  ['file', 'bytes', 'brotli (sent)', 'gzip', 'budget (bytes / brotli)'],
   ...assets.map((asset) => [
     `\`${asset.name.replace(/-[\w-]{8}\./, '-[hash].')}\``,
     kib(asset.bytes),
     kib(asset.brotliBytes),
     kib(asset.gzipBytes),
+    budgetText(asset),
   ]),
-  ['**total**', `**${kib(total)}**`, `**${kib(totalBrotli)}**`, `**${kib(totalGzip)}**`],
+  ['**total**', `**${kib(total)}**`, `**${kib(totalBrotli)}**`, `**${kib(totalGzip)}**`, ''],
 ])}
 
 First load of the overview on loopback: a fresh browser context each run (no cache), signed in,

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { defineConfig, type Plugin } from 'vite';
 
@@ -33,9 +34,13 @@ function precompress(): Plugin {
   };
 }
 
-// The dashboard imports only types from @lethe/api; they vanish at build time, so no alias is needed.
+// The dashboard imports types from @lethe/api, which vanish at build time, and values only from
+// its schema-free lists (`@lethe/api/choices`), read from source so no build of the API comes first.
 export default defineConfig({
   base: '/',
+  resolve: {
+    alias: { '@lethe/api/choices': fileURLToPath(new URL('../api/src/choices.ts', import.meta.url)) },
+  },
   build: {
     outDir: OUT_DIR,
     emptyOutDir: true,

@@ -83,7 +83,7 @@ export const ERRORS = {
   POLICY_CHANGE_REASON_REQUIRED: {
     status: 400,
     message:
-      "A change of an existing policy's retention, since, legal basis or consent purpose needs a reason.",
+      "A change of an existing policy's retention, since, legal basis or consent purpose, or its retirement, needs a reason.",
   },
   JOB_NOT_FOUND: { status: 404, message: 'No such job.' },
   INVALID_DURATION: {

@@ -5,6 +5,7 @@
 export * from './errors.js';
 export * from './backoff.js';
 export * from './common.js';
+export * from './choices.js';
 export * from './jobs.js';
 export * from './retention.js';
 export * from './datamap.js';

@@ -1,7 +1,7 @@
 /** The query of `GET /v1/requests`: search, filters, order and paging of rights requests. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, QueryInteger } from './common.js';
-import { REQUEST_TYPES } from './requests.js';
+import { REQUEST_DUE_WINDOWS, REQUEST_TYPES } from './choices.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -17,9 +17,6 @@ export const REQUEST_SORTS = [
   '-status',
 ] as const;
 export type RequestSort = (typeof REQUEST_SORTS)[number];
-/** `overdue`: open and past due; `7d`: open and due within the next seven days (not yet overdue). */
-export const REQUEST_DUE_WINDOWS = ['overdue', '7d'] as const;
-export type RequestDueWindow = (typeof REQUEST_DUE_WINDOWS)[number];
 /** Requests a list skips at most (`offset`): past it, narrow the filter instead. */
 export const REQUEST_LIST_MAX_OFFSET = 100_000;
 

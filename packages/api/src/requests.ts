@@ -3,17 +3,21 @@
  * answer them directly from a database.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import {
+  JURISDICTIONS,
+  REQUEST_STATUSES,
+  REQUEST_STRATEGIES,
+  REQUEST_TYPES,
+  TASK_STATES,
+} from './choices.js';
 import { Id, Name, Reason, SubjectId } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
 
-export const REQUEST_TYPES = ['dsar', 'delete', 'delete_pii'] as const;
-export type RequestType = (typeof REQUEST_TYPES)[number];
-export const REQUEST_STRATEGIES = ['exact', 'connected'] as const;
-export type RequestStrategy = (typeof REQUEST_STRATEGIES)[number];
-export const JURISDICTIONS = ['gdpr', 'ccpa', 'pipeda', 'lgpd', 'app'] as const;
-export type Jurisdiction = (typeof JURISDICTIONS)[number];
+/** A literal union of one of the lists in `choices.ts`. */
+const OneOf = <T extends string>(values: readonly T[]) =>
+  Type.Union(values.map((value) => Type.Literal(value)));
 
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 
@@ -328,7 +332,7 @@ export const RequestTask = Type.Object({
   protocol: Type.String(),
   /** Why the plan includes it: telemetry, the data map, a connector. */
   reasons: Type.Array(Type.String()),
-  state: Type.String(),
+  state: OneOf(TASK_STATES),
   attempts: Type.Integer(),
   nextAttemptAt: Type.Optional(Instant),
   lastError: Type.Optional(Type.String()),
@@ -350,10 +354,10 @@ export type RequestTask = Static<typeof RequestTask>;
 
 export const RightsRequest = Type.Object({
   id: Type.String(),
-  type: Type.String(),
-  strategy: Type.String(),
-  jurisdiction: Type.String(),
-  status: Type.String(),
+  type: OneOf(REQUEST_TYPES),
+  strategy: OneOf(REQUEST_STRATEGIES),
+  jurisdiction: OneOf(JURISDICTIONS),
+  status: OneOf(REQUEST_STATUSES),
   source: Type.String(),
   /** The identifiers, only while the request holds them and only for admin and dpo. */
   identifiers: Type.Optional(Identifiers),
@@ -425,7 +429,9 @@ export const RequestPlan = Type.Object({ requestId: Type.String(), targets: Type
 export type RequestPlan = Static<typeof RequestPlan>;
 
 export const ImportResult = Type.Object({
-  created: Type.Array(Type.Object({ line: Type.Integer(), id: Type.String(), status: Type.String() })),
+  created: Type.Array(
+    Type.Object({ line: Type.Integer(), id: Type.String(), status: OneOf(REQUEST_STATUSES) }),
+  ),
   rejected: Type.Array(LineRejection),
 });
 export type ImportResult = Static<typeof ImportResult>;
@@ -454,10 +460,10 @@ export type ReportRow = Static<typeof ReportRow>;
 
 export const OverviewRow = Type.Object({
   requestId: Type.String(),
-  type: Type.String(),
-  strategy: Type.String(),
-  jurisdiction: Type.String(),
-  status: Type.String(),
+  type: OneOf(REQUEST_TYPES),
+  strategy: OneOf(REQUEST_STRATEGIES),
+  jurisdiction: OneOf(JURISDICTIONS),
+  status: OneOf(REQUEST_STATUSES),
   identifierKinds: Type.Array(Type.String()),
   masked: Type.String(),
   receivedAt: Instant,

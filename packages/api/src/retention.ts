@@ -2,21 +2,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Day, Id, Instant, Name, QueryInteger, Reason, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
+import { LEGAL_BASES } from './choices.js';
 import { ExpireNowMark } from './expire-now.js';
 import { HoldMark } from './holds.js';
 import { PolicyRecompute } from './jobs.js';
 
 const strict = { additionalProperties: false } as const;
-
-export const LEGAL_BASES = [
-  'consent',
-  'contract',
-  'legal_obligation',
-  'vital_interests',
-  'public_task',
-  'legitimate_interests',
-] as const;
-export type LegalBasis = (typeof LEGAL_BASES)[number];
 
 // Policies ----------------------------------------------------------------------------------
 /** The forms of a policy's `since` (docs/retention.md, "Aging"), as an error names them. */
@@ -91,6 +82,14 @@ export const PolicyVersion = Type.Object({
   reason: Type.Optional(Type.String()),
 });
 export type PolicyVersion = Static<typeof PolicyVersion>;
+
+/**
+ * `DELETE /v1/policies/{name}?reason=`: why the policy is retired, kept on the retired version and
+ * in the audit entry. Required like the reason of a retention change; without it the answer is
+ * `400 POLICY_CHANGE_REASON_REQUIRED` (optional here only so that the answer names that code).
+ */
+export const RetireQuery = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export type RetireQuery = Static<typeof RetireQuery>;
 
 /** A change to preview: the retention, and optionally the aging strategy (the current one when left out). */
 export const PreviewInput = Type.Object(

@@ -13,7 +13,12 @@ export const SessionView = Type.Object({
   /** Data categories the token is limited to; absent: every category. */
   categories: Type.Optional(Type.Array(Type.String())),
   grants: Type.Optional(Type.Array(Type.String())),
-  /** Every permission the role holds (`policies:read`, …); narrower scopes still apply inside. */
+  /**
+   * The permissions the token may use (`policies:read`, …): its role's, less, for a token with
+   * `categories`, those whose every route answers for every category (rights requests, legal
+   * holds, …). Narrower scopes still apply inside: a kept action may answer for the token's
+   * categories only, or refuse a part that spans them all (the data map's drift report).
+   */
   actions: Type.Array(Type.String()),
 });
 export type SessionView = Static<typeof SessionView>;

@@ -84,9 +84,17 @@ export class LetheClient extends RequestsClient {
     return this.transport.json({ method: 'GET', path: `/v1/policies/${segment(name)}/versions`, ...options });
   }
 
-  /** Retires a policy: it is kept for history, new uses of it are rejected. Answers the retired policy. */
-  async retirePolicy(name: string, options?: RequestOptions): Promise<Policy> {
-    return this.transport.json({ method: 'DELETE', path: `/v1/policies/${segment(name)}`, ...options });
+  /**
+   * Retires a policy: it is kept for history, new uses of it are rejected. `reason` is required
+   * and kept on the retired version and in the audit log. Answers the retired policy.
+   */
+  async retirePolicy(name: string, reason: string, options?: RequestOptions): Promise<Policy> {
+    return this.transport.json({
+      method: 'DELETE',
+      path: `/v1/policies/${segment(name)}`,
+      query: searchParams({ reason }),
+      ...options,
+    });
   }
 
   /**

@@ -172,7 +172,7 @@ describe('LetheClient requests', () => {
     expect(await client.publishEvents([event])).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     await client.previewRetention('p', 'P1Y');
     await client.recordErasure('s', { system: 'crm', fields: ['a.b'] });
-    await client.retirePolicy('p');
+    await client.retirePolicy('p', 'replaced by p2');
     await client.putSystem('crm', { team: 'growth' });
 
     expect(
@@ -186,7 +186,7 @@ describe('LetheClient requests', () => {
       ['POST', '/lethe/v1/events', 'application/json', JSON.stringify({ events: [event] })],
       ['POST', '/lethe/v1/policies/p/preview', 'application/json', '{"retention":"P1Y"}'],
       ['POST', '/lethe/v1/subjects/s/erasures', 'application/json', '{"system":"crm","fields":["a.b"]}'],
-      ['DELETE', '/lethe/v1/policies/p', undefined, ''],
+      ['DELETE', '/lethe/v1/policies/p?reason=replaced+by+p2', undefined, ''],
       ['PUT', '/lethe/v1/systems/crm', 'application/json', '{"team":"growth"}'],
     ]);
   });

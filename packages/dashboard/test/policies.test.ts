@@ -58,13 +58,27 @@ describe('policies', { timeout: 60_000 }, () => {
     expect(await page.getByRole('row').filter({ hasText: 'P18M' }).count()).toBe(1);
 
     await page.getByRole('button', { name: 'Retire this policy…' }).click();
-    await page.getByRole('button', { name: 'Retire support-tickets' }).click();
+    // Retiring needs a reason, as the server does: the button waits for one.
+    const retire = page.getByRole('button', { name: 'Retire support-tickets' });
+    expect(await retire.isDisabled()).toBe(true);
+    await page
+      .getByLabel('Reason (kept in the history and the audit log)')
+      .fill('Support moved to the new helpdesk');
+    await retire.click();
     await page
       .getByTestId('policy-status')
       .getByText(/retired since/)
       .waitFor();
     const retired = (await api(server.url, token, 'GET', '/v1/policies/support-tickets')).body;
     expect(retired).toMatchObject({ status: 'retired' });
+    const versions = (await api(server.url, token, 'GET', '/v1/policies/support-tickets/versions')).body as {
+      items: { status: string; reason?: string }[];
+    };
+    expect(versions.items.at(-1)).toMatchObject({
+      status: 'retired',
+      reason: 'Support moved to the new helpdesk',
+    });
+    await page.getByRole('row').filter({ hasText: 'Support moved to the new helpdesk' }).waitFor();
     await screenshot(page, '09-policy-retired');
     expect(errors).toEqual([]);
   });

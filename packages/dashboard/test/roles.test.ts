@@ -134,6 +134,27 @@ describe('what each role sees', { timeout: 120_000 }, () => {
     expect(errors).toEqual([]);
   });
 
+  it('offers a category-limited admin only what answers for its categories', async () => {
+    const refused: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() === 403) refused.push(response.url());
+    });
+    await signInWithPastedToken(await mint('admin', '--categories', 'user.contact'));
+    // Rights requests and legal holds answer for every category: /v1/session leaves them out.
+    expect(await navigationLinks()).toEqual(
+      EVERY_PAGE.filter((label) => label !== 'Requests' && label !== 'Legal holds'),
+    );
+    expect(await actionsOn('/policies', 'Policies')).toEqual(['New policy']);
+    await page.goto(`${server.url}/datamap`);
+    await page.getByRole('heading', { level: 1, name: 'Data map' }).waitFor();
+    await page.getByTestId('drift-limited').waitFor();
+    await expect.poll(() => page.locator('.loading').count()).toBe(0);
+    expect(await refusalOn('/requests')).toContain('limited to user.contact) cannot read rights requests');
+    expect(await refusalOn('/holds')).toContain('cannot read legal holds');
+    expect(refused).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
   it('offers a system-scoped service token its read pages only', async () => {
     await page.goto(`${server.url}/`);
     await page.getByLabel('Token').fill(await mint('service'));

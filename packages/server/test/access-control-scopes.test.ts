@@ -227,7 +227,10 @@ describe('the services themselves', () => {
     const policy = { purpose: 'analytics.product', retention: 'P1D', legalBasis: 'contract' } as const;
     const attempts: [string, () => Promise<unknown>][] = [
       ['policies.put by auditor', () => services.policies.put(as('auditor'), 'x', policy)],
-      ['policies.retire by service', () => services.policies.retire(as('service'), 'order-delivery')],
+      [
+        'policies.retire by service',
+        () => services.policies.retire(as('service'), 'order-delivery', 'matrix'),
+      ],
       ['systems.put by auditor', () => services.systems.put(as('auditor'), 'x', { team: 't' })],
       ['telemetry.ingest by dpo', () => services.telemetry.ingest(as('dpo'), [])],
       ['retention.subject by service', () => services.retention.subject(as('service'), SUBJECT)],

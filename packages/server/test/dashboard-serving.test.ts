@@ -40,6 +40,10 @@ describe('the dashboard', () => {
     expect(response.body).toContain('<div id="root"></div>');
     expect(response.headers['content-security-policy']).toBe(DASHBOARD_CONTENT_SECURITY_POLICY);
     expect(response.headers['content-security-policy']).not.toContain('unsafe-inline');
+    // The data map's layout worker (ELK) is a same-origin script, named explicitly.
+    const directives = String(response.headers['content-security-policy']).split(';');
+    expect(directives).toContain("worker-src 'self'");
+    expect(directives).toContain("script-src 'self'");
     expect(response.headers['cache-control']).toBe('no-cache');
     expect(response.headers['x-frame-options']).toBe('DENY');
   });

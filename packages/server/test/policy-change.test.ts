@@ -9,8 +9,8 @@ const DAY = 86_400_000;
 /**
  * A policy change (docs/retention.md "Retention changes"), through HTTP on every backend: the
  * preview's "due at once" exact on a constructed data set (a held field, an erased one, one due
- * already), scoped like every read; the reason a change of retention needs, kept on the version
- * and in the audit entry; and the reason a manifest records.
+ * already), scoped like every read; the reason a change of retention or a retirement needs, kept
+ * on the version and in the audit entry; and the reason a manifest records.
  *
  * order-delivery (P120D) previewed at P90D; days are counted back from now:
  *   due-1 100, due-2 95: move from a later day to the past: due at once
@@ -162,6 +162,46 @@ describe.each(ALL_BACKENDS)('policy change: $name', (backend) => {
       { target: 'policy:history v1 reason="new contract terms"' },
       { target: 'policy:history v2 reason="DPA guidance 2026-3"' },
     ]);
+  });
+
+  it.skipIf(missing)('retires a policy only with a reason, kept on the version and audited', async () => {
+    const base = { purpose: 'essential.account', retention: 'P1Y', legalBasis: 'contract' };
+    expect((await call('PUT', '/v1/policies/retiring', base)).statusCode).toBe(201);
+    for (const query of ['', '?reason=%20%20']) {
+      const refused = await call('DELETE', `/v1/policies/retiring${query}`, undefined, 'dpo');
+      expect(refused.statusCode, query).toBe(400);
+      expect(refused.json().error.code, query).toBe('POLICY_CHANGE_REASON_REQUIRED');
+    }
+    const tooLong = await call(
+      'DELETE',
+      `/v1/policies/retiring?reason=${'x'.repeat(2001)}`,
+      undefined,
+      'dpo',
+    );
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().error.code).toBe('VALIDATION_FAILED');
+    expect((await call('GET', '/v1/policies/retiring')).json()).toMatchObject({
+      status: 'active',
+      version: 1,
+    });
+
+    const why = encodeURIComponent('  replaced by essential-account-v2  ');
+    const retired = await call('DELETE', `/v1/policies/retiring?reason=${why}`, undefined, 'dpo');
+    expect(retired.statusCode, retired.body).toBe(200);
+    expect(retired.json()).toMatchObject({ status: 'retired', version: 2 });
+    const versions = (await call('GET', '/v1/policies/retiring/versions')).json().items;
+    expect(versions).toMatchObject([
+      { version: 1, status: 'active' },
+      { version: 2, status: 'retired', reason: 'replaced by essential-account-v2', changedBy: 'dpo-anna' },
+    ]);
+    expect(versions[0].reason).toBeUndefined();
+    const entries = (await call('GET', '/v1/audit?limit=1000')).json().items as {
+      action: string;
+      target: string;
+    }[];
+    expect(entries.filter((entry) => entry.action === 'policy.retire')).toContainEqual(
+      expect.objectContaining({ target: 'policy:retiring v2 reason="replaced by essential-account-v2"' }),
+    );
   });
 
   it.skipIf(missing)('records the reason of a manifest on every version it makes', async () => {

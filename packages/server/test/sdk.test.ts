@@ -184,12 +184,19 @@ describe('SDK against the real server', () => {
     }
     expect(afterErasure).toEqual(feed.slice(1));
 
-    const retired = await client.retirePolicy('orders');
+    // Retiring needs a reason, like a retention change; it is kept on the retired version.
+    await expect(client.retirePolicy('orders', ' ')).rejects.toMatchObject({
+      status: 400,
+      code: 'POLICY_CHANGE_REASON_REQUIRED',
+    });
+    const retired = await client.retirePolicy('orders', 'orders are kept by the shop system now');
     expect(retired).toMatchObject({ name: 'orders', status: 'retired', version: 2 });
-    expect((await client.policyVersions('orders')).items.map((v) => [v.version, v.status])).toEqual([
-      [1, 'active'],
-      [2, 'retired'],
-    ]);
+    expect((await client.policyVersions('orders')).items.map((v) => [v.version, v.status, v.reason])).toEqual(
+      [
+        [1, 'active', undefined],
+        [2, 'retired', 'orders are kept by the shop system now'],
+      ],
+    );
     const late = await client.publishEvents([{ ...events[1]!, id: 'e5', at: '2023-04-01T00:00:00Z' }]);
     expect(late).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'POLICY_RETIRED' }] });
   });

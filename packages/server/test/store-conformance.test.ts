@@ -156,7 +156,7 @@ describe.each(ALL_BACKENDS)('store conformance: $name', (backend) => {
 
   it('rejects new uses of a retired policy and keeps the expiries it decided', async () => {
     await ingest(usage('u-8', 'order-delivery', ['orders.address'], '2023-01-01T00:00:00Z'));
-    const retired = await services.policies.retire(admin, 'order-delivery');
+    const retired = await services.policies.retire(admin, 'order-delivery', 'conformance');
     expect(retired).toMatchObject({ status: 'retired', version: 2 });
     const result = await ingest(usage('u-8', 'order-delivery', ['orders.address'], '2023-02-01T00:00:00Z'));
     expect(result.rejected).toEqual([expect.objectContaining({ index: 0, code: 'POLICY_RETIRED' })]);

@@ -14,11 +14,11 @@ const OLD = NOW - 40 * DAY;
 const RECENT = NOW - DAY;
 const TODAY = '2026-12-07';
 
-function request(id: string, status: string): RightsRequestRow {
+function request(id: string, status: RightsRequestRow['status']): RightsRequestRow {
   return {
     id,
     type: 'delete',
-    strategy: 'erase',
+    strategy: 'exact',
     jurisdiction: 'gdpr',
     status,
     source: 'api',

@@ -7,7 +7,9 @@ import { ErrorNotice, Loading } from './status.js';
 /**
  * A page behind the permission its main read needs. A role without it (an address typed or
  * shared) is told in words what its role cannot do, instead of the page starting reads that the
- * server refuses; the page itself renders only once `/v1/session` has answered.
+ * server refuses; the page itself renders only once `/v1/session` has answered. A token limited to
+ * categories is told that instead: `/v1/session` leaves out what such a token is refused whatever
+ * its role (rights requests, legal holds).
  */
 export function RoleGate(props: { need: string; what: string; children: ReactNode }) {
   const me = useSessionView();
@@ -17,15 +19,32 @@ export function RoleGate(props: { need: string; what: string; children: ReactNod
   return (
     <Page title="Not for your role">
       <div className="notice notice-error" role="alert" data-testid="role-cannot">
-        <p>
-          <strong>
-            Your role ({me.data.role}) cannot {props.what}.
-          </strong>
-        </p>
-        <p>
-          The navigation shows the pages your role can use. For this one, ask an administrator for a token
-          with another role.
-        </p>
+        {me.data.categories ? (
+          <>
+            <p>
+              <strong>
+                Your token (role {me.data.role}, limited to {me.data.categories.join(', ')}) cannot{' '}
+                {props.what}.
+              </strong>
+            </p>
+            <p>
+              The navigation shows the pages your token can use. This one answers for every data category: ask
+              an administrator for a token without category limits.
+            </p>
+          </>
+        ) : (
+          <>
+            <p>
+              <strong>
+                Your role ({me.data.role}) cannot {props.what}.
+              </strong>
+            </p>
+            <p>
+              The navigation shows the pages your role can use. For this one, ask an administrator for a token
+              with another role.
+            </p>
+          </>
+        )}
       </div>
     </Page>
   );

@@ -12,6 +12,7 @@ import { Show } from '../components/status.js';
 import { teamColour } from '../components/team-colours.js';
 import { dayOf } from '../format.js';
 import { navigate, useLocation } from '../router.js';
+import { useSessionView } from '../session-context.js';
 import { useApi } from '../use-api.js';
 
 const FILTERS = ['team', 'system', 'category'] as const;
@@ -38,7 +39,11 @@ export default function DataMapPage() {
     string
   >;
   const everything = useApi<DataMapGraph>('/v1/datamap/graph');
-  const drift = useApi<DataMapDrift>('/v1/datamap/drift');
+  // Drift compares every data category: a category-limited token is refused it
+  // (CATEGORY_NOT_PERMITTED, docs/security.md), so it is not asked for.
+  const me = useSessionView();
+  const limited = me.state === 'ready' && me.data.categories !== undefined;
+  const drift = useApi<DataMapDrift>(limited ? undefined : '/v1/datamap/drift');
   const query = new URLSearchParams(
     FILTERS.flatMap((name) => (filters[name] ? [[name, filters[name]]] : [])),
   ).toString();
@@ -119,9 +124,15 @@ export default function DataMapPage() {
         )}
       </Show>
       <h2>Drift</h2>
-      <Show loaded={drift} what="the drift report">
-        {(report) => <DriftSummary drift={report} />}
-      </Show>
+      {limited ? (
+        <p className="muted" data-testid="drift-limited">
+          The drift report compares every data category, so it needs a token without category limits.
+        </p>
+      ) : (
+        <Show loaded={drift} what="the drift report">
+          {(report) => <DriftSummary drift={report} />}
+        </Show>
+      )}
     </Page>
   );
 }

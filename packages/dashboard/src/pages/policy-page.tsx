@@ -343,27 +343,50 @@ function policyInput(values: Required<Omit<PolicyInput, 'dataSubjects' | 'review
   };
 }
 
+/**
+ * Retire, after a confirmation that asks why: the server requires a reason, kept on the retired
+ * version and in the audit log (`DELETE /v1/policies/{name}?reason=`).
+ */
 function RetireControl({ policy, onRetired }: { policy: Policy; onRetired: () => void }) {
   const { token } = useSession();
   const [confirming, setConfirming] = useState(false);
+  const [reason, setReason] = useState('');
   const retire = useAction();
-  const confirm = () =>
+  const why = reason.trim();
+  const confirm = (event: FormEvent) => {
+    event.preventDefault();
+    if (!why) return;
+    const query = new URLSearchParams({ reason: why });
     void retire
       .run(async () => {
-        await callApi(token, 'DELETE', `/v1/policies/${encodeURIComponent(policy.name)}`);
+        await callApi(token, 'DELETE', `/v1/policies/${encodeURIComponent(policy.name)}?${query.toString()}`);
       })
       .then((done) => done && onRetired());
+  };
   return (
     <section aria-labelledby="retire-heading">
       <h2 id="retire-heading">Retire</h2>
       {confirming ? (
-        <div className="notice notice-error" role="alertdialog" aria-labelledby="retire-question">
+        <form
+          className="notice notice-error"
+          role="alertdialog"
+          aria-labelledby="retire-question"
+          onSubmit={confirm}
+        >
           <p id="retire-question">
             Retire <strong>{policy.name}</strong>? Systems can no longer send events under it; what it already
             keeps still expires as computed.
           </p>
+          <label htmlFor="retire-reason">Reason (kept in the history and the audit log)</label>
+          <textarea
+            id="retire-reason"
+            required
+            maxLength={2000}
+            value={reason}
+            onChange={(event) => setReason(event.target.value)}
+          />
           <div className="form-actions">
-            <button type="button" className="danger" onClick={confirm} disabled={retire.pending}>
+            <button type="submit" className="danger" disabled={retire.pending || !why}>
               Retire {policy.name}
             </button>
             <button type="button" className="secondary" onClick={() => setConfirming(false)}>
@@ -371,7 +394,7 @@ function RetireControl({ policy, onRetired }: { policy: Policy; onRetired: () =>
             </button>
           </div>
           {retire.error ? <ErrorNotice error={retire.error} /> : null}
-        </div>
+        </form>
       ) : (
         <button type="button" className="secondary" onClick={() => setConfirming(true)}>
           Retire this policy…

@@ -1,4 +1,4 @@
-import type { RequestTask, RightsRequest, TicketDoneInput, TicketFile } from '@lethe/api';
+import type { RequestStatus, RequestTask, RightsRequest, TicketDoneInput, TicketFile } from '@lethe/api';
 import { useEffect, useState, type FormEvent } from 'react';
 import { callApi } from '../api.js';
 import { DataTable, type Column } from '../components/data-table.js';
@@ -6,7 +6,7 @@ import { Page } from '../components/page.js';
 import { ErrorNotice, Show } from '../components/status.js';
 import { saveApiFile } from '../download.js';
 import { dayOf } from '../format.js';
-import { spaced } from '../options.js';
+import { FINAL_REQUEST_STATUSES, spaced } from '../options.js';
 import { useCan } from '../permissions.js';
 import { Link } from '../router.js';
 import { useSession } from '../session-context.js';
@@ -15,13 +15,14 @@ import { useApi } from '../use-api.js';
 import { RequestSteps, TaskSteps } from './request-steps.js';
 import { DaysLeft } from './requests-page.js';
 
-const FINAL = ['completed', 'denied', 'canceled'];
 const REFRESH_MS = 2_000;
 
 /** One request: where it stands, each task with its attempts, tickets to mark done, the files. */
 export function RequestPage({ id }: { id: string }) {
   const loaded = useApi<RightsRequest>(`/v1/requests/${encodeURIComponent(id)}`);
-  const running = loaded.state === 'ready' && !FINAL.includes(loaded.data.status);
+  const running =
+    loaded.state === 'ready' &&
+    !(FINAL_REQUEST_STATUSES as readonly RequestStatus[]).includes(loaded.data.status);
   const { reload } = loaded;
   // While the work runs the tasks change on their own: read again every two seconds.
   useEffect(() => {

@@ -1,15 +1,23 @@
-import type { RequestTask, RightsRequest } from '@lethe/api';
+import type { RequestStatus, RequestTask, RightsRequest, TaskState } from '@lethe/api';
 import { callApi } from '../api.js';
 import { ReasonDialog } from '../components/reason-dialog.js';
 import { ErrorNotice } from '../components/status.js';
+import { OPEN_REQUEST_STATUSES } from '../options.js';
 import { useCan } from '../permissions.js';
 import { useSession } from '../session-context.js';
 import { useAction } from '../use-action.js';
 
-/** Request statuses in which the work may still be steered (the server says the same). */
-const STEERABLE = ['received', 'identity_verified', 'approved', 'in_progress', 'failed'];
-/** Task states a person may skip or mark done by hand (`OVERRIDABLE_TASK_STATES` on the server). */
-const OVERRIDABLE = ['pending', 'retrying', 'waiting', 'waiting_approval', 'held', 'failed'];
+/** Task states a person may act on by hand: skip or mark done (`OVERRIDABLE_TASK_STATES` on the server), or retry a held one. */
+const OVERRIDABLE: readonly TaskState[] = [
+  'pending',
+  'retrying',
+  'waiting',
+  'waiting_approval',
+  'held',
+  'failed',
+];
+/** Request statuses in which a stuck task may be steered. */
+const TASKS_STEERABLE: readonly RequestStatus[] = ['in_progress', 'failed'];
 /** How much longer each jurisdiction allows, for the extension dialog's wording. */
 const EXTENSIONS: Record<string, string> = {
   gdpr: 'two further months (GDPR Art. 12(3))',
@@ -21,7 +29,7 @@ const EXTENSIONS: Record<string, string> = {
 export function RequestSteps({ request, onChanged }: { request: RightsRequest; onChanged: () => void }) {
   const { token } = useSession();
   const maySteer = useCan('requests:manage');
-  if (!maySteer || !STEERABLE.includes(request.status)) return null;
+  if (!maySteer || !(OPEN_REQUEST_STATUSES as readonly RequestStatus[]).includes(request.status)) return null;
   const base = `/v1/requests/${encodeURIComponent(request.id)}`;
   const step = (path: string) => async (reason: string) => {
     await callApi(token, 'POST', `${base}/${path}`, { reason });
@@ -65,7 +73,7 @@ export function TaskSteps({
   const { token } = useSession();
   const maySteer = useCan('requests:manage');
   const retry = useAction();
-  if (!maySteer || !['in_progress', 'failed'].includes(request.status) || !OVERRIDABLE.includes(task.state)) {
+  if (!maySteer || !TASKS_STEERABLE.includes(request.status) || !OVERRIDABLE.includes(task.state)) {
     return null;
   }
   const base = `/v1/requests/${encodeURIComponent(request.id)}/tasks/${task.task}`;

@@ -1,10 +1,16 @@
-import type { RequestList, RightsRequest } from '@lethe/api';
+import type { RequestDueWindow, RequestList, RightsRequest } from '@lethe/api';
 import { DataTable, TableChoice, TableSearch, type Column } from '../components/data-table.js';
 import { Page } from '../components/page.js';
 import { Show } from '../components/status.js';
 import { dayOf } from '../format.js';
 import { useCan } from '../permissions.js';
-import { OPEN_REQUEST_STATUSES, REQUEST_STATUSES, REQUEST_TYPES, spaced } from '../options.js';
+import {
+  OPEN_REQUEST_STATUSES,
+  REQUEST_DUE_WINDOWS,
+  REQUEST_STATUSES,
+  REQUEST_TYPES,
+  spaced,
+} from '../options.js';
 import { Link, navigate } from '../router.js';
 import { useApi } from '../use-api.js';
 import { useTableQuery, type TableQuery } from '../use-table-query.js';
@@ -16,11 +22,11 @@ const STATUS_CHOICES: readonly { value: string; label: string }[] = [
   { value: 'all', label: 'All' },
   ...REQUEST_STATUSES.map((status) => ({ value: status, label: spaced(status) })),
 ];
+const DUE_LABELS: Record<RequestDueWindow, string> = { overdue: 'Overdue', '7d': 'Within 7 days' };
 const DUE_CHOICES = [
   { value: '', label: 'Any time' },
-  { value: 'overdue', label: 'Overdue' },
-  { value: '7d', label: 'Within 7 days' },
-] as const;
+  ...REQUEST_DUE_WINDOWS.map((window) => ({ value: window, label: DUE_LABELS[window] })),
+];
 
 const COLUMNS: readonly Column<RightsRequest>[] = [
   {
@@ -103,7 +109,7 @@ export function RequestsPage() {
 
 export function DaysLeft({ request }: { request: RightsRequest }) {
   if (request.overdue) return <strong className="badge badge-alert">overdue {-request.daysLeft} days</strong>;
-  if (request.completedAt || ['denied', 'canceled'].includes(request.status))
+  if (request.completedAt || request.status === 'denied' || request.status === 'canceled')
     return <span className="muted">—</span>;
   return <span className={request.daysLeft <= 5 ? 'badge badge-warn' : ''}>{request.daysLeft}</span>;
 }

@@ -76,6 +76,25 @@ export const SCOPES: Partial<Record<Action, Partial<Record<Role, string>>>> = {
   'overview:read': { service: "own system's expiry figures only" },
 };
 
+/**
+ * Actions whose every route answers for every data category (rights requests, legal holds,
+ * connectors, the manifest export, the reports): a token limited to some categories may not use
+ * them at all. The HTTP layer refuses it early (403 `CATEGORY_NOT_PERMITTED`), the services again,
+ * and `GET /v1/session` leaves these actions out of such a token's list.
+ */
+export const UNLIMITED_ONLY: ReadonlySet<Action> = new Set<Action>([
+  'reports:read',
+  'manifest:export',
+  'requests:create',
+  'requests:read',
+  'requests:manage',
+  'requests:package',
+  'connectors:read',
+  'connectors:write',
+  'holds:read',
+  'holds:write',
+]);
+
 export function isAction(value: unknown): value is Action {
   return typeof value === 'string' && Object.hasOwn(PERMISSIONS, value);
 }
@@ -87,6 +106,25 @@ export function can(principal: Principal, action: Action): boolean {
 export function authorize(principal: Principal, action: Action): void {
   if (!can(principal, action)) {
     throw new AppError('FORBIDDEN', `Role "${principal.role}" may not ${action.replace(':', ' ')}.`);
+  }
+}
+
+/**
+ * Whether the principal may use `action` at all: its role holds it, and its category limits (if
+ * any) do not rule out every route of it. What `GET /v1/session` lists; narrower scopes still apply.
+ */
+export function mayUse(principal: Principal, action: Action): boolean {
+  return can(principal, action) && !(principal.categories !== undefined && UNLIMITED_ONLY.has(action));
+}
+
+/**
+ * The route-level check: the role holds `action`, and a category-limited token is refused an
+ * action that only answers for every category.
+ */
+export function authorizeAction(principal: Principal, action: Action): void {
+  authorize(principal, action);
+  if (UNLIMITED_ONLY.has(action)) {
+    requireAllCategories(principal, `Permission ${action} answers for every category`);
   }
 }
 
@@ -110,17 +148,21 @@ export function maySeeSubjectIds(principal: Principal): boolean {
   return principal.role !== 'auditor' || hasGrant(principal, 'subject-ids');
 }
 
-/** The permission table as Markdown, for docs/security.md (a test keeps the two equal). */
+/**
+ * The permission table as Markdown, for docs/security.md (a test keeps the two equal); the last
+ * column marks the actions a category-limited token is refused whatever its role.
+ */
 export function renderPermissionTable(): string {
-  const header = `| action | ${ROLES.join(' | ')} |`;
-  const rule = `| --- | ${ROLES.map(() => '---').join(' | ')} |`;
+  const header = `| action | ${ROLES.join(' | ')} | with categories |`;
+  const rule = `| --- | ${ROLES.map(() => '---').join(' | ')} | --- |`;
   const rows = (Object.keys(PERMISSIONS) as Action[]).map((action) => {
     const cells = ROLES.map((role) => {
       if (!(PERMISSIONS[action] as readonly Role[]).includes(role)) return '';
       const scope = SCOPES[action]?.[role];
       return scope ? `✓ ${scope}` : '✓';
     });
-    return `| ${action} | ${cells.join(' | ')} |`;
+    const limited = UNLIMITED_ONLY.has(action) ? 'refused' : '';
+    return `| ${action} | ${cells.join(' | ')} | ${limited} |`;
   });
   return [header, rule, ...rows].join('\n');
 }

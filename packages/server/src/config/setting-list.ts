@@ -1,9 +1,9 @@
+import { JURISDICTIONS } from '@lethe/api';
 import { WEBHOOK_SETTINGS } from '../webhooks/webhook-setting-list.js';
 import type { SettingDefinition, SettingType } from './setting-types.js';
 
 export type { SettingDefinition } from './setting-types.js';
 
-const JURISDICTIONS = ['gdpr', 'ccpa', 'pipeda', 'lgpd', 'app'] as const;
 const NATS_NAME = {
   kind: 'pattern',
   pattern: /^[A-Za-z0-9_-]+$/,

@@ -1,5 +1,5 @@
 import type { FastifyRequest, RouteOptions } from 'fastify';
-import { authorize, isAction, type Action } from '../auth/permissions.js';
+import { authorizeAction, isAction, type Action } from '../auth/permissions.js';
 import { principalOf } from './authenticate.js';
 
 declare module 'fastify' {
@@ -40,13 +40,14 @@ export function requireRouteAction(route: RouteOptions): void {
 }
 
 /**
- * Refuses a request whose role lacks the route's action before its body is even parsed. The
- * services check again: this is the early, cheap refusal, not the only one.
+ * Refuses a request whose role lacks the route's action, or whose category limits rule the action
+ * out, before its body is even parsed. The services check again: this is the early, cheap
+ * refusal, not the only one.
  */
 export async function authorizeRoute(request: FastifyRequest): Promise<void> {
   const action = request.routeOptions.config.action;
   if (!isAction(action)) throw new Error(`route ${request.routeOptions.url} names no permission`);
-  authorize(principalOf(request), action);
+  authorizeAction(principalOf(request), action);
 }
 
 /** The routes and the permission each needs, as Markdown for docs/security.md (a test keeps them equal). */

@@ -1,3 +1,4 @@
+import type { RequestStatus } from '@lethe/api';
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { HoldColumns } from '../retention/holds/hold-rules.js';
 import type { Database } from '../store/schema.js';
@@ -41,7 +42,7 @@ export class OverviewQueries {
   }
 
   /** Requests in `statuses` (by `rights_requests_status`). */
-  async requestCount(statuses: readonly string[]): Promise<number> {
+  async requestCount(statuses: readonly RequestStatus[]): Promise<number> {
     const row = await this.db
       .selectFrom('rights_requests')
       .where('status', 'in', [...statuses])

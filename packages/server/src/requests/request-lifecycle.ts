@@ -17,7 +17,6 @@ import {
   movableFrom,
   nextStatus,
   type RequestMove,
-  type TaskState,
 } from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 
@@ -183,7 +182,7 @@ export class RequestLifecycle {
       await repository.requests.updateRequest(id, { ...changes, status: to, updated_at: now }, row.status);
       if (ends) {
         for (const task of await repository.requests.listTasks(id)) {
-          if (!FINISHED_TASK_STATES.includes(task.state as TaskState)) {
+          if (!FINISHED_TASK_STATES.includes(task.state)) {
             await repository.requests.updateTask(task.id, {
               state: 'canceled',
               lease_until: null,

@@ -22,19 +22,20 @@ export function requestListQuery(
   query: RequestListQuery,
   now: number,
 ): { filter: RequestListFilter; page: RequestListPage } | undefined {
-  const statuses = query.status?.split(',').filter((status) => status !== '');
-  for (const status of statuses ?? []) {
-    if (!isRequestStatus(status)) {
+  const statuses = query.status
+    ?.split(',')
+    .filter((status) => status !== '')
+    .map((status): RequestStatus => {
+      if (isRequestStatus(status)) return status;
       throw new AppError('VALIDATION_FAILED', `Unknown status "${status}".`, { field: 'status' });
-    }
-  }
+    });
   const due = query.overdue ? 'overdue' : query.due;
   let dueBefore = dueBound(query.dueBefore, 'dueBefore');
   let dueAfter = dueBound(query.dueAfter, 'dueAfter');
   let openOnly = statuses;
   if (due !== undefined) {
     // Overdue or due soon means still owed an answer: only open statuses qualify.
-    const isOpen = (status: string) => OPEN_STATUSES.includes(status as RequestStatus);
+    const isOpen = (status: RequestStatus) => OPEN_STATUSES.includes(status);
     openOnly = (statuses ?? OPEN_STATUSES).filter(isOpen);
     if (openOnly.length === 0) return undefined;
     const windowEnd = due === 'overdue' ? now : now + 7 * DAY_MS;

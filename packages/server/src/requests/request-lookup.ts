@@ -2,7 +2,7 @@ import type { Identifiers } from '@lethe/api';
 import { AppError } from '../lib/app-error.js';
 import type { Repository } from '../store/repository.js';
 import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
-import { OPEN_STATUSES, type RequestStatus } from './request-status.js';
+import { OPEN_STATUSES } from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 
 /** Task ids sort in plan order within a request: `<request>:<position, 4 digits>`. */
@@ -27,7 +27,7 @@ export async function requireTask(
 }
 
 export function requireOpen(row: RightsRequestRow, step: string): void {
-  if (!OPEN_STATUSES.includes(row.status as RequestStatus)) {
+  if (!OPEN_STATUSES.includes(row.status)) {
     throw new AppError('REQUEST_STATE_CONFLICT', `Request "${row.id}" is ${row.status}; it cannot ${step}.`);
   }
 }

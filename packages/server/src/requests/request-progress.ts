@@ -2,7 +2,7 @@ import { emitWebhookEvent } from '../webhooks/webhook-outbox.js';
 import { requestEventData } from '../webhooks/request-event-data.js';
 import { createHmac } from 'node:crypto';
 import type { FoundRecord } from './found-record.js';
-import { settledStatus, type TaskState } from './request-status.js';
+import { settledStatus } from './request-status.js';
 import type { Repository } from '../store/repository.js';
 import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import { LETHE_ITSELF } from '../auth/principal.js';
@@ -94,7 +94,7 @@ export async function settleRequest(
   const request = await repository.requests.getRequest(requestId);
   if (!request || request.status !== 'in_progress') return;
   const tasks = await repository.requests.listTasks(requestId);
-  const settled = settledStatus(tasks.map((task) => task.state as TaskState));
+  const settled = settledStatus(tasks.map((task) => task.state));
   if (settled === undefined) return;
   if (settled === 'failed') {
     const failed = tasks.filter((task) => task.state === 'failed');

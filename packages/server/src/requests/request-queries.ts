@@ -1,3 +1,4 @@
+import type { RequestStatus, RequestType, TaskState } from '@lethe/api';
 import type { Kysely } from 'kysely';
 import type {
   ConnectorRow,
@@ -15,8 +16,8 @@ import type { Database } from '../store/schema.js';
 export type RequestOrderColumn = 'due_at' | 'created_at' | 'received_at' | 'status';
 
 export interface RequestListFilter {
-  readonly statuses?: readonly string[];
-  readonly types?: readonly string[];
+  readonly statuses?: readonly RequestStatus[];
+  readonly types?: readonly RequestType[];
   /** Only those whose id starts with this (case-sensitive). */
   readonly idPrefix?: string;
   /** Only those whose due date is before this instant. */
@@ -55,7 +56,7 @@ export class RequestQueries {
   async updateRequest(
     id: string,
     changes: Partial<Omit<RightsRequestRow, 'id'>>,
-    expectedStatus?: string,
+    expectedStatus?: RequestStatus,
   ): Promise<boolean> {
     let query = this.db.updateTable('rights_requests').set(changes).where('id', '=', id);
     if (expectedStatus !== undefined) query = query.where('status', '=', expectedStatus);
@@ -195,9 +196,9 @@ export class RequestQueries {
 
   /** An open request of `type` that shares an identifier hash, if any. */
   async openRequestWithHash(
-    type: string,
+    type: RequestType,
     hashes: readonly string[],
-    openStatuses: readonly string[],
+    openStatuses: readonly RequestStatus[],
   ): Promise<string | undefined> {
     if (hashes.length === 0) return undefined;
     const row = await this.db
@@ -292,7 +293,7 @@ export class RequestQueries {
   async updateTask(
     id: string,
     changes: Partial<Omit<RequestTaskRow, 'id' | 'request_id'>>,
-    expected?: { readonly state: string; readonly attempts?: number },
+    expected?: { readonly state: TaskState; readonly attempts?: number },
   ): Promise<boolean> {
     let query = this.db.updateTable('request_tasks').set(changes).where('id', '=', id);
     if (expected) {

@@ -7,7 +7,7 @@ import type { GraphService } from '../datamap/graph-service.js';
 import { identifiersOf, requireRequest } from './request-lookup.js';
 import { planRequest } from './request-planner.js';
 import { listCursorOf, requestListQuery } from './request-list-query.js';
-import { FINAL_STATUSES, type RequestStatus } from './request-status.js';
+import { FINAL_STATUSES } from './request-status.js';
 import type { RequestVault } from './request-vault.js';
 import { requestRowToView, taskRowToView } from './request-view.js';
 import { limitedRequestView, limitedTaskView } from './limited-request-view.js';
@@ -87,11 +87,7 @@ export class RequestReader {
     const row = await requireRequest(this.store.repository, id);
     const tasks = await this.store.repository.requests.listTasks(id);
     const readable = await this.reasonReader(principal);
-    if (
-      tasks.length > 0 ||
-      row.status === 'in_progress' ||
-      FINAL_STATUSES.includes(row.status as RequestStatus)
-    ) {
+    if (tasks.length > 0 || row.status === 'in_progress' || FINAL_STATUSES.includes(row.status)) {
       return {
         requestId: id,
         targets: tasks.map((task) => {

@@ -181,7 +181,7 @@ export class RequestRunner {
     return this.store.transaction(async (repository) => {
       const attempts = task.attempts + 1;
       const changes = {
-        state: 'running',
+        state: 'running' as const,
         attempts,
         lease_until: now + this.settings.callTimeoutMs + LEASE_MARGIN_MS,
         started_at: task.started_at ?? now,
@@ -272,8 +272,8 @@ export class RequestRunner {
         config,
         url,
         {
-          type: request.type as 'dsar',
-          strategy: request.strategy as 'exact',
+          type: request.type,
+          strategy: request.strategy,
           identifiers,
           ...(request.categories === null ? {} : { categories: JSON.parse(request.categories) as string[] }),
         },

@@ -1,3 +1,11 @@
+import {
+  FINAL_REQUEST_STATUSES,
+  OPEN_REQUEST_STATUSES,
+  REQUEST_STATUSES,
+  type RequestStatus,
+  type TaskState,
+} from '@lethe/api';
+
 /**
  * The life of a rights request, as a table of allowed moves. Every change of status goes through
  * `nextStatus`, so a request can only move the way this table says.
@@ -8,17 +16,7 @@
  *    └──────── deny (before the work starts) / cancel (any time before the end) ──▶ denied | canceled
  * ```
  */
-export const REQUEST_STATUSES = [
-  'received',
-  'identity_verified',
-  'approved',
-  'in_progress',
-  'completed',
-  'failed',
-  'denied',
-  'canceled',
-] as const;
-export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+export { REQUEST_STATUSES, type RequestStatus } from '@lethe/api';
 
 export type RequestMove = 'verify' | 'approve' | 'start' | 'complete' | 'fail' | 'retry' | 'deny' | 'cancel';
 
@@ -34,7 +32,7 @@ const MOVES: Record<RequestMove, { from: readonly RequestStatus[]; to: RequestSt
 };
 
 /** Statuses after which nothing more happens to the request. */
-export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'denied', 'canceled'];
+export const FINAL_STATUSES: readonly RequestStatus[] = FINAL_REQUEST_STATUSES;
 /**
  * Statuses in which a new request of the same type for the same person is refused as a
  * duplicate. A failed request is still open (its deadline runs), but it may be filed again: the
@@ -47,13 +45,7 @@ export const DUPLICATE_STATUSES: readonly RequestStatus[] = [
   'in_progress',
 ];
 /** Statuses in which the deadline still runs (a failed request is still owed an answer). */
-export const OPEN_STATUSES: readonly RequestStatus[] = [
-  'received',
-  'identity_verified',
-  'approved',
-  'in_progress',
-  'failed',
-];
+export const OPEN_STATUSES: readonly RequestStatus[] = OPEN_REQUEST_STATUSES;
 
 export function isRequestStatus(value: unknown): value is RequestStatus {
   return typeof value === 'string' && (REQUEST_STATUSES as readonly string[]).includes(value);
@@ -70,27 +62,8 @@ export function movableFrom(move: RequestMove): readonly RequestStatus[] {
   return MOVES[move].from;
 }
 
-/**
- * What one task of a request is doing. `waiting`: a ticket is open and a person must act.
- * `waiting_approval`: an erasure's plan is over the row threshold and waits for a DPO.
- * `held`: an erasure a standing legal hold kept from running; nothing was changed, and the task
- * counts as finished (the request completes, saying what was kept) until a person retries it.
- * `skipped`: a DPO decided, with a reason, that the request completes without this system; the
- * request's status reason and the DSAR package say which systems were skipped and why.
- */
-export const TASK_STATES = [
-  'pending',
-  'running',
-  'retrying',
-  'waiting',
-  'waiting_approval',
-  'done',
-  'held',
-  'skipped',
-  'failed',
-  'canceled',
-] as const;
-export type TaskState = (typeof TASK_STATES)[number];
+/** What one task of a request is doing: `TASK_STATES` in `@lethe/api`, where each is explained. */
+export { TASK_STATES, type TaskState } from '@lethe/api';
 export const FINISHED_TASK_STATES: readonly TaskState[] = ['done', 'held', 'skipped', 'failed', 'canceled'];
 /**
  * Tasks a person may skip or mark done by hand: not yet done and not running (a running

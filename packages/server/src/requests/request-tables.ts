@@ -1,3 +1,5 @@
+import type { Jurisdiction, RequestStatus, RequestStrategy, RequestType, TaskState } from '@lethe/api';
+
 /**
  * Rights requests: the requests, their keys and identifier hashes, the suppression list, tasks, records,
  * SQL connectors. Row types as Kysely sees them; `store/schema.ts` joins every feature's tables into
@@ -21,10 +23,10 @@ export interface RequestTables {
  */
 export interface RightsRequestRow {
   id: string;
-  type: string;
-  strategy: string;
-  jurisdiction: string;
-  status: string;
+  type: RequestType;
+  strategy: RequestStrategy;
+  jurisdiction: Jurisdiction;
+  status: RequestStatus;
   /** `api`, `csv` or `cli`. */
   source: string;
   /** The normalised identifiers (JSON), sealed under the request key; null once destroyed. */
@@ -116,7 +118,7 @@ export interface RequestTaskRow {
   protocol: string;
   /** JSON array of why the plan includes it. */
   reasons: string;
-  state: string;
+  state: TaskState;
   attempts: number;
   /** `attempts` when a person last retried the task by hand; the retry budget counts from it. */
   retry_base: number;

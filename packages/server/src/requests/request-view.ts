@@ -2,7 +2,7 @@ import type { RequestTask, RightsRequest } from '@lethe/api';
 import { toIso } from '../lib/time.js';
 import type { RequestTaskAttemptRow, RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import { daysLeft, isOverdue } from './deadlines.js';
-import { OPEN_STATUSES, type RequestStatus } from './request-status.js';
+import { OPEN_STATUSES } from './request-status.js';
 import { erasurePlanView } from './erasure-plan.js';
 
 const optionalIso = (value: number | null) => (value === null ? undefined : toIso(value));
@@ -11,7 +11,7 @@ function defined<T extends object>(value: T): T {
 }
 
 export function requestRowToView(row: RightsRequestRow, now: number): RightsRequest {
-  const open = OPEN_STATUSES.includes(row.status as RequestStatus);
+  const open = OPEN_STATUSES.includes(row.status);
   return defined({
     id: row.id,
     type: row.type,

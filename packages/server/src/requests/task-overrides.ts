@@ -10,7 +10,7 @@ import { requireRequest, requireTask } from './request-lookup.js';
 import { settleRequest, storeFoundRecords, type Completion } from './request-progress.js';
 import type { RequestReader } from './request-reader.js';
 import type { RequestSettings } from './request-settings.js';
-import { OVERRIDABLE_TASK_STATES, type TaskState } from './request-status.js';
+import { OVERRIDABLE_TASK_STATES } from './request-status.js';
 import type { RequestTaskRow, RightsRequestRow } from './request-tables.js';
 import type { RequestVault } from './request-vault.js';
 import { ticketFindings } from './ticket-findings.js';
@@ -139,7 +139,7 @@ export class TaskOverrides {
         },
       );
     }
-    if (!OVERRIDABLE_TASK_STATES.includes(task.state as TaskState)) {
+    if (!OVERRIDABLE_TASK_STATES.includes(task.state)) {
       throw new AppError(
         'TASK_STATE_CONFLICT',
         `Task ${position} is ${task.state}; it can ${step} when ${OVERRIDABLE_TASK_STATES.join(', ')}.`,

@@ -6,6 +6,7 @@ import {
   PolicyVersion,
   PreviewInput,
   RetentionPreview,
+  RetireQuery,
 } from '@lethe/api';
 import type { Services } from '../services.js';
 import { principalOf } from '../http/authenticate.js';
@@ -88,11 +89,16 @@ export function policyRoutes(app: TypedApp, { policies }: Services) {
         operationId: 'retirePolicy',
         summary: 'Retire a policy',
         tags: ['policies'],
+        description:
+          'Kept for history and for the expiries it decided; new uses are refused. `reason` is ' +
+          'required (`400 POLICY_CHANGE_REASON_REQUIRED` without it) and kept on the retired ' +
+          'version and in the audit entry.',
         params: NameParams,
+        querystring: RetireQuery,
         response: { 200: Policy },
       },
     },
-    (request) => policies.retire(principalOf(request), request.params.name),
+    (request) => policies.retire(principalOf(request), request.params.name, request.query.reason),
   );
 
   app.post(

@@ -175,12 +175,20 @@ export class PolicyService {
     return { policy: policyRowToPolicy(next, recompute), created: !previous, changed: true };
   }
 
-  /** Retires a policy: it stays for history and for the expiries it decided; new uses are rejected. */
-  async retire(principal: Principal, name: string): Promise<Policy> {
+  /**
+   * Retires a policy: it stays for history and for the expiries it decided; new uses are rejected.
+   * Like a change that moves expiries, it needs a reason, kept on the retired version and audited.
+   */
+  async retire(principal: Principal, name: string, reason: string | undefined): Promise<Policy> {
     authorize(principal, 'policies:write');
-    const result = await this.store.transaction((repository) => this.retireIn(repository, principal, name), {
-      exclusiveCatalog: true,
-    });
+    const why = reason?.trim();
+    if (!why) {
+      throw new AppError('POLICY_CHANGE_REASON_REQUIRED', `Retiring policy "${name}" needs a reason.`);
+    }
+    const result = await this.store.transaction(
+      (repository) => this.retireIn(repository, principal, name, why),
+      { exclusiveCatalog: true },
+    );
     await this.catalog.reload();
     return result.policy;
   }

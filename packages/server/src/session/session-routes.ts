@@ -1,5 +1,5 @@
 import { SessionView } from '@lethe/api';
-import { can, PERMISSIONS, type Action } from '../auth/permissions.js';
+import { mayUse, PERMISSIONS, type Action } from '../auth/permissions.js';
 import { principalOf } from '../http/authenticate.js';
 import type { TypedApp } from '../http/typed-app.js';
 
@@ -12,7 +12,9 @@ export function sessionRoutes(app: TypedApp) {
         operationId: 'getSession',
         summary: 'The caller and its permissions',
         tags: ['auth'],
-        description: 'The caller as the server sees its token, and the permissions its role holds.',
+        description:
+          'The caller as the server sees its token, and the permissions it may use: those its role ' +
+          'holds, less those a category-limited token is refused on every route.',
         response: { 200: SessionView },
       },
     },
@@ -25,7 +27,7 @@ export function sessionRoutes(app: TypedApp) {
         ...(principal.system ? { system: principal.system } : {}),
         ...(principal.categories ? { categories: [...principal.categories] } : {}),
         ...(principal.grants ? { grants: [...principal.grants] } : {}),
-        actions: (Object.keys(PERMISSIONS) as Action[]).filter((action) => can(principal, action)),
+        actions: (Object.keys(PERMISSIONS) as Action[]).filter((action) => mayUse(principal, action)),
       };
     },
   );

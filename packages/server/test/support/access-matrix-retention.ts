@@ -13,7 +13,7 @@ export const RETENTION_EXPECTED: Record<string, Expectation> = {
     url: '/v1/policies/matrix-policy',
     payload: { purpose: 'analytics.product', retention: 'P1D', legalBasis: 'contract' },
   },
-  'DELETE /v1/policies/:name': { allowed: ['admin', 'dpo'], url: '/v1/policies/matrix-policy' },
+  'DELETE /v1/policies/:name': { allowed: ['admin', 'dpo'], url: '/v1/policies/matrix-policy?reason=matrix' },
   'POST /v1/policies/:name/preview': {
     allowed: ALL,
     url: '/v1/policies/order-delivery/preview',

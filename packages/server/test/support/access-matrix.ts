@@ -177,10 +177,12 @@ export const EXPECTED: Record<string, Expectation> = {
     payload: { teams: [{ name: 'matrix-manifest' }] },
   },
   'POST /v1/requests': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     payload: () => ({ type: 'dsar', identifiers: { email: `matrix-${(serial += 1)}@example.com` } }),
   },
   'POST /v1/requests/import': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     contentType: 'text/csv',
     payload: () => `type,email\ndsar,matrix-csv-${(serial += 1)}@example.com\n`,
@@ -205,50 +207,59 @@ export const EXPECTED: Record<string, Expectation> = {
     unlimitedOnly: true,
   },
   'POST /v1/requests/:id/verify-identity': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(),
     url: () => `/v1/requests/${current}/verify-identity`,
     payload: { method: 'id document' },
   },
   'POST /v1/requests/:id/approve': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(['verify']),
     url: () => `/v1/requests/${current}/approve`,
   },
   'POST /v1/requests/:id/deny': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(),
     url: () => `/v1/requests/${current}/deny`,
     payload: { reason: 'identity not proven' },
   },
   'POST /v1/requests/:id/cancel': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(),
     url: () => `/v1/requests/${current}/cancel`,
     payload: { reason: 'withdrawn by the person' },
   },
   'POST /v1/requests/:id/extend': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(),
     url: () => `/v1/requests/${current}/extend`,
     payload: { reason: 'complex request' },
   },
   'POST /v1/requests/:id/confirm-receipt': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(),
     url: () => `/v1/requests/${current}/confirm-receipt`,
   },
   'POST /v1/requests/:id/delivered': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     url: `/v1/requests/${FIXED_REQUEST}/delivered`,
     allowedStatus: 409,
   },
   'POST /v1/requests/:id/tasks/:task/retry': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     url: `/v1/requests/${FIXED_REQUEST}/tasks/1/retry`,
     allowedStatus: 409,
   },
   'POST /v1/requests/:id/tasks/:task/approve': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     url: `/v1/requests/${FIXED_REQUEST}/tasks/1/approve`,
     allowedStatus: 409,
@@ -256,12 +267,14 @@ export const EXPECTED: Record<string, Expectation> = {
   // Skipping a system or marking it done by hand is the DPO's decision: a service token that
   // completes its own tickets may not (docs/security.md).
   'POST /v1/requests/:id/tasks/:task/skip': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(['verify', 'approve']),
     url: () => `/v1/requests/${current}/tasks/${accountsTicket}/skip`,
     payload: { reason: 'handled by the accounts team in person' },
   },
   'POST /v1/requests/:id/tasks/:task/mark-done': {
+    unlimitedOnly: true,
     allowed: ['admin', 'dpo'],
     prepare: () => newRequest(['verify', 'approve']),
     url: () => `/v1/requests/${current}/tasks/${accountsTicket}/mark-done`,
@@ -279,11 +292,13 @@ export const EXPECTED: Record<string, Expectation> = {
   'GET /v1/connectors': { allowed: READERS, unlimitedOnly: true },
   'GET /v1/connectors/:name': { allowed: READERS, url: CONNECTOR_URL, unlimitedOnly: true },
   'PUT /v1/connectors/:name': {
+    unlimitedOnly: true,
     allowed: ['admin'],
     url: '/v1/connectors/matrix-connector',
     payload: CONNECTOR,
   },
   'DELETE /v1/connectors/:name': {
+    unlimitedOnly: true,
     allowed: ['admin'],
     url: '/v1/connectors/matrix-gone',
     prepare: () => send('admin', 'PUT', '/v1/connectors/matrix-gone', CONNECTOR),

@@ -130,6 +130,7 @@ export class HoldService {
   /** Releases a hold: what it kept is due again at once if its expiry has passed. */
   async release(principal: Principal, name: string): Promise<void> {
     authorize(principal, 'holds:write');
+    requireAllCategories(principal, 'A legal hold may cover every category');
     await this.store.transaction(async (repository) => {
       if (!(await repository.holds.delete(name))) {
         throw new AppError('HOLD_NOT_FOUND', `No legal hold named "${name}".`);
