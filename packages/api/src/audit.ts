@@ -1,5 +1,5 @@
 /** The audit trail, its signed checkpoints and its verification. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Instant, QueryInteger } from './common.js';
 
 const strict = { additionalProperties: false } as const;

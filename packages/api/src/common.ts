@@ -1,5 +1,5 @@
 /** The schemas every feature's schemas build on: names, instants, days, path parameters, lists, errors. */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TLiteral, type TSchema, type TSchemaOptions, type TUnion } from 'typebox';
 
 /**
  * The name of a resource, as its path names it (`/v1/systems/:name`): the one rule for every name
@@ -34,9 +34,9 @@ const strict = { additionalProperties: false } as const;
  * again, the PostgreSQL driver silently turns it into U+FFFD (two ids become one); PostgreSQL
  * refuses NUL outright. Control characters (C0, DEL, C1) are never part of an id someone means.
  *
- * Written for both regex modes: Ajv compiles schema patterns with the `u` flag (a surrogate pair is
- * one code point outside the refused ranges), TypeBox's compiler without it (a pair is the second
- * alternative); a lone surrogate fails either way. `lib/id-rule.ts` checks ids with the same pattern.
+ * Written for both regex modes: Ajv and TypeBox compile schema patterns with the `u` flag (a
+ * surrogate pair is one code point outside the refused ranges), `lib/id-rule.ts` checks ids with the
+ * same pattern without it (a pair is the second alternative); a lone surrogate fails either way.
  */
 export const ID_PATTERN =
   '^(?:[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]|[\\ud800-\\udbff][\\udc00-\\udfff])+$';
@@ -83,3 +83,14 @@ export const ErrorResponse = Type.Object({
     details: Type.Optional(Type.Unknown()),
   }),
 });
+
+/**
+ * One of a list of string values (`REQUEST_TYPES`): an `anyOf` of `const`s on the wire, which the
+ * refusal of a value outside it names (`must be one of dsar, delete, delete_pii`), typed as the
+ * union of the values. TypeBox types `Type.Union` of a mapped array as `never`; this keeps the tuple.
+ */
+export const Literals = <const T extends readonly string[]>(values: T, options?: TSchemaOptions) =>
+  Type.Union(
+    values.map((value) => Type.Literal(value)),
+    options,
+  ) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;

@@ -4,7 +4,7 @@
  * version, how (method, channel, URL), where it came from (source), who recorded it — and never
  * overwritten. The current state per purpose is derived from that history.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { QueryInteger, SubjectId, TEXT_PATTERN } from './common.js';
 import { LineRejection } from './line-rejection.js';
 

@@ -1,5 +1,5 @@
 /** The data map as a graph, who holds a category, where a system's data goes, and drift. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Instant } from './common.js';
 
 /**

@@ -1,6 +1,6 @@
 /** The declared data map: teams, flows, rights clients, the organisation and the taxonomy. */
-import { Type, type Static } from '@sinclair/typebox';
-import { Instant, Name } from './common.js';
+import { Type, type Static } from 'typebox';
+import { Instant, Literals, Name } from './common.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -46,7 +46,7 @@ export const RIGHTS_CLIENT_PROTOCOLS = ['http', 'grpc', 'ticket'] as const;
 export const RightsClientInput = Type.Object(
   {
     system: Name,
-    protocol: Type.Union(RIGHTS_CLIENT_PROTOCOLS.map((p) => Type.Literal(p))),
+    protocol: Literals(RIGHTS_CLIENT_PROTOCOLS),
     /** `http(s)://…` for http, `host:port` for grpc; none for ticket. */
     address: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
   },

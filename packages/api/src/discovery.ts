@@ -1,5 +1,5 @@
 /** Discovery sources: Prometheus servers and scrape targets the data map is observed from. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Instant, Name } from './common.js';
 
 const strict = { additionalProperties: false } as const;

@@ -1,5 +1,5 @@
 /** Background jobs: work taken off the request path (a retention recompute), with its progress. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Instant, QueryInteger } from './common.js';
 
 const strict = { additionalProperties: false } as const;

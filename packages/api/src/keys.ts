@@ -1,5 +1,5 @@
 /** Lethe's signing keys: their rotation and the public key set (JWKS). */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Instant } from './common.js';
 
 const strict = { additionalProperties: false } as const;

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 
 /** A refused line of an imported file (CSV or NDJSON): where, and why, with a stable code. */
 export const LineRejection = Type.Object({

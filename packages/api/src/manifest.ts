@@ -16,7 +16,7 @@
  *           fields:
  *             - { name: email, categories: [user.contact.email] }
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from 'typebox';
 import { Name, Reason } from './common.js';
 import { FlowInput, Organisation, RightsClientInput, TaxonomyExtensions, TeamInput } from './datamap.js';
 import { PrometheusSourceInput, ScrapeSourceInput } from './discovery.js';
@@ -29,26 +29,27 @@ import { WebhookInput } from './webhooks.js';
 const strict = { additionalProperties: false } as const;
 /** Every entry's name obeys the API's rule for names: a stored entry can always be addressed. */
 const Named = Type.Object({ name: Name });
-const named = <T extends Parameters<typeof Type.Composite>[0][number]>(schema: T) =>
-  Type.Composite([Named, schema], strict);
+const named = <T extends TObject>(schema: T) => Type.Interface([Named, schema], {}, strict);
 
 /** A discovery source in a manifest: `kind: prometheus` with a `url`, or `kind: scrape` with `targets`. */
-export const ManifestSource = Type.Composite(
+export const ManifestSource = Type.Interface(
   [
     Named,
     Type.Object({ kind: Type.Union([Type.Literal('prometheus'), Type.Literal('scrape')]) }),
     Type.Partial(Type.Omit(PrometheusSourceInput, ['name'])),
     Type.Partial(Type.Pick(ScrapeSourceInput, ['targets'])),
   ],
+  {},
   strict,
 );
 export type ManifestSource = Static<typeof ManifestSource>;
 
-export const ManifestFlow = Type.Composite([Type.Object({ from: Name, to: Name }), FlowInput], strict);
+export const ManifestFlow = Type.Interface([Type.Object({ from: Name, to: Name }), FlowInput], {}, strict);
 export type ManifestFlow = Static<typeof ManifestFlow>;
 
-export const ManifestContract = Type.Composite(
+export const ManifestContract = Type.Interface(
   [Type.Object({ name: ContractName }), DataContractInput],
+  {},
   strict,
 );
 export type ManifestContract = Static<typeof ManifestContract>;

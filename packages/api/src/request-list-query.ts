@@ -1,7 +1,7 @@
 /** The query of `GET /v1/requests`: search, filters, order and paging of rights requests. */
-import { Type, type Static } from '@sinclair/typebox';
-import { Id, QueryInteger } from './common.js';
+import { Type, type Static } from 'typebox';
 import { REQUEST_DUE_WINDOWS, REQUEST_TYPES } from './choices.js';
+import { Id, Literals, QueryInteger } from './common.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -29,17 +29,17 @@ export const RequestListQuery = Type.Object(
   {
     /** One status or several, comma-separated. */
     status: Type.Optional(Type.String()),
-    type: Type.Optional(Type.Union(REQUEST_TYPES.map((t) => Type.Literal(t)))),
+    type: Type.Optional(Literals(REQUEST_TYPES)),
     /** Requests whose id starts with this text. */
     q: Type.Optional(Id(200)),
-    due: Type.Optional(Type.Union(REQUEST_DUE_WINDOWS.map((d) => Type.Literal(d)))),
+    due: Type.Optional(Literals(REQUEST_DUE_WINDOWS)),
     /** Due strictly before this instant or day. */
     dueBefore: Type.Optional(DueBound),
     /** Due at or after this instant or day. */
     dueAfter: Type.Optional(DueBound),
     /** Same as `due=overdue` (kept for older clients). */
     overdue: Type.Optional(Type.Boolean()),
-    sort: Type.Optional(Type.Union(REQUEST_SORTS.map((s) => Type.Literal(s)))),
+    sort: Type.Optional(Literals(REQUEST_SORTS)),
     limit: Type.Optional(QueryInteger({ minimum: 1, maximum: 500 })),
     /** Skip this many (page numbers); `cursor` instead walks the default order (`-received`). */
     offset: Type.Optional(QueryInteger({ minimum: 0, maximum: REQUEST_LIST_MAX_OFFSET })),

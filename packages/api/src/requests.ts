@@ -2,7 +2,7 @@
  * Schemas of privacy rights requests (DSAR, delete, delete_pii) and of the SQL connectors that
  * answer them directly from a database.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import {
   JURISDICTIONS,
   REQUEST_STATUSES,
@@ -10,14 +10,10 @@ import {
   REQUEST_TYPES,
   TASK_STATES,
 } from './choices.js';
-import { Id, Name, Reason, SubjectId } from './common.js';
+import { Id, Literals, Name, Reason, SubjectId } from './common.js';
 import { LineRejection } from './line-rejection.js';
 
 const strict = { additionalProperties: false } as const;
-
-/** A literal union of one of the lists in `choices.ts`. */
-const OneOf = <T extends string>(values: readonly T[]) =>
-  Type.Union(values.map((value) => Type.Literal(value)));
 
 const Text = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 
@@ -157,7 +153,7 @@ export const ConnectorTable = Type.Object(
           {
             column: Identifier,
             references: Type.String({ minLength: 3, maxLength: 200 }),
-            direction: Type.Optional(Type.Union(LINK_DIRECTIONS.map((d) => Type.Literal(d)))),
+            direction: Type.Optional(Literals(LINK_DIRECTIONS)),
           },
           strict,
         ),
@@ -170,9 +166,9 @@ export const ConnectorTable = Type.Object(
      * walking up into this table still belongs to the one person (a profile the customer row
      * points at). Default: by how the row was reached.
      */
-    owner: Type.Optional(Type.Union(TABLE_OWNERS.map((o) => Type.Literal(o)))),
+    owner: Type.Optional(Literals(TABLE_OWNERS)),
     /** What an erasure does to the table's own rows (`ERASE_MODES`); default `row`. */
-    erase: Type.Optional(Type.Union(ERASE_MODES.map((e) => Type.Literal(e)))),
+    erase: Type.Optional(Literals(ERASE_MODES)),
   },
   strict,
 );
@@ -180,7 +176,7 @@ export type ConnectorTable = Static<typeof ConnectorTable>;
 
 export const ConnectorInput = Type.Object(
   {
-    type: Type.Union(CONNECTOR_TYPES.map((t) => Type.Literal(t))),
+    type: Literals(CONNECTOR_TYPES),
     /** The environment variable that holds the connection string; the string is never stored. */
     urlEnv: Type.String({ pattern: '^[A-Z_][A-Z0-9_]{0,127}$' }),
     /** The data-map system whose database this is, if any. */
@@ -207,11 +203,11 @@ export const RequestInput = Type.Object(
   {
     /** Your own id for the request (e.g. the ticket number); generated when absent. */
     id: Type.Optional(Name),
-    type: Type.Union(REQUEST_TYPES.map((t) => Type.Literal(t))),
-    strategy: Type.Optional(Type.Union(REQUEST_STRATEGIES.map((s) => Type.Literal(s)))),
+    type: Literals(REQUEST_TYPES),
+    strategy: Type.Optional(Literals(REQUEST_STRATEGIES)),
     identifiers: Identifiers,
     /** Which law sets the deadline; the server's default (gdpr) when absent. */
-    jurisdiction: Type.Optional(Type.Union(JURISDICTIONS.map((j) => Type.Literal(j)))),
+    jurisdiction: Type.Optional(Literals(JURISDICTIONS)),
     /** When the person made the request, if before it reached Lethe; the deadline counts from it. */
     receivedAt: Type.Optional(Instant),
     /**
@@ -332,7 +328,7 @@ export const RequestTask = Type.Object({
   protocol: Type.String(),
   /** Why the plan includes it: telemetry, the data map, a connector. */
   reasons: Type.Array(Type.String()),
-  state: OneOf(TASK_STATES),
+  state: Literals(TASK_STATES),
   attempts: Type.Integer(),
   nextAttemptAt: Type.Optional(Instant),
   lastError: Type.Optional(Type.String()),
@@ -354,10 +350,10 @@ export type RequestTask = Static<typeof RequestTask>;
 
 export const RightsRequest = Type.Object({
   id: Type.String(),
-  type: OneOf(REQUEST_TYPES),
-  strategy: OneOf(REQUEST_STRATEGIES),
-  jurisdiction: OneOf(JURISDICTIONS),
-  status: OneOf(REQUEST_STATUSES),
+  type: Literals(REQUEST_TYPES),
+  strategy: Literals(REQUEST_STRATEGIES),
+  jurisdiction: Literals(JURISDICTIONS),
+  status: Literals(REQUEST_STATUSES),
   source: Type.String(),
   /** The identifiers, only while the request holds them and only for admin and dpo. */
   identifiers: Type.Optional(Identifiers),
@@ -430,7 +426,7 @@ export type RequestPlan = Static<typeof RequestPlan>;
 
 export const ImportResult = Type.Object({
   created: Type.Array(
-    Type.Object({ line: Type.Integer(), id: Type.String(), status: OneOf(REQUEST_STATUSES) }),
+    Type.Object({ line: Type.Integer(), id: Type.String(), status: Literals(REQUEST_STATUSES) }),
   ),
   rejected: Type.Array(LineRejection),
 });
@@ -460,10 +456,10 @@ export type ReportRow = Static<typeof ReportRow>;
 
 export const OverviewRow = Type.Object({
   requestId: Type.String(),
-  type: OneOf(REQUEST_TYPES),
-  strategy: OneOf(REQUEST_STRATEGIES),
-  jurisdiction: OneOf(JURISDICTIONS),
-  status: OneOf(REQUEST_STATUSES),
+  type: Literals(REQUEST_TYPES),
+  strategy: Literals(REQUEST_STRATEGIES),
+  jurisdiction: Literals(JURISDICTIONS),
+  status: Literals(REQUEST_STATUSES),
   identifierKinds: Type.Array(Type.String()),
   masked: Type.String(),
   receivedAt: Instant,

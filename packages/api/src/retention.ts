@@ -1,5 +1,5 @@
 /** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Day, Id, Instant, Name, QueryInteger, Reason, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
 import { LEGAL_BASES } from './choices.js';

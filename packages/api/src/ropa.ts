@@ -4,7 +4,7 @@
  * is derived from the policies, the data map and telemetry; what it cannot fill in is listed
  * in `gaps` rather than guessed.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { Instant } from './common.js';
 import { Contact } from './datamap.js';
 

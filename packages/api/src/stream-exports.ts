@@ -12,8 +12,8 @@
  *
  * The API never takes a path: file exports go to `<export dir>/<name>/` on the server.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { Instant } from './common.js';
+import { Type, type Static } from 'typebox';
+import { Instant, Literals } from './common.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -22,7 +22,7 @@ export type StreamExportTarget = (typeof STREAM_EXPORT_TARGETS)[number];
 
 export const StreamExportInput = Type.Object(
   {
-    target: Type.Union(STREAM_EXPORT_TARGETS.map((target) => Type.Literal(target))),
+    target: Literals(STREAM_EXPORT_TARGETS),
     purposes: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         minItems: 1,
@@ -79,9 +79,9 @@ export const StreamExportStatus = Type.Object({
 });
 export type StreamExportStatus = Static<typeof StreamExportStatus>;
 
-export const StreamExport = Type.Composite([
-  Type.Object({ name: Type.String() }),
-  StreamExportInput,
-  Type.Object({ createdAt: Instant, updatedAt: Instant, status: StreamExportStatus }),
-]);
+export const StreamExport = Type.Interface([Type.Object({ name: Type.String() }), StreamExportInput], {
+  createdAt: Instant,
+  updatedAt: Instant,
+  status: StreamExportStatus,
+});
 export type StreamExport = Static<typeof StreamExport>;

@@ -35,8 +35,8 @@
  *   { "id": "e-1", "contract": "clickstream@1", "consent": ["essential", "marketing.profiling"],
  *     "at": "2024-03-01T10:00:00Z", "data": { "sessionId": "s-9", "customerId": "c-1", ... } }
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { Id, Instant, Name, QueryInteger } from './common.js';
+import { Type, type Static } from 'typebox';
+import { Id, Instant, Literals, Name, QueryInteger } from './common.js';
 import { EventBatch } from './retention.js';
 
 const strict = { additionalProperties: false } as const;
@@ -108,10 +108,10 @@ export const DataContractInput = Type.Object(
 );
 export type DataContractInput = Static<typeof DataContractInput>;
 
-export const DataContract = Type.Composite([
-  Type.Object({ name: ContractName, createdAt: Instant }),
-  DataContractInput,
-]);
+export const DataContract = Type.Interface(
+  [Type.Object({ name: ContractName, createdAt: Instant }), DataContractInput],
+  {},
+);
 export type DataContract = Static<typeof DataContract>;
 
 /** The envelope of one event; `data` must conform to the contract named by `contract`. */
@@ -145,7 +145,7 @@ export type StreamRejectionCode = (typeof STREAM_REJECTION_CODES)[number];
  * envelope: `data.address.city`, `data.items[2]`, `consent[0]`; the envelope itself is `""`.
  */
 export const StreamEventRejection = Type.Object({
-  code: Type.Union(STREAM_REJECTION_CODES.map((code) => Type.Literal(code))),
+  code: Literals(STREAM_REJECTION_CODES),
   path: Type.String(),
   message: Type.String(),
   /** WRONG_TYPE: the JSON type(s) the schema wants and the one the event has. */
@@ -205,7 +205,7 @@ export const StreamReadQuery = Type.Object(
         description: 'comma-separated purpose keys: the derived stream for them; absent for the base stream',
       }),
     ),
-    withheld: Type.Optional(Type.Union(WITHHELD_MODES.map((mode) => Type.Literal(mode)))),
+    withheld: Type.Optional(Literals(WITHHELD_MODES)),
   },
   strict,
 );

@@ -1,6 +1,6 @@
 /** Webhooks (docs/webhooks.md): subscriptions, the events they receive, and the delivery log. */
-import { Type, type Static } from '@sinclair/typebox';
-import { Instant, Name, QueryInteger } from './common.js';
+import { Type, type Static } from 'typebox';
+import { Instant, Literals, Name, QueryInteger } from './common.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -17,10 +17,9 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
-export const WebhookEventTypeSchema = Type.Union(
-  WEBHOOK_EVENT_TYPES.map((type) => Type.Literal(type)),
-  { description: 'an event type of docs/webhooks.md' },
-);
+export const WebhookEventTypeSchema = Literals(WEBHOOK_EVENT_TYPES, {
+  description: 'an event type of docs/webhooks.md',
+});
 
 /** A receiver's address: https, or http to loopback (or anywhere when the server allows it). */
 const WebhookUrl = Type.String({

@@ -12,10 +12,10 @@
  * Purposes and times are checked by the service, against the taxonomy and the clock.
  */
 import { ConsentInput, SubjectId, type ErrorCode } from '@lethe/api';
-import { Type } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type } from 'typebox';
 import { CsvFormatError, csvRecords } from '../lib/csv-reader.js';
 import { schemaProblem } from '../lib/id-rule.js';
+import { compileCheck } from '../lib/schema-check.js';
 
 export interface ImportedConsent {
   readonly line: number;
@@ -40,8 +40,8 @@ export { CsvFormatError };
 
 export const DEFAULT_MAX_IMPORT_LINES = 10_000;
 
-const ImportLine = Type.Composite([Type.Object({ subject: SubjectId }), ConsentInput]);
-const importLine = TypeCompiler.Compile(Type.Object(ImportLine.properties, { additionalProperties: false }));
+const ImportLine = Type.Interface([Type.Object({ subject: SubjectId }), ConsentInput], {});
+const importLine = compileCheck(Type.Object(ImportLine.properties, { additionalProperties: false }));
 
 /** Lines beyond `maxLines` are refused as a whole (CsvFormatError), not silently dropped. */
 export function parseConsentNdjson(text: string, maxLines = DEFAULT_MAX_IMPORT_LINES): ConsentImportParse {
@@ -60,8 +60,8 @@ export function parseConsentNdjson(text: string, maxLines = DEFAULT_MAX_IMPORT_L
       errors.push({ line, code: 'INVALID_JSON', message: `Line is not JSON: ${(error as Error).message}` });
       return;
     }
-    if (!importLine.Check(value)) {
-      const message = schemaProblem(importLine.Errors(value).First(), 'does not match the consent schema');
+    if (!importLine.check(value)) {
+      const message = schemaProblem(importLine.problems(value)[0], 'does not match the consent schema');
       errors.push({ line, code: 'INVALID_CONSENT', message });
       return;
     }
@@ -185,8 +185,8 @@ export function parseConsentCsv(text: string, maxRows = DEFAULT_MAX_IMPORT_LINES
     // The row as an NDJSON line would say it, checked by the same schema: the subject is an id,
     // proof texts have their limits, whichever format the file came in.
     const value = { subject, ...input };
-    if (!importLine.Check(value)) {
-      const first = importLine.Errors(value).First();
+    if (!importLine.check(value)) {
+      const first = importLine.problems(value)[0];
       errors.push({
         line,
         column: csvColumnOf(first?.path ?? ''),

@@ -7,7 +7,7 @@ import {
   ListOf,
   NameParams,
 } from '@lethe/api';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { Services } from '../services.js';
 import { principalOf } from '../http/authenticate.js';
 import type { TypedApp } from '../http/typed-app.js';

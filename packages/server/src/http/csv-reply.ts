@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 
 export const CSV = 'text/csv';
 

@@ -1,6 +1,6 @@
 import type { SwaggerOptions } from '@fastify/swagger';
 import * as api from '@lethe/api';
-import { Kind, Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from 'typebox';
 
 /**
  * The OpenAPI document as other languages' generators need it. Routes give their `operationId`,
@@ -140,9 +140,7 @@ function withDocumentedItems(schema: Record<string, unknown>, items: object): Re
 }
 
 function isUnknown(schema: unknown): boolean {
-  return (
-    typeof schema === 'object' && schema !== null && (schema as Record<symbol, unknown>)[Kind] === 'Unknown'
-  );
+  return Type.IsUnknown(schema);
 }
 
 /** The exported object schemas of `@lethe/api` by name, as JSON. */
@@ -157,7 +155,7 @@ function namedSchemas(): Map<string, string> {
 }
 
 function isObjectSchema(value: unknown): value is TSchema {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[Kind] === 'Object';
+  return Type.IsObject(value);
 }
 
 /**
@@ -185,21 +183,22 @@ function hoistSchemas(document: OpenApiDocument, named: Map<string, string>): Re
   return components;
 }
 
-/** A TypeBox schema as the JSON it stands for (TypeBox's symbols dropped). */
+/** A TypeBox schema as the JSON it stands for (TypeBox's non-enumerable `~kind` dropped). */
 function plain(schema: TSchema): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
 }
 
 /**
  * JSON with sorted keys: equal schemas, equal strings. Read as @fastify/swagger writes them:
- * `const: x` as `enum: [x]`, and a record's `patternProperties: {"^(.*)$": X}` as
- * `additionalProperties: X`.
+ * `const: x` as `enum: [x]`, and a record's `patternProperties: {"^.*$": X}` (TypeBox 0.34 wrote
+ * the key `^(.*)$`) as `additionalProperties: X`.
  */
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, node: unknown) => {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
     const { const: constant, patternProperties, ...rest } = node as Record<string, unknown>;
-    const anyKey = (patternProperties as Record<string, unknown> | undefined)?.['^(.*)$'];
+    const keys = patternProperties as Record<string, unknown> | undefined;
+    const anyKey = keys?.['^.*$'] ?? keys?.['^(.*)$'];
     const written = {
       ...rest,
       ...(constant === undefined ? {} : { enum: [constant] }),

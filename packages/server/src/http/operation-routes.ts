@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { Services } from '../services.js';
 import type { Metrics } from './metrics.js';
 import type { TypedApp } from './typed-app.js';

@@ -1,5 +1,5 @@
 import { ID_PATTERN, TEXT_PATTERN } from '@lethe/api';
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import type { SchemaProblem } from './schema-check.js';
 
 /**
  * The id rule of `@lethe/api` (`ID_PATTERN`: well-formed text without control characters) for
@@ -33,14 +33,14 @@ export function culprit(value: string, rule: RegExp): string {
 }
 
 /**
- * A TypeBox schema error as a line or event rejection states it (`/subject: …`), in the rules'
- * words where an id or a text broke one, rather than as the pattern the schema holds.
+ * A schema problem (`schema-check.ts`) as a line or event rejection states it (`/subject: …`), in
+ * the rules' words where an id or a text broke one, rather than as the pattern the schema holds.
  */
-export function schemaProblem(error: ValueError | undefined, fallback: string): string {
-  if (error === undefined) return fallback;
-  const where = error.path ? `${error.path}: ` : '';
-  const { pattern } = error.schema as { pattern?: string };
+export function schemaProblem(problem: SchemaProblem | undefined, fallback: string): string {
+  if (problem === undefined) return fallback;
+  const where = problem.path ? `${problem.path}: ` : '';
+  const { pattern } = problem.schema as { pattern?: string };
   const rule = pattern === ID_PATTERN ? ID : pattern === TEXT_PATTERN ? TEXT : undefined;
-  if (rule === undefined || error.type !== ValueErrorType.StringPattern) return `${where}${error.message}`;
-  return `${where}${culprit(String(error.value), rule)}`;
+  if (rule === undefined || problem.kind !== 'pattern') return `${where}${problem.message}`;
+  return `${where}${culprit(String(problem.value), rule)}`;
 }

@@ -1,9 +1,10 @@
 import { Manifest, MANIFEST_SECTIONS, Name } from '@lethe/api';
-import { TypeCompiler, ValueErrorType, type ValueError } from '@sinclair/typebox/compiler';
 import { isNode, LineCounter, parseDocument } from 'yaml';
+import { compileCheck, type SchemaProblem } from '../lib/schema-check.js';
+import { stringOptions } from '../lib/string-options.js';
 
 /** The manifest schema is `Manifest` in `@lethe/api` (one definition for the CLI and the server). */
-const manifestSchema = TypeCompiler.Compile(Manifest);
+const manifestSchema = compileCheck(Manifest);
 
 /** A problem in a manifest, located by file, line and path (`policies[2].retention`). */
 export class ManifestError extends Error {
@@ -41,11 +42,10 @@ export function parseManifest(file: string, text: string): ParsedManifest {
     throw new ManifestError(file, line, '', syntax.message.split('\n')[0] ?? 'invalid YAML');
   }
   const value: unknown = document.toJS() ?? {};
-  if (!manifestSchema.Check(value)) {
+  if (!manifestSchema.check(value)) {
     // An unknown key explains a missing one better than the other way round (a typo: `retentoin`).
-    const errors = [...manifestSchema.Errors(value)];
-    const first =
-      errors.find((error) => error.type === ValueErrorType.ObjectAdditionalProperties) ?? errors[0];
+    const problems = manifestSchema.problems(value);
+    const first = problems.find((problem) => problem.kind === 'unexpected') ?? problems[0];
     const segments = (first?.path ?? '')
       .split('/')
       .filter(Boolean)
@@ -56,13 +56,13 @@ export function parseManifest(file: string, text: string): ParsedManifest {
 }
 
 /** The schema's own words for what it wants, where TypeBox's message would only quote a regex. */
-function describeProblem(error: ValueError | undefined, segments: readonly (string | number)[]): string {
-  if (error?.type === ValueErrorType.ObjectAdditionalProperties)
-    return `unknown property "${segments.at(-1)}"`;
-  if (error?.type === ValueErrorType.StringPattern && error.schema.pattern === Name.pattern) {
-    return `${JSON.stringify(error.value)} is not a valid name: ${Name.description}`;
+function describeProblem(problem: SchemaProblem | undefined, segments: readonly (string | number)[]): string {
+  if (problem?.kind === 'unexpected') return `unknown property "${segments.at(-1)}"`;
+  const name = stringOptions(Name);
+  if (problem?.kind === 'pattern' && problem.schema['pattern'] === name.pattern) {
+    return `${JSON.stringify(problem.value)} is not a valid name: ${name.description}`;
   }
-  return error?.message ?? 'invalid';
+  return problem?.message ?? 'invalid';
 }
 
 export function displayPath(segments: readonly (string | number)[]): string {

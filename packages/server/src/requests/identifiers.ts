@@ -18,6 +18,7 @@ import {
 // on a server. Stale metadata could reject a newly opened range; updating the package fixes that.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { idProblem } from '../lib/id-rule.js';
+import { stringOptions } from '../lib/string-options.js';
 
 export type { CountryCode };
 
@@ -126,7 +127,7 @@ export function normaliseEmail(value: string): string {
       'is not an email address such as ann@example.com',
     );
   }
-  return asId('email', email, IdentifiersSchema.properties.email.maxLength);
+  return asId('email', email, stringOptions(IdentifiersSchema.properties.email).maxLength);
 }
 
 /** E.164 form of a phone number; one without a country code needs `defaultCountry`. */
@@ -147,7 +148,7 @@ export function normaliseAddress(group: AddressGroup): AddressGroup {
     let text = raw.normalize('NFC').trim().replace(/\s+/gu, ' ');
     if (text === '') continue;
     if (part === 'country' && /^[a-z]{2}$/iu.test(text)) text = text.toUpperCase();
-    parts[part] = asId(`address.${part}`, text, AddressGroupSchema.properties[part].maxLength);
+    parts[part] = asId(`address.${part}`, text, stringOptions(AddressGroupSchema.properties[part]).maxLength);
   }
   const { address, ...rest } = parts;
   if (address === undefined) {
@@ -158,7 +159,7 @@ export function normaliseAddress(group: AddressGroup): AddressGroup {
 
 function exactKey(key: ExactKey, value: string): string {
   if (value.trim() === '') throw new IdentifierError('INVALID_IDENTIFIER', key, 'must not be blank');
-  return asId(key, value, IdentifiersSchema.properties[key].maxLength);
+  return asId(key, value, stringOptions(IdentifiersSchema.properties[key]).maxLength);
 }
 
 // The limits come from the API schema, so a CSV import accepts exactly what the API accepts; and

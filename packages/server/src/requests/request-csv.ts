@@ -21,6 +21,7 @@ import {
   type RequestType,
 } from '@lethe/api';
 import { CsvFormatError, csvRecords } from '../lib/csv-reader.js';
+import { stringOptions } from '../lib/string-options.js';
 import { IdentifierError, normaliseIdentifiers, type CountryCode } from './identifiers.js';
 import { parseInstant, toIso } from '../lib/time.js';
 
@@ -100,7 +101,7 @@ const IDENTIFIER_COLUMNS: readonly Column[] = [
 
 // Amperity's name for the connected strategy.
 /** A request id is a name, as the API's `/v1/requests/{id}` takes it: else no route could reach it. */
-const REQUEST_ID = new RegExp(RequestIdParams.properties.id.pattern ?? '');
+const REQUEST_ID = new RegExp(stringOptions(RequestIdParams.properties.id).pattern ?? '');
 
 const STRATEGY_ALIASES: ReadonlyMap<string, RequestStrategy> = new Map([['connected_pii', 'connected']]);
 

@@ -18,7 +18,7 @@ import {
   TicketDoneInput,
   VerifyInput,
 } from '@lethe/api';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { renderDsarPackageHtml } from './dsar-package.js';
 import { overviewRowsCsv, reportRowsCsv } from './request-report-csv.js';
 import type { Services } from '../services.js';
@@ -297,10 +297,14 @@ function requestTaskRoutes(app: TypedApp, { requests }: Services) {
         description: 'Open tickets: tasks waiting for a person. A service token sees its own system’s.',
         response: {
           200: ListOf(
-            Type.Intersect([
-              RequestTask,
-              Type.Object({ requestId: Type.String(), type: Type.String(), dueAt: Type.String() }),
-            ]),
+            // `type: object` as TypeBox 0.34 wrote it (the serializer and the document keep it).
+            Type.Intersect(
+              [
+                RequestTask,
+                Type.Object({ requestId: Type.String(), type: Type.String(), dueAt: Type.String() }),
+              ],
+              { type: 'object' },
+            ),
           ),
         },
       },

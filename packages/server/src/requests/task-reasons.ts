@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 import { maySeeCategories } from '../auth/category-scope.js';
 import type { Principal } from '../auth/principal.js';
 

@@ -1,9 +1,9 @@
 import { UsageEvent, type EventRejection, type IngestResult } from '@lethe/api';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { authorize, mayActForSystem } from '../auth/permissions.js';
 import type { Principal } from '../auth/principal.js';
 import { AppError } from '../lib/app-error.js';
 import { schemaProblem } from '../lib/id-rule.js';
+import { compileCheck } from '../lib/schema-check.js';
 import { SILENT_LOGGER, type Logger } from '../lib/logger.js';
 import { MalformedLine } from '../lib/ndjson.js';
 import { parseInstant } from '../lib/time.js';
@@ -20,7 +20,7 @@ function publishTarget(events: readonly AcceptedEvent[]): string {
   return `events:${events.length} system:${systems.join(',')}`;
 }
 
-const eventSchema = TypeCompiler.Compile(UsageEvent);
+const eventSchema = compileCheck(UsageEvent);
 
 /** Refused by the store: the event's id may have been forgotten already (docs/api.md). */
 function outsideWindow(index: number): EventRejection {
@@ -148,8 +148,8 @@ export class TelemetryService {
     if (typeof raw === 'object' && raw !== null && (subject === undefined || subject === '')) {
       return { code: 'SUBJECT_MISSING', message: 'The event names no subject.' };
     }
-    if (!eventSchema.Check(raw)) {
-      const message = schemaProblem(eventSchema.Errors(raw).First(), 'does not match the event schema');
+    if (!eventSchema.check(raw)) {
+      const message = schemaProblem(eventSchema.problems(raw)[0], 'does not match the event schema');
       return { code: 'INVALID_EVENT', message };
     }
     const at = parseInstant(raw.at);

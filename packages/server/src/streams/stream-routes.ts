@@ -1,5 +1,5 @@
 import { StreamEventBatch, StreamIngestResult, StreamPage, StreamReadQuery } from '@lethe/api';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from 'typebox';
 import { AppError } from '../lib/app-error.js';
 import type { Services } from '../services.js';
 import type { StreamView } from './stream-log.js';

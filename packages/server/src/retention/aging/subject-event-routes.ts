@@ -5,7 +5,7 @@ import {
   SubjectEventResult,
   SubjectParams,
 } from '@lethe/api';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import { principalOf } from '../../http/authenticate.js';
 import type { TypedApp } from '../../http/typed-app.js';
 import type { Services } from '../../services.js';

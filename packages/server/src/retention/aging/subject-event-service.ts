@@ -5,12 +5,12 @@ import {
   type SubjectEventDeletionResult,
   type SubjectEventResult,
 } from '@lethe/api';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { audit } from '../../audit/audit-trail.js';
 import { authorize } from '../../auth/permissions.js';
 import type { Principal } from '../../auth/principal.js';
 import { AppError } from '../../lib/app-error.js';
 import { schemaProblem } from '../../lib/id-rule.js';
+import { compileCheck } from '../../lib/schema-check.js';
 import { MalformedLine } from '../../lib/ndjson.js';
 import { parseInstant } from '../../lib/time.js';
 import { subtractDuration, type Duration } from '../../lib/duration.js';
@@ -20,7 +20,7 @@ import { CatalogView } from '../catalog-cache.js';
 import { refreshSubjectFields } from '../retention-recompute.js';
 import type { SubjectEventRow } from '../retention-tables.js';
 
-const eventSchema = TypeCompiler.Compile(SubjectEvent);
+const eventSchema = compileCheck(SubjectEvent);
 
 /** Events per request at most; more is a 413 `BATCH_TOO_LARGE`. */
 export const MAX_SUBJECT_EVENTS = 1_000;
@@ -133,11 +133,8 @@ export class SubjectEventService {
   ): { id?: string; name: string; at: number } | { code: string; message: string } {
     if (raw instanceof MalformedLine)
       return { code: 'INVALID_JSON', message: `Line is not JSON: ${raw.message}` };
-    if (!eventSchema.Check(raw)) {
-      const message = schemaProblem(
-        eventSchema.Errors(raw).First(),
-        'does not match the subject event schema',
-      );
+    if (!eventSchema.check(raw)) {
+      const message = schemaProblem(eventSchema.problems(raw)[0], 'does not match the subject event schema');
       return { code: 'INVALID_EVENT', message };
     }
     const at = parseInstant(raw.at);

@@ -1,5 +1,5 @@
 import type { EventRejection, IngestResult } from '@lethe/api';
-import { Type } from '@sinclair/typebox';
+import { Type } from 'typebox';
 import type { Services } from '../../services.js';
 import { principalOf } from '../../http/authenticate.js';
 import type { Metrics } from '../../http/metrics.js';
