@@ -19,8 +19,14 @@ export interface Backend {
    */
   create(
     options?: CreateOptions,
-  ): Promise<{ dataDir: string; databaseUrl?: string; dispose(): Promise<void> }>;
+  ): Promise<{ dataDir: string; databaseUrl?: string; foldWorker?: URL; dispose(): Promise<void> }>;
 }
+
+/**
+ * The compiled fold worker (the global setup, `build.ts`, brings `dist/` up to date before any
+ * test): a worker started from the sources compiles them with tsx first, ~2 s more per SQLite store.
+ */
+export const COMPILED_FOLD_WORKER = new URL('../../dist/store/sqlite/sqlite-fold-worker.js', import.meta.url);
 
 export interface CreateOptions {
   /** Start from the migrated template instead of an empty location (default false). */
@@ -35,7 +41,11 @@ const sqlite: Backend = {
   async create(options = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'lethe-test-'));
     if (options.migrated) await copyMigratedSqlite(dataDir);
-    return { dataDir, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    return {
+      dataDir,
+      foldWorker: COMPILED_FOLD_WORKER,
+      dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
   },
 };
 
