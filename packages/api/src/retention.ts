@@ -1,6 +1,6 @@
 /** Policies, systems, usage telemetry and the retention it drives: expiries, erasures, reappearances. */
 import { Type, type Static } from 'typebox';
-import { Day, Id, Instant, Name, QueryInteger, Reason, SubjectId } from './common.js';
+import { Day, Id, Instant, Name, QueryInteger, Reason, REASON_MAX_LENGTH, SubjectId } from './common.js';
 import { ConsentPurposeState } from './consent.js';
 import { LEGAL_BASES } from './choices.js';
 import { ExpireNowMark } from './expire-now.js';
@@ -86,9 +86,13 @@ export type PolicyVersion = Static<typeof PolicyVersion>;
 /**
  * `DELETE /v1/policies/{name}?reason=`: why the policy is retired, kept on the retired version and
  * in the audit entry. Required like the reason of a retention change; without it the answer is
- * `400 POLICY_CHANGE_REASON_REQUIRED` (optional here only so that the answer names that code).
+ * `400 POLICY_CHANGE_REASON_REQUIRED` (optional and possibly empty here only so that a missing, empty
+ * or blank reason gets that code alike).
  */
-export const RetireQuery = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export const RetireQuery = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: REASON_MAX_LENGTH })) },
+  strict,
+);
 export type RetireQuery = Static<typeof RetireQuery>;
 
 /** A change to preview: the retention, and optionally the aging strategy (the current one when left out). */

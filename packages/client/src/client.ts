@@ -89,6 +89,10 @@ export class LetheClient extends RequestsClient {
    * and kept on the retired version and in the audit log. Answers the retired policy.
    */
   async retirePolicy(name: string, reason: string, options?: RequestOptions): Promise<Policy> {
+    // Before 0.2 the second argument was the options: a plain-JavaScript caller must not retire
+    // with "[object Object]" as the reason.
+    if (typeof reason !== 'string')
+      throw new TypeError('retirePolicy(name, reason, options?): reason must be a string');
     return this.transport.json({
       method: 'DELETE',
       path: `/v1/policies/${segment(name)}`,

@@ -33,7 +33,7 @@ async function send(caller: string, method: 'GET' | 'POST' | 'DELETE', url: stri
 }
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   dispose = location.dispose;
   lethe = await createLethe({ ...location, rateLimit: false, requestTickMs: 50 });
   expect(await loadDemoCompany(lethe.services)).toBe(true);

@@ -43,7 +43,7 @@ describe.each(ALL_BACKENDS)('aging strategies: $name', (backend) => {
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: false, recomputeWaitMs: 5_000 });
     dispose = location.dispose;
     const mint = async (request: Parameters<Lethe['tokens']['mint']>[0]) =>

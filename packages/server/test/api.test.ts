@@ -10,7 +10,7 @@ let token: string;
 let dispose: () => Promise<void>;
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   lethe = await createLethe(location);
   dispose = location.dispose;
   token = (await lethe.tokens.mint({ subject: 'test-admin', role: 'admin', ttlSeconds: 600 })).token;
@@ -159,7 +159,7 @@ describe('authentication', () => {
 
 describe('signing keys', () => {
   it('verifies concurrent first requests while it loads a key it has not seen', async () => {
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     const fresh = await createLethe(location);
     try {
       // Minted through another process's view of the store: the server has not seen the key.

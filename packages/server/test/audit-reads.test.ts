@@ -39,7 +39,7 @@ describe.each(available)('audit of concurrent reads on $name', (backend) => {
   };
 
   beforeAll(async () => {
-    location = await backend.create();
+    location = await backend.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: false });
     token = (await lethe.tokens.mint({ subject: 'reader', role: 'admin', ttlSeconds: 600 })).token;
     for (const [name, body] of Object.entries(POLICIES)) await call('PUT', `/v1/policies/${name}`, body);

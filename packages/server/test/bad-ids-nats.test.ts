@@ -41,7 +41,7 @@ describe.skipIf(skipReason !== undefined)('bad ids over NATS', () => {
     settings = uniqueNatsSettings();
     nc = await connectTestNats();
     await ensureNatsTopology(await jetstreamManager(nc), settings);
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     let masterKey;
     ({ store, masterKey } = await openKeyedStore(location));
     const services = createServices(store, masterKey);

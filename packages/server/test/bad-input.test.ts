@@ -9,7 +9,7 @@ let dispose: () => Promise<void>;
 let token: string;
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   lethe = await createLethe({ ...location, rateLimit: false });
   await lethe.app.ready();
   token = (await lethe.tokens.mint({ subject: 'alice', role: 'admin', ttlSeconds: 600 })).token;

@@ -216,7 +216,7 @@ describe.each(available)('bad text: $name', (backend) => {
   let token: string;
 
   beforeAll(async () => {
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: false });
     dispose = async () => {
       await lethe.close();

@@ -88,7 +88,7 @@ describe.each(ALL_SQL_DATABASE_KINDS)('connector schema check on $type', (kind) 
     if (missing) return;
     database = await kind.create();
     await database.exec(...schema(database));
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     disposeLocation = location.dispose;
     lethe = await createLethe({
       dataDir: location.dataDir,

@@ -19,7 +19,7 @@ let lethe: Lethe;
 let dispose: () => Promise<void>;
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   lethe = await createLethe({ ...location, dashboardDir: DASHBOARD_DIST });
   dispose = async () => {
     await lethe.close();
@@ -149,7 +149,7 @@ describe('the dashboard', () => {
 describe('a server without a built dashboard', () => {
   it('says how to build it at /, and keeps client routes a plain 404', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'lethe-no-dashboard-'));
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     const bare = await createLethe({ ...location, dashboardDir: empty });
     try {
       const root = await bare.app.inject({ method: 'GET', url: '/', headers: { accept: HTML } });

@@ -36,7 +36,7 @@ describe.each(available)('graph summary and pages against the whole answer on $n
   let dispose: () => Promise<void>;
 
   beforeAll(async () => {
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     // Small enough to walk every page of every answer, big enough for stale parts, discovered
     // systems, undeclared flows and edges reduced to some of their categories.
     const snapshot = generateDataMap({ systems: 300, flows: 2_000, teams: 12, seed: 11, now: NOW });

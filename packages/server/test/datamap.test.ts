@@ -17,7 +17,7 @@ let dispose: () => Promise<void>;
 let admin: string;
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   lethe = await createLethe({ ...location, rateLimit: false });
   dispose = location.dispose;
   admin = (await lethe.tokens.mint({ subject: 'datamap-admin', role: 'admin', ttlSeconds: 600 })).token;

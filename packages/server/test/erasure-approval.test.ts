@@ -55,7 +55,7 @@ describe.each(ALL_SQL_DATABASE_KINDS)('erasure approval on $type', (kind) => {
     if (missing) return;
     database = await kind.create();
     await createShop(database);
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     disposeLocation = location.dispose;
     lethe = await createLethe({
       dataDir: location.dataDir,

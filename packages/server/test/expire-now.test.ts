@@ -23,7 +23,7 @@ describe.each(ALL_BACKENDS)('expire now: $name', (backend) => {
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: false });
     dispose = location.dispose;
     const mint = async (request: Parameters<Lethe['tokens']['mint']>[0]) =>

@@ -37,7 +37,7 @@ describe.each(ALL_BACKENDS)('field keys: $name', (backend) => {
 
   beforeEach(async (context) => {
     if (missing) return context.skip('PostgreSQL is not reachable here (see the warning above)');
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     ({ store, masterKey } = await openKeyedStore(location, { masterKey: MasterKey.generate() }));
     dispose = async () => {
       await store.close();

@@ -38,7 +38,7 @@ function expectEnvelope(
 }
 
 async function openLethe() {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   const lethe = await createLethe({ ...location, rateLimit: false });
   return {
     lethe,
@@ -211,7 +211,7 @@ describe('answers Fastify makes itself', () => {
 
 describe('a request that arrives while the server closes', () => {
   it('is served in full, with our headers and Connection: close, not given a bare 503', async () => {
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     const lethe = await createLethe({ ...location, rateLimit: false });
     // Hold the close between Fastify's "closing" mark and the listening socket's close: the window
     // in which Fastify answered new requests with a 503 of its own.

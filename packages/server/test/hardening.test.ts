@@ -16,7 +16,7 @@ import { POLICIES, SYSTEMS, usage } from './support/fixtures.js';
 /** HTTP hardening: per-principal rate limits, security headers on every answer, log hygiene. */
 
 async function open(options: Omit<LetheOptions, 'dataDir' | 'databaseUrl'> = {}) {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   const lethe = await createLethe({ ...location, ...options });
   return {
     lethe,

@@ -79,7 +79,7 @@ describe.each(ALL_BACKENDS)('legal holds over rights requests: $name', (backend)
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     dispose = location.dispose;
     const sqlite = (await availableSqlDatabaseKinds()).find((kind) => kind.type === 'sqlite');
     if (!sqlite) throw new Error('SQLite is always available');

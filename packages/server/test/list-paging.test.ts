@@ -23,7 +23,7 @@ describe.each(ALL_BACKENDS)('list paging: $name', (backend) => {
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     dispose = location.dispose;
     // Verification and approval required: every request stays where it is filed.
     lethe = await createLethe({

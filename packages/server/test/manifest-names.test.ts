@@ -20,7 +20,7 @@ let dispose: () => Promise<void>;
 const scratch = mkdtempSync(join(tmpdir(), 'lethe-manifest-names-'));
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   dispose = location.dispose;
   lethe = await createLethe({ ...location, rateLimit: false });
   token = (await lethe.tokens.mint({ subject: 'names-test', role: 'admin', ttlSeconds: 600 })).token;

@@ -57,7 +57,7 @@ describe.each(ALL_BACKENDS)('manifest webhooks: $name', (backend) => {
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     dispose = location.dispose;
     lethe = await createLethe({ ...location, rateLimit: false });
     const mint = async (request: Parameters<Lethe['tokens']['mint']>[0]) =>

@@ -65,7 +65,7 @@ describe.skipIf(skipReason !== undefined)('NATS JetStream ingest', () => {
     settings = uniqueNatsSettings({ LETHE_NATS_ACK_WAIT_SECONDS: '2' });
     publisher = await connectTestNats();
     await ensureNatsTopology(await jetstreamManager(publisher), settings);
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     ({ store, masterKey } = await openKeyedStore(location));
     const services = createServices(store, masterKey);
     await publishClicksContract(services);

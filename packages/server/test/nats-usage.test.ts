@@ -49,7 +49,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
     beforeEach(async () => {
       env = uniqueNatsEnv({ LETHE_NATS_ACK_WAIT_SECONDS: '2' });
       settings = natsSettingsFromEnv(env)!;
-      location = await backend.create();
+      location = await backend.create({ migrated: true });
       publisher = await connectTestNats();
       const first = await createLethe({ ...location, env, rateLimit: false });
       nodes.push(first);

@@ -36,7 +36,7 @@ describe.each(ALL_BACKENDS)('/metrics on $name', (backend) => {
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     lethe = await createLethe({
       ...location,
       rateLimit: false,

@@ -61,7 +61,7 @@ for (const backend of await availableBackends()) {
     let clockOffset = 0;
 
     beforeAll(async () => {
-      const location = await backend.create();
+      const location = await backend.create({ migrated: true });
       lethe = await createLethe({
         ...location,
         rateLimit: false,

@@ -37,7 +37,7 @@ describe('the OpenAPI document', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'lethe-openapi-'));
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({ dataDir: location.dataDir });
     await loadDemoCompany(lethe.services);
     url = await lethe.app.listen({ port: 0, host: '127.0.0.1' });

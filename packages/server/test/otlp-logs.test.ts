@@ -55,7 +55,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
     let accounts: string;
 
     beforeAll(async () => {
-      location = await backend.create();
+      location = await backend.create({ migrated: true });
       lethe = await createLethe({ ...location, rateLimit: false });
       await loadFixtures(lethe.services);
       admin = (await lethe.tokens.mint({ subject: 'test-admin', role: 'admin', ttlSeconds: 600 })).token;

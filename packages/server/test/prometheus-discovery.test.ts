@@ -124,7 +124,7 @@ describe('direct mode against SDK-declared services', () => {
   it('the scheduler reads a source when its interval has passed, and not before', async () => {
     const service = await startMetricsService(NEWSLETTER);
     services.push(service);
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     const { store, masterKey } = await openKeyedStore(location);
     try {
       const lethe = createServices(store, masterKey);
@@ -189,7 +189,7 @@ describe.skipIf(skipReason !== undefined)('Lethe discovers the data map from a r
     newsletter = await startMetricsService(NEWSLETTER);
     billing = await startMetricsService(BILLING, { format: 'openmetrics' });
     prometheus = await startPrometheus([newsletter.hostPort, billing.hostPort], { scrapeInterval: '1s' });
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     // No background runs: the test triggers discovery itself.
     lethe = await createLethe({ ...location, rateLimit: false, discoveryTickMs: 3_600_000 });
     dispose = location.dispose;

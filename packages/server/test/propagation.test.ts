@@ -88,7 +88,7 @@ describe('token propagation on outgoing calls', () => {
   }
 
   beforeAll(async () => {
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({ dataDir: location.dataDir });
     letheUrl = await lethe.app.listen({ port: 0, host: '127.0.0.1' });
     callTokens = new CallTokens(lethe.services.keys, DEFAULT_TOKEN_SETTINGS);

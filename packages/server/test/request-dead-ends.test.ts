@@ -74,7 +74,7 @@ describe.each(ALL_BACKENDS)('requests that never dead-end: $name', (backend) => 
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     dispose = location.dispose;
     lethe = await createLethe({
       ...location,

@@ -17,7 +17,7 @@ describe('request ids and trace context, end to end', () => {
   const logged = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 
   beforeAll(async () => {
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({
       ...location,
       rateLimit: false,
@@ -113,7 +113,7 @@ describe('log format', () => {
         done();
       },
     });
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     const lethe = await createLethe({
       ...location,
       logger: loggerOptions({

@@ -16,7 +16,7 @@ let dpo: string;
 let auditor: string;
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   dispose = location.dispose;
   lethe = await createLethe({
     ...location,

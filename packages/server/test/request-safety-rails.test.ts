@@ -33,7 +33,7 @@ describe.each(ALL_SQL_DATABASE_KINDS)('request safety rails on $type', (kind) =>
     if (missing) return;
     database = await kind.create();
     await createShop(database);
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     disposeLocation = location.dispose;
     lethe = await createLethe({
       dataDir: location.dataDir,

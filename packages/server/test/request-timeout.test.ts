@@ -23,7 +23,7 @@ describe('the request deadline', () => {
   let dispose: () => Promise<void>;
 
   beforeAll(async () => {
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: false, requestTimeoutMs: DEADLINE_MS });
     // Two answers slower than the deadline, to show it does not cut them.
     lethe.app.post('/test/slow-answer', async () => {

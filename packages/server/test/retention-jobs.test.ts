@@ -141,7 +141,7 @@ describe.each(available)('retention recompute jobs on $name', (backend) => {
   }
 
   beforeEach(async () => {
-    location = await backend.create();
+    location = await backend.create({ migrated: true });
     sent.length = 0;
     retention = Object.fromEntries(Object.entries(POLICIES).map(([name, p]) => [name, p.retention]));
     const lethe = await start();

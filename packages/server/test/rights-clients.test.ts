@@ -70,7 +70,7 @@ describe('rights-client transports', () => {
   const open: { close(): unknown }[] = [];
 
   beforeAll(async () => {
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({ dataDir: location.dataDir });
     jwksUrl = `${await lethe.app.listen({ port: 0, host: '127.0.0.1' })}/.well-known/jwks.json`;
     tokens = new CallTokens(lethe.services.keys, DEFAULT_TOKEN_SETTINGS);

@@ -23,7 +23,7 @@ describe.skipIf(skipReason !== undefined)("Publisher over NATS (transport: 'nats
   beforeAll(async () => {
     env = uniqueNatsEnv();
     settings = natsSettingsFromEnv(env)!;
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({ ...location, env, rateLimit: false });
     await loadFixtures(lethe.services);
     nc = await connectTestNats();

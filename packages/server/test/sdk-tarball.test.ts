@@ -90,7 +90,7 @@ describe('the SDK installed from its tarballs in a fresh project', () => {
         cwd: project,
       });
     }
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({ dataDir: location.dataDir });
     await loadDemoCompany(lethe.services);
     const url = await lethe.app.listen({ port: 0, host: '127.0.0.1' });

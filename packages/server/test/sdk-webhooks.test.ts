@@ -30,7 +30,7 @@ describe('SDK webhooks against the real server', () => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    location = await SQLITE_BACKEND.create();
+    location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({
       dataDir: location.dataDir,
       webhooks: {

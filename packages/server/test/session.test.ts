@@ -10,7 +10,7 @@ let lethe: Lethe;
 let dispose: () => Promise<void>;
 
 beforeAll(async () => {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   lethe = await createLethe(location);
   dispose = async () => {
     await lethe.close();

@@ -45,7 +45,7 @@ for (const backend of await availableBackends()) {
     let dispose: () => Promise<void>;
 
     beforeAll(async () => {
-      const location = await backend.create();
+      const location = await backend.create({ migrated: true });
       lethe = await createLethe({ ...location, rateLimit: false });
       dispose = async () => {
         await lethe.close();
@@ -195,7 +195,7 @@ describe('the exchange’s rate limit', () => {
   let dispose: () => Promise<void>;
 
   beforeAll(async () => {
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: { requestsPerSecond: 0.01, burst: 3 } });
     dispose = async () => {
       await lethe.close();

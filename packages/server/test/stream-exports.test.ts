@@ -33,7 +33,7 @@ describe.each(backends.map((backend) => [backend.name, backend] as const))(
     let exportDir: string;
 
     beforeEach(async () => {
-      location = await backend.create();
+      location = await backend.create({ migrated: true });
       exportDir = join(location.dataDir, 'exports');
       lethe = await createLethe({ ...location, env: {}, exportDir });
       await publishClicksContract(lethe.services);

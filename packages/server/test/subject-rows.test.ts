@@ -41,7 +41,7 @@ describe.each(ALL_BACKENDS)('subject rows in one statement on $name', (backend) 
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     dispose = location.dispose;
     lethe = await createLethe({ ...location, rateLimit: false });
     token = (await lethe.tokens.mint({ subject: 'rows', role: 'admin', ttlSeconds: 600 })).token;

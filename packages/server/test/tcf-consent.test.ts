@@ -20,7 +20,7 @@ describe.each(ALL_BACKENDS)('TCF consent: $name', (backend) => {
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: false });
     dispose = location.dispose;
     token = (await lethe.tokens.mint({ subject: 'tcf-admin', role: 'admin', ttlSeconds: 600 })).token;

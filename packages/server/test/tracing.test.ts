@@ -81,7 +81,7 @@ describe('OpenTelemetry traces', () => {
       false,
     );
 
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     const lethe = await createLethe({ ...location });
     try {
       const response = await lethe.app.inject({
@@ -103,7 +103,7 @@ describe('OpenTelemetry traces', () => {
     process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] =
       `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
     process.env['OTEL_EXPORTER_OTLP_PROTOCOL'] = 'http/json';
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     let lethe: Lethe | undefined = await createLethe({ ...location, rateLimit: false });
     try {
       expect(loaded('@opentelemetry/sdk-node')).toBe(true);

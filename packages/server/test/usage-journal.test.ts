@@ -310,7 +310,7 @@ describe('usage journal over HTTP', () => {
 
   beforeAll(async () => {
     const backend = available[0] as Backend;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     dataDir = location.dataDir;
     dispose = location.dispose;
     lethe = await createLethe({

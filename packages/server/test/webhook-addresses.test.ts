@@ -63,6 +63,23 @@ describe('webhook receiver addresses', () => {
     expect(() => new WebhookAddresses(['intranet/8'])).toThrow(/CIDR/);
   });
 
+  it.each([
+    ['10/8', 'would be 0.0.0.10/8: the host itself'],
+    ['192.168.1/24', 'would be 192.168.0.0/24'],
+    ['010.0.0.0/8', 'octal: would be 8.0.0.0/8'],
+    ['0xa.0.0.0/8', 'hex'],
+    ['10.0.0.0/8/8', 'two prefixes'],
+    ['10.0.0.0/+8', 'a signed prefix'],
+  ])('refuses the IPv4 shorthand %s (%s), so the network allowed is the one written', (entry) => {
+    expect(() => new WebhookAddresses([entry])).toThrow(/CIDR/);
+  });
+
+  it('names the network meant when an entry has host bits set', () => {
+    expect(() => new WebhookAddresses(['10.1.2.3/16'])).toThrow(/host bits are set \(10\.1\.0\.0\/16\?\)/);
+    expect(() => new WebhookAddresses(['fd00::1/8'])).toThrow(/host bits/);
+    expect(() => new WebhookAddresses(['10.1.0.0/16', 'fd00::/8', '::1/128'])).not.toThrow();
+  });
+
   it('checks an address written in the URL when the webhook is set; a host name waits for the send', () => {
     const problem = (url: string, addresses = strict) => webhookUrlProblem(url, false, addresses);
     for (const url of [

@@ -76,7 +76,7 @@ describe.each(ALL_BACKENDS)('webhooks: $name', (backend) => {
 
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     dispose = location.dispose;
     receiver = await startReceiver(() => exposed);
     lethe = await createLethe({

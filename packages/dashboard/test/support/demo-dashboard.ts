@@ -9,6 +9,7 @@ import {
   startServer,
   type ServerProcess,
 } from '../../../server/test/support/lethe-process.js';
+import { copyMigratedSqlite } from '../../../server/test/support/store-templates.js';
 import { launchChromium, watchForErrors } from './browser.js';
 
 /**
@@ -42,6 +43,8 @@ export let errors: string[];
  */
 export function openDemoDashboard(options: { env?: Record<string, string> } = {}): void {
   beforeAll(async () => {
+    // A migrated, empty store (the test template): serve loads the demo into it without migrating.
+    await copyMigratedSqlite(dataDir);
     // Up to 80 s for the demo to load: the shared machine is slow under load.
     server = await startServer({
       dataDir,

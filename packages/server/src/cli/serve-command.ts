@@ -8,8 +8,6 @@ import { requestTimeoutFromEnv } from '../http/request-timeout.js';
 import { externalIssuerFromEnv } from '../auth/external-issuer.js';
 import { oidcSignInFromEnv } from '../session/oidc/oidc-sign-in-settings.js';
 import { keyRotationFromEnv } from '../auth/signing-keys.js';
-import { loadDemoCompany, DEMO_SUBJECT } from '../demo/demo-company.js';
-import { createLethe } from '../server.js';
 import { requestSettingsFromEnv } from '../requests/request-settings.js';
 import { commandSettings } from '../config/process-environment.js';
 import { natsSettingsFromEnv } from '../streams/nats-settings.js';
@@ -65,6 +63,8 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   const logFormat = usageErrors(() => logFormatFromEnv(given, process.stdout.isTTY === true));
   // LETHE_OIDC_CLIENT_ID (+ _REDIRECT_URI, …): the dashboard's sign-in through the same provider.
   const oidcSignIn = usageErrors(() => oidcSignInFromEnv(given));
+  // Loaded here, not with the CLI: every other command starts without the server's modules.
+  const { createLethe } = await import('../server.js');
   const lethe = await createLethe({
     dataDir,
     databaseUrl: settings.get('DATABASE_URL'),
@@ -88,6 +88,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
     grpcInsecure: settings.get('LETHE_GRPC_INSECURE') === 'true',
   });
   const log = lethe.app.log;
+  const { loadDemoCompany, DEMO_SUBJECT } = await import('../demo/demo-company.js');
   if (options.demo && (await loadDemoCompany(lethe.services))) {
     log.info(`loaded the demo company; try GET /v1/subjects/${DEMO_SUBJECT}`);
   }

@@ -34,6 +34,7 @@ import { authorizeRoute, requireRouteAction, routeCollector } from './route-acti
 import { DEFAULT_REQUEST_TIMEOUT_MS, requestDeadline } from './request-timeout.js';
 import { answerHeadersHook } from './security-headers.js';
 import { textRule } from './text-rule.js';
+import { sharedSchemaCompilers } from './shared-schema-compilers.js';
 import type { TypedApp } from './typed-app.js';
 
 export interface AppOptions {
@@ -89,6 +90,8 @@ export async function buildApp(options: AppOptions): Promise<TypedApp> {
       const traceId = traceIdOf(rawRequest);
       return logger.child(traceId ? { ...bindings, traceId } : bindings, childOptions);
     },
+    // Compiled route schemas are shared by every app of the process (http/shared-schema-compilers.ts).
+    schemaController: { compilersFactory: sharedSchemaCompilers },
     ajv: {
       // API.md: unknown properties are rejected, not silently dropped.
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },

@@ -42,11 +42,24 @@ export class WebhookAddresses {
 
 /** A network of the allow-list; throws with the offending text. */
 export function parseNetwork(text: string): [Address, number] {
-  try {
-    return ipaddr.parseCIDR(text.trim());
-  } catch {
-    throw new Error(`"${text}" is not a network in CIDR form (like 10.1.2.0/24 or fd00::/8)`);
+  const problem = `"${text}" is not a network in CIDR form (like 10.1.2.0/24 or fd00::/8)`;
+  const [address = '', bits, ...rest] = text.trim().split('/');
+  // ipaddr.js also reads the old IPv4 shorthands ("10/8" is 0.0.0.10/8, "010.0.0.0" is octal):
+  // only a full dotted-decimal or IPv6 address is taken, so the network is the one written.
+  if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits) || isIP(address) === 0) {
+    throw new Error(problem);
   }
+  let network: [Address, number];
+  try {
+    network = ipaddr.parseCIDR(`${address}/${bits}`);
+  } catch {
+    throw new Error(problem);
+  }
+  // Host bits set ("10.1.2.3/16") usually mean a mistyped prefix length: name the network meant.
+  const kind = network[0].kind() === 'ipv4' ? ipaddr.IPv4 : ipaddr.IPv6;
+  const start = kind.networkAddressFromCIDR(`${address}/${bits}`).toString();
+  if (start !== network[0].toString()) throw new Error(`${problem}: host bits are set (${start}/${bits}?)`);
+  return network;
 }
 
 function sameKind(address: Address, network: Address): boolean {

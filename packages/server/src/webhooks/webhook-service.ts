@@ -184,7 +184,9 @@ export class WebhookService {
   async deliveries(principal: Principal, name: string, limit: number): Promise<WebhookDelivery[]> {
     authorize(principal, 'webhooks:read');
     await this.existing(this.store.repository, name);
-    return (await this.store.repository.webhooks.deliveriesOf(name, limit)).map(deliveryRowToDelivery);
+    return (await this.store.repository.webhooks.deliveriesOf(name, limit)).map((row) =>
+      deliveryRowToDelivery(row),
+    );
   }
 
   /**
@@ -250,7 +252,7 @@ function notFound(name: string): AppError {
 }
 
 /** The subscription as the API shows it: never the secret (only `create` and `rotateSecret` add it). */
-export function webhookRowToWebhook(row: WebhookRow): Webhook {
+export function webhookRowToWebhook(row: WebhookRow, now = Date.now()): Webhook {
   return {
     name: row.name,
     url: row.url,
@@ -262,11 +264,12 @@ export function webhookRowToWebhook(row: WebhookRow): Webhook {
     updatedAt: toIso(row.updated_at),
     updatedBy: row.updated_by,
     ...(row.failures > 0 ? { consecutiveFailures: row.failures } : {}),
-    ...(row.paused_until !== null ? { pausedUntil: toIso(row.paused_until) } : {}),
+    // A pause that has ended is not shown: the next attempt probes the receiver.
+    ...(row.paused_until !== null && row.paused_until > now ? { pausedUntil: toIso(row.paused_until) } : {}),
   };
 }
 
-export function deliveryRowToDelivery(row: DeliveryWithEvent): WebhookDelivery {
+export function deliveryRowToDelivery(row: DeliveryWithEvent, now = Date.now()): WebhookDelivery {
   return {
     id: row.id,
     webhook: row.webhook,
@@ -280,7 +283,7 @@ export function deliveryRowToDelivery(row: DeliveryWithEvent): WebhookDelivery {
     ...(row.status === 'pending' && row.next_attempt_at !== null
       ? { nextAttemptAt: toIso(row.next_attempt_at) }
       : {}),
-    ...(row.status === 'pending' && row.webhook_paused_until !== null
+    ...(row.status === 'pending' && row.webhook_paused_until !== null && row.webhook_paused_until > now
       ? { pausedUntil: toIso(row.webhook_paused_until) }
       : {}),
     createdAt: toIso(row.created_at),

@@ -41,7 +41,10 @@ export function registerWebhooks(program: Command): void {
     .command('create')
     .description('subscribe a receiver; prints its signing secret, shown this once')
     .argument('<name>', 'the subscription name')
-    .requiredOption('--url <url>', 'the receiver: https (http only to loopback)')
+    .requiredOption(
+      '--url <url>',
+      'the receiver: https (http only to loopback; a private or loopback address must be in LETHE_WEBHOOK_ALLOWED_NETWORKS)',
+    )
     .requiredOption('--event <type>', EVENT_HELP, collect)
     .option('--system <name>', 'only events of these systems; repeatable', collect)
     .option('--due-soon-days <days>', 'request.due_soon fires this many days before the deadline (default 7)')
@@ -52,7 +55,10 @@ export function registerWebhooks(program: Command): void {
     .command('update')
     .description('change a subscription: only what is given changes')
     .argument('<name>', 'the subscription name')
-    .option('--url <url>', 'the receiver: https (http only to loopback)')
+    .option(
+      '--url <url>',
+      'the receiver: https (http only to loopback; a private or loopback address must be in LETHE_WEBHOOK_ALLOWED_NETWORKS)',
+    )
     .option('--event <type>', `${EVENT_HELP}; replaces the list`, collect)
     .option('--system <name>', 'only events of these systems; repeatable; replaces the list', collect)
     .option('--all-systems', 'remove the system filter: events of every system')

@@ -411,7 +411,7 @@ let emptyTarget: Server;
 /** One Lethe for the calling test file, with a token per caller and something behind every route. */
 export function openMatrixLethe(): void {
   beforeAll(async () => {
-    const location = await SQLITE_BACKEND.create();
+    const location = await SQLITE_BACKEND.create({ migrated: true });
     lethe = await createLethe({
       ...location,
       rateLimit: false,

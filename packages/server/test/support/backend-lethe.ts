@@ -33,7 +33,7 @@ export function backendLethe<Name extends string>(
   const names = Object.keys(tokens) as Name[];
   beforeAll(async () => {
     if (missing) return;
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     lethe = await createLethe({ ...location, rateLimit: false });
     dispose = location.dispose;
     for (const name of names) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { openKeyedStore } from '../../src/auth/key-material.js';
 import { createServices, type Services } from '../../src/services.js';
+import { copyMigratedSqlite, createMigratedPostgres } from './store-templates.js';
 
 /**
  * The store backends every conformance test runs against. PostgreSQL is required in CI
@@ -11,8 +12,25 @@ import { createServices, type Services } from '../../src/services.js';
  */
 export interface Backend {
   readonly name: 'sqlite' | 'postgres';
-  /** A fresh, empty location for one test: a data dir, and for PostgreSQL a new database. */
-  create(): Promise<{ dataDir: string; databaseUrl?: string; dispose(): Promise<void> }>;
+  /**
+   * A fresh location for one test: a data dir, and for PostgreSQL a new database. Empty, or with
+   * `migrated` a copy of a store with every migration applied and nothing else (a new
+   * installation's first open, minus the migrations' time: see `store-templates.ts`).
+   */
+  create(
+    options?: CreateOptions,
+  ): Promise<{ dataDir: string; databaseUrl?: string; foldWorker?: URL; dispose(): Promise<void> }>;
+}
+
+/**
+ * The compiled fold worker (the global setup, `build.ts`, brings `dist/` up to date before any
+ * test): a worker started from the sources compiles them with tsx first, ~2 s more per SQLite store.
+ */
+export const COMPILED_FOLD_WORKER = new URL('../../dist/store/sqlite/sqlite-fold-worker.js', import.meta.url);
+
+export interface CreateOptions {
+  /** Start from the migrated template instead of an empty location (default false). */
+  readonly migrated?: boolean;
 }
 
 export const POSTGRES_ADMIN_URL =
@@ -20,18 +38,24 @@ export const POSTGRES_ADMIN_URL =
 
 const sqlite: Backend = {
   name: 'sqlite',
-  async create() {
+  async create(options = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'lethe-test-'));
-    return { dataDir, dispose: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    if (options.migrated) await copyMigratedSqlite(dataDir);
+    return {
+      dataDir,
+      foldWorker: COMPILED_FOLD_WORKER,
+      dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
   },
 };
 
 const postgres: Backend = {
   name: 'postgres',
-  async create() {
+  async create(options = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'lethe-test-'));
     const database = `lethe_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-    await adminQuery(`create database ${database}`);
+    if (options.migrated) await createMigratedPostgres(POSTGRES_ADMIN_URL, database);
+    else await adminQuery(`create database ${database}`);
     const url = new URL(POSTGRES_ADMIN_URL);
     url.pathname = `/${database}`;
     return {
@@ -82,11 +106,11 @@ export async function availableBackends(): Promise<Backend[]> {
 export const ALL_BACKENDS: readonly Backend[] = [sqlite, postgres];
 export { sqlite as SQLITE_BACKEND };
 
-/** The services over a fresh, empty location of `backend`; `dispose` closes the store and removes it. */
+/** The services over a fresh, migrated location of `backend`; `dispose` closes the store and removes it. */
 export async function openServices(
   backend: Backend,
 ): Promise<{ services: Services; dataDir: string; dispose(): Promise<void> }> {
-  const location = await backend.create();
+  const location = await backend.create({ migrated: true });
   const { store, masterKey } = await openKeyedStore(location);
   return {
     services: createServices(store, masterKey),

@@ -23,7 +23,7 @@ export async function closeStarted(): Promise<void> {
 }
 
 export async function start(options: Partial<LetheOptions> = {}): Promise<Instance> {
-  const location = await SQLITE_BACKEND.create();
+  const location = await SQLITE_BACKEND.create({ migrated: true });
   const clock = { now: T0 };
   const lethe = await createLethe({ ...location, now: () => clock.now, rateLimit: false, ...options });
   const instance = {

@@ -86,7 +86,7 @@ export function openStreamsLethe(backend: Backend): void {
   const missing = !available.includes(backend);
   beforeEach(async (context) => {
     if (missing) return context.skip('PostgreSQL is not reachable here (see the warning above)');
-    const location = await backend.create();
+    const location = await backend.create({ migrated: true });
     masterKey = MasterKey.generate();
     lethe = await createLethe({ ...location, rateLimit: false, masterKey });
     dispose = async () => {

@@ -42,7 +42,7 @@ export class FoldThread {
 
   constructor(
     private readonly files: FoldWorkerFiles,
-    /** The worker's entry; tests pass one that fails. */
+    /** The worker's entry; tests pass one that fails, or the compiled one. */
     private readonly entry: URL = workerEntry(),
   ) {}
 

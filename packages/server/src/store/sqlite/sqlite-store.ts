@@ -28,6 +28,8 @@ export interface SqliteStoreOptions {
   readonly file: string;
   /** Refuse a missing file or one without Lethe's schema instead of creating the store. */
   readonly mustExist?: boolean | undefined;
+  /** The fold worker's module (default the one beside this code; see `StoreLocation`). */
+  readonly foldWorker?: URL | undefined;
 }
 
 /**
@@ -78,7 +80,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   // connection lock so that they never run inside another caller's open transaction.
   const exclusive = <T>(work: () => T): Promise<T> => db.connection().execute(async () => work());
   const worker =
-    options.file === ':memory:' ? undefined : new FoldThread({ main: options.file, journal: journalFile });
+    options.file === ':memory:'
+      ? undefined
+      : new FoldThread({ main: options.file, journal: journalFile }, options.foldWorker);
   const foldOnce = (maxEvents: number, upTo: number) =>
     worker
       ? worker.fold(maxEvents, upTo)
