@@ -37,7 +37,7 @@ describe.concurrent('lethe webhooks and secrets', { timeout: 180_000 }, () => {
     const file = join(scratch, 'create-secrets.json');
     const created = await runLethe(
       [
-        ...['webhooks', 'create', 'cli-upd', '--url', 'http://127.0.0.1:9/hook', '--event', 'request.failed'],
+        ...['webhooks', 'create', 'cli-upd', '--url', 'http://localhost:9/hook', '--event', 'request.failed'],
         ...['--secrets-file', file],
       ],
       env,
@@ -59,7 +59,7 @@ describe.concurrent('lethe webhooks and secrets', { timeout: 180_000 }, () => {
     expect(changed.code, changed.stderr).toBe(0);
     expect(JSON.parse(changed.stdout)).toMatchObject({
       name: 'cli-upd',
-      url: 'http://127.0.0.1:9/hook',
+      url: 'http://localhost:9/hook',
       events: ['request.completed', 'request.overdue'],
       systems: ['orders'],
       dueSoonDays: 3,
@@ -70,7 +70,7 @@ describe.concurrent('lethe webhooks and secrets', { timeout: 180_000 }, () => {
     const nothing = await runLethe(['webhooks', 'update', 'cli-upd'], env);
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain('nothing to change');
-    const unknown = await runLethe(['webhooks', 'update', 'nope', '--url', 'http://127.0.0.1:9/x'], env);
+    const unknown = await runLethe(['webhooks', 'update', 'nope', '--url', 'http://localhost:9/x'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('WEBHOOK_NOT_FOUND');
     const badDays = await runLethe(['webhooks', 'update', 'cli-upd', '--due-soon-days', '0'], env);
@@ -82,7 +82,7 @@ describe.concurrent('lethe webhooks and secrets', { timeout: 180_000 }, () => {
     const file = join(scratch, 'rotate-secrets.json');
     const created = await runLethe(
       [
-        ...['webhooks', 'create', 'cli-rot', '--url', 'http://127.0.0.1:9/hook', '--event', 'request.failed'],
+        ...['webhooks', 'create', 'cli-rot', '--url', 'http://localhost:9/hook', '--event', 'request.failed'],
         ...['--secrets-file', file],
       ],
       env,
@@ -116,7 +116,7 @@ describe.concurrent('lethe webhooks and secrets', { timeout: 180_000 }, () => {
       const path = join(scratch, `${name}.yaml`);
       writeFileSync(
         path,
-        `webhooks:\n  - name: ${name}\n    url: http://127.0.0.1:9/hook\n    events: [request.failed]\n`,
+        `webhooks:\n  - name: ${name}\n    url: http://localhost:9/hook\n    events: [request.failed]\n`,
       );
       return path;
     };
