@@ -38,7 +38,7 @@ export class WebhookLogRetention {
     );
     const events = await inPages(
       () => queries.orphanEventsBefore(before, this.page),
-      (ids) => queries.deleteOrphanEvents(ids),
+      (ids) => queries.deleteOrphanEvents(ids, before),
       this.page,
     );
     return { deliveries, events, notices: await this.pruneNotices(before, toDay(now)) };

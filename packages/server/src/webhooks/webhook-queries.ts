@@ -239,7 +239,7 @@ export class WebhookQueries {
     const rows = await this.db
       .selectFrom('webhook_events as e')
       .select('e.id')
-      .where('e.dispatched_at', 'is not', null)
+      .where('e.dispatched_at', '<', before)
       .where('e.created_at', '<', before)
       .where((eb) =>
         eb.not(
@@ -254,11 +254,29 @@ export class WebhookQueries {
     return rows.map((row) => row.id);
   }
 
-  async deleteOrphanEvents(ids: readonly string[]): Promise<number> {
+  /**
+   * Marks an event as dispatched again now, for a redelivery: the row is written (and so locked)
+   * before the redelivery refers to it, and the sweep only deletes events dispatched before its
+   * cutoff. On PostgreSQL a sweep deleting the event at the same time either waits for this write
+   * and then skips the row (its dispatch time is now recent), or has deleted it first (false here).
+   */
+  async redispatch(id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('webhook_events')
+      .set({ dispatched_at: now })
+      .where('id', '=', id)
+      .where('dispatched_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async deleteOrphanEvents(ids: readonly string[], before: number): Promise<number> {
     if (ids.length === 0) return 0;
     const result = await this.db
       .deleteFrom('webhook_events')
       .where('id', 'in', ids)
+      // Re-checked on the row's newest version if a redelivery wrote it meanwhile (see redispatch).
+      .where('dispatched_at', '<', before)
       .where((eb) =>
         eb.not(
           eb.exists(

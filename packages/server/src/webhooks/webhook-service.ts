@@ -199,6 +199,13 @@ export class WebhookService {
       const original = await repository.webhooks.getDelivery(id);
       if (!original) throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery "${id}".`);
       const now = Date.now();
+      // The event is written first, so the log-retention sweep cannot delete it under us.
+      if (!(await repository.webhooks.redispatch(original.event_id, now))) {
+        throw new AppError(
+          'WEBHOOK_DELIVERY_NOT_FOUND',
+          `Webhook delivery "${id}" can no longer be sent: its event was pruned by the log retention.`,
+        );
+      }
       const row = {
         id: newDeliveryId(),
         webhook: original.webhook,
