@@ -1,7 +1,12 @@
 import { CommanderError, type Command } from 'commander';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { commandPath, letheProgram } from '../src/cli/program.js';
-import { killAllServers, runLethe, startServer, type ServerProcess } from './support/lethe-process.js';
+import {
+  killAllServers,
+  runLethe,
+  startDemoServerAsAdmin,
+  type ServerProcess,
+} from './support/lethe-process.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { tmpdir } from 'node:os';
@@ -149,11 +154,7 @@ describe('lethe CLI --json', { timeout: 90_000 }, () => {
   let env: { LETHE_URL: string; LETHE_TOKEN: string };
 
   beforeAll(async () => {
-    const dataDir = join(scratch, 'data');
-    server = await startServer({ dataDir, demo: true });
-    const minted = await runLethe(['token', 'create', '--role', 'admin', '--data-dir', dataDir]);
-    if (minted.code !== 0) throw new Error(`token create failed: ${minted.stderr}`);
-    env = { LETHE_URL: server.url, LETHE_TOKEN: minted.stdout.trim() };
+    ({ server, env } = await startDemoServerAsAdmin(join(scratch, 'data')));
   });
   afterAll(async () => {
     await server?.stop();

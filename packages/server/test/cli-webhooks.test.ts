@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Webhook } from '@lethe/api';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { killAllServers, runLethe, startServer, type ServerProcess } from './support/lethe-process.js';
+import {
+  killAllServers,
+  runLethe,
+  startDemoServerAsAdmin,
+  type ServerProcess,
+} from './support/lethe-process.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lethe-cli-webhooks-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -22,11 +27,7 @@ describe.concurrent('lethe webhooks and secrets', { timeout: 180_000 }, () => {
   let env: { LETHE_URL: string; LETHE_TOKEN: string };
 
   beforeAll(async () => {
-    const dataDir = join(scratch, 'data');
-    server = await startServer({ dataDir, demo: true });
-    const minted = await runLethe(['token', 'create', '--role', 'admin', '--data-dir', dataDir]);
-    if (minted.code !== 0) throw new Error(`token create failed: ${minted.stderr}`);
-    env = { LETHE_URL: server.url, LETHE_TOKEN: minted.stdout.trim() };
+    ({ server, env } = await startDemoServerAsAdmin(join(scratch, 'data')));
   });
   afterAll(async () => {
     await server?.stop();

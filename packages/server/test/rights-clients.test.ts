@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Identifiers } from '@lethe/api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +24,7 @@ import {
   type HttpRightsClientFixtureOptions,
   type RightsClientFixture,
 } from './support/rights-client-fixtures.js';
+import { unusedPort } from './support/ports.js';
 
 /**
  * Lethe's rights-client transports (DESIGN.md §6) against fake rights clients over real sockets:
@@ -50,15 +50,6 @@ async function failure(promise: Promise<unknown>): Promise<RightsClientError> {
   );
   expect(error).toBeInstanceOf(RightsClientError);
   return error as RightsClientError;
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('rights-client transports', () => {
@@ -276,7 +267,7 @@ describe('rights-client transports', () => {
 
     it('fails as retryable when nothing listens', async () => {
       const error = await failure(
-        httpClient(`http://127.0.0.1:${await closedPort()}`).get(call({ email: ALICE })),
+        httpClient(`http://127.0.0.1:${await unusedPort()}`).get(call({ email: ALICE })),
       );
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/^Rights client "crm": POST http:\/\/127\.0\.0\.1:\d+\/get failed/);
@@ -414,7 +405,7 @@ describe('rights-client transports', () => {
     });
 
     it('fails as retryable when nothing listens', async () => {
-      const error = await failure(grpcClient(`127.0.0.1:${await closedPort()}`).get(call({ email: ALICE })));
+      const error = await failure(grpcClient(`127.0.0.1:${await unusedPort()}`).get(call({ email: ALICE })));
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/UNAVAILABLE/);
     });

@@ -1,6 +1,4 @@
 import type { LookupAddress } from 'node:dns';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { WebhookDelivery } from '@lethe/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLethe, type Lethe } from '../src/server.js';
@@ -9,6 +7,7 @@ import { resolveWithDns } from '../src/webhooks/webhook-post.js';
 import { SQLITE_BACKEND } from './support/backends.js';
 import { waitFor } from './support/wait-for.js';
 import { startReceiver } from './support/webhook-receiver.js';
+import { unusedPort } from './support/ports.js';
 
 const SETTINGS = { tickMs: 50, noticeTickMs: 3_600_000, maxAttempts: 1, timeoutMs: 1_000 };
 
@@ -26,15 +25,6 @@ function testResolver() {
       return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
     },
   };
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**
@@ -206,7 +196,7 @@ describe('webhook receiver addresses (SSRF)', () => {
   });
 
   it('logs the kind of a failure, never its message with the address', async () => {
-    const refused = await deliverOnce(allowing, 'refused', `http://127.0.0.1:${await closedPort()}/x`);
+    const refused = await deliverOnce(allowing, 'refused', `http://127.0.0.1:${await unusedPort()}/x`);
     const tls = await deliverOnce(allowing, 'tls', `https://127.0.0.1:${port}/tls`);
     const slow = await deliverOnce(allowing, 'slow', `http://127.0.0.1:${port}/hang`);
     const status = await deliverOnce(allowing, 'status', `http://127.0.0.1:${port}/down`);

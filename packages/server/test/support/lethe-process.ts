@@ -225,3 +225,13 @@ export async function api(
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
+
+/** A demo server and an admin token minted by the real `lethe token create` for its data dir. */
+export async function startDemoServerAsAdmin(
+  dataDir: string,
+): Promise<{ server: ServerProcess; env: { LETHE_URL: string; LETHE_TOKEN: string } }> {
+  const server = await startServer({ dataDir, demo: true });
+  const minted = await runLethe(['token', 'create', '--role', 'admin', '--data-dir', dataDir]);
+  if (minted.code !== 0) throw new Error(`token create failed: ${minted.stderr}`);
+  return { server, env: { LETHE_URL: server.url, LETHE_TOKEN: minted.stdout.trim() } };
+}

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unusedPort } from './ports.js';
 
 /**
  * A real Prometheus server for discovery tests: its own config, data dir and port, so a system
@@ -62,7 +62,7 @@ export async function startPrometheus(
   // The free port is found before Prometheus binds it; another process may take it meanwhile.
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     try {
-      return await launch(dir, configFile, await freePort());
+      return await launch(dir, configFile, await unusedPort());
     } catch (error) {
       lastError = error;
     }
@@ -128,16 +128,4 @@ async function terminate(child: ChildProcess, exited: Promise<string>): Promise<
   const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
   await exited;
   clearTimeout(killer);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port was assigned');
-  return address.port;
 }
