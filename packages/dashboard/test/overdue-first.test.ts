@@ -105,7 +105,8 @@ describe('overdue first', { timeout: 90_000 }, () => {
     // A reload shows the same list; Back returns to the previous query.
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Expiry calendar' }).waitFor();
-    expect(await page.getByLabel('System').inputValue()).toBe('accounts');
+    // The select takes the address's value once its options (the systems) have loaded.
+    await expect.poll(() => page.getByLabel('System').inputValue()).toBe('accounts');
     await expect.poll(() => rows.count()).toBe(Math.min(100, dueOfAccounts.items.length));
     await page.getByRole('link', { name: 'Next 30 days' }).click();
     await expect.poll(() => pathOf(page.url())).toBe('/calendar?preset=30d&system=accounts');
